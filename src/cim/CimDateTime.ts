@@ -1,7 +1,7 @@
 // DSP0004 datetime: a timestamp `yyyymmddhhmmss.mmmmmmsutc` or an interval
 // `ddddddddhhmmss.mmmmmm:000`, always 25 characters, with `*` wildcards allowed in the
 // positions DSP0004 permits. Kept as its exact text plus the parsed fields.
-import { parseDateTimeFields, formatDateAsCim, formatInterval, dateOf } from './dateTimeText.js';
+import { parseDateTimeFields, formatDateAsCim, formatInterval, dateOf, intervalMicroseconds } from './dateTimeText.js';
 
 export interface CimTimestampFields {
   kind: 'timestamp';
@@ -56,6 +56,16 @@ export class CimDateTime {
   /** The instant as a JS Date; throws when the timestamp has wildcards or is an interval. */
   toDate(): Date {
     return dateOf(this);
+  }
+
+  /** The length of an interval in microseconds; throws for a timestamp or a wildcarded interval. */
+  toMicroseconds(): bigint {
+    return intervalMicroseconds(this);
+  }
+
+  /** True when some field is wildcarded with `*`. */
+  get hasWildcards(): boolean {
+    return this.text.includes('*');
   }
 
   equals(other: CimDateTime): boolean {
