@@ -1,0 +1,47 @@
+// Public decoding entry points: a whole CIM-XML message from text or bytes, a chunked decoder
+// that streams IRETURNVALUE items to a callback, and embedded-object text.
+import type { CimClass } from '../cim/CimClass.js';
+import type { CimInstance } from '../cim/CimInstance.js';
+import type { CimXmlMessage, DecodeLimits, ReturnItem } from './messages.js';
+import { CimXmlError } from './CimXmlError.js';
+
+/**
+ * Decodes one CIM-XML document (`<?xml ...?><CIM><MESSAGE>...`). Bytes are read as UTF-8.
+ * Throws CimXmlError (never anything else) for text that is not well-formed, not valid CIM-XML,
+ * has a DOCTYPE/entity declaration, or exceeds `limits`.
+ */
+export function decodeMessage(xml: string | Uint8Array, limits?: DecodeLimits): CimXmlMessage {
+  const d = createMessageDecoder({ limits });
+  d.write(xml);
+  return d.end();
+}
+
+export interface MessageDecoderOptions {
+  /**
+   * Called for each child of IRETURNVALUE as soon as its end tag is read (VALUE.NAMEDINSTANCE,
+   * INSTANCENAME, CLASS, ...). Items given to the callback are not kept: the final message's
+   * `returnValue` is then an empty array. Exceptions thrown by the callback propagate from write().
+   */
+  onReturnItem?: (item: ReturnItem) => void;
+  limits?: DecodeLimits;
+}
+
+/** A push decoder: feed chunks with write(), then end() returns the message. */
+export interface MessageDecoder {
+  /** Feeds the next chunk; UTF-8 sequences split across Uint8Array chunks are handled. */
+  write(chunk: string | Uint8Array): void;
+  /** Ends the document and returns the decoded message; throws CimXmlError when it is incomplete. */
+  end(): CimXmlMessage;
+}
+
+/** Creates a push decoder, e.g. for a client reading a large enumeration response chunk by chunk. */
+export function createMessageDecoder(options: MessageDecoderOptions = {}): MessageDecoder {
+  void options;
+  throw new CimXmlError('XML_INVALID', 'not implemented yet');
+}
+
+/** Decodes the text of an embedded object: one `<INSTANCE>` or `<CLASS>` element (no envelope). */
+export function decodeEmbeddedObject(xml: string, limits?: DecodeLimits): CimInstance | CimClass {
+  void xml; void limits;
+  throw new CimXmlError('XML_INVALID', 'not implemented yet');
+}
