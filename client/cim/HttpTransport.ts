@@ -1,0 +1,240 @@
+// Owns the sockets to one WBEM server: an undici Pool with keep-alive, the three timeouts, TLS
+// settings, Basic auth, retries of safe operations, and the mapping of every network and HTTP
+// failure onto the client's typed errors. Knows nothing of CIM-XML beyond the headers.
+import { readFileSync } from 'node:fs';
+import { Pool, errors as undiciErrors } from 'undici';
+import type { Dispatcher } from 'undici';
+import { CimError, CimStatus } from '../../src/cim/CimError.js';
+import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
+import {
+  AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError,
+  ResponseParseError, TimeoutError, TransportError,
+} from './ClientError.js';
+import {
+  DEFAULT_CIM_PATH, DEFAULT_CONNECTIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUTS, type ConnectionOptions, type TlsOptions, type Timeouts,
+} from './ConnectionOptions.js';
+
+/** Operations that read only: re-sending one after a lost connection cannot change server state. */
+const SAFE_OPERATIONS = new Set([
+  'getclass', 'getinstance', 'getproperty', 'getqualifier', 'enumerateclasses', 'enumerateclassnames',
+  'enumerateinstances', 'enumerateinstancenames', 'enumeratequalifiers', 'associators', 'associatornames',
+  'references', 'referencenames', 'execquery',
+  'openenumerateinstances', 'openenumerateinstancepaths', 'openassociatorinstances', 'openassociatorinstancepaths',
+  'openreferenceinstances', 'openreferenceinstancepaths', 'openqueryinstances',
+]);
+
+export function isSafeOperation(method: string, intrinsic: boolean): boolean {
+  return intrinsic && SAFE_OPERATIONS.has(method.toLowerCase());
+}
+
+/** A response whose status and content type were checked; the body is still unread. */
+export interface CimHttpResponse {
+  headers: Record<string, string | string[] | undefined>;
+  /** Body chunks as they arrive; errors come out as ClientError. */
+  body: AsyncIterable<Buffer>;
+  /** Discards the rest of the body and frees the socket. */
+  dump(): Promise<void>;
+}
+
+function readPem(file: string | undefined, inline: string | Buffer | undefined, what: string): string | Buffer | undefined {
+  if (inline !== undefined) return inline;
+  if (file === undefined) return undefined;
+  try {
+    return readFileSync(file);
+  } catch (e) {
+    throw new InvalidArgumentError(`cannot read the ${what} file ${file}: ${(e as Error).message}`);
+  }
+}
+
+const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|EPROTO/;
+
+export class HttpTransport {
+  readonly origin: string;
+  readonly target: string;
+  readonly timeouts: Timeouts;
+  readonly retries: number;
+  private readonly pool: Pool;
+  private readonly authorization: string | undefined;
+  private readonly cimPath: string;
+  private closed = false;
+
+  constructor(
+    url: string,
+    private readonly options: ConnectionOptions = {},
+  ) {
+    let u: URL;
+    try {
+      u = new URL(url);
+    } catch {
+      throw new InvalidArgumentError(`"${url}" is not a URL; write http://host:5988 or https://host:5989`);
+    }
+    if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+      throw new InvalidArgumentError(`unsupported scheme "${u.protocol}" in ${url}; use http or https`);
+    }
+    const port = u.port || (u.protocol === 'https:' ? '5989' : '5988');
+    this.origin = `${u.protocol}//${u.hostname}:${port}`;
+    this.target = `${u.hostname}:${port}`;
+    const user = options.user ?? (u.username ? decodeURIComponent(u.username) : undefined);
+    const password = options.password ?? (u.password ? decodeURIComponent(u.password) : '');
+    this.user = user;
+    this.authorization = user !== undefined ? basicAuthorization(user, password) : undefined;
+    this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
+    this.retries = options.retries ?? DEFAULT_RETRIES;
+    this.cimPath = options.cimPath ?? DEFAULT_CIM_PATH;
+    this.pool = new Pool(this.origin, {
+      connections: options.connections ?? DEFAULT_CONNECTIONS,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      connectTimeout: this.timeouts.connect,
+      headersTimeout: this.timeouts.headers,
+      bodyTimeout: this.timeouts.body,
+      connect: u.protocol === 'https:' ? HttpTransport.tlsConnectOptions(options.tls ?? {}) : {},
+    });
+  }
+
+  readonly user: string | undefined;
+
+  private static tlsConnectOptions(tls: TlsOptions): Record<string, unknown> {
+    const o: Record<string, unknown> = { rejectUnauthorized: !tls.noVerify };
+    const ca = readPem(tls.caFile, tls.ca, 'CA certificate');
+    const cert = readPem(tls.certFile, tls.cert, 'client certificate');
+    const key = readPem(tls.keyFile, tls.key, 'client key');
+    if (ca !== undefined) o.ca = ca;
+    if (cert !== undefined) o.cert = cert;
+    if (key !== undefined) o.key = key;
+    if ((cert === undefined) !== (key === undefined)) {
+      throw new InvalidArgumentError('a client certificate needs its private key and the other way round (-clientcert with -clientkey)');
+    }
+    return o;
+  }
+
+  /**
+   * Posts one operation and returns once the response headers arrived and were checked.
+   * Safe operations are re-sent (up to `retries` times) when the connection reset or the connect
+   * timed out before any response came back.
+   */
+  async post(call: CimCall, body: string, intrinsic: boolean): Promise<CimHttpResponse> {
+    if (this.closed) throw new TransportError('CLOSED', 'this connection was closed; open a new one', this.target);
+    const attempts = isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1;
+    const headers = cimRequestHeaders(call, this.authorization);
+    this.options.trace?.('request', body);
+    let last: unknown;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      let res: Dispatcher.ResponseData;
+      try {
+        res = await this.pool.request({ path: this.cimPath, method: 'POST', headers, body });
+      } catch (e) {
+        const mapped = this.mapError(e, 'headers');
+        last = mapped;
+        const retryable = mapped.code === 'CONNECTION_RESET' || (mapped instanceof TimeoutError && mapped.phase === 'connect');
+        if (retryable && attempt + 1 < attempts) continue;
+        throw mapped;
+      }
+      return this.checkResponse(res, call.method);
+    }
+    throw last;
+  }
+
+  private async checkResponse(res: Dispatcher.ResponseData, operation: string): Promise<CimHttpResponse> {
+    const h = res.headers;
+    const header = (name: string): string | undefined => {
+      const v = h[name];
+      return Array.isArray(v) ? v[0] : v;
+    };
+    if (res.statusCode !== 200) {
+      // Error bodies are small or irrelevant; read a little so the socket can be reused.
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      const cimError = header('cimerror');
+      if (res.statusCode === 401) {
+        const m = /realm="([^"]*)"/i.exec(header('www-authenticate') ?? '');
+        throw new AuthenticationError(m?.[1], this.user);
+      }
+      if (res.statusCode === 403) throw new ForbiddenError(this.user, operation);
+      if (cimError) {
+        throw new HttpStatusError(res.statusCode, '', `the server rejected the ${operation} request (HTTP ${res.statusCode}, CIMError: ${cimError}); ` +
+          (cimError === 'unsupported-operation' ? 'it does not implement this operation' : 'the request does not follow DSP0200/DSP0201'),
+          'PROTOCOL', cimError);
+      }
+      throw new HttpStatusError(res.statusCode, '', `the server at ${this.target} answered ${operation} with HTTP ${res.statusCode}; ` +
+        (res.statusCode >= 500 ? 'it failed internally — see its log' : 'check the URL and the request'));
+    }
+    const ct = header('content-type');
+    if (!ct || !/^\s*(application|text)\/xml\s*(;|$)/i.test(ct)) {
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      throw new ContentTypeError(ct, this.target);
+    }
+    // Some servers (wbemcli's peers) put a CIMError header on a 200 answer instead of an ERROR element.
+    const cimError = header('cimerror');
+    if (cimError && !header('cimoperation')) {
+      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
+      throw new CimError(CimStatus.CIM_ERR_FAILED, `server reported CIMError: ${cimError}`);
+    }
+    return {
+      headers: h,
+      body: this.mapBody(res.body, operation),
+      dump: () => res.body.dump({ limit: 0 }).catch(() => undefined),
+    };
+  }
+
+  private async *mapBody(body: AsyncIterable<Buffer>, operation: string): AsyncGenerator<Buffer> {
+    let received = 0;
+    try {
+      for await (const chunk of body) {
+        received += chunk.length;
+        this.options.trace?.('response', chunk);
+        yield chunk;
+      }
+    } catch (e) {
+      const mapped = this.mapError(e, 'body');
+      if (mapped.code === 'CONNECTION_RESET') {
+        throw new ResponseParseError(`the connection closed after ${received} bytes, before the response was complete (truncated)`, operation, { cause: e });
+      }
+      throw mapped;
+    }
+  }
+
+  /** One place that turns undici/node errors into the client's errors. */
+  mapError(e: unknown, phase: 'headers' | 'body'): ClientError {
+    if (e instanceof ClientError) return e;
+    const err = e as NodeJS.ErrnoException & { code?: string };
+    const code = err?.code ?? '';
+    const detail = err?.message ?? String(e);
+    if (e instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
+      return new TimeoutError('connect', this.timeouts.connect, this.target, { cause: e });
+    }
+    if (e instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
+      return new TimeoutError('headers', this.timeouts.headers, this.target, { cause: e });
+    }
+    if (e instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') {
+      return new TimeoutError('body', this.timeouts.body, this.target, { cause: e });
+    }
+    if (code === 'ECONNREFUSED') {
+      return new TransportError('CONNECT_REFUSED', `cannot connect to ${this.target}: connection refused; is the WBEM server running and listening on that port?`, this.target, { cause: e });
+    }
+    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
+      return new TransportError('CONNECT_FAILED', `cannot reach ${this.target} (${code}); check the host name and the network`, this.target, { cause: e });
+    }
+    if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(detail)) {
+      return new TransportError('TLS', `TLS with ${this.target} failed: ${detail}; give the server's CA with -cacert (or, for testing only, -noverify)`, this.target, { cause: e });
+    }
+    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'ECONNABORTED') {
+      return new TransportError('CONNECTION_RESET', `the connection to ${this.target} was closed by the server ${phase === 'headers' ? 'before it answered' : 'while it was answering'}; retry, or check the server's log`, this.target, { cause: e });
+    }
+    if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') {
+      return new TransportError('CLOSED', 'the connection was closed while the request was in flight', this.target, { cause: e });
+    }
+    return new TransportError('CONNECTION_RESET', `talking to ${this.target} failed: ${detail}`, this.target, { cause: e });
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.close().catch(() => undefined);
+  }
+
+  /** Closes at once, aborting requests in flight. */
+  async destroy(): Promise<void> {
+    this.closed = true;
+    await this.pool.destroy().catch(() => undefined);
+  }
+}
