@@ -18,6 +18,14 @@ export class CimClass {
     public path?: CimObjectPath,
   ) {}
 
+  /** A deep copy: members, qualifiers and arrays are new objects, so the copy can be changed freely. */
+  clone(): CimClass {
+    return new CimClass(
+      this.name, this.superclass, this.qualifiers.clone((q) => q.clone()), this.properties.clone((p) => p.clone()),
+      this.methods.clone((m) => m.clone()), this.path,
+    );
+  }
+
   isQualified(name: string): boolean {
     return this.qualifiers.get(name)?.value === true;
   }

@@ -13,6 +13,11 @@ export class CimInstance {
     public qualifiers: NameMap<CimQualifier> = new NameMap(),
   ) {}
 
+  /** A copy with its own property and qualifier objects (values themselves are shared: treat them as immutable). */
+  clone(): CimInstance {
+    return new CimInstance(this.className, this.properties.clone((p) => p.clone()), this.path, this.qualifiers.clone((q) => q.clone()));
+  }
+
   /** The value of a property, or undefined when the instance has no such property. */
   get(name: string): CimValue | undefined {
     return this.properties.get(name)?.value;

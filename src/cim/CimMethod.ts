@@ -13,4 +13,11 @@ export class CimMethod {
     public classOrigin?: string,
     public propagated = false,
   ) {}
+
+  clone(): CimMethod {
+    return new CimMethod(
+      this.name, this.returnType, this.parameters.clone((p) => p.clone()), this.qualifiers.clone((q) => q.clone()),
+      this.classOrigin, this.propagated,
+    );
+  }
 }

@@ -16,6 +16,13 @@ export class CimParameter {
     public embeddedClass?: string,
   ) {}
 
+  clone(): CimParameter {
+    return new CimParameter(
+      this.name, this.type, this.isArray, this.qualifiers.clone((q) => q.clone()), this.referenceClass, this.arraySize,
+      this.embeddedObject, this.embeddedClass,
+    );
+  }
+
   /** Direction from the IN/OUT qualifiers; IN defaults to true as in DSP0004. */
   get isIn(): boolean {
     const q = this.qualifiers.get('In');

@@ -17,6 +17,13 @@ export class CimQualifierDeclaration {
     public arraySize?: number,
   ) {}
 
+  clone(): CimQualifierDeclaration {
+    return new CimQualifierDeclaration(
+      this.name, this.type, Array.isArray(this.value) ? [...this.value] : this.value, this.isArray, new Set(this.scopes),
+      { ...this.flavor }, this.arraySize,
+    );
+  }
+
   appliesTo(scope: QualifierScope): boolean {
     return this.scopes.has('any') || this.scopes.has(scope);
   }

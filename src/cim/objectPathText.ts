@@ -358,13 +358,17 @@ export function namespaceKey(ns: string | undefined): string {
  * left out: one server answers to many host names.
  */
 export function canonicalPathKey(p: CimObjectPath): string {
-  let out = `${namespaceKey(p.namespace)}:${p.className.toLowerCase()}`;
-  if (!p.keys) return out;
-  if (p.keys.size === 0) return `${out}=@`;
+  const head = `${namespaceKey(p.namespace)}:${p.className.toLowerCase()}`;
+  return p.keys ? head + canonicalKeysKey(p.keys) : head;
+}
+
+/** The key-bindings part of canonicalPathKey: `=@` for a singleton, else `.k1=v1,k2=v2` sorted. */
+export function canonicalKeysKey(keys: NameMap<CimKeyBinding>): string {
+  if (keys.size === 0) return '=@';
   const parts: string[] = [];
-  for (const [name, b] of p.keys) parts.push(`${name.toLowerCase()}=${canonicalValue(b.value)}`);
+  for (const [name, b] of keys) parts.push(`${name.toLowerCase()}=${canonicalValue(b.value)}`);
   parts.sort();
-  return `${out}.${parts.join(',')}`;
+  return `.${parts.join(',')}`;
 }
 
 /** A parsed wbemcli URL: `[http|https://][user[:password]@]host[:port]/namespace:Class[.keys]`. */
