@@ -3,7 +3,8 @@
 import type { CimClass } from '../cim/CimClass.js';
 import type { CimInstance } from '../cim/CimInstance.js';
 import type { CimXmlMessage, DecodeLimits, ReturnItem } from './messages.js';
-import { CimXmlError } from './CimXmlError.js';
+import { CimXmlParser } from './CimXmlParser.js';
+import { DOCUMENT_ROOT, EMBEDDED_ROOT, RULES, type DecodeContext } from './elementRules.js';
 
 /**
  * Decodes one CIM-XML document (`<?xml ...?><CIM><MESSAGE>...`). Bytes are read as UTF-8.
@@ -36,12 +37,19 @@ export interface MessageDecoder {
 
 /** Creates a push decoder, e.g. for a client reading a large enumeration response chunk by chunk. */
 export function createMessageDecoder(options: MessageDecoderOptions = {}): MessageDecoder {
-  void options;
-  throw new CimXmlError('XML_INVALID', 'not implemented yet');
+  const context: DecodeContext = { onReturnItem: options.onReturnItem };
+  const parser = new CimXmlParser({
+    rules: RULES, root: DOCUMENT_ROOT, limits: options.limits, streaming: options.onReturnItem !== undefined, context,
+  });
+  return {
+    write: (chunk) => parser.write(chunk),
+    end: () => parser.end() as CimXmlMessage,
+  };
 }
 
 /** Decodes the text of an embedded object: one `<INSTANCE>` or `<CLASS>` element (no envelope). */
 export function decodeEmbeddedObject(xml: string, limits?: DecodeLimits): CimInstance | CimClass {
-  void xml; void limits;
-  throw new CimXmlError('XML_INVALID', 'not implemented yet');
+  const parser = new CimXmlParser({ rules: RULES, root: EMBEDDED_ROOT, limits });
+  parser.write(xml.trim());
+  return parser.end() as CimInstance | CimClass;
 }

@@ -1,0 +1,344 @@
+// The decoding engine: drives saxes, keeps a stack of open elements, enforces the limits and the
+// no-DOCTYPE rule, and hands each completed element to its rule in elementRules.ts, which builds
+// the model object directly (no intermediate DOM). Errors carry the element path.
+import { TextDecoder } from 'node:util';
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { CimError } from '../cim/CimError.js';
+import { CimXmlError, type CimXmlErrorCode } from './CimXmlError.js';
+import type { DecodeLimits } from './messages.js';
+
+/** One open element. Children's built values are kept in `kidNames`/`kidValues` until it closes. */
+export interface Frame {
+  name: string;
+  attrs: Record<string, string>;
+  rule: ElementRule;
+  /** Character data, for elements whose rule accepts it (VALUE, KEYVALUE, HOST). */
+  text: string;
+  kidNames: string[];
+  kidValues: unknown[];
+  /** Children handed to `rule.child` instead of being stored (streamed IRETURNVALUE items). */
+  passed: number;
+  /** Element count when this element opened; streaming resets the count to it. */
+  elementsAtOpen: number;
+  /** Free slot for a rule's own bookkeeping (IRETURNVALUE remembers its item kind here). */
+  note: string;
+}
+
+/** How one DTD element is decoded. */
+export interface ElementRule {
+  /** The attributes the element may carry (anything `xmlns...` is always tolerated). */
+  attrs: ReadonlySet<string>;
+  /** True for #PCDATA content; otherwise only whitespace may appear between children. */
+  text: boolean;
+  /** Builds the element's value from its attributes, text and children (read with p.kids()). */
+  build(f: Frame, p: CimXmlParser): unknown;
+  /** When present, receives each completed child instead of the child being stored. */
+  child?(f: Frame, name: string, value: unknown, p: CimXmlParser): void;
+}
+
+export type RuleTable = ReadonlyMap<string, ElementRule>;
+
+const DEFAULT_MAX_DEPTH = 64;
+const DEFAULT_MAX_ELEMENTS = 4 * 1024 * 1024;
+const DEFAULT_MAX_CHARS = 256 * 1024 * 1024;
+
+function isXmlSpace(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return false;
+  }
+  return true;
+}
+
+export interface ParserOptions {
+  rules: RuleTable;
+  /** The pseudo-element around the document: its build() returns the decode result. */
+  root: ElementRule;
+  limits?: DecodeLimits;
+  /** Whether the caller streams (then size and element limits default to unlimited). */
+  streaming?: boolean;
+  /** Depth already used by an enclosing document (embedded objects). */
+  depthOffset?: number;
+  /** Path of the enclosing element (embedded objects), prefixed to error paths. */
+  pathPrefix?: string;
+  /** Context for rules (the streaming callback), opaque to the engine. */
+  context?: unknown;
+}
+
+/**
+ * A one-document decoder. Not reusable: after an error or end() it is finished.
+ */
+export class CimXmlParser {
+  readonly context: unknown;
+  readonly maxDepth: number;
+  readonly limits: DecodeLimits | undefined;
+  private readonly maxElements: number;
+  private readonly maxChars: number;
+  private readonly depthOffset: number;
+  private readonly pathPrefix: string;
+  private readonly rules: RuleTable;
+  private readonly sax: SaxesParser<{ xmlns: false }>;
+  private readonly stack: Frame[] = [];
+  private top: Frame;
+  private elements = 0;
+  private chars = 0;
+  private utf8: TextDecoder | null = null;
+  private finished = false;
+  private started = false;
+  // Reusable child cursor; rules read children strictly one element at a time.
+  private readonly cursor = new Kids(this);
+
+  constructor(options: ParserOptions) {
+    this.rules = options.rules;
+    this.context = options.context;
+    this.limits = options.limits;
+    const l = options.limits ?? {};
+    this.maxDepth = l.maxDepth ?? DEFAULT_MAX_DEPTH;
+    this.maxElements = l.maxElements ?? (options.streaming ? Infinity : DEFAULT_MAX_ELEMENTS);
+    this.maxChars = l.maxChars ?? (options.streaming ? Infinity : DEFAULT_MAX_CHARS);
+    this.depthOffset = options.depthOffset ?? 0;
+    this.pathPrefix = options.pathPrefix ?? '';
+    this.top = this.newFrame('', {}, options.root);
+    this.stack.push(this.top);
+    const sax = new SaxesParser({ xmlns: false });
+    this.sax = sax;
+    sax.on('opentag', (tag) => this.open(tag));
+    sax.on('closetag', () => this.close());
+    sax.on('text', (t) => this.onText(t));
+    sax.on('cdata', (t) => this.onText(t));
+    // DOCTYPE is where entity declarations live (billion laughs, external entities): CIM-XML
+    // never needs one, so refuse it outright rather than trying to process it safely.
+    sax.on('doctype', () => this.fail('DOCTYPE and entity declarations are not accepted', 'XML_FORBIDDEN'));
+    sax.on('error', (e) => this.fail(e.message, 'XML_NOT_WELL_FORMED'));
+  }
+
+  /** Feeds text or UTF-8 bytes. */
+  write(chunk: string | Uint8Array): void {
+    if (this.finished) throw new CimXmlError('XML_INVALID', 'the decoder has already finished');
+    let text: string;
+    if (typeof chunk === 'string') {
+      text = chunk;
+    } else {
+      this.utf8 ??= new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+      try {
+        text = this.utf8.decode(chunk, { stream: true });
+      } catch {
+        this.finished = true;
+        throw new CimXmlError('XML_NOT_WELL_FORMED', 'the body is not valid UTF-8');
+      }
+    }
+    if (!this.started && text.length > 0) {
+      this.started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    this.chars += text.length;
+    if (this.chars > this.maxChars) {
+      this.finished = true;
+      throw new CimXmlError('XML_LIMIT', `the document exceeds ${this.maxChars} characters`);
+    }
+    this.guard(() => this.sax.write(text));
+  }
+
+  /** Ends the document and returns what the root rule built. */
+  end(): unknown {
+    if (this.finished) throw new CimXmlError('XML_INVALID', 'the decoder has already finished');
+    if (this.utf8) {
+      try {
+        const rest = this.utf8.decode();
+        if (rest) this.guard(() => this.sax.write(rest));
+      } catch (e) {
+        if (e instanceof CimXmlError) throw e;
+        this.finished = true;
+        throw new CimXmlError('XML_NOT_WELL_FORMED', 'the body ends inside a UTF-8 sequence');
+      }
+    }
+    this.guard(() => this.sax.close());
+    this.finished = true;
+    if (this.stack.length !== 1) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
+    const root = this.top;
+    return root.rule.build(root, this);
+  }
+
+  private guard(run: () => void): void {
+    try {
+      run();
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+  }
+
+  private newFrame(name: string, attrs: Record<string, string>, rule: ElementRule): Frame {
+    return { name, attrs, rule, text: '', kidNames: [], kidValues: [], passed: 0, elementsAtOpen: this.elements, note: '' };
+  }
+
+  private open(tag: SaxesTagPlain): void {
+    const name = tag.name;
+    const rule = this.rules.get(name);
+    if (rule === undefined) this.fail(`unknown element ${name}`, 'XML_INVALID', name);
+    if (this.stack.length + this.depthOffset > this.maxDepth) this.fail(`elements nest deeper than ${this.maxDepth}`, 'XML_LIMIT', name);
+    if (++this.elements > this.maxElements) this.fail(`more than ${this.maxElements} elements`, 'XML_LIMIT', name);
+    const attrs = tag.attributes;
+    const allowed = rule.attrs;
+    for (const k in attrs) {
+      if (!allowed.has(k) && !k.startsWith('xmlns')) this.fail(`attribute ${k} is not allowed on ${name}`, 'XML_INVALID', name);
+    }
+    const f = this.newFrame(name, attrs, rule);
+    this.stack.push(f);
+    this.top = f;
+  }
+
+  private close(): void {
+    const f = this.top;
+    let value: unknown;
+    try {
+      value = f.rule.build(f, this);
+    } catch (e) {
+      // Value text the CIM model refuses (a uint8 of 300) is invalid CIM-XML at this element.
+      if (e instanceof CimError) this.fail(e.description);
+      throw e;
+    }
+    this.stack.pop();
+    const parent = this.stack[this.stack.length - 1]!;
+    this.top = parent;
+    if (parent.rule.child !== undefined) {
+      parent.rule.child(parent, f.name, value, this);
+      parent.passed++;
+    } else {
+      parent.kidNames.push(f.name);
+      parent.kidValues.push(value);
+    }
+  }
+
+  /** Forgets the elements of streamed children, so that only what is held counts to maxElements. */
+  releaseElements(f: Frame): void {
+    this.elements = f.elementsAtOpen + 1;
+  }
+
+  private onText(t: string): void {
+    const f = this.top;
+    if (f.rule.text) f.text += t;
+    else if (!isXmlSpace(t)) this.fail(f.name ? `character data is not allowed in ${f.name}` : 'character data outside the root element', this.stack.length > 1 ? 'XML_INVALID' : 'XML_NOT_WELL_FORMED');
+  }
+
+  /** The current depth including an enclosing document's (for nested embedded objects). */
+  get depth(): number {
+    return this.stack.length - 1 + this.depthOffset;
+  }
+
+  /** The element path of the innermost open element, e.g. `CIM/MESSAGE/SIMPLEREQ/IMETHODCALL/IPARAMVALUE[2]`. */
+  path(extra?: string): string {
+    const parts: string[] = this.pathPrefix ? [this.pathPrefix] : [];
+    for (let i = 1; i < this.stack.length; i++) {
+      const parent = this.stack[i - 1]!;
+      const name = this.stack[i]!.name;
+      parts.push(segment(name, parent));
+    }
+    if (extra !== undefined) parts.push(segment(extra, this.top));
+    return parts.join('/');
+  }
+
+  /** Throws CimXmlError at the current element (or at `extra`, a child being opened). */
+  fail(reason: string, code: CimXmlErrorCode = 'XML_INVALID', extra?: string): never {
+    throw new CimXmlError(code, reason, this.path(extra));
+  }
+
+  /** The child cursor of `f`, positioned on its first child. */
+  kids(f: Frame): Kids {
+    this.cursor.reset(f);
+    return this.cursor;
+  }
+}
+
+/** `NAME` or `NAME[n]` (1-based, shown from the second same-named sibling on). */
+function segment(name: string, parent: Frame): string {
+  let n = 1;
+  for (const k of parent.kidNames) if (k === name) n++;
+  if (parent.rule.child !== undefined) n += parent.passed;
+  return n > 1 ? `${name}[${n}]` : name;
+}
+
+/**
+ * Reads an element's children in order, the way a DTD content model reads: `opt`, `one`, `many`,
+ * then `end` refuses whatever is left.
+ */
+export class Kids {
+  private f!: Frame;
+  private i = 0;
+  constructor(private readonly p: CimXmlParser) {}
+
+  reset(f: Frame): void {
+    this.f = f;
+    this.i = 0;
+  }
+
+  /** The name of the next child, or undefined at the end. */
+  peek(): string | undefined {
+    return this.f.kidNames[this.i];
+  }
+
+  /** The next child's value when it is named `name`. */
+  opt(name: string): unknown {
+    if (this.f.kidNames[this.i] === name) return this.f.kidValues[this.i++];
+    return undefined;
+  }
+
+  has(name: string): boolean {
+    return this.f.kidNames[this.i] === name;
+  }
+
+  /** The next child, which must be named `name`. */
+  one(name: string): unknown {
+    if (this.f.kidNames[this.i] !== name) this.missing(name);
+    return this.f.kidValues[this.i++];
+  }
+
+  /** The next child, which must have one of `names`; returns its name (value via last()). */
+  oneOf(names: ReadonlySet<string>, expected: string): string {
+    const n = this.f.kidNames[this.i];
+    if (n === undefined || !names.has(n)) this.missing(expected);
+    this.i++;
+    return n;
+  }
+
+  /** The value of the child just consumed by oneOf/optOf. */
+  last(): unknown {
+    return this.f.kidValues[this.i - 1];
+  }
+
+  /** The next child when it has one of `names`; returns its name or undefined. */
+  optOf(names: ReadonlySet<string>): string | undefined {
+    const n = this.f.kidNames[this.i];
+    if (n === undefined || !names.has(n)) return undefined;
+    this.i++;
+    return n;
+  }
+
+  /** All following children named `name`. */
+  many<T>(name: string): T[] {
+    const out: T[] = [];
+    const names = this.f.kidNames;
+    while (names[this.i] === name) out.push(this.f.kidValues[this.i++] as T);
+    return out;
+  }
+
+  /** Calls `each` for all following children with a name in `names`. */
+  manyOf(names: ReadonlySet<string>, each: (name: string, value: unknown) => void): void {
+    const kn = this.f.kidNames;
+    while (this.i < kn.length && names.has(kn[this.i]!)) {
+      each(kn[this.i]!, this.f.kidValues[this.i]);
+      this.i++;
+    }
+  }
+
+  /** Refuses any child not yet consumed. */
+  end(): void {
+    const n = this.f.kidNames[this.i];
+    if (n !== undefined) this.p.fail(`${n} is not allowed here in ${this.f.name} (child ${this.i + 1})`);
+  }
+
+  private missing(expected: string): never {
+    const n = this.f.kidNames[this.i];
+    return this.p.fail(n === undefined ? `${this.f.name} needs ${expected}` : `${this.f.name} needs ${expected} where ${n} is (child ${this.i + 1})`);
+  }
+}
