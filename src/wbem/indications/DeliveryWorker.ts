@@ -1,0 +1,172 @@
+// Delivers one listener destination's queue: the oldest queued indication first, one request in
+// flight, removal only after the listener accepted it, retries with exponential backoff. The
+// queue lives in SQLite, so a worker started after a crash resumes at the same row with the same
+// body (same SequenceContext and SequenceNumber), which is what lets the listener drop duplicates.
+import { request } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Db } from '../../store/Store.js';
+import type { ExportCodec } from './exportMessage.js';
+
+export interface DeliveryPolicy {
+  /** Retries after the first attempt before an indication is given up (DeliveryRetryAttempts). */
+  retryAttempts(): number;
+  /** Wait before the first retry, in ms (DeliveryRetryInterval); doubles per retry up to maxRetryIntervalMs. */
+  retryIntervalMs(): number;
+  maxRetryIntervalMs(): number;
+  requestTimeoutMs: number;
+}
+
+export interface DeliveryEvents {
+  delivered(destinationId: number, seqContext: string, seqNumber: bigint): void;
+  /** The indication was dropped after its last retry; `subscriptionId` null when it is gone. */
+  abandoned(destinationId: number, subscriptionId: number | null, reason: Error): void;
+  failed(destinationId: number, attempt: number, reason: Error): void;
+}
+
+interface QueueRow {
+  id: number;
+  subscription_id: number | null;
+  body: string;
+  seq_context: string;
+  seq_number: string;
+  attempts: number;
+}
+
+/** A delivery failure with the HTTP status when there was one. */
+export class DeliveryError extends Error {
+  override readonly name = 'DeliveryError';
+  constructor(message: string, readonly statusCode?: number) {
+    super(message);
+  }
+}
+
+export class DeliveryWorker {
+  private running: Promise<void> | null = null;
+  private closed = false;
+  private wake: (() => void) | null = null;
+  private readonly abort = new AbortController();
+  private readonly next;
+  private readonly bumpAttempts;
+  private readonly remove;
+
+  constructor(
+    private readonly db: Db,
+    readonly destinationId: number,
+    private url: string,
+    private readonly codec: ExportCodec,
+    private readonly policy: DeliveryPolicy,
+    private readonly events: DeliveryEvents,
+    private readonly dispatcher?: Dispatcher,
+  ) {
+    this.next = db.prepare('SELECT id, subscription_id, body, seq_context, seq_number, attempts FROM ind_queue WHERE destination_id = ? ORDER BY id LIMIT 1');
+    this.bumpAttempts = db.prepare('UPDATE ind_queue SET attempts = attempts + 1 WHERE id = ?');
+    this.remove = db.prepare('DELETE FROM ind_queue WHERE id = ?');
+  }
+
+  setUrl(url: string): void {
+    this.url = url;
+  }
+
+  /** Starts delivering if idle; cuts a backoff wait short so new work is tried now. */
+  kick(): void {
+    if (this.closed) return;
+    if (this.running) {
+      return;
+    }
+    this.running = this.loop().finally(() => {
+      this.running = null;
+    });
+  }
+
+  /** Retries now instead of after the remaining backoff (used when a listener comes back). */
+  retryNow(): void {
+    this.wake?.();
+    this.kick();
+  }
+
+  /** Stops after the request in flight is aborted; the row stays queued for the next start. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.abort.abort();
+    this.wake?.();
+    await this.running;
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.closed) {
+      const row = this.next.get(this.destinationId) as QueueRow | undefined;
+      if (!row) return;
+      let failure: Error | null = null;
+      try {
+        await this.send(row.body);
+      } catch (e) {
+        failure = e as Error;
+      }
+      if (this.closed) return;
+      if (!failure) {
+        this.remove.run(row.id);
+        this.events.delivered(this.destinationId, row.seq_context, BigInt(row.seq_number));
+        continue;
+      }
+      const attempt = row.attempts + 1;
+      this.events.failed(this.destinationId, attempt, failure);
+      if (attempt > this.policy.retryAttempts()) {
+        this.remove.run(row.id);
+        this.events.abandoned(this.destinationId, row.subscription_id, failure);
+        continue;
+      }
+      this.bumpAttempts.run(row.id);
+      const delay = Math.min(this.policy.retryIntervalMs() * 2 ** (attempt - 1), this.policy.maxRetryIntervalMs());
+      await this.sleep(delay);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        resolve();
+      }
+      this.wake = () => {
+        this.wake = null;
+        done();
+      };
+    });
+  }
+
+  private async send(body: string): Promise<void> {
+    const target = new URL(this.url);
+    const headers: Record<string, string> = {
+      'content-type': 'application/xml; charset=utf-8',
+      accept: 'application/xml, text/xml',
+      cimprotocolversion: '1.0',
+      cimexport: 'MethodRequest',
+      cimexportmethod: 'ExportIndication',
+    };
+    if (target.username || target.password) {
+      const user = decodeURIComponent(target.username);
+      const pass = decodeURIComponent(target.password);
+      headers.authorization = `Basic ${Buffer.from(`${user}:${pass}`).toString('base64')}`;
+      target.username = '';
+      target.password = '';
+    }
+    const timeout = this.policy.requestTimeoutMs;
+    const res = await request(target, {
+      method: 'POST',
+      headers,
+      body,
+      signal: this.abort.signal,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+    });
+    const text = await res.body.text();
+    if (res.statusCode !== 200) {
+      const cimError = res.headers.cimerror;
+      throw new DeliveryError(`listener answered HTTP ${res.statusCode}${cimError ? ` (CIMError: ${String(cimError)})` : ''}`, res.statusCode);
+    }
+    const err = this.codec.checkResponse(text);
+    if (err) throw new DeliveryError(`listener refused the indication: ${err.message}`, res.statusCode);
+  }
+}

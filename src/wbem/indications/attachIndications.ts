@@ -1,0 +1,37 @@
+// One call that gives a WbemServer DSP1054 indications: the service on the server's store, the
+// interop providers registered, and the service plugged in as the server's indication sink.
+import { openStore } from '../../store/Store.js';
+import type { Db } from '../../store/Store.js';
+import type { Provider, IndicationSink } from '../Provider.js';
+import { IndicationService, type IndicationServiceOptions } from './IndicationService.js';
+import { registerIndicationProviders } from './indicationProviders.js';
+
+/** The parts of WbemServer this needs (kept structural so either side can evolve). */
+export interface IndicationHost {
+  readonly name: string;
+  readonly store: Db | undefined;
+  readonly repository: unknown;
+  registerProvider(namespace: string, className: string, provider: Provider): void;
+  attachIndications(sink: IndicationSink): void;
+}
+
+interface HierarchySource {
+  isSubclassOf(namespace: string, sub: string, sup: string): boolean;
+}
+
+function hasHierarchy(r: unknown): r is HierarchySource {
+  return typeof r === 'object' && r !== null && typeof (r as HierarchySource).isSubclassOf === 'function';
+}
+
+export function attachIndications(server: IndicationHost, options: Partial<IndicationServiceOptions> = {}): IndicationService {
+  const repo = server.repository;
+  const service = new IndicationService({
+    db: options.db ?? server.store ?? openStore(':memory:'),
+    systemName: options.systemName ?? server.name,
+    ...(hasHierarchy(repo) ? { isa: (ns: string, c: string, s: string) => repo.isSubclassOf(ns, c, s) } : {}),
+    ...options,
+  });
+  registerIndicationProviders(server, service);
+  server.attachIndications(service);
+  return service;
+}
