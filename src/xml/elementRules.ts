@@ -70,6 +70,17 @@ function typeAttr(f: Frame, p: CimXmlParser, name: string, required: boolean, al
   return v as CimType;
 }
 
+/**
+ * PARAMTYPE of PARAMVALUE / RETURNVALUE: a CIM type, `reference`, or DSP0203 2.4's `object` /
+ * `instance`, which mean a string carrying an embedded object.
+ */
+function paramType(f: Frame, p: CimXmlParser): { type?: CimType; embedded?: EmbeddedKind } {
+  const v = f.attrs.PARAMTYPE;
+  if (v === 'object' || v === 'instance') return { type: 'string', embedded: v };
+  const type = typeAttr(f, p, 'PARAMTYPE', false, true);
+  return type === undefined ? {} : { type };
+}
+
 /** EmbeddedObject (DSP0201 2.2+) or the older EMBEDDEDOBJECT spelling. */
 function embeddedAttr(f: Frame, p: CimXmlParser): EmbeddedKind | undefined {
   const v = f.attrs.EmbeddedObject ?? f.attrs.EMBEDDEDOBJECT;
@@ -321,8 +332,9 @@ R.set('EXPMETHODCALL', rule(['NAME'], (f, p): ExpMethodCall => {
 // <!ATTLIST PARAMVALUE %CIMName; %ParamType; #IMPLIED %EmbeddedObject;>
 R.set('PARAMVALUE', rule(['NAME', 'PARAMTYPE', 'EmbeddedObject', 'EMBEDDEDOBJECT'], (f, p): ParamValue => {
   const name = cimName(f, p);
-  const type = typeAttr(f, p, 'PARAMTYPE', false, true);
-  const embeddedObject = embeddedAttr(f, p);
+  const pt = paramType(f, p);
+  const type = pt.type;
+  const embeddedObject = embeddedAttr(f, p) ?? pt.embedded;
   const k = p.kids(f);
   const n = k.optOf(PARAMVALUE_CONTENT);
   const value = n === undefined ? null : embedParam(p, wrap(n, k.last()) as WireValue, embeddedObject);
@@ -410,8 +422,9 @@ R.set('ERROR', rule(['CODE', 'DESCRIPTION'], (f, p) => {
 
 // <!ELEMENT RETURNVALUE (VALUE | VALUE.REFERENCE)?>  <!ATTLIST RETURNVALUE %EmbeddedObject; %ParamType; #IMPLIED>
 R.set('RETURNVALUE', rule(['PARAMTYPE', 'EmbeddedObject', 'EMBEDDEDOBJECT'], (f, p): ReturnValue => {
-  const type = typeAttr(f, p, 'PARAMTYPE', false, true);
-  const embeddedObject = embeddedAttr(f, p);
+  const pt = paramType(f, p);
+  const type = pt.type;
+  const embeddedObject = embeddedAttr(f, p) ?? pt.embedded;
   const k = p.kids(f);
   const n = k.optOf(VALUE_OR_REF);
   const value = n === undefined ? null : embedParam(p, wrap(n, k.last()) as WireValue, embeddedObject) as ReturnValue['value'];
