@@ -33,7 +33,8 @@ export class TestListener {
   readonly received: Received[] = [];
   private server: Server | null = null;
   port = 0;
-  respond: (r: Received) => { status: number; body: string } = (r) => ({ status: 200, body: okResponse(messageId(r.body)) });
+  /** The reply to each request; null leaves the request unanswered (a listener that hangs). */
+  respond: (r: Received) => { status: number; body: string } | null = (r) => ({ status: 200, body: okResponse(messageId(r.body)) });
 
   async start(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
@@ -42,7 +43,9 @@ export class TestListener {
       req.on('end', () => {
         const r: Received = { headers: req.headers, method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString('utf8') };
         this.received.push(r);
-        const { status, body } = this.respond(r);
+        const reply = this.respond(r);
+        if (reply === null) return;
+        const { status, body } = reply;
         res.writeHead(status, { 'content-type': 'application/xml; charset=utf-8', cimexport: 'MethodResponse' });
         res.end(body);
       });
