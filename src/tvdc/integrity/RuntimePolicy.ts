@@ -1,0 +1,56 @@
+// Reads a Keylime runtime policy (allowlist JSON: "digests" path -> hex digests, "excludes"
+// regexes, "ima.log_hash_alg") into a ReferenceSet, checking its shape on the way.
+import { IntegrityError } from './IntegrityError.js';
+import { ReferenceSet } from './ReferenceSet.js';
+
+export interface RuntimePolicy {
+  references: ReferenceSet;
+  /** The hash algorithm the policy says the log's template hashes use, when it says. */
+  logHashAlg?: string;
+  digests: number;
+  excludes: string[];
+}
+
+const HEX_DIGEST = /^(?:[a-z0-9-]+:)?(?:[0-9a-fA-F]{2})+$/;
+
+function fail(msg: string): never {
+  throw new IntegrityError('POLICY_FORMAT', `runtime policy: ${msg}`);
+}
+
+export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text.toString());
+  } catch (e) {
+    fail(`not JSON: ${(e as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) fail('top level is not an object');
+  const d = doc as Record<string, unknown>;
+  const digests = d['digests'];
+  if (digests === undefined || !digests || typeof digests !== 'object' || Array.isArray(digests)) fail('"digests" must be an object of path -> [digest]');
+  const refs = new ReferenceSet();
+  let n = 0;
+  for (const [path, list] of Object.entries(digests as Record<string, unknown>)) {
+    if (!Array.isArray(list)) fail(`digests of "${path}" is not a list`);
+    for (const dg of list) {
+      if (typeof dg !== 'string' || !HEX_DIGEST.test(dg)) fail(`digest ${JSON.stringify(dg)} of "${path}" is not hex`);
+      refs.add(path, { digest: dg, annotation: 'trusted' });
+      n++;
+    }
+  }
+  const excludes = d['excludes'] ?? [];
+  if (!Array.isArray(excludes)) fail('"excludes" must be a list of regular expressions');
+  for (const x of excludes) {
+    if (typeof x !== 'string') fail(`exclude ${JSON.stringify(x)} is not a string`);
+    try {
+      refs.exclude(x);
+    } catch (e) {
+      fail(`exclude ${JSON.stringify(x)} is not a valid regular expression: ${(e as Error).message}`);
+    }
+  }
+  const ima = d['ima'];
+  const alg = ima && typeof ima === 'object' ? (ima as Record<string, unknown>)['log_hash_alg'] : undefined;
+  const policy: RuntimePolicy = { references: refs, digests: n, excludes: excludes as string[] };
+  if (typeof alg === 'string') policy.logHashAlg = alg;
+  return policy;
+}
