@@ -1,26 +1,46 @@
 // The WBEM server: owns the repository, the provider registry, the HTTP(S) listeners and the
 // indication hook. Everything a host agent exposes over CIM-XML goes through one of these.
-import type { Server } from 'node:http';
+//
+//   const server = new WbemServer({ repository, store, users, name });
+//   server.registerProvider('root/tvdc', 'TVDc_ComputerSystem', provider);
+//   attachIndications(server);               // src/wbem/indications
+//   const { http, https } = await server.listen({ port: 5988, httpsPort: 5989, cert, key });
+//   ...
+//   await server.close();
+import http from 'node:http';
+import net from 'node:net';
+import tls from 'node:tls';
+import { readFileSync } from 'node:fs';
+import type { Duplex } from 'node:stream';
 import type { CimRepository } from '../cim/CimRepository.js';
 import type { CimInstance } from '../cim/CimInstance.js';
-import type { Db } from '../store/Store.js';
+import { openStore, type Db } from '../store/Store.js';
 import type { IndicationSink, Provider } from './Provider.js';
 import type { UserDirectory } from './UserDirectory.js';
 import { ProviderRegistry } from './ProviderRegistry.js';
+import { RepositoryProvider, type LoadReport } from './RepositoryProvider.js';
+import { InteropProvider } from './InteropProvider.js';
+import { EnumerationContexts } from './EnumerationContexts.js';
+import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
+import { MPostRewriter } from './MPostRewriter.js';
+import { INTEROP_NAMESPACE } from './namespaceName.js';
+import type { ServerCore } from './ServerCore.js';
 
 export interface WbemServerOptions {
   repository: CimRepository;
-  /** Durable store for created instances; an in-memory database when omitted. */
+  /** Durable store for created instances; a private in-memory database when omitted. */
   store?: Db;
-  /** Users and roles; without them the server serves everyone as admin on loopback only. */
+  /** Users and roles; without them the server serves everyone as admin, on loopback only. */
   users?: UserDirectory | null;
-  /** This host's name: SystemName of CIM_ObjectManager and of the interop instances. */
+  /** This host's name: SystemName of CIM_ObjectManager and the host in returned paths. */
   name?: string;
   /** Largest request body accepted, in bytes (default 16 MiB); larger ones get 413. */
   maxRequestBytes?: number;
   /** Default and largest pull OperationTimeout, seconds (defaults 60 and 600). */
   defaultOperationTimeout?: number;
   maxOperationTimeout?: number;
+  /** Where server-side faults are reported (default: console.error). */
+  log?: (message: string) => void;
 }
 
 export interface ListenOptions {
@@ -30,53 +50,196 @@ export interface ListenOptions {
   host?: string;
   /** HTTPS port; needs cert and key. */
   httpsPort?: number;
-  /** PEM text or a file path. */
+  /** PEM text or the path of a PEM file. */
   cert?: string;
   key?: string;
 }
 
 export interface ListeningAddresses {
+  /** e.g. `http://127.0.0.1:5988` */
   http?: string;
   https?: string;
 }
 
-export class WbemServer {
+export class WbemServerError extends Error {
+  override readonly name = 'WbemServerError';
+  constructor(readonly code: 'WBEM_LISTEN' | 'WBEM_UNAUTHENTICATED_BIND' | 'WBEM_TLS_CONFIG', message: string) {
+    super(message);
+  }
+}
+
+function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h) || h === '::ffff:127.0.0.1';
+}
+
+function pem(v: string): string | Buffer {
+  return v.includes('-----BEGIN') ? v : readFileSync(v);
+}
+
+export class WbemServer implements ServerCore {
   readonly repository: CimRepository;
-  readonly store: Db | undefined;
+  readonly store: Db;
   readonly name: string;
   readonly providers = new ProviderRegistry();
+  readonly enumerations: EnumerationContexts;
+  /** Serves classes without a registered provider; persists what clients create. */
+  readonly repositoryProvider: RepositoryProvider;
+  /** The interop namespace; add profiles with `server.interop.addProfile(...)`. */
+  readonly interop: InteropProvider;
+  /** What the repository provider restored from the store at construction. */
+  readonly restored: LoadReport;
   /** The indication pipeline, or null until attachIndications(). */
   indications: IndicationSink | null = null;
-  protected readonly options: WbemServerOptions;
-  protected readonly servers: Server[] = [];
+
+  private readonly options: WbemServerOptions;
+  private readonly listeners: net.Server[] = [];
+  private readonly sockets = new Set<Duplex>();
+  private httpServer: http.Server | null = null;
+  private interopRegistered = false;
+  private closed = false;
 
   constructor(options: WbemServerOptions) {
     this.options = options;
     this.repository = options.repository;
-    this.store = options.store;
+    this.store = options.store ?? openStore(':memory:');
     this.name = options.name ?? 'localhost';
+    this.enumerations = new EnumerationContexts({
+      defaultTimeout: options.defaultOperationTimeout ?? 60, maxTimeout: options.maxOperationTimeout ?? 600,
+      maxObjectCount: 100_000, maxOpen: 1000,
+    });
+    this.repositoryProvider = new RepositoryProvider(this.repository, this.store);
+    this.restored = this.repositoryProvider.load();
+    if (this.repository.hasNamespace(INTEROP_NAMESPACE) && !this.repository.hasNamespace('interop')) {
+      this.repository.aliasNamespace('interop', INTEROP_NAMESPACE);
+    }
+    this.interop = new InteropProvider(this.repository, this.name);
+    this.interop.addProfile({ organization: 2, name: 'Profile Registration', version: '1.0.0', centralClass: 'CIM_ObjectManager', centralNamespace: INTEROP_NAMESPACE });
   }
 
-  /** Serves `className` (not its subclasses, unless registered for them too) in `namespace`. */
+  /** Serves exactly `className` (register subclasses separately) in `namespace`. */
   registerProvider(namespace: string, className: string, provider: Provider): void {
     this.providers.register(namespace, className, provider);
+  }
+
+  /** The provider for instances of exactly `className`: the registered one, else the repository's. */
+  providerFor(namespace: string, className: string): Provider {
+    this.registerInterop();
+    return this.providers.get(namespace, className) ?? this.repositoryProvider;
   }
 
   /** Plugs in the indication pipeline: every emitted indication goes to `sink` from now on. */
   attachIndications(sink: IndicationSink): void {
     this.indications = sink;
+    if (this.repository.hasNamespace(INTEROP_NAMESPACE) && this.repository.hasClass(INTEROP_NAMESPACE, 'CIM_IndicationService')) {
+      this.interop.addProfile({ organization: 2, name: 'Indications', version: '1.2.2', centralClass: 'CIM_IndicationService', centralNamespace: INTEROP_NAMESPACE });
+    }
   }
 
   /** Sends an indication into the pipeline (dropped while none is attached). */
   emitIndication(namespace: string, indication: CimInstance): void {
-    this.indications?.emit(namespace, indication);
+    try {
+      this.indications?.emit(namespace, indication);
+    } catch (e) {
+      this.log(`indication pipeline failed: ${(e as Error).message}`);
+    }
   }
 
-  async listen(_options: ListenOptions): Promise<ListeningAddresses> {
-    throw new Error('not yet implemented');
+  private log(message: string): void {
+    (this.options.log ?? ((m: string) => console.error(m)))(message);
   }
 
+  /**
+   * The interop classes are registered on first use rather than at construction, so that MOF
+   * compiled or providers registered after `new WbemServer` (TVDc_ subclasses) are taken into account.
+   */
+  private registerInterop(): void {
+    if (this.interopRegistered) return;
+    this.interopRegistered = true;
+    for (const r of this.interop.registrations()) {
+      if (!this.providers.get(r.namespace, r.className)) this.providers.register(r.namespace, r.className, r.provider);
+    }
+  }
+
+  /** Starts listening; resolves with the URLs. Refuses a non-loopback address without users. */
+  async listen(options: ListenOptions): Promise<ListeningAddresses> {
+    const host = options.host ?? '127.0.0.1';
+    if (!this.options.users && !isLoopback(host)) {
+      throw new WbemServerError('WBEM_UNAUTHENTICATED_BIND', `refusing to listen on ${host} without a users file: anyone could manage this host; give --users or bind 127.0.0.1`);
+    }
+    if (options.port === undefined && options.httpsPort === undefined) throw new WbemServerError('WBEM_LISTEN', 'neither an HTTP nor an HTTPS port was given');
+    this.registerInterop();
+    const app = createWbemApp({
+      core: this, users: this.options.users, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
+      onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+    });
+    const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 300_000 }, app.callback());
+    server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
+      const { status, reason } = parserErrorResponse(err.code, err.rawPacket);
+      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+      else socket.destroy();
+    });
+    this.httpServer = server;
+    const out: ListeningAddresses = {};
+    const display = host.includes(':') ? `[${host}]` : host;
+    if (options.port !== undefined) {
+      const l = net.createServer((socket) => this.accept(socket));
+      out.http = `http://${display}:${await this.bind(l, options.port, host)}`;
+    }
+    if (options.httpsPort !== undefined) {
+      if (!options.cert || !options.key) throw new WbemServerError('WBEM_TLS_CONFIG', 'HTTPS needs both a certificate and a key');
+      let l: tls.Server;
+      try {
+        l = tls.createServer({ cert: pem(options.cert), key: pem(options.key) }, (socket) => this.accept(socket));
+      } catch (e) {
+        throw new WbemServerError('WBEM_TLS_CONFIG', `cannot use the certificate/key: ${(e as Error).message}`);
+      }
+      l.on('tlsClientError', () => { /* a failed handshake concerns that client only */ });
+      out.https = `https://${display}:${await this.bind(l, options.httpsPort, host)}`;
+    }
+    return out;
+  }
+
+  private bind(l: net.Server, port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      l.once('error', (e) => reject(new WbemServerError('WBEM_LISTEN', `cannot listen on ${host}:${port}: ${e.message}`)));
+      l.listen(port, host, () => {
+        this.listeners.push(l);
+        resolve((l.address() as net.AddressInfo).port);
+      });
+    });
+  }
+
+  /** Hands a connection to the HTTP server, through the M-POST rewriter when it opens with M-POST. */
+  private accept(socket: net.Socket): void {
+    if (this.closed || !this.httpServer) {
+      socket.destroy();
+      return;
+    }
+    socket.on('error', () => socket.destroy());
+    socket.once('data', (first: Buffer) => {
+      socket.pause();
+      socket.unshift(first);
+      let conn: Duplex = socket;
+      // "M-" can only start M-POST (or garbage the parser refuses either way).
+      if (first.length >= 2 && first[0] === 0x4d && first[1] === 0x2d) {
+        conn = new MPostRewriter(socket);
+      }
+      this.sockets.add(conn);
+      conn.once('close', () => this.sockets.delete(conn));
+      this.httpServer!.emit('connection', conn);
+      socket.resume();
+    });
+  }
+
+  /** Stops listening, drops connections, closes enumerations, providers and the indication pipeline. */
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    for (const s of this.sockets) s.destroy();
+    this.enumerations.closeAll();
     await this.indications?.close();
+    for (const p of this.providers.all()) await p.close?.();
   }
 }

@@ -1,0 +1,227 @@
+// One CIM-XML operation request from body bytes to response text: decodes the message, checks
+// it against the DSP0200 headers, checks the caller's role, runs the operation and encodes the
+// result as a stream of text chunks. Transport-level refusals are thrown as WbemHttpError;
+// operation failures become an ERROR element inside a normal response.
+import { CimError, CimStatus } from '../cim/CimError.js';
+import { CimObjectPath } from '../cim/CimObjectPath.js';
+import type { CimScalar } from '../cim/CimValue.js';
+import { CimDateTime } from '../cim/CimDateTime.js';
+import { decodeMessage } from '../xml/decodeMessage.js';
+import { encodeMessage } from '../xml/encodeMessage.js';
+import { ResponseStreamEncoder } from '../xml/ResponseStreamEncoder.js';
+import { CimXmlError } from '../xml/CimXmlError.js';
+import type { CimXmlMessage, MessageEnvelope, ReturnItem, SimpleRequest } from '../xml/messages.js';
+import type { DecodeLimits } from '../xml/messages.js';
+import { WbemHttpError } from './WbemHttpError.js';
+import { isSupportedCimVersion, isSupportedProtocolVersion, type CimRequestHeaders } from './CimRequestHeaders.js';
+import { roleAllows, type Role } from './Provider.js';
+import { OperationContext } from './OperationContext.js';
+import type { ServerCore } from './ServerCore.js';
+import type { OperationResult } from './OperationResult.js';
+import { IntrinsicParams } from './IntrinsicParams.js';
+import { intrinsicOperation } from './intrinsicOperations.js';
+import { invokeMethod } from './invokeMethod.js';
+import { canonicalNamespace } from './namespaceName.js';
+
+export interface CimCall {
+  headers: CimRequestHeaders;
+  body: Buffer;
+  user: string | null;
+  role: Role;
+  signal: AbortSignal;
+}
+
+/** A response body as text chunks; `status` is final once the iterable is exhausted (for trailers). */
+export interface CimReply {
+  chunks: AsyncIterable<string>;
+  /** 0 while all is well; the CIM status of an error (ERROR element or mid-stream failure). */
+  status: { code: number; description: string };
+}
+
+/** Chunks smaller than this are joined before they are written, to keep write calls few. */
+const FLUSH_CHARS = 64 * 1024;
+
+const DECODE_LIMITS: DecodeLimits = { maxDepth: 64 };
+
+function decode(body: Buffer): CimXmlMessage {
+  try {
+    return decodeMessage(body, DECODE_LIMITS);
+  } catch (e) {
+    if (e instanceof CimXmlError) {
+      throw new WbemHttpError(400, e.message, e.isNotWellFormed ? 'request-not-well-formed' : 'request-not-valid');
+    }
+    if (e instanceof CimError) throw new WbemHttpError(400, e.description, 'request-not-valid');
+    throw e;
+  }
+}
+
+function scalarText(v: CimScalar): string {
+  if (v instanceof CimDateTime) return v.text;
+  if (v instanceof CimObjectPath) return v.canonicalKey();
+  return String(v).trim();
+}
+
+/** Whether the CIMObject header names the same object as the body (DSP0200 header-mismatch rule). */
+function sameObject(header: string, target: CimObjectPath): boolean | null {
+  let h: CimObjectPath;
+  try {
+    h = CimObjectPath.parse(header);
+  } catch {
+    return null;
+  }
+  if (canonicalNamespace(h.namespace ?? '').toLowerCase() !== canonicalNamespace(target.namespace ?? '').toLowerCase()) return false;
+  if (h.className.toLowerCase() !== target.className.toLowerCase()) return false;
+  if (!h.keys || !target.keys) return !h.keys && !target.keys;
+  if (h.keys.size !== target.keys.size) return false;
+  for (const [name, b] of target.keys) {
+    const hb = h.keys.get(name);
+    if (!hb || scalarText(hb.value) !== scalarText(b.value)) return false;
+  }
+  return true;
+}
+
+/** The body-vs-header checks of DSP0200 for a decoded message. */
+function checkAgainstHeaders(msg: CimXmlMessage, h: CimRequestHeaders): SimpleRequest {
+  if (msg.kind === 'MULTIREQ') {
+    throw new WbemHttpError(400, 'a multiple request without the CIMBatch header', 'header-mismatch');
+  }
+  if (msg.kind !== 'SIMPLEREQ') {
+    throw new WbemHttpError(400, `a ${msg.kind} is not an operation request`, 'request-not-valid');
+  }
+  const bodyVersion = msg.protocolVersion ?? '1.0';
+  if (bodyVersion !== h.protocolVersion) {
+    throw new WbemHttpError(400, `CIMProtocolVersion "${h.protocolVersion}" does not match the message's PROTOCOLVERSION "${bodyVersion}"`, 'header-mismatch');
+  }
+  if (!isSupportedProtocolVersion(bodyVersion)) {
+    throw new WbemHttpError(501, `CIMProtocolVersion "${bodyVersion}" is not supported`, 'unsupported-protocol-version');
+  }
+  if (!isSupportedCimVersion(msg.cimVersion)) {
+    throw new WbemHttpError(501, `CIM version "${msg.cimVersion}" is not supported`, 'unsupported-cim-version');
+  }
+  if (!isSupportedCimVersion(msg.dtdVersion)) {
+    throw new WbemHttpError(501, `DTD version "${msg.dtdVersion}" is not supported`, 'unsupported-dtd-version');
+  }
+  const call = msg.call;
+  if (call.name.toLowerCase() !== h.method.toLowerCase()) {
+    throw new WbemHttpError(400, `CIMMethod "${h.method}" does not match the request's method "${call.name}"`, 'header-mismatch');
+  }
+  if (call.kind === 'IMETHODCALL') {
+    if (canonicalNamespace(h.object).toLowerCase() !== canonicalNamespace(call.namespace).toLowerCase()) {
+      throw new WbemHttpError(400, `CIMObject "${h.object}" does not match the request's namespace "${call.namespace}"`, 'header-mismatch');
+    }
+  } else {
+    const same = sameObject(h.object, call.target);
+    if (same === null) throw new WbemHttpError(400, `cannot parse CIMObject "${h.object}"`, 'header-mismatch');
+    if (!same) throw new WbemHttpError(400, `CIMObject "${h.object}" does not match the request's object "${call.target.toString()}"`, 'header-mismatch');
+  }
+  return msg;
+}
+
+function errorOf(e: unknown): CimError {
+  if (e instanceof CimError) return e;
+  if (e instanceof CimXmlError) return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, e.message);
+  return new CimError(CimStatus.CIM_ERR_FAILED, e instanceof Error ? e.message : String(e));
+}
+
+function responseEnvelope(req: SimpleRequest): MessageEnvelope {
+  return { id: req.id, protocolVersion: '1.0', cimVersion: '2.0', dtdVersion: '2.0' };
+}
+
+function errorDocument(req: SimpleRequest, err: CimError): string {
+  const call = req.call;
+  const env = responseEnvelope(req);
+  return call.kind === 'IMETHODCALL'
+    ? encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'IMETHODRESPONSE', name: call.name, error: err, returnValue: null, params: [] } })
+    : encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name: call.name, error: err, returnValue: null, params: [] } });
+}
+
+async function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<OperationResult> {
+  const c = req.call;
+  const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
+  const ctx = new OperationContext(core, ns, call.user, call.role, call.signal);
+  if (c.kind === 'METHODCALL') {
+    if (!roleAllows(call.role, 'write')) throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not invoke methods`);
+    return invokeMethod(ctx, c);
+  }
+  const op = intrinsicOperation(c.name);
+  if (!op) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `unrecognised intrinsic method ${c.name}`);
+  if (!roleAllows(call.role, op.role)) {
+    throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not call ${op.name}, which needs ${op.role}`);
+  }
+  return op.run(ctx, new IntrinsicParams(c.params, op.params));
+}
+
+/** Handles one request whose headers were already read and accepted. */
+export async function handleCimCall(core: ServerCore, call: CimCall): Promise<CimReply> {
+  const req = checkAgainstHeaders(decode(call.body), call.headers);
+  const status = { code: 0, description: '' };
+  const fail = (err: CimError): CimReply => {
+    status.code = err.status;
+    status.description = err.description;
+    return { chunks: once(errorDocument(req, err)), status };
+  };
+  let result: OperationResult;
+  try {
+    result = await run(core, req, call);
+  } catch (e) {
+    return fail(errorOf(e));
+  }
+  const env = responseEnvelope(req);
+  const name = req.call.name;
+  if (result.kind === 'method') {
+    try {
+      return { chunks: once(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name, returnValue: result.returnValue, params: result.params } })), status };
+    } catch (e) {
+      return fail(errorOf(e));
+    }
+  }
+  if (result.kind === 'empty') {
+    return { chunks: once(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'IMETHODRESPONSE', name, returnValue: null, params: [] } })), status };
+  }
+  // Pull the first item before anything is written, so that an operation failing up front (the
+  // usual case: bad class, missing instance) still gets a proper ERROR response.
+  const it = (Symbol.asyncIterator in result.items ? (result.items as AsyncIterable<ReturnItem>)[Symbol.asyncIterator]() : toAsync(result.items as Iterable<ReturnItem>));
+  let first: IteratorResult<ReturnItem>;
+  const enc = new ResponseStreamEncoder(env, name);
+  let firstText = '';
+  try {
+    first = await it.next();
+    if (!first.done) firstText = enc.item(first.value);
+  } catch (e) {
+    return fail(errorOf(e));
+  }
+  const paramsOf = result.params;
+  async function* chunks(): AsyncIterable<string> {
+    let buf = enc.head() + firstText;
+    if (!first.done) {
+      try {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+          buf += enc.item(r.value);
+          if (buf.length >= FLUSH_CHARS) {
+            yield buf;
+            buf = '';
+          }
+        }
+      } catch (e) {
+        const err = errorOf(e);
+        status.code = err.status;
+        status.description = err.description;
+        if (buf) yield buf;
+        throw err;
+      }
+    }
+    yield buf + enc.tail(paramsOf ? paramsOf() : []);
+  }
+  return { chunks: chunks(), status };
+}
+
+async function* once(s: string): AsyncIterable<string> {
+  yield s;
+}
+
+function toAsync<T>(it: Iterable<T>): AsyncIterator<T> {
+  const i = it[Symbol.iterator]();
+  return { next: async () => i.next(), return: async (v?: unknown) => { i.return?.(v); return { done: true, value: v as T }; } };
+}

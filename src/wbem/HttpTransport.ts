@@ -1,0 +1,187 @@
+// CIM operations over HTTP (DSP0200) on Koa: authentication, content-type and size rules, the
+// CIM headers, and writing the reply (Content-Length when small, chunked when streamed, with
+// CIMStatusCode trailers when the client sent `TE: trailers`). This is the one place where
+// WbemHttpError and CimError meet the wire.
+import Koa from 'koa';
+import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
+import { once } from 'node:events';
+import { WbemHttpError } from './WbemHttpError.js';
+import { readCimRequestHeaders } from './CimRequestHeaders.js';
+import { handleCimCall, type CimReply } from './CimRequestHandler.js';
+import { authenticate } from './BasicAuth.js';
+import { MPOST_MARK_HEADER } from './MPostRewriter.js';
+import type { ServerCore } from './ServerCore.js';
+import type { UserDirectory } from './UserDirectory.js';
+
+export interface TransportOptions {
+  core: ServerCore;
+  users: UserDirectory | null | undefined;
+  maxRequestBytes: number;
+  /** Called with errors that are the server's fault (not the client's), for the log. */
+  onError?: (e: unknown) => void;
+}
+
+const DETAIL_HEADER = 'X-Tvdc-Error-Detail';
+/** Replies shorter than this are sent whole with Content-Length; longer ones stream chunked. */
+const WHOLE_REPLY_CHARS = 256 * 1024;
+
+function checkContentType(headers: IncomingHttpHeaders): void {
+  const ct = headers['content-type'];
+  if (ct === undefined) return;
+  const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
+  if (type !== 'application/xml' && type !== 'text/xml') {
+    throw new WbemHttpError(415, `Content-Type ${ct} is not application/xml or text/xml`);
+  }
+  for (const p of params) {
+    const m = /^charset\s*=\s*"?([^"]*)"?$/.exec(p);
+    if (m && m[1] !== 'utf-8' && m[1] !== 'utf8') throw new WbemHttpError(415, `charset ${m[1]} is not supported; use utf-8`);
+  }
+}
+
+/** Reads the whole request body, refusing it with 413 once it passes `limit` bytes. */
+async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    throw new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`);
+  }
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`);
+    parts.push(chunk);
+  }
+  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+}
+
+function wantsTrailers(req: IncomingMessage): boolean {
+  const te = req.headers.te;
+  return req.httpVersionMinor >= 1 && req.httpVersionMajor === 1 && typeof te === 'string' &&
+    te.split(',').some((t) => t.trim().toLowerCase().split(';')[0] === 'trailers');
+}
+
+/** Writes a transport refusal: status, CIMError header, detail; never a body. */
+export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  res.statusCode = e.status;
+  if (e.cimError) res.setHeader('CIMError', e.cimError);
+  res.setHeader(DETAIL_HEADER, encodeURIComponent(e.detail.slice(0, 400)));
+  for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+
+async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimReply, prefix: string): Promise<void> {
+  const trailers = wantsTrailers(req);
+  res.statusCode = 200;
+  res.setHeader('Content-Type', 'application/xml; charset="utf-8"');
+  if (prefix) {
+    res.setHeader('Ext', '');
+    res.setHeader(`${prefix}-CIMOperation`, 'MethodResponse');
+  } else {
+    res.setHeader('CIMOperation', 'MethodResponse');
+  }
+  const it = reply.chunks[Symbol.asyncIterator]();
+  // Gather what is ready up to a bound: a small reply goes out with Content-Length.
+  let head = '';
+  let done = false;
+  try {
+    while (head.length < WHOLE_REPLY_CHARS) {
+      const r = await it.next();
+      if (r.done) { done = true; break; }
+      head += r.value;
+    }
+  } catch {
+    // Failed before anything was sent: nothing well-formed can be said any more.
+    res.destroy();
+    return;
+  }
+  if (done && !trailers) {
+    const bytes = Buffer.from(head, 'utf8');
+    res.setHeader('Content-Length', String(bytes.length));
+    res.end(bytes);
+    return;
+  }
+  if (trailers) res.setHeader('Trailer', 'CIMStatusCode, CIMStatusCodeDescription');
+  let closed = false;
+  res.once('close', () => { closed = true; });
+  const write = async (s: string): Promise<void> => {
+    if (!res.write(s)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+  };
+  try {
+    if (head) await write(head);
+    while (!done && !closed) {
+      const r = await it.next();
+      if (r.done) break;
+      await write(r.value);
+    }
+    if (closed) { await it.return?.(); return; }
+  } catch {
+    // Mid-stream failure: with trailers the client learns the status; without, the cut
+    // connection tells it the response is incomplete.
+    if (!trailers) { res.destroy(); return; }
+  }
+  if (trailers) {
+    res.addTrailers({ CIMStatusCode: String(reply.status.code), CIMStatusCodeDescription: encodeURIComponent(reply.status.description) });
+  }
+  res.end();
+}
+
+/** The Koa application serving CIM operations on every path (wbemcli and pywbem use /cimom). */
+export function createWbemApp(options: TransportOptions): Koa {
+  const app = new Koa();
+  app.silent = true;
+  app.use(async (ctx) => {
+    // The reply is written directly: streaming with backpressure and trailers needs the raw response.
+    ctx.respond = false;
+    const req = ctx.req;
+    const res = ctx.res;
+    const abort = new AbortController();
+    res.once('close', () => abort.abort());
+    try {
+      if (req.method !== 'POST') {
+        throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
+      }
+      const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
+      const principal = await authenticate(req.headers, options.users);
+      checkContentType(req.headers);
+      const headers = readCimRequestHeaders(req.headers, mpost);
+      const body = await readBody(req, options.maxRequestBytes);
+      const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, signal: abort.signal });
+      await writeReply(req, res, reply, headers.prefix);
+    } catch (e) {
+      if (e instanceof WbemHttpError) {
+        writeHttpError(res, e);
+        // A refused request's unread body would be parsed as the next request: drop the connection.
+        if (!req.complete) res.once('finish', () => req.socket.destroy());
+        return;
+      }
+      options.onError?.(e);
+      writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
+    }
+  });
+  return app;
+}
+
+/** The raw answer to a request Node's HTTP parser refused before it reached the application. */
+export function parserErrorResponse(code: string | undefined, raw: Buffer | undefined): { status: number; reason: string } {
+  const text = raw ? raw.toString('latin1') : '';
+  const te = [...text.split('\r\n\r\n')[0]!.matchAll(/^transfer-encoding:\s*(.*)$/gim)].map((m) => m[1]!.trim().toLowerCase());
+  switch (code) {
+    case 'HPE_INVALID_METHOD':
+      return { status: 501, reason: 'Not Implemented' };
+    case 'HPE_HEADER_OVERFLOW':
+      return { status: 431, reason: 'Request Header Fields Too Large' };
+    case 'HPE_INVALID_TRANSFER_ENCODING':
+    case 'HPE_UNEXPECTED_CONTENT_LENGTH':
+      // One Transfer-Encoding we do not implement is 501 (RFC 7230 3.3.1); duplicates and
+      // conflicts with Content-Length are malformed requests.
+      if (te.length === 1 && !['chunked', 'identity'].includes(te[0]!)) return { status: 501, reason: 'Not Implemented' };
+      return { status: 400, reason: 'Bad Request' };
+    default:
+      return { status: 400, reason: 'Bad Request' };
+  }
+}

@@ -1,0 +1,125 @@
+// Routes instance operations to the provider of each class, filling in what a provider leaves
+// out (names from instances, GetInstance by search) and stamping namespace and host on paths.
+// Enumerations walk the class and its subclasses, asking each class's own provider.
+import { CimError, CimStatus } from '../cim/CimError.js';
+import type { CimInstance } from '../cim/CimInstance.js';
+import { CimObjectPath } from '../cim/CimObjectPath.js';
+import type { InstanceOptions, Provider } from './Provider.js';
+import { iterateResults } from './Provider.js';
+import type { OperationContext } from './OperationContext.js';
+
+/** The class names an enumeration of `className` covers: itself, then (deep) its subclasses. */
+export function classesToEnumerate(ctx: OperationContext, className: string): string[] {
+  const repo = ctx.core.repository;
+  const out = [repo.getClass(ctx.namespace, className).name];
+  for (const sub of repo.classNames(ctx.namespace, { className, deep: true })) {
+    if (sub.toLowerCase() !== out[0]!.toLowerCase()) out.push(sub);
+  }
+  return out;
+}
+
+/** Throws CIM_ERR_INVALID_NAMESPACE / CIM_ERR_INVALID_CLASS unless `className` exists. */
+export function requireClass(ctx: OperationContext, className: string): void {
+  const repo = ctx.core.repository;
+  if (!repo.hasNamespace(ctx.namespace)) throw new CimError(CimStatus.CIM_ERR_INVALID_NAMESPACE, ctx.namespace);
+  if (!repo.hasClass(ctx.namespace, className)) throw new CimError(CimStatus.CIM_ERR_INVALID_CLASS, className);
+}
+
+export function requireNamespace(ctx: OperationContext): void {
+  if (!ctx.core.repository.hasNamespace(ctx.namespace)) throw new CimError(CimStatus.CIM_ERR_INVALID_NAMESPACE, ctx.namespace);
+}
+
+/** Gives `path` this request's namespace (when it has none) and the server's host. */
+export function stampPath(ctx: OperationContext, path: CimObjectPath): CimObjectPath {
+  const p = path.clone();
+  if (!p.namespace) p.namespace = ctx.namespace;
+  p.host = ctx.core.name;
+  return p;
+}
+
+function notSupported(op: string, className: string): CimError {
+  return new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `${op} is not supported for ${className}`);
+}
+
+/** The instance's path, computed from its class's keys when the provider did not set one. */
+function pathOf(ctx: OperationContext, inst: CimInstance): CimObjectPath {
+  return stampPath(ctx, inst.path ?? ctx.core.repository.pathOf(ctx.namespace, inst));
+}
+
+async function* shallowInstances(ctx: OperationContext, provider: Provider, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
+  if (!provider.enumerateInstances) throw notSupported('EnumerateInstances', className);
+  for await (const inst of iterateResults(provider.enumerateInstances(ctx, className, options))) {
+    inst.path = pathOf(ctx, inst);
+    yield inst;
+  }
+}
+
+/** Instances of `className` and its subclasses, each with a full path, as providers produce them. */
+export async function* enumerateInstances(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
+  requireClass(ctx, className);
+  for (const cls of classesToEnumerate(ctx, className)) {
+    const provider = ctx.core.providerFor(ctx.namespace, cls);
+    // Classes nobody serves and that cannot have instances are skipped rather than refused.
+    if (!provider.enumerateInstances) continue;
+    yield* shallowInstances(ctx, provider, cls, options);
+  }
+}
+
+/** Paths of the instances of `className` and its subclasses. */
+export async function* enumerateInstanceNames(ctx: OperationContext, className: string): AsyncIterable<CimObjectPath> {
+  requireClass(ctx, className);
+  for (const cls of classesToEnumerate(ctx, className)) {
+    const provider = ctx.core.providerFor(ctx.namespace, cls);
+    if (provider.enumerateInstanceNames) {
+      for await (const p of iterateResults(provider.enumerateInstanceNames(ctx, cls))) yield stampPath(ctx, p);
+    } else if (provider.enumerateInstances) {
+      for await (const inst of shallowInstances(ctx, provider, cls, {})) yield inst.path!;
+    }
+  }
+}
+
+/** One instance by path; CIM_ERR_NOT_FOUND when no provider knows it. */
+export async function getInstance(ctx: OperationContext, path: CimObjectPath, options: InstanceOptions): Promise<CimInstance> {
+  requireClass(ctx, path.className);
+  if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.className} names a class, not an instance`);
+  const provider = ctx.core.providerFor(ctx.namespace, path.className);
+  let inst: CimInstance | undefined;
+  if (provider.getInstance) {
+    inst = await provider.getInstance(ctx, path, options);
+  } else if (provider.enumerateInstances) {
+    const want = stampPath(ctx, path).canonicalKey();
+    for await (const i of shallowInstances(ctx, provider, path.className, options)) {
+      if (i.path!.canonicalKey() === want) { inst = i; break; }
+    }
+  } else {
+    throw notSupported('GetInstance', path.className);
+  }
+  if (!inst) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, path.toString());
+  inst.path = pathOf(ctx, inst);
+  return inst;
+}
+
+export async function createInstance(ctx: OperationContext, instance: CimInstance): Promise<CimObjectPath> {
+  requireClass(ctx, instance.className);
+  const cls = ctx.core.repository.getClass(ctx.namespace, instance.className);
+  if (cls.isAbstract) throw new CimError(CimStatus.CIM_ERR_INVALID_CLASS, `${cls.name} is abstract`);
+  const provider = ctx.core.providerFor(ctx.namespace, instance.className);
+  if (!provider.createInstance) throw notSupported('CreateInstance', instance.className);
+  return stampPath(ctx, await provider.createInstance(ctx, instance));
+}
+
+export async function modifyInstance(ctx: OperationContext, instance: CimInstance, propertyList: readonly string[] | null): Promise<void> {
+  if (!instance.path) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ModifiedInstance has no instance name');
+  requireClass(ctx, instance.path.className);
+  const provider = ctx.core.providerFor(ctx.namespace, instance.path.className);
+  if (!provider.modifyInstance) throw notSupported('ModifyInstance', instance.path.className);
+  await provider.modifyInstance(ctx, instance, propertyList);
+}
+
+export async function deleteInstance(ctx: OperationContext, path: CimObjectPath): Promise<void> {
+  requireClass(ctx, path.className);
+  if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.className} names a class, not an instance`);
+  const provider = ctx.core.providerFor(ctx.namespace, path.className);
+  if (!provider.deleteInstance) throw notSupported('DeleteInstance', path.className);
+  await provider.deleteInstance(ctx, path);
+}

@@ -1,0 +1,28 @@
+// The per-request context every operation and provider call sees: target namespace, caller,
+// cancellation, and the way back into the server (providers, repository, indications).
+import type { CimInstance } from '../cim/CimInstance.js';
+import type { ProviderContext, Role } from './Provider.js';
+import type { ServerCore } from './ServerCore.js';
+
+export class OperationContext implements ProviderContext {
+  constructor(
+    readonly core: ServerCore,
+    readonly namespace: string,
+    readonly user: string | null,
+    readonly role: Role,
+    readonly signal: AbortSignal,
+  ) {}
+
+  emitIndication(namespace: string, indication: CimInstance): void {
+    try {
+      this.core.emitIndication(namespace, indication);
+    } catch {
+      // A provider's state change must not fail because delivery failed; the sink logs its own errors.
+    }
+  }
+
+  /** The same caller in another namespace (association traversal across namespaces). */
+  inNamespace(namespace: string): OperationContext {
+    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signal);
+  }
+}

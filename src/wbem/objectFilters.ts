@@ -1,0 +1,77 @@
+// The response-shaping flags of DSP0200 applied to classes and instances: LocalOnly,
+// IncludeQualifiers, IncludeClassOrigin, PropertyList (and DeepInheritance=false for
+// EnumerateInstances). Always returns copies: repository objects are never changed.
+import { CimClass } from '../cim/CimClass.js';
+import { CimInstance } from '../cim/CimInstance.js';
+import { CimProperty } from '../cim/CimProperty.js';
+import { CimMethod } from '../cim/CimMethod.js';
+import { CimParameter } from '../cim/CimParameter.js';
+import { NameMap } from '../cim/NameMap.js';
+import type { CimQualifier } from '../cim/CimQualifier.js';
+
+export interface ClassFilter {
+  localOnly: boolean;
+  includeQualifiers: boolean;
+  includeClassOrigin: boolean;
+  propertyList: readonly string[] | null;
+}
+
+export interface InstanceFilter {
+  includeQualifiers: boolean;
+  includeClassOrigin: boolean;
+  propertyList: readonly string[] | null;
+  /** When set, only properties this class exposes are kept (EnumerateInstances DeepInheritance=false). */
+  onlyPropertiesOf?: NameMap<unknown> | null;
+}
+
+function listSet(list: readonly string[] | null): Set<string> | null {
+  return list === null ? null : new Set(list.map((n) => n.toLowerCase()));
+}
+
+function qualifiersOf(q: NameMap<CimQualifier>, include: boolean, localOnly: boolean): NameMap<CimQualifier> {
+  if (!include) return new NameMap();
+  if (!localOnly) return q.clone();
+  const out = new NameMap<CimQualifier>();
+  for (const [n, v] of q) if (!v.propagated) out.set(n, v);
+  return out;
+}
+
+function copyProperty(p: CimProperty, includeQualifiers: boolean, includeClassOrigin: boolean, localOnly = false): CimProperty {
+  return new CimProperty(
+    p.name, p.type, p.value, p.isArray, qualifiersOf(p.qualifiers, includeQualifiers, localOnly), p.referenceClass,
+    p.embeddedObject, p.embeddedClass, includeClassOrigin ? p.classOrigin : undefined, p.propagated, p.arraySize,
+  );
+}
+
+export function filterClass(cls: CimClass, f: ClassFilter): CimClass {
+  const only = listSet(f.propertyList);
+  const props = new NameMap<CimProperty>();
+  for (const [n, p] of cls.properties) {
+    if (f.localOnly && p.propagated) continue;
+    if (only && !only.has(n.toLowerCase())) continue;
+    props.set(n, copyProperty(p, f.includeQualifiers, f.includeClassOrigin, f.localOnly));
+  }
+  const methods = new NameMap<CimMethod>();
+  for (const [n, m] of cls.methods) {
+    if (f.localOnly && m.propagated) continue;
+    const params = new NameMap<CimParameter>();
+    for (const [pn, p] of m.parameters) {
+      params.set(pn, new CimParameter(p.name, p.type, p.isArray, qualifiersOf(p.qualifiers, f.includeQualifiers, false), p.referenceClass, p.arraySize, p.embeddedObject, p.embeddedClass));
+    }
+    methods.set(n, new CimMethod(m.name, m.returnType, params, qualifiersOf(m.qualifiers, f.includeQualifiers, f.localOnly), f.includeClassOrigin ? m.classOrigin : undefined, m.propagated));
+  }
+  return new CimClass(cls.name, cls.superclass, qualifiersOf(cls.qualifiers, f.includeQualifiers, f.localOnly), props, methods, cls.path);
+}
+
+export function filterInstance(inst: CimInstance, f: InstanceFilter): CimInstance {
+  const only = listSet(f.propertyList);
+  const props = new NameMap<CimProperty>();
+  for (const [n, p] of inst.properties) {
+    if (only && !only.has(n.toLowerCase())) continue;
+    if (f.onlyPropertiesOf && !f.onlyPropertiesOf.has(n)) continue;
+    const keep = f.includeQualifiers || p.qualifiers.size === 0 ? p : null;
+    if (keep && (f.includeClassOrigin || !p.classOrigin)) props.set(n, p);
+    else props.set(n, copyProperty(p, f.includeQualifiers, f.includeClassOrigin));
+  }
+  return new CimInstance(inst.className, props, inst.path, f.includeQualifiers ? inst.qualifiers : new NameMap());
+}
