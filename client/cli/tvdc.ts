@@ -1,0 +1,189 @@
+#!/usr/bin/env node
+// The tvdc management CLI: `tvdc <noun> <verb> [options]`. Each noun is a table of verbs; a verb
+// gets its arguments and an output sink and returns the process exit code.
+import { readFileSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseImaLog, type ImaLog } from '../../src/tvdc/integrity/ImaLogParser.js';
+import { verifyImaLog, type ImaLogReport } from '../../src/tvdc/integrity/ImaLogVerifier.js';
+import { parseRuntimePolicy, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
+import { isTvdcError } from '../../src/tvdc/TvdcError.js';
+
+/** Exit codes shared by every command. */
+export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+
+export interface Io {
+  out(line: string): void;
+  err(line: string): void;
+}
+
+type Verb = (args: string[], io: Io) => Promise<number> | number;
+
+class UsageError extends Error {}
+
+/** Splits `--name value`, `--name=value` and `--flag` options from positional arguments. */
+function parseOptions(args: string[], valued: readonly string[], flags: readonly string[]): { positional: string[]; opts: Map<string, string> } {
+  const positional: string[] = [];
+  const opts = new Map<string, string>();
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith('--') || a === '--') {
+      positional.push(a);
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (flags.includes(name)) {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      opts.set(name, 'true');
+    } else if (valued.includes(name)) {
+      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
+      if (v === undefined) throw new UsageError(`--${name} needs a value`);
+      opts.set(name, v);
+    } else throw new UsageError(`unknown option --${name}`);
+  }
+  return { positional, opts };
+}
+
+const IMA_VERIFY_USAGE = 'usage: tvdc ima verify FILE [--bank sha1|sha256] [--policy runtime-policy.json] [--json]';
+
+/** `tvdc ima verify`: checks a measurement list on its own (see docs/integrity.md). */
+async function imaVerify(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, ['bank', 'policy'], ['json', 'help']);
+  if (opts.has('help')) {
+    io.out(IMA_VERIFY_USAGE);
+    return EXIT.OK;
+  }
+  if (positional.length !== 1) throw new UsageError(IMA_VERIFY_USAGE);
+  const file = positional[0]!;
+  const bank = opts.get('bank') ?? 'sha1';
+  if (bank !== 'sha1' && bank !== 'sha256') throw new UsageError(`--bank must be sha1 or sha256, not ${bank}`);
+  const json = opts.has('json');
+
+  let log: ImaLog;
+  try {
+    log = parseImaLog(readFileSync(file));
+  } catch (e) {
+    if (isTvdcError(e)) throw e;
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  let policy: RuntimePolicy | undefined;
+  const policyFile = opts.get('policy');
+  if (policyFile) {
+    let text: Buffer;
+    try {
+      text = readFileSync(policyFile);
+    } catch (e) {
+      throw new UsageError(`cannot read ${policyFile}: ${(e as Error).message}`);
+    }
+    policy = parseRuntimePolicy(text);
+  }
+  const report = verifyImaLog(log.entries, { bank, allVerdicts: true, ...(policy ? { references: policy.references } : {}) });
+  const padded = bank === 'sha256' ? verifyImaLog(log.entries, { bank, method: 'sha1-padded' }) : undefined;
+  const problems = report.verdicts.filter((v) => v.status === 'unknown' || v.status === 'untrusted').length;
+  const ok = report.templateMismatches.length === 0 && (!policy || problems === 0);
+
+  if (json) {
+    const doc: Record<string, unknown> = {
+      file,
+      format: log.format,
+      entries: log.entries.length,
+      bank,
+      templateMismatches: report.templateMismatches,
+      violations: report.violations,
+      pcrs: report.pcrs,
+    };
+    if (padded) doc['pcrsSha1Padded'] = padded.pcrs;
+    if (policy) {
+      doc['policy'] = { file: policyFile, digests: policy.digests, excludes: policy.excludes.length };
+      doc['counts'] = report.counts;
+      doc['verdicts'] = report.verdicts;
+    }
+    doc['status'] = policy ? report.status : report.templateMismatches.length ? 'untrusted' : 'trusted';
+    doc['ok'] = ok;
+    io.out(JSON.stringify(doc, null, 2));
+    return ok ? EXIT.OK : EXIT.FAILED;
+  }
+  printReport(io, file, log, report, padded, policy);
+  io.out(ok ? 'result: OK' : 'result: FAILED');
+  return ok ? EXIT.OK : EXIT.FAILED;
+}
+
+function printReport(io: Io, file: string, log: ImaLog, report: ImaLogReport, padded: ImaLogReport | undefined, policy: RuntimePolicy | undefined): void {
+  io.out(`${file}: ${log.format} IMA log, ${log.entries.length} entries`);
+  if (report.templateMismatches.length === 0) io.out(`template hashes: all ${log.entries.length - report.violations} match${report.violations ? ` (${report.violations} violations)` : ''}`);
+  else {
+    io.out(`template hashes: ${report.templateMismatches.length} do not match`);
+    for (const m of report.templateMismatches) io.out(`  entry ${m.index}: ${m.path}`);
+  }
+  io.out(`replayed PCRs (${report.bank}${padded ? ', per bank' : ''}):`);
+  for (const [pcr, v] of Object.entries(report.pcrs)) io.out(`  ${pcr}: ${v}`);
+  if (padded) {
+    io.out(`replayed PCRs (sha256, SHA-1 zero-padded):`);
+    for (const [pcr, v] of Object.entries(padded.pcrs)) io.out(`  ${pcr}: ${v}`);
+  }
+  if (!policy) return;
+  io.out(`verdicts (${policy.digests} reference digests, ${policy.excludes.length} excludes):`);
+  for (const v of report.verdicts) io.out(`  ${v.index} ${v.status} ${v.path}${v.status === 'trusted' ? '' : `: ${v.reason}`}`);
+  const c = report.counts;
+  io.out(`summary: ${c.trusted} trusted, ${c.excluded} excluded, ${c.unknown} unknown, ${c.untrusted} untrusted`);
+  io.out(`verdict: ${report.status}`);
+}
+
+export const commands: Record<string, Record<string, Verb>> = {
+  ima: { verify: imaVerify },
+};
+
+function usage(): string {
+  const lines = ['usage: tvdc <noun> <verb> [options]', 'commands:'];
+  for (const [noun, verbs] of Object.entries(commands)) for (const verb of Object.keys(verbs)) lines.push(`  tvdc ${noun} ${verb}`);
+  return lines.join('\n');
+}
+
+/** Runs one command line (without the program name) and returns its exit code. */
+export async function main(argv: string[], io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }): Promise<number> {
+  const [noun, verb, ...rest] = argv;
+  if (!noun || noun === '--help' || noun === 'help') {
+    io.out(usage());
+    return noun ? EXIT.OK : EXIT.USAGE;
+  }
+  const run = commands[noun]?.[verb ?? ''];
+  if (!run) {
+    io.err(`tvdc: unknown command "${[noun, verb].filter(Boolean).join(' ')}"`);
+    io.err(usage());
+    return EXIT.USAGE;
+  }
+  try {
+    return await run(rest, io);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`tvdc ${noun} ${verb}: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    if (isTvdcError(e)) {
+      io.err(`tvdc ${noun} ${verb}: ${e.message}`);
+      return EXIT.USAGE;
+    }
+    throw e;
+  }
+}
+
+function isEntryPoint(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`tvdc: internal error: ${(e as Error).stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}
