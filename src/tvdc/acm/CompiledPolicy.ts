@@ -50,6 +50,8 @@ export class CompiledPolicy {
     if (!this.vmByName.has(UNLABELED)) this.vmByName.set(UNLABELED, this.add(UNLABELED, 'vm', [], [], false));
     if (!this.resByName.has(UNLABELED)) this.resByName.set(UNLABELED, this.add(UNLABELED, 'resource', [], [], false));
     this.vmByName.set(NULL_LABEL, this.add(NULL_LABEL, 'vm', [], [], false));
+    // A VM whose label a policy update deleted: it keeps the marker and may not start.
+    this.vmByName.set(INACCESSIBLE, this.add(INACCESSIBLE, 'vm', [], [], false));
     this.resByName.set(NULL_LABEL, this.add(NULL_LABEL, 'resource', [], [], false));
     this.resByName.set(INACCESSIBLE, this.add(INACCESSIBLE, 'resource', [], [], false));
   }
@@ -90,6 +92,17 @@ export class CompiledPolicy {
 
   hasResourceLabel(name: string): boolean {
     return this.resByName.has(name) && this.labels[this.resByName.get(name)!]!.declared;
+  }
+
+  /** STE type names of a label, in declaration order. */
+  steTypesOf(id: number): string[] {
+    const m = this.labels[id]!.ste;
+    return this.steNames.filter((_, i) => (m[i >>> 5]! & (1 << (i & 31))) !== 0);
+  }
+
+  cwTypesOf(id: number): string[] {
+    const m = this.labels[id]!.cw;
+    return this.cwNames.filter((_, i) => (m[i >>> 5]! & (1 << (i & 31))) !== 0);
   }
 
   label(id: number): CompiledLabel {

@@ -62,3 +62,9 @@ export type LabeledKind = 'vm' | 'host' | 'disk' | 'segment';
 export function takesVmLabel(kind: LabeledKind): boolean {
   return kind === 'vm' || kind === 'host';
 }
+
+/** Names one labeled element of a host: a VM, the host itself, a disk or a network segment. */
+export interface ElementRef {
+  kind: LabeledKind;
+  name: string;
+}

@@ -1,0 +1,28 @@
+// The hypervisor operations tvdc drives on a host. A driver enforces the isolation policy at every
+// hook (its reference monitor decides before anything changes), so callers cannot bypass it.
+import type { Decision } from '../acm/Decision.js';
+import type { LifecycleListener } from './LifecycleListener.js';
+import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
+
+export interface HypervisorDriver {
+  readonly hostName: string;
+  define(name: string, label: string | undefined): Promise<VmInfo>;
+  start(name: string): Promise<VmInfo>;
+  stop(name: string): Promise<VmInfo>;
+  suspend(name: string): Promise<VmInfo>;
+  resume(name: string): Promise<VmInfo>;
+  destroy(name: string): Promise<void>;
+  /** Would `ticket`'s VM be allowed in here? (run on host, Chinese Wall, its disks and segments) */
+  checkMigrateIn(ticket: MigrationTicket): Decision;
+  migrateOut(name: string): Promise<MigrationTicket>;
+  migrateIn(ticket: MigrationTicket): Promise<VmInfo>;
+  attachDisk(vm: string, disk: string): VmInfo;
+  detachDisk(vm: string, disk: string): VmInfo;
+  attachInterface(vm: string, segment: string): VmInfo;
+  detachInterface(vm: string, segment: string): VmInfo;
+  openChannel(a: string, b: string): void;
+  closeChannel(a: string, b: string): void;
+  get(name: string): VmInfo | undefined;
+  list(): VmInfo[];
+  addLifecycleListener(l: LifecycleListener): () => void;
+}

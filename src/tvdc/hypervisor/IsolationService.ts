@@ -1,0 +1,474 @@
+// The isolation side of one host, in one object: the active policy, labels on VMs, the host, disks
+// and network segments, the enforcing (simulated) hypervisor, the audit log and denial events.
+// This is the API the CIM providers map TVDc_SecurityService, TVDc_ComputerSystem and friends onto.
+import { migrate, openStore, type Db } from '../../store/Store.js';
+import { TvdcError } from '../TvdcError.js';
+import type { AccessDeniedEvent, DenialListener } from '../acm/AccessDeniedEvent.js';
+import { AuditLog, auditLogMigrations } from '../acm/AuditLog.js';
+import { CompiledPolicy } from '../acm/CompiledPolicy.js';
+import type { Decision } from '../acm/Decision.js';
+import { ReferenceMonitor, type Labeled } from '../acm/ReferenceMonitor.js';
+import { SegmentStore, segmentStoreMigrations } from '../network/SegmentStore.js';
+import type { NetworkSegment, SegmentKind } from '../network/NetworkSegment.js';
+import { defaultPolicy } from '../policy/defaultPolicy.js';
+import { parsePolicy, policyErrors } from '../policy/loadPolicy.js';
+import type { ElementRef, Policy } from '../policy/Policy.js';
+import { PolicyStore, policyStoreMigrations } from '../policy/PolicyStore.js';
+import { planPolicyUpdate, type PolicyWorld, type UpdateConflict } from '../policy/planPolicyUpdate.js';
+import { INACCESSIBLE, UNLABELED } from '../policy/reservedLabels.js';
+import { writeAcmXml } from '../policy/writeAcmXml.js';
+import { DiskStore, diskStoreMigrations } from '../resources/DiskStore.js';
+import type { VirtualDisk } from '../resources/VirtualDisk.js';
+import type { LifecycleListener } from './LifecycleListener.js';
+import { SimulatedHypervisor, simulatedHypervisorMigrations } from './SimulatedHypervisor.js';
+import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
+
+const hostMigrations = [
+  { id: 'isolation-host-1', up: 'CREATE TABLE iso_host (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, label TEXT)' },
+];
+
+export interface IsolationServiceOptions {
+  /** An open store, or a file path (':memory:' for a private one). */
+  db: Db | string;
+  hostName: string;
+  /** Policy text (XML or JSON) to activate on first start when the store has none. */
+  initialPolicy?: string;
+  /** The host's label on first start; the policy's bootstrap label when absent. */
+  hostLabel?: string;
+}
+
+/** Outcome of SetPolicy / ActivatePolicy: `errors` has one human line per problem. */
+export interface PolicyResult {
+  ok: boolean;
+  errors: string[];
+  conflicts: UpdateConflict[];
+}
+
+export interface LabelInfo {
+  name: string;
+  kind: 'vm' | 'resource';
+  ste: string[];
+  cw: string[];
+}
+
+export interface ConflictSetInfo {
+  /** Unique within the policy: the name, with `#n` added when Xen-style duplicate names occur. */
+  key: string;
+  name: string;
+  types: string[];
+}
+
+export class IsolationService {
+  readonly db: Db;
+  readonly hostName: string;
+  private readonly ownsDb: boolean;
+  private readonly policies: PolicyStore;
+  readonly audit: AuditLog;
+  readonly disks: DiskStore;
+  readonly segments: SegmentStore;
+  readonly monitor: ReferenceMonitor;
+  readonly hypervisor: SimulatedHypervisor;
+
+  private constructor(opts: IsolationServiceOptions) {
+    this.ownsDb = typeof opts.db === 'string';
+    this.db = typeof opts.db === 'string' ? openStore(opts.db) : opts.db;
+    this.hostName = opts.hostName;
+    migrate(this.db, [...policyStoreMigrations, ...auditLogMigrations, ...diskStoreMigrations, ...segmentStoreMigrations, ...simulatedHypervisorMigrations, ...hostMigrations]);
+    this.policies = new PolicyStore(this.db);
+    this.audit = new AuditLog(this.db);
+    this.disks = new DiskStore(this.db);
+    this.segments = new SegmentStore(this.db);
+
+    let active = this.policies.get('active')?.policy;
+    if (!active) {
+      active = defaultPolicy();
+      let source: string | undefined;
+      if (opts.initialPolicy !== undefined) {
+        const r = parsePolicy(opts.initialPolicy);
+        if (!r.ok) throw new TvdcError('POLICY_INVALID', policyErrors('initial policy', r.errors).join('\n'), { errors: r.errors });
+        active = r.policy;
+        source = opts.initialPolicy;
+      }
+      this.policies.put('active', active, source);
+    }
+    const compiled = new CompiledPolicy(active);
+    let host = this.db.prepare('SELECT name, label FROM iso_host WHERE id = 1').get() as { name: string; label: string | null } | undefined;
+    if (!host) {
+      const label = opts.hostLabel ?? active.bootstrap;
+      if (!compiled.hasVmLabel(label)) throw new TvdcError('LABEL_UNKNOWN', `host label '${label}' is not a VM label of policy '${active.header.name}'`);
+      this.db.prepare('INSERT INTO iso_host (id, name, label) VALUES (1, ?, ?)').run(opts.hostName, label);
+      host = { name: opts.hostName, label };
+    }
+    this.monitor = new ReferenceMonitor(compiled, { name: this.hostName, label: host.label ?? undefined }, this.audit);
+    this.hypervisor = new SimulatedHypervisor(this.db, this.hostName, this.monitor, this.disks, this.segments);
+    // The hypervisor's VMs outlived the agent: restore the running counts Chinese Wall needs.
+    this.hypervisor.restore();
+  }
+
+  /** Opens (or creates) the isolation state of a host. */
+  static open(opts: IsolationServiceOptions): IsolationService {
+    return new IsolationService(opts);
+  }
+
+  close(): void {
+    if (this.ownsDb) this.db.close();
+  }
+
+  // ---- policy -------------------------------------------------------------------------------
+
+  activePolicy(): Policy {
+    return this.monitor.policy.policy;
+  }
+
+  /** The active policy as Xen ACM XML. */
+  activePolicyXml(): string {
+    return writeAcmXml(this.activePolicy());
+  }
+
+  pendingPolicy(): Policy | undefined {
+    return this.policies.get('pending')?.policy;
+  }
+
+  /**
+   * Loads a policy (XML or JSON). With `activate` (the default) it also becomes active, as an update
+   * of the current one; otherwise it waits for activatePolicy().
+   */
+  setPolicy(text: string, opts: { file?: string; activate?: boolean } = {}): PolicyResult {
+    const r = parsePolicy(text);
+    if (!r.ok) return { ok: false, errors: policyErrors(opts.file ?? 'PolicyXML', r.errors), conflicts: [] };
+    if (opts.activate === false) {
+      const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world());
+      const headerOnly = plan.conflicts.filter((c) => c.rule === 'from-policy' || c.rule === 'version' || c.rule === 'bad-rename');
+      if (headerOnly.length) return { ok: false, errors: headerOnly.map((c) => c.reason), conflicts: headerOnly };
+      this.policies.put('pending', r.policy, text);
+      return { ok: true, errors: [], conflicts: [] };
+    }
+    return this.activate(r.policy, text);
+  }
+
+  /** Activates the policy set with `activate: false`. */
+  activatePolicy(): PolicyResult {
+    const pending = this.policies.get('pending');
+    if (!pending) return { ok: false, errors: ['no policy is waiting for activation'], conflicts: [] };
+    return this.activate(pending.policy, pending.source);
+  }
+
+  /** What activating `text` would do, without doing it. */
+  checkPolicyUpdate(text: string): PolicyResult {
+    const r = parsePolicy(text);
+    if (!r.ok) return { ok: false, errors: policyErrors('PolicyXML', r.errors), conflicts: [] };
+    const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world());
+    return { ok: plan.ok, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
+  }
+
+  private activate(next: Policy, source: string | undefined): PolicyResult {
+    const plan = planPolicyUpdate(this.activePolicy(), next, this.world());
+    if (!plan.ok) return { ok: false, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
+    // One transaction: every relabel and the new policy land together or not at all.
+    this.db.transaction(() => {
+      for (const r of plan.relabel) this.storeLabel(r.kind, r.name, r.to);
+      this.policies.put('active', next, source);
+      this.policies.clear('pending');
+    })();
+    const running = this.hypervisor.list().filter((v) => v.state === 'running');
+    this.monitor.swap(plan.compiled, { name: this.hostName, label: plan.hostLabel }, running.map((v) => ({ name: v.name, label: v.label })));
+    return { ok: true, errors: [], conflicts: [] };
+  }
+
+  private storeLabel(kind: ElementRef['kind'], name: string, label: string | undefined): void {
+    const l = label ?? null;
+    if (kind === 'vm') this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?').run(l, name);
+    else if (kind === 'host') this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(l);
+    else if (kind === 'disk') this.disks.setLabel(name, label);
+    else this.segments.setLabel(name, label);
+  }
+
+  private world(): PolicyWorld {
+    return {
+      host: this.host(),
+      vms: this.hypervisor.list().map((v) => ({ name: v.name, label: v.label, running: v.state === 'running', disks: v.disks, segments: v.segments, channels: v.channels })),
+      disks: this.disks.list().map((d) => ({ name: d.name, label: d.label })),
+      segments: this.segments.list().map((s) => ({ name: s.name, label: s.label })),
+    };
+  }
+
+  listLabels(): LabelInfo[] {
+    const c = this.monitor.policy;
+    return c.labels
+      .filter((l) => l.declared)
+      .map((l) => ({ name: l.name, kind: l.kind, ste: c.steTypesOf(l.id), cw: c.cwTypesOf(l.id) }));
+  }
+
+  listConflictSets(): ConflictSetInfo[] {
+    const seen = new Map<string, number>();
+    return this.activePolicy().conflictSets.map((cs) => {
+      const n = (seen.get(cs.name) ?? 0) + 1;
+      seen.set(cs.name, n);
+      return { key: n === 1 ? cs.name : `${cs.name}#${n}`, name: cs.name, types: [...cs.types] };
+    });
+  }
+
+  // ---- labels -------------------------------------------------------------------------------
+
+  host(): { name: string; label: string | undefined } {
+    return { name: this.hostName, label: this.monitor.hostLabel };
+  }
+
+  /** The label the store holds for an element (undefined: unlabeled). */
+  labelOf(el: ElementRef): string | undefined {
+    switch (el.kind) {
+      case 'vm':
+        return this.hypervisor.require(el.name).label;
+      case 'host':
+        this.requireHost(el.name);
+        return this.monitor.hostLabel;
+      case 'disk':
+        return this.disks.require(el.name).label;
+      case 'segment':
+        return this.segments.require(el.name).label;
+    }
+  }
+
+  private requireHost(name: string): void {
+    if (name !== this.hostName) throw new TvdcError('NOT_FOUND', `this is host '${this.hostName}', not '${name}'`);
+  }
+
+  assignLabel(el: ElementRef, label: string): void {
+    this.setLabel(el, label);
+  }
+
+  removeLabel(el: ElementRef): void {
+    this.setLabel(el, undefined);
+  }
+
+  private setLabel(el: ElementRef, label: string | undefined): void {
+    const c = this.monitor.policy;
+    if (label === INACCESSIBLE) throw new TvdcError('INVALID_ARGUMENT', `'${INACCESSIBLE}' cannot be assigned`);
+    switch (el.kind) {
+      case 'vm':
+        this.hypervisor.setLabel(el.name, label);
+        return;
+      case 'host': {
+        this.requireHost(el.name);
+        if (label === undefined) throw new TvdcError('INVALID_ARGUMENT', 'a host always has a label');
+        if (!c.hasVmLabel(label)) throw new TvdcError('LABEL_UNKNOWN', `VM label '${label}' is not defined in the active policy '${c.name}'`);
+        const hostId = c.vmLabelId(label)!;
+        const engine = this.monitor.decisions;
+        for (const vm of this.hypervisor.list()) {
+          if (vm.state !== 'running') continue;
+          const id = c.vmLabelId(vm.label) ?? c.vmLabelId(INACCESSIBLE)!;
+          if (!engine.canRun(id, hostId))
+            this.monitor.deny('assign-label', { name: this.hostName, label }, { name: vm.name, label: vm.label }, { ...engine.run(id, hostId), reason: `running VM '${vm.name}' could not stay: ${engine.run(id, hostId).reason}` });
+        }
+        this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(label);
+        this.monitor.setHost({ name: this.hostName, label });
+        return;
+      }
+      case 'disk': {
+        const disk = this.disks.require(el.name);
+        const type = this.resourceType(label);
+        if (!DiskStore.reuseAllowed(disk, type))
+          this.monitor.deny('assign-label', { name: el.name, label: disk.label }, { name: el.name, label }, {
+            permitted: false,
+            rule: 'label',
+            subjectLabel: disk.label ?? UNLABELED,
+            objectLabel: label ?? UNLABELED,
+            reason: `disk '${el.name}' was used under type(s) ${disk.usedTypes.map((t) => `'${t}'`).join(', ')} and label '${label ?? UNLABELED}' shares none of them; sanitize it first`,
+          });
+        this.requireUsersKeepAccess('disk', el.name, label);
+        this.disks.setLabel(el.name, label);
+        return;
+      }
+      case 'segment': {
+        this.segments.require(el.name);
+        const type = this.resourceType(label);
+        if (type !== undefined)
+          for (const s of this.segments.list()) {
+            if (s.name === el.name) continue;
+            const other = this.resourceType(s.label, true);
+            if (other === type) throw new TvdcError('ALREADY_EXISTS', `STE type '${type}' already has network segment '${s.name}'; one segment per type`);
+          }
+        this.requireUsersKeepAccess('segment', el.name, label);
+        this.segments.setLabel(el.name, label);
+        return;
+      }
+    }
+  }
+
+  /** The STE type of a resource label (undefined for unlabeled). Unknown labels are refused. */
+  private resourceType(label: string | undefined, lenient = false): string | undefined {
+    const c = this.monitor.policy;
+    if (label !== undefined && !c.hasResourceLabel(label)) {
+      if (lenient) return undefined;
+      throw new TvdcError('LABEL_UNKNOWN', `resource label '${label}' is not defined in the active policy '${c.name}'`);
+    }
+    const id = c.resourceLabelId(label);
+    return id === undefined ? undefined : c.steTypesOf(id)[0];
+  }
+
+  /** Relabeling a resource may not cut off a running VM that uses it. */
+  private requireUsersKeepAccess(kind: 'disk' | 'segment', name: string, label: string | undefined): void {
+    for (const vm of this.hypervisor.list()) {
+      if (vm.state !== 'running') continue;
+      if (!(kind === 'disk' ? vm.disks : vm.segments).includes(name)) continue;
+      this.monitor.requireAccess('assign-label', { name: vm.name, label: vm.label }, { name, label });
+    }
+  }
+
+  /**
+   * CheckAccess for any pair: VM-VM (share), VM-disk and VM-segment (access), VM-host (run on the
+   * host, and Chinese Wall against what runs there when the VM does not run yet), host-segment.
+   * A query: nothing is logged.
+   */
+  checkAccess(subject: ElementRef, object: ElementRef): Decision {
+    const s: Labeled = { name: subject.name, label: this.labelOf(subject) };
+    const o: Labeled = { name: object.name, label: this.labelOf(object) };
+    if (subject.kind === 'vm' && object.kind === 'vm') return this.monitor.decideShare(s, o);
+    if ((subject.kind === 'vm' || subject.kind === 'host') && (object.kind === 'disk' || object.kind === 'segment')) return this.monitor.decideAccess(s, o);
+    if ((object.kind === 'vm' || object.kind === 'host') && (subject.kind === 'disk' || subject.kind === 'segment')) return this.monitor.decideAccess(o, s);
+    if (subject.kind === 'vm' && object.kind === 'host') return this.decideVmOnHost(subject.name, s);
+    if (subject.kind === 'host' && object.kind === 'vm') return this.decideVmOnHost(object.name, o);
+    throw new TvdcError('INVALID_ARGUMENT', `no access rule between a ${subject.kind} and a ${object.kind}`);
+  }
+
+  private decideVmOnHost(vmName: string, vm: Labeled): Decision {
+    if (this.hypervisor.require(vmName).state === 'running') {
+      const c = this.monitor.policy;
+      return this.monitor.decisions.run(c.vmLabelId(vm.label) ?? c.vmLabelId(INACCESSIBLE)!, c.vmLabelId(this.monitor.hostLabel)!);
+    }
+    return this.monitor.decideStart(vm);
+  }
+
+  // ---- resources ----------------------------------------------------------------------------
+
+  createDisk(d: { name: string; path: string; sizeBytes: number; label?: string }): VirtualDisk {
+    if (d.label !== undefined) this.resourceType(d.label);
+    return this.disks.create(d);
+  }
+
+  deleteDisk(name: string, deleteFile = false): void {
+    if (this.hypervisor.list().some((v) => v.disks.includes(name))) throw new TvdcError('INVALID_STATE', `disk '${name}' is attached to a VM`);
+    this.disks.remove(name, deleteFile);
+  }
+
+  listDisks(): VirtualDisk[] {
+    return this.disks.list();
+  }
+
+  /** Wipes a disk (zeros, fsync) so it may take an unrelated label; records when and by whom. */
+  sanitize(disk: string, by: string): VirtualDisk {
+    for (const vm of this.hypervisor.list())
+      if (vm.state !== 'stopped' && vm.disks.includes(disk)) throw new TvdcError('INVALID_STATE', `disk '${disk}' is in use by ${vm.state} VM '${vm.name}'`);
+    return this.disks.sanitize(disk, by);
+  }
+
+  defineSegment(s: { name: string; kind: SegmentKind; segmentId: number; label?: string }): NetworkSegment {
+    const created = this.segments.create({ name: s.name, kind: s.kind, segmentId: s.segmentId, label: undefined });
+    if (s.label !== undefined) {
+      try {
+        this.setLabel({ kind: 'segment', name: s.name }, s.label);
+      } catch (e) {
+        this.segments.remove(s.name);
+        throw e;
+      }
+    }
+    return this.segments.get(created.name)!;
+  }
+
+  deleteSegment(name: string): void {
+    if (this.hypervisor.list().some((v) => v.segments.includes(name))) throw new TvdcError('INVALID_STATE', `segment '${name}' has VM interfaces`);
+    this.segments.require(name);
+    this.segments.remove(name);
+  }
+
+  listSegments(): NetworkSegment[] {
+    return this.segments.list();
+  }
+
+  // ---- VMs ----------------------------------------------------------------------------------
+
+  defineVm(name: string, label?: string): Promise<VmInfo> {
+    return this.hypervisor.define(name, label);
+  }
+  startVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.start(name);
+  }
+  stopVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.stop(name);
+  }
+  suspendVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.suspend(name);
+  }
+  resumeVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.resume(name);
+  }
+  destroyVm(name: string): Promise<void> {
+    return this.hypervisor.destroy(name);
+  }
+  migrateOut(name: string): Promise<MigrationTicket> {
+    return this.hypervisor.migrateOut(name);
+  }
+  migrateIn(ticket: MigrationTicket): Promise<VmInfo> {
+    return this.hypervisor.migrateIn(ticket);
+  }
+
+  /**
+   * Moves a running VM to another host: the destination decides first (run on host, Chinese Wall);
+   * a refusal is logged and raised by the destination and the VM keeps running here.
+   */
+  async migrateTo(name: string, dest: IsolationService): Promise<VmInfo> {
+    const vm = this.hypervisor.require(name);
+    if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
+    const probe: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {} };
+    const d = dest.hypervisor.checkMigrateIn(probe);
+    if (!d.permitted) dest.monitor.deny('migrate-in', { name: vm.name, label: vm.label }, { name: dest.hostName, label: dest.monitor.hostLabel }, d);
+    const ticket = await this.hypervisor.migrateOut(name);
+    try {
+      return await dest.hypervisor.migrateIn(ticket);
+    } catch (e) {
+      // The destination failed after all: take the VM back rather than lose it.
+      await this.hypervisor.migrateIn(ticket);
+      throw e;
+    }
+  }
+
+  attachDisk(vm: string, disk: string): VmInfo {
+    return this.hypervisor.attachDisk(vm, disk);
+  }
+  detachDisk(vm: string, disk: string): VmInfo {
+    return this.hypervisor.detachDisk(vm, disk);
+  }
+  attachInterface(vm: string, segment: string): VmInfo {
+    return this.hypervisor.attachInterface(vm, segment);
+  }
+  detachInterface(vm: string, segment: string): VmInfo {
+    return this.hypervisor.detachInterface(vm, segment);
+  }
+  openChannel(a: string, b: string): void {
+    this.hypervisor.openChannel(a, b);
+  }
+  closeChannel(a: string, b: string): void {
+    this.hypervisor.closeChannel(a, b);
+  }
+  getVm(name: string): VmInfo | undefined {
+    return this.hypervisor.get(name);
+  }
+  listVms(): VmInfo[] {
+    return this.hypervisor.list();
+  }
+
+  // ---- events -------------------------------------------------------------------------------
+
+  /** Every refusal, as it happens (after it is in the audit log). Returns an unsubscribe function. */
+  onDenied(listener: DenialListener): () => void {
+    return this.monitor.onDenied(listener);
+  }
+
+  addLifecycleListener(l: LifecycleListener): () => void {
+    return this.hypervisor.addLifecycleListener(l);
+  }
+
+  auditLog(limit = 100): AccessDeniedEvent[] {
+    return this.audit.list(limit);
+  }
+}

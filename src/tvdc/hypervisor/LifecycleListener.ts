@@ -1,0 +1,17 @@
+// Lets other parts follow VMs through their lives (the integrity side starts, stops and moves a
+// VM's vTPM this way). Hooks run after the isolation checks passed and the state change is
+// stored. A failing onStart/onResume/onMigrateIn undoes the start and fails the operation;
+// other hooks' failures are reported after the change, which stays.
+import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
+
+export interface LifecycleListener {
+  onDefine?(vm: VmInfo): void | Promise<void>;
+  onStart?(vm: VmInfo): void | Promise<void>;
+  onStop?(vm: VmInfo): void | Promise<void>;
+  onSuspend?(vm: VmInfo): void | Promise<void>;
+  onResume?(vm: VmInfo): void | Promise<void>;
+  onDestroy?(vm: VmInfo): void | Promise<void>;
+  /** May add to `ticket.extensions` what the destination needs. */
+  onMigrateOut?(vm: VmInfo, ticket: MigrationTicket): void | Promise<void>;
+  onMigrateIn?(vm: VmInfo, ticket: MigrationTicket): void | Promise<void>;
+}

@@ -1,0 +1,358 @@
+// A hypervisor simulated in the host's SQLite store: VMs with their states, disks, network
+// interfaces and inter-VM channels survive a restart of the agent exactly as a real hypervisor's
+// domains outlive its management tools. Every operation asks the reference monitor first, the way
+// sHype's hooks in Xen and in its management VM did; nothing changes when it refuses.
+import type { Db } from '../../store/Store.js';
+import { TvdcError } from '../TvdcError.js';
+import type { Decision } from '../acm/Decision.js';
+import type { Labeled, ReferenceMonitor } from '../acm/ReferenceMonitor.js';
+import type { DiskStore } from '../resources/DiskStore.js';
+import type { SegmentStore } from '../network/SegmentStore.js';
+import type { HypervisorDriver } from './HypervisorDriver.js';
+import type { LifecycleListener } from './LifecycleListener.js';
+import type { MigrationTicket, VmInfo, VmState } from './VirtualMachine.js';
+
+export const simulatedHypervisorMigrations = [
+  {
+    id: 'isolation-vms-1',
+    up: `
+      CREATE TABLE iso_vms (
+        name TEXT PRIMARY KEY,
+        label TEXT,
+        state TEXT NOT NULL CHECK (state IN ('stopped', 'running', 'suspended')),
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE iso_vm_disks (
+        vm TEXT NOT NULL REFERENCES iso_vms(name) ON DELETE CASCADE,
+        disk TEXT NOT NULL,
+        PRIMARY KEY (vm, disk)
+      );
+      CREATE TABLE iso_vm_nics (
+        vm TEXT NOT NULL REFERENCES iso_vms(name) ON DELETE CASCADE,
+        segment TEXT NOT NULL,
+        PRIMARY KEY (vm, segment)
+      );
+      CREATE TABLE iso_channels (
+        a TEXT NOT NULL REFERENCES iso_vms(name) ON DELETE CASCADE,
+        b TEXT NOT NULL REFERENCES iso_vms(name) ON DELETE CASCADE,
+        PRIMARY KEY (a, b),
+        CHECK (a < b)
+      );`,
+  },
+];
+
+interface VmRow {
+  name: string;
+  label: string | null;
+  state: VmState;
+  created_at: string;
+}
+
+const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export class SimulatedHypervisor implements HypervisorDriver {
+  private readonly listeners = new Set<LifecycleListener>();
+
+  constructor(
+    private readonly db: Db,
+    readonly hostName: string,
+    private readonly monitor: ReferenceMonitor,
+    private readonly disks: DiskStore,
+    private readonly segments: SegmentStore,
+  ) {}
+
+  /** After a restart: tells the monitor which VMs run, so Chinese Wall counts are what they were. */
+  restore(): void {
+    for (const r of this.db.prepare("SELECT name, label FROM iso_vms WHERE state = 'running'").all() as VmRow[])
+      this.monitor.started({ name: r.name, label: r.label ?? undefined });
+  }
+
+  addLifecycleListener(l: LifecycleListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  get(name: string): VmInfo | undefined {
+    const r = this.db.prepare('SELECT * FROM iso_vms WHERE name = ?').get(name) as VmRow | undefined;
+    return r ? this.info(r) : undefined;
+  }
+
+  list(): VmInfo[] {
+    const rows = this.db.prepare('SELECT * FROM iso_vms ORDER BY name').all() as VmRow[];
+    const disks = this.groupBy('SELECT vm AS k, disk AS v FROM iso_vm_disks ORDER BY disk');
+    const nics = this.groupBy('SELECT vm AS k, segment AS v FROM iso_vm_nics ORDER BY segment');
+    const ch = this.groupBy('SELECT a AS k, b AS v FROM iso_channels UNION ALL SELECT b AS k, a AS v FROM iso_channels ORDER BY v');
+    return rows.map((r) => this.toInfo(r, disks.get(r.name) ?? [], nics.get(r.name) ?? [], ch.get(r.name) ?? []));
+  }
+
+  private groupBy(sql: string): Map<string, string[]> {
+    const m = new Map<string, string[]>();
+    for (const { k, v } of this.db.prepare(sql).all() as { k: string; v: string }[]) {
+      const list = m.get(k);
+      if (list) list.push(v);
+      else m.set(k, [v]);
+    }
+    return m;
+  }
+
+  private info(r: VmRow): VmInfo {
+    const col = (sql: string): string[] => this.db.prepare(sql).pluck().all(r.name) as string[];
+    return this.toInfo(
+      r,
+      col('SELECT disk FROM iso_vm_disks WHERE vm = ? ORDER BY disk'),
+      col('SELECT segment FROM iso_vm_nics WHERE vm = ? ORDER BY segment'),
+      (this.db.prepare('SELECT b FROM iso_channels WHERE a = ? UNION SELECT a FROM iso_channels WHERE b = ?').pluck().all(r.name, r.name) as string[]).sort(),
+    );
+  }
+
+  private toInfo(r: VmRow, disks: string[], segments: string[], channels: string[]): VmInfo {
+    return { name: r.name, label: r.label ?? undefined, state: r.state, host: this.hostName, disks, segments, channels, createdAt: r.created_at };
+  }
+
+  require(name: string): VmInfo {
+    const vm = this.get(name);
+    if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.hostName}'`);
+    return vm;
+  }
+
+  private labeled(vm: VmInfo): Labeled {
+    return { name: vm.name, label: vm.label };
+  }
+
+  private checkVmLabel(label: string | undefined): void {
+    if (label !== undefined && !this.monitor.policy.hasVmLabel(label))
+      throw new TvdcError('LABEL_UNKNOWN', `VM label '${label}' is not defined in the active policy '${this.monitor.policy.name}'`);
+  }
+
+  async define(name: string, label: string | undefined): Promise<VmInfo> {
+    if (!VM_NAME.test(name)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${name}' (letters, digits, . _ -; at most 64)`);
+    if (this.get(name)) throw new TvdcError('ALREADY_EXISTS', `VM '${name}' already exists on host '${this.hostName}'`);
+    this.checkVmLabel(label);
+    this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'stopped', ?)").run(name, label ?? null, new Date().toISOString());
+    const vm = this.require(name);
+    await this.notify('onDefine', vm, false);
+    return vm;
+  }
+
+  /** Changes a VM's label (the management side's job); only while the VM is not running. */
+  setLabel(name: string, label: string | undefined): VmInfo {
+    const vm = this.require(name);
+    if (vm.state === 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is running; stop it before changing its label`);
+    this.checkVmLabel(label);
+    this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?').run(label ?? null, name);
+    return this.require(name);
+  }
+
+  async start(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state !== 'stopped') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}, not stopped`);
+    return this.bringUp(vm, 'start', 'onStart');
+  }
+
+  async resume(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state !== 'suspended') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}, not suspended`);
+    return this.bringUp(vm, 'resume', 'onResume');
+  }
+
+  /** The checks a VM passes before it runs here: label, host, Chinese Wall, then each disk and segment. */
+  private admit(operation: string, vm: Labeled, disks: string[], segments: string[]): void {
+    this.monitor.requireStart(operation, vm);
+    for (const d of disks) {
+      const disk = this.disks.require(d);
+      this.monitor.requireAccess(operation, vm, { name: d, label: disk.label });
+    }
+    for (const s of segments) this.requireSegment(operation, vm, s);
+  }
+
+  private requireSegment(operation: string, vm: Labeled, segment: string): void {
+    const seg = this.segments.require(segment);
+    const segL = { name: segment, label: seg.label };
+    // The host must carry the segment at all (it gets bridges only for its own types), then the VM.
+    this.monitor.requireAccess(operation, { name: this.hostName, label: this.monitor.hostLabel }, segL);
+    this.monitor.requireAccess(operation, vm, segL);
+  }
+
+  private async bringUp(vm: VmInfo, operation: string, hook: 'onStart' | 'onResume'): Promise<VmInfo> {
+    const l = this.labeled(vm);
+    this.admit(operation, l, vm.disks, vm.segments);
+    this.db.transaction(() => {
+      this.db.prepare("UPDATE iso_vms SET state = 'running' WHERE name = ?").run(vm.name);
+      this.markDisksUsed(vm.disks);
+    })();
+    this.monitor.started(l);
+    const running = this.require(vm.name);
+    try {
+      await this.notify(hook, running, true);
+    } catch (e) {
+      // A listener (e.g. the VM's vTPM) could not follow: the VM does not run after all.
+      this.monitor.stopped(vm.name);
+      this.db.prepare('UPDATE iso_vms SET state = ? WHERE name = ?').run(vm.state, vm.name);
+      throw e;
+    }
+    return running;
+  }
+
+  private markDisksUsed(disks: string[]): void {
+    const p = this.monitor.policy;
+    for (const d of disks) {
+      const id = p.resourceLabelId(this.disks.require(d).label);
+      // A resource label carries one STE type; an unlabeled disk without a definition has none.
+      this.disks.markUsed(d, id === undefined ? undefined : p.steTypesOf(id)[0]);
+    }
+  }
+
+  async stop(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state === 'stopped') throw new TvdcError('INVALID_STATE', `VM '${name}' is already stopped`);
+    return this.bringDown(vm, 'stopped', 'onStop');
+  }
+
+  async suspend(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}, not running`);
+    return this.bringDown(vm, 'suspended', 'onSuspend');
+  }
+
+  private async bringDown(vm: VmInfo, to: VmState, hook: 'onStop' | 'onSuspend'): Promise<VmInfo> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE iso_vms SET state = ? WHERE name = ?').run(to, vm.name);
+      this.db.prepare('DELETE FROM iso_channels WHERE a = ? OR b = ?').run(vm.name, vm.name);
+    })();
+    this.monitor.stopped(vm.name);
+    const down = this.require(vm.name);
+    await this.notify(hook, down, false);
+    return down;
+  }
+
+  async destroy(name: string): Promise<void> {
+    const vm = this.require(name);
+    this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(name);
+    this.monitor.stopped(name);
+    await this.notify('onDestroy', { ...vm, state: 'stopped', channels: [] }, false);
+  }
+
+  checkMigrateIn(t: MigrationTicket): Decision {
+    const vm = { name: t.vm, label: t.label };
+    const start = this.monitor.decideStart(vm);
+    if (!start.permitted) return start;
+    for (const d of t.disks) {
+      const disk = this.disks.get(d);
+      if (!disk) continue;
+      const a = this.monitor.decideAccess(vm, { name: d, label: disk.label });
+      if (!a.permitted) return a;
+    }
+    for (const s of t.segments) {
+      const seg = this.segments.get(s);
+      if (!seg) continue;
+      const segL = { name: s, label: seg.label };
+      const h = this.monitor.decideAccess({ name: this.hostName, label: this.monitor.hostLabel }, segL);
+      if (!h.permitted) return h;
+      const a = this.monitor.decideAccess(vm, segL);
+      if (!a.permitted) return a;
+    }
+    return start;
+  }
+
+  async migrateOut(name: string): Promise<MigrationTicket> {
+    const vm = this.require(name);
+    if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
+    const ticket: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {} };
+    // Listeners first: if one cannot let the VM go, it stays here, running.
+    await this.notify('onMigrateOut', vm, true, ticket);
+    this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(name);
+    this.monitor.stopped(name);
+    return ticket;
+  }
+
+  async migrateIn(t: MigrationTicket): Promise<VmInfo> {
+    if (!VM_NAME.test(t.vm)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${t.vm}'`);
+    if (this.get(t.vm)) throw new TvdcError('ALREADY_EXISTS', `VM '${t.vm}' already exists on host '${this.hostName}'`);
+    const vm = { name: t.vm, label: t.label };
+    // Disks and segments this host does not have are not brought along.
+    const disks = t.disks.filter((d) => this.disks.get(d));
+    const segments = t.segments.filter((s) => this.segments.get(s));
+    this.admit('migrate-in', vm, disks, segments);
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'running', ?)").run(t.vm, t.label ?? null, new Date().toISOString());
+      for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(t.vm, d);
+      for (const s of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(t.vm, s);
+      this.markDisksUsed(disks);
+    })();
+    this.monitor.started(vm);
+    const info = this.require(t.vm);
+    try {
+      await this.notify('onMigrateIn', info, true, t);
+    } catch (e) {
+      this.monitor.stopped(t.vm);
+      this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(t.vm);
+      throw e;
+    }
+    return info;
+  }
+
+  attachDisk(vmName: string, diskName: string): VmInfo {
+    const vm = this.require(vmName);
+    const disk = this.disks.require(diskName);
+    if (vm.disks.includes(diskName)) throw new TvdcError('ALREADY_EXISTS', `disk '${diskName}' is already attached to '${vmName}'`);
+    const l = this.labeled(vm);
+    this.monitor.requireAccess('attach-disk', l, { name: diskName, label: disk.label });
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(vmName, diskName);
+      if (vm.state === 'running') this.markDisksUsed([diskName]);
+    })();
+    return this.require(vmName);
+  }
+
+  detachDisk(vmName: string, diskName: string): VmInfo {
+    this.require(vmName);
+    const r = this.db.prepare('DELETE FROM iso_vm_disks WHERE vm = ? AND disk = ?').run(vmName, diskName);
+    if (r.changes === 0) throw new TvdcError('NOT_FOUND', `disk '${diskName}' is not attached to '${vmName}'`);
+    return this.require(vmName);
+  }
+
+  attachInterface(vmName: string, segment: string): VmInfo {
+    const vm = this.require(vmName);
+    if (vm.segments.includes(segment)) throw new TvdcError('ALREADY_EXISTS', `'${vmName}' already has an interface on '${segment}'`);
+    this.requireSegment('attach-interface', this.labeled(vm), segment);
+    this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(vmName, segment);
+    return this.require(vmName);
+  }
+
+  detachInterface(vmName: string, segment: string): VmInfo {
+    this.require(vmName);
+    const r = this.db.prepare('DELETE FROM iso_vm_nics WHERE vm = ? AND segment = ?').run(vmName, segment);
+    if (r.changes === 0) throw new TvdcError('NOT_FOUND', `'${vmName}' has no interface on '${segment}'`);
+    return this.require(vmName);
+  }
+
+  openChannel(a: string, b: string): void {
+    if (a === b) throw new TvdcError('INVALID_ARGUMENT', 'a channel needs two different VMs');
+    const va = this.require(a);
+    const vb = this.require(b);
+    for (const v of [va, vb]) if (v.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${v.name}' is not running`);
+    this.monitor.requireShare('open-channel', this.labeled(va), this.labeled(vb));
+    const [x, y] = a < b ? [a, b] : [b, a];
+    this.db.prepare('INSERT OR IGNORE INTO iso_channels (a, b) VALUES (?, ?)').run(x, y);
+  }
+
+  closeChannel(a: string, b: string): void {
+    const [x, y] = a < b ? [a, b] : [b, a];
+    this.db.prepare('DELETE FROM iso_channels WHERE a = ? AND b = ?').run(x, y);
+  }
+
+  private async notify(hook: keyof LifecycleListener, vm: VmInfo, undoable: boolean, ticket?: MigrationTicket): Promise<void> {
+    const errors: unknown[] = [];
+    for (const l of [...this.listeners]) {
+      const fn = l[hook] as ((vm: VmInfo, t?: MigrationTicket) => void | Promise<void>) | undefined;
+      if (!fn) continue;
+      try {
+        await fn.call(l, vm, ticket);
+      } catch (e) {
+        if (undoable) throw e;
+        errors.push(e);
+      }
+    }
+    if (errors.length) throw errors[0];
+  }
+}

@@ -1,0 +1,28 @@
+// What the hypervisor layer tells about a VM, and what travels with one between hosts.
+
+/** stopped: defined, not in the hypervisor; running; suspended: state saved, not in the hypervisor. */
+export type VmState = 'stopped' | 'running' | 'suspended';
+
+export interface VmInfo {
+  name: string;
+  /** The label the management VM assigned; undefined when unlabeled. Never read from the VM. */
+  label: string | undefined;
+  state: VmState;
+  host: string;
+  disks: string[];
+  /** Network segments the VM has an interface on. */
+  segments: string[];
+  /** Running VMs this one has an open inter-VM channel with. */
+  channels: string[];
+  createdAt: string;
+}
+
+/** A VM leaving a host. `extensions` carries what lifecycle listeners add (e.g. vTPM state). */
+export interface MigrationTicket {
+  vm: string;
+  label: string | undefined;
+  fromHost: string;
+  disks: string[];
+  segments: string[];
+  extensions: Record<string, unknown>;
+}
