@@ -42,11 +42,15 @@ export class NameMap<V> implements Iterable<[string, V]> {
   }
 
   names(): string[] {
-    return [...this.entries.values()].map((e) => e.name);
+    const out: string[] = [];
+    for (const e of this.entries.values()) out.push(e.name);
+    return out;
   }
 
   values(): V[] {
-    return [...this.entries.values()].map((e) => e.value);
+    const out: V[] = [];
+    for (const e of this.entries.values()) out.push(e.value);
+    return out;
   }
 
   *[Symbol.iterator](): Iterator<[string, V]> {
@@ -55,7 +59,8 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   clone(copy: (v: V) => V = (v) => v): NameMap<V> {
     const m = new NameMap<V>();
-    for (const e of this.entries.values()) m.set(e.name, copy(e.value));
+    // Keys are already lower-cased: copy entries directly instead of going through set().
+    for (const [k, e] of this.entries) m.entries.set(k, { name: e.name, value: copy(e.value) });
     return m;
   }
 }

@@ -166,11 +166,16 @@ export function formatReal64(v: number): string {
 export function formatReal32(v: number): string {
   if (!Number.isFinite(v) || v === 0) return formatReal64(v);
   const f = Math.fround(v);
-  for (let p = 1; p <= 9; p++) {
-    const t = Number(f.toPrecision(p));
-    if (Math.fround(t) === f) return String(t);
+  // 9 significant digits always survive single precision; a shorter count that survives stays
+  // surviving with more digits, so the shortest one can be found by bisection.
+  let lo = 1;
+  let hi = 9;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (Math.fround(Number(f.toPrecision(mid))) === f) hi = mid;
+    else lo = mid + 1;
   }
-  return String(f);
+  return String(Number(f.toPrecision(lo)));
 }
 
 function mismatch(type: CimType, value: unknown): CimError {
