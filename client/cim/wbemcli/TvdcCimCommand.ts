@@ -110,11 +110,11 @@ function urlPrefix(t: WbemcliTarget): string {
   return `${t.host}:${t.port}/${t.namespace}`;
 }
 
-/** The URL as wbemcli echoes it for cm: keys as typed. */
-function urlWithKeys(t: WbemcliTarget, quoteAll: boolean): string {
+/** The URL as wbemcli echoes it: for gi every key quoted, for cm keys as typed (and -t marks them). */
+function urlWithKeys(t: WbemcliTarget, quoteAll: boolean, markKeys = false): string {
   let s = `${urlPrefix(t)}:${t.className}`;
   if (t.keys.length > 0 || quoteAll) {
-    s += '.' + t.keys.map((k) => `${k.name}=${k.quoted || quoteAll ? `"${k.text}"` : k.text}`).join(',');
+    s += '.' + t.keys.map((k) => `${k.name}${markKeys ? '#' : ''}=${k.quoted || quoteAll ? `"${k.text}"` : k.text}`).join(',');
   }
   return s;
 }
@@ -300,6 +300,8 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           args.push([d.name, { type: d.type, value: typedValue(x, d), isArray: d.isArray }]);
         }
         const target = t.keys.length ? t.path : new CimObjectPath(t.className, null, t.namespace);
+        // cmx prints the method response alone, not the GetClass answer before it.
+        if (captured) captured.text = '';
         const r = await conn.invokeMethod(target, m.name, args);
         if (a.json) {
           const out: { [k: string]: Json } = {};
@@ -307,7 +309,9 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           return json({ returnValue: valueToJson(r.returnValue), outParams: out });
         }
         if (verb === 'cmx') { line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
-        line(`${urlWithKeys(t, false)} ${methodResultText(m.name, r, fo)}`);
+        // A METHODRESPONSE without RETURNVALUE or out parameters prints nothing, as in wbemcli.
+        if (r.returnValue === null && r.returnType === undefined && r.outParams.size === 0) return;
+        line(`${urlWithKeys(t, false, a.types)} ${methodResultText(m.name, r, fo)}`);
         return;
       }
       case 'eq': {
