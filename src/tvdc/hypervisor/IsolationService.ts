@@ -10,6 +10,7 @@ import type { Decision } from '../acm/Decision.js';
 import { ReferenceMonitor, type Labeled } from '../acm/ReferenceMonitor.js';
 import { SegmentStore, segmentStoreMigrations } from '../network/SegmentStore.js';
 import type { NetworkSegment, SegmentKind } from '../network/NetworkSegment.js';
+import { planHostNetwork, type HostNetworkPlan } from '../network/HostNetworkPlan.js';
 import { defaultPolicy } from '../policy/defaultPolicy.js';
 import { parsePolicy, policyErrors } from '../policy/loadPolicy.js';
 import type { ElementRef, Policy } from '../policy/Policy.js';
@@ -383,6 +384,16 @@ export class IsolationService {
 
   listSegments(): NetworkSegment[] {
     return this.segments.list();
+  }
+
+  /** The bridges this host carries and the VM interfaces on them, for the Linux applier. */
+  networkPlan(): HostNetworkPlan {
+    return planHostNetwork(this.monitor.policy, {
+      host: this.hostName,
+      hostLabel: this.monitor.hostLabel,
+      segments: this.segments.list(),
+      vms: this.hypervisor.list().map((v) => ({ name: v.name, label: v.label, segments: v.segments })),
+    });
   }
 
   // ---- VMs ----------------------------------------------------------------------------------
