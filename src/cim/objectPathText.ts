@@ -69,7 +69,8 @@ class PathReader {
   /** `[scheme:]//authority/` or `/`; returns the host (without user info) when there is one. */
   authority(): string | undefined {
     const t = this.text;
-    const sep = t.indexOf('://');
+    // DSP0207's optional namespace type (`http:`, `https:`, `cimxml.wbem:`...) before `//` or `/`.
+    const sep = t.indexOf(':/');
     if (sep > 0) {
       let ok = isNameStart(t.charCodeAt(0));
       for (let k = 1; ok && k < sep; k++) {

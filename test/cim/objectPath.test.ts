@@ -77,6 +77,8 @@ describe('cim/CimObjectPath', () => {
     expect(local.toWbemUri()).to.equal('/root/cimv2:CIM_Foo.k="v"');
     const scheme = CimObjectPath.parseWbemUri('https://user:pw@acme.com/root/cimv2:CIM_Foo.k="v"');
     expect(scheme.host).to.equal('acme.com');
+    expect(CimObjectPath.parseWbemUri('cimxml.wbem://h:5988/root/x:X_Y.k=1').host).to.equal('h:5988');
+    expect(CimObjectPath.parseWbemUri('https:/root/x:X_Y.k=1').namespace).to.equal('root/x');
     const noNs = CimObjectPath.parseWbemUri('/:CIM_Foo.k=1');
     expect(noNs.namespace).to.equal('');
     expect(CimObjectPath.parse('CIM_Foo.k=1').toWbemUri()).to.equal('/:CIM_Foo.k=1');
