@@ -85,6 +85,10 @@ export class CimXmlParser {
   private utf8: TextDecoder | null = null;
   private finished = false;
   private started = false;
+  // saxes reports a mismatched end tag only after it has closed the open element: a validity
+  // error found while building that element waits here, so that the well-formedness error that
+  // follows it in the same step wins.
+  private pending: CimXmlError | null = null;
   // Reusable child cursor; rules read children strictly one element at a time.
   private readonly cursor = new Kids(this);
 
@@ -102,10 +106,22 @@ export class CimXmlParser {
     this.stack.push(this.top);
     const sax = new SaxesParser({ xmlns: false });
     this.sax = sax;
-    sax.on('opentag', (tag) => this.open(tag));
-    sax.on('closetag', () => this.close());
-    sax.on('text', (t) => this.onText(t));
-    sax.on('cdata', (t) => this.onText(t));
+    sax.on('opentag', (tag) => {
+      if (this.pending) throw this.pending;
+      this.open(tag);
+    });
+    sax.on('closetag', () => {
+      if (this.pending) throw this.pending;
+      this.close();
+    });
+    sax.on('text', (t) => {
+      if (this.pending) throw this.pending;
+      this.onText(t);
+    });
+    sax.on('cdata', (t) => {
+      if (this.pending) throw this.pending;
+      this.onText(t);
+    });
     // DOCTYPE is where entity declarations live (billion laughs, external entities): CIM-XML
     // never needs one, so refuse it outright rather than trying to process it safely.
     sax.on('doctype', () => this.fail('DOCTYPE and entity declarations are not accepted', 'XML_FORBIDDEN'));
@@ -166,6 +182,10 @@ export class CimXmlParser {
       this.finished = true;
       throw e;
     }
+    if (this.pending) {
+      this.finished = true;
+      throw this.pending;
+    }
   }
 
   private newFrame(name: string, attrs: Record<string, string>, rule: ElementRule): Frame {
@@ -194,8 +214,15 @@ export class CimXmlParser {
     try {
       value = f.rule.build(f, this);
     } catch (e) {
+      if (e instanceof CimXmlError && e.code === 'XML_INVALID') {
+        this.pending = e;
+        return;
+      }
       // Value text the CIM model refuses (a uint8 of 300) is invalid CIM-XML at this element.
-      if (e instanceof CimError) this.fail(e.description);
+      if (e instanceof CimError) {
+        this.pending = new CimXmlError('XML_INVALID', e.description, this.path());
+        return;
+      }
       throw e;
     }
     this.stack.pop();

@@ -14,6 +14,7 @@ import { CIM_TYPES, type CimType } from '../cim/CimType.js';
 import type { CimScalar, CimValue, EmbeddedKind } from '../cim/CimValue.js';
 import { NameMap } from '../cim/NameMap.js';
 import { parseCimBoolean, parseCimScalar } from '../cim/valueText.js';
+import { CimXmlError } from './CimXmlError.js';
 import { CimXmlParser, type ElementRule, type Frame } from './CimXmlParser.js';
 import type {
   Correlator, ExpMethodCall, ExpMethodResponse, IMethodCall, IMethodResponse, MethodCall, MethodResponse,
@@ -123,8 +124,14 @@ export function decodeEmbeddedText(p: CimXmlParser, text: string): CimInstance |
   const inner = new CimXmlParser({
     rules: RULES, root: EMBEDDED_ROOT, limits: p.limits, depthOffset: p.depth, pathPrefix: `${p.path()}(embedded)`,
   });
-  inner.write(text.trim());
-  return inner.end() as CimInstance | CimClass;
+  try {
+    inner.write(text.trim());
+    return inner.end() as CimInstance | CimClass;
+  } catch (e) {
+    // The message itself is well-formed; broken embedded text makes it invalid, not malformed.
+    if (e instanceof CimXmlError && e.code === 'XML_NOT_WELL_FORMED') throw new CimXmlError('XML_INVALID', e.reason, e.path);
+    throw e;
+  }
 }
 
 function scalar(p: CimXmlParser, type: CimType, text: string, embedded: EmbeddedKind | undefined): CimScalar {
@@ -680,10 +687,11 @@ R.set('KEYVALUE', rule(['VALUETYPE', 'TYPE'], (f, p): CimKeyBinding => {
   return { name: '', type, value: type === 'boolean' ? parseCimBoolean(text) : parseCimScalar(type, text) };
 }, { text: true }));
 
+const INTEGER_TEXT = /^\s*[+-]?(?:[0-9]+|0[xX][0-9a-fA-F]+)\s*$/;
+
 function inferNumeric(text: string): CimType {
-  const t = text.trim();
-  if (t.includes('.') || /[eE]/.test(t.startsWith('0x') || t.startsWith('0X') ? '' : t) || /^[+-]?(inf|nan)/i.test(t)) return 'real64';
-  return t.startsWith('-') ? 'sint64' : 'uint64';
+  if (!INTEGER_TEXT.test(text)) return 'real64';
+  return text.trim().startsWith('-') ? 'sint64' : 'uint64';
 }
 
 // <!ELEMENT CLASS (QUALIFIER*, (PROPERTY | PROPERTY.ARRAY | PROPERTY.REFERENCE)*, METHOD*)>
