@@ -12,6 +12,7 @@ import { CimError, CimStatus } from '../../cim/CimError.js';
 import type { CimValue } from '../../cim/CimValue.js';
 import type { CimType } from '../../cim/CimType.js';
 import { migrate, type Db } from '../../store/Store.js';
+import type { Statement } from 'better-sqlite3';
 import { parseWql, matches, project, type WqlQuery } from '../wql/index.js';
 import type { IndicationSink } from '../Provider.js';
 import { INDICATION_MIGRATIONS } from './indicationMigrations.js';
@@ -602,9 +603,7 @@ export class IndicationService implements IndicationSink {
         ? (indication.get('IndicationIdentifier') as string) : `tvdc:${randomUUID()}`;
       const time = indication.get('IndicationTime') instanceof CimDateTime
         ? (indication.get('IndicationTime') as CimDateTime) : CimDateTime.fromDate(now);
-      const insert = this.db.prepare(`INSERT INTO ind_queue (destination_id, subscription_id, body, seq_context, seq_number, created_at)
-        VALUES (?, ?, ?, ?, ?, ?)`);
-      const saveSeq = this.db.prepare('UPDATE ind_destination SET seq_context = ?, next_seq = ? WHERE id = ?');
+      const { insert, saveSeq } = this.enqueueStatements();
       const touched = new Set<number>();
       this.db.transaction(() => {
         for (const s of hits) {
@@ -626,6 +625,17 @@ export class IndicationService implements IndicationSink {
       this.onError(e as Error);
       return 0;
     }
+  }
+
+  private enqueueStmts: { insert: Statement; saveSeq: Statement } | null = null;
+
+  private enqueueStatements(): { insert: Statement; saveSeq: Statement } {
+    this.enqueueStmts ??= {
+      insert: this.db.prepare(`INSERT INTO ind_queue (destination_id, subscription_id, body, seq_context, seq_number, created_at)
+        VALUES (?, ?, ?, ?, ?, ?)`),
+      saveSeq: this.db.prepare('UPDATE ind_destination SET seq_context = ?, next_seq = ? WHERE id = ?'),
+    };
+    return this.enqueueStmts;
   }
 
   /**
