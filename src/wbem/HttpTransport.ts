@@ -19,6 +19,8 @@ export interface TransportOptions {
   maxRequestBytes: number;
   /** Called with errors that are the server's fault (not the client's), for the log. */
   onError?: (e: unknown) => void;
+  /** Sees the text of every CIM-XML response body sent (tests validate them against the DTD). */
+  traceResponse?: (xml: string) => void;
 }
 
 const DETAIL_HEADER = 'X-Tvdc-Error-Detail';
@@ -74,7 +76,7 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   res.end();
 }
 
-async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimReply, prefix: string): Promise<void> {
+async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimReply, prefix: string, trace?: (xml: string) => void): Promise<void> {
   const trailers = wantsTrailers(req);
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/xml; charset="utf-8"');
@@ -99,6 +101,8 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     res.destroy();
     return;
   }
+  let traced = trace ? head : '';
+  if (done && trace) trace(traced);
   if (done && !trailers) {
     const bytes = Buffer.from(head, 'utf8');
     res.setHeader('Content-Length', String(bytes.length));
@@ -116,6 +120,7 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     while (!done && !closed) {
       const r = await it.next();
       if (r.done) break;
+      if (trace) traced += r.value;
       await write(r.value);
     }
     if (closed) { await it.return?.(); return; }
@@ -124,6 +129,7 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     // connection tells it the response is incomplete.
     if (!trailers) { res.destroy(); return; }
   }
+  if (trace && !done) trace(traced);
   if (trailers) {
     res.addTrailers({ CIMStatusCode: String(reply.status.code), CIMStatusCodeDescription: encodeURIComponent(reply.status.description) });
   }
@@ -151,7 +157,7 @@ export function createWbemApp(options: TransportOptions): Koa {
       const headers = readCimRequestHeaders(req.headers, mpost);
       const body = await readBody(req, options.maxRequestBytes);
       const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, signal: abort.signal });
-      await writeReply(req, res, reply, headers.prefix);
+      await writeReply(req, res, reply, headers.prefix, options.traceResponse);
     } catch (e) {
       if (e instanceof WbemHttpError) {
         writeHttpError(res, e);

@@ -41,6 +41,8 @@ export interface WbemServerOptions {
   maxOperationTimeout?: number;
   /** Where server-side faults are reported (default: console.error). */
   log?: (message: string) => void;
+  /** Sees every CIM-XML response body sent; for tests and debugging. */
+  traceResponse?: (xml: string) => void;
 }
 
 export interface ListenOptions {
@@ -172,6 +174,7 @@ export class WbemServer implements ServerCore {
     const app = createWbemApp({
       core: this, users: this.options.users, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
+      ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
     });
     const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 300_000 }, app.callback());
     server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {

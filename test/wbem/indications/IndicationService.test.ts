@@ -89,6 +89,21 @@ describe('indications/IndicationService objects', () => {
     expect(svc.enumerateFilters()).to.have.length(1);
   });
 
+  it('refuses a filter whose FROM class exists in none of its known source namespaces', async () => {
+    const known: Record<string, string[]> = { 'root/tvdc': ['cim_instcreation'] };
+    const strict = new IndicationService({
+      db: openStore(':memory:'), systemName: 'h', deliver: false,
+      classExists: (ns, c) => (known[ns] ? known[ns].includes(c.toLowerCase()) : undefined),
+    });
+    const ns = (list: string[]): Parameters<typeof instance>[1] => [['SourceNamespaces', 'string', list, true]];
+    expect(statusOf(() => strict.createFilter('root/interop', filter('x1', 'SELECT * FROM CIM_Nope', 'WQL', ns(['root/tvdc'])))))
+      .to.equal(CimStatus.CIM_ERR_INVALID_QUERY);
+    strict.createFilter('root/interop', filter('x2', 'SELECT * FROM CIM_InstCreation', 'WQL', ns(['root/tvdc'])));
+    strict.createFilter('root/interop', filter('x3', 'SELECT * FROM CIM_Nope', 'WQL', ns(['root/unknown'])));
+    expect(strict.enumerateFilters()).to.have.length(2);
+    await strict.close();
+  });
+
   it('creates listener destinations, adding http:// to a scheme-less URL, and refuses bad ones', () => {
     const p = svc.createDestination('root/interop', destination('d1', '127.0.0.1:5990/cimlistener'));
     expect(svc.getDestination(p).get('Destination')).to.equal('http://127.0.0.1:5990/cimlistener');

@@ -181,6 +181,19 @@ describe('indications/delivery', () => {
     expect(svc.emit('root/tvdc', modification('vm2', 2))).to.equal(0);
   });
 
+  it('drains a dead listener backlog: indications that waited out a retry schedule get one attempt', async () => {
+    const url = await listener.start();
+    listener.respond = () => ({ status: 500, body: '' });
+    svc = open({ retryAttempts: 2, retryIntervalMs: 20, maxRetryIntervalMs: 40 });
+    subscribe(url);
+    for (let i = 0; i < 5; i++) svc.emit('root/tvdc', modification(`vm${i}`, 2));
+    await waitFor(() => svc.stats.abandoned === 5, 10_000, 'all five to be given up');
+    expect(svc.queued()).to.equal(0);
+    // The first had its full schedule (3 attempts); the rest, already past it, far fewer.
+    expect(listener.received.length).to.be.lessThan(15);
+    expect(listener.received.length).to.be.greaterThanOrEqual(7);
+  });
+
   it('resumes the queue after a restart with the same sequence identifiers, and starts a new context', async () => {
     const url = await listener.start();
     listener.respond = () => ({ status: 503, body: '' }); // nothing is accepted before the restart

@@ -1,0 +1,174 @@
+#!/usr/bin/env node
+// tvdc-host: the host agent. A WBEM server with the project's schema in root/tvdc and
+// root/interop, any extra MOF models (root/cimv2 unless they say otherwise), the TVDc providers
+// and DSP1054 indications; state in SQLite under --state. Also manages the users file.
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { CimRepository } from '../../src/cim/CimRepository.js';
+import { compileMof, projectMofFiles } from '../../src/mof/index.js';
+import { openStore } from '../../src/store/Store.js';
+import { WbemServer } from '../../src/wbem/WbemServer.js';
+import { UserDirectory, isRole } from '../../src/wbem/UserDirectory.js';
+import { attachIndications } from '../../src/wbem/indications/index.js';
+import { registerProviders } from '../../providers/index.js';
+
+const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
+                 [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
+       tvdc-host --add-user NAME --role read|write|admin --users FILE   (password read from stdin)`;
+
+class UsageError extends Error {}
+
+interface HostOptions {
+  name: string;
+  port: number | undefined;
+  host: string;
+  httpsPort: number | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  state: string | null;
+  hypervisor: string;
+  vtpm: 'swtpm' | 'off';
+  users: string | undefined;
+  mof: string[];
+  addUser: string | undefined;
+  role: string | undefined;
+}
+
+function port(flag: string, v: string): number {
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`${flag} needs a port number 0-65535, not "${v}"`);
+  return n;
+}
+
+export function parseHostArgs(argv: readonly string[]): HostOptions {
+  const o: HostOptions = {
+    name: '', port: undefined, host: '127.0.0.1', httpsPort: undefined, cert: undefined, key: undefined, state: null,
+    hypervisor: 'sim', vtpm: 'off', users: undefined, mof: [], addUser: undefined, role: undefined,
+  };
+  let sawPort = false;
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const eq = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const flag = eq > 0 ? arg.slice(0, eq) : arg;
+    const inline = eq > 0 ? arg.slice(eq + 1) : undefined;
+    const value = (): string => {
+      if (inline !== undefined) return inline;
+      const v = argv[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
+      return v;
+    };
+    switch (flag) {
+      case '--name': o.name = value(); break;
+      case '--port': o.port = port(flag, value()); sawPort = true; break;
+      case '--host': o.host = value(); break;
+      case '--https-port': o.httpsPort = port(flag, value()); break;
+      case '--cert': o.cert = value(); break;
+      case '--key': o.key = value(); break;
+      case '--state': o.state = value(); break;
+      case '--hypervisor': o.hypervisor = value(); break;
+      case '--vtpm': {
+        const v = value();
+        if (v !== 'swtpm' && v !== 'off') throw new UsageError(`--vtpm is swtpm or off, not "${v}"`);
+        o.vtpm = v;
+        break;
+      }
+      case '--users': o.users = value(); break;
+      case '--mof':
+        o.mof.push(value());
+        // --mof takes every following non-option argument too.
+        while (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) o.mof.push(argv[++i]!);
+        break;
+      case '--add-user': o.addUser = value(); break;
+      case '--role': o.role = value(); break;
+      case '--help': case '-h': throw new UsageError('');
+      default: throw new UsageError(`unknown option "${arg}"`);
+    }
+  }
+  if (o.addUser !== undefined) {
+    if (!o.role || !isRole(o.role)) throw new UsageError('--add-user needs --role read, write or admin');
+    if (!o.users) throw new UsageError('--add-user needs --users FILE');
+    return o;
+  }
+  if (!o.name) throw new UsageError('--name NAME is required');
+  if (o.hypervisor !== 'sim') throw new UsageError(`--hypervisor "${o.hypervisor}" is not available; this build has: sim`);
+  if ((o.cert || o.key || o.httpsPort !== undefined) && !(o.cert && o.key && o.httpsPort !== undefined)) {
+    throw new UsageError('HTTPS needs all of --https-port, --cert and --key');
+  }
+  if (!sawPort && o.httpsPort === undefined) o.port = 5988;
+  return o;
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString('utf8').split(/\r?\n/)[0] ?? '';
+}
+
+async function addUser(o: HostOptions): Promise<void> {
+  if (process.stdin.isTTY) process.stderr.write(`password for ${o.addUser}: `);
+  const password = await readStdin();
+  if (password.length < 1) throw new UsageError('an empty password is not accepted');
+  await UserDirectory.addUserToFile(o.users!, o.addUser!, o.role as 'read' | 'write' | 'admin', password);
+  process.stdout.write(`user ${o.addUser} (${o.role}) written to ${o.users}\n`);
+}
+
+async function runHost(o: HostOptions): Promise<void> {
+  const users = o.users ? UserDirectory.load(o.users) : null;
+  const repository = new CimRepository();
+  const projectFiles = projectMofFiles();
+  const project = compileMof({ files: projectFiles, repository });
+  const errors = [...project.errors];
+  for (const f of o.mof) errors.push(...compileMof({ files: [f], repository, defaultNamespace: 'root/cimv2' }).errors);
+  if (errors.length > 0) {
+    for (const e of errors) process.stderr.write(`${e.toString()}\n`);
+    process.exit(1);
+  }
+  let store;
+  if (o.state) {
+    mkdirSync(o.state, { recursive: true });
+    store = openStore(join(o.state, 'host.db'));
+  } else {
+    store = openStore(':memory:');
+  }
+  const server = new WbemServer({ repository, store, users, name: o.name });
+  for (const s of server.restored.skipped) process.stderr.write(`tvdc-host: stored instance not restored: ${s}\n`);
+  attachIndications(server);
+  const release = await registerProviders(server, { name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm: o.vtpm, store });
+  const urls = await server.listen({ port: o.port, host: o.host, httpsPort: o.httpsPort, cert: o.cert, key: o.key });
+  if (!o.state) process.stderr.write('tvdc-host: no --state given; created instances are kept in memory only\n');
+  for (const u of [urls.http, urls.https]) if (u) process.stdout.write(`tvdc-host ${o.name} listening on ${u}\n`);
+  let stopping = false;
+  const stop = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`tvdc-host: ${signal}, shutting down\n`);
+    await server.close();
+    await release();
+    store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+async function main(): Promise<void> {
+  let o: HostOptions;
+  try {
+    o = parseHostArgs(process.argv.slice(2));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      if (e.message) process.stderr.write(`tvdc-host: ${e.message}\n`);
+      process.stderr.write(`${USAGE}\n`);
+      process.exit(e.message ? 2 : 0);
+    }
+    throw e;
+  }
+  if (o.addUser !== undefined) return addUser(o);
+  return runHost(o);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`tvdc-host: ${e instanceof Error ? e.message : String(e)}\n`);
+  process.exit(1);
+});
+
