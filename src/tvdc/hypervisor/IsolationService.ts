@@ -163,33 +163,35 @@ export class IsolationService {
   }
 
   private activate(next: Policy, source: string | undefined): PolicyResult {
-    const plan = planPolicyUpdate(this.activePolicy(), next, this.world());
+    const world = this.world();
+    const plan = planPolicyUpdate(this.activePolicy(), next, world);
     if (!plan.ok) return { ok: false, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
     // One transaction: every relabel and the new policy land together or not at all.
+    const update = {
+      vm: this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?'),
+      host: this.db.prepare('UPDATE iso_host SET label = ?, name = ? WHERE id = 1'),
+      disk: this.db.prepare('UPDATE iso_disks SET label = ? WHERE name = ?'),
+      segment: this.db.prepare('UPDATE iso_segments SET label = ? WHERE name = ?'),
+    };
     this.db.transaction(() => {
-      for (const r of plan.relabel) this.storeLabel(r.kind, r.name, r.to);
+      for (const r of plan.relabel) update[r.kind].run(r.to ?? null, r.name);
       this.policies.put('active', next, source);
       this.policies.clear('pending');
     })();
-    const running = this.hypervisor.list().filter((v) => v.state === 'running');
-    this.monitor.swap(plan.compiled, { name: this.hostName, label: plan.hostLabel }, running.map((v) => ({ name: v.name, label: v.label })));
+    const vmLabels = new Map(plan.relabel.filter((r) => r.kind === 'vm').map((r) => [r.name, r.to]));
+    const running = world.vms.filter((v) => v.running).map((v) => ({ name: v.name, label: vmLabels.has(v.name) ? vmLabels.get(v.name) : v.label }));
+    this.monitor.swap(plan.compiled, { name: this.hostName, label: plan.hostLabel }, running);
     return { ok: true, errors: [], conflicts: [] };
   }
 
-  private storeLabel(kind: ElementRef['kind'], name: string, label: string | undefined): void {
-    const l = label ?? null;
-    if (kind === 'vm') this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?').run(l, name);
-    else if (kind === 'host') this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(l);
-    else if (kind === 'disk') this.disks.setLabel(name, label);
-    else this.segments.setLabel(name, label);
-  }
-
   private world(): PolicyWorld {
+    const labels = (sql: string): { name: string; label: string | undefined }[] =>
+      (this.db.prepare(sql).raw().all() as [string, string | null][]).map(([name, label]) => ({ name, label: label ?? undefined }));
     return {
       host: this.host(),
-      vms: this.hypervisor.list().map((v) => ({ name: v.name, label: v.label, running: v.state === 'running', disks: v.disks, segments: v.segments, channels: v.channels })),
-      disks: this.disks.list().map((d) => ({ name: d.name, label: d.label })),
-      segments: this.segments.list().map((s) => ({ name: s.name, label: s.label })),
+      vms: this.hypervisor.snapshot(),
+      disks: labels('SELECT name, label FROM iso_disks'),
+      segments: labels('SELECT name, label FROM iso_segments'),
     };
   }
 

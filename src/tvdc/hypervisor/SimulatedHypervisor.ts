@@ -85,9 +85,26 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return rows.map((r) => this.toInfo(r, disks.get(r.name) ?? [], nics.get(r.name) ?? [], ch.get(r.name) ?? []));
   }
 
+  /** Labels, states and attachments of every VM, lean, for replaying a policy update. */
+  snapshot(): { name: string; label: string | undefined; running: boolean; disks: string[]; segments: string[]; channels: string[] }[] {
+    const rows = this.db.prepare('SELECT name, label, state FROM iso_vms').raw().all() as [string, string | null, VmState][];
+    const disks = this.groupBy('SELECT vm AS k, disk AS v FROM iso_vm_disks');
+    const nics = this.groupBy('SELECT vm AS k, segment AS v FROM iso_vm_nics');
+    const ch = this.groupBy('SELECT a AS k, b AS v FROM iso_channels UNION ALL SELECT b AS k, a AS v FROM iso_channels');
+    return rows.map(([name, label, state]) => ({
+      name,
+      label: label ?? undefined,
+      running: state === 'running',
+      disks: disks.get(name) ?? [],
+      segments: nics.get(name) ?? [],
+      channels: ch.get(name) ?? [],
+    }));
+  }
+
   private groupBy(sql: string): Map<string, string[]> {
     const m = new Map<string, string[]>();
-    for (const { k, v } of this.db.prepare(sql).all() as { k: string; v: string }[]) {
+    // raw rows (arrays) read about twice as fast as objects; this runs over every attachment.
+    for (const [k, v] of this.db.prepare(sql).raw().all() as [string, string][]) {
       const list = m.get(k);
       if (list) list.push(v);
       else m.set(k, [v]);
