@@ -30,6 +30,7 @@ interface QueueRow {
   seq_context: string;
   seq_number: string;
   attempts: number;
+  created_at: string;
 }
 
 /** A delivery failure with the HTTP status when there was one. */
@@ -58,7 +59,7 @@ export class DeliveryWorker {
     private readonly events: DeliveryEvents,
     private readonly dispatcher?: Dispatcher,
   ) {
-    this.next = db.prepare('SELECT id, subscription_id, body, seq_context, seq_number, attempts FROM ind_queue WHERE destination_id = ? ORDER BY id LIMIT 1');
+    this.next = db.prepare('SELECT id, subscription_id, body, seq_context, seq_number, attempts, created_at FROM ind_queue WHERE destination_id = ? ORDER BY id LIMIT 1');
     this.bumpAttempts = db.prepare('UPDATE ind_queue SET attempts = attempts + 1 WHERE id = ?');
     this.remove = db.prepare('DELETE FROM ind_queue WHERE id = ?');
   }
@@ -110,7 +111,11 @@ export class DeliveryWorker {
       }
       const attempt = row.attempts + 1;
       this.events.failed(this.destinationId, attempt, failure);
-      if (attempt > this.policy.retryAttempts()) {
+      // An indication that already waited out a whole retry schedule in the queue (behind one
+      // that was being retried) gets one attempt, not a schedule of its own: otherwise a dead
+      // listener would hold every queued indication for the full schedule, one after another.
+      const waited = Date.now() - Date.parse(row.created_at);
+      if (attempt > this.policy.retryAttempts() || waited > this.retryWindowMs()) {
         this.remove.run(row.id);
         this.events.abandoned(this.destinationId, row.subscription_id, failure);
         continue;
@@ -119,6 +124,15 @@ export class DeliveryWorker {
       const delay = Math.min(this.policy.retryIntervalMs() * 2 ** (attempt - 1), this.policy.maxRetryIntervalMs());
       await this.sleep(delay);
     }
+  }
+
+  /** How long the full retry schedule of one indication lasts. */
+  private retryWindowMs(): number {
+    let total = 0;
+    for (let k = 1; k <= this.policy.retryAttempts(); k++) {
+      total += Math.min(this.policy.retryIntervalMs() * 2 ** (k - 1), this.policy.maxRetryIntervalMs());
+    }
+    return total;
   }
 
   private sleep(ms: number): Promise<void> {

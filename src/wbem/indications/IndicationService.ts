@@ -40,6 +40,11 @@ export interface IndicationServiceOptions {
    * it only equal names match.
    */
   isa?: (namespace: string, className: string, superName: string) => boolean;
+  /**
+   * Whether a class exists in a namespace (undefined: the namespace is unknown). When given, a
+   * filter whose FROM class exists in none of its known source namespaces is refused.
+   */
+  classExists?: (namespace: string, className: string) => boolean | undefined;
   /** Defaults of DeliveryRetryAttempts (3) and DeliveryRetryInterval (30 s; ms here for tests). */
   retryAttempts?: number;
   retryIntervalMs?: number;
@@ -256,9 +261,10 @@ export class IndicationService implements IndicationSink {
     if (language.trim().toUpperCase() !== 'WQL') {
       throw new CimError(CimStatus.CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, `query language "${language}" is not supported; use WQL`);
     }
-    parseWql(query); // CIM_ERR_INVALID_QUERY with the position
+    const parsed = parseWql(query); // CIM_ERR_INVALID_QUERY with the position
     const keys = this.fillSystemKeys(inst, 'filter');
     const sources = this.sourceNamespacesOf(inst, namespace);
+    this.checkFromClass(parsed.className, sources);
     setProp(inst, 'SourceNamespaces', 'string', sources, true);
     const created = new Date().toISOString();
     try {
@@ -270,6 +276,15 @@ export class IndicationService implements IndicationSink {
       throw e;
     }
     return this.keyedPath(propertiesToJson(inst));
+  }
+
+  private checkFromClass(className: string, sources: string[]): void {
+    const exists = this.options.classExists;
+    if (!exists) return;
+    const known = sources.map((ns) => exists(ns, className)).filter((v) => v !== undefined);
+    if (known.length > 0 && !known.includes(true)) {
+      throw new CimError(CimStatus.CIM_ERR_INVALID_QUERY, `class ${className} of the filter query exists in none of its source namespaces (${sources.join(', ')})`);
+    }
   }
 
   private sourceNamespacesOf(inst: CimInstance, namespace: string): string[] {

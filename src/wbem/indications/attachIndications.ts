@@ -17,10 +17,13 @@ export interface IndicationHost {
 
 interface HierarchySource {
   isSubclassOf(namespace: string, sub: string, sup: string): boolean;
+  hasNamespace(namespace: string): boolean;
+  hasClass(namespace: string, className: string): boolean;
 }
 
 function hasHierarchy(r: unknown): r is HierarchySource {
-  return typeof r === 'object' && r !== null && typeof (r as HierarchySource).isSubclassOf === 'function';
+  return typeof r === 'object' && r !== null && typeof (r as HierarchySource).isSubclassOf === 'function'
+    && typeof (r as HierarchySource).hasNamespace === 'function' && typeof (r as HierarchySource).hasClass === 'function';
 }
 
 export function attachIndications(server: IndicationHost, options: Partial<IndicationServiceOptions> = {}): IndicationService {
@@ -28,7 +31,10 @@ export function attachIndications(server: IndicationHost, options: Partial<Indic
   const service = new IndicationService({
     db: options.db ?? server.store ?? openStore(':memory:'),
     systemName: options.systemName ?? server.name,
-    ...(hasHierarchy(repo) ? { isa: (ns: string, c: string, s: string) => repo.isSubclassOf(ns, c, s) } : {}),
+    ...(hasHierarchy(repo) ? {
+      isa: (ns: string, c: string, s: string) => repo.hasClass(ns, c) && repo.hasClass(ns, s) && repo.isSubclassOf(ns, c, s),
+      classExists: (ns: string, c: string) => (repo.hasNamespace(ns) ? repo.hasClass(ns, c) : undefined),
+    } : {}),
     ...options,
   });
   registerIndicationProviders(server, service);
