@@ -29,6 +29,7 @@ import type { CimMethod } from './CimMethod.js';
 import { CimObjectPath } from './CimObjectPath.js';
 import { CimQualifierDeclaration, type QualifierScope } from './CimQualifierDeclaration.js';
 import { isCimType } from './CimType.js';
+import type { CimScalar, CimValue } from './CimValue.js';
 import { CimError, CimStatus } from './CimError.js';
 import { coerceValue } from './coerceValue.js';
 import { normalizeQualifiers } from './qualifierRules.js';
@@ -468,7 +469,7 @@ export class CimRepository {
     const ckey = cls.name.toLowerCase();
     let map = s.instances.get(ckey);
     if (!map) s.instances.set(ckey, (map = new Map()));
-    const k = canonicalKeysKey(path.keys as NameMap<never>);
+    const k = canonicalKeysKey(path.keys as NameMap<never>, s.name);
     if (map.has(k)) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, `instance ${path.toString()} already exists`);
     map.set(k, v);
     return path.clone();
@@ -479,7 +480,7 @@ export class CimRepository {
     if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.toString()} is a class path, not an instance path`);
     const cls = this.requireClass(s, path.className, CimStatus.CIM_ERR_INVALID_CLASS);
     const norm = normalizeInstancePath(cls, path, s.name);
-    const key = canonicalKeysKey(norm.keys as NameMap<never>);
+    const key = canonicalKeysKey(norm.keys as NameMap<never>, s.name);
     for (const n of this.subtree(s, cls.name)) {
       const map = s.instances.get(n);
       const inst = map?.get(key);
@@ -523,10 +524,11 @@ export class CimRepository {
       const given = inst.properties.get(name);
       const value = given ? coercePropertyValue(cls, decl, given.value, test) : Array.isArray(decl.value) ? [...decl.value] : decl.value;
       if (decl.qualifiers.get('Key')?.value === true) {
+        // Restating a key with its value is fine (wbemcli sends whole instances); changing it is not.
+        if (!given) continue;
         const now = hit.inst.properties.get(name)?.value ?? null;
-        const same = value !== null && !Array.isArray(value) && now !== null && !Array.isArray(now) &&
-          canonicalKeysKey(NameMap.from([{ name, type: decl.type, value }], (b) => b.name)) ===
-          canonicalKeysKey(NameMap.from([{ name, type: decl.type, value: now }], (b) => b.name));
+        const keyText = (v: CimValue): string => canonicalKeysKey(NameMap.from([{ name, type: decl.type, value: v as CimScalar }], (b) => b.name), s.name);
+        const same = value !== null && !Array.isArray(value) && now !== null && !Array.isArray(now) && keyText(value) === keyText(now);
         if (!same) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `key property ${cls.name}.${decl.name} cannot be modified`);
         continue;
       }

@@ -333,13 +333,13 @@ export function formatObjectPath(p: CimObjectPath, options: PathFormatOptions = 
   return out;
 }
 
-function canonicalValue(v: CimScalar): string {
+function canonicalValue(v: CimScalar, ns: string | undefined): string {
   if (typeof v === 'string') return JSON.stringify(v);
   if (typeof v === 'boolean') return v ? 'TRUE' : 'FALSE';
   if (typeof v === 'bigint') return v.toString();
   if (typeof v === 'number') return Number.isNaN(v) ? 'NaN' : String(v + 0);
   if (v instanceof CimDateTime) return JSON.stringify(v.text);
-  if (v instanceof CimObjectPath) return JSON.stringify(canonicalPathKey(v));
+  if (v instanceof CimObjectPath) return JSON.stringify(canonicalPathKey(v, ns));
   throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'an embedded object cannot be a key value');
 }
 
@@ -356,18 +356,23 @@ export function namespaceKey(ns: string | undefined): string {
 /**
  * A string identifying the object regardless of spelling: namespace and class lower-cased, keys
  * sorted by lower-cased name, values typed-text (strings compare case-sensitively). The host is
- * left out: one server answers to many host names.
+ * left out: one server answers to many host names. A path without a namespace is taken to be in
+ * `inheritedNamespace` when given (a reference inside a path shares that path's namespace).
  */
-export function canonicalPathKey(p: CimObjectPath): string {
-  const head = `${namespaceKey(p.namespace)}:${p.className.toLowerCase()}`;
-  return p.keys ? head + canonicalKeysKey(p.keys) : head;
+export function canonicalPathKey(p: CimObjectPath, inheritedNamespace?: string): string {
+  const ns = p.namespace || inheritedNamespace;
+  const head = `${namespaceKey(ns)}:${p.className.toLowerCase()}`;
+  return p.keys ? head + canonicalKeysKey(p.keys, ns) : head;
 }
 
-/** The key-bindings part of canonicalPathKey: `=@` for a singleton, else `.k1=v1,k2=v2` sorted. */
-export function canonicalKeysKey(keys: NameMap<CimKeyBinding>): string {
+/**
+ * The key-bindings part of canonicalPathKey: `=@` for a singleton, else `.k1=v1,k2=v2` sorted.
+ * A reference without a namespace is taken to live in `namespace`, the one of the path holding it.
+ */
+export function canonicalKeysKey(keys: NameMap<CimKeyBinding>, namespace?: string): string {
   if (keys.size === 0) return '=@';
   const parts: string[] = [];
-  for (const [name, b] of keys) parts.push(`${name.toLowerCase()}=${canonicalValue(b.value)}`);
+  for (const [name, b] of keys) parts.push(`${name.toLowerCase()}=${canonicalValue(b.value, namespace)}`);
   parts.sort();
   return `.${parts.join(',')}`;
 }

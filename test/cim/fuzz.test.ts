@@ -106,10 +106,10 @@ describe('cim/fuzz', () => {
     expect(accepted).to.be.greaterThan(100);
   });
 
-  it('scalars of every type: 3000 texts each throw only CimError and round-trip when accepted', () => {
+  it('scalars of every type: 800 texts each throw only CimError and round-trip when accepted', () => {
     const r = rng(42);
     let accepted = 0;
-    for (let i = 0; i < 3000; i++) {
+    for (let i = 0; i < 800; i++) {
       const text = randomText(r);
       for (const type of CIM_TYPES) {
         for (const mof of [false, true]) {
@@ -122,7 +122,7 @@ describe('cim/fuzz', () => {
         }
       }
     }
-    expect(accepted).to.be.greaterThan(3000);
+    expect(accepted).to.be.greaterThan(800);
   });
 
   it('coercion of arbitrary JS values throws only CimError', () => {

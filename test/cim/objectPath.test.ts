@@ -141,6 +141,9 @@ describe('cim/CimObjectPath', () => {
     expect(a.equals(CimObjectPath.parse('root/cimv2:CIM_Foo.A="X",b="2"'))).to.equal(false);
     expect(CimObjectPath.instance('CIM_Foo', { n: 3 }).equals(CimObjectPath.parse('CIM_Foo.n=3'))).to.equal(true);
     expect(CimObjectPath.parse('X_Y').canonicalKey()).to.not.equal(CimObjectPath.parse('X_Y=@').canonicalKey());
+    // A reference without a namespace lives in the namespace of the path that holds it.
+    expect(CimObjectPath.parse('root/x:A_B.r="C_D.k=1"').equals(CimObjectPath.parse('root/x:A_B.r="root/x:C_D.k=1"'))).to.equal(true);
+    expect(CimObjectPath.parse('root/x:A_B.r="C_D.k=1"').equals(CimObjectPath.parse('root/x:A_B.r="root/y:C_D.k=1"'))).to.equal(false);
     const c = a.clone();
     c.keys!.get('a')!.value = 'changed';
     expect(a.key('a')).to.equal('X');
