@@ -22,6 +22,11 @@ export class SocketTransport implements TpmTransport {
     private readonly timeoutMs = 30_000,
   ) {}
 
+  /** Opens the connection now (swtpm --terminate ties its life to this connection). */
+  async connect(): Promise<void> {
+    await this.open();
+  }
+
   private async open(): Promise<Socket> {
     if (this.socket && !this.socket.destroyed) return this.socket;
     const opts = 'path' in this.address ? { path: this.address.path } : { host: this.address.host ?? '127.0.0.1', port: this.address.port };
@@ -34,6 +39,7 @@ export class SocketTransport implements TpmTransport {
       sock.once('error', (e) => reject(new TvdcError('VTPM_FAILED', `cannot connect to TPM at ${describe(this.address)}: ${e.message}`)));
     });
     s.setNoDelay(true);
+    s.unref(); // an idle TPM connection must not keep the owner's process alive
     s.on('error', () => {}); // failures surface through the pending exchange
     this.socket = s;
     return s;

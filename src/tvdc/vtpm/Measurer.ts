@@ -1,0 +1,116 @@
+// Measures a simulated VM through its real vTPM: boot components into PCRs 0-9, then an IMA
+// boot_aggregate and one ima-ng entry per executed file into PCR 10. The host reads the files
+// from the VM's root directory itself; nothing the VM says about itself is taken on trust.
+import { hash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { TvdcError } from '../TvdcError.js';
+import { encodeTemplateData, type ImaEntry } from '../integrity/ImaEntry.js';
+import { TPM_ALG } from './TpmConstants.js';
+import type { VtpmManager } from './VtpmManager.js';
+
+/** One boot component: a file of the VM image measured into a boot PCR (0-9). */
+export interface BootComponent {
+  pcr: number;
+  path: string;
+}
+
+export const IMA_PCR = 10;
+
+export class Measurer {
+  constructor(private readonly manager: VtpmManager) {}
+
+  /** Resolves `path` inside the VM root; a path escaping it (../, symlink tricks in names) is refused. */
+  private static inside(root: string, path: string): string {
+    const full = resolve(root, '.' + (path.startsWith('/') ? path : '/' + path));
+    const rel = relative(resolve(root), full);
+    if (rel.startsWith('..') || isAbsolute(rel)) throw new TvdcError('INVALID_ARGUMENT', `${path} is outside the VM root`);
+    return full;
+  }
+
+  private static async read(root: string, path: string): Promise<Buffer> {
+    try {
+      return await readFile(Measurer.inside(root, path));
+    } catch (e) {
+      if (e instanceof TvdcError) throw e;
+      throw new TvdcError('IO_FAILED', `cannot measure ${path}: ${(e as Error).message}`);
+    }
+  }
+
+  /**
+   * Boots: each component's SHA-1 and SHA-256 digests extend its PCR in both banks, then the
+   * boot_aggregate (SHA-256 over PCRs 0-9) opens the IMA log. The vTPM must have just started.
+   */
+  async boot(id: string, root: string, components: readonly BootComponent[]): Promise<ImaEntry> {
+    for (const c of components) {
+      if (!Number.isInteger(c.pcr) || c.pcr < 0 || c.pcr > 9) throw new TvdcError('INVALID_ARGUMENT', `boot component ${c.path}: PCR ${c.pcr} is not 0-9`);
+    }
+    const files = await Promise.all(components.map((c) => Measurer.read(root, c.path)));
+    return this.manager.withLock(id, async () => {
+      const tpm = this.manager.client(id);
+      if (this.manager.log.count(id) !== 0) throw new TvdcError('INVALID_STATE', `vTPM ${id} has measurements already: boot needs a fresh start`);
+      for (let i = 0; i < components.length; i++) {
+        const data = files[i]!;
+        await tpm.pcrExtend(components[i]!.pcr, [
+          { hashAlg: TPM_ALG.SHA1, digest: hash('sha1', data, 'buffer') as unknown as Buffer },
+          { hashAlg: TPM_ALG.SHA256, digest: hash('sha256', data, 'buffer') as unknown as Buffer },
+        ]);
+      }
+      const pcrs = await tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }]);
+      const bank = pcrs.values.get(TPM_ALG.SHA256)!;
+      const aggregate = hash('sha256', Buffer.concat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => bank.get(i)!)), 'hex');
+      return this.record(id, 'boot_aggregate', 'sha256', aggregate);
+    });
+  }
+
+  /** The VM executes `path`: IMA measures the file into PCR 10 and logs an ima-ng entry. */
+  async execute(id: string, root: string, path: string): Promise<ImaEntry> {
+    const data = await Measurer.read(root, path);
+    const digest = hash('sha256', data, 'hex');
+    return this.manager.withLock(id, () => this.record(id, path.startsWith('/') ? path : '/' + path, 'sha256', digest));
+  }
+
+  private async record(id: string, path: string, alg: string, digest: string): Promise<ImaEntry> {
+    const tpm = this.manager.client(id);
+    const templateData = encodeTemplateData('ima-ng', alg, digest, path);
+    const e: Omit<ImaEntry, 'index'> = {
+      pcr: IMA_PCR,
+      templateHash: hash('sha1', templateData, 'hex'),
+      templateName: 'ima-ng',
+      templateData,
+      fileAlg: alg,
+      fileDigest: digest,
+      path,
+      violation: false,
+    };
+    // As IMA does: log first, then extend; persist the PCRs so a crash keeps both in step.
+    const [entry] = this.manager.log.append(id, [e]);
+    await tpm.pcrExtend(IMA_PCR, [
+      { hashAlg: TPM_ALG.SHA1, digest: Buffer.from(e.templateHash, 'hex') },
+      { hashAlg: TPM_ALG.SHA256, digest: hash('sha256', templateData, 'buffer') as unknown as Buffer },
+    ]);
+    await this.manager.persistVolatile(id);
+    return entry!;
+  }
+
+  /**
+   * Imports a real IMA measurement list for a host: each entry is extended into the host's TPM
+   * (the swtpm standing in for its hardware TPM) exactly as the kernel would have, and logged.
+   */
+  async importLog(id: string, entries: readonly ImaEntry[]): Promise<number> {
+    return this.manager.withLock(id, async () => {
+      const tpm = this.manager.client(id);
+      const appended = this.manager.log.append(id, entries.map(({ index: _i, ...rest }) => rest));
+      for (const e of appended) {
+        const sha1 = e.violation ? Buffer.alloc(20, 0xff) : e.templateHash.length === 40 ? Buffer.from(e.templateHash, 'hex') : (hash('sha1', e.templateData, 'buffer') as unknown as Buffer);
+        const sha256 = e.violation ? Buffer.alloc(32, 0xff) : (hash('sha256', e.templateData, 'buffer') as unknown as Buffer);
+        await tpm.pcrExtend(e.pcr, [
+          { hashAlg: TPM_ALG.SHA1, digest: sha1 },
+          { hashAlg: TPM_ALG.SHA256, digest: sha256 },
+        ]);
+      }
+      await this.manager.persistVolatile(id);
+      return appended.length;
+    });
+  }
+}

@@ -1,0 +1,465 @@
+// The host's vTPMs: one swtpm process and state directory per VM (and one standing in for the
+// management VM's hardware TPM). Creates them with a CA-certified EK, starts, stops, deletes,
+// moves their state between hosts and brings them all back after an agent restart.
+import { X509Certificate } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { migrate, openStore, type Db } from '../../store/Store.js';
+import { TvdcError } from '../TvdcError.js';
+import { MeasurementLog } from './MeasurementLog.js';
+import { BLOB } from './SwtpmControl.js';
+import { SwtpmProcess, VOLATILE_STATE_FILE, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
+import type { Tpm } from './Tpm.js';
+import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_RH } from './TpmConstants.js';
+import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
+import { VtpmCa } from './VtpmCa.js';
+import { VtpmState, type VtpmStatePackage } from './VtpmState.js';
+
+/** vm: a guest's vTPM (EK from the vTPM CA); host: the swtpm standing in for the hardware TPM. */
+export type VtpmKind = 'vm' | 'host';
+export type AkKind = 'rsa' | 'ecc';
+
+export interface VtpmInfo {
+  id: string;
+  kind: VtpmKind;
+  akKind: AkKind;
+  /** What the agent wants: running vTPMs are restarted by recover(). */
+  desired: 'running' | 'stopped';
+  running: boolean;
+  pid?: number;
+  ekCertificatePem: string;
+  /** TPMT_PUBLIC of the EK and of the AK. */
+  ekPublic: Buffer;
+  akPublic: Buffer;
+  stateDir: string;
+  createdAt: string;
+}
+
+export interface RecoveryReport {
+  /** Pids of swtpm processes of ours that no live manager owned, now killed. */
+  killed: number[];
+  /** vTPMs started again; `resumed` when their PCRs were carried over from the stored volatile state. */
+  restarted: { id: string; resumed: boolean }[];
+  /** Leftover state dirs with no vTPM record (a create interrupted by a crash), now removed. */
+  removedDirs: string[];
+  failed: { id: string; error: string }[];
+}
+
+interface Row {
+  id: string;
+  kind: VtpmKind;
+  ak_kind: AkKind;
+  desired: 'running' | 'stopped';
+  ek_public: Buffer;
+  ek_cert: string;
+  ak_public: Buffer;
+  created_at: string;
+}
+
+interface Live {
+  proc: SwtpmProcess;
+  akHandle?: number;
+}
+
+const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+const MIGRATIONS = [
+  {
+    id: 'vtpm-1',
+    up: `
+      CREATE TABLE vtpm (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL CHECK (kind IN ('vm', 'host')),
+        ak_kind TEXT NOT NULL CHECK (ak_kind IN ('rsa', 'ecc')),
+        desired TEXT NOT NULL CHECK (desired IN ('running', 'stopped')),
+        ek_public BLOB NOT NULL,
+        ek_cert TEXT NOT NULL,
+        ak_public BLOB NOT NULL,
+        created_at TEXT NOT NULL
+      );
+      CREATE TABLE vtpm_log (
+        vtpm_id TEXT NOT NULL REFERENCES vtpm(id) ON DELETE CASCADE,
+        idx INTEGER NOT NULL,
+        pcr INTEGER NOT NULL,
+        template_hash TEXT NOT NULL,
+        template_name TEXT NOT NULL,
+        template_data BLOB NOT NULL,
+        file_alg TEXT NOT NULL,
+        file_digest TEXT NOT NULL,
+        path TEXT NOT NULL,
+        PRIMARY KEY (vtpm_id, idx)
+      ) WITHOUT ROWID;`,
+  },
+];
+
+export interface VtpmManagerOptions {
+  /** The host agent's state directory; vTPMs live under <stateDir>/vtpm. */
+  stateDir: string;
+  hostName?: string;
+  swtpmPath?: string;
+  /** Called when a vTPM's swtpm ends without being asked to (recover() restarts it). */
+  onUnexpectedExit?: (id: string, code: number | null) => void;
+}
+
+export class VtpmManager {
+  readonly log: MeasurementLog;
+  readonly vtpmCa: VtpmCa;
+  readonly platformCa: VtpmCa;
+  private readonly live = new Map<string, Live>();
+  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly root: string;
+  private closed = false;
+
+  private constructor(
+    readonly db: Db,
+    private readonly opts: VtpmManagerOptions,
+  ) {
+    this.root = join(opts.stateDir, 'vtpm');
+    this.log = new MeasurementLog(db);
+    const host = opts.hostName ?? hostname();
+    this.vtpmCa = VtpmCa.openOrCreate(join(this.root, 'ca'), 'virtual', host);
+    this.platformCa = VtpmCa.openOrCreate(join(this.root, 'ca'), 'platform', host);
+  }
+
+  /** Opens the host's vTPM store and recovers: strays killed, vTPMs that should run restarted. */
+  static async open(opts: VtpmManagerOptions): Promise<{ manager: VtpmManager; recovery: RecoveryReport }> {
+    mkdirSync(join(opts.stateDir, 'vtpm', 'instances'), { recursive: true, mode: 0o700 });
+    const db = openStore(join(opts.stateDir, 'vtpm', 'vtpm.db'));
+    migrate(db, MIGRATIONS);
+    const manager = new VtpmManager(db, opts);
+    const recovery = await manager.recover();
+    return { manager, recovery };
+  }
+
+  private dirOf(id: string): string {
+    return join(this.root, 'instances', id);
+  }
+
+  private row(id: string): Row {
+    const r = this.db.prepare('SELECT * FROM vtpm WHERE id = ?').get(id) as Row | undefined;
+    if (!r) throw new TvdcError('NOT_FOUND', `no vTPM ${id}`);
+    return r;
+  }
+
+  private info(r: Row): VtpmInfo {
+    const l = this.live.get(r.id);
+    const i: VtpmInfo = {
+      id: r.id,
+      kind: r.kind,
+      akKind: r.ak_kind,
+      desired: r.desired,
+      running: !!l?.proc.running,
+      ekCertificatePem: r.ek_cert,
+      ekPublic: r.ek_public,
+      akPublic: r.ak_public,
+      stateDir: this.dirOf(r.id),
+      createdAt: r.created_at,
+    };
+    if (l?.proc.running) i.pid = l.proc.pid;
+    return i;
+  }
+
+  get(id: string): VtpmInfo {
+    return this.info(this.row(id));
+  }
+
+  list(): VtpmInfo[] {
+    return (this.db.prepare('SELECT * FROM vtpm ORDER BY id').all() as Row[]).map((r) => this.info(r));
+  }
+
+  /** Runs `fn` with exclusive use of one vTPM: measurements, quotes and lifecycle never interleave. */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(id) ?? Promise.resolve();
+    const run = prev.then(fn, fn);
+    const tail = run.catch(() => undefined);
+    this.locks.set(id, tail);
+    void tail.then(() => {
+      if (this.locks.get(id) === tail) this.locks.delete(id);
+    });
+    return run;
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TvdcError('INVALID_STATE', 'vTPM manager is closed');
+  }
+
+  private async spawn(id: string, mode: SwtpmStartMode): Promise<Live> {
+    const proc = await SwtpmProcess.start({ stateDir: this.dirOf(id), mode, ...(this.opts.swtpmPath ? { swtpmPath: this.opts.swtpmPath } : {}) });
+    const l: Live = { proc };
+    this.live.set(id, l);
+    void proc.exited.then((code) => {
+      if (this.live.get(id) !== l) return;
+      this.live.delete(id);
+      if (!this.closed) this.opts.onUnexpectedExit?.(id, code);
+    });
+    return l;
+  }
+
+  private async stopProcess(id: string, keepVolatile: boolean): Promise<void> {
+    const l = this.live.get(id);
+    if (!l) return;
+    this.live.delete(id);
+    if (keepVolatile) await l.proc.control.storeVolatile().catch(() => undefined);
+    else await l.proc.tpm.shutdown('clear').catch(() => undefined);
+    await l.proc.shutdown();
+    if (!keepVolatile) rmSync(join(this.dirOf(id), VOLATILE_STATE_FILE), { force: true });
+  }
+
+  /**
+   * Creates a vTPM: a new TPM state with its EK certified by the host's vTPM CA (or, for the
+   * host's own TPM, by the platform CA) and the certificate also stored at the TCG NV index.
+   */
+  async create(id: string, opts: { kind?: VtpmKind; akKind?: AkKind } = {}): Promise<VtpmInfo> {
+    this.checkOpen();
+    if (!ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
+    const kind = opts.kind ?? 'vm';
+    const akKind = opts.akKind ?? 'rsa';
+    return this.withLock(id, async () => {
+      if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
+      const dir = this.dirOf(id);
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        const l = await this.spawn(id, 'fresh');
+        const tpm = l.proc.tpm;
+        const ek = await tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+        await tpm.flushContext(ek.handle);
+        const ak = await tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(akKind));
+        await tpm.flushContext(ak.handle);
+        const ca = kind === 'host' ? this.platformCa : this.vtpmCa;
+        const certPem = ca.issueEkCertificate(publicKeyOf(ek.public), `${this.opts.hostName ?? hostname()}/${id}`);
+        const der = new X509Certificate(certPem).raw;
+        await tpm.nvDefineSpace(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der.length, TPMA_NV.OWNERWRITE | TPMA_NV.OWNERREAD | TPMA_NV.AUTHREAD | TPMA_NV.PPREAD | TPMA_NV.NO_DA);
+        await tpm.nvWrite(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der);
+        await this.stopProcess(id, false);
+        this.db
+          .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, kind, akKind, 'stopped', ek.publicArea, certPem, ak.publicArea, new Date().toISOString());
+      } catch (e) {
+        const l = this.live.get(id);
+        this.live.delete(id);
+        l?.proc.kill();
+        await l?.proc.exited;
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+      return this.get(id);
+    });
+  }
+
+  /** Powers the vTPM on: a fresh TPM boot (PCRs reset) and an empty measurement list. */
+  async start(id: string): Promise<VtpmInfo> {
+    this.checkOpen();
+    return this.withLock(id, async () => {
+      this.row(id);
+      if (this.live.has(id)) throw new TvdcError('INVALID_STATE', `vTPM ${id} is already running`);
+      this.db.transaction(() => {
+        this.log.clear(id);
+        this.db.prepare("UPDATE vtpm SET desired = 'running' WHERE id = ?").run(id);
+      })();
+      try {
+        await this.spawn(id, 'fresh');
+      } catch (e) {
+        this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
+        throw e;
+      }
+      return this.get(id);
+    });
+  }
+
+  /** Powers the vTPM off (TPM2_Shutdown, process ends); its permanent state stays. */
+  async stop(id: string): Promise<VtpmInfo> {
+    return this.withLock(id, async () => {
+      this.row(id);
+      await this.stopProcess(id, false);
+      this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
+      return this.get(id);
+    });
+  }
+
+  /** Deletes the vTPM: process ended, record and log removed, state wiped. */
+  async delete(id: string): Promise<void> {
+    await this.withLock(id, async () => {
+      this.row(id);
+      const l = this.live.get(id);
+      this.live.delete(id);
+      l?.proc.kill();
+      await l?.proc.exited;
+      this.db.prepare('DELETE FROM vtpm WHERE id = ?').run(id);
+      rmSync(this.dirOf(id), { recursive: true, force: true });
+    });
+  }
+
+  /** The TPM client of a running vTPM. Callers outside withLock must not interleave with measurements. */
+  client(id: string): Tpm {
+    const l = this.live.get(id);
+    if (!l?.proc.running) throw new TvdcError('INVALID_STATE', `vTPM ${id} is not running`);
+    return l.proc.tpm;
+  }
+
+  /** Records the TPM's current volatile state (PCRs) on disk so a crash does not lose it. */
+  async persistVolatile(id: string): Promise<void> {
+    const l = this.live.get(id);
+    if (l?.proc.running) await l.proc.control.storeVolatile();
+  }
+
+  /** The handle of the vTPM's AK (a primary key, so the same key every time it is created). */
+  async akHandle(id: string): Promise<number> {
+    const l = this.live.get(id);
+    if (!l?.proc.running) throw new TvdcError('INVALID_STATE', `vTPM ${id} is not running`);
+    if (l.akHandle === undefined) {
+      const r = this.row(id);
+      const ak = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(r.ak_kind));
+      if (!ak.publicArea.equals(r.ak_public)) {
+        await l.proc.tpm.flushContext(ak.handle);
+        throw new TvdcError('VTPM_FAILED', `vTPM ${id} produced a different AK than the one recorded: its state was replaced`);
+      }
+      l.akHandle = ak.handle;
+    }
+    return l.akHandle;
+  }
+
+  /** Reads the EK certificate back from the TPM's NV index (DER -> PEM). */
+  async readEkCertificateFromNv(id: string): Promise<string> {
+    const tpm = this.client(id);
+    const pub = await tpm.nvReadPublic(EK_CERT_NV_INDEX_RSA);
+    const der = await tpm.nvRead(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, pub.size);
+    return new X509Certificate(der).toString();
+  }
+
+  /**
+   * Exports the state for migration. A running vTPM hands over its volatile state too (PCRs
+   * survive the move) and is stopped here; the caller deletes it once the import succeeded.
+   */
+  async exportState(id: string): Promise<Buffer> {
+    return this.withLock(id, async () => {
+      const r = this.row(id);
+      const wasRunning = this.live.has(id);
+      const l = this.live.get(id) ?? (await this.spawn(id, 'fresh'));
+      const permanent = await l.proc.control.getStateBlob(BLOB.PERMANENT);
+      const volatile = wasRunning ? await l.proc.control.getStateBlob(BLOB.VOLATILE) : undefined;
+      this.live.delete(id);
+      await l.proc.shutdown();
+      rmSync(join(this.dirOf(id), VOLATILE_STATE_FILE), { force: true });
+      this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
+      const pkg: VtpmStatePackage = {
+        id: r.id,
+        kind: r.kind,
+        akKind: r.ak_kind,
+        ekCertificatePem: r.ek_cert,
+        ekPublic: r.ek_public,
+        akPublic: r.ak_public,
+        permanent,
+        log: wasRunning ? this.log.entries(id) : [],
+      };
+      if (volatile) pkg.volatile = volatile;
+      return VtpmState.encode(pkg);
+    });
+  }
+
+  /**
+   * Imports an exported state as a vTPM of this host (under `newId` or its old id). A package
+   * with volatile state resumes running with the same PCRs; otherwise the vTPM is stopped.
+   */
+  async importState(data: Buffer, newId?: string): Promise<VtpmInfo> {
+    this.checkOpen();
+    const pkg = VtpmState.decode(data);
+    const id = newId ?? pkg.id;
+    if (!ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" is not valid`);
+    return this.withLock(id, async () => {
+      if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
+      const dir = this.dirOf(id);
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        const l = await this.spawn(id, 'blank');
+        await l.proc.control.setStateBlob(BLOB.PERMANENT, pkg.permanent);
+        if (pkg.volatile) await l.proc.control.setStateBlob(BLOB.VOLATILE, pkg.volatile);
+        await l.proc.control.init();
+        if (!pkg.volatile) await l.proc.tpm.startup('clear');
+        // The state must really be the TPM the package names: same EK, same AK.
+        const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+        await l.proc.tpm.flushContext(ek.handle);
+        if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
+        const certKey = new X509Certificate(pkg.ekCertificatePem).publicKey.export({ type: 'spki', format: 'der' });
+        if (!publicKeyOf(parsePublic(pkg.ekPublic)).export({ type: 'spki', format: 'der' }).equals(certKey)) {
+          throw new TvdcError('INVALID_ARGUMENT', 'EK certificate in the package does not certify its EK');
+        }
+        this.db.transaction(() => {
+          this.db
+            .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(id, pkg.kind, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());
+          if (pkg.volatile) this.log.append(id, pkg.log);
+        })();
+        if (pkg.volatile) await l.proc.control.storeVolatile();
+        else await this.stopProcess(id, false);
+      } catch (e) {
+        const l = this.live.get(id);
+        this.live.delete(id);
+        l?.proc.kill();
+        await l?.proc.exited;
+        this.db.prepare('DELETE FROM vtpm WHERE id = ?').run(id);
+        rmSync(dir, { recursive: true, force: true });
+        if (e instanceof TvdcError) throw e;
+        throw new TvdcError('VTPM_FAILED', `import of vTPM ${id} failed: ${(e as Error).message}`);
+      }
+      return this.get(id);
+    });
+  }
+
+  /**
+   * Brings the host's vTPMs back after an agent restart: kills swtpm processes of ours that no
+   * live manager owns, removes state dirs of unfinished creates, and restarts every vTPM that
+   * should run, resuming its stored PCRs when present (and otherwise booting it fresh with an
+   * empty log, so log and PCRs always agree).
+   */
+  async recover(): Promise<RecoveryReport> {
+    const report: RecoveryReport = { killed: [], restarted: [], removedDirs: [], failed: [] };
+    const ours = new Set([...this.live.values()].map((l) => l.proc.pid));
+    for (const p of findSwtpmProcesses(join(this.root, 'instances'))) {
+      if (ours.has(p.pid)) continue;
+      await killAndWait(p.pid);
+      report.killed.push(p.pid);
+    }
+    const rows = this.db.prepare('SELECT * FROM vtpm').all() as Row[];
+    const known = new Set(rows.map((r) => r.id));
+    for (const d of readdirSync(join(this.root, 'instances'))) {
+      if (!known.has(d)) {
+        rmSync(join(this.root, 'instances', d), { recursive: true, force: true });
+        report.removedDirs.push(d);
+      }
+    }
+    for (const r of rows) {
+      if (r.desired !== 'running' || this.live.has(r.id)) continue;
+      try {
+        await this.withLock(r.id, async () => {
+          const resume = existsSync(join(this.dirOf(r.id), VOLATILE_STATE_FILE));
+          if (!resume) this.log.clear(r.id);
+          try {
+            await this.spawn(r.id, resume ? 'resume' : 'fresh');
+            report.restarted.push({ id: r.id, resumed: resume });
+          } catch (e) {
+            if (!resume) throw e;
+            // A damaged volatile state: boot fresh rather than leave the VM without a TPM.
+            this.log.clear(r.id);
+            await this.spawn(r.id, 'fresh');
+            report.restarted.push({ id: r.id, resumed: false });
+          }
+        });
+      } catch (e) {
+        report.failed.push({ id: r.id, error: (e as Error).message });
+      }
+    }
+    return report;
+  }
+
+  /**
+   * Ends every swtpm this manager runs, keeping their volatile state and desired state so the
+   * next open() resumes them with the same PCRs.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const id of [...this.live.keys()]) await this.withLock(id, () => this.stopProcess(id, true)).catch(() => undefined);
+    this.db.close();
+  }
+}

@@ -1,0 +1,99 @@
+import { expect } from 'chai';
+import { hash } from 'node:crypto';
+import { SwtpmProcess } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
+import { buildCommand } from '../../../src/tvdc/vtpm/TpmCommand.js';
+import { TPM_ALG, TPM_CC, TPM_RH } from '../../../src/tvdc/vtpm/TpmConstants.js';
+import { akTemplate, ekTemplateRsa, marshalPublic, parsePublic, publicKeyOf, nameOf } from '../../../src/tvdc/vtpm/TpmPublic.js';
+import { TpmError, decodeResponseCode } from '../../../src/tvdc/vtpm/TpmResponseCode.js';
+import { TpmWriter } from '../../../src/tvdc/vtpm/TpmBuffer.js';
+import { makeCredential } from '../../../src/tvdc/integrity/Credential.js';
+import { verifyTpm2Quote } from '../../../src/tvdc/integrity/Tpm2QuoteVerifier.js';
+import { cleanup, tempDir } from './swtpmHelpers.js';
+
+describe('vtpm: TPM 2.0 commands against a real swtpm', function () {
+  let dir: string;
+  let sw: SwtpmProcess;
+  before(async () => {
+    dir = tempDir('tpm');
+    sw = await SwtpmProcess.start({ stateDir: dir, mode: 'fresh' });
+  });
+  after(async () => {
+    await sw?.shutdown();
+    await cleanup(dir);
+  });
+
+  it('marshals commands to the exact bytes of the specification', () => {
+    expect(buildCommand({ cc: TPM_CC.Startup, params: new TpmWriter().u16(0).toBuffer() }).toString('hex')).to.equal('80010000000c000001440000');
+    const ext = buildCommand({ cc: TPM_CC.PCR_Extend, handles: [10], sessions: [{ handle: TPM_RH.PW, attributes: 1 }], params: Buffer.from('00000000', 'hex') });
+    expect(ext.toString('hex')).to.equal('80020000001f000001820000000a00000009400000090000010000' + '00000000');
+    // The EK template is the TCG default: its name is fixed by the profile for every TPM.
+    const ek = marshalPublic(ekTemplateRsa());
+    expect(ek.subarray(0, 8).toString('hex')).to.equal('0001000b000300b2');
+  });
+
+  it('decodes response codes by name, with the handle or parameter they blame', () => {
+    expect(decodeResponseCode(0x922).name).to.equal('TPM_RC_RETRY');
+    expect(decodeResponseCode(0x18b)).to.deep.include({ name: 'TPM_RC_HANDLE', subject: { kind: 'handle', number: 1 } });
+    expect(decodeResponseCode(0x2c4)).to.deep.include({ name: 'TPM_RC_VALUE', subject: { kind: 'parameter', number: 2 } });
+    expect(decodeResponseCode(0x101).name).to.equal('TPM_RC_FAILURE');
+  });
+
+  it('gets random bytes and lists SHA-1 and SHA-256 banks', async () => {
+    const r = await sw.tpm.getRandom(48);
+    expect(r).to.have.length(48);
+    const banks = (await sw.tpm.getPcrBanks()).map((b) => b.hashAlg);
+    expect(banks).to.include.members([TPM_ALG.SHA1, TPM_ALG.SHA256]);
+    const props = await sw.tpm.getProperties(0x105, 1);
+    expect(props.has(0x105)).to.equal(true);
+  });
+
+  it('extends PCR 16 in both banks exactly as a software replay computes', async () => {
+    const d1 = hash('sha1', 'component', 'buffer') as unknown as Buffer;
+    const d256 = hash('sha256', 'component', 'buffer') as unknown as Buffer;
+    await sw.tpm.pcrExtend(16, [{ hashAlg: TPM_ALG.SHA1, digest: d1 }, { hashAlg: TPM_ALG.SHA256, digest: d256 }]);
+    const v = await sw.tpm.pcrRead([{ hashAlg: TPM_ALG.SHA1, pcrs: [16] }, { hashAlg: TPM_ALG.SHA256, pcrs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 16] }]);
+    expect(v.values.get(TPM_ALG.SHA1)!.get(16)!.toString('hex')).to.equal(hash('sha1', Buffer.concat([Buffer.alloc(20), d1]), 'hex'));
+    expect(v.values.get(TPM_ALG.SHA256)!.get(16)!.toString('hex')).to.equal(hash('sha256', Buffer.concat([Buffer.alloc(32), d256]), 'hex'));
+    expect(v.values.get(TPM_ALG.SHA256)!.size).to.equal(11); // more than one PCR_Read's worth
+  });
+
+  it('raises TpmError naming the response code for a bad command', async () => {
+    const err = await sw.tpm.pcrExtend(30, [{ hashAlg: TPM_ALG.SHA256, digest: Buffer.alloc(32) }]).catch((e: unknown) => e);
+    expect(err).to.be.instanceOf(TpmError);
+    expect((err as TpmError).message).to.match(/TPM2_PCR_Extend failed: TPM_RC_/);
+  });
+
+  for (const kind of ['rsa', 'ecc'] as const) {
+    it(`creates a restricted ${kind} AK whose quote verifies, and binds it to the EK by credential activation`, async () => {
+      const ek = await sw.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+      const ak = await sw.tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(kind));
+      try {
+        expect(nameOf(ak.publicArea, TPM_ALG.SHA256).equals(ak.name)).to.equal(true);
+        const nonce = Buffer.from('0011223344556677', 'hex');
+        const sel = [{ hashAlg: TPM_ALG.SHA256, pcrs: [16] }];
+        const q = await sw.tpm.quote(ak.handle, nonce, sel);
+        const pcrs = await sw.tpm.pcrRead(sel);
+        const r = verifyTpm2Quote({ attest: q.attest, signature: q.signature, akPublic: publicKeyOf(parsePublic(ak.publicArea)), nonce, pcrValues: pcrs.values });
+        expect(r.findings).to.deep.equal([]);
+        // Software MakeCredential to the EK; only this TPM can open it for this AK.
+        const secret = Buffer.from('a fresh secret for the AK');
+        const ch = makeCredential(publicKeyOf(ek.public), ak.name, secret);
+        expect(await sw.tpm.activateCredential(ak.handle, ek.handle, ch.credentialBlob, ch.secret)).to.deep.equal(secret);
+        const wrongName = makeCredential(publicKeyOf(ek.public), nameOf(marshalPublic(akTemplate(kind === 'rsa' ? 'ecc' : 'rsa')), TPM_ALG.SHA256), secret);
+        const e = await sw.tpm.activateCredential(ak.handle, ek.handle, wrongName.credentialBlob, wrongName.secret).catch((x: unknown) => x);
+        expect(e).to.be.instanceOf(TpmError);
+      } finally {
+        await sw.tpm.flushContext(ek.handle);
+        await sw.tpm.flushContext(ak.handle);
+      }
+    });
+  }
+
+  it('writes and reads back an NV index', async () => {
+    const data = Buffer.from('x'.repeat(700));
+    await sw.tpm.nvDefineSpace(TPM_RH.OWNER, 0x01500010, data.length, 0x2 | 0x20000 | 0x40000 | 0x2000000);
+    await sw.tpm.nvWrite(TPM_RH.OWNER, 0x01500010, data);
+    expect((await sw.tpm.nvReadPublic(0x01500010)).size).to.equal(700);
+    expect(await sw.tpm.nvRead(TPM_RH.OWNER, 0x01500010, 700)).to.deep.equal(data);
+  });
+});
