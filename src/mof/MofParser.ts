@@ -41,6 +41,8 @@ export class MofParser {
   private readonly report: MofErrorSink;
   /** Set while a production is being parsed; marks it broken when an error occurs. */
   private current: { broken: boolean } | null = null;
+  /** Brackets opened and not yet closed, counted over consumed tokens; error recovery resyncs by it. */
+  private depth = 0;
 
   constructor(text: string, readonly file: string, private readonly sink: MofErrorSink) {
     this.report = (e) => {
@@ -58,6 +60,7 @@ export class MofParser {
       this.tok = this.lexer.next();
       while (this.k() !== TokenKind.EOF) {
         const before = this.tok.start;
+        this.depth = 0;
         const p = this.production();
         if (p) out.push(p);
         this.current = null;
@@ -79,6 +82,9 @@ export class MofParser {
 
   private advance(): Token {
     const t = this.tok;
+    const k = t.kind;
+    if (k === TokenKind.LBrace || k === TokenKind.LParen || k === TokenKind.LBracket) this.depth++;
+    else if ((k === TokenKind.RBrace || k === TokenKind.RParen || k === TokenKind.RBracket) && this.depth > 0) this.depth--;
     this.tok = this.lexer.next();
     return t;
   }
@@ -123,31 +129,21 @@ export class MofParser {
   }
 
   /**
-   * Error recovery: skips to just after the next ";" at the current nesting level, or to just
-   * before a "}" that closes an enclosing body (when `inBody`), or to the start of the next
-   * top-level production.
+   * Error recovery: skips to just after the next ";" at nesting level `base` (where the failed
+   * production or feature began), or to just before the "}" that closes the enclosing body (when
+   * `inBody`), or to the start of the next top-level production.
    */
-  private sync(inBody: boolean): void {
-    let depth = 0;
-    const first = this.tok.start;
+  private sync(inBody: boolean, base: number): void {
     for (;;) {
       const k = this.k();
-      if (k === TokenKind.EOF) return;
-      if (depth === 0) {
+      if (k === TokenKind.EOF || k === TokenKind.Pragma) return;
+      if (this.depth <= base) {
         if (k === TokenKind.Semicolon) { this.advance(); return; }
         if (k === TokenKind.RBrace && inBody) return;
-        if (this.tok.start !== first && this.atProductionStart()) return;
-      }
-      if (k === TokenKind.Pragma && this.tok.start !== first) return;
-      if (k === TokenKind.LBrace || k === TokenKind.LParen || k === TokenKind.LBracket) depth++;
-      else if (k === TokenKind.RBrace || k === TokenKind.RParen || k === TokenKind.RBracket) {
-        if (depth > 0) depth--;
-        else if (k === TokenKind.RBrace && !inBody) {
-          // The "}" of a body whose opening we skipped past: the production ends here.
-          this.advance();
-          if (this.k() === TokenKind.Semicolon) this.advance();
-          return;
-        }
+        if (this.atProductionStart()) return;
+      } else if (!inBody && this.atProductionStart()) {
+        // A body left open: the next class, instance or qualifier starts over at the top.
+        return;
       }
       this.advance();
     }
@@ -172,7 +168,7 @@ export class MofParser {
       this.expected('"class", "instance", "qualifier" or "#pragma"');
     } catch (e) {
       if (e !== ABORT) throw e;
-      this.sync(false);
+      this.sync(false, 0);
       return null;
     }
   }
@@ -244,14 +240,17 @@ export class MofParser {
     this.expect(TokenKind.LBrace, `to open the body of class ${name.text}`);
     while (this.k() !== TokenKind.RBrace) {
       if (this.k() === TokenKind.EOF || this.atProductionStart()) {
+        // At the end of a file that already has an error here, one message is enough.
+        if (this.k() === TokenKind.EOF && state.broken) throw ABORT;
         this.fail(`missing "};" to close class ${name.text} (opened at line ${name.line})`);
       }
       const before = this.tok.start;
+      const base = this.depth;
       try {
         node.features.push(this.feature());
       } catch (e) {
         if (e !== ABORT) throw e;
-        this.sync(true);
+        this.sync(true, base);
       }
       if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
     }
@@ -355,14 +354,17 @@ export class MofParser {
     this.expect(TokenKind.LBrace, `to open the body of the instance of ${cls.text}`);
     while (this.k() !== TokenKind.RBrace) {
       if (this.k() === TokenKind.EOF || this.atProductionStart()) {
+        // At the end of a file that already has an error here, one message is enough.
+        if (this.k() === TokenKind.EOF && state.broken) throw ABORT;
         this.fail(`missing "};" to close the instance of ${cls.text} (opened at line ${cls.line})`);
       }
       const before = this.tok.start;
+      const base = this.depth;
       try {
         node.values.push(this.valueInitializer());
       } catch (e) {
         if (e !== ABORT) throw e;
-        this.sync(true);
+        this.sync(true, base);
       }
       if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
     }
