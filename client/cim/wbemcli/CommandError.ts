@@ -4,7 +4,12 @@
 export class CommandError extends Error {
   override readonly name = 'CommandError';
   readonly code = 'COMMAND';
-  constructor(message: string, readonly usage = false) {
+  constructor(
+    message: string,
+    readonly usage = false,
+    /** wbemcli's label: "Cmd" for the command line, "Url" for the object URL. */
+    readonly category: 'Cmd' | 'Url' = 'Cmd',
+  ) {
     super(message);
   }
 }

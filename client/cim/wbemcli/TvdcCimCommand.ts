@@ -48,7 +48,7 @@ export function describeError(e: unknown): string {
     const desc = e.description.startsWith('CIM_') ? e.description : `${name}: ${e.description}`;
     return `Cim: (${e.status}) ${desc}`;
   }
-  if (e instanceof CommandError) return `Cmd Exception: ${e.message}`;
+  if (e instanceof CommandError) return `${e.category} Exception: ${e.message}`;
   if (e instanceof ResponseParseError) return `Parse Exception: ${e.message}`;
   if (e instanceof ClientError) return `Http Exception: ${e.message}`;
   return `what happened? ${(e as Error)?.message ?? String(e)}`;

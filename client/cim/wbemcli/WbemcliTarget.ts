@@ -6,6 +6,10 @@ import { parseObjectPath } from '../../../src/cim/objectPathText.js';
 import { CimError } from '../../../src/cim/CimError.js';
 import { CommandError } from './CommandError.js';
 
+function urlError(message: string): CommandError {
+  return new CommandError(message, false, 'Url');
+}
+
 export interface UrlKey {
   name: string;
   /** The value as typed, without surrounding quotes. */
@@ -49,7 +53,7 @@ export function splitOutsideQuotes(text: string, sep: string): string[] {
       cur += c;
     }
   }
-  if (quoted) throw new CommandError('Unbalanced quoted string');
+  if (quoted) throw urlError('Unbalanced quoted string');
   parts.push(cur);
   return parts;
 }
@@ -66,7 +70,7 @@ export function parseWbemcliTarget(url: string): WbemcliTarget {
   let scheme: 'http' | 'https';
   if (/^https:\/\//i.test(url)) { scheme = 'https'; rest = url.slice(8); }
   else if (/^http:\/\//i.test(url)) { scheme = 'http'; rest = url.slice(7); }
-  else throw new CommandError('Only supporting http or https protocols');
+  else throw urlError('Only supporting http or https protocols');
   // The authority ends at the first '/'; user info ends at the last '@' before it.
   const slash = rest.indexOf('/');
   const authority = slash < 0 ? rest : rest.slice(0, slash);
@@ -88,17 +92,17 @@ export function parseWbemcliTarget(url: string): WbemcliTarget {
   if (colon > bracket) {
     host = hostPort.slice(0, colon);
     const p = hostPort.slice(colon + 1);
-    if (!/^[0-9]+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw new CommandError('Invalid port number');
+    if (!/^[0-9]+$/.test(p) || Number(p) < 1 || Number(p) > 65535) throw urlError('Invalid port number');
     port = Number(p);
   }
-  if (host.length === 0) throw new CommandError('Could not locate hostname');
+  if (host.length === 0) throw urlError('Could not locate hostname');
 
   // wbemcli's default namespace when the URL has none.
   const nsAndClass = local.length === 0 ? 'root/cimv2' : local;
   const colonAt = nsAndClass.indexOf(':');
   const namespace = colonAt < 0 ? nsAndClass : nsAndClass.slice(0, colonAt);
   if (namespace.length === 0 || namespace.split('/').some((s) => s.length === 0)) {
-    throw new CommandError('Invalid namespace specification');
+    throw urlError('Invalid namespace specification');
   }
   const classPart = colonAt < 0 ? '' : nsAndClass.slice(colonAt + 1);
   const dot = classPart.indexOf('.');
@@ -116,7 +120,7 @@ export function parseWbemcliTarget(url: string): WbemcliTarget {
     try {
       path = parseObjectPath(classPart, { bareStrings: true });
     } catch (e) {
-      if (e instanceof CimError) throw new CommandError(e.description);
+      if (e instanceof CimError) throw urlError(e.description);
       throw e;
     }
     path.namespace = namespace;
