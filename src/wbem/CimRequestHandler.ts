@@ -48,6 +48,10 @@ function decode(body: Buffer): CimXmlMessage {
     return decodeMessage(body, DECODE_LIMITS);
   } catch (e) {
     if (e instanceof CimXmlError) {
+      // A batch, even a malformed one, is first of all a batch sent without the CIMBatch header.
+      if (e.code === 'XML_INVALID' && /(^|\/)MULTI(EXP)?REQ(\/|\[|$)/.test(e.path)) {
+        throw new WbemHttpError(400, `a multiple request without the CIMBatch header (${e.message})`, 'header-mismatch');
+      }
       throw new WbemHttpError(400, e.message, e.isNotWellFormed ? 'request-not-well-formed' : 'request-not-valid');
     }
     if (e instanceof CimError) throw new WbemHttpError(400, e.description, 'request-not-valid');
