@@ -5,24 +5,19 @@
 import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import { CimInstance } from '../../cim/CimInstance.js';
-import { CimProperty } from '../../cim/CimProperty.js';
 import { CimObjectPath } from '../../cim/CimObjectPath.js';
 import { CimDateTime } from '../../cim/CimDateTime.js';
-import { CimError, CimStatus } from '../../cim/CimError.js';
-import type { CimValue } from '../../cim/CimValue.js';
-import type { CimType } from '../../cim/CimType.js';
 import { migrate, type Db } from '../../store/Store.js';
 import type { Statement } from 'better-sqlite3';
-import { parseWql, matches, project, type WqlQuery } from '../wql/index.js';
+import { matches, project } from '../wql/index.js';
+import { namespaceKey } from '../namespaceName.js';
 import type { IndicationSink } from '../Provider.js';
 import { INDICATION_MIGRATIONS } from './indicationMigrations.js';
-import { propertiesFromJson, propertiesToJson } from './storedProperties.js';
 import { DeliveryWorker, type DeliveryPolicy } from './DeliveryWorker.js';
 import { cimXmlExportCodec, type ExportCodec } from './exportMessage.js';
-import {
-  CAPABILITIES_CLASS, DESTINATION_CLASSES, FILTER_CLASS, OnFatalErrorPolicy, PersistenceType,
-  SERVICE_CLASS, SUBSCRIPTION_CLASS, SubscriptionState,
-} from './indicationClasses.js';
+import { SubscriptionStore, type ActiveSubscription } from './SubscriptionStore.js';
+import { intProp, invalid, setProp } from './instanceValues.js';
+import { CAPABILITIES_CLASS, SERVICE_CLASS } from './indicationClasses.js';
 
 export interface IndicationServiceOptions {
   /** The host agent's store; the service adds its tables (migrations `indications-*`). */
@@ -70,65 +65,7 @@ export interface IndicationStats {
   abandoned: number;
 }
 
-interface FilterRow {
-  id: number; ident: string; namespace: string; query: string; language: string;
-  source_namespaces: string; properties: string; created_at: string;
-}
-interface DestinationRow {
-  id: number; ident: string; namespace: string; url: string; properties: string; created_at: string;
-  seq_context: string | null; next_seq: string;
-}
-interface SubscriptionRow {
-  id: number; filter_id: number; destination_id: number; namespace: string; state: number;
-  on_fatal_error: number; properties: string; created_at: string;
-}
-
-/** An enabled subscription ready for matching: the filter parsed once. */
-interface ActiveSubscription {
-  id: number;
-  destinationId: number;
-  filterName: string;
-  query: WqlQuery;
-  sourceNamespaces: Set<string>;
-}
-
 const SINT64_MAX = 9223372036854775807n;
-
-function nsKey(ns: string): string {
-  let s = ns.trim().toLowerCase().replace(/\/{2,}/g, '/');
-  while (s.startsWith('/')) s = s.slice(1);
-  while (s.endsWith('/')) s = s.slice(0, -1);
-  return s === 'interop' ? 'root/interop' : s;
-}
-
-function invalid(msg: string): CimError {
-  return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, msg);
-}
-
-function stringProp(inst: CimInstance, name: string): string | null {
-  const v = inst.get(name);
-  if (v === undefined || v === null) return null;
-  if (typeof v !== 'string') throw invalid(`${name} must be a string`);
-  return v;
-}
-
-function intProp(inst: CimInstance, name: string): number | null {
-  const v = inst.get(name);
-  if (v === undefined || v === null) return null;
-  if (typeof v === 'number' && Number.isInteger(v)) return v;
-  if (typeof v === 'bigint') return Number(v);
-  if (typeof v === 'string' && /^\d+$/.test(v.trim())) return Number(v);
-  throw invalid(`${name} must be an integer`);
-}
-
-function setProp(inst: CimInstance, name: string, type: CimType, value: CimValue, isArray = false): void {
-  inst.properties.set(name, new CimProperty(name, type, value, isArray));
-}
-
-/** Identity of a filter or destination: the four keys, class names case-folded. */
-function identOf(scc: string, sn: string, ccn: string, name: string): string {
-  return JSON.stringify([scc.toLowerCase(), sn, ccn.toLowerCase(), name]);
-}
 
 export class IndicationService implements IndicationSink {
   readonly systemName: string;
@@ -149,6 +86,8 @@ export class IndicationService implements IndicationSink {
   private closed = false;
   private readonly deliveryPolicy: DeliveryPolicy;
   private readonly listeners = new Set<(e: { destination: string; seqContext: string; seqNumber: bigint }) => void>();
+  /** Filters, destinations and subscriptions. */
+  readonly objects: SubscriptionStore;
 
   constructor(private readonly options: IndicationServiceOptions) {
     this.db = options.db;
@@ -182,10 +121,23 @@ export class IndicationService implements IndicationSink {
       maxRetryIntervalMs: () => options.maxRetryIntervalMs ?? 10 * self.setting('DeliveryRetryIntervalMs', options.retryIntervalMs ?? 30_000),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     };
-    this.reloadActive();
-    for (const d of this.db.prepare('SELECT id, url FROM ind_destination').all() as { id: number; url: string }[]) {
-      this.worker(d.id, d.url);
-    }
+    this.objects = new SubscriptionStore(this.db, {
+      systemName: this.systemName, systemCreationClassName: this.systemCreationClassName,
+      interopNamespace: this.interopNamespace, classExists: options.classExists,
+    }, {
+      destinationCreated: (id, url) => void this.worker(id, url),
+      destinationDeleted: async (id) => {
+        const w = this.workers.get(id);
+        this.workers.delete(id);
+        this.seq.delete(id);
+        await w?.close();
+      },
+      subscriptionsChanged: () => {
+        this.active = this.objects.activeSubscriptions();
+      },
+    });
+    this.active = this.objects.activeSubscriptions();
+    for (const d of this.objects.destinationUrls()) this.worker(d.id, d.url);
     if (options.deliver !== false) this.startDelivery();
   }
 
@@ -202,335 +154,63 @@ export class IndicationService implements IndicationSink {
   }
 
   // -------------------------------------------------------------------------------------------
-  // Keys and paths.
-
-  private fillSystemKeys(inst: CimInstance, what: string): { scc: string; sn: string; ccn: string; name: string } {
-    const ccn = stringProp(inst, 'CreationClassName') ?? inst.className;
-    if (ccn.toLowerCase() !== inst.className.toLowerCase()) {
-      throw invalid(`CreationClassName "${ccn}" differs from the class of the new ${what}, ${inst.className}`);
-    }
-    const scc = stringProp(inst, 'SystemCreationClassName') || this.systemCreationClassName;
-    const sn = stringProp(inst, 'SystemName') || this.systemName;
-    const name = stringProp(inst, 'Name') || `tvdc:${randomUUID()}`;
-    if (name.length > 256) throw invalid('Name is longer than 256 characters');
-    setProp(inst, 'SystemCreationClassName', 'string', scc);
-    setProp(inst, 'SystemName', 'string', sn);
-    setProp(inst, 'CreationClassName', 'string', inst.className);
-    setProp(inst, 'Name', 'string', name);
-    return { scc, sn, ccn: inst.className, name };
-  }
-
-  private keyedPath(props: string): CimObjectPath {
-    const inst = propertiesFromJson(new CimInstance('x'), props);
-    const get = (n: string) => String(inst.get(n) ?? '');
-    return CimObjectPath.instance(get('CreationClassName'), [
-      { name: 'SystemCreationClassName', type: 'string', value: get('SystemCreationClassName') },
-      { name: 'SystemName', type: 'string', value: get('SystemName') },
-      { name: 'CreationClassName', type: 'string', value: get('CreationClassName') },
-      { name: 'Name', type: 'string', value: get('Name') },
-    ], this.interopNamespace);
-  }
-
-  /** Finds the row whose keys agree with every key `path` gives (a ref may omit some). */
-  private findKeyed<T extends { properties: string }>(rows: T[], path: CimObjectPath, classes: readonly string[]): T | undefined {
-    if (!classes.some((c) => c.toLowerCase() === path.className.toLowerCase())) return undefined;
-    return rows.find((r) => {
-      const stored = propertiesFromJson(new CimInstance('x'), r.properties);
-      if (String(stored.get('CreationClassName')).toLowerCase() !== path.className.toLowerCase()) return false;
-      for (const k of ['SystemCreationClassName', 'SystemName', 'CreationClassName', 'Name']) {
-        const want = path.key(k);
-        if (want === undefined) continue;
-        const have = stored.get(k);
-        const caseless = k !== 'Name' && k !== 'SystemName';
-        if (caseless ? String(want).toLowerCase() !== String(have).toLowerCase() : String(want) !== String(have)) return false;
-      }
-      return true;
-    });
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Filters.
+  // The DSP1054 objects (see SubscriptionStore), as the providers call them.
 
   /** Creates a CIM_IndicationFilter; `namespace` is where it was created (its default source). */
-  createFilter(namespace: string, input: CimInstance): CimObjectPath {
-    const inst = new CimInstance(input.className, input.properties.clone((p) => p.clone()));
-    const query = stringProp(inst, 'Query');
-    const language = stringProp(inst, 'QueryLanguage');
-    if (query === null) throw invalid('Query is required');
-    if (language === null) throw invalid('QueryLanguage is required');
-    if (language.trim().toUpperCase() !== 'WQL') {
-      throw new CimError(CimStatus.CIM_ERR_QUERY_LANGUAGE_NOT_SUPPORTED, `query language "${language}" is not supported; use WQL`);
-    }
-    const parsed = parseWql(query); // CIM_ERR_INVALID_QUERY with the position
-    const keys = this.fillSystemKeys(inst, 'filter');
-    const sources = this.sourceNamespacesOf(inst, namespace);
-    this.checkFromClass(parsed.className, sources);
-    setProp(inst, 'SourceNamespaces', 'string', sources, true);
-    const created = new Date().toISOString();
-    try {
-      this.db.prepare(`INSERT INTO ind_filter (ident, namespace, query, language, source_namespaces, properties, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(identOf(keys.scc, keys.sn, keys.ccn, keys.name), nsKey(namespace), query, 'WQL',
-        JSON.stringify(sources), propertiesToJson(inst), created);
-    } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE')) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, `filter "${keys.name}" already exists`);
-      throw e;
-    }
-    return this.keyedPath(propertiesToJson(inst));
-  }
-
-  private checkFromClass(className: string, sources: string[]): void {
-    const exists = this.options.classExists;
-    if (!exists) return;
-    const known = sources.map((ns) => exists(ns, className)).filter((v) => v !== undefined);
-    if (known.length > 0 && !known.includes(true)) {
-      throw new CimError(CimStatus.CIM_ERR_INVALID_QUERY, `class ${className} of the filter query exists in none of its source namespaces (${sources.join(', ')})`);
-    }
-  }
-
-  private sourceNamespacesOf(inst: CimInstance, namespace: string): string[] {
-    const list = inst.get('SourceNamespaces');
-    if (list !== undefined && list !== null) {
-      if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw invalid('SourceNamespaces must be an array of strings');
-      const names = (list as string[]).filter((s) => s.trim() !== '');
-      if (names.length > 0) return names;
-    }
-    const single = stringProp(inst, 'SourceNamespace');
-    if (single && single.trim() !== '') return [single];
-    return [namespace]; // DSP1054: the namespace of the filter registration
-  }
-
-  private filterInstance(r: FilterRow): CimInstance {
-    const stored = propertiesFromJson(new CimInstance('x'), r.properties);
-    const inst = propertiesFromJson(new CimInstance(String(stored.get('CreationClassName') ?? FILTER_CLASS)), r.properties);
-    inst.path = this.keyedPath(r.properties);
-    return inst;
-  }
-
-  private filterRows(): FilterRow[] {
-    return this.db.prepare('SELECT * FROM ind_filter ORDER BY id').all() as FilterRow[];
+  createFilter(namespace: string, inst: CimInstance): CimObjectPath {
+    return this.objects.createFilter(namespace, inst);
   }
 
   enumerateFilters(): CimInstance[] {
-    return this.filterRows().map((r) => this.filterInstance(r));
+    return this.objects.enumerateFilters();
   }
 
   getFilter(path: CimObjectPath): CimInstance {
-    const r = this.findKeyed(this.filterRows(), path, [FILTER_CLASS]);
-    if (!r) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no filter ${path.toString()}`);
-    return this.filterInstance(r);
+    return this.objects.getFilter(path);
   }
 
   /** Refused with CIM_ERR_FAILED while a subscription refers to the filter. */
   deleteFilter(path: CimObjectPath): void {
-    const r = this.findKeyed(this.filterRows(), path, [FILTER_CLASS]);
-    if (!r) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no filter ${path.toString()}`);
-    const used = (this.db.prepare('SELECT count(*) AS n FROM ind_subscription WHERE filter_id = ?').get(r.id) as { n: number }).n;
-    if (used > 0) throw new CimError(CimStatus.CIM_ERR_FAILED, `the filter is referenced by ${used} subscription(s); delete them first`);
-    this.db.prepare('DELETE FROM ind_filter WHERE id = ?').run(r.id);
+    this.objects.deleteFilter(path);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Listener destinations.
-
-  createDestination(namespace: string, input: CimInstance): CimObjectPath {
-    if (!DESTINATION_CLASSES.some((c) => c.toLowerCase() === input.className.toLowerCase())) {
-      throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `listener destinations of class ${input.className} are not supported; use CIM_ListenerDestinationCIMXML`);
-    }
-    const inst = new CimInstance(input.className, input.properties.clone((p) => p.clone()));
-    let url = stringProp(inst, 'Destination');
-    if (url === null || url.trim() === '') throw invalid('Destination is required');
-    url = url.trim();
-    // DSP1054 lets the scheme be left out; CIM-XML listeners then mean plain http.
-    if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `http://${url}`;
-    let parsed: URL;
-    try {
-      parsed = new URL(url);
-    } catch {
-      throw invalid(`Destination "${url}" is not a URL`);
-    }
-    if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalid(`Destination scheme ${parsed.protocol} is not http or https`);
-    setProp(inst, 'Destination', 'string', url);
-    const persistence = intProp(inst, 'PersistenceType') ?? PersistenceType.Permanent;
-    if (persistence < 1 || persistence > 3) throw invalid(`PersistenceType ${persistence} is not 1 (Other), 2 (Permanent) or 3 (Transient)`);
-    setProp(inst, 'PersistenceType', 'uint16', persistence);
-    const protocol = intProp(inst, 'Protocol');
-    if (protocol !== null && protocol !== 2) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `Protocol ${protocol} is not supported; only 2 (CIM-XML)`);
-    setProp(inst, 'Protocol', 'uint16', 2);
-    const keys = this.fillSystemKeys(inst, 'listener destination');
-    let id: number;
-    try {
-      id = Number(this.db.prepare(`INSERT INTO ind_destination (ident, namespace, url, properties, created_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(identOf(keys.scc, keys.sn, keys.ccn, keys.name), nsKey(namespace), url, propertiesToJson(inst), new Date().toISOString()).lastInsertRowid);
-    } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE')) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, `listener destination "${keys.name}" already exists`);
-      throw e;
-    }
-    this.worker(id, url);
-    return this.keyedPath(propertiesToJson(inst));
-  }
-
-  private destinationRows(): DestinationRow[] {
-    return this.db.prepare('SELECT * FROM ind_destination ORDER BY id').all() as DestinationRow[];
-  }
-
-  private destinationInstance(r: DestinationRow): CimInstance {
-    const stored = propertiesFromJson(new CimInstance('x'), r.properties);
-    const inst = propertiesFromJson(new CimInstance(String(stored.get('CreationClassName'))), r.properties);
-    inst.path = this.keyedPath(r.properties);
-    return inst;
+  createDestination(namespace: string, inst: CimInstance): CimObjectPath {
+    return this.objects.createDestination(namespace, inst);
   }
 
   /** Every destination, or those of one class (CIM_ListenerDestinationCIMXML / CIM_IndicationHandlerCIMXML). */
   enumerateDestinations(className?: string): CimInstance[] {
-    return this.destinationRows().map((r) => this.destinationInstance(r))
-      .filter((i) => className === undefined || i.className.toLowerCase() === className.toLowerCase());
+    return this.objects.enumerateDestinations(className);
   }
 
   getDestination(path: CimObjectPath): CimInstance {
-    const r = this.findKeyed(this.destinationRows(), path, DESTINATION_CLASSES);
-    if (!r) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no listener destination ${path.toString()}`);
-    return this.destinationInstance(r);
+    return this.objects.getDestination(path);
   }
 
   /** Refused with CIM_ERR_FAILED while a subscription refers to it; drops its queue otherwise. */
-  async deleteDestination(path: CimObjectPath): Promise<void> {
-    const r = this.findKeyed(this.destinationRows(), path, DESTINATION_CLASSES);
-    if (!r) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no listener destination ${path.toString()}`);
-    const used = (this.db.prepare('SELECT count(*) AS n FROM ind_subscription WHERE destination_id = ?').get(r.id) as { n: number }).n;
-    if (used > 0) throw new CimError(CimStatus.CIM_ERR_FAILED, `the listener destination is referenced by ${used} subscription(s); delete them first`);
-    const w = this.workers.get(r.id);
-    this.workers.delete(r.id);
-    this.seq.delete(r.id);
-    this.db.prepare('DELETE FROM ind_destination WHERE id = ?').run(r.id);
-    await w?.close();
+  deleteDestination(path: CimObjectPath): Promise<void> {
+    return this.objects.deleteDestination(path);
   }
 
-  // -------------------------------------------------------------------------------------------
-  // Subscriptions.
-
-  createSubscription(namespace: string, input: CimInstance): CimObjectPath {
-    if (input.className.toLowerCase() !== SUBSCRIPTION_CLASS.toLowerCase()) {
-      throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `subscriptions of class ${input.className} are not supported`);
-    }
-    const filterRef = input.get('Filter');
-    const handlerRef = input.get('Handler');
-    if (!(filterRef instanceof CimObjectPath)) throw invalid('Filter must be a reference to a CIM_IndicationFilter');
-    if (!(handlerRef instanceof CimObjectPath)) throw invalid('Handler must be a reference to a CIM_ListenerDestinationCIMXML');
-    const filter = this.findKeyed(this.filterRows(), filterRef, [FILTER_CLASS]);
-    if (!filter) throw invalid(`Filter ${filterRef.toString()} does not exist`);
-    const dest = this.findKeyed(this.destinationRows(), handlerRef, DESTINATION_CLASSES);
-    if (!dest) throw invalid(`Handler ${handlerRef.toString()} does not exist`);
-    const inst = new CimInstance(input.className, input.properties.clone((p) => p.clone()));
-    const state = intProp(inst, 'SubscriptionState') ?? SubscriptionState.Enabled;
-    if (state !== SubscriptionState.Enabled && state !== SubscriptionState.Disabled) {
-      throw invalid(`SubscriptionState ${state} cannot be requested; use 2 (Enabled) or 4 (Disabled)`);
-    }
-    const onFatal = intProp(inst, 'OnFatalErrorPolicy') ?? OnFatalErrorPolicy.Ignore;
-    if (onFatal < 1 || onFatal > 4) throw invalid(`OnFatalErrorPolicy ${onFatal} is not 1..4`);
-    inst.properties.delete('Filter');
-    inst.properties.delete('Handler');
-    const now = new Date();
-    setProp(inst, 'SubscriptionState', 'uint16', state);
-    setProp(inst, 'OnFatalErrorPolicy', 'uint16', onFatal);
-    setProp(inst, 'SubscriptionStartTime', 'datetime', CimDateTime.fromDate(now));
-    setProp(inst, 'TimeOfLastStateChange', 'datetime', CimDateTime.fromDate(now));
-    try {
-      this.db.prepare(`INSERT INTO ind_subscription (filter_id, destination_id, namespace, state, on_fatal_error, properties, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(filter.id, dest.id, nsKey(namespace), state, onFatal, propertiesToJson(inst), now.toISOString());
-    } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE')) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, 'this filter is already subscribed to this destination');
-      throw e;
-    }
-    this.reloadActive();
-    return this.subscriptionPath(filter, dest);
-  }
-
-  private subscriptionPath(filter: { properties: string }, dest: { properties: string }): CimObjectPath {
-    return CimObjectPath.instance(SUBSCRIPTION_CLASS, [
-      { name: 'Filter', type: 'reference', value: this.keyedPath(filter.properties) },
-      { name: 'Handler', type: 'reference', value: this.keyedPath(dest.properties) },
-    ], this.interopNamespace);
-  }
-
-  private subscriptionRows(): (SubscriptionRow & { f_props: string; d_props: string })[] {
-    return this.db.prepare(`SELECT s.*, f.properties AS f_props, d.properties AS d_props FROM ind_subscription s
-      JOIN ind_filter f ON f.id = s.filter_id JOIN ind_destination d ON d.id = s.destination_id ORDER BY s.id`).all() as (SubscriptionRow & { f_props: string; d_props: string })[];
-  }
-
-  private subscriptionInstance(r: SubscriptionRow & { f_props: string; d_props: string }): CimInstance {
-    const inst = new CimInstance(SUBSCRIPTION_CLASS);
-    const path = this.subscriptionPath({ properties: r.f_props }, { properties: r.d_props });
-    setProp(inst, 'Filter', 'reference', path.key('Filter') as CimObjectPath);
-    setProp(inst, 'Handler', 'reference', path.key('Handler') as CimObjectPath);
-    propertiesFromJson(inst, r.properties);
-    inst.path = path;
-    return inst;
+  createSubscription(namespace: string, inst: CimInstance): CimObjectPath {
+    return this.objects.createSubscription(namespace, inst);
   }
 
   enumerateSubscriptions(): CimInstance[] {
-    return this.subscriptionRows().map((r) => this.subscriptionInstance(r));
-  }
-
-  private findSubscription(path: CimObjectPath): SubscriptionRow & { f_props: string; d_props: string } {
-    const f = path.key('Filter');
-    const h = path.key('Handler');
-    if (!(f instanceof CimObjectPath) || !(h instanceof CimObjectPath)) throw invalid('a subscription path needs Filter and Handler references');
-    const filter = this.findKeyed(this.filterRows(), f, [FILTER_CLASS]);
-    const dest = this.findKeyed(this.destinationRows(), h, DESTINATION_CLASSES);
-    const r = filter && dest ? this.subscriptionRows().find((s) => s.filter_id === filter.id && s.destination_id === dest.id) : undefined;
-    if (!r) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no subscription ${path.toString()}`);
-    return r;
+    return this.objects.enumerateSubscriptions();
   }
 
   getSubscription(path: CimObjectPath): CimInstance {
-    return this.subscriptionInstance(this.findSubscription(path));
+    return this.objects.getSubscription(path);
   }
 
   /** Changes SubscriptionState (2 Enabled, 4 Disabled) or SubscriptionInfo; nothing else is writable. */
-  modifySubscription(input: CimInstance, propertyList: readonly string[] | null): void {
-    if (!input.path) throw invalid('the modified subscription has no path');
-    const r = this.findSubscription(input.path);
-    const stored = propertiesFromJson(new CimInstance(SUBSCRIPTION_CLASS), r.properties);
-    const wanted = propertyList ?? input.properties.names();
-    let state = r.state;
-    for (const name of wanted) {
-      const lower = name.toLowerCase();
-      if (lower === 'filter' || lower === 'handler') continue; // keys: unchanged by definition
-      if (lower === 'subscriptionstate') {
-        const s = intProp(input, 'SubscriptionState');
-        if (s !== SubscriptionState.Enabled && s !== SubscriptionState.Disabled) throw invalid('SubscriptionState may only be set to 2 (Enabled) or 4 (Disabled)');
-        if (s !== state) setProp(stored, 'TimeOfLastStateChange', 'datetime', CimDateTime.fromDate(new Date()));
-        state = s;
-        setProp(stored, 'SubscriptionState', 'uint16', s);
-      } else if (lower === 'subscriptioninfo') {
-        setProp(stored, 'SubscriptionInfo', 'string', stringProp(input, 'SubscriptionInfo'));
-      } else if (input.properties.has(name)) {
-        const now = stored.get(name);
-        const given = input.get(name);
-        if (String(now ?? null) !== String(given ?? null)) throw invalid(`${name} of a subscription cannot be modified`);
-      }
-    }
-    this.db.prepare('UPDATE ind_subscription SET state = ?, properties = ? WHERE id = ?').run(state, propertiesToJson(stored), r.id);
-    this.reloadActive();
+  modifySubscription(inst: CimInstance, propertyList: readonly string[] | null): void {
+    this.objects.modifySubscription(inst, propertyList);
   }
 
   deleteSubscription(path: CimObjectPath): void {
-    const r = this.findSubscription(path);
-    this.db.prepare('DELETE FROM ind_subscription WHERE id = ?').run(r.id);
-    this.reloadActive();
-  }
-
-  private reloadActive(): void {
-    const rows = this.db.prepare(`SELECT s.id, s.destination_id, f.query, f.source_namespaces, f.properties AS f_props
-      FROM ind_subscription s JOIN ind_filter f ON f.id = s.filter_id WHERE s.state = ? ORDER BY s.id`)
-      .all(SubscriptionState.Enabled) as { id: number; destination_id: number; query: string; source_namespaces: string; f_props: string }[];
-    this.active = rows.map((r) => ({
-      id: r.id,
-      destinationId: r.destination_id,
-      filterName: String(propertiesFromJson(new CimInstance('x'), r.f_props).get('Name')),
-      query: parseWql(r.query),
-      sourceNamespaces: new Set((JSON.parse(r.source_namespaces) as string[]).map(nsKey)),
-    }));
+    this.objects.deleteSubscription(path);
   }
 
   // -------------------------------------------------------------------------------------------
@@ -608,7 +288,7 @@ export class IndicationService implements IndicationSink {
     if (this.closed) return 0;
     this.stats.emitted++;
     try {
-      const ns = nsKey(namespace);
+      const ns = namespaceKey(namespace);
       const isa = (c: string, s: string) => this.isaFn(namespace, c, s);
       const hits = this.active.filter((s) => s.sourceNamespaces.has(ns) && matches(s.query, indication, isa));
       if (hits.length === 0) return 0;
@@ -697,42 +377,20 @@ export class IndicationService implements IndicationSink {
     w = new DeliveryWorker(this.db, id, url, this.codec, this.deliveryPolicy, {
       delivered: (destId, ctx, n) => {
         this.stats.delivered++;
-        for (const l of this.listeners) l({ destination: this.destinationName(destId), seqContext: ctx, seqNumber: n });
+        for (const l of this.listeners) l({ destination: this.objects.destinationName(destId), seqContext: ctx, seqNumber: n });
       },
       failed: (destId, attempt, reason) => {
         this.stats.failedAttempts++;
-        if (attempt === 1) this.onError(new Error(`delivery to ${this.destinationName(destId)} failed, will retry: ${reason.message}`));
+        if (attempt === 1) this.onError(new Error(`delivery to ${this.objects.destinationName(destId)} failed, will retry: ${reason.message}`));
       },
       abandoned: (destId, subId, reason) => {
         this.stats.abandoned++;
-        this.onError(new Error(`gave up an indication for ${this.destinationName(destId)} after its last retry: ${reason.message}`));
-        if (subId !== null) this.applyFatalErrorPolicy(subId);
+        this.onError(new Error(`gave up an indication for ${this.objects.destinationName(destId)} after its last retry: ${reason.message}`));
+        if (subId !== null) this.objects.applyFatalErrorPolicy(subId);
       },
     }, this.options.dispatcher);
     this.workers.set(id, w);
     return w;
-  }
-
-  private destinationName(id: number): string {
-    const r = this.db.prepare('SELECT properties FROM ind_destination WHERE id = ?').get(id) as { properties: string } | undefined;
-    return r ? String(propertiesFromJson(new CimInstance('x'), r.properties).get('Name')) : `#${id}`;
-  }
-
-  private applyFatalErrorPolicy(subscriptionId: number): void {
-    const r = this.db.prepare('SELECT on_fatal_error, properties FROM ind_subscription WHERE id = ?').get(subscriptionId) as
-      { on_fatal_error: number; properties: string } | undefined;
-    if (!r) return;
-    if (r.on_fatal_error === OnFatalErrorPolicy.Disable) {
-      const stored = propertiesFromJson(new CimInstance(SUBSCRIPTION_CLASS), r.properties);
-      setProp(stored, 'SubscriptionState', 'uint16', SubscriptionState.Disabled);
-      setProp(stored, 'TimeOfLastStateChange', 'datetime', CimDateTime.fromDate(new Date()));
-      this.db.prepare('UPDATE ind_subscription SET state = ?, properties = ? WHERE id = ?').run(SubscriptionState.Disabled, propertiesToJson(stored), subscriptionId);
-    } else if (r.on_fatal_error === OnFatalErrorPolicy.Remove) {
-      this.db.prepare('DELETE FROM ind_subscription WHERE id = ?').run(subscriptionId);
-    } else {
-      return;
-    }
-    this.reloadActive();
   }
 
   /** Starts (or nudges) delivery of every destination's queue. */
@@ -748,9 +406,9 @@ export class IndicationService implements IndicationSink {
   /** Indications still queued, for one destination (by Name) or all. */
   queued(destinationName?: string): number {
     if (destinationName === undefined) return (this.db.prepare('SELECT count(*) AS n FROM ind_queue').get() as { n: number }).n;
-    const d = this.destinationRows().find((r) => propertiesFromJson(new CimInstance('x'), r.properties).get('Name') === destinationName);
-    if (!d) return 0;
-    return (this.db.prepare('SELECT count(*) AS n FROM ind_queue WHERE destination_id = ?').get(d.id) as { n: number }).n;
+    const id = this.objects.destinationIdByName(destinationName);
+    if (id === undefined) return 0;
+    return (this.db.prepare('SELECT count(*) AS n FROM ind_queue WHERE destination_id = ?').get(id) as { n: number }).n;
   }
 
   /** Called after each successful delivery; returns a function that unsubscribes. */
