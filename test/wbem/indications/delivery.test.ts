@@ -8,6 +8,8 @@ import { IndicationService, type IndicationServiceOptions } from '../../../src/w
 import { decodeMessage } from '../../../src/xml/index.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { errorResponse, instance, messageId, tempDir, TestListener, waitFor, type Received } from './support.js';
 
 const supers: Record<string, string> = { tvdc_computersystem: 'cim_computersystem', cim_computersystem: 'cim_system' };
@@ -116,6 +118,31 @@ describe('indications/delivery', () => {
     expect(new Set(listener.received.map((x) => messageId(x.body))).size).to.equal(3);
     expect(svc.stats.delivered).to.equal(3);
     expect(errors).to.deep.equal([]);
+  });
+
+  it('sends bodies that validate against the DSP0203 2.4.0 DTD (xmllint)', async () => {
+    const url = await listener.start();
+    svc = open();
+    subscribe(url, 'SELECT * FROM CIM_InstModification');
+    const rich = instance('TVDc_ComputerSystem', [
+      ['Name', 'string', 'vm <&> "1"'], ['EnabledState', 'uint16', 2], ['Tags', 'string', ['a', null, 'c'], true],
+      ['Memory', 'uint64', 18446744073709551615n], ['Load', 'real64', 0.5], ['Trusted', 'boolean', false],
+    ]);
+    svc.emit('root/tvdc', instance('CIM_InstModification', [['SourceInstance', 'string', rich], ['PreviousInstance', 'string', null]]));
+    svc.emit('root/tvdc', modification('vm2', 2));
+    await waitFor(() => listener.received.length === 2, 10_000, 'two deliveries');
+    const dtd = new URL('../../../../shared/fixtures/cim/dmtf/DSP0203_2.4.0.dtd', import.meta.url).pathname;
+    const files = listener.received.map((r, i) => {
+      const f = join(tmp.dir, `export${i}.xml`);
+      writeFileSync(f, r.body);
+      return f;
+    });
+    const lint = spawnSync('xmllint', ['--noout', '--dtdvalid', dtd, ...files], { encoding: 'utf8' });
+    expect(lint.error).to.equal(undefined);
+    expect(`${lint.stdout}${lint.stderr}`).to.equal('');
+    expect(lint.status).to.equal(0);
+    const src = indicationOf(listener.received[0]!).get('SourceInstance') as CimInstance;
+    expect(src.get('Name')).to.equal('vm <&> "1"');
   });
 
   it('applies the filter SELECT list to what is sent, keeping the sequence properties', async () => {
