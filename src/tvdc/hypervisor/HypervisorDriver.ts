@@ -9,6 +9,8 @@ export interface HypervisorDriver {
   define(name: string, label: string | undefined): Promise<VmInfo>;
   start(name: string): Promise<VmInfo>;
   stop(name: string): Promise<VmInfo>;
+  pause(name: string): Promise<VmInfo>;
+  unpause(name: string): Promise<VmInfo>;
   suspend(name: string): Promise<VmInfo>;
   resume(name: string): Promise<VmInfo>;
   destroy(name: string): Promise<void>;

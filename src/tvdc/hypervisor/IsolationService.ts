@@ -258,7 +258,7 @@ export class IsolationService {
         const hostId = c.vmLabelId(label)!;
         const engine = this.monitor.decisions;
         for (const vm of this.hypervisor.list()) {
-          if (vm.state !== 'running') continue;
+          if (vm.state !== 'running' && vm.state !== 'paused') continue;
           const id = c.vmLabelId(vm.label) ?? c.vmLabelId(INACCESSIBLE)!;
           if (!engine.canRun(id, hostId))
             this.monitor.deny('assign-label', { name: this.hostName, label }, { name: vm.name, label: vm.label }, { ...engine.run(id, hostId), reason: `running VM '${vm.name}' could not stay: ${engine.run(id, hostId).reason}` });
@@ -312,7 +312,7 @@ export class IsolationService {
   /** Relabeling a resource may not cut off a running VM that uses it. */
   private requireUsersKeepAccess(kind: 'disk' | 'segment', name: string, label: string | undefined): void {
     for (const vm of this.hypervisor.list()) {
-      if (vm.state !== 'running') continue;
+      if (vm.state !== 'running' && vm.state !== 'paused') continue;
       if (!(kind === 'disk' ? vm.disks : vm.segments).includes(name)) continue;
       this.monitor.requireAccess('assign-label', { name: vm.name, label: vm.label }, { name, label });
     }
@@ -335,7 +335,8 @@ export class IsolationService {
   }
 
   private decideVmOnHost(vmName: string, vm: Labeled): Decision {
-    if (this.hypervisor.require(vmName).state === 'running') {
+    const state = this.hypervisor.require(vmName).state;
+    if (state === 'running' || state === 'paused') {
       const c = this.monitor.policy;
       return this.monitor.decisions.run(c.vmLabelId(vm.label) ?? c.vmLabelId(INACCESSIBLE)!, c.vmLabelId(this.monitor.hostLabel)!);
     }
@@ -408,6 +409,17 @@ export class IsolationService {
   }
   stopVm(name: string): Promise<VmInfo> {
     return this.hypervisor.stop(name);
+  }
+  pauseVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.pause(name);
+  }
+  unpauseVm(name: string): Promise<VmInfo> {
+    return this.hypervisor.unpause(name);
+  }
+  /** Stop, then start again through every check (the policy may have changed meanwhile). */
+  async rebootVm(name: string): Promise<VmInfo> {
+    await this.hypervisor.stop(name);
+    return this.hypervisor.start(name);
   }
   suspendVm(name: string): Promise<VmInfo> {
     return this.hypervisor.suspend(name);

@@ -8,6 +8,8 @@ export interface LifecycleListener {
   onDefine?(vm: VmInfo): void | Promise<void>;
   onStart?(vm: VmInfo): void | Promise<void>;
   onStop?(vm: VmInfo): void | Promise<void>;
+  onPause?(vm: VmInfo): void | Promise<void>;
+  onUnpause?(vm: VmInfo): void | Promise<void>;
   onSuspend?(vm: VmInfo): void | Promise<void>;
   onResume?(vm: VmInfo): void | Promise<void>;
   onDestroy?(vm: VmInfo): void | Promise<void>;

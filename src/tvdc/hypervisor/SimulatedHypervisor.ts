@@ -19,7 +19,7 @@ export const simulatedHypervisorMigrations = [
       CREATE TABLE iso_vms (
         name TEXT PRIMARY KEY,
         label TEXT,
-        state TEXT NOT NULL CHECK (state IN ('stopped', 'running', 'suspended')),
+        state TEXT NOT NULL CHECK (state IN ('stopped', 'running', 'paused', 'suspended')),
         created_at TEXT NOT NULL
       );
       CREATE TABLE iso_vm_disks (
@@ -63,7 +63,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
 
   /** After a restart: tells the monitor which VMs run, so Chinese Wall counts are what they were. */
   restore(): void {
-    for (const r of this.db.prepare("SELECT name, label FROM iso_vms WHERE state = 'running'").all() as VmRow[])
+    for (const r of this.db.prepare("SELECT name, label FROM iso_vms WHERE state IN ('running', 'paused')").all() as VmRow[])
       this.monitor.started({ name: r.name, label: r.label ?? undefined });
   }
 
@@ -94,7 +94,8 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return rows.map(([name, label, state]) => ({
       name,
       label: label ?? undefined,
-      running: state === 'running',
+      // A paused VM is still in the hypervisor: for the policy it runs.
+      running: state === 'running' || state === 'paused',
       disks: disks.get(name) ?? [],
       segments: nics.get(name) ?? [],
       channels: ch.get(name) ?? [],
@@ -154,7 +155,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
   /** Changes a VM's label (the management side's job); only while the VM is not running. */
   setLabel(name: string, label: string | undefined): VmInfo {
     const vm = this.require(name);
-    if (vm.state === 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is running; stop it before changing its label`);
+    if (vm.state === 'running' || vm.state === 'paused') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; stop it before changing its label`);
     this.checkVmLabel(label);
     this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?').run(label ?? null, name);
     return this.require(name);
@@ -217,6 +218,25 @@ export class SimulatedHypervisor implements HypervisorDriver {
       // A resource label carries one STE type; an unlabeled disk without a definition has none.
       this.disks.markUsed(d, id === undefined ? undefined : p.steTypesOf(id)[0]);
     }
+  }
+
+  /** Pauses a running VM; it stays in the hypervisor (and in Chinese Wall), so unpausing needs no new decision. */
+  async pause(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}, not running`);
+    this.db.prepare("UPDATE iso_vms SET state = 'paused' WHERE name = ?").run(name);
+    const paused = this.require(name);
+    await this.notify('onPause', paused, false);
+    return paused;
+  }
+
+  async unpause(name: string): Promise<VmInfo> {
+    const vm = this.require(name);
+    if (vm.state !== 'paused') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}, not paused`);
+    this.db.prepare("UPDATE iso_vms SET state = 'running' WHERE name = ?").run(name);
+    const running = this.require(name);
+    await this.notify('onUnpause', running, false);
+    return running;
   }
 
   async stop(name: string): Promise<VmInfo> {
@@ -316,7 +336,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
     this.monitor.requireAccess('attach-disk', l, { name: diskName, label: disk.label });
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(vmName, diskName);
-      if (vm.state === 'running') this.markDisksUsed([diskName]);
+      if (vm.state === 'running' || vm.state === 'paused') this.markDisksUsed([diskName]);
     })();
     return this.require(vmName);
   }

@@ -1,7 +1,10 @@
 // What the hypervisor layer tells about a VM, and what travels with one between hosts.
 
-/** stopped: defined, not in the hypervisor; running; suspended: state saved, not in the hypervisor. */
-export type VmState = 'stopped' | 'running' | 'suspended';
+/**
+ * stopped: defined, not in the hypervisor; running; paused: in the hypervisor but not scheduled
+ * (counts as running for the policy); suspended: state saved, not in the hypervisor.
+ */
+export type VmState = 'stopped' | 'running' | 'paused' | 'suspended';
 
 export interface VmInfo {
   name: string;

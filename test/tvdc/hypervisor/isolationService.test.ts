@@ -303,4 +303,33 @@ describe('isolation service on a simulated hypervisor', () => {
     expect(labels.some((l) => l.name.startsWith('__'))).to.equal(false);
     expect(h.activePolicyXml()).to.contain('<Conflict name="MA-SU">');
   });
+
+  it('keeps a paused VM in Chinese Wall and in policy updates; reboot decides again', async () => {
+    const h = service('host1', undefined, POLICY_1_1);
+    await h.defineVm('ma', 'MarketAnalysis');
+    await h.defineVm('su', 'SecurityUnderwriting');
+    await h.startVm('ma');
+    await h.pauseVm('ma');
+    expect((await rejection(() => h.startVm('su'))).code).to.equal('ACCESS_DENIED');
+    expect((await rejection(() => h.assignLabel({ kind: 'vm', name: 'ma' }, 'SecurityUnderwriting'))).code).to.equal('INVALID_STATE');
+    await h.unpauseVm('ma');
+    expect((await h.rebootVm('ma')).state).to.equal('running');
+    await h.stopVm('ma');
+    await h.startVm('su');
+    expect(h.getVm('su')!.state).to.equal('running');
+  });
+
+  it('will not start a VM whose label a policy update deleted', async () => {
+    const h = service('host1');
+    await h.defineVm('old', 'MarketAnalysis');
+    const next = POLICY_1_1.replace(/<VirtualMachineLabel>\s*<Name>MarketAnalysis<\/Name>[\s\S]*?<\/VirtualMachineLabel>/, '');
+    expect(next).to.not.equal(POLICY_1_1);
+    expect(h.setPolicy(next).ok).to.equal(true);
+    expect(h.getVm('old')!.label).to.equal('__INACCESSIBLE__');
+    const e = await rejection(() => h.startVm('old'));
+    expect(e.code).to.equal('ACCESS_DENIED');
+    expect(h.auditLog()[0]).to.include({ rule: 'label', subject: 'old' });
+    h.assignLabel({ kind: 'vm', name: 'old' }, 'SecurityUnderwriting');
+    await h.startVm('old');
+  });
 });
