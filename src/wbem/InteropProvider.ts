@@ -172,8 +172,8 @@ export class InteropProvider {
             centrals = [];
           }
           for (const c of centrals) {
-            const central = new CimObjectPath(c.className, c.keys, p.centralNamespace);
-            const profile = new CimObjectPath(profiles[i]!.path!.className, profiles[i]!.path!.keys, INTEROP_NAMESPACE);
+            const central = new CimObjectPath(c.className, c.keys, p.centralNamespace, this.systemName);
+            const profile = new CimObjectPath(profiles[i]!.path!.className, profiles[i]!.path!.keys, INTEROP_NAMESPACE, this.systemName);
             yield this.make(here, cls, { ConformantStandard: profile, ManagedElement: central });
           }
         }

@@ -69,9 +69,14 @@ export function filterInstance(inst: CimInstance, f: InstanceFilter): CimInstanc
   for (const [n, p] of inst.properties) {
     if (only && !only.has(n.toLowerCase())) continue;
     if (f.onlyPropertiesOf && !f.onlyPropertiesOf.has(n)) continue;
-    const keep = f.includeQualifiers || p.qualifiers.size === 0 ? p : null;
-    if (keep && (f.includeClassOrigin || !p.classOrigin)) props.set(n, p);
-    else props.set(n, copyProperty(p, f.includeQualifiers, f.includeClassOrigin));
+    // PROPAGATED means nothing on an instance; qualifiers and CLASSORIGIN only when asked for.
+    const clean = !p.propagated && (f.includeQualifiers || p.qualifiers.size === 0) && (f.includeClassOrigin || !p.classOrigin);
+    if (clean) props.set(n, p);
+    else {
+      const c = copyProperty(p, f.includeQualifiers, f.includeClassOrigin);
+      c.propagated = false;
+      props.set(n, c);
+    }
   }
   return new CimInstance(inst.className, props, inst.path, f.includeQualifiers ? inst.qualifiers : new NameMap());
 }

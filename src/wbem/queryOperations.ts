@@ -7,6 +7,7 @@ import { parseWql, matches, project, type WqlQuery } from './wql/index.js';
 import { items, type IntrinsicOperation } from './OperationResult.js';
 import type { OperationContext } from './OperationContext.js';
 import * as router from './InstanceRouter.js';
+import { filterInstance } from './objectFilters.js';
 
 /** Parses `query` in `language`; only WQL (any letter case) is spoken. */
 export function parseQuery(language: string, query: string): WqlQuery {
@@ -30,7 +31,7 @@ export async function* runQuery(ctx: OperationContext, q: WqlQuery): AsyncIterab
   };
   for await (const inst of router.enumerateInstances(ctx, q.className, {})) {
     if (!matches(q, inst, isa)) continue;
-    const out = project(q, inst);
+    const out = filterInstance(project(q, inst), { includeQualifiers: false, includeClassOrigin: false, propertyList: null });
     out.path = inst.path;
     yield out;
   }
