@@ -68,8 +68,9 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
     if (e.path === 'boot_aggregate' && opts.bootPcrs) {
       const bank = e.fileAlg === 'sha1' || e.fileAlg === 'sha256' ? e.fileAlg : undefined;
       const pcrs = bank ? opts.bootPcrs[bank] : undefined;
-      if (bank && pcrs) {
-        const candidates = bootAggregates(bank, pcrs);
+      const candidates = bank && pcrs ? bootAggregates(bank, pcrs) : [];
+      // Without PCRs 0-7 (or 0-9) in the quote the boot_aggregate is judged like any entry.
+      if (candidates.length) {
         v = candidates.includes(e.fileDigest)
           ? { index: e.index, path: e.path, digest: e.fileDigest, status: 'trusted', code: 'TRUSTED', reason: 'boot_aggregate matches the quoted PCRs 0-9' }
           : { index: e.index, path: e.path, digest: e.fileDigest, status: 'untrusted', code: 'BOOT_AGGREGATE_MISMATCH', reason: `boot_aggregate ${e.fileDigest} does not match the quoted boot PCRs` };

@@ -8,7 +8,8 @@ export type IntegrityErrorReason =
   | 'QUOTE_FORMAT' // TPMS_ATTEST, TPMT_SIGNATURE, TPM_QUOTE_INFO or a key is malformed
   | 'CERT_FORMAT' // a certificate cannot be parsed
   | 'NONCE_INVALID' // a nonce is not 8-64 bytes of hex
-  | 'UNKNOWN_TARGET'; // no enrolment / state for the named target
+  | 'UNKNOWN_TARGET' // no enrolment / state for the named target
+  | 'ENROLMENT_FAILED'; // an EK certificate, AK or activated credential was refused
 
 export class IntegrityError extends TvdcError {
   constructor(

@@ -1,0 +1,290 @@
+// The challenger: enrols a target's AK against its EK certificate (credential activation),
+// issues one-time nonces, and checks GetQuote results against them and the reference
+// measurements, answering trusted / unknown / untrusted with every reason it found.
+import { createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+import { TPM_ALG, TPMA_OBJECT } from '../vtpm/TpmConstants.js';
+import { nameOf, parsePublic, publicKeyOf } from '../vtpm/TpmPublic.js';
+import { makeCredential, type CredentialChallenge } from './Credential.js';
+import { checkEkCertificate, type TrustAnchor } from './EkTrust.js';
+import { IntegrityError } from './IntegrityError.js';
+import { parseAsciiLog } from './ImaLogParser.js';
+import type { ImaEntry } from './ImaEntry.js';
+import { verifyImaLog, type ImaLogReport } from './ImaLogVerifier.js';
+import { ImaReplay, type PcrBankName, type ReplayState } from './ImaReplay.js';
+import { parsePcrValues, type PcrValues } from './PcrValues.js';
+import type { QuoteBundle } from './QuoteBundle.js';
+import type { ReferenceLookup } from './ReferenceSet.js';
+import { verifyTpm2Quote } from './Tpm2QuoteVerifier.js';
+import type { EntryVerdict, Finding, VerdictStatus } from './Verdict.js';
+
+export interface VerifierOptions {
+  anchors: readonly TrustAnchor[];
+  intermediates?: readonly string[];
+  references?: ReferenceLookup;
+  /** Bank whose PCR 10 the log is replayed against (default sha256). */
+  bank?: PcrBankName;
+  /** How many used nonces per target are remembered to recognize replayed quotes. */
+  nonceMemory?: number;
+}
+
+export interface Enrolment {
+  target: string;
+  ekCertificatePem: string;
+  /** DER SubjectPublicKeyInfo of the AK. */
+  akSpki: Buffer;
+  akName: Buffer;
+  virtualTpm: boolean;
+}
+
+export interface AttestationVerdict {
+  target: string;
+  status: VerdictStatus;
+  /** Every problem found, most fundamental first. Empty when trusted. */
+  findings: Finding[];
+  /** Entries that are not trusted (also from earlier verified batches since the last boot). */
+  entries: EntryVerdict[];
+  virtualTpm?: boolean;
+  /** List index after the last entry verified. */
+  nextIndex: number;
+}
+
+interface TargetState {
+  replay: ReplayState;
+  resetCount: number;
+  carried: EntryVerdict[];
+}
+
+const AK_REQUIRED = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.restricted | TPMA_OBJECT.sign;
+const IMA_PCR = 10;
+const BANK_ID: Record<PcrBankName, number> = { sha1: TPM_ALG.SHA1, sha256: TPM_ALG.SHA256 };
+
+function spki(key: KeyObject): Buffer {
+  return key.export({ type: 'spki', format: 'der' });
+}
+
+export class Verifier {
+  private readonly pending = new Map<string, { secret: Buffer; enrolment: Enrolment }>();
+  private readonly enrolments = new Map<string, Enrolment>();
+  private readonly outstanding = new Map<string, Set<string>>();
+  private readonly used = new Map<string, string[]>();
+  private readonly states = new Map<string, TargetState>();
+  private readonly bank: PcrBankName;
+
+  constructor(private readonly opts: VerifierOptions) {
+    this.bank = opts.bank ?? 'sha256';
+  }
+
+  /**
+   * Step one of enrolment: checks the EK certificate chain and that the AK is a restricted
+   * signing key that never leaves its TPM, then seals a fresh secret to the EK for that AK.
+   */
+  beginEnrolment(target: string, ekCertificatePem: string, akPublicArea: Buffer): CredentialChallenge {
+    const trust = checkEkCertificate(ekCertificatePem, this.opts.anchors, this.opts.intermediates);
+    if (!trust.ok) throw new IntegrityError('ENROLMENT_FAILED', trust.reason ?? 'EK certificate not trusted', 'ATTESTATION_FAILED');
+    let akKey: KeyObject;
+    let attributes: number;
+    let nameAlg: number;
+    try {
+      const pub = parsePublic(akPublicArea);
+      akKey = publicKeyOf(pub);
+      attributes = pub.attributes;
+      nameAlg = pub.nameAlg;
+    } catch (e) {
+      throw new IntegrityError('ENROLMENT_FAILED', `AK public area: ${(e as Error).message}`, 'ATTESTATION_FAILED');
+    }
+    if ((attributes & AK_REQUIRED) !== AK_REQUIRED || attributes & TPMA_OBJECT.decrypt) {
+      throw new IntegrityError('ENROLMENT_FAILED', 'AK is not a restricted, TPM-bound signing key', 'ATTESTATION_FAILED');
+    }
+    const ekKey = new X509Certificate(ekCertificatePem).publicKey;
+    const akName = nameOf(akPublicArea, nameAlg);
+    const secret = randomBytes(32);
+    const challenge = makeCredential(ekKey, akName, secret);
+    this.pending.set(target, { secret, enrolment: { target, ekCertificatePem, akSpki: spki(akKey), akName, virtualTpm: trust.virtual === true } });
+    return challenge;
+  }
+
+  /** Step two: the secret the TPM recovered proves EK and AK live in the same TPM. */
+  finishEnrolment(target: string, activated: Buffer): Enrolment {
+    const p = this.pending.get(target);
+    this.pending.delete(target);
+    if (!p) throw new IntegrityError('UNKNOWN_TARGET', `no enrolment of ${target} in progress`);
+    if (activated.length !== p.secret.length || !timingSafeEqual(activated, p.secret)) {
+      throw new IntegrityError('ENROLMENT_FAILED', `${target} did not recover the credential: its AK is not in the TPM of that EK`, 'ATTESTATION_FAILED');
+    }
+    this.enrolments.set(target, p.enrolment);
+    this.states.delete(target);
+    return p.enrolment;
+  }
+
+  enrolment(target: string): Enrolment | undefined {
+    return this.enrolments.get(target);
+  }
+
+  /** A fresh one-time nonce (20 random bytes, hex) for the next quote of `target`. */
+  newNonce(target: string): string {
+    const n = randomBytes(20).toString('hex');
+    let s = this.outstanding.get(target);
+    if (!s) this.outstanding.set(target, (s = new Set()));
+    s.add(n);
+    return n;
+  }
+
+  private consume(target: string, nonce: string): 'fresh' | 'used' | 'unknown' {
+    const s = this.outstanding.get(target);
+    const used = this.used.get(target) ?? [];
+    if (s?.delete(nonce.toLowerCase())) {
+      used.push(nonce.toLowerCase());
+      if (used.length > (this.opts.nonceMemory ?? 1024)) used.shift();
+      this.used.set(target, used);
+      return 'fresh';
+    }
+    return used.includes(nonce.toLowerCase()) ? 'used' : 'unknown';
+  }
+
+  /** Checks one GetQuote result against the nonce this verifier issued for it. */
+  verify(target: string, bundle: QuoteBundle, nonce: string): AttestationVerdict {
+    const findings: Finding[] = [];
+    const verdict = (entries: EntryVerdict[], nextIndex: number, virtualTpm?: boolean): AttestationVerdict => {
+      let status: VerdictStatus = 'trusted';
+      if (findings.some((f) => f.code !== 'ENTRY_UNKNOWN')) status = 'untrusted';
+      else if (findings.length) status = 'unknown';
+      const v: AttestationVerdict = { target, status, findings, entries, nextIndex };
+      if (virtualTpm !== undefined) v.virtualTpm = virtualTpm;
+      return v;
+    };
+    const prev = this.states.get(target);
+    const usedBefore = [...(this.used.get(target) ?? [])];
+    const nonceState = this.consume(target, nonce);
+    if (nonceState === 'used') findings.push({ code: 'QUOTE_REPLAYED', message: `nonce ${nonce} was already used: this answers an earlier challenge` });
+    else if (nonceState === 'unknown') findings.push({ code: 'NONCE_MISMATCH', message: `nonce ${nonce} was not issued by this verifier for ${target}` });
+
+    const enrolment = this.enrolments.get(target);
+    if (!enrolment) {
+      findings.push({ code: 'AK_NOT_BOUND', message: `${target} has no enrolled AK: its AK was never certified by an EK` });
+      return verdict([], prev?.replay.nextIndex ?? 0);
+    }
+    // Identity: the EK certificate still chains to a trusted CA and is the enrolled one.
+    const trust = checkEkCertificate(bundle.ekCertificate, this.opts.anchors, this.opts.intermediates);
+    if (!trust.ok) findings.push({ code: 'EK_CERT_INVALID', message: trust.reason ?? 'EK certificate not trusted' });
+    else if (!sameCert(bundle.ekCertificate, enrolment.ekCertificatePem)) findings.push({ code: 'EK_CERT_INVALID', message: `the EK certificate is not the one enrolled for ${target}` });
+    let akKey: KeyObject | undefined;
+    try {
+      akKey = createPublicKey(bundle.akPublic);
+    } catch (e) {
+      findings.push({ code: 'AK_INVALID', message: `AK public key cannot be parsed: ${(e as Error).message}` });
+    }
+    if (akKey && !spki(akKey).equals(enrolment.akSpki)) {
+      findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (no credential activation for it)` });
+    }
+    if (!akKey) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+
+    // The quote itself: signature, magic, type, nonce, PCR digest.
+    let pcrValues: PcrValues | undefined;
+    try {
+      pcrValues = parsePcrValues(bundle.pcrValues);
+    } catch (e) {
+      findings.push({ code: 'QUOTE_FORMAT', message: (e as Error).message });
+    }
+    const q = verifyTpm2Quote({
+      attest: Buffer.from(bundle.quote, 'base64'),
+      signature: Buffer.from(bundle.signature, 'base64'),
+      akPublic: akKey,
+      nonce: Buffer.from(nonce, 'hex'),
+      ...(pcrValues ? { pcrValues } : {}),
+      required: [{ hashAlg: BANK_ID[this.bank], pcrs: [IMA_PCR] }],
+    });
+    for (const f of q.findings) {
+      if (f.code === 'NONCE_MISMATCH' && q.attest && usedBefore.includes(q.attest.extraData.toString('hex'))) {
+        findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${q.attest.extraData.toString('hex')} of an earlier challenge: it is a replayed old quote` });
+      } else findings.push(f);
+    }
+    if (!q.ok || !pcrValues || !q.attest) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+
+    // The log: replayed from where the last verified batch ended (or from the start after a reboot).
+    let entries: ImaEntry[];
+    try {
+      entries = parseAsciiLog(bundle.logEntries, bundle.logIndex);
+    } catch (e) {
+      findings.push({ code: 'LOG_FORMAT', message: (e as Error).message });
+      return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+    }
+    const rebooted = prev !== undefined && prev.resetCount !== q.attest.resetCount;
+    const base = prev && !rebooted ? prev : undefined;
+    if (bundle.logIndex !== 0 && (!base || base.replay.nextIndex !== bundle.logIndex)) {
+      findings.push({ code: 'LOG_GAP', message: `log entries start at ${bundle.logIndex} but verification ${base ? `continues at ${base.replay.nextIndex}` : 'needs the log from 0'}` });
+      return verdict([], base?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+    }
+    const resume = bundle.logIndex === 0 ? undefined : base?.replay;
+    const quoted = pcrValues.get(BANK_ID[this.bank])!.get(IMA_PCR)!;
+    const bootPcrs: Partial<Record<PcrBankName, ReadonlyMap<number, Buffer>>> = {};
+    for (const b of ['sha1', 'sha256'] as const) {
+      const bank = pcrValues.get(BANK_ID[b]);
+      if (bank) bootPcrs[b] = bank;
+    }
+    const common = { bank: this.bank, bootPcrs, ...(this.opts.references ? { references: this.opts.references } : {}), ...(resume ? { resume } : {}) };
+    let report: ImaLogReport = verifyImaLog(entries, common);
+    if (report.pcrs[IMA_PCR] !== quoted.toString('hex') && this.bank === 'sha256' && !resume) {
+      const padded = verifyImaLog(entries, { ...common, method: 'sha1-padded' });
+      if (padded.pcrs[IMA_PCR] === quoted.toString('hex')) report = padded;
+    }
+    for (const m of report.templateMismatches) {
+      findings.push({ code: 'TEMPLATE_HASH_MISMATCH', message: `log entry ${m.index} (${m.path}) was altered: its template hash does not match its contents`, index: m.index, path: m.path });
+    }
+    if ((report.pcrs[IMA_PCR] ?? '00'.repeat(quoted.length)) !== quoted.toString('hex')) {
+      findings.push(replayMismatch(entries, quoted, this.bank, report.method, resume));
+    }
+    const newEntries = report.verdicts.filter((v) => v.code !== 'TEMPLATE_HASH_MISMATCH');
+    for (const v of newEntries) {
+      if (v.status === 'untrusted') findings.push({ code: v.code === 'BOOT_AGGREGATE_MISMATCH' ? 'BOOT_AGGREGATE_MISMATCH' : 'ENTRY_UNTRUSTED', message: `entry ${v.index}: ${v.reason}`, index: v.index, path: v.path });
+      else if (v.status === 'unknown') findings.push({ code: 'ENTRY_UNKNOWN', message: `entry ${v.index}: ${v.reason}`, index: v.index, path: v.path });
+    }
+    const carried = resume ? base!.carried : [];
+    // What was bad earlier in this boot stays bad: it already ran.
+    for (const v of carried) {
+      findings.push({ code: v.status === 'untrusted' ? 'ENTRY_UNTRUSTED' : 'ENTRY_UNKNOWN', message: `entry ${v.index}: ${v.reason} (verified earlier)`, index: v.index, path: v.path });
+    }
+    const allEntries = [...carried, ...newEntries.filter((v) => v.status !== 'trusted' && v.status !== 'excluded')];
+    const integrityOk = !findings.some((f) => f.code !== 'ENTRY_UNKNOWN' && f.code !== 'ENTRY_UNTRUSTED');
+    if (integrityOk) this.states.set(target, { replay: report.state, resetCount: q.attest.resetCount, carried: allEntries });
+    return verdict(allEntries, integrityOk ? report.state.nextIndex : (base?.replay.nextIndex ?? 0), enrolment.virtualTpm);
+  }
+
+  /** Drops everything known about a target (enrolment, nonces, replay state). */
+  forget(target: string): void {
+    this.enrolments.delete(target);
+    this.pending.delete(target);
+    this.outstanding.delete(target);
+    this.used.delete(target);
+    this.states.delete(target);
+  }
+}
+
+function sameCert(a: string, b: string): boolean {
+  try {
+    return new X509Certificate(a).raw.equals(new X509Certificate(b).raw);
+  } catch {
+    return false;
+  }
+}
+
+/** Explains a PCR 10 mismatch as precisely as the log allows. */
+function replayMismatch(entries: readonly ImaEntry[], quoted: Buffer, bank: PcrBankName, method: ImaLogReport['method'], resume?: ReplayState): Finding {
+  const replay = new ImaReplay(bank, method, resume);
+  const target = quoted.toString('hex');
+  for (let i = 0; i < entries.length; i++) {
+    if (replay.value(IMA_PCR).toString('hex') === target) {
+      const e = entries[i]!;
+      return {
+        code: 'LOG_REPLAY_MISMATCH',
+        message: `the quote covers the log only up to entry ${e.index - 1}; entries from ${e.index} (${e.path}) on were inserted or appended after it`,
+        index: e.index,
+        path: e.path,
+      };
+    }
+    replay.add(entries[i]!);
+  }
+  return {
+    code: 'LOG_REPLAY_MISMATCH',
+    message: `replaying ${entries.length} log entries does not give the quoted PCR ${IMA_PCR}: the log was truncated, or entries were inserted or altered`,
+  };
+}
