@@ -27,7 +27,7 @@ function mismatch(type: CimType, v: unknown, why?: string): CimError {
 }
 
 /** Re-labels a text parse failure as a type mismatch while keeping its reason. */
-function fromText<T>(type: CimType, v: string, parse: () => T): T {
+function fromText<T>(parse: () => T): T {
   try {
     return parse();
   } catch (e) {
@@ -41,7 +41,7 @@ export function coerceScalar(type: CimType, v: unknown): CimScalar {
   switch (type) {
     case 'boolean':
       if (typeof v === 'boolean') return v;
-      if (typeof v === 'string') return fromText(type, v, () => parseCimBoolean(v));
+      if (typeof v === 'string') return fromText(() => parseCimBoolean(v));
       throw mismatch(type, v);
     case 'string':
       if (typeof v === 'string' || v instanceof CimInstance || v instanceof CimClass) return v;
@@ -51,18 +51,18 @@ export function coerceScalar(type: CimType, v: unknown): CimScalar {
       throw mismatch(type, v, 'a char16 is exactly one UTF-16 code unit');
     case 'datetime':
       if (v instanceof CimDateTime) return v;
-      if (typeof v === 'string') return fromText(type, v, () => CimDateTime.parse(v));
-      if (v instanceof Date) return fromText(type, '', () => CimDateTime.fromDate(v));
+      if (typeof v === 'string') return fromText(() => CimDateTime.parse(v));
+      if (v instanceof Date) return fromText(() => CimDateTime.fromDate(v));
       throw mismatch(type, v);
     case 'reference':
       if (v instanceof CimObjectPath) return v;
-      if (typeof v === 'string') return fromText(type, v, () => CimObjectPath.parse(v));
+      if (typeof v === 'string') return fromText(() => CimObjectPath.parse(v));
       throw mismatch(type, v);
     case 'real32': case 'real64': {
       let n: number;
       if (typeof v === 'number') n = v;
       else if (typeof v === 'bigint') n = Number(v);
-      else if (typeof v === 'string') return fromText(type, v, () => parseCimReal(type, v));
+      else if (typeof v === 'string') return fromText(() => parseCimReal(type, v));
       else throw mismatch(type, v);
       if (type === 'real32') {
         const f = Math.fround(n);
@@ -85,7 +85,7 @@ export function coerceScalar(type: CimType, v: unknown): CimScalar {
         if (v < lo || v > hi) throw mismatch(type, v, `out of range ${lo}..${hi}`);
         return big ? v : Number(v);
       }
-      if (typeof v === 'string') return fromText(type, v, () => parseCimInteger(type, v));
+      if (typeof v === 'string') return fromText(() => parseCimInteger(type, v));
       throw mismatch(type, v);
     }
   }
