@@ -302,7 +302,14 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
         const target = t.keys.length ? t.path : new CimObjectPath(t.className, null, t.namespace);
         // cmx prints the method response alone, not the GetClass answer before it.
         if (captured) captured.text = '';
-        const r = await conn.invokeMethod(target, m.name, args);
+        let r;
+        try {
+          r = await conn.invokeMethod(target, m.name, args);
+        } catch (e) {
+          // cmx shows whatever METHODRESPONSE came back, an ERROR included, and succeeds.
+          if (verb === 'cmx' && e instanceof CimError) { line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
+          throw e;
+        }
         if (a.json) {
           const out: { [k: string]: Json } = {};
           for (const p of r.outParams.values()) out[p.name] = valueToJson(p.value);
