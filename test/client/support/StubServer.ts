@@ -16,7 +16,7 @@ export interface RecordedRequest {
   body: string;
 }
 
-export type StubHandler = (req: RecordedRequest, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>;
+export type StubHandler = (req: RecordedRequest, res: ServerResponse, raw: IncomingMessage) => unknown;
 
 export class StubServer {
   readonly requests: RecordedRequest[] = [];
