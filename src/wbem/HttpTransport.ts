@@ -4,7 +4,6 @@
 // WbemHttpError and CimError meet the wire.
 import Koa from 'koa';
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
-import { once } from 'node:events';
 import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders } from './CimRequestHeaders.js';
 import { handleCimCall, type CimReply } from './CimRequestHandler.js';
@@ -76,6 +75,19 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   res.end();
 }
 
+/** Resolves when `res` can take more data or has gone away (listeners removed either way). */
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      res.off('drain', done);
+      res.off('close', done);
+      resolve();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
+}
+
 async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimReply, prefix: string, trace?: (xml: string) => void): Promise<void> {
   const trailers = wantsTrailers(req);
   res.statusCode = 200;
@@ -113,7 +125,7 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
   let closed = false;
   res.once('close', () => { closed = true; });
   const write = async (s: string): Promise<void> => {
-    if (!res.write(s)) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    if (!res.write(s) && !closed) await drained(res);
   };
   try {
     if (head) await write(head);
@@ -162,7 +174,8 @@ export function createWbemApp(options: TransportOptions): Koa {
       if (e instanceof WbemHttpError) {
         writeHttpError(res, e);
         // A refused request's unread body would be parsed as the next request: drop the connection.
-        if (!req.complete) res.once('finish', () => req.socket.destroy());
+        const socket = req.socket;
+        if (!req.complete) res.once('finish', () => socket?.destroy());
         return;
       }
       options.onError?.(e);

@@ -220,6 +220,8 @@ export class WbemServer implements ServerCore {
       return;
     }
     socket.on('error', () => socket.destroy());
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
     socket.once('data', (first: Buffer) => {
       socket.pause();
       socket.unshift(first);
@@ -228,8 +230,6 @@ export class WbemServer implements ServerCore {
       if (first.length >= 2 && first[0] === 0x4d && first[1] === 0x2d) {
         conn = new MPostRewriter(socket);
       }
-      this.sockets.add(conn);
-      conn.once('close', () => this.sockets.delete(conn));
       this.httpServer!.emit('connection', conn);
       socket.resume();
     });
@@ -239,8 +239,10 @@ export class WbemServer implements ServerCore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    const stopped = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    // Listeners only finish closing once their connections are gone.
     for (const s of this.sockets) s.destroy();
+    await stopped;
     this.enumerations.closeAll();
     await this.indications?.close();
     for (const p of this.providers.all()) await p.close?.();

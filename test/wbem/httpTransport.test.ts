@@ -1,0 +1,190 @@
+// DSP0200 transport behaviour pinned at the wire: M-POST with Man/ns prefixes, keep-alive,
+// chunked requests, TE: trailers, size limits, content types, both CIMObject spellings,
+// streaming of large answers, and HTTPS on a second port.
+import { expect } from 'chai';
+import https from 'node:https';
+import net from 'node:net';
+import { join } from 'node:path';
+import { CimInstance } from '../../src/cim/CimInstance.js';
+import { CimProperty } from '../../src/cim/CimProperty.js';
+import { NameMap } from '../../src/cim/NameMap.js';
+import { WbemServer } from '../../src/wbem/WbemServer.js';
+import { imethodBody, imethodRequest, parseResponse, rawRequest, repositoryFrom, startServer, validateAgainstDtd, WBEM_FIXTURES, type RawResponse, type TestServer } from './support/wbemTestKit.js';
+import { selfSignedCert } from './support/selfSignedCert.js';
+
+const ENUM = '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Widget"/></IPARAMVALUE>';
+
+/** Sends several requests on one connection and reads as many responses. */
+function pipelinedOnOneSocket(port: number, requests: string[]): Promise<RawResponse[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const out: RawResponse[] = [];
+    let buf = Buffer.alloc(0);
+    let i = 0;
+    const timer = setTimeout(() => { socket.destroy(); reject(new Error(`only ${out.length} responses`)); }, 10_000);
+    socket.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      for (;;) {
+        const r = parseResponse(buf, false);
+        if (!r) break;
+        out.push(r);
+        // Responses here are small and carry Content-Length; drop the consumed bytes.
+        const headEnd = buf.indexOf('\r\n\r\n');
+        buf = buf.subarray(headEnd + 4 + Number(r.headers['content-length']));
+        if (++i < requests.length) socket.write(requests[i]!);
+        else { clearTimeout(timer); socket.end(); resolve(out); return; }
+      }
+    });
+    socket.on('error', reject);
+    socket.write(requests[0]!);
+  });
+}
+
+function mpost(method: string, ns: string, params = '', connection = 'keep-alive'): string {
+  const body = imethodBody(method, ns, params);
+  return `M-POST /cimom HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+    `Man: http://www.dmtf.org/cim/mapping/http/v1.0;ns=73\r\n73-CIMProtocolVersion: 1.0\r\n73-CIMOperation: MethodCall\r\n73-CIMMethod: ${method}\r\n` +
+    `73-CIMObject: ${ns}\r\nConnection: ${connection}\r\n\r\n${body}`;
+}
+
+describe('wbem: HTTP transport', function () {
+  let s: TestServer;
+
+  before(async () => {
+    const repository = repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]);
+    s = await startServer({ repository, extra: { maxRequestBytes: 64 * 1024 } });
+    // 3000 extra gadgets so one enumeration is larger than what is sent whole.
+    s.server.registerProvider('root/cimv2', 'TVD_Gadget', {
+      *enumerateInstances() {
+        for (let id = 100; id < 3100; id++) {
+          yield new CimInstance('TVD_Gadget', NameMap.from([
+            new CimProperty('CreationClassName', 'string', 'TVD_Gadget'), new CimProperty('Id', 'uint32', id),
+            new CimProperty('Label', 'string', `gadget number ${id} with a label long enough to matter`),
+          ], (p) => p.name));
+        }
+      },
+    });
+  });
+  after(() => s.close());
+
+  it('serves M-POST with the Man ns prefix and answers with Ext and prefixed headers', async () => {
+    const r = await rawRequest(s.port, mpost('EnumerateInstanceNames', 'root/cimv2', ENUM, 'close'));
+    expect(r.status).to.equal(200);
+    expect(r.headers['73-cimoperation']).to.equal('MethodResponse');
+    expect(r.headers).to.have.property('ext');
+    expect(r.body).to.contain('<INSTANCENAME CLASSNAME="TVD_Widget">');
+  });
+
+  it('refuses M-POST without a Man header naming the CIM mapping with 510', async () => {
+    const req = mpost('EnumerateInstanceNames', 'root/cimv2', ENUM, 'close').replace(/Man: [^\r]*\r\n/, '');
+    const r = await rawRequest(s.port, req);
+    expect(r.status).to.equal(510);
+  });
+
+  it('keeps a connection alive across POST requests and across M-POST requests', async () => {
+    const FEEDS = '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Feeds"/></IPARAMVALUE>';
+    const post = imethodRequest('EnumerateInstanceNames', 'root/cimv2', FEEDS, { Connection: 'keep-alive' });
+    const posts = await pipelinedOnOneSocket(s.port, [post, post, post]);
+    expect(posts.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+    const mposts = await pipelinedOnOneSocket(s.port, [mpost('GetClass', 'root/cimv2', ENUM), mpost('EnumerateInstanceNames', 'root/cimv2', FEEDS), mpost('GetClass', 'root/cimv2', ENUM)]);
+    expect(mposts.map((r) => r.status)).to.deep.equal([200, 200, 200]);
+    expect(mposts[1]!.body).to.contain('<INSTANCENAME');
+    expect(mposts[2]!.body).to.contain('<CLASS NAME="TVD_Widget"');
+  });
+
+  it('reads chunked request bodies', async () => {
+    const body = imethodBody('GetClass', 'root/cimv2', ENUM);
+    const half = Math.floor(body.length / 2);
+    const chunk = (t: string) => `${Buffer.byteLength(t).toString(16)}\r\n${t}\r\n`;
+    const req = `POST /cimom HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\nTransfer-Encoding: chunked\r\nCIMOperation: MethodCall\r\nCIMMethod: GetClass\r\n` +
+      `CIMObject: root/cimv2\r\nConnection: close\r\n\r\n${chunk(body.slice(0, half))}${chunk(body.slice(half))}0\r\n\r\n`;
+    const r = await rawRequest(s.port, req);
+    expect(r.status).to.equal(200);
+    expect(r.body).to.contain('<CLASS NAME="TVD_Widget"');
+  });
+
+  it('answers TE: trailers with a chunked body and CIMStatusCode trailers', async () => {
+    const ok = await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { TE: 'trailers' }));
+    expect(ok.headers['transfer-encoding']).to.equal('chunked');
+    expect(ok.trailers['cimstatuscode']).to.equal('0');
+    const bad = await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="Nope"/></IPARAMVALUE>', { TE: 'trailers' }));
+    expect(bad.trailers['cimstatuscode']).to.equal('6');
+    expect(decodeURIComponent(bad.trailers['cimstatuscodedescription']!)).to.contain('Nope');
+  });
+
+  it('streams a large enumeration chunked, complete and valid', async () => {
+    const r = await rawRequest(s.port, imethodRequest('EnumerateInstances', 'root/cimv2', ENUM));
+    expect(r.headers['transfer-encoding']).to.equal('chunked');
+    expect(r.body.split('<VALUE.NAMEDINSTANCE>').length - 1).to.equal(3002);
+    expect(r.body.trimEnd().endsWith('</CIM>')).to.equal(true);
+  });
+
+  it('refuses bodies over the size limit with 413, declared or chunked', async () => {
+    const big = imethodRequest('GetClass', 'root/cimv2', `<!-- ${'x'.repeat(70 * 1024)} -->${ENUM}`);
+    expect((await rawRequest(s.port, big)).status).to.equal(413);
+    const piece = `${(32 * 1024).toString(16)}\r\n${'<'.repeat(32 * 1024)}\r\n`;
+    const chunked = `POST /cimom HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nCIMOperation: MethodCall\r\nCIMMethod: GetClass\r\nCIMObject: root/cimv2\r\n\r\n${piece.repeat(3)}0\r\n\r\n`;
+    expect((await rawRequest(s.port, chunked)).status).to.equal(413);
+  });
+
+  it('accepts application/xml and text/xml with utf-8 only; refuses other types with 415', async () => {
+    for (const ct of ['application/xml', 'text/xml', 'text/xml; charset=utf-8', 'application/xml; charset="UTF-8"']) {
+      expect((await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { 'Content-Type': ct }))).status, ct).to.equal(200);
+    }
+    for (const ct of ['image/png', 'application/xml; charset=iso-8859-1']) {
+      expect((await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { 'Content-Type': ct }))).status, ct).to.equal(415);
+    }
+  });
+
+  it('accepts CIMObject %-encoded (wbemcli) and plain (pywbem), and checks it against the body', async () => {
+    expect((await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { CIMObject: 'root%2Fcimv2' }))).status).to.equal(200);
+    expect((await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { CIMObject: 'root/cimv2' }))).status).to.equal(200);
+    const mismatch = await rawRequest(s.port, imethodRequest('GetClass', 'root/cimv2', ENUM, { CIMObject: 'root/other' }));
+    expect(mismatch.status).to.equal(400);
+    expect(mismatch.headers['cimerror']).to.equal('header-mismatch');
+  });
+
+  it('answers request-not-well-formed and request-not-valid for bad bodies', async () => {
+    const req = (body: string) => `POST /cimom HTTP/1.1\r\nHost: x\r\nContent-Length: ${Buffer.byteLength(body)}\r\nCIMOperation: MethodCall\r\nCIMMethod: GetClass\r\nCIMObject: root/cimv2\r\nConnection: close\r\n\r\n${body}`;
+    const nwf = await rawRequest(s.port, req('<CIM><MESSAGE>'));
+    expect([nwf.status, nwf.headers['cimerror']]).to.deep.equal([400, 'request-not-well-formed']);
+    const invalid = await rawRequest(s.port, req('<?xml version="1.0"?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><BOGUS/></CIM>'));
+    expect([invalid.status, invalid.headers['cimerror']]).to.deep.equal([400, 'request-not-valid']);
+  });
+
+  it('refuses GET with 405', async () => {
+    const r = await rawRequest(s.port, 'GET /cimom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(r.status).to.equal(405);
+  });
+
+  it('serves HTTPS on a second port with a certificate and key', async () => {
+    const { cert, key } = selfSignedCert();
+    const server = new WbemServer({ repository: repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]), log: () => undefined });
+    try {
+      const urls = await server.listen({ port: 0, httpsPort: 0, cert, key });
+      expect(urls.https).to.match(/^https:\/\/127\.0\.0\.1:\d+$/);
+      const body = imethodBody('EnumerateInstanceNames', 'root/cimv2', ENUM);
+      const answer = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+        const req = https.request(`${urls.https}/cimom`, {
+          method: 'POST', ca: cert, headers: { 'Content-Type': 'application/xml', CIMOperation: 'MethodCall', CIMMethod: 'EnumerateInstanceNames', CIMObject: 'root/cimv2' },
+        }, (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => { text += d; });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect(answer.status).to.equal(200);
+      expect(answer.text.split('<INSTANCENAME ').length - 1).to.equal(3);
+      expect(await validateAgainstDtd([answer.text])).to.equal('');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('every CIM-XML answer here is DTD-valid', async () => {
+    expect(await validateAgainstDtd(s.bodies)).to.equal('');
+  });
+});
