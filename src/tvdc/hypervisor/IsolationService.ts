@@ -138,7 +138,7 @@ export class IsolationService {
     const r = parsePolicy(text);
     if (!r.ok) return { ok: false, errors: policyErrors(opts.file ?? 'PolicyXML', r.errors), conflicts: [] };
     if (opts.activate === false) {
-      const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world());
+      const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world(r.policy));
       const headerOnly = plan.conflicts.filter((c) => c.rule === 'from-policy' || c.rule === 'version' || c.rule === 'bad-rename');
       if (headerOnly.length) return { ok: false, errors: headerOnly.map((c) => c.reason), conflicts: headerOnly };
       this.policies.put('pending', r.policy, text);
@@ -158,12 +158,12 @@ export class IsolationService {
   checkPolicyUpdate(text: string): PolicyResult {
     const r = parsePolicy(text);
     if (!r.ok) return { ok: false, errors: policyErrors('PolicyXML', r.errors), conflicts: [] };
-    const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world());
+    const plan = planPolicyUpdate(this.activePolicy(), r.policy, this.world(r.policy));
     return { ok: plan.ok, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
   }
 
   private activate(next: Policy, source: string | undefined): PolicyResult {
-    const world = this.world();
+    const world = this.world(next);
     const plan = planPolicyUpdate(this.activePolicy(), next, world);
     if (!plan.ok) return { ok: false, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
     // One transaction: every relabel and the new policy land together or not at all.
@@ -184,14 +184,31 @@ export class IsolationService {
     return { ok: true, errors: [], conflicts: [] };
   }
 
-  private world(): PolicyWorld {
-    const labels = (sql: string): { name: string; label: string | undefined }[] =>
-      (this.db.prepare(sql).raw().all() as [string, string | null][]).map(([name, label]) => ({ name, label: label ?? undefined }));
+  /**
+   * What a replay of `next` has to look at: the host, everything running with its attachments,
+   * and the stopped VMs and unused disks whose labels `next` renames or drops. Elements whose
+   * label stays and that nothing running uses cannot change or conflict, so they are not read.
+   */
+  private world(next: Policy): PolicyWorld {
+    const current = this.activePolicy();
+    const changed = (old: { name: string }[], labels: { name: string; from?: string }[]): string[] => {
+      const kept = new Set(labels.map((l) => l.name));
+      const renamed = new Set(labels.flatMap((l) => (l.from === undefined ? [] : [l.from])));
+      return old.map((l) => l.name).filter((n) => renamed.has(n) || !kept.has(n));
+    };
+    const vmLabels = changed(current.vmLabels, next.vmLabels);
+    const resLabels = JSON.stringify(changed(current.resourceLabels, next.resourceLabels));
+    const rows = (sql: string, ...args: unknown[]): { name: string; label: string | undefined }[] =>
+      (this.db.prepare(sql).raw().all(...args) as [string, string | null][]).map(([name, label]) => ({ name, label: label ?? undefined }));
     return {
       host: this.host(),
-      vms: this.hypervisor.snapshot(),
-      disks: labels('SELECT name, label FROM iso_disks'),
-      segments: labels('SELECT name, label FROM iso_segments'),
+      vms: this.hypervisor.snapshot(vmLabels),
+      disks: rows(
+        `SELECT name, label FROM iso_disks WHERE label IN (SELECT value FROM json_each(?))
+           OR name IN (SELECT disk FROM iso_vm_disks JOIN iso_vms ON iso_vms.name = iso_vm_disks.vm WHERE iso_vms.state IN ('running', 'paused'))`,
+        resLabels,
+      ),
+      segments: rows('SELECT name, label FROM iso_segments'),
     };
   }
 

@@ -85,11 +85,22 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return rows.map((r) => this.toInfo(r, disks.get(r.name) ?? [], nics.get(r.name) ?? [], ch.get(r.name) ?? []));
   }
 
-  /** Labels, states and attachments of every VM, lean, for replaying a policy update. */
-  snapshot(): { name: string; label: string | undefined; running: boolean; disks: string[]; segments: string[]; channels: string[] }[] {
-    const rows = this.db.prepare('SELECT name, label, state FROM iso_vms').raw().all() as [string, string | null, VmState][];
-    const disks = this.groupBy('SELECT vm AS k, disk AS v FROM iso_vm_disks');
-    const nics = this.groupBy('SELECT vm AS k, segment AS v FROM iso_vm_nics');
+  /**
+   * Labels, states and attachments for replaying a policy update: every VM that runs (or is
+   * paused) with its attachments, and the stopped VMs whose label is in `labels` (all stopped VMs
+   * when `labels` is undefined). Stopped VMs with other labels cannot be affected by the update.
+   */
+  snapshot(labels?: readonly string[]): { name: string; label: string | undefined; running: boolean; disks: string[]; segments: string[]; channels: string[] }[] {
+    const live = "state IN ('running', 'paused')";
+    const rows = (
+      labels === undefined
+        ? this.db.prepare('SELECT name, label, state FROM iso_vms').raw().all()
+        : this.db.prepare(`SELECT name, label, state FROM iso_vms WHERE ${live} OR label IN (SELECT value FROM json_each(?))`).raw().all(JSON.stringify(labels))
+    ) as [string, string | null, VmState][];
+    // Only running VMs' attachments are replayed (a stopped VM is checked again when it starts).
+    const ofLive = `vm IN (SELECT name FROM iso_vms WHERE ${live})`;
+    const disks = this.groupBy(`SELECT vm AS k, disk AS v FROM iso_vm_disks WHERE ${ofLive}`);
+    const nics = this.groupBy(`SELECT vm AS k, segment AS v FROM iso_vm_nics WHERE ${ofLive}`);
     const ch = this.groupBy('SELECT a AS k, b AS v FROM iso_channels UNION ALL SELECT b AS k, a AS v FROM iso_channels');
     return rows.map(([name, label, state]) => ({
       name,
