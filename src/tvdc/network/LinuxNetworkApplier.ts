@@ -47,21 +47,31 @@ export class LinuxNetworkApplier {
     }
   }
 
-  /** Creates the plan's bridges and segment links on the host. */
+  /** Creates the plan's bridges and segment links on the host; on failure removes what it made. */
   async applyHost(plan: HostNetworkPlan, u: HostUnderlay): Promise<void> {
     const ns = u.netns;
-    for (const b of plan.bridges) {
-      await this.ip(ns, ['link', 'add', b.bridge, 'type', 'bridge']);
-      if (b.kind === 'vxlan') {
-        await this.ip(ns, ['link', 'add', b.link, 'type', 'vxlan', 'id', String(b.segmentId), 'local', u.localIp, 'dstport', String(u.vxlanPort ?? 4789), 'dev', u.device, 'nolearning']);
-        // Head-end replication: broadcast and unknown frames go to every peer host, nowhere else.
-        for (const peer of u.peers) await this.exec('bridge', [...(ns ? ['-n', ns] : []), 'fdb', 'append', '00:00:00:00:00:00', 'dev', b.link, 'dst', peer]);
-      } else {
-        await this.ip(ns, ['link', 'add', 'link', u.device, 'name', b.link, 'type', 'vlan', 'id', String(b.segmentId)]);
+    const made: string[] = [];
+    try {
+      for (const b of plan.bridges) {
+        await this.ip(ns, ['link', 'add', b.bridge, 'type', 'bridge']);
+        made.push(b.bridge);
+        if (b.kind === 'vxlan') {
+          await this.ip(ns, ['link', 'add', b.link, 'type', 'vxlan', 'id', String(b.segmentId), 'local', u.localIp, 'dstport', String(u.vxlanPort ?? 4789), 'dev', u.device, 'nolearning']);
+          made.push(b.link);
+          // Head-end replication: broadcast and unknown frames go to every peer host, nowhere else.
+          for (const peer of u.peers) await this.exec('bridge', [...(ns ? ['-n', ns] : []), 'fdb', 'append', '00:00:00:00:00:00', 'dev', b.link, 'dst', peer]);
+        } else {
+          await this.ip(ns, ['link', 'add', 'link', u.device, 'name', b.link, 'type', 'vlan', 'id', String(b.segmentId)]);
+          made.push(b.link);
+        }
+        await this.ip(ns, ['link', 'set', b.link, 'master', b.bridge]);
+        await this.ip(ns, ['link', 'set', b.link, 'up']);
+        await this.ip(ns, ['link', 'set', b.bridge, 'up']);
       }
-      await this.ip(ns, ['link', 'set', b.link, 'master', b.bridge]);
-      await this.ip(ns, ['link', 'set', b.link, 'up']);
-      await this.ip(ns, ['link', 'set', b.bridge, 'up']);
+    } catch (e) {
+      // Leave the host as it was: a half-built segment is worse than none.
+      for (const dev of made.reverse()) await this.ip(ns, ['link', 'del', dev]).catch(() => undefined);
+      throw e;
     }
   }
 
