@@ -290,6 +290,8 @@ export class IndicationService implements IndicationSink {
     try {
       const ns = namespaceKey(namespace);
       const isa = (c: string, s: string) => this.isaFn(namespace, c, s);
+      const nowMs = Date.now();
+      if (this.active.some((s) => s.expiresAt !== null && s.expiresAt <= nowMs)) this.objects.removeExpired(nowMs);
       const hits = this.active.filter((s) => s.sourceNamespaces.has(ns) && matches(s.query, indication, isa));
       if (hits.length === 0) return 0;
       this.stats.matched += hits.length;

@@ -37,6 +37,8 @@ export interface ActiveSubscription {
   filterName: string;
   query: WqlQuery;
   sourceNamespaces: Set<string>;
+  /** ms since the epoch when SubscriptionDuration runs out; null for never. */
+  expiresAt: number | null;
 }
 
 interface FilterRow {
@@ -49,12 +51,25 @@ interface DestinationRow {
 }
 interface SubscriptionRow {
   id: number; filter_id: number; destination_id: number; namespace: string; state: number;
-  on_fatal_error: number; properties: string; created_at: string;
+  on_fatal_error: number; properties: string; created_at: string; expires_at: number | null;
 }
 
 /** Identity of a filter or destination: the four keys, class names case-folded. */
 function identOf(scc: string, sn: string, ccn: string, name: string): string {
   return JSON.stringify([scc.toLowerCase(), sn, ccn.toLowerCase(), name]);
+}
+
+/** SubscriptionDuration in seconds; null when absent or 0 (no limit). */
+function durationProp(inst: CimInstance): number | null {
+  const v = inst.get('SubscriptionDuration');
+  if (v === undefined || v === null) return null;
+  let n: number;
+  if (typeof v === 'bigint') n = Number(v);
+  else if (typeof v === 'number') n = v;
+  else if (typeof v === 'string' && /^\d+$/.test(v.trim())) n = Number(v);
+  else throw invalid('SubscriptionDuration must be a number of seconds');
+  if (!Number.isSafeInteger(n) || n < 0) throw invalid('SubscriptionDuration must be a non-negative number of seconds');
+  return n === 0 ? null : n;
 }
 
 export class SubscriptionStore {
@@ -309,16 +324,19 @@ export class SubscriptionStore {
     }
     const onFatal = intProp(inst, 'OnFatalErrorPolicy') ?? OnFatalErrorPolicy.Ignore;
     if (onFatal < 1 || onFatal > 4) throw invalid(`OnFatalErrorPolicy ${onFatal} is not 1..4`);
+    const duration = durationProp(inst);
     inst.properties.delete('Filter');
     inst.properties.delete('Handler');
+    inst.properties.delete('SubscriptionTimeRemaining'); // computed when read
     const now = new Date();
+    const expiresAt = duration === null ? null : now.getTime() + duration * 1000;
     setProp(inst, 'SubscriptionState', 'uint16', state);
     setProp(inst, 'OnFatalErrorPolicy', 'uint16', onFatal);
     setProp(inst, 'SubscriptionStartTime', 'datetime', CimDateTime.fromDate(now));
     setProp(inst, 'TimeOfLastStateChange', 'datetime', CimDateTime.fromDate(now));
     try {
-      this.db.prepare(`INSERT INTO ind_subscription (filter_id, destination_id, namespace, state, on_fatal_error, properties, created_at)
-        VALUES (?, ?, ?, ?, ?, ?, ?)`).run(filter.id, dest.id, namespaceKey(namespace), state, onFatal, propertiesToJson(inst), now.toISOString());
+      this.db.prepare(`INSERT INTO ind_subscription (filter_id, destination_id, namespace, state, on_fatal_error, properties, created_at, expires_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(filter.id, dest.id, namespaceKey(namespace), state, onFatal, propertiesToJson(inst), now.toISOString(), expiresAt);
     } catch (e) {
       if (String((e as Error).message).includes('UNIQUE')) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, 'this filter is already subscribed to this destination');
       throw e;
@@ -345,11 +363,25 @@ export class SubscriptionStore {
     setProp(inst, 'Filter', 'reference', path.key('Filter') as CimObjectPath);
     setProp(inst, 'Handler', 'reference', path.key('Handler') as CimObjectPath);
     propertiesFromJson(inst, r.properties);
+    if (r.expires_at !== null) {
+      setProp(inst, 'SubscriptionTimeRemaining', 'uint64', BigInt(Math.max(0, Math.ceil((r.expires_at - Date.now()) / 1000))));
+    }
     inst.path = path;
     return inst;
   }
 
+  /**
+   * Deletes the subscriptions whose SubscriptionDuration has run out (DSP1054 removes them);
+   * returns how many went.
+   */
+  removeExpired(now = Date.now()): number {
+    const n = this.db.prepare('DELETE FROM ind_subscription WHERE expires_at IS NOT NULL AND expires_at <= ?').run(now).changes;
+    if (n > 0) this.hooks.subscriptionsChanged();
+    return n;
+  }
+
   enumerateSubscriptions(): CimInstance[] {
+    this.removeExpired();
     return this.subscriptionRows().map((r) => this.subscriptionInstance(r));
   }
 
@@ -365,6 +397,7 @@ export class SubscriptionStore {
   }
 
   getSubscription(path: CimObjectPath): CimInstance {
+    this.removeExpired();
     return this.subscriptionInstance(this.findSubscription(path));
   }
 
@@ -375,9 +408,12 @@ export class SubscriptionStore {
     const stored = propertiesFromJson(new CimInstance(SUBSCRIPTION_CLASS), r.properties);
     const wanted = propertyList ?? input.properties.names();
     let state = r.state;
+    let expiresAt = r.expires_at;
     for (const name of wanted) {
       const lower = name.toLowerCase();
       if (lower === 'filter' || lower === 'handler') continue; // keys: unchanged by definition
+      // Kept by the service; a client echoing a fetched instance back must not trip over them.
+      if (lower === 'subscriptiontimeremaining' || lower === 'timeoflaststatechange' || lower === 'subscriptionstarttime') continue;
       if (lower === 'subscriptionstate') {
         const s = intProp(input, 'SubscriptionState');
         if (s !== SubscriptionState.Enabled && s !== SubscriptionState.Disabled) throw invalid('SubscriptionState may only be set to 2 (Enabled) or 4 (Disabled)');
@@ -386,13 +422,18 @@ export class SubscriptionStore {
         setProp(stored, 'SubscriptionState', 'uint16', s);
       } else if (lower === 'subscriptioninfo') {
         setProp(stored, 'SubscriptionInfo', 'string', stringProp(input, 'SubscriptionInfo'));
+      } else if (lower === 'subscriptionduration') {
+        // The duration counts from SubscriptionStartTime, as DSP1054 defines it.
+        const d = durationProp(input);
+        setProp(stored, 'SubscriptionDuration', 'uint64', d === null ? null : BigInt(d));
+        expiresAt = d === null ? null : Date.parse(r.created_at) + d * 1000;
       } else if (input.properties.has(name)) {
         const now = stored.get(name);
         const given = input.get(name);
         if (String(now ?? null) !== String(given ?? null)) throw invalid(`${name} of a subscription cannot be modified`);
       }
     }
-    this.db.prepare('UPDATE ind_subscription SET state = ?, properties = ? WHERE id = ?').run(state, propertiesToJson(stored), r.id);
+    this.db.prepare('UPDATE ind_subscription SET state = ?, properties = ?, expires_at = ? WHERE id = ?').run(state, propertiesToJson(stored), expiresAt, r.id);
     this.hooks.subscriptionsChanged();
   }
 
@@ -404,15 +445,16 @@ export class SubscriptionStore {
 
   /** The enabled subscriptions with their filters parsed, for matching. */
   activeSubscriptions(): ActiveSubscription[] {
-    const rows = this.db.prepare(`SELECT s.id, s.destination_id, f.query, f.source_namespaces, f.properties AS f_props
+    const rows = this.db.prepare(`SELECT s.id, s.destination_id, s.expires_at, f.query, f.source_namespaces, f.properties AS f_props
       FROM ind_subscription s JOIN ind_filter f ON f.id = s.filter_id WHERE s.state = ? ORDER BY s.id`)
-      .all(SubscriptionState.Enabled) as { id: number; destination_id: number; query: string; source_namespaces: string; f_props: string }[];
+      .all(SubscriptionState.Enabled) as { id: number; destination_id: number; expires_at: number | null; query: string; source_namespaces: string; f_props: string }[];
     return rows.map((r) => ({
       id: r.id,
       destinationId: r.destination_id,
       filterName: String(propertiesFromJson(new CimInstance('x'), r.f_props).get('Name')),
       query: parseWql(r.query),
       sourceNamespaces: new Set((JSON.parse(r.source_namespaces) as string[]).map(namespaceKey)),
+      expiresAt: r.expires_at,
     }));
   }
 

@@ -54,4 +54,9 @@ export const INDICATION_MIGRATIONS: readonly Migration[] = [
       CREATE INDEX ind_queue_by_destination ON ind_queue (destination_id, id);
     `,
   },
+  {
+    // SubscriptionDuration: the instant (ms since the epoch) a subscription ends; NULL for never.
+    id: 'indications-2',
+    up: 'ALTER TABLE ind_subscription ADD COLUMN expires_at INTEGER',
+  },
 ];

@@ -155,6 +155,23 @@ describe('indications/IndicationService objects', () => {
     expect(statusOf(() => svc.getFilter(f))).to.equal(CimStatus.CIM_ERR_NOT_FOUND);
   });
 
+  it('honours SubscriptionDuration: time remaining is reported and the subscription goes when it runs out', () => {
+    const f = svc.createFilter('root/interop', filter('df', 'SELECT * FROM CIM_InstCreation', 'WQL', [['SourceNamespaces', 'string', ['root/tvdc'], true]]));
+    const d = svc.createDestination('root/interop', destination('dd', 'http://127.0.0.1:1/'));
+    const s = svc.createSubscription('root/interop', subscription(f, d, [['SubscriptionDuration', 'uint64', 3600n]]));
+    const got = svc.getSubscription(s);
+    const remaining = got.get('SubscriptionTimeRemaining') as bigint;
+    expect(remaining > 3500n && remaining <= 3600n).to.equal(true);
+    // A client echoing the fetched instance back with one change is fine.
+    got.properties.get('SubscriptionState')!.value = 4;
+    svc.modifySubscription(got, null);
+    expect(svc.getSubscription(s).get('SubscriptionState')).to.equal(4);
+    expect(svc.objects.removeExpired(Date.now() + 3_601_000)).to.equal(1);
+    expect(statusOf(() => svc.getSubscription(s))).to.equal(CimStatus.CIM_ERR_NOT_FOUND);
+    expect(statusOf(() => svc.createSubscription('root/interop', subscription(f, d, [['SubscriptionDuration', 'string', 'soon']]))))
+      .to.equal(CimStatus.CIM_ERR_INVALID_PARAMETER);
+  });
+
   it('keeps everything across a restart on the same store file', async () => {
     const f = svc.createFilter('root/interop', filter('pf', 'SELECT * FROM CIM_InstDeletion WHERE SourceInstance ISA TVDc_ComputerSystem', 'WQL', [['ElementName', 'string', 'kept']]));
     const d = svc.createDestination('root/interop', destination('pd', 'http://127.0.0.1:1/'));
