@@ -280,6 +280,11 @@ export class IsolationService {
           if (!engine.canRun(id, hostId))
             this.monitor.deny('assign-label', { name: this.hostName, label }, { name: vm.name, label: vm.label }, { ...engine.run(id, hostId), reason: `running VM '${vm.name}' could not stay: ${engine.run(id, hostId).reason}` });
         }
+        // The host must keep carrying every segment a running VM has an interface on.
+        const hostL = { name: this.hostName, label };
+        for (const vm of this.hypervisor.list())
+          if (vm.state === 'running' || vm.state === 'paused')
+            for (const seg of vm.segments) this.monitor.requireAccess('assign-label', hostL, { name: seg, label: this.segments.require(seg).label });
         this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(label);
         this.monitor.setHost({ name: this.hostName, label });
         return;

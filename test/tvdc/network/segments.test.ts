@@ -60,6 +60,13 @@ describe('network segments', () => {
     await full.defineVm('su', 'SecurityUnderwriting');
     expect((await rejection(() => full.attachInterface('su', 'ma-net'))).code).to.equal('ACCESS_DENIED');
     full.attachInterface('su', 'su-net');
+    await full.startVm('su');
+    // A host label without SU is refused while the SU VM runs (run on host); once it stops, the SU bridge goes.
+    expect((await rejection(() => full.assignLabel({ kind: 'host', name: 'full' }, 'MarketAnalysisHost'))).code).to.equal('ACCESS_DENIED');
+    await full.stopVm('su');
+    full.assignLabel({ kind: 'host', name: 'full' }, 'MarketAnalysisHost');
+    expect(full.networkPlan().bridges.map((b) => b.segment)).to.deep.equal(['ma-net']);
+    full.assignLabel({ kind: 'host', name: 'full' }, 'SystemManagement');
 
     const cfg = switchConfig(full.monitor.policy, full.listSegments(), [
       { host: 'full', port: 'Gi1/0/1', hostLabel: full.host().label },
