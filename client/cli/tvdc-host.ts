@@ -3,7 +3,8 @@
 // root/interop, any extra MOF models (root/cimv2 unless they say otherwise), the TVDc providers
 // and DSP1054 indications; state in SQLite under --state. Also manages the users file.
 import { join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { CimRepository } from '../../src/cim/CimRepository.js';
 import { compileMof, projectMofFiles } from '../../src/mof/index.js';
 import { openStore } from '../../src/store/Store.js';
@@ -16,7 +17,7 @@ const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--
                  [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
        tvdc-host --add-user NAME --role read|write|admin --users FILE   (password read from stdin)`;
 
-class UsageError extends Error {}
+export class UsageError extends Error {}
 
 interface HostOptions {
   name: string;
@@ -167,8 +168,12 @@ async function main(): Promise<void> {
   return runHost(o);
 }
 
-main().catch((e: unknown) => {
-  process.stderr.write(`tvdc-host: ${e instanceof Error ? e.message : String(e)}\n`);
-  process.exit(1);
-});
+// Run only as a program, so tests can import parseHostArgs.
+const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
+if (invoked === fileURLToPath(import.meta.url) || invoked.replace(/\.js$/, '.ts') === fileURLToPath(import.meta.url).replace(/\.js$/, '.ts')) {
+  main().catch((e: unknown) => {
+    process.stderr.write(`tvdc-host: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exit(1);
+  });
+}
 
