@@ -1,6 +1,8 @@
 // The isolation side of one host, in one object: the active policy, labels on VMs, the host, disks
 // and network segments, the enforcing (simulated) hypervisor, the audit log and denial events.
 // This is the API the CIM providers map TVDc_SecurityService, TVDc_ComputerSystem and friends onto.
+import { lstatSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { migrate, openStore, type Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
 import type { AccessDeniedEvent, DenialListener } from '../acm/AccessDeniedEvent.js';
@@ -36,6 +38,11 @@ export interface IsolationServiceOptions {
   initialPolicy?: string;
   /** The host's label on first start; the policy's bootstrap label when absent. */
   hostLabel?: string;
+  /**
+   * Where disk backing files must live. Defaults to the store file's directory; with an open Db or
+   * ':memory:' and no directory given, disk paths are not confined (library use only).
+   */
+  diskDirectory?: string;
 }
 
 /** Outcome of SetPolicy / ActivatePolicy: `errors` has one human line per problem. */
@@ -63,6 +70,7 @@ export class IsolationService {
   readonly db: Db;
   readonly hostName: string;
   private readonly ownsDb: boolean;
+  private readonly diskDirectory: string | undefined;
   private readonly policies: PolicyStore;
   readonly audit: AuditLog;
   readonly disks: DiskStore;
@@ -74,6 +82,7 @@ export class IsolationService {
     this.ownsDb = typeof opts.db === 'string';
     this.db = typeof opts.db === 'string' ? openStore(opts.db) : opts.db;
     this.hostName = opts.hostName;
+    this.diskDirectory = opts.diskDirectory ?? (typeof opts.db === 'string' && opts.db !== ':memory:' ? dirname(resolve(opts.db)) : undefined);
     migrate(this.db, [...policyStoreMigrations, ...auditLogMigrations, ...diskStoreMigrations, ...segmentStoreMigrations, ...simulatedHypervisorMigrations, ...hostMigrations]);
     this.policies = new PolicyStore(this.db);
     this.audit = new AuditLog(this.db);
@@ -367,9 +376,11 @@ export class IsolationService {
 
   // ---- resources ----------------------------------------------------------------------------
 
+  /** Registers a disk; its backing file must lie in the disk directory (sanitize overwrites it). */
   createDisk(d: { name: string; path: string; sizeBytes: number; label?: string }): VirtualDisk {
     if (d.label !== undefined) this.resourceType(d.label);
-    return this.disks.create(d);
+    const path = this.diskDirectory === undefined ? d.path : confinedPath(this.diskDirectory, d.path);
+    return this.disks.create({ ...d, path });
   }
 
   deleteDisk(name: string, deleteFile = false): void {
@@ -518,4 +529,30 @@ export class IsolationService {
   auditLog(limit = 100): AccessDeniedEvent[] {
     return this.audit.list(limit);
   }
+}
+
+/**
+ * Resolves `path` inside `dir` and refuses anything that would land elsewhere: `..`, absolute paths
+ * outside, symlinked parents or a symlink as the file itself. A disk path comes from management
+ * clients, and sanitize overwrites whatever it names.
+ */
+function confinedPath(dir: string, path: string): string {
+  const root = realpathSync(dir);
+  const full = resolve(root, path);
+  const parent = (() => {
+    try {
+      return realpathSync(dirname(full));
+    } catch {
+      throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}': directory does not exist`);
+    }
+  })();
+  const rel = relative(root, parent);
+  if (rel.startsWith('..') || isAbsolute(rel)) throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}' is outside the disk directory ${root}`);
+  try {
+    if (lstatSync(full).isSymbolicLink()) throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}' is a symbolic link`);
+  } catch (e) {
+    if (e instanceof TvdcError) throw e;
+    // Does not exist yet: it will be created.
+  }
+  return resolve(parent, full.slice(dirname(full).length + 1));
 }

@@ -10,7 +10,10 @@ export function wipeFile(path: string): number {
   let fd: number | undefined;
   try {
     fd = openSync(path, 'r+');
-    const size = fstatSync(fd).size;
+    const st = fstatSync(fd);
+    // The simulator's disks are regular files; anything else is not ours to overwrite.
+    if (!st.isFile()) throw new Error('not a regular file');
+    const size = st.size;
     const zeros = Buffer.alloc(Math.min(CHUNK, Math.max(size, 1)));
     let done = 0;
     while (done < size) {

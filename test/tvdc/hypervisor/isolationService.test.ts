@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { IsolationService } from '../../../src/tvdc/hypervisor/IsolationService.js';
@@ -331,5 +331,29 @@ describe('isolation service on a simulated hypervisor', () => {
     expect(h.auditLog()[0]).to.include({ rule: 'label', subject: 'old' });
     h.assignLabel({ kind: 'vm', name: 'old' }, 'SecurityUnderwriting');
     await h.startVm('old');
+  });
+});
+
+describe('disk paths from management clients', () => {
+  let dir: string;
+  let h: IsolationService;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tvdc-paths-'));
+    h = IsolationService.open({ db: join(dir, 'h.db'), hostName: 'h', initialPolicy: POLICY_1_0 });
+  });
+  afterEach(() => {
+    h.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stay inside the disk directory, so sanitize can never overwrite another file', async () => {
+    symlinkSync('/etc', join(dir, 'etc-link'));
+    symlinkSync('/etc/hostname', join(dir, 'host-link.img'));
+    for (const bad of ['../outside.img', '/etc/hostname', 'etc-link/hostname', 'host-link.img', 'missing-dir/x.img']) {
+      const e = await rejection(() => h.createDisk({ name: 'x', path: bad, sizeBytes: 1 }));
+      expect(e.code, bad).to.equal('INVALID_ARGUMENT');
+    }
+    const d = h.createDisk({ name: 'ok', path: 'ok.img', sizeBytes: 8 });
+    expect(d.path).to.equal(join(realpathSync(dir), 'ok.img'));
   });
 });
