@@ -357,3 +357,43 @@ describe('disk paths from management clients', () => {
     expect(d.path).to.equal(join(realpathSync(dir), 'ok.img'));
   });
 });
+
+describe('a host that boots without a policy', () => {
+  let dir: string;
+  let h: IsolationService;
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tvdc-boot-'));
+    h = IsolationService.open({ db: join(dir, 'h.db'), hostName: 'h' });
+  });
+  afterEach(() => {
+    h.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("runs Xen's DEFAULT policy, where unlabeled VMs may talk to management, until a policy replaces it", async () => {
+    expect(h.activePolicy().header.name).to.equal('DEFAULT');
+    expect(h.host().label).to.equal('SystemManagement');
+    await h.defineVm('mgmt', 'SystemManagement');
+    await h.defineVm('anon');
+    await h.startVm('mgmt');
+    await h.startVm('anon');
+    h.openChannel('anon', 'mgmt');
+    // The paper policy replaces DEFAULT without FromPolicy; unlabeled now means no types at all.
+    h.closeChannel('anon', 'mgmt');
+    const r = h.setPolicy(POLICY_1_0);
+    expect(r.ok, r.errors.join('; ')).to.equal(true);
+    expect(h.checkAccess({ kind: 'vm', name: 'anon' }, { kind: 'vm', name: 'mgmt' })).to.include({ permitted: false, rule: 'share' });
+    expect((await rejection(() => h.openChannel('anon', 'mgmt'))).code).to.equal('ACCESS_DENIED');
+  });
+
+  it('refuses an update that would cut an open channel', async () => {
+    await h.defineVm('mgmt', 'SystemManagement');
+    await h.defineVm('anon');
+    await h.startVm('mgmt');
+    await h.startVm('anon');
+    h.openChannel('anon', 'mgmt');
+    const r = h.setPolicy(POLICY_1_0);
+    expect(r.ok).to.equal(false);
+    expect(r.conflicts.map((c) => [c.element.name, c.rule, c.related?.name])).to.deep.equal([['anon', 'share', 'mgmt']]);
+  });
+});
