@@ -43,6 +43,8 @@ export class DeliveryError extends Error {
 
 export class DeliveryWorker {
   private running: Promise<void> | null = null;
+  /** True from an indication given up until the next successful delivery. */
+  private givenUp = false;
   private closed = false;
   private wake: (() => void) | null = null;
   private readonly abort = new AbortController();
@@ -106,16 +108,18 @@ export class DeliveryWorker {
       if (this.closed) return;
       if (!failure) {
         this.remove.run(row.id);
+        this.givenUp = false;
         this.events.delivered(this.destinationId, row.seq_context, BigInt(row.seq_number));
         continue;
       }
       const attempt = row.attempts + 1;
       this.events.failed(this.destinationId, attempt, failure);
-      // An indication that already waited out a whole retry schedule in the queue (behind one
-      // that was being retried) gets one attempt, not a schedule of its own: otherwise a dead
-      // listener would hold every queued indication for the full schedule, one after another.
+      // Once an indication was given up, the listener is known to be unreachable: the ones queued
+      // behind it that already waited out a whole retry schedule get one attempt, not a schedule
+      // of their own, or a dead listener would hold each of them for the full schedule in turn.
       const waited = Date.now() - Date.parse(row.created_at);
-      if (attempt > this.policy.retryAttempts() || waited > this.retryWindowMs()) {
+      if (attempt > this.policy.retryAttempts() || (this.givenUp && waited > this.retryWindowMs())) {
+        this.givenUp = true;
         this.remove.run(row.id);
         this.events.abandoned(this.destinationId, row.subscription_id, failure);
         continue;

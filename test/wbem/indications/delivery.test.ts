@@ -216,9 +216,10 @@ describe('indications/delivery', () => {
     for (let i = 0; i < 5; i++) svc.emit('root/tvdc', modification(`vm${i}`, 2));
     await waitFor(() => svc.stats.abandoned === 5, 10_000, 'all five to be given up');
     expect(svc.queued()).to.equal(0);
-    // Each was tried; not every one went through a whole schedule of 3 attempts.
+    // The first went through its whole schedule (3 attempts), each later one was tried at least
+    // once, and not all of them got a schedule of their own.
     expect(listener.received.length).to.be.lessThan(15);
-    expect(listener.received.length).to.be.greaterThanOrEqual(5);
+    expect(listener.received.length).to.be.greaterThanOrEqual(7);
   });
 
   it('resumes the queue after a restart with the same sequence identifiers, and starts a new context', async () => {
