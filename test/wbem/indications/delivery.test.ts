@@ -9,6 +9,9 @@ import { decodeMessage } from '../../../src/xml/index.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { spawnSync } from 'node:child_process';
+import { Agent } from 'undici';
+import { IndicationListener } from '../../../client/listener/IndicationListener.js';
+import { selfSignedCert } from '../support/selfSignedCert.js';
 import { writeFileSync } from 'node:fs';
 import { errorResponse, instance, messageId, tempDir, TestListener, waitFor, type Received } from './support.js';
 
@@ -143,6 +146,41 @@ describe('indications/delivery', () => {
     expect(lint.status).to.equal(0);
     const src = indicationOf(listener.received[0]!).get('SourceInstance') as CimInstance;
     expect(src.get('Name')).to.equal('vm <&> "1"');
+  });
+
+  it('delivers over HTTPS with the certificate trusted through the dispatcher, and sends URL credentials as Basic auth', async () => {
+    const { cert, key } = selfSignedCert();
+    const tls = new IndicationListener({ tls: { cert, key }, path: '/secure' });
+    const url = await tls.start();
+    const names: string[] = [];
+    tls.onIndication((ind) => {
+      names.push(sourceName(ind));
+    });
+    const agent = new Agent({ connect: { ca: cert } });
+    try {
+      svc = open({ dispatcher: agent });
+      expect(url).to.match(/^https:/);
+      subscribe(url);
+      svc.emit('root/tvdc', modification('vm-tls', 2));
+      await waitFor(() => names.length === 1, 10_000, 'the HTTPS delivery');
+      expect(names).to.deep.equal(['vm-tls']);
+      await svc.close();
+      db.close();
+
+      const plain = await listener.start();
+      tmp.cleanup();
+      tmp = tempDir();
+      svc = open();
+      subscribe(plain.replace('http://', 'http://agent%20x:p%40ss@'));
+      svc.emit('root/tvdc', modification('vm-auth', 2));
+      await waitFor(() => listener.received.length === 1, 10_000, 'the authenticated delivery');
+      const auth = listener.received[0]!.headers.authorization;
+      expect(auth).to.equal(`Basic ${Buffer.from('agent x:p@ss').toString('base64')}`);
+      expect(listener.received[0]!.url).to.equal('/listener');
+    } finally {
+      await tls.close();
+      await agent.close();
+    }
   });
 
   it('applies the filter SELECT list to what is sent, keeping the sequence properties', async () => {
