@@ -59,6 +59,18 @@ function identOf(scc: string, sn: string, ccn: string, name: string): string {
   return JSON.stringify([scc.toLowerCase(), sn, ccn.toLowerCase(), name]);
 }
 
+/** The stored properties of a row, to read values from (the class name does not matter). */
+function storedValues(json: string): CimInstance {
+  return propertiesFromJson(new CimInstance('stored'), json);
+}
+
+/** Superclasses a reference may name instead of the class the object was created as. */
+const SUPERCLASSES: Readonly<Record<string, readonly string[]>> = {
+  cim_indicationfilter: ['cim_managedelement'],
+  cim_listenerdestinationcimxml: ['cim_listenerdestination', 'cim_managedelement'],
+  cim_indicationhandlercimxml: ['cim_indicationhandler', 'cim_listenerdestination', 'cim_managedelement'],
+};
+
 /** SubscriptionDuration in seconds; null when absent or 0 (no limit). */
 function durationProp(inst: CimInstance): number | null {
   const v = inst.get('SubscriptionDuration');
@@ -98,7 +110,7 @@ export class SubscriptionStore {
 
   /** The id of the destination named `name`, if any. */
   destinationIdByName(name: string): number | undefined {
-    return this.destinationRows().find((r) => propertiesFromJson(new CimInstance('x'), r.properties).get('Name') === name)?.id;
+    return this.destinationRows().find((r) => storedValues(r.properties).get('Name') === name)?.id;
   }
 
   // -------------------------------------------------------------------------------------------
@@ -121,7 +133,7 @@ export class SubscriptionStore {
   }
 
   private keyedPath(props: string): CimObjectPath {
-    const inst = propertiesFromJson(new CimInstance('x'), props);
+    const inst = storedValues(props);
     const get = (n: string) => String(inst.get(n) ?? '');
     return CimObjectPath.instance(get('CreationClassName'), [
       { name: 'SystemCreationClassName', type: 'string', value: get('SystemCreationClassName') },
@@ -133,10 +145,12 @@ export class SubscriptionStore {
 
   /** Finds the row whose keys agree with every key `path` gives (a ref may omit some). */
   private findKeyed<T extends { properties: string }>(rows: T[], path: CimObjectPath, classes: readonly string[]): T | undefined {
-    if (!classes.some((c) => c.toLowerCase() === path.className.toLowerCase())) return undefined;
+    const named = path.className.toLowerCase();
+    const acceptable = (ccn: string) => ccn === named || (SUPERCLASSES[ccn] ?? []).includes(named);
+    if (!classes.some((c) => acceptable(c.toLowerCase()))) return undefined;
     return rows.find((r) => {
-      const stored = propertiesFromJson(new CimInstance('x'), r.properties);
-      if (String(stored.get('CreationClassName')).toLowerCase() !== path.className.toLowerCase()) return false;
+      const stored = storedValues(r.properties);
+      if (!acceptable(String(stored.get('CreationClassName')).toLowerCase())) return false;
       for (const k of ['SystemCreationClassName', 'SystemName', 'CreationClassName', 'Name']) {
         const want = path.key(k);
         if (want === undefined) continue;
@@ -200,7 +214,7 @@ export class SubscriptionStore {
   }
 
   private filterInstance(r: FilterRow): CimInstance {
-    const stored = propertiesFromJson(new CimInstance('x'), r.properties);
+    const stored = storedValues(r.properties);
     const inst = propertiesFromJson(new CimInstance(String(stored.get('CreationClassName') ?? FILTER_CLASS)), r.properties);
     inst.path = this.keyedPath(r.properties);
     return inst;
@@ -274,7 +288,7 @@ export class SubscriptionStore {
   }
 
   private destinationInstance(r: DestinationRow): CimInstance {
-    const stored = propertiesFromJson(new CimInstance('x'), r.properties);
+    const stored = storedValues(r.properties);
     const inst = propertiesFromJson(new CimInstance(String(stored.get('CreationClassName'))), r.properties);
     inst.path = this.keyedPath(r.properties);
     return inst;
@@ -451,7 +465,7 @@ export class SubscriptionStore {
     return rows.map((r) => ({
       id: r.id,
       destinationId: r.destination_id,
-      filterName: String(propertiesFromJson(new CimInstance('x'), r.f_props).get('Name')),
+      filterName: String(storedValues(r.f_props).get('Name')),
       query: parseWql(r.query),
       sourceNamespaces: new Set((JSON.parse(r.source_namespaces) as string[]).map(namespaceKey)),
       expiresAt: r.expires_at,
@@ -461,7 +475,7 @@ export class SubscriptionStore {
   /** The Name of destination `id`, for messages. */
   destinationName(id: number): string {
     const r = this.db.prepare('SELECT properties FROM ind_destination WHERE id = ?').get(id) as { properties: string } | undefined;
-    return r ? String(propertiesFromJson(new CimInstance('x'), r.properties).get('Name')) : `#${id}`;
+    return r ? String(storedValues(r.properties).get('Name')) : `#${id}`;
   }
 
   /** After an indication was given up: OnFatalErrorPolicy 3 disables, 4 removes the subscription. */

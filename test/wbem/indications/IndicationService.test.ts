@@ -130,6 +130,11 @@ describe('indications/IndicationService objects', () => {
     // A reference giving only some keys (as a hand-written client may) still resolves.
     const s = svc.createSubscription('root/interop', subscription(CimObjectPath.instance('CIM_IndicationFilter', { Name: 'f', CreationClassName: 'CIM_IndicationFilter' }), d));
     expect(statusOf(() => svc.createSubscription('root/interop', subscription(f, d)))).to.equal(CimStatus.CIM_ERR_ALREADY_EXISTS);
+    // A reference may name the destination by its superclass.
+    const f2 = svc.createFilter('root/interop', filter('f2', 'SELECT * FROM CIM_InstDeletion'));
+    const s2 = svc.createSubscription('root/interop', subscription(f2, CimObjectPath.instance('CIM_ListenerDestination', { Name: 'd' })));
+    svc.deleteSubscription(s2);
+    svc.deleteFilter(f2);
     const got = svc.getSubscription(s);
     expect(got.get('SubscriptionState')).to.equal(2);
     expect(got.get('OnFatalErrorPolicy')).to.equal(2);
