@@ -1,8 +1,7 @@
 // The isolation side of one host, in one object: the active policy, labels on VMs, the host, disks
 // and network segments, the enforcing (simulated) hypervisor, the audit log and denial events.
 // This is the API the CIM providers map TVDc_SecurityService, TVDc_ComputerSystem and friends onto.
-import { lstatSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { migrate, openStore, type Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
 import type { AccessDeniedEvent, DenialListener } from '../acm/AccessDeniedEvent.js';
@@ -20,6 +19,7 @@ import { PolicyStore, policyStoreMigrations } from '../policy/PolicyStore.js';
 import { planPolicyUpdate, type PolicyWorld, type UpdateConflict } from '../policy/planPolicyUpdate.js';
 import { INACCESSIBLE, UNLABELED } from '../policy/reservedLabels.js';
 import { writeAcmXml } from '../policy/writeAcmXml.js';
+import { confinedPath } from '../resources/confinedPath.js';
 import { DiskStore, diskStoreMigrations } from '../resources/DiskStore.js';
 import type { VirtualDisk } from '../resources/VirtualDisk.js';
 import type { LifecycleListener } from './LifecycleListener.js';
@@ -531,28 +531,3 @@ export class IsolationService {
   }
 }
 
-/**
- * Resolves `path` inside `dir` and refuses anything that would land elsewhere: `..`, absolute paths
- * outside, symlinked parents or a symlink as the file itself. A disk path comes from management
- * clients, and sanitize overwrites whatever it names.
- */
-function confinedPath(dir: string, path: string): string {
-  const root = realpathSync(dir);
-  const full = resolve(root, path);
-  const parent = (() => {
-    try {
-      return realpathSync(dirname(full));
-    } catch {
-      throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}': directory does not exist`);
-    }
-  })();
-  const rel = relative(root, parent);
-  if (rel.startsWith('..') || isAbsolute(rel)) throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}' is outside the disk directory ${root}`);
-  try {
-    if (lstatSync(full).isSymbolicLink()) throw new TvdcError('INVALID_ARGUMENT', `disk path '${path}' is a symbolic link`);
-  } catch (e) {
-    if (e instanceof TvdcError) throw e;
-    // Does not exist yet: it will be created.
-  }
-  return resolve(parent, full.slice(dirname(full).length + 1));
-}
