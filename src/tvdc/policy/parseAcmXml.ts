@@ -32,6 +32,7 @@ class Reader {
    */
   sequence(el: XmlElement, slots: Slot[], path: string): Map<string, XmlElement[]> {
     const got = new Map<string, XmlElement[]>(slots.map((s) => [s.name, []]));
+    if (el.text.trim()) this.report('schema', el.at, path, `'${el.name}' holds elements only, not text ('${el.text.trim().slice(0, 20)}')`);
     let k = 0;
     for (const child of el.children) {
       if (child.uri !== ACM_NAMESPACE) {

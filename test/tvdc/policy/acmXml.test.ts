@@ -188,6 +188,11 @@ describe('policy validation rules (one broken policy each)', () => {
     refuse(xml, 'schema', lineOf(xml, '<Colour>'));
   });
 
+  it('schema: text where only elements belong', () => {
+    const xml = edit('<PolicyHeader>', '<PolicyHeader>stray');
+    refuse(xml, 'schema', lineOf(xml, '<PolicyHeader>'));
+  });
+
   it('schema: elements out of order (ChineseWall before SimpleTypeEnforcement)', () => {
     const ste = BASE.slice(BASE.indexOf('  <SimpleTypeEnforcement>'), BASE.indexOf('  <ChineseWall>'));
     const xml = BASE.replace(ste, '').replace('  </ChineseWall>\n', '  </ChineseWall>\n' + ste);
