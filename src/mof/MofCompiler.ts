@@ -22,7 +22,7 @@ import type {
   MofQualifierDeclNode, MofQualifierNode, MofValue, MofParameterNode,
 } from './MofAst.js';
 import { MofError, type MofErrorCode, type MofPosition } from './MofError.js';
-import { parseMof } from './MofParser.js';
+import { MofParser } from './MofParser.js';
 import { coerceMofValue, MofValueError } from './mofValue.js';
 
 /** The namespace productions go to until a `#pragma namespace` says otherwise. */
@@ -107,6 +107,8 @@ export class MofCompiler {
   private readonly defaultNamespace: string;
   private readonly declCache = new Map<string, CimQualifierDeclaration | undefined>();
   private readonly classCache = new Map<string, CimClass>();
+  /** What this compilation declared: spelling and kind, so subclasses need no resolved copy. */
+  private readonly kinds = new Map<string, { name: string; isAssociation: boolean; isIndication: boolean }>();
 
   constructor(options: CompileMofOptions) {
     this.repository = options.repository ?? new CimRepository();
@@ -147,11 +149,12 @@ export class MofCompiler {
   /** Parses then compiles one text; `scope` is this file's, so a namespace pragma ends with the file. */
   private compileText(text: string, shownName: string, absPath: string, scope: Scope): void {
     if (!this.fileOrder.has(shownName)) this.fileOrder.set(shownName, this.fileOrder.size);
-    const parsed = parseMof(text, shownName);
-    for (const e of parsed.errors) this.errors.push(e);
+    // Each production is compiled as soon as it is parsed: the syntax tree never outlives its
+    // production, which keeps large schemas out of the old generation of the heap.
+    const parser = new MofParser(text, shownName, (e) => this.errors.push(e));
     this.includeStack.push(absPath);
     try {
-      for (const p of parsed.productions) this.production(p, absPath, scope);
+      parser.parse((p) => this.production(p, absPath, scope));
     } finally {
       this.includeStack.pop();
     }
@@ -367,14 +370,15 @@ export class MofCompiler {
     if (this.hasClass(ns, p.name)) this.fail(p.pos, `class ${p.name} already exists in namespace ${ns}`);
     this.declared.set(k, p.pos);
 
-    let sup: CimClass | null = null;
+    let sup: { name: string; isAssociation: boolean; isIndication: boolean } | null = null;
     if (p.superclass !== undefined) {
       const supPos = p.superclassPos ?? p.pos;
-      if (this.broken.has(key(ns, p.superclass))) throw SKIP;
+      const supKey = key(ns, p.superclass);
+      if (this.broken.has(supKey)) throw SKIP;
       if (!this.hasClass(ns, p.superclass)) {
         this.fail(supPos, `superclass ${p.superclass} of ${p.name} is not defined in namespace ${ns} (DSP0004: a class must come after its superclass)`);
       }
-      sup = this.resolvedClass(ns, p.superclass);
+      sup = this.kinds.get(supKey) ?? this.resolvedClass(ns, p.superclass);
     }
     const localAssoc = p.qualifiers.some((q) => q.name.toLowerCase() === 'association' && isTrue(q.value));
     const localIndic = p.qualifiers.some((q) => q.name.toLowerCase() === 'indication' && isTrue(q.value));
@@ -410,6 +414,7 @@ export class MofCompiler {
       throw e;
     }
     this.classes.push({ namespace: ns, cls });
+    this.kinds.set(k, { name: cls.name, isAssociation, isIndication });
     if (p.alias) this.aliases.set(p.alias.toLowerCase(), { path: new CimObjectPath(p.name, null, ns), pos: p.pos });
   }
 

@@ -54,7 +54,12 @@ export class MofParser {
     this.tok = { kind: TokenKind.EOF, text: '', line: 1, col: 1, start: 0 };
   }
 
-  parse(): MofProduction[] {
+  /**
+   * Parses the whole text. With `onProduction`, each production is handed over as soon as it is
+   * parsed and not kept (so a compiler can work while the syntax tree stays small); the returned
+   * list is then empty.
+   */
+  parse(onProduction?: (p: MofProduction) => void): MofProduction[] {
     const out: MofProduction[] = [];
     try {
       this.tok = this.lexer.next();
@@ -62,8 +67,11 @@ export class MofParser {
         const before = this.tok.start;
         this.depth = 0;
         const p = this.production();
-        if (p) out.push(p);
         this.current = null;
+        if (p) {
+          if (onProduction) onProduction(p);
+          else out.push(p);
+        }
         if (this.tok.start === before && this.k() !== TokenKind.EOF) this.advance();
       }
     } catch (e) {

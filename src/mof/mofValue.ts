@@ -24,38 +24,43 @@ const LITERAL_NAMES: Record<MofValue['kind'], string> = {
   null: 'NULL', alias: 'an alias', array: 'an array',
 };
 
+function mismatch(v: MofValue, type: CimType): never {
+  throw new MofValueError(v.pos, `${LITERAL_NAMES[v.kind]} is not a valid ${type} value`);
+}
+
+/** Range and format checks of the CIM model, reported at the literal. */
+function viaModel(v: MofValue, type: CimType, x: unknown): CimScalar {
+  try {
+    return coerceScalar(type, x);
+  } catch (e) {
+    if (e instanceof CimError) throw new MofValueError(v.pos, e.description);
+    throw e;
+  }
+}
+
 function scalar(v: MofValue, type: CimType, aliases: AliasLookup): CimScalar | null {
-  const mismatch = (): never => {
-    throw new MofValueError(v.pos, `${LITERAL_NAMES[v.kind]} is not a valid ${type} value`);
-  };
-  const viaModel = (x: unknown): CimScalar => {
-    try {
-      return coerceScalar(type, x);
-    } catch (e) {
-      if (e instanceof CimError) throw new MofValueError(v.pos, e.description);
-      throw e;
-    }
-  };
   switch (v.kind) {
     case 'null': return null;
     case 'integer':
-      if (isIntegerType(type)) return viaModel(v.value);
-      if (type === 'real32' || type === 'real64') return viaModel(Number(v.value));
-      return mismatch();
+      if (isIntegerType(type)) return viaModel(v, type, v.value);
+      if (type === 'real32' || type === 'real64') return viaModel(v, type, Number(v.value));
+      return mismatch(v, type);
     case 'real':
-      if (type === 'real32' || type === 'real64') return viaModel(v.value);
-      return mismatch();
+      if (type === 'real32' || type === 'real64') return viaModel(v, type, v.value);
+      return mismatch(v, type);
     case 'string':
-      if (type === 'string' || type === 'datetime' || type === 'reference' || type === 'char16') return viaModel(v.value);
-      return mismatch();
+      // Strings are by far the most common literal (every Description and ValueMap entry).
+      if (type === 'string') return v.value;
+      if (type === 'datetime' || type === 'reference' || type === 'char16') return viaModel(v, type, v.value);
+      return mismatch(v, type);
     case 'char16':
       if (type === 'char16' || type === 'string') return v.value;
-      return mismatch();
+      return mismatch(v, type);
     case 'boolean':
       if (type === 'boolean') return v.value;
-      return mismatch();
+      return mismatch(v, type);
     case 'alias': {
-      if (type !== 'reference') return mismatch();
+      if (type !== 'reference') return mismatch(v, type);
       const path = aliases(v.name);
       if (path === undefined) throw new MofValueError(v.pos, `alias $${v.name} is not defined (an alias must be defined before it is used)`);
       if (path === null) throw new MofValueError(v.pos, '');
