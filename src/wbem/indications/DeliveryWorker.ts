@@ -45,6 +45,8 @@ export class DeliveryWorker {
   private running: Promise<void> | null = null;
   /** True from an indication given up until the next successful delivery. */
   private givenUp = false;
+  /** Set when work arrived while the loop was running. */
+  private again = false;
   private closed = false;
   private wake: (() => void) | null = null;
   private readonly abort = new AbortController();
@@ -55,7 +57,7 @@ export class DeliveryWorker {
   constructor(
     private readonly db: Db,
     readonly destinationId: number,
-    private url: string,
+    private readonly url: string,
     private readonly codec: ExportCodec,
     private readonly policy: DeliveryPolicy,
     private readonly events: DeliveryEvents,
@@ -66,18 +68,18 @@ export class DeliveryWorker {
     this.remove = db.prepare('DELETE FROM ind_queue WHERE id = ?');
   }
 
-  setUrl(url: string): void {
-    this.url = url;
-  }
-
-  /** Starts delivering if idle; cuts a backoff wait short so new work is tried now. */
+  /** Starts delivering if idle. A busy or backing-off worker takes new rows in queue order. */
   kick(): void {
     if (this.closed) return;
     if (this.running) {
+      // The loop may already have found the queue empty and be about to end: look once more then.
+      this.again = true;
       return;
     }
+    this.again = false;
     this.running = this.loop().finally(() => {
       this.running = null;
+      if (this.again) this.kick();
     });
   }
 
