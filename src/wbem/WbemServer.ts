@@ -220,6 +220,9 @@ export class WbemServer implements ServerCore {
       return;
     }
     socket.on('error', () => socket.destroy());
+    // Replies go out as head + body writes; Nagle would hold the second until the client's
+    // delayed ACK (40 ms per request on keep-alive connections).
+    socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     socket.once('data', (first: Buffer) => {

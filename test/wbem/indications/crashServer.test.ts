@@ -46,6 +46,8 @@ class Relay {
   private readonly sockets = new Set<Socket>();
   responses = 0;
   swallowFrom = Infinity;
+  /** The head (request line and headers) of each request the host sent. */
+  readonly requestHeads: string[] = [];
 
   async start(targetPort: number): Promise<number> {
     this.server = createServer((client) => {
@@ -55,6 +57,11 @@ class Relay {
         s.on('error', () => s.destroy());
         s.on('close', () => this.sockets.delete(s));
       }
+      client.on('data', (chunk: Buffer) => {
+        const text = chunk.toString('latin1');
+        const at = text.indexOf('POST ');
+        if (at >= 0) this.requestHeads.push(text.slice(at, text.indexOf('\r\n\r\n', at)));
+      });
       client.pipe(upstream);
       upstream.on('data', (chunk: Buffer) => {
         this.responses += chunk.toString('latin1').split('HTTP/1.1 ').length - 1;
@@ -124,6 +131,12 @@ describe('indications/crash through the WBEM server (kill -9)', function () {
     await waitFor(() => relay.responses >= 3, 30_000, 'the third delivery to be answered by the listener');
     await h1.kill();
     expect(got.map((g) => g.name)).to.deep.equal(['vm0', 'vm1', 'vm2']);
+    const head = relay.requestHeads[0]!;
+    expect(head).to.match(/^POST \/tvdc HTTP\/1\.1\r\n/);
+    expect(head).to.match(/^content-type: application\/xml; charset=utf-8$/im);
+    expect(head).to.match(/^cimexport: MethodRequest$/im);
+    expect(head).to.match(/^cimexportmethod: ExportIndication$/im);
+    expect(head).to.match(/^cimprotocolversion: 1\.0$/im);
 
     relay.swallowFrom = Infinity;
     const h2 = new HostProcess(dbFile);
