@@ -123,6 +123,24 @@ describe('indications/delivery', () => {
     expect(errors).to.deep.equal([]);
   });
 
+  it('sends one delivery per matching subscription, numbered in one sequence per destination', async () => {
+    const url = await listener.start();
+    svc = open();
+    const { dest } = subscribe(url);
+    const f2 = svc.createFilter('root/interop', instance('CIM_IndicationFilter', [
+      ['Name', 'string', 'all-mods'], ['Query', 'string', 'SELECT * FROM CIM_InstModification'], ['QueryLanguage', 'string', 'WQL'],
+      ['SourceNamespaces', 'string', ['root/tvdc'], true],
+    ]));
+    svc.createSubscription('root/interop', instance('CIM_IndicationSubscription', [['Filter', 'reference', f2], ['Handler', 'reference', dest]]));
+    expect(svc.emit('root/tvdc', modification('vm1', 2))).to.equal(2);
+    expect(svc.emit('root/tvdc', modification('vm2', 3))).to.equal(1); // only the second filter
+    await waitFor(() => listener.received.length === 3 && svc.queued() === 0, 10_000, 'three deliveries');
+    const inds = listener.received.map(indicationOf);
+    expect(inds.map((i) => `${sourceName(i)}/${String(i.get('IndicationFilterName'))}/${String(i.get('SequenceNumber'))}`))
+      .to.deep.equal(['vm1/vm-running/0', 'vm1/all-mods/1', 'vm2/all-mods/2']);
+    expect(inds[0]!.get('IndicationIdentifier')).to.equal(inds[1]!.get('IndicationIdentifier'));
+  });
+
   it('sends bodies that validate against the DSP0203 2.4.0 DTD (xmllint)', async () => {
     const url = await listener.start();
     svc = open();
