@@ -20,7 +20,8 @@ export interface DeliveryEvents {
   delivered(destinationId: number, seqContext: string, seqNumber: bigint): void;
   /** The indication was dropped after its last retry; `subscriptionId` null when it is gone. */
   abandoned(destinationId: number, subscriptionId: number | null, reason: Error): void;
-  failed(destinationId: number, attempt: number, reason: Error): void;
+  /** `firstInStreak`: the first failure since the last success (or start), worth one warning. */
+  failed(destinationId: number, attempt: number, reason: Error, firstInStreak: boolean): void;
 }
 
 interface QueueRow {
@@ -45,6 +46,8 @@ export class DeliveryWorker {
   private running: Promise<void> | null = null;
   /** True from an indication given up until the next successful delivery. */
   private givenUp = false;
+  /** True from a failed attempt until the next successful delivery. */
+  private failing = false;
   /** Set when work arrived while the loop was running. */
   private again = false;
   private closed = false;
@@ -111,11 +114,13 @@ export class DeliveryWorker {
       if (!failure) {
         this.remove.run(row.id);
         this.givenUp = false;
+        this.failing = false;
         this.events.delivered(this.destinationId, row.seq_context, BigInt(row.seq_number));
         continue;
       }
       const attempt = row.attempts + 1;
-      this.events.failed(this.destinationId, attempt, failure);
+      this.events.failed(this.destinationId, attempt, failure, !this.failing);
+      this.failing = true;
       // Once an indication was given up, the listener is known to be unreachable: the ones queued
       // behind it that already waited out a whole retry schedule get one attempt, not a schedule
       // of their own, or a dead listener would hold each of them for the full schedule in turn.

@@ -381,9 +381,9 @@ export class IndicationService implements IndicationSink {
         this.stats.delivered++;
         for (const l of this.listeners) l({ destination: this.objects.destinationName(destId), seqContext: ctx, seqNumber: n });
       },
-      failed: (destId, attempt, reason) => {
+      failed: (destId, _attempt, reason, firstInStreak) => {
         this.stats.failedAttempts++;
-        if (attempt === 1) this.onError(new Error(`delivery to ${this.objects.destinationName(destId)} failed, will retry: ${reason.message}`));
+        if (firstInStreak) this.onError(new Error(`delivery to ${this.objects.destinationName(destId)} failed, will retry: ${reason.message}`));
       },
       abandoned: (destId, subId, reason) => {
         this.stats.abandoned++;
