@@ -114,11 +114,11 @@ export class IndicationService implements IndicationSink {
       this.db.prepare("INSERT INTO ind_state (key, value) VALUES ('starts', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(n));
       return n;
     })();
-    const self = this;
+    // Values set through ModifyInstance of the service (persisted) win over the options.
     this.deliveryPolicy = {
-      retryAttempts: () => self.setting('DeliveryRetryAttempts', options.retryAttempts ?? 3),
-      retryIntervalMs: () => self.setting('DeliveryRetryIntervalMs', options.retryIntervalMs ?? 30_000),
-      maxRetryIntervalMs: () => options.maxRetryIntervalMs ?? 10 * self.setting('DeliveryRetryIntervalMs', options.retryIntervalMs ?? 30_000),
+      retryAttempts: () => this.setting('DeliveryRetryAttempts', options.retryAttempts ?? 3),
+      retryIntervalMs: () => this.setting('DeliveryRetryIntervalMs', options.retryIntervalMs ?? 30_000),
+      maxRetryIntervalMs: () => options.maxRetryIntervalMs ?? 10 * this.setting('DeliveryRetryIntervalMs', options.retryIntervalMs ?? 30_000),
       requestTimeoutMs: options.requestTimeoutMs ?? 30_000,
     };
     this.objects = new SubscriptionStore(this.db, {
