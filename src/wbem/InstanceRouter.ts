@@ -57,10 +57,14 @@ async function* shallowInstances(ctx: OperationContext, provider: Provider, clas
 /** Instances of `className` and its subclasses, each with a full path, as providers produce them. */
 export async function* enumerateInstances(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
   requireClass(ctx, className);
-  for (const cls of classesToEnumerate(ctx, className)) {
+  const classes = classesToEnumerate(ctx, className);
+  for (const cls of classes) {
     const provider = ctx.core.providerFor(ctx.namespace, cls);
-    // Classes nobody serves and that cannot have instances are skipped rather than refused.
-    if (!provider.enumerateInstances) continue;
+    // The requested class's provider must enumerate; subclasses nobody enumerates are skipped.
+    if (!provider.enumerateInstances) {
+      if (cls === classes[0]) throw notSupported('EnumerateInstances', cls);
+      continue;
+    }
     yield* shallowInstances(ctx, provider, cls, options);
   }
 }
