@@ -4,7 +4,7 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseImaLog, type ImaLog } from '../../src/tvdc/integrity/ImaLogParser.js';
-import { verifyImaLog, type ImaLogReport } from '../../src/tvdc/integrity/ImaLogVerifier.js';
+import { verifyAsciiImaLog, verifyImaLog, type ImaLogReport, type ImaVerifyOptions } from '../../src/tvdc/integrity/ImaLogVerifier.js';
 import { parseRuntimePolicy, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 
@@ -59,13 +59,13 @@ async function imaVerify(args: string[], io: Io): Promise<number> {
   if (bank !== 'sha1' && bank !== 'sha256') throw new UsageError(`--bank must be sha1 or sha256, not ${bank}`);
   const json = opts.has('json');
 
-  let log: ImaLog;
+  let text: Buffer;
   try {
-    log = parseImaLog(readFileSync(file));
+    text = readFileSync(file);
   } catch (e) {
-    if (isTvdcError(e)) throw e;
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
+  const log: ImaLog = parseImaLog(text);
   let policy: RuntimePolicy | undefined;
   const policyFile = opts.get('policy');
   if (policyFile) {
@@ -77,7 +77,8 @@ async function imaVerify(args: string[], io: Io): Promise<number> {
     }
     policy = parseRuntimePolicy(text);
   }
-  const report = verifyImaLog(log.entries, { bank, allVerdicts: true, ...(policy ? { references: policy.references } : {}) });
+  const vopts: ImaVerifyOptions = { bank, allVerdicts: true, ...(policy ? { references: policy.references } : {}) };
+  const report = log.format === 'ascii' ? verifyAsciiImaLog(text.toString('utf8'), vopts) : verifyImaLog(log.entries, vopts);
   const padded = bank === 'sha256' ? verifyImaLog(log.entries, { bank, method: 'sha1-padded' }) : undefined;
   const problems = report.verdicts.filter((v) => v.status === 'unknown' || v.status === 'untrusted').length;
   const ok = report.templateMismatches.length === 0 && (!policy || problems === 0);

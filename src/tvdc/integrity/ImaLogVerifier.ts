@@ -1,6 +1,8 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
 import type { ImaEntry } from './ImaEntry.js';
+import { parseAsciiLine } from './ImaLogParser.js';
+import { IntegrityError } from './IntegrityError.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
 import type { ReferenceLookup } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
@@ -39,64 +41,176 @@ export interface ImaLogReport {
   status: VerdictStatus;
 }
 
-export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOptions = {}): ImaLogReport {
-  const replay = new ImaReplay(opts.bank ?? 'sha1', opts.method ?? 'per-bank', opts.resume);
-  const refs = opts.references;
-  const all = opts.allVerdicts === true;
-  const templateMismatches: ImaLogReport['templateMismatches'] = [];
-  const verdicts: EntryVerdict[] = [];
-  const counts = { trusted: 0, excluded: 0, unknown: 0, untrusted: 0 };
-  let violations = 0;
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
-    if (!replay.add(e)) {
-      templateMismatches.push({ index: e.index, path: e.path });
-      const v: EntryVerdict = { index: e.index, path: e.path, digest: e.fileDigest, status: 'untrusted', code: 'TEMPLATE_HASH_MISMATCH', reason: `entry ${e.index} (${e.path}) was altered: its template hash does not match its data` };
-      counts.untrusted++;
-      verdicts.push(v);
-      continue;
+/** Judges entries one by one and keeps the tallies both verification paths report. */
+class Tally {
+  readonly replay: ImaReplay;
+  readonly templateMismatches: ImaLogReport['templateMismatches'] = [];
+  readonly verdicts: EntryVerdict[] = [];
+  readonly counts = { trusted: 0, excluded: 0, unknown: 0, untrusted: 0 };
+  violations = 0;
+  entries = 0;
+  firstIndex: number | undefined;
+  private readonly all: boolean;
+
+  constructor(readonly opts: ImaVerifyOptions) {
+    this.replay = new ImaReplay(opts.bank ?? 'sha1', opts.method ?? 'per-bank', opts.resume);
+    this.all = opts.allVerdicts === true;
+  }
+
+  /** After replay: records the verdict of one entry (`ok` = its template hash matched). */
+  judge(index: number, path: string, fileAlg: string, digest: string, violation: boolean, ok: boolean): void {
+    this.entries++;
+    this.firstIndex ??= index;
+    const refs = this.opts.references;
+    if (!ok) {
+      this.templateMismatches.push({ index, path });
+      this.counts.untrusted++;
+      this.verdicts.push({ index, path, digest, status: 'untrusted', code: 'TEMPLATE_HASH_MISMATCH', reason: `entry ${index} (${path}) was altered: its template hash does not match its data` });
+      return;
     }
-    if (e.violation) {
-      violations++;
+    if (violation) {
+      this.violations++;
       if (refs) {
-        counts.unknown++;
-        verdicts.push({ index: e.index, path: e.path, digest: e.fileDigest, status: 'unknown', code: 'VIOLATION', reason: `${e.path}: IMA measurement violation (file changed while in use), its content is unknown` });
+        this.counts.unknown++;
+        this.verdicts.push({ index, path, digest, status: 'unknown', code: 'VIOLATION', reason: `${path}: IMA measurement violation (file changed while in use), its content is unknown` });
       }
-      continue;
+      return;
     }
     let v: EntryVerdict | undefined;
-    if (e.path === 'boot_aggregate' && opts.bootPcrs) {
-      const bank = e.fileAlg === 'sha1' || e.fileAlg === 'sha256' ? e.fileAlg : undefined;
-      const pcrs = bank ? opts.bootPcrs[bank] : undefined;
+    if (path === 'boot_aggregate' && this.opts.bootPcrs) {
+      const bank = fileAlg === 'sha1' || fileAlg === 'sha256' ? fileAlg : undefined;
+      const pcrs = bank ? this.opts.bootPcrs[bank] : undefined;
       const candidates = bank && pcrs ? bootAggregates(bank, pcrs) : [];
       // Without PCRs 0-7 (or 0-9) in the quote the boot_aggregate is judged like any entry.
       if (candidates.length) {
-        v = candidates.includes(e.fileDigest)
-          ? { index: e.index, path: e.path, digest: e.fileDigest, status: 'trusted', code: 'TRUSTED', reason: 'boot_aggregate matches the quoted PCRs 0-9' }
-          : { index: e.index, path: e.path, digest: e.fileDigest, status: 'untrusted', code: 'BOOT_AGGREGATE_MISMATCH', reason: `boot_aggregate ${e.fileDigest} does not match the quoted boot PCRs` };
+        v = candidates.includes(digest)
+          ? { index, path, digest, status: 'trusted', code: 'TRUSTED', reason: 'boot_aggregate matches the quoted PCRs 0-9' }
+          : { index, path, digest, status: 'untrusted', code: 'BOOT_AGGREGATE_MISMATCH', reason: `boot_aggregate ${digest} does not match the quoted boot PCRs` };
       }
     }
     if (!v) {
-      if (!refs) continue;
-      v = refs.judge(e.index, e.path, e.fileDigest);
+      if (!refs) return;
+      if (!this.all && refs.isTrusted?.(path, digest)) {
+        this.counts.trusted++;
+        return;
+      }
+      v = refs.judge(index, path, digest);
     }
-    counts[v.status]++;
-    if (all || v.status !== 'trusted') verdicts.push(v);
+    this.counts[v.status]++;
+    if (this.all || v.status !== 'trusted') this.verdicts.push(v);
   }
-  const state = replay.state();
-  let status: VerdictStatus = templateMismatches.length || counts.untrusted ? 'untrusted' : 'trusted';
-  if (counts.unknown) status = worst(status, 'unknown');
-  return {
-    bank: replay.bank,
-    method: replay.method,
-    entries: entries.length,
-    firstIndex: entries[0]?.index ?? replay.nextIndex,
-    templateMismatches,
-    violations,
-    pcrs: state.pcrs,
-    state,
-    counts,
-    verdicts,
-    status,
-  };
+
+  report(): ImaLogReport {
+    const state = this.replay.state();
+    let status: VerdictStatus = this.templateMismatches.length || this.counts.untrusted ? 'untrusted' : 'trusted';
+    if (this.counts.unknown) status = worst(status, 'unknown');
+    return {
+      bank: this.replay.bank,
+      method: this.replay.method,
+      entries: this.entries,
+      firstIndex: this.firstIndex ?? this.replay.nextIndex,
+      templateMismatches: this.templateMismatches,
+      violations: this.violations,
+      pcrs: state.pcrs,
+      state,
+      counts: this.counts,
+      verdicts: this.verdicts,
+      status,
+    };
+  }
+}
+
+export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOptions = {}): ImaLogReport {
+  const t = new Tally(opts);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    const ok = t.replay.add(e);
+    t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+  }
+  return t.report();
+}
+
+const SCRATCH_SIZE = 1 << 16;
+
+function isLowerHex(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+  }
+  return true;
+}
+
+/**
+ * verifyImaLog(parseAsciiLog(text)) without building an entry object or buffer per line: plain
+ * ima-ng lines are encoded into one scratch buffer and checked in place (measurement lists run
+ * to hundreds of thousands of lines); any other line goes through the general parser.
+ */
+export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, firstIndex = opts.resume?.nextIndex ?? 0): ImaLogReport {
+  const t = new Tally(opts);
+  const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  const views = new Map<number, Buffer>();
+  let index = firstIndex;
+  let lineNo = 0;
+  let pos = 0;
+  const len = text.length;
+  while (pos < len) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = len;
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
+    lineNo++;
+    const start = pos;
+    pos = end + 1;
+    if (lineEnd === start) continue;
+    const s1 = text.indexOf(' ', start);
+    const s2 = s1 < 0 ? -1 : text.indexOf(' ', s1 + 1);
+    const s3 = s2 < 0 ? -1 : text.indexOf(' ', s2 + 1);
+    const s4 = s3 < 0 ? -1 : text.indexOf(' ', s3 + 1);
+    const c0 = text.charCodeAt(start);
+    const c1 = text.charCodeAt(start + 1);
+    const pcr = s1 === start + 1 ? c0 - 48 : s1 === start + 2 ? (c0 - 48) * 10 + (c1 - 48) : -1;
+    const fast =
+      s4 > 0 && s4 < lineEnd && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
+      s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (s2 - s1 === 41 || s2 - s1 === 65) && lineEnd - s4 < 4096;
+    let th = fast ? text.slice(s1 + 1, s2) : '';
+    if (!fast || !isLowerHex(th) || th.charCodeAt(0) === 48) {
+      // Anything unusual (other templates, upper case, a possible violation) takes the general path.
+      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
+      const ok = t.replay.add(e);
+      t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+      index++;
+      continue;
+    }
+    const colon = text.indexOf(':', s3 + 1);
+    if (colon < 0 || colon > s4) throw new IntegrityError('LOG_FORMAT', `IMA log line ${lineNo}: file digest lacks its algorithm prefix`);
+    const alg = text.slice(s3 + 1, colon);
+    const digest = text.slice(colon + 1, s4);
+    const path = text.slice(s4 + 1, lineEnd);
+    // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
+    let off = 4;
+    off += scratch.write(alg, off, 'latin1');
+    scratch[off++] = 0x3a;
+    scratch[off++] = 0;
+    const dlen = scratch.write(digest, off, 'hex');
+    if (dlen * 2 !== digest.length || !isLowerHex(digest)) {
+      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo); // raises the precise error, or normalizes case
+      const ok = t.replay.add(e);
+      t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+      index++;
+      continue;
+    }
+    off += dlen;
+    scratch.writeUInt32LE(off - 4, 0);
+    const nameAt = off;
+    const plen = scratch.write(path, nameAt + 4, 'utf8');
+    scratch[nameAt + 4 + plen] = 0;
+    scratch.writeUInt32LE(plen + 1, nameAt);
+    const total = nameAt + 4 + plen + 1;
+    let view = views.get(total);
+    if (!view) views.set(total, (view = scratch.subarray(0, total)));
+    const ok = t.replay.addParts(index, pcr, th, view, false);
+    t.judge(index, path, alg, digest, false, ok);
+    index++;
+    th = '';
+  }
+  return t.report();
 }

@@ -55,20 +55,24 @@ export class ImaReplay {
    * with the logged hash, so a forged entry shows up here and, when re-hashed, in the PCR.
    */
   add(e: ImaEntry): boolean {
+    return this.addParts(e.index, e.pcr, e.templateHash, e.templateData, e.violation);
+  }
+
+  /** add() for callers that parse straight from text without building an ImaEntry. */
+  addParts(index: number, pcr: number, th: string, templateData: Uint8Array, violation: boolean): boolean {
     let ok = true;
     let ext: string;
-    if (e.violation) {
+    if (violation) {
       ext = this.violationHex;
     } else {
-      const th = e.templateHash;
       const thAlg = th.length === 40 ? 'sha1' : 'sha256';
-      ok = hash(thAlg, e.templateData, 'hex') === th;
+      ok = hash(thAlg, templateData, 'hex') === th;
       if (th.length === this.hexSize) ext = th;
       else if (this.method === 'sha1-padded' && this.bank === 'sha256' && thAlg === 'sha1') ext = th + '00'.repeat(12);
-      else ext = hash(this.bank, e.templateData, 'hex');
+      else ext = hash(this.bank, templateData, 'hex');
     }
-    this.extendHex(e.pcr, ext);
-    this.nextIndex = e.index + 1;
+    this.extendHex(pcr, ext);
+    this.nextIndex = index + 1;
     return ok;
   }
 

@@ -14,12 +14,16 @@ export interface ReferenceDigest {
 /** What judges entries; ReferenceSet is the implementation tvdc ships. */
 export interface ReferenceLookup {
   judge(index: number, path: string, digest: string): EntryVerdict;
+  /** Fast path: true exactly when judge() would say TRUSTED (no verdict object is built). */
+  isTrusted?(path: string, digest: string): boolean;
 }
 
 export class ReferenceSet implements ReferenceLookup {
   private readonly byPath = new Map<string, Map<string, ReferenceDigest>>();
   /** Malicious digests are malicious wherever they turn up, whatever the file is called. */
   private readonly malicious = new Map<string, ReferenceDigest>();
+  /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
+  private readonly trusted = new Map<string, string | string[]>();
   private readonly excludes: RegExp[] = [];
   private excludeAll: RegExp | undefined;
 
@@ -36,6 +40,15 @@ export class ReferenceSet implements ReferenceLookup {
     if (!m) this.byPath.set(path, (m = new Map()));
     m.set(digest, r);
     if (r.annotation === 'malicious') this.malicious.set(digest, r);
+    const paths = this.trusted.get(digest);
+    if (r.annotation !== 'trusted') {
+      // A re-annotation takes the digest off the fast path for this path.
+      if (paths === path) this.trusted.delete(digest);
+      else if (Array.isArray(paths)) this.trusted.set(digest, paths.filter((p) => p !== path));
+    } else if (paths === undefined) this.trusted.set(digest, path);
+    else if (typeof paths === 'string') {
+      if (paths !== path) this.trusted.set(digest, [paths, path]);
+    } else if (!paths.includes(path)) paths.push(path);
     return this;
   }
 
@@ -67,9 +80,16 @@ export class ReferenceSet implements ReferenceLookup {
     return this.excludeAll !== undefined && this.excludeAll.test(path);
   }
 
+  isTrusted(path: string, digest: string): boolean {
+    const paths = this.trusted.get(digest);
+    if (paths === undefined) return false;
+    const known = typeof paths === 'string' ? paths === path : paths.includes(path);
+    return known && (this.malicious.size === 0 || !this.malicious.has(digest));
+  }
+
   judge(index: number, path: string, digest: string): EntryVerdict {
     const known = this.byPath.get(path);
-    const hit = known?.get(digest) ?? this.malicious.get(digest);
+    const hit = this.malicious.get(digest) ?? known?.get(digest);
     if (hit?.annotation === 'malicious') {
       const why = hit.note ? `: ${hit.note}` : '';
       return { index, path, digest, status: 'untrusted', code: 'MALICIOUS', reason: `${path} has digest ${digest}, annotated malicious${why}` };

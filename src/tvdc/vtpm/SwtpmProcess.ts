@@ -130,10 +130,15 @@ export class SwtpmProcess {
     const transport = new SocketTransport({ path: tpmSock });
     const proc = new SwtpmProcess(child, stateDir, sockDir, transport);
     live.add(proc);
-    try {
-      await transport.connect();
-    } catch (e) {
-      fail(`refused the TPM connection (${(e as Error).message})`);
+    // The socket file appears at bind(), a moment before listen(): retry refused connections.
+    for (;;) {
+      try {
+        await transport.connect();
+        break;
+      } catch (e) {
+        if (exited || Date.now() > deadline) fail(`refused the TPM connection (${(e as Error).message})`);
+        await new Promise((r) => setTimeout(r, 5));
+      }
     }
     return proc;
   }
