@@ -1,8 +1,14 @@
 // CIM names are case-insensitive and case-preserving (DSP0004 5.1.2.3): an insertion-ordered map
 // keyed by the lower-cased name that remembers the spelling it was given.
 
+type Entry<V> = { name: string; value: V };
+
+// Most qualifier maps of instance properties stay empty: they share this one until first set().
+// It is never written to.
+const NONE: Map<string, Entry<never>> = new Map();
+
 export class NameMap<V> implements Iterable<[string, V]> {
-  private readonly entries = new Map<string, { name: string; value: V }>();
+  private entries: Map<string, Entry<V>> = NONE;
 
   static from<V>(items: Iterable<V>, nameOf: (v: V) => string): NameMap<V> {
     const m = new NameMap<V>();
@@ -24,6 +30,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   /** Sets the value; an existing entry keeps its position but takes the new spelling. */
   set(name: string, value: V): this {
+    if (this.entries === NONE) this.entries = new Map();
     this.entries.set(name.toLowerCase(), { name, value });
     return this;
   }
@@ -33,7 +40,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
   }
 
   clear(): void {
-    this.entries.clear();
+    this.entries = NONE;
   }
 
   /** The spelling under which `name` was stored. */
@@ -59,8 +66,11 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   clone(copy: (v: V) => V = (v) => v): NameMap<V> {
     const m = new NameMap<V>();
+    if (this.entries.size === 0) return m;
     // Keys are already lower-cased: copy entries directly instead of going through set().
-    for (const [k, e] of this.entries) m.entries.set(k, { name: e.name, value: copy(e.value) });
+    const entries = new Map<string, Entry<V>>();
+    for (const [k, e] of this.entries) entries.set(k, { name: e.name, value: copy(e.value) });
+    m.entries = entries;
     return m;
   }
 }
