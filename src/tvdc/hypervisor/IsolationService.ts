@@ -175,15 +175,15 @@ export class IsolationService {
     const world = this.world(next);
     const plan = planPolicyUpdate(this.activePolicy(), next, world);
     if (!plan.ok) return { ok: false, errors: plan.conflicts.map((c) => c.reason), conflicts: plan.conflicts };
+    // Relabeling is a function of the old label, so it is written per label, not per element:
+    // a handful of statements however many VMs and disks carry the label.
+    const byLabel = new Map<string, { kind: 'vm' | 'disk' | 'segment'; from: string; to: string | undefined }>();
+    for (const r of plan.relabel) if (r.kind !== 'host' && r.from !== undefined) byLabel.set(`${r.kind}\u0000${r.from}`, { kind: r.kind, from: r.from, to: r.to });
+    const table = { vm: 'iso_vms', disk: 'iso_disks', segment: 'iso_segments' } as const;
     // One transaction: every relabel and the new policy land together or not at all.
-    const update = {
-      vm: this.db.prepare('UPDATE iso_vms SET label = ? WHERE name = ?'),
-      host: this.db.prepare('UPDATE iso_host SET label = ?, name = ? WHERE id = 1'),
-      disk: this.db.prepare('UPDATE iso_disks SET label = ? WHERE name = ?'),
-      segment: this.db.prepare('UPDATE iso_segments SET label = ? WHERE name = ?'),
-    };
     this.db.transaction(() => {
-      for (const r of plan.relabel) update[r.kind].run(r.to ?? null, r.name);
+      for (const r of byLabel.values()) this.db.prepare(`UPDATE ${table[r.kind]} SET label = ? WHERE label = ?`).run(r.to ?? null, r.from);
+      this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(plan.hostLabel ?? null);
       this.policies.put('active', next, source);
       this.policies.clear('pending');
     })();

@@ -39,6 +39,8 @@ export const simulatedHypervisorMigrations = [
         CHECK (a < b)
       );`,
   },
+  // Policy updates look VMs up by label and by state.
+  { id: 'isolation-vms-2', up: 'CREATE INDEX iso_vms_label ON iso_vms (label); CREATE INDEX iso_vms_state ON iso_vms (state)' },
 ];
 
 interface VmRow {

@@ -21,6 +21,8 @@ export const diskStoreMigrations = [
       created_at TEXT NOT NULL
     )`,
   },
+  // Policy updates relabel and look up disks by label.
+  { id: 'isolation-disks-2', up: 'CREATE INDEX iso_disks_label ON iso_disks (label)' },
 ];
 
 interface Row {
