@@ -1,5 +1,5 @@
-// The audit log of denials, in the host's SQLite store. Rows are written in the same transaction
-// as nothing else: a denial is recorded even when the operation it refused never happens.
+// The audit log of denials, in the host's SQLite store. Each denial is written on its own, so it
+// stays recorded although the operation it refused never happens.
 import type { Db } from '../../store/Store.js';
 import type { AccessDeniedEvent } from './AccessDeniedEvent.js';
 import type { DecisionRule } from './Decision.js';
