@@ -181,12 +181,17 @@ export class IsolationService {
     for (const r of plan.relabel) if (r.kind !== 'host' && r.from !== undefined) byLabel.set(`${r.kind}\u0000${r.from}`, { kind: r.kind, from: r.from, to: r.to });
     const table = { vm: 'iso_vms', disk: 'iso_disks', segment: 'iso_segments' } as const;
     // One transaction: every relabel and the new policy land together or not at all.
-    this.db.transaction(() => {
-      for (const r of byLabel.values()) this.db.prepare(`UPDATE ${table[r.kind]} SET label = ? WHERE label = ?`).run(r.to ?? null, r.from);
-      this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(plan.hostLabel ?? null);
-      this.policies.put('active', next, source);
-      this.policies.clear('pending');
-    })();
+    try {
+      this.db.transaction(() => {
+        for (const r of byLabel.values()) this.db.prepare(`UPDATE ${table[r.kind]} SET label = ? WHERE label = ?`).run(r.to ?? null, r.from);
+        this.db.prepare('UPDATE iso_host SET label = ? WHERE id = 1').run(plan.hostLabel ?? null);
+        this.policies.put('active', next, source);
+        this.policies.clear('pending');
+      })();
+    } catch (e) {
+      // Rolled back: the old policy stays active, on disk and (not swapped yet) in memory.
+      throw new TvdcError('IO_FAILED', `policy '${next.header.name}' ${next.header.version} could not be stored: ${(e as Error).message}`);
+    }
     const vmLabels = new Map(plan.relabel.filter((r) => r.kind === 'vm').map((r) => [r.name, r.to]));
     const running = world.vms.filter((v) => v.running).map((v) => ({ name: v.name, label: vmLabels.has(v.name) ? vmLabels.get(v.name) : v.label }));
     this.monitor.swap(plan.compiled, { name: this.hostName, label: plan.hostLabel }, running);

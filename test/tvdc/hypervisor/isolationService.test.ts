@@ -192,6 +192,23 @@ describe('isolation service on a simulated hypervisor', () => {
     expect(h.listConflictSets()).to.deep.equal([{ key: 'MA-SU', name: 'MA-SU', types: ['MA', 'SU'] }]);
   });
 
+  it('leaves everything as it was when storing an update fails half-way', async () => {
+    const h = service('host1', 'MarketAnalysisHost');
+    await h.defineVm('x', 'MarketAnalysisHost');
+    // Fail the transaction after the relabels, when the new policy row is written.
+    h.db.exec("CREATE TRIGGER fail_policy BEFORE INSERT ON iso_policy WHEN NEW.slot = 'active' BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+    const e = await rejection(() => h.setPolicy(POLICY_1_1));
+    expect(e.code).to.equal('IO_FAILED');
+    expect(e.message).to.contain('disk full');
+    expect(h.getVm('x')!.label).to.equal('MarketAnalysisHost');
+    expect(h.host().label).to.equal('MarketAnalysisHost');
+    expect(h.activePolicy().header.version).to.equal('1.0');
+    h.db.exec('DROP TRIGGER fail_policy');
+    expect(h.setPolicy(POLICY_1_1).ok).to.equal(true);
+    expect(h.getVm('x')!.label).to.equal('MarketAnalysisOnlyHost');
+    expect(h.host().label).to.equal('MarketAnalysisOnlyHost');
+  });
+
   it('refuses an update that would strand running VMs, naming each VM and rule', async () => {
     const h = service('host1');
     await h.defineVm('ma', 'MarketAnalysis');
