@@ -17,7 +17,8 @@ const US_PER_DAY = 86_400_000_000n;
 export const MAX_INTERVAL_MICROSECONDS = BigInt(MAX_INTERVAL_DAYS) * US_PER_DAY + US_PER_DAY - 1n;
 
 function bad(text: string, reason: string): CimError {
-  return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `invalid datetime "${text}": ${reason}`);
+  const shown = text.length > 40 ? `${text.slice(0, 37)}...` : text;
+  return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `invalid datetime "${shown}": ${reason}`);
 }
 
 /**

@@ -106,6 +106,7 @@ describe('cim/CimDateTime', () => {
     refused('20231015123456.123456:001', /must end in ":000"/);
     refused('2023101512345a.123456+000', /"a" at position 14/);
     refused('', /length is 0/);
+    refused('1'.repeat(1_000_000), /^invalid datetime "1{37}\.\.\.": length is 1000000/);
   });
 
   it('compares by text', () => {

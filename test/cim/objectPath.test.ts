@@ -126,6 +126,10 @@ describe('cim/CimObjectPath', () => {
     expect(s.path.isInstancePath).to.equal(false);
     // wbemcli users often leave string keys unquoted.
     expect(CimObjectPath.parseWbemcliUrl('localhost/root/cimv2:TVD_Widget.CreationClassName=TVD_Widget,Id=7').path.key('CreationClassName')).to.equal('TVD_Widget');
+    const https = CimObjectPath.instance('TVDc_VTPM', { InstanceID: 'vm1:tpm', Index: 2n }, 'root/tvdc', 'h2:15989');
+    expect(https.keys!.get('Index')!.type).to.equal('uint64');
+    expect(https.toWbemcliUrl({ scheme: 'https' })).to.equal('https://h2:15989/root/tvdc:TVDc_VTPM.InstanceID="vm1:tpm",Index=2');
+    expect(CimObjectPath.parseWbemcliUrl(https.toWbemcliUrl({ scheme: 'https' })).path.equals(https)).to.equal(true);
     expect(() => CimObjectPath.parseWbemcliUrl('ftp://h/root:X')).to.throw(CimError, /scheme must be http or https/);
     expect(() => CimObjectPath.parseWbemcliUrl('http://h:99999/root:X')).to.throw(CimError, /port "99999"/);
     expect(() => CimObjectPath.parseWbemcliUrl('http://h')).to.throw(CimError, /after the host/);

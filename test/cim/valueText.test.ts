@@ -84,6 +84,9 @@ describe('cim/valueText', () => {
     expect(formatReal64(-Infinity)).to.equal('-INF');
     expect(formatReal64(NaN)).to.equal('NaN');
     expect(formatReal64(-0)).to.equal('-0');
+    expect(Object.is(parseCimScalar('real32', formatCimScalar('real32', -0)), -0)).to.equal(true);
+    expect(formatCimScalar('real32', Infinity)).to.equal('INF');
+    expect(Number.isNaN(parseCimScalar('real32', formatCimScalar('real32', NaN)))).to.equal(true);
     expect(parseCimScalar('real64', 'INF')).to.equal(Infinity);
     expect(parseCimScalar('real64', '-inf')).to.equal(-Infinity);
     expect(parseCimScalar('real64', '+INF')).to.equal(Infinity);
