@@ -16,6 +16,9 @@ import type { QuoteBundle } from './QuoteBundle.js';
 import type { ReferenceLookup } from './ReferenceSet.js';
 import { verifyTpm2Quote } from './Tpm2QuoteVerifier.js';
 import type { EntryVerdict, Finding, VerdictStatus } from './Verdict.js';
+import { MemoryVerifierStore, type Enrolment, type VerifierStore } from './VerifierStore.js';
+
+export type { Enrolment } from './VerifierStore.js';
 
 export interface VerifierOptions {
   anchors: readonly TrustAnchor[];
@@ -23,17 +26,8 @@ export interface VerifierOptions {
   references?: ReferenceLookup;
   /** Bank whose PCR 10 the log is replayed against (default sha256). */
   bank?: PcrBankName;
-  /** How many used nonces per target are remembered to recognize replayed quotes. */
-  nonceMemory?: number;
-}
-
-export interface Enrolment {
-  target: string;
-  ekCertificatePem: string;
-  /** DER SubjectPublicKeyInfo of the AK. */
-  akSpki: Buffer;
-  akName: Buffer;
-  virtualTpm: boolean;
+  /** Where enrolments, nonces and replay state are kept (default: in memory). */
+  store?: VerifierStore;
 }
 
 export interface AttestationVerdict {
@@ -48,12 +42,6 @@ export interface AttestationVerdict {
   nextIndex: number;
 }
 
-interface TargetState {
-  replay: ReplayState;
-  resetCount: number;
-  carried: EntryVerdict[];
-}
-
 const AK_REQUIRED = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.restricted | TPMA_OBJECT.sign;
 const IMA_PCR = 10;
 const BANK_ID: Record<PcrBankName, number> = { sha1: TPM_ALG.SHA1, sha256: TPM_ALG.SHA256 };
@@ -63,15 +51,14 @@ function spki(key: KeyObject): Buffer {
 }
 
 export class Verifier {
+  // Pending enrolments live only as long as one challenge round trip.
   private readonly pending = new Map<string, { secret: Buffer; enrolment: Enrolment }>();
-  private readonly enrolments = new Map<string, Enrolment>();
-  private readonly outstanding = new Map<string, Set<string>>();
-  private readonly used = new Map<string, string[]>();
-  private readonly states = new Map<string, TargetState>();
+  private readonly store: VerifierStore;
   private readonly bank: PcrBankName;
 
   constructor(private readonly opts: VerifierOptions) {
     this.bank = opts.bank ?? 'sha256';
+    this.store = opts.store ?? new MemoryVerifierStore();
   }
 
   /**
@@ -111,34 +98,19 @@ export class Verifier {
     if (activated.length !== p.secret.length || !timingSafeEqual(activated, p.secret)) {
       throw new IntegrityError('ENROLMENT_FAILED', `${target} did not recover the credential: its AK is not in the TPM of that EK`, 'ATTESTATION_FAILED');
     }
-    this.enrolments.set(target, p.enrolment);
-    this.states.delete(target);
+    this.store.putEnrolment(p.enrolment);
     return p.enrolment;
   }
 
   enrolment(target: string): Enrolment | undefined {
-    return this.enrolments.get(target);
+    return this.store.enrolment(target);
   }
 
   /** A fresh one-time nonce (20 random bytes, hex) for the next quote of `target`. */
   newNonce(target: string): string {
     const n = randomBytes(20).toString('hex');
-    let s = this.outstanding.get(target);
-    if (!s) this.outstanding.set(target, (s = new Set()));
-    s.add(n);
+    this.store.issueNonce(target, n);
     return n;
-  }
-
-  private consume(target: string, nonce: string): 'fresh' | 'used' | 'unknown' {
-    const s = this.outstanding.get(target);
-    const used = this.used.get(target) ?? [];
-    if (s?.delete(nonce.toLowerCase())) {
-      used.push(nonce.toLowerCase());
-      if (used.length > (this.opts.nonceMemory ?? 1024)) used.shift();
-      this.used.set(target, used);
-      return 'fresh';
-    }
-    return used.includes(nonce.toLowerCase()) ? 'used' : 'unknown';
   }
 
   /** Checks one GetQuote result against the nonce this verifier issued for it. */
@@ -152,13 +124,12 @@ export class Verifier {
       if (virtualTpm !== undefined) v.virtualTpm = virtualTpm;
       return v;
     };
-    const prev = this.states.get(target);
-    const usedBefore = [...(this.used.get(target) ?? [])];
-    const nonceState = this.consume(target, nonce);
+    const prev = this.store.state(target);
+    const nonceState = this.store.consumeNonce(target, nonce.toLowerCase());
     if (nonceState === 'used') findings.push({ code: 'QUOTE_REPLAYED', message: `nonce ${nonce} was already used: this answers an earlier challenge` });
     else if (nonceState === 'unknown') findings.push({ code: 'NONCE_MISMATCH', message: `nonce ${nonce} was not issued by this verifier for ${target}` });
 
-    const enrolment = this.enrolments.get(target);
+    const enrolment = this.store.enrolment(target);
     if (!enrolment) {
       findings.push({ code: 'AK_NOT_BOUND', message: `${target} has no enrolled AK: its AK was never certified by an EK` });
       return verdict([], prev?.replay.nextIndex ?? 0);
@@ -194,7 +165,7 @@ export class Verifier {
       required: [{ hashAlg: BANK_ID[this.bank], pcrs: [IMA_PCR] }],
     });
     for (const f of q.findings) {
-      if (f.code === 'NONCE_MISMATCH' && q.attest && usedBefore.includes(q.attest.extraData.toString('hex'))) {
+      if (f.code === 'NONCE_MISMATCH' && q.attest && this.store.wasUsed(target, q.attest.extraData.toString('hex'))) {
         findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${q.attest.extraData.toString('hex')} of an earlier challenge: it is a replayed old quote` });
       } else findings.push(f);
     }
@@ -245,17 +216,14 @@ export class Verifier {
     }
     const allEntries = [...carried, ...newEntries.filter((v) => v.status !== 'trusted' && v.status !== 'excluded')];
     const integrityOk = !findings.some((f) => f.code !== 'ENTRY_UNKNOWN' && f.code !== 'ENTRY_UNTRUSTED');
-    if (integrityOk) this.states.set(target, { replay: report.state, resetCount: q.attest.resetCount, carried: allEntries });
+    if (integrityOk) this.store.putState(target, { replay: report.state, resetCount: q.attest.resetCount, carried: allEntries });
     return verdict(allEntries, integrityOk ? report.state.nextIndex : (base?.replay.nextIndex ?? 0), enrolment.virtualTpm);
   }
 
   /** Drops everything known about a target (enrolment, nonces, replay state). */
   forget(target: string): void {
-    this.enrolments.delete(target);
     this.pending.delete(target);
-    this.outstanding.delete(target);
-    this.used.delete(target);
-    this.states.delete(target);
+    this.store.forget(target);
   }
 }
 

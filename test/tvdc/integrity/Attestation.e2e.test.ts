@@ -8,6 +8,8 @@ import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
 import { TpmWriter } from '../../../src/tvdc/vtpm/TpmBuffer.js';
 import { TPM_ALG } from '../../../src/tvdc/vtpm/TpmConstants.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
+import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
+import { openStore, type Db } from '../../../src/store/Store.js';
 import { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { encodeTemplateData } from '../../../src/tvdc/integrity/ImaEntry.js';
 import { parseImaLog } from '../../../src/tvdc/integrity/ImaLogParser.js';
@@ -46,6 +48,7 @@ describe('integrity: end to end with a real swtpm', function () {
   let measurer: Measurer;
   let attestor: Attestor;
   let verifier: Verifier;
+  let verifierDb: Db;
   let refs: ReferenceSet;
   let root: string;
   let trusted: { bundle: QuoteBundle; nonce: string };
@@ -60,7 +63,8 @@ describe('integrity: end to end with a real swtpm', function () {
     attestor = new Attestor(manager);
     refs = scan(root, programs);
     refs.add('/usr/bin/evil', { digest: hash('sha256', readFileSync(join(root, '/usr/bin/evil')), 'hex'), annotation: 'malicious', note: 'cryptominer' });
-    verifier = new Verifier({ anchors: [{ pem: manager.vtpmCa.certificatePem, kind: 'virtual' }], references: refs });
+    verifierDb = openStore(join(dir, 'server', 'verifier.db'));
+    verifier = new Verifier({ anchors: [{ pem: manager.vtpmCa.certificatePem, kind: 'virtual' }], references: refs, store: new SqliteVerifierStore(verifierDb) });
     const info = await manager.create('vm1');
     expect(info.ekCertificatePem).to.include('BEGIN CERTIFICATE');
     await manager.start('vm1');
@@ -71,6 +75,7 @@ describe('integrity: end to end with a real swtpm', function () {
     verifier.finishEnrolment('vm1', await attestor.activateCredential('vm1', ch.credentialBlob, ch.secret));
   });
   after(async () => {
+    verifierDb?.close();
     await manager?.close();
     await cleanup(dir);
   });
@@ -202,6 +207,17 @@ describe('integrity: end to end with a real swtpm', function () {
     expect(f.message).to.match(/malicious: cryptominer/);
     // The unknown binary of the earlier batch is still reported: it ran in this boot.
     expect(v.findings.map((x) => x.path)).to.include('/usr/bin/unknown');
+  });
+
+  it('a restarted verifier (SQLite store) still knows the AK and still refuses used nonces', async () => {
+    const again = new Verifier({ anchors: [{ pem: manager.vtpmCa.certificatePem, kind: 'virtual' }], references: refs, store: new SqliteVerifierStore(openStore(join(dir, 'server', 'verifier.db'))) });
+    expect(again.enrolment('vm1')?.virtualTpm).to.equal(true);
+    expect(codes(again.verify('vm1', trusted.bundle, trusted.nonce))).to.include('QUOTE_REPLAYED');
+    const nonce = again.newNonce('vm1');
+    const v = again.verify('vm1', await attestor.getQuote('vm1', { nonce, fromIndex: 6 }), nonce);
+    expect(v.nextIndex).to.equal(6);
+    expect(codes(v).filter((c) => c !== 'ENTRY_UNKNOWN' && c !== 'ENTRY_UNTRUSTED')).to.deep.equal([]);
+    expect(v.findings.map((f) => f.path)).to.include.members(['/usr/bin/unknown', '/usr/bin/evil']);
   });
 
   it('attests the host through its stand-in hardware TPM with an imported real IMA log', async () => {
