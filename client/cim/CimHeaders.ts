@@ -18,6 +18,8 @@ export interface CimCall {
  * logs read a path as a path.
  */
 export function encodeHeaderValue(value: string): string {
+  // Most values (namespaces without '/', method names) need no escaping at all.
+  if (/^[A-Za-z0-9_.\-]*$/.test(value)) return value;
   let out = '';
   for (const byte of Buffer.from(value, 'utf8')) {
     const keep = byte > 0x20 && byte < 0x7f && byte !== 0x25 && byte !== 0x2f && byte !== 0x3a && byte !== 0x3f && byte !== 0x23;

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { Pool, errors as undiciErrors } from 'undici';
 import type { Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
 import {
@@ -30,8 +31,12 @@ export function isSafeOperation(method: string, intrinsic: boolean): boolean {
 /** A response whose status and content type were checked; the body is still unread. */
 export interface CimHttpResponse {
   headers: Record<string, string | string[] | undefined>;
-  /** Body chunks as they arrive; errors come out as ClientError. */
-  body: AsyncIterable<Buffer>;
+  /** The raw body stream (chunks as they arrive); read errors must go through bodyError. */
+  stream: Readable;
+  /** Sees each chunk (tracing); undefined when nobody asked. */
+  onChunk: ((chunk: Buffer) => void) | undefined;
+  /** The client error for a failure while reading the body, after `received` bytes. */
+  bodyError(e: unknown, received: number): ClientError;
   /** Discards the rest of the body and frees the socket. */
   dump(): Promise<void>;
 }
@@ -169,28 +174,20 @@ export class HttpTransport {
       await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
       throw new CimError(CimStatus.CIM_ERR_FAILED, `server reported CIMError: ${cimError}`);
     }
+    const trace = this.options.trace;
     return {
       headers: h,
-      body: this.mapBody(res.body, operation),
+      stream: res.body,
+      onChunk: trace ? (c) => trace('response', c) : undefined,
+      bodyError: (e, received) => {
+        const mapped = this.mapError(e, 'body');
+        if (mapped.code === 'CONNECTION_RESET') {
+          return new ResponseParseError(`the connection closed after ${received} bytes, before the response was complete (truncated)`, operation, { cause: e });
+        }
+        return mapped;
+      },
       dump: () => res.body.dump({ limit: 0 }).catch(() => undefined),
     };
-  }
-
-  private async *mapBody(body: AsyncIterable<Buffer>, operation: string): AsyncGenerator<Buffer> {
-    let received = 0;
-    try {
-      for await (const chunk of body) {
-        received += chunk.length;
-        this.options.trace?.('response', chunk);
-        yield chunk;
-      }
-    } catch (e) {
-      const mapped = this.mapError(e, 'body');
-      if (mapped.code === 'CONNECTION_RESET') {
-        throw new ResponseParseError(`the connection closed after ${received} bytes, before the response was complete (truncated)`, operation, { cause: e });
-      }
-      throw mapped;
-    }
   }
 
   /** One place that turns undici/node errors into the client's errors. */

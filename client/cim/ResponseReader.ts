@@ -1,8 +1,9 @@
 // Reads one CIM-XML response body as it arrives: each chunk goes into the streaming decoder and the
-// IRETURNVALUE items it completes are yielded at once, so a large enumeration never has to sit in
+// IRETURNVALUE items it completes are handed on at once, so a large enumeration never has to sit in
 // memory as text (or as a whole array of objects) before the first object reaches the caller.
+import { CimError } from '../../src/cim/CimError.js';
 import { createMessageDecoder, CimXmlError } from '../../src/xml/index.js';
-import type { IMethodResponse, MethodResponse, ReturnItem } from '../../src/xml/index.js';
+import type { CimXmlMessage, IMethodResponse, MessageDecoder, MethodResponse, ReturnItem } from '../../src/xml/index.js';
 import { ResponseParseError } from './ClientError.js';
 import type { CimHttpResponse } from './HttpTransport.js';
 
@@ -11,69 +12,120 @@ function parseError(e: unknown, operation: string): unknown {
   return e;
 }
 
+/** The operation's response out of a decoded message; throws the CimError of an ERROR answer. */
+function envelope(msg: CimXmlMessage, operation: string, intrinsic: boolean): IMethodResponse | MethodResponse {
+  if (msg.kind !== 'SIMPLERSP') throw new ResponseParseError(`expected a SIMPLERSP message, got ${msg.kind}`, operation);
+  const r = msg.response;
+  const expected = intrinsic ? 'IMETHODRESPONSE' : 'METHODRESPONSE';
+  if (r.kind !== expected) throw new ResponseParseError(`expected ${expected}, got ${r.kind}`, operation);
+  if (r.name.toLowerCase() !== operation.toLowerCase()) {
+    throw new ResponseParseError(`the response is for ${r.name}, not ${operation}`, operation);
+  }
+  if (r.error) throw r.error;
+  return r;
+}
+
+function write(decoder: MessageDecoder, chunk: Buffer, operation: string): void {
+  try {
+    decoder.write(chunk);
+  } catch (e) {
+    throw parseError(e, operation);
+  }
+}
+
+function end(decoder: MessageDecoder, operation: string): CimXmlMessage {
+  try {
+    return decoder.end();
+  } catch (e) {
+    throw parseError(e, operation);
+  }
+}
+
 /**
- * Yields each IRETURNVALUE item in document order, then returns the response envelope (its
- * `params` hold the trailing PARAMVALUEs of pull operations). Throws the CimError of an ERROR
- * response, ResponseParseError for a body that is not a complete response to `operation`.
- * Breaking out of the loop early discards the rest of the body.
+ * Sends the request (`open`), then yields each IRETURNVALUE item, converted, in document order,
+ * and returns the response envelope (its `params` hold the trailing PARAMVALUEs of pull
+ * operations). Throws the CimError of an ERROR response, ResponseParseError for a body that is not
+ * a complete response to `operation`. Breaking out of the loop early discards the rest of the body.
+ * One generator does it all: every extra async layer costs ticks per object.
  */
-export async function* readResponseItems(
-  res: CimHttpResponse,
+export async function* readResponseItems<T>(
+  open: () => Promise<CimHttpResponse>,
   operation: string,
   intrinsic: boolean,
-): AsyncGenerator<ReturnItem, IMethodResponse | MethodResponse> {
+  convert: (item: ReturnItem) => T,
+): AsyncGenerator<T, IMethodResponse | MethodResponse> {
+  const res = await open();
   let queue: ReturnItem[] = [];
   const decoder = createMessageDecoder({ onReturnItem: (item) => { queue.push(item); } });
+  let received = 0;
   let finished = false;
   try {
-    for await (const chunk of res.body) {
-      try {
-        decoder.write(chunk);
-      } catch (e) {
-        throw parseError(e, operation);
-      }
-      if (queue.length > 0) {
-        // Swap rather than shift: shifting a long array is quadratic.
-        const ready = queue;
-        queue = [];
-        for (const item of ready) yield item;
-      }
-    }
-    let msg;
     try {
-      msg = decoder.end();
+      for await (const chunk of res.stream as AsyncIterable<Buffer>) {
+        received += chunk.length;
+        res.onChunk?.(chunk);
+        write(decoder, chunk, operation);
+        if (queue.length > 0) {
+          // Swap rather than shift: shifting a long array is quadratic.
+          const ready = queue;
+          queue = [];
+          for (const item of ready) yield convert(item);
+        }
+      }
     } catch (e) {
-      throw parseError(e, operation);
+      if (e instanceof ResponseParseError || e instanceof CimError) throw e;
+      throw res.bodyError(e, received);
     }
-    for (const item of queue) yield item;
+    const msg = end(decoder, operation);
+    for (const item of queue) yield convert(item);
     finished = true;
-    if (msg.kind !== 'SIMPLERSP') {
-      throw new ResponseParseError(`expected a SIMPLERSP message, got ${msg.kind}`, operation);
-    }
-    const r = msg.response;
-    const expected = intrinsic ? 'IMETHODRESPONSE' : 'METHODRESPONSE';
-    if (r.kind !== expected) throw new ResponseParseError(`expected ${expected}, got ${r.kind}`, operation);
-    if (r.name.toLowerCase() !== operation.toLowerCase()) {
-      throw new ResponseParseError(`the response is for ${r.name}, not ${operation}`, operation);
-    }
-    if (r.error) throw r.error;
-    return r;
+    return envelope(msg, operation, intrinsic);
   } finally {
     if (!finished) await res.dump();
   }
 }
 
-/** Reads the whole response and returns it with its items collected (for small results). */
-export async function readResponse(
+/**
+ * Reads the whole response and returns it with its items collected: for answers of one object or
+ * none, without the per-chunk cost of async iteration.
+ */
+export function readResponse(
   res: CimHttpResponse,
   operation: string,
   intrinsic: boolean,
 ): Promise<{ items: ReturnItem[]; response: IMethodResponse | MethodResponse }> {
   const items: ReturnItem[] = [];
-  const it = readResponseItems(res, operation, intrinsic);
-  for (;;) {
-    const n = await it.next();
-    if (n.done) return { items, response: n.value };
-    items.push(n.value);
-  }
+  const decoder = createMessageDecoder({ onReturnItem: (item) => { items.push(item); } });
+  const stream = res.stream;
+  return new Promise((resolve, reject) => {
+    let received = 0;
+    let failed = false;
+    const fail = (e: unknown): void => {
+      if (failed) return;
+      failed = true;
+      stream.off('data', onData);
+      void res.dump();
+      reject(e);
+    };
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      res.onChunk?.(chunk);
+      try {
+        write(decoder, chunk, operation);
+      } catch (e) {
+        fail(e);
+      }
+    };
+    stream.on('data', onData);
+    stream.once('error', (e) => fail(res.bodyError(e, received)));
+    stream.once('end', () => {
+      if (failed) return;
+      try {
+        resolve({ items, response: envelope(end(decoder, operation), operation, intrinsic) });
+      } catch (e) {
+        failed = true;
+        reject(e);
+      }
+    });
+  });
 }

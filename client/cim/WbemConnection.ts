@@ -12,7 +12,7 @@ import { formatObjectPath } from '../../src/cim/objectPathText.js';
 import { encodeMessage, toWireValue, type IMethodResponse, type MethodResponse, type ParamValue, type ReturnItem, type WireValue } from '../../src/xml/index.js';
 import { HttpStatusError, InvalidArgumentError, ResponseParseError } from './ClientError.js';
 import { DEFAULT_NAMESPACE, type ConnectionOptions } from './ConnectionOptions.js';
-import { HttpTransport } from './HttpTransport.js';
+import { HttpTransport, type CimHttpResponse } from './HttpTransport.js';
 import { IntrinsicParams } from './intrinsicParams.js';
 import { toParamValue, type MethodArgument } from './MethodArgument.js';
 import { toMethodResult, untypedValue, type MethodResult } from './MethodResult.js';
@@ -62,26 +62,25 @@ export class WbemConnection {
     });
   }
 
-  /** Sends an intrinsic operation and yields its IRETURNVALUE items as they arrive. */
-  private async *intrinsic(name: string, namespace: string, params: ParamValue[]): AsyncGenerator<ReturnItem, IMethodResponse> {
+  private postIntrinsic(name: string, namespace: string, params: ParamValue[]): Promise<CimHttpResponse> {
     const body = this.body({ kind: 'IMETHODCALL', name, namespace, params });
-    const res = await this.transport.post({ method: name, object: namespace }, body, true);
-    return (yield* readResponseItems(res, name, true)) as IMethodResponse;
+    return this.transport.post({ method: name, object: namespace }, body, true);
+  }
+
+  /** Sends an intrinsic operation and yields its IRETURNVALUE items, converted, as they arrive. */
+  private intrinsic<T>(name: string, namespace: string, params: ParamValue[], convert: Convert<T>): AsyncGenerator<T, IMethodResponse> {
+    const ctx = this.ctx(namespace);
+    return readResponseItems(() => this.postIntrinsic(name, namespace, params), name, true, (item) => convert(item, name, ctx)) as AsyncGenerator<T, IMethodResponse>;
   }
 
   private async intrinsicAll(name: string, namespace: string, params: ParamValue[]): Promise<{ items: ReturnItem[]; response: IMethodResponse }> {
-    const body = this.body({ kind: 'IMETHODCALL', name, namespace, params });
-    const res = await this.transport.post({ method: name, object: namespace }, body, true);
+    const res = await this.postIntrinsic(name, namespace, params);
     const r = await readResponse(res, name, true);
     return { items: r.items, response: r.response as IMethodResponse };
   }
 
   private stream<T>(name: string, namespace: string, params: ParamValue[], convert: Convert<T>): ResultStream<T> {
-    const ctx = this.ctx(namespace);
-    const self = this;
-    return new ResultStream(async function* () {
-      for await (const item of self.intrinsic(name, namespace, params)) yield convert(item, name, ctx);
-    });
+    return new ResultStream(() => this.intrinsic(name, namespace, params, convert));
   }
 
   private async single<T>(name: string, namespace: string, params: ParamValue[], convert: Convert<T>): Promise<T> {
@@ -357,7 +356,6 @@ export class WbemConnection {
     const self = this;
     const max = opts.maxObjectCount ?? DEFAULT_MAX_OBJECT_COUNT;
     if (!Number.isInteger(max) || max < 1) throw new InvalidArgumentError(`maxObjectCount must be a positive integer, not ${max}`);
-    const ctx = this.ctx(ns);
     base.text('FilterQueryLanguage', opts.filterQueryLanguage).text('FilterQuery', opts.filterQuery)
       .text('OperationTimeout', opts.operationTimeout).bool('ContinueOnError', opts.continueOnError)
       .text('MaxObjectCount', max);
@@ -371,7 +369,7 @@ export class WbemConnection {
       try {
         let response: IMethodResponse;
         try {
-          response = yield* mapItems(self.intrinsic(openName, ns, base.list), convert, openName, ctx);
+          response = yield* self.intrinsic(openName, ns, base.list, convert);
         } catch (e) {
           if (isUnsupported(e) && !opts.filterQuery) {
             self.pullSupported = false;
@@ -385,7 +383,7 @@ export class WbemConnection {
         ({ context, end } = pullState(response, openName));
         while (!end) {
           const p = new IntrinsicParams().text('EnumerationContext', context).text('MaxObjectCount', max);
-          response = yield* mapItems(self.intrinsic(pullName, ns, p.list), convert, pullName, ctx);
+          response = yield* self.intrinsic(pullName, ns, p.list, convert);
           ({ context, end } = pullState(response, pullName));
         }
       } finally {
@@ -408,16 +406,6 @@ export class WbemConnection {
 type IMethodCallShape =
   | { kind: 'IMETHODCALL'; name: string; namespace: string; params: ParamValue[] }
   | { kind: 'METHODCALL'; name: string; target: CimObjectPath; params: ParamValue[] };
-
-async function* mapItems<T>(
-  source: AsyncGenerator<ReturnItem, IMethodResponse>, convert: Convert<T>, op: string, ctx: PathContext,
-): AsyncGenerator<T, IMethodResponse> {
-  for (;;) {
-    const n = await source.next();
-    if (n.done) return n.value;
-    yield convert(n.value, op, ctx);
-  }
-}
 
 async function* mapStream<A, B>(source: AsyncIterable<A>, f: (a: A) => B): AsyncGenerator<B> {
   for await (const a of source) yield f(a);
