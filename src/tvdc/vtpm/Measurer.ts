@@ -17,8 +17,30 @@ export interface BootComponent {
 
 export const IMA_PCR = 10;
 
+/** Told about every new measurement (how the host agent raises TVDc_IntegrityIndication). */
+export type MeasurementListener = (vtpmId: string, entry: ImaEntry) => void;
+
 export class Measurer {
+  private readonly listeners = new Set<MeasurementListener>();
+
   constructor(private readonly manager: VtpmManager) {}
+
+  onMeasurement(listener: MeasurementListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(id: string, entries: readonly ImaEntry[]): void {
+    for (const l of this.listeners) {
+      for (const e of entries) {
+        try {
+          l(id, e);
+        } catch {
+          // A failing listener must not undo a measurement that is already in the TPM.
+        }
+      }
+    }
+  }
 
   /** Resolves `path` inside the VM root; a path escaping it (../, symlink tricks in names) is refused. */
   private static inside(root: string, path: string): string {
@@ -90,6 +112,7 @@ export class Measurer {
       { hashAlg: TPM_ALG.SHA256, digest: hash('sha256', templateData, 'buffer') as unknown as Buffer },
     ]);
     await this.manager.persistVolatile(id);
+    this.notify(id, [entry!]);
     return entry!;
   }
 
@@ -110,6 +133,7 @@ export class Measurer {
         ]);
       }
       await this.manager.persistVolatile(id);
+      this.notify(id, appended);
       return appended.length;
     });
   }

@@ -11,7 +11,8 @@ import { MeasurementLog } from './MeasurementLog.js';
 import { BLOB } from './SwtpmControl.js';
 import { SwtpmProcess, VOLATILE_STATE_FILE, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
 import type { Tpm } from './Tpm.js';
-import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_RH } from './TpmConstants.js';
+import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_ALG, TPM_RH } from './TpmConstants.js';
+import { ImaReplay } from '../integrity/ImaReplay.js';
 import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
 import { VtpmCa } from './VtpmCa.js';
 import { VtpmState, type VtpmStatePackage } from './VtpmState.js';
@@ -40,7 +41,7 @@ export interface RecoveryReport {
   /** Pids of swtpm processes of ours that no live manager owned, now killed. */
   killed: number[];
   /** vTPMs started again; `resumed` when their PCRs were carried over from the stored volatile state. */
-  restarted: { id: string; resumed: boolean }[];
+  restarted: { id: string; resumed: boolean; droppedEntries?: number }[];
   /** Leftover state dirs with no vTPM record (a create interrupted by a crash), now removed. */
   removedDirs: string[];
   failed: { id: string; error: string }[];
@@ -435,8 +436,9 @@ export class VtpmManager {
           const resume = existsSync(join(this.dirOf(r.id), VOLATILE_STATE_FILE));
           if (!resume) this.log.clear(r.id);
           try {
-            await this.spawn(r.id, resume ? 'resume' : 'fresh');
-            report.restarted.push({ id: r.id, resumed: resume });
+            const l = await this.spawn(r.id, resume ? 'resume' : 'fresh');
+            const dropped = resume ? await this.reconcileLog(r.id, l) : 0;
+            report.restarted.push(dropped ? { id: r.id, resumed: true, droppedEntries: dropped } : { id: r.id, resumed: resume });
           } catch (e) {
             if (!resume) throw e;
             // A damaged volatile state: boot fresh rather than leave the VM without a TPM.
@@ -450,6 +452,38 @@ export class VtpmManager {
       }
     }
     return report;
+  }
+
+  /**
+   * A crash can fall between logging a measurement and storing the extended PCRs. The log is
+   * cut back to the longest prefix whose replay gives the resumed PCR 10, so log and TPM agree
+   * again; when no prefix does, the vTPM boots fresh with an empty log. Returns entries dropped.
+   */
+  private async reconcileLog(id: string, l: Live): Promise<number> {
+    const entries = this.log.entries(id);
+    const pcr = (await l.proc.tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [10] }])).values.get(TPM_ALG.SHA256)!.get(10)!.toString('hex');
+    const replay = new ImaReplay('sha256');
+    let match = replay.value(10).toString('hex') === pcr ? 0 : -1;
+    for (let i = 0; i < entries.length; i++) {
+      replay.add(entries[i]!);
+      if (replay.value(10).toString('hex') === pcr) match = i + 1;
+    }
+    if (match === entries.length) return 0;
+    if (match < 0) {
+      this.live.delete(id);
+      await l.proc.shutdown();
+      this.log.clear(id);
+      await this.spawn(id, 'fresh');
+      return entries.length;
+    }
+    this.db.prepare('DELETE FROM vtpm_log WHERE vtpm_id = ? AND idx >= ?').run(id, match);
+    return entries.length - match;
+  }
+
+  /** The management VM's own TPM (a swtpm standing in for the hardware TPM), created and started once. */
+  async ensureHostTpm(id = 'host'): Promise<VtpmInfo> {
+    if (!this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) await this.create(id, { kind: 'host' });
+    return this.live.has(id) ? this.get(id) : this.start(id);
   }
 
   /**

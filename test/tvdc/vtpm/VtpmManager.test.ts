@@ -101,6 +101,29 @@ describe('vtpm: manager lifecycle, migration and crash recovery', function () {
     expect(again.log.count('vm')).to.equal(0);
   });
 
+  it('after a crash between logging and extending, cuts the log back to what the PCRs hold', async () => {
+    const { manager } = await openManager('h3');
+    const measurer = new Measurer(manager);
+    const seen: string[] = [];
+    measurer.onMeasurement((id, e) => seen.push(`${id}:${e.index}:${e.path}`));
+    await manager.create('vm');
+    await manager.start('vm');
+    await measurer.execute('vm', join(dir, 'root'), '/bin/app');
+    expect(seen).to.deep.equal(['vm:0:/bin/app']);
+    const pcr = await pcr10(manager, 'vm');
+    // The log got an entry whose extend never reached the TPM.
+    manager.log.append('vm', [{ ...manager.log.entries('vm')[0]!, path: '/bin/lost' }]);
+    await manager.close();
+    const { manager: again, recovery } = await openManager('h3');
+    expect(recovery.restarted).to.deep.equal([{ id: 'vm', resumed: true, droppedEntries: 1 }]);
+    expect(again.log.entries('vm').map((e) => e.path)).to.deep.equal(['/bin/app']);
+    expect(await pcr10(again, 'vm')).to.equal(pcr);
+    const host = await again.ensureHostTpm();
+    expect(host).to.include({ id: 'host', kind: 'host', running: true });
+    expect(new X509Certificate(host.ekCertificatePem).verify(again.platformCa.certificate.publicKey)).to.equal(true);
+    expect((await again.ensureHostTpm()).pid).to.equal(host.pid);
+  });
+
   it('migrates a running vTPM between two managers: PCRs, log and attestation survive', async () => {
     const { manager: src } = await openManager('src', 'host-src');
     const { manager: dst } = await openManager('dst', 'host-dst');
