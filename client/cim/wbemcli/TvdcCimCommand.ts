@@ -50,6 +50,7 @@ export function describeError(e: unknown): string {
   }
   if (e instanceof CommandError) return `${e.category} Exception: ${e.message}`;
   if (e instanceof ResponseParseError) return `Parse Exception: ${e.message}`;
+  if (e instanceof ClientError && e.code === 'INVALID_ARGUMENT') return `Cmd Exception: ${e.message}`;
   if (e instanceof ClientError) return `Http Exception: ${e.message}`;
   return `what happened? ${(e as Error)?.message ?? String(e)}`;
 }
