@@ -113,6 +113,15 @@ describe('wql/matches', () => {
     expect(sel('IndicationIdentifier.X IS NULL', ind, from)).to.equal(true);
   });
 
+  it('compares two properties, as a state-change filter does', () => {
+    const before = inst('TVDc_ComputerSystem', [['Name', 'string', 'vm1'], ['EnabledState', 'uint16', 3]]);
+    const changed = inst('CIM_InstModification', [['SourceInstance', 'string', vm], ['PreviousInstance', 'string', before]]);
+    const same = inst('CIM_InstModification', [['SourceInstance', 'string', vm], ['PreviousInstance', 'string', vm]]);
+    const q = 'SourceInstance ISA TVDc_ComputerSystem AND SourceInstance.EnabledState <> PreviousInstance.EnabledState';
+    expect(sel(q, changed, 'CIM_InstIndication')).to.equal(true);
+    expect(sel(q, same, 'CIM_InstIndication')).to.equal(false);
+  });
+
   it('matches LIKE patterns with %, _ and sets', () => {
     expect(sel("Name LIKE 'vm%'")).to.equal(true);
     expect(sel("Name LIKE 'v_1'")).to.equal(true);
