@@ -1,8 +1,9 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
-import type { ImaEntry } from './ImaEntry.js';
+import { isZeroHex, type ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
 import { IntegrityError } from './IntegrityError.js';
+import { asciiInto, hexInto, latin1Into } from './byteCopy.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
 import type { ReferenceLookup } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
@@ -132,10 +133,11 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 
 const SCRATCH_SIZE = 1 << 16;
 
-function isLowerHex(s: string): boolean {
-  for (let i = 0; i < s.length; i++) {
+/** Whether `s[start, end)` is lowercase hex; with `decoded`, only checks for upper case (the hex was already decoded). */
+function isLowerHexRange(s: string, start: number, end: number, decoded = false): boolean {
+  for (let i = start; i < end; i++) {
     const c = s.charCodeAt(i);
-    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (decoded ? c >= 65 && c <= 70 : !((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
   }
   return true;
 }
@@ -171,8 +173,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     const fast =
       s4 > 0 && s4 < lineEnd && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
       s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (s2 - s1 === 41 || s2 - s1 === 65) && lineEnd - s4 < 4096;
-    let th = fast ? text.slice(s1 + 1, s2) : '';
-    if (!fast || !isLowerHex(th) || th.charCodeAt(0) === 48) {
+    if (!fast || !isLowerHexRange(text, s1 + 1, s2) || (text.charCodeAt(s1 + 1) === 48 && isZeroHex(text.slice(s1 + 1, s2)))) {
       // Anything unusual (other templates, upper case, a possible violation) takes the general path.
       const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
       const ok = t.replay.add(e);
@@ -182,35 +183,33 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     }
     const colon = text.indexOf(':', s3 + 1);
     if (colon < 0 || colon > s4) throw new IntegrityError('LOG_FORMAT', `IMA log line ${lineNo}: file digest lacks its algorithm prefix`);
-    const alg = text.slice(s3 + 1, colon);
-    const digest = text.slice(colon + 1, s4);
-    const path = text.slice(s4 + 1, lineEnd);
+    const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
     // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
-    let off = 4;
-    off += scratch.write(alg, off, 'latin1');
+    let off = 4 + latin1Into(scratch, 4, alg);
     scratch[off++] = 0x3a;
     scratch[off++] = 0;
-    const dlen = scratch.write(digest, off, 'hex');
-    if (dlen * 2 !== digest.length || !isLowerHex(digest)) {
-      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo); // raises the precise error, or normalizes case
+    const dlen = hexInto(scratch, off, text, colon + 1, s4);
+    const nameAt = off + dlen;
+    const plen = dlen > 0 ? asciiInto(scratch, nameAt + 4, text, s4 + 1, lineEnd) : -1;
+    if (dlen <= 0 || plen < 0 || !isLowerHexRange(text, colon + 1, s4, true)) {
+      // Upper-case or broken digests and non-ASCII paths take the general path.
+      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
       const ok = t.replay.add(e);
       t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
       index++;
       continue;
     }
-    off += dlen;
-    scratch.writeUInt32LE(off - 4, 0);
-    const nameAt = off;
-    const plen = scratch.write(path, nameAt + 4, 'utf8');
+    scratch.writeUInt32LE(nameAt - 4, 0);
     scratch[nameAt + 4 + plen] = 0;
     scratch.writeUInt32LE(plen + 1, nameAt);
     const total = nameAt + 4 + plen + 1;
+    const digest = text.slice(colon + 1, s4);
+    const path = text.slice(s4 + 1, lineEnd);
     let view = views.get(total);
     if (!view) views.set(total, (view = scratch.subarray(0, total)));
-    const ok = t.replay.addParts(index, pcr, th, view, false);
+    const ok = t.replay.addFromText(index, pcr, text, s1 + 1, s2, view);
     t.judge(index, path, alg, digest, false, ok);
     index++;
-    th = '';
   }
   return t.report();
 }

@@ -2,6 +2,7 @@
 // the way. Resumable: its state after one batch is where the next batch continues.
 import { hash } from 'node:crypto';
 import type { ImaEntry } from './ImaEntry.js';
+import { hexInto, latin1Into } from './byteCopy.js';
 
 export type PcrBankName = 'sha1' | 'sha256';
 
@@ -79,9 +80,29 @@ export class ImaReplay {
   /** Extends `pcr` with a digest given as hex of this bank's size. */
   extendHex(pcr: number, digestHex: string): void {
     const s = this.scratch;
-    s.write(this.pcrs.get(pcr) ?? this.zero, 0, this.size, 'latin1');
-    s.write(digestHex, this.size, this.size, 'hex');
+    latin1Into(s, 0, this.pcrs.get(pcr) ?? this.zero);
+    if (hexInto(s, this.size, digestHex) !== this.size) throw new RangeError(`digest ${digestHex} is not ${this.size} bytes of hex`);
     this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
+  }
+
+  /**
+   * Replays one entry whose logged template hash is `text[start, end)` (hex, already checked to
+   * be lowercase hex) and whose template data is `templateData`: add() without slicing the text.
+   */
+  addFromText(index: number, pcr: number, text: string, start: number, end: number, templateData: Uint8Array): boolean {
+    const thLen = end - start;
+    const computed = hash(thLen === 40 ? 'sha1' : 'sha256', templateData, 'hex');
+    const ok = text.startsWith(computed, start) && computed.length === thLen;
+    if (thLen === this.hexSize) {
+      const s = this.scratch;
+      latin1Into(s, 0, this.pcrs.get(pcr) ?? this.zero);
+      hexInto(s, this.size, text, start, end);
+      this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
+    } else if (this.method === 'sha1-padded' && this.bank === 'sha256' && thLen === 40) {
+      this.extendHex(pcr, text.slice(start, end) + '00'.repeat(12));
+    } else this.extendHex(pcr, hash(this.bank, templateData, 'hex'));
+    this.nextIndex = index + 1;
+    return ok;
   }
 
   /** The replayed value of `pcr` (all zeros when no entry extended it). */

@@ -4,7 +4,8 @@ import { hash } from 'node:crypto';
 import { parseImaLog, parseAsciiLog, formatAsciiLine, formatBinaryRecord, detectFormat } from '../../../src/tvdc/integrity/ImaLogParser.js';
 import { encodeTemplateData, type ImaEntry } from '../../../src/tvdc/integrity/ImaEntry.js';
 import { ImaReplay } from '../../../src/tvdc/integrity/ImaReplay.js';
-import { verifyImaLog } from '../../../src/tvdc/integrity/ImaLogVerifier.js';
+import { verifyAsciiImaLog, verifyImaLog } from '../../../src/tvdc/integrity/ImaLogVerifier.js';
+import { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { IntegrityError } from '../../../src/tvdc/integrity/IntegrityError.js';
 import { fixture } from './fixtures.js';
 
@@ -103,6 +104,31 @@ describe('integrity: IMA measurement lists', () => {
     const replay = new ImaReplay('sha1', 'per-bank', JSON.parse(JSON.stringify(first.state)));
     for (const e of all.slice(400)) replay.add(e);
     expect(replay.value(10).toString('hex')).to.equal('82231c67a69da98dc5b3aa10f6343d33109225fc');
+  });
+
+  it('the single-pass ascii verifier agrees with parse-then-verify on every kind of line', () => {
+    const lines = keylime().toString().trimEnd().split('\n');
+    lines[7] = lines[7]!.replace('/conf/initramfs.conf', '/conf/initramfs.evil'); // altered
+    lines[9] = lines[9]!.toUpperCase().replace('IMA-NG', 'ima-ng').replace('SHA1:', 'sha1:'); // upper-case hex
+    lines[11] = lines[11]!.replace(/ima-ng sha1:([0-9a-f]+) (.*)$/, (_m, d: string, p: string) => `ima-ng sha1:${d} ${p}/ünïcode`);
+    const extra = [
+      formatAsciiLine(entry(0, 'ima', 'sha1', 'aa'.repeat(20), '/bin/old')),
+      formatAsciiLine(entry(0, 'ima-sig', 'sha256', 'bb'.repeat(32), '/usr/bin/signed', Buffer.from('0302', 'hex'))),
+      `10 ${'0'.repeat(40)} ima-ng sha256:${'00'.repeat(32)} /var/log/violation`,
+      `11 ${entry(0, 'ima-ng', 'sha256', '0c'.repeat(32), '/other/pcr').templateHash} ima-ng sha256:${'0c'.repeat(32)} /other/pcr`,
+    ];
+    const text = [...lines, ...extra].join('\r\n') + '\r\n';
+    const refs = new ReferenceSet().add('/init', { digest: '19f13b42c2745066347e76454788c0fe083643f3', annotation: 'trusted' }).exclude('/lib/');
+    for (const opts of [{}, { bank: 'sha256' as const }, { bank: 'sha256' as const, method: 'sha1-padded' as const }, { references: refs, allVerdicts: true }]) {
+      const fast = verifyAsciiImaLog(text, opts);
+      const slow = verifyImaLog(parseAsciiLog(text), opts);
+      expect(fast).to.deep.equal(slow);
+    }
+    const first = verifyAsciiImaLog(lines.slice(0, 100).join('\n'));
+    const rest = verifyAsciiImaLog(lines.slice(100).join('\n'), { resume: first.state });
+    expect(rest.firstIndex).to.equal(100);
+    expect(rest.pcrs[10]).to.equal(verifyImaLog(parseAsciiLog(lines.join('\n'))).pcrs[10]);
+    expect(() => verifyAsciiImaLog('10 ' + 'a'.repeat(40) + ' ima-ng nodigest /x\n')).to.throw(IntegrityError, /line 1/);
   });
 
   it('rejects malformed logs with a specific error naming the line', () => {
