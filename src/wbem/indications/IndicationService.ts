@@ -300,6 +300,8 @@ export class IndicationService implements IndicationSink {
         ? (indication.get('IndicationIdentifier') as string) : `tvdc:${randomUUID()}`;
       const time = indication.get('IndicationTime') instanceof CimDateTime
         ? (indication.get('IndicationTime') as CimDateTime) : CimDateTime.fromDate(now);
+      // DSP1054 requires SourceInstanceHost on CIM_InstIndications; the emitter may not know it.
+      const lifecycle = isa(indication.className, 'CIM_InstIndication');
       const { insert, saveSeq } = this.enqueueStatements();
       const touched = new Set<number>();
       this.db.transaction(() => {
@@ -307,6 +309,7 @@ export class IndicationService implements IndicationSink {
           const seq = this.sequenceOf(s.destinationId);
           const number = seq.next;
           const out = this.prepareIndication(s, indication, identifier, time, seq.context, number);
+          if (lifecycle && s.query.selectAll && (out.get('SourceInstanceHost') ?? null) === null) setProp(out, 'SourceInstanceHost', 'string', this.systemName);
           const body = this.codec.encodeRequest(out, `${this.startId}.${++this.messageCounter}`);
           insert.run(s.destinationId, s.id, body, seq.context, number.toString(), now.toISOString());
           seq.next = number === SINT64_MAX ? 0n : number + 1n;

@@ -15,7 +15,10 @@ import { selfSignedCert } from '../support/selfSignedCert.js';
 import { writeFileSync } from 'node:fs';
 import { errorResponse, instance, messageId, tempDir, TestListener, waitFor, type Received } from './support.js';
 
-const supers: Record<string, string> = { tvdc_computersystem: 'cim_computersystem', cim_computersystem: 'cim_system' };
+const supers: Record<string, string> = {
+  tvdc_computersystem: 'cim_computersystem', cim_computersystem: 'cim_system',
+  cim_instmodification: 'cim_instindication', cim_instindication: 'cim_indication',
+};
 function isa(_ns: string, c: string, s: string): boolean {
   let cur: string | undefined = c.toLowerCase();
   while (cur) {
@@ -116,6 +119,7 @@ describe('indications/delivery', () => {
     expect(ctx).to.match(new RegExp(`^tvdc:IndicationService#${svc.startId}#`));
     expect(inds.every((i) => i.get('SequenceContext') === ctx)).to.equal(true);
     expect(inds[0]!.get('IndicationFilterName')).to.equal('vm-running');
+    expect(inds[0]!.get('SourceInstanceHost')).to.equal('host1');
     expect(String(inds[0]!.get('IndicationIdentifier'))).to.match(/^tvdc:/);
     expect(inds[0]!.get('IndicationTime')).to.not.equal(null);
     expect(new Set(listener.received.map((x) => messageId(x.body))).size).to.equal(3);
