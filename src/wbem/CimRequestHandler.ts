@@ -2,6 +2,7 @@
 // it against the DSP0200 headers, checks the caller's role, runs the operation and encodes the
 // result as a stream of text chunks. Transport-level refusals are thrown as WbemHttpError;
 // operation failures become an ERROR element inside a normal response.
+import { isUtf8 } from 'node:buffer';
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimObjectPath } from '../cim/CimObjectPath.js';
 import type { CimScalar } from '../cim/CimValue.js';
@@ -15,7 +16,7 @@ import type { DecodeLimits } from '../xml/messages.js';
 import { WbemHttpError } from './WbemHttpError.js';
 import { isSupportedCimVersion, isSupportedProtocolVersion, type CimRequestHeaders } from './CimRequestHeaders.js';
 import { roleAllows, type Role } from './Provider.js';
-import { OperationContext } from './OperationContext.js';
+import { OperationContext, type SignalSource } from './OperationContext.js';
 import type { ServerCore } from './ServerCore.js';
 import type { OperationResult } from './OperationResult.js';
 import { IntrinsicParams } from './IntrinsicParams.js';
@@ -28,7 +29,8 @@ export interface CimCall {
   body: Buffer;
   user: string | null;
   role: Role;
-  signal: AbortSignal;
+  /** The request's cancellation; its signal is made only when a provider asks. */
+  abort: SignalSource;
 }
 
 /** A response body as text chunks; `status` is final once the iterable is exhausted (for trailers). */
@@ -44,8 +46,10 @@ const FLUSH_CHARS = 64 * 1024;
 const DECODE_LIMITS: DecodeLimits = { maxDepth: 64 };
 
 function decode(body: Buffer): CimXmlMessage {
+  // Node's native UTF-8 check and conversion are much cheaper than decoding bytes in JS.
+  if (!isUtf8(body)) throw new WbemHttpError(400, 'the request body is not UTF-8', 'request-not-well-formed');
   try {
-    return decodeMessage(body, DECODE_LIMITS);
+    return decodeMessage(body.toString('utf8'), DECODE_LIMITS);
   } catch (e) {
     if (e instanceof CimXmlError) {
       // A batch, even a malformed one, is first of all a batch sent without the CIMBatch header.
@@ -142,7 +146,7 @@ function errorDocument(req: SimpleRequest, err: CimError): string {
 async function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<OperationResult> {
   const c = req.call;
   const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
-  const ctx = new OperationContext(core, ns, call.user, call.role, call.signal);
+  const ctx = new OperationContext(core, ns, call.user, call.role, call.abort);
   if (c.kind === 'METHODCALL') {
     if (!roleAllows(call.role, 'write')) throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not invoke methods`);
     return invokeMethod(ctx, c);

@@ -75,6 +75,25 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   res.end();
 }
 
+/** An AbortController made on first use: most requests never need one. */
+class LazyAbort {
+  private controller: AbortController | null = null;
+  private aborted = false;
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.aborted) this.controller.abort();
+    }
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.aborted = true;
+    this.controller?.abort();
+  }
+}
+
 /** Resolves when `res` can take more data or has gone away (listeners removed either way). */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -157,8 +176,10 @@ export function createWbemApp(options: TransportOptions): Koa {
     ctx.respond = false;
     const req = ctx.req;
     const res = ctx.res;
-    const abort = new AbortController();
-    res.once('close', () => abort.abort());
+    const abort = new LazyAbort();
+    // Only a client that leaves early aborts; aborting finished requests would build a
+    // DOMException (with a stack trace) per request for nothing.
+    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
     try {
       if (req.method !== 'POST') {
         throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
@@ -168,7 +189,7 @@ export function createWbemApp(options: TransportOptions): Koa {
       checkContentType(req.headers);
       const headers = readCimRequestHeaders(req.headers, mpost);
       const body = await readBody(req, options.maxRequestBytes);
-      const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, signal: abort.signal });
+      const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort });
       await writeReply(req, res, reply, headers.prefix, options.traceResponse);
     } catch (e) {
       if (e instanceof WbemHttpError) {

@@ -41,9 +41,15 @@ function notSupported(op: string, className: string): CimError {
   return new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `${op} is not supported for ${className}`);
 }
 
-/** The instance's path, computed from its class's keys when the provider did not set one. */
+/**
+ * The instance's path, computed from its class's keys when the provider did not set one. The
+ * path is stamped in place: what a provider returns belongs to the server from then on.
+ */
 function pathOf(ctx: OperationContext, inst: CimInstance): CimObjectPath {
-  return stampPath(ctx, inst.path ?? ctx.core.repository.pathOf(ctx.namespace, inst));
+  const p = inst.path ?? ctx.core.repository.pathOf(ctx.namespace, inst);
+  if (!p.namespace) p.namespace = ctx.namespace;
+  p.host = ctx.core.name;
+  return p;
 }
 
 async function* shallowInstances(ctx: OperationContext, provider: Provider, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {

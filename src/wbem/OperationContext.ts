@@ -4,14 +4,23 @@ import type { CimInstance } from '../cim/CimInstance.js';
 import type { ProviderContext, Role } from './Provider.js';
 import type { ServerCore } from './ServerCore.js';
 
+/** Where a request's AbortSignal comes from; created only when someone asks for it. */
+export interface SignalSource {
+  readonly signal: AbortSignal;
+}
+
 export class OperationContext implements ProviderContext {
   constructor(
     readonly core: ServerCore,
     readonly namespace: string,
     readonly user: string | null,
     readonly role: Role,
-    readonly signal: AbortSignal,
+    private readonly signals: SignalSource,
   ) {}
+
+  get signal(): AbortSignal {
+    return this.signals.signal;
+  }
 
   emitIndication(namespace: string, indication: CimInstance): void {
     try {
@@ -23,6 +32,6 @@ export class OperationContext implements ProviderContext {
 
   /** The same caller in another namespace (association traversal across namespaces). */
   inNamespace(namespace: string): OperationContext {
-    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signal);
+    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signals);
   }
 }

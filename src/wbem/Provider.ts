@@ -14,7 +14,9 @@ export type Role = 'read' | 'write' | 'admin';
 
 /**
  * A sequence of results. Providers with many objects return an AsyncIterable so the server can
- * stream the response: the first objects leave before the last are produced.
+ * stream the response: the first objects leave before the last are produced. Objects handed to
+ * the server become its own (it stamps paths and trims properties in place): return copies of
+ * anything the provider keeps.
  */
 export type Results<T> = AsyncIterable<T> | Iterable<T> | Promise<Iterable<T> | AsyncIterable<T>>;
 

@@ -48,7 +48,7 @@ export const Associators: IntrinsicOperation = {
     const f = instanceFlags(p);
     const source = traversal.associators(ctx, target.path, filter, f);
     async function* gen(): AsyncIterable<ReturnItem> {
-      for await (const inst of source) yield { kind: 'VALUE.OBJECTWITHPATH', object: filterInstance(inst, f) };
+      for await (const inst of source) yield { kind: 'VALUE.OBJECTWITHPATH', object: filterInstance(inst, f, true) };
     }
     return items(gen());
   },
@@ -77,7 +77,7 @@ export const References: IntrinsicOperation = {
     const f = instanceFlags(p);
     const source = traversal.references(ctx, target.path, filter, f);
     async function* gen(): AsyncIterable<ReturnItem> {
-      for await (const inst of source) yield { kind: 'VALUE.OBJECTWITHPATH', object: filterInstance(inst, f) };
+      for await (const inst of source) yield { kind: 'VALUE.OBJECTWITHPATH', object: filterInstance(inst, f, true) };
     }
     return items(gen());
   },

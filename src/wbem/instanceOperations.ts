@@ -19,7 +19,7 @@ export const GetInstance: IntrinsicOperation = {
     const f = { includeQualifiers: p.boolean('IncludeQualifiers', false), includeClassOrigin: p.boolean('IncludeClassOrigin', false), propertyList: p.propertyList() };
     p.boolean('LocalOnly', false);
     const inst = await router.getInstance(ctx, path, f);
-    return items([{ kind: 'INSTANCE', instance: filterInstance(inst, f) }]);
+    return items([{ kind: 'INSTANCE', instance: filterInstance(inst, f, true) }]);
   },
 };
 
@@ -37,7 +37,7 @@ export const EnumerateInstances: IntrinsicOperation = {
     const onlyPropertiesOf = deep ? null : ctx.core.repository.getClass(ctx.namespace, className).properties;
     const source = router.enumerateInstances(ctx, className, f);
     async function* gen(): AsyncIterable<ReturnItem> {
-      for await (const inst of source) yield { kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, { ...f, onlyPropertiesOf }) };
+      for await (const inst of source) yield { kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, { ...f, onlyPropertiesOf }, true) };
     }
     return items(gen());
   },

@@ -39,7 +39,7 @@ function instanceFilter(p: IntrinsicParams) {
 }
 
 async function* withPath(source: AsyncIterable<import('../cim/CimInstance.js').CimInstance>, f: ReturnType<typeof instanceFilter>): AsyncIterable<ReturnItem> {
-  for await (const inst of source) yield { kind: 'VALUE.INSTANCEWITHPATH', instance: filterInstance(inst, f) };
+  for await (const inst of source) yield { kind: 'VALUE.INSTANCEWITHPATH', instance: filterInstance(inst, f, true) };
 }
 
 async function* pathsOf(source: AsyncIterable<import('../cim/CimObjectPath.js').CimObjectPath>): AsyncIterable<ReturnItem> {

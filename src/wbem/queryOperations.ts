@@ -31,7 +31,7 @@ export async function* runQuery(ctx: OperationContext, q: WqlQuery): AsyncIterab
   };
   for await (const inst of router.enumerateInstances(ctx, q.className, {})) {
     if (!matches(q, inst, isa)) continue;
-    const out = filterInstance(project(q, inst), { includeQualifiers: false, includeClassOrigin: false, propertyList: null });
+    const out = filterInstance(project(q, inst), { includeQualifiers: false, includeClassOrigin: false, propertyList: null }, true);
     out.path = inst.path;
     yield out;
   }

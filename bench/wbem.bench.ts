@@ -1,0 +1,167 @@
+// WBEM server figures: GetInstance/s at 32 keep-alive connections beside a bare Koa handler
+// sending the same bytes, CreateInstance/s at 32 connections (durable SQLite), EnumerateInstances
+// of 10,000 instances end to end against encoding alone, and the server's RSS at rest and at the
+// enumeration peak. The servers run in a child process (this file with --serve) so RSS is theirs.
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Pool } from 'undici';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const ROOT = join(HERE, '..');
+const CONNECTIONS = 32;
+const ENUM_COUNT = 10_000;
+
+function body(method: string, params: string): string {
+  return `<?xml version="1.0" encoding="utf-8" ?>\n<CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0"><SIMPLEREQ>` +
+    `<IMETHODCALL NAME="${method}"><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>${params}</IMETHODCALL></SIMPLEREQ></MESSAGE></CIM>`;
+}
+const headers = (method: string) => ({ 'content-type': 'application/xml; charset="utf-8"', cimoperation: 'MethodCall', cimmethod: method, cimobject: 'root%2Fcimv2' });
+const GET_BODY = body('GetInstance', '<IPARAMVALUE NAME="InstanceName"><INSTANCENAME CLASSNAME="TVD_Widget"><KEYBINDING NAME="CreationClassName"><KEYVALUE>TVD_Widget</KEYVALUE></KEYBINDING><KEYBINDING NAME="Id"><KEYVALUE VALUETYPE="numeric">1</KEYVALUE></KEYBINDING></INSTANCENAME></IPARAMVALUE>');
+const ENUM_BODY = body('EnumerateInstances', '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Gadget"/></IPARAMVALUE>');
+const createBody = (id: number) => body('CreateInstance', `<IPARAMVALUE NAME="NewInstance"><INSTANCE CLASSNAME="TVD_Widget"><PROPERTY NAME="CreationClassName" TYPE="string"><VALUE>TVD_Widget</VALUE></PROPERTY><PROPERTY NAME="Id" TYPE="uint32"><VALUE>${id}</VALUE></PROPERTY><PROPERTY NAME="Label" TYPE="string"><VALUE>bench ${id}</VALUE></PROPERTY></INSTANCE></IPARAMVALUE>`);
+
+// ------------------------------------------------------------------------------------------
+// Child: the servers.
+
+async function serve(stateDir: string): Promise<void> {
+  const Koa = (await import('koa')).default;
+  const { CimRepository } = await import('../src/cim/CimRepository.js');
+  const { CimInstance } = await import('../src/cim/CimInstance.js');
+  const { CimProperty } = await import('../src/cim/CimProperty.js');
+  const { NameMap } = await import('../src/cim/NameMap.js');
+  const { compileMof } = await import('../src/mof/index.js');
+  const { openStore } = await import('../src/store/Store.js');
+  const { WbemServer } = await import('../src/wbem/WbemServer.js');
+  const { ResponseStreamEncoder } = await import('../src/xml/ResponseStreamEncoder.js');
+  const repository = new CimRepository();
+  const r = compileMof({ files: [join(ROOT, 'test/wbem/fixtures/widgets.mof')], repository, defaultNamespace: 'root/cimv2' });
+  if (r.errors.length) throw new Error(r.errors.join('\n'));
+  for (let i = 0; i < ENUM_COUNT; i++) {
+    repository.addInstance('root/cimv2', new CimInstance('TVD_Gadget', NameMap.from([
+      new CimProperty('CreationClassName', 'string', 'TVD_Gadget'), new CimProperty('Id', 'uint32', 1_000_000 + i),
+      new CimProperty('Label', 'string', `gadget ${i} on the bench`), new CimProperty('Tags', 'string', ['a', 'b', 'c'], true),
+      new CimProperty('Enabled', 'boolean', i % 2 === 0), new CimProperty('Mass', 'uint64', BigInt(i) * 1000n),
+    ], (p) => p.name)));
+  }
+  const server = new WbemServer({ repository, store: openStore(join(stateDir, 'bench.db')), name: 'bench', log: () => undefined });
+  const { http } = await server.listen({ port: 0 });
+  // The GetInstance answer, fetched once, is what the bare Koa handler sends.
+  const pool = new Pool(http!, { connections: 1 });
+  const res = await pool.request({ path: '/cimom', method: 'POST', headers: headers('GetInstance'), body: GET_BODY });
+  const bytes = Buffer.from(await res.body.arrayBuffer());
+  await pool.close();
+  const app = new Koa();
+  app.use((ctx) => {
+    ctx.set('Content-Type', 'application/xml; charset="utf-8"');
+    ctx.set('CIMOperation', 'MethodResponse');
+    ctx.body = bytes;
+  });
+  const bare = app.listen(0, '127.0.0.1');
+  await new Promise((r2) => bare.once('listening', r2));
+  // Encoding alone: the same 10,000 instances through the response encoder, best of 3.
+  const insts = repository.instances('root/cimv2', 'TVD_Gadget', { deep: false });
+  let encodeMs = Infinity;
+  for (let k = 0; k < 3; k++) {
+    const t0 = performance.now();
+    const enc = new ResponseStreamEncoder({ id: '1' }, 'EnumerateInstances');
+    let n = enc.head().length;
+    for (const inst of insts) n += enc.item({ kind: 'VALUE.NAMEDINSTANCE', instance: inst }).length;
+    n += enc.tail().length;
+    encodeMs = Math.min(encodeMs, performance.now() - t0);
+    if (n < 0) throw new Error('unreachable');
+  }
+  const port = (bare.address() as { port: number }).port;
+  process.stdout.write(`${JSON.stringify({ wbem: http, bare: `http://127.0.0.1:${port}`, encodeMs, bytes: bytes.length })}\n`);
+}
+
+// ------------------------------------------------------------------------------------------
+// Parent: the load.
+
+function rssKb(pid: number, field = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) : NaN;
+}
+
+async function rate(url: string, method: string, makeBody: (i: number) => string, seconds: number): Promise<number> {
+  const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });
+  let done = 0;
+  let i = 0;
+  const end = performance.now() + seconds * 1000;
+  const worker = async (): Promise<void> => {
+    while (performance.now() < end) {
+      const r = await pool.request({ path: '/cimom', method: 'POST', headers: headers(method), body: makeBody(i++) });
+      await r.body.dump();
+      if (r.statusCode !== 200) throw new Error(`status ${r.statusCode}`);
+      done++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
+  const elapsed = (performance.now() - t0) / 1000;
+  await pool.close();
+  return done / elapsed;
+}
+
+async function main(): Promise<void> {
+  if (process.argv[2] === '--serve') return serve(process.argv[3]!);
+  const state = mkdtempSync(join(tmpdir(), 'tvdc-bench-'));
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', state], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const info = await new Promise<{ wbem: string; bare: string; encodeMs: number }>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        out += d.toString();
+        const nl = out.indexOf('\n');
+        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
+      });
+      child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));
+    });
+    const pid = child.pid!;
+    // Warm both paths up, then measure them back to back.
+    await rate(info.wbem, 'GetInstance', () => GET_BODY, 1);
+    await rate(info.bare, 'GetInstance', () => GET_BODY, 1);
+    const restRss = rssKb(pid);
+    const wbemRate = await rate(info.wbem, 'GetInstance', () => GET_BODY, 4);
+    const bareRate = await rate(info.bare, 'GetInstance', () => GET_BODY, 4);
+    console.log(`wbem.getinstance_32conn: ${wbemRate.toFixed(0)} req/s`);
+    console.log(`wbem.bare_koa_same_bytes_32conn: ${bareRate.toFixed(0)} req/s`);
+    console.log(`wbem.getinstance_vs_bare_koa: ${((wbemRate / bareRate) * 100).toFixed(1)} %`);
+    let next = 10;
+    const createRate = await rate(info.wbem, 'CreateInstance', () => createBody(next++), 4);
+    console.log(`wbem.createinstance_32conn: ${createRate.toFixed(0)} creates/s`);
+    // Enumeration: end to end (request sent to last byte read), best of 3, RSS sampled meanwhile.
+    const pool = new Pool(info.wbem, { connections: 1 });
+    let best = Infinity;
+    let firstByteMs = Infinity;
+    let peak = 0;
+    const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pid)); }, 2);
+    for (let k = 0; k < 3; k++) {
+      const t0 = performance.now();
+      const r = await pool.request({ path: '/cimom', method: 'POST', headers: headers('EnumerateInstances'), body: ENUM_BODY });
+      let first = true;
+      let n = 0;
+      for await (const chunk of r.body) {
+        if (first) { firstByteMs = Math.min(firstByteMs, performance.now() - t0); first = false; }
+        n += (chunk as Buffer).length;
+      }
+      best = Math.min(best, performance.now() - t0);
+      if (n < 1_000_000) throw new Error(`enumeration too small: ${n} bytes`);
+    }
+    clearInterval(sampler);
+    await pool.close();
+    console.log(`wbem.enumerate_10000_end_to_end: ${best.toFixed(0)} ms`);
+    console.log(`wbem.enumerate_10000_first_byte: ${firstByteMs.toFixed(0)} ms`);
+    console.log(`wbem.encode_10000_alone: ${info.encodeMs.toFixed(0)} ms`);
+    console.log(`wbem.enumerate_vs_encode: ${(best / info.encodeMs).toFixed(2)} x`);
+    console.log(`wbem.rss_at_rest: ${(restRss / 1024).toFixed(1)} MiB`);
+    console.log(`wbem.rss_enumeration_peak: ${(peak / 1024).toFixed(1)} MiB`);
+  } finally {
+    child.kill('SIGKILL');
+    rmSync(state, { recursive: true, force: true });
+  }
+}
+
+await main();
