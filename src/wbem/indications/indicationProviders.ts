@@ -60,11 +60,14 @@ export function subscriptionProvider(service: IndicationService): Provider {
     modifyInstance: (_ctx, inst, propertyList) => service.modifySubscription(inst, propertyList),
     deleteInstance: (_ctx, path) => service.deleteSubscription(path),
     // Subscriptions are associations: Associators/References from a filter or destination.
-    references: (_ctx, source) => service.enumerateSubscriptions().filter((s) => {
-      const f = s.get('Filter') as CimObjectPath;
-      const h = s.get('Handler') as CimObjectPath;
-      return samePath(f, source) || samePath(h, source);
-    }),
+    references: (_ctx, source, filter) => {
+      const role = filter.role?.toLowerCase();
+      return service.enumerateSubscriptions().filter((s) => {
+        const byFilter = (role === undefined || role === 'filter') && samePath(s.get('Filter') as CimObjectPath, source);
+        const byHandler = (role === undefined || role === 'handler') && samePath(s.get('Handler') as CimObjectPath, source);
+        return byFilter || byHandler;
+      });
+    },
   };
 }
 

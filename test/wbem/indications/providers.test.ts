@@ -70,6 +70,8 @@ describe('indications/providers', () => {
     expect(got.path!.className).to.equal('CIM_IndicationSubscription');
     const refs = await all<CimInstance>(sp.references!(ctx(), f, {}, {}));
     expect(refs).to.have.length(1);
+    expect(await all<CimInstance>(sp.references!(ctx(), f, { role: 'Handler' }, {}))).to.have.length(0);
+    expect(await all<CimInstance>(sp.references!(ctx(), d, { role: 'handler' }, {}))).to.have.length(1);
     expect(await statusOf(() => fp.modifyInstance!(ctx(), got, null))).to.equal(CimStatus.CIM_ERR_NOT_SUPPORTED);
     expect(await statusOf(() => fp.deleteInstance!(ctx(), f))).to.equal(CimStatus.CIM_ERR_FAILED);
     await sp.deleteInstance!(ctx(), s);
