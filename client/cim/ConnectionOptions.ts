@@ -30,9 +30,10 @@ export interface ConnectionOptions {
   namespace?: string;
   timeouts?: Partial<Timeouts>;
   /**
-   * How often a safe operation (Get*, Enumerate*, Associators*, References*, ExecQuery, pulls) is
+   * How often a safe operation (Get*, Enumerate*, Associators*, References*, ExecQuery, Open* of the pull operations) is
    * re-sent after a connection reset or connect timeout. Never applied to InvokeMethod, Create*,
-   * Modify*, Delete*, SetProperty: the server may have acted before the connection died.
+   * Modify*, Delete*, SetProperty: the server may have acted before the connection died; nor to
+   * Pull*, which advances the server's enumeration context.
    */
   retries?: number;
   /** Most sockets kept open to the server. */
