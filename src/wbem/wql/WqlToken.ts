@@ -1,4 +1,5 @@
-// The tokens of WQL (DSP0202 annex / the WBEM WQL subset): what the lexer hands the parser.
+// The tokens of WQL (the SQL subset WBEM servers take for ExecQuery and indication filters):
+// what the lexer hands the parser.
 
 export type WqlTokenKind =
   | 'identifier'
