@@ -34,6 +34,24 @@ interface QueueRow {
   created_at: string;
 }
 
+/** An EXPMETHODRESPONSE is a few hundred bytes; a listener sending more is not one to trust. */
+const MAX_RESPONSE_BYTES = 1024 * 1024;
+
+async function readCapped(body: AsyncIterable<Buffer | Uint8Array> & { destroy(err?: Error): unknown }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of body) {
+    size += c.length;
+    if (size > max) {
+      const err = new DeliveryError(`listener answer is larger than ${max} bytes`);
+      body.destroy(err);
+      throw err;
+    }
+    chunks.push(Buffer.from(c));
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
 /** A delivery failure with the HTTP status when there was one. */
 export class DeliveryError extends Error {
   override readonly name = 'DeliveryError';
@@ -186,7 +204,7 @@ export class DeliveryWorker {
       bodyTimeout: timeout,
       ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
     });
-    const text = await res.body.text();
+    const text = await readCapped(res.body, MAX_RESPONSE_BYTES);
     if (res.statusCode !== 200) {
       const cimError = res.headers.cimerror;
       throw new DeliveryError(`listener answered HTTP ${res.statusCode}${cimError ? ` (CIMError: ${String(cimError)})` : ''}`, res.statusCode);

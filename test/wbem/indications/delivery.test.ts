@@ -13,7 +13,7 @@ import { Agent } from 'undici';
 import { IndicationListener } from '../../../client/listener/IndicationListener.js';
 import { selfSignedCert } from '../support/selfSignedCert.js';
 import { writeFileSync } from 'node:fs';
-import { errorResponse, instance, messageId, tempDir, TestListener, waitFor, type Received } from './support.js';
+import { errorResponse, instance, messageId, okResponse, tempDir, TestListener, waitFor, type Received } from './support.js';
 
 const supers: Record<string, string> = {
   tvdc_computersystem: 'cim_computersystem', cim_computersystem: 'cim_system',
@@ -237,6 +237,19 @@ describe('indications/delivery', () => {
     expect(new Set(listener.received.slice(0, 5).map((r) => r.body)).size).to.equal(1);
     expect(svc.stats.failedAttempts).to.equal(4);
     expect(errors.some((e) => /will retry/.test(e.message))).to.equal(true);
+  });
+
+  it('treats an oversized answer as a failed delivery and retries', async () => {
+    const url = await listener.start();
+    let calls = 0;
+    listener.respond = (r) => (++calls === 1 ? { status: 200, body: 'x'.repeat(2 * 1024 * 1024) } : { status: 200, body: okResponse(messageId(r.body)) });
+    svc = open();
+    subscribe(url);
+    svc.emit('root/tvdc', modification('vm1', 2));
+    await waitFor(() => svc.queued() === 0, 10_000, 'the queue to drain');
+    expect(calls).to.equal(2);
+    expect(svc.stats.failedAttempts).to.equal(1);
+    expect(errors.some((e) => /larger than/.test(e.message))).to.equal(true);
   });
 
   it('holds deliveries while the listener is down and sends them all when it comes up', async () => {
