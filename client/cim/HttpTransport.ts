@@ -2,15 +2,16 @@
 // settings, Basic auth, retries of safe operations, and the mapping of every network and HTTP
 // failure onto the client's typed errors. Knows nothing of CIM-XML beyond the headers.
 import { readFileSync } from 'node:fs';
-import { Pool, errors as undiciErrors } from 'undici';
+import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import type { Readable } from 'node:stream';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
 import {
-  AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError,
-  ResponseParseError, TimeoutError, TransportError,
+  AuthenticationError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TransportError,
+  type ClientError,
 } from './ClientError.js';
+import { mapTransportError } from './mapTransportError.js';
 import {
   DEFAULT_CIM_PATH, DEFAULT_CONNECTIONS, DEFAULT_RETRIES, DEFAULT_TIMEOUTS, type ConnectionOptions, type TlsOptions, type Timeouts,
 } from './ConnectionOptions.js';
@@ -50,8 +51,6 @@ function readPem(file: string | undefined, inline: string | Buffer | undefined, 
     throw new InvalidArgumentError(`cannot read the ${what} file ${file}: ${(e as Error).message}`);
   }
 }
-
-const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|EPROTO/;
 
 export class HttpTransport {
   readonly origin: string;
@@ -190,37 +189,9 @@ export class HttpTransport {
     };
   }
 
-  /** One place that turns undici/node errors into the client's errors. */
+  /** The client error for a failure of this transport's network or TLS (see mapTransportError). */
   mapError(e: unknown, phase: 'headers' | 'body'): ClientError {
-    if (e instanceof ClientError) return e;
-    const err = e as NodeJS.ErrnoException & { code?: string };
-    const code = err?.code ?? '';
-    const detail = err?.message ?? String(e);
-    if (e instanceof undiciErrors.ConnectTimeoutError || code === 'UND_ERR_CONNECT_TIMEOUT') {
-      return new TimeoutError('connect', this.timeouts.connect, this.target, { cause: e });
-    }
-    if (e instanceof undiciErrors.HeadersTimeoutError || code === 'UND_ERR_HEADERS_TIMEOUT') {
-      return new TimeoutError('headers', this.timeouts.headers, this.target, { cause: e });
-    }
-    if (e instanceof undiciErrors.BodyTimeoutError || code === 'UND_ERR_BODY_TIMEOUT') {
-      return new TimeoutError('body', this.timeouts.body, this.target, { cause: e });
-    }
-    if (code === 'ECONNREFUSED') {
-      return new TransportError('CONNECT_REFUSED', `cannot connect to ${this.target}: connection refused; is the WBEM server running and listening on that port?`, this.target, { cause: e });
-    }
-    if (code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EHOSTUNREACH' || code === 'ENETUNREACH' || code === 'EADDRNOTAVAIL') {
-      return new TransportError('CONNECT_FAILED', `cannot reach ${this.target} (${code}); check the host name and the network`, this.target, { cause: e });
-    }
-    if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(detail)) {
-      return new TransportError('TLS', `TLS with ${this.target} failed: ${detail}; give the server's CA with -cacert (or, for testing only, -noverify)`, this.target, { cause: e });
-    }
-    if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'ECONNABORTED') {
-      return new TransportError('CONNECTION_RESET', `the connection to ${this.target} was closed by the server ${phase === 'headers' ? 'before it answered' : 'while it was answering'}; retry, or check the server's log`, this.target, { cause: e });
-    }
-    if (code === 'UND_ERR_DESTROYED' || code === 'UND_ERR_ABORTED') {
-      return new TransportError('CLOSED', 'the connection was closed while the request was in flight', this.target, { cause: e });
-    }
-    return new TransportError('CONNECTION_RESET', `talking to ${this.target} failed: ${detail}`, this.target, { cause: e });
+    return mapTransportError(e, phase, this.target, this.timeouts);
   }
 
   async close(): Promise<void> {

@@ -5,7 +5,7 @@ import { Pool } from 'undici';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimXmlError, decodeMessage, encodeMessage } from '../../src/xml/index.js';
 import { ContentTypeError, HttpStatusError, ResponseParseError } from '../cim/ClientError.js';
-import { HttpTransport } from '../cim/HttpTransport.js';
+import { mapTransportError } from '../cim/mapTransportError.js';
 
 export interface SendOptions {
   timeoutMs?: number;
@@ -16,9 +16,7 @@ export interface SendOptions {
 export async function sendIndication(url: string, indication: CimInstance, options: SendOptions = {}): Promise<void> {
   const u = new URL(url);
   const timeout = options.timeoutMs ?? 10_000;
-  // The operation transport maps network failures; reuse its mapping for the same errors here.
-  const mapper = new HttpTransport(`${u.protocol}//${u.host}`, { timeouts: { connect: timeout, headers: timeout, body: timeout } });
-  await mapper.close();
+  const timeouts = { connect: timeout, headers: timeout, body: timeout };
   const pool = new Pool(u.origin, { connections: 1, connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
   const body = encodeMessage({
     kind: 'SIMPLEEXPREQ',
@@ -40,9 +38,9 @@ export async function sendIndication(url: string, indication: CimInstance, optio
         body,
       });
     } catch (e) {
-      throw mapper.mapError(e, 'headers');
+      throw mapTransportError(e, 'headers', u.host, timeouts);
     }
-    const text = await res.body.text().catch((e: unknown) => { throw mapper.mapError(e, 'body'); });
+    const text = await res.body.text().catch((e: unknown) => { throw mapTransportError(e, 'body', u.host, timeouts); });
     const cimError = res.headers.cimerror;
     if (res.statusCode !== 200) {
       throw new HttpStatusError(res.statusCode, '', `the listener answered HTTP ${res.statusCode}${cimError ? ` (CIMError: ${String(cimError)})` : ''}: ${text.trim()}`,
