@@ -33,8 +33,12 @@ export interface CimCall {
   abort: SignalSource;
 }
 
-/** A response body as text chunks; `status` is final once the iterable is exhausted (for trailers). */
+/**
+ * A response body: whole (`text`) when it was cheap to make at once, else as text chunks;
+ * `status` is final once the chunks are exhausted (for trailers).
+ */
 export interface CimReply {
+  text?: string;
   chunks: AsyncIterable<string>;
   /** 0 while all is well; the CIM status of an error (ERROR element or mid-stream failure). */
   status: { code: number; description: string };
@@ -166,7 +170,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
   const fail = (err: CimError): CimReply => {
     status.code = err.status;
     status.description = err.description;
-    return { chunks: once(errorDocument(req, err)), status };
+    return whole(errorDocument(req, err), status);
   };
   let result: OperationResult;
   try {
@@ -178,19 +182,29 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
   const name = req.call.name;
   if (result.kind === 'method') {
     try {
-      return { chunks: once(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name, returnValue: result.returnValue, params: result.params } })), status };
+      return whole(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name, returnValue: result.returnValue, params: result.params } }), status);
     } catch (e) {
       return fail(errorOf(e));
     }
   }
   if (result.kind === 'empty') {
-    return { chunks: once(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'IMETHODRESPONSE', name, returnValue: null, params: [] } })), status };
+    return whole(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'IMETHODRESPONSE', name, returnValue: null, params: [] } }), status);
+  }
+  const enc = new ResponseStreamEncoder(env, name);
+  if (Array.isArray(result.items) && result.items.length <= 64) {
+    // A short list already in memory (GetInstance, GetClass...): encode it in one go.
+    try {
+      let text = enc.head();
+      for (const item of result.items as ReturnItem[]) text += enc.item(item);
+      return whole(text + enc.tail(result.params ? result.params() : []), status);
+    } catch (e) {
+      return fail(errorOf(e));
+    }
   }
   // Pull the first item before anything is written, so that an operation failing up front (the
   // usual case: bad class, missing instance) still gets a proper ERROR response.
   const it = (Symbol.asyncIterator in result.items ? (result.items as AsyncIterable<ReturnItem>)[Symbol.asyncIterator]() : toAsync(result.items as Iterable<ReturnItem>));
   let first: IteratorResult<ReturnItem>;
-  const enc = new ResponseStreamEncoder(env, name);
   let firstText = '';
   try {
     first = await it.next();
@@ -223,6 +237,10 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
     yield buf + enc.tail(paramsOf ? paramsOf() : []);
   }
   return { chunks: chunks(), status };
+}
+
+function whole(text: string, status: CimReply['status']): CimReply {
+  return { text, chunks: once(text), status };
 }
 
 async function* once(s: string): AsyncIterable<string> {

@@ -40,19 +40,40 @@ function checkContentType(headers: IncomingHttpHeaders): void {
 }
 
 /** Reads the whole request body, refusing it with 413 once it passes `limit` bytes. */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
   if (declared !== undefined && Number(declared) > limit) {
-    throw new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`);
+    return Promise.reject(new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`));
   }
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`);
-    parts.push(chunk);
-  }
-  return parts.length === 1 ? parts[0]! : Buffer.concat(parts);
+  // Plain listeners: the stream async iterator costs several promises per request.
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        req.pause();
+        reject(new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`));
+        return;
+      }
+      parts.push(chunk);
+    };
+    const onEnd = (): void => { cleanup(); resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts)); };
+    const onError = (e: Error): void => { cleanup(); reject(e); };
+    const onAborted = (): void => { cleanup(); reject(new WbemHttpError(400, 'the client closed the connection mid-request')); };
+    const cleanup = (): void => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    const onClose = (): void => { if (!req.complete) onAborted(); };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }
 
 function wantsTrailers(req: IncomingMessage): boolean {
@@ -116,6 +137,13 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     res.setHeader(`${prefix}-CIMOperation`, 'MethodResponse');
   } else {
     res.setHeader('CIMOperation', 'MethodResponse');
+  }
+  if (reply.text !== undefined && !trailers) {
+    trace?.(reply.text);
+    const bytes = Buffer.from(reply.text, 'utf8');
+    res.setHeader('Content-Length', String(bytes.length));
+    res.end(bytes);
+    return;
   }
   const it = reply.chunks[Symbol.asyncIterator]();
   // Gather what is ready up to a bound: a small reply goes out with Content-Length.
