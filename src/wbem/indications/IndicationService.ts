@@ -47,6 +47,11 @@ export interface IndicationServiceOptions {
   maxRetryIntervalMs?: number;
   /** Per-request timeout (default 30 s). */
   requestTimeoutMs?: number;
+  /**
+   * Most indications queued for one destination (default 100,000). Beyond it new ones are
+   * dropped, still taking their SequenceNumber so the listener sees the gap.
+   */
+  maxQueuedPerDestination?: number;
   /** Start delivering queued indications at construction (default true). */
   deliver?: boolean;
   codec?: ExportCodec;
@@ -63,6 +68,8 @@ export interface IndicationStats {
   delivered: number;
   failedAttempts: number;
   abandoned: number;
+  /** Dropped because the destination's queue was full. */
+  overflowed: number;
 }
 
 const SINT64_MAX = 9223372036854775807n;
@@ -72,7 +79,7 @@ export class IndicationService implements IndicationSink {
   readonly systemCreationClassName: string;
   readonly serviceName: string;
   readonly interopNamespace: string;
-  readonly stats: IndicationStats = { emitted: 0, matched: 0, delivered: 0, failedAttempts: 0, abandoned: 0 };
+  readonly stats: IndicationStats = { emitted: 0, matched: 0, delivered: 0, failedAttempts: 0, abandoned: 0, overflowed: 0 };
   /** Identifies this start of the service; part of every SequenceContext made in it. */
   readonly startId: number;
   private readonly db: Db;
@@ -82,6 +89,8 @@ export class IndicationService implements IndicationSink {
   private readonly workers = new Map<number, DeliveryWorker>();
   private active: ActiveSubscription[] = [];
   private readonly seq = new Map<number, { context: string; next: bigint }>();
+  /** Rows queued per destination, counted once from the store and then kept up to date. */
+  private readonly queueLength = new Map<number, number>();
   private messageCounter = 0;
   private closed = false;
   private readonly deliveryPolicy: DeliveryPolicy;
@@ -130,6 +139,7 @@ export class IndicationService implements IndicationSink {
         const w = this.workers.get(id);
         this.workers.delete(id);
         this.seq.delete(id);
+        this.queueLength.delete(id);
         await w?.close();
       },
       subscriptionsChanged: () => {
@@ -304,27 +314,57 @@ export class IndicationService implements IndicationSink {
       const lifecycle = isa(indication.className, 'CIM_InstIndication');
       const { insert, saveSeq } = this.enqueueStatements();
       const touched = new Set<number>();
+      const overflow: number[] = [];
       this.db.transaction(() => {
         for (const s of hits) {
           const seq = this.sequenceOf(s.destinationId);
           const number = seq.next;
+          seq.next = number === SINT64_MAX ? 0n : number + 1n;
+          saveSeq.run(seq.context, seq.next.toString(), s.destinationId);
+          if (this.queuedFor(s.destinationId) >= this.maxQueued) {
+            overflow.push(s.destinationId);
+            continue;
+          }
           const out = this.prepareIndication(s, indication, identifier, time, seq.context, number);
           if (lifecycle && s.query.selectAll && (out.get('SourceInstanceHost') ?? null) === null) setProp(out, 'SourceInstanceHost', 'string', this.systemName);
           const body = this.codec.encodeRequest(out, `${this.startId}.${++this.messageCounter}`);
           insert.run(s.destinationId, s.id, body, seq.context, number.toString(), now.toISOString());
-          seq.next = number === SINT64_MAX ? 0n : number + 1n;
-          saveSeq.run(seq.context, seq.next.toString(), s.destinationId);
+          this.queueLength.set(s.destinationId, this.queuedFor(s.destinationId) + 1);
           touched.add(s.destinationId);
         }
       })();
       for (const id of touched) this.workers.get(id)?.kick();
-      return hits.length;
+      for (const id of overflow) {
+        this.stats.overflowed++;
+        this.onError(new Error(`queue of ${this.objects.destinationName(id)} is full (${this.maxQueued}); an indication was dropped`));
+      }
+      return hits.length - overflow.length;
     } catch (e) {
-      // Sequence numbers handed out inside a rolled-back transaction are reloaded from the store.
+      // Sequence numbers handed out inside a rolled-back transaction are reloaded from the store,
+      // and so are the queue lengths counted in it.
       this.seq.clear();
+      this.queueLength.clear();
       this.onError(e as Error);
       return 0;
     }
+  }
+
+  private get maxQueued(): number {
+    return this.options.maxQueuedPerDestination ?? 100_000;
+  }
+
+  private queuedFor(destinationId: number): number {
+    let n = this.queueLength.get(destinationId);
+    if (n === undefined) {
+      n = (this.db.prepare('SELECT count(*) AS n FROM ind_queue WHERE destination_id = ?').get(destinationId) as { n: number }).n;
+      this.queueLength.set(destinationId, n);
+    }
+    return n;
+  }
+
+  private dequeued(destinationId: number): void {
+    const n = this.queueLength.get(destinationId);
+    if (n !== undefined) this.queueLength.set(destinationId, Math.max(0, n - 1));
   }
 
   private enqueueStmts: { insert: Statement; saveSeq: Statement } | null = null;
@@ -381,6 +421,7 @@ export class IndicationService implements IndicationSink {
     if (w) return w;
     w = new DeliveryWorker(this.db, id, url, this.codec, this.deliveryPolicy, {
       delivered: (destId, ctx, n) => {
+        this.dequeued(destId);
         this.stats.delivered++;
         for (const l of this.listeners) l({ destination: this.objects.destinationName(destId), seqContext: ctx, seqNumber: n });
       },
@@ -389,6 +430,7 @@ export class IndicationService implements IndicationSink {
         if (firstInStreak) this.onError(new Error(`delivery to ${this.objects.destinationName(destId)} failed, will retry: ${reason.message}`));
       },
       abandoned: (destId, subId, reason) => {
+        this.dequeued(destId);
         this.stats.abandoned++;
         this.onError(new Error(`gave up an indication for ${this.objects.destinationName(destId)} after its last retry: ${reason.message}`));
         if (subId !== null) this.objects.applyFatalErrorPolicy(subId);

@@ -252,6 +252,22 @@ describe('indications/delivery', () => {
     expect(errors.some((e) => /larger than/.test(e.message))).to.equal(true);
   });
 
+  it('drops indications beyond a full queue but spends their sequence numbers, so the listener sees the gap', async () => {
+    const url = await listener.start();
+    svc = open({ maxQueuedPerDestination: 2, deliver: false });
+    subscribe(url);
+    const queued = [0, 1, 2, 3].map((i) => svc.emit('root/tvdc', modification(`vm${i}`, 2)));
+    expect(queued).to.deep.equal([1, 1, 0, 0]);
+    expect(svc.queued()).to.equal(2);
+    expect(svc.stats.overflowed).to.equal(2);
+    svc.startDelivery();
+    await waitFor(() => svc.queued() === 0, 10_000, 'the queue to drain');
+    expect(svc.emit('root/tvdc', modification('vm4', 2))).to.equal(1);
+    await waitFor(() => listener.received.length === 3, 10_000, 'three deliveries');
+    const inds = listener.received.map(indicationOf);
+    expect(inds.map((i) => `${sourceName(i)}#${String(i.get('SequenceNumber'))}`)).to.deep.equal(['vm0#0', 'vm1#1', 'vm4#4']);
+  });
+
   it('holds deliveries while the listener is down and sends them all when it comes up', async () => {
     const probe = new TestListener();
     const url = await probe.start();
