@@ -23,7 +23,14 @@ export function resolvePath(inst: CimInstance, path: readonly string[]): unknown
   for (const step of path) {
     if (!(cur instanceof CimInstance)) return undefined;
     const prop = cur.properties.get(step);
-    if (!prop) return undefined;
+    if (!prop) {
+      // WMI-style clients name the class of an (embedded) instance `__CLASS`.
+      if (step.toUpperCase() === '__CLASS') {
+        cur = cur.className;
+        continue;
+      }
+      return undefined;
+    }
     cur = prop.value;
   }
   return cur;

@@ -122,6 +122,11 @@ describe('wql/matches', () => {
     expect(sel(q, same, 'CIM_InstIndication')).to.equal(false);
   });
 
+  it('reads __CLASS as the class name of an instance or an embedded one', () => {
+    expect(sel("__CLASS = 'TVDc_ComputerSystem'")).to.equal(true);
+    expect(sel("SourceInstance.__Class LIKE 'TVDc_%'", ind, 'CIM_InstIndication')).to.equal(true);
+  });
+
   it('matches LIKE patterns with %, _ and sets', () => {
     expect(sel("Name LIKE 'vm%'")).to.equal(true);
     expect(sel("Name LIKE 'v_1'")).to.equal(true);
