@@ -1,11 +1,12 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
-import { isZeroHex, type ImaEntry } from './ImaEntry.js';
+import type { ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
 import { IntegrityError } from './IntegrityError.js';
-import { asciiInto, hexInto, latin1Into } from './byteCopy.js';
+import { asciiInto, hexIntoLower, latin1Into } from './byteCopy.js';
+import { hash } from 'node:crypto';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
-import type { ReferenceLookup } from './ReferenceSet.js';
+import { digestKey, type ReferenceLookup, type TrustedRef } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
 
 export interface ImaVerifyOptions {
@@ -101,6 +102,13 @@ class Tally {
     if (this.all || v.status !== 'trusted') this.verdicts.push(v);
   }
 
+  /** An entry the caller found trusted by the references' fast path. */
+  trusted(index: number): void {
+    this.entries++;
+    this.firstIndex ??= index;
+    this.counts.trusted++;
+  }
+
   report(): ImaLogReport {
     const state = this.replay.state();
     let status: VerdictStatus = this.templateMismatches.length || this.counts.untrusted ? 'untrusted' : 'trusted';
@@ -133,13 +141,15 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 
 const SCRATCH_SIZE = 1 << 16;
 
-/** Whether `s[start, end)` is lowercase hex; with `decoded`, only checks for upper case (the hex was already decoded). */
-function isLowerHexRange(s: string, start: number, end: number, decoded = false): boolean {
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (decoded ? c >= 65 && c <= 70 : !((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+/** Whether one of `refs` has the digest text[ds, de) and the path text[de + 1, pe). */
+function trustedInText(refs: TrustedRef | readonly TrustedRef[] | undefined, text: string, ds: number, de: number, pe: number): boolean {
+  if (refs === undefined) return false;
+  const list = Array.isArray(refs) ? (refs as readonly TrustedRef[]) : [refs as TrustedRef];
+  for (const r of list) {
+    // boot_aggregate may have to be checked against quoted PCRs instead: never shortcut it.
+    if (r.digest.length === de - ds && r.path.length === pe - de - 1 && r.path !== 'boot_aggregate' && text.startsWith(r.digest, ds) && text.startsWith(r.path, de + 1)) return true;
   }
-  return true;
+  return false;
 }
 
 /**
@@ -149,12 +159,22 @@ function isLowerHexRange(s: string, start: number, end: number, decoded = false)
  */
 export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, firstIndex = opts.resume?.nextIndex ?? 0): ImaLogReport {
   const t = new Tally(opts);
+  const refs = opts.references;
+  // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
+  const byKey = refs?.trustedByKey && !opts.allVerdicts ? refs.trustedByKey.bind(refs) : undefined;
   const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  const th = new Uint8Array(32);
   const views = new Map<number, Buffer>();
   let index = firstIndex;
   let lineNo = 0;
   let pos = 0;
   const len = text.length;
+  const general = (start: number, lineEnd: number) => {
+    const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
+    const ok = t.replay.add(e);
+    t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+    index++;
+  };
   while (pos < len) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = len;
@@ -167,49 +187,57 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     const s2 = s1 < 0 ? -1 : text.indexOf(' ', s1 + 1);
     const s3 = s2 < 0 ? -1 : text.indexOf(' ', s2 + 1);
     const s4 = s3 < 0 ? -1 : text.indexOf(' ', s3 + 1);
+    const colon = s3 < 0 ? -1 : text.indexOf(':', s3 + 1);
     const c0 = text.charCodeAt(start);
     const c1 = text.charCodeAt(start + 1);
     const pcr = s1 === start + 1 ? c0 - 48 : s1 === start + 2 ? (c0 - 48) * 10 + (c1 - 48) : -1;
-    const fast =
-      s4 > 0 && s4 < lineEnd && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
-      s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (s2 - s1 === 41 || s2 - s1 === 65) && lineEnd - s4 < 4096;
-    if (!fast || !isLowerHexRange(text, s1 + 1, s2) || (text.charCodeAt(s1 + 1) === 48 && isZeroHex(text.slice(s1 + 1, s2)))) {
-      // Anything unusual (other templates, upper case, a possible violation) takes the general path.
-      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
-      const ok = t.replay.add(e);
-      t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
-      index++;
+    const thLen = (s2 - s1 - 1) >> 1;
+    // Only plain ima-ng lines go the fast way; anything else (other templates, odd fields,
+    // upper-case hex, violations, non-ASCII paths) goes through the general parser.
+    if (
+      !(s4 > 0 && s4 < lineEnd && colon > s3 && colon < s4 && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
+        s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (thLen === 20 || thLen === 32) && lineEnd - s4 < 4096) ||
+      hexIntoLower(th, 0, text, s1 + 1, s2) !== thLen
+    ) {
+      general(start, lineEnd);
       continue;
     }
-    const colon = text.indexOf(':', s3 + 1);
-    if (colon < 0 || colon > s4) throw new IntegrityError('LOG_FORMAT', `IMA log line ${lineNo}: file digest lacks its algorithm prefix`);
+    if (th[0] === 0 && isZero(th, thLen)) {
+      general(start, lineEnd);
+      continue;
+    }
     const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
     // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
     let off = 4 + latin1Into(scratch, 4, alg);
     scratch[off++] = 0x3a;
     scratch[off++] = 0;
-    const dlen = hexInto(scratch, off, text, colon + 1, s4);
+    const dlen = hexIntoLower(scratch, off, text, colon + 1, s4);
     const nameAt = off + dlen;
     const plen = dlen > 0 ? asciiInto(scratch, nameAt + 4, text, s4 + 1, lineEnd) : -1;
-    if (dlen <= 0 || plen < 0 || !isLowerHexRange(text, colon + 1, s4, true)) {
-      // Upper-case or broken digests and non-ASCII paths take the general path.
-      const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
-      const ok = t.replay.add(e);
-      t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
-      index++;
+    if (dlen <= 0 || plen < 0) {
+      general(start, lineEnd);
       continue;
     }
     scratch.writeUInt32LE(nameAt - 4, 0);
     scratch[nameAt + 4 + plen] = 0;
     scratch.writeUInt32LE(plen + 1, nameAt);
     const total = nameAt + 4 + plen + 1;
-    const digest = text.slice(colon + 1, s4);
-    const path = text.slice(s4 + 1, lineEnd);
     let view = views.get(total);
     if (!view) views.set(total, (view = scratch.subarray(0, total)));
-    const ok = t.replay.addFromText(index, pcr, text, s1 + 1, s2, view);
-    t.judge(index, path, alg, digest, false, ok);
+    const ok = text.startsWith(hash(thLen === 20 ? 'sha1' : 'sha256', view, 'hex'), s1 + 1);
+    t.replay.addDecoded(index, pcr, th, thLen, view, ok);
+    // Known-good entries are matched against the text itself: no strings are cut for them.
+    if (ok && byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, s4, lineEnd)) {
+      t.trusted(index);
+    } else {
+      t.judge(index, text.slice(s4 + 1, lineEnd), alg, text.slice(colon + 1, s4), false, ok);
+    }
     index++;
   }
   return t.report();
+}
+
+function isZero(b: Uint8Array, n: number): boolean {
+  for (let i = 0; i < n; i++) if (b[i] !== 0) return false;
+  return true;
 }

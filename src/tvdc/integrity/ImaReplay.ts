@@ -86,20 +86,16 @@ export class ImaReplay {
   }
 
   /**
-   * Replays one entry whose logged template hash is `text[start, end)` (hex, already checked to
-   * be lowercase hex) and whose template data is `templateData`: add() without slicing the text.
+   * Replays one entry from its already decoded template hash (`thBytes`, 20 or 32 bytes) and its
+   * template data; the caller has checked the template hash (`ok`). add() without strings.
    */
-  addFromText(index: number, pcr: number, text: string, start: number, end: number, templateData: Uint8Array): boolean {
-    const thLen = end - start;
-    const computed = hash(thLen === 40 ? 'sha1' : 'sha256', templateData, 'hex');
-    const ok = text.startsWith(computed, start) && computed.length === thLen;
-    if (thLen === this.hexSize) {
-      const s = this.scratch;
+  addDecoded(index: number, pcr: number, thBytes: Uint8Array, thLen: number, templateData: Uint8Array, ok: boolean): boolean {
+    const s = this.scratch;
+    if (thLen === this.size || (this.method === 'sha1-padded' && this.bank === 'sha256' && thLen === 20)) {
       latin1Into(s, 0, this.pcrs.get(pcr) ?? this.zero);
-      hexInto(s, this.size, text, start, end);
+      for (let i = 0; i < thLen; i++) s[this.size + i] = thBytes[i]!;
+      for (let i = thLen; i < this.size; i++) s[this.size + i] = 0;
       this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
-    } else if (this.method === 'sha1-padded' && this.bank === 'sha256' && thLen === 40) {
-      this.extendHex(pcr, text.slice(start, end) + '00'.repeat(12));
     } else this.extendHex(pcr, hash(this.bank, templateData, 'hex'));
     this.nextIndex = index + 1;
     return ok;

@@ -11,11 +11,32 @@ export interface ReferenceDigest {
   note?: string;
 }
 
+/** A trusted (path, digest) pair as the fast lookups hand it out. */
+export interface TrustedRef {
+  readonly path: string;
+  readonly digest: string;
+}
+
 /** What judges entries; ReferenceSet is the implementation tvdc ships. */
 export interface ReferenceLookup {
   judge(index: number, path: string, digest: string): EntryVerdict;
   /** Fast path: true exactly when judge() would say TRUSTED (no verdict object is built). */
   isTrusted?(path: string, digest: string): boolean;
+  /**
+   * Fast path for callers holding the digest's bytes: the trusted pairs whose digest starts with
+   * the 30-bit key digestKey() makes of its first four bytes. Every pair returned is one judge()
+   * calls TRUSTED (never a malicious digest).
+   */
+  trustedByKey?(key: number): TrustedRef | readonly TrustedRef[] | undefined;
+}
+
+/** 30 bits of a digest's first four bytes: a small-integer Map key that costs no string hashing. */
+export function digestKey(b0: number, b1: number, b2: number, b3: number): number {
+  return (b0 << 22) | (b1 << 14) | (b2 << 6) | (b3 >> 2);
+}
+
+function keyOfHex(hex: string): number {
+  return digestKey(parseInt(hex.slice(0, 2), 16), parseInt(hex.slice(2, 4), 16), parseInt(hex.slice(4, 6), 16), parseInt(hex.slice(6, 8), 16));
 }
 
 export class ReferenceSet implements ReferenceLookup {
@@ -24,6 +45,8 @@ export class ReferenceSet implements ReferenceLookup {
   private readonly malicious = new Map<string, ReferenceDigest>();
   /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
   private readonly trusted = new Map<string, string | string[]>();
+  private readonly byKey = new Map<number, TrustedRef | TrustedRef[]>();
+  private readonly pathsOf = new Map<string, string[]>();
   private readonly excludes: RegExp[] = [];
   private excludeAll: RegExp | undefined;
 
@@ -38,18 +61,36 @@ export class ReferenceSet implements ReferenceLookup {
     const r = { ...ref, digest };
     let m = this.byPath.get(path);
     if (!m) this.byPath.set(path, (m = new Map()));
+    if (!m.has(digest)) {
+      const ps = this.pathsOf.get(digest);
+      if (ps) ps.push(path);
+      else this.pathsOf.set(digest, [path]);
+    }
     m.set(digest, r);
     if (r.annotation === 'malicious') this.malicious.set(digest, r);
-    const paths = this.trusted.get(digest);
-    if (r.annotation !== 'trusted') {
-      // A re-annotation takes the digest off the fast path for this path.
-      if (paths === path) this.trusted.delete(digest);
-      else if (Array.isArray(paths)) this.trusted.set(digest, paths.filter((p) => p !== path));
-    } else if (paths === undefined) this.trusted.set(digest, path);
-    else if (typeof paths === 'string') {
-      if (paths !== path) this.trusted.set(digest, [paths, path]);
-    } else if (!paths.includes(path)) paths.push(path);
+    this.rebuildFast(digest);
     return this;
+  }
+
+  /** Recomputes the fast-path entries of one digest: its trusted paths, none if it is malicious anywhere. */
+  private rebuildFast(digest: string): void {
+    const paths: string[] = [];
+    if (!this.malicious.has(digest)) {
+      for (const p of this.pathsOf.get(digest) ?? []) if (this.byPath.get(p)!.get(digest)!.annotation === 'trusted') paths.push(p);
+    }
+    if (paths.length === 0) this.trusted.delete(digest);
+    else this.trusted.set(digest, paths.length === 1 ? paths[0]! : paths);
+    if (digest.length < 8) return;
+    const key = keyOfHex(digest);
+    const old = this.byKey.get(key);
+    const others = (old === undefined ? [] : Array.isArray(old) ? old : [old]).filter((t) => t.digest !== digest);
+    const all = [...others, ...paths.map((path) => ({ path, digest }))];
+    if (all.length === 0) this.byKey.delete(key);
+    else this.byKey.set(key, all.length === 1 ? all[0]! : all);
+  }
+
+  trustedByKey(key: number): TrustedRef | readonly TrustedRef[] | undefined {
+    return this.byKey.get(key);
   }
 
   /**
@@ -83,8 +124,7 @@ export class ReferenceSet implements ReferenceLookup {
   isTrusted(path: string, digest: string): boolean {
     const paths = this.trusted.get(digest);
     if (paths === undefined) return false;
-    const known = typeof paths === 'string' ? paths === path : paths.includes(path);
-    return known && (this.malicious.size === 0 || !this.malicious.has(digest));
+    return typeof paths === 'string' ? paths === path : paths.includes(path);
   }
 
   judge(index: number, path: string, digest: string): EntryVerdict {

@@ -42,3 +42,23 @@ export function asciiInto(buf: Uint8Array, off: number, s: string, start: number
   }
   return end - start;
 }
+
+/**
+ * hexInto() that also reports case: returns the byte count for lowercase hex, -2 when the hex
+ * is valid but has upper-case digits (decoded all the same), -1 when it is not hex.
+ */
+export function hexIntoLower(buf: Uint8Array, off: number, hex: string, start: number, end: number): number {
+  if ((end - start) & 1) return -1;
+  let o = off;
+  let upper = false;
+  for (let i = start; i < end; i += 2) {
+    const a = hex.charCodeAt(i);
+    const b = hex.charCodeAt(i + 1);
+    const hi = a < 128 ? HEX_VALUE[a]! : -1;
+    const lo = b < 128 ? HEX_VALUE[b]! : -1;
+    if ((hi | lo) < 0) return -1;
+    if ((a >= 65 && a <= 70) || (b >= 65 && b <= 70)) upper = true;
+    buf[o++] = (hi << 4) | lo;
+  }
+  return upper ? -2 : o - off;
+}

@@ -119,7 +119,7 @@ describe('integrity: IMA measurement lists', () => {
     ];
     const text = [...lines, ...extra].join('\r\n') + '\r\n';
     const refs = new ReferenceSet().add('/init', { digest: '19f13b42c2745066347e76454788c0fe083643f3', annotation: 'trusted' }).exclude('/lib/');
-    for (const opts of [{}, { bank: 'sha256' as const }, { bank: 'sha256' as const, method: 'sha1-padded' as const }, { references: refs, allVerdicts: true }]) {
+    for (const opts of [{}, { bank: 'sha256' as const }, { bank: 'sha256' as const, method: 'sha1-padded' as const }, { references: refs }, { references: refs, allVerdicts: true }]) {
       const fast = verifyAsciiImaLog(text, opts);
       const slow = verifyImaLog(parseAsciiLog(text), opts);
       expect(fast).to.deep.equal(slow);
