@@ -124,17 +124,22 @@ async function main(): Promise<void> {
     await rate(info.wbem, 'GetInstance', () => GET_BODY, 1);
     await rate(info.bare, 'GetInstance', () => GET_BODY, 1);
     const restRss = rssKb(pid);
-    // Interleaved rounds, best of each: the machine may be shared, and this keeps both sides
-    // measured under the same conditions.
-    let wbemRate = 0;
-    let bareRate = 0;
-    for (let round = 0; round < 3; round++) {
-      wbemRate = Math.max(wbemRate, await rate(info.wbem, 'GetInstance', () => GET_BODY, 2));
-      bareRate = Math.max(bareRate, await rate(info.bare, 'GetInstance', () => GET_BODY, 2));
+    // Short interleaved rounds, compared pairwise and summarised by the median: the machine may
+    // be shared, and this keeps both sides measured under the same conditions.
+    const wbemRates: number[] = [];
+    const bareRates: number[] = [];
+    const ratios: number[] = [];
+    for (let round = 0; round < 7; round++) {
+      const w = await rate(info.wbem, 'GetInstance', () => GET_BODY, 1);
+      const b = await rate(info.bare, 'GetInstance', () => GET_BODY, 1);
+      wbemRates.push(w);
+      bareRates.push(b);
+      ratios.push(w / b);
     }
-    console.log(`wbem.getinstance_32conn: ${wbemRate.toFixed(0)} req/s`);
-    console.log(`wbem.bare_koa_same_bytes_32conn: ${bareRate.toFixed(0)} req/s`);
-    console.log(`wbem.getinstance_vs_bare_koa: ${((wbemRate / bareRate) * 100).toFixed(1)} %`);
+    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    console.log(`wbem.getinstance_32conn: ${median(wbemRates).toFixed(0)} req/s`);
+    console.log(`wbem.bare_koa_same_bytes_32conn: ${median(bareRates).toFixed(0)} req/s`);
+    console.log(`wbem.getinstance_vs_bare_koa: ${(median(ratios) * 100).toFixed(1)} %`);
     let next = 10;
     const createRate = await rate(info.wbem, 'CreateInstance', () => createBody(next++), 4);
     console.log(`wbem.createinstance_32conn: ${createRate.toFixed(0)} creates/s`);

@@ -201,14 +201,21 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
       return fail(errorOf(e));
     }
   }
-  // Pull the first item before anything is written, so that an operation failing up front (the
-  // usual case: bad class, missing instance) still gets a proper ERROR response.
-  const it = (Symbol.asyncIterator in result.items ? (result.items as AsyncIterable<ReturnItem>)[Symbol.asyncIterator]() : toAsync(result.items as Iterable<ReturnItem>));
-  let first: IteratorResult<ReturnItem>;
+  // Pull the first item (or batch) before anything is written, so that an operation failing up
+  // front (the usual case: bad class, missing instance) still gets a proper ERROR response.
+  const source = result.items as AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>;
+  const it = Symbol.asyncIterator in source ? (source as AsyncIterable<ReturnItem | ReturnItem[]>)[Symbol.asyncIterator]() : toAsync(source as Iterable<ReturnItem>);
+  const encode = (v: ReturnItem | ReturnItem[]): string => {
+    if (!Array.isArray(v)) return enc.item(v);
+    let t = '';
+    for (const item of v) t += enc.item(item);
+    return t;
+  };
+  let first: IteratorResult<ReturnItem | ReturnItem[]>;
   let firstText = '';
   try {
     first = await it.next();
-    if (!first.done) firstText = enc.item(first.value);
+    if (!first.done) firstText = encode(first.value);
   } catch (e) {
     return fail(errorOf(e));
   }
@@ -220,7 +227,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
         for (;;) {
           const r = await it.next();
           if (r.done) break;
-          buf += enc.item(r.value);
+          buf += encode(r.value);
           if (buf.length >= FLUSH_CHARS) {
             yield buf;
             buf = '';

@@ -5,7 +5,7 @@ import { CimError, CimStatus } from '../cim/CimError.js';
 import type { CimInstance } from '../cim/CimInstance.js';
 import { CimObjectPath } from '../cim/CimObjectPath.js';
 import type { InstanceOptions, Provider } from './Provider.js';
-import { iterateResults } from './Provider.js';
+import { iterateBatches, iterateResults } from './Provider.js';
 import type { OperationContext } from './OperationContext.js';
 
 /** The class names an enumeration of `className` covers: itself, then (deep) its subclasses. */
@@ -60,8 +60,11 @@ async function* shallowInstances(ctx: OperationContext, provider: Provider, clas
   }
 }
 
-/** Instances of `className` and its subclasses, each with a full path, as providers produce them. */
-export async function* enumerateInstances(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
+/**
+ * Instances of `className` and its subclasses, each with a full path, in batches as providers
+ * produce them (the form the streaming enumerations use).
+ */
+export async function* enumerateInstanceBatches(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance[]> {
   requireClass(ctx, className);
   const classes = classesToEnumerate(ctx, className);
   for (const cls of classes) {
@@ -71,8 +74,16 @@ export async function* enumerateInstances(ctx: OperationContext, className: stri
       if (cls === classes[0]) throw notSupported('EnumerateInstances', cls);
       continue;
     }
-    yield* shallowInstances(ctx, provider, cls, options);
+    for await (const batch of iterateBatches(provider.enumerateInstances(ctx, cls, options))) {
+      for (const inst of batch) inst.path = pathOf(ctx, inst);
+      yield batch;
+    }
   }
+}
+
+/** Instances of `className` and its subclasses, each with a full path, one at a time. */
+export async function* enumerateInstances(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
+  for await (const batch of enumerateInstanceBatches(ctx, className, options)) yield* batch;
 }
 
 /** Paths of the instances of `className` and its subclasses. */

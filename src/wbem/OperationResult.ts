@@ -10,9 +10,10 @@ export type OperationResult =
   | { kind: 'empty' }
   /**
    * IRETURNVALUE with these items. An AsyncIterable is encoded as it yields, so large results
-   * stream. `params` is read after the last item (pull operations: EnumerationContext, EndOfSequence).
+   * stream; it may yield arrays (batches) of items. `params` is read after the last item (pull
+   * operations: EnumerationContext, EndOfSequence).
    */
-  | { kind: 'items'; items: AsyncIterable<ReturnItem> | Iterable<ReturnItem>; params?: () => ParamValue[] }
+  | { kind: 'items'; items: AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>; params?: () => ParamValue[] }
   /** A METHODRESPONSE. */
   | { kind: 'method'; returnValue: ReturnValue | null; params: ParamValue[] };
 
@@ -26,6 +27,6 @@ export interface IntrinsicOperation {
 
 export const EMPTY: OperationResult = { kind: 'empty' };
 
-export function items(list: AsyncIterable<ReturnItem> | Iterable<ReturnItem>): OperationResult {
+export function items(list: AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>): OperationResult {
   return { kind: 'items', items: list };
 }

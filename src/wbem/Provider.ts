@@ -144,6 +144,29 @@ export async function* iterateResults<T>(results: Results<T>): AsyncIterable<T> 
   }
 }
 
+/** How many objects of a synchronous result travel together through the server's pipeline. */
+const BATCH = 256;
+
+/**
+ * Any Results<T> as batches: synchronous results in slices (one await per slice instead of one
+ * per object, which matters for enumerations of many thousands), asynchronous ones as they come.
+ */
+export async function* iterateBatches<T>(results: Results<T>): AsyncIterable<T[]> {
+  const r = await results;
+  if (Array.isArray(r)) {
+    for (let i = 0; i < r.length; i += BATCH) yield r.length <= BATCH ? r : r.slice(i, i + BATCH);
+  } else if (Symbol.asyncIterator in (r as object)) {
+    for await (const x of r as AsyncIterable<T>) yield [x];
+  } else {
+    let batch: T[] = [];
+    for (const x of r as Iterable<T>) {
+      batch.push(x);
+      if (batch.length === BATCH) { yield batch; batch = []; }
+    }
+    if (batch.length) yield batch;
+  }
+}
+
 /** Whether `have` is allowed to do what needs `need`. */
 export function roleAllows(have: Role, need: Role): boolean {
   const rank: Record<Role, number> = { read: 0, write: 1, admin: 2 };

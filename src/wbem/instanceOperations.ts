@@ -35,9 +35,10 @@ export const EnumerateInstances: IntrinsicOperation = {
     };
     router.requireClass(ctx, className);
     const onlyPropertiesOf = deep ? null : ctx.core.repository.getClass(ctx.namespace, className).properties;
-    const source = router.enumerateInstances(ctx, className, f);
-    async function* gen(): AsyncIterable<ReturnItem> {
-      for await (const inst of source) yield { kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, { ...f, onlyPropertiesOf }, true) };
+    const source = router.enumerateInstanceBatches(ctx, className, f);
+    const filter = { ...f, onlyPropertiesOf };
+    async function* gen(): AsyncIterable<ReturnItem[]> {
+      for await (const batch of source) yield batch.map((inst): ReturnItem => ({ kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, filter, true) }));
     }
     return items(gen());
   },
