@@ -1,8 +1,12 @@
 // The provider registration hook: tvdc-host calls registerProviders once, after the schema is
-// loaded and before the server listens. The TVDc domain providers (isolation, integrity) add
-// their registrations here; until then the host serves the repository and interop namespaces only.
+// loaded and before the server listens. Each TVDc domain (isolation, integrity) registers its
+// classes here; association classes several domains link through (TVDc_HostedService,
+// TVDc_ServiceAffectsElement, TVDc_SystemDevice, ...) are collected and served by one provider each.
+import type { CimInstance } from '../src/cim/CimInstance.js';
 import type { WbemServer } from '../src/wbem/WbemServer.js';
+import { iterateResults, type Results } from '../src/wbem/Provider.js';
 import type { Db } from '../src/store/Store.js';
+import { registerIsolation } from './isolation/registerIsolation.js';
 
 /** What a host agent knows about itself when it wires up providers. */
 export interface ProviderSetup {
@@ -18,9 +22,34 @@ export interface ProviderSetup {
   store: Db;
 }
 
+/** Association links by class, from every domain; registered once all domains added theirs. */
+export class SharedAssociations {
+  private readonly parts = new Map<string, Array<() => Results<CimInstance>>>();
+
+  add(className: string, links: () => Results<CimInstance>): void {
+    const list = this.parts.get(className) ?? [];
+    list.push(links);
+    this.parts.set(className, list);
+  }
+
+  registerWith(server: WbemServer, namespace: string): void {
+    for (const [className, sources] of this.parts) {
+      server.registerProvider(namespace, className, {
+        enumerateInstances: async function* () {
+          for (const links of sources) yield* iterateResults(links());
+        },
+      });
+    }
+  }
+}
+
 /** Registers every domain provider with `server`; returns a function that releases what they hold. */
 export async function registerProviders(server: WbemServer, setup: ProviderSetup): Promise<() => Promise<void>> {
-  void server;
-  void setup;
-  return async () => {};
+  const shared = new SharedAssociations();
+  const isolation = registerIsolation(server, setup);
+  for (const a of isolation.associations) shared.add(a.className, () => a.links());
+  shared.registerWith(server, 'root/tvdc');
+  return async () => {
+    await isolation.close();
+  };
 }

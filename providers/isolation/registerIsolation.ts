@@ -1,0 +1,98 @@
+// Wires the isolation side of a host agent: opens the host's IsolationService on the agent's
+// SQLite store (so a restart with the same --state restores policy, labels, VMs and Chinese Wall
+// counts), registers every isolation class's provider in root/tvdc, advertises the "TVDc
+// Isolation" profile, and forwards every denial as a TVDc_AccessDeniedIndication.
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WbemServer } from '../../src/wbem/WbemServer.js';
+import type { Db } from '../../src/store/Store.js';
+import { IsolationService } from '../../src/tvdc/hypervisor/IsolationService.js';
+import { CimFactory, TVDC_NAMESPACE } from './CimFactory.js';
+import { IsolationModel } from './IsolationModel.js';
+import { CLASS } from './IsolationPaths.js';
+import { ComputerSystemProvider } from './ComputerSystemProvider.js';
+import { ManagementServiceProvider } from './ManagementServiceProvider.js';
+import { MigrationServiceProvider } from './MigrationServiceProvider.js';
+import { SecurityServiceProvider } from './SecurityServiceProvider.js';
+import { LogicalDiskProvider } from './LogicalDiskProvider.js';
+import { NetworkSegmentProvider } from './NetworkSegmentProvider.js';
+import { listProvider } from './listProvider.js';
+import { isolationAssociations, type AssociationPart } from './IsolationAssociations.js';
+import { accessDeniedIndication } from './AccessDeniedIndication.js';
+
+export interface IsolationSetup {
+  name: string;
+  stateDir: string | null;
+  hypervisor: string;
+  store: Db;
+}
+
+export interface IsolationRegistration {
+  /** The host's isolation domain (the integrity side follows its VMs through lifecycle listeners). */
+  service: IsolationService;
+  model: IsolationModel;
+  /** Association links for classes other domains contribute to as well; the caller registers them. */
+  associations: AssociationPart[];
+  close(): Promise<void>;
+}
+
+export const ISOLATION_PROFILE = { organization: 1, otherOrganization: 'TVDc', name: 'TVDc Isolation', version: '1.0.0' } as const;
+
+export function registerIsolation(server: WbemServer, setup: IsolationSetup): IsolationRegistration {
+  if (setup.hypervisor !== 'sim') throw new Error(`hypervisor '${setup.hypervisor}' is not available; this build has: sim`);
+  // Disk images live under the state directory; without one, in a private temporary directory,
+  // never wherever a client's ImagePath points (Sanitize overwrites the file).
+  let diskDirectory: string;
+  let tempDisks: string | null = null;
+  if (setup.stateDir) {
+    diskDirectory = join(setup.stateDir, 'disks');
+    mkdirSync(diskDirectory, { recursive: true });
+  } else {
+    diskDirectory = tempDisks = mkdtempSync(join(tmpdir(), 'tvdc-disks-'));
+  }
+  const service = IsolationService.open({ db: setup.store, hostName: setup.name, diskDirectory });
+  const model = new IsolationModel(service, new CimFactory(server.repository, TVDC_NAMESPACE));
+
+  const ns = TVDC_NAMESPACE;
+  const reg = (cls: string, p: Parameters<WbemServer['registerProvider']>[2]): void => server.registerProvider(ns, cls, p);
+  reg(CLASS.host, listProvider(() => [model.host()]));
+  reg(CLASS.vm, new ComputerSystemProvider(model));
+  reg(CLASS.vssd, listProvider(() => service.listVms().map((v) => model.vssd(v))));
+  reg(CLASS.disk, new LogicalDiskProvider(model));
+  reg(CLASS.segment, new NetworkSegmentProvider(model));
+  reg(CLASS.policy, listProvider(() => model.policies()));
+  reg(CLASS.label, listProvider(() => model.labels()));
+  reg(CLASS.conflictSet, listProvider(() => model.conflictSets()));
+  reg(CLASS.securityService, new SecurityServiceProvider(model));
+  reg(CLASS.managementService, new ManagementServiceProvider(model));
+  reg(CLASS.migrationService, new MigrationServiceProvider(model));
+  reg(CLASS.managementCapabilities, listProvider(() => [model.managementCapabilities()]));
+  reg(CLASS.migrationCapabilities, listProvider(() => [model.migrationCapabilities()]));
+  reg(CLASS.stateCapabilities, listProvider(() => [model.stateCapabilities()]));
+
+  server.interop.addProfile({ ...ISOLATION_PROFILE, centralClass: CLASS.securityService, centralNamespace: ns });
+  server.interop.addProfile({ organization: 2, name: 'System Virtualization', version: '1.0.0', centralClass: CLASS.host, centralNamespace: ns });
+  server.interop.addProfile({ organization: 2, name: 'Virtual System', version: '1.0.0', centralClass: CLASS.vm, centralNamespace: ns });
+  server.interop.addProfile({ organization: 2, name: 'Virtual System Migration', version: '1.0.0', centralClass: CLASS.migrationService, centralNamespace: ns });
+
+  const unsubscribe = service.onDenied((ev) => {
+    try {
+      server.emitIndication(ns, accessDeniedIndication(model, ev));
+    } catch (e) {
+      // The refusal itself stands and is in the audit log; only its announcement failed.
+      console.error(`tvdc isolation: could not raise TVDc_AccessDeniedIndication: ${(e as Error).message}`);
+    }
+  });
+
+  return {
+    service,
+    model,
+    associations: isolationAssociations(model),
+    close: async () => {
+      unsubscribe();
+      service.close();
+      if (tempDisks) rmSync(tempDisks, { recursive: true, force: true });
+    },
+  };
+}
