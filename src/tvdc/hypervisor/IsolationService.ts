@@ -397,6 +397,10 @@ export class IsolationService {
     return this.disks.list();
   }
 
+  getDisk(name: string): VirtualDisk | undefined {
+    return this.disks.get(name);
+  }
+
   /** Wipes a disk (zeros, fsync) so it may take an unrelated label; records when and by whom. */
   sanitize(disk: string, by: string): VirtualDisk {
     for (const vm of this.hypervisor.list())
@@ -425,6 +429,10 @@ export class IsolationService {
 
   listSegments(): NetworkSegment[] {
     return this.segments.list();
+  }
+
+  getSegment(name: string): NetworkSegment | undefined {
+    return this.segments.get(name);
   }
 
   /** The bridges this host carries and the VM interfaces on them, for the Linux applier. */
