@@ -109,6 +109,8 @@ export class MofCompiler {
   private readonly classCache = new Map<string, CimClass>();
   /** What this compilation declared: spelling and kind, so subclasses need no resolved copy. */
   private readonly kinds = new Map<string, { name: string; isAssociation: boolean; isIndication: boolean }>();
+  /** "Superclass not defined" errors by the missing class, to point at it if it comes later. */
+  private readonly missingSuper = new Map<string, number[]>();
 
   constructor(options: CompileMofOptions) {
     this.repository = options.repository ?? new CimRepository();
@@ -369,6 +371,7 @@ export class MofCompiler {
     if (first) this.fail(p.pos, `class ${p.name} is already defined at ${first.file}:${first.line}:${first.col}`);
     if (this.hasClass(ns, p.name)) this.fail(p.pos, `class ${p.name} already exists in namespace ${ns}`);
     this.declared.set(k, p.pos);
+    this.noteLateSuperclass(k, p.pos);
 
     let sup: { name: string; isAssociation: boolean; isIndication: boolean } | null = null;
     if (p.superclass !== undefined) {
@@ -376,6 +379,9 @@ export class MofCompiler {
       const supKey = key(ns, p.superclass);
       if (this.broken.has(supKey)) throw SKIP;
       if (!this.hasClass(ns, p.superclass)) {
+        const at = this.missingSuper.get(supKey) ?? [];
+        at.push(this.errors.length);
+        this.missingSuper.set(supKey, at);
         this.fail(supPos, `superclass ${p.superclass} of ${p.name} is not defined in namespace ${ns} (DSP0004: a class must come after its superclass)`);
       }
       sup = this.kinds.get(supKey) ?? this.resolvedClass(ns, p.superclass);
@@ -416,6 +422,17 @@ export class MofCompiler {
     this.classes.push({ namespace: ns, cls });
     this.kinds.set(k, { name: cls.name, isAssociation, isIndication });
     if (p.alias) this.aliases.set(p.alias.toLowerCase(), { path: new CimObjectPath(p.name, null, ns), pos: p.pos });
+  }
+
+  /** A class that earlier subclasses missed: say where it is, so the fix (reorder) is obvious. */
+  private noteLateSuperclass(k: string, pos: MofPosition): void {
+    const at = this.missingSuper.get(k);
+    if (!at) return;
+    this.missingSuper.delete(k);
+    for (const i of at) {
+      const e = this.errors[i]!;
+      this.errors[i] = new MofError(e.code, e.file, e.line, e.col, `${e.reason}; it is defined later, at ${pos.file}:${pos.line}:${pos.col}`);
+    }
   }
 
   private checkRefClass(refClass: string, ns: string, own: string, pos: MofPosition): void {

@@ -108,19 +108,19 @@ export class MofLexer {
       const p = this.pos;
       const line = this.line;
       const col = p - this.lineStart + 1;
-      if (p >= this.end) return { kind: TokenKind.EOF, text: '', line, col, start: p };
+      if (p >= this.end) return { kind: TokenKind.EOF, text: '', line, col, start: p, int: undefined, real: undefined };
       const s = this.src;
       const c = s.charCodeAt(p);
       if (isIdentStart(c)) {
         let q = p + 1;
         while (q < this.end && isIdentPart(s.charCodeAt(q))) q++;
         this.pos = q;
-        return { kind: TokenKind.Identifier, text: s.slice(p, q), line, col, start: p };
+        return { kind: TokenKind.Identifier, text: s.slice(p, q), line, col, start: p, int: undefined, real: undefined };
       }
       const single = SINGLE[c];
       if (single !== undefined) {
         this.pos = p + 1;
-        return { kind: single, text: s[p]!, line, col, start: p };
+        return { kind: single, text: s[p]!, line, col, start: p, int: undefined, real: undefined };
       }
       if (c === 34) return this.string(line, col);
       if (isDigit(c) || ((c === 45 || c === 43 || c === 46) && this.numberFollows(p))) return this.number(line, col);
@@ -130,13 +130,13 @@ export class MofLexer {
         while (q < this.end && isIdentPart(s.charCodeAt(q))) q++;
         this.pos = q;
         if (q === p + 1) { this.error(line, col, 'an alias needs a name after "$"'); continue; }
-        return { kind: TokenKind.Alias, text: s.slice(p + 1, q), line, col, start: p };
+        return { kind: TokenKind.Alias, text: s.slice(p + 1, q), line, col, start: p, int: undefined, real: undefined };
       }
       if (c === 35) {
         let q = p + 1;
         while (q < this.end && isIdentPart(s.charCodeAt(q))) q++;
         this.pos = q;
-        if (s.slice(p + 1, q).toLowerCase() === 'pragma') return { kind: TokenKind.Pragma, text: '#pragma', line, col, start: p };
+        if (s.slice(p + 1, q).toLowerCase() === 'pragma') return { kind: TokenKind.Pragma, text: '#pragma', line, col, start: p, int: undefined, real: undefined };
         this.error(line, col, `unknown directive "${s.slice(p, Math.min(q, p + 30))}"; the only one is "#pragma"`);
         continue;
       }
@@ -171,7 +171,7 @@ export class MofLexer {
       while (q < this.end && (isIdentPart(s.charCodeAt(q)) || s.charCodeAt(q) === 46)) q++;
       this.pos = q;
       this.error(line, col, `${reason}: "${s.slice(p, Math.min(q, p + 40))}"`);
-      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: 0n };
+      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: 0n, real: undefined };
     };
     // Hex: 0x followed by at least one hex digit.
     if (s.charCodeAt(q) === 48 && (s.charCodeAt(q + 1) === 120 || s.charCodeAt(q + 1) === 88)) {
@@ -182,7 +182,7 @@ export class MofLexer {
       if (q < this.end && isIdentPart(s.charCodeAt(q))) return bad('invalid hex digit in integer');
       this.pos = q;
       const v = BigInt(`0x${s.slice(hs, q)}`);
-      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v };
+      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v, real: undefined };
     }
     while (q < this.end && isDigit(s.charCodeAt(q))) q++;
     const intEnd = q;
@@ -212,7 +212,7 @@ export class MofLexer {
       if (q < this.end && isIdentPart(s.charCodeAt(q))) return bad('invalid character in real number');
       this.pos = q;
       const text = s.slice(p, q);
-      return { kind: TokenKind.Real, text, line, col, start: p, real: Number(text) };
+      return { kind: TokenKind.Real, text, line, col, start: p, int: undefined, real: Number(text) };
     }
     const digits = s.slice(digitsStart, intEnd);
     const after = s.charCodeAt(q);
@@ -224,7 +224,7 @@ export class MofLexer {
       q++;
       this.pos = q;
       const v = BigInt(`0b${digits}`);
-      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v };
+      return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v, real: undefined };
     }
     if (q < this.end && isIdentPart(after)) return bad('invalid character in integer');
     let v: bigint;
@@ -238,7 +238,7 @@ export class MofLexer {
       v = digits.length <= 15 ? BigInt(+digits) : BigInt(digits);
     }
     this.pos = q;
-    return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v };
+    return { kind: TokenKind.Integer, text: s.slice(p, q), line, col, start: p, int: neg ? -v : v, real: undefined };
   }
 
   /**
@@ -308,7 +308,7 @@ export class MofLexer {
       q++;
     }
     this.pos = q;
-    return { kind: TokenKind.String, text: out, line, col, start: p };
+    return { kind: TokenKind.String, text: out, line, col, start: p, int: undefined, real: undefined };
   }
 
   private char16(line: number, col: number): Token {
@@ -320,13 +320,13 @@ export class MofLexer {
     if (q >= this.end || c === 10 || c === 13) {
       this.pos = q;
       this.error(line, col, "unterminated char16 literal: expected a character and a closing '");
-      return { kind: TokenKind.Char, text: '\0', line, col, start: p };
+      return { kind: TokenKind.Char, text: '\0', line, col, start: p, int: undefined, real: undefined };
     }
     if (c === 92) [value, q] = this.escape(q);
     else if (c === 39) {
       this.pos = q + 1;
       this.error(line, col, "empty char16 literal ''");
-      return { kind: TokenKind.Char, text: '\0', line, col, start: p };
+      return { kind: TokenKind.Char, text: '\0', line, col, start: p, int: undefined, real: undefined };
     } else { value = s[q]!; q++; }
     if (s.charCodeAt(q) !== 39) {
       // Find the closing quote on this line to resynchronise; a char16 holds one code unit.
@@ -335,9 +335,9 @@ export class MofLexer {
       const closed = s.charCodeAt(r) === 39;
       this.pos = closed ? r + 1 : r;
       this.error(line, col, closed ? 'a char16 literal holds exactly one character' : "unterminated char16 literal: no closing '");
-      return { kind: TokenKind.Char, text: value.length === 1 ? value : '\0', line, col, start: p };
+      return { kind: TokenKind.Char, text: value.length === 1 ? value : '\0', line, col, start: p, int: undefined, real: undefined };
     }
     this.pos = q + 1;
-    return { kind: TokenKind.Char, text: value.length === 1 ? value : '\0', line, col, start: p };
+    return { kind: TokenKind.Char, text: value.length === 1 ? value : '\0', line, col, start: p, int: undefined, real: undefined };
   }
 }

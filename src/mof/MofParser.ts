@@ -51,7 +51,7 @@ export class MofParser {
       sink(e);
     };
     this.lexer = new MofLexer(text, file, this.report);
-    this.tok = { kind: TokenKind.EOF, text: '', line: 1, col: 1, start: 0 };
+    this.tok = { kind: TokenKind.EOF, text: '', line: 1, col: 1, start: 0, int: undefined, real: undefined };
   }
 
   /**

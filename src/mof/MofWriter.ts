@@ -26,6 +26,9 @@ export interface MofWriteOptions {
 /** Longest string literal piece before a long text is split into adjacent literals. */
 const WRAP = 70;
 
+/** Width the writer keeps array values within. */
+const LINE = 100;
+
 /** A MOF string literal (split into adjacent literals when long); escapes what MOF needs escaped. */
 export function mofString(s: string, indent = ''): string {
   let out = '';
@@ -112,8 +115,24 @@ export function mofScalar(type: CimType, v: CimScalar | null, indent = ''): stri
 /** A whole value: NULL, a scalar, or `{ a, b }`. */
 export function mofValue(type: CimType, v: CimValue, indent = ''): string {
   if (v === null) return 'NULL';
-  if (Array.isArray(v)) return `{ ${v.map((x) => mofScalar(type, x, indent)).join(', ')} }`;
-  return mofScalar(type, v, indent);
+  if (!Array.isArray(v)) return mofScalar(type, v, indent);
+  // Callers pass the column of the first element, so continuation lines line up under it.
+  const inner = indent;
+  const items = v.map((x) => mofScalar(type, x, inner));
+  const oneLine = `{ ${items.join(', ')} }`;
+  if (indent.length + oneLine.length <= LINE && !oneLine.includes('\n')) return oneLine;
+  // Long value maps: as many elements per line as fit, continuation lines under the first.
+  const lines: string[] = [];
+  let line = '';
+  for (const item of items) {
+    if (line && (inner.length + line.length + item.length + 2 > LINE || item.includes('\n'))) {
+      lines.push(line);
+      line = '';
+    }
+    line = line ? `${line}, ${item}` : item;
+  }
+  lines.push(line);
+  return `{ ${lines.join(`,\n${inner}`)} }`;
 }
 
 function qualifierText(q: CimQualifier, indent: string): string {

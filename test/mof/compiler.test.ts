@@ -115,7 +115,10 @@ describe('mof compiler', () => {
 
     it('an unknown superclass, naming the DSP0004 ordering rule', () => {
       expect(errors('class EX_B : EX_A { };\nclass EX_A { };')).to.deep.equal([
-        '1:14: superclass EX_A of EX_B is not defined in namespace root/tvdc (DSP0004: a class must come after its superclass)',
+        '1:14: superclass EX_A of EX_B is not defined in namespace root/tvdc (DSP0004: a class must come after its superclass); it is defined later, at t.mof:14:7',
+      ]);
+      expect(errors('class EX_B : EX_Gone { };')).to.deep.equal([
+        '1:14: superclass EX_Gone of EX_B is not defined in namespace root/tvdc (DSP0004: a class must come after its superclass)',
       ]);
     });
 
