@@ -4,6 +4,8 @@ import { expect } from 'chai';
 import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { Agent, request } from 'undici';
+import { encodeMessage } from '../../src/xml/index.js';
 import { WbemConnection } from '../../client/cim/WbemConnection.js';
 import type { ClientError } from '../../client/cim/ClientError.js';
 import { IndicationListener } from '../../client/listener/IndicationListener.js';
@@ -95,9 +97,6 @@ describe('client over HTTPS', function () {
     listener.onIndication((i) => { got.push(i.className); });
     const url = await listener.start();
     expect(url).to.match(/^https:\/\//);
-    const { request } = await import('undici');
-    const { encodeMessage } = await import('../../src/xml/index.js');
-    const { Agent } = await import('undici');
     const agent = new Agent({ connect: { ca: pki.pem.ca } });
     const body = encodeMessage({ kind: 'SIMPLEEXPREQ', id: '9', call: { kind: 'EXPMETHODCALL', name: 'ExportIndication', params: [{ name: 'NewIndication', value: { kind: 'INSTANCE', instance: new CimInstance('TVDc_IntegrityIndication') } }] } });
     const r = await request(url, { method: 'POST', dispatcher: agent, body, headers: { 'content-type': 'application/xml', cimexport: 'MethodRequest', cimexportmethod: 'ExportIndication', cimprotocolversion: '1.0' } });

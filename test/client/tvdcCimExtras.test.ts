@@ -1,6 +1,7 @@
 // What tvdc-cim adds to wbemcli, against a real tvdc-host: --pull gives the same lines as the
 // classic enumeration, eq runs WQL, --json prints lossless JSON lines, -dx traces the XML, -h/-v.
 import { expect } from 'chai';
+import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startHost, type HostProcess } from './support/HostProcess.js';
@@ -79,8 +80,7 @@ describe('tvdc-cim extensions against a real tvdc-host', function () {
   });
 
   it('--timeout bounds a call to a server that accepts but never answers', async () => {
-    const { createServer } = await import('node:net');
-    const sockets: import('node:net').Socket[] = [];
+    const sockets: Socket[] = [];
     const silent = createServer((s) => { sockets.push(s); });
     await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
     const port = (silent.address() as { port: number }).port;
