@@ -185,8 +185,9 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     if (closed) { await it.return?.(); return; }
   } catch {
     // Mid-stream failure: with trailers the client learns the status; without, the cut
-    // connection tells it the response is incomplete.
+    // connection tells it the response is incomplete. Either way the body is unfinished XML.
     if (!trailers) { res.destroy(); return; }
+    trace = undefined;
   }
   if (trace && !done) trace(traced);
   if (trailers) {

@@ -6,6 +6,8 @@ import https from 'node:https';
 import net from 'node:net';
 import { join } from 'node:path';
 import { CimInstance } from '../../src/cim/CimInstance.js';
+import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import { NameMap } from '../../src/cim/NameMap.js';
 import { WbemServer } from '../../src/wbem/WbemServer.js';
@@ -117,6 +119,29 @@ describe('wbem: HTTP transport', function () {
     expect(r.headers['transfer-encoding']).to.equal('chunked');
     expect(r.body.split('<VALUE.NAMEDINSTANCE>').length - 1).to.equal(3002);
     expect(r.body.trimEnd().endsWith('</CIM>')).to.equal(true);
+  });
+
+  it('reports a failure in the middle of a stream in the trailers, or cuts the connection without them', async () => {
+    s.server.registerProvider('root/cimv2', 'TVD_Feeds', {
+      async *enumerateInstances() {
+        for (let i = 0; i < 2000; i++) {
+          yield new CimInstance('TVD_Feeds', NameMap.from([new CimProperty('Rate', 'uint16', i)], (p) => p.name),
+            CimObjectPath.instance('TVD_Feeds', { Source: `source${i}`, Sink: 'sink' }));
+          if (i === 1500) throw new CimError(CimStatus.CIM_ERR_FAILED, 'the feed broke');
+        }
+      },
+    });
+    const FEEDS = '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Feeds"/></IPARAMVALUE>';
+    const withTrailers = await rawRequest(s.port, imethodRequest('EnumerateInstances', 'root/cimv2', FEEDS, { TE: 'trailers' }));
+    expect(withTrailers.trailers['cimstatuscode']).to.equal('1');
+    expect(decodeURIComponent(withTrailers.trailers['cimstatuscodedescription']!)).to.equal('the feed broke');
+    let cut: unknown = null;
+    try {
+      await rawRequest(s.port, imethodRequest('EnumerateInstances', 'root/cimv2', FEEDS));
+    } catch (e) {
+      cut = e;
+    }
+    expect(String(cut)).to.match(/closed without a complete response/);
   });
 
   it('refuses bodies over the size limit with 413, declared or chunked', async () => {

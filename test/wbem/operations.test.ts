@@ -139,6 +139,13 @@ describe('wbem: operations', function () {
       expect(errorOf(await call('OpenEnumerateInstances', 'root/cimv2', CLS('TVD_Widget') + VAL('ContinueOnError', 'TRUE')))).to.equal('26');
     });
 
+    it('closes an enumeration its client stops pulling for longer than OperationTimeout', async () => {
+      const open = await call('OpenEnumerateInstancePaths', 'root/cimv2', CLS('TVD_Widget') + VAL('MaxObjectCount', '1') + VAL('OperationTimeout', '1'));
+      expect(endOf(open)).to.equal('FALSE');
+      await new Promise((r) => setTimeout(r, 1300));
+      expect(errorOf(await call('PullInstancePaths', 'root/cimv2', VAL('EnumerationContext', ctxOf(open)!) + VAL('MaxObjectCount', '1')))).to.equal('21');
+    });
+
     it('OpenQueryInstances and PullInstances run WQL', async () => {
       const open = await call('OpenQueryInstances', 'root/cimv2', VAL('FilterQueryLanguage', 'WQL') + VAL('FilterQuery', 'SELECT * FROM TVD_Widget WHERE Id &gt;= 2') + VAL('MaxObjectCount', '1'));
       expect(count(open, 'INSTANCE')).to.equal(1);
@@ -153,6 +160,18 @@ describe('wbem: operations', function () {
       expect(count(a, 'VALUE.INSTANCEWITHPATH')).to.equal(2);
       const r = await call('OpenReferenceInstancePaths', 'root/cimv2', src + VAL('MaxObjectCount', '10'));
       expect(count(r, 'INSTANCEPATH')).to.equal(2);
+    });
+  });
+
+  describe('class-level association traversal', () => {
+    it('AssociatorNames and ReferenceNames on a class name answer with classes', async () => {
+      const obj = '<IPARAMVALUE NAME="ObjectName"><CLASSNAME NAME="TVD_Gadget"/></IPARAMVALUE>';
+      const refs = await call('ReferenceNames', 'root/cimv2', obj);
+      expect([...refs.body.matchAll(/<CLASSNAME NAME="([^"]+)"/g)].map((m) => m[1])).to.deep.equal(['TVD_Feeds']);
+      const assocs = await call('AssociatorNames', 'root/cimv2', obj);
+      expect([...assocs.body.matchAll(/<CLASSNAME NAME="([^"]+)"/g)].map((m) => m[1])).to.deep.equal(['TVD_Widget']);
+      const full = await call('References', 'root/cimv2', obj);
+      expect(full.body).to.contain('<VALUE.OBJECTWITHPATH><CLASSPATH>').and.contain('<CLASS NAME="TVD_Feeds"');
     });
   });
 
