@@ -124,6 +124,15 @@ export class Verifier {
       if (virtualTpm !== undefined) v.virtualTpm = virtualTpm;
       return v;
     };
+    const shape = bundleProblem(bundle);
+    if (shape) {
+      findings.push({ code: 'QUOTE_FORMAT', message: shape });
+      return verdict([], this.store.state(target)?.replay.nextIndex ?? 0);
+    }
+    if (!/^(?:[0-9a-fA-F]{2}){8,64}$/.test(nonce)) {
+      findings.push({ code: 'NONCE_MISMATCH', message: 'the nonce to check against is not 8-64 bytes of hex' });
+      return verdict([], this.store.state(target)?.replay.nextIndex ?? 0);
+    }
     const prev = this.store.state(target);
     const nonceState = this.store.consumeNonce(target, nonce.toLowerCase());
     if (nonceState === 'used') findings.push({ code: 'QUOTE_REPLAYED', message: `nonce ${nonce} was already used: this answers an earlier challenge` });
@@ -225,6 +234,20 @@ export class Verifier {
     this.pending.delete(target);
     this.store.forget(target);
   }
+}
+
+/** Says what is wrong with the shape of a bundle that came over the wire, if anything. */
+function bundleProblem(b: QuoteBundle): string | undefined {
+  if (!b || typeof b !== 'object') return 'GetQuote result is not an object';
+  for (const k of ['quote', 'signature', 'akPublic', 'ekCertificate'] as const) {
+    if (typeof b[k] !== 'string' || b[k].length === 0) return `GetQuote result lacks ${k}`;
+  }
+  for (const k of ['pcrValues', 'logEntries'] as const) {
+    if (!Array.isArray(b[k]) || b[k].some((x) => typeof x !== 'string')) return `GetQuote result ${k} is not a list of strings`;
+  }
+  if (!Number.isSafeInteger(b.logIndex) || b.logIndex < 0) return 'GetQuote result logIndex is not a non-negative integer';
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(b.quote) || !/^[A-Za-z0-9+/=\s]+$/.test(b.signature)) return 'quote or signature is not base64';
+  return undefined;
 }
 
 function sameCert(a: string, b: string): boolean {

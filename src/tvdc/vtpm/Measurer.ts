@@ -2,7 +2,7 @@
 // boot_aggregate and one ima-ng entry per executed file into PCR 10. The host reads the files
 // from the VM's root directory itself; nothing the VM says about itself is taken on trust.
 import { hash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import { encodeTemplateData, type ImaEntry } from '../integrity/ImaEntry.js';
@@ -52,7 +52,12 @@ export class Measurer {
 
   private static async read(root: string, path: string): Promise<Buffer> {
     try {
-      return await readFile(Measurer.inside(root, path));
+      const full = Measurer.inside(root, path);
+      // A symlink in the image must not make the host measure (or leak digests of) its own files.
+      const [realRoot, realFull] = await Promise.all([realpath(root), realpath(full)]);
+      const rel = relative(realRoot, realFull);
+      if (rel.startsWith('..') || isAbsolute(rel)) throw new TvdcError('INVALID_ARGUMENT', `${path} resolves outside the VM root`);
+      return await readFile(realFull);
     } catch (e) {
       if (e instanceof TvdcError) throw e;
       throw new TvdcError('IO_FAILED', `cannot measure ${path}: ${(e as Error).message}`);

@@ -50,7 +50,13 @@ export const VtpmState = {
     if (!outer || outer.format !== FORMAT) bad(`format is not ${FORMAT}`);
     if (typeof outer.body !== 'string' || typeof outer.sha256 !== 'string') bad('body or checksum missing');
     if (createHash('sha256').update(outer.body).digest('hex') !== outer.sha256) bad('checksum mismatch: the package was damaged');
-    const b = JSON.parse(outer.body) as Record<string, unknown>;
+    let b: Record<string, unknown>;
+    try {
+      b = JSON.parse(outer.body) as Record<string, unknown>;
+    } catch {
+      bad('body is not JSON');
+    }
+    if (!b || typeof b !== 'object') bad('body is not an object');
     const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : bad(`${k} missing`));
     const kind = str('kind');
     const akKind = str('akKind');

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { generateKeyPairSync, hash, sign } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
 import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Measurer, type BootComponent } from '../../../src/tvdc/vtpm/Measurer.js';
@@ -186,6 +187,21 @@ describe('integrity: end to end with a real swtpm', function () {
     const n2 = verifier.newNonce('vm1');
     const b2 = await attestor.getQuote('vm1', { nonce: n2, fromIndex: 2 });
     expect(codes(verifier.verify('vm1', b2, n2))).to.deep.equal(['LOG_GAP']);
+  });
+
+  it('refuses to measure outside the VM root, and answers malformed GetQuote results with QUOTE_FORMAT', async () => {
+    symlinkSync('/etc/hostname', join(root, 'usr', 'bin', 'escape'));
+    for (const p of ['/../../etc/hostname', '/usr/bin/escape', '/no/such/file']) {
+      const e = await measurer.execute('vm1', root, p).catch((x: unknown) => x);
+      expect(isTvdcError(e), p).to.equal(true);
+    }
+    expect(manager.log.count('vm1')).to.equal(4);
+    const nonce = verifier.newNonce('vm1');
+    expect(codes(verifier.verify('vm1', {} as QuoteBundle, nonce))).to.deep.equal(['QUOTE_FORMAT']);
+    const bundle = await attestor.getQuote('vm1', { nonce: verifier.newNonce('vm1'), fromIndex: 4 });
+    expect(codes(verifier.verify('vm1', { ...bundle, logEntries: [42] } as unknown as QuoteBundle, nonce))).to.deep.equal(['QUOTE_FORMAT']);
+    expect(codes(verifier.verify('vm1', { ...bundle, quote: 'not base64!' }, nonce))).to.deep.equal(['QUOTE_FORMAT']);
+    expect(codes(verifier.verify('vm1', bundle, 'zz'))).to.deep.equal(['NONCE_MISMATCH']);
   });
 
   it('reports an unknown binary by name: unknown', async () => {

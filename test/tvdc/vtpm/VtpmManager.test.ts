@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { X509Certificate } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Measurer } from '../../../src/tvdc/vtpm/Measurer.js';
 import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
@@ -162,6 +162,23 @@ describe('vtpm: manager lifecycle, migration and crash recovery', function () {
     expect(v2.nextIndex).to.equal(3);
     // Importing the same id twice is refused.
     expect(isTvdcError(await dst.importState(pkg).catch((e: unknown) => e), 'ALREADY_EXISTS')).to.equal(true);
+    // A stopped vTPM moves too (permanent state only) and keeps its identity.
+    await src.create('cold');
+    const coldPkg = await src.exportState('cold');
+    const cold = await dst.importState(coldPkg, 'cold-2');
+    expect(cold.running).to.equal(false);
+    expect(cold.ekCertificatePem).to.equal(src.get('cold').ekCertificatePem);
+    await dst.start('cold-2');
+    expect(await dst.readEkCertificateFromNv('cold-2')).to.equal(cold.ekCertificatePem.replace(/\r/g, ''));
+    expect(await dst.akHandle('cold-2')).to.be.a('number');
+    // A package claiming another TPM's EK (checksum recomputed) is refused.
+    const tampered = JSON.parse(coldPkg.toString());
+    tampered.body = tampered.body.replace(/"ekPublic":"[^"]+"/, `"ekPublic":"${dst.get('mig').ekPublic.toString('base64')}"`);
+    tampered.sha256 = createHash('sha256').update(tampered.body).digest('hex');
+    const err = await dst.importState(Buffer.from(JSON.stringify(tampered)), 'evil').catch((e: unknown) => e);
+    expect(isTvdcError(err, 'INVALID_ARGUMENT')).to.equal(true);
+    expect((err as Error).message).to.match(/does not hold the EK/);
+    expect(dst.list().map((v) => v.id)).to.not.include('evil');
   });
 
   it('leaves no swtpm running after SIGKILL of its owner, and recover() brings every vTPM back', async () => {
