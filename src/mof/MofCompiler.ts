@@ -1,4 +1,4 @@
-// Compiles parsed MOF into a CIM repository: qualifier declarations, classes (superclass first, as
+// Compiles MOF into a CIM repository: qualifier declarations, classes (superclass first, as
 // DSP0004 requires) and instances with aliases, following #pragma include and namespace. Every
 // problem, syntactic or semantic, becomes a positioned MofError; nothing is thrown to the caller.
 import { readFileSync, statSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { CimQualifier, DEFAULT_FLAVOR, type CimFlavor } from '../cim/CimQualifie
 import { CimQualifierDeclaration, type QualifierScope } from '../cim/CimQualifierDeclaration.js';
 import { CimRepository } from '../cim/CimRepository.js';
 import type { CimType } from '../cim/CimType.js';
-import type { CimScalar, CimValue } from '../cim/CimValue.js';
+import type { CimValue } from '../cim/CimValue.js';
 import { NameMap } from '../cim/NameMap.js';
 import { valuesEqual } from '../cim/qualifierRules.js';
 import type {
@@ -598,4 +598,3 @@ function displayPath(abs: string): string {
   return abs.startsWith(cwd + '/') ? abs.slice(cwd.length + 1) : abs;
 }
 
-export type { CimScalar };
