@@ -2,7 +2,7 @@
 // instances, every value form), so `tvdc-mof show` output is real MOF.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { compileMof, classToMof, instanceToMof, mofString, qualifierDeclarationToMof } from '../../src/mof/index.js';
+import { compileMof, classToMof, instanceToMof, mofString, mofValue, qualifierDeclarationToMof, MofError, projectMofRoot, projectMofFiles } from '../../src/mof/index.js';
 import { parseMof } from '../../src/mof/MofParser.js';
 import type { CimClass } from '../../src/cim/CimClass.js';
 import type { CimQualifier } from '../../src/cim/CimQualifier.js';
@@ -90,5 +90,30 @@ instance of EX_R { Ref = $v; };`;
       expect(c.kind === 'class' && c.features[0]!.kind === 'property' && c.features[0]!.defaultValue).to.deep.include({ value: s });
       for (const line of lit.split('\n')) expect(line.length).to.be.lessThan(100);
     }
+  });
+});
+
+describe('mof values and errors', () => {
+  it('writes char16, reals and NULL so that they read back', () => {
+    const r = compileMof({ sources: [{ name: 'c.mof', text: `class EX_A { char16 A = ${mofValue('char16', "'")}; char16 B = ${mofValue('char16', '\\')};
+      char16 C = ${mofValue('char16', '\u0007')}; real64 D = ${mofValue('real64', 3)}; real32 E = ${mofValue('real32', 0.1)}; string F[] = ${mofValue('string', [null, 'x'])}; };` }] });
+    expect(r.errors.map((e) => e.message)).to.deep.equal([]);
+    const c = r.repository.getClass('root/tvdc', 'EX_A');
+    expect(['A', 'B', 'C', 'D', 'E', 'F'].map((n) => c.properties.get(n)!.value)).to.deep.equal(["'", '\\', '\u0007', 3, Math.fround(0.1), [null, 'x']]);
+    expect(mofValue('real64', 3)).to.equal('3.0');
+  });
+
+  it('formats MofError as file:line:col: message with a stable code', () => {
+    const e = new MofError('MOF_SYNTAX', 'a/b.mof', 3, 14, 'expected ";"');
+    expect(String(e)).to.equal('a/b.mof:3:14: expected ";"');
+    expect(e.message).to.equal('a/b.mof:3:14: expected ";"');
+    expect([e.code, e.file, e.line, e.col, e.reason, e.name]).to.deep.equal(['MOF_SYNTAX', 'a/b.mof', 3, 14, 'expected ";"', 'MofError']);
+    expect(e).to.be.instanceOf(Error);
+  });
+
+  it('finds the project mof/ tree from the module location', () => {
+    expect(projectMofRoot()).to.equal(projectMof);
+    expect(projectMofFiles()).to.deep.equal([join(projectMof, 'tvdc.mof'), join(projectMof, 'interop.mof')]);
+    expect(projectMofRoot('/')).to.equal(undefined);
   });
 });
