@@ -249,6 +249,8 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
       case 'gp': {
         const v = await conn.getProperty(t.path, a.extra!);
         if (a.json) return json(valueToJson(v));
+        // A NULL property prints nothing at all; an empty string prints an empty line (as wbemcli).
+        if (v === null) return;
         line(rawValueText(v));
         return;
       }
