@@ -1,10 +1,9 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
+import { hash } from 'node:crypto';
 import type { ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
-import { IntegrityError } from './IntegrityError.js';
 import { asciiInto, hexIntoLower, latin1Into } from './byteCopy.js';
-import { hash } from 'node:crypto';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
 import { digestKey, type ReferenceLookup, type TrustedRef } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
