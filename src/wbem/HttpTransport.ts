@@ -244,6 +244,8 @@ export function parserErrorResponse(code: string | undefined, raw: Buffer | unde
       return { status: 501, reason: 'Not Implemented' };
     case 'HPE_HEADER_OVERFLOW':
       return { status: 431, reason: 'Request Header Fields Too Large' };
+    case 'ERR_HTTP_REQUEST_TIMEOUT':
+      return { status: 408, reason: 'Request Timeout' };
     case 'HPE_INVALID_TRANSFER_ENCODING':
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
       // One Transfer-Encoding we do not implement is 501 (RFC 7230 3.3.1); duplicates and

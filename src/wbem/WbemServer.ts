@@ -43,6 +43,10 @@ export interface WbemServerOptions {
   log?: (message: string) => void;
   /** Sees every CIM-XML response body sent; for tests and debugging. */
   traceResponse?: (xml: string) => void;
+  /** A client must send a request's headers within this time (default 60 s), else 408. */
+  headersTimeoutMs?: number;
+  /** ... and the whole request within this time (default 300 s). */
+  requestTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -176,7 +180,14 @@ export class WbemServer implements ServerCore {
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
       ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
     });
-    const server = http.createServer({ keepAliveTimeout: 30_000, requestTimeout: 300_000 }, app.callback());
+    const headersTimeout = this.options.headersTimeoutMs ?? 60_000;
+    const server = http.createServer({
+      keepAliveTimeout: 30_000, requestTimeout: this.options.requestTimeoutMs ?? 300_000, headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
+    }, app.callback());
+    // Connections reach this server by 'connection' events, never by its own listen(); the
+    // 'listening' event is what starts its checks of slow headers and slow requests.
+    server.emit('listening');
     server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
       const { status, reason } = parserErrorResponse(err.code, err.rawPacket);
       if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
@@ -243,6 +254,8 @@ export class WbemServer implements ServerCore {
     if (this.closed) return;
     this.closed = true;
     const stopped = Promise.all(this.listeners.map((l) => new Promise<void>((r) => l.close(() => r()))));
+    // Stops the HTTP server's connection checks (it never listened itself, so close reports that; ignored).
+    this.httpServer?.close(() => undefined);
     // Listeners only finish closing once their connections are gone.
     for (const s of this.sockets) s.destroy();
     await stopped;

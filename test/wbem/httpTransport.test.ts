@@ -177,6 +177,17 @@ describe('wbem: HTTP transport', function () {
     expect([invalid.status, invalid.headers['cimerror']]).to.deep.equal([400, 'request-not-valid']);
   });
 
+  it('drops a client that is too slow to send its headers with 408', async () => {
+    const server = new WbemServer({ repository: repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]), log: () => undefined, headersTimeoutMs: 500 });
+    try {
+      const { http: url } = await server.listen({ port: 0 });
+      const r = await rawRequest(Number(new URL(url!).port), 'POST /cimom HTTP/1.1\r\nHost: x\r\nCIMOperation: MethodCall\r\n', 10_000);
+      expect(r.status).to.equal(408);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('refuses GET with 405', async () => {
     const r = await rawRequest(s.port, 'GET /cimom HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(r.status).to.equal(405);
