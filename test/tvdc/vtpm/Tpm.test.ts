@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { hash } from 'node:crypto';
 import { SwtpmProcess } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
+import { Tpm } from '../../../src/tvdc/vtpm/Tpm.js';
 import { buildCommand } from '../../../src/tvdc/vtpm/TpmCommand.js';
 import { TPM_ALG, TPM_CC, TPM_RH } from '../../../src/tvdc/vtpm/TpmConstants.js';
 import { akTemplate, ekTemplateRsa, marshalPublic, parsePublic, publicKeyOf, nameOf } from '../../../src/tvdc/vtpm/TpmPublic.js';
@@ -55,6 +56,30 @@ describe('vtpm: TPM 2.0 commands against a real swtpm', function () {
     expect(v.values.get(TPM_ALG.SHA1)!.get(16)!.toString('hex')).to.equal(hash('sha1', Buffer.concat([Buffer.alloc(20), d1]), 'hex'));
     expect(v.values.get(TPM_ALG.SHA256)!.get(16)!.toString('hex')).to.equal(hash('sha256', Buffer.concat([Buffer.alloc(32), d256]), 'hex'));
     expect(v.values.get(TPM_ALG.SHA256)!.size).to.equal(11); // more than one PCR_Read's worth
+  });
+
+  it('sends a command again when the TPM answers TPM_RC_RETRY, and it takes effect once', async () => {
+    // The real swtpm behind a transport that plays a busy TPM for the first two attempts.
+    let refusals = 2;
+    let sent = 0;
+    const busy = new Tpm({
+      send: async (cmd: Buffer) => {
+        sent++;
+        if (refusals-- > 0) return Buffer.from('80010000000a00000922', 'hex');
+        return sw.tpm.transport.send(cmd);
+      },
+      close: () => undefined,
+    });
+    const d = hash('sha256', 'retry', 'buffer') as unknown as Buffer;
+    const before = (await sw.tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [15] }])).values.get(TPM_ALG.SHA256)!.get(15)!;
+    await busy.pcrExtend(15, [{ hashAlg: TPM_ALG.SHA256, digest: d }]);
+    expect(sent).to.equal(3);
+    const after = (await sw.tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [15] }])).values.get(TPM_ALG.SHA256)!.get(15)!;
+    expect(after.toString('hex')).to.equal(hash('sha256', Buffer.concat([before, d]), 'hex'));
+    busy.retries = 1;
+    refusals = 5;
+    const err = await busy.pcrExtend(15, [{ hashAlg: TPM_ALG.SHA256, digest: d }]).catch((e: unknown) => e);
+    expect((err as TpmError).rcName).to.equal('TPM_RC_RETRY');
   });
 
   it('raises TpmError naming the response code for a bad command', async () => {
