@@ -52,11 +52,22 @@ export class RepositoryProvider implements Provider {
   /** Applies the stored changes on top of the repository's MOF-declared instances. */
   load(): LoadReport {
     const report: LoadReport = { loaded: 0, deleted: 0, skipped: [] };
+    // Paths of the MOF-declared instances by canonical key, built once per class a tombstone names.
+    const declared = new Map<string, Map<string, CimObjectPath>>();
+    const pathsOf = (ns: string, className: string): Map<string, CimObjectPath> => {
+      const k = `${ns.toLowerCase()}:${className.toLowerCase()}`;
+      let m = declared.get(k);
+      if (!m) {
+        m = new Map(this.repository.instanceNames(ns, className, { deep: false }).map((p) => [p.canonicalKey(), p]));
+        declared.set(k, m);
+      }
+      return m;
+    };
     for (const row of this.all.iterate() as Iterable<{ ns: string; path_key: string; class_name: string; xml: string | null }>) {
       try {
         if (row.xml === null) {
-          const existing = this.repository.instances(row.ns, row.class_name, { deep: false }).find((i) => i.path?.canonicalKey() === row.path_key);
-          if (existing?.path) this.repository.deleteInstance(row.ns, existing.path);
+          const existing = pathsOf(row.ns, row.class_name).get(row.path_key);
+          if (existing) this.repository.deleteInstance(row.ns, existing);
           report.deleted++;
           continue;
         }
