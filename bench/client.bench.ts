@@ -182,7 +182,6 @@ async function getInstanceRate(): Promise<void> {
   const port = await new Promise<number>((resolve) => child.stdout!.once('data', (d: Buffer) => resolve(Number(String(d).trim()))));
   const origin = `http://127.0.0.1:${port}`;
   const concurrency = 32;
-  const durationMs = 2500;
   const path = CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: 'vm-1' }, 'root/tvdc');
 
   const measure = async (call: () => Promise<unknown>, ms: number): Promise<number> => {

@@ -57,6 +57,8 @@ export class HttpTransport {
   readonly target: string;
   readonly timeouts: Timeouts;
   readonly retries: number;
+  /** The user sent in Basic auth, if any (named in authentication errors). */
+  readonly user: string | undefined;
   private readonly pool: Pool;
   private readonly authorization: string | undefined;
   private readonly cimPath: string;
@@ -95,8 +97,6 @@ export class HttpTransport {
       connect: u.protocol === 'https:' ? HttpTransport.tlsConnectOptions(options.tls ?? {}) : {},
     });
   }
-
-  readonly user: string | undefined;
 
   private static tlsConnectOptions(tls: TlsOptions): Record<string, unknown> {
     const o: Record<string, unknown> = { rejectUnauthorized: !tls.noVerify };
