@@ -12,4 +12,4 @@ export type { Token } from './MofToken.js';
 export type * from './MofAst.js';
 export { classToMof, instanceToMof, qualifierDeclarationToMof, mofString, mofValue, mofScalar } from './MofWriter.js';
 export type { MofWriteOptions } from './MofWriter.js';
-export { projectMofRoot, projectMofFiles } from './projectMof.js';
+export { projectMofRoot, projectMofFiles, compileProjectMof } from './projectMof.js';

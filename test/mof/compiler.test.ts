@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { compileMof, type CompileMofResult } from '../../src/mof/index.js';
+import { compileMof, compileProjectMof, type CompileMofResult } from '../../src/mof/index.js';
 import { CimRepository } from '../../src/cim/CimRepository.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
@@ -306,5 +306,24 @@ describe('mof compiler', () => {
       expect(r.repository).to.equal(first.repository);
       expect(r.repository.instances('root/tvdc', 'EX_More')).to.have.length(1);
     });
+  });
+});
+
+describe('compileProjectMof', () => {
+  it('loads the project schema into both namespaces, extra files after it (with mof/ on the include path)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tvdc-mof-extra-'));
+    try {
+      writeFileSync(join(dir, 'extra.mof'), '#pragma namespace ("root/tvdc")\nclass TVDc_Extra : TVDc_LogicalDisk { };\n' +
+        '#pragma namespace ("root/interop")\ninstance of TVDc_RegisteredProfile { InstanceID = "TVDc:isolation"; RegisteredOrganization = 1; OtherRegisteredOrganization = "TVDc"; ' +
+        'RegisteredName = "TVDc Isolation"; RegisteredVersion = "1.0.0"; AdvertiseTypes = {2}; };\n');
+      const r = compileProjectMof({ extraFiles: [join(dir, 'extra.mof')] });
+      expect(r.errors.map((e) => e.message)).to.deep.equal([]);
+      expect(r.repository.namespaces().map((n) => n.toLowerCase()).sort()).to.deep.equal(['root/interop', 'root/tvdc']);
+      expect(r.repository.isSubclassOf('root/tvdc', 'TVDc_Extra', 'CIM_LogicalDevice')).to.equal(true);
+      expect(r.instances[0]!.path.keys!.get('InstanceID')!.value).to.equal('TVDc:isolation');
+      expect(r.instances[0]!.namespace).to.equal('root/interop');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
