@@ -1,6 +1,7 @@
 // Indication figures: WQL parse and match rates, durable enqueue rate (emit with one matching
 // subscription, each emit one committed SQLite transaction on a file), and end-to-end delivery
-// rate to a local CIM-XML listener (one request in flight per destination, as ordering requires).
+// rate to a local CIM-XML listener (one request in flight per destination, as ordering requires),
+// and the whole path from CreateInstance at a WbemServer to the project's IndicationListener.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +12,13 @@ import { IndicationService } from '../src/wbem/indications/index.js';
 import { parseWql, matches } from '../src/wbem/wql/index.js';
 import { CimInstance } from '../src/cim/CimInstance.js';
 import { CimProperty } from '../src/cim/CimProperty.js';
+import { CimRepository } from '../src/cim/CimRepository.js';
+import { compileMof } from '../src/mof/index.js';
+import { WbemServer } from '../src/wbem/WbemServer.js';
+import { attachIndications } from '../src/wbem/indications/index.js';
+import { WbemConnection } from '../client/cim/WbemConnection.js';
+import { IndicationListener } from '../client/listener/IndicationListener.js';
+import { subscribe } from '../client/listener/Subscriptions.js';
 
 function inst(className: string, props: [string, CimProperty['type'], CimProperty['value']][]): CimInstance {
   const i = new CimInstance(className);
@@ -76,4 +84,43 @@ if (received < n) throw new Error(`listener got ${received} of ${n}`);
 await svc.close();
 db.close();
 listener.close();
+
+// End to end: CreateInstance over CIM-XML at a WbemServer, the repository provider's
+// CIM_InstCreation, a durable enqueue and delivery to the project's IndicationListener.
+{
+  const repository = new CimRepository();
+  const fixture = new URL('../../shared/fixtures/cim/dmtf/dmtf-cim241-interop-min.mof', import.meta.url).pathname;
+  for (const ns of ['root/interop', 'root/tvdc']) compileMof({ files: [fixture], repository, defaultNamespace: ns });
+  compileMof({
+    sources: [{ name: 'vm.mof', text: 'class TVDc_ComputerSystem : CIM_ComputerSystem { [Key, Override("Name")] string Name; };' }],
+    repository, defaultNamespace: 'root/tvdc',
+  });
+  const store = openStore(join(dir, 'server.db'));
+  const server = new WbemServer({ repository, store, name: 'bench', log: () => {} });
+  attachIndications(server, { onError: () => {} });
+  const { http } = await server.listen({ port: 0 });
+  const indications = new IndicationListener();
+  await indications.start();
+  let got = 0;
+  indications.onIndication(() => {
+    got++;
+  });
+  await subscribe(new WbemConnection(http!, { namespace: 'root/interop' }), {
+    name: 'bench', destination: indications.url, query: 'SELECT * FROM CIM_InstCreation WHERE SourceInstance ISA TVDc_ComputerSystem',
+  });
+  const conn = new WbemConnection(http!, { namespace: 'root/tvdc' });
+  const m = 500;
+  const start = performance.now();
+  for (let i = 0; i < m; i++) {
+    const vm = new CimInstance('TVDc_ComputerSystem');
+    vm.properties.set('CreationClassName', new CimProperty('CreationClassName', 'string', 'TVDc_ComputerSystem'));
+    vm.properties.set('Name', new CimProperty('Name', 'string', `vm${i}`));
+    await conn.createInstance(vm);
+  }
+  while (got < m) await new Promise((r) => setTimeout(r, 5));
+  console.log(`indication_end_to_end_via_server: ${rate(m, performance.now() - start)} indications/s`);
+  await server.close();
+  await indications.close();
+  store.close();
+}
 rmSync(dir, { recursive: true, force: true });
