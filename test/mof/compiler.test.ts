@@ -284,6 +284,16 @@ describe('mof compiler', () => {
       expect(r.errors[0]!.file).to.match(/cycle-b\.mof$/);
     });
 
+    it('stops include chains deeper than the limit with one MOF_LIMIT error', () => {
+      const chain = join(dir, 'chain');
+      mkdirSync(chain);
+      for (let i = 0; i < 80; i++) writeFileSync(join(chain, `c${i}.mof`), `#pragma include ("c${i + 1}.mof")\n`);
+      writeFileSync(join(chain, 'c80.mof'), 'class EX_Deep { };\n');
+      const r = compileMof({ files: [join(chain, 'c0.mof')] });
+      expect(r.errors.map((e) => [e.code, e.reason])).to.deep.equal([['MOF_LIMIT', 'includes nested more than 64 deep']]);
+      expect(r.errors[0]!.file).to.match(/c63\.mof$/);
+    });
+
     it('switches namespace with #pragma namespace', () => {
       const r = compileMof({ files: [join(dir, 'ns.mof')] });
       expect(r.errors.map((e) => e.message)).to.deep.equal([]);
