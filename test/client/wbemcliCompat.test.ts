@@ -2,7 +2,8 @@
 // loopback server replaying the responses wbemcli 1.6.3 accepted; their stdout and exit codes must
 // be identical.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FIXTURES, StubServer, sendXml } from './support/StubServer.js';
 import { runTvdcCimBinary, runTvdcCimInProcess, runWbemcli } from './support/runners.js';
@@ -132,6 +133,27 @@ describe('tvdc-cim prints what wbemcli prints (replayed responses)', function ()
       expect(t.stderr).to.equal(w.stderr.replace(/wbemcli/g, 'tvdc-cim'));
     });
   }
+
+  it('host indirection through $WBEMCLI_IND works as in wbemcli', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tvdc-ind-'));
+    const file = join(dir, 'wbemcli.ind');
+    writeFileSync(file, `# hosts\nmyCimom: http://alice:s3cret@127.0.0.1:${server.port}\n`);
+    const saved = process.env.WBEMCLI_IND;
+    process.env.WBEMCLI_IND = file;
+    try {
+      for (const a of [['ein', 'myCimom/root/cimv2:TVD_Widget'], ['ein', 'elsewhere/root/cimv2:TVD_Widget']]) {
+        const w = await runWbemcli(a);
+        const t = await runTvdcCimInProcess(a);
+        expect(t.stdout).to.equal(w.stdout);
+        expect(t.code).to.equal(w.code);
+        expect(t.stderr).to.equal(w.stderr.replace(/wbemcli/g, 'tvdc-cim'));
+      }
+    } finally {
+      if (saved === undefined) delete process.env.WBEMCLI_IND;
+      else process.env.WBEMCLI_IND = saved;
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it('the tvdc-cim binary exits 0 on success and 16 when the server is unreachable', async () => {
     const ok = await runTvdcCimBinary(['ein', `${base}:TVD_Widget`]);

@@ -1,6 +1,8 @@
 // The object URL of a wbemcli command line, `http://user:pw@host:5988/root/tvdc:Class.k="v",n=7`,
 // split into the connection part and the CIM part. The key texts are kept as written because
 // wbemcli echoes them back in its output (quoted or bare, as the user typed them).
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { parseObjectPath } from '../../../src/cim/objectPathText.js';
 import { CimError } from '../../../src/cim/CimError.js';
@@ -65,7 +67,31 @@ export function unquote(v: string): { text: string; quoted: boolean } {
   return { text: v, quoted: false };
 }
 
-export function parseWbemcliTarget(url: string): WbemcliTarget {
+/**
+ * wbemcli's host indirection: `token/namespace:Class...` stands for the scheme and host that the
+ * line `token: http://user:pw@host:port` gives in $WBEMCLI_IND (default ./wbemcli.ind).
+ */
+function resolveIndirection(url: string, env: NodeJS.ProcessEnv, cwd: string): string {
+  const slash = url.indexOf('/');
+  const token = slash < 0 ? url : url.slice(0, slash);
+  if (!/^[A-Za-z0-9]+$/.test(token) || slash < 0) throw urlError('Only supporting http or https protocols');
+  const file = env.WBEMCLI_IND ?? join(cwd, 'wbemcli.ind');
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    throw urlError('File wbemcli.ind not found');
+  }
+  for (const line of text.split('\n')) {
+    if (line.startsWith('#') || !line.startsWith(`${token}:`)) continue;
+    const base = line.slice(token.length + 1).trim();
+    if (/^https?:\/\//i.test(base)) return `${base}/${url.slice(slash + 1)}`;
+  }
+  throw urlError('No valid indirection found');
+}
+
+export function parseWbemcliTarget(url: string, env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): WbemcliTarget {
+  if (!/^https?:\/\//i.test(url)) url = resolveIndirection(url, env, cwd);
   let rest: string;
   let scheme: 'http' | 'https';
   if (/^https:\/\//i.test(url)) { scheme = 'https'; rest = url.slice(8); }
