@@ -41,8 +41,11 @@ export interface ConnectionOptions {
   tls?: TlsOptions;
   /** The HTTP path CIM operations are posted to. */
   cimPath?: string;
-  /** Sees every request body and every response chunk as it passes (wbemcli's -dx, debugging). */
-  trace?: (direction: 'request' | 'response', data: string | Buffer) => void;
+  /**
+   * Sees every request body, the response headers (one `Name: value` string each) and every
+   * response chunk as they pass (wbemcli's -dx, debugging).
+   */
+  trace?: (direction: 'request' | 'response-header' | 'response', data: string | Buffer) => void;
 }
 
 export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { connect: 10_000, headers: 60_000, body: 60_000 };

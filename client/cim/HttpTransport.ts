@@ -141,6 +141,12 @@ export class HttpTransport {
 
   private async checkResponse(res: Dispatcher.ResponseData, operation: string): Promise<CimHttpResponse> {
     const h = res.headers;
+    if (this.options.trace) {
+      for (const [name, value] of Object.entries(h)) {
+        const shown = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+        for (const v of Array.isArray(value) ? value : [value]) this.options.trace('response-header', `${shown}: ${v ?? ''}`);
+      }
+    }
     const header = (name: string): string | undefined => {
       const v = h[name];
       return Array.isArray(v) ? v[0] : v;

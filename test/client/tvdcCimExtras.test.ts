@@ -63,7 +63,7 @@ describe('tvdc-cim extensions against a real tvdc-host', function () {
     expect(traced.stdout).to.equal(plain.stdout);
     expect(traced.stderr).to.match(/^To server: <\?xml/);
     expect(traced.stderr).to.contain('<IMETHODCALL NAME="GetInstance">');
-    expect(traced.stderr).to.contain('From server: ');
+    expect(traced.stderr).to.match(/\nFrom server: Content-Type: application\/xml/);
     expect(traced.stderr).to.contain('<IMETHODRESPONSE NAME="GetInstance">');
   });
 
