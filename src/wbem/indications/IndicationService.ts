@@ -292,7 +292,8 @@ export class IndicationService implements IndicationSink {
   /**
    * Matches `indication` (raised in `namespace`) against every enabled subscription and queues one
    * delivery per match. The queue rows are committed before this returns, so a crash right after
-   * loses nothing. Never throws: problems go to onError. Returns the number of deliveries queued.
+   * loses nothing; called inside a transaction on the same store, they commit (or roll back) with
+   * it, sharing its fsync. Never throws: problems go to onError. Returns the number queued.
    */
   emit(namespace: string, indication: CimInstance): number {
     if (this.closed) return 0;
@@ -333,7 +334,21 @@ export class IndicationService implements IndicationSink {
           touched.add(s.destinationId);
         }
       })();
-      for (const id of touched) this.workers.get(id)?.kick();
+      // Inside a caller's transaction (a provider emitting as part of its own write) the rows
+      // commit with it: start delivery only once that transaction is over.
+      if (this.db.inTransaction) {
+        // The caller may yet roll back: forget the cached sequence and queue length, so the next
+        // emit reads them from the store as the caller's transaction leaves them.
+        for (const id of [...touched, ...overflow]) {
+          this.seq.delete(id);
+          this.queueLength.delete(id);
+        }
+        setImmediate(() => {
+          for (const id of touched) this.workers.get(id)?.kick();
+        });
+      } else {
+        for (const id of touched) this.workers.get(id)?.kick();
+      }
       for (const id of overflow) {
         this.stats.overflowed++;
         this.onError(new Error(`queue of ${this.objects.destinationName(id)} is full (${this.maxQueued}); an indication was dropped`));

@@ -268,6 +268,24 @@ describe('indications/delivery', () => {
     expect(inds.map((i) => `${sourceName(i)}#${String(i.get('SequenceNumber'))}`)).to.deep.equal(['vm0#0', 'vm1#1', 'vm4#4']);
   });
 
+  it('joins a transaction the emitter has open: rolled back with it, or delivered after it commits', async () => {
+    const url = await listener.start();
+    svc = open();
+    subscribe(url);
+    expect(() => db.transaction(() => {
+      expect(svc.emit('root/tvdc', modification('rolled-back', 2))).to.equal(1);
+      throw new Error('the provider write failed');
+    })()).to.throw('the provider write failed');
+    expect(svc.queued()).to.equal(0);
+    db.transaction(() => {
+      expect(svc.emit('root/tvdc', modification('committed', 2))).to.equal(1);
+    })();
+    await waitFor(() => listener.received.length === 1 && svc.queued() === 0, 10_000, 'one delivery');
+    const ind = indicationOf(listener.received[0]!);
+    expect(sourceName(ind)).to.equal('committed');
+    expect(String(ind.get('SequenceNumber'))).to.equal('0');
+  });
+
   it('holds deliveries while the listener is down and sends them all when it comes up', async () => {
     const probe = new TestListener();
     const url = await probe.start();
