@@ -1,9 +1,8 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
 import { hash } from 'node:crypto';
-import type { ImaEntry } from './ImaEntry.js';
+import { isZeroHex, type ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
-import { asciiInto, hexIntoLower, latin1Into } from './byteCopy.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
 import { digestKey, type ReferenceLookup, type TrustedRef } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
@@ -162,7 +161,6 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
   // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
   const byKey = refs?.trustedByKey && !opts.allVerdicts ? refs.trustedByKey.bind(refs) : undefined;
   const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
-  const th = new Uint8Array(32);
   const views = new Map<number, Buffer>();
   let index = firstIndex;
   let lineNo = 0;
@@ -190,53 +188,50 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     const c0 = text.charCodeAt(start);
     const c1 = text.charCodeAt(start + 1);
     const pcr = s1 === start + 1 ? c0 - 48 : s1 === start + 2 ? (c0 - 48) * 10 + (c1 - 48) : -1;
-    const thLen = (s2 - s1 - 1) >> 1;
+    const thLen = s2 - s1 - 1;
     // Only plain ima-ng lines go the fast way; anything else (other templates, odd fields,
-    // upper-case hex, violations, non-ASCII paths) goes through the general parser.
+    // violations) goes through the general parser, as does a line whose template hash does not
+    // check out here (upper-case hex, or a real mismatch the general path reports).
     if (
       !(s4 > 0 && s4 < lineEnd && colon > s3 && colon < s4 && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
-        s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (thLen === 20 || thLen === 32) && lineEnd - s4 < 4096) ||
-      hexIntoLower(th, 0, text, s1 + 1, s2) !== thLen
+        s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (thLen === 40 || thLen === 64) && lineEnd - s4 < 4096) ||
+      (text.charCodeAt(s1 + 1) === 48 && isZeroHex(text.slice(s1 + 1, s2)))
     ) {
-      general(start, lineEnd);
-      continue;
-    }
-    if (th[0] === 0 && isZero(th, thLen)) {
       general(start, lineEnd);
       continue;
     }
     const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
     // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
-    let off = 4 + latin1Into(scratch, 4, alg);
+    let off = 4 + scratch.write(alg, 4, 'latin1');
     scratch[off++] = 0x3a;
     scratch[off++] = 0;
-    const dlen = hexIntoLower(scratch, off, text, colon + 1, s4);
+    const digest = text.slice(colon + 1, s4);
+    const dlen = scratch.write(digest, off, 'hex');
+    const path = text.slice(s4 + 1, lineEnd);
     const nameAt = off + dlen;
-    const plen = dlen > 0 ? asciiInto(scratch, nameAt + 4, text, s4 + 1, lineEnd) : -1;
-    if (dlen <= 0 || plen < 0) {
+    if (dlen * 2 !== digest.length || nameAt + 4 + path.length * 3 + 1 > SCRATCH_SIZE) {
       general(start, lineEnd);
       continue;
     }
+    const plen = scratch.write(path, nameAt + 4, 'utf8');
     scratch.writeUInt32LE(nameAt - 4, 0);
     scratch[nameAt + 4 + plen] = 0;
     scratch.writeUInt32LE(plen + 1, nameAt);
     const total = nameAt + 4 + plen + 1;
     let view = views.get(total);
     if (!view) views.set(total, (view = scratch.subarray(0, total)));
-    const ok = text.startsWith(hash(thLen === 20 ? 'sha1' : 'sha256', view, 'hex'), s1 + 1);
-    t.replay.addDecoded(index, pcr, th, thLen, view, ok);
-    // Known-good entries are matched against the text itself: no strings are cut for them.
-    if (ok && byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, s4, lineEnd)) {
+    if (!text.startsWith(hash(thLen === 40 ? 'sha1' : 'sha256', view, 'hex'), s1 + 1)) {
+      general(start, lineEnd);
+      continue;
+    }
+    t.replay.extendTemplate(index, pcr, text.slice(s1 + 1, s2), view);
+    // Known-good entries are matched against the text itself: no verdict is built for them.
+    if (byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, s4, lineEnd)) {
       t.trusted(index);
     } else {
-      t.judge(index, text.slice(s4 + 1, lineEnd), alg, text.slice(colon + 1, s4), false, ok);
+      t.judge(index, path, alg, digest.toLowerCase(), false, true);
     }
     index++;
   }
   return t.report();
-}
-
-function isZero(b: Uint8Array, n: number): boolean {
-  for (let i = 0; i < n; i++) if (b[i] !== 0) return false;
-  return true;
 }

@@ -2,7 +2,6 @@
 // the way. Resumable: its state after one batch is where the next batch continues.
 import { hash } from 'node:crypto';
 import type { ImaEntry } from './ImaEntry.js';
-import { hexInto, latin1Into } from './byteCopy.js';
 
 export type PcrBankName = 'sha1' | 'sha256';
 
@@ -77,28 +76,23 @@ export class ImaReplay {
     return ok;
   }
 
+  /**
+   * Replays one entry whose template hash (lowercase hex) the caller has already checked
+   * against its template data: add() without building an ImaEntry.
+   */
+  extendTemplate(index: number, pcr: number, thHex: string, templateData: Uint8Array): void {
+    if (thHex.length === this.hexSize) this.extendHex(pcr, thHex);
+    else if (this.method === 'sha1-padded' && this.bank === 'sha256' && thHex.length === 40) this.extendHex(pcr, thHex + '00'.repeat(12));
+    else this.extendHex(pcr, hash(this.bank, templateData, 'hex'));
+    this.nextIndex = index + 1;
+  }
+
   /** Extends `pcr` with a digest given as hex of this bank's size. */
   extendHex(pcr: number, digestHex: string): void {
     const s = this.scratch;
-    latin1Into(s, 0, this.pcrs.get(pcr) ?? this.zero);
-    if (hexInto(s, this.size, digestHex) !== this.size) throw new RangeError(`digest ${digestHex} is not ${this.size} bytes of hex`);
+    s.write(this.pcrs.get(pcr) ?? this.zero, 0, this.size, 'latin1');
+    if (s.write(digestHex, this.size, this.size, 'hex') !== this.size) throw new RangeError(`digest ${digestHex} is not ${this.size} bytes of hex`);
     this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
-  }
-
-  /**
-   * Replays one entry from its already decoded template hash (`thBytes`, 20 or 32 bytes) and its
-   * template data; the caller has checked the template hash (`ok`). add() without strings.
-   */
-  addDecoded(index: number, pcr: number, thBytes: Uint8Array, thLen: number, templateData: Uint8Array, ok: boolean): boolean {
-    const s = this.scratch;
-    if (thLen === this.size || (this.method === 'sha1-padded' && this.bank === 'sha256' && thLen === 20)) {
-      latin1Into(s, 0, this.pcrs.get(pcr) ?? this.zero);
-      for (let i = 0; i < thLen; i++) s[this.size + i] = thBytes[i]!;
-      for (let i = thLen; i < this.size; i++) s[this.size + i] = 0;
-      this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
-    } else this.extendHex(pcr, hash(this.bank, templateData, 'hex'));
-    this.nextIndex = index + 1;
-    return ok;
   }
 
   /** The replayed value of `pcr` (all zeros when no entry extended it). */
