@@ -1,0 +1,89 @@
+// MigrateVirtualSystemToHost between two host agents: the source calls the destination's
+// AcceptMigration over CIM-XML, the destination decides under its own policy. A VM whose type
+// conflicts with one running at the destination is refused there and keeps running at the source.
+import { expect } from 'chai';
+import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+
+describe('isolation providers: migration between two host agents', function () {
+  this.timeout(60_000);
+  let h1: InProcessHost;
+  let h2: InProcessHost;
+  let p1: HostPaths;
+  let p2: HostPaths;
+
+  const cm = async (p: HostPaths, target: string, call: string) => {
+    const r = await wbemcli(['cm', p.url(target), call]);
+    expect(r.stderr, r.stderr).to.equal('');
+    return methodOutput(r.stdout);
+  };
+  const names = async (p: HostPaths): Promise<string[]> =>
+    [...(await wbemcli(['ein', p.url('TVDc_ComputerSystem')])).stdout.matchAll(/(?<![A-Za-z])Name="([^"]+)"/g)].map((m) => m[1]!).sort();
+  const migrate = (vm: string, dest: string) =>
+    cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="${dest}",ComputerSystem=${p1.vm(vm)}`);
+
+  before(async () => {
+    [h1, h2] = await Promise.all([startInProcessHost('h1'), startInProcessHost('h2')]);
+    p1 = new HostPaths(h1.origin, 'h1');
+    p2 = new HostPaths(h2.origin, 'h2');
+    for (const p of [p1, p2]) {
+      for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p, p.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
+    }
+    // h2 runs Market Analysis; h1 runs Security Underwriting and has a stopped MA VM.
+    expect((await cm(p2, p2.service('TVDc_VirtualSystemManagementService'), defineParam('ma2', 'MarketAnalysis'))).returnValue).to.equal(0);
+    expect((await cm(p2, p2.vm('ma2'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    expect((await cm(p1, p1.service('TVDc_VirtualSystemManagementService'), defineParam('su1', 'SecurityUnderwriting'))).returnValue).to.equal(0);
+    expect((await cm(p1, p1.service('TVDc_VirtualSystemManagementService'), defineParam('ma1', 'MarketAnalysis'))).returnValue).to.equal(0);
+    expect((await cm(p1, p1.vm('su1'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+  });
+  after(async () => {
+    await h1?.stop();
+    await h2?.stop();
+  });
+
+  it('an SU VM is refused on migration into a host running MA: 2, the destination\'s reason, still running at the source', async () => {
+    const before = h2.indications.length;
+    const r = await migrate('su1', `127.0.0.1:${h2.port}`);
+    expect(r.returnValue).to.equal(2);
+    expect(r.out['Reason']).to.include("migrate-in of 'su1' refused: collocation denied").and.include("conflict set 'MA-SU'").and.include("keeps running on 'h1'");
+    expect(await names(p1)).to.deep.equal(['ma1', 'su1']);
+    expect(await names(p2)).to.deep.equal(['ma2']);
+    expect((await wbemcli(['gi', p1.url(p1.vm('su1')), 'EnabledState'])).stdout).to.include('EnabledState=2');
+    // The destination raised the denial.
+    const raised = h2.indications.slice(before);
+    expect(raised.map((i) => i.get('Operation'))).to.deep.equal(['migrate-in']);
+    expect(raised[0]!.get('AlertingManagedElement')).to.include('Name="su1"');
+  });
+
+  it('an MA VM migrates into the MA host: 0, it runs at the destination and is gone from the source', async () => {
+    expect((await cm(p1, p1.vm('su1'), 'RequestStateChange.RequestedState=3')).returnValue).to.equal(0);
+    expect((await cm(p1, p1.vm('ma1'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    const r = await migrate('ma1', `http://127.0.0.1:${h2.port}`);
+    expect(r.returnValue, JSON.stringify(r.out)).to.equal(0);
+    expect(await names(p1)).to.deep.equal(['su1']);
+    expect(await names(p2)).to.deep.equal(['ma1', 'ma2']);
+    const vssd = await wbemcli(['gi', p2.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:ma1"')]);
+    expect(vssd.stdout).to.include('SecurityLabel="ACM:tvdc-paper:MarketAnalysis"');
+    expect((await wbemcli(['gi', p2.url(p2.vm('ma1')), 'EnabledState'])).stdout).to.include('EnabledState=2');
+  });
+
+  it('a stopped VM does not migrate: 5 Invalid State', async () => {
+    const r = await migrate('su1', `127.0.0.1:${h2.port}`);
+    expect(r.returnValue).to.equal(5);
+    expect(r.out['Reason']).to.include("'su1' is stopped");
+  });
+
+  it('an unreachable destination: 4, the VM stays where it was', async () => {
+    expect((await cm(p1, p1.vm('su1'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    const r = await migrate('su1', '127.0.0.1:1');
+    expect(r.returnValue).to.equal(4);
+    expect(r.out['Reason']).to.include('not reachable');
+    expect(await names(p1)).to.deep.equal(['su1']);
+  });
+
+  it('a DestinationHost that is not host[:port] or a URL: 4', async () => {
+    const r = await migrate('su1', 'http://127.0.0.1:5988/some/path');
+    expect(r.returnValue).to.equal(4);
+    expect(r.out['Reason']).to.include('has a path');
+  });
+});
