@@ -138,6 +138,7 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 }
 
 const SCRATCH_SIZE = 1 << 16;
+const SHA256_PREFIX = Buffer.from('sha256:\0', 'latin1');
 
 /** Whether one of `refs` has the digest text[ds, de) and the path text[de + 1, pe). */
 function trustedInText(refs: TrustedRef | readonly TrustedRef[] | undefined, text: string, ds: number, de: number, pe: number): boolean {
@@ -202,9 +203,15 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     }
     const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
     // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
-    let off = 4 + scratch.write(alg, 4, 'latin1');
-    scratch[off++] = 0x3a;
-    scratch[off++] = 0;
+    let off = 4;
+    if (alg === 'sha256') {
+      scratch.set(SHA256_PREFIX, 4);
+      off += SHA256_PREFIX.length;
+    } else {
+      off += scratch.write(alg, 4, 'latin1');
+      scratch[off++] = 0x3a;
+      scratch[off++] = 0;
+    }
     const digest = text.slice(colon + 1, s4);
     const dlen = scratch.write(digest, off, 'hex');
     const path = text.slice(s4 + 1, lineEnd);
