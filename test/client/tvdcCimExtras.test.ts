@@ -34,6 +34,16 @@ describe('tvdc-cim extensions against a real tvdc-host', function () {
     expect(pulled.stdout).to.equal(classic.stdout);
   });
 
+  for (const verb of ['ai', 'ain', 'ri', 'rin']) {
+    it(`${verb} --pull 1 prints exactly what ${verb} prints`, async () => {
+      const target = `${ns}:TVD_Widget.CreationClassName="TVD_Widget",Id=2`;
+      const classic = await runTvdcCimInProcess([verb, target]);
+      const pulled = await runTvdcCimInProcess([verb, '--pull', '1', target]);
+      expect(classic.stdout.trim().split('\n')).to.have.length(2);
+      expect(pulled.stdout).to.equal(classic.stdout);
+    });
+  }
+
   it('eq runs a WQL query, with or without --pull', async () => {
     const r = await runTvdcCimInProcess(['eq', ns, 'SELECT * FROM TVD_Widget WHERE Id = 2']);
     expect(r.code, r.stderr).to.equal(0);

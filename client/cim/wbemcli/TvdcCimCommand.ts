@@ -264,9 +264,15 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
       }
       case 'ai': case 'ri': {
         const base = { includeQualifiers: false, includeClassOrigin: true, propertyList: propertyList(a.extra) };
-        const stream = verb === 'ai'
-          ? conn.associators(t.path, { ...base, assocClass: a.assocClass, resultClass: a.resultClass, role: a.role, resultRole: a.resultRole })
-          : conn.references(t.path, { ...base, resultClass: a.resultClass, role: a.role });
+        const assoc = { assocClass: a.assocClass, resultClass: a.resultClass, role: a.role, resultRole: a.resultRole };
+        const refs = { resultClass: a.resultClass, role: a.role };
+        const pull = { includeClassOrigin: true, propertyList: base.propertyList, maxObjectCount: a.pull };
+        let stream: AsyncIterable<CimInstance | CimClass>;
+        if (a.pull !== undefined) {
+          stream = verb === 'ai' ? conn.pullAssociatorInstances(t.path, { ...pull, ...assoc }) : conn.pullReferenceInstances(t.path, { ...pull, ...refs });
+        } else {
+          stream = verb === 'ai' ? conn.associators(t.path, { ...base, ...assoc }) : conn.references(t.path, { ...base, ...refs });
+        }
         for await (const o of stream) {
           if (a.json) { json(objectToJson(o)); continue; }
           if (o instanceof CimClass) { line(`${o.name}${sep}${classText(o, fo)}`); continue; }
@@ -276,9 +282,15 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
         return;
       }
       case 'ain': case 'rin': {
-        const stream = verb === 'ain'
-          ? conn.associatorNames(t.path, { assocClass: a.assocClass, resultClass: a.resultClass, role: a.role, resultRole: a.resultRole })
-          : conn.referenceNames(t.path, { resultClass: a.resultClass, role: a.role });
+        const assoc = { assocClass: a.assocClass, resultClass: a.resultClass, role: a.role, resultRole: a.resultRole };
+        const refs = { resultClass: a.resultClass, role: a.role };
+        let stream: AsyncIterable<CimObjectPath>;
+        if (a.pull !== undefined) {
+          const max = { maxObjectCount: a.pull };
+          stream = verb === 'ain' ? conn.pullAssociatorInstancePaths(t.path, { ...max, ...assoc }) : conn.pullReferenceInstancePaths(t.path, { ...max, ...refs });
+        } else {
+          stream = verb === 'ain' ? conn.associatorNames(t.path, assoc) : conn.referenceNames(t.path, refs);
+        }
         for await (const p of stream) {
           if (a.json) { json(objectToJson(p)); continue; }
           line(instancePathText(p, fo));
