@@ -71,6 +71,17 @@ const SUPERCLASSES: Readonly<Record<string, readonly string[]>> = {
   cim_indicationhandlercimxml: ['cim_indicationhandler', 'cim_listenerdestination', 'cim_managedelement'],
 };
 
+function maskPassword(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password === '') return url;
+    u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}
+
 /** SubscriptionDuration in seconds; null when absent or 0 (no limit). */
 function durationProp(inst: CimInstance): number | null {
   const v = inst.get('SubscriptionDuration');
@@ -290,6 +301,9 @@ export class SubscriptionStore {
   private destinationInstance(r: DestinationRow): CimInstance {
     const stored = storedValues(r.properties);
     const inst = propertiesFromJson(new CimInstance(String(stored.get('CreationClassName'))), r.properties);
+    // A password in the URL is for delivery only; anyone allowed to read instances must not see it.
+    const url = inst.get('Destination');
+    if (typeof url === 'string') setProp(inst, 'Destination', 'string', maskPassword(url));
     inst.path = this.keyedPath(r.properties);
     return inst;
   }

@@ -104,10 +104,13 @@ describe('indications/IndicationService objects', () => {
     await strict.close();
   });
 
-  it('creates listener destinations, adding http:// to a scheme-less URL, and refuses bad ones', () => {
+  it('creates listener destinations, adding http:// to a scheme-less URL, and refuses bad ones', async () => {
     const p = svc.createDestination('root/interop', destination('d1', '127.0.0.1:5990/cimlistener'));
     expect(svc.getDestination(p).get('Destination')).to.equal('http://127.0.0.1:5990/cimlistener');
     expect(svc.getDestination(p).get('PersistenceType')).to.equal(2);
+    const secret = svc.createDestination('root/interop', destination('ds', 'https://mgmt:s3cret@127.0.0.1:5990/tvdc'));
+    expect(svc.getDestination(secret).get('Destination')).to.equal('https://mgmt:***@127.0.0.1:5990/tvdc');
+    await svc.deleteDestination(secret);
     expect(statusOf(() => svc.createDestination('root/interop', destination('d2', null)))).to.equal(CimStatus.CIM_ERR_INVALID_PARAMETER);
     expect(statusOf(() => svc.createDestination('root/interop', destination('d3', 'ftp://x/')))).to.equal(CimStatus.CIM_ERR_INVALID_PARAMETER);
     expect(statusOf(() => svc.createDestination('root/interop', destination('d1', 'http://x/')))).to.equal(CimStatus.CIM_ERR_ALREADY_EXISTS);
