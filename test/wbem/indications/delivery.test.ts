@@ -315,6 +315,20 @@ describe('indications/delivery', () => {
     expect(svc.emit('root/tvdc', modification('vm2', 2))).to.equal(0);
   });
 
+  it('applies OnFatalErrorPolicy Remove: the subscription goes, its filter and destination stay', async () => {
+    const url = await listener.start();
+    listener.respond = () => ({ status: 500, body: '' });
+    svc = open({ retryAttempts: 0 });
+    const { sub, filter, dest } = subscribe(url, undefined, [['OnFatalErrorPolicy', 'uint16', 4]]);
+    svc.emit('root/tvdc', modification('vm1', 2));
+    await waitFor(() => svc.stats.abandoned === 1, 10_000, 'the indication to be given up');
+    expect(listener.received).to.have.length(1);
+    expect(svc.enumerateSubscriptions()).to.deep.equal([]);
+    expect(() => svc.getSubscription(sub)).to.throw(/CIM_ERR_NOT_FOUND/);
+    expect(svc.getFilter(filter).get('Name')).to.equal('vm-running');
+    expect(svc.getDestination(dest).get('Name')).to.equal('l1');
+  });
+
   it('drains a dead listener backlog: indications that waited out a retry schedule get one attempt', async () => {
     const url = await listener.start();
     listener.respond = () => ({ status: 500, body: '' });
