@@ -25,11 +25,11 @@ export function wbemcli(args: string[]): Promise<RunResult> {
   });
 }
 
-/** Text as a wbemcli string parameter value: XML-escaped (commas too), on one line. */
+/** Text as a wbemcli string parameter value: XML-escaped, commas and line ends as character references. */
 export function wbemcliString(text: string): string {
   return text
     .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/,/g, '&#44;')
-    .replace(/\r?\n/g, ' ');
+    .replace(/\r?\n/g, '&#10;');
 }
 
 export function policyParam(file: string): string {
