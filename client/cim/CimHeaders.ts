@@ -41,6 +41,9 @@ export function cimRequestHeaders(call: CimCall, authorization: string | undefin
     cimoperation: 'MethodCall',
     cimmethod: encodeHeaderValue(call.method),
     cimobject: encodeHeaderValue(call.object),
+    // DSP0200: a server that fails in the middle of a chunked answer can then still say why, in a
+    // CIMStatusCode trailer, instead of just cutting the body short.
+    te: 'trailers',
   };
   if (authorization) h.authorization = authorization;
   return h;

@@ -40,6 +40,8 @@ export interface CimHttpResponse {
   bodyError(e: unknown, received: number): ClientError;
   /** Discards the rest of the body and frees the socket. */
   dump(): Promise<void>;
+  /** The DSP0200 CIMStatusCode trailer as a CimError, once the body has ended; null when absent or 0. */
+  trailerError(): CimError | null;
 }
 
 function readPem(file: string | undefined, inline: string | Buffer | undefined, what: string): string | Buffer | undefined {
@@ -192,6 +194,18 @@ export class HttpTransport {
         return mapped;
       },
       dump: () => res.body.dump({ limit: 0 }).catch(() => undefined),
+      trailerError: () => {
+        const t = res.trailers as Record<string, string | undefined>;
+        const code = Number(t?.cimstatuscode ?? 0);
+        if (!Number.isInteger(code) || code === 0) return null;
+        let description = t.cimstatuscodedescription ?? '';
+        try {
+          description = decodeURIComponent(description);
+        } catch {
+          // Not %-encoded after all: show it as sent.
+        }
+        return new CimError(code as CimStatus, description || `the server failed while answering ${operation}`);
+      },
     };
   }
 

@@ -76,6 +76,9 @@ export async function* readResponseItems<T>(
       if (e instanceof ResponseParseError || e instanceof CimError) throw e;
       throw res.bodyError(e, received);
     }
+    // A failure the server could only report after the body started wins over the broken XML.
+    const trailer = res.trailerError();
+    if (trailer) throw trailer;
     const msg = end(decoder, operation);
     for (const item of queue) yield convert(item);
     finished = true;
@@ -121,6 +124,8 @@ export function readResponse(
     stream.once('end', () => {
       if (failed) return;
       try {
+        const trailer = res.trailerError();
+        if (trailer) throw trailer;
         resolve({ items, response: envelope(end(decoder, operation), operation, intrinsic) });
       } catch (e) {
         failed = true;

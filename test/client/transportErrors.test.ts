@@ -82,6 +82,32 @@ describe('client errors', function () {
     expect((e as Error).message).to.contain('GetClass');
   });
 
+  it('a CIMStatusCode trailer after a cut-short chunked body is the CimError it names', async () => {
+    serve((req, res) => {
+      expect(req.headers.te).to.equal('trailers');
+      res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', trailer: 'CIMStatusCode, CIMStatusCodeDescription' });
+      res.write(imethodResponse('EnumerateInstances', `<IRETURNVALUE>${'@'}`).split('@')[0]!);
+      res.addTrailers({ CIMStatusCode: '1', CIMStatusCodeDescription: encodeURIComponent('provider crashed: disk gone') });
+      res.end();
+    });
+    const e = await failure(conn.enumerateInstances('TVD_Widget').toArray());
+    expect(e).to.be.instanceOf(CimError);
+    expect((e as CimError).status).to.equal(CimStatus.CIM_ERR_FAILED);
+    expect((e as CimError).description).to.equal('provider crashed: disk gone');
+    const one = await failure(conn.getInstance(PATH));
+    expect((one as CimError).description).to.equal('provider crashed: disk gone');
+  });
+
+  it('a CIMStatusCode trailer of 0 changes nothing', async () => {
+    serve((_r, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml; charset=utf-8', trailer: 'CIMStatusCode' });
+      res.write(imethodResponse('GetInstance', `<IRETURNVALUE>${INSTANCE}</IRETURNVALUE>`));
+      res.addTrailers({ CIMStatusCode: '0' });
+      res.end();
+    });
+    expect((await conn.getInstance(PATH)).get('Id')).to.equal(7);
+  });
+
   it('a response that is not XML is BAD_CONTENT_TYPE', async () => {
     serve((_r, res) => { res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>login</html>'); });
     const e = await failure(conn.getInstance(PATH));
