@@ -170,7 +170,8 @@ export class IndicationListener {
 
   /** DSP0200 7.x: the request line and the CIM export headers. */
   private checkHeaders(req: IncomingMessage): void {
-    if (req.method !== 'POST' && req.method !== 'M-POST') {
+    // Node's HTTP parser refuses M-POST before it gets here; senders fall back to POST (DSP0200).
+    if (req.method !== 'POST') {
       throw new ExportRejection(405, `method ${req.method} not allowed; CIM export requests use POST`);
     }
     const path = (req.url ?? '/').split('?')[0]!;
@@ -272,7 +273,7 @@ export class IndicationListener {
     const status = e instanceof ExportRejection ? e.httpStatus : 500;
     const headers: Record<string, string> = { 'content-type': 'text/plain; charset=utf-8' };
     if (e instanceof ExportRejection && e.cimErrorHeader) headers.cimerror = e.cimErrorHeader;
-    if (status === 405) headers.allow = 'POST, M-POST';
+    if (status === 405) headers.allow = 'POST';
     const text = `${e instanceof Error ? e.message : String(e)}\n`;
     headers['content-length'] = String(Buffer.byteLength(text));
     res.writeHead(status, headers);
