@@ -131,7 +131,9 @@ function checkAgainstHeaders(msg: CimXmlMessage, h: CimRequestHeaders): SimpleRe
 
 function errorOf(e: unknown): CimError {
   if (e instanceof CimError) return e;
-  if (e instanceof CimXmlError) return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, e.message);
+  // Request text was decoded before this point, so a codec error here means a provider produced
+  // something that cannot be written: the server's fault.
+  if (e instanceof CimXmlError) return new CimError(CimStatus.CIM_ERR_FAILED, `cannot encode the result: ${e.message}`);
   return new CimError(CimStatus.CIM_ERR_FAILED, e instanceof Error ? e.message : String(e));
 }
 
@@ -212,6 +214,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
     return t;
   };
   let first: IteratorResult<ReturnItem | ReturnItem[]>;
+  const headText = enc.head();
   let firstText = '';
   try {
     first = await it.next();
@@ -221,7 +224,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
   }
   const paramsOf = result.params;
   async function* chunks(): AsyncIterable<string> {
-    let buf = enc.head() + firstText;
+    let buf = headText + firstText;
     if (!first.done) {
       try {
         for (;;) {

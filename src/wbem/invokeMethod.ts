@@ -8,6 +8,7 @@ import type { CimMethod } from '../cim/CimMethod.js';
 import type { MethodCall, ParamValue as WireParam, ReturnValue, WireScalar, WireReference } from '../xml/messages.js';
 import { fromWireValue, toWireValue } from '../xml/wireValue.js';
 import { decodeEmbeddedObject } from '../xml/decodeMessage.js';
+import { CimXmlError } from '../xml/CimXmlError.js';
 import type { MethodProvider, ParamValue } from './Provider.js';
 import type { OperationContext } from './OperationContext.js';
 import type { OperationResult } from './OperationResult.js';
@@ -34,11 +35,16 @@ export function coerceInParams(method: CimMethod, params: readonly WireParam[]):
     if (seen.has(decl.name.toLowerCase())) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${decl.name} given twice`);
     seen.add(decl.name.toLowerCase());
     let wire = wp.value;
-    // wbemcli sends an embedded instance as plain escaped text without the EmbeddedObject mark.
-    if (decl.embeddedObject && wire?.kind === 'VALUE' && !wire.embedded && wire.text.trimStart().startsWith('<')) {
-      wire = { ...wire, embedded: decodeEmbeddedObject(wire.text) };
-    } else if (decl.embeddedObject && wire?.kind === 'VALUE.ARRAY' && !wire.embedded) {
-      wire = { ...wire, embedded: wire.items.map((t) => (t === null ? null : decodeEmbeddedObject(t))) };
+    try {
+      // wbemcli sends an embedded instance as plain escaped text without the EmbeddedObject mark.
+      if (decl.embeddedObject && wire?.kind === 'VALUE' && !wire.embedded && wire.text.trimStart().startsWith('<')) {
+        wire = { ...wire, embedded: decodeEmbeddedObject(wire.text) };
+      } else if (decl.embeddedObject && wire?.kind === 'VALUE.ARRAY' && !wire.embedded) {
+        wire = { ...wire, embedded: wire.items.map((t) => (t === null ? null : decodeEmbeddedObject(t))) };
+      }
+    } catch (e) {
+      if (e instanceof CimXmlError) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${decl.name}: not an embedded object: ${e.message}`);
+      throw e;
     }
     let value;
     try {
