@@ -121,6 +121,36 @@ describe('wbem: HTTP transport', function () {
     expect(r.body.trimEnd().endsWith('</CIM>')).to.equal(true);
   });
 
+  it('sends the first bytes of an enumeration before the provider has produced the last instance', async () => {
+    const server = new WbemServer({ repository: repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]), log: () => undefined });
+    let release!: () => void;
+    const gate = new Promise<void>((r) => { release = r; });
+    const gadget = (id: number) => new CimInstance('TVD_Gadget', NameMap.from([
+      new CimProperty('CreationClassName', 'string', 'TVD_Gadget'), new CimProperty('Id', 'uint32', id), new CimProperty('Label', 'string', 'x'.repeat(200)),
+    ], (p) => p.name));
+    server.registerProvider('root/cimv2', 'TVD_Gadget', {
+      async *enumerateInstances() {
+        for (let id = 0; id < 3000; id++) yield gadget(id);
+        // The last instance exists only once the client has seen the first bytes.
+        await gate;
+        yield gadget(3000);
+      },
+    });
+    try {
+      const { http: url } = await server.listen({ port: 0 });
+      const body = await new Promise<string>((resolve, reject) => {
+        const socket = net.connect(Number(new URL(url!).port), '127.0.0.1');
+        let buf = Buffer.alloc(0);
+        socket.on('data', (d) => { release(); buf = Buffer.concat([buf, d]); const r = parseResponse(buf, false); if (r) { socket.destroy(); resolve(r.body); } });
+        socket.on('error', reject);
+        socket.write(imethodRequest('EnumerateInstanceNames', 'root/cimv2', '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Gadget"/></IPARAMVALUE>'));
+      });
+      expect(body.split('<INSTANCENAME ').length - 1).to.equal(3001);
+    } finally {
+      await server.close();
+    }
+  });
+
   it('reports a failure in the middle of a stream in the trailers, or cuts the connection without them', async () => {
     s.server.registerProvider('root/cimv2', 'TVD_Feeds', {
       async *enumerateInstances() {
