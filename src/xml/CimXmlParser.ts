@@ -78,7 +78,10 @@ export class CimXmlParser {
   private readonly pathPrefix: string;
   private readonly rules: RuleTable;
   private readonly sax: SaxesParser<{ xmlns: false }>;
+  // Frames are pooled by depth: an element's frame is reused by its next sibling, so decoding
+  // allocates no frame per element (the model objects are the only garbage it makes).
   private readonly stack: Frame[] = [];
+  private sp = 0;
   private top: Frame;
   private elements = 0;
   private chars = 0;
@@ -104,6 +107,7 @@ export class CimXmlParser {
     this.pathPrefix = options.pathPrefix ?? '';
     this.top = this.newFrame('', {}, options.root);
     this.stack.push(this.top);
+    this.sp = 0;
     const sax = new SaxesParser({ xmlns: false });
     this.sax = sax;
     sax.on('opentag', (tag) => {
@@ -170,7 +174,7 @@ export class CimXmlParser {
     }
     this.guard(() => this.sax.close());
     this.finished = true;
-    if (this.stack.length !== 1) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
+    if (this.sp !== 0) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
     const root = this.top;
     return root.rule.build(root, this);
   }
@@ -196,15 +200,31 @@ export class CimXmlParser {
     const name = tag.name;
     const rule = this.rules.get(name);
     if (rule === undefined) this.fail(`unknown element ${name}`, 'XML_INVALID', name);
-    if (this.stack.length + this.depthOffset > this.maxDepth) this.fail(`elements nest deeper than ${this.maxDepth}`, 'XML_LIMIT', name);
+    if (this.sp + 1 + this.depthOffset > this.maxDepth) this.fail(`elements nest deeper than ${this.maxDepth}`, 'XML_LIMIT', name);
     if (++this.elements > this.maxElements) this.fail(`more than ${this.maxElements} elements`, 'XML_LIMIT', name);
     const attrs = tag.attributes;
     const allowed = rule.attrs;
     for (const k in attrs) {
       if (!allowed.has(k) && !k.startsWith('xmlns')) this.fail(`attribute ${k} is not allowed on ${name}`, 'XML_INVALID', name);
     }
-    const f = this.newFrame(name, attrs, rule);
-    this.stack.push(f);
+    const sp = ++this.sp;
+    let f = this.stack[sp];
+    if (f === undefined) {
+      f = this.newFrame(name, attrs, rule);
+      this.stack.push(f);
+    } else {
+      f.name = name;
+      f.attrs = attrs;
+      f.rule = rule;
+      f.text = '';
+      if (f.kidNames.length !== 0) {
+        f.kidNames.length = 0;
+        f.kidValues.length = 0;
+      }
+      f.passed = 0;
+      f.elementsAtOpen = this.elements;
+      f.note = '';
+    }
     this.top = f;
   }
 
@@ -225,8 +245,7 @@ export class CimXmlParser {
       }
       throw e;
     }
-    this.stack.pop();
-    const parent = this.stack[this.stack.length - 1]!;
+    const parent = this.stack[--this.sp]!;
     this.top = parent;
     if (parent.rule.child !== undefined) {
       parent.rule.child(parent, f.name, value, this);
@@ -245,18 +264,23 @@ export class CimXmlParser {
   private onText(t: string): void {
     const f = this.top;
     if (f.rule.text) f.text += t;
-    else if (!isXmlSpace(t)) this.fail(f.name ? `character data is not allowed in ${f.name}` : 'character data outside the root element', this.stack.length > 1 ? 'XML_INVALID' : 'XML_NOT_WELL_FORMED');
+    else if (!isXmlSpace(t)) this.fail(f.name ? `character data is not allowed in ${f.name}` : 'character data outside the root element', this.sp > 0 ? 'XML_INVALID' : 'XML_NOT_WELL_FORMED');
+  }
+
+  /** The name of the parent of the innermost open element ('' at the top). */
+  parentName(): string {
+    return this.sp > 0 ? this.stack[this.sp - 1]!.name : '';
   }
 
   /** The current depth including an enclosing document's (for nested embedded objects). */
   get depth(): number {
-    return this.stack.length - 1 + this.depthOffset;
+    return this.sp + this.depthOffset;
   }
 
   /** The element path of the innermost open element, e.g. `CIM/MESSAGE/SIMPLEREQ/IMETHODCALL/IPARAMVALUE[2]`. */
   path(extra?: string): string {
     const parts: string[] = this.pathPrefix ? [this.pathPrefix] : [];
-    for (let i = 1; i < this.stack.length; i++) {
+    for (let i = 1; i <= this.sp; i++) {
       const parent = this.stack[i - 1]!;
       const name = this.stack[i]!.name;
       parts.push(segment(name, parent));
@@ -268,6 +292,14 @@ export class CimXmlParser {
   /** Throws CimXmlError at the current element (or at `extra`, a child being opened). */
   fail(reason: string, code: CimXmlErrorCode = 'XML_INVALID', extra?: string): never {
     throw new CimXmlError(code, reason, this.path(extra));
+  }
+
+  /** Takes ownership of `f`'s child values (the frame gets a fresh array, as frames are reused). */
+  takeValues(f: Frame): unknown[] {
+    const v = f.kidValues;
+    f.kidValues = [];
+    f.kidNames = [];
+    return v;
   }
 
   /** The child cursor of `f`, positioned on its first child. */

@@ -15,6 +15,7 @@ import type { CimScalar, CimValue, EmbeddedKind } from '../cim/CimValue.js';
 import { NameMap } from '../cim/NameMap.js';
 import { parseCimBoolean, parseCimScalar } from '../cim/valueText.js';
 import { CimXmlError } from './CimXmlError.js';
+import { EMPTY_QUALIFIERS } from './EMPTY_QUALIFIERS.js';
 import { CimXmlParser, type ElementRule, type Frame } from './CimXmlParser.js';
 import type {
   Correlator, ExpMethodCall, ExpMethodResponse, IMethodCall, IMethodResponse, MethodCall, MethodResponse,
@@ -447,7 +448,7 @@ R.set('RETURNVALUE', rule(['PARAMTYPE', 'EmbeddedObject', 'EMBEDDEDOBJECT'], (f,
 //   | INSTANCEPATH* | VALUE.NAMEDINSTANCE* | VALUE.INSTANCEWITHPATH*)>
 // Children arrive one by one through child(): each is checked against the one kind the response
 // holds, then streamed to the caller's callback or kept.
-R.set('IRETURNVALUE', rule([], (f) => f.kidValues, {
+R.set('IRETURNVALUE', rule([], (f, p) => p.takeValues(f), {
   child(f, name, value, p) {
     if (!IRETURNVALUE_CONTENT.has(name)) p.fail(`${name} is not allowed in IRETURNVALUE`);
     if (f.note === '') f.note = name;
@@ -474,7 +475,7 @@ R.set('VALUE.ARRAY', rule([], (f, p) => {
     const n = names[i];
     if (n !== 'VALUE' && n !== 'VALUE.NULL') p.fail(`${n} is not allowed in VALUE.ARRAY`);
   }
-  return f.kidValues as (string | null)[];
+  return p.takeValues(f) as (string | null)[];
 }));
 
 // <!ELEMENT VALUE.NULL EMPTY>
@@ -495,7 +496,7 @@ R.set('VALUE.REFERENCE', rule([], (f, p) => {
 // <!ELEMENT VALUE.REFARRAY (VALUE.REFERENCE | VALUE.NULL)*>
 R.set('VALUE.REFARRAY', rule([], (f, p) => {
   for (const n of f.kidNames) if (n !== 'VALUE.REFERENCE' && n !== 'VALUE.NULL') p.fail(`${n} is not allowed in VALUE.REFARRAY`);
-  return f.kidValues as (CimObjectPath | null)[];
+  return p.takeValues(f) as (CimObjectPath | null)[];
 }));
 
 // <!ELEMENT VALUE.OBJECT (CLASS | INSTANCE)>
@@ -732,12 +733,14 @@ R.set('INSTANCE', rule(['CLASSNAME', 'xml:lang'], (f, p) => {
     if (n !== 'PROPERTY' && n !== 'PROPERTY.ARRAY' && n !== 'PROPERTY.REFERENCE') p.fail(`${n} is not allowed here in INSTANCE (child ${i + 1})`);
     addProperty(p, properties, values[i] as CimProperty);
   }
-  return new CimInstance(className, properties, undefined, qualifiers);
+  return new CimInstance(className, properties, undefined, qualifiers ?? EMPTY_QUALIFIERS);
 }));
 
 function addProperty(p: CimXmlParser, props: NameMap<CimProperty>, prop: CimProperty): void {
-  if (props.has(prop.name)) p.fail(`property ${prop.name} appears twice`);
+  // One map operation: a name seen before leaves the size unchanged.
+  const n = props.size;
   props.set(prop.name, prop);
+  if (props.size === n) p.fail(`property ${prop.name} appears twice`);
 }
 
 function qualifierMap(p: CimXmlParser, qs: CimQualifier[]): NameMap<CimQualifier> {
@@ -798,6 +801,8 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
       if (i < names.length) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
     }
     const propagated = a.PROPAGATED === undefined ? false : optBool(f, p, 'PROPAGATED', false);
+    // Instance properties without qualifiers share one frozen empty map (see EMPTY_QUALIFIERS).
+    if (qualifiers === undefined && p.parentName() === 'INSTANCE') qualifiers = EMPTY_QUALIFIERS;
     return new CimProperty(
       name!, type, value, isArray, qualifiers, undefined, embedded, embeddedClass, a.CLASSORIGIN, propagated, isArray ? arraySize(f, p) : undefined,
     );
