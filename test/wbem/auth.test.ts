@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserDirectory, UserFileError, hashPassword } from '../../src/wbem/UserDirectory.js';
 import { WbemServer, WbemServerError } from '../../src/wbem/WbemServer.js';
-import { imethodRequest, rawRequest, repositoryFrom, startServer, wbemcli, WBEM_FIXTURES, type TestServer } from './support/wbemTestKit.js';
+import { imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, wbemcli, WBEM_FIXTURES, type TestServer } from './support/wbemTestKit.js';
 
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
 const errorOf = (body: string) => /<ERROR CODE="(\d+)"/.exec(body)?.[1];
@@ -97,6 +97,11 @@ describe('wbem: authentication and roles', function () {
     } finally {
       await server.close();
     }
+  });
+
+  it('every CIM-XML answer here is DTD-valid', async () => {
+    expect(s.bodies.length).to.be.greaterThan(5);
+    expect(await validateAgainstDtd(s.bodies)).to.equal('');
   });
 
   it('reads the text form of the users file and rejects broken entries with specific errors', async () => {

@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { imethodBody, startHostProcess, WBEM_FIXTURES, type HostProcess } from './support/wbemTestKit.js';
+import { imethodBody, startHostProcess, validateAgainstDtd, WBEM_FIXTURES, type HostProcess } from './support/wbemTestKit.js';
 
 const CONNECTIONS = 32;
 const TOTAL = 10_000;
@@ -20,6 +20,9 @@ function createBody(id: number): string {
 
 const HEADERS = (method: string) => ({ 'content-type': 'application/xml; charset="utf-8"', cimoperation: 'MethodCall', cimmethod: method, cimobject: 'root%2Fcimv2' });
 
+/** A sample of the answers seen, for DTD validation (every 50th create, every enumeration). */
+const seenBodies: string[] = [];
+
 /** Creates instances `ids` over `pool`; resolves with the ids whose creation the server acknowledged. */
 async function createAll(pool: Pool, ids: number[]): Promise<{ ok: number[]; failed: number }> {
   const ok: number[] = [];
@@ -31,6 +34,7 @@ async function createAll(pool: Pool, ids: number[]): Promise<{ ok: number[]; fai
       try {
         const r = await pool.request({ path: '/cimom', method: 'POST', headers: HEADERS('CreateInstance'), body: createBody(id) });
         const text = await r.body.text();
+        if (id % 50 === 0 && r.statusCode === 200) seenBodies.push(text);
         if (r.statusCode === 200 && text.includes('<INSTANCENAME') && !text.includes('<ERROR')) ok.push(id);
         else failed++;
       } catch {
@@ -52,6 +56,7 @@ async function enumerateIds(url: string): Promise<number[]> {
     });
     const text = await r.body.text();
     expect(r.statusCode).to.equal(200);
+    seenBodies.push(text);
     return [...text.matchAll(/<KEYBINDING NAME="Id"><KEYVALUE[^>]*>(\d+)<\/KEYVALUE>/g)].map((m) => Number(m[1])).filter((n) => n >= 100).sort((a, b) => a - b);
   } finally {
     await pool.close();
@@ -117,5 +122,10 @@ describe('wbem: 32 connections creating 10,000 instances, kill -9, restart', fun
     for (const id of after) expect(attempted.has(id), `id ${id} was never sent`).to.equal(true);
     h.child.kill('SIGTERM');
     expect(await h.exited).to.equal(0);
+  });
+
+  it('the answers seen are DTD-valid CIM-XML', async () => {
+    expect(seenBodies.length).to.be.greaterThan(100);
+    expect(await validateAgainstDtd(seenBodies)).to.equal('');
   });
 });
