@@ -36,8 +36,10 @@ export interface CimHttpResponse {
   stream: Readable;
   /** Sees each chunk (tracing); undefined when nobody asked. */
   onChunk: ((chunk: Buffer) => void) | undefined;
-  /** The client error for a failure while reading the body, after `received` bytes. */
-  bodyError(e: unknown, received: number): ClientError;
+  /** The client error for a failure while reading the body (after `received` bytes, when known). */
+  bodyError(e: unknown, received?: number): ClientError;
+  /** The whole body at once (for answers of one object or none: cheaper than chunk events). */
+  readAll(): Promise<Buffer>;
   /** Discards the rest of the body and frees the socket. */
   dump(): Promise<void>;
   /** The DSP0200 CIMStatusCode trailer as a CimError, once the body has ended; null when absent or 0. */
@@ -189,10 +191,12 @@ export class HttpTransport {
       bodyError: (e, received) => {
         const mapped = this.mapError(e, 'body');
         if (mapped.code === 'CONNECTION_RESET') {
-          return new ResponseParseError(`the connection closed after ${received} bytes, before the response was complete (truncated)`, operation, { cause: e });
+          const after = received === undefined ? '' : ` after ${received} bytes`;
+          return new ResponseParseError(`the connection closed${after}, before the response was complete (truncated)`, operation, { cause: e });
         }
         return mapped;
       },
+      readAll: async () => Buffer.from(await res.body.arrayBuffer()),
       dump: () => res.body.dump({ limit: 0 }).catch(() => undefined),
       trailerError: () => {
         const t = res.trailers as Record<string, string | undefined>;
