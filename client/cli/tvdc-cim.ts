@@ -7,12 +7,14 @@ const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
 
+// A pipe closed early (| head) is not an error worth a stack trace.
+process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
+
 const code = await runTvdcCim(process.argv.slice(2), {
-  out: (s) => process.stdout.write(s),
-  err: (s) => process.stderr.write(s),
+  // Waits for 'drain' when stdout is full, so huge enumerations stream instead of piling up.
+  out: (s) => (process.stdout.write(s) ? undefined : new Promise<void>((r) => process.stdout.once('drain', r))),
+  err: (s) => { process.stderr.write(s); },
   stopSignal: stop.signal,
 });
-// Let stdout drain before leaving; a pipe closed early (| head) is not an error.
-process.stdout.on('error', () => undefined);
 process.exitCode = code;
 if (stop.signal.aborted) process.exit(code);

@@ -22,7 +22,8 @@ import { runListen, runSubscribe } from './listenCommands.js';
 
 /** Where the command writes; a test passes collectors, the binary passes the process streams. */
 export interface CommandIo {
-  out(text: string): void;
+  /** May return a promise that settles when the text was taken (stdout backpressure). */
+  out(text: string): void | Promise<void>;
   err(text: string): void;
   /** Resolves when the command should stop (listen): SIGINT in the binary. */
   stopSignal?: AbortSignal;
@@ -151,14 +152,15 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
   const sep = a.newLines ? '\n' : ' ';
   const captured = verb === 'gcd' || verb === 'cmx' ? { text: '' } : undefined;
   const conn = connect(t, a, io, captured);
-  const line = (s: string): void => io.out(`${s}\n`);
-  const json = (j: Json): void => io.out(`${JSON.stringify(j)}\n`);
+  // Awaited, so a slow reader of stdout slows the enumeration instead of filling memory.
+  const line = async (s: string): Promise<void> => { await io.out(`${s}\n`); };
+  const json = async (j: Json): Promise<void> => { await io.out(`${JSON.stringify(j)}\n`); };
   try {
     switch (verb) {
       case 'gi': {
         const inst = await conn.getInstance(t.path, { localOnly: false, includeQualifiers: false, includeClassOrigin: true, propertyList: propertyList(a.extra) });
-        if (a.json) return json(objectToJson(inst));
-        line(`${urlWithKeys(t, true)}${sep}${instanceText(inst, t.keys.map((k) => k.name), fo)}`);
+        if (a.json) return await json(objectToJson(inst));
+        await line(`${urlWithKeys(t, true)}${sep}${instanceText(inst, t.keys.map((k) => k.name), fo)}`);
         return;
       }
       case 'ei': {
@@ -167,30 +169,30 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           ? conn.pullInstances(t.className, { deepInheritance: true, includeClassOrigin: true, propertyList: opts.propertyList, maxObjectCount: a.pull })
           : conn.enumerateInstances(t.className, opts);
         for await (const inst of stream) {
-          if (a.json) { json(objectToJson(inst)); continue; }
+          if (a.json) { await json(objectToJson(inst)); continue; }
           const p = inst.path ?? new CimObjectPath(inst.className, null);
-          line(`${urlPrefix(t)}:${instanceNameText(p, fo)}${sep}${instanceText(inst, p.keys?.names() ?? [], fo)}`);
+          await line(`${urlPrefix(t)}:${instanceNameText(p, fo)}${sep}${instanceText(inst, p.keys?.names() ?? [], fo)}`);
         }
         return;
       }
       case 'ein': {
         const stream = a.pull !== undefined ? conn.pullInstancePaths(t.className, { maxObjectCount: a.pull }) : conn.enumerateInstanceNames(t.className);
         for await (const p of stream) {
-          if (a.json) { json(objectToJson(p)); continue; }
-          line(`${urlPrefix(t)}:${instanceNameText(p, fo)}`);
+          if (a.json) { await json(objectToJson(p)); continue; }
+          await line(`${urlPrefix(t)}:${instanceNameText(p, fo)}`);
         }
         return;
       }
       case 'gc': {
         const cls = await conn.getClass(t.className, { localOnly: false, includeQualifiers: true, includeClassOrigin: true, propertyList: propertyList(a.extra) });
-        if (a.json) return json(objectToJson(cls));
-        line(`${urlPrefix(t)}:${t.className}${sep}${classText(cls, fo)}`);
+        if (a.json) return await json(objectToJson(cls));
+        await line(`${urlPrefix(t)}:${t.className}${sep}${classText(cls, fo)}`);
         return;
       }
       case 'gcd': {
         const cls = await conn.getClass(t.className, { localOnly: false, includeQualifiers: false, includeClassOrigin: false });
-        if (a.json) return json(objectToJson(cls));
-        line(between(captured!.text, '<IRETURNVALUE>', '</IRETURNVALUE>'));
+        if (a.json) return await json(objectToJson(cls));
+        await line(between(captured!.text, '<IRETURNVALUE>', '</IRETURNVALUE>'));
         return;
       }
       case 'dc':
@@ -199,16 +201,16 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
       case 'ec': {
         const stream = conn.enumerateClasses(t.className || null, { deepInheritance: true, localOnly: false, includeQualifiers: false, includeClassOrigin: true });
         for await (const cls of stream) {
-          if (a.json) { json(objectToJson(cls)); continue; }
+          if (a.json) { await json(objectToJson(cls)); continue; }
           const head = a.newLines ? `${urlPrefix(t)}:${cls.name} : ${cls.superclass ?? ''}\n` : `${urlPrefix(t)}:${cls.name} `;
-          line(head + classText(cls, fo));
+          await line(head + classText(cls, fo));
         }
         return;
       }
       case 'ecn': {
         for await (const name of conn.enumerateClassNames(t.className || null, { deepInheritance: true })) {
-          if (a.json) { json(objectToJson(name)); continue; }
-          line(`${urlPrefix(t)}:${name}`);
+          if (a.json) { await json(objectToJson(name)); continue; }
+          await line(`${urlPrefix(t)}:${name}`);
         }
         return;
       }
@@ -224,8 +226,8 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
         }
         for (const { decl, value } of given.values()) inst.properties.set(decl.name, new CimProperty(decl.name, decl.type, value, decl.isArray, undefined, decl.referenceClass));
         const path = await conn.createInstance(inst);
-        if (a.json) return json(objectToJson(path));
-        line(`${urlPrefix(t)}:${instanceNameText(path, fo)}`);
+        if (a.json) return await json(objectToJson(path));
+        await line(`${urlPrefix(t)}:${instanceNameText(path, fo)}`);
         return;
       }
       case 'mi': {
@@ -248,10 +250,10 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
         return;
       case 'gp': {
         const v = await conn.getProperty(t.path, a.extra!);
-        if (a.json) return json(valueToJson(v));
+        if (a.json) return await json(valueToJson(v));
         // A NULL property prints nothing at all; an empty string prints an empty line (as wbemcli).
         if (v === null) return;
-        line(rawValueText(v));
+        await line(rawValueText(v));
         return;
       }
       case 'sp': {
@@ -274,10 +276,10 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           stream = verb === 'ai' ? conn.associators(t.path, { ...base, ...assoc }) : conn.references(t.path, { ...base, ...refs });
         }
         for await (const o of stream) {
-          if (a.json) { json(objectToJson(o)); continue; }
-          if (o instanceof CimClass) { line(`${o.name}${sep}${classText(o, fo)}`); continue; }
+          if (a.json) { await json(objectToJson(o)); continue; }
+          if (o instanceof CimClass) { await line(`${o.name}${sep}${classText(o, fo)}`); continue; }
           const p = o.path ?? new CimObjectPath(o.className, null);
-          line(`${instancePathText(p, fo)}${sep}${instanceText(o, p.keys?.names() ?? [], fo)}`);
+          await line(`${instancePathText(p, fo)}${sep}${instanceText(o, p.keys?.names() ?? [], fo)}`);
         }
         return;
       }
@@ -292,8 +294,8 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           stream = verb === 'ain' ? conn.associatorNames(t.path, assoc) : conn.referenceNames(t.path, refs);
         }
         for await (const p of stream) {
-          if (a.json) { json(objectToJson(p)); continue; }
-          line(instancePathText(p, fo));
+          if (a.json) { await json(objectToJson(p)); continue; }
+          await line(instancePathText(p, fo));
         }
         return;
       }
@@ -322,18 +324,18 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           r = await conn.invokeMethod(target, m.name, args);
         } catch (e) {
           // cmx shows whatever METHODRESPONSE came back, an ERROR included, and succeeds.
-          if (verb === 'cmx' && e instanceof CimError) { line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
+          if (verb === 'cmx' && e instanceof CimError) { await line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
           throw e;
         }
         if (a.json) {
           const out: { [k: string]: Json } = {};
           for (const p of r.outParams.values()) out[p.name] = valueToJson(p.value);
-          return json({ returnValue: valueToJson(r.returnValue), outParams: out });
+          return await json({ returnValue: valueToJson(r.returnValue), outParams: out });
         }
-        if (verb === 'cmx') { line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
+        if (verb === 'cmx') { await line(between(captured!.text, '<SIMPLERSP>', '</SIMPLERSP>')); return; }
         // A METHODRESPONSE without RETURNVALUE or out parameters prints nothing, as in wbemcli.
         if (r.returnValue === null && r.returnType === undefined && r.outParams.size === 0) return;
-        line(`${urlWithKeys(t, false, a.types)} ${methodResultText(m.name, r, fo)}`);
+        await line(`${urlWithKeys(t, false, a.types)} ${methodResultText(m.name, r, fo)}`);
         return;
       }
       case 'eq': {
@@ -342,11 +344,11 @@ async function runVerb(a: CliArgs, io: CommandIo): Promise<void> {
           ? conn.pullQueryInstances(lang, a.extra!, { maxObjectCount: a.pull })
           : conn.execQuery(lang, a.extra!);
         for await (const o of stream) {
-          if (a.json) { json(objectToJson(o)); continue; }
-          if (o instanceof CimClass) { line(`${urlPrefix(t)}:${o.name}${sep}${classText(o, fo)}`); continue; }
+          if (a.json) { await json(objectToJson(o)); continue; }
+          if (o instanceof CimClass) { await line(`${urlPrefix(t)}:${o.name}${sep}${classText(o, fo)}`); continue; }
           const p = o.path;
           const head = p ? (p.host !== undefined ? instancePathText(p, fo) : `${urlPrefix(t)}:${instanceNameText(p, fo)}`) : `${urlPrefix(t)}:${o.className}`;
-          line(`${head}${sep}${instanceText(o, p?.keys?.names() ?? [], fo)}`);
+          await line(`${head}${sep}${instanceText(o, p?.keys?.names() ?? [], fo)}`);
         }
         return;
       }

@@ -26,11 +26,11 @@ export async function runListen(a: CliArgs, io: CommandIo): Promise<number> {
   let count = 0;
   let done: () => void = () => undefined;
   const finished = new Promise<void>((r) => { done = r; });
-  listener.onIndication((ind, ctx) => {
+  listener.onIndication(async (ind, ctx) => {
     if (a.json) {
-      io.out(`${JSON.stringify({ receivedAt: ctx.receivedAt.toISOString(), from: ctx.remoteAddress ?? null, indication: objectToJson(ind) })}\n`);
+      await io.out(`${JSON.stringify({ receivedAt: ctx.receivedAt.toISOString(), from: ctx.remoteAddress ?? null, indication: objectToJson(ind) })}\n`);
     } else {
-      io.out(`${ind.className}${a.newLines ? '\n' : ' '}${instanceText(ind, [], { newLines: a.newLines, types: a.types, delimitRefs: a.delimitRefs })}\n`);
+      await io.out(`${ind.className}${a.newLines ? '\n' : ' '}${instanceText(ind, [], { newLines: a.newLines, types: a.types, delimitRefs: a.delimitRefs })}\n`);
     }
     count++;
     if (a.count !== undefined && count >= a.count) done();
@@ -55,16 +55,16 @@ export async function runSubscribe(a: CliArgs, io: CommandIo): Promise<number> {
   try {
     if (a.verb === 'unsubscribe') {
       const n = await unsubscribe(conn, { name, interopNamespace: t.namespace });
-      io.out(`removed ${n}\n`);
+      await io.out(`removed ${n}\n`);
       return 0;
     }
     if (!a.destination) throw new CommandError('subscribe needs --destination <listener-url>');
     const spec = { name, destination: a.destination, interopNamespace: t.namespace, sourceNamespace: a.sourceNamespace ?? 'root/tvdc' };
     const s = await subscribe(conn, { ...spec, ...(a.query ? { query: a.query } : {}), ...(a.queryLanguage ? { queryLanguage: a.queryLanguage } : {}) });
     if (a.json) {
-      io.out(`${JSON.stringify({ filter: s.filter.toString(), destination: s.destination.toString(), subscription: s.subscription.toString(), reused: s.reused })}\n`);
+      await io.out(`${JSON.stringify({ filter: s.filter.toString(), destination: s.destination.toString(), subscription: s.subscription.toString(), reused: s.reused })}\n`);
     } else {
-      io.out(`${s.subscription.toString()}\n`);
+      await io.out(`${s.subscription.toString()}\n`);
     }
     return 0;
   } finally {
