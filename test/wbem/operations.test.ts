@@ -74,6 +74,21 @@ describe('wbem: operations', function () {
       expect(count(key, 'QUALIFIER.DECLARATION')).to.equal(1);
       expect(errorOf(await call('GetQualifier', 'root/cimv2', VAL('QualifierName', 'NoSuchQualifier')))).to.equal('6');
     });
+
+    it('ModifyClass, SetQualifier and DeleteQualifier change the schema', async () => {
+      const decl = '<IPARAMVALUE NAME="QualifierDeclaration"><QUALIFIER.DECLARATION NAME="TestNote" TYPE="string"><SCOPE CLASS="true" PROPERTY="true"></SCOPE></QUALIFIER.DECLARATION></IPARAMVALUE>';
+      const set = await call('SetQualifier', 'root/cimv2', decl);
+      expect(errorOf(set), set.body).to.equal(undefined);
+      expect((await call('GetQualifier', 'root/cimv2', VAL('QualifierName', 'TestNote'))).body).to.contain('NAME="TestNote"');
+      const base = '<CLASS NAME="TVD_Mod"><PROPERTY NAME="A" TYPE="string"></PROPERTY></CLASS>';
+      expect(errorOf(await call('CreateClass', 'root/cimv2', `<IPARAMVALUE NAME="NewClass">${base}</IPARAMVALUE>`))).to.equal(undefined);
+      const modified = '<CLASS NAME="TVD_Mod"><PROPERTY NAME="A" TYPE="string"></PROPERTY><PROPERTY NAME="B" TYPE="uint8"></PROPERTY></CLASS>';
+      const mod = await call('ModifyClass', 'root/cimv2', `<IPARAMVALUE NAME="ModifiedClass">${modified}</IPARAMVALUE>`);
+      expect(errorOf(mod), mod.body).to.equal(undefined);
+      expect((await call('GetClass', 'root/cimv2', CLS('TVD_Mod'))).body).to.contain('<PROPERTY NAME="B" TYPE="uint8"');
+      expect(errorOf(await call('DeleteQualifier', 'root/cimv2', VAL('QualifierName', 'TestNote')))).to.equal(undefined);
+      expect(errorOf(await call('GetQualifier', 'root/cimv2', VAL('QualifierName', 'TestNote')))).to.equal('6');
+    });
   });
 
   describe('instances', () => {
