@@ -102,8 +102,10 @@ export class RepositoryProvider implements Provider {
     await this.enqueue({
       run: () => {
         const path = this.repository.addInstance(ns, instance);
-        stored = this.repository.getInstance(ns, path);
-        this.write(ns, stored);
+        this.orUndo(() => {
+          stored = this.repository.getInstance(ns, path);
+          this.write(ns, stored);
+        }, () => this.repository.deleteInstance(ns, path));
       },
       undo: () => { if (stored?.path) this.repository.deleteInstance(ns, stored.path); },
     });
@@ -119,8 +121,10 @@ export class RepositoryProvider implements Provider {
       run: () => {
         before = this.repository.getInstance(ns, instance.path!);
         this.repository.modifyInstance(ns, instance, propertyList);
-        after = this.repository.getInstance(ns, before.path!);
-        this.write(ns, after);
+        this.orUndo(() => {
+          after = this.repository.getInstance(ns, before!.path!);
+          this.write(ns, after);
+        }, () => this.repository.modifyInstance(ns, before!, null));
       },
       undo: () => { if (before) this.repository.modifyInstance(ns, before, null); },
     });
@@ -134,11 +138,21 @@ export class RepositoryProvider implements Provider {
       run: () => {
         before = this.repository.getInstance(ns, path);
         this.repository.deleteInstance(ns, before.path!);
-        this.upsert.run(ns, before.path!.canonicalKey(), before.className, null);
+        this.orUndo(() => this.upsert.run(ns, before!.path!.canonicalKey(), before!.className, null), () => this.repository.addInstance(ns, before!));
       },
       undo: () => { if (before) this.repository.addInstance(ns, before); },
     });
     ctx.emitIndication(ns, lifecycleIndication('CIM_InstDeletion', ns, before!));
+  }
+
+  /** Runs the store half of a change; when it fails, takes the in-memory half back before rethrowing. */
+  private orUndo(store: () => void, undo: () => void): void {
+    try {
+      store();
+    } catch (e) {
+      undo();
+      throw e;
+    }
   }
 
   private write(ns: string, inst: CimInstance): void {
