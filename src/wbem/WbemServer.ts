@@ -236,7 +236,13 @@ export class WbemServer implements ServerCore {
     socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
+    // Until its first bytes arrive the connection is not the HTTP server's, whose header timeout
+    // would otherwise drop a client that connects and says nothing.
+    const silent = (): void => { socket.destroy(); };
+    socket.setTimeout(this.options.headersTimeoutMs ?? 60_000, silent);
     socket.once('data', (first: Buffer) => {
+      socket.setTimeout(0);
+      socket.off('timeout', silent);
       socket.pause();
       socket.unshift(first);
       let conn: Duplex = socket;

@@ -207,12 +207,21 @@ describe('wbem: HTTP transport', function () {
     expect([invalid.status, invalid.headers['cimerror']]).to.deep.equal([400, 'request-not-valid']);
   });
 
-  it('drops a client that is too slow to send its headers with 408', async () => {
+  it('drops a client that is too slow to send its headers (408) or silent', async () => {
     const server = new WbemServer({ repository: repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]), log: () => undefined, headersTimeoutMs: 500 });
     try {
       const { http: url } = await server.listen({ port: 0 });
-      const r = await rawRequest(Number(new URL(url!).port), 'POST /cimom HTTP/1.1\r\nHost: x\r\nCIMOperation: MethodCall\r\n', 10_000);
+      const port = Number(new URL(url!).port);
+      const r = await rawRequest(port, 'POST /cimom HTTP/1.1\r\nHost: x\r\nCIMOperation: MethodCall\r\n', 10_000);
       expect(r.status).to.equal(408);
+      // A client that connects and never says anything is dropped too.
+      const closed = await new Promise<boolean>((resolve) => {
+        const sock = net.connect(port, '127.0.0.1');
+        sock.on('close', () => resolve(true));
+        sock.on('error', () => undefined);
+        setTimeout(() => { sock.destroy(); resolve(false); }, 10_000);
+      });
+      expect(closed).to.equal(true);
     } finally {
       await server.close();
     }
