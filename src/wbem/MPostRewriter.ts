@@ -67,6 +67,8 @@ export class MPostRewriter extends Duplex {
     socket.on('error', (e) => this.destroy(e));
     socket.on('close', () => this.destroy());
     socket.on('drain', () => this.emit('drain'));
+    // node:http arms keep-alive and request timers with setTimeout and listens on this object.
+    socket.on('timeout', () => this.emit('timeout'));
   }
 
   // Properties and methods node:http reaches for on its connection.
@@ -75,7 +77,11 @@ export class MPostRewriter extends Duplex {
   get localAddress(): string | undefined { return this.socket.localAddress; }
   get localPort(): number | undefined { return this.socket.localPort; }
   get encrypted(): boolean { return (this.socket as unknown as { encrypted?: boolean }).encrypted === true; }
-  setTimeout(ms: number, cb?: () => void): this { this.socket.setTimeout(ms, cb); return this; }
+  setTimeout(ms: number, cb?: () => void): this {
+    this.socket.setTimeout(ms);
+    if (cb) this.once('timeout', cb);
+    return this;
+  }
   setNoDelay(v?: boolean): this { this.socket.setNoDelay(v); return this; }
   setKeepAlive(enable?: boolean, delay?: number): this { this.socket.setKeepAlive(enable, delay); return this; }
   address(): ReturnType<Socket['address']> { return this.socket.address(); }
