@@ -94,6 +94,33 @@ describe('wbem: HTTP transport', function () {
     expect(mposts[2]!.body).to.contain('<CLASS NAME="TVD_Widget"');
   });
 
+  it('frames pipelined M-POSTs in one write, chunked and with Content-Length', async () => {
+    const body = imethodBody('GetClass', 'root/cimv2', ENUM);
+    const chunked = `M-POST /cimom HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nMan: http://www.dmtf.org/cim/mapping/http/v1.0;ns=11\r\n` +
+      `11-CIMOperation: MethodCall\r\n11-CIMMethod: GetClass\r\n11-CIMObject: root/cimv2\r\n\r\n` +
+      `${Buffer.byteLength(body).toString(16)};ext=1\r\n${body}\r\n0\r\nX-Trailer: y\r\n\r\n`;
+    const both = chunked + mpost('GetClass', 'root/cimv2', ENUM, 'close');
+    const responses = await new Promise<RawResponse[]>((resolve, reject) => {
+      const socket = net.connect(s.port, '127.0.0.1');
+      let buf = Buffer.alloc(0);
+      const out: RawResponse[] = [];
+      socket.on('data', (d) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          const r = parseResponse(buf, false);
+          if (!r) break;
+          out.push(r);
+          buf = buf.subarray(buf.indexOf('\r\n\r\n') + 4 + Number(r.headers['content-length']));
+          if (out.length === 2) { socket.destroy(); resolve(out); return; }
+        }
+      });
+      socket.on('error', reject);
+      socket.write(both);
+    });
+    expect(responses.map((r) => [r.status, r.headers['11-cimoperation'] ?? r.headers['73-cimoperation']])).to.deep.equal([[200, 'MethodResponse'], [200, 'MethodResponse']]);
+    expect(responses.every((r) => r.body.includes('<CLASS NAME="TVD_Widget"'))).to.equal(true);
+  });
+
   it('reads chunked request bodies', async () => {
     const body = imethodBody('GetClass', 'root/cimv2', ENUM);
     const half = Math.floor(body.length / 2);
