@@ -147,3 +147,36 @@ describe('client parsing and encoding', () => {
     });
   });
 });
+
+describe('client parsers under random input', () => {
+  // A small deterministic generator: the same inputs every run, so a failure reproduces.
+  let seed = 12345;
+  const rand = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+    return seed % n;
+  };
+  const alphabet = ['h', 't', 'p', ':', '/', '@', '.', ',', '=', '"', '\\', 'r', 'o', 'C', '1', '[', ']', ' ', 'é', 'x', 'TRUE', '{', '}', '-', '_'];
+  const noise = (len: number): string => Array.from({ length: len }, () => alphabet[rand(alphabet.length)]).join('');
+
+  it('wbemcli URLs: only CommandError, never another exception', () => {
+    for (let i = 0; i < 2000; i++) {
+      const text = (i % 3 === 0 ? 'http://' : i % 3 === 1 ? 'http://u:p@h:5988/root/cimv2:C.' : '') + noise(rand(40));
+      try {
+        parseWbemcliTarget(text, {}, '/nonexistent');
+      } catch (e) {
+        expect(e, text).to.be.instanceOf(CommandError);
+      }
+    }
+  });
+
+  it('property assignments: only CommandError, never another exception', () => {
+    for (let i = 0; i < 2000; i++) {
+      const text = noise(rand(40));
+      try {
+        for (const a of parseAssignments(text)) typedValue(a, { name: a.name, type: i % 2 ? 'uint32' : 'string', isArray: i % 4 === 0 });
+      } catch (e) {
+        expect(e, text).to.be.instanceOf(CommandError);
+      }
+    }
+  });
+});
