@@ -143,12 +143,14 @@ const SHA256_PREFIX = Buffer.from('sha256:\0', 'latin1');
 /** Whether one of `refs` has the digest text[ds, de) and the path text[de + 1, pe). */
 function trustedInText(refs: TrustedRef | readonly TrustedRef[] | undefined, text: string, ds: number, de: number, pe: number): boolean {
   if (refs === undefined) return false;
-  const list = Array.isArray(refs) ? (refs as readonly TrustedRef[]) : [refs as TrustedRef];
-  for (const r of list) {
-    // boot_aggregate may have to be checked against quoted PCRs instead: never shortcut it.
-    if (r.digest.length === de - ds && r.path.length === pe - de - 1 && r.path !== 'boot_aggregate' && text.startsWith(r.digest, ds) && text.startsWith(r.path, de + 1)) return true;
-  }
+  if (!Array.isArray(refs)) return refMatches(refs as TrustedRef, text, ds, de, pe);
+  for (const r of refs as readonly TrustedRef[]) if (refMatches(r, text, ds, de, pe)) return true;
   return false;
+}
+
+function refMatches(r: TrustedRef, text: string, ds: number, de: number, pe: number): boolean {
+  // boot_aggregate may have to be checked against quoted PCRs instead: never shortcut it.
+  return r.digest.length === de - ds && r.path.length === pe - de - 1 && text.startsWith(r.digest, ds) && text.startsWith(r.path, de + 1) && r.path !== 'boot_aggregate';
 }
 
 /**
@@ -167,12 +169,6 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
   let lineNo = 0;
   let pos = 0;
   const len = text.length;
-  const general = (start: number, lineEnd: number) => {
-    const e = parseAsciiLine(text.slice(start, lineEnd), index, lineNo);
-    const ok = t.replay.add(e);
-    t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
-    index++;
-  };
   while (pos < len) {
     let end = text.indexOf('\n', pos);
     if (end < 0) end = len;
@@ -198,7 +194,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
         s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (thLen === 40 || thLen === 64) && lineEnd - s4 < 4096) ||
       (text.charCodeAt(s1 + 1) === 48 && isZeroHex(text.slice(s1 + 1, s2)))
     ) {
-      general(start, lineEnd);
+      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
       continue;
     }
     const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
@@ -217,7 +213,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     const path = text.slice(s4 + 1, lineEnd);
     const nameAt = off + dlen;
     if (dlen * 2 !== digest.length || nameAt + 4 + path.length * 3 + 1 > SCRATCH_SIZE) {
-      general(start, lineEnd);
+      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
       continue;
     }
     const plen = scratch.write(path, nameAt + 4, 'utf8');
@@ -228,7 +224,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     let view = views.get(total);
     if (!view) views.set(total, (view = scratch.subarray(0, total)));
     if (!text.startsWith(hash(thLen === 40 ? 'sha1' : 'sha256', view, 'hex'), s1 + 1)) {
-      general(start, lineEnd);
+      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
       continue;
     }
     t.replay.extendTemplate(index, pcr, text.slice(s1 + 1, s2), view);
@@ -241,4 +237,11 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     index++;
   }
   return t.report();
+}
+
+/** One line through the general parser (no closure: the hot loop keeps its variables in registers). */
+function generalLine(t: Tally, line: string, index: number, lineNo: number): void {
+  const e = parseAsciiLine(line, index, lineNo);
+  const ok = t.replay.add(e);
+  t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
 }

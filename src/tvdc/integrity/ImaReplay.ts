@@ -28,7 +28,7 @@ export class ImaReplay {
   nextIndex: number;
   // PCR values are kept as latin1 strings: node:crypto's one-shot hash returns strings several
   // times faster than Buffers, and per-call overhead dominates on these 40-byte inputs.
-  private readonly pcrs = new Map<number, string>();
+  private readonly pcrs: (string | undefined)[] = new Array<string | undefined>(24).fill(undefined);
   private readonly size: number;
   private readonly hexSize: number;
   private readonly scratch: Buffer;
@@ -46,7 +46,7 @@ export class ImaReplay {
     this.violationHex =
       this.bank === 'sha256' && this.method === 'sha1-padded' ? 'ff'.repeat(20) + '00'.repeat(12) : 'ff'.repeat(this.size);
     this.nextIndex = from?.nextIndex ?? 0;
-    for (const [pcr, hex] of Object.entries(from?.pcrs ?? {})) this.pcrs.set(Number(pcr), Buffer.from(hex, 'hex').toString('latin1'));
+    for (const [pcr, hex] of Object.entries(from?.pcrs ?? {})) this.pcrs[Number(pcr)] = Buffer.from(hex, 'hex').toString('latin1');
   }
 
   /**
@@ -90,23 +90,23 @@ export class ImaReplay {
   /** Extends `pcr` with a digest given as hex of this bank's size. */
   extendHex(pcr: number, digestHex: string): void {
     const s = this.scratch;
-    s.write(this.pcrs.get(pcr) ?? this.zero, 0, this.size, 'latin1');
+    s.write(this.pcrs[pcr] ?? this.zero, 0, this.size, 'latin1');
     if (s.write(digestHex, this.size, this.size, 'hex') !== this.size) throw new RangeError(`digest ${digestHex} is not ${this.size} bytes of hex`);
-    this.pcrs.set(pcr, hash(this.bank, s, 'binary'));
+    this.pcrs[pcr] = hash(this.bank, s, 'binary');
   }
 
   /** The replayed value of `pcr` (all zeros when no entry extended it). */
   value(pcr: number): Buffer {
-    return Buffer.from(this.pcrs.get(pcr) ?? this.zero, 'latin1');
+    return Buffer.from(this.pcrs[pcr] ?? this.zero, 'latin1');
   }
 
   touched(): number[] {
-    return [...this.pcrs.keys()].sort((a, b) => a - b);
+    return this.pcrs.flatMap((v, i) => (v === undefined ? [] : [i]));
   }
 
   state(): ReplayState {
     const pcrs: Record<number, string> = {};
-    for (const k of this.pcrs.keys()) pcrs[k] = this.value(k).toString('hex');
+    for (const k of this.touched()) pcrs[k] = this.value(k).toString('hex');
     return { bank: this.bank, method: this.method, nextIndex: this.nextIndex, pcrs };
   }
 }
