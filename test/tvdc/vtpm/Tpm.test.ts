@@ -114,6 +114,24 @@ describe('vtpm: TPM 2.0 commands against a real swtpm', function () {
     });
   }
 
+  it('quotes with an RSA-PSS AK, and the verifier checks the PSS signature', async () => {
+    const ak = await sw.tpm.createPrimary(TPM_RH.ENDORSEMENT, { ...akTemplate('rsa'), scheme: { scheme: TPM_ALG.RSAPSS, hashAlg: TPM_ALG.SHA256 } });
+    try {
+      const nonce = Buffer.from('a1a2a3a4a5a6a7a8', 'hex');
+      const sel = [{ hashAlg: TPM_ALG.SHA1, pcrs: [0, 16] }];
+      const q = await sw.tpm.quote(ak.handle, nonce, sel);
+      expect(q.signature.readUInt16BE(0)).to.equal(TPM_ALG.RSAPSS);
+      const pcrs = await sw.tpm.pcrRead(sel);
+      const key = publicKeyOf(parsePublic(ak.publicArea));
+      expect(verifyTpm2Quote({ attest: q.attest, signature: q.signature, akPublic: key, nonce, pcrValues: pcrs.values }).findings).to.deep.equal([]);
+      const bad = Buffer.from(q.attest);
+      bad[bad.length - 3]! ^= 4;
+      expect(verifyTpm2Quote({ attest: bad, signature: q.signature, akPublic: key, nonce }).findings.map((f) => f.code)).to.include('SIGNATURE_INVALID');
+    } finally {
+      await sw.tpm.flushContext(ak.handle);
+    }
+  });
+
   it('writes and reads back an NV index', async () => {
     const data = Buffer.from('x'.repeat(700));
     await sw.tpm.nvDefineSpace(TPM_RH.OWNER, 0x01500010, data.length, 0x2 | 0x20000 | 0x40000 | 0x2000000);
