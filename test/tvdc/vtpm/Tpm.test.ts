@@ -2,6 +2,12 @@ import { expect } from 'chai';
 import { hash } from 'node:crypto';
 import { SwtpmProcess } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { Tpm } from '../../../src/tvdc/vtpm/Tpm.js';
+import { SocketTransport } from '../../../src/tvdc/vtpm/TpmTransport.js';
+import { SwtpmControl } from '../../../src/tvdc/vtpm/SwtpmControl.js';
+import { spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { buildCommand } from '../../../src/tvdc/vtpm/TpmCommand.js';
 import { TPM_ALG, TPM_CC, TPM_RH } from '../../../src/tvdc/vtpm/TpmConstants.js';
 import { akTemplate, ekTemplateRsa, marshalPublic, parsePublic, publicKeyOf, nameOf } from '../../../src/tvdc/vtpm/TpmPublic.js';
@@ -138,5 +144,32 @@ describe('vtpm: TPM 2.0 commands against a real swtpm', function () {
     await sw.tpm.nvWrite(TPM_RH.OWNER, 0x01500010, data);
     expect((await sw.tpm.nvReadPublic(0x01500010)).size).to.equal(700);
     expect(await sw.tpm.nvRead(TPM_RH.OWNER, 0x01500010, 700)).to.deep.equal(data);
+  });
+
+  it('speaks to swtpm over TCP too (TPM commands and the control channel)', async () => {
+    const free = async () => {
+      const srv = createServer();
+      await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+      const port = (srv.address() as AddressInfo).port;
+      await new Promise((r) => srv.close(r));
+      return port;
+    };
+    const [port, ctrl] = [await free(), await free()];
+    const state = join(dir, 'tcp');
+    mkdirSync(state);
+    const child = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${state}`, '--server', `type=tcp,port=${port}`, '--ctrl', `type=tcp,port=${ctrl}`, '--flags', 'not-need-init,startup-clear'], { stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    try {
+      const tpm = new Tpm(new SocketTransport({ port }));
+      let random: Buffer | undefined;
+      for (let i = 0; i < 200 && !random; i++) random = await tpm.getRandom(16).catch(async () => void (await new Promise((r) => setTimeout(r, 10))));
+      expect(random).to.have.length(16);
+      tpm.transport.close();
+      await new SwtpmControl({ port: ctrl }).shutdown();
+      await exited;
+      expect(child.exitCode).to.equal(0);
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 });
