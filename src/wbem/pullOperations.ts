@@ -6,7 +6,9 @@ import type { IntrinsicOperation, OperationResult } from './OperationResult.js';
 import type { IntrinsicParams } from './IntrinsicParams.js';
 import type { OperationContext } from './OperationContext.js';
 import type { EnumerationKind, PullBatch } from './EnumerationContexts.js';
-import { filterInstance } from './objectFilters.js';
+import type { CimInstance } from '../cim/CimInstance.js';
+import type { CimObjectPath } from '../cim/CimObjectPath.js';
+import { filterInstance, type InstanceFilter } from './objectFilters.js';
 import * as router from './InstanceRouter.js';
 import * as traversal from './AssociationTraversal.js';
 import { parseQuery, runQuery } from './queryOperations.js';
@@ -34,15 +36,15 @@ async function open(ctx: OperationContext, p: IntrinsicParams, kind: Enumeration
   return batchResult(await ctx.core.enumerations.openEnumeration(kind, ctx.namespace, source, p.uint32('OperationTimeout'), p.uint32('MaxObjectCount')));
 }
 
-function instanceFilter(p: IntrinsicParams) {
+function instanceFilter(p: IntrinsicParams): InstanceFilter {
   return { includeQualifiers: false, includeClassOrigin: p.boolean('IncludeClassOrigin', false), propertyList: p.propertyList() };
 }
 
-async function* withPath(source: AsyncIterable<import('../cim/CimInstance.js').CimInstance>, f: ReturnType<typeof instanceFilter>): AsyncIterable<ReturnItem> {
+async function* withPath(source: AsyncIterable<CimInstance>, f: InstanceFilter): AsyncIterable<ReturnItem> {
   for await (const inst of source) yield { kind: 'VALUE.INSTANCEWITHPATH', instance: filterInstance(inst, f, true) };
 }
 
-async function* pathsOf(source: AsyncIterable<import('../cim/CimObjectPath.js').CimObjectPath>): AsyncIterable<ReturnItem> {
+async function* pathsOf(source: AsyncIterable<CimObjectPath>): AsyncIterable<ReturnItem> {
   for await (const path of source) yield { kind: 'INSTANCEPATH', path };
 }
 
@@ -55,7 +57,7 @@ export const OpenEnumerateInstances: IntrinsicOperation = {
     checkOpen(p);
     router.requireClass(ctx, className);
     const onlyPropertiesOf = deep ? null : ctx.core.repository.getClass(ctx.namespace, className).properties;
-    return open(ctx, p, 'instances', withPath(router.enumerateInstances(ctx, className, f), { ...f, onlyPropertiesOf } as ReturnType<typeof instanceFilter>));
+    return open(ctx, p, 'instances', withPath(router.enumerateInstances(ctx, className, f), { ...f, onlyPropertiesOf }));
   },
 };
 
