@@ -24,7 +24,7 @@ export interface TransportOptions {
 
 const DETAIL_HEADER = 'X-Tvdc-Error-Detail';
 /** Replies shorter than this are sent whole with Content-Length; longer ones stream chunked. */
-const WHOLE_REPLY_CHARS = 256 * 1024;
+const WHOLE_REPLY_CHARS = 64 * 1024;
 
 function checkContentType(headers: IncomingHttpHeaders): void {
   const ct = headers['content-type'];
