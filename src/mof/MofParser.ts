@@ -110,6 +110,17 @@ export class MofParser {
     this.fail(`expected ${what}, found ${describeToken(this.tok)}`);
   }
 
+  /**
+   * Consumes the token that ends a production (checking it is `kind`) after recording whether the
+   * production is broken: lexing the token after it must not count against this production.
+   */
+  private finish(state: { broken: boolean }, node: { broken: boolean }, kind: TokenKind, context: string): void {
+    if (this.tok.kind !== kind) this.expected(`${kindName(kind)} ${context}`);
+    node.broken = state.broken;
+    this.current = null;
+    this.advance();
+  }
+
   private expect(kind: TokenKind, context?: string): Token {
     if (this.k() !== kind) this.expected(context ? `${kindName(kind)} ${context}` : kindName(kind));
     return this.advance();
@@ -190,7 +201,9 @@ export class MofParser {
     const valuePos = this.pos();
     let value = '';
     while (this.k() === TokenKind.String) value += this.advance().text;
-    this.expect(TokenKind.RParen, `to close "#pragma ${name.text}("`);
+    if (this.tok.kind !== TokenKind.RParen) this.expected(`")" to close "#pragma ${name.text}("`);
+    this.current = null;
+    this.advance();
     return { kind: 'pragma', name: name.text, value, pos: this.pos(start), valuePos };
   }
 
@@ -263,8 +276,7 @@ export class MofParser {
       if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
     }
     this.advance();
-    this.expect(TokenKind.Semicolon, `after the "}" of class ${name.text}`);
-    node.broken = state.broken;
+    this.finish(state, node, TokenKind.Semicolon, `after the "}" of class ${name.text}`);
     return node;
   }
 
@@ -377,8 +389,7 @@ export class MofParser {
       if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
     }
     this.advance();
-    this.expect(TokenKind.Semicolon, `after the "}" of the instance of ${cls.text}`);
-    node.broken = state.broken;
+    this.finish(state, node, TokenKind.Semicolon, `after the "}" of the instance of ${cls.text}`);
     return node;
   }
 
@@ -447,8 +458,7 @@ export class MofParser {
       }
     }
     if (!sawScope) this.expected(`", Scope(...)" in the declaration of qualifier ${name.text}`);
-    this.expect(TokenKind.Semicolon, `after the declaration of qualifier ${name.text}`);
-    node.broken = state.broken;
+    this.finish(state, node, TokenKind.Semicolon, `after the declaration of qualifier ${name.text}`);
     return node;
   }
 

@@ -179,6 +179,12 @@ describe('mof compiler', () => {
       ]);
     });
 
+    it('a lexical error right after a declaration does not break that declaration', () => {
+      expect(errors('class EX_A { }; @\nclass EX_B : EX_A { }; instance of EX_B { }; \u0001\nQualifier Q : string, Scope(any); `\nclass EX_C : EX_B { };')).to.deep.equal([
+        '1:17: unexpected character "@" (U+0040)', '2:46: unexpected character (U+0001)', '3:35: unexpected character "`" (U+0060)',
+      ]);
+    });
+
     it('does not cascade: subclasses and instances of a broken class are not reported again', () => {
       expect(errors('class EX_A { strng X; };\nclass EX_B : EX_A { };\ninstance of EX_B { };')).to.deep.equal([
         '1:14: unknown data type "strng" (a reference is written "strng REF name")',
