@@ -1,7 +1,8 @@
 // Wires the isolation side of a host agent: opens the host's IsolationService on the agent's
 // SQLite store (so a restart with the same --state restores policy, labels, VMs and Chinese Wall
 // counts), registers every isolation class's provider in root/tvdc, advertises the "TVDc
-// Isolation" profile, and forwards every denial as a TVDc_AccessDeniedIndication.
+// Isolation" profile, and forwards every denial as a TVDc_AccessDeniedIndication and every VM
+// life-cycle step as a CIM_InstCreation / InstModification / InstDeletion.
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,6 +21,7 @@ import { NetworkSegmentProvider } from './NetworkSegmentProvider.js';
 import { listProvider } from './listProvider.js';
 import { isolationAssociations, type AssociationPart } from './IsolationAssociations.js';
 import { accessDeniedIndication } from './AccessDeniedIndication.js';
+import { vmLifecycleIndications } from './VmLifecycleIndications.js';
 
 export interface IsolationSetup {
   name: string;
@@ -85,12 +87,15 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
     }
   });
 
+  const removeLifecycle = service.addLifecycleListener(vmLifecycleIndications(model, (i) => server.emitIndication(ns, i)));
+
   return {
     service,
     model,
     associations: isolationAssociations(model),
     close: async () => {
       unsubscribe();
+      removeLifecycle();
       service.close();
       if (tempDisks) rmSync(tempDisks, { recursive: true, force: true });
     },

@@ -4,6 +4,7 @@
 // VM refused with every conflict listed, and a start whose type conflicts with a running VM refused.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
+import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
@@ -66,6 +67,16 @@ describe('isolation providers: the paper\'s Figure 3 through wbemcli', function 
       expect((await cm(p.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
       expect(await state(vm)).to.equal(2);
     }
+  });
+
+  it('every VM life-cycle step was announced: CIM_InstCreation per DefineSystem, CIM_InstModification with PreviousInstance per start', () => {
+    const ofVm = (cls: string) => host.indications.filter((i) => i.className === cls && String(i.get('SourceInstanceModelPath')).includes('TVDc_ComputerSystem'));
+    expect(ofVm('CIM_InstCreation').map((i) => (i.get('SourceInstance') as CimInstance).get('Name'))).to.deep.equal(['mgmt', 'ma', 'su']);
+    const starts = ofVm('CIM_InstModification');
+    expect(starts).to.have.length(3);
+    expect((starts[1]!.get('SourceInstance') as CimInstance).get('EnabledState')).to.equal(2);
+    expect((starts[1]!.get('PreviousInstance') as CimInstance).get('EnabledState')).to.equal(3);
+    expect(starts[1]!.get('SourceInstanceHost')).to.equal('h1');
   });
 
   it('case 1: management VM {SystemManagement, MA, SU} and the MA VM share MA: permitted', async () => {
