@@ -7,7 +7,7 @@ import { CimInstance } from '../../src/cim/CimInstance.js';
 import { NameMap } from '../../src/cim/NameMap.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import type { IndicationSink } from '../../src/wbem/Provider.js';
-import { baseRepository, imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, WBEM_FIXTURES, type RawResponse, type TestServer } from './support/wbemTestKit.js';
+import { baseRepository, repositoryBacked, imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, WBEM_FIXTURES, type RawResponse, type TestServer } from './support/wbemTestKit.js';
 
 const CLS = (n: string) => `<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="${n}"/></IPARAMVALUE>`;
 const VAL = (n: string, v: string) => `<IPARAMVALUE NAME="${n}"><VALUE>${v}</VALUE></IPARAMVALUE>`;
@@ -25,6 +25,12 @@ describe('wbem: operations', function () {
     const repository = baseRepository();
     repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }], repository);
     s = await startServer({ repository, name: 'opshost' });
+    s.server.registerProvider('root/cimv2', 'TVD_Gadget', repositoryBacked(s.server, {
+      invokeMethod: (_ctx, path, name, params) => {
+        const sample = params.find((p) => p.name === 'Sample')?.value;
+        return { returnValue: `${name} on ${path.className}: ${sample instanceof CimInstance ? `${sample.className} ${String(sample.get('Label'))}` : typeof sample}` };
+      },
+    }));
     const sink: IndicationSink = { emit: (ns, ind) => { emitted.push({ ns, ind }); }, close: async () => undefined };
     s.server.attachIndications(sink);
     if (repository.hasClass('root/tvdc', 'TVDc_HostSystem')) {
@@ -175,6 +181,21 @@ describe('wbem: operations', function () {
       expect(count(a, 'VALUE.INSTANCEWITHPATH')).to.equal(2);
       const r = await call('OpenReferenceInstancePaths', 'root/cimv2', src + VAL('MaxObjectCount', '10'));
       expect(count(r, 'INSTANCEPATH')).to.equal(2);
+    });
+  });
+
+  describe('extrinsic methods', () => {
+    it('decodes an embedded instance sent as untyped escaped text, as wbemcli does', async () => {
+      const embedded = '&lt;INSTANCE CLASSNAME="TVD_Widget"&gt;&lt;PROPERTY NAME="Label" TYPE="string"&gt;&lt;VALUE&gt;inner&lt;/VALUE&gt;&lt;/PROPERTY&gt;&lt;/INSTANCE&gt;';
+      const body = '<?xml version="1.0" encoding="utf-8" ?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="9" PROTOCOLVERSION="1.0"><SIMPLEREQ>' +
+        '<METHODCALL NAME="Describe"><LOCALCLASSPATH><LOCALNAMESPACEPATH><NAMESPACE NAME="root"/><NAMESPACE NAME="cimv2"/></LOCALNAMESPACEPATH>' +
+        `<CLASSNAME NAME="TVD_Gadget"/></LOCALCLASSPATH><PARAMVALUE NAME="Sample"><VALUE>${embedded}</VALUE></PARAMVALUE></METHODCALL></SIMPLEREQ></MESSAGE></CIM>`;
+      const req = `POST /cimom HTTP/1.1\r\nHost: x\r\nContent-Type: application/xml\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `CIMOperation: MethodCall\r\nCIMMethod: Describe\r\nCIMObject: root%2Fcimv2%3ATVD_Gadget\r\nConnection: close\r\n\r\n${body}`;
+      const r = await rawRequest(s.port, req);
+      expect(r.body).to.contain('<RETURNVALUE PARAMTYPE="string"><VALUE>Describe on TVD_Gadget: TVD_Widget inner</VALUE></RETURNVALUE>');
+      const broken = req.replace('&lt;/INSTANCE&gt;', '').replace(/Content-Length: \d+/, `Content-Length: ${Buffer.byteLength(body) - '&lt;/INSTANCE&gt;'.length}`);
+      expect(errorOf(await rawRequest(s.port, broken))).to.equal('4');
     });
   });
 

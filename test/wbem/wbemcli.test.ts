@@ -4,7 +4,7 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
-import { repositoryFrom, startServer, validateAgainstDtd, wbemcli, WBEM_FIXTURES, type TestServer } from './support/wbemTestKit.js';
+import { repositoryBacked, repositoryFrom, startServer, validateAgainstDtd, wbemcli, WBEM_FIXTURES, type TestServer } from './support/wbemTestKit.js';
 
 describe('wbem: wbemcli against the server', function () {
   let s: TestServer;
@@ -16,13 +16,7 @@ describe('wbem: wbemcli against the server', function () {
   before(async () => {
     const repository = repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]);
     s = await startServer({ repository });
-    s.server.registerProvider('root/cimv2', 'TVD_Widget', {
-      enumerateInstances: (ctx, cls) => s.server.repositoryProvider.enumerateInstances(ctx, cls),
-      enumerateInstanceNames: (ctx, cls) => s.server.repositoryProvider.enumerateInstanceNames(ctx, cls),
-      getInstance: (ctx, p, o) => s.server.repositoryProvider.getInstance(ctx, p, o),
-      createInstance: (ctx, i) => s.server.repositoryProvider.createInstance(ctx, i),
-      modifyInstance: (ctx, i, l) => s.server.repositoryProvider.modifyInstance(ctx, i, l),
-      deleteInstance: (ctx, p) => s.server.repositoryProvider.deleteInstance(ctx, p),
+    s.server.registerProvider('root/cimv2', 'TVD_Widget', repositoryBacked(s.server, {
       invokeMethod: (_ctx, path, name, params) => {
         calls.push(`${name} ${path.toString()} ${params.map((p) => `${p.name}=${String(p.value instanceof CimInstance ? p.value.className : p.value)}:${p.type}`).join(' ')}`);
         if (name === 'Grow') {
@@ -34,7 +28,7 @@ describe('wbem: wbemcli against the server', function () {
         if (!(sample instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'Sample');
         return { returnValue: `a ${sample.className} labelled ${String(sample.get('Label'))}` };
       },
-    });
+    }));
     base = `http://127.0.0.1:${s.port}/root/cimv2`;
   });
 

@@ -244,3 +244,17 @@ export async function startHostProcess(args: string[]): Promise<HostProcess> {
   });
   return { child, url, port: Number(new URL(url).port), stderr: () => err, exited };
 }
+
+/** The repository provider's instance operations plus `extra` (e.g. invokeMethod), for registering a class. */
+export function repositoryBacked(server: WbemServer, extra: import('../../../src/wbem/Provider.js').Provider): import('../../../src/wbem/Provider.js').Provider {
+  const r = server.repositoryProvider;
+  return {
+    enumerateInstances: (ctx, cls) => r.enumerateInstances(ctx, cls),
+    enumerateInstanceNames: (ctx, cls) => r.enumerateInstanceNames(ctx, cls),
+    getInstance: (ctx, p, o) => r.getInstance(ctx, p, o),
+    createInstance: (ctx, i) => r.createInstance(ctx, i),
+    modifyInstance: (ctx, i, l) => r.modifyInstance(ctx, i, l),
+    deleteInstance: (ctx, p) => r.deleteInstance(ctx, p),
+    ...extra,
+  };
+}
