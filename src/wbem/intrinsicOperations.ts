@@ -29,3 +29,8 @@ export function intrinsicOperation(name: string): IntrinsicOperation | undefined
 export function intrinsicOperationNames(): string[] {
   return ALL.map((o) => o.name);
 }
+
+/** Every implemented operation with the role it needs (documentation and tests). */
+export function intrinsicOperationRoles(): Array<{ name: string; role: IntrinsicOperation['role'] }> {
+  return ALL.map((o) => ({ name: o.name, role: o.role }));
+}

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { UserDirectory, UserFileError, hashPassword } from '../../src/wbem/UserDirectory.js';
 import { WbemServer, WbemServerError } from '../../src/wbem/WbemServer.js';
+import { intrinsicOperationRoles } from '../../src/wbem/intrinsicOperations.js';
 import { imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, wbemcli, WBEM_FIXTURES, type TestServer } from './support/wbemTestKit.js';
 
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
@@ -71,6 +72,22 @@ describe('wbem: authentication and roles', function () {
   it('an admin may change the schema (a password may contain a colon)', async () => {
     const auth = { Authorization: basic('root', 'a:pass with colon') };
     expect(errorOf((await rawRequest(s.port, imethodRequest('CreateClass', 'root/cimv2', NEWCLASS, auth))).body)).to.equal(undefined);
+  });
+
+  it('checks the role of every intrinsic operation before anything else', async () => {
+    const ops = intrinsicOperationRoles();
+    expect(ops.filter((o) => o.role === 'admin').map((o) => o.name).sort()).to.deep.equal(['CreateClass', 'DeleteClass', 'DeleteQualifier', 'ModifyClass', 'SetQualifier']);
+    expect(ops.filter((o) => o.role === 'write').map((o) => o.name).sort()).to.deep.equal(['CreateInstance', 'DeleteInstance', 'ModifyInstance', 'SetProperty']);
+    for (const [user, pw, allowed] of [['reader', 'r-pass', 'read'], ['writer', 'w-pass', 'write']] as const) {
+      for (const op of ops) {
+        const denied = (allowed === 'read' && op.role !== 'read') || (allowed === 'write' && op.role === 'admin');
+        const r = await rawRequest(s.port, imethodRequest(op.name, 'root/cimv2', '', { Authorization: basic(user, pw) }));
+        const code = errorOf(r.body);
+        // Allowed calls fail on their (missing) parameters, never on access.
+        if (denied) expect(code, `${user} ${op.name}`).to.equal('2');
+        else expect(code, `${user} ${op.name}`).to.not.equal('2');
+      }
+    }
   });
 
   it('wbemcli authenticates with user:password in the URL and is refused methods as a reader', async () => {
