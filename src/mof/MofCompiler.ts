@@ -291,6 +291,7 @@ export class MofCompiler {
 
   private flavorOf(base: CimFlavor, flavors: MofFlavor[], pos: MofPosition): CimFlavor {
     const f = { ...base };
+    if (flavors.length === 0) return f; // the usual case: the declaration's flavor
     const seen = new Set<MofFlavor>();
     for (const fl of flavors) {
       const clash = fl === 'enableoverride' ? 'disableoverride' : fl === 'disableoverride' ? 'enableoverride'
