@@ -308,6 +308,14 @@ describe('mof compiler', () => {
       expect(r.classes[0]!.namespace).to.equal('root/other');
     });
 
+    it('a #pragma namespace lasts to the end of its file: the includer keeps its own namespace', () => {
+      writeFileSync(join(dir, 'ns-inner.mof'), '#pragma namespace ("root/inner")\n#pragma include ("quals.mof")\nclass EX_In { };\n');
+      writeFileSync(join(dir, 'ns-outer.mof'), '#pragma include ("quals.mof")\n#pragma include ("ns-inner.mof")\nclass EX_Out { };\n');
+      const r = compileMof({ files: [join(dir, 'ns-outer.mof')], defaultNamespace: 'root/outer' });
+      expect(r.errors.map((e) => e.message)).to.deep.equal([]);
+      expect(r.classes.map((c) => `${c.namespace}:${c.cls.name}`)).to.deep.equal(['root/inner:EX_In', 'root/outer:EX_Out']);
+    });
+
     it('reports a file that cannot be read', () => {
       const r = compileMof({ files: [join(dir, 'absent.mof'), join(dir, 'sub')] });
       expect(r.errors.map((e) => [e.code, e.line, e.col, e.reason])).to.deep.equal([
