@@ -4,7 +4,7 @@ import { hash } from 'node:crypto';
 import { isZeroHex, type ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
-import { digestKey, type ReferenceLookup, type TrustedRef } from './ReferenceSet.js';
+import { digestKey, type ReferenceLookup } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
 
 export interface ImaVerifyOptions {
@@ -140,17 +140,12 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 const SCRATCH_SIZE = 1 << 16;
 const SHA256_PREFIX = Buffer.from('sha256:\0', 'latin1');
 
-/** Whether one of `refs` has the digest text[ds, de) and the path text[de + 1, pe). */
-function trustedInText(refs: TrustedRef | readonly TrustedRef[] | undefined, text: string, ds: number, de: number, pe: number): boolean {
+/** Whether one of the `"<digest> <path>"` strings equals the line's tail text[ds, pe). */
+function trustedInText(refs: string | readonly string[] | undefined, text: string, ds: number, pe: number): boolean {
   if (refs === undefined) return false;
-  if (!Array.isArray(refs)) return refMatches(refs as TrustedRef, text, ds, de, pe);
-  for (const r of refs as readonly TrustedRef[]) if (refMatches(r, text, ds, de, pe)) return true;
+  if (typeof refs === 'string') return refs.length === pe - ds && text.startsWith(refs, ds);
+  for (const r of refs) if (r.length === pe - ds && text.startsWith(r, ds)) return true;
   return false;
-}
-
-function refMatches(r: TrustedRef, text: string, ds: number, de: number, pe: number): boolean {
-  // boot_aggregate may have to be checked against quoted PCRs instead: never shortcut it.
-  return r.digest.length === de - ds && r.path.length === pe - de - 1 && text.startsWith(r.digest, ds) && text.startsWith(r.path, de + 1) && r.path !== 'boot_aggregate';
 }
 
 /**
@@ -229,7 +224,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     }
     t.replay.extendTemplate(index, pcr, text.slice(s1 + 1, s2), view);
     // Known-good entries are matched against the text itself: no verdict is built for them.
-    if (byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, s4, lineEnd)) {
+    if (byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, lineEnd)) {
       t.trusted(index);
     } else {
       t.judge(index, path, alg, digest.toLowerCase(), false, true);

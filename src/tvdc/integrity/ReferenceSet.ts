@@ -11,23 +11,17 @@ export interface ReferenceDigest {
   note?: string;
 }
 
-/** A trusted (path, digest) pair as the fast lookups hand it out. */
-export interface TrustedRef {
-  readonly path: string;
-  readonly digest: string;
-}
-
 /** What judges entries; ReferenceSet is the implementation tvdc ships. */
 export interface ReferenceLookup {
   judge(index: number, path: string, digest: string): EntryVerdict;
   /** Fast path: true exactly when judge() would say TRUSTED (no verdict object is built). */
   isTrusted?(path: string, digest: string): boolean;
   /**
-   * Fast path for callers holding the digest's bytes: the trusted pairs whose digest starts with
-   * the 30-bit key digestKey() makes of its first four bytes. Every pair returned is one judge()
-   * calls TRUSTED (never a malicious digest).
+   * Fast path for callers holding the digest's bytes: `"<digest> <path>"` strings (the layout of
+   * an ascii log line's tail) of the trusted pairs whose digest gives `key` under digestKey().
+   * Every pair returned is one judge() calls TRUSTED; boot_aggregate is never among them.
    */
-  trustedByKey?(key: number): TrustedRef | readonly TrustedRef[] | undefined;
+  trustedByKey?(key: number): string | readonly string[] | undefined;
 }
 
 /** 30 bits of a digest's first four bytes: a small-integer Map key that costs no string hashing. */
@@ -45,7 +39,7 @@ export class ReferenceSet implements ReferenceLookup {
   private readonly malicious = new Map<string, ReferenceDigest>();
   /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
   private readonly trusted = new Map<string, string | string[]>();
-  private readonly byKey = new Map<number, TrustedRef | TrustedRef[]>();
+  private readonly byKey = new Map<number, string | string[]>();
   private readonly pathsOf = new Map<string, string[]>();
   private readonly excludes: RegExp[] = [];
   private excludeAll: RegExp | undefined;
@@ -83,13 +77,14 @@ export class ReferenceSet implements ReferenceLookup {
     if (digest.length < 8) return;
     const key = keyOfHex(digest);
     const old = this.byKey.get(key);
-    const others = (old === undefined ? [] : Array.isArray(old) ? old : [old]).filter((t) => t.digest !== digest);
-    const all = [...others, ...paths.map((path) => ({ path, digest }))];
+    const prefix = digest + ' ';
+    const others = (old === undefined ? [] : Array.isArray(old) ? old : [old]).filter((t) => !t.startsWith(prefix));
+    const all = [...others, ...paths.filter((p) => p !== 'boot_aggregate').map((p) => prefix + p)];
     if (all.length === 0) this.byKey.delete(key);
     else this.byKey.set(key, all.length === 1 ? all[0]! : all);
   }
 
-  trustedByKey(key: number): TrustedRef | readonly TrustedRef[] | undefined {
+  trustedByKey(key: number): string | readonly string[] | undefined {
     return this.byKey.get(key);
   }
 
