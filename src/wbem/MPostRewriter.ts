@@ -63,7 +63,12 @@ export class MPostRewriter extends Duplex {
     socket.on('data', (d: Buffer) => {
       if (!this.push(this.transform(d))) socket.pause();
     });
-    socket.on('end', () => this.push(null));
+    socket.on('end', () => {
+      // A request cut short still goes to the parser, which answers it with 400.
+      const s = this.state;
+      if ((s.kind === 'head' || s.kind === 'trailers') && s.buf.length > 0) this.push(s.buf);
+      this.push(null);
+    });
     socket.on('error', (e) => this.destroy(e));
     socket.on('close', () => this.destroy());
     socket.on('drain', () => this.emit('drain'));

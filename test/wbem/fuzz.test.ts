@@ -5,6 +5,7 @@
 import { expect } from 'chai';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import net from 'node:net';
 import { decodeMessage } from '../../src/xml/decodeMessage.js';
 import { imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, SHARED_FIXTURES, WBEM_FIXTURES, type RawResponse, type TestServer } from './support/wbemTestKit.js';
 
@@ -169,6 +170,36 @@ describe('wbem: fuzzing with mutated captures', function () {
     expect(seen.get(200) ?? 0).to.be.greaterThan(40);
     expect(seen.get(400) ?? 0).to.be.greaterThan(100);
     expect(seen.get(413) ?? 0).to.be.greaterThan(10);
+  });
+
+  it('answers requests cut short or garbled at the HTTP framing level, then closed by the client', async () => {
+    const seeds = loadSeeds();
+    const r = prng(7);
+    const statuses = new Map<string, number>();
+    for (let i = 0; i < 300; i++) {
+      const seed = pick(r, seeds);
+      const whole = Buffer.concat([Buffer.from(serialize(seed), 'latin1'), seed.body]);
+      let bytes: Buffer;
+      switch (i % 3) {
+        case 0: bytes = whole.subarray(0, 1 + Math.floor(r() * (whole.length - 1))); break;
+        case 1: { bytes = Buffer.from(whole); for (let k = 0; k < 4; k++) bytes[Math.floor(r() * Math.min(200, bytes.length))] = Math.floor(r() * 256); break; }
+        default: bytes = Buffer.from(pick(r, ['\r\n\r\n', 'GET\r\n\r\n', 'M-POST', 'POST / HTTP/9.9\r\n\r\n', '\u0000\u00ff\r\n\r\n', 'POST /cimom HTTP/1.1\r\nContent-Length: -1\r\n\r\n']), 'latin1');
+      }
+      const line = await new Promise<string>((resolve) => {
+        const c = net.connect(s.port, '127.0.0.1', () => { c.write(bytes); c.end(); });
+        let out = '';
+        c.setEncoding('latin1');
+        c.on('data', (d: string) => { out += d; });
+        c.on('close', () => resolve(out.split('\r\n')[0] ?? ''));
+        c.on('error', () => resolve('error'));
+      });
+      const status = /^HTTP\/1\.1 (\d{3}) /.exec(line)?.[1] ?? (line === '' ? 'closed' : `garbled: ${line.slice(0, 40)}`);
+      statuses.set(status, (statuses.get(status) ?? 0) + 1);
+    }
+    const allowed = new Set(['200', '400', '405', '413', '415', '431', '501', '505', '510', 'closed']);
+    expect([...statuses.keys()].filter((k) => !allowed.has(k))).to.deep.equal([]);
+    // Most cut or garbled requests get an explicit refusal, not silence.
+    expect((statuses.get('400') ?? 0) + (statuses.get('501') ?? 0)).to.be.greaterThan(150);
   });
 
   it('is still up and answering normally', async () => {
