@@ -34,6 +34,9 @@ interface QueueRow {
   created_at: string;
 }
 
+/** Delivered rows deleted per transaction while the queue is busy; an idle queue is cleared at once. */
+const DELETE_BATCH = 64;
+
 /** An EXPMETHODRESPONSE is a few hundred bytes; a listener sending more is not one to trust. */
 const MAX_RESPONSE_BYTES = 1024 * 1024;
 
@@ -74,6 +77,14 @@ export class DeliveryWorker {
   private readonly next;
   private readonly bumpAttempts;
   private readonly remove;
+  private readonly removeUpTo;
+  /**
+   * Delivered rows are deleted in batches (each delete is an fsync): up to here everything was
+   * accepted by the listener. Rows a crash leaves behind are sent again with their original
+   * sequence identifiers, which is what at-least-once with listener-side dedup allows.
+   */
+  private deliveredUpTo = 0;
+  private undeleted = 0;
 
   constructor(
     private readonly db: Db,
@@ -84,9 +95,11 @@ export class DeliveryWorker {
     private readonly events: DeliveryEvents,
     private readonly dispatcher?: Dispatcher,
   ) {
-    this.next = db.prepare('SELECT id, subscription_id, body, seq_context, seq_number, attempts, created_at FROM ind_queue WHERE destination_id = ? ORDER BY id LIMIT 1');
+    this.next = db.prepare(`SELECT id, subscription_id, body, seq_context, seq_number, attempts, created_at FROM ind_queue
+      WHERE destination_id = ? AND id > ? ORDER BY id LIMIT 1`);
     this.bumpAttempts = db.prepare('UPDATE ind_queue SET attempts = attempts + 1 WHERE id = ?');
     this.remove = db.prepare('DELETE FROM ind_queue WHERE id = ?');
+    this.removeUpTo = db.prepare('DELETE FROM ind_queue WHERE destination_id = ? AND id <= ?');
   }
 
   /** Starts delivering if idle. A busy or backing-off worker takes new rows in queue order. */
@@ -116,12 +129,33 @@ export class DeliveryWorker {
     this.abort.abort();
     this.wake?.();
     await this.running;
+    this.flush();
+  }
+
+  /** The highest queue row id the listener accepted (rows up to it may await deletion). */
+  get acknowledgedUpTo(): number {
+    return this.deliveredUpTo;
+  }
+
+  /** Deletes the rows delivered since the last flush. */
+  private flush(): void {
+    if (this.undeleted === 0) return;
+    try {
+      this.removeUpTo.run(this.destinationId, this.deliveredUpTo);
+      this.undeleted = 0;
+    } catch {
+      // The store is gone (closing, or the destination was deleted): the rows go with it or are
+      // re-sent after a restart, and the listener drops them as duplicates.
+    }
   }
 
   private async loop(): Promise<void> {
     while (!this.closed) {
-      const row = this.next.get(this.destinationId) as QueueRow | undefined;
-      if (!row) return;
+      const row = this.next.get(this.destinationId, this.deliveredUpTo) as QueueRow | undefined;
+      if (!row) {
+        this.flush();
+        return;
+      }
       let failure: Error | null = null;
       try {
         await this.send(row.body);
@@ -130,7 +164,8 @@ export class DeliveryWorker {
       }
       if (this.closed) return;
       if (!failure) {
-        this.remove.run(row.id);
+        this.deliveredUpTo = row.id;
+        if (++this.undeleted >= DELETE_BATCH) this.flush();
         this.givenUp = false;
         this.failing = false;
         this.events.delivered(this.destinationId, row.seq_context, BigInt(row.seq_number));

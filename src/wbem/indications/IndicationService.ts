@@ -467,10 +467,15 @@ export class IndicationService implements IndicationSink {
 
   /** Indications still queued, for one destination (by Name) or all. */
   queued(destinationName?: string): number {
-    if (destinationName === undefined) return (this.db.prepare('SELECT count(*) AS n FROM ind_queue').get() as { n: number }).n;
+    // Rows already accepted by the listener but not yet deleted (batched) do not count.
+    const count = this.db.prepare('SELECT count(*) AS n FROM ind_queue WHERE destination_id = ? AND id > ?');
+    const pending = (id: number) => (count.get(id, this.workers.get(id)?.acknowledgedUpTo ?? 0) as { n: number }).n;
+    if (destinationName === undefined) {
+      const ids = this.db.prepare('SELECT DISTINCT destination_id AS id FROM ind_queue').all() as { id: number }[];
+      return ids.reduce((n, r) => n + pending(r.id), 0);
+    }
     const id = this.objects.destinationIdByName(destinationName);
-    if (id === undefined) return 0;
-    return (this.db.prepare('SELECT count(*) AS n FROM ind_queue WHERE destination_id = ?').get(id) as { n: number }).n;
+    return id === undefined ? 0 : pending(id);
   }
 
   /** Called after each successful delivery; returns a function that unsubscribes. */
