@@ -135,6 +135,10 @@ const CURVES: Record<number, string> = { [TPM_ECC_CURVE.NIST_P256]: 'P-256', [TP
 export function publicKeyOf(p: TpmPublic): KeyObject {
   try {
     if (p.rsa) {
+      // An empty or short modulus would still make a "key" node:crypto accepts.
+      if (p.rsa.keyBits < 1024 || p.rsa.modulus.length * 8 !== p.rsa.keyBits) {
+        throw new TpmFormatError(`RSA public area has a ${p.rsa.modulus.length * 8}-bit modulus for keyBits ${p.rsa.keyBits}`);
+      }
       const e = p.rsa.exponent === 0 ? 65537 : p.rsa.exponent;
       const eb = Buffer.alloc(4);
       eb.writeUInt32BE(e);
@@ -145,7 +149,13 @@ export function publicKeyOf(p: TpmPublic): KeyObject {
     if (p.ecc) {
       const crv = CURVES[p.ecc.curve];
       if (!crv) throw new TpmFormatError(`unsupported ECC curve 0x${p.ecc.curve.toString(16)}`);
-      return createPublicKey({ key: { kty: 'EC', crv, x: p.ecc.x.toString('base64url'), y: p.ecc.y.toString('base64url') }, format: 'jwk' });
+      const size = crv === 'P-256' ? 32 : 48;
+      // Coordinates may come without leading zero bytes; JWK wants them at full size.
+      const pad = (c: Buffer) => {
+        if (c.length === 0 || c.length > size) throw new TpmFormatError(`ECC point coordinate of ${c.length} bytes on ${crv}`);
+        return Buffer.concat([Buffer.alloc(size - c.length), c]).toString('base64url');
+      };
+      return createPublicKey({ key: { kty: 'EC', crv, x: pad(p.ecc.x), y: pad(p.ecc.y) }, format: 'jwk' });
     }
   } catch (e) {
     if (e instanceof TpmFormatError) throw e;

@@ -12,7 +12,7 @@ import { buildCommand } from '../../../src/tvdc/vtpm/TpmCommand.js';
 import { TPM_ALG, TPM_CC, TPM_RH } from '../../../src/tvdc/vtpm/TpmConstants.js';
 import { akTemplate, ekTemplateRsa, marshalPublic, parsePublic, publicKeyOf, nameOf } from '../../../src/tvdc/vtpm/TpmPublic.js';
 import { TpmError, decodeResponseCode } from '../../../src/tvdc/vtpm/TpmResponseCode.js';
-import { TpmWriter } from '../../../src/tvdc/vtpm/TpmBuffer.js';
+import { TpmFormatError, TpmWriter } from '../../../src/tvdc/vtpm/TpmBuffer.js';
 import { makeCredential } from '../../../src/tvdc/integrity/Credential.js';
 import { verifyTpm2Quote } from '../../../src/tvdc/integrity/Tpm2QuoteVerifier.js';
 import { cleanup, tempDir } from './swtpmHelpers.js';
@@ -170,6 +170,32 @@ describe('vtpm: TPM 2.0 commands against a real swtpm', function () {
       expect(child.exitCode).to.equal(0);
     } finally {
       child.kill('SIGKILL');
+    }
+  });
+
+  it('turns a TPM that answers garbage, or hangs up, into specific errors', async () => {
+    const path = join(dir, 'junk.sock');
+    const answers = [Buffer.from('80010000000500000000', 'hex'), Buffer.from('80010000000c000000000000ffff', 'hex')];
+    const server = createServer((c) => {
+      c.once('data', () => {
+        const a = answers.shift();
+        if (a) c.write(a);
+        else c.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(path, r));
+    try {
+      for (const re of [/impossible size 5/, /more bytes than its response size/, /closed the connection/]) {
+        const t = new SocketTransport({ path });
+        const e = await new Tpm(t).getRandom(8).catch((x: unknown) => x);
+        expect((e as Error).message).to.match(re);
+        t.close();
+      }
+      expect(() => parsePublic(Buffer.from('0001000b', 'hex'))).to.throw(TpmFormatError, /truncated/);
+      const junkKey = { ...akTemplate('rsa'), rsa: { keyBits: 2048, exponent: 0, modulus: Buffer.alloc(0) } };
+      expect(() => publicKeyOf(junkKey)).to.throw(TpmFormatError);
+    } finally {
+      await new Promise((r) => server.close(r));
     }
   });
 });

@@ -1,0 +1,296 @@
+// The integrity side of one host agent, in one object: the VMs' vTPMs (following the VMs through
+// their lives by a lifecycle listener), the host's own stand-in hardware TPM, measurement of the
+// simulated VMs' images, quotes and credential activation for challengers.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { TvdcError } from '../TvdcError.js';
+import type { ImaEntry } from '../integrity/ImaEntry.js';
+import type { QuoteBundle } from '../integrity/QuoteBundle.js';
+import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
+import type { MigrationTicket, VmInfo } from '../hypervisor/VirtualMachine.js';
+import { Attestor, type QuoteRequest } from './Attestor.js';
+import { Measurer } from './Measurer.js';
+import { TPM_ALG } from './TpmConstants.js';
+import { publicKeyPem, parsePublic } from './TpmPublic.js';
+import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
+import { VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
+
+/** What a quote, a PCR or a log belongs to: a VM's vTPM or the host's TPM. */
+export type IntegrityTarget = { kind: 'vm'; name: string } | { kind: 'host' };
+
+/** Told about every new measurement of any TPM of this host. */
+export type TargetMeasurementListener = (target: IntegrityTarget, entry: ImaEntry) => void;
+
+/** The key under which a migrating VM's vTPM state travels in MigrationTicket.extensions. */
+export const VTPM_EXTENSION = 'tvdc.vtpm';
+
+const HOST_TPM_ID = 'host';
+
+/** The VMs the host runs, as far as the integrity side needs to know them. */
+export interface VmDirectory {
+  getVm(name: string): VmInfo | undefined;
+  listVms(): VmInfo[];
+}
+
+export interface HostIntegrityOptions {
+  stateDir: string;
+  hostName: string;
+  vms: VmDirectory;
+  swtpmPath?: string;
+}
+
+interface Bound {
+  manager: VtpmManager;
+  measurer: Measurer;
+  attestor: Attestor;
+  id: string;
+}
+
+export class HostIntegrity {
+  readonly images: VmImages;
+  private readonly vmMeasurer: Measurer;
+  private readonly vmAttestor: Attestor;
+  private readonly hostMeasurer: Measurer;
+  private readonly hostAttestor: Attestor;
+  private readonly listeners = new Set<TargetMeasurementListener>();
+
+  private constructor(
+    /** The VMs' vTPMs; a vTPM's id is its VM's name. */
+    readonly vtpms: VtpmManager,
+    /** The host's TPM, kept apart so no VM name can ever collide with it. */
+    readonly hostTpms: VtpmManager,
+    private readonly opts: HostIntegrityOptions,
+    /** What the two managers found and did when they opened. */
+    readonly recovery: { vms: RecoveryReport; host: RecoveryReport },
+  ) {
+    this.images = new VmImages(join(opts.stateDir, 'vm-images'));
+    this.vmMeasurer = new Measurer(vtpms);
+    this.vmAttestor = new Attestor(vtpms);
+    this.hostMeasurer = new Measurer(hostTpms);
+    this.hostAttestor = new Attestor(hostTpms);
+    this.vmMeasurer.onMeasurement((id, e) => this.notify({ kind: 'vm', name: id }, e));
+    this.hostMeasurer.onMeasurement((_id, e) => this.notify({ kind: 'host' }, e));
+  }
+
+  /**
+   * Opens the host's vTPM stores, recovering from a crash (stray swtpm killed, running vTPMs
+   * back with their PCRs), starts the host TPM, and brings the vTPMs in line with the VMs.
+   */
+  static async open(opts: HostIntegrityOptions): Promise<HostIntegrity> {
+    mkdirSync(opts.stateDir, { recursive: true });
+    const common = { hostName: opts.hostName, ...(opts.swtpmPath ? { swtpmPath: opts.swtpmPath } : {}) };
+    const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common });
+    let host;
+    try {
+      host = await VtpmManager.open({ stateDir: join(opts.stateDir, 'host-tpm'), ...common });
+    } catch (e) {
+      await vms.manager.close();
+      throw e;
+    }
+    const hi = new HostIntegrity(vms.manager, host.manager, opts, { vms: vms.recovery, host: host.recovery });
+    try {
+      await hi.startHostTpm();
+      await hi.reconcile();
+    } catch (e) {
+      await hi.close();
+      throw e;
+    }
+    return hi;
+  }
+
+  private async startHostTpm(): Promise<void> {
+    await this.hostTpms.ensureHostTpm(HOST_TPM_ID);
+    // A fresh power-on has an empty list; a resumed TPM keeps its boot_aggregate and the rest.
+    if (this.hostTpms.log.count(HOST_TPM_ID) === 0) await this.hostMeasurer.boot(HOST_TPM_ID, this.opts.stateDir, []);
+  }
+
+  /**
+   * After a restart: vTPMs of VMs that are gone (destroyed or migrated away while the agent was
+   * down) are deleted; a running VM whose vTPM does not run gets it started and measured again.
+   */
+  private async reconcile(): Promise<void> {
+    for (const v of this.vtpms.list()) {
+      if (!this.opts.vms.getVm(v.id)) await this.vtpms.delete(v.id);
+    }
+    for (const vm of this.opts.vms.listVms()) {
+      if (vm.state === 'stopped') continue;
+      if (!this.has(vm.name)) await this.createVtpm(vm.name);
+      if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+    }
+  }
+
+  onMeasurement(l: TargetMeasurementListener): () => void {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+
+  private notify(target: IntegrityTarget, e: ImaEntry): void {
+    for (const l of this.listeners) {
+      try {
+        l(target, e);
+      } catch {
+        // The measurement is in the TPM and the log; a failing listener cannot take it back.
+      }
+    }
+  }
+
+  private bind(target: IntegrityTarget): Bound {
+    if (target.kind === 'host') return { manager: this.hostTpms, measurer: this.hostMeasurer, attestor: this.hostAttestor, id: HOST_TPM_ID };
+    if (!this.has(target.name)) throw new TvdcError('NOT_FOUND', `VM '${target.name}' has no vTPM on host '${this.opts.hostName}'`);
+    return { manager: this.vtpms, measurer: this.vmMeasurer, attestor: this.vmAttestor, id: target.name };
+  }
+
+  get hostName(): string {
+    return this.opts.hostName;
+  }
+
+  has(vm: string): boolean {
+    return this.vtpms.list().some((v) => v.id === vm);
+  }
+
+  /** The VMs' vTPMs. */
+  list(): VtpmInfo[] {
+    return this.vtpms.list();
+  }
+
+  info(target: IntegrityTarget): VtpmInfo {
+    const b = this.bind(target);
+    return b.manager.get(b.id);
+  }
+
+  private requireVm(name: string): VmInfo {
+    const vm = this.opts.vms.getVm(name);
+    if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.opts.hostName}'`);
+    return vm;
+  }
+
+  async createVtpm(vm: string): Promise<VtpmInfo> {
+    this.requireVm(vm);
+    this.images.ensure(vm);
+    return this.vtpms.create(vm);
+  }
+
+  /** Powers the vTPM on and boots the VM's image into it: boot list, boot_aggregate, init. */
+  async startVtpm(vm: string): Promise<VtpmInfo> {
+    this.requireVm(vm);
+    const root = this.images.ensure(vm);
+    await this.vtpms.start(vm);
+    await this.vmMeasurer.boot(vm, root, BOOT_LIST);
+    await this.vmMeasurer.execute(vm, root, INIT_PATH);
+    return this.vtpms.get(vm);
+  }
+
+  async stopVtpm(vm: string): Promise<VtpmInfo> {
+    this.bind({ kind: 'vm', name: vm });
+    return this.vtpms.stop(vm);
+  }
+
+  async deleteVtpm(vm: string): Promise<void> {
+    this.bind({ kind: 'vm', name: vm });
+    await this.vtpms.delete(vm);
+  }
+
+  async exportState(vm: string): Promise<Buffer> {
+    this.bind({ kind: 'vm', name: vm });
+    return this.vtpms.exportState(vm);
+  }
+
+  async importState(vm: string, data: Buffer): Promise<VtpmInfo> {
+    this.requireVm(vm);
+    this.images.ensure(vm);
+    return this.vtpms.importState(data, vm);
+  }
+
+  /** The running VM executes `path` of its image: measured by the host into PCR 10 and logged. */
+  async executeFile(vm: string, path: string): Promise<ImaEntry> {
+    const info = this.requireVm(vm);
+    if (info.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${vm}' is ${info.state}; only a running VM executes files`);
+    this.bind({ kind: 'vm', name: vm });
+    return this.vmMeasurer.execute(vm, this.images.root(vm), path);
+  }
+
+  getQuote(target: IntegrityTarget, req: QuoteRequest): Promise<QuoteBundle> {
+    const b = this.bind(target);
+    return b.attestor.getQuote(b.id, req);
+  }
+
+  /** The AK for enrolment: TPMT_PUBLIC, PEM, and the EK certificate it is to be bound to. */
+  attestationKey(target: IntegrityTarget): { akPublicArea: Buffer; akPublicPem: string; ekCertificatePem: string } {
+    const i = this.info(target);
+    return { akPublicArea: i.akPublic, akPublicPem: publicKeyPem(parsePublic(i.akPublic)), ekCertificatePem: i.ekCertificatePem };
+  }
+
+  activateCredential(target: IntegrityTarget, credentialBlob: Buffer, secret: Buffer): Promise<Buffer> {
+    const b = this.bind(target);
+    return b.attestor.activateCredential(b.id, credentialBlob, secret);
+  }
+
+  /** PCR values of both banks (SHA-1, SHA-256), by TCG algorithm id then index; empty when the TPM is off. */
+  async pcrs(target: IntegrityTarget, indexes: readonly number[]): Promise<Map<number, Map<number, Buffer>>> {
+    const b = this.bind(target);
+    if (!b.manager.get(b.id).running) return new Map();
+    return b.manager.withLock(b.id, async () => {
+      const sel = [TPM_ALG.SHA1, TPM_ALG.SHA256].map((hashAlg) => ({ hashAlg, pcrs: [...indexes] }));
+      return (await b.manager.client(b.id).pcrRead(sel)).values;
+    });
+  }
+
+  /** Measurement-list entries from `from` on, at most `limit`. */
+  log(target: IntegrityTarget, from = 0, limit?: number): ImaEntry[] {
+    const b = this.bind(target);
+    return b.manager.log.entries(b.id, from, limit);
+  }
+
+  logCount(target: IntegrityTarget): number {
+    const b = this.bind(target);
+    return b.manager.log.count(b.id);
+  }
+
+  /** Follows the VMs: a vTPM per defined VM, powered with it, carried along when it migrates. */
+  lifecycleListener(): LifecycleListener {
+    return {
+      onDefine: async (vm) => {
+        if (!this.has(vm.name)) await this.createVtpm(vm.name);
+      },
+      onStart: async (vm) => {
+        if (!this.has(vm.name)) await this.createVtpm(vm.name);
+        if (this.vtpms.get(vm.name).running) await this.vtpms.stop(vm.name);
+        await this.startVtpm(vm.name);
+      },
+      onStop: async (vm) => {
+        if (this.has(vm.name)) await this.vtpms.stop(vm.name);
+      },
+      onDestroy: async (vm) => {
+        if (this.has(vm.name)) await this.vtpms.delete(vm.name);
+        this.images.remove(vm.name);
+      },
+      onMigrateOut: async (vm, ticket) => {
+        if (!this.has(vm.name)) return;
+        // The package holds the whole vTPM (state, PCRs, log): if the destination refuses, the
+        // source takes the VM back through onMigrateIn with this same ticket.
+        ticket.extensions[VTPM_EXTENSION] = (await this.vtpms.exportState(vm.name)).toString('base64');
+        await this.vtpms.delete(vm.name);
+      },
+      onMigrateIn: async (vm, ticket) => this.migrateIn(vm, ticket),
+    };
+  }
+
+  private async migrateIn(vm: VmInfo, ticket: MigrationTicket): Promise<void> {
+    const pkg = ticket.extensions[VTPM_EXTENSION];
+    if (typeof pkg === 'string' && pkg !== '') {
+      if (this.has(vm.name)) await this.vtpms.delete(vm.name);
+      await this.importState(vm.name, Buffer.from(pkg, 'base64'));
+      if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+      return;
+    }
+    // From a host without vTPMs: the VM gets one here, booted fresh.
+    if (!this.has(vm.name)) await this.createVtpm(vm.name);
+    if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+  }
+
+  /** Stops every swtpm, keeping volatile state so the next open() resumes the PCRs. */
+  async close(): Promise<void> {
+    await this.vtpms.close();
+    await this.hostTpms.close();
+  }
+}
