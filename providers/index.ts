@@ -7,6 +7,7 @@ import type { WbemServer } from '../src/wbem/WbemServer.js';
 import { iterateResults, type Results } from '../src/wbem/Provider.js';
 import type { Db } from '../src/store/Store.js';
 import { registerIsolation } from './isolation/registerIsolation.js';
+import { registerIntegrity } from './integrity/registerIntegrity.js';
 
 /** What a host agent knows about itself when it wires up providers. */
 export interface ProviderSetup {
@@ -48,8 +49,18 @@ export async function registerProviders(server: WbemServer, setup: ProviderSetup
   const shared = new SharedAssociations();
   const isolation = registerIsolation(server, setup);
   for (const a of isolation.associations) shared.add(a.className, () => a.links());
+  // The integrity side follows the isolation side's VMs (vTPMs live and move with them).
+  let integrity;
+  try {
+    integrity = await registerIntegrity(server, setup, isolation.service);
+  } catch (e) {
+    await isolation.close();
+    throw e;
+  }
+  for (const a of integrity.associations) shared.add(a.className, () => a.links());
   shared.registerWith(server, 'root/tvdc');
   return async () => {
+    await integrity.close();
     await isolation.close();
   };
 }

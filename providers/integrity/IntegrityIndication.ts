@@ -1,0 +1,45 @@
+// A new measurement as a TVDc_IntegrityIndication (a CIM_AlertIndication: AlertType 8 Security
+// Alert, ProbableCause 123 Information Modification), so a management server subscribed to them
+// learns of every program a VM or host runs as it happens and can judge it at once.
+import { CimDateTime } from '../../src/cim/CimDateTime.js';
+import type { CimInstance } from '../../src/cim/CimInstance.js';
+import type { ImaEntry } from '../../src/tvdc/integrity/ImaEntry.js';
+import type { IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
+import type { IntegrityModel } from './IntegrityModel.js';
+import { CLASS } from './IntegrityPaths.js';
+
+/** PerceivedSeverity 2 Information: the host only reports; verdicts are the challenger's. */
+const SEVERITY_INFORMATION = 2;
+/** Verdict 0 Unknown: not judged on the host. */
+const VERDICT_UNJUDGED = 0;
+
+export function integrityIndication(model: IntegrityModel, target: IntegrityTarget, e: ImaEntry): CimInstance {
+  const now = new Date();
+  const system = model.paths.system(target);
+  const digest = e.templateName === 'ima' ? e.fileDigest : `${e.fileAlg}:${e.fileDigest}`;
+  const who = target.kind === 'vm' ? `VM ${target.name}` : `host ${model.hostName}`;
+  return model.cim.instance(CLASS.indication, {
+    IndicationIdentifier: `TVDc:${model.hostName}:measured:${model.paths.systemId(target)}:${e.index}`,
+    IndicationTime: CimDateTime.fromDate(now),
+    EventTime: CimDateTime.fromDate(now),
+    AlertType: 8,
+    ProbableCause: 123,
+    ProbableCauseDescription: 'new measurement',
+    PerceivedSeverity: SEVERITY_INFORMATION,
+    AlertingManagedElement: system.toString(),
+    AlertingElementFormat: 2,
+    SystemCreationClassName: CLASS.host,
+    SystemName: model.hostName,
+    ProviderName: 'tvdc integrity',
+    OwningEntity: 'TVDc',
+    MessageID: 'TVDC-INTEGRITY-MEASUREMENT',
+    Message: `${who} measured ${e.path} (${digest}) into PCR ${e.pcr}`,
+    MessageArguments: [system.toString(), e.path, digest, String(e.pcr), String(e.index)],
+    Description: `new measurement in the IMA list of ${who}: entry ${e.index}, ${e.path}`,
+    PCRIndex: e.pcr,
+    FilePath: e.path,
+    Digest: digest,
+    LogIndex: BigInt(e.index),
+    Verdict: VERDICT_UNJUDGED,
+  });
+}

@@ -1,0 +1,73 @@
+// TVDc_VTPMManagementService: CreateVTPM, DeleteVTPM, StartVTPM, StopVTPM, ExportVTPMState,
+// ImportVTPMState, and ExecuteFile (the simulated VM runs a program of its image, which the host
+// measures). Each maps its REF parameters onto the domain and its failures onto return codes.
+import { CimError, CimStatus } from '../../src/cim/CimError.js';
+import type { CimInstance } from '../../src/cim/CimInstance.js';
+import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
+import { TvdcError } from '../../src/tvdc/TvdcError.js';
+import { vtpmFailure } from './IntegrityErrorMap.js';
+import type { IntegrityModel } from './IntegrityModel.js';
+import { CLASS } from './IntegrityPaths.js';
+import { param } from './param.js';
+
+const NOT_SUPPORTED = { returnValue: 1, outParams: [{ name: 'Reason', value: 'vTPMs are off on this host (tvdc-host --vtpm off)' }] };
+
+export class VtpmManagementServiceProvider implements Provider {
+  constructor(private readonly model: IntegrityModel) {}
+
+  enumerateInstances(): CimInstance[] {
+    return [this.model.service(CLASS.vtpmService)];
+  }
+
+  async invokeMethod(_ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
+    const hi = this.model.integrity;
+    const paths = this.model.paths;
+    const known = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'ExecuteFile'];
+    if (!known.includes(method)) throw new CimError(CimStatus.CIM_ERR_METHOD_NOT_FOUND, `${CLASS.vtpmService} has no method ${method}`);
+    if (!hi) return NOT_SUPPORTED;
+    try {
+      switch (method) {
+        case 'CreateVTPM': {
+          const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
+          await hi.createVtpm(vm);
+          return { returnValue: 0, outParams: [{ name: 'VTPM', value: paths.tpm({ kind: 'vm', name: vm }) }] };
+        }
+        case 'DeleteVTPM': {
+          await hi.deleteVtpm(paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM'));
+          return { returnValue: 0 };
+        }
+        case 'StartVTPM': {
+          const vm = paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM');
+          if (hi.info({ kind: 'vm', name: vm }).running) throw new TvdcError('INVALID_STATE', `the vTPM of '${vm}' is already running`);
+          await hi.startVtpm(vm);
+          return { returnValue: 0 };
+        }
+        case 'StopVTPM': {
+          await hi.stopVtpm(paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM'));
+          return { returnValue: 0 };
+        }
+        case 'ExportVTPMState': {
+          const state = await hi.exportState(paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM'));
+          return { returnValue: 0, outParams: [{ name: 'State', value: state.toString('base64') }] };
+        }
+        case 'ImportVTPMState': {
+          const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
+          const state = param(params, 'State');
+          if (typeof state !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(state)) throw new TvdcError('INVALID_ARGUMENT', 'State must be the base64 text ExportVTPMState returned');
+          await hi.importState(vm, Buffer.from(state, 'base64'));
+          return { returnValue: 0, outParams: [{ name: 'VTPM', value: paths.tpm({ kind: 'vm', name: vm }) }] };
+        }
+        default: {
+          const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
+          const path = param(params, 'Path');
+          if (typeof path !== 'string' || !path.startsWith('/')) throw new TvdcError('INVALID_ARGUMENT', 'Path must be an absolute path inside the VM image');
+          const e = await hi.executeFile(vm, path);
+          return { returnValue: 0, outParams: [{ name: 'LogIndex', value: BigInt(e.index) }] };
+        }
+      }
+    } catch (e) {
+      return vtpmFailure(e);
+    }
+  }
+}

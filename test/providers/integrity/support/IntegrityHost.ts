@@ -1,0 +1,122 @@
+// A host agent with real swtpm vTPMs, in this process (wired as tvdc-host wires one: project
+// schema, SQLite store, providers/index.ts, the real indication pipeline) or as a child tvdc-host
+// process, on 127.0.0.1 port 0 with its own state directory.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CimRepository } from '../../../../src/cim/CimRepository.js';
+import { compileMof, projectMofFiles } from '../../../../src/mof/index.js';
+import { openStore, type Db } from '../../../../src/store/Store.js';
+import { WbemServer } from '../../../../src/wbem/WbemServer.js';
+import { attachIndications } from '../../../../src/wbem/indications/index.js';
+import { findSwtpmProcesses, killAndWait } from '../../../../src/tvdc/vtpm/SwtpmProcess.js';
+import { registerProviders } from '../../../../providers/index.js';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+
+export interface IntegrityHost {
+  name: string;
+  origin: string;
+  port: number;
+  state: string;
+  /** The host's vTPM CA (anchor for its VMs' EK certificates) and platform CA (for its own TPM). */
+  vtpmCaPem(): string;
+  platformCaPem(): string;
+  /** The root directory of a VM's simulated image. */
+  imageRoot(vm: string): string;
+  stop(): Promise<void>;
+}
+
+function caFiles(state: string): { vtpm: () => string; platform: () => string } {
+  return {
+    vtpm: () => readFileSync(join(state, 'vtpm', 'ca', 'virtual-ca-cert.pem'), 'utf8'),
+    platform: () => readFileSync(join(state, 'host-tpm', 'vtpm', 'ca', 'platform-ca-cert.pem'), 'utf8'),
+  };
+}
+
+export function newStateDir(name: string): string {
+  return mkdtempSync(join(tmpdir(), `tvdc-int-${name}-`));
+}
+
+/** Kills any swtpm left under `state` (there should be none) and removes it. */
+export async function removeState(state: string): Promise<void> {
+  for (const p of findSwtpmProcesses(state)) await killAndWait(p.pid);
+  rmSync(state, { recursive: true, force: true });
+}
+
+export async function startInProcessHost(name: string, state = newStateDir(name)): Promise<IntegrityHost> {
+  const repo = new CimRepository();
+  const r = compileMof({ files: projectMofFiles(), repository: repo });
+  if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
+  const store: Db = openStore(join(state, 'host.db'));
+  const server = new WbemServer({ repository: repo, store, name, log: () => {} });
+  attachIndications(server);
+  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm: 'swtpm', store });
+  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
+  const ca = caFiles(state);
+  return {
+    name,
+    origin: http!,
+    port: Number(new URL(http!).port),
+    state,
+    vtpmCaPem: ca.vtpm,
+    platformCaPem: ca.platform,
+    imageRoot: (vm) => join(state, 'vm-images', vm),
+    stop: async () => {
+      await server.close();
+      await release();
+      store.close();
+    },
+  };
+}
+
+export interface HostProcess extends IntegrityHost {
+  child: ChildProcess;
+  /** SIGKILL, and wait until the process is gone. */
+  kill9(): Promise<void>;
+}
+
+export function startHostProcess(name: string, state: string): Promise<HostProcess> {
+  const argv = ['--import', 'tsx', join(ROOT, 'client', 'cli', 'tvdc-host.ts'), '--name', name, '--port', '0', '--state', state, '--vtpm', 'swtpm'];
+  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  let err = '';
+  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`tvdc-host did not start: ${err}`)); }, 30_000);
+    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`tvdc-host exited with ${code}: ${err}`)); });
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (!m) return;
+      clearTimeout(timer);
+      child.removeAllListeners('exit');
+      const origin = m[1]!;
+      const ca = caFiles(state);
+      resolve({
+        name,
+        origin,
+        port: Number(new URL(origin).port),
+        state,
+        child,
+        vtpmCaPem: ca.vtpm,
+        platformCaPem: ca.platform,
+        imageRoot: (vm) => join(state, 'vm-images', vm),
+        kill9: async () => {
+          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+          await exited;
+        },
+        stop: async () => {
+          if (child.exitCode !== null || child.signalCode !== null) return;
+          const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+          child.kill('SIGTERM');
+          await exited;
+          clearTimeout(t);
+        },
+      });
+    });
+  });
+}
