@@ -7,8 +7,8 @@
  * - CONNECT_REFUSED: nothing listens at host:port.
  * - CONNECT_FAILED: the host name does not resolve or the network is unreachable.
  * - CONNECTION_RESET: the server closed or reset the connection before the response was complete.
- * - TIMEOUT: connecting, waiting for response headers, or waiting for the next body chunk took
- *   longer than configured (`phase` says which).
+ * - TIMEOUT: connecting, waiting for response headers, waiting for the next body chunk, or the
+ *   whole operation took longer than configured (`phase` says which).
  * - TLS: the TLS handshake failed (certificate not trusted, wrong host name, client cert refused).
  * - AUTH_REQUIRED: HTTP 401; the credentials are missing or wrong.
  * - FORBIDDEN: HTTP 403; the user is known but may not do this.
@@ -60,7 +60,7 @@ export class TransportError extends ClientError {
   }
 }
 
-export type TimeoutPhase = 'connect' | 'headers' | 'body';
+export type TimeoutPhase = 'connect' | 'headers' | 'body' | 'total';
 
 /** A configured timeout expired. */
 export class TimeoutError extends ClientError {
@@ -71,7 +71,9 @@ export class TimeoutError extends ClientError {
     readonly target: string,
     options?: { cause?: unknown },
   ) {
-    const what = phase === 'connect' ? 'connecting to' : phase === 'headers' ? 'waiting for the response from' : 'waiting for more of the response from';
+    const what = phase === 'connect' ? 'connecting to'
+      : phase === 'headers' ? 'waiting for the response from'
+        : phase === 'body' ? 'waiting for more of the response from' : 'on the whole operation with';
     super('TIMEOUT', `timed out after ${timeoutMs} ms ${what} ${target}; the server may be overloaded or hung — raise the ${phase} timeout or check the server`, options);
   }
 }

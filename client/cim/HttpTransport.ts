@@ -38,6 +38,8 @@ export interface CimHttpResponse {
   onChunk: ((chunk: Buffer) => void) | undefined;
   /** The client error for a failure while reading the body (after `received` bytes, when known). */
   bodyError(e: unknown, received?: number): ClientError;
+  /** Ends the operation's total deadline; readers call it when they are done, however they end. */
+  release(): void;
   /** The whole body at once (for answers of one object or none: cheaper than chunk events). */
   readAll(): Promise<Buffer>;
   /** Discards the rest of the body and frees the socket. */
@@ -126,24 +128,40 @@ export class HttpTransport {
     const attempts = isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1;
     const headers = cimRequestHeaders(call, this.authorization);
     this.options.trace?.('request', body);
+    // The total deadline covers every attempt and the whole body; the reader releases it.
+    let timer: NodeJS.Timeout | undefined;
+    let signal: AbortSignal | undefined;
+    if (this.timeouts.total > 0) {
+      const deadline = new AbortController();
+      signal = deadline.signal;
+      timer = setTimeout(() => deadline.abort(new TimeoutError('total', this.timeouts.total, this.target)), this.timeouts.total);
+    }
+    const release = (): void => clearTimeout(timer);
     let last: unknown;
     for (let attempt = 0; attempt < attempts; attempt++) {
       let res: Dispatcher.ResponseData;
       try {
-        res = await this.pool.request({ path: this.cimPath, method: 'POST', headers, body });
+        res = await this.pool.request({ path: this.cimPath, method: 'POST', headers, body, signal });
       } catch (e) {
-        const mapped = this.mapError(e, 'headers');
+        const mapped = this.mapError(signal?.aborted ? signal.reason : e, 'headers');
         last = mapped;
         const retryable = mapped.code === 'CONNECTION_RESET' || (mapped instanceof TimeoutError && mapped.phase === 'connect');
         if (retryable && attempt + 1 < attempts) continue;
+        release();
         throw mapped;
       }
-      return this.checkResponse(res, call.method);
+      try {
+        return await this.checkResponse(res, call.method, signal, release);
+      } catch (e) {
+        release();
+        throw e;
+      }
     }
+    release();
     throw last;
   }
 
-  private async checkResponse(res: Dispatcher.ResponseData, operation: string): Promise<CimHttpResponse> {
+  private async checkResponse(res: Dispatcher.ResponseData, operation: string, signal: AbortSignal | undefined, release: () => void): Promise<CimHttpResponse> {
     const h = res.headers;
     if (this.options.trace) {
       for (const [name, value] of Object.entries(h)) {
@@ -188,8 +206,9 @@ export class HttpTransport {
       headers: h,
       stream: res.body,
       onChunk: trace ? (c) => trace('response', c) : undefined,
+      release,
       bodyError: (e, received) => {
-        const mapped = this.mapError(e, 'body');
+        const mapped = this.mapError(signal?.aborted ? signal.reason : e, 'body');
         if (mapped.code === 'CONNECTION_RESET') {
           const after = received === undefined ? '' : ` after ${received} bytes`;
           return new ResponseParseError(`the connection closed${after}, before the response was complete (truncated)`, operation, { cause: e });

@@ -84,6 +84,7 @@ export async function* readResponseItems<T>(
     finished = true;
     return envelope(msg, operation, intrinsic);
   } finally {
+    res.release();
     if (!finished) await res.dump();
   }
 }
@@ -102,6 +103,8 @@ export async function readResponse(
     body = await res.readAll();
   } catch (e) {
     throw res.bodyError(e);
+  } finally {
+    res.release();
   }
   res.onChunk?.(body);
   const trailer = res.trailerError();

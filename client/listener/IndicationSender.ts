@@ -16,7 +16,7 @@ export interface SendOptions {
 export async function sendIndication(url: string, indication: CimInstance, options: SendOptions = {}): Promise<void> {
   const u = new URL(url);
   const timeout = options.timeoutMs ?? 10_000;
-  const timeouts = { connect: timeout, headers: timeout, body: timeout };
+  const timeouts = { connect: timeout, headers: timeout, body: timeout, total: 0 };
   const pool = new Pool(u.origin, { connections: 1, connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout });
   const body = encodeMessage({
     kind: 'SIMPLEEXPREQ',

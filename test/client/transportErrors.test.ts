@@ -206,6 +206,26 @@ describe('client errors', function () {
     expect((e as TimeoutError).phase).to.equal('body');
   });
 
+  it('a server that trickles bytes forever is TIMEOUT (total) after the configured deadline', async () => {
+    let timer: NodeJS.Timeout | undefined;
+    serve((_r, res) => {
+      res.writeHead(200, { 'content-type': 'application/xml' });
+      const doc = imethodResponse('EnumerateInstances', '<IRETURNVALUE>');
+      res.write(doc.slice(0, doc.indexOf('<IRETURNVALUE>') + 14));
+      // A comment byte every 50 ms: the body timeout (between chunks) never fires.
+      timer = setInterval(() => res.write(' '), 50);
+      res.on('close', () => clearInterval(timer));
+    }, { timeouts: { body: 300, total: 700 }, retries: 0 });
+    try {
+      const e = await failure(conn.enumerateInstances('TVD_Widget').toArray());
+      expect(e).to.be.instanceOf(TimeoutError);
+      expect((e as TimeoutError).phase).to.equal('total');
+      expect((e as TimeoutError).timeoutMs).to.equal(700);
+    } finally {
+      clearInterval(timer);
+    }
+  });
+
   it('a closed connection object refuses new work with CLOSED', async () => {
     serve((_r, res) => sendXml(res, imethodResponse('GetClass', '')));
     await conn.close();
