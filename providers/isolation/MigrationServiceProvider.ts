@@ -65,6 +65,8 @@ export class MigrationServiceProvider implements Provider {
     const dest = param(params, 'DestinationHost');
     if (typeof dest !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'DestinationHost is required (host[:port] or http(s)://host:port of a tvdc host agent)');
     const url = destinationUrl(dest);
+    // Messages name the destination without the credentials a URL may carry.
+    const shown = new URL(url).origin;
     const service = this.model.service;
     const vm = service.getVm(name);
     if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${name}' on host '${this.model.hostName}'`);
@@ -72,7 +74,7 @@ export class MigrationServiceProvider implements Provider {
     const conn = new WbemConnection(url, { namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0 });
     try {
       // Find the destination's service first: a wrong address fails before the VM moves at all.
-      const target = await this.destinationService(conn, url);
+      const target = await this.destinationService(conn, shown);
       const ticket = await service.migrateOut(name);
       let refusal: string | undefined;
       try {
@@ -84,9 +86,9 @@ export class MigrationServiceProvider implements Provider {
           Segments: { type: 'string', isArray: true, value: ticket.segments },
           Extensions: JSON.stringify(ticket.extensions),
         });
-        if (Number(r.returnValue) !== 0) refusal = `host at ${url} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
+        if (Number(r.returnValue) !== 0) refusal = `host at ${shown} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
       } catch (e) {
-        refusal = `migration of VM '${name}' to ${url} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
+        refusal = `migration of VM '${name}' to ${shown} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
       }
       if (refusal !== undefined) {
         await this.takeBack(ticket);

@@ -4,9 +4,8 @@ import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Provider } from '../../src/wbem/Provider.js';
 import { toCimError } from './TvdcErrorMap.js';
 
-export function listProvider(list: () => CimInstance[], extra: Provider = {}): Provider {
+export function listProvider(list: () => CimInstance[]): Provider {
   return {
-    ...extra,
     enumerateInstances: () => {
       try {
         return list();
