@@ -138,7 +138,6 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 }
 
 const SCRATCH_SIZE = 1 << 16;
-const SHA256_PREFIX = Buffer.from('sha256:\0', 'latin1');
 
 /** Whether one of the `"<digest> <path>"` strings equals the line's tail text[ds, pe). */
 function trustedInText(refs: string | readonly string[] | undefined, text: string, ds: number, pe: number): boolean {
@@ -196,8 +195,16 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
     let off = 4;
     if (alg === 'sha256') {
-      scratch.set(SHA256_PREFIX, 4);
-      off += SHA256_PREFIX.length;
+      // "sha256:\0", stored byte by byte: cheaper than any copy call for 8 bytes.
+      scratch[4] = 0x73;
+      scratch[5] = 0x68;
+      scratch[6] = 0x61;
+      scratch[7] = 0x32;
+      scratch[8] = 0x35;
+      scratch[9] = 0x36;
+      scratch[10] = 0x3a;
+      scratch[11] = 0;
+      off = 12;
     } else {
       off += scratch.write(alg, 4, 'latin1');
       scratch[off++] = 0x3a;
@@ -212,9 +219,9 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
       continue;
     }
     const plen = scratch.write(path, nameAt + 4, 'utf8');
-    scratch.writeUInt32LE(nameAt - 4, 0);
+    putU32LE(scratch, 0, nameAt - 4);
     scratch[nameAt + 4 + plen] = 0;
-    scratch.writeUInt32LE(plen + 1, nameAt);
+    putU32LE(scratch, nameAt, plen + 1);
     const total = nameAt + 4 + plen + 1;
     let view = views.get(total);
     if (!view) views.set(total, (view = scratch.subarray(0, total)));
@@ -239,4 +246,11 @@ function generalLine(t: Tally, line: string, index: number, lineNo: number): voi
   const e = parseAsciiLine(line, index, lineNo);
   const ok = t.replay.add(e);
   t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+}
+
+function putU32LE(b: Uint8Array, off: number, v: number): void {
+  b[off] = v & 0xff;
+  b[off + 1] = (v >>> 8) & 0xff;
+  b[off + 2] = (v >>> 16) & 0xff;
+  b[off + 3] = v >>> 24;
 }
