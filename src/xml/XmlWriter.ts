@@ -61,18 +61,29 @@ export function escapeAttr(s: string): string {
   return ATTR_SPECIAL.test(s) ? escapeSlow(s, true) : s;
 }
 
+/**
+ * Output is built as a rope (`+=`) in pieces of about this many characters; each finished piece
+ * is flattened at once, so the millions of small rope nodes of a large response die young instead
+ * of being promoted and flattened in one late, slow pass.
+ */
+const PIECE = 16 * 1024;
+
 export class XmlWriter {
   private out = '';
+  private pieces: string[] = [];
+  private piecesLength = 0;
 
   /** Appends trusted markup as is (tag names, attribute names, fixed text). */
   raw(s: string): this {
     this.out += s;
+    if (this.out.length > PIECE) this.spill();
     return this;
   }
 
   /** Appends escaped character data. */
   text(s: string): this {
     this.out += TEXT_SPECIAL.test(s) ? escapeSlow(s, false) : s;
+    if (this.out.length > PIECE) this.spill();
     return this;
   }
 
@@ -84,28 +95,39 @@ export class XmlWriter {
 
   /** `<name>` with no attributes. */
   open(name: string): this {
-    this.out += `<${name}>`;
-    return this;
+    return this.raw(`<${name}>`);
   }
 
   /** `</name>`: every element is closed explicitly (wbemcli refuses some self-closing tags). */
   close(name: string): this {
-    this.out += `</${name}>`;
-    return this;
+    return this.raw(`</${name}>`);
+  }
+
+  private spill(): void {
+    const s = this.out;
+    // Reading a character makes V8 flatten the rope now, while its nodes are still young.
+    s.charCodeAt(0);
+    this.pieces.push(s);
+    this.piecesLength += s.length;
+    this.out = '';
   }
 
   /** Returns what was written since the last take() and forgets it. */
   take(): string {
-    const s = this.out;
+    const s = this.toString();
     this.out = '';
+    this.pieces = [];
+    this.piecesLength = 0;
     return s;
   }
 
+  /** Characters written since the last take(). */
   get length(): number {
-    return this.out.length;
+    return this.piecesLength + this.out.length;
   }
 
   toString(): string {
-    return this.out;
+    if (this.pieces.length === 0) return this.out;
+    return this.pieces.join('') + this.out;
   }
 }

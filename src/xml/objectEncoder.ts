@@ -198,7 +198,8 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
 export function writeInstance(w: XmlWriter, inst: CimInstance): void {
   w.raw('<INSTANCE CLASSNAME="').raw(escapeAttr(inst.className)).raw('">');
   writeQualifiers(w, inst.qualifiers);
-  for (const [, p] of inst.properties) writeProperty(w, p);
+  const props = inst.properties.values();
+  for (let i = 0; i < props.length; i++) writeProperty(w, props[i]!);
   w.raw('</INSTANCE>');
 }
 
