@@ -27,7 +27,7 @@ export class ComputerSystemProvider implements Provider {
     return asCim(() => {
       const name = path.key('Name');
       const vm = typeof name === 'string' ? this.model.service.getVm(name) : undefined;
-      if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM ${path.toString()} on host '${this.model.hostName}'`);
+      if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${String(name)}' on host '${this.model.hostName}'`);
       return this.model.vm(vm);
     });
   }

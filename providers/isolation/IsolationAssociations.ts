@@ -65,6 +65,10 @@ export function isolationAssociations(model: IsolationModel): AssociationPart[] 
       links: () => s.listVms().map((v) => make('TVDc_ElementSettingData', { ManagedElement: p.vm(v.name), SettingData: p.vssd(v.name), IsDefault: YES, IsCurrent: YES, IsNext: YES })),
     },
     {
+      className: 'TVDc_VirtualSystemSettingDataComponent',
+      links: () => s.listVms().flatMap((v) => model.rasds(v).map((r) => make('TVDc_VirtualSystemSettingDataComponent', { GroupComponent: p.vssd(v.name), PartComponent: r.path }))),
+    },
+    {
       className: 'TVDc_ElementCapabilities',
       links: () => [
         make('TVDc_ElementCapabilities', { ManagedElement: p.service(CLASS.managementService), Capabilities: p.capabilities(CLASS.managementCapabilities, 'VirtualSystemManagementCapabilities'), Characteristics: [2] }),

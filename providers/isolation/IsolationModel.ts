@@ -87,6 +87,23 @@ export class IsolationModel {
     });
   }
 
+  /** DSP1041 ResourceType: 31 Logical Disk, 10 Ethernet Adapter. */
+  static readonly RESOURCE_TYPE = { disk: 31, nic: 10 } as const;
+
+  /** The resources each VM has been given: its disks and its interfaces on network segments. */
+  rasds(v: VmInfo): CimInstance[] {
+    return [
+      ...v.disks.map((d) => this.cim.instance(CLASS.rasd, {
+        InstanceID: `TVDc:${v.name}:disk:${d}`, ElementName: d, ResourceType: IsolationModel.RESOURCE_TYPE.disk,
+        HostResource: [this.paths.disk(d).toString()], AutomaticAllocation: true, ConsumerVisibility: 3,
+      })),
+      ...v.segments.map((g) => this.cim.instance(CLASS.rasd, {
+        InstanceID: `TVDc:${v.name}:nic:${g}`, ElementName: g, ResourceType: IsolationModel.RESOURCE_TYPE.nic,
+        Connection: [g], AutomaticAllocation: true, ConsumerVisibility: 3,
+      })),
+    ];
+  }
+
   disk(d: VirtualDisk): CimInstance {
     return this.cim.instance(CLASS.disk, {
       SystemCreationClassName: CLASS.host, SystemName: this.hostName, CreationClassName: CLASS.disk, DeviceID: d.name,

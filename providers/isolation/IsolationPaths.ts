@@ -10,6 +10,7 @@ export const CLASS = {
   host: 'TVDc_HostSystem',
   vm: 'TVDc_ComputerSystem',
   vssd: 'TVDc_VirtualSystemSettingData',
+  rasd: 'TVDc_ResourceAllocationSettingData',
   disk: 'TVDc_LogicalDisk',
   segment: 'TVDc_NetworkSegment',
   policy: 'TVDc_SecurityPolicy',
@@ -51,6 +52,11 @@ export class IsolationPaths {
 
   vssd(vm: string): CimObjectPath {
     return this.cim.path(CLASS.vssd, { InstanceID: `TVDc:${vm}` });
+  }
+
+  /** A resource given to a VM: one of its disks or its interface on a segment. */
+  rasd(vm: string, kind: 'disk' | 'nic', name: string): CimObjectPath {
+    return this.cim.path(CLASS.rasd, { InstanceID: `TVDc:${vm}:${kind}:${name}` });
   }
 
   /** Disks are devices of the host: the management VM exports them (the paper's Figure 3). */

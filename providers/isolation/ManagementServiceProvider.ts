@@ -1,6 +1,8 @@
 // TVDc_VirtualSystemManagementService (DSP1042): DefineSystem from an embedded
 // TVDc_VirtualSystemSettingData (ElementName = VM name, SecurityLabel as ACM:<policy>:<label> or a
-// bare name) and DestroySystem, which first stops a running VM as DSP1042 asks.
+// bare name), DestroySystem (which first stops a running VM, as DSP1042 asks), and
+// AddResourceSettings / RemoveResourceSettings to give a VM a disk or a network interface: the
+// management VM's hook, so the policy decides (the paper's Figure 3 cases 4 and 5).
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -8,6 +10,7 @@ import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
+import { IsolationModel as Model } from './IsolationModel.js';
 import { parseLabel } from './LabelText.js';
 import { toCimError } from './TvdcErrorMap.js';
 
@@ -27,6 +30,8 @@ export class ManagementServiceProvider implements Provider {
       switch (method) {
         case 'DefineSystem': return await this.defineSystem(params);
         case 'DestroySystem': return await this.destroySystem(params);
+        case 'AddResourceSettings': return this.addResourceSettings(params);
+        case 'RemoveResourceSettings': return this.removeResourceSettings(params);
         default: return { returnValue: 1 };
       }
     } catch (e) {
@@ -65,6 +70,71 @@ export class ManagementServiceProvider implements Provider {
     if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.model.hostName}'`);
     if (vm.state !== 'stopped') await this.model.service.stopVm(name);
     await this.model.service.destroyVm(name);
+    return { returnValue: 0 };
+  }
+
+  /** Attaches every resource or none: a refusal detaches what this call attached before it. */
+  private addResourceSettings(params: ParamValue[]): MethodResult {
+    const config = param(params, 'AffectedConfiguration') as CimObjectPath | null;
+    const id = config?.key('InstanceID');
+    if (!config || config.className.toLowerCase() !== CLASS.vssd.toLowerCase() || typeof id !== 'string' || !id.startsWith('TVDc:'))
+      throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'AffectedConfiguration must name a TVDc_VirtualSystemSettingData (InstanceID TVDc:<vm>)');
+    const vm = id.slice('TVDc:'.length);
+    if (!this.model.service.getVm(vm)) throw new TvdcError('NOT_FOUND', `no VM '${vm}' on host '${this.model.hostName}'`);
+    const settings = param(params, 'ResourceSettings');
+    if (!Array.isArray(settings) || settings.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one embedded resource allocation');
+    const wanted = settings.map((r, i) => this.resource(r, i));
+    const done: typeof wanted = [];
+    const s = this.model.service;
+    try {
+      for (const w of wanted) {
+        if (w.kind === 'disk') s.attachDisk(vm, w.name);
+        else s.attachInterface(vm, w.name);
+        done.push(w);
+      }
+    } catch (e) {
+      for (const d of done.reverse()) {
+        if (d.kind === 'disk') s.detachDisk(vm, d.name);
+        else s.detachInterface(vm, d.name);
+      }
+      throw e;
+    }
+    return { returnValue: 0, outParams: [{ name: 'ResultingResourceSettings', value: wanted.map((w) => this.model.paths.rasd(vm, w.kind, w.name)) }] };
+  }
+
+  /** A disk (ResourceType 31 or 17, HostResource its DeviceID or path) or an interface (10 or 33, Connection the segment). */
+  private resource(r: unknown, i: number): { kind: 'disk' | 'nic'; name: string } {
+    if (!(r instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}] is not an embedded instance`);
+    const type = Number(r.get('ResourceType'));
+    const first = (n: string): string | undefined => {
+      const v = r.get(n);
+      const x = Array.isArray(v) ? v[0] : v;
+      return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
+    };
+    if (type === Model.RESOURCE_TYPE.disk || type === 17) {
+      const host = first('HostResource') ?? first('ElementName');
+      if (!host) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: a disk needs HostResource (the disk's DeviceID or path)`);
+      const m = /DeviceID="([^"]+)"/.exec(host);
+      return { kind: 'disk', name: m ? m[1]! : host };
+    }
+    if (type === Model.RESOURCE_TYPE.nic || type === 33) {
+      const seg = first('Connection') ?? first('ElementName');
+      if (!seg) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: an interface needs Connection (the network segment's name)`);
+      return { kind: 'nic', name: seg.replace(/^TVDc:segment:/, '') };
+    }
+    throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `ResourceSettings[${i}]: ResourceType ${Number.isNaN(type) ? '(none)' : type} is not supported; give 31 (a disk) or 10 (a network interface)`);
+  }
+
+  private removeResourceSettings(params: ParamValue[]): MethodResult {
+    const refs = param(params, 'ResourceSettings');
+    if (!Array.isArray(refs) || refs.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one TVDc_ResourceAllocationSettingData reference');
+    for (const ref of refs) {
+      const id = ref instanceof Object && 'key' in ref ? (ref as CimObjectPath).key('InstanceID') : undefined;
+      const m = typeof id === 'string' ? /^TVDc:([^:]+):(disk|nic):(.+)$/.exec(id) : null;
+      if (!m) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings: '${String(id)}' is not a TVDc:<vm>:disk|nic:<name> InstanceID`);
+      if (m[2] === 'disk') this.model.service.detachDisk(m[1]!, m[3]!);
+      else this.model.service.detachInterface(m[1]!, m[3]!);
+    }
     return { returnValue: 0 };
   }
 }

@@ -61,6 +61,7 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   reg(CLASS.host, listProvider(() => [model.host()]));
   reg(CLASS.vm, new ComputerSystemProvider(model));
   reg(CLASS.vssd, listProvider(() => service.listVms().map((v) => model.vssd(v))));
+  reg(CLASS.rasd, listProvider(() => service.listVms().flatMap((v) => model.rasds(v))));
   reg(CLASS.disk, new LogicalDiskProvider(model));
   reg(CLASS.segment, new NetworkSegmentProvider(model));
   reg(CLASS.policy, listProvider(() => model.policies()));

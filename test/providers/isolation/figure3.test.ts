@@ -4,11 +4,12 @@
 // VM refused with every conflict listed, and a start whose type conflicts with a running VM refused.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import type { CimInstance } from '../../../src/cim/CimInstance.js';
+import { CimInstance } from '../../../src/cim/CimInstance.js';
+import { CimProperty } from '../../../src/cim/CimProperty.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, addDiskParam, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
 describe('isolation providers: the paper\'s Figure 3 through wbemcli', function () {
   this.timeout(60_000);
@@ -109,6 +110,38 @@ describe('isolation providers: the paper\'s Figure 3 through wbemcli', function 
     const r = await check(p.vm('ma'), p.disk('sudisk'));
     expect(r.out['Permitted']).to.equal('FALSE');
     expect(r.out['Reason']).to.match(/access denied/).and.include("'MarketAnalysis' {MA}");
+  });
+
+  it('the management VM\'s hook enforces cases 4 and 5: AddResourceSettings gives the SU VM the SU disk and refuses it to the MA VM', async () => {
+    // wbemcli cannot read a REF-array out parameter (VALUE.REFARRAY): the granted call goes through the project's client.
+    const conn = new WbemConnection(host.origin, { namespace: 'root/tvdc' });
+    try {
+      const rasd = new CimInstance('TVDc_ResourceAllocationSettingData');
+      rasd.properties.set('ResourceType', new CimProperty('ResourceType', 'uint16', 31));
+      rasd.properties.set('HostResource', new CimProperty('HostResource', 'string', ['sudisk'], true));
+      const r = await conn.invokeMethod(CimObjectPath.parse(`root/tvdc:${p.service('TVDc_VirtualSystemManagementService')}`), 'AddResourceSettings', {
+        AffectedConfiguration: CimObjectPath.parse('root/tvdc:TVDc_VirtualSystemSettingData.InstanceID="TVDc:su"'),
+        ResourceSettings: [rasd],
+      });
+      expect(Number(r.returnValue)).to.equal(0);
+      const out = r.outParams.get('ResultingResourceSettings')!.value as CimObjectPath[];
+      expect(out.map((o) => o.key('InstanceID'))).to.deep.equal(['TVDc:su:disk:sudisk']);
+    } finally {
+      await conn.close();
+    }
+    const devices = await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('su'))]);
+    expect(devices.stdout).to.include('DeviceID="sudisk"');
+    const rasd = await wbemcli(['ai', '-ac', 'TVDc_VirtualSystemSettingDataComponent', p.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:su"')]);
+    expect(rasd.stdout).to.include('ResourceType=31');
+    const before = host.indications.length;
+    const denied = await wbemcli(['cm', p.url(p.service('TVDc_VirtualSystemManagementService')), addDiskParam('ma', 'sudisk')]);
+    expect(denied.stderr).to.include('CIM_ERR_ACCESS_DENIED').and.include("attach-disk of 'ma' refused: access denied");
+    expect((await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('ma'))])).stdout).to.equal('');
+    expect(host.indications.slice(before).map((i) => i.get('Operation'))).to.deep.equal(['attach-disk']);
+    // ...and the SU VM gives the disk back.
+    const rm = await cm(p.service('TVDc_VirtualSystemManagementService'), 'RemoveResourceSettings.ResourceSettings=TVDc_ResourceAllocationSettingData.InstanceID="TVDc:su:disk:sudisk"');
+    expect(rm.returnValue).to.equal(0);
+    expect((await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('su'))])).stdout).to.equal('');
   });
 
   it('VM-host: the SU VM may run on the host (its label covers SU)', async () => {

@@ -43,6 +43,13 @@ export function defineParam(name: string, label?: string): string {
   return `DefineSystem.SystemSettings="${wbemcliString(xml)}"`;
 }
 
+/** AddResourceSettings: the VM's settings and one embedded disk allocation (ResourceType 31). */
+export function addDiskParam(vm: string, disk: string): string {
+  const xml = `<INSTANCE CLASSNAME="TVDc_ResourceAllocationSettingData"><PROPERTY NAME="ResourceType" TYPE="uint16"><VALUE>31</VALUE></PROPERTY>` +
+    `<PROPERTY.ARRAY NAME="HostResource" TYPE="string"><VALUE.ARRAY><VALUE>${disk}</VALUE></VALUE.ARRAY></PROPERTY.ARRAY></INSTANCE>`;
+  return `AddResourceSettings.ResourceSettings="${wbemcliString(xml)}",AffectedConfiguration=TVDc_VirtualSystemSettingData.InstanceID="TVDc:${vm}"`;
+}
+
 /** Model paths (as REF parameter values) and wbemcli URLs of one host's instances. */
 export class HostPaths {
   constructor(
