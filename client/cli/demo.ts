@@ -156,7 +156,7 @@ async function main(): Promise<void> {
     `tvdc demo: host agent "${HOST}" listening on ${origin} (state in ${state})\n` +
       `policy tvdc-paper 1.0 (the TVDc paper's Market Analysis / Security Underwriting example) is active;\n` +
       `VMs mgmt (SystemManagement), ma (MarketAnalysis) and su (SecurityUnderwriting) run; disk su-disk is labeled SecurityUnderwriting.\n\n` +
-      `Try these (Debian package sblim-wbemcli; tvdc-cim takes the same arguments):\n\n${commands(origin)}\n\n` +
+      `Try these (wbemcli is in the Debian package sblim-wbemcli):\n\n${commands(origin)}\n\n` +
       'Ready. Press Ctrl-C to stop.\n',
   );
 }
