@@ -44,12 +44,13 @@ export class ResponseStreamEncoder {
   }
 
   /**
-   * The whole response as chunks of roughly 64 KiB: head, items as they arrive from `items`
-   * (sync or async), tail. Suitable for `Readable.from()`.
+   * The whole response as chunks: the head at once, then items gathered into chunks of about
+   * 64 KiB as they arrive from `items` (sync or async), then the rest with the tail. Suitable
+   * for `Readable.from()`.
    */
   async *stream(items: Iterable<ReturnItem> | AsyncIterable<ReturnItem>, params: ParamValue[] = []): AsyncGenerator<string> {
-    writeEnvelopeOpen(this.w, this.envelope);
-    this.w.raw('<SIMPLERSP><IMETHODRESPONSE').attr('NAME', this.method).raw('><IRETURNVALUE>');
+    // The head goes out at once: the client sees the response start while providers still work.
+    yield this.head();
     for await (const it of items) {
       this.check(it);
       writeReturnItem(this.w, it);
