@@ -87,13 +87,14 @@ export function startHostProcess(name: string, state: string): Promise<HostProce
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`tvdc-host did not start: ${err}`)); }, 30_000);
     child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    child.once('exit', (code) => { clearTimeout(timer); reject(new Error(`tvdc-host exited with ${code}: ${err}`)); });
+    const early = (code: number | null) => { clearTimeout(timer); reject(new Error(`tvdc-host exited with ${code}: ${err}`)); };
+    child.once('exit', early);
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /listening on (http:\/\/\S+)/.exec(out);
       if (!m) return;
       clearTimeout(timer);
-      child.removeAllListeners('exit');
+      child.off('exit', early);
       const origin = m[1]!;
       const ca = caFiles(state);
       resolve({
