@@ -10,6 +10,7 @@ import type { VmInfo } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { ENABLED_STATE } from './IsolationModel.js';
 import { asCim, failureResult, type ReturnCodes } from './TvdcErrorMap.js';
+import { methodParam } from './methodParam.js';
 
 /** DSP1057 return codes: 4 Failed (refused by the policy), 5 Invalid Parameter, 4097 Invalid State Transition. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 4, INVALID_STATE: 4097, INVALID_ARGUMENT: 5, LABEL_UNKNOWN: 4 };
@@ -35,9 +36,9 @@ export class ComputerSystemProvider implements Provider {
   async invokeMethod(_ctx: ProviderContext, path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
     if (method !== 'RequestStateChange') throw new CimError(CimStatus.CIM_ERR_METHOD_NOT_AVAILABLE, `TVDc_ComputerSystem.${method} is not implemented`);
     const vmName = this.model.paths.element(path, 'the target', ['vm']).name;
-    const requested = params.find((p) => p.name === 'RequestedState')?.value;
+    const requested = methodParam(params, 'RequestedState');
     if (typeof requested !== 'number') return { returnValue: 5, outParams: [{ name: 'Reason', value: 'RequestedState is required' }] };
-    if (params.some((p) => p.name === 'TimeoutPeriod' && p.value !== null))
+    if (methodParam(params, 'TimeoutPeriod') !== null)
       return { returnValue: 4098, outParams: [{ name: 'Reason', value: 'TimeoutPeriod is not supported: every state change completes before the call returns' }] };
     try {
       const vm = this.model.service.getVm(vmName);

@@ -13,10 +13,8 @@ import { CLASS } from './IsolationPaths.js';
 import { IsolationModel as Model } from './IsolationModel.js';
 import { parseLabel } from './LabelText.js';
 import { toCimError } from './TvdcErrorMap.js';
+import { methodParam } from './methodParam.js';
 
-function param(params: ParamValue[], name: string): ParamValue['value'] {
-  return params.find((p) => p.name.toLowerCase() === name.toLowerCase())?.value ?? null;
-}
 
 export class ManagementServiceProvider implements Provider {
   constructor(private readonly model: IsolationModel) {}
@@ -41,16 +39,16 @@ export class ManagementServiceProvider implements Provider {
   }
 
   private async defineSystem(params: ParamValue[]): Promise<MethodResult> {
-    const settings = param(params, 'SystemSettings');
+    const settings = methodParam(params, 'SystemSettings');
     if (!(settings instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
     const repo = this.model.cim.repository;
     const ns = this.model.cim.namespace;
     if (!repo.hasClass(ns, settings.className) || !repo.isSubclassOf(ns, settings.className, 'CIM_VirtualSystemSettingData'))
       throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `SystemSettings is a ${settings.className}, not a TVDc_VirtualSystemSettingData`);
-    const resources = param(params, 'ResourceSettings');
+    const resources = methodParam(params, 'ResourceSettings');
     if (Array.isArray(resources) && resources.length > 0)
       throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'ResourceSettings are not supported: define the VM, then label and attach its resources');
-    if (param(params, 'ReferenceConfiguration') !== null) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'ReferenceConfiguration is not supported');
+    if (methodParam(params, 'ReferenceConfiguration') !== null) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'ReferenceConfiguration is not supported');
     const text = (n: string): string | undefined => {
       const v = settings.get(n);
       return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
@@ -64,7 +62,7 @@ export class ManagementServiceProvider implements Provider {
   }
 
   private async destroySystem(params: ParamValue[]): Promise<MethodResult> {
-    const target = param(params, 'AffectedSystem');
+    const target = methodParam(params, 'AffectedSystem');
     const name = this.model.paths.element(target as CimObjectPath | null, 'AffectedSystem', ['vm']).name;
     const vm = this.model.service.getVm(name);
     if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.model.hostName}'`);
@@ -75,13 +73,13 @@ export class ManagementServiceProvider implements Provider {
 
   /** Attaches every resource or none: a refusal detaches what this call attached before it. */
   private addResourceSettings(params: ParamValue[]): MethodResult {
-    const config = param(params, 'AffectedConfiguration') as CimObjectPath | null;
+    const config = methodParam(params, 'AffectedConfiguration') as CimObjectPath | null;
     const id = config?.key('InstanceID');
     if (!config || config.className.toLowerCase() !== CLASS.vssd.toLowerCase() || typeof id !== 'string' || !id.startsWith('TVDc:'))
       throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'AffectedConfiguration must name a TVDc_VirtualSystemSettingData (InstanceID TVDc:<vm>)');
     const vm = id.slice('TVDc:'.length);
     if (!this.model.service.getVm(vm)) throw new TvdcError('NOT_FOUND', `no VM '${vm}' on host '${this.model.hostName}'`);
-    const settings = param(params, 'ResourceSettings');
+    const settings = methodParam(params, 'ResourceSettings');
     if (!Array.isArray(settings) || settings.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one embedded resource allocation');
     const wanted = settings.map((r, i) => this.resource(r, i));
     const done: typeof wanted = [];
@@ -126,7 +124,7 @@ export class ManagementServiceProvider implements Provider {
   }
 
   private removeResourceSettings(params: ParamValue[]): MethodResult {
-    const refs = param(params, 'ResourceSettings');
+    const refs = methodParam(params, 'ResourceSettings');
     if (!Array.isArray(refs) || refs.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one TVDc_ResourceAllocationSettingData reference');
     for (const ref of refs) {
       const id = ref instanceof Object && 'key' in ref ? (ref as CimObjectPath).key('InstanceID') : undefined;

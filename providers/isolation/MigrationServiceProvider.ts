@@ -14,13 +14,11 @@ import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
+import { methodParam } from './methodParam.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
 
-function param(params: ParamValue[], name: string): ParamValue['value'] {
-  return params.find((p) => p.name.toLowerCase() === name.toLowerCase())?.value ?? null;
-}
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -61,8 +59,8 @@ export class MigrationServiceProvider implements Provider {
   }
 
   private async migrateOut(params: ParamValue[]): Promise<MethodResult> {
-    const name = this.model.paths.element(param(params, 'ComputerSystem') as CimObjectPath | null, 'ComputerSystem', ['vm']).name;
-    const dest = param(params, 'DestinationHost');
+    const name = this.model.paths.element(methodParam(params, 'ComputerSystem') as CimObjectPath | null, 'ComputerSystem', ['vm']).name;
+    const dest = methodParam(params, 'DestinationHost');
     if (typeof dest !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'DestinationHost is required (host[:port] or http(s)://host:port of a tvdc host agent)');
     const url = destinationUrl(dest);
     // Messages name the destination without the credentials a URL may carry.
@@ -115,16 +113,16 @@ export class MigrationServiceProvider implements Provider {
   }
 
   private async acceptMigration(params: ParamValue[]): Promise<MethodResult> {
-    const name = param(params, 'Name');
+    const name = methodParam(params, 'Name');
     if (typeof name !== 'string' || name === '') throw new TvdcError('INVALID_ARGUMENT', 'Name (the VM name) is required');
-    const labelText = param(params, 'SecurityLabel');
+    const labelText = methodParam(params, 'SecurityLabel');
     const label = typeof labelText === 'string' && labelText.trim() !== '' ? parseLabel(labelText, this.model.policyName()) : undefined;
     const strings = (n: string): string[] => {
-      const v = param(params, n);
+      const v = methodParam(params, n);
       return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
     };
     let extensions: Record<string, unknown> = {};
-    const ext = param(params, 'Extensions');
+    const ext = methodParam(params, 'Extensions');
     if (typeof ext === 'string' && ext.trim() !== '') {
       try {
         const parsed: unknown = JSON.parse(ext);
@@ -134,7 +132,7 @@ export class MigrationServiceProvider implements Provider {
         throw new TvdcError('INVALID_ARGUMENT', `Extensions is not a JSON object: ${(e as Error).message}`);
       }
     }
-    const source = param(params, 'SourceHost');
+    const source = methodParam(params, 'SourceHost');
     const ticket: MigrationTicket = { vm: name, label, fromHost: typeof source === 'string' ? source : '', disks: strings('Disks'), segments: strings('Segments'), extensions };
     const vm = await this.model.service.migrateIn(ticket);
     return { returnValue: 0, outParams: [{ name: 'NewComputerSystem', value: this.model.paths.vm(vm.name) }] };

@@ -10,10 +10,8 @@ import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 import { parseLabel } from './LabelText.js';
 import { SECURITY_SERVICE_CODES, failureResult } from './TvdcErrorMap.js';
+import { methodParam } from './methodParam.js';
 
-function param(params: ParamValue[], name: string): ParamValue['value'] {
-  return params.find((p) => p.name.toLowerCase() === name.toLowerCase())?.value ?? null;
-}
 
 export class SecurityServiceProvider implements Provider {
   constructor(private readonly model: IsolationModel) {}
@@ -38,15 +36,15 @@ export class SecurityServiceProvider implements Provider {
 
   /** 0: loaded (and active unless Activate=false); 2: refused, every problem in Errors; 4: no PolicyXML. */
   private setPolicy(params: ParamValue[]): MethodResult {
-    const xml = param(params, 'PolicyXML');
+    const xml = methodParam(params, 'PolicyXML');
     if (typeof xml !== 'string' || xml.trim() === '') return { returnValue: 4, outParams: [{ name: 'Errors', value: ['PolicyXML is required: the policy in the Xen ACM XML format'] }] };
-    const activate = param(params, 'Activate') !== false;
+    const activate = methodParam(params, 'Activate') !== false;
     return this.policyResult(() => this.model.service.setPolicy(xml, { activate }));
   }
 
   /** Activates the loaded policy `Policy` names; naming the active one changes nothing. */
   private activatePolicy(params: ParamValue[]): MethodResult {
-    const ref = param(params, 'Policy') as CimObjectPath | null;
+    const ref = methodParam(params, 'Policy') as CimObjectPath | null;
     const pending = this.model.service.pendingPolicy();
     if (ref !== null) {
       const name = ref.key('PolicyGroupName');
@@ -72,8 +70,8 @@ export class SecurityServiceProvider implements Provider {
 
   /** A question, never a change: Permitted and Reason; return 0 whatever the answer. */
   private checkAccess(params: ParamValue[]): MethodResult {
-    const subject = this.model.paths.element(param(params, 'Subject') as CimObjectPath | null, 'Subject');
-    const object = this.model.paths.element(param(params, 'Object') as CimObjectPath | null, 'Object');
+    const subject = this.model.paths.element(methodParam(params, 'Subject') as CimObjectPath | null, 'Subject');
+    const object = this.model.paths.element(methodParam(params, 'Object') as CimObjectPath | null, 'Object');
     try {
       const d = this.model.service.checkAccess(subject, object);
       return { returnValue: 0, outParams: [{ name: 'Permitted', value: d.permitted }, { name: 'Reason', value: d.reason }] };
@@ -86,13 +84,13 @@ export class SecurityServiceProvider implements Provider {
     const s = this.model.service;
     try {
       if (method === 'Sanitize') {
-        const disk = this.model.paths.element(param(params, 'Disk') as CimObjectPath | null, 'Disk', ['disk']);
+        const disk = this.model.paths.element(methodParam(params, 'Disk') as CimObjectPath | null, 'Disk', ['disk']);
         s.sanitize(disk.name, ctx.user ?? 'local administrator');
       } else {
-        const el = this.model.paths.element(param(params, 'Element') as CimObjectPath | null, 'Element');
+        const el = this.model.paths.element(methodParam(params, 'Element') as CimObjectPath | null, 'Element');
         if (method === 'RemoveLabel') s.removeLabel(el);
         else {
-          const label = param(params, 'Label');
+          const label = methodParam(params, 'Label');
           if (typeof label !== 'string') return { returnValue: 4, outParams: [{ name: 'Reason', value: 'Label is required (ACM:<policy>:<label> or a label name)' }] };
           s.assignLabel(el, parseLabel(label, this.model.policyName()));
         }
