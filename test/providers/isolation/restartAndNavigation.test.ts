@@ -93,6 +93,9 @@ describe('isolation providers: a real tvdc-host, restarted, navigated', function
     expect(profiles.stdout).to.match(/RegisteredOrganization=1,OtherRegisteredOrganization="TVDc",RegisteredName="TVDc Isolation",RegisteredVersion="1.0.0"/);
     const central = await wbemcli(['ain', '-ac', 'CIM_ElementConformsToProfile', p.url('TVDc_RegisteredProfile.InstanceID="TVDc:TVDc Isolation:1.0.0"', 'root/interop')]);
     expect(central.stdout.trim()).to.match(/\/root\/tvdc:TVDc_SecurityService\.(?=.*Name="SecurityService")(?=.*SystemName="h1")/);
+    // ...and back, from the service in root/tvdc to its profile in root/interop.
+    const back = await wbemcli(['ain', '-ac', 'CIM_ElementConformsToProfile', p.url(p.service('TVDc_SecurityService'))]);
+    expect(back.stdout.trim()).to.equal('h1/root/interop:TVDc_RegisteredProfile.InstanceID="TVDc:TVDc Isolation:1.0.0"');
   });
 
   it('ei of every isolation class answers (and of the capabilities a DSP1042 client reads first)', async () => {
