@@ -139,14 +139,6 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
 
 const SCRATCH_SIZE = 1 << 16;
 
-/** Whether one of the `"<digest> <path>"` strings equals the line's tail text[ds, pe). */
-function trustedInText(refs: string | readonly string[] | undefined, text: string, ds: number, pe: number): boolean {
-  if (refs === undefined) return false;
-  if (typeof refs === 'string') return refs.length === pe - ds && text.startsWith(refs, ds);
-  for (const r of refs) if (r.length === pe - ds && text.startsWith(r, ds)) return true;
-  return false;
-}
-
 /**
  * verifyImaLog(parseAsciiLog(text)) without building an entry object or buffer per line: plain
  * ima-ng lines are encoded into one scratch buffer and checked in place (measurement lists run
@@ -156,7 +148,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
   const t = new Tally(opts);
   const refs = opts.references;
   // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
-  const byKey = refs?.trustedByKey && !opts.allVerdicts ? refs.trustedByKey.bind(refs) : undefined;
+  const fastRefs = refs?.matchTrusted && !opts.allVerdicts ? refs : undefined;
   const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
   const views = new Map<number, Buffer>();
   let index = firstIndex;
@@ -231,7 +223,7 @@ export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, fir
     }
     t.replay.extendTemplate(index, pcr, text.slice(s1 + 1, s2), view);
     // Known-good entries are matched against the text itself: no verdict is built for them.
-    if (byKey && dlen >= 4 && trustedInText(byKey(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!)), text, colon + 1, lineEnd)) {
+    if (fastRefs && dlen >= 4 && fastRefs.matchTrusted!(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!), text, colon + 1, lineEnd)) {
       t.trusted(index);
     } else {
       t.judge(index, path, alg, digest.toLowerCase(), false, true);

@@ -17,11 +17,11 @@ export interface ReferenceLookup {
   /** Fast path: true exactly when judge() would say TRUSTED (no verdict object is built). */
   isTrusted?(path: string, digest: string): boolean;
   /**
-   * Fast path for callers holding the digest's bytes: `"<digest> <path>"` strings (the layout of
-   * an ascii log line's tail) of the trusted pairs whose digest gives `key` under digestKey().
-   * Every pair returned is one judge() calls TRUSTED; boot_aggregate is never among them.
+   * Fast path for callers holding the digest's bytes: whether `text[start, end)` is exactly
+   * `"<digest> <path>"` (the tail of an ascii log line) for a pair judge() calls TRUSTED, where
+   * `key` is digestKey() of the digest's first four bytes. boot_aggregate never matches here.
    */
-  trustedByKey?(key: number): string | readonly string[] | undefined;
+  matchTrusted?(key: number, text: string, start: number, end: number): boolean;
 }
 
 /** 30 bits of a digest's first four bytes: a small-integer Map key that costs no string hashing. */
@@ -39,7 +39,10 @@ export class ReferenceSet implements ReferenceLookup {
   private readonly malicious = new Map<string, ReferenceDigest>();
   /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
   private readonly trusted = new Map<string, string | string[]>();
-  private readonly byKey = new Map<number, string | string[]>();
+  // Open-addressing table over the trusted pairs: [key, line index] per slot in one Int32Array,
+  // so a lookup touches one cache line and no Map; rebuilt lazily after changes.
+  private table: Int32Array | undefined;
+  private lines: string[] = [];
   private readonly pathsOf = new Map<string, string[]>();
   private readonly excludes: RegExp[] = [];
   private excludeAll: RegExp | undefined;
@@ -74,18 +77,48 @@ export class ReferenceSet implements ReferenceLookup {
     }
     if (paths.length === 0) this.trusted.delete(digest);
     else this.trusted.set(digest, paths.length === 1 ? paths[0]! : paths);
-    if (digest.length < 8) return;
-    const key = keyOfHex(digest);
-    const old = this.byKey.get(key);
-    const prefix = digest + ' ';
-    const others = (old === undefined ? [] : Array.isArray(old) ? old : [old]).filter((t) => !t.startsWith(prefix));
-    const all = [...others, ...paths.filter((p) => p !== 'boot_aggregate').map((p) => prefix + p)];
-    if (all.length === 0) this.byKey.delete(key);
-    else this.byKey.set(key, all.length === 1 ? all[0]! : all);
+    this.table = undefined;
   }
 
-  trustedByKey(key: number): string | readonly string[] | undefined {
-    return this.byKey.get(key);
+  matchTrusted(key: number, text: string, start: number, end: number): boolean {
+    const table = this.table ?? this.buildTable();
+    const mask = (table.length >> 1) - 1;
+    const len = end - start;
+    for (let slot = key & mask; ; slot = (slot + 1) & mask) {
+      const k = table[slot * 2]!;
+      if (k === -1) return false;
+      if (k === key) {
+        const line = this.lines[table[slot * 2 + 1]!]!;
+        if (line.length === len && text.startsWith(line, start)) return true;
+      }
+    }
+  }
+
+  private buildTable(): Int32Array {
+    const lines: string[] = [];
+    const keys: number[] = [];
+    for (const [digest, paths] of this.trusted) {
+      if (digest.length < 8) continue;
+      const key = keyOfHex(digest);
+      for (const p of typeof paths === 'string' ? [paths] : paths) {
+        if (p === 'boot_aggregate') continue;
+        lines.push(digest + ' ' + p);
+        keys.push(key);
+      }
+    }
+    let cap = 16;
+    while (cap < lines.length * 2) cap *= 2;
+    const table = new Int32Array(cap * 2).fill(-1);
+    const mask = cap - 1;
+    for (let i = 0; i < lines.length; i++) {
+      let slot = keys[i]! & mask;
+      while (table[slot * 2] !== -1) slot = (slot + 1) & mask;
+      table[slot * 2] = keys[i]!;
+      table[slot * 2 + 1] = i;
+    }
+    this.lines = lines;
+    this.table = table;
+    return table;
   }
 
   /**
