@@ -46,14 +46,14 @@ export async function removeState(state: string): Promise<void> {
   rmSync(state, { recursive: true, force: true });
 }
 
-export async function startInProcessHost(name: string, state = newStateDir(name)): Promise<IntegrityHost> {
+export async function startInProcessHost(name: string, state = newStateDir(name), vtpm: 'swtpm' | 'off' = 'swtpm'): Promise<IntegrityHost> {
   const repo = new CimRepository();
   const r = compileMof({ files: projectMofFiles(), repository: repo });
   if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
   const store: Db = openStore(join(state, 'host.db'));
   const server = new WbemServer({ repository: repo, store, name, log: () => {} });
   attachIndications(server);
-  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm: 'swtpm', store });
+  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm, store });
   const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
   const ca = caFiles(state);
   return {
