@@ -1,8 +1,8 @@
 // TVDc_VirtualSystemManagementService (DSP1042): DefineSystem from an embedded
 // TVDc_VirtualSystemSettingData (ElementName = VM name, SecurityLabel as ACM:<policy>:<label> or a
-// bare name), DestroySystem (which first stops a running VM, as DSP1042 asks), and
-// AddResourceSettings / RemoveResourceSettings to give a VM a disk or a network interface: the
-// management VM's hook, so the policy decides (the paper's Figure 3 cases 4 and 5).
+// bare name), DestroySystem (which first stops a running VM, as DSP1042 asks), ModifySystemSettings
+// (relabels a stopped VM), and AddResourceSettings / RemoveResourceSettings to give a VM a disk or
+// a network interface: the management VM's hook, so the policy decides (Figure 3 cases 4 and 5).
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -28,6 +28,7 @@ export class ManagementServiceProvider implements Provider {
       switch (method) {
         case 'DefineSystem': return await this.defineSystem(params);
         case 'DestroySystem': return await this.destroySystem(params);
+        case 'ModifySystemSettings': return this.modifySystemSettings(params);
         case 'AddResourceSettings': return this.addResourceSettings(params);
         case 'RemoveResourceSettings': return this.removeResourceSettings(params);
         default: return { returnValue: 1 };
@@ -68,6 +69,22 @@ export class ManagementServiceProvider implements Provider {
     if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.model.hostName}'`);
     if (vm.state !== 'stopped') await this.model.service.stopVm(name);
     await this.model.service.destroyVm(name);
+    return { returnValue: 0 };
+  }
+
+  /**
+   * Changes a stopped VM's label through its settings (the other way to what AssignLabel does):
+   * SecurityLabel set relabels, SecurityLabel empty or NULL removes the label.
+   */
+  private modifySystemSettings(params: ParamValue[]): MethodResult {
+    const settings = methodParam(params, 'SystemSettings');
+    if (!(settings instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
+    const id = settings.get('InstanceID');
+    if (typeof id !== 'string' || !id.startsWith('TVDc:')) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings.InstanceID must be TVDc:<vm>');
+    const vm = id.slice('TVDc:'.length);
+    const label = settings.get('SecurityLabel');
+    if (typeof label === 'string' && label.trim() !== '') this.model.service.assignLabel({ kind: 'vm', name: vm }, parseLabel(label, this.model.policyName()));
+    else this.model.service.removeLabel({ kind: 'vm', name: vm });
     return { returnValue: 0 };
   }
 

@@ -78,6 +78,16 @@ describe('isolation providers: bad input and refusals', function () {
     expect(r.stderr).to.include('CIM_ERR_ALREADY_EXISTS');
   });
 
+  it('ModifySystemSettings relabels a stopped VM through its settings; the label link follows', async () => {
+    const vssd = (label: string) => `<INSTANCE CLASSNAME="TVDc_VirtualSystemSettingData"><PROPERTY NAME="InstanceID" TYPE="string"><VALUE>TVDc:ma</VALUE></PROPERTY><PROPERTY NAME="SecurityLabel" TYPE="string"><VALUE>${label}</VALUE></PROPERTY></INSTANCE>`;
+    expect((await ok(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('SecurityUnderwriting'))}"`)).returnValue).to.equal(0);
+    expect((await wbemcli(['ai', '-ac', 'TVDc_ElementSecurityLabel', p.url(p.vm('ma'))])).stdout).to.include('Name="SecurityUnderwriting"');
+    const bad = await cm(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('Nope'))}"`);
+    expect(bad.stderr).to.include('CIM_ERR_INVALID_PARAMETER').and.include("'Nope'");
+    expect((await ok(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('ACM:tvdc-paper:MarketAnalysis'))}"`)).returnValue).to.equal(0);
+    expect((await wbemcli(['gi', p.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:ma"')])).stdout).to.include('SecurityLabel="ACM:tvdc-paper:MarketAnalysis"');
+  });
+
   it('RequestStateChange with an unsupported state: 5 with the states it takes; on a missing VM: CIM_ERR_NOT_FOUND', async () => {
     const r = await ok(p.vm('ma'), 'RequestStateChange.RequestedState=7');
     expect(r.returnValue).to.equal(5);
