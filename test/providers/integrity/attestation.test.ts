@@ -15,7 +15,7 @@ import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import type { WbemConnection } from '../../../client/cim/index.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
 import { connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
@@ -229,13 +229,28 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     expect(hosted.stdout).to.include('TVDc_VTPMManagementService').and.include('TVDc_AttestationService');
   });
 
-  it('a VM migrated to another host agent keeps its PCRs and its log, and still attests there', async () => {
+  it('a VM refused by another host agent keeps its vTPM; migrated there, it keeps its PCRs and its log, and still attests', async () => {
     h2 = await startInProcessHost('h2');
     const p2 = new HostPaths(h2.origin, 'h2');
-    expect((await cm(p2, p2.service('TVDc_SecurityService'), policyParam(POLICY_1_0))).returnValue).to.equal(0);
+    // Version 1.1 of the paper's policy adds the MA-SU conflict set.
+    for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p2, p2.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
     const before = await getQuote(conn, 'h1', vmPath('vm1'), verifier.newNonce('probe'));
     const pcr10 = before.bundle.pcrValues.find((v) => v.startsWith('sha256:10:'));
-    const r = await cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${h2.port}",ComputerSystem=${p1.vm('vm1')}`);
+    const migrate = () => cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${h2!.port}",ComputerSystem=${p1.vm('vm1')}`);
+
+    // h2 runs Security Underwriting: Chinese Wall refuses the MA VM there. It stays on h1 with its vTPM.
+    expect((await cm(p2, p2.service('TVDc_VirtualSystemManagementService'), defineParam('su2', 'SecurityUnderwriting'))).returnValue).to.equal(0);
+    expect((await cm(p2, p2.vm('su2'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    const refused = await migrate();
+    expect(refused.returnValue).to.equal(2);
+    expect(refused.out['Reason']).to.include("keeps running on 'h1'");
+    const back = await getQuote(conn, 'h1', vmPath('vm1'), verifier.newNonce('probe'));
+    expect(back.bundle.pcrValues).to.include(pcr10);
+    expect(back.bundle.logEntries).to.deep.equal(before.bundle.logEntries);
+    expect((await wbemcli(['ein', p2.url('TVDc_VTPM')])).stdout).to.not.include('vm1');
+    expect((await cm(p2, p2.vm('su2'), 'RequestStateChange.RequestedState=3')).returnValue).to.equal(0);
+
+    const r = await migrate();
     expect(r.returnValue, r.out['Reason']).to.equal(0);
     expect((await wbemcli(['ein', p1.url('TVDc_VTPM')])).stdout).to.not.include('vm1');
     expect((await wbemcli(['ein', p2.url('TVDc_VTPM')])).stdout).to.include('SystemName="vm1"');
