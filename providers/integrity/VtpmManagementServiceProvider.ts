@@ -1,6 +1,7 @@
 // TVDc_VTPMManagementService: CreateVTPM, DeleteVTPM, StartVTPM, StopVTPM, ExportVTPMState,
-// ImportVTPMState, and ExecuteFile (the simulated VM runs a program of its image, which the host
-// measures). Each maps its REF parameters onto the domain and its failures onto return codes.
+// ImportVTPMState, ExecuteFile (the simulated VM runs a program of its image, which the host
+// measures) and ImportHostMeasurementLog (the management VM's real IMA list into the host TPM).
+// Each maps its REF parameters onto the domain and its failures onto return codes.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -23,7 +24,7 @@ export class VtpmManagementServiceProvider implements Provider {
   async invokeMethod(_ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
     const hi = this.model.integrity;
     const paths = this.model.paths;
-    const known = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'ExecuteFile'];
+    const known = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'ExecuteFile', 'ImportHostMeasurementLog'];
     if (!known.includes(method)) throw new CimError(CimStatus.CIM_ERR_METHOD_NOT_FOUND, `${CLASS.vtpmService} has no method ${method}`);
     if (!hi) return NOT_SUPPORTED;
     try {
@@ -57,6 +58,12 @@ export class VtpmManagementServiceProvider implements Provider {
           if (typeof state !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(state)) throw new TvdcError('INVALID_ARGUMENT', 'State must be the base64 text ExportVTPMState returned');
           await hi.importState(vm, Buffer.from(state, 'base64'));
           return { returnValue: 0, outParams: [{ name: 'VTPM', value: paths.tpm({ kind: 'vm', name: vm }) }] };
+        }
+        case 'ImportHostMeasurementLog': {
+          const log = param(params, 'Log');
+          if (typeof log !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'Log (the ascii IMA measurement list) is required');
+          const count = await hi.importHostLog(log);
+          return { returnValue: 0, outParams: [{ name: 'Count', value: BigInt(count) }] };
         }
         default: {
           const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');

@@ -5,6 +5,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import type { ImaEntry } from '../integrity/ImaEntry.js';
+import { parseAsciiLog } from '../integrity/ImaLogParser.js';
 import type { QuoteBundle } from '../integrity/QuoteBundle.js';
 import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
 import type { MigrationTicket, VmInfo } from '../hypervisor/VirtualMachine.js';
@@ -207,6 +208,17 @@ export class HostIntegrity {
     if (info.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${vm}' is ${info.state}; only a running VM executes files`);
     this.bind({ kind: 'vm', name: vm });
     return this.vmMeasurer.execute(vm, this.images.root(vm), path);
+  }
+
+  /**
+   * Imports the management VM's real IMA measurement list (ascii_runtime_measurements text):
+   * every entry is appended to the host TPM's list and extended into it as the kernel did.
+   * Returns the number of entries imported.
+   */
+  async importHostLog(asciiLog: string): Promise<number> {
+    const entries = parseAsciiLog(asciiLog);
+    if (entries.length === 0) throw new TvdcError('INVALID_ARGUMENT', 'the measurement list is empty');
+    return this.hostMeasurer.importLog(HOST_TPM_ID, entries);
   }
 
   getQuote(target: IntegrityTarget, req: QuoteRequest): Promise<QuoteBundle> {

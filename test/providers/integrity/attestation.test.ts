@@ -9,6 +9,9 @@ import { hash } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CimError, CimStatus } from '../../../src/cim/CimError.js';
+import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
+import { encodeTemplateData } from '../../../src/tvdc/integrity/ImaEntry.js';
+import { formatAsciiLine } from '../../../src/tvdc/integrity/ImaLogParser.js';
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { openStore, type Db } from '../../../src/store/Store.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
@@ -215,6 +218,35 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     expect(v.findings).to.deep.equal([]);
     expect(v.status).to.equal('trusted');
     expect(v.virtualTpm).to.equal(false);
+  });
+
+  it('the host imports its real IMA list (ImportHostMeasurementLog): extended into its TPM, announced, and its quote replays', async () => {
+    const lines = ['/usr/sbin/sshd', '/usr/bin/bash'].map((path, k) => {
+      const digest = hash('sha256', `host program ${path}`, 'hex');
+      const templateData = encodeTemplateData('ima-ng', 'sha256', digest, path);
+      return formatAsciiLine({ index: k, pcr: 10, templateHash: hash('sha1', templateData, 'hex'), templateName: 'ima-ng', templateData, fileAlg: 'sha256', fileDigest: digest, path, violation: false });
+    });
+    const seen = listener ? new Promise<CimInstance>((resolve) => listener!.onIndication((i) => { if (i.get('FilePath') === '/usr/bin/bash') resolve(i); })) : undefined;
+    const svc = CimObjectPath.instance('TVDc_VTPMManagementService', {
+      CreationClassName: 'TVDc_VTPMManagementService', Name: 'VTPMManagementService', SystemCreationClassName: 'TVDc_HostSystem', SystemName: 'h1',
+    }, 'root/tvdc');
+    const r = await conn.invokeMethod(svc, 'ImportHostMeasurementLog', { Log: lines.join('\n') + '\n' });
+    expect(Number(r.returnValue)).to.equal(0);
+    expect(Number(r.outParams.get('Count')?.value)).to.equal(2);
+    const ind = await seen;
+    expect(String(ind?.get('AlertingManagedElement'))).to.include('TVDc_HostSystem');
+
+    const nonce = verifier.newNonce('host:h1');
+    const { bundle } = await getQuote(conn, 'h1', hostPath('h1'), nonce, { fromIndex: 1 });
+    expect(bundle.logEntries).to.deep.equal(lines);
+    const v = verifier.verify('host:h1', bundle, nonce);
+    // Replay and quote agree; the two programs are simply not in this reference database.
+    expect(codes(v)).to.deep.equal(['ENTRY_UNKNOWN', 'ENTRY_UNKNOWN']);
+    expect(v.findings.map((f) => f.path)).to.deep.equal(['/usr/sbin/sshd', '/usr/bin/bash']);
+
+    const bad = await conn.invokeMethod(svc, 'ImportHostMeasurementLog', { Log: 'this is not an IMA list' });
+    expect(Number(bad.returnValue)).to.equal(4);
+    expect(String(bad.outParams.get('Reason')?.value)).to.match(/line 1/);
   });
 
   it('the "TVDc Integrity" profile is registered in root/interop and conforms through TVDc_AttestationService', async () => {
