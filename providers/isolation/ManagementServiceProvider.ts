@@ -8,13 +8,11 @@ import { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
-import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
-import { IsolationModel as Model } from './IsolationModel.js';
+import { IsolationModel } from './IsolationModel.js';
 import { parseLabel } from './LabelText.js';
 import { toCimError } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
-
 
 export class ManagementServiceProvider implements Provider {
   constructor(private readonly model: IsolationModel) {}
@@ -126,13 +124,13 @@ export class ManagementServiceProvider implements Provider {
       const x = Array.isArray(v) ? v[0] : v;
       return typeof x === 'string' && x.trim() !== '' ? x.trim() : undefined;
     };
-    if (type === Model.RESOURCE_TYPE.disk || type === 17) {
+    if (type === IsolationModel.RESOURCE_TYPE.disk || type === 17) {
       const host = first('HostResource') ?? first('ElementName');
       if (!host) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: a disk needs HostResource (the disk's DeviceID or path)`);
       const m = /DeviceID="([^"]+)"/.exec(host);
       return { kind: 'disk', name: m ? m[1]! : host };
     }
-    if (type === Model.RESOURCE_TYPE.nic || type === 33) {
+    if (type === IsolationModel.RESOURCE_TYPE.nic || type === 33) {
       const seg = first('Connection') ?? first('ElementName');
       if (!seg) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: an interface needs Connection (the network segment's name)`);
       return { kind: 'nic', name: seg.replace(/^TVDc:segment:/, '') };

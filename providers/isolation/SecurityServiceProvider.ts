@@ -12,7 +12,6 @@ import { parseLabel } from './LabelText.js';
 import { SECURITY_SERVICE_CODES, failureResult } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
 
-
 export class SecurityServiceProvider implements Provider {
   constructor(private readonly model: IsolationModel) {}
 
