@@ -10,6 +10,8 @@ export const CLASS = {
   vm: 'TVDc_ComputerSystem',
   vtpm: 'TVDc_VTPM',
   hostTpm: 'TVDc_HostTPM',
+  /** Abstract superclass of the two integrity services (the profile's central classes). */
+  integrityService: 'TVDc_IntegrityService',
   vtpmService: 'TVDc_VTPMManagementService',
   attestationService: 'TVDc_AttestationService',
   pcr: 'TVDc_PCR',

@@ -55,9 +55,8 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
 
   const undo: Array<() => void> = [];
   if (integrity) {
-    // The interop provider takes one central class per profile: the attestation service, which
-    // challengers look for; the vTPM service is reached from the host over TVDc_HostedService.
-    server.interop.addProfile({ ...INTEGRITY_PROFILE, centralClass: CLASS.attestationService, centralNamespace: ns });
+    // Both central classes derive from TVDc_IntegrityService: naming it advertises both services.
+    server.interop.addProfile({ ...INTEGRITY_PROFILE, centralClass: CLASS.integrityService, centralNamespace: ns });
     undo.push(isolation.addLifecycleListener(integrity.lifecycleListener()));
     undo.push(integrity.onMeasurement((t, e) => {
       try {
