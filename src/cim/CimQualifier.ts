@@ -26,7 +26,11 @@ export class CimQualifier {
     public propagated = false,
   ) {}
 
+  /** A copy with its own flavor and value array (the repository's qualifiers share theirs). */
   clone(): CimQualifier {
-    return new CimQualifier(this.name, this.type, Array.isArray(this.value) ? [...this.value] : this.value, this.isArray, { ...this.flavor }, this.propagated);
+    const f = this.flavor;
+    // A literal rather than a spread: cloning qualifiers is most of the work of copying a class.
+    const flavor = { overridable: f.overridable, toSubclass: f.toSubclass, toInstance: f.toInstance, translatable: f.translatable };
+    return new CimQualifier(this.name, this.type, Array.isArray(this.value) ? this.value.slice() : this.value, this.isArray, flavor, this.propagated);
   }
 }

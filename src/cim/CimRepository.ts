@@ -24,8 +24,9 @@
 import { NameMap } from './NameMap.js';
 import { CimClass } from './CimClass.js';
 import { CimInstance } from './CimInstance.js';
-import type { CimProperty } from './CimProperty.js';
-import type { CimMethod } from './CimMethod.js';
+import { CimProperty } from './CimProperty.js';
+import { CimMethod } from './CimMethod.js';
+import { CimParameter } from './CimParameter.js';
 import { CimObjectPath } from './CimObjectPath.js';
 import { CimQualifierDeclaration, type QualifierScope } from './CimQualifierDeclaration.js';
 import { isCimType } from './CimType.js';
@@ -33,7 +34,7 @@ import type { CimScalar, CimValue } from './CimValue.js';
 import { CimError, CimStatus } from './CimError.js';
 import { coerceValue } from './coerceValue.js';
 import { normalizeQualifiers } from './qualifierRules.js';
-import { resolveClass } from './resolveClass.js';
+import { inheritance, resolveClass, type Inheritance } from './resolveClass.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
   coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
@@ -54,6 +55,11 @@ export interface ClassNameOptions {
   deep?: boolean;
 }
 
+const PROPERTY_SCOPE: readonly QualifierScope[] = ['property'];
+const REFERENCE_SCOPE: readonly QualifierScope[] = ['reference'];
+const METHOD_SCOPE: readonly QualifierScope[] = ['method'];
+const PARAMETER_SCOPE: readonly QualifierScope[] = ['parameter'];
+
 const VALID_SCOPES = new Set<QualifierScope>(['class', 'association', 'indication', 'property', 'reference', 'method', 'parameter', 'qualifier', 'any']);
 
 /** The state of one namespace. */
@@ -63,8 +69,14 @@ class NamespaceState {
   readonly classes = new NameMap<CimClass>();
   /** Lower-cased class name -> lower-cased direct subclass names; '' holds the roots. */
   readonly children = new Map<string, string[]>();
-  /** Resolved classes by lower-cased name; dropped for a subtree whenever it changes. */
+  /**
+   * Resolved classes by lower-cased name; dropped for a subtree whenever it changes. They share
+   * objects with each other and with `classes` (see resolveClass.ts), so nothing stored here is
+   * ever changed or handed out: callers get copies.
+   */
   readonly resolved = new Map<string, CimClass>();
+  /** What each resolved class hands down, computed when its first subclass is resolved. */
+  readonly inheritances = new WeakMap<CimClass, Inheritance>();
   /** Lower-cased class name -> canonical key bindings -> instance. */
   readonly instances = new Map<string, Map<string, CimInstance>>();
   constructor(readonly name: string) {}
@@ -194,9 +206,15 @@ export class CimRepository {
     const local = s.classes.get(name);
     if (!local) return undefined;
     const sup = local.superclass ? this.resolved(s, local.superclass) ?? null : null;
-    const r = resolveClass(local, sup);
+    const r = resolveClass(local, sup ? this.inheritanceOf(s, sup) : null);
     s.resolved.set(key, r);
     return r;
+  }
+
+  private inheritanceOf(s: NamespaceState, sup: CimClass): Inheritance {
+    let inh = s.inheritances.get(sup);
+    if (!inh) s.inheritances.set(sup, (inh = inheritance(sup)));
+    return inh;
   }
 
   private requireClass(s: NamespaceState, name: string, status = CimStatus.CIM_ERR_NOT_FOUND): CimClass {
@@ -234,36 +252,35 @@ export class CimRepository {
     const where = `property ${cls.name}.${p.name}`;
     if (!isName(p.name)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `invalid property name "${p.name}" in class ${cls.name}`);
     if (!isCimType(p.type)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${where} has unknown type ${String(p.type)}`);
-    const c = p.clone();
-    c.qualifiers = normalizeQualifiers(p.qualifiers, s.qualifiers, [p.type === 'reference' ? 'reference' : 'property'], where, strict);
+    // normalizeQualifiers and coerceValue build new objects: that is the copy of what was handed in.
+    const qualifiers = normalizeQualifiers(p.qualifiers, s.qualifiers, p.type === 'reference' ? REFERENCE_SCOPE : PROPERTY_SCOPE, where, strict);
+    let value: CimValue;
     try {
-      c.value = coerceValue(p.type, p.isArray, p.value);
+      value = coerceValue(p.type, p.isArray, p.value);
     } catch (e) {
       if (e instanceof CimError) throw new CimError(CimStatus.CIM_ERR_TYPE_MISMATCH, `default of ${where}: ${e.description}`);
       throw e;
     }
-    if (c.qualifiers.get('Key')?.value === true && p.isArray) {
+    if (p.isArray && qualifiers.get('Key')?.value === true) {
       throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${where}: a key cannot be an array`);
     }
-    c.classOrigin = cls.name;
-    c.propagated = false;
-    return c;
+    return new CimProperty(
+      p.name, p.type, value, p.isArray, qualifiers, p.referenceClass, p.embeddedObject, p.embeddedClass, cls.name, false, p.arraySize,
+    );
   }
 
   private normalizeMethod(s: NamespaceState, cls: CimClass, m: CimMethod, strict: boolean): CimMethod {
     const where = `method ${cls.name}.${m.name}`;
     if (!isName(m.name)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `invalid method name "${m.name}" in class ${cls.name}`);
     if (!isCimType(m.returnType)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${where} has unknown return type ${String(m.returnType)}`);
-    const c = m.clone();
-    c.qualifiers = normalizeQualifiers(m.qualifiers, s.qualifiers, ['method'], where, strict);
-    for (const p of c.parameters.values()) {
+    const qualifiers = normalizeQualifiers(m.qualifiers, s.qualifiers, METHOD_SCOPE, where, strict);
+    const parameters = m.parameters.mapValues((p) => {
       if (!isName(p.name)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `invalid parameter name "${p.name}" in ${where}`);
       if (!isCimType(p.type)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `parameter ${p.name} of ${where} has unknown type ${String(p.type)}`);
-      p.qualifiers = normalizeQualifiers(p.qualifiers, s.qualifiers, ['parameter'], `parameter ${p.name} of ${where}`, strict);
-    }
-    c.classOrigin = cls.name;
-    c.propagated = false;
-    return c;
+      const q = normalizeQualifiers(p.qualifiers, s.qualifiers, PARAMETER_SCOPE, `parameter ${p.name} of ${where}`, strict);
+      return new CimParameter(p.name, p.type, p.isArray, q, p.referenceClass, p.arraySize, p.embeddedObject, p.embeddedClass);
+    });
+    return new CimMethod(m.name, m.returnType, parameters, qualifiers, cls.name, false);
   }
 
   /** Adds a class given with its local members (members marked propagated are ignored). */
@@ -277,7 +294,7 @@ export class CimRepository {
     }
     const local = this.normalizeLocal(s, cls, sup);
     if (sup) local.superclass = sup.name;
-    const resolved = resolveClass(local, sup);
+    const resolved = resolveClass(local, sup ? this.inheritanceOf(s, sup) : null);
     s.classes.set(local.name, local);
     s.resolved.set(local.name.toLowerCase(), resolved);
     const parent = sup ? sup.name.toLowerCase() : '';

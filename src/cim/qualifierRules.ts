@@ -11,17 +11,34 @@ import { CimError, CimStatus } from './CimError.js';
 import { CimDateTime } from './CimDateTime.js';
 import { CimObjectPath } from './CimObjectPath.js';
 
+// The sixteen possible flavors, frozen. Qualifiers the repository stores share these instead of
+// each carrying its own object (there are hundreds of thousands in a large schema): stored
+// qualifiers are never changed and copies handed out get their own flavor (CimQualifier.clone),
+// and freezing turns any slip into an error rather than a silent change of every class.
+const FLAVORS: readonly CimFlavor[] = Array.from({ length: 16 }, (_, i) => Object.freeze({
+  overridable: (i & 1) !== 0, toSubclass: (i & 2) !== 0, toInstance: (i & 4) !== 0, translatable: (i & 8) !== 0,
+}));
+
+function sharedFlavor(overridable: boolean, toSubclass: boolean, toInstance: boolean, translatable: boolean): CimFlavor {
+  return FLAVORS[(overridable ? 1 : 0) | (toSubclass ? 2 : 0) | (toInstance ? 4 : 0) | (translatable ? 8 : 0)]!;
+}
+
 /**
  * The flavor of an applied qualifier: a CimQualifier always carries a full flavor, so a field
  * that still equals DEFAULT_FLAVOR is taken as "not stated" and comes from the declaration.
  */
 function effectiveFlavor(given: CimFlavor, declared: CimFlavor): CimFlavor {
-  return {
-    overridable: given.overridable !== DEFAULT_FLAVOR.overridable ? given.overridable : declared.overridable,
-    toSubclass: given.toSubclass !== DEFAULT_FLAVOR.toSubclass ? given.toSubclass : declared.toSubclass,
-    toInstance: given.toInstance !== DEFAULT_FLAVOR.toInstance ? given.toInstance : declared.toInstance,
-    translatable: given.translatable !== DEFAULT_FLAVOR.translatable ? given.translatable : declared.translatable,
-  };
+  return sharedFlavor(
+    given.overridable !== DEFAULT_FLAVOR.overridable ? given.overridable : declared.overridable,
+    given.toSubclass !== DEFAULT_FLAVOR.toSubclass ? given.toSubclass : declared.toSubclass,
+    given.toInstance !== DEFAULT_FLAVOR.toInstance ? given.toInstance : declared.toInstance,
+    given.translatable !== DEFAULT_FLAVOR.translatable ? given.translatable : declared.translatable,
+  );
+}
+
+function appliesToAny(decl: CimQualifierDeclaration, scopes: readonly QualifierScope[]): boolean {
+  for (let i = 0; i < scopes.length; i++) if (decl.appliesTo(scopes[i]!)) return true;
+  return false;
 }
 
 /**
@@ -46,7 +63,7 @@ export function normalizeQualifiers(
       out.set(c.name, c);
       continue;
     }
-    if (!scopes.some((s) => decl.appliesTo(s))) {
+    if (!appliesToAny(decl, scopes)) {
       throw new CimError(
         CimStatus.CIM_ERR_INVALID_PARAMETER,
         `qualifier ${decl.name} may not be applied to ${where}: its scope is ${[...decl.scopes].join(', ')}`,
@@ -82,28 +99,42 @@ export function valuesEqual(a: CimValue, b: CimValue): boolean {
   return scalarEqual(a, b);
 }
 
-/** The qualifiers an element inherits: the ToSubclass ones, marked propagated. */
+/** `q` marked propagated (a copy unless it already is). */
+function asPropagated(q: CimQualifier): CimQualifier {
+  if (q.propagated) return q;
+  return new CimQualifier(q.name, q.type, q.value, q.isArray, q.flavor, true);
+}
+
+/**
+ * The qualifiers an element inherits: the ToSubclass ones, marked propagated. Qualifiers that are
+ * already propagated are shared, not copied (and so, when all are, is the map): the repository
+ * never changes what it stores and hands out deep copies, so inherited qualifiers need exist only
+ * once however deep the hierarchy.
+ */
 export function inheritedQualifiers(quals: NameMap<CimQualifier>): NameMap<CimQualifier> {
-  const out = new NameMap<CimQualifier>();
+  let shared = true;
   for (const q of quals.values()) {
-    if (!q.flavor.toSubclass) continue;
-    const c = q.clone();
-    c.propagated = true;
-    out.set(c.name, c);
+    if (!q.propagated || !q.flavor.toSubclass) {
+      shared = false;
+      break;
+    }
   }
-  return out;
+  if (shared) return quals;
+  return quals.mapValues((q) => (q.flavor.toSubclass ? asPropagated(q) : undefined));
 }
 
 /**
  * Inherited qualifiers (already filtered by inheritedQualifiers) overlaid with local ones.
- * A local qualifier may restate a DisableOverride one only with the same value.
+ * A local qualifier may restate a DisableOverride one only with the same value. Like
+ * inheritedQualifiers, the result shares the qualifier objects (and maps) that need no change.
  */
 export function mergeQualifiers(inherited: NameMap<CimQualifier> | null, local: NameMap<CimQualifier>, where: string): NameMap<CimQualifier> {
-  const out = inherited ? inherited.clone((q) => q.clone()) : new NameMap<CimQualifier>();
+  if (local.size === 0) return inherited ?? local;
+  const out = inherited ? inherited.clone() : new NameMap<CimQualifier>();
+  let unchanged = inherited === null;
   for (const q of local.values()) {
-    const prev = out.get(q.name);
-    const c = q.clone();
-    c.propagated = false;
+    const prev = inherited ? out.get(q.name) : undefined;
+    let c = q;
     if (prev && !prev.flavor.overridable) {
       if (!valuesEqual(prev.value, q.value)) {
         throw new CimError(
@@ -111,11 +142,18 @@ export function mergeQualifiers(inherited: NameMap<CimQualifier> | null, local: 
           `qualifier ${prev.name} on ${where} is DisableOverride in the superclass and cannot change from ${show(prev.value)} to ${show(q.value)}`,
         );
       }
-      c.flavor.overridable = false;
+      if (q.flavor.overridable || q.propagated) {
+        const f = q.flavor;
+        c = new CimQualifier(q.name, q.type, q.value, q.isArray, sharedFlavor(false, f.toSubclass, f.toInstance, f.translatable), false);
+      }
+    } else if (q.propagated) {
+      c = new CimQualifier(q.name, q.type, q.value, q.isArray, q.flavor, false);
     }
+    if (c !== q) unchanged = false;
     out.set(c.name, c);
   }
-  return out;
+  // Without inherited qualifiers and with every local one kept as it was, the local map will do.
+  return unchanged ? local : out;
 }
 
 function show(v: CimValue): string {

@@ -1,27 +1,58 @@
 // Inheritance resolution: a class as declared plus its resolved superclass gives the class as
 // clients see it, with inherited members marked propagated (classOrigin kept), overriding members
 // in the inherited member's place, and qualifiers propagated by flavor.
+//
+// Resolved classes share every object that does not change on the way down (an inherited member
+// is the same object in every subclass, a local member without an override is the declared one),
+// so resolving costs little more than copying two maps. That is safe because the repository never
+// changes a class it stores and hands out deep copies only; anyone else calling these functions
+// must treat their inputs and results as immutable too.
 import { CimClass } from './CimClass.js';
 import { CimProperty } from './CimProperty.js';
 import { CimMethod } from './CimMethod.js';
-import type { CimParameter } from './CimParameter.js';
+import { CimParameter } from './CimParameter.js';
+import type { CimQualifier } from './CimQualifier.js';
 import { NameMap } from './NameMap.js';
 import { CimError, CimStatus } from './CimError.js';
 import { inheritedQualifiers, mergeQualifiers } from './qualifierRules.js';
 
+/** What a resolved class hands down to every subclass: its qualifiers and members as inherited. */
+export interface Inheritance {
+  readonly name: string;
+  readonly qualifiers: NameMap<CimQualifier>;
+  readonly properties: NameMap<CimProperty>;
+  readonly methods: NameMap<CimMethod>;
+}
+
 function inheritProperty(p: CimProperty): CimProperty {
-  const c = p.clone();
-  c.propagated = true;
-  c.qualifiers = inheritedQualifiers(p.qualifiers);
-  return c;
+  // Already inherited: the subclass inherits the very same thing.
+  if (p.propagated) return p;
+  return new CimProperty(
+    p.name, p.type, p.value, p.isArray, inheritedQualifiers(p.qualifiers), p.referenceClass, p.embeddedObject, p.embeddedClass,
+    p.classOrigin, true, p.arraySize,
+  );
 }
 
 function inheritMethod(m: CimMethod): CimMethod {
-  const c = m.clone();
-  c.propagated = true;
-  c.qualifiers = inheritedQualifiers(m.qualifiers);
-  for (const p of c.parameters.values()) p.qualifiers = inheritedQualifiers(p.qualifiers);
-  return c;
+  if (m.propagated) return m;
+  const parameters = m.parameters.mapValues((p) => {
+    const q = inheritedQualifiers(p.qualifiers);
+    return q === p.qualifiers ? p : new CimParameter(p.name, p.type, p.isArray, q, p.referenceClass, p.arraySize, p.embeddedObject, p.embeddedClass);
+  });
+  return new CimMethod(m.name, m.returnType, parameters, inheritedQualifiers(m.qualifiers), m.classOrigin, true);
+}
+
+/**
+ * What `sup` (a resolveClass result) passes to its subclasses. The same for all of them, so the
+ * repository computes it once per superclass.
+ */
+export function inheritance(sup: CimClass): Inheritance {
+  return {
+    name: sup.name,
+    qualifiers: inheritedQualifiers(sup.qualifiers),
+    properties: sup.properties.mapValues(inheritProperty),
+    methods: sup.methods.mapValues(inheritMethod),
+  };
 }
 
 /** The name an Override qualifier names, or null when the member has none. */
@@ -32,19 +63,18 @@ function overrideTarget(member: { name: string; qualifiers: NameMap<{ value: unk
 }
 
 /**
- * Resolves `local` (local members only) on top of `sup` (already resolved, or null for a root).
- * A local member named like an inherited one overrides it: its type must agree, and it keeps the
- * inherited default and reference class when it states none. Override naming a member the
- * superclass lacks, or another member than itself, is refused.
+ * Resolves `local` (local members only) on top of what its superclass hands down (`sup`, from
+ * inheritance(); null for a root). A local member named like an inherited one overrides it: its
+ * type must agree, and it keeps the inherited default and reference class when it states none.
+ * Override naming a member the superclass lacks, or another member than itself, is refused.
  */
-export function resolveClass(local: CimClass, sup: CimClass | null): CimClass {
+export function resolveClass(local: CimClass, sup: Inheritance | null): CimClass {
   const where = `class ${local.name}`;
-  const qualifiers = mergeQualifiers(sup ? inheritedQualifiers(sup.qualifiers) : null, local.qualifiers, where);
+  const qualifiers = mergeQualifiers(sup ? sup.qualifiers : null, local.qualifiers, where);
 
-  const properties = new NameMap<CimProperty>();
-  if (sup) for (const p of sup.properties.values()) properties.set(p.name, inheritProperty(p));
+  const properties = sup ? sup.properties.clone() : new NameMap<CimProperty>();
   for (const p of local.properties.values()) {
-    const prev = properties.get(p.name);
+    const prev = sup ? properties.get(p.name) : undefined;
     const target = overrideTarget(p);
     const pwhere = `property ${local.name}.${p.name}`;
     if (target !== null) {
@@ -59,12 +89,16 @@ export function resolveClass(local: CimClass, sup: CimClass | null): CimClass {
         `${pwhere} is ${p.type}${p.isArray ? '[]' : ''} but overrides ${prev.classOrigin ?? sup?.name}.${prev.name} of type ${prev.type}${prev.isArray ? '[]' : ''}`,
       );
     }
-    const c = p.clone();
-    c.classOrigin = local.name;
-    c.propagated = false;
-    c.qualifiers = mergeQualifiers(prev ? prev.qualifiers : null, p.qualifiers, pwhere);
+    const quals = mergeQualifiers(prev ? prev.qualifiers : null, p.qualifiers, pwhere);
+    if (!prev && quals === p.qualifiers && !p.propagated && p.classOrigin === local.name) {
+      properties.set(p.name, p);
+      continue;
+    }
+    const c = new CimProperty(
+      p.name, p.type, p.value, p.isArray, quals, p.referenceClass, p.embeddedObject, p.embeddedClass, local.name, false, p.arraySize,
+    );
     if (prev) {
-      if (c.value === null) c.value = Array.isArray(prev.value) ? [...prev.value] : prev.value;
+      c.value ??= prev.value;
       c.referenceClass ??= prev.referenceClass;
       c.embeddedObject ??= prev.embeddedObject;
       c.embeddedClass ??= prev.embeddedClass;
@@ -73,10 +107,9 @@ export function resolveClass(local: CimClass, sup: CimClass | null): CimClass {
     properties.set(p.name, c);
   }
 
-  const methods = new NameMap<CimMethod>();
-  if (sup) for (const m of sup.methods.values()) methods.set(m.name, inheritMethod(m));
+  const methods = sup ? sup.methods.clone() : new NameMap<CimMethod>();
   for (const m of local.methods.values()) {
-    const prev = methods.get(m.name);
+    const prev = sup ? methods.get(m.name) : undefined;
     const target = overrideTarget(m);
     const mwhere = `method ${local.name}.${m.name}`;
     if (target !== null) {
@@ -88,17 +121,19 @@ export function resolveClass(local: CimClass, sup: CimClass | null): CimClass {
     if (prev && prev.returnType !== m.returnType) {
       throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${mwhere} returns ${m.returnType} but overrides a method returning ${prev.returnType}`);
     }
-    const c = m.clone();
-    c.classOrigin = local.name;
-    c.propagated = false;
-    c.qualifiers = mergeQualifiers(prev ? prev.qualifiers : null, m.qualifiers, mwhere);
-    if (prev) {
-      for (const param of c.parameters.values()) {
-        const pp: CimParameter | undefined = prev.parameters.get(param.name);
-        param.qualifiers = mergeQualifiers(pp ? pp.qualifiers : null, param.qualifiers, `parameter ${param.name} of ${mwhere}`);
-      }
+    const quals = mergeQualifiers(prev ? prev.qualifiers : null, m.qualifiers, mwhere);
+    if (!prev && quals === m.qualifiers && !m.propagated && m.classOrigin === local.name) {
+      methods.set(m.name, m);
+      continue;
     }
-    methods.set(m.name, c);
+    const parameters = !prev ? m.parameters : m.parameters.mapValues((param) => {
+      const pp = prev.parameters.get(param.name);
+      const q = mergeQualifiers(pp ? pp.qualifiers : null, param.qualifiers, `parameter ${param.name} of ${mwhere}`);
+      return q === param.qualifiers ? param : new CimParameter(
+        param.name, param.type, param.isArray, q, param.referenceClass, param.arraySize, param.embeddedObject, param.embeddedClass,
+      );
+    });
+    methods.set(m.name, new CimMethod(m.name, m.returnType, parameters, quals, local.name, false));
   }
 
   return new CimClass(local.name, local.superclass, qualifiers, properties, methods, local.path);

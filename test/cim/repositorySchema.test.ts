@@ -6,6 +6,7 @@ import { CimStatus } from '../../src/cim/CimError.js';
 import { CimQualifierDeclaration } from '../../src/cim/CimQualifierDeclaration.js';
 import { CimQualifier } from '../../src/cim/CimQualifier.js';
 import { CimParameter } from '../../src/cim/CimParameter.js';
+import { NameMap } from '../../src/cim/NameMap.js';
 import { NS, repoWithQualifiers, q, quals, prop, method, cls, expectCimError } from './support.js';
 
 /** CIM_ManagedElement <- CIM_LogicalElement <- TVDc_ComputerSystem, DMTF style. */
@@ -267,5 +268,68 @@ describe('cim/CimRepository schema', () => {
     repo.addClass(NS, mine);
     mine.properties.set('B', prop('B', 'string'));
     expect(repo.getClass(NS, 'TVDc_Mine').properties.has('B')).to.equal(false);
+  });
+
+  // Resolved classes share inherited members, qualifiers and flavors with their superclasses (see
+  // resolveClass.ts), so a change that reached any of them would show in a whole subtree.
+  it('hands out deep copies although classes share what they inherit', () => {
+    const repo = hierarchy();
+    repo.addClass(NS, cls('TVDc_Sub', 'TVDc_ComputerSystem', [prop('Tags', 'string', { isArray: true, value: ['a'], quals: [q('ValueMap', ['1', '2'])] })]));
+    const names = ['CIM_ManagedElement', 'CIM_LogicalElement', 'TVDc_ComputerSystem', 'TVDc_Sub'];
+    const view = (): string => JSON.stringify(names.map((n) => [repo.getClass(NS, n), repo.getLocalClass(NS, n)]), (_k, v: unknown) => {
+      if (v instanceof NameMap) return [...v];
+      return typeof v === 'bigint' ? String(v) : v;
+    });
+    const before = view();
+    const scramble = (qs: NameMap<CimQualifier>): void => {
+      for (const x of qs.values()) {
+        x.flavor.overridable = !x.flavor.overridable;
+        x.flavor.toSubclass = !x.flavor.toSubclass;
+        x.propagated = !x.propagated;
+        if (Array.isArray(x.value)) x.value.push('changed');
+        else x.value = 'changed';
+      }
+      qs.set('Changed', q('Changed', true));
+    };
+    for (const n of names) {
+      for (const c of [repo.getClass(NS, n), repo.getLocalClass(NS, n)]) {
+        scramble(c.qualifiers);
+        for (const p of c.properties.values()) {
+          scramble(p.qualifiers);
+          p.propagated = !p.propagated;
+          p.classOrigin = 'Changed';
+          if (Array.isArray(p.value)) p.value.push('changed');
+          else p.value = 'changed';
+        }
+        for (const m of c.methods.values()) {
+          scramble(m.qualifiers);
+          m.propagated = !m.propagated;
+          for (const prm of m.parameters.values()) scramble(prm.qualifiers);
+          m.parameters.clear();
+        }
+        c.properties.clear();
+      }
+    }
+    expect(view()).to.equal(before);
+    // What was handed in, down to qualifier values and flavors, is copied as well.
+    const mine = cls('TVDc_Mine', 'TVDc_Sub', [prop('Codes', 'string', { isArray: true, quals: [q('ValueMap', ['x'])] })]);
+    repo.addClass(NS, mine);
+    const vm = mine.properties.get('Codes')!.qualifiers.get('ValueMap')!;
+    (vm.value as string[]).push('y');
+    vm.flavor.toSubclass = false;
+    const got = repo.getClass(NS, 'TVDc_Mine').properties.get('Codes')!.qualifiers.get('ValueMap')!;
+    expect(got.value).to.deep.equal(['x']);
+    expect(got.flavor.toSubclass).to.equal(true);
+  });
+
+  it('restating a DisableOverride qualifier makes it local and keeps it DisableOverride', () => {
+    const repo = hierarchy();
+    repo.addClass(NS, cls('TVDc_Sub', 'TVDc_ComputerSystem', [prop('Name', 'string', { quals: [q('Key', true)] })]));
+    const key = repo.getClass(NS, 'TVDc_Sub').properties.get('Name')!.qualifiers.get('Key')!;
+    expect(key).to.include({ value: true, propagated: false });
+    expect(key.flavor).to.deep.equal({ overridable: false, toSubclass: true, toInstance: false, translatable: false });
+    // The inherited one, in the superclass's other subclasses, is unaffected.
+    repo.addClass(NS, cls('TVDc_Other', 'TVDc_ComputerSystem', []));
+    expect(repo.getClass(NS, 'TVDc_Other').properties.get('Name')!.qualifiers.get('Key')).to.include({ value: true, propagated: true });
   });
 });
