@@ -6,6 +6,7 @@ import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { isValidNonce } from '../../src/tvdc/integrity/QuoteBundle.js';
+import type { IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
 import { toCimError } from './IntegrityErrorMap.js';
 import type { IntegrityModel } from './IntegrityModel.js';
 import { CLASS } from './IntegrityPaths.js';
@@ -61,7 +62,7 @@ export class AttestationServiceProvider implements Provider {
     }
   }
 
-  private async getQuote(target: ReturnType<IntegrityModel['paths']['target']>, params: ParamValue[]): Promise<MethodResult> {
+  private async getQuote(target: IntegrityTarget, params: ParamValue[]): Promise<MethodResult> {
     const nonce = param(params, 'Nonce');
     // Checked here too so the message names the parameter as the client sent it.
     if (typeof nonce !== 'string' || !isValidNonce(nonce)) {

@@ -16,10 +16,11 @@ import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { openStore, type Db } from '../../../src/store/Store.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
+import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import type { WbemConnection } from '../../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
-import { connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
+import { attestationService, connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
 const codes = (v: { findings: { code: string }[] }) => v.findings.map((f) => f.code);
@@ -36,6 +37,8 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
   let listener: IndicationListener | undefined;
   /** List index after the last entry the verifier accepted for vm1. */
   let next = 0;
+  /** The first trusted quote of vm1 and its nonce. */
+  let firstQuote: { nonce: string; bundle: QuoteBundle } | undefined;
 
   const cm = async (p: HostPaths, target: string, call: string) => {
     const r = await wbemcli(['cm', p.url(target), call]);
@@ -113,6 +116,7 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     expect(v.virtualTpm).to.equal(true);
     expect(v.nextIndex).to.equal(2);
     next = v.nextIndex;
+    firstQuote = { nonce, bundle };
   });
 
   it('a quote made over another nonce than the one issued is caught: NONCE_MISMATCH', async () => {
@@ -121,6 +125,26 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     const v = verifier.verify('vm1', bundle, issued);
     expect(v.status).to.equal('untrusted');
     expect(codes(v)).to.deep.equal(['NONCE_MISMATCH']);
+  });
+
+  it('what GetQuote returns cannot be replayed, altered or re-signed: QUOTE_REPLAYED, TEMPLATE_HASH_MISMATCH naming the entry, AK_NOT_BOUND', async () => {
+    const replayed = verifier.verify('vm1', firstQuote!.bundle, verifier.newNonce('vm1'));
+    expect(codes(replayed)).to.deep.equal(['QUOTE_REPLAYED']);
+
+    const nonce = verifier.newNonce('vm1');
+    const { bundle } = await getQuote(conn, 'h1', vmPath('vm1'), nonce);
+    bundle.logEntries[1] = bundle.logEntries[1]!.replace('/sbin/init', '/sbin/inix');
+    const altered = verifier.verify('vm1', bundle, nonce);
+    expect(altered.status).to.equal('untrusted');
+    expect(altered.findings[0]).to.deep.include({ code: 'TEMPLATE_HASH_MISMATCH', index: 1, path: '/sbin/inix' });
+
+    // The host's AK is a real TPM key, but not the one vm1's EK certified.
+    const hostKey = await conn.invokeMethod(attestationService('h1'), 'GetAttestationKey', { Target: hostPath('h1') });
+    const n2 = verifier.newNonce('vm1');
+    const q2 = await getQuote(conn, 'h1', vmPath('vm1'), n2);
+    const swapped = verifier.verify('vm1', { ...q2.bundle, akPublic: String(hostKey.outParams.get('AKPublic')?.value) }, n2);
+    expect(swapped.status).to.equal('untrusted');
+    expect(codes(swapped)).to.include('AK_NOT_BOUND');
   });
 
   it('a malformed nonce is CIM_ERR_INVALID_PARAMETER with a message naming the rule (wbemcli and the client)', async () => {
