@@ -15,7 +15,6 @@ import type { CimScalar, CimValue, EmbeddedKind } from '../cim/CimValue.js';
 import { NameMap } from '../cim/NameMap.js';
 import { parseCimBoolean, parseCimScalar } from '../cim/valueText.js';
 import { CimXmlError } from './CimXmlError.js';
-import { EMPTY_QUALIFIERS } from './EMPTY_QUALIFIERS.js';
 import { CimXmlParser, type ElementRule, type Frame } from './CimXmlParser.js';
 import type {
   Correlator, ExpMethodCall, ExpMethodResponse, IMethodCall, IMethodResponse, MethodCall, MethodResponse,
@@ -733,7 +732,7 @@ R.set('INSTANCE', rule(['CLASSNAME', 'xml:lang'], (f, p) => {
     if (n !== 'PROPERTY' && n !== 'PROPERTY.ARRAY' && n !== 'PROPERTY.REFERENCE') p.fail(`${n} is not allowed here in INSTANCE (child ${i + 1})`);
     addProperty(p, properties, values[i] as CimProperty);
   }
-  return new CimInstance(className, properties, undefined, qualifiers ?? EMPTY_QUALIFIERS);
+  return new CimInstance(className, properties, undefined, qualifiers);
 }));
 
 function addProperty(p: CimXmlParser, props: NameMap<CimProperty>, prop: CimProperty): void {
@@ -801,8 +800,6 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
       if (i < names.length) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
     }
     const propagated = a.PROPAGATED === undefined ? false : optBool(f, p, 'PROPAGATED', false);
-    // Instance properties without qualifiers share one frozen empty map (see EMPTY_QUALIFIERS).
-    if (qualifiers === undefined && p.parentName() === 'INSTANCE') qualifiers = EMPTY_QUALIFIERS;
     return new CimProperty(
       name!, type, value, isArray, qualifiers, undefined, embedded, embeddedClass, a.CLASSORIGIN, propagated, isArray ? arraySize(f, p) : undefined,
     );
