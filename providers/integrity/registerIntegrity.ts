@@ -42,6 +42,7 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
   if (setup.vtpm === 'swtpm') {
     const stateDir = setup.stateDir ?? (tempState = mkdtempSync(join(tmpdir(), 'tvdc-vtpm-')));
     integrity = await HostIntegrity.open({ stateDir, hostName: setup.name, vms: { getVm: (n) => isolation.getVm(n), listVms: () => isolation.listVms() } });
+    reportRecovery(integrity);
   }
   const model = new IntegrityModel(integrity, new CimFactory(server.repository, ns), setup.name);
   const reg = (cls: string, p: Parameters<WbemServer['registerProvider']>[2]): void => server.registerProvider(ns, cls, p);
@@ -78,4 +79,17 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
       if (tempState) rmSync(tempState, { recursive: true, force: true });
     },
   };
+}
+
+/** Tells the operator what the restart found: strays killed, vTPMs resumed, and any that failed. */
+function reportRecovery(integrity: HostIntegrity): void {
+  const { vms, host } = integrity.recovery;
+  const killed = [...vms.killed, ...host.killed];
+  const resumed = vms.restarted.filter((r) => r.resumed).length;
+  if (killed.length) console.error(`tvdc integrity: killed ${killed.length} stray swtpm process(es) of an earlier agent (pids ${killed.join(', ')})`);
+  if (vms.restarted.length) console.error(`tvdc integrity: ${vms.restarted.length} vTPM(s) running again, ${resumed} with their PCRs resumed`);
+  for (const r of vms.restarted) {
+    if (r.droppedEntries) console.error(`tvdc integrity: vTPM ${r.id}: ${r.droppedEntries} log entr(y/ies) past the stored PCRs dropped`);
+  }
+  for (const f of [...vms.failed, ...host.failed]) console.error(`tvdc integrity: vTPM ${f.id} could not be restarted: ${f.error}`);
 }

@@ -287,6 +287,22 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     expect(hosted.stdout).to.include('TVDc_VTPMManagementService').and.include('TVDc_AttestationService');
   });
 
+  it('DMTF-style navigation: VM -> TVDc_UseOfLog -> log -> TVDc_LogManagesRecord -> entries; services -> TVDc_ServiceAffectsElement -> TPMs', async () => {
+    const logs = await wbemcli(['ain', '-ac', 'TVDc_UseOfLog', p1.url(p1.vm('vm1'))]);
+    expect(logs.stdout.trim().split('\n')).to.have.length(1);
+    expect(logs.stdout).to.include('TVDc_MeasurementLog.InstanceID="TVDc:vm:vm1:ima"');
+    const log = await wbemcli(['gi', p1.url('TVDc_MeasurementLog.InstanceID="TVDc:vm:vm1:ima"')]);
+    const count = Number(/CurrentNumberOfRecords=(\d+)/.exec(log.stdout)?.[1]);
+    expect(count).to.be.greaterThan(3);
+    const records = await wbemcli(['ain', '-ac', 'TVDc_LogManagesRecord', p1.url('TVDc_MeasurementLog.InstanceID="TVDc:vm:vm1:ima"')]);
+    const ids = [...records.stdout.matchAll(/InstanceID="TVDc:vm:vm1:ima:(\d+)"/g)].map((m) => Number(m[1]));
+    expect(ids).to.deep.equal(Array.from({ length: count }, (_, k) => k));
+    const affected = await wbemcli(['ain', '-ac', 'TVDc_ServiceAffectsElement', p1.url(attestation('h1'))]);
+    expect(affected.stdout).to.include('TVDc_VTPM.').and.include('SystemName="vm1"').and.include('TVDc_HostTPM.');
+    const hostTpm = await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', '-arc', 'TVDc_HostTPM', p1.url(p1.hostSystem())]);
+    expect(hostTpm.stdout).to.include('DeviceID="tpm0"');
+  });
+
   it('a VM refused by another host agent keeps its vTPM; migrated there, it keeps its PCRs and its log, and still attests', async () => {
     h2 = await startInProcessHost('h2');
     const p2 = new HostPaths(h2.origin, 'h2');

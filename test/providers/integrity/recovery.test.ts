@@ -61,6 +61,7 @@ describe('integrity providers: tvdc-host killed with SIGKILL and restarted (real
 
     host = await startHostProcess('k1', state);
     p = new HostPaths(host.origin, 'k1');
+    expect(host.stderr()).to.include('tvdc integrity: 1 vTPM(s) running again, 1 with their PCRs resumed');
     const now = findSwtpmProcesses(state).map((s) => s.pid);
     expect(now).to.have.length(2);
     expect(now.filter((x) => old.includes(x))).to.deep.equal([]);

@@ -74,6 +74,8 @@ export async function startInProcessHost(name: string, state = newStateDir(name)
 
 export interface HostProcess extends IntegrityHost {
   child: ChildProcess;
+  /** What the process wrote to stderr so far. */
+  stderr(): string;
   /** SIGKILL, and wait until the process is gone. */
   kill9(): Promise<void>;
 }
@@ -103,6 +105,7 @@ export function startHostProcess(name: string, state: string): Promise<HostProce
         port: Number(new URL(origin).port),
         state,
         child,
+        stderr: () => err,
         vtpmCaPem: ca.vtpm,
         platformCaPem: ca.platform,
         imageRoot: (vm) => join(state, 'vm-images', vm),
