@@ -286,11 +286,6 @@ export class CimXmlParser {
     else if (!isXmlSpace(t)) this.fail(f.name ? `character data is not allowed in ${f.name}` : 'character data outside the root element', this.sp > 0 ? 'XML_INVALID' : 'XML_NOT_WELL_FORMED');
   }
 
-  /** The name of the parent of the innermost open element ('' at the top). */
-  parentName(): string {
-    return this.sp > 0 ? this.stack[this.sp - 1]!.name : '';
-  }
-
   /** The current depth including an enclosing document's (for nested embedded objects). */
   get depth(): number {
     return this.sp + this.depthOffset;
