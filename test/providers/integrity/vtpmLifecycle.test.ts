@@ -1,13 +1,17 @@
 // vTPMs follow their VMs (created at DefineSystem, powered with RequestStateChange, gone with
-// DestroySystem), TVDc_PCR shows what the vTPM holds, and TVDc_VTPMManagementService's methods
-// answer with their documented return codes and reasons. A host with --vtpm off says Not Supported.
+// DestroySystem; a reboot boots it afresh), TVDc_PCR shows what the vTPM holds, and
+// TVDc_VTPMManagementService's methods answer with their documented return codes and reasons.
+// A host with --vtpm off says Not Supported.
 import { expect } from 'chai';
 import { CimError, CimStatus } from '../../../src/cim/CimError.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import type { WbemConnection } from '../../../client/cim/index.js';
+import { openStore } from '../../../src/store/Store.js';
+import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
+import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
-import { connect, getQuote, vmPath } from './support/attest.js';
+import { connect, enrol, getQuote, vmPath } from './support/attest.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
 const SERVICE = (host: string) =>
@@ -125,6 +129,34 @@ describe('integrity providers: vTPM life cycle and TVDc_VTPMManagementService (r
     expect(missing.stderr).to.include('CIM_ERR_NOT_FOUND').and.include("no VM 'ghost'");
     const wrong = await wbemcli(['cm', p.url(SERVICE('lc')), `CreateVTPM.System=${p.hostSystem()}`]);
     expect(wrong.stderr).to.include('CIM_ERR_INVALID_PARAMETER');
+  });
+
+  it('a rebooted VM boots its vTPM afresh: a new log from 0, and the verifier accepts the new boot', async () => {
+    expect((await cm(p.service('TVDc_VirtualSystemManagementService'), defineParam('b', 'MarketAnalysis'))).returnValue).to.equal(0);
+    expect((await cm(p.vm('b'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    const refDb = openStore(':memory:');
+    try {
+      const refs = new ReferenceDatabase(refDb);
+      refs.importDirectory(h.imageRoot('b'));
+      const verifier = new Verifier({ anchors: [{ pem: h.vtpmCaPem(), kind: 'virtual' }], references: refs.snapshot() });
+      await enrol(conn, 'lc', vmPath('b'), verifier, 'b');
+      expect((await cm(SERVICE('lc'), `ExecuteFile.Path="/bin/sh",System=${p.vm('b')}`)).returnValue).to.equal(0);
+      let nonce = verifier.newNonce('b');
+      const first = await getQuote(conn, 'lc', vmPath('b'), nonce);
+      expect(first.bundle.logEntries).to.have.length(3);
+      expect(verifier.verify('b', first.bundle, nonce).status).to.equal('trusted');
+
+      expect((await cm(p.vm('b'), 'RequestStateChange.RequestedState=10')).returnValue).to.equal(0);
+      nonce = verifier.newNonce('b');
+      const after = await getQuote(conn, 'lc', vmPath('b'), nonce);
+      expect(after.bundle.logEntries).to.have.length(2);
+      expect(after.bundle.logEntries.join('\n')).to.not.include('/bin/sh');
+      const v = verifier.verify('b', after.bundle, nonce);
+      expect(v.findings).to.deep.equal([]);
+      expect(v.nextIndex).to.equal(2);
+    } finally {
+      refDb.close();
+    }
   });
 
   it('DestroySystem removes the VM and its vTPM', async () => {
