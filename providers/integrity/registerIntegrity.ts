@@ -41,7 +41,12 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
   let tempState: string | null = null;
   if (setup.vtpm === 'swtpm') {
     const stateDir = setup.stateDir ?? (tempState = mkdtempSync(join(tmpdir(), 'tvdc-vtpm-')));
-    integrity = await HostIntegrity.open({ stateDir, hostName: setup.name, vms: { getVm: (n) => isolation.getVm(n), listVms: () => isolation.listVms() } });
+    try {
+      integrity = await HostIntegrity.open({ stateDir, hostName: setup.name, vms: { getVm: (n) => isolation.getVm(n), listVms: () => isolation.listVms() } });
+    } catch (e) {
+      if (tempState) rmSync(tempState, { recursive: true, force: true });
+      throw e;
+    }
     reportRecovery(integrity);
   }
   const model = new IntegrityModel(integrity, new CimFactory(server.repository, ns), setup.name);
