@@ -16,7 +16,7 @@ import type { CimScalar, CimValue } from '../cim/CimValue.js';
 import type { NameMap } from '../cim/NameMap.js';
 import { formatReal32, formatReal64 } from '../cim/valueText.js';
 import { CimXmlError } from './CimXmlError.js';
-import { escapeAttr, XmlWriter } from './XmlWriter.js';
+import { escapeAttr, escapeText, XmlWriter } from './XmlWriter.js';
 
 function fail(reason: string): never {
   throw new CimXmlError('XML_UNENCODABLE', reason);
@@ -171,11 +171,27 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
     return;
   }
   const el = p.isArray ? 'PROPERTY.ARRAY' : 'PROPERTY';
-  w.raw(`<${el} NAME="`).raw(escapeAttr(name)).raw(`" TYPE="${p.type}"`);
+  const v = p.value;
+  // The usual property (no optional attributes, no qualifiers, a plain string or number) is
+  // written in one piece: this runs once per property of every instance in an enumeration.
+  if (!p.isArray && p.classOrigin === undefined && !p.propagated && p.embeddedObject === undefined && (p.qualifiers === undefined || p.qualifiers.size === 0)) {
+    if (typeof v === 'string' && p.type === 'string') {
+      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="string"><VALUE>${escapeText(v)}</VALUE></PROPERTY>`);
+      return;
+    }
+    if (v === null || v === undefined) {
+      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="${p.type}"></PROPERTY>`);
+      return;
+    }
+    if (typeof v !== 'object' && p.type !== 'string') {
+      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="${p.type}"><VALUE>${escapeText(scalarText(p.type, v, `property ${name}`))}</VALUE></PROPERTY>`);
+      return;
+    }
+  }
+  w.raw(`<${el} NAME="${escapeAttr(name)}" TYPE="${p.type}"`);
   if (p.isArray && p.arraySize !== undefined) w.raw(` ARRAYSIZE="${p.arraySize}"`);
   if (p.classOrigin !== undefined) w.attr('CLASSORIGIN', p.classOrigin);
   if (p.propagated) w.raw(' PROPAGATED="true"');
-  const v = p.value;
   let embedded = p.embeddedObject;
   if (embedded === undefined && p.type === 'string' && v !== null && typeof v === 'object') {
     const sample = Array.isArray(v) ? v.find((e) => e !== null) : v;
@@ -188,15 +204,14 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
   if (qs !== undefined && qs.size > 0) writeQualifiers(w, qs);
   if (v !== null && v !== undefined) {
     // The common scalar cases inline: this runs once per property of every instance written.
-    if (!p.isArray && typeof v === 'string' && p.type === 'string') w.raw('<VALUE>').text(v).raw('</VALUE>');
-    else writeValue(w, p.type, v, p.isArray, `property ${name}`);
+    writeValue(w, p.type, v, p.isArray, `property ${name}`);
   }
   w.raw(`</${el}>`);
 }
 
 /** <!ELEMENT INSTANCE (QUALIFIER*, (PROPERTY | PROPERTY.ARRAY | PROPERTY.REFERENCE)*)> */
 export function writeInstance(w: XmlWriter, inst: CimInstance): void {
-  w.raw('<INSTANCE CLASSNAME="').raw(escapeAttr(inst.className)).raw('">');
+  w.raw(`<INSTANCE CLASSNAME="${escapeAttr(inst.className)}">`);
   writeQualifiers(w, inst.qualifiers);
   const props = inst.properties.values();
   for (let i = 0; i < props.length; i++) writeProperty(w, props[i]!);
@@ -283,7 +298,7 @@ function valueType(type: CimType): string {
 function writeKeyValue(w: XmlWriter, b: CimKeyBinding): void {
   const t = b.type;
   if (t === 'reference') fail(`key ${b.name}: a reference key needs a path value`);
-  w.raw(`<KEYVALUE VALUETYPE="${valueType(t)}" TYPE="${t}">`).text(scalarText(t, b.value, `key ${b.name}`)).raw('</KEYVALUE>');
+  w.raw(`<KEYVALUE VALUETYPE="${valueType(t)}" TYPE="${t}">${escapeText(scalarText(t, b.value, `key ${b.name}`))}</KEYVALUE>`);
 }
 
 function writeKeyContent(w: XmlWriter, b: CimKeyBinding): void {
@@ -298,7 +313,7 @@ function writeKeyContent(w: XmlWriter, b: CimKeyBinding): void {
 
 /** <!ELEMENT INSTANCENAME (KEYBINDING* | KEYVALUE? | VALUE.REFERENCE?)> */
 export function writeInstanceName(w: XmlWriter, path: CimObjectPath): void {
-  w.raw('<INSTANCENAME CLASSNAME="').raw(escapeAttr(path.className)).raw('">');
+  w.raw(`<INSTANCENAME CLASSNAME="${escapeAttr(path.className)}">`);
   const keys = path.keys;
   if (keys !== null) {
     // A single key bound without a name (decoded from a bare KEYVALUE) goes back the same way.
@@ -306,7 +321,7 @@ export function writeInstanceName(w: XmlWriter, path: CimObjectPath): void {
     if (lone !== undefined) writeKeyContent(w, lone);
     else {
       for (const [name, b] of keys) {
-        w.raw('<KEYBINDING NAME="').raw(escapeAttr(name)).raw('">');
+        w.raw(`<KEYBINDING NAME="${escapeAttr(name)}">`);
         writeKeyContent(w, b);
         w.raw('</KEYBINDING>');
       }
