@@ -29,6 +29,17 @@ const IMA_NAME_FIELD = 256;
 
 const ZERO_HEX = /^0+$/;
 
+// Hex digit values by character code, -1 for any other character: the hot paths decode hex
+// digests in place, without a string or a native call per field.
+const HEX_VALUE = new Int8Array(256).fill(-1);
+for (let i = 0; i < 10; i++) HEX_VALUE[48 + i] = i;
+for (let i = 0; i < 6; i++) HEX_VALUE[65 + i] = HEX_VALUE[97 + i] = 10 + i;
+
+/** The value of hex digit `code` (a char code, NaN past the end of a string), or -1. */
+export function hexDigit(code: number): number {
+  return code < 256 ? HEX_VALUE[code]! : -1;
+}
+
 /** True for an all-zero hex digest: how IMA logs a violation's template hash. */
 export function isZeroHex(hex: string): boolean {
   return hex.charCodeAt(0) === 48 && ZERO_HEX.test(hex);

@@ -1,7 +1,7 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
 // boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
 import { hash } from 'node:crypto';
-import { isZeroHex, type ImaEntry } from './ImaEntry.js';
+import { hexDigit, type ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
 import { digestKey, type ReferenceLookup } from './ReferenceSet.js';
@@ -107,6 +107,12 @@ class Tally {
     this.counts.trusted++;
   }
 
+  /** An entry whose template hash matched, with nothing to judge it against (what judge() would do). */
+  checked(index: number): void {
+    this.entries++;
+    this.firstIndex ??= index;
+  }
+
   report(): ImaLogReport {
     const state = this.replay.state();
     let status: VerdictStatus = this.templateMismatches.length || this.counts.untrusted ? 'untrusted' : 'trusted';
@@ -137,98 +143,79 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
   return t.report();
 }
 
-const SCRATCH_SIZE = 1 << 16;
-
 /**
- * verifyImaLog(parseAsciiLog(text)) without building an entry object or buffer per line: plain
- * ima-ng lines are encoded into one scratch buffer and checked in place (measurement lists run
- * to hundreds of thousands of lines); any other line goes through the general parser.
+ * verifyImaLog(parseAsciiLog(text)) without building an entry object, buffer or string per line:
+ * plain ima-ng lines are read as bytes, their template data encoded into one scratch buffer and
+ * checked in place (measurement lists run to hundreds of thousands of lines); any other line goes
+ * through the general parser. Takes the log as text or as the file's bytes (UTF-8).
  */
-export function verifyAsciiImaLog(text: string, opts: ImaVerifyOptions = {}, firstIndex = opts.resume?.nextIndex ?? 0): ImaLogReport {
+export function verifyAsciiImaLog(log: string | Uint8Array, opts: ImaVerifyOptions = {}, firstIndex = opts.resume?.nextIndex ?? 0): ImaLogReport {
   const t = new Tally(opts);
   const refs = opts.references;
   // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
-  const fastRefs = refs?.matchTrusted && !opts.allVerdicts ? refs : undefined;
-  const scratch = Buffer.allocUnsafe(SCRATCH_SIZE);
+  const fastRefs = refs?.matchTrustedBytes && !opts.allVerdicts ? refs : undefined;
+  const text = typeof log === 'string' ? log : undefined;
+  // Bytes either way: one UTF-8 encoding of the text (a copy, for ASCII) costs less than reading
+  // it char by char, and Buffer.indexOf finds line ends natively.
+  const bytes = typeof log === 'string' ? Buffer.from(log, 'utf8') : Buffer.from(log.buffer, log.byteOffset, log.byteLength);
+  const logView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const line = new PlainImaNgLine(bytes);
+  const scratch = line.templateData;
   const views = new Map<number, Buffer>();
+  const n = bytes.length;
+  // Text position minus byte position of the current line: only lines with non-ASCII characters
+  // (which always take the general path) move it.
+  let delta = 0;
   let index = firstIndex;
   let lineNo = 0;
   let pos = 0;
-  const len = text.length;
-  while (pos < len) {
-    let end = text.indexOf('\n', pos);
-    if (end < 0) end = len;
-    const lineEnd = end > pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end;
-    lineNo++;
+  while (pos < n) {
+    let eol = bytes.indexOf(10, pos);
+    if (eol < 0) eol = n;
     const start = pos;
-    pos = end + 1;
-    if (lineEnd === start) continue;
-    const s1 = text.indexOf(' ', start);
-    const s2 = s1 < 0 ? -1 : text.indexOf(' ', s1 + 1);
-    const s3 = s2 < 0 ? -1 : text.indexOf(' ', s2 + 1);
-    const s4 = s3 < 0 ? -1 : text.indexOf(' ', s3 + 1);
-    const colon = s3 < 0 ? -1 : text.indexOf(':', s3 + 1);
-    const c0 = text.charCodeAt(start);
-    const c1 = text.charCodeAt(start + 1);
-    const pcr = s1 === start + 1 ? c0 - 48 : s1 === start + 2 ? (c0 - 48) * 10 + (c1 - 48) : -1;
-    const thLen = s2 - s1 - 1;
-    // Only plain ima-ng lines go the fast way; anything else (other templates, odd fields,
-    // violations) goes through the general parser, as does a line whose template hash does not
-    // check out here (upper-case hex, or a real mismatch the general path reports).
-    if (
-      !(s4 > 0 && s4 < lineEnd && colon > s3 && colon < s4 && pcr >= 0 && pcr <= 23 && c0 >= 48 && c0 <= 57 && (s1 === start + 1 || (c1 >= 48 && c1 <= 57)) &&
-        s3 - s2 === 7 && text.startsWith('ima-ng', s2 + 1) && (thLen === 40 || thLen === 64) && lineEnd - s4 < 4096) ||
-      (text.charCodeAt(s1 + 1) === 48 && isZeroHex(text.slice(s1 + 1, s2)))
-    ) {
-      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
-      continue;
+    const end = eol > start && bytes[eol - 1] === 13 ? eol - 1 : eol;
+    lineNo++;
+    pos = eol + 1;
+    if (end === start) continue;
+    if (line.read(start, end)) {
+      const total = line.templateLength;
+      let data = views.get(total);
+      if (!data) views.set(total, (data = scratch.subarray(0, total)));
+      const thSize = line.templateHashSize;
+      const th = line.templateHash;
+      const h = hash(thSize === 20 ? 'sha1' : 'sha256', data, 'binary');
+      let i = 0;
+      while (i < thSize && h.charCodeAt(i) === th[i]) i++;
+      // A mismatch goes the general way, which reports it.
+      if (i === thSize) {
+        t.replay.extendChecked(index, line.pcr, th, 0, thSize, data);
+        const d = line.digestOut;
+        // Known-good entries are matched against the line's bytes: no verdict or string is built.
+        if (fastRefs && line.digestSize >= 4 && fastRefs.matchTrustedBytes!(digestKey(scratch[d]!, scratch[d + 1]!, scratch[d + 2]!, scratch[d + 3]!), logView, line.digestAt, end)) {
+          t.trusted(index);
+        } else if (!refs && !opts.bootPcrs) {
+          t.checked(index);
+        } else {
+          // The line is ASCII, so latin1 decoding gives the text's characters.
+          const alg = bytes.toString('latin1', line.algAt, line.digestAt - 1);
+          const digest = bytes.toString('latin1', line.digestAt, line.pathAt - 1).toLowerCase();
+          t.judge(index, bytes.toString('latin1', line.pathAt, end), alg, digest, false, true);
+        }
+        index++;
+        continue;
+      }
     }
-    const alg = colon - s3 === 7 && text.startsWith('sha256', s3 + 1) ? 'sha256' : colon - s3 === 5 && text.startsWith('sha1', s3 + 1) ? 'sha1' : text.slice(s3 + 1, colon);
-    // d-ng: "<alg>:\0" + digest; n-ng: path + "\0"; both with u32 little-endian lengths.
-    let off = 4;
-    if (alg === 'sha256') {
-      // "sha256:\0", stored byte by byte: cheaper than any copy call for 8 bytes.
-      scratch[4] = 0x73;
-      scratch[5] = 0x68;
-      scratch[6] = 0x61;
-      scratch[7] = 0x32;
-      scratch[8] = 0x35;
-      scratch[9] = 0x36;
-      scratch[10] = 0x3a;
-      scratch[11] = 0;
-      off = 12;
+    let lineText: string;
+    if (text === undefined) {
+      lineText = bytes.toString('utf8', start, end);
     } else {
-      off += scratch.write(alg, 4, 'latin1');
-      scratch[off++] = 0x3a;
-      scratch[off++] = 0;
+      const from = start + delta;
+      let to = text.indexOf('\n', from);
+      if (to < 0) to = text.length;
+      delta = to - eol;
+      lineText = text.slice(from, to > from && text.charCodeAt(to - 1) === 13 ? to - 1 : to);
     }
-    const digest = text.slice(colon + 1, s4);
-    const dlen = scratch.write(digest, off, 'hex');
-    const path = text.slice(s4 + 1, lineEnd);
-    const nameAt = off + dlen;
-    if (dlen * 2 !== digest.length || nameAt + 4 + path.length * 3 + 1 > SCRATCH_SIZE) {
-      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
-      continue;
-    }
-    const plen = scratch.write(path, nameAt + 4, 'utf8');
-    putU32LE(scratch, 0, nameAt - 4);
-    scratch[nameAt + 4 + plen] = 0;
-    putU32LE(scratch, nameAt, plen + 1);
-    const total = nameAt + 4 + plen + 1;
-    let view = views.get(total);
-    if (!view) views.set(total, (view = scratch.subarray(0, total)));
-    if (!text.startsWith(hash(thLen === 40 ? 'sha1' : 'sha256', view, 'hex'), s1 + 1)) {
-      generalLine(t, text.slice(start, lineEnd), index++, lineNo);
-      continue;
-    }
-    t.replay.extendTemplate(index, pcr, text.slice(s1 + 1, s2), view);
-    // Known-good entries are matched against the text itself: no verdict is built for them.
-    if (fastRefs && dlen >= 4 && fastRefs.matchTrusted!(digestKey(scratch[off]!, scratch[off + 1]!, scratch[off + 2]!, scratch[off + 3]!), text, colon + 1, lineEnd)) {
-      t.trusted(index);
-    } else {
-      t.judge(index, path, alg, digest.toLowerCase(), false, true);
-    }
-    index++;
+    generalLine(t, lineText, index++, lineNo);
   }
   return t.report();
 }
@@ -238,6 +225,108 @@ function generalLine(t: Tally, line: string, index: number, lineNo: number): voi
   const e = parseAsciiLine(line, index, lineNo);
   const ok = t.replay.add(e);
   t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
+}
+
+/** Room for the template data of one fast-path line: the path is bounded by MAX_TAIL. */
+const SCRATCH_SIZE = 1 << 13;
+/** Lines whose "<digest> <path>" tail is longer go the general way. */
+const MAX_TAIL = 4096;
+/** Longest file digest and algorithm name the fast path takes (SHA-512; "sha3-512" and kin). */
+const MAX_DIGEST = 64;
+const MAX_ALG = 16;
+
+/**
+ * Reads one plain ima-ng ascii line (`PCR TEMPLATE-HASH ima-ng ALG:DIGEST PATH`, all ASCII, not a
+ * violation) from bytes: decodes the template hash, encodes the template data into one reused
+ * buffer and notes where the fields are. Anything else is left to the general parser, which
+ * gives malformed lines their specific errors.
+ */
+class PlainImaNgLine {
+  /** ima-ng template data: d-ng ("<alg>:\0" + digest) and n-ng (path + "\0"), u32 LE lengths. */
+  readonly templateData = Buffer.alloc(SCRATCH_SIZE);
+  readonly templateHash = new Uint8Array(32);
+  templateHashSize = 0;
+  templateLength = 0;
+  pcr = 0;
+  /** Byte offsets in the log: the algorithm name, the digest's hex and the path. */
+  algAt = 0;
+  digestAt = 0;
+  pathAt = 0;
+  /** Where the digest's bytes sit in templateData, and how many there are. */
+  digestOut = 0;
+  digestSize = 0;
+
+  constructor(private readonly b: Buffer) {}
+
+  /** Reads b[start, end); false when the line is not a plain ima-ng one. */
+  read(start: number, end: number): boolean {
+    const b = this.b;
+    // The shortest plain line: "1 " + 40 hex + " ima-ng " + "a: " (empty digest and path).
+    if (end - start < 53) return false;
+    let p = start;
+    let c = b[p]! - 48;
+    if (c < 0 || c > 9) return false;
+    let pcr = c;
+    if (b[++p] !== 32) {
+      c = b[p]! - 48;
+      if (c < 0 || c > 9) return false;
+      pcr = pcr * 10 + c;
+      if (pcr > 23 || b[++p] !== 32) return false;
+    }
+    p++;
+    const thHex = b[p + 40] === 32 ? 40 : p + 64 < end && b[p + 64] === 32 ? 64 : 0;
+    if (thHex === 0) return false;
+    const th = this.templateHash;
+    let any = 0;
+    for (let i = 0; i < thHex; i += 2) {
+      const hi = hexDigit(b[p + i]!);
+      const lo = hexDigit(b[p + i + 1]!);
+      if ((hi | lo) < 0) return false;
+      any |= th[i >> 1] = (hi << 4) | lo;
+    }
+    // An all-zero template hash is a violation: the general path replays it as 0xff.
+    if (any === 0) return false;
+    p += thHex + 1;
+    if (p + 7 > end || b[p] !== 0x69 || b[p + 1] !== 0x6d || b[p + 2] !== 0x61 || b[p + 3] !== 0x2d || b[p + 4] !== 0x6e || b[p + 5] !== 0x67 || b[p + 6] !== 0x20) return false;
+    p += 7;
+    const out = this.templateData;
+    this.algAt = p;
+    let o = 4;
+    for (; p < end && (c = b[p]!) !== 0x3a; p++) {
+      if (c === 32 || c >= 0x80 || o - 4 >= MAX_ALG) return false;
+      out[o++] = c;
+    }
+    // No colon, or nothing before it: the general parser names the problem.
+    if (p === end || o === 4) return false;
+    out[o++] = 0x3a;
+    out[o++] = 0;
+    p++;
+    this.digestAt = p;
+    this.digestOut = o;
+    for (; p < end && b[p] !== 32; p += 2) {
+      const hi = hexDigit(b[p]!);
+      const lo = p + 1 < end ? hexDigit(b[p + 1]!) : -1;
+      if ((hi | lo) < 0 || o - this.digestOut >= MAX_DIGEST) return false;
+      out[o++] = (hi << 4) | lo;
+    }
+    if (p === end || end - p > MAX_TAIL) return false;
+    this.digestSize = o - this.digestOut;
+    const nameAt = o;
+    p++;
+    this.pathAt = p;
+    o += 4;
+    let high = 0;
+    for (; p < end; p++) high |= out[o++] = b[p]!;
+    // Non-ASCII paths go the general way, which decodes them as UTF-8 text exactly as before.
+    if (high >= 0x80) return false;
+    out[o++] = 0;
+    putU32LE(out, 0, nameAt - 4);
+    putU32LE(out, nameAt, o - nameAt - 4);
+    this.templateLength = o;
+    this.templateHashSize = thHex >> 1;
+    this.pcr = pcr;
+    return true;
+  }
 }
 
 function putU32LE(b: Uint8Array, off: number, v: number): void {

@@ -17,11 +17,12 @@ export interface ReferenceLookup {
   /** Fast path: true exactly when judge() would say TRUSTED (no verdict object is built). */
   isTrusted?(path: string, digest: string): boolean;
   /**
-   * Fast path for callers holding the digest's bytes: whether `text[start, end)` is exactly
-   * `"<digest> <path>"` (the tail of an ascii log line) for a pair judge() calls TRUSTED, where
-   * `key` is digestKey() of the digest's first four bytes. boot_aggregate never matches here.
+   * Fast path for callers holding an ascii log's bytes: whether bytes `[start, end)` of `log` are
+   * exactly `"<digest> <path>"` (UTF-8, the tail of an ascii log line) for a pair judge() calls
+   * TRUSTED, where `key` is digestKey() of the digest's first four bytes. boot_aggregate never
+   * matches here.
    */
-  matchTrusted?(key: number, text: string, start: number, end: number): boolean;
+  matchTrustedBytes?(key: number, log: DataView, start: number, end: number): boolean;
 }
 
 /** 30 bits of a digest's first four bytes: a small-integer Map key that costs no string hashing. */
@@ -39,10 +40,11 @@ export class ReferenceSet implements ReferenceLookup {
   private readonly malicious = new Map<string, ReferenceDigest>();
   /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
   private readonly trusted = new Map<string, string | string[]>();
-  // Open-addressing table over the trusted pairs: [key, line index] per slot in one Int32Array,
-  // so a lookup touches one cache line and no Map; rebuilt lazily after changes.
+  // Open-addressing table over the trusted pairs: [key, offset, length] of "<digest> <path>"
+  // (UTF-8, in tableView) per slot in one Int32Array, so a lookup touches one cache line and no
+  // Map, and compares bytes with bytes; rebuilt lazily after changes.
   private table: Int32Array | undefined;
-  private lines: string[] = [];
+  private tableView: DataView = new DataView(new ArrayBuffer(0));
   private readonly pathsOf = new Map<string, string[]>();
   private readonly excludes: RegExp[] = [];
   private excludeAll: RegExp | undefined;
@@ -80,43 +82,53 @@ export class ReferenceSet implements ReferenceLookup {
     this.table = undefined;
   }
 
-  matchTrusted(key: number, text: string, start: number, end: number): boolean {
+  matchTrustedBytes(key: number, log: DataView, start: number, end: number): boolean {
     const table = this.table ?? this.buildTable();
-    const mask = (table.length >> 1) - 1;
+    const mask = table.length / 3 - 1;
     const len = end - start;
     for (let slot = key & mask; ; slot = (slot + 1) & mask) {
-      const k = table[slot * 2]!;
+      const k = table[slot * 3]!;
       if (k === -1) return false;
-      if (k === key) {
-        const line = this.lines[table[slot * 2 + 1]!]!;
-        if (line.length === len && text.startsWith(line, start)) return true;
-      }
+      if (k === key && table[slot * 3 + 2] === len && this.sameBytes(table[slot * 3 + 1]!, log, start, len)) return true;
     }
   }
 
+  /** Whether the stored pair at `at` equals log[start, start + len): four bytes a step (DataView reads are unaligned-safe). */
+  private sameBytes(at: number, b: DataView, start: number, len: number): boolean {
+    const a = this.tableView;
+    let i = 0;
+    for (; i + 4 <= len; i += 4) if (a.getInt32(at + i) !== b.getInt32(start + i)) return false;
+    for (; i < len; i++) if (a.getUint8(at + i) !== b.getUint8(start + i)) return false;
+    return true;
+  }
+
   private buildTable(): Int32Array {
-    const lines: string[] = [];
+    const pairs: Buffer[] = [];
     const keys: number[] = [];
     for (const [digest, paths] of this.trusted) {
       if (digest.length < 8) continue;
       const key = keyOfHex(digest);
       for (const p of typeof paths === 'string' ? [paths] : paths) {
         if (p === 'boot_aggregate') continue;
-        lines.push(digest + ' ' + p);
+        pairs.push(Buffer.from(digest + ' ' + p, 'utf8'));
         keys.push(key);
       }
     }
     let cap = 16;
-    while (cap < lines.length * 2) cap *= 2;
-    const table = new Int32Array(cap * 2).fill(-1);
+    while (cap < pairs.length * 2) cap *= 2;
+    const table = new Int32Array(cap * 3).fill(-1);
     const mask = cap - 1;
-    for (let i = 0; i < lines.length; i++) {
+    let at = 0;
+    for (let i = 0; i < pairs.length; i++) {
       let slot = keys[i]! & mask;
-      while (table[slot * 2] !== -1) slot = (slot + 1) & mask;
-      table[slot * 2] = keys[i]!;
-      table[slot * 2 + 1] = i;
+      while (table[slot * 3] !== -1) slot = (slot + 1) & mask;
+      table[slot * 3] = keys[i]!;
+      table[slot * 3 + 1] = at;
+      table[slot * 3 + 2] = pairs[i]!.length;
+      at += pairs[i]!.length;
     }
-    this.lines = lines;
+    const text = Buffer.concat(pairs);
+    this.tableView = new DataView(text.buffer, text.byteOffset, text.byteLength);
     this.table = table;
     return table;
   }
