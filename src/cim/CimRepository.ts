@@ -35,6 +35,7 @@ import { CimError, CimStatus } from './CimError.js';
 import { coerceValue } from './coerceValue.js';
 import { normalizeQualifiers } from './qualifierRules.js';
 import { inheritance, resolveClass, type Inheritance } from './resolveClass.js';
+import { copyStoredClass } from './copyStoredClass.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
   coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
@@ -382,14 +383,14 @@ export class CimRepository {
 
   /** The resolved class (a copy); CIM_ERR_NOT_FOUND when there is none. */
   getClass(ns: string, name: string): CimClass {
-    return this.requireClass(this.space(ns), name).clone();
+    return copyStoredClass(this.requireClass(this.space(ns), name));
   }
 
   /** The class as declared (local members only, a copy); CIM_ERR_NOT_FOUND when there is none. */
   getLocalClass(ns: string, name: string): CimClass {
     const c = this.space(ns).classes.get(name);
     if (!c) throw notFound(`class ${name} does not exist in ${ns}`);
-    return c.clone();
+    return copyStoredClass(c);
   }
 
   /**
@@ -418,7 +419,7 @@ export class CimRepository {
   /** Resolved copies of the classes classNames() lists. */
   classes(ns: string, options: ClassNameOptions = {}): CimClass[] {
     const s = this.space(ns);
-    return this.classNames(ns, options).map((n) => this.requireClass(s, n).clone());
+    return this.classNames(ns, options).map((n) => copyStoredClass(this.requireClass(s, n)));
   }
 
   /** True when `sub` is `sup` or inherits from it; false when either class is unknown. */

@@ -27,8 +27,20 @@ function lower(name: string): string {
   return l;
 }
 
+/** New entries with copied values; keys are already lower-cased, so they are not lower-cased again. */
+function copyEntries<V>(from: Map<string, Entry<V>>, copy: (v: V) => V): Map<string, Entry<V>> {
+  const entries = new Map<string, Entry<V>>();
+  for (const [k, e] of from) entries.set(k, { name: e.name, value: copy(e.value) });
+  return entries;
+}
+
 export class NameMap<V> implements Iterable<[string, V]> {
   private entries: Map<string, Entry<V>> = NONE;
+  // Set by copyOnRead(): `entries` still belongs to the map this one copies, and every value goes
+  // through this function before anyone reads or changes one. A # field, so that deep equality
+  // and inspection see only the entries. Typed without V so that NameMap stays covariant in V as
+  // it was (a NameMap<never> still passes for any NameMap).
+  #pending: ((v: never) => unknown) | undefined = undefined;
 
   static from<V>(items: Iterable<V>, nameOf: (v: V) => string): NameMap<V> {
     const m = new NameMap<V>();
@@ -41,7 +53,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
   }
 
   get(name: string): V | undefined {
-    return this.entries.get(lower(name))?.value;
+    return (this.#pending === undefined ? this.entries : this.own()).get(lower(name))?.value;
   }
 
   has(name: string): boolean {
@@ -50,16 +62,17 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   /** Sets the value; an existing entry keeps its position but takes the new spelling. */
   set(name: string, value: V): this {
-    if (this.entries === NONE) this.entries = new Map();
+    if (this.own() === NONE) this.entries = new Map();
     this.entries.set(lower(name), { name, value });
     return this;
   }
 
   delete(name: string): boolean {
-    return this.entries.delete(lower(name));
+    return this.own().delete(lower(name));
   }
 
   clear(): void {
+    this.#pending = undefined;
     this.entries = NONE;
   }
 
@@ -76,12 +89,12 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   values(): V[] {
     const out: V[] = [];
-    for (const e of this.entries.values()) out.push(e.value);
+    for (const e of this.own().values()) out.push(e.value);
     return out;
   }
 
   *[Symbol.iterator](): Iterator<[string, V]> {
-    for (const e of this.entries.values()) yield [e.name, e.value];
+    for (const e of this.own().values()) yield [e.name, e.value];
   }
 
   /** A copy; with `copy`, each value is replaced by copy(value). */
@@ -91,14 +104,35 @@ export class NameMap<V> implements Iterable<[string, V]> {
     // Entries are never changed in place (set() replaces them), so a copy with the same values
     // can share them: the repository copies inherited member maps this way for every class.
     if (!copy) {
-      m.entries = new Map(this.entries);
+      m.entries = new Map(this.own());
       return m;
     }
-    // Keys are already lower-cased: copy entries directly instead of going through set().
-    const entries = new Map<string, Entry<V>>();
-    for (const [k, e] of this.entries) entries.set(k, { name: e.name, value: copy(e.value) });
-    m.entries = entries;
+    m.entries = copyEntries(this.own(), copy);
     return m;
+  }
+
+  /**
+   * A copy that shares this map's entries until it is first read or changed, and then copies
+   * them all with `copy`. Names, size and has() do not count as reads. Only for maps that never
+   * change afterwards (the repository's stored classes): the copy is taken from whatever they hold
+   * at that moment. Most callers of getClass read a name or a few members, never every qualifier.
+   */
+  copyOnRead(copy: (v: V) => V): NameMap<V> {
+    const m = new NameMap<V>();
+    if (this.entries.size === 0) return m;
+    m.entries = this.own();
+    m.#pending = copy;
+    return m;
+  }
+
+  /** The entries, copied first if this map is a copyOnRead() copy not yet taken. */
+  private own(): Map<string, Entry<V>> {
+    const copy = this.#pending as ((v: V) => V) | undefined;
+    if (copy !== undefined) {
+      this.#pending = undefined;
+      this.entries = copyEntries(this.entries, copy);
+    }
+    return this.entries;
   }
 
   /**
@@ -109,7 +143,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
     const m = new NameMap<W>();
     if (this.entries.size === 0) return m;
     const entries = new Map<string, Entry<W>>();
-    for (const [k, e] of this.entries) {
+    for (const [k, e] of this.own()) {
       const w = f(e.value);
       if (w === undefined) continue;
       entries.set(k, (w as unknown) === e.value ? (e as unknown as Entry<W>) : { name: e.name, value: w });
