@@ -9,18 +9,7 @@ import { parseCimScalar, formatCimScalar } from '../../src/cim/valueText.js';
 import { coerceValue } from '../../src/cim/coerceValue.js';
 import { CIM_TYPES } from '../../src/cim/CimType.js';
 import type { CimScalar } from '../../src/cim/CimValue.js';
-
-/** mulberry32: small, fast, good enough to spread test inputs. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pick, seededRandom, type Random } from '../support/random.js';
 
 const ALPHABET = '"\\.,=:/@()*+-_ \'0123456789abcdefxXbBeEINFNaTRUEFALSE\u00e9\ud83d\u0000\n';
 const SEEDS = [
@@ -31,12 +20,12 @@ const SEEDS = [
   '20231015******.******+000', '18446744073709551615', '-9223372036854775808', '0x1F', '101b', '017', '1.5e-7', '-INF', 'NaN', 'TRUE',
 ];
 
-function mutate(r: () => number, s: string): string {
+function mutate(r: Random, s: string): string {
   const chars = [...s];
   const n = 1 + Math.floor(r() * 4);
   for (let i = 0; i < n; i++) {
     const at = Math.floor(r() * (chars.length + 1));
-    const c = ALPHABET[Math.floor(r() * ALPHABET.length)] as string;
+    const c = pick(r, ALPHABET);
     const op = r();
     if (op < 0.4) chars.splice(at, 0, c);
     else if (op < 0.7) chars.splice(at, 1);
@@ -45,11 +34,11 @@ function mutate(r: () => number, s: string): string {
   return chars.join('');
 }
 
-function randomText(r: () => number): string {
-  if (r() < 0.6) return mutate(r, SEEDS[Math.floor(r() * SEEDS.length)] as string);
+function randomText(r: Random): string {
+  if (r() < 0.6) return mutate(r, pick(r, SEEDS));
   let s = '';
   const len = Math.floor(r() * 40);
-  for (let i = 0; i < len; i++) s += ALPHABET[Math.floor(r() * ALPHABET.length)];
+  for (let i = 0; i < len; i++) s += pick(r, ALPHABET);
   return s;
 }
 
@@ -73,7 +62,7 @@ function sameScalar(a: CimScalar, b: CimScalar): boolean {
 
 describe('cim/fuzz', () => {
   it('object paths: 6000 generated texts throw only CimError and round-trip when accepted', () => {
-    const r = rng(20261129);
+    const r = seededRandom(20261129);
     let accepted = 0;
     for (let i = 0; i < 6000; i++) {
       const text = randomText(r);
@@ -91,7 +80,7 @@ describe('cim/fuzz', () => {
   });
 
   it('datetimes: 5000 generated texts throw only CimError and keep their exact text', () => {
-    const r = rng(7);
+    const r = seededRandom(7);
     let accepted = 0;
     for (let i = 0; i < 5000; i++) {
       const base = r() < 0.5 ? SEEDS[6 + Math.floor(r() * 3)] as string : randomText(r);
@@ -107,7 +96,7 @@ describe('cim/fuzz', () => {
   });
 
   it('scalars of every type: 800 texts each throw only CimError and round-trip when accepted', () => {
-    const r = rng(42);
+    const r = seededRandom(42);
     let accepted = 0;
     for (let i = 0; i < 800; i++) {
       const text = randomText(r);
@@ -126,12 +115,12 @@ describe('cim/fuzz', () => {
   });
 
   it('coercion of arbitrary JS values throws only CimError', () => {
-    const r = rng(99);
+    const r = seededRandom(99);
     const pool: unknown[] = [0, -1, 1.5, 2 ** 64, -(2 ** 63), NaN, Infinity, 18446744073709551615n, -1n, true, 'x', '', '12', [1, 'a'], [], {}, null,
       undefined, new Date(0), new Date(NaN), CimObjectPath.parse('X_Y.k=1'), CimDateTime.parse('20231015123456.123456+000'), Symbol('s'), () => 1];
     for (let i = 0; i < 3000; i++) {
-      const v = r() < 0.5 ? pool[Math.floor(r() * pool.length)] : randomText(r);
-      const type = CIM_TYPES[Math.floor(r() * CIM_TYPES.length)]!;
+      const v = r() < 0.5 ? pick(r, pool) : randomText(r);
+      const type = pick(r, CIM_TYPES);
       const isArray = r() < 0.3;
       const value = isArray && r() < 0.7 ? [v, v] : v;
       onlyCimErrors(String(typeof v === 'symbol' ? 'symbol' : typeof v === 'function' ? 'fn' : v), () => coerceValue(type, isArray, value));

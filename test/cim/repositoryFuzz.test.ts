@@ -9,24 +9,14 @@ import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { NameMap } from '../../src/cim/NameMap.js';
 import type { CimType } from '../../src/cim/CimType.js';
 import { NS, repoWithQualifiers, q, prop, cls } from './support.js';
-
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pick, seededRandom } from '../support/random.js';
 
 const TYPES: CimType[] = ['string', 'uint8', 'sint64', 'boolean', 'real32', 'datetime'];
 const VALUES: unknown[] = ['x', '12', 7, -3, 300, 2n ** 70n, true, 'TRUE', 1.5, '20231015123456.123456+000', null, ['a'], 'nope'];
 
 describe('cim/repository fuzz', () => {
   it('survives 3000 random operations with only CimErrors and a consistent store', () => {
-    const r = rng(1234);
-    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)] as T;
+    const r = seededRandom(1234);
     const repo = repoWithQualifiers();
     const parents = new Map<string, string | null>();
     const propTypes = new Map<string, Map<string, CimType>>();
@@ -38,7 +28,7 @@ describe('cim/repository fuzz', () => {
       try {
         if (op < 0.35 || known.length === 0) {
           const name = `T_C${Math.floor(r() * 40)}`;
-          const sup = known.length && r() < 0.7 ? pick(known) : null;
+          const sup = known.length && r() < 0.7 ? pick(r, known) : null;
           const props = [];
           const n = Math.floor(r() * 4);
           for (let i = 0; i < n; i++) {
@@ -47,30 +37,30 @@ describe('cim/repository fuzz', () => {
             if (r() < 0.2) quals.push(q('Key', r() < 0.8));
             if (r() < 0.1) quals.push(q('Override', pname));
             if (r() < 0.05) quals.push(q('Abstract', true));
-            if (r() < 0.05) quals.push(q('MaxLen', pick(VALUES) as never, 'uint32'));
-            props.push(prop(pname, pick(TYPES), { quals, value: r() < 0.2 ? pick(VALUES) as never : null }));
+            if (r() < 0.05) quals.push(q('MaxLen', pick(r, VALUES) as never, 'uint32'));
+            props.push(prop(pname, pick(r, TYPES), { quals, value: r() < 0.2 ? pick(r, VALUES) as never : null }));
           }
           repo.addClass(NS, cls(name, sup, props, r() < 0.1 ? [q('Abstract', true)] : []));
           parents.set(name.toLowerCase(), sup ? sup.toLowerCase() : null);
           propTypes.set(name.toLowerCase(), new Map(repo.getClass(NS, name).properties.values().map((p) => [p.name, p.type])));
         } else if (op < 0.75) {
-          const c = pick(known);
+          const c = pick(r, known);
           const types = propTypes.get(c)!;
           const props = new NameMap<CimProperty>();
-          for (const [pname, t] of types) if (r() < 0.8) props.set(pname, new CimProperty(pname, t, pick(VALUES) as never));
+          for (const [pname, t] of types) if (r() < 0.8) props.set(pname, new CimProperty(pname, t, pick(r, VALUES) as never));
           if (r() < 0.05) props.set('Zz', new CimProperty('Zz', 'string', 'x'));
           repo.addInstance(NS, new CimInstance(c, props));
         } else if (op < 0.85) {
-          const c = pick(known);
+          const c = pick(r, known);
           const all = repo.instanceNames(NS, c, { deep: false });
-          if (all.length) repo.deleteInstance(NS, pick(all));
+          if (all.length) repo.deleteInstance(NS, pick(r, all));
         } else if (op < 0.92) {
-          const c = pick(known);
+          const c = pick(r, known);
           repo.deleteClass(NS, c);
           parents.delete(c);
           propTypes.delete(c);
         } else {
-          repo.getInstance(NS, CimObjectPath.parse(`${pick(known)}.P${Math.floor(r() * 6)}="x"`));
+          repo.getInstance(NS, CimObjectPath.parse(`${pick(r, known)}.P${Math.floor(r() * 6)}="x"`));
         }
         done++;
       } catch (e) {

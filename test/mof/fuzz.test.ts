@@ -6,18 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileMof, parseMof, MofError } from '../../src/mof/index.js';
 import { dmtfFixture, projectMof, pywbemMofDir } from './paths.js';
-
-/** A small deterministic PRNG (mulberry32) so a failure can be replayed from its case number. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pick, seededRandom, type Random } from '../support/random.js';
 
 const PIECES = [
   '{', '}', '(', ')', '[', ']', ';', ',', ':', '=', '"', "'", '\\', '$', '#pragma', '/*', '*/', '//', '\n',
@@ -26,7 +15,7 @@ const PIECES = [
   '\u0000', '\ufeff', '😀', '\ud800', 'é', '#pragma include ("fuzz.mof")', '#pragma namespace ("")', '#pragma namespace ("a//b")',
 ];
 
-function mutate(src: string, r: () => number): string {
+function mutate(src: string, r: Random): string {
   let s = src;
   const n = 1 + Math.floor(r() * 4);
   for (let i = 0; i < n; i++) {
@@ -34,7 +23,7 @@ function mutate(src: string, r: () => number): string {
     switch (Math.floor(r() * 7)) {
       case 0: s = s.slice(0, at); break; // truncation
       case 1: s = s.slice(0, at) + s.slice(at + 1 + Math.floor(r() * 40)); break; // deletion
-      case 2: s = s.slice(0, at) + PIECES[Math.floor(r() * PIECES.length)]! + s.slice(at); break;
+      case 2: s = s.slice(0, at) + pick(r, PIECES) + s.slice(at); break;
       case 3: s = s.slice(0, at) + String.fromCharCode(Math.floor(r() * 0x10000)) + s.slice(at + 1); break;
       case 4: { const len = Math.floor(r() * 200); s = s.slice(0, at) + s.slice(at, at + len) + s.slice(at); break; } // duplication
       case 5: { const b = Math.floor(r() * s.length); s = s.slice(0, Math.min(at, b)) + s.slice(Math.max(at, b)); break; }
@@ -83,7 +72,7 @@ describe('mof fuzzing', function () {
   }
 
   it('compiles 3000 mutated real MOF inputs to a repository or MofErrors', () => {
-    const r = rng(20261129);
+    const r = seededRandom(20261129);
     let failures = 0;
     for (let i = 0; i < 3000; i++) {
       const seed = seeds[i % seeds.length]!;

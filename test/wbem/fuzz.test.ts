@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import net from 'node:net';
 import { decodeMessage } from '../../src/xml/decodeMessage.js';
 import { imethodRequest, rawRequest, repositoryFrom, startServer, validateAgainstDtd, SHARED_FIXTURES, WBEM_FIXTURES, type RawResponse, type TestServer } from './support/wbemTestKit.js';
+import { pick, seededRandom, type Random } from '../support/random.js';
 
 interface Seed { requestLine: string; headers: [string, string][]; body: Buffer }
 
@@ -31,20 +32,7 @@ function loadSeeds(): Seed[] {
   return seeds;
 }
 
-/** mulberry32: a tiny seeded PRNG so every run sends the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Mutation = (s: Seed, r: () => number) => Seed;
-const pick = <T>(r: () => number, a: readonly T[]): T => a[Math.floor(r() * a.length)]!;
+type Mutation = (s: Seed, r: Random) => Seed;
 const withBody = (s: Seed, body: Buffer | string): Seed => ({ ...s, body: typeof body === 'string' ? Buffer.from(body, 'latin1') : body });
 
 const MUTATIONS: Record<string, Mutation> = {
@@ -125,7 +113,7 @@ describe('wbem: fuzzing with mutated captures', function () {
   it('answers 3,000 mutated requests with well-formed HTTP or CIM errors', async () => {
     const seeds = loadSeeds();
     expect(seeds.length).to.be.greaterThan(50);
-    const r = prng(20261129);
+    const r = seededRandom(20261129);
     const names = Object.keys(MUTATIONS);
     const jobs: { name: string; bytes: Buffer }[] = [];
     for (let i = 0; i < 3000; i++) {
@@ -174,7 +162,7 @@ describe('wbem: fuzzing with mutated captures', function () {
 
   it('answers requests cut short or garbled at the HTTP framing level, then closed by the client', async () => {
     const seeds = loadSeeds();
-    const r = prng(7);
+    const r = seededRandom(7);
     const statuses = new Map<string, number>();
     for (let i = 0; i < 300; i++) {
       const seed = pick(r, seeds);

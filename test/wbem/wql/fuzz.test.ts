@@ -5,18 +5,7 @@ import { parseWql, matches } from '../../../src/wbem/wql/index.js';
 import { CimError, CimStatus } from '../../../src/cim/CimError.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimProperty } from '../../../src/cim/CimProperty.js';
-
-// A small deterministic PRNG so a failure can be reproduced from its seed.
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { pick, seededRandom } from '../../support/random.js';
 
 const pieces = [
   'SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'IS', 'NULL', 'ISA', 'LIKE', 'TRUE', 'FALSE',
@@ -50,19 +39,19 @@ describe('wql/fuzz', () => {
   }
 
   it('random token soups only ever parse or give CIM_ERR_INVALID_QUERY', () => {
-    const r = rng(1);
+    const r = seededRandom(1);
     const counts = { ok: 0, refused: 0 };
     for (let n = 0; n < 4000; n++) {
       const len = 1 + Math.floor(r() * 14);
       const words = ['SELECT'];
-      for (let k = 0; k < len; k++) words.push(pieces[Math.floor(r() * pieces.length)]!);
+      for (let k = 0; k < len; k++) words.push(pick(r, pieces));
       counts[check(words.join(r() < 0.5 ? ' ' : ''))]++;
     }
     expect(counts.refused).to.be.greaterThan(0);
   });
 
   it('byte-level mutations of valid queries only ever parse or give CIM_ERR_INVALID_QUERY', () => {
-    const r = rng(2);
+    const r = seededRandom(2);
     const counts = { ok: 0, refused: 0 };
     for (let n = 0; n < 4000; n++) {
       const chars = [...base[n % base.length]!];
