@@ -227,6 +227,16 @@ function generalLine(t: Tally, line: string, index: number, lineNo: number): voi
   t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
 }
 
+/** Byte value of two hex digits by (first char code << 8 | second), -1 if either is not one: one lookup a byte. */
+const HEX_PAIR = new Int16Array(1 << 16).fill(-1);
+for (let a = 0; a < 256; a++) {
+  for (let b = 0; b < 256; b++) {
+    const hi = hexDigit(a);
+    const lo = hexDigit(b);
+    if (hi >= 0 && lo >= 0) HEX_PAIR[(a << 8) | b] = (hi << 4) | lo;
+  }
+}
+
 /** Room for the template data of one fast-path line: the path is bounded by MAX_TAIL. */
 const SCRATCH_SIZE = 1 << 13;
 /** Lines whose "<digest> <path>" tail is longer go the general way. */
@@ -279,10 +289,9 @@ class PlainImaNgLine {
     const th = this.templateHash;
     let any = 0;
     for (let i = 0; i < thHex; i += 2) {
-      const hi = hexDigit(b[p + i]!);
-      const lo = hexDigit(b[p + i + 1]!);
-      if ((hi | lo) < 0) return false;
-      any |= th[i >> 1] = (hi << 4) | lo;
+      const v = HEX_PAIR[(b[p + i]! << 8) | b[p + i + 1]!]!;
+      if (v < 0) return false;
+      any |= th[i >> 1] = v;
     }
     // An all-zero template hash is a violation: the general path replays it as 0xff.
     if (any === 0) return false;
@@ -304,10 +313,9 @@ class PlainImaNgLine {
     this.digestAt = p;
     this.digestOut = o;
     for (; p < end && b[p] !== 32; p += 2) {
-      const hi = hexDigit(b[p]!);
-      const lo = p + 1 < end ? hexDigit(b[p + 1]!) : -1;
-      if ((hi | lo) < 0 || o - this.digestOut >= MAX_DIGEST) return false;
-      out[o++] = (hi << 4) | lo;
+      const v = p + 1 < end ? HEX_PAIR[(b[p]! << 8) | b[p + 1]!]! : -1;
+      if (v < 0 || o - this.digestOut >= MAX_DIGEST) return false;
+      out[o++] = v;
     }
     if (p === end || end - p > MAX_TAIL) return false;
     this.digestSize = o - this.digestOut;

@@ -40,9 +40,9 @@ export class ReferenceSet implements ReferenceLookup {
   private readonly malicious = new Map<string, ReferenceDigest>();
   /** Trusted digest -> the path(s) it is trusted under: one hash lookup per judged entry. */
   private readonly trusted = new Map<string, string | string[]>();
-  // Open-addressing table over the trusted pairs: [key, offset, length] of "<digest> <path>"
-  // (UTF-8, in tableView) per slot in one Int32Array, so a lookup touches one cache line and no
-  // Map, and compares bytes with bytes; rebuilt lazily after changes.
+  // Open-addressing table over the trusted pairs: [key, offset] per slot in one Int32Array, so a
+  // lookup touches one cache line and no Map; at the offset in tableView, the UTF-8 bytes of
+  // "<digest> <path>" after their u32 length, compared bytes with bytes; rebuilt lazily after changes.
   private table: Int32Array | undefined;
   private tableView: DataView = new DataView(new ArrayBuffer(0));
   private readonly pathsOf = new Map<string, string[]>();
@@ -84,18 +84,22 @@ export class ReferenceSet implements ReferenceLookup {
 
   matchTrustedBytes(key: number, log: DataView, start: number, end: number): boolean {
     const table = this.table ?? this.buildTable();
-    const mask = table.length / 3 - 1;
-    const len = end - start;
+    const mask = (table.length >> 1) - 1;
     for (let slot = key & mask; ; slot = (slot + 1) & mask) {
-      const k = table[slot * 3]!;
+      const k = table[slot * 2]!;
       if (k === -1) return false;
-      if (k === key && table[slot * 3 + 2] === len && this.sameBytes(table[slot * 3 + 1]!, log, start, len)) return true;
+      if (k === key && this.sameBytes(table[slot * 2 + 1]!, log, start, end - start)) return true;
     }
   }
 
-  /** Whether the stored pair at `at` equals log[start, start + len): four bytes a step (DataView reads are unaligned-safe). */
+  /**
+   * Whether the pair stored at `at` (after its u32 length) is log[start, start + len): four
+   * bytes a step, DataView reads being safe at any alignment.
+   */
   private sameBytes(at: number, b: DataView, start: number, len: number): boolean {
     const a = this.tableView;
+    if (a.getUint32(at, true) !== len) return false;
+    at += 4;
     let i = 0;
     for (; i + 4 <= len; i += 4) if (a.getInt32(at + i) !== b.getInt32(start + i)) return false;
     for (; i < len; i++) if (a.getUint8(at + i) !== b.getUint8(start + i)) return false;
@@ -110,21 +114,24 @@ export class ReferenceSet implements ReferenceLookup {
       const key = keyOfHex(digest);
       for (const p of typeof paths === 'string' ? [paths] : paths) {
         if (p === 'boot_aggregate') continue;
-        pairs.push(Buffer.from(digest + ' ' + p, 'utf8'));
+        const pair = Buffer.from(digest + ' ' + p, 'utf8');
+        const rec = Buffer.allocUnsafe(4 + pair.length);
+        rec.writeUInt32LE(pair.length, 0);
+        pair.copy(rec, 4);
+        pairs.push(rec);
         keys.push(key);
       }
     }
     let cap = 16;
     while (cap < pairs.length * 2) cap *= 2;
-    const table = new Int32Array(cap * 3).fill(-1);
+    const table = new Int32Array(cap * 2).fill(-1);
     const mask = cap - 1;
     let at = 0;
     for (let i = 0; i < pairs.length; i++) {
       let slot = keys[i]! & mask;
-      while (table[slot * 3] !== -1) slot = (slot + 1) & mask;
-      table[slot * 3] = keys[i]!;
-      table[slot * 3 + 1] = at;
-      table[slot * 3 + 2] = pairs[i]!.length;
+      while (table[slot * 2] !== -1) slot = (slot + 1) & mask;
+      table[slot * 2] = keys[i]!;
+      table[slot * 2 + 1] = at;
       at += pairs[i]!.length;
     }
     const text = Buffer.concat(pairs);
