@@ -10,7 +10,7 @@ import { CimProperty } from '../../src/cim/CimProperty.js';
 import { WbemConnection } from '../../client/cim/WbemConnection.js';
 import { IndicationListener } from '../../client/listener/IndicationListener.js';
 import { subscribe, unsubscribe } from '../../client/listener/Subscriptions.js';
-import { startHost, type HostProcess } from './support/HostProcess.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 import { runTvdcCimInProcess } from './support/runners.js';
 import { FIXTURES } from './support/StubServer.js';
 
@@ -20,14 +20,14 @@ const INTEROP = join(FIXTURES, 'cim', 'dmtf', 'dmtf-cim241-interop-min.mof');
 
 describe('subscriptions against a real tvdc-host', function () {
   this.timeout(60_000);
-  let host: HostProcess;
+  let host: TvdcHostProcess;
   let conn: WbemConnection;
   let listener: IndicationListener;
   let received: CimInstance[];
   let arrived: (() => void) | undefined;
 
   before(async () => {
-    host = await startHost({ mof: [INTEROP, WIDGETS] });
+    host = await spawnTvdcHost(['--name', 'clienttest', '--port', '0', '--host', '127.0.0.1', '--mof', INTEROP, WIDGETS]);
     conn = new WbemConnection(host.origin, { namespace: 'root/cimv2' });
     listener = new IndicationListener({ path: '/client-test' });
     received = [];

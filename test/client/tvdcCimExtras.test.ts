@@ -4,19 +4,19 @@ import { expect } from 'chai';
 import { createServer, type Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHost, type HostProcess } from './support/HostProcess.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 import { runTvdcCimInProcess } from './support/runners.js';
 
 const WIDGETS = join(dirname(fileURLToPath(import.meta.url)), '..', 'wbem', 'fixtures', 'widgets.mof');
 
 describe('tvdc-cim extensions against a real tvdc-host', function () {
   this.timeout(60_000);
-  let host: HostProcess;
+  let host: TvdcHostProcess;
   let ns: string;
   const W1 = 'TVD_Widget.CreationClassName="TVD_Widget",Id=1';
 
   before(async () => {
-    host = await startHost({ mof: [WIDGETS] });
+    host = await spawnTvdcHost(['--name', 'clienttest', '--port', '0', '--host', '127.0.0.1', '--mof', WIDGETS]);
     ns = `${host.origin}/root/cimv2`;
   });
   after(() => host?.stop());

@@ -4,7 +4,7 @@
 import { expect } from 'chai';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startHost, type HostProcess } from './support/HostProcess.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 import { runTvdcCimInProcess, runWbemcli, type RunResult } from './support/runners.js';
 
 /** The WBEM server tests' widget model: classes of many CIM types, an association, instances. */
@@ -12,13 +12,13 @@ const WIDGETS = join(dirname(fileURLToPath(import.meta.url)), '..', 'wbem', 'fix
 
 describe('wbemcli and tvdc-cim against a real tvdc-host', function () {
   this.timeout(60_000);
-  let host: HostProcess;
+  let host: TvdcHostProcess;
   let ns: string;
   let tvdc: string;
   const W1 = 'TVD_Widget.CreationClassName="TVD_Widget",Id=1';
 
   before(async () => {
-    host = await startHost({ mof: [WIDGETS] });
+    host = await spawnTvdcHost(['--name', 'clienttest', '--port', '0', '--host', '127.0.0.1', '--mof', WIDGETS]);
     ns = `${host.origin}/root/cimv2`;
     tvdc = `${host.origin}/root/tvdc`;
   });

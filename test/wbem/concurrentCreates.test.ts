@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { imethodBody, startHostProcess, validateAgainstDtd, WBEM_FIXTURES, type HostProcess } from './support/wbemTestKit.js';
+import { imethodBody, validateAgainstDtd, WBEM_FIXTURES } from './support/wbemTestKit.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 
 const CONNECTIONS = 32;
 const TOTAL = 10_000;
@@ -66,7 +67,7 @@ async function enumerateIds(url: string): Promise<number[]> {
 describe('wbem: 32 connections creating 10,000 instances, kill -9, restart', function () {
   this.timeout(180_000);
   let dir: string;
-  let h: HostProcess | null = null;
+  let h: TvdcHostProcess | null = null;
   const args = () => ['--name', 'durable', '--port', '0', '--state', join(dir, 'state'), '--mof', join(WBEM_FIXTURES, 'widgets.mof')];
 
   before(() => { dir = mkdtempSync(join(tmpdir(), 'tvdc-durable-')); });
@@ -78,33 +79,33 @@ describe('wbem: 32 connections creating 10,000 instances, kill -9, restart', fun
   let created: number[] = [];
 
   it('answers every create and enumerates exactly the created instances', async () => {
-    h = await startHostProcess(args());
-    const pool = new Pool(h.url, { connections: CONNECTIONS, pipelining: 1 });
+    h = await spawnTvdcHost(args());
+    const pool = new Pool(h.origin, { connections: CONNECTIONS, pipelining: 1 });
     const ids = Array.from({ length: TOTAL }, (_, i) => 100 + i);
     const { ok, failed } = await createAll(pool, ids);
     await pool.close();
     expect(failed).to.equal(0);
     expect(ok).to.have.length(TOTAL);
     created = ok.sort((a, b) => a - b);
-    expect(await enumerateIds(h.url)).to.deep.equal(created);
+    expect(await enumerateIds(h.origin)).to.deep.equal(created);
   });
 
   it('after kill -9 and a restart, enumerates the same instances', async () => {
     h!.child.kill('SIGKILL');
     expect(await h!.exited).to.equal('SIGKILL');
-    h = await startHostProcess(args());
-    expect(await enumerateIds(h.url)).to.deep.equal(created);
+    h = await spawnTvdcHost(args());
+    expect(await enumerateIds(h.origin)).to.deep.equal(created);
   });
 
   it('a kill -9 in the middle of a burst loses no acknowledged create', async () => {
-    const pool = new Pool(h!.url, { connections: CONNECTIONS, pipelining: 1 });
+    const pool = new Pool(h!.origin, { connections: CONNECTIONS, pipelining: 1 });
     const ids = Array.from({ length: 3000 }, (_, i) => 20_000 + i);
     const victim = h!;
     // Kill once a few hundred creates of the burst are acknowledged.
     const burst = createAll(pool, ids);
     await new Promise<void>((resolve) => {
       const poll = setInterval(() => {
-        void enumerateIds(victim.url).then((now) => {
+        void enumerateIds(victim.origin).then((now) => {
           if (now.length >= created.length + 300) { clearInterval(poll); resolve(); }
         }).catch(() => undefined);
       }, 50);
@@ -114,8 +115,8 @@ describe('wbem: 32 connections creating 10,000 instances, kill -9, restart', fun
     await pool.destroy();
     expect(failed).to.be.greaterThan(0);
     expect(await victim.exited).to.equal('SIGKILL');
-    h = await startHostProcess(args());
-    const after = await enumerateIds(h.url);
+    h = await spawnTvdcHost(args());
+    const after = await enumerateIds(h.origin);
     const afterSet = new Set(after);
     for (const id of [...created, ...ok]) expect(afterSet.has(id), `acknowledged id ${id}`).to.equal(true);
     const attempted = new Set([...created, ...ids]);

@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseHostArgs, UsageError } from '../../client/cli/tvdc-host.js';
-import { PROJECT_ROOT, run, startHostProcess, wbemcli, WBEM_FIXTURES } from './support/wbemTestKit.js';
+import { PROJECT_ROOT, run, wbemcli, WBEM_FIXTURES } from './support/wbemTestKit.js';
+import { spawnTvdcHost } from '../support/TvdcHostProcess.js';
 
 const HOST = join(PROJECT_ROOT, 'client/cli/tvdc-host.ts');
 const host = (args: string[], input?: string) => run(process.execPath, ['--import', 'tsx', HOST, ...args], input === undefined ? {} : { input });
@@ -41,7 +42,7 @@ describe('wbem: tvdc-host command line', function () {
     expect(r.code, r.stderr).to.equal(0);
     expect(r.stdout).to.contain('user alice (admin) written');
     expect(readFileSync(users, 'utf8')).to.contain('"name": "alice"').and.not.contain('s3cret');
-    const h = await startHostProcess(['--name', 'authhost', '--port', '0', '--users', users, '--mof', join(WBEM_FIXTURES, 'widgets.mof')]);
+    const h = await spawnTvdcHost(['--name', 'authhost', '--port', '0', '--users', users, '--mof', join(WBEM_FIXTURES, 'widgets.mof')]);
     try {
       const ok = await wbemcli('ein', `http://alice:s3cret@127.0.0.1:${h.port}/root/cimv2:TVD_Widget`);
       expect(ok.stdout.trim().split('\n')).to.have.length(3);
@@ -56,7 +57,7 @@ describe('wbem: tvdc-host command line', function () {
   it('loads --mof into root/cimv2 or the namespace its #pragma names, beside the project schema', async () => {
     const other = join(dir, 'other.mof');
     writeFileSync(other, '#pragma namespace ("root/other")\nQualifier Key : boolean = false, Scope(property, reference);\nclass X_Thing { [Key] string Name; };\ninstance of X_Thing { Name = "one"; };\n');
-    const h = await startHostProcess(['--name', 'mofhost', '--port', '0', '--mof', join(WBEM_FIXTURES, 'widgets.mof'), other]);
+    const h = await spawnTvdcHost(['--name', 'mofhost', '--port', '0', '--mof', join(WBEM_FIXTURES, 'widgets.mof'), other]);
     try {
       expect((await wbemcli('ein', `http://127.0.0.1:${h.port}/root/cimv2:TVD_Widget`)).stdout).to.contain('Id=1');
       expect((await wbemcli('ein', `http://127.0.0.1:${h.port}/root/other:X_Thing`)).stdout.trim()).to.equal(`127.0.0.1:${h.port}/root/other:X_Thing.Name="one"`);

@@ -8,13 +8,13 @@ import { join } from 'node:path';
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
-import { startHostProcess, type HostProcess } from './support/HostProcess.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../../support/TvdcHostProcess.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
 describe('isolation providers: TVDc_AccessDeniedIndication reaches a subscribed listener', function () {
   this.timeout(60_000);
   let state: string;
-  let host: HostProcess;
+  let host: TvdcHostProcess;
   let listener: IndicationListener;
   let p: HostPaths;
   const received: CimInstance[] = [];
@@ -27,7 +27,7 @@ describe('isolation providers: TVDc_AccessDeniedIndication reaches a subscribed 
 
   before(async () => {
     state = mkdtempSync(join(tmpdir(), 'tvdc-iso-ind-'));
-    host = await startHostProcess('h1', state);
+    host = await spawnTvdcHost(['--name', 'h1', '--port', '0', '--state', state]);
     p = new HostPaths(host.origin, 'h1');
     listener = new IndicationListener({ host: '127.0.0.1', path: '/tvdc' });
     listener.onIndication((i) => void received.push(i));

@@ -5,13 +5,13 @@ import { expect } from 'chai';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startHostProcess, type HostProcess } from './support/HostProcess.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../../support/TvdcHostProcess.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
 describe('isolation providers: a real tvdc-host, restarted, navigated', function () {
   this.timeout(90_000);
   let state: string;
-  let host: HostProcess | undefined;
+  let host: TvdcHostProcess | undefined;
   let p: HostPaths;
 
   const cm = async (target: string, call: string) => {
@@ -20,7 +20,7 @@ describe('isolation providers: a real tvdc-host, restarted, navigated', function
     return methodOutput(r.stdout);
   };
   const start = async () => {
-    host = await startHostProcess('h1', state);
+    host = await spawnTvdcHost(['--name', 'h1', '--port', '0', '--state', state]);
     p = new HostPaths(host.origin, 'h1');
   };
 

@@ -214,37 +214,6 @@ export function imethodRequest(method: string, namespace: string, params = '', e
   return `POST /cimom HTTP/1.1\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}`).join('\r\n')}\r\n\r\n${body}`;
 }
 
-export interface HostProcess {
-  child: import('node:child_process').ChildProcess;
-  url: string;
-  port: number;
-  stderr(): string;
-  /** Resolves with the exit code (or signal name) once the process has ended. */
-  exited: Promise<number | string>;
-}
-
-/** Starts `tvdc-host` as a child process and waits for the URL it prints. */
-export async function startHostProcess(args: string[]): Promise<HostProcess> {
-  const { spawn } = await import('node:child_process');
-  const child = spawn(process.execPath, ['--import', 'tsx', join(PROJECT_ROOT, 'client/cli/tvdc-host.ts'), ...args], {
-    cwd: PROJECT_ROOT, stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
-  const exited = new Promise<number | string>((r) => child.once('exit', (code, signal) => r(code ?? signal ?? -1)));
-  const url = await new Promise<string>((resolvePromise, reject) => {
-    const timer = setTimeout(() => reject(new Error(`tvdc-host did not start: ${err}`)), 30_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (m) { clearTimeout(timer); resolvePromise(m[1]!); }
-    });
-    void exited.then((code) => { clearTimeout(timer); reject(new Error(`tvdc-host exited (${code}): ${err}`)); });
-  });
-  return { child, url, port: Number(new URL(url).port), stderr: () => err, exited };
-}
-
 /** The repository provider's instance operations plus `extra` (e.g. invokeMethod), for registering a class. */
 export function repositoryBacked(server: WbemServer, extra: import('../../../src/wbem/Provider.js').Provider): import('../../../src/wbem/Provider.js').Provider {
   const r = server.repositoryProvider;

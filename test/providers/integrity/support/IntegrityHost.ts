@@ -1,11 +1,9 @@
 // A host agent with real swtpm vTPMs, in this process (wired as tvdc-host wires one: project
 // schema, SQLite store, providers/index.ts, the real indication pipeline) or as a child tvdc-host
 // process, on 127.0.0.1 port 0 with its own state directory.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { CimRepository } from '../../../../src/cim/CimRepository.js';
 import { compileMof, projectMofFiles } from '../../../../src/mof/index.js';
 import { openStore, type Db } from '../../../../src/store/Store.js';
@@ -13,8 +11,7 @@ import { WbemServer } from '../../../../src/wbem/WbemServer.js';
 import { attachIndications } from '../../../../src/wbem/indications/index.js';
 import { findSwtpmProcesses, killAndWait } from '../../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { registerProviders } from '../../../../providers/index.js';
-
-export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', '..');
+import { spawnTvdcHost, type TvdcHostProcess } from '../../../support/TvdcHostProcess.js';
 
 export interface IntegrityHost {
   name: string;
@@ -72,55 +69,18 @@ export async function startInProcessHost(name: string, state = newStateDir(name)
   };
 }
 
-export interface HostProcess extends IntegrityHost {
-  child: ChildProcess;
-  /** What the process wrote to stderr so far. */
-  stderr(): string;
-  /** SIGKILL, and wait until the process is gone. */
-  kill9(): Promise<void>;
-}
+/** A host in its own tvdc-host process, which a test can also SIGKILL. */
+export type HostProcess = IntegrityHost & TvdcHostProcess;
 
-export function startHostProcess(name: string, state: string): Promise<HostProcess> {
-  const argv = ['--import', 'tsx', join(ROOT, 'client', 'cli', 'tvdc-host.ts'), '--name', name, '--port', '0', '--state', state, '--vtpm', 'swtpm'];
-  const child = spawn(process.execPath, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  let err = '';
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`tvdc-host did not start: ${err}`)); }, 30_000);
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
-    const early = (code: number | null) => { clearTimeout(timer); reject(new Error(`tvdc-host exited with ${code}: ${err}`)); };
-    child.once('exit', early);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on (http:\/\/\S+)/.exec(out);
-      if (!m) return;
-      clearTimeout(timer);
-      child.off('exit', early);
-      const origin = m[1]!;
-      const ca = caFiles(state);
-      resolve({
-        name,
-        origin,
-        port: Number(new URL(origin).port),
-        state,
-        child,
-        stderr: () => err,
-        vtpmCaPem: ca.vtpm,
-        platformCaPem: ca.platform,
-        imageRoot: (vm) => join(state, 'vm-images', vm),
-        kill9: async () => {
-          if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-          await exited;
-        },
-        stop: async () => {
-          if (child.exitCode !== null || child.signalCode !== null) return;
-          const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
-          child.kill('SIGTERM');
-          await exited;
-          clearTimeout(t);
-        },
-      });
-    });
-  });
+export async function startHostProcess(name: string, state: string): Promise<HostProcess> {
+  const host = await spawnTvdcHost(['--name', name, '--port', '0', '--state', state, '--vtpm', 'swtpm']);
+  const ca = caFiles(state);
+  return {
+    ...host,
+    name,
+    state,
+    vtpmCaPem: ca.vtpm,
+    platformCaPem: ca.platform,
+    imageRoot: (vm) => join(state, 'vm-images', vm),
+  };
 }
