@@ -20,7 +20,9 @@
 //   pathOf(ns, inst) -> CimObjectPath          from the class's keys
 //
 // Everything handed in is copied and everything handed out is a copy, so callers may change what
-// they get without touching the store.
+// they get without touching the store. Inside, nothing stored is ever changed: resolved classes
+// share inherited members (resolveClass.ts) and class copies are taken on first read
+// (copyStoredClass.ts), which is what keeps addClass and getClass cheap.
 import { NameMap } from './NameMap.js';
 import { CimClass } from './CimClass.js';
 import { CimInstance } from './CimInstance.js';
