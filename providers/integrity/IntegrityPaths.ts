@@ -3,11 +3,10 @@
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
-import type { CimFactory } from '../isolation/CimFactory.js';
+import { SYSTEM_CLASS, SystemPaths } from '../SystemPaths.js';
 
 export const CLASS = {
-  host: 'TVDc_HostSystem',
-  vm: 'TVDc_ComputerSystem',
+  ...SYSTEM_CLASS,
   vtpm: 'TVDc_VTPM',
   hostTpm: 'TVDc_HostTPM',
   /** Abstract superclass of the two integrity services (the profile's central classes). */
@@ -40,20 +39,7 @@ export const BANKS = [
   { alg: 11, name: 'sha256' },
 ] as const;
 
-export class IntegrityPaths {
-  constructor(
-    readonly cim: CimFactory,
-    readonly hostName: string,
-  ) {}
-
-  host(): CimObjectPath {
-    return this.cim.path(CLASS.host, { CreationClassName: CLASS.host, Name: this.hostName });
-  }
-
-  vm(name: string): CimObjectPath {
-    return this.cim.path(CLASS.vm, { CreationClassName: CLASS.vm, Name: name });
-  }
-
+export class IntegrityPaths extends SystemPaths {
   /** The system a target is: the VM or the host. */
   system(t: IntegrityTarget): CimObjectPath {
     return t.kind === 'vm' ? this.vm(t.name) : this.host();
@@ -61,13 +47,13 @@ export class IntegrityPaths {
 
   tpm(t: IntegrityTarget): CimObjectPath {
     if (t.kind === 'host') {
-      return this.cim.path(CLASS.hostTpm, { SystemCreationClassName: CLASS.host, SystemName: this.hostName, CreationClassName: CLASS.hostTpm, DeviceID: HOST_TPM_DEVICE_ID });
+      return this.cim.path(CLASS.hostTpm, this.hostScopedKeys(CLASS.hostTpm, { DeviceID: HOST_TPM_DEVICE_ID }));
     }
     return this.cim.path(CLASS.vtpm, { SystemCreationClassName: CLASS.vm, SystemName: t.name, CreationClassName: CLASS.vtpm, DeviceID: VTPM_DEVICE_ID });
   }
 
   service(cls: IntegrityServiceClass): CimObjectPath {
-    return this.cim.path(cls, { SystemCreationClassName: CLASS.host, SystemName: this.hostName, CreationClassName: cls, Name: SERVICE_NAME[cls] });
+    return this.cim.path(cls, this.hostScopedKeys(cls, { Name: SERVICE_NAME[cls] }));
   }
 
   /** `vm:<name>` or `host:<name>`: VM and host names may be equal, their ids never are. */

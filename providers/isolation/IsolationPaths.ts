@@ -1,14 +1,13 @@
 // The object paths of every isolation instance of one host, and the way back from a path a client
 // sends (a method's REF parameter) to the domain element it names. Keys follow ../shared/PROFILES.md
-// section 3; the integrity providers link to hosts and VMs through these same paths.
+// section 3; host and VM paths come from ../SystemPaths.ts, shared with the integrity providers.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { ElementRef } from '../../src/tvdc/policy/Policy.js';
-import type { CimFactory } from './CimFactory.js';
+import { SYSTEM_CLASS, SystemPaths } from '../SystemPaths.js';
 
 export const CLASS = {
-  host: 'TVDc_HostSystem',
-  vm: 'TVDc_ComputerSystem',
+  ...SYSTEM_CLASS,
   vssd: 'TVDc_VirtualSystemSettingData',
   rasd: 'TVDc_ResourceAllocationSettingData',
   disk: 'TVDc_LogicalDisk',
@@ -36,20 +35,7 @@ export type ServiceClass = keyof typeof SERVICE_NAME;
 
 const SEGMENT_PREFIX = 'TVDc:segment:';
 
-export class IsolationPaths {
-  constructor(
-    readonly cim: CimFactory,
-    readonly hostName: string,
-  ) {}
-
-  host(): CimObjectPath {
-    return this.cim.path(CLASS.host, { CreationClassName: CLASS.host, Name: this.hostName });
-  }
-
-  vm(name: string): CimObjectPath {
-    return this.cim.path(CLASS.vm, { CreationClassName: CLASS.vm, Name: name });
-  }
-
+export class IsolationPaths extends SystemPaths {
   vssd(vm: string): CimObjectPath {
     return this.cim.path(CLASS.vssd, { InstanceID: `TVDc:${vm}` });
   }
@@ -61,7 +47,7 @@ export class IsolationPaths {
 
   /** Disks are devices of the host: the management VM exports them (the paper's Figure 3). */
   disk(name: string): CimObjectPath {
-    return this.cim.path(CLASS.disk, { SystemCreationClassName: CLASS.host, SystemName: this.hostName, CreationClassName: CLASS.disk, DeviceID: name });
+    return this.cim.path(CLASS.disk, this.hostScopedKeys(CLASS.disk, { DeviceID: name }));
   }
 
   segment(name: string): CimObjectPath {
@@ -70,7 +56,7 @@ export class IsolationPaths {
 
   /** The active policy keeps its name; a pending one carries its version too (updates usually keep the name). */
   policy(name: string, version: string, pending: boolean): CimObjectPath {
-    return this.cim.path(CLASS.policy, this.systemKeys(CLASS.policy, { PolicyGroupName: pending ? `${name}:${version}` : name }));
+    return this.cim.path(CLASS.policy, this.hostScopedKeys(CLASS.policy, { PolicyGroupName: pending ? `${name}:${version}` : name }));
   }
 
   /** VM and resource labels may share a name (the paper's SystemManagement), so the kind is in the id. */
@@ -79,19 +65,15 @@ export class IsolationPaths {
   }
 
   conflictSet(key: string): CimObjectPath {
-    return this.cim.path(CLASS.conflictSet, this.systemKeys(CLASS.conflictSet, { PolicyRuleName: key }));
+    return this.cim.path(CLASS.conflictSet, this.hostScopedKeys(CLASS.conflictSet, { PolicyRuleName: key }));
   }
 
   service(cls: ServiceClass): CimObjectPath {
-    return this.cim.path(cls, this.systemKeys(cls, { Name: SERVICE_NAME[cls] }));
+    return this.cim.path(cls, this.hostScopedKeys(cls, { Name: SERVICE_NAME[cls] }));
   }
 
   capabilities(cls: string, id: string): CimObjectPath {
     return this.cim.path(cls, { InstanceID: `TVDc:${id}` });
-  }
-
-  private systemKeys(cls: string, rest: Record<string, string>): Record<string, string> {
-    return { SystemCreationClassName: CLASS.host, SystemName: this.hostName, CreationClassName: cls, ...rest };
   }
 
   /**
