@@ -1,16 +1,19 @@
-// The decoding engine: drives saxes, keeps a stack of open elements, enforces the limits and the
-// no-DOCTYPE rule, and hands each completed element to its rule in elementRules.ts, which builds
-// the model object directly (no intermediate DOM). Errors carry the element path.
+// The decoding engine: takes the events of an XML tokenizer (XmlEventSource), keeps a stack of
+// open elements, enforces the limits and the no-DOCTYPE rule, and hands each completed element to
+// its rule in elementRules.ts, which builds the model object directly (no intermediate DOM).
+// Errors carry the element path.
 import { Buffer, isUtf8 } from 'node:buffer';
-import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { CimError } from '../cim/CimError.js';
 import { CimXmlError, type CimXmlErrorCode } from './CimXmlError.js';
 import type { DecodeLimits } from './messages.js';
+import { createEventSource, type XmlEventSink, type XmlEventSource } from './XmlEventSource.js';
 
 /** One open element. Children's built values are kept in `kidNames`/`kidValues` until it closes. */
 export interface Frame {
   name: string;
-  attrs: Record<string, string>;
+  /** Attributes as flat `[name0, value0, name1, value1, ...]`; the array is reused with the frame. */
+  attrs: string[];
+  attrCount: number;
   rule: ElementRule;
   /** Character data, for elements whose rule accepts it (VALUE, KEYVALUE, HOST). */
   text: string;
@@ -42,6 +45,13 @@ const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ELEMENTS = 4 * 1024 * 1024;
 const DEFAULT_MAX_CHARS = 256 * 1024 * 1024;
 
+/** The value of attribute `name` of the element of `f`, or undefined. */
+export function attr(f: Frame, name: string): string | undefined {
+  const a = f.attrs;
+  for (let i = 0, n = 2 * f.attrCount; i < n; i += 2) if (a[i] === name) return a[i + 1];
+  return undefined;
+}
+
 function isXmlSpace(s: string): boolean {
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -68,7 +78,7 @@ export interface ParserOptions {
 /**
  * A one-document decoder. Not reusable: after an error or end() it is finished.
  */
-export class CimXmlParser {
+export class CimXmlParser implements XmlEventSink {
   readonly context: unknown;
   readonly maxDepth: number;
   readonly limits: DecodeLimits | undefined;
@@ -77,7 +87,7 @@ export class CimXmlParser {
   private readonly depthOffset: number;
   private readonly pathPrefix: string;
   private readonly rules: RuleTable;
-  private readonly sax: SaxesParser<{ xmlns: false }>;
+  private readonly source: XmlEventSource;
   // Frames are pooled by depth: an element's frame is reused by its next sibling, so decoding
   // allocates no frame per element (the model objects are the only garbage it makes).
   private readonly stack: Frame[] = [];
@@ -89,9 +99,9 @@ export class CimXmlParser {
   private carry: Buffer | null = null;
   private finished = false;
   private started = false;
-  // saxes reports a mismatched end tag only after it has closed the open element: a validity
-  // error found while building that element waits here, so that the well-formedness error that
-  // follows it in the same step wins.
+  // A tokenizer may report a mismatched end tag only after it has closed the open element (saxes
+  // does): a validity error found while building that element waits here, so that the
+  // well-formedness error that follows it in the same step wins.
   private pending: CimXmlError | null = null;
   // Reusable child cursor; rules read children strictly one element at a time.
   private readonly cursor = new Kids(this);
@@ -106,31 +116,37 @@ export class CimXmlParser {
     this.maxChars = l.maxChars ?? (options.streaming ? Infinity : DEFAULT_MAX_CHARS);
     this.depthOffset = options.depthOffset ?? 0;
     this.pathPrefix = options.pathPrefix ?? '';
-    this.top = this.newFrame('', {}, options.root);
+    this.top = this.newFrame('', options.root);
     this.stack.push(this.top);
     this.sp = 0;
-    const sax = new SaxesParser({ xmlns: false });
-    this.sax = sax;
-    sax.on('opentag', (tag) => {
-      if (this.pending) throw this.pending;
-      this.open(tag);
-    });
-    sax.on('closetag', () => {
-      if (this.pending) throw this.pending;
-      this.close();
-    });
-    sax.on('text', (t) => {
-      if (this.pending) throw this.pending;
-      this.onText(t);
-    });
-    sax.on('cdata', (t) => {
-      if (this.pending) throw this.pending;
-      this.onText(t);
-    });
-    // DOCTYPE is where entity declarations live (billion laughs, external entities): CIM-XML
-    // never needs one, so refuse it outright rather than trying to process it safely.
-    sax.on('doctype', () => this.fail('DOCTYPE and entity declarations are not accepted', 'XML_FORBIDDEN'));
-    sax.on('error', (e) => this.fail(e.message, 'XML_NOT_WELL_FORMED'));
+    this.source = createEventSource(this);
+  }
+
+  // ---- XmlEventSink -------------------------------------------------------------------------
+
+  openTag(name: string, attrs: readonly string[], attrCount: number): void {
+    if (this.pending) throw this.pending;
+    this.open(name, attrs, attrCount);
+  }
+
+  closeTag(): void {
+    if (this.pending) throw this.pending;
+    this.close();
+  }
+
+  text(t: string): void {
+    if (this.pending) throw this.pending;
+    this.onText(t);
+  }
+
+  // DOCTYPE is where entity declarations live (billion laughs, external entities): CIM-XML
+  // never needs one, so refuse it outright rather than trying to process it safely.
+  doctype(): never {
+    return this.fail('DOCTYPE and entity declarations are not accepted', 'XML_FORBIDDEN');
+  }
+
+  syntaxError(message: string): never {
+    return this.fail(message, 'XML_NOT_WELL_FORMED');
   }
 
   /** Feeds text or UTF-8 bytes. */
@@ -151,7 +167,7 @@ export class CimXmlParser {
       this.finished = true;
       throw new CimXmlError('XML_LIMIT', `the document exceeds ${this.maxChars} characters`);
     }
-    this.guard(() => this.sax.write(text));
+    this.guard(() => this.source.write(text));
   }
 
   /**
@@ -191,7 +207,7 @@ export class CimXmlParser {
       this.finished = true;
       throw new CimXmlError('XML_NOT_WELL_FORMED', 'the body ends inside a UTF-8 sequence');
     }
-    this.guard(() => this.sax.close());
+    this.guard(() => this.source.close());
     this.finished = true;
     if (this.sp !== 0) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
     const root = this.top;
@@ -211,39 +227,42 @@ export class CimXmlParser {
     }
   }
 
-  private newFrame(name: string, attrs: Record<string, string>, rule: ElementRule): Frame {
-    return { name, attrs, rule, text: '', kidNames: [], kidValues: [], passed: 0, elementsAtOpen: this.elements, note: '' };
+  private newFrame(name: string, rule: ElementRule): Frame {
+    return { name, attrs: [], attrCount: 0, rule, text: '', kidNames: [], kidValues: [], passed: 0, elementsAtOpen: this.elements, note: '' };
   }
 
-  private open(tag: SaxesTagPlain): void {
-    const name = tag.name;
+  private open(name: string, attrs: readonly string[], attrCount: number): void {
     const rule = this.rules.get(name);
     if (rule === undefined) this.fail(`unknown element ${name}`, 'XML_INVALID', name);
     if (this.sp + 1 + this.depthOffset > this.maxDepth) this.fail(`elements nest deeper than ${this.maxDepth}`, 'XML_LIMIT', name);
     if (++this.elements > this.maxElements) this.fail(`more than ${this.maxElements} elements`, 'XML_LIMIT', name);
-    const attrs = tag.attributes;
     const allowed = rule.attrs;
-    for (const k in attrs) {
+    for (let i = 0, n = 2 * attrCount; i < n; i += 2) {
+      const k = attrs[i]!;
       if (!allowed.has(k) && !k.startsWith('xmlns')) this.fail(`attribute ${k} is not allowed on ${name}`, 'XML_INVALID', name);
     }
     const sp = ++this.sp;
     let f = this.stack[sp];
     if (f === undefined) {
-      f = this.newFrame(name, attrs, rule);
+      f = this.newFrame(name, rule);
       this.stack.push(f);
     } else {
       f.name = name;
-      f.attrs = attrs;
       f.rule = rule;
       f.text = '';
+      // Fresh arrays rather than truncating: setting length is a slow builtin call per element.
       if (f.kidNames.length !== 0) {
-        f.kidNames.length = 0;
-        f.kidValues.length = 0;
+        f.kidNames = [];
+        f.kidValues = [];
       }
       f.passed = 0;
       f.elementsAtOpen = this.elements;
       f.note = '';
     }
+    // Copied: the tokenizer reuses its array for the next tag, and rules read attributes at close.
+    const own = f.attrs;
+    for (let i = 0, n = 2 * attrCount; i < n; i++) own[i] = attrs[i]!;
+    f.attrCount = attrCount;
     this.top = f;
   }
 

@@ -15,7 +15,7 @@ import type { CimScalar, CimValue, EmbeddedKind } from '../cim/CimValue.js';
 import { NameMap } from '../cim/NameMap.js';
 import { parseCimBoolean, parseCimScalar } from '../cim/valueText.js';
 import { CimXmlError } from './CimXmlError.js';
-import { CimXmlParser, type ElementRule, type Frame } from './CimXmlParser.js';
+import { attr, CimXmlParser, type ElementRule, type Frame } from './CimXmlParser.js';
 import type {
   Correlator, ExpMethodCall, ExpMethodResponse, IMethodCall, IMethodResponse, MethodCall, MethodResponse,
   ParamValue, ReturnItem, ReturnValue, WireValue,
@@ -41,7 +41,7 @@ function rule(
 // ---- attribute helpers --------------------------------------------------------------------------
 
 function req(f: Frame, p: CimXmlParser, name: string): string {
-  const v = f.attrs[name];
+  const v = attr(f, name);
   if (v === undefined) p.fail(`${f.name} needs attribute ${name}`);
   return v;
 }
@@ -54,7 +54,7 @@ function cimName(f: Frame, p: CimXmlParser, attr = 'NAME'): string {
 }
 
 function optBool(f: Frame, p: CimXmlParser, name: string, dflt: boolean): boolean {
-  const v = f.attrs[name];
+  const v = attr(f, name);
   if (v === undefined) return dflt;
   if (v === 'true' || v === 'TRUE' || v === 'True') return true;
   if (v === 'false' || v === 'FALSE' || v === 'False') return false;
@@ -62,7 +62,7 @@ function optBool(f: Frame, p: CimXmlParser, name: string, dflt: boolean): boolea
 }
 
 function typeAttr(f: Frame, p: CimXmlParser, name: string, required: boolean, allowReference: boolean): CimType | undefined {
-  const v = f.attrs[name];
+  const v = attr(f, name);
   if (v === undefined) {
     if (required) p.fail(`${f.name} needs attribute ${name}`);
     return undefined;
@@ -76,7 +76,7 @@ function typeAttr(f: Frame, p: CimXmlParser, name: string, required: boolean, al
  * `instance`, which mean a string carrying an embedded object.
  */
 function paramType(f: Frame, p: CimXmlParser): { type?: CimType; embedded?: EmbeddedKind } {
-  const v = f.attrs.PARAMTYPE;
+  const v = attr(f, 'PARAMTYPE');
   if (v === 'object' || v === 'instance') return { type: 'string', embedded: v };
   const type = typeAttr(f, p, 'PARAMTYPE', false, true);
   return type === undefined ? {} : { type };
@@ -84,14 +84,14 @@ function paramType(f: Frame, p: CimXmlParser): { type?: CimType; embedded?: Embe
 
 /** EmbeddedObject (DSP0201 2.2+) or the older EMBEDDEDOBJECT spelling. */
 function embeddedAttr(f: Frame, p: CimXmlParser): EmbeddedKind | undefined {
-  const v = f.attrs.EmbeddedObject ?? f.attrs.EMBEDDEDOBJECT;
+  const v = attr(f, 'EmbeddedObject') ?? attr(f, 'EMBEDDEDOBJECT');
   if (v === undefined) return undefined;
   if (v === 'object' || v === 'instance') return v;
   return p.fail(`${f.name}@EmbeddedObject must be object or instance, not "${v}"`);
 }
 
 function arraySize(f: Frame, p: CimXmlParser): number | undefined {
-  const v = f.attrs.ARRAYSIZE;
+  const v = attr(f, 'ARRAYSIZE');
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0 || v.trim() === '') p.fail(`${f.name}@ARRAYSIZE "${v}" is not a non-negative integer`);
@@ -424,7 +424,7 @@ R.set('ERROR', rule(['CODE', 'DESCRIPTION'], (f, p) => {
   const k = p.kids(f);
   const instances = k.many<CimInstance>('INSTANCE');
   k.end();
-  return new CimError(code as CimStatus, f.attrs.DESCRIPTION, instances);
+  return new CimError(code as CimStatus, attr(f, 'DESCRIPTION'), instances);
 }));
 
 // <!ELEMENT RETURNVALUE (VALUE | VALUE.REFERENCE)?>  <!ATTLIST RETURNVALUE %EmbeddedObject; %ParamType; #IMPLIED>
@@ -676,7 +676,7 @@ R.set('KEYBINDING', rule(['NAME'], (f, p): CimKeyBinding => {
 // repository to convert to the key property's declared type.
 R.set('KEYVALUE', rule(['VALUETYPE', 'TYPE'], (f, p): CimKeyBinding => {
   const text = textOnly(f, p);
-  const vt = f.attrs.VALUETYPE ?? 'string';
+  const vt = attr(f, 'VALUETYPE') ?? 'string';
   if (vt !== 'string' && vt !== 'boolean' && vt !== 'numeric') p.fail(`KEYVALUE@VALUETYPE must be string, boolean or numeric, not "${vt}"`);
   const declared = typeAttr(f, p, 'TYPE', false, false);
   let type: CimType;
@@ -698,7 +698,7 @@ function inferNumeric(text: string): CimType {
 // <!ATTLIST CLASS %CIMName; %SuperClass;>
 R.set('CLASS', rule(['NAME', 'SUPERCLASS'], (f, p) => {
   const name = cimName(f, p);
-  const sup = f.attrs.SUPERCLASS;
+  const sup = attr(f, 'SUPERCLASS');
   const k = p.kids(f);
   const qualifiers = qualifierMap(p, k.many<CimQualifier>('QUALIFIER'));
   const properties = new NameMap<CimProperty>();
@@ -773,8 +773,21 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
   const attrs = ['NAME', 'TYPE', 'CLASSORIGIN', 'PROPAGATED', 'EmbeddedObject', 'EMBEDDEDOBJECT', 'xml:lang'];
   if (isArray) attrs.push('ARRAYSIZE');
   R.set(el, rule(attrs, (f, p) => {
+    // The hottest rule: read the attributes in one pass instead of one lookup each.
+    let name: string | undefined;
+    let origin: string | undefined;
+    let hasEmbedded = false;
+    let hasPropagated = false;
     const a = f.attrs;
-    const name = a.NAME;
+    for (let k = 0, n = 2 * f.attrCount; k < n; k += 2) {
+      switch (a[k]) {
+        case 'NAME': name = a[k + 1]; break;
+        case 'CLASSORIGIN': origin = a[k + 1]; break;
+        case 'EmbeddedObject': case 'EMBEDDEDOBJECT': hasEmbedded = true; break;
+        case 'PROPAGATED': hasPropagated = true; break;
+        default:
+      }
+    }
     if (name === undefined || name === '') cimName(f, p);
     const type = typeAttr(f, p, 'TYPE', true, false)!;
     const names = f.kidNames;
@@ -785,7 +798,7 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
       while (names[i] === 'QUALIFIER') qs.push(f.kidValues[i++] as CimQualifier);
       qualifiers = qualifierMap(p, qs);
     }
-    let embedded = a.EmbeddedObject === undefined && a.EMBEDDEDOBJECT === undefined ? undefined : embeddedAttr(f, p);
+    let embedded = hasEmbedded ? embeddedAttr(f, p) : undefined;
     let embeddedClass: string | undefined;
     if (qualifiers !== undefined) {
       const q = embeddedFromQualifiers(qualifiers);
@@ -799,9 +812,9 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
       i++;
       if (i < names.length) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
     }
-    const propagated = a.PROPAGATED === undefined ? false : optBool(f, p, 'PROPAGATED', false);
+    const propagated = hasPropagated ? optBool(f, p, 'PROPAGATED', false) : false;
     return new CimProperty(
-      name!, type, value, isArray, qualifiers, undefined, embedded, embeddedClass, a.CLASSORIGIN, propagated, isArray ? arraySize(f, p) : undefined,
+      name!, type, value, isArray, qualifiers, undefined, embedded, embeddedClass, origin, propagated, isArray ? arraySize(f, p) : undefined,
     );
   }));
 }
@@ -815,7 +828,7 @@ R.set('PROPERTY.REFERENCE', rule(['NAME', 'REFERENCECLASS', 'CLASSORIGIN', 'PROP
   const value = (k.opt('VALUE.REFERENCE') as CimObjectPath | undefined) ?? null;
   k.end();
   return new CimProperty(
-    name, 'reference', value, false, qualifiers, f.attrs.REFERENCECLASS, undefined, undefined, f.attrs.CLASSORIGIN, optBool(f, p, 'PROPAGATED', false),
+    name, 'reference', value, false, qualifiers, attr(f, 'REFERENCECLASS'), undefined, undefined, attr(f, 'CLASSORIGIN'), optBool(f, p, 'PROPAGATED', false),
   );
 }));
 
@@ -834,7 +847,7 @@ R.set('METHOD', rule(['NAME', 'TYPE', 'CLASSORIGIN', 'PROPAGATED'], (f, p) => {
     params.set(prm.name, prm);
   });
   k.end();
-  return new CimMethod(name, type, params, qualifiers, f.attrs.CLASSORIGIN, optBool(f, p, 'PROPAGATED', false));
+  return new CimMethod(name, type, params, qualifiers, attr(f, 'CLASSORIGIN'), optBool(f, p, 'PROPAGATED', false));
 }));
 
 // <!ELEMENT PARAMETER (QUALIFIER*)>  <!ATTLIST PARAMETER %CIMName; %CIMType; #REQUIRED>
@@ -853,7 +866,7 @@ for (const el of ['PARAMETER', 'PARAMETER.ARRAY', 'PARAMETER.REFERENCE', 'PARAME
     const qualifiers = qualifierMap(p, k.many<CimQualifier>('QUALIFIER'));
     k.end();
     const e = embeddedFromQualifiers(qualifiers);
-    return new CimParameter(name, type, isArray, qualifiers, isRef ? f.attrs.REFERENCECLASS : undefined, isArray ? arraySize(f, p) : undefined, e.kind, e.cls);
+    return new CimParameter(name, type, isArray, qualifiers, isRef ? attr(f, 'REFERENCECLASS') : undefined, isArray ? arraySize(f, p) : undefined, e.kind, e.cls);
   }));
 }
 
