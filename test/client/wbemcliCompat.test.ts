@@ -5,13 +5,35 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FIXTURES, StubServer, sendXml } from './support/StubServer.js';
+import { FIXTURES, StubServer, sendXml, type StubHandler } from './support/StubServer.js';
 import { runTvdcCimBinary, runTvdcCimInProcess, runWbemcli } from './support/runners.js';
 
 const RESPONSES = join(FIXTURES, 'cim', 'captures', 'wbemcli', 'responses-accepted');
 
 function replay(file: string): Buffer {
   return readFileSync(join(RESPONSES, file));
+}
+
+/** Answers each request with wbemcli's recorded answer to its method; a method never recorded gets a 500. */
+const replayByMethod: StubHandler = (req, res) => {
+  const method = String(req.headers.cimmethod ?? '');
+  // Extrinsic calls carry the method name (Reset); everything else has its own recorded answer.
+  const file = method === 'Reset' ? 'Reset.xml' : `${method}.xml`;
+  try {
+    sendXml(res, replay(file));
+  } catch {
+    res.writeHead(500).end();
+  }
+};
+
+/** Runs both clients with `args`: each must fail with exit 16 and print the same, but for its name. */
+async function expectSameFailure(args: string[]): Promise<void> {
+  const w = await runWbemcli(args);
+  const t = await runTvdcCimInProcess(args);
+  expect(w.code).to.equal(16);
+  expect(t.code).to.equal(16);
+  expect(t.stdout).to.equal(w.stdout);
+  expect(t.stderr).to.equal(w.stderr.replace(/wbemcli/g, 'tvdc-cim'));
 }
 
 describe('tvdc-cim prints what wbemcli prints (replayed responses)', function () {
@@ -21,16 +43,7 @@ describe('tvdc-cim prints what wbemcli prints (replayed responses)', function ()
   const K = 'CreationClassName="TVD_Widget",Id=7';
 
   before(async () => {
-    server = new StubServer((req, res) => {
-      const method = String(req.headers.cimmethod ?? '');
-      // Extrinsic calls carry the method name (Reset); everything else has its own recorded answer.
-      const file = method === 'Reset' ? 'Reset.xml' : `${method}.xml`;
-      try {
-        sendXml(res, replay(file));
-      } catch {
-        res.writeHead(500).end();
-      }
-    });
+    server = new StubServer(replayByMethod);
     await server.start();
     base = `http://alice:s3cret@127.0.0.1:${server.port}/root/cimv2`;
   });
@@ -100,18 +113,9 @@ describe('tvdc-cim prints what wbemcli prints (replayed responses)', function ()
   it('a CIM error prints in wbemcli\'s frame and both exit 16', async () => {
     server.setHandler((_req, res) => sendXml(res, replay('error-GetInstance-NOT_FOUND.xml')));
     try {
-      const a = ['gi', `${base}:TVD_Widget.Id=7`];
-      const w = await runWbemcli(a);
-      const t = await runTvdcCimInProcess(a);
-      expect(w.code).to.equal(16);
-      expect(t.code).to.equal(16);
-      expect(t.stdout).to.equal(w.stdout);
-      expect(t.stderr).to.equal(w.stderr.replace(/wbemcli/g, 'tvdc-cim'));
+      await expectSameFailure(['gi', `${base}:TVD_Widget.Id=7`]);
     } finally {
-      server.setHandler((req, res) => {
-        const m = String(req.headers.cimmethod ?? '');
-        sendXml(res, replay(m === 'Reset' ? 'Reset.xml' : `${m}.xml`));
-      });
+      server.setHandler(replayByMethod);
     }
   });
 
@@ -123,15 +127,7 @@ describe('tvdc-cim prints what wbemcli prints (replayed responses)', function ()
     ['-ac on gi', (b: string) => ['gi', '-ac', 'X', `${b}:TVD_Widget.${K}`]],
     ['a URL without scheme', () => ['gi', 'localhost:5988/root/cimv2:X.k=1']],
   ] as [string, (b: string) => string[]][]) {
-    it(`${what}: the same Cmd Exception and exit 16`, async () => {
-      const a = args(base);
-      const w = await runWbemcli(a);
-      const t = await runTvdcCimInProcess(a);
-      expect(w.code).to.equal(16);
-      expect(t.code).to.equal(16);
-      expect(t.stdout).to.equal(w.stdout);
-      expect(t.stderr).to.equal(w.stderr.replace(/wbemcli/g, 'tvdc-cim'));
-    });
+    it(`${what}: the same Cmd Exception and exit 16`, () => expectSameFailure(args(base)));
   }
 
   it('host indirection through $WBEMCLI_IND works as in wbemcli', async () => {

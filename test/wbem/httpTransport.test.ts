@@ -16,23 +16,29 @@ import { selfSignedCert } from './support/selfSignedCert.js';
 
 const ENUM = '<IPARAMVALUE NAME="ClassName"><CLASSNAME NAME="TVD_Widget"/></IPARAMVALUE>';
 
+/**
+ * The first whole response in `buf` and the bytes after it, or undefined while it is incomplete.
+ * Responses here are small and carry Content-Length, so the next one starts right after the body.
+ */
+function takeResponse(buf: Buffer): { response: RawResponse; rest: Buffer } | undefined {
+  const response = parseResponse(buf, false);
+  if (!response) return undefined;
+  return { response, rest: buf.subarray(buf.indexOf('\r\n\r\n') + 4 + Number(response.headers['content-length'])) };
+}
+
 /** Sends several requests on one connection and reads as many responses. */
 function pipelinedOnOneSocket(port: number, requests: string[]): Promise<RawResponse[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1');
     const out: RawResponse[] = [];
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let i = 0;
     const timer = setTimeout(() => { socket.destroy(); reject(new Error(`only ${out.length} responses`)); }, 10_000);
     socket.on('data', (d) => {
       buf = Buffer.concat([buf, d]);
-      for (;;) {
-        const r = parseResponse(buf, false);
-        if (!r) break;
-        out.push(r);
-        // Responses here are small and carry Content-Length; drop the consumed bytes.
-        const headEnd = buf.indexOf('\r\n\r\n');
-        buf = buf.subarray(headEnd + 4 + Number(r.headers['content-length']));
+      for (let t = takeResponse(buf); t; t = takeResponse(buf)) {
+        out.push(t.response);
+        buf = t.rest;
         if (++i < requests.length) socket.write(requests[i]!);
         else { clearTimeout(timer); socket.end(); resolve(out); return; }
       }
@@ -102,15 +108,13 @@ describe('wbem: HTTP transport', function () {
     const both = chunked + mpost('GetClass', 'root/cimv2', ENUM, 'close');
     const responses = await new Promise<RawResponse[]>((resolve, reject) => {
       const socket = net.connect(s.port, '127.0.0.1');
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       const out: RawResponse[] = [];
       socket.on('data', (d) => {
         buf = Buffer.concat([buf, d]);
-        for (;;) {
-          const r = parseResponse(buf, false);
-          if (!r) break;
-          out.push(r);
-          buf = buf.subarray(buf.indexOf('\r\n\r\n') + 4 + Number(r.headers['content-length']));
+        for (let t = takeResponse(buf); t; t = takeResponse(buf)) {
+          out.push(t.response);
+          buf = t.rest;
           if (out.length === 2) { socket.destroy(); resolve(out); return; }
         }
       });
