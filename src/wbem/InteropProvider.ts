@@ -1,7 +1,9 @@
 // The interop namespace (DSP1033): CIM_ObjectManager, a CIM_Namespace for every namespace
 // (itself included), CIM_NamespaceInManager, one CIM_RegisteredProfile per implemented profile
 // and CIM_ElementConformsToProfile from each profile to its central instances, traversable from
-// both ends. Where the schema defines TVDc_ subclasses of these classes, those are used instead.
+// both ends; CIM_HostedService from the host system to the services living here (the object
+// manager, the indication service) and CIM_ElementCapabilities to their capabilities.
+// Where the schema defines TVDc_ subclasses of these classes, those are used instead.
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimInstance } from '../cim/CimInstance.js';
 import { CimProperty } from '../cim/CimProperty.js';
@@ -34,12 +36,23 @@ export const BASE_CLASSES = {
   namespaceInManager: 'CIM_NamespaceInManager',
   registeredProfile: 'CIM_RegisteredProfile',
   conformsTo: 'CIM_ElementConformsToProfile',
+  hostedService: 'CIM_HostedService',
+  elementCapabilities: 'CIM_ElementCapabilities',
 } as const;
+
+/**
+ * The profile whose central instance is the host's CIM_ComputerSystem (DSP1042 System
+ * Virtualization): where the host system is found when none was set explicitly.
+ */
+const HOST_PROFILE = { organization: 2, name: 'System Virtualization' } as const;
 
 type Role = keyof typeof BASE_CLASSES;
 
 export class InteropProvider {
   private readonly profiles: ProfileRegistration[] = [];
+  private readonly hostedServices: CimObjectPath[] = [];
+  private readonly capabilityLinks: Array<{ element: CimObjectPath; capabilities: CimObjectPath }> = [];
+  private hostSystemPath: CimObjectPath | null = null;
 
   constructor(
     readonly repository: CimRepository,
@@ -56,6 +69,33 @@ export class InteropProvider {
     return this.profiles;
   }
 
+  /**
+   * A service of this host that lives in the interop namespace (DSP1054's CIM_IndicationService):
+   * CIM_HostedService links it to the host system, as it does the object manager.
+   */
+  addHostedService(service: CimObjectPath): void {
+    this.hostedServices.push(this.inInterop(service));
+  }
+
+  /** CIM_ElementCapabilities from `element` to `capabilities`, both in the interop namespace. */
+  addElementCapabilities(element: CimObjectPath, capabilities: CimObjectPath): void {
+    this.capabilityLinks.push({ element: this.inInterop(element), capabilities: this.inInterop(capabilities) });
+  }
+
+  /**
+   * The CIM_ComputerSystem that hosts this server (Antecedent of CIM_HostedService), with its
+   * namespace. Unset, it is the central instance of a registered System Virtualization profile
+   * whose Name is this host's (TVDc_HostSystem in root/tvdc), else the system the object
+   * manager's SystemCreationClassName/SystemName name.
+   */
+  setHostSystem(path: CimObjectPath): void {
+    this.hostSystemPath = new CimObjectPath(path.className, path.keys, canonicalNamespace(path.namespace ?? INTEROP_NAMESPACE), this.systemName);
+  }
+
+  private inInterop(p: CimObjectPath): CimObjectPath {
+    return new CimObjectPath(p.className, p.keys, canonicalNamespace(p.namespace ?? INTEROP_NAMESPACE), this.systemName);
+  }
+
   /** The class used for `role` in `ns`: a TVDc_ subclass when the schema has one, else the DMTF class. */
   classFor(ns: string, role: Role): string | null {
     const base = BASE_CLASSES[role];
@@ -70,7 +110,7 @@ export class InteropProvider {
   registrations(): Array<{ namespace: string; className: string; provider: Provider }> {
     const out: Array<{ namespace: string; className: string; provider: Provider }> = [];
     const ns = INTEROP_NAMESPACE;
-    for (const role of ['objectManager', 'namespace', 'namespaceInManager', 'registeredProfile'] as const) {
+    for (const role of ['objectManager', 'namespace', 'namespaceInManager', 'registeredProfile', 'hostedService', 'elementCapabilities'] as const) {
       const cls = this.classFor(ns, role);
       if (cls) out.push({ namespace: ns, className: cls, provider: this.providerFor(role) });
     }
@@ -154,6 +194,23 @@ export class InteropProvider {
       case 'registeredProfile':
         yield* this.profileInstances();
         return;
+      case 'hostedService': {
+        const cls = this.classFor(INTEROP_NAMESPACE, 'hostedService');
+        if (!cls) return;
+        const om = this.objectManager();
+        const services = [...(om ? [this.inInterop(om.path!)] : []), ...this.hostedServices];
+        const host = await this.hostSystem(ctx);
+        for (const s of services) yield this.make(INTEROP_NAMESPACE, cls, { Antecedent: host, Dependent: s });
+        return;
+      }
+      case 'elementCapabilities': {
+        const cls = this.classFor(INTEROP_NAMESPACE, 'elementCapabilities');
+        if (!cls) return;
+        for (const l of this.capabilityLinks) {
+          yield this.make(INTEROP_NAMESPACE, cls, { ManagedElement: l.element, Capabilities: l.capabilities });
+        }
+        return;
+      }
       case 'conformsTo': {
         const here = ctx.namespace;
         const cls = this.classFor(here, 'conformsTo');
@@ -180,5 +237,29 @@ export class InteropProvider {
         return;
       }
     }
+  }
+
+  /** See setHostSystem. Looked up per request: the host's provider may come and go with its namespace. */
+  private async hostSystem(ctx: OperationContext): Promise<CimObjectPath> {
+    if (this.hostSystemPath) return this.hostSystemPath;
+    const wanted = this.systemName.toLowerCase();
+    for (const p of this.profiles) {
+      if (p.organization !== HOST_PROFILE.organization || p.name.toLowerCase() !== HOST_PROFILE.name.toLowerCase()) continue;
+      try {
+        for await (const c of enumerateInstanceNames(ctx.inNamespace(p.centralNamespace), p.centralClass)) {
+          if (String(c.key('Name') ?? '').toLowerCase() === wanted) return new CimObjectPath(c.className, c.keys, p.centralNamespace, this.systemName);
+        }
+      } catch (e) {
+        // A host provider that cannot answer must not hide the services: fall through to the default.
+        if (!(e instanceof CimError)) throw e;
+      }
+    }
+    // No provider serves the host: name it as the object manager's weak keys do, so that the
+    // link still says which system hosts the services (AssociatorNames shows it; Associators
+    // skips a far end that cannot be fetched).
+    return CimObjectPath.instance('CIM_ComputerSystem', [
+      { name: 'CreationClassName', type: 'string', value: 'CIM_ComputerSystem' },
+      { name: 'Name', type: 'string', value: this.systemName },
+    ], INTEROP_NAMESPACE, this.systemName);
   }
 }

@@ -52,6 +52,9 @@ export interface IndicationServiceOptions {
    * dropped, still taking their SequenceNumber so the listener sees the gap.
    */
   maxQueuedPerDestination?: number;
+  /** MaxListenerDestinations and MaxActiveSubscriptions of the capabilities, enforced at create (default 1000 each). */
+  maxListenerDestinations?: number;
+  maxActiveSubscriptions?: number;
   /** Start delivering queued indications at construction (default true). */
   deliver?: boolean;
   codec?: ExportCodec;
@@ -133,6 +136,7 @@ export class IndicationService implements IndicationSink {
     this.objects = new SubscriptionStore(this.db, {
       systemName: this.systemName, systemCreationClassName: this.systemCreationClassName,
       interopNamespace: this.interopNamespace, classExists: options.classExists,
+      maxDestinations: options.maxListenerDestinations ?? 1000, maxSubscriptions: options.maxActiveSubscriptions ?? 1000,
     }, {
       destinationCreated: (id, url) => void this.worker(id, url),
       destinationDeleted: async (id) => {
@@ -269,20 +273,25 @@ export class IndicationService implements IndicationSink {
     }
   }
 
+  /** The CIM_IndicationServiceCapabilities of the service (linked to it by CIM_ElementCapabilities). */
+  capabilitiesPath(): CimObjectPath {
+    return CimObjectPath.instance(CAPABILITIES_CLASS, [{ name: 'InstanceID', type: 'string', value: `${this.serviceName}:Capabilities` }], this.interopNamespace);
+  }
+
   capabilitiesInstance(): CimInstance {
     const inst = new CimInstance(CAPABILITIES_CLASS);
-    const id = `${this.serviceName}:Capabilities`;
-    setProp(inst, 'InstanceID', 'string', id);
+    const path = this.capabilitiesPath();
+    setProp(inst, 'InstanceID', 'string', path.key('InstanceID') as string);
     setProp(inst, 'ElementName', 'string', 'tvdc indication service capabilities');
     setProp(inst, 'FilterCreationEnabledIsSettable', 'boolean', false);
     setProp(inst, 'DeliveryRetryAttemptsIsSettable', 'boolean', true);
     setProp(inst, 'DeliveryRetryIntervalIsSettable', 'boolean', true);
     setProp(inst, 'SubscriptionRemovalActionIsSettable', 'boolean', false);
     setProp(inst, 'SubscriptionRemovalTimeIntervalIsSettable', 'boolean', false);
-    setProp(inst, 'MaxListenerDestinations', 'uint32', 1000);
-    setProp(inst, 'MaxActiveSubscriptions', 'uint32', 1000);
+    setProp(inst, 'MaxListenerDestinations', 'uint32', this.options.maxListenerDestinations ?? 1000);
+    setProp(inst, 'MaxActiveSubscriptions', 'uint32', this.options.maxActiveSubscriptions ?? 1000);
     setProp(inst, 'SubscriptionsPersisted', 'boolean', true);
-    inst.path = CimObjectPath.instance(CAPABILITIES_CLASS, [{ name: 'InstanceID', type: 'string', value: id }], this.interopNamespace);
+    inst.path = path;
     return inst;
   }
 

@@ -21,6 +21,9 @@ export interface SubscriptionStoreConfig {
   /** The namespace the returned paths name. */
   interopNamespace: string;
   classExists?: ((namespace: string, className: string) => boolean | undefined) | undefined;
+  /** Limits advertised in CIM_IndicationServiceCapabilities (MaxListenerDestinations, MaxActiveSubscriptions). */
+  maxDestinations: number;
+  maxSubscriptions: number;
 }
 
 /** What the delivery side must hear about. */
@@ -282,6 +285,7 @@ export class SubscriptionStore {
     if (protocol !== null && protocol !== 2) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `Protocol ${protocol} is not supported; only 2 (CIM-XML)`);
     setProp(inst, 'Protocol', 'uint16', 2);
     const keys = this.fillSystemKeys(inst, 'listener destination');
+    this.refuseBeyond('ind_destination', this.config.maxDestinations, 'listener destinations', 'MaxListenerDestinations');
     let id: number;
     try {
       id = Number(this.db.prepare(`INSERT INTO ind_destination (ident, namespace, url, properties, created_at) VALUES (?, ?, ?, ?, ?)`)
@@ -292,6 +296,12 @@ export class SubscriptionStore {
     }
     this.hooks.destinationCreated(id, url);
     return this.keyedPath(propertiesToJson(inst));
+  }
+
+  /** The capabilities promise these limits to clients, so creating past them fails (CIM_ERR_FAILED, as DSP0200 allows for CreateInstance). */
+  private refuseBeyond(table: 'ind_destination' | 'ind_subscription', max: number, what: string, capability: string): void {
+    const n = (this.db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
+    if (n >= max) throw new CimError(CimStatus.CIM_ERR_FAILED, `the indication service already holds ${n} ${what}, its ${capability}`);
   }
 
   private destinationRows(): DestinationRow[] {
@@ -362,6 +372,7 @@ export class SubscriptionStore {
     setProp(inst, 'OnFatalErrorPolicy', 'uint16', onFatal);
     setProp(inst, 'SubscriptionStartTime', 'datetime', CimDateTime.fromDate(now));
     setProp(inst, 'TimeOfLastStateChange', 'datetime', CimDateTime.fromDate(now));
+    this.refuseBeyond('ind_subscription', this.config.maxSubscriptions, 'subscriptions', 'MaxActiveSubscriptions');
     try {
       this.db.prepare(`INSERT INTO ind_subscription (filter_id, destination_id, namespace, state, on_fatal_error, properties, created_at, expires_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`).run(filter.id, dest.id, namespaceKey(namespace), state, onFatal, propertiesToJson(inst), now.toISOString(), expiresAt);

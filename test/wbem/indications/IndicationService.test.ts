@@ -219,4 +219,23 @@ describe('indications/IndicationService objects', () => {
     expect(svc.queued()).to.equal(0);
     expect(errors).to.deep.equal([]);
   });
+
+  it('refuses destinations and subscriptions beyond the limits its capabilities advertise', async () => {
+    await svc.close();
+    db.close();
+    db = openStore(join(tmp.dir, 'limits.db'));
+    svc = new IndicationService({ db, systemName: 'host1', deliver: false, maxListenerDestinations: 2, maxActiveSubscriptions: 1, onError: (e) => errors.push(e) });
+    expect(svc.capabilitiesInstance().get('MaxListenerDestinations')).to.equal(2);
+    expect(svc.capabilitiesInstance().get('MaxActiveSubscriptions')).to.equal(1);
+    const f = svc.createFilter('root/interop', filter('lf', 'SELECT * FROM CIM_InstCreation'));
+    const d1 = svc.createDestination('root/interop', destination('l1', 'http://127.0.0.1:1/'));
+    const d2 = svc.createDestination('root/interop', destination('l2', 'http://127.0.0.1:1/'));
+    expect(statusOf(() => svc.createDestination('root/interop', destination('l3', 'http://127.0.0.1:1/')))).to.equal(CimStatus.CIM_ERR_FAILED);
+    svc.createSubscription('root/interop', subscription(f, d1));
+    expect(statusOf(() => svc.createSubscription('root/interop', subscription(f, d2)))).to.equal(CimStatus.CIM_ERR_FAILED);
+    // Room again once one is gone.
+    await svc.deleteDestination(d2);
+    svc.createDestination('root/interop', destination('l3', 'http://127.0.0.1:1/'));
+    expect(svc.enumerateDestinations().map((x) => x.get('Name'))).to.deep.equal(['l1', 'l3']);
+  });
 });
