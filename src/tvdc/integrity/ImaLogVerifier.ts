@@ -182,13 +182,14 @@ export function verifyAsciiImaLog(log: string | Uint8Array, opts: ImaVerifyOptio
       let data = views.get(total);
       if (!data) views.set(total, (data = scratch.subarray(0, total)));
       const thSize = line.templateHashSize;
-      const th = line.templateHash;
       const h = hash(thSize === 20 ? 'sha1' : 'sha256', data, 'binary');
+      // The logged hex against the computed bytes, pair by pair (an invalid pair is -1, never equal).
+      const at = line.templateHashAt;
       let i = 0;
-      while (i < thSize && h.charCodeAt(i) === th[i]) i++;
+      while (i < thSize && HEX_PAIR[(bytes[at + 2 * i]! << 8) | bytes[at + 2 * i + 1]!] === h.charCodeAt(i)) i++;
       // A mismatch goes the general way, which reports it.
       if (i === thSize) {
-        t.replay.extendChecked(index, line.pcr, th, 0, thSize, data);
+        t.replay.extendChecked(index, line.pcr, h, data);
         const d = line.digestOut;
         // Known-good entries are matched against the line's bytes: no verdict or string is built.
         if (fastRefs && line.digestSize >= 4 && fastRefs.matchTrustedBytes!(digestKey(scratch[d]!, scratch[d + 1]!, scratch[d + 2]!, scratch[d + 3]!), logView, line.digestAt, end)) {
@@ -254,7 +255,8 @@ const MAX_ALG = 16;
 class PlainImaNgLine {
   /** ima-ng template data: d-ng ("<alg>:\0" + digest) and n-ng (path + "\0"), u32 LE lengths. */
   readonly templateData = Buffer.alloc(SCRATCH_SIZE);
-  readonly templateHash = new Uint8Array(32);
+  /** Byte offset of the template hash's hex in the log, and its size in bytes. */
+  templateHashAt = 0;
   templateHashSize = 0;
   templateLength = 0;
   pcr = 0;
@@ -286,15 +288,13 @@ class PlainImaNgLine {
     p++;
     const thHex = b[p + 40] === 32 ? 40 : p + 64 < end && b[p + 64] === 32 ? 64 : 0;
     if (thHex === 0) return false;
-    const th = this.templateHash;
-    let any = 0;
-    for (let i = 0; i < thHex; i += 2) {
-      const v = HEX_PAIR[(b[p + i]! << 8) | b[p + i + 1]!]!;
-      if (v < 0) return false;
-      any |= th[i >> 1] = v;
-    }
     // An all-zero template hash is a violation: the general path replays it as 0xff.
-    if (any === 0) return false;
+    if (b[p] === 48 && b[p + 1] === 48) {
+      let z = 2;
+      while (z < thHex && b[p + z] === 48) z++;
+      if (z === thHex) return false;
+    }
+    this.templateHashAt = p;
     p += thHex + 1;
     if (p + 7 > end || b[p] !== 0x69 || b[p + 1] !== 0x6d || b[p + 2] !== 0x61 || b[p + 3] !== 0x2d || b[p + 4] !== 0x6e || b[p + 5] !== 0x67 || b[p + 6] !== 0x20) return false;
     p += 7;

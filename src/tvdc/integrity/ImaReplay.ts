@@ -77,24 +77,23 @@ export class ImaReplay {
   }
 
   /**
-   * Replays one entry whose template hash (`thSize` raw bytes of `th` from `thAt`) the caller has
-   * already checked against its template data: add() without building an ImaEntry or a string.
+   * Replays one entry whose template hash (`th`, its bytes as a latin1 string, as the one-shot
+   * hash returns them) the caller has already checked against its template data: add() without
+   * building an ImaEntry or a hex string.
    */
-  extendChecked(index: number, pcr: number, th: Uint8Array, thAt: number, thSize: number, templateData: Uint8Array): void {
+  extendChecked(index: number, pcr: number, th: string, templateData: Uint8Array): void {
     const s = this.scratch;
     const size = this.size;
-    if (thSize === size) {
-      for (let i = 0; i < size; i++) s[size + i] = th[thAt + i]!;
-      this.extendScratch(pcr);
-    } else if (this.method === 'sha1-padded' && this.bank === 'sha256' && thSize === 20) {
-      for (let i = 0; i < 20; i++) s[32 + i] = th[thAt + i]!;
+    if (th.length === size) {
+      for (let i = 0; i < size; i++) s[size + i] = th.charCodeAt(i);
+    } else if (this.method === 'sha1-padded' && this.bank === 'sha256' && th.length === 20) {
+      for (let i = 0; i < 20; i++) s[32 + i] = th.charCodeAt(i);
       s.fill(0, 52, 64);
-      this.extendScratch(pcr);
     } else {
       const d = hash(this.bank, templateData, 'binary');
       for (let i = 0; i < size; i++) s[size + i] = d.charCodeAt(i);
-      this.extendScratch(pcr);
     }
+    this.extendScratch(pcr);
     this.nextIndex = index + 1;
   }
 
