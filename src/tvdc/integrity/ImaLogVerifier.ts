@@ -228,7 +228,7 @@ function generalLine(t: Tally, line: string, index: number, lineNo: number): voi
   t.judge(e.index, e.path, e.fileAlg, e.fileDigest, e.violation, ok);
 }
 
-/** Byte value of two hex digits by (first char code << 8 | second), -1 if either is not one: one lookup a byte. */
+/** Byte value of two hex digits by (first char code << 8 | second), -1 if either is not one. */
 const HEX_PAIR = new Int16Array(1 << 16).fill(-1);
 for (let a = 0; a < 256; a++) {
   for (let b = 0; b < 256; b++) {
@@ -238,18 +238,18 @@ for (let a = 0; a < 256; a++) {
   }
 }
 
-/** Room for the template data of one fast-path line: the path is bounded by MAX_TAIL. */
+/** Room for the template data of one fast-path line: the path is bounded by MAX_PATH. */
 const SCRATCH_SIZE = 1 << 13;
-/** Lines whose "<digest> <path>" tail is longer go the general way. */
-const MAX_TAIL = 4096;
+/** Lines with a longer path go the general way. */
+const MAX_PATH = 4095;
 /** Longest file digest and algorithm name the fast path takes (SHA-512; "sha3-512" and kin). */
 const MAX_DIGEST = 64;
 const MAX_ALG = 16;
 
 /**
  * Reads one plain ima-ng ascii line (`PCR TEMPLATE-HASH ima-ng ALG:DIGEST PATH`, all ASCII, not a
- * violation) from bytes: decodes the template hash, encodes the template data into one reused
- * buffer and notes where the fields are. Anything else is left to the general parser, which
+ * violation) from bytes: encodes its template data into one reused buffer and notes where the
+ * fields are (the caller checks the template hash against that data). Anything else is left to the general parser, which
  * gives malformed lines their specific errors.
  */
 class PlainImaNgLine {
@@ -317,7 +317,7 @@ class PlainImaNgLine {
       if (v < 0 || o - this.digestOut >= MAX_DIGEST) return false;
       out[o++] = v;
     }
-    if (p === end || end - p > MAX_TAIL) return false;
+    if (p === end || end - p - 1 > MAX_PATH) return false;
     this.digestSize = o - this.digestOut;
     const nameAt = o;
     p++;
