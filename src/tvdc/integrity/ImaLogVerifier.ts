@@ -150,75 +150,123 @@ export function verifyImaLog(entries: readonly ImaEntry[], opts: ImaVerifyOption
  * through the general parser. Takes the log as text or as the file's bytes (UTF-8).
  */
 export function verifyAsciiImaLog(log: string | Uint8Array, opts: ImaVerifyOptions = {}, firstIndex = opts.resume?.nextIndex ?? 0): ImaLogReport {
-  const t = new Tally(opts);
-  const refs = opts.references;
-  // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
-  const fastRefs = refs?.matchTrustedBytes && !opts.allVerdicts ? refs : undefined;
-  const text = typeof log === 'string' ? log : undefined;
-  // Bytes either way: one UTF-8 encoding of the text (a copy, for ASCII) costs less than reading
-  // it char by char, and Buffer.indexOf finds line ends natively.
-  const bytes = typeof log === 'string' ? Buffer.from(log, 'utf8') : Buffer.from(log.buffer, log.byteOffset, log.byteLength);
-  const logView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const line = new PlainImaNgLine(bytes);
-  const scratch = line.templateData;
-  const views = new Map<number, Buffer>();
-  const n = bytes.length;
-  // Text position minus byte position of the current line: only lines with non-ASCII characters
-  // (which always take the general path) move it.
-  let delta = 0;
-  let index = firstIndex;
-  let lineNo = 0;
-  let pos = 0;
-  while (pos < n) {
-    let eol = bytes.indexOf(10, pos);
-    if (eol < 0) eol = n;
-    const start = pos;
-    const end = eol > start && bytes[eol - 1] === 13 ? eol - 1 : eol;
-    lineNo++;
-    pos = eol + 1;
-    if (end === start) continue;
-    if (line.read(start, end)) {
-      const total = line.templateLength;
-      let data = views.get(total);
-      if (!data) views.set(total, (data = scratch.subarray(0, total)));
-      const thSize = line.templateHashSize;
-      const h = hash(thSize === 20 ? 'sha1' : 'sha256', data, 'binary');
-      // The logged hex against the computed bytes, pair by pair (an invalid pair is -1, never equal).
-      const at = line.templateHashAt;
-      let i = 0;
-      while (i < thSize && HEX_PAIR[(bytes[at + 2 * i]! << 8) | bytes[at + 2 * i + 1]!] === h.charCodeAt(i)) i++;
-      // A mismatch goes the general way, which reports it.
-      if (i === thSize) {
-        t.replay.extendChecked(index, line.pcr, h, data);
-        const d = line.digestOut;
-        // Known-good entries are matched against the line's bytes: no verdict or string is built.
-        if (fastRefs && line.digestSize >= 4 && fastRefs.matchTrustedBytes!(digestKey(scratch[d]!, scratch[d + 1]!, scratch[d + 2]!, scratch[d + 3]!), logView, line.digestAt, end)) {
-          t.trusted(index);
-        } else if (!refs && !opts.bootPcrs) {
-          t.checked(index);
-        } else {
-          // The line is ASCII, so latin1 decoding gives the text's characters.
-          const alg = bytes.toString('latin1', line.algAt, line.digestAt - 1);
-          const digest = bytes.toString('latin1', line.digestAt, line.pathAt - 1).toLowerCase();
-          t.judge(index, bytes.toString('latin1', line.pathAt, end), alg, digest, false, true);
-        }
-        index++;
-        continue;
-      }
-    }
-    let lineText: string;
-    if (text === undefined) {
-      lineText = bytes.toString('utf8', start, end);
-    } else {
-      const from = start + delta;
-      let to = text.indexOf('\n', from);
-      if (to < 0) to = text.length;
-      delta = to - eol;
-      lineText = text.slice(from, to > from && text.charCodeAt(to - 1) === 13 ? to - 1 : to);
-    }
-    generalLine(t, lineText, index++, lineNo);
+  const v = new AsciiVerification(opts, firstIndex);
+  if (typeof log !== 'string') {
+    v.lines(Buffer.from(log.buffer, log.byteOffset, log.byteLength), log.byteLength);
+    return v.report();
   }
-  return t.report();
+  // Text is encoded to UTF-8 a chunk of whole lines at a time into one reused buffer: reading
+  // bytes costs less than reading chars, and a copy of the whole log would be garbage.
+  let buf = Buffer.allocUnsafe(TEXT_CHUNK * 3);
+  for (let from = 0; from < log.length; ) {
+    let to = from + TEXT_CHUNK;
+    if (to >= log.length) to = log.length;
+    else {
+      const nl = log.lastIndexOf('\n', to - 1);
+      to = nl >= from ? nl + 1 : log.indexOf('\n', to) + 1 || log.length;
+    }
+    // At most three bytes a UTF-16 unit; a chunk is larger only when one line is.
+    if ((to - from) * 3 > buf.length) buf = Buffer.allocUnsafe((to - from) * 3);
+    const n = buf.write(log.slice(from, to), 0, 'utf8');
+    v.lines(buf, n, log, from);
+    from = to;
+  }
+  return v.report();
+}
+
+/** UTF-16 units of text encoded at a time: big enough that per-chunk costs vanish, small enough to stay in cache. */
+const TEXT_CHUNK = 1 << 16;
+
+/** The state of one verifyAsciiImaLog() run, fed whole lines a buffer at a time. */
+class AsciiVerification {
+  private readonly t: Tally;
+  private readonly refs: ReferenceLookup | undefined;
+  private readonly fastRefs: ReferenceLookup | undefined;
+  private readonly judgeAll: boolean;
+  private readonly line = new PlainImaNgLine();
+  private readonly views = new Map<number, Buffer>();
+  private index: number;
+  private lineNo = 0;
+
+  constructor(opts: ImaVerifyOptions, firstIndex: number) {
+    this.t = new Tally(opts);
+    this.refs = opts.references;
+    // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
+    this.fastRefs = this.refs?.matchTrustedBytes && !opts.allVerdicts ? this.refs : undefined;
+    // Without references or boot PCRs, judge() of a matching entry only counts it.
+    this.judgeAll = this.refs !== undefined || opts.bootPcrs !== undefined;
+    this.index = firstIndex;
+  }
+
+  /**
+   * The lines in bytes[0, n): when `text` is given, they are its UTF-8 encoding from `textFrom`
+   * on, and lines for the general parser are sliced from it (so they are exactly what
+   * parseAsciiLog() sees); otherwise they are decoded from the bytes.
+   */
+  lines(bytes: Buffer, n: number, text?: string, textFrom = 0): void {
+    const t = this.t;
+    const line = this.line;
+    line.b = bytes;
+    const scratch = line.templateData;
+    const logView = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    // Text position minus byte position of the current line: only lines with non-ASCII
+    // characters (which always take the general path) move it.
+    let delta = textFrom;
+    let pos = 0;
+    while (pos < n) {
+      let eol = bytes.indexOf(10, pos);
+      if (eol < 0 || eol > n) eol = n;
+      const start = pos;
+      const end = eol > start && bytes[eol - 1] === 13 ? eol - 1 : eol;
+      this.lineNo++;
+      pos = eol + 1;
+      if (end === start) continue;
+      if (line.read(start, end)) {
+        const total = line.templateLength;
+        let data = this.views.get(total);
+        if (!data) this.views.set(total, (data = scratch.subarray(0, total)));
+        const thSize = line.templateHashSize;
+        const h = hash(thSize === 20 ? 'sha1' : 'sha256', data, 'binary');
+        // The logged hex against the computed bytes, pair by pair (an invalid pair is -1, never equal).
+        const at = line.templateHashAt;
+        let i = 0;
+        while (i < thSize && HEX_PAIR[(bytes[at + 2 * i]! << 8) | bytes[at + 2 * i + 1]!] === h.charCodeAt(i)) i++;
+        // A mismatch goes the general way, which reports it.
+        if (i === thSize) {
+          const index = this.index++;
+          t.replay.extendChecked(index, line.pcr, h, data);
+          const d = line.digestOut;
+          // Known-good entries are matched against the line's bytes: no verdict or string is built.
+          if (this.fastRefs && line.digestSize >= 4 && this.fastRefs.matchTrustedBytes!(digestKey(scratch[d]!, scratch[d + 1]!, scratch[d + 2]!, scratch[d + 3]!), logView, line.digestAt, end)) {
+            t.trusted(index);
+          } else if (!this.judgeAll) {
+            t.checked(index);
+          } else {
+            // The line is ASCII, so latin1 decoding gives the text's characters.
+            const alg = bytes.toString('latin1', line.algAt, line.digestAt - 1);
+            const digest = bytes.toString('latin1', line.digestAt, line.pathAt - 1).toLowerCase();
+            t.judge(index, bytes.toString('latin1', line.pathAt, end), alg, digest, false, true);
+          }
+          continue;
+        }
+      }
+      let lineText: string;
+      if (text === undefined) {
+        lineText = bytes.toString('utf8', start, end);
+      } else {
+        const from = start + delta;
+        let to = text.indexOf('\n', from);
+        if (to < 0) to = text.length;
+        delta = to - eol;
+        lineText = text.slice(from, to > from && text.charCodeAt(to - 1) === 13 ? to - 1 : to);
+      }
+      generalLine(t, lineText, this.index++, this.lineNo);
+    }
+  }
+
+  report(): ImaLogReport {
+    return this.t.report();
+  }
 }
 
 /** One line through the general parser (no closure: the hot loop keeps its variables in registers). */
@@ -268,7 +316,8 @@ class PlainImaNgLine {
   digestOut = 0;
   digestSize = 0;
 
-  constructor(private readonly b: Buffer) {}
+  /** The bytes being read. */
+  b: Buffer = this.templateData;
 
   /** Reads b[start, end); false when the line is not a plain ima-ng one. */
   read(start: number, end: number): boolean {

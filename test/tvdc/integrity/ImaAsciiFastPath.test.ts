@@ -96,6 +96,27 @@ describe('integrity: ascii fast path', () => {
     expect(r.verdicts.map((v) => v.code)).to.include.members(['MALICIOUS', 'VULNERABLE', 'VIOLATION', 'PATH_UNKNOWN', 'TEMPLATE_HASH_MISMATCH']);
   });
 
+  it('agrees with parse-then-verify across the chunks long text is encoded in, lines longer than a chunk included', () => {
+    const lines = keylime().toString().trimEnd().split('\n'); // ~124 kB: crosses chunk boundaries
+    const out: string[] = [];
+    lines.forEach((l, i) => {
+      out.push(l);
+      if (i % 37 === 0) out.push(ngLine('sha256', 'ab'.repeat(32), `/usr/share/ünï/${i}`));
+      if (i % 53 === 0) out.push(formatAsciiLine(ngEntry(0, 'ima', 'sha1', 'aa'.repeat(20), `/bin/old${i}`)));
+    });
+    out.splice(300, 0, ngLine('sha256', 'cd'.repeat(32), '/' + 'x'.repeat(70_000))); // one line over a chunk
+    out.splice(500, 0, ngLine('sha256', 'cd'.repeat(32), '/' + 'é'.repeat(70_000))); // and over three bytes a char of it
+    const refs = new ReferenceSet();
+    for (const e of parseAsciiLog(out).filter((_e, i) => i % 3 !== 0)) refs.add(e.path, { digest: e.fileDigest, annotation: 'trusted' });
+    expectSameAsGeneral(out.join('\n') + '\n', refs);
+    expectSameAsGeneral(out.join('\r\n'), refs);
+    expectSameAsGeneral(ngLine('sha256', 'cd'.repeat(32), '/' + 'y'.repeat(200_000)), refs); // no newline at all
+    const bad = [...out];
+    bad[700] = bad[700]!.replace(' ima-ng ', ' ima-nx ');
+    const text = bad.join('\n');
+    expect(errorOf(() => verifyAsciiImaLog(text))).to.equal(errorOf(() => parseAsciiLog(text))).and.match(/^IMA log line 701: unsupported template/);
+  });
+
   it('gives malformed lines the general parser\'s specific errors, with the right line number', () => {
     const good = ngLine('sha256', 'ab'.repeat(32), '/ok');
     const th = good.split(' ')[1]!;
