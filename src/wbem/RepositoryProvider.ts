@@ -2,7 +2,10 @@
 // (those declared in MOF and those clients create), and every change is written to SQLite so it
 // survives a restart or kill -9. Writes arriving together share one transaction (group commit),
 // each in its own savepoint, so one failing create does not fail its neighbours. Changes raise
-// CIM_InstCreation / CIM_InstModification / CIM_InstDeletion through the indication hook.
+// CIM_InstCreation / CIM_InstModification / CIM_InstDeletion through the indication hook from
+// inside that savepoint: an indication service on the same store (attachIndications) queues its
+// deliveries in the same transaction, so they become durable exactly when the change does - a
+// rolled-back change is never announced, and a committed one is announced even after kill -9.
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimInstance } from '../cim/CimInstance.js';
 import { CimProperty } from '../cim/CimProperty.js';
@@ -105,11 +108,11 @@ export class RepositoryProvider implements Provider {
         this.orUndo(() => {
           stored = this.repository.getInstance(ns, path);
           this.write(ns, stored);
+          ctx.emitIndication(ns, lifecycleIndication('CIM_InstCreation', ns, stored));
         }, () => this.repository.deleteInstance(ns, path));
       },
       undo: () => { if (stored?.path) this.repository.deleteInstance(ns, stored.path); },
     });
-    ctx.emitIndication(ns, lifecycleIndication('CIM_InstCreation', ns, stored!));
     return stored!.path!;
   }
 
@@ -124,11 +127,11 @@ export class RepositoryProvider implements Provider {
         this.orUndo(() => {
           after = this.repository.getInstance(ns, before!.path!);
           this.write(ns, after);
+          ctx.emitIndication(ns, lifecycleIndication('CIM_InstModification', ns, after, before));
         }, () => this.repository.modifyInstance(ns, before!, null));
       },
       undo: () => { if (before) this.repository.modifyInstance(ns, before, null); },
     });
-    ctx.emitIndication(ns, lifecycleIndication('CIM_InstModification', ns, after!, before));
   }
 
   async deleteInstance(ctx: ProviderContext, path: CimObjectPath): Promise<void> {
@@ -138,11 +141,13 @@ export class RepositoryProvider implements Provider {
       run: () => {
         before = this.repository.getInstance(ns, path);
         this.repository.deleteInstance(ns, before.path!);
-        this.orUndo(() => this.upsert.run(ns, before!.path!.canonicalKey(), before!.className, null), () => this.repository.addInstance(ns, before!));
+        this.orUndo(() => {
+          this.upsert.run(ns, before!.path!.canonicalKey(), before!.className, null);
+          ctx.emitIndication(ns, lifecycleIndication('CIM_InstDeletion', ns, before!));
+        }, () => this.repository.addInstance(ns, before!));
       },
       undo: () => { if (before) this.repository.addInstance(ns, before); },
     });
-    ctx.emitIndication(ns, lifecycleIndication('CIM_InstDeletion', ns, before!));
   }
 
   /** Runs the store half of a change; when it fails, takes the in-memory half back before rethrowing. */
