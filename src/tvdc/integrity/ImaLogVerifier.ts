@@ -157,7 +157,7 @@ export function verifyAsciiImaLog(log: string | Uint8Array, opts: ImaVerifyOptio
   }
   // Text is encoded to UTF-8 a chunk of whole lines at a time into one reused buffer: reading
   // bytes costs less than reading chars, and a copy of the whole log would be garbage.
-  let buf = Buffer.allocUnsafe(TEXT_CHUNK * 3);
+  let buf = Buffer.allocUnsafe(Math.min(TEXT_CHUNK, log.length) * 3);
   for (let from = 0; from < log.length; ) {
     let to = from + TEXT_CHUNK;
     if (to >= log.length) to = log.length;
@@ -180,7 +180,6 @@ const TEXT_CHUNK = 1 << 16;
 /** The state of one verifyAsciiImaLog() run, fed whole lines a buffer at a time. */
 class AsciiVerification {
   private readonly t: Tally;
-  private readonly refs: ReferenceLookup | undefined;
   private readonly fastRefs: ReferenceLookup | undefined;
   private readonly judgeAll: boolean;
   private readonly line = new PlainImaNgLine();
@@ -190,11 +189,11 @@ class AsciiVerification {
 
   constructor(opts: ImaVerifyOptions, firstIndex: number) {
     this.t = new Tally(opts);
-    this.refs = opts.references;
+    const refs = opts.references;
     // The fast path may only stand in for judge() when nothing else would look at a trusted entry.
-    this.fastRefs = this.refs?.matchTrustedBytes && !opts.allVerdicts ? this.refs : undefined;
+    this.fastRefs = refs?.matchTrustedBytes && !opts.allVerdicts ? refs : undefined;
     // Without references or boot PCRs, judge() of a matching entry only counts it.
-    this.judgeAll = this.refs !== undefined || opts.bootPcrs !== undefined;
+    this.judgeAll = refs !== undefined || opts.bootPcrs !== undefined;
     this.index = firstIndex;
   }
 
