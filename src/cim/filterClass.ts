@@ -2,6 +2,9 @@
 // inherited members, IncludeQualifiers and IncludeClassOrigin strip what the client did not ask
 // for, PropertyList keeps only the named properties. Unset options take DSP0200's defaults.
 import { CimClass } from './CimClass.js';
+import { CimProperty } from './CimProperty.js';
+import { CimMethod } from './CimMethod.js';
+import { CimParameter } from './CimParameter.js';
 import { NameMap } from './NameMap.js';
 
 export interface ClassFilter {
@@ -26,18 +29,22 @@ export function filterClass(cls: CimClass, filter: ClassFilter = {}): CimClass {
   for (const p of cls.properties.values()) {
     if (localOnly && p.propagated) continue;
     if (wanted && !wanted.has(p.name.toLowerCase())) continue;
-    const c = p.clone();
-    if (!quals) c.qualifiers = new NameMap();
+    // Without qualifiers, copy the rest only: reading the qualifiers of a repository copy would
+    // copy them all just to throw them away.
+    const c = quals ? p.clone() : new CimProperty(
+      p.name, p.type, Array.isArray(p.value) ? p.value.slice() : p.value, p.isArray, new NameMap(), p.referenceClass,
+      p.embeddedObject, p.embeddedClass, p.classOrigin, p.propagated, p.arraySize,
+    );
     if (!origin) c.classOrigin = undefined;
     out.properties.set(c.name, c);
   }
   for (const m of cls.methods.values()) {
     if (localOnly && m.propagated) continue;
-    const c = m.clone();
-    if (!quals) {
-      c.qualifiers = new NameMap();
-      for (const p of c.parameters.values()) p.qualifiers = new NameMap();
-    }
+    const c = quals ? m.clone() : new CimMethod(
+      m.name, m.returnType,
+      m.parameters.mapValues((p) => new CimParameter(p.name, p.type, p.isArray, new NameMap(), p.referenceClass, p.arraySize, p.embeddedObject, p.embeddedClass)),
+      new NameMap(), m.classOrigin, m.propagated,
+    );
     if (!origin) c.classOrigin = undefined;
     out.methods.set(c.name, c);
   }

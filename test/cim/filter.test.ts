@@ -6,6 +6,7 @@ import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimQualifier } from '../../src/cim/CimQualifier.js';
 import { NS, repoWithQualifiers, q, prop, cls, method } from './support.js';
 import { NameMap } from '../../src/cim/NameMap.js';
+import { CimParameter } from '../../src/cim/CimParameter.js';
 import type { CimProperty } from '../../src/cim/CimProperty.js';
 
 const NameMapOf = (...ps: CimProperty[]): NameMap<CimProperty> => NameMap.from(ps, (p) => p.name);
@@ -36,6 +37,21 @@ describe('cim/filterClass and filterInstance', () => {
     expect(c.properties.get('Caption')!.propagated).to.equal(true);
     expect(c.qualifiers.size).to.equal(0);
     expect(c.properties.get('Name')!.qualifiers.size).to.equal(0);
+  });
+
+  it('drops parameter qualifiers but keeps the parameters and leaves the class alone', () => {
+    const repo = resolved();
+    repo.addClass(NS, cls('TVDc_Host', null, [], [], [
+      method('Reboot', 'uint32', [new CimParameter('Delay', 'uint32', false, NameMap.from([q('Description', 'seconds')], (x) => x.name))], [q('Description', 'restart')]),
+    ]));
+    const full = repo.getClass(NS, 'TVDc_Host');
+    const c = filterClass(full, { includeQualifiers: false });
+    const m = c.methods.get('Reboot')!;
+    expect(m.qualifiers.size).to.equal(0);
+    expect(m.parameters.get('Delay')).to.include({ type: 'uint32', isArray: false });
+    expect(m.parameters.get('Delay')!.qualifiers.size).to.equal(0);
+    expect(full.methods.get('Reboot')!.parameters.get('Delay')!.qualifiers.get('Description')!.value).to.equal('seconds');
+    expect(filterClass(full).methods.get('Reboot')!.parameters.get('Delay')!.qualifiers.get('Description')!.value).to.equal('seconds');
   });
 
   it('keeps only listed properties, case-insensitively, and an empty list keeps none', () => {
