@@ -25,6 +25,7 @@ for (let c = 0; c < 128; c++) {
 // follow (rule tables, NameMap's lower-case cache) find their hash already computed.
 const INTERN_SLOTS = 4096;
 const INTERN_MAX = 40;
+const INTERN_MAX_VALUE = 24;
 const interned: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
 function internalize(s: string): string {
@@ -41,11 +42,16 @@ function internalize(s: string): string {
  */
 function intern(buf: string, start: number, end: number, isName: boolean): string {
   const len = end - start;
-  if (len > INTERN_MAX) return buf.slice(start, end);
+  if (len > (isName ? INTERN_MAX : INTERN_MAX_VALUE)) return buf.slice(start, end);
   if (len === 0) return '';
   const h = (buf.charCodeAt(start) * 961 + buf.charCodeAt(end - 1) * 31 + buf.charCodeAt(start + (len >> 1)) + len * 7) & (INTERN_SLOTS - 1);
   const c = interned[h]!;
-  if (c.length === len && buf.startsWith(c, start)) return c;
+  if (c.length === len) {
+    // A plain loop: these strings are short, and startsWith is a builtin call each time.
+    let k = 0;
+    while (k < len && c.charCodeAt(k) === buf.charCodeAt(start + k)) k++;
+    if (k === len) return c;
+  }
   const s = isName ? internalize(buf.slice(start, end)) : buf.slice(start, end);
   interned[h] = s;
   return s;
@@ -165,13 +171,35 @@ export class XmlTokenizer implements XmlEventSource {
     // Only this text run is searched: lastIndexOf would scan back through the whole document.
     let amp = end - 1;
     while (amp >= start && buf.charCodeAt(amp) !== AMP) amp--;
-    if (amp >= start && buf.indexOf(';', amp) < 0) cut = amp;
+    if (amp >= start && this.mayBeReference(buf, amp, end)) cut = amp;
     while (cut > start) {
       const c = buf.charCodeAt(cut - 1);
       if (c === 93 || c === 13 || (c & 0xfc00) === 0xd800) cut--;
       else break;
     }
     return cut;
+  }
+
+  /**
+   * Whether buf[amp, end) can still grow into a reference: `&` plus at most five name characters
+   * (the longest predefined entity is four), or `&#`/`&#x` plus digits. Anything else is refused
+   * now, so that a stray '&' does not make every later chunk re-scan the text behind it.
+   */
+  private mayBeReference(buf: string, amp: number, end: number): boolean {
+    let j = amp + 1;
+    if (j < end && buf.charCodeAt(j) === 35) {
+      j++;
+      const hex = j < end && buf.charCodeAt(j) === 120;
+      if (hex) j++;
+      for (; j < end; j++) {
+        const c = buf.charCodeAt(j);
+        if (!((c >= 48 && c <= 57) || (hex && ((c >= 97 && c <= 102) || (c >= 65 && c <= 70))))) return false;
+      }
+      return true;
+    }
+    if (end - j > 5) return false;
+    for (; j < end; j++) if (NAME_CHAR[buf.charCodeAt(j)] !== 1) return false;
+    return true;
   }
 
   /** `line:col` of buf[i] (1-based), for error messages. */

@@ -222,6 +222,16 @@ describe('xml: tokenizer chunking', () => {
     }
   });
 
+  it('waits for references cut by a chunk end, but not for text that cannot be one', () => {
+    const doc = '<A x="&#x0000041;">&#0000000066;&quot;&#x1F512;</A>';
+    const one = tokenize(tvdc, [doc]);
+    expect(one).to.deep.equal({ ok: true, events: ['<A x="A">', '#B"\u{1F512}', '</A>'] });
+    expect(tokenize(tvdc, [...doc])).to.deep.equal(one);
+    // A stray '&' is refused as soon as what follows it cannot be a reference.
+    const r = tokenize(tvdc, ['<A>a &', 'bcdefgh', 'ijk']);
+    expect(r.ok).to.equal(false);
+  });
+
   it('refuses the same documents whatever the chunking', () => {
     const r = prng(99);
     for (let n = 0; n < 300; n++) {
