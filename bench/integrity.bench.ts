@@ -65,7 +65,7 @@ async function imaFigures(): Promise<void> {
   const entries = parseAsciiLog(text);
   // The same hash calls with nothing around them: template hash, then the 40-byte extend.
   const scratch = Buffer.alloc(40);
-  const { wall: best, cpu } = interleaved(15, {
+  const { wall: best, cpu } = interleaved(21, {
     verify: () => void verifyAsciiImaLog(text, { bank: 'sha1', references: refs }),
     bytes: () => void verifyAsciiImaLog(bytes, { bank: 'sha1', references: refs }),
     parsed: () => void verifyImaLog(entries, { bank: 'sha1', references: refs }),
