@@ -63,6 +63,7 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
   if (integrity) {
     // Both central classes derive from TVDc_IntegrityService: naming it advertises both services.
     server.interop.addProfile({ ...INTEGRITY_PROFILE, centralClass: CLASS.integrityService, centralNamespace: ns });
+    server.interop.addProfileReference(INTEGRITY_PROFILE, { organization: 2, name: 'System Virtualization' });
     undo.push(isolation.addLifecycleListener(integrity.lifecycleListener()));
     undo.push(integrity.onMeasurement((t, e) => {
       try {

@@ -2,7 +2,8 @@
 // (itself included), CIM_NamespaceInManager, one CIM_RegisteredProfile per implemented profile
 // and CIM_ElementConformsToProfile from each profile to its central instances, traversable from
 // both ends; CIM_HostedService from the host system to the services living here (the object
-// manager, the indication service) and CIM_ElementCapabilities to their capabilities.
+// manager, the indication service) and CIM_ElementCapabilities to their capabilities;
+// CIM_ReferencedProfile from each component profile to the profile that scopes it.
 // Where the schema defines TVDc_ subclasses of these classes, those are used instead.
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimInstance } from '../cim/CimInstance.js';
@@ -28,6 +29,17 @@ export interface ProfileRegistration {
   centralNamespace: string;
 }
 
+/**
+ * Names a registered profile in a CIM_ReferencedProfile link. Without a version it matches every
+ * registered version of the profile.
+ */
+export interface ProfileName {
+  organization: number;
+  otherOrganization?: string;
+  name: string;
+  version?: string;
+}
+
 const ORG_NAMES: Record<number, string> = { 1: 'Other', 2: 'DMTF', 11: 'SNIA' };
 
 export const BASE_CLASSES = {
@@ -38,6 +50,7 @@ export const BASE_CLASSES = {
   conformsTo: 'CIM_ElementConformsToProfile',
   hostedService: 'CIM_HostedService',
   elementCapabilities: 'CIM_ElementCapabilities',
+  referencedProfile: 'CIM_ReferencedProfile',
 } as const;
 
 /**
@@ -52,6 +65,7 @@ export class InteropProvider {
   private readonly profiles: ProfileRegistration[] = [];
   private readonly hostedServices: CimObjectPath[] = [];
   private readonly capabilityLinks: Array<{ element: CimObjectPath; capabilities: CimObjectPath }> = [];
+  private readonly profileReferences: Array<{ antecedent: ProfileName; dependent: ProfileName }> = [];
   private hostSystemPath: CimObjectPath | null = null;
 
   constructor(
@@ -67,6 +81,16 @@ export class InteropProvider {
 
   registeredProfiles(): readonly ProfileRegistration[] {
     return this.profiles;
+  }
+
+  /**
+   * CIM_ReferencedProfile in the DMTF direction: `antecedent` is the referenced (component)
+   * profile, `dependent` the one that references (scopes) it. Either end may be registered later,
+   * or never (a profile that depends on an optional feature): the link shows only while both
+   * ends are registered, so callers need not know in which order the domains start.
+   */
+  addProfileReference(antecedent: ProfileName, dependent: ProfileName): void {
+    this.profileReferences.push({ antecedent, dependent });
   }
 
   /**
@@ -110,7 +134,7 @@ export class InteropProvider {
   registrations(): Array<{ namespace: string; className: string; provider: Provider }> {
     const out: Array<{ namespace: string; className: string; provider: Provider }> = [];
     const ns = INTEROP_NAMESPACE;
-    for (const role of ['objectManager', 'namespace', 'namespaceInManager', 'registeredProfile', 'hostedService', 'elementCapabilities'] as const) {
+    for (const role of ['objectManager', 'namespace', 'namespaceInManager', 'registeredProfile', 'hostedService', 'elementCapabilities', 'referencedProfile'] as const) {
       const cls = this.classFor(ns, role);
       if (cls) out.push({ namespace: ns, className: cls, provider: this.providerFor(role) });
     }
@@ -166,12 +190,47 @@ export class InteropProvider {
   private profileInstances(): CimInstance[] {
     const cls = this.classFor(INTEROP_NAMESPACE, 'registeredProfile');
     if (!cls) return [];
-    return this.profiles.map((p) => this.make(INTEROP_NAMESPACE, cls, {
+    return this.profiles.map((p) => this.profileInstance(cls, p));
+  }
+
+  private profileInstance(cls: string, p: ProfileRegistration): CimInstance {
+    return this.make(INTEROP_NAMESPACE, cls, {
       InstanceID: `${p.otherOrganization ?? ORG_NAMES[p.organization] ?? p.organization}:${p.name}:${p.version}`,
       RegisteredOrganization: p.organization,
       ...(p.otherOrganization ? { OtherRegisteredOrganization: p.otherOrganization } : {}),
       RegisteredName: p.name, RegisteredVersion: p.version, AdvertiseTypes: [2], ElementName: p.name,
-    }));
+    });
+  }
+
+  /** The registered profiles `name` designates; names compare case-insensitively, as the profile lookups in this file do. */
+  private profilesNamed(name: ProfileName): ProfileRegistration[] {
+    const other = name.otherOrganization?.toLowerCase();
+    return this.profiles.filter((p) => p.organization === name.organization
+      && (other === undefined || p.otherOrganization?.toLowerCase() === other)
+      && p.name.toLowerCase() === name.name.toLowerCase()
+      && (name.version === undefined || p.version === name.version));
+  }
+
+  private referencedProfiles(): CimInstance[] {
+    const cls = this.classFor(INTEROP_NAMESPACE, 'referencedProfile');
+    const profileCls = this.classFor(INTEROP_NAMESPACE, 'registeredProfile');
+    if (!cls || !profileCls) return [];
+    const pathOf = (p: ProfileRegistration) => this.inInterop(this.profileInstance(profileCls, p).path!);
+    const out: CimInstance[] = [];
+    const seen = new Set<string>();
+    for (const ref of this.profileReferences) {
+      for (const a of this.profilesNamed(ref.antecedent)) {
+        for (const d of this.profilesNamed(ref.dependent)) {
+          const link = this.make(INTEROP_NAMESPACE, cls, { Antecedent: pathOf(a), Dependent: pathOf(d) });
+          // Two callers declaring the same reference must not yield one key twice.
+          const key = link.path!.toString();
+          if (seen.has(key)) continue;
+          seen.add(key);
+          out.push(link);
+        }
+      }
+    }
+    return out;
   }
 
   private async *instances(ctx: OperationContext, role: Role): AsyncIterable<CimInstance> {
@@ -211,6 +270,9 @@ export class InteropProvider {
         }
         return;
       }
+      case 'referencedProfile':
+        yield* this.referencedProfiles();
+        return;
       case 'conformsTo': {
         const here = ctx.namespace;
         const cls = this.classFor(here, 'conformsTo');
