@@ -109,12 +109,12 @@ function flavor(f: Frame, p: CimXmlParser): CimFlavor {
 
 /** #PCDATA-only elements: refuse element children. */
 function textOnly(f: Frame, p: CimXmlParser): string {
-  if (f.kidNames.length > 0) p.fail(`${f.kidNames[0]} is not allowed inside ${f.name}`);
+  if (f.kidCount > 0) p.fail(`${f.kidNames[0]} is not allowed inside ${f.name}`);
   return f.text;
 }
 
 function empty(f: Frame, p: CimXmlParser): void {
-  if (f.kidNames.length > 0) p.fail(`${f.name} must be empty, not contain ${f.kidNames[0]}`);
+  if (f.kidCount > 0) p.fail(`${f.name} must be empty, not contain ${f.kidNames[0]}`);
 }
 
 // ---- values ---------------------------------------------------------------------------------
@@ -136,6 +136,11 @@ export function decodeEmbeddedText(p: CimXmlParser, text: string): CimInstance |
 
 function scalar(p: CimXmlParser, type: CimType, text: string, embedded: EmbeddedKind | undefined): CimScalar {
   if (embedded !== undefined && type === 'string') return text.trim() === '' ? text : decodeEmbeddedText(p, text);
+  // The spellings servers send, without the lower-cased copy parseCimBoolean makes to compare.
+  if (type === 'boolean') {
+    if (text === 'TRUE' || text === 'true') return true;
+    if (text === 'FALSE' || text === 'false') return false;
+  }
   return parseCimScalar(type, text);
 }
 
@@ -143,6 +148,8 @@ function typedValue(p: CimXmlParser, type: CimType, kind: string | undefined, ra
   if (kind === undefined) return null;
   if (kind === 'VALUE') return scalar(p, type, raw as string, embedded);
   const items = raw as (string | null)[];
+  // A string array is its items as they are (a new array from takeValues): no second array.
+  if (type === 'string' && embedded === undefined) return items;
   const out: (CimScalar | null)[] = new Array(items.length);
   for (let i = 0; i < items.length; i++) {
     const t = items[i];
@@ -447,7 +454,8 @@ R.set('RETURNVALUE', rule(['PARAMTYPE', 'EmbeddedObject', 'EMBEDDEDOBJECT'], (f,
 //   | INSTANCEPATH* | VALUE.NAMEDINSTANCE* | VALUE.INSTANCEWITHPATH*)>
 // Children arrive one by one through child(): each is checked against the one kind the response
 // holds, then streamed to the caller's callback or kept.
-R.set('IRETURNVALUE', rule([], (f, p) => p.takeValues(f), {
+// Kept items go to the frame's value array by their count (`passed`), as no names are stored.
+R.set('IRETURNVALUE', rule([], (f, p) => ((p.context as DecodeContext | undefined)?.onReturnItem ? [] : f.kidValues.slice(0, f.passed)), {
   child(f, name, value, p) {
     if (!IRETURNVALUE_CONTENT.has(name)) p.fail(`${name} is not allowed in IRETURNVALUE`);
     if (f.note === '') f.note = name;
@@ -459,7 +467,7 @@ R.set('IRETURNVALUE', rule([], (f, p) => p.takeValues(f), {
       p.releaseElements(f);
       cb(item);
     } else {
-      f.kidValues.push(item);
+      f.kidValues[f.passed] = item;
     }
   },
 }));
@@ -470,7 +478,7 @@ R.set('VALUE', rule([], textOnly, { text: true }));
 // <!ELEMENT VALUE.ARRAY (VALUE | VALUE.NULL)*>
 R.set('VALUE.ARRAY', rule([], (f, p) => {
   const names = f.kidNames;
-  for (let i = 0; i < names.length; i++) {
+  for (let i = 0; i < f.kidCount; i++) {
     const n = names[i];
     if (n !== 'VALUE' && n !== 'VALUE.NULL') p.fail(`${n} is not allowed in VALUE.ARRAY`);
   }
@@ -494,7 +502,10 @@ R.set('VALUE.REFERENCE', rule([], (f, p) => {
 
 // <!ELEMENT VALUE.REFARRAY (VALUE.REFERENCE | VALUE.NULL)*>
 R.set('VALUE.REFARRAY', rule([], (f, p) => {
-  for (const n of f.kidNames) if (n !== 'VALUE.REFERENCE' && n !== 'VALUE.NULL') p.fail(`${n} is not allowed in VALUE.REFARRAY`);
+  for (let i = 0; i < f.kidCount; i++) {
+    const n = f.kidNames[i];
+    if (n !== 'VALUE.REFERENCE' && n !== 'VALUE.NULL') p.fail(`${n} is not allowed in VALUE.REFARRAY`);
+  }
   return p.takeValues(f) as (CimObjectPath | null)[];
 }));
 
@@ -645,9 +656,13 @@ R.set('INSTANCENAME', rule(['CLASSNAME'], (f, p) => {
   } else if (first === 'VALUE.REFERENCE') {
     keys.set('', { name: '', type: 'reference', value: k.one('VALUE.REFERENCE') as CimObjectPath });
   } else {
-    for (const b of k.many<CimKeyBinding>('KEYBINDING')) {
-      if (keys.has(b.name)) p.fail(`key ${b.name} is bound twice`);
+    // Without k.many(): its array would be garbage at once, one per instance of an enumeration.
+    while (k.has('KEYBINDING')) {
+      const b = k.one('KEYBINDING') as CimKeyBinding;
+      // One map operation: a name bound before leaves the size unchanged.
+      const n = keys.size;
       keys.set(b.name, b);
+      if (keys.size === n) p.fail(`key ${b.name} is bound twice`);
     }
   }
   k.end();
@@ -718,16 +733,17 @@ R.set('INSTANCE', rule(['CLASSNAME', 'xml:lang'], (f, p) => {
   const className = cimName(f, p, 'CLASSNAME');
   const names = f.kidNames;
   const values = f.kidValues;
+  const count = f.kidCount;
   let i = 0;
   let qualifiers: NameMap<CimQualifier> | undefined;
-  if (names[0] === 'QUALIFIER') {
+  if (count > 0 && names[0] === 'QUALIFIER') {
     const qs: CimQualifier[] = [];
-    while (names[i] === 'QUALIFIER') qs.push(values[i++] as CimQualifier);
+    while (i < count && names[i] === 'QUALIFIER') qs.push(values[i++] as CimQualifier);
     qualifiers = qualifierMap(p, qs);
   }
   // The hot path of every enumeration: a plain loop instead of the cursor.
   const properties = new NameMap<CimProperty>();
-  for (; i < names.length; i++) {
+  for (; i < count; i++) {
     const n = names[i]!;
     if (n !== 'PROPERTY' && n !== 'PROPERTY.ARRAY' && n !== 'PROPERTY.REFERENCE') p.fail(`${n} is not allowed here in INSTANCE (child ${i + 1})`);
     addProperty(p, properties, values[i] as CimProperty);
@@ -791,11 +807,12 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
     if (name === undefined || name === '') cimName(f, p);
     const type = typeAttr(f, p, 'TYPE', true, false)!;
     const names = f.kidNames;
+    const count = f.kidCount;
     let qualifiers: NameMap<CimQualifier> | undefined;
     let i = 0;
-    if (names[0] === 'QUALIFIER') {
+    if (count > 0 && names[0] === 'QUALIFIER') {
       const qs: CimQualifier[] = [];
-      while (names[i] === 'QUALIFIER') qs.push(f.kidValues[i++] as CimQualifier);
+      while (i < count && names[i] === 'QUALIFIER') qs.push(f.kidValues[i++] as CimQualifier);
       qualifiers = qualifierMap(p, qs);
     }
     let embedded = hasEmbedded ? embeddedAttr(f, p) : undefined;
@@ -806,11 +823,11 @@ for (const [el, valueEl] of [['PROPERTY', 'VALUE'], ['PROPERTY.ARRAY', 'VALUE.AR
       embeddedClass = q.cls;
     }
     let value: CimValue = null;
-    if (i < names.length) {
+    if (i < count) {
       if (names[i] !== valueEl) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
       value = typedValue(p, type, valueEl, f.kidValues[i], embedded);
       i++;
-      if (i < names.length) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
+      if (i < count) p.fail(`${names[i]} is not allowed here in ${el} (child ${i + 1})`);
     }
     const propagated = hasPropagated ? optBool(f, p, 'PROPAGATED', false) : false;
     return new CimProperty(
@@ -905,13 +922,13 @@ export const RULES: ReadonlyMap<string, ElementRule> = R;
 
 /** The document around a message: exactly one CIM element. */
 export const DOCUMENT_ROOT: ElementRule = rule([], (f, p) => {
-  if (f.kidNames.length !== 1 || f.kidNames[0] !== 'CIM') p.fail(`the root element must be CIM, not ${f.kidNames[0] ?? 'missing'}`);
+  if (f.kidCount !== 1 || f.kidNames[0] !== 'CIM') p.fail(`the root element must be CIM, not ${f.kidCount > 0 ? f.kidNames[0] : 'missing'}`);
   return f.kidValues[0];
 });
 
 /** The text of an embedded object: exactly one INSTANCE or CLASS. */
 export const EMBEDDED_ROOT: ElementRule = rule([], (f, p) => {
-  const n = f.kidNames[0];
-  if (f.kidNames.length !== 1 || (n !== 'INSTANCE' && n !== 'CLASS')) p.fail(`an embedded object must be one INSTANCE or CLASS, not ${n ?? 'empty'}`);
+  const n = f.kidCount > 0 ? f.kidNames[0] : undefined;
+  if (f.kidCount !== 1 || (n !== 'INSTANCE' && n !== 'CLASS')) p.fail(`an embedded object must be one INSTANCE or CLASS, not ${n ?? 'empty'}`);
   return f.kidValues[0];
 });

@@ -160,7 +160,7 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
     if (p.classOrigin !== undefined) w.attr('CLASSORIGIN', p.classOrigin);
     if (p.propagated) w.raw(' PROPAGATED="true"');
     w.raw('>');
-    writeQualifiers(w, p.qualifiers);
+    if (p.hasQualifiers) writeQualifiers(w, p.qualifiers);
     if (p.value !== null && p.value !== undefined) {
       if (!(p.value instanceof CimObjectPath)) fail(`property ${name}: ${describe(p.value)} is not a reference`);
       w.raw('<VALUE.REFERENCE>');
@@ -174,7 +174,7 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
   const v = p.value;
   // The usual property (no optional attributes, no qualifiers, a plain string or number) is
   // written in one piece: this runs once per property of every instance in an enumeration.
-  if (!p.isArray && p.classOrigin === undefined && !p.propagated && p.embeddedObject === undefined && (p.qualifiers === undefined || p.qualifiers.size === 0)) {
+  if (!p.isArray && p.classOrigin === undefined && !p.propagated && p.embeddedObject === undefined && !p.hasQualifiers) {
     if (typeof v === 'string' && p.type === 'string') {
       w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="string"><VALUE>${escapeText(v)}</VALUE></PROPERTY>`);
       return;
@@ -200,8 +200,8 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
   }
   if (embedded !== undefined) w.raw(` EmbeddedObject="${embedded}"`);
   w.raw('>');
-  const qs = p.qualifiers;
-  if (qs !== undefined && qs.size > 0) writeQualifiers(w, qs);
+  // hasQualifiers, not qualifiers.size: asking the map would make one for every decoded property.
+  if (p.hasQualifiers) writeQualifiers(w, p.qualifiers);
   if (v !== null && v !== undefined) {
     // The common scalar cases inline: this runs once per property of every instance written.
     writeValue(w, p.type, v, p.isArray, `property ${name}`);
