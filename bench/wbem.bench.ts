@@ -1,7 +1,8 @@
 // WBEM server figures: GetInstance/s at 32 keep-alive connections beside a bare Koa handler
 // sending the same bytes, CreateInstance/s at 32 connections (durable SQLite), EnumerateInstances
-// of 10,000 instances end to end against encoding alone, and the server's RSS at rest and at the
-// enumeration peak. The servers run in a child process (this file with --serve) so RSS is theirs.
+// of 10,000 instances end to end against encoding alone (and against a bare Koa handler streaming
+// the same bytes, the transfer's share), and the server's RSS at rest and at the enumeration
+// peak. The servers run in a child process (this file with --serve) so RSS is theirs.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -36,6 +37,8 @@ async function serve(stateDir: string): Promise<void> {
   const { openStore } = await import('../src/store/Store.js');
   const { WbemServer } = await import('../src/wbem/WbemServer.js');
   const { ResponseStreamEncoder } = await import('../src/xml/ResponseStreamEncoder.js');
+  const { filterInstance } = await import('../src/wbem/objectFilters.js');
+  const { Readable } = await import('node:stream');
   const repository = new CimRepository();
   const r = compileMof({ files: [join(ROOT, 'test/wbem/fixtures/widgets.mof')], repository, defaultNamespace: 'root/cimv2' });
   if (r.errors.length) throw new Error(r.errors.join('\n'));
@@ -54,21 +57,40 @@ async function serve(stateDir: string): Promise<void> {
   const bytes = Buffer.from(await res.body.arrayBuffer());
   await pool.close();
   // Encoding alone: the same 10,000 instances through the response encoder, timed in this
-  // process on request so the parent can interleave it with the end-to-end runs.
-  const insts = repository.instances('root/cimv2', 'TVD_Gadget', { deep: false });
-  const encodeOnce = (): number => {
+  // process on request so the parent can interleave it with the end-to-end runs. They are shaped
+  // as the server sends them (the server's own filter with EnumerateInstances' defaults: no
+  // CLASSORIGIN, no PROPAGATED); the parent checks that the document has the response's length.
+  const insts = [...repository.instanceViews('root/cimv2', 'TVD_Gadget', { deep: false })]
+    .map((inst) => filterInstance(inst, { includeQualifiers: false, includeClassOrigin: false, propertyList: null }, true));
+  const encodeOnce = (): { ms: number; chars: number } => {
     const t0 = performance.now();
     const enc = new ResponseStreamEncoder({ id: '1' }, 'EnumerateInstances');
     let n = enc.head().length;
     for (const inst of insts) n += enc.item({ kind: 'VALUE.NAMEDINSTANCE', instance: inst }).length;
     n += enc.tail().length;
-    if (n < 0) throw new Error('unreachable');
-    return performance.now() - t0;
+    return { ms: performance.now() - t0, chars: n };
   };
+  // The same document in 64 KiB pieces, which a bare Koa handler streams chunked: what the
+  // transfer alone costs, request to last byte.
+  const pieces: string[] = [];
+  {
+    const enc = new ResponseStreamEncoder({ id: '1' }, 'EnumerateInstances');
+    let buf = enc.head();
+    for (const inst of insts) {
+      buf += enc.item({ kind: 'VALUE.NAMEDINSTANCE', instance: inst });
+      if (buf.length >= 64 * 1024) { pieces.push(buf); buf = ''; }
+    }
+    pieces.push(buf + enc.tail());
+  }
   const app = new Koa();
   app.use((ctx) => {
     if (ctx.path === '/encode-alone') {
-      ctx.body = String(encodeOnce());
+      ctx.body = encodeOnce();
+      return;
+    }
+    if (ctx.path === '/enumeration-bytes') {
+      ctx.set('Content-Type', 'application/xml; charset="utf-8"');
+      ctx.body = Readable.from(pieces, { objectMode: false });
       return;
     }
     ctx.set('Content-Type', 'application/xml; charset="utf-8"');
@@ -148,17 +170,25 @@ async function main(): Promise<void> {
     const createRate = await rate(info.wbem, 'CreateInstance', () => createBody(next++), 4);
     console.log(`wbem.createinstance_32conn: ${createRate.toFixed(0)} creates/s`);
     // Enumeration: end to end (request sent to last byte read) against encoding alone in the
-    // server process, interleaved, best of 7 each; RSS sampled meanwhile.
+    // server process and against the bare handler streaming the same bytes, interleaved, best of
+    // 7 each; RSS sampled meanwhile.
     const pool = new Pool(info.wbem, { connections: 1 });
     const encPool = new Pool(info.bare, { connections: 1 });
     let best = Infinity;
     let encodeMs = Infinity;
+    let transferMs = Infinity;
     let firstByteMs = Infinity;
     let peak = 0;
     const sampler = setInterval(() => { peak = Math.max(peak, rssKb(pid)); }, 2);
     for (let k = 0; k < 7; k++) {
       const e = await encPool.request({ path: '/encode-alone', method: 'GET' });
-      encodeMs = Math.min(encodeMs, Number(await e.body.text()));
+      const encoded = await e.body.json() as { ms: number; chars: number };
+      encodeMs = Math.min(encodeMs, encoded.ms);
+      const t1 = performance.now();
+      const b = await encPool.request({ path: '/enumeration-bytes', method: 'GET' });
+      let bareBytes = 0;
+      for await (const chunk of b.body) bareBytes += (chunk as Buffer).length;
+      transferMs = Math.min(transferMs, performance.now() - t1);
       const t0 = performance.now();
       const r = await pool.request({ path: '/cimom', method: 'POST', headers: headers('EnumerateInstances'), body: ENUM_BODY });
       let first = true;
@@ -169,6 +199,8 @@ async function main(): Promise<void> {
       }
       best = Math.min(best, performance.now() - t0);
       if (n < 1_000_000) throw new Error(`enumeration too small: ${n} bytes`);
+      // The document is ASCII: equal lengths mean encoding alone encoded what the server sent.
+      if (encoded.chars !== n || bareBytes !== n) throw new Error(`encoded alone ${encoded.chars} chars, bare handler ${bareBytes} bytes, response ${n} bytes`);
     }
     clearInterval(sampler);
     await pool.close();
@@ -177,6 +209,8 @@ async function main(): Promise<void> {
     console.log(`wbem.enumerate_10000_first_byte: ${firstByteMs.toFixed(0)} ms`);
     console.log(`wbem.encode_10000_alone: ${encodeMs.toFixed(0)} ms`);
     console.log(`wbem.enumerate_vs_encode: ${(best / encodeMs).toFixed(2)} x`);
+    console.log(`wbem.transfer_10000_same_bytes_bare_koa: ${transferMs.toFixed(0)} ms`);
+    console.log(`wbem.enumerate_vs_encode_plus_transfer: ${(best / (encodeMs + transferMs)).toFixed(2)} x`);
     console.log(`wbem.rss_at_rest: ${(restRss / 1024).toFixed(1)} MiB`);
     console.log(`wbem.rss_enumeration_peak: ${(peak / 1024).toFixed(1)} MiB`);
   } finally {

@@ -16,13 +16,17 @@
 //   addInstance(ns, inst) -> CimObjectPath   validated and coerced against the class
 //   getInstance(ns, path), modifyInstance(ns, inst, propertyList?), deleteInstance(ns, path)
 //   instances(ns, className, { deep })       instances of the class and (deep) its subclasses
+//   instanceViews(ns, className, { deep })   the same as shallow views sharing frozen properties
 //   validateInstance(ns, inst) -> CimInstance  coerced copy, or CimError naming the property
 //   pathOf(ns, inst) -> CimObjectPath          from the class's keys
 //
 // Everything handed in is copied and everything handed out is a copy, so callers may change what
 // they get without touching the store. Inside, nothing stored is ever changed: resolved classes
 // share inherited members (resolveClass.ts) and class copies are taken on first read
-// (copyStoredClass.ts), which is what keeps addClass and getClass cheap.
+// (copyStoredClass.ts), which is what keeps addClass and getClass cheap. Stored instances are
+// replaced, never edited, and frozen down to their properties and key bindings, so that
+// instanceViews() can hand those out shared (storedInstances.ts): a large enumeration then costs
+// a few small objects per instance instead of a deep copy of each.
 import { NameMap } from './NameMap.js';
 import { CimClass } from './CimClass.js';
 import { CimInstance } from './CimInstance.js';
@@ -38,6 +42,7 @@ import { coerceValue } from './coerceValue.js';
 import { normalizeQualifiers } from './qualifierRules.js';
 import { inheritance, resolveClass, type Inheritance } from './resolveClass.js';
 import { copyStoredClass } from './copyStoredClass.js';
+import { copyStoredInstance, freezeStoredInstance, instanceView } from './storedInstances.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
   coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
@@ -491,7 +496,7 @@ export class CimRepository {
     if (!map) s.instances.set(ckey, (map = new Map()));
     const k = canonicalKeysKey(path.keys as NameMap<never>, s.name);
     if (map.has(k)) throw new CimError(CimStatus.CIM_ERR_ALREADY_EXISTS, `instance ${path.toString()} already exists`);
-    map.set(k, v);
+    map.set(k, freezeStoredInstance(v));
     return path.clone();
   }
 
@@ -514,7 +519,7 @@ export class CimRepository {
     const s = this.space(ns);
     const hit = this.find(s, path);
     if (!hit) throw notFound(`no instance ${path.toString()}`);
-    return copyInstance(hit.inst);
+    return copyStoredInstance(this.requireClass(s, hit.inst.className), hit.inst);
   }
 
   hasInstance(ns: string, path: CimObjectPath): boolean {
@@ -554,7 +559,7 @@ export class CimRepository {
       }
       next.properties.set(decl.name, instanceProperty(decl, value));
     }
-    hit.map.set(hit.key, next);
+    hit.map.set(hit.key, freezeStoredInstance(next));
   }
 
   /** Removes the instance; CIM_ERR_NOT_FOUND when there is none. */
@@ -571,8 +576,33 @@ export class CimRepository {
     const cls = this.requireClass(s, className, CimStatus.CIM_ERR_INVALID_CLASS);
     const names = options.deep === false ? [cls.name.toLowerCase()] : this.subtree(s, cls.name);
     const out: CimInstance[] = [];
-    for (const n of names) for (const inst of s.instances.get(n)?.values() ?? []) out.push(copyInstance(inst));
+    for (const n of names) {
+      const map = s.instances.get(n);
+      if (!map || map.size === 0) continue;
+      const c = this.requireClass(s, n);
+      for (const inst of map.values()) out.push(copyStoredInstance(c, inst));
+    }
     return out;
+  }
+
+  /**
+   * The instances instances() lists, as views: each a new CimInstance with its own property map,
+   * qualifier map and path (callers may add, remove and replace properties, and stamp the path),
+   * sharing the stored CimProperty objects and key bindings, which are frozen: a property is
+   * changed by setting a new one, never by assigning to the shared one (that throws TypeError).
+   * The set of instances is taken now; each view is made only when the iteration reaches it, so
+   * a large enumeration's views die young instead of being held, all copied, until the last one
+   * is written. Properties carry no CLASSORIGIN (and are not PROPAGATED) unless `classOrigin`.
+   */
+  instanceViews(ns: string, className: string, options: { deep?: boolean; classOrigin?: boolean } = {}): Iterable<CimInstance> {
+    const s = this.space(ns);
+    const cls = this.requireClass(s, className, CimStatus.CIM_ERR_INVALID_CLASS);
+    const names = options.deep === false ? [cls.name.toLowerCase()] : this.subtree(s, cls.name);
+    // Stored instances are replaced rather than edited, so these references stay a consistent
+    // snapshot while creates, modifies and deletes go on during a streamed enumeration.
+    const stored: CimInstance[] = [];
+    for (const n of names) for (const inst of s.instances.get(n)?.values() ?? []) stored.push(inst);
+    return views(stored, options.classOrigin ? (inst) => this.requireClass(s, inst.className) : undefined);
   }
 
   /** The paths of what instances() returns. */
@@ -586,8 +616,6 @@ export class CimRepository {
   }
 }
 
-function copyInstance(inst: CimInstance): CimInstance {
-  const c = inst.clone();
-  if (c.path) c.path = c.path.clone();
-  return c;
+function* views(stored: readonly CimInstance[], classOf?: (inst: CimInstance) => CimClass): Iterable<CimInstance> {
+  for (const inst of stored) yield instanceView(inst, classOf?.(inst));
 }

@@ -41,6 +41,9 @@ export class NameMap<V> implements Iterable<[string, V]> {
   // and inspection see only the entries. Typed without V so that NameMap stays covariant in V as
   // it was (a NameMap<never> still passes for any NameMap).
   #pending: ((v: never) => unknown) | undefined = undefined;
+  // Set by copyOnWrite(): `entries` still belongs to the map this one copies, and is copied (the
+  // entries, not the values) before the first set() or delete().
+  #shared = false;
 
   static from<V>(items: Iterable<V>, nameOf: (v: V) => string): NameMap<V> {
     const m = new NameMap<V>();
@@ -62,17 +65,18 @@ export class NameMap<V> implements Iterable<[string, V]> {
 
   /** Sets the value; an existing entry keeps its position but takes the new spelling. */
   set(name: string, value: V): this {
-    if (this.own() === NONE) this.entries = new Map();
+    if (this.writable() === NONE) this.entries = new Map();
     this.entries.set(lower(name), { name, value });
     return this;
   }
 
   delete(name: string): boolean {
-    return this.own().delete(lower(name));
+    return this.writable().delete(lower(name));
   }
 
   clear(): void {
     this.#pending = undefined;
+    this.#shared = false;
     this.entries = NONE;
   }
 
@@ -91,6 +95,15 @@ export class NameMap<V> implements Iterable<[string, V]> {
     const out: V[] = [];
     for (const e of this.own().values()) out.push(e.value);
     return out;
+  }
+
+  /**
+   * Calls f(value, name) for each entry in order, without the [name, value] pair the iterator
+   * makes per entry (which shows in enumerations of thousands of instances). f may delete or
+   * replace the entry it is given, as with Map.forEach.
+   */
+  forEach(f: (value: V, name: string) => void): void {
+    for (const e of this.own().values()) f(e.value, e.name);
   }
 
   *[Symbol.iterator](): Iterator<[string, V]> {
@@ -123,6 +136,32 @@ export class NameMap<V> implements Iterable<[string, V]> {
     m.entries = this.own();
     m.#pending = copy;
     return m;
+  }
+
+  /**
+   * A copy that shares this map's entries, and so its values, until it is first changed by set()
+   * or delete(); reading it copies nothing. Only for maps that never change afterwards and whose
+   * values are never changed in place: the repository's frozen stored instances, whose views
+   * (storedInstances.ts) the WBEM server mostly reads whole and sometimes trims.
+   */
+  copyOnWrite(): NameMap<V> {
+    const m = new NameMap<V>();
+    if (this.entries.size === 0) return m;
+    m.entries = this.own();
+    m.#shared = true;
+    return m;
+  }
+
+  /** The entries, made this map's own first if they are still shared or pending. */
+  private writable(): Map<string, Entry<V>> {
+    const entries = this.own();
+    if (!this.#shared) return entries;
+    this.#shared = false;
+    // Entries are never changed in place (set() replaces them), so the new map may share them.
+    const copy = new Map<string, Entry<V>>();
+    for (const [k, e] of entries) copy.set(k, e);
+    this.entries = copy;
+    return copy;
   }
 
   /** The entries, copied first if this map is a copyOnRead() copy not yet taken. */

@@ -51,7 +51,7 @@ export function coercePropertyValue(cls: CimClass, decl: CimProperty, value: unk
 /** A new instance property carrying the class's declaration details and the given value. */
 export function instanceProperty(decl: CimProperty, value: CimValue): CimProperty {
   return new CimProperty(
-    decl.name, decl.type, value, decl.isArray, new NameMap(), decl.referenceClass, decl.embeddedObject, decl.embeddedClass,
+    decl.name, decl.type, value, decl.isArray, undefined, decl.referenceClass, decl.embeddedObject, decl.embeddedClass,
     decl.classOrigin, decl.propagated, decl.arraySize,
   );
 }

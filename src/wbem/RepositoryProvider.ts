@@ -87,8 +87,14 @@ export class RepositoryProvider implements Provider {
     return report;
   }
 
-  enumerateInstances(ctx: ProviderContext, className: string): CimInstance[] {
-    return this.repository.instances(ctx.namespace, className, { deep: false });
+  /**
+   * Views of the stored instances (CimRepository.instanceViews), made one at a time as the server
+   * streams them: the server owns each view's property map and path, and the property objects it
+   * shares with the store are frozen. A deep copy of every instance, all held until the last was
+   * written, used to cost more than encoding them did.
+   */
+  enumerateInstances(ctx: ProviderContext, className: string, options: InstanceOptions = {}): Iterable<CimInstance> {
+    return this.repository.instanceViews(ctx.namespace, className, { deep: false, classOrigin: options.includeClassOrigin === true });
   }
 
   enumerateInstanceNames(ctx: ProviderContext, className: string): CimObjectPath[] {

@@ -64,21 +64,33 @@ export function filterClass(cls: CimClass, f: ClassFilter): CimClass {
 }
 
 /**
+ * Whether `p` already shows as the response wants it: PROPAGATED, qualifiers, CLASSORIGIN.
+ * hasQualifiers, not qualifiers.size: asking for the map would make one for every property.
+ */
+function isClean(p: CimProperty, f: InstanceFilter): boolean {
+  return !p.propagated && (f.includeQualifiers || !p.hasQualifiers) && (f.includeClassOrigin || p.classOrigin === undefined);
+}
+
+/**
  * `inst` as the response shows it. With `inPlace`, `inst` (which the caller owns) is trimmed
- * and returned instead of copied, which halves the garbage of large enumerations.
+ * and returned instead of copied, which halves the garbage of large enumerations. Only the
+ * instance and its property map are changed: a property that needs trimming is replaced by a
+ * trimmed copy, never edited, because the property objects may be shared with a provider's store
+ * (the repository provider hands out views over frozen properties, CimRepository.instanceViews).
  */
 export function filterInstance(inst: CimInstance, f: InstanceFilter, inPlace = false): CimInstance {
   if (inPlace) {
     const only = listSet(f.propertyList);
-    for (const [n, p] of inst.properties) {
+    const props = inst.properties;
+    props.forEach((p, n) => {
       if ((only && !only.has(n.toLowerCase())) || (f.onlyPropertiesOf && !f.onlyPropertiesOf.has(n))) {
-        inst.properties.delete(n);
-        continue;
+        props.delete(n);
+      } else if (!isClean(p, f)) {
+        const c = copyProperty(p, f.includeQualifiers, f.includeClassOrigin);
+        c.propagated = false;
+        props.set(n, c);
       }
-      p.propagated = false;
-      if (!f.includeClassOrigin) p.classOrigin = undefined;
-      if (!f.includeQualifiers && p.qualifiers.size > 0) p.qualifiers = new NameMap();
-    }
+    });
     if (!f.includeQualifiers && inst.qualifiers.size > 0) inst.qualifiers = new NameMap();
     return inst;
   }
@@ -88,8 +100,7 @@ export function filterInstance(inst: CimInstance, f: InstanceFilter, inPlace = f
     if (only && !only.has(n.toLowerCase())) continue;
     if (f.onlyPropertiesOf && !f.onlyPropertiesOf.has(n)) continue;
     // PROPAGATED means nothing on an instance; qualifiers and CLASSORIGIN only when asked for.
-    const clean = !p.propagated && (f.includeQualifiers || p.qualifiers.size === 0) && (f.includeClassOrigin || !p.classOrigin);
-    if (clean) props.set(n, p);
+    if (isClean(p, f)) props.set(n, p);
     else {
       const c = copyProperty(p, f.includeQualifiers, f.includeClassOrigin);
       c.propagated = false;

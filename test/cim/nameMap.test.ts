@@ -1,5 +1,6 @@
 // NameMap: case-insensitive, case-preserving, insertion-ordered; and the copy-on-read copies the
-// repository hands out, which must behave exactly like eager copies.
+// repository hands out, which must behave exactly like eager copies, and the copy-on-write maps of
+// its instance views.
 import { expect } from 'chai';
 import { NameMap } from '../../src/cim/NameMap.js';
 
@@ -63,5 +64,43 @@ describe('cim/NameMap', () => {
   it('a copy-on-read copy compares deep-equal to an eager one', () => {
     const src = source();
     expect(src.copyOnRead(copyBox)).to.deep.equal(src.clone(copyBox));
+  });
+
+  it('a copy-on-write copy reads the shared values and takes its own entries on first change', () => {
+    const src = source();
+    const c = src.copyOnWrite();
+    // Reading copies nothing: the values are the source's own objects.
+    expect(c.get('alpha')).to.equal(src.get('alpha'));
+    expect(c.values()).to.deep.equal(src.values());
+    expect([...c].map(([n]) => n)).to.deep.equal(['Alpha', 'Beta']);
+    c.set('Gamma', { n: 3 });
+    c.delete('alpha');
+    c.set('BETA', { n: 20 });
+    expect(c.names()).to.deep.equal(['BETA', 'Gamma']);
+    expect(src.names()).to.deep.equal(['Alpha', 'Beta']);
+    expect(src.get('beta')).to.deep.equal({ n: 2 });
+    // A delete alone also leaves the source alone, and so does clear().
+    const d = src.copyOnWrite();
+    d.delete('beta');
+    const e = src.copyOnWrite();
+    e.clear();
+    expect(d.names()).to.deep.equal(['Alpha']);
+    expect(e.size).to.equal(0);
+    expect(src.size).to.equal(2);
+    expect(src.copyOnWrite()).to.deep.equal(src.clone());
+  });
+
+  it('forEach visits every entry in order and lets the visitor delete or replace it', () => {
+    const src = source().set('Gamma', { n: 3 });
+    const seen: string[] = [];
+    const c = src.copyOnWrite();
+    c.forEach((v, n) => {
+      seen.push(`${n}=${v.n}`);
+      if (n === 'Alpha') c.delete(n);
+      else if (n === 'Beta') c.set(n, { n: 20 });
+    });
+    expect(seen).to.deep.equal(['Alpha=1', 'Beta=2', 'Gamma=3']);
+    expect(c.values()).to.deep.equal([{ n: 20 }, { n: 3 }]);
+    expect(src.values()).to.deep.equal([{ n: 1 }, { n: 2 }, { n: 3 }]);
   });
 });

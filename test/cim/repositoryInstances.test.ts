@@ -200,4 +200,67 @@ describe('cim/CimRepository instances', () => {
     expect(repo.getInstance(NS, path).get('Name')).to.equal('vm1');
     expect(repo.instances(NS, 'TVDc_ComputerSystem')[0]!.path!.key('Name')).to.equal('vm1');
   });
+
+  it('hands out instance views whose changes cannot reach the stored instance', () => {
+    const repo = setup();
+    const path = repo.addInstance(NS, inst('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: 'vm1', Labels: ['red'] }));
+    const [v] = [...repo.instanceViews(NS, 'TVDc_ComputerSystem')];
+    // The shared property objects, array values and key bindings are frozen: editing them throws.
+    expect(() => { v!.properties.get('Name')!.value = 'hacked'; }).to.throw(TypeError);
+    expect(() => { (v!.get('Labels') as string[]).push('blue'); }).to.throw(TypeError);
+    expect(() => { v!.properties.get('Name')!.qualifiers.set('Key', q('Key', true)); }).to.throw(TypeError);
+    expect(() => { v!.path!.keys!.get('Name')!.value = 'hacked'; }).to.throw(TypeError);
+    // What the view owns may change freely (the WBEM server trims, replaces and stamps in place).
+    v!.properties.set('Name', new CimProperty('Name', 'string', 'hacked'));
+    v!.properties.delete('Labels');
+    v!.properties.set('Extra', new CimProperty('Extra', 'string', 'x'));
+    v!.qualifiers.set('Key', q('Key', true));
+    v!.path!.namespace = 'root/other';
+    v!.path!.host = 'elsewhere';
+    v!.path!.keys!.set('Name', { name: 'Name', type: 'string', value: 'hacked' });
+    v!.className = 'Hacked';
+    const stored = repo.getInstance(NS, path);
+    expect(stored.className).to.equal('TVDc_ComputerSystem');
+    expect(stored.get('Name')).to.equal('vm1');
+    expect(stored.get('Labels')).to.deep.equal(['red']);
+    expect(stored.properties.has('Extra')).to.equal(false);
+    expect(stored.qualifiers.size).to.equal(0);
+    expect(stored.path!.toString()).to.equal(path.toString());
+    const [again] = [...repo.instanceViews(NS, 'TVDc_ComputerSystem')];
+    expect(again!.get('Name')).to.equal('vm1');
+    expect(again!.path!.namespace).to.equal(NS);
+    expect(again!.path!.host).to.equal(undefined);
+    expect(again!.path!.key('Name')).to.equal('vm1');
+    // Copies handed out are still the caller's to edit, arrays included.
+    (stored.get('Labels') as string[]).push('blue');
+    stored.properties.get('Name')!.value = 'mine';
+    expect(repo.getInstance(NS, path).get('Labels')).to.deep.equal(['red']);
+  });
+
+  it('shows views without CLASSORIGIN unless asked, and copies with the class details as before', () => {
+    const repo = setup();
+    repo.addInstance(NS, inst('TVDc_VTPMSystem', { CreationClassName: 'TVDc_VTPMSystem', Name: 'vm2' }));
+    const plain = [...repo.instanceViews(NS, 'TVDc_VTPMSystem')][0]!;
+    expect(plain.properties.values().every((p) => p.classOrigin === undefined && !p.propagated)).to.equal(true);
+    const origin = [...repo.instanceViews(NS, 'TVDc_VTPMSystem', { classOrigin: true })][0]!;
+    const copy = repo.instances(NS, 'TVDc_VTPMSystem')[0]!;
+    for (const c of [origin, copy]) {
+      expect(c.properties.get('Caption')).to.include({ classOrigin: 'CIM_ManagedElement', propagated: true });
+      expect(c.properties.get('TpmVersion')).to.include({ classOrigin: 'TVDc_VTPMSystem', propagated: false });
+    }
+    expect(repo.validateInstance(NS, plain).properties.get('Name')).to.include({ classOrigin: 'TVDc_ComputerSystem', propagated: true });
+  });
+
+  it('lists the instances there were when instanceViews was called, each as it was then', () => {
+    const repo = setup();
+    const p1 = repo.addInstance(NS, inst('TVDc_Counter', { Id: ['uint32', 1], N: ['sint64', 10n] }));
+    repo.addInstance(NS, inst('TVDc_Counter', { Id: ['uint32', 2] }));
+    const views = repo.instanceViews(NS, 'TVDc_Counter');
+    repo.addInstance(NS, inst('TVDc_Counter', { Id: ['uint32', 3] }));
+    repo.modifyInstance(NS, inst('TVDc_Counter', { Id: ['uint32', 1], N: ['sint64', 11n] }));
+    repo.deleteInstance(NS, CimObjectPath.instance('TVDc_Counter', { Id: 2 }));
+    expect([...views].map((v) => [v.get('Id'), v.get('N')])).to.deep.equal([[1, 10n], [2, null]]);
+    expect(repo.getInstance(NS, p1).get('N')).to.equal(11n);
+    expect([...repo.instanceViews(NS, 'TVDc_Counter')].map((v) => v.get('Id'))).to.deep.equal([1, 3]);
+  });
 });
