@@ -1,17 +1,10 @@
 // Deterministic mutation of documents for the fuzz tests (the decoder's and the tokenizer's):
 // truncations, deleted and duplicated ranges, markup noise, renamed elements, changed attributes.
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its case number. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../support/random.js';
+
+/** The shared seeded generator under the name these tests have always used. */
+export const prng = seededRandom;
 
 export const ELEMENTS = ['CIM', 'MESSAGE', 'SIMPLEREQ', 'SIMPLERSP', 'MULTIREQ', 'IMETHODCALL', 'METHODCALL', 'IPARAMVALUE', 'PARAMVALUE', 'IRETURNVALUE',
   'RETURNVALUE', 'VALUE', 'VALUE.ARRAY', 'VALUE.NULL', 'VALUE.REFERENCE', 'VALUE.NAMEDINSTANCE', 'INSTANCENAME', 'KEYBINDING', 'KEYVALUE',
