@@ -149,7 +149,8 @@ function errorDocument(req: SimpleRequest, err: CimError): string {
     : encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name: call.name, error: err, returnValue: null, params: [] } });
 }
 
-async function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<OperationResult> {
+/** Starts the operation; may throw synchronously (the caller catches both ways). */
+function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<OperationResult> {
   const c = req.call;
   const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
   const ctx = new OperationContext(core, ns, call.user, call.role, call.abort);
@@ -250,7 +251,8 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
 }
 
 function whole(text: string, status: CimReply['status']): CimReply {
-  return { text, chunks: once(text), status };
+  // The chunk stream is made only if someone reads it (the transport sends `text` itself).
+  return { text, get chunks() { return once(text); }, status };
 }
 
 async function* once(s: string): AsyncIterable<string> {

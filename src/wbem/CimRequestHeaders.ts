@@ -21,9 +21,8 @@ export interface CimRequestHeaders {
   prefix: string;
 }
 
-/** The value of an extension header, honouring the M-POST ns prefix; undefined when absent. */
-function extension(headers: IncomingHttpHeaders, prefix: string, name: string): string | undefined {
-  const lower = name.toLowerCase();
+/** The value of an extension header (`lower`: its lower-case name), honouring the M-POST ns prefix; undefined when absent. */
+function extension(headers: IncomingHttpHeaders, prefix: string, lower: string): string | undefined {
   const v = (prefix ? headers[`${prefix}-${lower}`] : undefined) ?? headers[lower];
   return Array.isArray(v) ? v.join(', ') : v;
 }
@@ -69,25 +68,25 @@ export function readCimRequestHeaders(headers: IncomingHttpHeaders, mpost: boole
     }
     prefix = ns;
   }
-  const operation = extension(headers, prefix, 'CIMOperation');
+  const operation = extension(headers, prefix, 'cimoperation');
   // Without CIMOperation this is not a CIM request at all, so there is no CIMError to give.
   if (operation === undefined) throw new WbemHttpError(400, 'missing CIMOperation header');
   if (operation.trim().toLowerCase() !== 'methodcall') {
     throw new WbemHttpError(400, `CIMOperation value "${operation}" is not supported`, 'unsupported-operation');
   }
-  const batch = extension(headers, prefix, 'CIMBatch') !== undefined;
+  const batch = extension(headers, prefix, 'cimbatch') !== undefined;
   if (batch) throw new WbemHttpError(501, 'batched (multiple) requests are not supported', 'multiple-requests-unsupported');
-  const rawMethod = extension(headers, prefix, 'CIMMethod');
+  const rawMethod = extension(headers, prefix, 'cimmethod');
   if (rawMethod === undefined) throw new WbemHttpError(400, 'missing CIMMethod header', 'header-mismatch');
   const method = decodeHeaderValue(rawMethod.trim());
   if (method === null) throw new WbemHttpError(400, 'CIMMethod value syntax error', 'header-mismatch');
   if (method === '') throw new WbemHttpError(400, 'empty CIMMethod value', 'header-mismatch');
-  const rawObject = extension(headers, prefix, 'CIMObject');
+  const rawObject = extension(headers, prefix, 'cimobject');
   if (rawObject === undefined) throw new WbemHttpError(400, 'missing CIMObject header', 'header-mismatch');
   const object = decodeHeaderValue(rawObject.trim());
   if (object === null) throw new WbemHttpError(400, 'CIMObject value syntax error', 'header-mismatch');
   if (object === '') throw new WbemHttpError(400, 'empty CIMObject value', 'header-mismatch');
-  const protocolVersion = (extension(headers, prefix, 'CIMProtocolVersion') ?? '1.0').trim();
+  const protocolVersion = (extension(headers, prefix, 'cimprotocolversion') ?? '1.0').trim();
   return { operation, method, object, protocolVersion, batch, prefix };
 }
 

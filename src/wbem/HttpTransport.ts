@@ -7,7 +7,7 @@ import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:
 import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders } from './CimRequestHeaders.js';
 import { handleCimCall, type CimReply } from './CimRequestHandler.js';
-import { authenticate } from './BasicAuth.js';
+import { authenticate, type Principal } from './BasicAuth.js';
 import { MPOST_MARK_HEADER } from './MPostRewriter.js';
 import type { ServerCore } from './ServerCore.js';
 import type { UserDirectory } from './UserDirectory.js';
@@ -22,13 +22,17 @@ export interface TransportOptions {
   traceResponse?: (xml: string) => void;
 }
 
+const ANONYMOUS: Principal = Object.freeze({ user: null, role: 'admin' });
 const DETAIL_HEADER = 'X-Tvdc-Error-Detail';
 /** Replies shorter than this are sent whole with Content-Length; longer ones stream chunked. */
 const WHOLE_REPLY_CHARS = 64 * 1024;
 
+/** Content-Type values already accepted: clients send the same one on every request. */
+const ACCEPTED_CONTENT_TYPES = new Set<string>();
+
 function checkContentType(headers: IncomingHttpHeaders): void {
   const ct = headers['content-type'];
-  if (ct === undefined) return;
+  if (ct === undefined || ACCEPTED_CONTENT_TYPES.has(ct)) return;
   const [type, ...params] = ct.split(';').map((s) => s.trim().toLowerCase());
   if (type !== 'application/xml' && type !== 'text/xml') {
     throw new WbemHttpError(415, `Content-Type ${ct} is not application/xml or text/xml`);
@@ -37,6 +41,7 @@ function checkContentType(headers: IncomingHttpHeaders): void {
     const m = /^charset\s*=\s*"?([^"]*)"?$/.exec(p);
     if (m && m[1] !== 'utf-8' && m[1] !== 'utf8') throw new WbemHttpError(415, `charset ${m[1]} is not supported; use utf-8`);
   }
+  if (ACCEPTED_CONTENT_TYPES.size < 16) ACCEPTED_CONTENT_TYPES.add(ct);
 }
 
 /** Reads the whole request body, refusing it with 413 once it passes `limit` bytes. */
@@ -76,6 +81,21 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   });
 }
 
+/**
+ * The body when the whole request has already arrived (a small request usually comes in the
+ * same packet as its headers): read at once, without listeners or a promise. Null otherwise.
+ */
+function bufferedBody(req: IncomingMessage, limit: number): Buffer | null {
+  if (!req.complete || req.readableFlowing) return null;
+  const declared = req.headers['content-length'];
+  if (declared !== undefined && Number(declared) > limit) {
+    throw new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`);
+  }
+  if (req.readableLength > limit) throw new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`);
+  const chunk = req.read() as Buffer | null;
+  return chunk ?? Buffer.alloc(0);
+}
+
 function wantsTrailers(req: IncomingMessage): boolean {
   const te = req.headers.te;
   return req.httpVersionMinor >= 1 && req.httpVersionMajor === 1 && typeof te === 'string' &&
@@ -96,22 +116,28 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   res.end();
 }
 
-/** An AbortController made on first use: most requests never need one. */
+/**
+ * An AbortController made on first use: most requests never need one. Only a client that leaves
+ * early aborts (aborting finished requests would build a DOMException, with a stack trace, per
+ * request for nothing), so the response's 'close' is watched only once a signal exists.
+ */
 class LazyAbort {
   private controller: AbortController | null = null;
-  private aborted = false;
+
+  constructor(private readonly res: ServerResponse) {}
 
   get signal(): AbortSignal {
     if (!this.controller) {
-      this.controller = new AbortController();
-      if (this.aborted) this.controller.abort();
+      const controller = new AbortController();
+      this.controller = controller;
+      const res = this.res;
+      if (res.closed) {
+        if (!res.writableFinished) controller.abort();
+      } else {
+        res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+      }
     }
     return this.controller.signal;
-  }
-
-  abort(): void {
-    this.aborted = true;
-    this.controller?.abort();
   }
 }
 
@@ -128,8 +154,8 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimReply, prefix: string, trace?: (xml: string) => void): Promise<void> {
-  const trailers = wantsTrailers(req);
+/** Writes the reply's head; sends a whole reply at once and returns true, else returns false. */
+function writeWholeReply(res: ServerResponse, reply: CimReply, prefix: string, trailers: boolean, trace?: (xml: string) => void): boolean {
   res.statusCode = 200;
   res.setHeader('Content-Type', 'application/xml; charset="utf-8"');
   if (prefix) {
@@ -143,8 +169,12 @@ async function writeReply(req: IncomingMessage, res: ServerResponse, reply: CimR
     const bytes = Buffer.from(reply.text, 'utf8');
     res.setHeader('Content-Length', String(bytes.length));
     res.end(bytes);
-    return;
+    return true;
   }
+  return false;
+}
+
+async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolean, trace?: (xml: string) => void): Promise<void> {
   const it = reply.chunks[Symbol.asyncIterator]();
   // Gather what is ready up to a bound: a small reply goes out with Content-Length.
   let head = '';
@@ -205,21 +235,22 @@ export function createWbemApp(options: TransportOptions): Koa {
     ctx.respond = false;
     const req = ctx.req;
     const res = ctx.res;
-    const abort = new LazyAbort();
-    // Only a client that leaves early aborts; aborting finished requests would build a
-    // DOMException (with a stack trace) per request for nothing.
-    res.once('close', () => { if (!res.writableFinished) abort.abort(); });
+    const abort = new LazyAbort(res);
     try {
       if (req.method !== 'POST') {
         throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
       }
       const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
-      const principal = await authenticate(req.headers, options.users);
+      // Without users everyone is the anonymous admin: no need for an async hop.
+      const principal = options.users ? await authenticate(req.headers, options.users) : ANONYMOUS;
       checkContentType(req.headers);
       const headers = readCimRequestHeaders(req.headers, mpost);
-      const body = await readBody(req, options.maxRequestBytes);
+      const body = bufferedBody(req, options.maxRequestBytes) ?? await readBody(req, options.maxRequestBytes);
       const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort });
-      await writeReply(req, res, reply, headers.prefix, options.traceResponse);
+      const trailers = wantsTrailers(req);
+      if (!writeWholeReply(res, reply, headers.prefix, trailers, options.traceResponse)) {
+        await writeReply(res, reply, trailers, options.traceResponse);
+      }
     } catch (e) {
       if (e instanceof WbemHttpError) {
         writeHttpError(res, e);

@@ -106,7 +106,9 @@ export async function getInstance(ctx: OperationContext, path: CimObjectPath, op
   const provider = ctx.core.providerFor(ctx.namespace, path.className);
   let inst: CimInstance | undefined;
   if (provider.getInstance) {
-    inst = await provider.getInstance(ctx, path, options);
+    // Most providers answer synchronously: await only a promise, not a value.
+    const r = provider.getInstance(ctx, path, options);
+    inst = typeof (r as PromiseLike<CimInstance>).then === 'function' ? await r : r as CimInstance;
   } else if (provider.enumerateInstances) {
     const want = stampPath(ctx, path).canonicalKey();
     for await (const i of shallowInstances(ctx, provider, path.className, options)) {

@@ -14,11 +14,23 @@ function invalid(name: string, why: string): CimError {
   return new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${name}: ${why}`);
 }
 
+/** The lower-cased allowed names of each operation's parameter list, made once per list. */
+const ALLOWED = new WeakMap<readonly string[], Set<string>>();
+
+function allowedSet(allowed: readonly string[]): Set<string> {
+  let ok = ALLOWED.get(allowed);
+  if (!ok) {
+    ok = new Set(allowed.map((a) => a.toLowerCase()));
+    ALLOWED.set(allowed, ok);
+  }
+  return ok;
+}
+
 export class IntrinsicParams {
   private readonly params = new NameMap<ParamValue>();
 
   constructor(params: readonly ParamValue[], allowed: readonly string[]) {
-    const ok = new Set(allowed.map((a) => a.toLowerCase()));
+    const ok = allowedSet(allowed);
     for (const p of params) {
       if (!ok.has(p.name.toLowerCase())) throw invalid(p.name, 'not a parameter of this operation');
       if (this.params.has(p.name)) throw invalid(p.name, 'given twice');

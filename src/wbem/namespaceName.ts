@@ -5,6 +5,19 @@ export const INTEROP_NAMESPACE = 'root/interop';
 
 /** The canonical spelling of a namespace name from a request or registration. */
 export function canonicalNamespace(ns: string): string {
+  let c = CANONICAL.get(ns);
+  if (c === undefined) {
+    c = computeCanonical(ns);
+    // Requests name the same few namespaces over and over; a bounded cache saves the work.
+    if (CANONICAL.size >= 256) CANONICAL.clear();
+    CANONICAL.set(ns, c);
+  }
+  return c;
+}
+
+const CANONICAL = new Map<string, string>();
+
+function computeCanonical(ns: string): string {
   let s = ns.trim().replace(/\/{2,}/g, '/');
   while (s.startsWith('/')) s = s.slice(1);
   while (s.endsWith('/')) s = s.slice(0, -1);
