@@ -21,7 +21,6 @@ export const GetClass: IntrinsicOperation = {
     requireNamespace(ctx);
     const name = p.requiredClassName('ClassName');
     const repo = ctx.core.repository;
-    if (!repo.hasClass(ctx.namespace, name)) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `class ${name}`);
     const cls = filterClass(repo.getClass(ctx.namespace, name), {
       localOnly: p.boolean('LocalOnly', true), includeQualifiers: p.boolean('IncludeQualifiers', true),
       includeClassOrigin: p.boolean('IncludeClassOrigin', false), propertyList: p.propertyList(),
@@ -77,7 +76,6 @@ export const DeleteClass: IntrinsicOperation = {
   async run(ctx, p) {
     requireNamespace(ctx);
     const name = p.requiredClassName('ClassName');
-    if (!ctx.core.repository.hasClass(ctx.namespace, name)) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `class ${name}`);
     ctx.core.repository.deleteClass(ctx.namespace, name);
     return EMPTY;
   },
@@ -88,7 +86,6 @@ export const GetQualifier: IntrinsicOperation = {
   async run(ctx, p) {
     requireNamespace(ctx);
     const name = p.requiredString('QualifierName');
-    if (!ctx.core.repository.hasQualifierDeclaration(ctx.namespace, name)) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `qualifier ${name}`);
     const declaration = ctx.core.repository.getQualifierDeclaration(ctx.namespace, name);
     return items([{ kind: 'QUALIFIER.DECLARATION', declaration }]);
   },
@@ -108,7 +105,6 @@ export const DeleteQualifier: IntrinsicOperation = {
   async run(ctx, p) {
     requireNamespace(ctx);
     const name = p.requiredString('QualifierName');
-    if (!ctx.core.repository.hasQualifierDeclaration(ctx.namespace, name)) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `qualifier ${name}`);
     ctx.core.repository.deleteQualifierDeclaration(ctx.namespace, name);
     return EMPTY;
   },
