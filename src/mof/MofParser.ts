@@ -121,6 +121,32 @@ export class MofParser {
     this.advance();
   }
 
+  /**
+   * The members of a class or instance body up to its `}` (consumed). A broken member is skipped
+   * to the next one, so one mistake gives one error; a body cut off by the next production or the
+   * end of the file is reported once, naming what it belonged to.
+   */
+  private body(state: { broken: boolean }, owner: string, opener: Token, member: () => void): void {
+    while (this.k() !== TokenKind.RBrace) {
+      if (this.k() === TokenKind.EOF || this.atProductionStart()) {
+        // At the end of a file that already has an error here, one message is enough.
+        if (this.k() === TokenKind.EOF && state.broken) throw ABORT;
+        this.fail(`missing "};" to close ${owner} (opened at line ${opener.line})`);
+      }
+      const before = this.tok.start;
+      const base = this.depth;
+      try {
+        member();
+      } catch (e) {
+        if (e !== ABORT) throw e;
+        this.sync(true, base);
+      }
+      // A member that consumed nothing must not stall the loop.
+      if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
+    }
+    this.advance();
+  }
+
   private expect(kind: TokenKind, context?: string): Token {
     if (this.k() !== kind) this.expected(context ? `${kindName(kind)} ${context}` : kindName(kind));
     return this.advance();
@@ -259,23 +285,7 @@ export class MofParser {
       node.superclassPos = this.pos(sup);
     }
     this.expect(TokenKind.LBrace, `to open the body of class ${name.text}`);
-    while (this.k() !== TokenKind.RBrace) {
-      if (this.k() === TokenKind.EOF || this.atProductionStart()) {
-        // At the end of a file that already has an error here, one message is enough.
-        if (this.k() === TokenKind.EOF && state.broken) throw ABORT;
-        this.fail(`missing "};" to close class ${name.text} (opened at line ${name.line})`);
-      }
-      const before = this.tok.start;
-      const base = this.depth;
-      try {
-        node.features.push(this.feature());
-      } catch (e) {
-        if (e !== ABORT) throw e;
-        this.sync(true, base);
-      }
-      if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
-    }
-    this.advance();
+    this.body(state, `class ${name.text}`, name, () => node.features.push(this.feature()));
     this.finish(state, node, TokenKind.Semicolon, `after the "}" of class ${name.text}`);
     return node;
   }
@@ -372,23 +382,7 @@ export class MofParser {
       node.alias = this.expect(TokenKind.Alias, 'after "as"').text;
     }
     this.expect(TokenKind.LBrace, `to open the body of the instance of ${cls.text}`);
-    while (this.k() !== TokenKind.RBrace) {
-      if (this.k() === TokenKind.EOF || this.atProductionStart()) {
-        // At the end of a file that already has an error here, one message is enough.
-        if (this.k() === TokenKind.EOF && state.broken) throw ABORT;
-        this.fail(`missing "};" to close the instance of ${cls.text} (opened at line ${cls.line})`);
-      }
-      const before = this.tok.start;
-      const base = this.depth;
-      try {
-        node.values.push(this.valueInitializer());
-      } catch (e) {
-        if (e !== ABORT) throw e;
-        this.sync(true, base);
-      }
-      if (this.tok.start === before && this.k() !== TokenKind.EOF && this.k() !== TokenKind.RBrace) this.advance();
-    }
-    this.advance();
+    this.body(state, `the instance of ${cls.text}`, cls, () => node.values.push(this.valueInitializer()));
     this.finish(state, node, TokenKind.Semicolon, `after the "}" of the instance of ${cls.text}`);
     return node;
   }
