@@ -12,13 +12,7 @@ import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { CimType } from '../../../src/cim/CimType.js';
 import type { CimValue } from '../../../src/cim/CimValue.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../support/random.js';
 
 const NAMES = ['Name', 'Query', 'QueryLanguage', 'SourceNamespaces', 'SourceNamespace', 'Destination', 'PersistenceType',
   'Protocol', 'CreationClassName', 'SystemName', 'SystemCreationClassName', 'Filter', 'Handler', 'SubscriptionState',

@@ -10,13 +10,7 @@ import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { DuplicateFilter } from '../../../client/listener/DuplicateFilter.js';
 import { instance, messageId, okResponse, tempDir, TestListener, waitFor } from './support.js';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    return s / 4294967296;
-  };
-}
+import { seededRandom as rng } from '../../support/random.js';
 
 describe('indications/ordering under failures and restarts', function () {
   this.timeout(60_000);
