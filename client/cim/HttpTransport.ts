@@ -1,15 +1,19 @@
-// Owns the sockets to one WBEM server: an undici Pool with keep-alive, the three timeouts, TLS
-// settings, Basic auth, retries of safe operations, and the mapping of every network and HTTP
-// failure onto the client's typed errors. Knows nothing of CIM-XML beyond the headers.
+// Owns the sockets to one WBEM server: an undici Pool with keep-alive, the timeouts, TLS settings,
+// Basic auth, retries of safe operations, and the mapping of every network and HTTP failure onto
+// the client's typed errors. Knows nothing of CIM-XML beyond the headers: the body goes, chunk by
+// chunk as it arrives, to a ResponseReceiver.
+//
+// Requests go through undici's dispatch() with a handler of our own rather than request(): a CIM
+// answer is decoded from the socket's chunks as they come, so the Readable stream, async resource
+// and promise that request() builds for every response would be pure per-call cost (about a
+// third of what the client spent on a small GetInstance beyond decoding).
 import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
-import type { Readable } from 'node:stream';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
 import {
-  AuthenticationError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TransportError,
-  type ClientError,
+  AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TransportError,
 } from './ClientError.js';
 import { mapTransportError } from './mapTransportError.js';
 import {
@@ -29,23 +33,34 @@ export function isSafeOperation(method: string, intrinsic: boolean): boolean {
   return intrinsic && SAFE_OPERATIONS.has(method.toLowerCase());
 }
 
-/** A response whose status and content type were checked; the body is still unread. */
-export interface CimHttpResponse {
-  headers: Record<string, string | string[] | undefined>;
-  /** The raw body stream (chunks as they arrive); read errors must go through bodyError. */
-  stream: Readable;
-  /** Sees each chunk (tracing); undefined when nobody asked. */
-  onChunk: ((chunk: Buffer) => void) | undefined;
-  /** The client error for a failure while reading the body (after `received` bytes, when known). */
-  bodyError(e: unknown, received?: number): ClientError;
-  /** Ends the operation's total deadline; readers call it when they are done, however they end. */
-  release(): void;
-  /** The whole body at once (for answers of one object or none: cheaper than chunk events). */
-  readAll(): Promise<Buffer>;
-  /** Discards the rest of the body and frees the socket. */
-  dump(): Promise<void>;
-  /** The DSP0200 CIMStatusCode trailer as a CimError, once the body has ended; null when absent or 0. */
-  trailerError(): CimError | null;
+/** Error bodies and the rest of an abandoned answer are read this far (so the socket can be reused), no further. */
+const DISCARD_LIMIT = 64 * 1024;
+
+/** Where the body of a checked (200, CIM-XML) answer goes. */
+export interface ResponseReceiver {
+  /**
+   * The next chunk of the body. Returns false to pause the socket until `Exchange.resume()`;
+   * throws (a ResponseParseError) to abandon the answer, which then fails with that error.
+   */
+  onBody(chunk: Buffer): boolean;
+  /** The body is complete; `trailer` is the CimError of a DSP0200 CIMStatusCode trailer, if any. */
+  onEnd(trailer: CimError | null): void;
+  /** The exchange failed (a ClientError, or the CimError of a CIMError header); never after onEnd. */
+  onFail(error: ClientError | CimError): void;
+}
+
+/** One operation in flight, as its reader sees it. */
+export interface Exchange {
+  /** Undoes a pause asked for by onBody returning false. */
+  resume(): void;
+  /** The reader wants no more: the rest of the body is discarded (a little is drained, more aborts the socket). */
+  cancel(): void;
+}
+
+/** What one (method, object) pair sends: built once, since undici only reads them. */
+interface RequestShape {
+  headers: string[];
+  attempts: number;
 }
 
 function readPem(file: string | undefined, inline: string | Buffer | undefined, what: string): string | Buffer | undefined {
@@ -65,14 +80,18 @@ export class HttpTransport {
   readonly retries: number;
   /** The user sent in Basic auth, if any (named in authentication errors). */
   readonly user: string | undefined;
-  private readonly pool: Pool;
+  readonly trace: ConnectionOptions['trace'];
+  /** @internal */
+  readonly pool: Pool;
+  /** @internal */
+  readonly cimPath: string;
   private readonly authorization: string | undefined;
-  private readonly cimPath: string;
+  private readonly shapes = new Map<string, RequestShape>();
   private closed = false;
 
   constructor(
     url: string,
-    private readonly options: ConnectionOptions = {},
+    options: ConnectionOptions = {},
   ) {
     let u: URL;
     try {
@@ -93,6 +112,7 @@ export class HttpTransport {
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.retries = options.retries ?? DEFAULT_RETRIES;
     this.cimPath = options.cimPath ?? DEFAULT_CIM_PATH;
+    this.trace = options.trace;
     this.pool = new Pool(this.origin, {
       connections: options.connections ?? DEFAULT_CONNECTIONS,
       pipelining: 1,
@@ -118,118 +138,36 @@ export class HttpTransport {
     return o;
   }
 
-  /**
-   * Posts one operation and returns once the response headers arrived and were checked.
-   * Safe operations are re-sent (up to `retries` times) when the connection reset or the connect
-   * timed out before any response came back.
-   */
-  async post(call: CimCall, body: string, intrinsic: boolean): Promise<CimHttpResponse> {
-    if (this.closed) throw new TransportError('CLOSED', 'this connection was closed; open a new one', this.target);
-    const attempts = isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1;
-    const headers = cimRequestHeaders(call, this.authorization);
-    this.options.trace?.('request', body);
-    // The total deadline covers every attempt and the whole body; the reader releases it.
-    let timer: NodeJS.Timeout | undefined;
-    let signal: AbortSignal | undefined;
-    if (this.timeouts.total > 0) {
-      const deadline = new AbortController();
-      signal = deadline.signal;
-      timer = setTimeout(() => deadline.abort(new TimeoutError('total', this.timeouts.total, this.target)), this.timeouts.total);
+  private shape(call: CimCall, intrinsic: boolean): RequestShape {
+    const key = (intrinsic ? 'I' : 'M') + call.method + '\n' + call.object;
+    let s = this.shapes.get(key);
+    if (s === undefined) {
+      const h = cimRequestHeaders(call, this.authorization);
+      const headers: string[] = [];
+      for (const name of Object.keys(h)) headers.push(name, h[name]!);
+      s = { headers, attempts: isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1 };
+      // Extrinsic calls name their target object: bound the cache rather than keep every path seen.
+      if (this.shapes.size >= 256) this.shapes.clear();
+      this.shapes.set(key, s);
     }
-    const release = (): void => clearTimeout(timer);
-    let last: unknown;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await this.pool.request({ path: this.cimPath, method: 'POST', headers, body, signal });
-      } catch (e) {
-        const mapped = this.mapError(signal?.aborted ? signal.reason : e, 'headers');
-        last = mapped;
-        const retryable = mapped.code === 'CONNECTION_RESET' || (mapped instanceof TimeoutError && mapped.phase === 'connect');
-        if (retryable && attempt + 1 < attempts) continue;
-        release();
-        throw mapped;
-      }
-      try {
-        return await this.checkResponse(res, call.method, signal, release);
-      } catch (e) {
-        release();
-        throw e;
-      }
-    }
-    release();
-    throw last;
+    return s;
   }
 
-  private async checkResponse(res: Dispatcher.ResponseData, operation: string, signal: AbortSignal | undefined, release: () => void): Promise<CimHttpResponse> {
-    const h = res.headers;
-    if (this.options.trace) {
-      for (const [name, value] of Object.entries(h)) {
-        const shown = name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
-        for (const v of Array.isArray(value) ? value : [value]) this.options.trace('response-header', `${shown}: ${v ?? ''}`);
-      }
+  /**
+   * Posts one operation; the answer's body goes to `receiver` once the status and headers were
+   * checked. Safe operations are re-sent (up to `retries` times) when the connection reset or
+   * the connect timed out before any response came back.
+   */
+  post(call: CimCall, body: string, intrinsic: boolean, receiver: ResponseReceiver): Exchange {
+    if (this.closed) {
+      receiver.onFail(new TransportError('CLOSED', 'this connection was closed; open a new one', this.target));
+      return DONE;
     }
-    const header = (name: string): string | undefined => {
-      const v = h[name];
-      return Array.isArray(v) ? v[0] : v;
-    };
-    if (res.statusCode !== 200) {
-      // Error bodies are small or irrelevant; read a little so the socket can be reused.
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      const cimError = header('cimerror');
-      if (res.statusCode === 401) {
-        const m = /realm="([^"]*)"/i.exec(header('www-authenticate') ?? '');
-        throw new AuthenticationError(m?.[1], this.user);
-      }
-      if (res.statusCode === 403) throw new ForbiddenError(this.user, operation);
-      if (cimError) {
-        throw new HttpStatusError(res.statusCode, '', `the server rejected the ${operation} request (HTTP ${res.statusCode}, CIMError: ${cimError}); ` +
-          (cimError === 'unsupported-operation' ? 'it does not implement this operation' : 'the request does not follow DSP0200/DSP0201'),
-          'PROTOCOL', cimError);
-      }
-      throw new HttpStatusError(res.statusCode, '', `the server at ${this.target} answered ${operation} with HTTP ${res.statusCode}; ` +
-        (res.statusCode >= 500 ? 'it failed internally — see its log' : 'check the URL and the request'));
-    }
-    const ct = header('content-type');
-    if (!ct || !/^\s*(application|text)\/xml\s*(;|$)/i.test(ct)) {
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      throw new ContentTypeError(ct, this.target);
-    }
-    // Some servers (wbemcli's peers) put a CIMError header on a 200 answer instead of an ERROR element.
-    const cimError = header('cimerror');
-    if (cimError && !header('cimoperation')) {
-      await res.body.dump({ limit: 64 * 1024 }).catch(() => undefined);
-      throw new CimError(CimStatus.CIM_ERR_FAILED, `server reported CIMError: ${cimError}`);
-    }
-    const trace = this.options.trace;
-    return {
-      headers: h,
-      stream: res.body,
-      onChunk: trace ? (c) => trace('response', c) : undefined,
-      release,
-      bodyError: (e, received) => {
-        const mapped = this.mapError(signal?.aborted ? signal.reason : e, 'body');
-        if (mapped.code === 'CONNECTION_RESET') {
-          const after = received === undefined ? '' : ` after ${received} bytes`;
-          return new ResponseParseError(`the connection closed${after}, before the response was complete (truncated)`, operation, { cause: e });
-        }
-        return mapped;
-      },
-      readAll: async () => Buffer.from(await res.body.arrayBuffer()),
-      dump: () => res.body.dump({ limit: 0 }).catch(() => undefined),
-      trailerError: () => {
-        const t = res.trailers as Record<string, string | undefined>;
-        const code = Number(t?.cimstatuscode ?? 0);
-        if (!Number.isInteger(code) || code === 0) return null;
-        let description = t.cimstatuscodedescription ?? '';
-        try {
-          description = decodeURIComponent(description);
-        } catch {
-          // Not %-encoded after all: show it as sent.
-        }
-        return new CimError(code as CimStatus, description || `the server failed while answering ${operation}`);
-      },
-    };
+    this.trace?.('request', body);
+    const shape = this.shape(call, intrinsic);
+    const h = new CimRequestHandler(this, call.method, Buffer.from(body, 'utf8'), shape, receiver);
+    h.start();
+    return h;
   }
 
   /** The client error for a failure of this transport's network or TLS (see mapTransportError). */
@@ -248,4 +186,257 @@ export class HttpTransport {
     this.closed = true;
     await this.pool.destroy().catch(() => undefined);
   }
+}
+
+const DONE: Exchange = { resume() { /* nothing in flight */ }, cancel() { /* nothing in flight */ } };
+
+function text(v: Buffer | string): string {
+  return typeof v === 'string' ? v : v.toString('latin1');
+}
+
+function expireDeadline(h: CimRequestHandler): void {
+  h.expire();
+}
+
+function retry(h: CimRequestHandler): void {
+  h.dispatch();
+}
+
+/**
+ * The undici handler of one operation, across its attempts: checks the answer's status and
+ * headers, passes the body on, and reports exactly one outcome to the receiver.
+ */
+class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
+  private abortRequest: ((e?: Error) => void) | null = null;
+  private resumeSocket: (() => void) | null = null;
+  private attemptsLeft: number;
+  /** The answer's status once its headers arrived; 0 before. */
+  private status = 0;
+  private received = 0;
+  /** Set when the body is to be read and dropped (an error answer, or a reader that gave up). */
+  private discarding = false;
+  private discarded = 0;
+  /** The error an error answer stands for, reported once its body was drained. */
+  private pending: ClientError | CimError | null = null;
+  /** The receiver heard the outcome (or gave up): nothing more goes to it. */
+  private settled = false;
+  private deadline: NodeJS.Timeout | undefined;
+  private expired: TimeoutError | null = null;
+
+  constructor(
+    private readonly transport: HttpTransport,
+    private readonly operation: string,
+    private readonly body: Buffer,
+    private readonly shape: RequestShape,
+    private readonly receiver: ResponseReceiver,
+  ) {
+    this.attemptsLeft = shape.attempts;
+  }
+
+  start(): void {
+    const total = this.transport.timeouts.total;
+    // The total deadline covers every attempt and the whole body.
+    if (total > 0) this.deadline = setTimeout(expireDeadline, total, this);
+    this.dispatch();
+  }
+
+  dispatch(): void {
+    this.attemptsLeft--;
+    this.status = 0;
+    this.transport.pool.dispatch({ path: this.transport.cimPath, method: 'POST', headers: this.shape.headers, body: this.body }, this);
+  }
+
+  expire(): void {
+    this.deadline = undefined;
+    this.expired = new TimeoutError('total', this.transport.timeouts.total, this.transport.target);
+    if (this.abortRequest) this.abortRequest(this.expired);
+    // Still waiting for a socket: fail now; onConnect aborts the request when it gets one.
+    else this.fail(this.expired);
+  }
+
+  resume(): void {
+    const r = this.resumeSocket;
+    if (r !== null) r();
+  }
+
+  cancel(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.finish();
+    if (this.status === 0) {
+      this.abortRequest?.();
+      return;
+    }
+    this.discarding = true;
+    this.discarded = 0;
+    this.resume();
+  }
+
+  // ---------------------------------------------------------------- undici handler
+
+  onConnect(abort: (e?: Error) => void): void {
+    if (this.expired) {
+      abort(this.expired);
+      return;
+    }
+    if (this.settled) {
+      abort();
+      return;
+    }
+    this.abortRequest = abort;
+  }
+
+  onHeaders(status: number, raw: Buffer[], resume: () => void): boolean {
+    if (status < 200) return true;
+    this.status = status;
+    this.resumeSocket = resume;
+    const t = this.transport;
+    let contentType: string | undefined;
+    let cimError: string | undefined;
+    let cimOperation = false;
+    let authenticate: string | undefined;
+    for (let i = 0; i < raw.length; i += 2) {
+      const n = raw[i]!;
+      // Only a few names matter: compare by length first so most headers are never turned into text.
+      const len = n.length;
+      if (len !== 12 && len !== 8 && len !== 16) continue;
+      const name = text(n).toLowerCase();
+      if (name === 'content-type') contentType ??= text(raw[i + 1]!);
+      else if (name === 'cimerror') cimError ??= text(raw[i + 1]!);
+      else if (name === 'cimoperation') cimOperation = true;
+      else if (name === 'www-authenticate') authenticate ??= text(raw[i + 1]!);
+    }
+    if (t.trace) traceHeaders(t.trace, raw);
+    if (this.settled) {
+      this.discarding = true;
+      return true;
+    }
+    const op = this.operation;
+    let error: ClientError | CimError | null = null;
+    if (status !== 200) {
+      if (status === 401) {
+        const m = /realm="([^"]*)"/i.exec(authenticate ?? '');
+        error = new AuthenticationError(m?.[1], t.user);
+      } else if (status === 403) {
+        error = new ForbiddenError(t.user, op);
+      } else if (cimError) {
+        error = new HttpStatusError(status, '', `the server rejected the ${op} request (HTTP ${status}, CIMError: ${cimError}); ` +
+          (cimError === 'unsupported-operation' ? 'it does not implement this operation' : 'the request does not follow DSP0200/DSP0201'),
+          'PROTOCOL', cimError);
+      } else {
+        error = new HttpStatusError(status, '', `the server at ${t.target} answered ${op} with HTTP ${status}; ` +
+          (status >= 500 ? 'it failed internally — see its log' : 'check the URL and the request'));
+      }
+    } else if (!contentType || !/^\s*(application|text)\/xml\s*(;|$)/i.test(contentType)) {
+      error = new ContentTypeError(contentType, t.target);
+    } else if (cimError && !cimOperation) {
+      // Some servers (wbemcli's peers) put a CIMError header on a 200 answer instead of an ERROR element.
+      error = new CimError(CimStatus.CIM_ERR_FAILED, `server reported CIMError: ${cimError}`);
+    }
+    if (error !== null) {
+      // Read a little of the error body so the socket can be reused; the error is reported at its end.
+      this.pending = error;
+      this.discarding = true;
+    }
+    return true;
+  }
+
+  onData(chunk: Buffer): boolean {
+    if (this.discarding) {
+      this.discarded += chunk.length;
+      if (this.discarded > DISCARD_LIMIT) this.abortRequest?.(this.pending ?? undefined);
+      return true;
+    }
+    this.received += chunk.length;
+    this.transport.trace?.('response', chunk);
+    let more: boolean;
+    try {
+      more = this.receiver.onBody(chunk);
+    } catch (e) {
+      this.abortRequest?.(e as Error);
+      return false;
+    }
+    return more;
+  }
+
+  onComplete(rawTrailers: (Buffer | string)[] | null): void {
+    this.finish();
+    if (this.settled) return;
+    if (this.pending) {
+      this.fail(this.pending);
+      return;
+    }
+    this.settled = true;
+    this.receiver.onEnd(rawTrailers !== null && rawTrailers.length > 0 ? trailerError(rawTrailers, this.operation) : null);
+  }
+
+  onError(err: Error): void {
+    if (this.settled) return;
+    if (this.pending) {
+      this.fail(this.pending);
+      return;
+    }
+    const e: unknown = this.expired ?? err;
+    if (this.status === 0) {
+      const mapped = this.transport.mapError(e, 'headers');
+      const retryable = mapped.code === 'CONNECTION_RESET' || (mapped instanceof TimeoutError && mapped.phase === 'connect');
+      if (retryable && this.attemptsLeft > 0 && !this.expired) {
+        this.abortRequest = null;
+        // Not from inside undici's own error handling: the pool is still settling the old request.
+        queueMicrotask(retry.bind(null, this));
+        return;
+      }
+      this.fail(mapped);
+      return;
+    }
+    if (e instanceof ClientError || e instanceof CimError) {
+      this.fail(e);
+      return;
+    }
+    const mapped = this.transport.mapError(e, 'body');
+    if (mapped.code === 'CONNECTION_RESET') {
+      this.fail(new ResponseParseError(`the connection closed after ${this.received} bytes, before the response was complete (truncated)`, this.operation, { cause: e }));
+      return;
+    }
+    this.fail(mapped);
+  }
+
+  private fail(e: ClientError | CimError): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.finish();
+    this.receiver.onFail(e);
+  }
+
+  private finish(): void {
+    if (this.deadline !== undefined) {
+      clearTimeout(this.deadline);
+      this.deadline = undefined;
+    }
+  }
+}
+
+function traceHeaders(trace: NonNullable<ConnectionOptions['trace']>, raw: (Buffer | string)[]): void {
+  for (let i = 0; i < raw.length; i += 2) {
+    const shown = text(raw[i]!).toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
+    trace('response-header', `${shown}: ${text(raw[i + 1]!)}`);
+  }
+}
+
+/** The DSP0200 CIMStatusCode trailer as a CimError; null when absent or 0. */
+function trailerError(raw: (Buffer | string)[], operation: string): CimError | null {
+  let code = 0;
+  let description = '';
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = text(raw[i]!).toLowerCase();
+    if (name === 'cimstatuscode') code = Number(text(raw[i + 1]!));
+    else if (name === 'cimstatuscodedescription') description = text(raw[i + 1]!);
+  }
+  if (!Number.isInteger(code) || code === 0) return null;
+  try {
+    description = decodeURIComponent(description);
+  } catch {
+    // Not %-encoded after all: show it as sent.
+  }
+  return new CimError(code as CimStatus, description || `the server failed while answering ${operation}`);
 }

@@ -1,11 +1,18 @@
-// Reads one CIM-XML response body as it arrives: each chunk goes into the streaming decoder and the
-// IRETURNVALUE items it completes are handed on at once, so a large enumeration never has to sit in
-// memory as text (or as a whole array of objects) before the first object reaches the caller.
+// Reads one CIM-XML response body as it arrives: each chunk goes into the streaming decoder as the
+// socket delivers it, and the IRETURNVALUE items it completes are handed on, so a large
+// enumeration never has to sit in memory as text (or as a whole array of objects) before the first
+// object reaches the caller.
 import { CimError } from '../../src/cim/CimError.js';
 import { createMessageDecoder, CimXmlError } from '../../src/xml/index.js';
 import type { CimXmlMessage, IMethodResponse, MessageDecoder, MethodResponse, ReturnItem } from '../../src/xml/index.js';
+import type { ClientError } from './ClientError.js';
 import { ResponseParseError } from './ClientError.js';
-import type { CimHttpResponse } from './HttpTransport.js';
+import type { Exchange, ResponseReceiver } from './HttpTransport.js';
+
+export type CimResponse = IMethodResponse | MethodResponse;
+
+/** Items decoded but not yet taken by a streaming reader before the socket is paused. */
+const QUEUE_HIGH_WATER = 256;
 
 function parseError(e: unknown, operation: string): unknown {
   if (e instanceof CimXmlError) return new ResponseParseError(e.message, operation, { cause: e });
@@ -13,104 +20,164 @@ function parseError(e: unknown, operation: string): unknown {
 }
 
 /** The operation's response out of a decoded message; throws the CimError of an ERROR answer. */
-function envelope(msg: CimXmlMessage, operation: string, intrinsic: boolean): IMethodResponse | MethodResponse {
+function envelope(msg: CimXmlMessage, operation: string, intrinsic: boolean): CimResponse {
   if (msg.kind !== 'SIMPLERSP') throw new ResponseParseError(`expected a SIMPLERSP message, got ${msg.kind}`, operation);
   const r = msg.response;
   const expected = intrinsic ? 'IMETHODRESPONSE' : 'METHODRESPONSE';
   if (r.kind !== expected) throw new ResponseParseError(`expected ${expected}, got ${r.kind}`, operation);
-  if (r.name.toLowerCase() !== operation.toLowerCase()) {
+  if (r.name !== operation && r.name.toLowerCase() !== operation.toLowerCase()) {
     throw new ResponseParseError(`the response is for ${r.name}, not ${operation}`, operation);
   }
   if (r.error) throw r.error;
   return r;
 }
 
-function write(decoder: MessageDecoder, chunk: Buffer, operation: string): void {
-  try {
-    decoder.write(chunk);
-  } catch (e) {
-    throw parseError(e, operation);
-  }
-}
+/**
+ * Decodes one answer as the transport hands over its chunks. `items` collects the IRETURNVALUE
+ * items; a streaming reader takes them as they come (the socket pauses while it falls behind), a
+ * collecting one gets them all with the response.
+ */
+export class ResponseDecoder implements ResponseReceiver {
+  items: ReturnItem[] = [];
+  /** Set once: the response envelope, or the error that ended the exchange. */
+  response: CimResponse | null = null;
+  error: unknown = null;
+  exchange: Exchange | null = null;
+  /** A streaming reader waiting for items or the end. */
+  private wake: (() => void) | null = null;
+  /** A collecting reader waiting for the end. */
+  private resolve: ((r: CimResponse) => void) | null = null;
+  private reject: ((e: unknown) => void) | null = null;
+  private paused = false;
+  private readonly decoder: MessageDecoder;
 
-function end(decoder: MessageDecoder, operation: string): CimXmlMessage {
-  try {
-    return decoder.end();
-  } catch (e) {
-    throw parseError(e, operation);
+  constructor(
+    readonly operation: string,
+    private readonly intrinsic: boolean,
+    private readonly streaming: boolean,
+  ) {
+    this.decoder = createMessageDecoder({ onReturnItem: this.add.bind(this) });
+  }
+
+  private add(item: ReturnItem): void {
+    this.items.push(item);
+  }
+
+  onBody(chunk: Buffer): boolean {
+    if (!this.streaming) {
+      this.write(chunk);
+      return true;
+    }
+    const before = this.items.length;
+    this.write(chunk);
+    if (this.items.length === before) return true;
+    this.signal();
+    if (this.items.length < QUEUE_HIGH_WATER) return true;
+    this.paused = true;
+    return false;
+  }
+
+  private write(chunk: Buffer): void {
+    try {
+      this.decoder.write(chunk);
+    } catch (e) {
+      throw parseError(e, this.operation);
+    }
+  }
+
+  onEnd(trailer: CimError | null): void {
+    // A failure the server could only report after the body started wins over the broken XML.
+    if (trailer) {
+      this.error = trailer;
+    } else {
+      try {
+        this.response = envelope(this.decoder.end(), this.operation, this.intrinsic);
+      } catch (e) {
+        this.error = parseError(e, this.operation);
+      }
+    }
+    this.signal();
+  }
+
+  onFail(error: ClientError | CimError): void {
+    this.error = error;
+    this.signal();
+  }
+
+  /** A collecting reader: the response once the body is complete, its items in `items`. */
+  result(): Promise<CimResponse> {
+    if (this.error !== null) return Promise.reject(this.error);
+    if (this.response !== null) return Promise.resolve(this.response);
+    return new Promise<CimResponse>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /**
+   * A streaming reader: the items decoded so far, taken away; waits while there are none and the
+   * answer goes on. An empty array means the end: then `response` is set, or this throws `error`.
+   */
+  async take(): Promise<ReturnItem[]> {
+    while (this.error === null && this.items.length === 0 && this.response === null) {
+      await new Promise<void>((resolve) => { this.wake = resolve; });
+    }
+    if (this.error !== null) throw this.error;
+    const ready = this.items;
+    this.items = [];
+    if (this.paused) {
+      this.paused = false;
+      this.exchange!.resume();
+    }
+    return ready;
+  }
+
+  /** A streaming reader that stops early: the rest of the answer is not wanted. */
+  cancel(): void {
+    if (this.error === null && this.response === null) this.exchange?.cancel();
+  }
+
+  private signal(): void {
+    const w = this.wake;
+    if (w !== null) {
+      this.wake = null;
+      w();
+    }
+    const resolve = this.resolve;
+    if (resolve !== null) {
+      const reject = this.reject!;
+      this.resolve = null;
+      this.reject = null;
+      if (this.error !== null) reject(this.error);
+      else if (this.response !== null) resolve(this.response);
+      else {
+        // Items arrived before the end: keep waiting.
+        this.resolve = resolve;
+        this.reject = reject;
+      }
+    }
   }
 }
 
 /**
- * Sends the request (`open`), then yields each IRETURNVALUE item, converted, in document order,
- * and returns the response envelope (its `params` hold the trailing PARAMVALUEs of pull
- * operations). Throws the CimError of an ERROR response, ResponseParseError for a body that is not
- * a complete response to `operation`. Breaking out of the loop early discards the rest of the body.
+ * Yields each IRETURNVALUE item of a streaming answer, converted, in document order, and returns
+ * the response envelope (its `params` hold the trailing PARAMVALUEs of pull operations). Throws the
+ * CimError of an ERROR response, ResponseParseError for a body that is not a complete response to
+ * the operation. Breaking out of the loop early discards the rest of the body.
  * One generator does it all: every extra async layer costs ticks per object.
  */
 export async function* readResponseItems<T>(
-  open: () => Promise<CimHttpResponse>,
-  operation: string,
-  intrinsic: boolean,
+  start: () => ResponseDecoder,
   convert: (item: ReturnItem) => T,
-): AsyncGenerator<T, IMethodResponse | MethodResponse> {
-  const res = await open();
-  let queue: ReturnItem[] = [];
-  const decoder = createMessageDecoder({ onReturnItem: (item) => { queue.push(item); } });
-  let received = 0;
-  let finished = false;
+): AsyncGenerator<T, CimResponse> {
+  const d = start();
   try {
-    try {
-      for await (const chunk of res.stream as AsyncIterable<Buffer>) {
-        received += chunk.length;
-        res.onChunk?.(chunk);
-        write(decoder, chunk, operation);
-        if (queue.length > 0) {
-          // Swap rather than shift: shifting a long array is quadratic.
-          const ready = queue;
-          queue = [];
-          for (const item of ready) yield convert(item);
-        }
-      }
-    } catch (e) {
-      if (e instanceof ResponseParseError || e instanceof CimError) throw e;
-      throw res.bodyError(e, received);
+    for (;;) {
+      const items = await d.take();
+      if (items.length === 0) return d.response!;
+      for (const item of items) yield convert(item);
     }
-    // A failure the server could only report after the body started wins over the broken XML.
-    const trailer = res.trailerError();
-    if (trailer) throw trailer;
-    const msg = end(decoder, operation);
-    for (const item of queue) yield convert(item);
-    finished = true;
-    return envelope(msg, operation, intrinsic);
   } finally {
-    res.release();
-    if (!finished) await res.dump();
+    d.cancel();
   }
-}
-
-/**
- * Reads the whole response and returns it with its items collected: for answers of one object or
- * none, where reading the body in one piece costs less than handling it chunk by chunk.
- */
-export async function readResponse(
-  res: CimHttpResponse,
-  operation: string,
-  intrinsic: boolean,
-): Promise<{ items: ReturnItem[]; response: IMethodResponse | MethodResponse }> {
-  let body: Buffer;
-  try {
-    body = await res.readAll();
-  } catch (e) {
-    throw res.bodyError(e);
-  } finally {
-    res.release();
-  }
-  res.onChunk?.(body);
-  const trailer = res.trailerError();
-  if (trailer) throw trailer;
-  const items: ReturnItem[] = [];
-  const decoder = createMessageDecoder({ onReturnItem: (item) => { items.push(item); } });
-  write(decoder, body, operation);
-  return { items, response: envelope(end(decoder, operation), operation, intrinsic) };
 }
