@@ -17,6 +17,7 @@
 //   getInstance(ns, path), modifyInstance(ns, inst, propertyList?), deleteInstance(ns, path)
 //   instances(ns, className, { deep })       instances of the class and (deep) its subclasses
 //   instanceViews(ns, className, { deep })   the same as shallow views sharing frozen properties
+//   instanceView(ns, path, { classOrigin })  getInstance as such a view
 //   validateInstance(ns, inst) -> CimInstance  coerced copy, or CimError naming the property
 //   pathOf(ns, inst) -> CimObjectPath          from the class's keys
 //
@@ -520,6 +521,18 @@ export class CimRepository {
     const hit = this.find(s, path);
     if (!hit) throw notFound(`no instance ${path.toString()}`);
     return copyStoredInstance(this.requireClass(s, hit.inst.className), hit.inst);
+  }
+
+  /**
+   * The instance getInstance returns, as a view (see instanceViews): new instance, maps and path
+   * over the stored, frozen properties and key bindings, so a read copies nothing. Properties
+   * carry no CLASSORIGIN (and are not PROPAGATED) unless `classOrigin`.
+   */
+  instanceView(ns: string, path: CimObjectPath, options: { classOrigin?: boolean } = {}): CimInstance {
+    const s = this.space(ns);
+    const hit = this.find(s, path);
+    if (!hit) throw notFound(`no instance ${path.toString()}`);
+    return instanceView(hit.inst, options.classOrigin ? this.requireClass(s, hit.inst.className) : undefined);
   }
 
   hasInstance(ns: string, path: CimObjectPath): boolean {

@@ -1,8 +1,9 @@
-// CIM operations over HTTP (DSP0200) on Koa: authentication, content-type and size rules, the
-// CIM headers, and writing the reply (Content-Length when small, chunked when streamed, with
+// CIM operations over HTTP (DSP0200): authentication, content-type and size rules, the CIM
+// headers, and writing the reply (Content-Length when small, chunked when streamed, with
 // CIMStatusCode trailers when the client sent `TE: trailers`). This is the one place where
-// WbemHttpError and CimError meet the wire.
-import Koa from 'koa';
+// WbemHttpError and CimError meet the wire. It is a plain node:http request listener: every
+// reply is written on the raw response (streaming with backpressure, trailers), so a framework's
+// per-request context, promise chain and finish listeners would only add cost.
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
 import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders } from './CimRequestHeaders.js';
@@ -154,24 +155,31 @@ function drained(res: ServerResponse): Promise<void> {
   });
 }
 
-/** Writes the reply's head; sends a whole reply at once and returns true, else returns false. */
-function writeWholeReply(res: ServerResponse, reply: CimReply, prefix: string, trailers: boolean, trace?: (xml: string) => void): boolean {
+const XML_CONTENT_TYPE = 'application/xml; charset="utf-8"';
+
+/**
+ * Sends a whole reply: head and body in one write. writeHead with a flat list skips the
+ * per-header bookkeeping of setHeader, and a string body goes out in the same write as the head
+ * (a Buffer would be a second piece of a writev).
+ */
+function sendWholeReply(res: ServerResponse, text: string, prefix: string): void {
+  const length = String(Buffer.byteLength(text));
+  res.writeHead(200, prefix
+    ? ['Content-Type', XML_CONTENT_TYPE, 'Ext', '', `${prefix}-CIMOperation`, 'MethodResponse', 'Content-Length', length]
+    : ['Content-Type', XML_CONTENT_TYPE, 'CIMOperation', 'MethodResponse', 'Content-Length', length]);
+  res.end(text);
+}
+
+/** Sets the head of a reply whose body is streamed (writeReply decides on its length). */
+function setStreamedReplyHeaders(res: ServerResponse, prefix: string): void {
   res.statusCode = 200;
-  res.setHeader('Content-Type', 'application/xml; charset="utf-8"');
+  res.setHeader('Content-Type', XML_CONTENT_TYPE);
   if (prefix) {
     res.setHeader('Ext', '');
     res.setHeader(`${prefix}-CIMOperation`, 'MethodResponse');
   } else {
     res.setHeader('CIMOperation', 'MethodResponse');
   }
-  if (reply.text !== undefined && !trailers) {
-    trace?.(reply.text);
-    const bytes = Buffer.from(reply.text, 'utf8');
-    res.setHeader('Content-Length', String(bytes.length));
-    res.end(bytes);
-    return true;
-  }
-  return false;
 }
 
 async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolean, trace?: (xml: string) => void): Promise<void> {
@@ -226,44 +234,47 @@ async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolea
   res.end();
 }
 
-/** The Koa application serving CIM operations on every path (wbemcli and pywbem use /cimom). */
-export function createWbemApp(options: TransportOptions): Koa {
-  const app = new Koa();
-  app.silent = true;
-  app.use(async (ctx) => {
-    // The reply is written directly: streaming with backpressure and trailers needs the raw response.
-    ctx.respond = false;
-    const req = ctx.req;
-    const res = ctx.res;
-    const abort = new LazyAbort(res);
-    try {
-      if (req.method !== 'POST') {
-        throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
-      }
-      const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
-      // Without users everyone is the anonymous admin: no need for an async hop.
-      const principal = options.users ? await authenticate(req.headers, options.users) : ANONYMOUS;
-      checkContentType(req.headers);
-      const headers = readCimRequestHeaders(req.headers, mpost);
-      const body = bufferedBody(req, options.maxRequestBytes) ?? await readBody(req, options.maxRequestBytes);
-      const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort });
-      const trailers = wantsTrailers(req);
-      if (!writeWholeReply(res, reply, headers.prefix, trailers, options.traceResponse)) {
-        await writeReply(res, reply, trailers, options.traceResponse);
-      }
-    } catch (e) {
-      if (e instanceof WbemHttpError) {
-        writeHttpError(res, e);
-        // A refused request's unread body would be parsed as the next request: drop the connection.
-        const socket = req.socket;
-        if (!req.complete) res.once('finish', () => socket?.destroy());
-        return;
-      }
-      options.onError?.(e);
-      writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
+/** Serves one request; never rejects (every failure is answered on `res`). */
+async function serve(options: TransportOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    if (req.method !== 'POST') {
+      throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
     }
-  });
-  return app;
+    const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
+    // Without users everyone is the anonymous admin: no need for an async hop.
+    const principal = options.users ? await authenticate(req.headers, options.users) : ANONYMOUS;
+    checkContentType(req.headers);
+    const headers = readCimRequestHeaders(req.headers, mpost);
+    // The parser hands the request over as soon as its head is parsed and goes on with the body
+    // of the same read once this listener returns: one microtask later a small request is
+    // complete and is read at once, without the listeners and promise of readBody.
+    if (!req.complete) await undefined;
+    const body = bufferedBody(req, options.maxRequestBytes) ?? await readBody(req, options.maxRequestBytes);
+    const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort: new LazyAbort(res) });
+    const trailers = wantsTrailers(req);
+    if (reply.text !== undefined && !trailers) {
+      options.traceResponse?.(reply.text);
+      sendWholeReply(res, reply.text, headers.prefix);
+    } else {
+      setStreamedReplyHeaders(res, headers.prefix);
+      await writeReply(res, reply, trailers, options.traceResponse);
+    }
+  } catch (e) {
+    if (e instanceof WbemHttpError) {
+      writeHttpError(res, e);
+      // A refused request's unread body would be parsed as the next request: drop the connection.
+      const socket = req.socket;
+      if (!req.complete) res.once('finish', () => socket?.destroy());
+      return;
+    }
+    options.onError?.(e);
+    writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
+  }
+}
+
+/** The request listener serving CIM operations on every path (wbemcli and pywbem use /cimom). */
+export function createWbemHandler(options: TransportOptions): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => { void serve(options, req, res); };
 }
 
 /** The raw answer to a request Node's HTTP parser refused before it reached the application. */

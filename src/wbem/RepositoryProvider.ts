@@ -101,8 +101,9 @@ export class RepositoryProvider implements Provider {
     return this.repository.instanceNames(ctx.namespace, className, { deep: false });
   }
 
-  getInstance(ctx: ProviderContext, path: CimObjectPath, _options: InstanceOptions): CimInstance {
-    return this.repository.getInstance(ctx.namespace, path);
+  /** A view of the stored instance, as enumerateInstances gives: the server trims it in place. */
+  getInstance(ctx: ProviderContext, path: CimObjectPath, options: InstanceOptions = {}): CimInstance {
+    return this.repository.instanceView(ctx.namespace, path, { classOrigin: options.includeClassOrigin === true });
   }
 
   async createInstance(ctx: ProviderContext, instance: CimInstance): Promise<CimObjectPath> {
