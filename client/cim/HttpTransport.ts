@@ -360,6 +360,8 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
   }
 
   onComplete(rawTrailers: (Buffer | string)[] | null): void {
+    // The socket goes on to other requests: a late resume() must not touch its parser.
+    this.resumeSocket = null;
     this.finish();
     if (this.settled) return;
     if (this.pending) {
@@ -371,6 +373,7 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
   }
 
   onError(err: Error): void {
+    this.resumeSocket = null;
     if (this.settled) return;
     if (this.pending) {
       this.fail(this.pending);
