@@ -314,13 +314,16 @@ export class CimRepository {
 
   /** Lower-cased names of `name` and all its descendants, parents before children. */
   private subtree(s: NamespaceState, name: string): string[] {
-    const out: string[] = [];
-    const walk = (n: string): void => {
-      out.push(n);
-      for (const k of s.children.get(n) ?? []) walk(k);
-    };
-    walk(name.toLowerCase());
+    const out = [name.toLowerCase()];
+    this.addDescendants(s, out[0]!, out);
     return out;
+  }
+
+  private addDescendants(s: NamespaceState, n: string, out: string[]): void {
+    for (const k of s.children.get(n) ?? []) {
+      out.push(k);
+      this.addDescendants(s, k, out);
+    }
   }
 
   private hasInstancesIn(s: NamespaceState, names: string[]): boolean {

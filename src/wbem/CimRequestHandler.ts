@@ -11,7 +11,7 @@ import { decodeMessage } from '../xml/decodeMessage.js';
 import { encodeMessage } from '../xml/encodeMessage.js';
 import { ResponseStreamEncoder } from '../xml/ResponseStreamEncoder.js';
 import { CimXmlError } from '../xml/CimXmlError.js';
-import type { CimXmlMessage, MessageEnvelope, ReturnItem, SimpleRequest } from '../xml/messages.js';
+import type { CimXmlMessage, MessageEnvelope, ParamValue, ReturnItem, SimpleRequest } from '../xml/messages.js';
 import type { DecodeLimits } from '../xml/messages.js';
 import { WbemHttpError } from './WbemHttpError.js';
 import { isSupportedCimVersion, isSupportedProtocolVersion, type CimRequestHeaders } from './CimRequestHeaders.js';
@@ -166,20 +166,32 @@ function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<Opera
   return op.run(ctx, new IntrinsicParams(c.params, op.params));
 }
 
+/** The ERROR reply to `req`; `status` takes the error's code for trailers. */
+function failure(req: SimpleRequest, status: CimReply['status'], err: CimError): CimReply {
+  status.code = err.status;
+  status.description = err.description;
+  return whole(errorDocument(req, err), status);
+}
+
+function encodeItems(enc: ResponseStreamEncoder, v: ReturnItem | ReturnItem[]): string {
+  if (!Array.isArray(v)) return enc.item(v);
+  let t = '';
+  for (const item of v) t += enc.item(item);
+  return t;
+}
+
+// Helpers here are top-level functions rather than closures: under tsx every named closure
+// costs an Object.defineProperty per request.
+
 /** Handles one request whose headers were already read and accepted. */
 export async function handleCimCall(core: ServerCore, call: CimCall): Promise<CimReply> {
   const req = checkAgainstHeaders(decode(call.body), call.headers);
   const status = { code: 0, description: '' };
-  const fail = (err: CimError): CimReply => {
-    status.code = err.status;
-    status.description = err.description;
-    return whole(errorDocument(req, err), status);
-  };
   let result: OperationResult;
   try {
     result = await run(core, req, call);
   } catch (e) {
-    return fail(errorOf(e));
+    return failure(req, status, errorOf(e));
   }
   const env = responseEnvelope(req);
   const name = req.call.name;
@@ -187,7 +199,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
     try {
       return whole(encodeMessage({ kind: 'SIMPLERSP', ...env, response: { kind: 'METHODRESPONSE', name, returnValue: result.returnValue, params: result.params } }), status);
     } catch (e) {
-      return fail(errorOf(e));
+      return failure(req, status, errorOf(e));
     }
   }
   if (result.kind === 'empty') {
@@ -201,53 +213,51 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
       for (const item of result.items as ReturnItem[]) text += enc.item(item);
       return whole(text + enc.tail(result.params ? result.params() : []), status);
     } catch (e) {
-      return fail(errorOf(e));
+      return failure(req, status, errorOf(e));
     }
   }
   // Pull the first item (or batch) before anything is written, so that an operation failing up
   // front (the usual case: bad class, missing instance) still gets a proper ERROR response.
   const source = result.items as AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>;
   const it = Symbol.asyncIterator in source ? (source as AsyncIterable<ReturnItem | ReturnItem[]>)[Symbol.asyncIterator]() : toAsync(source as Iterable<ReturnItem>);
-  const encode = (v: ReturnItem | ReturnItem[]): string => {
-    if (!Array.isArray(v)) return enc.item(v);
-    let t = '';
-    for (const item of v) t += enc.item(item);
-    return t;
-  };
   let first: IteratorResult<ReturnItem | ReturnItem[]>;
   const headText = enc.head();
   let firstText = '';
   try {
     first = await it.next();
-    if (!first.done) firstText = encode(first.value);
+    if (!first.done) firstText = encodeItems(enc, first.value);
   } catch (e) {
-    return fail(errorOf(e));
+    return failure(req, status, errorOf(e));
   }
-  const paramsOf = result.params;
-  async function* chunks(): AsyncIterable<string> {
-    let buf = headText + firstText;
-    if (!first.done) {
-      try {
-        for (;;) {
-          const r = await it.next();
-          if (r.done) break;
-          buf += encode(r.value);
-          if (buf.length >= FLUSH_CHARS) {
-            yield buf;
-            buf = '';
-          }
+  return { chunks: chunks(enc, it, headText + firstText, first.done === true, status, result.params), status };
+}
+
+/** The rest of a streamed reply after its first text: items joined into chunks of FLUSH_CHARS. */
+async function* chunks(
+  enc: ResponseStreamEncoder, it: AsyncIterator<ReturnItem | ReturnItem[]>, start: string, exhausted: boolean,
+  status: CimReply['status'], paramsOf: (() => ParamValue[]) | undefined,
+): AsyncIterable<string> {
+  let buf = start;
+  if (!exhausted) {
+    try {
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        buf += encodeItems(enc, r.value);
+        if (buf.length >= FLUSH_CHARS) {
+          yield buf;
+          buf = '';
         }
-      } catch (e) {
-        const err = errorOf(e);
-        status.code = err.status;
-        status.description = err.description;
-        if (buf) yield buf;
-        throw err;
       }
+    } catch (e) {
+      const err = errorOf(e);
+      status.code = err.status;
+      status.description = err.description;
+      if (buf) yield buf;
+      throw err;
     }
-    yield buf + enc.tail(paramsOf ? paramsOf() : []);
   }
-  return { chunks: chunks(), status };
+  yield buf + enc.tail(paramsOf ? paramsOf() : []);
 }
 
 function whole(text: string, status: CimReply['status']): CimReply {

@@ -47,6 +47,20 @@ function manPrefix(man: string | undefined): string | null {
  */
 export function decodeHeaderValue(v: string): string | null {
   if (!v.includes('%')) return v;
+  let d = DECODED.get(v);
+  if (d === undefined) {
+    d = percentDecode(v);
+    // Clients send the same CIMObject and CIMMethod values over and over; bounded, as they come
+    // from the wire.
+    if (DECODED.size >= 256) DECODED.clear();
+    DECODED.set(v, d);
+  }
+  return d;
+}
+
+const DECODED = new Map<string, string | null>();
+
+function percentDecode(v: string): string | null {
   if (/%(?![0-9A-Fa-f]{2})/.test(v)) return null;
   try {
     return decodeURIComponent(v);

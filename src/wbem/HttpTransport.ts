@@ -45,6 +45,53 @@ function checkContentType(headers: IncomingHttpHeaders): void {
   if (ACCEPTED_CONTENT_TYPES.size < 16) ACCEPTED_CONTENT_TYPES.add(ct);
 }
 
+/**
+ * Collects a request body and settles once: with the body at 'end', or refused (413 past the
+ * limit, 400 when the client leaves mid-request). Listeners stay on the request after it settles
+ * (the request object goes away with the exchange) and are anonymous arrows: no listener
+ * removal per request, and no name to define on a named closure per request under tsx.
+ */
+class BodyReader {
+  private readonly parts: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+
+  constructor(
+    private readonly req: IncomingMessage,
+    private readonly limit: number,
+    private readonly resolve: (body: Buffer) => void,
+    private readonly reject: (e: unknown) => void,
+  ) {
+    req.on('data', (chunk: Buffer) => this.data(chunk));
+    req.on('end', () => this.end());
+    req.on('error', (e: Error) => this.fail(e));
+    req.on('close', () => { if (!req.complete) this.fail(new WbemHttpError(400, 'the client closed the connection mid-request')); });
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    if (this.size > this.limit) {
+      this.req.pause();
+      this.fail(new WbemHttpError(413, `request body exceeds the limit of ${this.limit} bytes`));
+      return;
+    }
+    this.parts.push(chunk);
+  }
+
+  private end(): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.resolve(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts));
+  }
+
+  private fail(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.reject(e);
+  }
+}
+
 /** Reads the whole request body, refusing it with 413 once it passes `limit` bytes. */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = req.headers['content-length'];
@@ -52,34 +99,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     return Promise.reject(new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`));
   }
   // Plain listeners: the stream async iterator costs several promises per request.
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const onData = (chunk: Buffer): void => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        req.pause();
-        reject(new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`));
-        return;
-      }
-      parts.push(chunk);
-    };
-    const onEnd = (): void => { cleanup(); resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts)); };
-    const onError = (e: Error): void => { cleanup(); reject(e); };
-    const onAborted = (): void => { cleanup(); reject(new WbemHttpError(400, 'the client closed the connection mid-request')); };
-    const cleanup = (): void => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onClose = (): void => { if (!req.complete) onAborted(); };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+  return new Promise((resolve, reject) => { new BodyReader(req, limit, resolve, reject); });
 }
 
 /**
@@ -245,10 +265,6 @@ async function serve(options: TransportOptions, req: IncomingMessage, res: Serve
     const principal = options.users ? await authenticate(req.headers, options.users) : ANONYMOUS;
     checkContentType(req.headers);
     const headers = readCimRequestHeaders(req.headers, mpost);
-    // The parser hands the request over as soon as its head is parsed and goes on with the body
-    // of the same read once this listener returns: one microtask later a small request is
-    // complete and is read at once, without the listeners and promise of readBody.
-    if (!req.complete) await undefined;
     const body = bufferedBody(req, options.maxRequestBytes) ?? await readBody(req, options.maxRequestBytes);
     const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort: new LazyAbort(res) });
     const trailers = wantsTrailers(req);

@@ -37,6 +37,13 @@ export function stampPath(ctx: OperationContext, path: CimObjectPath): CimObject
   return p;
 }
 
+/** stampPath for a path the server owns: stamped in place. */
+function stampOwnPath(ctx: OperationContext, p: CimObjectPath): CimObjectPath {
+  if (!p.namespace) p.namespace = ctx.namespace;
+  p.host = ctx.core.name;
+  return p;
+}
+
 function notSupported(op: string, className: string): CimError {
   return new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `${op} is not supported for ${className}`);
 }
@@ -46,10 +53,7 @@ function notSupported(op: string, className: string): CimError {
  * path is stamped in place: what a provider returns belongs to the server from then on.
  */
 function pathOf(ctx: OperationContext, inst: CimInstance): CimObjectPath {
-  const p = inst.path ?? ctx.core.repository.pathOf(ctx.namespace, inst);
-  if (!p.namespace) p.namespace = ctx.namespace;
-  p.host = ctx.core.name;
-  return p;
+  return stampOwnPath(ctx, inst.path ?? ctx.core.repository.pathOf(ctx.namespace, inst));
 }
 
 async function* shallowInstances(ctx: OperationContext, provider: Provider, className: string, options: InstanceOptions): AsyncIterable<CimInstance> {
@@ -92,7 +96,8 @@ export async function* enumerateInstanceNames(ctx: OperationContext, className: 
   for (const cls of classesToEnumerate(ctx, className)) {
     const provider = ctx.core.providerFor(ctx.namespace, cls);
     if (provider.enumerateInstanceNames) {
-      for await (const p of iterateResults(provider.enumerateInstanceNames(ctx, cls))) yield stampPath(ctx, p);
+      // The paths are the server's now (Results): stamped in place rather than copied again.
+      for await (const p of iterateResults(provider.enumerateInstanceNames(ctx, cls))) yield stampOwnPath(ctx, p);
     } else if (provider.enumerateInstances) {
       for await (const inst of shallowInstances(ctx, provider, cls, {})) yield inst.path!;
     }

@@ -2,15 +2,19 @@
 // Get/SetProperty, routed through the class's provider.
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimInstance } from '../cim/CimInstance.js';
+import type { CimObjectPath } from '../cim/CimObjectPath.js';
 import { CimProperty } from '../cim/CimProperty.js';
 import { NameMap } from '../cim/NameMap.js';
 import type { ReturnItem } from '../xml/messages.js';
 import { fromWireValue, toWireValue } from '../xml/wireValue.js';
 import { EMPTY, items, type IntrinsicOperation } from './OperationResult.js';
-import { filterInstance } from './objectFilters.js';
+import { filterInstance, type InstanceFilter } from './objectFilters.js';
 import * as router from './InstanceRouter.js';
 
 const READ_FLAGS = ['LocalOnly', 'IncludeQualifiers', 'IncludeClassOrigin', 'PropertyList'];
+
+// The streaming generators are top-level functions: under tsx a generator declared inside run()
+// would cost an Object.defineProperty (its name) per request.
 
 export const GetInstance: IntrinsicOperation = {
   name: 'GetInstance', role: 'read', params: ['InstanceName', ...READ_FLAGS],
@@ -36,26 +40,26 @@ export const EnumerateInstances: IntrinsicOperation = {
     router.requireClass(ctx, className);
     const onlyPropertiesOf = deep ? null : ctx.core.repository.getClass(ctx.namespace, className).properties;
     const source = router.enumerateInstanceBatches(ctx, className, f);
-    const filter = { ...f, onlyPropertiesOf };
-    async function* gen(): AsyncIterable<ReturnItem[]> {
-      for await (const batch of source) yield batch.map((inst): ReturnItem => ({ kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, filter, true) }));
-    }
-    return items(gen());
+    return items(namedInstances(source, { ...f, onlyPropertiesOf }));
   },
 };
+
+async function* namedInstances(source: AsyncIterable<CimInstance[]>, filter: InstanceFilter): AsyncIterable<ReturnItem[]> {
+  for await (const batch of source) yield batch.map((inst): ReturnItem => ({ kind: 'VALUE.NAMEDINSTANCE', instance: filterInstance(inst, filter, true) }));
+}
 
 export const EnumerateInstanceNames: IntrinsicOperation = {
   name: 'EnumerateInstanceNames', role: 'read', params: ['ClassName'],
   async run(ctx, p) {
     const className = p.requiredClassName('ClassName');
     router.requireClass(ctx, className);
-    const source = router.enumerateInstanceNames(ctx, className);
-    async function* gen(): AsyncIterable<ReturnItem> {
-      for await (const path of source) yield { kind: 'INSTANCENAME', path };
-    }
-    return items(gen());
+    return items(instanceNames(router.enumerateInstanceNames(ctx, className)));
   },
 };
+
+async function* instanceNames(source: AsyncIterable<CimObjectPath>): AsyncIterable<ReturnItem> {
+  for await (const path of source) yield { kind: 'INSTANCENAME', path };
+}
 
 export const CreateInstance: IntrinsicOperation = {
   name: 'CreateInstance', role: 'write', params: ['NewInstance'],
