@@ -86,7 +86,8 @@ export class HttpTransport {
   /** @internal */
   readonly cimPath: string;
   private readonly authorization: string | undefined;
-  private readonly shapes = new Map<string, RequestShape>();
+  private readonly intrinsicShapes = new Map<string, Map<string, RequestShape>>();
+  private readonly extrinsicShapes = new Map<string, Map<string, RequestShape>>();
   private closed = false;
 
   constructor(
@@ -139,16 +140,24 @@ export class HttpTransport {
   }
 
   private shape(call: CimCall, intrinsic: boolean): RequestShape {
-    const key = (intrinsic ? 'I' : 'M') + call.method + '\n' + call.object;
-    let s = this.shapes.get(key);
+    // Two levels rather than one concatenated key: the method and object strings are usually the
+    // same string objects call after call, whose hashes V8 keeps, while a fresh key is hashed anew.
+    const byMethod = intrinsic ? this.intrinsicShapes : this.extrinsicShapes;
+    let byObject = byMethod.get(call.method);
+    if (byObject === undefined) {
+      byObject = new Map();
+      byMethod.set(call.method, byObject);
+    }
+    let s = byObject.get(call.object);
     if (s === undefined) {
       const h = cimRequestHeaders(call, this.authorization);
       const headers: string[] = [];
       for (const name of Object.keys(h)) headers.push(name, h[name]!);
       s = { headers, attempts: isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1 };
       // Extrinsic calls name their target object: bound the cache rather than keep every path seen.
-      if (this.shapes.size >= 256) this.shapes.clear();
-      this.shapes.set(key, s);
+      if (byObject.size >= 256) byObject.clear();
+      if (byMethod.size >= 256) byMethod.clear();
+      byObject.set(call.object, s);
     }
     return s;
   }
@@ -192,6 +201,16 @@ const DONE: Exchange = { resume() { /* nothing in flight */ }, cancel() { /* not
 
 function text(v: Buffer | string): string {
   return typeof v === 'string' ? v : v.toString('latin1');
+}
+
+/** Whether a raw header name is `lower` (ASCII, any case). */
+function nameIs(n: Buffer | string, lower: string): boolean {
+  if (typeof n === 'string') return n.toLowerCase() === lower;
+  for (let i = 0; i < lower.length; i++) {
+    const c = n[i]!;
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 function expireDeadline(h: CimRequestHandler): void {
@@ -297,14 +316,20 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
     let authenticate: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const n = raw[i]!;
-      // Only a few names matter: compare by length first so most headers are never turned into text.
-      const len = n.length;
-      if (len !== 12 && len !== 8 && len !== 16) continue;
-      const name = text(n).toLowerCase();
-      if (name === 'content-type') contentType ??= text(raw[i + 1]!);
-      else if (name === 'cimerror') cimError ??= text(raw[i + 1]!);
-      else if (name === 'cimoperation') cimOperation = true;
-      else if (name === 'www-authenticate') authenticate ??= text(raw[i + 1]!);
+      // Only a few names matter: they are told apart by length and compared in place, so most
+      // headers are never turned into text.
+      switch (n.length) {
+        case 12:
+          if (contentType === undefined && nameIs(n, 'content-type')) contentType = text(raw[i + 1]!);
+          else if (nameIs(n, 'cimoperation')) cimOperation = true;
+          break;
+        case 8:
+          if (cimError === undefined && nameIs(n, 'cimerror')) cimError = text(raw[i + 1]!);
+          break;
+        case 16:
+          if (authenticate === undefined && nameIs(n, 'www-authenticate')) authenticate = text(raw[i + 1]!);
+          break;
+      }
     }
     if (t.trace) traceHeaders(t.trace, raw);
     if (this.settled) {

@@ -133,7 +133,9 @@ export class WbemConnection {
   async getInstance(path: CimObjectPath, opts: O.GetInstanceOptions = {}): Promise<CimInstance> {
     requireInstancePath(path, 'GetInstance');
     const ns = this.ns(opts, path);
-    const p = new IntrinsicParams().instanceName('InstanceName', localPath(path))
+    // No localPath() copy: INSTANCENAME carries neither host nor namespace, and the request is
+    // encoded before this returns, so the caller's path is neither changed nor kept.
+    const p = new IntrinsicParams().instanceName('InstanceName', path)
       .bool('LocalOnly', opts.localOnly).bool('IncludeQualifiers', opts.includeQualifiers)
       .bool('IncludeClassOrigin', opts.includeClassOrigin).propertyList('PropertyList', opts.propertyList);
     // send() + result() rather than single(): one async layer less on the most frequent call.
