@@ -8,11 +8,35 @@ import type { CimQualifier } from './CimQualifier.js';
 // thousands of them: until a property's map is first asked for, it holds this one instead of an
 // empty map of its own. Frozen, so that it can never gain an entry; `qualifiers` hands out a
 // fresh map in its place (deep equality sees two empty maps alike).
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 const NO_QUALIFIERS = Object.freeze(new NameMap<CimQualifier>()) as NameMap<CimQualifier>;
+
+/**
+ * The members a property of a decoded instance almost never has (a decoded enumeration makes
+ * hundreds of thousands of properties, and each field of CimProperty is 8 bytes of each of them).
+ * A property holds one only while one of them differs from its default, so that a property whose
+ * rare members were set and reset deep-equals one where they never were.
+ */
+class Rare {
+  referenceClass: string | undefined = undefined;
+  embeddedObject: EmbeddedKind | undefined = undefined;
+  embeddedClass: string | undefined = undefined;
+  classOrigin: string | undefined = undefined;
+  propagated = false;
+  arraySize: number | undefined = undefined;
+
+  get atDefaults(): boolean {
+    return this.referenceClass === undefined && this.embeddedObject === undefined && this.embeddedClass === undefined
+      && this.classOrigin === undefined && this.propagated === false && this.arraySize === undefined;
+  }
+}
 
 export class CimProperty {
   /** The qualifier map, or NO_QUALIFIERS while none has been asked for or given. */
   private ownQualifiers: NameMap<CimQualifier>;
+  /** The rare members, or undefined while they are all at their defaults. */
+  private rare: Rare | undefined = undefined;
 
   constructor(
     public name: string,
@@ -20,20 +44,114 @@ export class CimProperty {
     public value: CimValue = null,
     public isArray = false,
     qualifiers?: NameMap<CimQualifier>,
-    /** For `reference` properties: the class named in `REF ClassName`. */
-    public referenceClass?: string,
-    /** For string properties carrying EmbeddedObject/EmbeddedInstance. */
-    public embeddedObject?: EmbeddedKind,
-    /** The class named by EmbeddedInstance("..."). */
-    public embeddedClass?: string,
-    /** The class that declared this property (CLASSORIGIN). */
-    public classOrigin?: string,
-    /** True when inherited unchanged from a superclass. */
-    public propagated = false,
-    /** Fixed array size (`uint8 Data[16]`); undefined for variable-length arrays. */
-    public arraySize?: number,
+    referenceClass?: string,
+    embeddedObject?: EmbeddedKind,
+    embeddedClass?: string,
+    classOrigin?: string,
+    propagated = false,
+    arraySize?: number,
   ) {
     this.ownQualifiers = qualifiers ?? NO_QUALIFIERS;
+    if (referenceClass !== undefined || embeddedObject !== undefined || embeddedClass !== undefined
+      || classOrigin !== undefined || propagated !== false || arraySize !== undefined) {
+      const r = new Rare();
+      r.referenceClass = referenceClass;
+      r.embeddedObject = embeddedObject;
+      r.embeddedClass = embeddedClass;
+      r.classOrigin = classOrigin;
+      r.propagated = propagated;
+      r.arraySize = arraySize;
+      this.rare = r;
+    }
+  }
+
+  /** For `reference` properties: the class named in `REF ClassName`. */
+  get referenceClass(): string | undefined {
+    return this.rare?.referenceClass;
+  }
+
+  set referenceClass(v: string | undefined) {
+    const r = this.rareForWrite(v !== undefined);
+    if (r === undefined) return;
+    r.referenceClass = v;
+    if (v === undefined) this.dropRareAtDefaults(r);
+  }
+
+  /** For string properties carrying EmbeddedObject/EmbeddedInstance. */
+  get embeddedObject(): EmbeddedKind | undefined {
+    return this.rare?.embeddedObject;
+  }
+
+  set embeddedObject(v: EmbeddedKind | undefined) {
+    const r = this.rareForWrite(v !== undefined);
+    if (r === undefined) return;
+    r.embeddedObject = v;
+    if (v === undefined) this.dropRareAtDefaults(r);
+  }
+
+  /** The class named by EmbeddedInstance("..."). */
+  get embeddedClass(): string | undefined {
+    return this.rare?.embeddedClass;
+  }
+
+  set embeddedClass(v: string | undefined) {
+    const r = this.rareForWrite(v !== undefined);
+    if (r === undefined) return;
+    r.embeddedClass = v;
+    if (v === undefined) this.dropRareAtDefaults(r);
+  }
+
+  /** The class that declared this property (CLASSORIGIN). */
+  get classOrigin(): string | undefined {
+    return this.rare?.classOrigin;
+  }
+
+  set classOrigin(v: string | undefined) {
+    const r = this.rareForWrite(v !== undefined);
+    if (r === undefined) return;
+    r.classOrigin = v;
+    if (v === undefined) this.dropRareAtDefaults(r);
+  }
+
+  /** True when inherited unchanged from a superclass. */
+  get propagated(): boolean {
+    return this.rare?.propagated ?? false;
+  }
+
+  set propagated(v: boolean) {
+    const r = this.rareForWrite(v !== false);
+    if (r === undefined) return;
+    r.propagated = v;
+    if (v === false) this.dropRareAtDefaults(r);
+  }
+
+  /** Fixed array size (`uint8 Data[16]`); undefined for variable-length arrays. */
+  get arraySize(): number | undefined {
+    return this.rare?.arraySize;
+  }
+
+  set arraySize(v: number | undefined) {
+    const r = this.rareForWrite(v !== undefined);
+    if (r === undefined) return;
+    r.arraySize = v;
+    if (v === undefined) this.dropRareAtDefaults(r);
+  }
+
+  /**
+   * The Rare to write a member into, made if `needed`; undefined when there is none and the
+   * member is being set to its default. Assigns the field in every case, so that on a frozen
+   * property (the repository freezes stored instance properties) every write throws as it did
+   * when the members were fields of their own, instead of reaching the unfrozen Rare.
+   */
+  private rareForWrite(needed: boolean): Rare | undefined {
+    let r = this.rare;
+    if (r === undefined && needed) r = new Rare();
+    this.rare = r;
+    return r;
+  }
+
+  private dropRareAtDefaults(r: Rare): void {
+    if (r.atDefaults) this.rare = undefined;
   }
 
   /**
@@ -54,6 +172,14 @@ export class CimProperty {
   /** Whether any qualifier is set; unlike `qualifiers.size`, makes no map for a property without. */
   get hasQualifiers(): boolean {
     return this.ownQualifiers.size > 0;
+  }
+
+  /** Shows the members as fields, as they were before the rare ones moved (util.inspect sees fields only). */
+  [INSPECT](_depth: number, options: { depth?: number | null }, inspect: (v: unknown, o: object) => string): string {
+    const { name, type, value, isArray, ownQualifiers, referenceClass, embeddedObject, embeddedClass, classOrigin, propagated, arraySize } = this;
+    const shown = { name, type, value, isArray, ownQualifiers, referenceClass, embeddedObject, embeddedClass, classOrigin, propagated, arraySize };
+    const depth = options.depth == null ? options.depth : options.depth - 1;
+    return `CimProperty ${inspect(shown, { ...options, depth })}`;
   }
 
   clone(): CimProperty {
