@@ -89,6 +89,7 @@ export class HttpTransport {
   private readonly intrinsicShapes = new Map<string, Map<string, RequestShape>>();
   private readonly extrinsicShapes = new Map<string, Map<string, RequestShape>>();
   private closed = false;
+  private lastXmlType: Buffer | null = null;
 
   constructor(
     url: string,
@@ -177,6 +178,17 @@ export class HttpTransport {
     const h = new CimRequestHandler(this, call.method, Buffer.from(body, 'utf8'), shape, receiver);
     h.start();
     return h;
+  }
+
+  /** Whether a response's Content-Type is CIM-XML's; a server sends the same bytes every time, so the last good one is kept. */
+  isXmlType(v: Buffer | string | undefined): boolean {
+    if (v === undefined) return false;
+    const last = this.lastXmlType;
+    if (last !== null && typeof v !== 'string' && v.equals(last)) return true;
+    const ok = /^\s*(application|text)\/xml\s*(;|$)/i.test(text(v));
+    // undici's header buffers are views of its read buffer: keep a copy.
+    if (ok && typeof v !== 'string') this.lastXmlType = Buffer.from(v);
+    return ok;
   }
 
   /** The client error for a failure of this transport's network or TLS (see mapTransportError). */
@@ -310,7 +322,7 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
     this.status = status;
     this.resumeSocket = resume;
     const t = this.transport;
-    let contentType: string | undefined;
+    let contentType: Buffer | string | undefined;
     let cimError: string | undefined;
     let cimOperation = false;
     let authenticate: string | undefined;
@@ -320,7 +332,7 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
       // headers are never turned into text.
       switch (n.length) {
         case 12:
-          if (contentType === undefined && nameIs(n, 'content-type')) contentType = text(raw[i + 1]!);
+          if (contentType === undefined && nameIs(n, 'content-type')) contentType = raw[i + 1]!;
           else if (nameIs(n, 'cimoperation')) cimOperation = true;
           break;
         case 8:
@@ -352,8 +364,8 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
         error = new HttpStatusError(status, '', `the server at ${t.target} answered ${op} with HTTP ${status}; ` +
           (status >= 500 ? 'it failed internally — see its log' : 'check the URL and the request'));
       }
-    } else if (!contentType || !/^\s*(application|text)\/xml\s*(;|$)/i.test(contentType)) {
-      error = new ContentTypeError(contentType, t.target);
+    } else if (!t.isXmlType(contentType)) {
+      error = new ContentTypeError(contentType === undefined ? undefined : text(contentType), t.target);
     } else if (cimError && !cimOperation) {
       // Some servers (wbemcli's peers) put a CIMError header on a 200 answer instead of an ERROR element.
       error = new CimError(CimStatus.CIM_ERR_FAILED, `server reported CIMError: ${cimError}`);

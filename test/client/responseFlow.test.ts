@@ -113,6 +113,18 @@ describe('client response flow', function () {
     expect((await failure(conn.enumerateInstances('TVD_Widget').toArray()) as ClientError).code).to.equal('BAD_CONTENT_TYPE');
   });
 
+  it('every answer has its Content-Type checked, also after good ones on the same connection', async () => {
+    conn = new WbemConnection(server.origin, { retries: 0, connections: 1 });
+    let type = 'application/xml; charset=utf-8';
+    server.setHandler((_r, res) => sendXml(res, imethodResponse('GetInstance', `<IRETURNVALUE>${INSTANCE}</IRETURNVALUE>`), { 'content-type': type }));
+    expect((await conn.getInstance(PATH)).get('Id')).to.equal(7);
+    expect((await conn.getInstance(PATH)).get('Id')).to.equal(7);
+    type = 'application/xmlx';
+    expect((await failure(conn.getInstance(PATH)) as ClientError).code).to.equal('BAD_CONTENT_TYPE');
+    type = 'TEXT/XML';
+    expect((await conn.getInstance(PATH)).get('Id')).to.equal(7);
+  });
+
   it('the total deadline also ends calls still waiting for a free socket', async () => {
     server.setHandler(() => undefined);
     conn = new WbemConnection(server.origin, { retries: 0, connections: 1, timeouts: { total: 400, headers: 60_000 } });
