@@ -166,6 +166,9 @@ function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<Opera
   return op.run(ctx, new IntrinsicParams(c.params, op.params));
 }
 
+// The helpers of handleCimCall are top-level functions rather than closures: under tsx every
+// named closure costs an Object.defineProperty per request.
+
 /** The ERROR reply to `req`; `status` takes the error's code for trailers. */
 function failure(req: SimpleRequest, status: CimReply['status'], err: CimError): CimReply {
   status.code = err.status;
@@ -179,9 +182,6 @@ function encodeItems(enc: ResponseStreamEncoder, v: ReturnItem | ReturnItem[]): 
   for (const item of v) t += enc.item(item);
   return t;
 }
-
-// Helpers here are top-level functions rather than closures: under tsx every named closure
-// costs an Object.defineProperty per request.
 
 /** Handles one request whose headers were already read and accepted. */
 export async function handleCimCall(core: ServerCore, call: CimCall): Promise<CimReply> {
@@ -243,10 +243,24 @@ async function* chunks(
       for (;;) {
         const r = await it.next();
         if (r.done) break;
-        buf += encodeItems(enc, r.value);
-        if (buf.length >= FLUSH_CHARS) {
-          yield buf;
-          buf = '';
+        // Flushed item by item, not batch by batch: a batch of a few hundred instances makes a
+        // write of several times FLUSH_CHARS, more than the socket takes at once, and the
+        // partial writes and waits for writability cost more system time than the extra chunks.
+        const v = r.value;
+        if (Array.isArray(v)) {
+          for (const item of v) {
+            buf += enc.item(item);
+            if (buf.length >= FLUSH_CHARS) {
+              yield buf;
+              buf = '';
+            }
+          }
+        } else {
+          buf += enc.item(v);
+          if (buf.length >= FLUSH_CHARS) {
+            yield buf;
+            buf = '';
+          }
         }
       }
     } catch (e) {
@@ -260,9 +274,20 @@ async function* chunks(
   yield buf + enc.tail(paramsOf ? paramsOf() : []);
 }
 
+/**
+ * A reply made whole. The chunk stream is made only if someone reads it (the transport sends
+ * `text` itself); a class, because an object literal with a getter is built the slow way.
+ */
+class WholeReply implements CimReply {
+  constructor(readonly text: string, readonly status: CimReply['status']) {}
+
+  get chunks(): AsyncIterable<string> {
+    return once(this.text);
+  }
+}
+
 function whole(text: string, status: CimReply['status']): CimReply {
-  // The chunk stream is made only if someone reads it (the transport sends `text` itself).
-  return { text, get chunks() { return once(text); }, status };
+  return new WholeReply(text, status);
 }
 
 async function* once(s: string): AsyncIterable<string> {
