@@ -14,6 +14,7 @@ import { HttpStatusError, InvalidArgumentError, ResponseParseError } from './Cli
 import { DEFAULT_NAMESPACE, type ConnectionOptions } from './ConnectionOptions.js';
 import { HttpTransport } from './HttpTransport.js';
 import { IntrinsicParams } from './intrinsicParams.js';
+import { IntrinsicRequests } from './IntrinsicRequests.js';
 import { toParamValue, type MethodArgument } from './MethodArgument.js';
 import { toMethodResult, untypedValue, type MethodResult } from './MethodResult.js';
 import type * as O from './OperationOptions.js';
@@ -36,6 +37,7 @@ export class WbemConnection {
    */
   pullSupported: boolean | undefined;
   private messageId = 1000;
+  private readonly requests = new IntrinsicRequests();
 
   constructor(url: string, options: ConnectionOptions = {}) {
     this.transport = new HttpTransport(url, options);
@@ -52,20 +54,15 @@ export class WbemConnection {
     return { namespace, host: this.transport.target };
   }
 
-  private body(call: IMethodCallShape): string {
-    return encodeMessage({
-      kind: 'SIMPLEREQ',
-      id: String(++this.messageId),
-      call: call.kind === 'IMETHODCALL'
-        ? { kind: 'IMETHODCALL', name: call.name, namespace: call.namespace, params: call.params }
-        : { kind: 'METHODCALL', name: call.name, target: call.target, params: call.params },
-    });
+  private methodCallBody(name: string, target: CimObjectPath, params: ParamValue[]): string {
+    return encodeMessage({ kind: 'SIMPLEREQ', id: String(++this.messageId), call: { kind: 'METHODCALL', name, target, params } });
   }
 
   /** Sends an intrinsic operation; its answer is decoded into the returned decoder as it arrives. */
   private send(name: string, namespace: string, params: ParamValue[], streaming: boolean): ResponseDecoder {
     const d = new ResponseDecoder(name, true, streaming);
-    d.exchange = this.transport.post({ method: name, object: namespace }, this.body({ kind: 'IMETHODCALL', name, namespace, params }), true, d);
+    const body = this.requests.encode(String(++this.messageId), name, namespace, params);
+    d.exchange = this.transport.post({ method: name, object: namespace }, body, true, d);
     return d;
   }
 
@@ -286,7 +283,7 @@ export class WbemConnection {
     t.namespace = ns;
     const entries = Array.isArray(args) ? args : Object.entries(args);
     const params = entries.map(([name, a]) => toParamValue(name, a));
-    const body = this.body({ kind: 'METHODCALL', name: method, target: t, params });
+    const body = this.methodCallBody(method, t, params);
     const d = new ResponseDecoder(method, false, false);
     d.exchange = this.transport.post({ method, object: formatObjectPath(t) }, body, false, d);
     const response = await d.result();
@@ -410,10 +407,6 @@ export class WbemConnection {
     return this.transport.close();
   }
 }
-
-type IMethodCallShape =
-  | { kind: 'IMETHODCALL'; name: string; namespace: string; params: ParamValue[] }
-  | { kind: 'METHODCALL'; name: string; target: CimObjectPath; params: ParamValue[] };
 
 async function* mapStream<A, B>(source: AsyncIterable<A>, f: (a: A) => B): AsyncGenerator<B> {
   for await (const a of source) yield f(a);
