@@ -372,7 +372,9 @@ export function canonicalPathKey(p: CimObjectPath, inheritedNamespace?: string):
 export function canonicalKeysKey(keys: NameMap<CimKeyBinding>, namespace?: string): string {
   if (keys.size === 0) return '=@';
   const parts: string[] = [];
-  for (const [name, b] of keys) parts.push(`${name.toLowerCase()}=${canonicalValue(b.value, namespace)}`);
+  // forEach, not for-of: NameMap's iterator is a generator with a pair per entry, and every
+  // repository lookup by path comes through here.
+  keys.forEach((b, name) => { parts.push(`${name.toLowerCase()}=${canonicalValue(b.value, namespace)}`); });
   parts.sort();
   return `.${parts.join(',')}`;
 }
