@@ -272,6 +272,8 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
   }
 
   dispatch(): void {
+    // A retry that the total deadline or the reader overtook.
+    if (this.settled) return;
     this.attemptsLeft--;
     this.status = 0;
     this.transport.pool.dispatch({ path: this.transport.cimPath, method: 'POST', headers: this.shape.headers, body: this.body }, this);
