@@ -103,8 +103,10 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
 }
 
 /**
- * The body when the whole request has already arrived (a small request usually comes in the
- * same packet as its headers): read at once, without listeners or a promise. Null otherwise.
+ * The body when the whole request has already arrived (it has after an asynchronous step such as
+ * checking a password): read at once, without listeners or a promise. Null otherwise, which is
+ * the usual case: the parser hands the request over as soon as its head is parsed and parses a
+ * body from the same read only after this listener's synchronous part has returned.
  */
 function bufferedBody(req: IncomingMessage, limit: number): Buffer | null {
   if (!req.complete || req.readableFlowing) return null;
@@ -276,15 +278,20 @@ async function serve(options: TransportOptions, req: IncomingMessage, res: Serve
       await writeReply(res, reply, trailers, options.traceResponse);
     }
   } catch (e) {
-    if (e instanceof WbemHttpError) {
-      writeHttpError(res, e);
-      // A refused request's unread body would be parsed as the next request: drop the connection.
-      const socket = req.socket;
-      if (!req.complete) res.once('finish', () => socket?.destroy());
-      return;
+    try {
+      if (e instanceof WbemHttpError) {
+        writeHttpError(res, e);
+        // A refused request's unread body would be parsed as the next request: drop the connection.
+        const socket = req.socket;
+        if (!req.complete) res.once('finish', () => socket?.destroy());
+        return;
+      }
+      options.onError?.(e);
+      writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
+    } catch {
+      // Nothing is left to say on this connection; a rejection here would be unhandled.
+      res.destroy();
     }
-    options.onError?.(e);
-    writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
   }
 }
 
