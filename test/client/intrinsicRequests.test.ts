@@ -21,6 +21,7 @@ describe('intrinsic request bodies', () => {
     ['EnumerateQualifiers', 'interop', []],
     ['CreateInstance', 'root/a b/ü', [{ name: 'NewInstance', value: { kind: 'INSTANCE', instance: inst } }]],
     ['ExecQuery', 'root/\uE000', [{ name: 'Query', value: { kind: 'VALUE', text: 'SELECT * FROM X WHERE A < 3 \uE000' } }]],
+    ['Get@id@', 'root/@id@', [{ name: 'Query', value: { kind: 'VALUE', text: '@id@' } }]],
   ];
 
   it('are what encodeMessage writes, call after call and with the frame reused', () => {
