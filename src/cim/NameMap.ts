@@ -129,7 +129,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
   }
 
   clear(): void {
-    if (this.#data !== NONE) refuseIfFrozen(this);
+    refuseIfFrozen(this);
     this.#state = undefined;
     this.#index = undefined;
     this.#data = NONE;

@@ -257,6 +257,10 @@ describe('cim/NameMap, small and large', () => {
     expect(() => frozen.set('A', 1)).to.throw(TypeError);
     expect(frozen.delete('A')).to.equal(false);
     expect(frozen.size).to.equal(0);
+    expect(() => frozen.clear()).to.throw(TypeError);
+    const frozenFull = Object.freeze(new NameMap<number>().set('A', 1));
+    expect(() => frozenFull.clear()).to.throw(TypeError);
+    expect(frozenFull.get('a')).to.equal(1);
   });
 
   it('a frozen copy-on-write copy refuses the change that would take its own entries', () => {
