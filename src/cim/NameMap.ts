@@ -3,8 +3,9 @@
 //
 // A decoded enumeration makes one map per instance (its properties, around ten) and one per path
 // (its key bindings, one to three), so a map is laid out for the small case: one flat array
-// [lowerName0, name0, value0, lowerName1, ...] searched linearly, where a Map with an entry object
-// per name cost three times the memory and so as much again in garbage collection. Maps past
+// [lowerName0, name0, value0, lowerName1, ...] searched in order. A Map with an entry object per
+// name took about three times the memory, all of which the garbage collector copied and marked
+// (a quarter of the decoder's time went to collection). Maps past
 // INDEXED_SLOTS (repository classes have fifty properties and more) get a Map from lower-cased
 // name to slot on their first lookup, so that lookups there stay O(1).
 //
@@ -17,8 +18,9 @@
 // It is never written to.
 const NONE: unknown[] = Object.freeze([]) as unknown as unknown[];
 
-// Past 16 entries a linear search costs more than a hash lookup; below it the index is not worth
-// its memory.
+// Up to 16 entries the index would about double a map's memory, and a search in order is cheap for
+// a name spelled as stored, which is how most lookups spell it (a miss or a name in another case
+// costs about three times a hash lookup at 11 entries: tolerable for the rarer lookups of that kind).
 const INDEXED_SLOTS = 3 * 16;
 
 // Marks a copyOnWrite() copy in #state.
