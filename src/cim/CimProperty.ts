@@ -4,12 +4,12 @@ import type { CimValue, EmbeddedKind } from './CimValue.js';
 import { NameMap } from './NameMap.js';
 import type { CimQualifier } from './CimQualifier.js';
 
+const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
+
 // Instance properties almost never carry qualifiers, and a decoded enumeration makes hundreds of
 // thousands of them: until a property's map is first asked for, it holds this one instead of an
 // empty map of its own. Frozen, so that it can never gain an entry; `qualifiers` hands out a
 // fresh map in its place (deep equality sees two empty maps alike).
-const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
-
 const NO_QUALIFIERS = Object.freeze(new NameMap<CimQualifier>()) as NameMap<CimQualifier>;
 
 /**
