@@ -5,8 +5,7 @@
 // very document encodeMessage would write, for less than half the work: a whole document written
 // piece by piece is a long rope of small strings that must be flattened again before it can be
 // sent, which cost as much as writing it.
-import { encodeMessage, XmlWriter, type ParamValue } from '../../src/xml/index.js';
-import { writeParam } from '../../src/xml/encodeMessage.js';
+import { encodeMessage, writeParam, XmlWriter, type ParamValue } from '../../src/xml/index.js';
 
 /**
  * Stands for the message ID in a frame. ASCII, so frames stay one-byte strings (a single UTF-16

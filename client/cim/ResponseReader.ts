@@ -3,10 +3,8 @@
 // enumeration never has to sit in memory as text (or as a whole array of objects) before the first
 // object reaches the caller.
 import { CimError } from '../../src/cim/CimError.js';
-import { CimXmlError } from '../../src/xml/index.js';
-import type { CimXmlMessage, IMethodResponse, MethodResponse, ReturnItem } from '../../src/xml/index.js';
-import { CimXmlParser } from '../../src/xml/CimXmlParser.js';
-import { DOCUMENT_ROOT, RULES, type DecodeContext } from '../../src/xml/elementRules.js';
+import { CimXmlError, createMessageDecoder } from '../../src/xml/index.js';
+import type { CimXmlMessage, IMethodResponse, MethodResponse, MessageDecoder, ReturnItem } from '../../src/xml/index.js';
 import type { ClientError } from './ClientError.js';
 import { ResponseParseError } from './ClientError.js';
 import type { Exchange, ResponseReceiver } from './HttpTransport.js';
@@ -51,18 +49,14 @@ export class ResponseDecoder implements ResponseReceiver {
   private resolve: ((r: CimResponse) => void) | null = null;
   private reject: ((e: unknown) => void) | null = null;
   private paused = false;
-  private readonly decoder: CimXmlParser;
+  private readonly decoder: MessageDecoder;
 
   constructor(
     readonly operation: string,
     private readonly intrinsic: boolean,
     private readonly streaming: boolean,
   ) {
-    // What createMessageDecoder({ onReturnItem }) builds, minus its two wrapper closures: run under
-    // tsx (as the benches and tests are), each named closure costs a defineProperty, and those
-    // two cost about as much per call as encoding the whole GetInstance request.
-    const context: DecodeContext = { onReturnItem: this.add.bind(this) };
-    this.decoder = new CimXmlParser({ rules: RULES, root: DOCUMENT_ROOT, streaming: true, context });
+    this.decoder = createMessageDecoder({ onReturnItem: this.add.bind(this) });
   }
 
   private add(item: ReturnItem): void {
@@ -97,7 +91,7 @@ export class ResponseDecoder implements ResponseReceiver {
       this.error = trailer;
     } else {
       try {
-        this.response = envelope(this.decoder.end() as CimXmlMessage, this.operation, this.intrinsic);
+        this.response = envelope(this.decoder.end(), this.operation, this.intrinsic);
       } catch (e) {
         this.error = parseError(e, this.operation);
       }

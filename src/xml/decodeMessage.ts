@@ -12,9 +12,9 @@ import { DOCUMENT_ROOT, EMBEDDED_ROOT, RULES, type DecodeContext } from './eleme
  * has a DOCTYPE/entity declaration, or exceeds `limits`.
  */
 export function decodeMessage(xml: string | Uint8Array, limits?: DecodeLimits): CimXmlMessage {
-  const d = createMessageDecoder({ limits });
-  d.write(xml);
-  return d.end();
+  const parser = new CimXmlParser({ rules: RULES, root: DOCUMENT_ROOT, limits });
+  parser.write(xml);
+  return parser.end() as CimXmlMessage;
 }
 
 export interface MessageDecoderOptions {
@@ -35,16 +35,32 @@ export interface MessageDecoder {
   end(): CimXmlMessage;
 }
 
+/**
+ * The push decoder: a class rather than an object of closures, because a client makes one per
+ * response and named closures are not free (run through tsx, each one costs a defineProperty).
+ */
+class PushDecoder implements MessageDecoder {
+  private readonly parser: CimXmlParser;
+
+  constructor(options: MessageDecoderOptions) {
+    const context: DecodeContext = { onReturnItem: options.onReturnItem };
+    this.parser = new CimXmlParser({
+      rules: RULES, root: DOCUMENT_ROOT, limits: options.limits, streaming: options.onReturnItem !== undefined, context,
+    });
+  }
+
+  write(chunk: string | Uint8Array): void {
+    this.parser.write(chunk);
+  }
+
+  end(): CimXmlMessage {
+    return this.parser.end() as CimXmlMessage;
+  }
+}
+
 /** Creates a push decoder, e.g. for a client reading a large enumeration response chunk by chunk. */
 export function createMessageDecoder(options: MessageDecoderOptions = {}): MessageDecoder {
-  const context: DecodeContext = { onReturnItem: options.onReturnItem };
-  const parser = new CimXmlParser({
-    rules: RULES, root: DOCUMENT_ROOT, limits: options.limits, streaming: options.onReturnItem !== undefined, context,
-  });
-  return {
-    write: (chunk) => parser.write(chunk),
-    end: () => parser.end() as CimXmlMessage,
-  };
+  return new PushDecoder(options);
 }
 
 /** Decodes the text of an embedded object: one `<INSTANCE>` or `<CLASS>` element (no envelope). */

@@ -2,7 +2,7 @@
 export * from './messages.js';
 export { CimXmlError, type CimXmlErrorCode } from './CimXmlError.js';
 export { decodeMessage, createMessageDecoder, decodeEmbeddedObject, type MessageDecoder, type MessageDecoderOptions } from './decodeMessage.js';
-export { encodeMessage, encodeEmbeddedObject } from './encodeMessage.js';
+export { encodeMessage, encodeEmbeddedObject, writeParam } from './encodeMessage.js';
 export { ResponseStreamEncoder } from './ResponseStreamEncoder.js';
 export { fromWireValue, toWireValue, typedParam } from './wireValue.js';
 export { XmlWriter, escapeText, escapeAttr } from './XmlWriter.js';
