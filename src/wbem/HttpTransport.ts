@@ -1,9 +1,10 @@
-// CIM operations over HTTP (DSP0200): authentication, content-type and size rules, the CIM
-// headers, and writing the reply (Content-Length when small, chunked when streamed, with
+// CIM operations over HTTP (DSP0200) on Koa: authentication, content-type and size rules, the
+// CIM headers, and writing the reply (Content-Length when small, chunked when streamed, with
 // CIMStatusCode trailers when the client sent `TE: trailers`). This is the one place where
-// WbemHttpError and CimError meet the wire. It is a plain node:http request listener: every
-// reply is written on the raw response (streaming with backpressure, trailers), so a framework's
-// per-request context, promise chain and finish listeners would only add cost.
+// WbemHttpError and CimError meet the wire. Koa routes every request to one middleware that
+// writes on the raw response (streaming with backpressure and trailers need it), so the
+// per-request work beyond Koa's own context is only what CIM asks for.
+import Koa from 'koa';
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
 import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders } from './CimRequestHeaders.js';
@@ -295,9 +296,16 @@ async function serve(options: TransportOptions, req: IncomingMessage, res: Serve
   }
 }
 
-/** The request listener serving CIM operations on every path (wbemcli and pywbem use /cimom). */
-export function createWbemHandler(options: TransportOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  return (req, res) => { void serve(options, req, res); };
+/** The Koa application serving CIM operations on every path (wbemcli and pywbem use /cimom). */
+export function createWbemApp(options: TransportOptions): Koa {
+  const app = new Koa();
+  // Failures are answered on the wire by serve(); Koa's own error printing would only repeat them.
+  app.silent = true;
+  app.use((ctx) => {
+    ctx.respond = false;
+    return serve(options, ctx.req, ctx.res);
+  });
+  return app;
 }
 
 /** The raw answer to a request Node's HTTP parser refused before it reached the application. */

@@ -21,7 +21,7 @@ import { ProviderRegistry } from './ProviderRegistry.js';
 import { RepositoryProvider, type LoadReport } from './RepositoryProvider.js';
 import { InteropProvider } from './InteropProvider.js';
 import { EnumerationContexts } from './EnumerationContexts.js';
-import { createWbemHandler, parserErrorResponse } from './HttpTransport.js';
+import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
 import { MPostRewriter } from './MPostRewriter.js';
 import { INTEROP_NAMESPACE } from './namespaceName.js';
 import type { ServerCore } from './ServerCore.js';
@@ -175,7 +175,7 @@ export class WbemServer implements ServerCore {
     }
     if (options.port === undefined && options.httpsPort === undefined) throw new WbemServerError('WBEM_LISTEN', 'neither an HTTP nor an HTTPS port was given');
     this.registerInterop();
-    const handler = createWbemHandler({
+    const app = createWbemApp({
       core: this, users: this.options.users, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
       ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
@@ -184,7 +184,7 @@ export class WbemServer implements ServerCore {
     const server = http.createServer({
       keepAliveTimeout: 30_000, requestTimeout: this.options.requestTimeoutMs ?? 300_000, headersTimeout,
       connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
-    }, handler);
+    }, app.callback());
     // Connections reach this server by 'connection' events, never by its own listen(); the
     // 'listening' event is what starts its checks of slow headers and slow requests.
     server.emit('listening');
