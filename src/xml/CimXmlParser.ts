@@ -172,7 +172,13 @@ export class CimXmlParser implements XmlEventSink {
       this.finished = true;
       throw new CimXmlError('XML_LIMIT', `the document exceeds ${this.maxChars} characters`);
     }
-    this.guard(() => this.source.write(text));
+    try {
+      this.source.write(text);
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+    this.throwPending();
   }
 
   /**
@@ -212,20 +218,21 @@ export class CimXmlParser implements XmlEventSink {
       this.finished = true;
       throw new CimXmlError('XML_NOT_WELL_FORMED', 'the body ends inside a UTF-8 sequence');
     }
-    this.guard(() => this.source.close());
+    try {
+      this.source.close();
+    } catch (e) {
+      this.finished = true;
+      throw e;
+    }
+    this.throwPending();
     this.finished = true;
     if (this.sp !== 0) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
     const root = this.top;
     return root.rule.build(root, this);
   }
 
-  private guard(run: () => void): void {
-    try {
-      run();
-    } catch (e) {
-      this.finished = true;
-      throw e;
-    }
+  /** A validity error held back until the tokenizer's step ended (see `pending`) is thrown now. */
+  private throwPending(): void {
     if (this.pending) {
       this.finished = true;
       throw this.pending;

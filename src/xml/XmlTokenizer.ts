@@ -26,7 +26,10 @@ for (let c = 0; c < 128; c++) {
 const INTERN_SLOTS = 4096;
 const INTERN_MAX = 40;
 const INTERN_MAX_VALUE = 24;
-const interned: string[] = new Array<string>(INTERN_SLOTS).fill('');
+// Names and values in separate tables: a value never evicts a name (an element name colliding
+// with a frequent value was otherwise internalized again thousands of times per document).
+const internedNames: string[] = new Array<string>(INTERN_SLOTS).fill('');
+const internedValues: string[] = new Array<string>(INTERN_SLOTS).fill('');
 
 function internalize(s: string): string {
   // A property key is stored internalized; the key read back is that string.
@@ -45,7 +48,8 @@ function intern(buf: string, start: number, end: number, isName: boolean): strin
   if (len > (isName ? INTERN_MAX : INTERN_MAX_VALUE)) return buf.slice(start, end);
   if (len === 0) return '';
   const h = (buf.charCodeAt(start) * 961 + buf.charCodeAt(end - 1) * 31 + buf.charCodeAt(start + (len >> 1)) + len * 7) & (INTERN_SLOTS - 1);
-  const c = interned[h]!;
+  const table = isName ? internedNames : internedValues;
+  const c = table[h]!;
   if (c.length === len) {
     // A plain loop: these strings are short, and startsWith is a builtin call each time.
     let k = 0;
@@ -53,9 +57,18 @@ function intern(buf: string, start: number, end: number, isName: boolean): strin
     if (k === len) return c;
   }
   const s = isName ? internalize(buf.slice(start, end)) : buf.slice(start, end);
-  interned[h] = s;
+  table[h] = s;
   return s;
 }
+
+/** XML declarations CIM-XML peers send (tvdc, wbemcli, pywbem, OpenPegasus, sblim-sfcb). */
+const COMMON_DECLARATIONS = [
+  '<?xml version="1.0" encoding="utf-8" ?>',
+  '<?xml version="1.0" encoding="utf-8"?>',
+  '<?xml version="1.0" encoding="UTF-8"?>',
+  '<?xml version="1.0" encoding="UTF-8" ?>',
+  '<?xml version="1.0"?>',
+];
 
 const LT = 60;
 const GT = 62;
@@ -566,6 +579,11 @@ export class XmlTokenizer implements XmlEventSource {
 
   /** A processing instruction (skipped) or, at the very start, the XML declaration. */
   private instruction(buf: string, lt: number, final: boolean): number {
+    if (this.base + lt === 0) {
+      // Every message starts with one of a few declarations: known ones skip the general check,
+      // whose regular expression costs as much as tokenizing a handful of elements.
+      for (const d of COMMON_DECLARATIONS) if (buf.startsWith(d, lt)) return lt + d.length;
+    }
     const e = buf.indexOf('?>', lt + 2);
     if (e < 0) return this.incomplete(lt, final, 'a processing instruction');
     const ne = this.nameEnd(buf, lt + 2);
