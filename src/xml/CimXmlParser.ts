@@ -46,6 +46,40 @@ export interface ElementRule {
 
 export type RuleTable = ReadonlyMap<string, ElementRule>;
 
+/**
+ * Frame stacks of finished documents, for the next parser to take. A server decodes one small
+ * request per call: building a stack of frames (each with three arrays) for every one of them
+ * was most of what decoding a GetInstance request allocated. A few are kept, enough for the
+ * documents decoded at one time (nested embedded objects, interleaved client responses).
+ */
+const spareStacks: Frame[][] = [];
+const MAX_SPARE_STACKS = 8;
+/** A frame whose child list grew past this is not kept: its arrays would pin that much memory. */
+const MAX_KEPT_CHILDREN = 256;
+
+/** Returns a finished document's stack to the spares, dropping what it still references. */
+function releaseStack(stack: Frame[]): void {
+  if (spareStacks.length >= MAX_SPARE_STACKS) return;
+  for (let i = 0; i < stack.length; i++) {
+    const f = stack[i]!;
+    if (f.kidValues.length > MAX_KEPT_CHILDREN || f.attrs.length > MAX_KEPT_CHILDREN) {
+      // Later frames are dropped with it: a stack is used from the bottom up, without gaps.
+      stack.length = i;
+      break;
+    }
+    // Values and attribute texts may be slices of the old document: keeping them would keep it.
+    f.kidValues.fill(undefined);
+    f.attrs.fill('');
+    f.text = '';
+    f.kidCount = 0;
+    f.passed = 0;
+    f.attrCount = 0;
+    f.note = '';
+    f.elementsAtOpen = 0;
+  }
+  if (stack.length > 0) spareStacks.push(stack);
+}
+
 const DEFAULT_MAX_DEPTH = 64;
 const DEFAULT_MAX_ELEMENTS = 4 * 1024 * 1024;
 const DEFAULT_MAX_CHARS = 256 * 1024 * 1024;
@@ -94,8 +128,9 @@ export class CimXmlParser implements XmlEventSink {
   private readonly rules: RuleTable;
   private readonly source: XmlEventSource;
   // Frames are pooled by depth: an element's frame is reused by its next sibling, so decoding
-  // allocates no frame per element (the model objects are the only garbage it makes).
-  private readonly stack: Frame[] = [];
+  // allocates no frame per element (the model objects are the only garbage it makes). The whole
+  // stack is handed on to the next document when this one ends (see spareStacks).
+  private readonly stack: Frame[];
   private sp = 0;
   private top: Frame;
   private elements = 0;
@@ -121,8 +156,15 @@ export class CimXmlParser implements XmlEventSink {
     this.maxChars = l.maxChars ?? (options.streaming ? Infinity : DEFAULT_MAX_CHARS);
     this.depthOffset = options.depthOffset ?? 0;
     this.pathPrefix = options.pathPrefix ?? '';
-    this.top = this.newFrame('', options.root);
-    this.stack.push(this.top);
+    const spare = spareStacks.pop();
+    if (spare !== undefined) {
+      this.stack = spare;
+      this.top = spare[0]!;
+      this.top.rule = options.root;
+    } else {
+      this.top = this.newFrame('', options.root);
+      this.stack = [this.top];
+    }
     this.sp = 0;
     this.source = createEventSource(this);
   }
@@ -228,7 +270,9 @@ export class CimXmlParser implements XmlEventSink {
     this.finished = true;
     if (this.sp !== 0) throw new CimXmlError('XML_NOT_WELL_FORMED', 'the document ends before its elements close', this.path());
     const root = this.top;
-    return root.rule.build(root, this);
+    const result = root.rule.build(root, this);
+    releaseStack(this.stack);
+    return result;
   }
 
   /** A validity error held back until the tokenizer's step ended (see `pending`) is thrown now. */
