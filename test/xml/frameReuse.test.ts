@@ -2,7 +2,7 @@
 // an element with fewer children than the sibling before it must see only its own.
 import { expect } from 'chai';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
-import { CimXmlError, decodeMessage, type ReturnItem } from '../../src/xml/index.js';
+import { CimXmlError, createMessageDecoder, decodeMessage, type ReturnItem } from '../../src/xml/index.js';
 
 function response(items: string): string {
   return '<?xml version="1.0" encoding="utf-8" ?><CIM CIMVERSION="2.0" DTDVERSION="2.0"><MESSAGE ID="1" PROTOCOLVERSION="1.0">'
@@ -74,4 +74,36 @@ describe('xml decoder: reused child arrays', () => {
     expect(a!.get('S')).to.deep.equal([' a ', null, '']);
     expect(() => instances('<INSTANCE CLASSNAME="A"><PROPERTY NAME="B" TYPE="boolean"><VALUE>yes</VALUE></PROPERTY></INSTANCE>')).to.throw(CimXmlError, /boolean/);
   });
+
+  it('a document decoded after others (finished, failed, deeper, interleaved) sees nothing of theirs', () => {
+    const deep = '<INSTANCE CLASSNAME="D"><PROPERTY.ARRAY NAME="L" TYPE="string"><VALUE.ARRAY><VALUE>d1</VALUE><VALUE>d2</VALUE></VALUE.ARRAY></PROPERTY.ARRAY></INSTANCE>';
+    const shallow = '<INSTANCE CLASSNAME="S"></INSTANCE>';
+    const alone = instances(shallow);
+    // After a finished document with deeper and longer element lists, and after a failed one.
+    instances(deep + deep + deep);
+    expect(() => decodeMessage(response(deep).replace('</VALUE.ARRAY>', ''))).to.throw(CimXmlError);
+    expect(instances(shallow)).to.deep.equal(alone);
+    // Two streaming decoders fed alternately, each ending while the other is still open.
+    const got: string[][] = [[], []];
+    const decoders = [0, 1].map((k) => createMessageDecoder({ onReturnItem: (it) => { got[k]!.push((it as { instance: CimInstance }).instance.className); } }));
+    const texts = [response(deep + shallow), response(shallow + deep + shallow)];
+    const cut = [40, 60];
+    decoders[0]!.write(texts[0]!.slice(0, cut[0]));
+    decoders[1]!.write(texts[1]!.slice(0, cut[1]));
+    decoders[0]!.write(texts[0]!.slice(cut[0]));
+    decoders[0]!.end();
+    expect(instances(deep)[0]!.get('L')).to.deep.equal(['d1', 'd2']);
+    decoders[1]!.write(texts[1]!.slice(cut[1]));
+    decoders[1]!.end();
+    expect(got).to.deep.equal([['D', 'S'], ['S', 'D', 'S']]);
+  });
+
+  it('a large document leaves nothing behind that a later one could see or that would keep it', () => {
+    const many = Array.from({ length: 300 }, (_, i) => `<INSTANCE CLASSNAME="C${i}"><PROPERTY NAME="P" TYPE="string"><VALUE>v${i}</VALUE></PROPERTY></INSTANCE>`).join('');
+    expect(instances(many)).to.have.length(300);
+    const [one] = instances('<INSTANCE CLASSNAME="X"></INSTANCE>');
+    expect(one!.className).to.equal('X');
+    expect(one!.properties.size).to.equal(0);
+  });
 });
+
