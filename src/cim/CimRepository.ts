@@ -46,7 +46,7 @@ import { copyStoredClass } from './copyStoredClass.js';
 import { copyStoredInstance, freezeStoredInstance, instanceView } from './storedInstances.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
-  coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
+  canonicalInstanceKey, coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
 } from './instanceRules.js';
 
 export interface CimRepositoryOptions {
@@ -508,8 +508,13 @@ export class CimRepository {
   private find(s: NamespaceState, path: CimObjectPath): { map: Map<string, CimInstance>; key: string; inst: CimInstance } | undefined {
     if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.toString()} is a class path, not an instance path`);
     const cls = this.requireClass(s, path.className, CimStatus.CIM_ERR_INVALID_CLASS);
-    const norm = normalizeInstancePath(cls, path, s.name);
-    const key = canonicalKeysKey(norm.keys as NameMap<never>, s.name);
+    const key = canonicalInstanceKey(cls, path, s.name);
+    // The class's own instances first: a subtree list per lookup only when they miss.
+    const own = cls.name.toLowerCase();
+    const ownMap = s.instances.get(own);
+    const ownInst = ownMap?.get(key);
+    if (ownMap && ownInst) return { map: ownMap, key, inst: ownInst };
+    if (!s.children.get(own)?.length) return undefined;
     for (const n of this.subtree(s, cls.name)) {
       const map = s.instances.get(n);
       const inst = map?.get(key);

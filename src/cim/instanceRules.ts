@@ -11,6 +11,7 @@ import type { CimScalar, CimValue } from './CimValue.js';
 import { NameMap } from './NameMap.js';
 import { CimError, CimStatus } from './CimError.js';
 import { coerceScalar, coerceValue } from './coerceValue.js';
+import { canonicalBinding, canonicalKeysText } from './objectPathText.js';
 
 /** Answers whether class `sub` is `sup` or one of its subclasses, when the repository knows `sub`. */
 export type SubclassTest = (sub: string, sup: string) => boolean | undefined;
@@ -111,6 +112,28 @@ export function pathFromProperties(cls: CimClass, inst: CimInstance, namespace: 
     keys.set(decl.name, { name: decl.name, type: decl.type, value: v });
   }
   return new CimObjectPath(cls.name, keys, namespace);
+}
+
+/**
+ * canonicalKeysKey of normalizeInstancePath(cls, path, namespace), with the same refusals, without
+ * building the normalised path: the repository looks every instance up by it.
+ */
+export function canonicalInstanceKey(cls: CimClass, path: CimObjectPath, namespace: string): string {
+  const given = path.keys;
+  const parts: string[] = [];
+  cls.properties.forEach((decl) => {
+    if (decl.qualifiers.get('Key')?.value !== true) return;
+    const b = given?.get(decl.name);
+    if (!b) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `instance path of ${cls.name} lacks key ${decl.name}`);
+    parts.push(canonicalBinding(decl.name, coerceKeyValue(cls, decl, b), namespace));
+  });
+  if (given && parts.length !== given.size) {
+    const declared = new Set(cls.keyNames.map((n) => n.toLowerCase()));
+    for (const n of given.names()) {
+      if (!declared.has(n.toLowerCase())) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${n} is not a key of class ${cls.name}`);
+    }
+  }
+  return canonicalKeysText(parts);
 }
 
 /**

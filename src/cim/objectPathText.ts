@@ -374,7 +374,25 @@ export function canonicalKeysKey(keys: NameMap<CimKeyBinding>, namespace?: strin
   const parts: string[] = [];
   // forEach, not for-of: NameMap's iterator is a generator with a pair per entry, and every
   // repository lookup by path comes through here.
-  keys.forEach((b, name) => { parts.push(`${name.toLowerCase()}=${canonicalValue(b.value, namespace)}`); });
+  keys.forEach((b, name) => { parts.push(canonicalBinding(name, b.value, namespace)); });
+  return canonicalKeysText(parts);
+}
+
+/** One binding of canonicalKeysKey: `name=value`, the name lower-cased. */
+export function canonicalBinding(name: string, value: CimScalar, namespace?: string): string {
+  return `${name.toLowerCase()}=${canonicalValue(value, namespace)}`;
+}
+
+/** canonicalKeysKey from its bindings (canonicalBinding), which it sorts in place. */
+export function canonicalKeysText(parts: string[]): string {
+  if (parts.length === 0) return '=@';
+  // One or two keys are most paths: no sort (and its comparator allocations) for them.
+  if (parts.length === 1) return `.${parts[0]}`;
+  if (parts.length === 2) {
+    const a = parts[0]!;
+    const b = parts[1]!;
+    return a <= b ? `.${a},${b}` : `.${b},${a}`;
+  }
   parts.sort();
   return `.${parts.join(',')}`;
 }

@@ -150,7 +150,7 @@ function errorDocument(req: SimpleRequest, err: CimError): string {
 }
 
 /** Starts the operation; may throw synchronously (the caller catches both ways). */
-function run(core: ServerCore, req: SimpleRequest, call: CimCall): Promise<OperationResult> {
+function run(core: ServerCore, req: SimpleRequest, call: CimCall): OperationResult | Promise<OperationResult> {
   const c = req.call;
   const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
   const ctx = new OperationContext(core, ns, call.user, call.role, call.abort);
@@ -183,16 +183,35 @@ function encodeItems(enc: ResponseStreamEncoder, v: ReturnItem | ReturnItem[]): 
   return t;
 }
 
-/** Handles one request whose headers were already read and accepted. */
-export async function handleCimCall(core: ServerCore, call: CimCall): Promise<CimReply> {
+/**
+ * Handles one request whose headers were already read and accepted. The reply comes at once when
+ * nothing had to be waited for (a GetInstance from a synchronous provider): no promise, no
+ * microtask. Refusals (WbemHttpError) are thrown, synchronously or as a rejection.
+ */
+export function handleCimCall(core: ServerCore, call: CimCall): CimReply | Promise<CimReply> {
   const req = checkAgainstHeaders(decode(call.body), call.headers);
   const status = { code: 0, description: '' };
-  let result: OperationResult;
+  let result: OperationResult | Promise<OperationResult>;
   try {
-    result = await run(core, req, call);
+    result = run(core, req, call);
   } catch (e) {
     return failure(req, status, errorOf(e));
   }
+  if (result instanceof Promise) return settled(req, status, result);
+  return replyTo(req, status, result);
+}
+
+async function settled(req: SimpleRequest, status: CimReply['status'], pending: Promise<OperationResult>): Promise<CimReply> {
+  let result: OperationResult;
+  try {
+    result = await pending;
+  } catch (e) {
+    return failure(req, status, errorOf(e));
+  }
+  return replyTo(req, status, result);
+}
+
+function replyTo(req: SimpleRequest, status: CimReply['status'], result: OperationResult): CimReply | Promise<CimReply> {
   const env = responseEnvelope(req);
   const name = req.call.name;
   if (result.kind === 'method') {
@@ -216,9 +235,15 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
       return failure(req, status, errorOf(e));
     }
   }
+  return streamed(req, status, enc, result.items as AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>, result.params);
+}
+
+async function streamed(
+  req: SimpleRequest, status: CimReply['status'], enc: ResponseStreamEncoder,
+  source: AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>, params: (() => ParamValue[]) | undefined,
+): Promise<CimReply> {
   // Pull the first item (or batch) before anything is written, so that an operation failing up
   // front (the usual case: bad class, missing instance) still gets a proper ERROR response.
-  const source = result.items as AsyncIterable<ReturnItem | ReturnItem[]> | Iterable<ReturnItem>;
   const it = Symbol.asyncIterator in source ? (source as AsyncIterable<ReturnItem | ReturnItem[]>)[Symbol.asyncIterator]() : toAsync(source as Iterable<ReturnItem>);
   let first: IteratorResult<ReturnItem | ReturnItem[]>;
   const headText = enc.head();
@@ -229,7 +254,7 @@ export async function handleCimCall(core: ServerCore, call: CimCall): Promise<Ci
   } catch (e) {
     return failure(req, status, errorOf(e));
   }
-  return { chunks: chunks(enc, it, headText + firstText, first.done === true, status, result.params), status };
+  return { chunks: chunks(enc, it, headText + firstText, first.done === true, status, params), status };
 }
 
 /** The rest of a streamed reply after its first text: items joined into chunks of FLUSH_CHARS. */

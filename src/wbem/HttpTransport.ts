@@ -7,7 +7,7 @@
 import Koa from 'koa';
 import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:http';
 import { WbemHttpError } from './WbemHttpError.js';
-import { readCimRequestHeaders } from './CimRequestHeaders.js';
+import { readCimRequestHeaders, type CimRequestHeaders } from './CimRequestHeaders.js';
 import { handleCimCall, type CimReply } from './CimRequestHandler.js';
 import { authenticate, type Principal } from './BasicAuth.js';
 import { MPOST_MARK_HEADER } from './MPostRewriter.js';
@@ -47,63 +47,6 @@ function checkContentType(headers: IncomingHttpHeaders): void {
 }
 
 /**
- * Collects a request body and settles once: with the body at 'end', or refused (413 past the
- * limit, 400 when the client leaves mid-request). Listeners stay on the request after it settles
- * (the request object goes away with the exchange) and are anonymous arrows: no listener
- * removal per request, and no name to define on a named closure per request under tsx.
- */
-class BodyReader {
-  private readonly parts: Buffer[] = [];
-  private size = 0;
-  private settled = false;
-
-  constructor(
-    private readonly req: IncomingMessage,
-    private readonly limit: number,
-    private readonly resolve: (body: Buffer) => void,
-    private readonly reject: (e: unknown) => void,
-  ) {
-    req.on('data', (chunk: Buffer) => this.data(chunk));
-    req.on('end', () => this.end());
-    req.on('error', (e: Error) => this.fail(e));
-    req.on('close', () => { if (!req.complete) this.fail(new WbemHttpError(400, 'the client closed the connection mid-request')); });
-  }
-
-  private data(chunk: Buffer): void {
-    if (this.settled) return;
-    this.size += chunk.length;
-    if (this.size > this.limit) {
-      this.req.pause();
-      this.fail(new WbemHttpError(413, `request body exceeds the limit of ${this.limit} bytes`));
-      return;
-    }
-    this.parts.push(chunk);
-  }
-
-  private end(): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.resolve(this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts));
-  }
-
-  private fail(e: unknown): void {
-    if (this.settled) return;
-    this.settled = true;
-    this.reject(e);
-  }
-}
-
-/** Reads the whole request body, refusing it with 413 once it passes `limit` bytes. */
-function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = req.headers['content-length'];
-  if (declared !== undefined && Number(declared) > limit) {
-    return Promise.reject(new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`));
-  }
-  // Plain listeners: the stream async iterator costs several promises per request.
-  return new Promise((resolve, reject) => { new BodyReader(req, limit, resolve, reject); });
-}
-
-/**
  * The body when the whole request has already arrived (it has after an asynchronous step such as
  * checking a password): read at once, without listeners or a promise. Null otherwise, which is
  * the usual case: the parser hands the request over as soon as its head is parsed and parses a
@@ -138,31 +81,6 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   for (const [k, v] of Object.entries(e.headers)) res.setHeader(k, v);
   res.setHeader('Content-Length', '0');
   res.end();
-}
-
-/**
- * An AbortController made on first use: most requests never need one. Only a client that leaves
- * early aborts (aborting finished requests would build a DOMException, with a stack trace, per
- * request for nothing), so the response's 'close' is watched only once a signal exists.
- */
-class LazyAbort {
-  private controller: AbortController | null = null;
-
-  constructor(private readonly res: ServerResponse) {}
-
-  get signal(): AbortSignal {
-    if (!this.controller) {
-      const controller = new AbortController();
-      this.controller = controller;
-      const res = this.res;
-      if (res.closed) {
-        if (!res.writableFinished) controller.abort();
-      } else {
-        res.once('close', () => { if (!res.writableFinished) controller.abort(); });
-      }
-    }
-    return this.controller.signal;
-  }
 }
 
 /** Resolves when `res` can take more data or has gone away (listeners removed either way). */
@@ -257,28 +175,132 @@ async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolea
   res.end();
 }
 
-/** Serves one request; never rejects (every failure is answered on `res`). */
-async function serve(options: TransportOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  try {
-    if (req.method !== 'POST') {
-      throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
+/**
+ * One request from its head to the last byte of its reply. A request that needs no waiting
+ * beyond its body (no password to check, a synchronous provider) runs without an async function
+ * or a promise of its own: the body's 'end' listener goes straight on to the operation and the
+ * reply. The exchange is also the operation's SignalSource.
+ */
+class Exchange {
+  private parts: Buffer[] = [];
+  private size = 0;
+  private settled = false;
+  private principal: Principal = ANONYMOUS;
+  private headers: CimRequestHeaders | null = null;
+  private controller: AbortController | null = null;
+
+  constructor(
+    private readonly options: TransportOptions,
+    private readonly req: IncomingMessage,
+    private readonly res: ServerResponse,
+  ) {}
+
+  /** Never throws: every failure is answered on the response. */
+  start(): void {
+    const req = this.req;
+    try {
+      if (req.method !== 'POST') {
+        throw new WbemHttpError(req.method === 'GET' || req.method === 'HEAD' ? 405 : 501, `method ${req.method} is not supported; use POST or M-POST`, undefined, { Allow: 'POST, M-POST' });
+      }
+      const users = this.options.users;
+      if (users) {
+        authenticate(req.headers, users).then((p) => this.authenticated(p), (e: unknown) => this.fail(e));
+        return;
+      }
+    } catch (e) {
+      this.fail(e);
+      return;
     }
-    const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
     // Without users everyone is the anonymous admin: no need for an async hop.
-    const principal = options.users ? await authenticate(req.headers, options.users) : ANONYMOUS;
-    checkContentType(req.headers);
-    const headers = readCimRequestHeaders(req.headers, mpost);
-    const body = bufferedBody(req, options.maxRequestBytes) ?? await readBody(req, options.maxRequestBytes);
-    const reply = await handleCimCall(options.core, { headers, body, user: principal.user, role: principal.role, abort: new LazyAbort(res) });
-    const trailers = wantsTrailers(req);
-    if (reply.text !== undefined && !trailers) {
-      options.traceResponse?.(reply.text);
-      sendWholeReply(res, reply.text, headers.prefix);
-    } else {
-      setStreamedReplyHeaders(res, headers.prefix);
-      await writeReply(res, reply, trailers, options.traceResponse);
+    this.authenticated(ANONYMOUS);
+  }
+
+  private authenticated(principal: Principal): void {
+    const req = this.req;
+    try {
+      this.principal = principal;
+      const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
+      checkContentType(req.headers);
+      this.headers = readCimRequestHeaders(req.headers, mpost);
+      const limit = this.options.maxRequestBytes;
+      const body = bufferedBody(req, limit);
+      if (body) {
+        this.call(body);
+        return;
+      }
+      const declared = req.headers['content-length'];
+      if (declared !== undefined && Number(declared) > limit) {
+        throw new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`);
+      }
+      // Plain listeners that stay on the request after it settles (it goes away with the
+      // exchange): no listener removal per request, and anonymous arrows, because under tsx a
+      // named closure costs an Object.defineProperty per request. The stream async iterator
+      // would cost several promises per request.
+      req.on('data', (chunk: Buffer) => this.data(chunk));
+      req.on('end', () => this.end());
+      req.on('error', (e: Error) => this.bodyFailed(e));
+      req.on('close', () => { if (!req.complete) this.bodyFailed(new WbemHttpError(400, 'the client closed the connection mid-request')); });
+    } catch (e) {
+      this.fail(e);
     }
-  } catch (e) {
+  }
+
+  private data(chunk: Buffer): void {
+    if (this.settled) return;
+    this.size += chunk.length;
+    const limit = this.options.maxRequestBytes;
+    if (this.size > limit) {
+      this.req.pause();
+      this.bodyFailed(new WbemHttpError(413, `request body exceeds the limit of ${limit} bytes`));
+      return;
+    }
+    this.parts.push(chunk);
+  }
+
+  private end(): void {
+    if (this.settled) return;
+    this.settled = true;
+    const parts = this.parts;
+    this.call(parts.length === 1 ? parts[0]! : Buffer.concat(parts));
+  }
+
+  private bodyFailed(e: unknown): void {
+    if (this.settled) return;
+    this.settled = true;
+    this.fail(e);
+  }
+
+  private call(body: Buffer): void {
+    try {
+      const p = this.principal;
+      const reply = handleCimCall(this.options.core, { headers: this.headers!, body, user: p.user, role: p.role, abort: this });
+      if (reply instanceof Promise) reply.then((r) => this.send(r), (e: unknown) => this.fail(e));
+      else this.send(reply);
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private send(reply: CimReply): void {
+    const { req, res, options } = this;
+    try {
+      const trailers = wantsTrailers(req);
+      const prefix = this.headers!.prefix;
+      if (reply.text !== undefined && !trailers) {
+        options.traceResponse?.(reply.text);
+        sendWholeReply(res, reply.text, prefix);
+      } else {
+        setStreamedReplyHeaders(res, prefix);
+        writeReply(res, reply, trailers, options.traceResponse).then(undefined, (e: unknown) => this.fail(e));
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** Answers a failure: a transport refusal as such, anything else as the server's 500. */
+  private fail(e: unknown): void {
+    const { req, res, options } = this;
     try {
       if (e instanceof WbemHttpError) {
         writeHttpError(res, e);
@@ -290,9 +312,28 @@ async function serve(options: TransportOptions, req: IncomingMessage, res: Serve
       options.onError?.(e);
       writeHttpError(res, new WbemHttpError(500, e instanceof Error ? e.message : String(e)));
     } catch {
-      // Nothing is left to say on this connection; a rejection here would be unhandled.
+      // Nothing is left to say on this connection.
       res.destroy();
     }
+  }
+
+  /**
+   * The request's AbortSignal, made on first use: most requests never need one. Only a client
+   * that leaves early aborts (aborting finished requests would build a DOMException, with a stack
+   * trace, per request for nothing), so the response's 'close' is watched only once a signal exists.
+   */
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      const controller = new AbortController();
+      this.controller = controller;
+      const res = this.res;
+      if (res.closed) {
+        if (!res.writableFinished) controller.abort();
+      } else {
+        res.once('close', () => { if (!res.writableFinished) controller.abort(); });
+      }
+    }
+    return this.controller.signal;
   }
 }
 
@@ -303,7 +344,7 @@ export function createWbemApp(options: TransportOptions): Koa {
   app.silent = true;
   app.use((ctx) => {
     ctx.respond = false;
-    return serve(options, ctx.req, ctx.res);
+    new Exchange(options, ctx.req, ctx.res).start();
   });
   return app;
 }

@@ -106,25 +106,43 @@ export async function* enumerateInstanceNames(ctx: OperationContext, className: 
 
 /** One instance by path; CIM_ERR_NOT_FOUND when no provider knows it. */
 export async function getInstance(ctx: OperationContext, path: CimObjectPath, options: InstanceOptions): Promise<CimInstance> {
+  return getInstanceNow(ctx, path, options);
+}
+
+/**
+ * getInstance, answered synchronously when the provider answers synchronously (most do): a
+ * GetInstance then costs no promise and no microtask on its way to the reply.
+ */
+export function getInstanceNow(ctx: OperationContext, path: CimObjectPath, options: InstanceOptions): CimInstance | Promise<CimInstance> {
   requireClass(ctx, path.className);
   if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.className} names a class, not an instance`);
   const provider = ctx.core.providerFor(ctx.namespace, path.className);
-  let inst: CimInstance | undefined;
   if (provider.getInstance) {
-    // Most providers answer synchronously: await only a promise, not a value.
     const r = provider.getInstance(ctx, path, options);
-    inst = typeof (r as PromiseLike<CimInstance>).then === 'function' ? await r : r as CimInstance;
-  } else if (provider.enumerateInstances) {
-    const want = stampPath(ctx, path).canonicalKey();
-    for await (const i of shallowInstances(ctx, provider, path.className, options)) {
-      if (i.path!.canonicalKey() === want) { inst = i; break; }
-    }
-  } else {
-    throw notSupported('GetInstance', path.className);
+    if (typeof (r as PromiseLike<CimInstance>).then === 'function') return settleInstance(ctx, path, r as Promise<CimInstance | undefined>);
+    return foundInstance(ctx, path, r as CimInstance | undefined);
   }
+  if (provider.enumerateInstances) return searchInstance(ctx, provider, path, options);
+  throw notSupported('GetInstance', path.className);
+}
+
+function foundInstance(ctx: OperationContext, path: CimObjectPath, inst: CimInstance | undefined): CimInstance {
   if (!inst) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, path.toString());
   inst.path = pathOf(ctx, inst);
   return inst;
+}
+
+async function settleInstance(ctx: OperationContext, path: CimObjectPath, r: Promise<CimInstance | undefined>): Promise<CimInstance> {
+  return foundInstance(ctx, path, await r);
+}
+
+async function searchInstance(ctx: OperationContext, provider: Provider, path: CimObjectPath, options: InstanceOptions): Promise<CimInstance> {
+  const want = stampPath(ctx, path).canonicalKey();
+  let inst: CimInstance | undefined;
+  for await (const i of shallowInstances(ctx, provider, path.className, options)) {
+    if (i.path!.canonicalKey() === want) { inst = i; break; }
+  }
+  return foundInstance(ctx, path, inst);
 }
 
 export async function createInstance(ctx: OperationContext, instance: CimInstance): Promise<CimObjectPath> {

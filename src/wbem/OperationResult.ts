@@ -22,7 +22,8 @@ export interface IntrinsicOperation {
   name: string;
   role: Role;
   params: readonly string[];
-  run(ctx: OperationContext, params: IntrinsicParams): Promise<OperationResult>;
+  /** A result at once when the operation had nothing to wait for (the transport then skips a microtask). */
+  run(ctx: OperationContext, params: IntrinsicParams): OperationResult | Promise<OperationResult>;
 }
 
 export const EMPTY: OperationResult = { kind: 'empty' };

@@ -7,7 +7,7 @@ import { CimProperty } from '../cim/CimProperty.js';
 import { NameMap } from '../cim/NameMap.js';
 import type { ReturnItem } from '../xml/messages.js';
 import { fromWireValue, toWireValue } from '../xml/wireValue.js';
-import { EMPTY, items, type IntrinsicOperation } from './OperationResult.js';
+import { EMPTY, items, type IntrinsicOperation, type OperationResult } from './OperationResult.js';
 import { filterInstance, type InstanceFilter } from './objectFilters.js';
 import * as router from './InstanceRouter.js';
 
@@ -18,14 +18,19 @@ const READ_FLAGS = ['LocalOnly', 'IncludeQualifiers', 'IncludeClassOrigin', 'Pro
 
 export const GetInstance: IntrinsicOperation = {
   name: 'GetInstance', role: 'read', params: ['InstanceName', ...READ_FLAGS],
-  async run(ctx, p) {
+  // Not async: with a synchronous provider the answer is ready at once (see getInstanceNow).
+  run(ctx, p) {
     const path = p.instanceName('InstanceName');
     const f = { includeQualifiers: p.boolean('IncludeQualifiers', false), includeClassOrigin: p.boolean('IncludeClassOrigin', false), propertyList: p.propertyList() };
     p.boolean('LocalOnly', false);
-    const inst = await router.getInstance(ctx, path, f);
-    return items([{ kind: 'INSTANCE', instance: filterInstance(inst, f, true) }]);
+    const inst = router.getInstanceNow(ctx, path, f);
+    return inst instanceof Promise ? inst.then((i) => instanceResult(i, f)) : instanceResult(inst, f);
   },
 };
+
+function instanceResult(inst: CimInstance, f: InstanceFilter): OperationResult {
+  return items([{ kind: 'INSTANCE', instance: filterInstance(inst, f, true) }]);
+}
 
 export const EnumerateInstances: IntrinsicOperation = {
   name: 'EnumerateInstances', role: 'read', params: ['ClassName', 'DeepInheritance', ...READ_FLAGS],
