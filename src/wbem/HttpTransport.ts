@@ -175,6 +175,10 @@ async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolea
   res.end();
 }
 
+function afterHead(exchange: Exchange): void {
+  exchange.bodyArrived();
+}
+
 /**
  * One request from its head to the last byte of its reply. A request that needs no waiting
  * beyond its body (no password to check, a synchronous provider) runs without an async function
@@ -222,6 +226,24 @@ class Exchange {
       const mpost = req.headers[MPOST_MARK_HEADER] === 'M-POST';
       checkContentType(req.headers);
       this.headers = readCimRequestHeaders(req.headers, mpost);
+      const body = bufferedBody(req, this.options.maxRequestBytes);
+      if (body) {
+        this.call(body);
+      } else {
+        // Koa calls us as soon as the request's head is parsed; a small body that came in the
+        // same read is parsed right after, in the same tick. Looking again on the next tick finds
+        // it complete and buffered, which costs much less than reading it through listeners.
+        process.nextTick(afterHead, this);
+      }
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  /** The body, complete by now for most requests, else read as it arrives. */
+  bodyArrived(): void {
+    const req = this.req;
+    try {
       const limit = this.options.maxRequestBytes;
       const body = bufferedBody(req, limit);
       if (body) {
