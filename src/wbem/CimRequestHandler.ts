@@ -114,11 +114,12 @@ function checkAgainstHeaders(msg: CimXmlMessage, h: CimRequestHeaders): SimpleRe
     throw new WbemHttpError(501, `DTD version "${msg.dtdVersion}" is not supported`, 'unsupported-dtd-version');
   }
   const call = msg.call;
-  if (call.name.toLowerCase() !== h.method.toLowerCase()) {
+  // Exact matches first: clients send the same spelling in header and body.
+  if (call.name !== h.method && call.name.toLowerCase() !== h.method.toLowerCase()) {
     throw new WbemHttpError(400, `CIMMethod "${h.method}" does not match the request's method "${call.name}"`, 'header-mismatch');
   }
   if (call.kind === 'IMETHODCALL') {
-    if (canonicalNamespace(h.object).toLowerCase() !== canonicalNamespace(call.namespace).toLowerCase()) {
+    if (h.object !== call.namespace && canonicalNamespace(h.object).toLowerCase() !== canonicalNamespace(call.namespace).toLowerCase()) {
       throw new WbemHttpError(400, `CIMObject "${h.object}" does not match the request's namespace "${call.namespace}"`, 'header-mismatch');
     }
   } else {

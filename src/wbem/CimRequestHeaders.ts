@@ -85,7 +85,8 @@ export function readCimRequestHeaders(headers: IncomingHttpHeaders, mpost: boole
   const operation = extension(headers, prefix, 'cimoperation');
   // Without CIMOperation this is not a CIM request at all, so there is no CIMError to give.
   if (operation === undefined) throw new WbemHttpError(400, 'missing CIMOperation header');
-  if (operation.trim().toLowerCase() !== 'methodcall') {
+  // Exact spellings first: every request pays for what they spare the usual one.
+  if (operation !== 'MethodCall' && operation.trim().toLowerCase() !== 'methodcall') {
     throw new WbemHttpError(400, `CIMOperation value "${operation}" is not supported`, 'unsupported-operation');
   }
   const batch = extension(headers, prefix, 'cimbatch') !== undefined;
@@ -106,10 +107,10 @@ export function readCimRequestHeaders(headers: IncomingHttpHeaders, mpost: boole
 
 /** DSP0200 1.x protocol versions are the ones tvdc speaks. */
 export function isSupportedProtocolVersion(v: string): boolean {
-  return /^1\.\d+$/.test(v);
+  return v === '1.0' || /^1\.\d+$/.test(v);
 }
 
 /** CIMVERSION / DTDVERSION 2.x. */
 export function isSupportedCimVersion(v: string | undefined): boolean {
-  return v === undefined || /^2\.\d+$/.test(v);
+  return v === undefined || v === '2.0' || /^2\.\d+$/.test(v);
 }

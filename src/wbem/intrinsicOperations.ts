@@ -21,9 +21,11 @@ const ALL: IntrinsicOperation[] = [
 ];
 
 const BY_NAME = new Map(ALL.map((op) => [op.name.toLowerCase(), op]));
+// Clients spell operation names as DSP0200 does: found without lower-casing the name.
+const BY_EXACT_NAME = new Map(ALL.map((op) => [op.name, op]));
 
 export function intrinsicOperation(name: string): IntrinsicOperation | undefined {
-  return BY_NAME.get(name.toLowerCase());
+  return BY_EXACT_NAME.get(name) ?? BY_NAME.get(name.toLowerCase());
 }
 
 export function intrinsicOperationNames(): string[] {

@@ -116,7 +116,8 @@ export class XmlWriter {
   take(): string {
     const s = this.toString();
     this.out = '';
-    this.pieces = [];
+    // A small document never spills: no new array per take() for it.
+    if (this.pieces.length > 0) this.pieces = [];
     this.piecesLength = 0;
     return s;
   }
