@@ -19,6 +19,7 @@ import { attachIndications } from '../src/wbem/indications/index.js';
 import { WbemConnection } from '../client/cim/WbemConnection.js';
 import { IndicationListener } from '../client/listener/IndicationListener.js';
 import { subscribe } from '../client/listener/Subscriptions.js';
+import { PROJECT_ROOT } from './projectRoot.js';
 
 function inst(className: string, props: [string, CimProperty['type'], CimProperty['value']][]): CimInstance {
   const i = new CimInstance(className);
@@ -89,7 +90,7 @@ listener.close();
 // CIM_InstCreation, a durable enqueue and delivery to the project's IndicationListener.
 {
   const repository = new CimRepository();
-  const fixture = new URL('../../shared/fixtures/cim/dmtf/dmtf-cim241-interop-min.mof', import.meta.url).pathname;
+  const fixture = join(PROJECT_ROOT, '../shared/fixtures/cim/dmtf/dmtf-cim241-interop-min.mof');
   for (const ns of ['root/interop', 'root/tvdc']) compileMof({ files: [fixture], repository, defaultNamespace: ns });
   compileMof({
     sources: [{ name: 'vm.mof', text: 'class TVDc_ComputerSystem : CIM_ComputerSystem { [Key, Override("Name")] string Name; };' }],

@@ -2,12 +2,11 @@
 // their qualifiers, properties, methods and long descriptions) renamed and repeated past 5 MB,
 // compiled into a fresh repository. Lexer-only and parse-only rates show where the time goes.
 import { readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
 import { compileMof, parseMof, MofLexer, TokenKind } from '../src/mof/index.js';
+import { PROJECT_ROOT } from './projectRoot.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const fixture = readFileSync(resolve(root, '../shared/fixtures/cim/dmtf/dmtf-cim241-interop-min.mof'), 'utf8');
+const fixture = readFileSync(resolve(PROJECT_ROOT, '../shared/fixtures/cim/dmtf/dmtf-cim241-interop-min.mof'), 'utf8');
 const split = fixture.indexOf('   [Abstract');
 const qualifiers = fixture.slice(0, split);
 const classes = fixture.slice(split);

@@ -6,12 +6,11 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
+import { PROJECT_ROOT } from './projectRoot.js';
 
-const HERE = dirname(fileURLToPath(import.meta.url));
-const ROOT = join(HERE, '..');
 const CONNECTIONS = 32;
 const ENUM_COUNT = 10_000;
 
@@ -40,7 +39,7 @@ async function serve(stateDir: string): Promise<void> {
   const { filterInstance } = await import('../src/wbem/objectFilters.js');
   const { Readable } = await import('node:stream');
   const repository = new CimRepository();
-  const r = compileMof({ files: [join(ROOT, 'test/wbem/fixtures/widgets.mof')], repository, defaultNamespace: 'root/cimv2' });
+  const r = compileMof({ files: [join(PROJECT_ROOT, 'test/wbem/fixtures/widgets.mof')], repository, defaultNamespace: 'root/cimv2' });
   if (r.errors.length) throw new Error(r.errors.join('\n'));
   for (let i = 0; i < ENUM_COUNT; i++) {
     repository.addInstance('root/cimv2', new CimInstance('TVD_Gadget', NameMap.from([
@@ -134,7 +133,7 @@ async function rate(url: string, method: string, makeBody: (i: number) => string
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve(process.argv[3]!);
   const state = mkdtempSync(join(tmpdir(), 'tvdc-bench-'));
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--serve', state], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', state], { stdio: ['ignore', 'pipe', 'inherit'] });
   try {
     const info = await new Promise<{ wbem: string; bare: string }>((resolve, reject) => {
       let out = '';
