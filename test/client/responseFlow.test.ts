@@ -8,6 +8,7 @@ import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { ClientError, TimeoutError } from '../../client/cim/ClientError.js';
 import { WbemConnection } from '../../client/cim/WbemConnection.js';
 import { imethodResponse, sendXml, StubServer } from './support/StubServer.js';
+import { failure } from './support/failure.js';
 
 const PATH = CimObjectPath.instance('TVD_Widget', { Id: 7n }, 'root/cimv2');
 const INSTANCE = '<INSTANCE CLASSNAME="TVD_Widget"><PROPERTY NAME="Id" TYPE="uint32"><VALUE>7</VALUE></PROPERTY></INSTANCE>';
@@ -29,15 +30,6 @@ function enumerate(res: ServerResponse, count: number): void {
     res.write(s);
   }
   res.end(tail);
-}
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to fail');
 }
 
 describe('client response flow', function () {

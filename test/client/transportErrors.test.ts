@@ -8,18 +8,10 @@ import {
 } from '../../client/cim/ClientError.js';
 import { WbemConnection } from '../../client/cim/WbemConnection.js';
 import { cimErrorResponse, imethodResponse, sendXml, StubServer, type StubHandler } from './support/StubServer.js';
+import { failure } from './support/failure.js';
 
 const INSTANCE = '<INSTANCE CLASSNAME="TVD_Widget"><PROPERTY NAME="Id" TYPE="uint32"><VALUE>7</VALUE></PROPERTY></INSTANCE>';
 const PATH = CimObjectPath.instance('TVD_Widget', { Id: 7n }, 'root/cimv2');
-
-async function failure(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected the call to fail');
-}
 
 describe('client errors', function () {
   this.timeout(10_000);
