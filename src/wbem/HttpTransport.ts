@@ -362,7 +362,7 @@ class Exchange {
 /** The Koa application serving CIM operations on every path (wbemcli and pywbem use /cimom). */
 export function createWbemApp(options: TransportOptions): Koa {
   const app = new Koa();
-  // Failures are answered on the wire by serve(); Koa's own error printing would only repeat them.
+  // Failures are answered on the wire by the exchange; Koa's own error printing would only repeat them.
   app.silent = true;
   app.use((ctx) => {
     ctx.respond = false;
