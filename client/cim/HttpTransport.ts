@@ -11,6 +11,7 @@ import { readFileSync } from 'node:fs';
 import { Pool } from 'undici';
 import type { Dispatcher } from 'undici';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
+import { BoundedMap } from '../../src/cim/BoundedMap.js';
 import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
 import {
   AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TransportError,
@@ -86,8 +87,9 @@ export class HttpTransport {
   /** @internal */
   readonly cimPath: string;
   private readonly authorization: string | undefined;
-  private readonly intrinsicShapes = new Map<string, Map<string, RequestShape>>();
-  private readonly extrinsicShapes = new Map<string, Map<string, RequestShape>>();
+  // Bounded: extrinsic calls name their target object, and paths are not ours to count.
+  private readonly intrinsicShapes = new BoundedMap<string, BoundedMap<string, RequestShape>>(256);
+  private readonly extrinsicShapes = new BoundedMap<string, BoundedMap<string, RequestShape>>(256);
   private closed = false;
   private lastXmlType: Buffer | null = null;
 
@@ -146,7 +148,7 @@ export class HttpTransport {
     const byMethod = intrinsic ? this.intrinsicShapes : this.extrinsicShapes;
     let byObject = byMethod.get(call.method);
     if (byObject === undefined) {
-      byObject = new Map();
+      byObject = new BoundedMap(256);
       byMethod.set(call.method, byObject);
     }
     let s = byObject.get(call.object);
@@ -155,9 +157,6 @@ export class HttpTransport {
       const headers: string[] = [];
       for (const name of Object.keys(h)) headers.push(name, h[name]!);
       s = { headers, attempts: isSafeOperation(call.method, intrinsic) ? this.retries + 1 : 1 };
-      // Extrinsic calls name their target object: bound the cache rather than keep every path seen.
-      if (byObject.size >= 256) byObject.clear();
-      if (byMethod.size >= 256) byMethod.clear();
       byObject.set(call.object, s);
     }
     return s;

@@ -6,6 +6,7 @@
 // piece by piece is a long rope of small strings that must be flattened again before it can be
 // sent, which cost as much as writing it.
 import { encodeMessage, writeParam, XmlWriter, type ParamValue } from '../../src/xml/index.js';
+import { BoundedMap } from '../../src/cim/BoundedMap.js';
 
 /**
  * Stands for the message ID in a frame. ASCII, so frames stay one-byte strings (a single UTF-16
@@ -31,7 +32,7 @@ function flat(s: string): string {
 }
 
 export class IntrinsicRequests {
-  private readonly frames = new Map<string, Map<string, Frame>>();
+  private readonly frames = new BoundedMap<string, BoundedMap<string, Frame>>(256);
 
   /** The request document: the same text as encodeMessage of this IMETHODCALL. */
   encode(id: string, name: string, namespace: string, params: readonly ParamValue[]): string {
@@ -45,8 +46,7 @@ export class IntrinsicRequests {
   private frame(name: string, namespace: string): Frame {
     let byNamespace = this.frames.get(name);
     if (byNamespace === undefined) {
-      if (this.frames.size >= 256) this.frames.clear();
-      byNamespace = new Map();
+      byNamespace = new BoundedMap(256);
       this.frames.set(name, byNamespace);
     }
     let f = byNamespace.get(namespace);
@@ -55,7 +55,6 @@ export class IntrinsicRequests {
       const at = doc.indexOf(ID_MARK);
       const close = doc.lastIndexOf('</IMETHODCALL>');
       f = { head: flat(doc.slice(0, at)), mid: flat(doc.slice(at + ID_MARK.length, close)), tail: flat(doc.slice(close)) };
-      if (byNamespace.size >= 256) byNamespace.clear();
       byNamespace.set(namespace, f);
     }
     return f;

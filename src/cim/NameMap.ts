@@ -13,6 +13,7 @@
 // compares the iterated [name, value] pairs sorted, as it compared the entries of the Map this
 // class used to hold. Two maps with the same names (as spelled) and values are deep-equal whatever
 // their order, lookup history or index.
+import { BoundedMap } from './BoundedMap.js';
 
 // Most qualifier maps of instance properties stay empty: they share this one until first set().
 // It is never written to.
@@ -35,16 +36,13 @@ const INSPECT: unique symbol = Symbol.for('nodejs.util.inspect.custom');
 // Bounded in count and length, because names also arrive from the wire.
 const LOWER_CACHE_SIZE = 16384;
 const LOWER_CACHE_MAX_LENGTH = 128;
-const lowerCache = new Map<string, string>();
+const lowerCache = new BoundedMap<string, string>(LOWER_CACHE_SIZE);
 
 function lower(name: string): string {
   let l = lowerCache.get(name);
   if (l === undefined) {
     l = name.toLowerCase();
-    if (name.length <= LOWER_CACHE_MAX_LENGTH) {
-      if (lowerCache.size >= LOWER_CACHE_SIZE) lowerCache.clear();
-      lowerCache.set(name, l);
-    }
+    if (name.length <= LOWER_CACHE_MAX_LENGTH) lowerCache.set(name, l);
   }
   return l;
 }
@@ -203,13 +201,7 @@ export class NameMap<V> implements Iterable<[string, V]> {
    * at that moment. Most callers of getClass read a name or a few members, never every qualifier.
    */
   copyOnRead(copy: (v: V) => V): NameMap<V> {
-    const m = new NameMap<V>();
-    const d = this.#own();
-    if (d.length === 0) return m;
-    m.#data = d;
-    m.#index = this.#index;
-    m.#state = copy;
-    return m;
+    return this.#sharingCopy(copy);
   }
 
   /**
@@ -219,12 +211,17 @@ export class NameMap<V> implements Iterable<[string, V]> {
    * (storedInstances.ts) the WBEM server mostly reads whole and sometimes trims.
    */
   copyOnWrite(): NameMap<V> {
+    return this.#sharingCopy(SHARED);
+  }
+
+  /** A map over this one's entries (and index) until `state` says to copy them; typed without V, as #state is. */
+  #sharingCopy(state: ((v: never) => unknown) | typeof SHARED): NameMap<V> {
     const m = new NameMap<V>();
     const d = this.#own();
     if (d.length === 0) return m;
     m.#data = d;
     m.#index = this.#index;
-    m.#state = SHARED;
+    m.#state = state;
     return m;
   }
 

@@ -3,6 +3,7 @@
 // against the decoded body. Each refusal carries the HTTP status and CIMError value DSP0200 gives.
 import type { IncomingHttpHeaders } from 'node:http';
 import { WbemHttpError } from './WbemHttpError.js';
+import { BoundedMap } from '../cim/BoundedMap.js';
 
 const CIM_MAPPING = 'http://www.dmtf.org/cim/mapping/http/v1.0';
 
@@ -50,15 +51,14 @@ export function decodeHeaderValue(v: string): string | null {
   let d = DECODED.get(v);
   if (d === undefined) {
     d = percentDecode(v);
-    // Clients send the same CIMObject and CIMMethod values over and over; bounded, as they come
-    // from the wire.
-    if (DECODED.size >= 256) DECODED.clear();
     DECODED.set(v, d);
   }
   return d;
 }
 
-const DECODED = new Map<string, string | null>();
+// Clients send the same CIMObject and CIMMethod values over and over; bounded, as they come
+// from the wire.
+const DECODED = new BoundedMap<string, string | null>(256);
 
 function percentDecode(v: string): string | null {
   if (/%(?![0-9A-Fa-f]{2})/.test(v)) return null;

@@ -1,5 +1,6 @@
 // Namespace names as the server keys them: without leading or trailing slashes, and with the
 // interop namespace's short alias `interop` mapped onto `root/interop`.
+import { BoundedMap } from '../cim/BoundedMap.js';
 
 export const INTEROP_NAMESPACE = 'root/interop';
 
@@ -8,14 +9,13 @@ export function canonicalNamespace(ns: string): string {
   let c = CANONICAL.get(ns);
   if (c === undefined) {
     c = computeCanonical(ns);
-    // Requests name the same few namespaces over and over; a bounded cache saves the work.
-    if (CANONICAL.size >= 256) CANONICAL.clear();
     CANONICAL.set(ns, c);
   }
   return c;
 }
 
-const CANONICAL = new Map<string, string>();
+// Requests name the same few namespaces over and over; a bounded cache saves the work.
+const CANONICAL = new BoundedMap<string, string>(256);
 
 function computeCanonical(ns: string): string {
   let s = ns.trim().replace(/\/{2,}/g, '/');
