@@ -32,6 +32,8 @@ class Rare {
   }
 }
 
+type RareMember = 'referenceClass' | 'embeddedObject' | 'embeddedClass' | 'classOrigin' | 'propagated' | 'arraySize';
+
 export class CimProperty {
   /** The qualifier map, or NO_QUALIFIERS while none has been asked for or given. */
   private ownQualifiers: NameMap<CimQualifier>;
@@ -71,10 +73,7 @@ export class CimProperty {
   }
 
   set referenceClass(v: string | undefined) {
-    const r = this.rareForWrite(v !== undefined);
-    if (r === undefined) return;
-    r.referenceClass = v;
-    if (v === undefined) this.dropRareAtDefaults(r);
+    this.setRare('referenceClass', v, v === undefined);
   }
 
   /** For string properties carrying EmbeddedObject/EmbeddedInstance. */
@@ -83,10 +82,7 @@ export class CimProperty {
   }
 
   set embeddedObject(v: EmbeddedKind | undefined) {
-    const r = this.rareForWrite(v !== undefined);
-    if (r === undefined) return;
-    r.embeddedObject = v;
-    if (v === undefined) this.dropRareAtDefaults(r);
+    this.setRare('embeddedObject', v, v === undefined);
   }
 
   /** The class named by EmbeddedInstance("..."). */
@@ -95,10 +91,7 @@ export class CimProperty {
   }
 
   set embeddedClass(v: string | undefined) {
-    const r = this.rareForWrite(v !== undefined);
-    if (r === undefined) return;
-    r.embeddedClass = v;
-    if (v === undefined) this.dropRareAtDefaults(r);
+    this.setRare('embeddedClass', v, v === undefined);
   }
 
   /** The class that declared this property (CLASSORIGIN). */
@@ -107,10 +100,7 @@ export class CimProperty {
   }
 
   set classOrigin(v: string | undefined) {
-    const r = this.rareForWrite(v !== undefined);
-    if (r === undefined) return;
-    r.classOrigin = v;
-    if (v === undefined) this.dropRareAtDefaults(r);
+    this.setRare('classOrigin', v, v === undefined);
   }
 
   /** True when inherited unchanged from a superclass. */
@@ -119,10 +109,7 @@ export class CimProperty {
   }
 
   set propagated(v: boolean) {
-    const r = this.rareForWrite(v !== false);
-    if (r === undefined) return;
-    r.propagated = v;
-    if (v === false) this.dropRareAtDefaults(r);
+    this.setRare('propagated', v, v === false);
   }
 
   /** Fixed array size (`uint8 Data[16]`); undefined for variable-length arrays. */
@@ -131,27 +118,22 @@ export class CimProperty {
   }
 
   set arraySize(v: number | undefined) {
-    const r = this.rareForWrite(v !== undefined);
-    if (r === undefined) return;
-    r.arraySize = v;
-    if (v === undefined) this.dropRareAtDefaults(r);
+    this.setRare('arraySize', v, v === undefined);
   }
 
   /**
-   * The Rare to write a member into, made if `needed`; undefined when there is none and the
-   * member is being set to its default. Assigns the field in every case, so that on a frozen
-   * property (the repository freezes stored instance properties) every write throws as it did
-   * when the members were fields of their own, instead of reaching the unfrozen Rare.
+   * Writes one rare member: makes the Rare for a value other than the default, and drops it
+   * again once every member is back at its default. Assigns the field in every case, so that on
+   * a frozen property (the repository freezes stored instance properties) every write throws as
+   * it did when the members were fields of their own, instead of reaching the unfrozen Rare.
    */
-  private rareForWrite(needed: boolean): Rare | undefined {
+  private setRare<K extends RareMember>(key: K, v: Rare[K], isDefault: boolean): void {
     let r = this.rare;
-    if (r === undefined && needed) r = new Rare();
+    if (r === undefined && !isDefault) r = new Rare();
     this.rare = r;
-    return r;
-  }
-
-  private dropRareAtDefaults(r: Rare): void {
-    if (r.atDefaults) this.rare = undefined;
+    if (r === undefined) return;
+    r[key] = v;
+    if (isDefault && r.atDefaults) this.rare = undefined;
   }
 
   /**
