@@ -6,9 +6,9 @@ import { fileURLToPath } from 'node:url';
 
 function find(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(join(dir, 'package.json')) || existsSync(join(dir, 'tsconfig.bench.json')) === false) {
+  while (!existsSync(join(dir, 'tsconfig.bench.json'))) {
     const up = dirname(dir);
-    if (up === dir) throw new Error('bench: the project root (package.json with tsconfig.bench.json) was not found');
+    if (up === dir) throw new Error('bench: the project root (the folder with tsconfig.bench.json) was not found');
     dir = up;
   }
   return dir;
