@@ -39,6 +39,28 @@ function vm(name: string): CimInstance {
   return i;
 }
 
+/**
+ * Makes SQLite refuse the COMMIT of any transaction that inserts into `table` a row whose
+ * `column` contains `marker`: a trigger inserts a row violating a deferred foreign key.
+ */
+function poisonCommits(db: Db, table: string, column: string, marker: string): void {
+  db.exec(`CREATE TABLE poison_parent (id INTEGER PRIMARY KEY);
+    CREATE TABLE poison_child (parent INTEGER REFERENCES poison_parent(id) DEFERRABLE INITIALLY DEFERRED);
+    CREATE TRIGGER poison AFTER INSERT ON ${table} WHEN NEW.${column} LIKE '%${marker}%'
+      BEGIN INSERT INTO poison_child VALUES (42); END;`);
+}
+
+/** The CIM status a createInstance failed with, or null when it succeeded. */
+async function createStatus(conn: WbemConnection, inst: CimInstance): Promise<CimStatus | null> {
+  try {
+    await conn.createInstance(inst);
+    return null;
+  } catch (e) {
+    if (!(e instanceof CimError)) throw e;
+    return e.status;
+  }
+}
+
 describe('indications/emitted inside the writer\'s transaction', function () {
   this.timeout(60_000);
   let tmp: ReturnType<typeof tempDir>;
@@ -136,19 +158,9 @@ describe('indications/emitted inside the writer\'s transaction', function () {
       });
       // A deferred foreign key that a "poison" instance violates: SQLite refuses the COMMIT, after
       // the repository provider wrote the instance and the indication service queued its delivery.
-      db.exec(`CREATE TABLE poison_parent (id INTEGER PRIMARY KEY);
-        CREATE TABLE poison_child (parent INTEGER REFERENCES poison_parent(id) DEFERRABLE INITIALLY DEFERRED);
-        CREATE TRIGGER poison AFTER INSERT ON wbem_instances WHEN NEW.path_key LIKE '%poison%'
-          BEGIN INSERT INTO poison_child VALUES (42); END;`);
+      poisonCommits(db, 'wbem_instances', 'path_key', 'poison');
       const tvdc = new WbemConnection(http!, { namespace: 'root/tvdc' });
-      let status: CimStatus | null = null;
-      try {
-        await tvdc.createInstance(vm('poison'));
-      } catch (e) {
-        if (!(e instanceof CimError)) throw e;
-        status = e.status;
-      }
-      expect(status).to.equal(CimStatus.CIM_ERR_FAILED);
+      expect(await createStatus(tvdc, vm('poison'))).to.equal(CimStatus.CIM_ERR_FAILED);
       expect((db.prepare('SELECT count(*) AS n FROM ind_queue').get() as { n: number }).n).to.equal(0);
       expect((await tvdc.enumerateInstanceNames('TVDc_ComputerSystem').toArray()).length).to.equal(0);
 
@@ -167,19 +179,9 @@ describe('indications/emitted inside the writer\'s transaction', function () {
       });
       // This time the queue row is what breaks the COMMIT. Were the indication queued in a
       // transaction of its own after the instance's, the create would succeed unannounced.
-      db.exec(`CREATE TABLE poison_parent (id INTEGER PRIMARY KEY);
-        CREATE TABLE poison_child (parent INTEGER REFERENCES poison_parent(id) DEFERRABLE INITIALLY DEFERRED);
-        CREATE TRIGGER poison AFTER INSERT ON ind_queue WHEN NEW.body LIKE '%unannounced%'
-          BEGIN INSERT INTO poison_child VALUES (42); END;`);
+      poisonCommits(db, 'ind_queue', 'body', 'unannounced');
       const tvdc = new WbemConnection(http!, { namespace: 'root/tvdc' });
-      let status: CimStatus | null = null;
-      try {
-        await tvdc.createInstance(vm('unannounced'));
-      } catch (e) {
-        if (!(e instanceof CimError)) throw e;
-        status = e.status;
-      }
-      expect(status).to.equal(CimStatus.CIM_ERR_FAILED);
+      expect(await createStatus(tvdc, vm('unannounced'))).to.equal(CimStatus.CIM_ERR_FAILED);
       expect((await tvdc.enumerateInstanceNames('TVDc_ComputerSystem').toArray()).length).to.equal(0);
       expect((db.prepare('SELECT count(*) AS n FROM wbem_instances').get() as { n: number }).n).to.equal(0);
       await tvdc.createInstance(vm('announced'));
