@@ -47,14 +47,16 @@ function checkContentType(headers: IncomingHttpHeaders): void {
 }
 
 /**
- * The body when the whole request has already arrived (it has after an asynchronous step such as
- * checking a password): read at once, without listeners or a promise. Null otherwise, which is
- * the usual case: the parser hands the request over as soon as its head is parsed and parses a
- * body from the same read only after this listener's synchronous part has returned.
+ * The body when all of it has already arrived: read at once, without listeners or a promise.
+ * Null otherwise, which is the case right after the head: the parser hands the request over as
+ * soon as its head is parsed. All of a Content-Length body can be buffered while the request is
+ * not yet `complete`: Node runs queued ticks after each parser callback, so a tick queued at the
+ * head runs after the body is pushed but before the message-complete callback.
  */
 function bufferedBody(req: IncomingMessage, limit: number): Buffer | null {
-  if (!req.complete || req.readableFlowing) return null;
+  if (req.readableFlowing) return null;
   const declared = req.headers['content-length'];
+  if (!req.complete && (declared === undefined || req.readableLength !== Number(declared))) return null;
   if (declared !== undefined && Number(declared) > limit) {
     throw new WbemHttpError(413, `request body of ${declared} bytes exceeds the limit of ${limit}`);
   }
@@ -326,9 +328,10 @@ class Exchange {
     try {
       if (e instanceof WbemHttpError) {
         writeHttpError(res, e);
-        // A refused request's unread body would be parsed as the next request: drop the connection.
+        // A refused request whose body is still arriving once the refusal is sent: drop the
+        // connection rather than read the rest, which may be the oversized body refused.
         const socket = req.socket;
-        if (!req.complete) res.once('finish', () => socket?.destroy());
+        res.once('finish', () => { if (!req.complete) socket?.destroy(); });
         return;
       }
       options.onError?.(e);

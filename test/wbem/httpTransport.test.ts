@@ -100,6 +100,25 @@ describe('wbem: HTTP transport', function () {
     expect(mposts[2]!.body).to.contain('<CLASS NAME="TVD_Widget"');
   });
 
+  it('keeps the connection after refusing a request whose body had arrived, and drops it while a refused body is still coming', async () => {
+    const refused = imethodRequest('GetClass', 'root/cimv2', ENUM, { 'Content-Type': 'text/plain', Connection: 'keep-alive' });
+    const ok = imethodRequest('GetClass', 'root/cimv2', ENUM, { Connection: 'keep-alive' });
+    const both = await pipelinedOnOneSocket(s.port, [refused, ok]);
+    expect(both.map((r) => r.status)).to.deep.equal([415, 200]);
+    // Half a body: the refusal is sent and the connection closed, not left waiting for the rest.
+    const half = refused.slice(0, refused.length - 40);
+    const closed = await new Promise<{ status: number | undefined; closed: boolean }>((resolve, reject) => {
+      const socket = net.connect(s.port, '127.0.0.1');
+      let buf: Buffer = Buffer.alloc(0);
+      const timer = setTimeout(() => { socket.destroy(); resolve({ status: parseResponse(buf, false)?.status, closed: false }); }, 5_000);
+      socket.on('data', (d) => { buf = Buffer.concat([buf, d]); });
+      socket.on('close', () => { clearTimeout(timer); resolve({ status: parseResponse(buf, false)?.status, closed: true }); });
+      socket.on('error', reject);
+      socket.write(half);
+    });
+    expect(closed).to.deep.equal({ status: 415, closed: true });
+  });
+
   it('frames pipelined M-POSTs in one write, chunked and with Content-Length', async () => {
     const body = imethodBody('GetClass', 'root/cimv2', ENUM);
     const chunked = `M-POST /cimom HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nMan: http://www.dmtf.org/cim/mapping/http/v1.0;ns=11\r\n` +
