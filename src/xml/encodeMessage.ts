@@ -9,7 +9,7 @@ import type {
 } from './messages.js';
 import {
   encodeObjectText, writeClass, writeClassName, writeError, writeFullPath, writeInstance, writeInstanceName,
-  writeLocalNamespacePath, writeLocalPath, writeQualifierDeclaration, writeReferenceTarget,
+  writeLocalNamespacePath, writeLocalPath, writeQualifierDeclaration, writeReference,
 } from './objectEncoder.js';
 import { XmlWriter } from './XmlWriter.js';
 
@@ -133,19 +133,13 @@ export function writeWireValue(w: XmlWriter, v: WireValue): void {
       w.raw('</VALUE.ARRAY>');
       return;
     case 'VALUE.REFERENCE':
-      w.raw('<VALUE.REFERENCE>');
-      writeReferenceTarget(w, v.path);
-      w.raw('</VALUE.REFERENCE>');
+      writeReference(w, v.path);
       return;
     case 'VALUE.REFARRAY':
       w.raw('<VALUE.REFARRAY>');
       for (const p of v.paths) {
         if (p === null) w.raw('<VALUE.NULL></VALUE.NULL>');
-        else {
-          w.raw('<VALUE.REFERENCE>');
-          writeReferenceTarget(w, p);
-          w.raw('</VALUE.REFERENCE>');
-        }
+        else writeReference(w, p);
       }
       w.raw('</VALUE.REFARRAY>');
       return;

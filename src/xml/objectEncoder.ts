@@ -16,6 +16,7 @@ import type { CimScalar, CimValue } from '../cim/CimValue.js';
 import type { NameMap } from '../cim/NameMap.js';
 import { formatReal32, formatReal64 } from '../cim/valueText.js';
 import { CimXmlError } from './CimXmlError.js';
+import { MarkupCache } from './MarkupCache.js';
 import { escapeAttr, escapeText, XmlWriter } from './XmlWriter.js';
 
 function fail(reason: string): never {
@@ -31,11 +32,17 @@ function describe(v: unknown): string {
 // Number bounds of the integer types, for the check on every integer written.
 const NUMBER_RANGES = Object.fromEntries(Object.entries(INTEGER_RANGES).map(([t, [lo, hi]]) => [t, [Number(lo), Number(hi)]])) as Record<string, [number, number]>;
 
+function label(name: string, what: string | undefined): string {
+  return what === undefined ? name : `${what} ${name}`;
+}
+
 /**
  * The CIM-XML text of one scalar of `type`. Checks that the JS value fits the type (range for
- * integers, exact for 64-bit through bigint); reals get the shortest round-trip digits.
+ * integers, exact for 64-bit through bigint); reals get the shortest round-trip digits. Errors
+ * name the value as `what name` (`property Id`); the two parts are joined only then, because
+ * this runs for every value of an enumeration.
  */
-export function scalarText(type: CimType, v: CimScalar, name: string): string {
+export function scalarText(type: CimType, v: CimScalar, name: string, what?: string): string {
   switch (type) {
     case 'string':
       if (typeof v === 'string') return v;
@@ -60,11 +67,11 @@ export function scalarText(type: CimType, v: CimScalar, name: string): string {
       const [lo, hi] = INTEGER_RANGES[type];
       if (typeof v === 'bigint') {
         if (v >= lo && v <= hi) return v.toString();
-        return fail(`${name}: ${v} is out of the ${type} range`);
+        return fail(`${label(name, what)}: ${v} is out of the ${type} range`);
       }
       if (typeof v === 'number' && Number.isSafeInteger(v)) {
         if (v >= Number(lo) && v <= Number(hi)) return String(v + 0);
-        return fail(`${name}: ${v} is out of the ${type} range`);
+        return fail(`${label(name, what)}: ${v} is out of the ${type} range`);
       }
       break;
     }
@@ -76,30 +83,34 @@ export function scalarText(type: CimType, v: CimScalar, name: string): string {
       if (r !== undefined) {
         if (typeof v === 'number' && Number.isInteger(v)) {
           if (v >= r[0] && v <= r[1]) return String(v + 0);
-          return fail(`${name}: ${v} is out of the ${type} range`);
+          return fail(`${label(name, what)}: ${v} is out of the ${type} range`);
         }
         if (typeof v === 'bigint' && v >= BigInt(r[0]) && v <= BigInt(r[1])) return v.toString();
       }
     }
   }
-  return fail(`${name}: ${describe(v)} is not a valid ${type} value`);
+  return fail(`${label(name, what)}: ${describe(v)} is not a valid ${type} value`);
 }
 
-/** `<VALUE>text</VALUE>` for a scalar, `<VALUE.ARRAY>` for an array, nothing for null. */
-function writeValue(w: XmlWriter, type: CimType, value: CimValue, isArray: boolean, name: string): void {
+/**
+ * `<VALUE>text</VALUE>` for a scalar, `<VALUE.ARRAY>` for an array, nothing for null. Array
+ * elements are written as one piece each (`<VALUE>a</VALUE>`), not three: fewer string pieces
+ * make the response cheaper to flatten when it is sent.
+ */
+function writeValue(w: XmlWriter, type: CimType, value: CimValue, isArray: boolean, name: string, what: string): void {
   if (value === null || value === undefined) return;
   if (isArray) {
-    if (!Array.isArray(value)) fail(`${name}: an array is declared but ${describe(value)} was given`);
+    if (!Array.isArray(value)) fail(`${label(name, what)}: an array is declared but ${describe(value)} was given`);
     w.raw('<VALUE.ARRAY>');
     for (const el of value) {
       if (el === null || el === undefined) w.raw('<VALUE.NULL></VALUE.NULL>');
-      else w.raw('<VALUE>').text(scalarText(type, el, name)).raw('</VALUE>');
+      else w.raw(`<VALUE>${escapeText(scalarText(type, el, name, what))}</VALUE>`);
     }
     w.raw('</VALUE.ARRAY>');
     return;
   }
-  if (Array.isArray(value)) fail(`${name}: a single value is declared but an array was given`);
-  w.raw('<VALUE>').text(scalarText(type, value, name)).raw('</VALUE>');
+  if (Array.isArray(value)) fail(`${label(name, what)}: a single value is declared but an array was given`);
+  w.raw(`<VALUE>${escapeText(scalarText(type, value, name, what))}</VALUE>`);
 }
 
 function writeFlavor(w: XmlWriter, f: CimFlavor): void {
@@ -121,7 +132,7 @@ export function writeQualifier(w: XmlWriter, q: CimQualifier): void {
   if (q.propagated) w.raw(' PROPAGATED="true"');
   writeFlavor(w, q.flavor);
   w.raw('>');
-  writeValue(w, q.type, q.value, q.isArray, `qualifier ${q.name}`);
+  writeValue(w, q.type, q.value, q.isArray, q.name, 'qualifier');
   w.raw('</QUALIFIER>');
 }
 
@@ -146,9 +157,14 @@ export function writeQualifierDeclaration(w: XmlWriter, d: CimQualifierDeclarati
     }
     w.raw('></SCOPE>');
   }
-  writeValue(w, d.type, d.value, d.isArray, `qualifier declaration ${d.name}`);
+  writeValue(w, d.type, d.value, d.isArray, d.name, 'qualifier declaration');
   w.raw('</QUALIFIER.DECLARATION>');
 }
+
+/** `<PROPERTY NAME TYPE><VALUE>`, which the value and `</VALUE></PROPERTY>` follow. */
+const PROPERTY_OPEN = new MarkupCache((name, type) => `<PROPERTY NAME="${escapeAttr(name)}" TYPE="${type}"><VALUE>`);
+/** A PROPERTY whose value is NULL, whole. */
+const NULL_PROPERTY = new MarkupCache((name, type) => `<PROPERTY NAME="${escapeAttr(name)}" TYPE="${type}"></PROPERTY>`);
 
 /** PROPERTY, PROPERTY.ARRAY or PROPERTY.REFERENCE, as the property's type and arrayness say. */
 export function writeProperty(w: XmlWriter, p: CimProperty): void {
@@ -163,9 +179,7 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
     if (p.hasQualifiers) writeQualifiers(w, p.qualifiers);
     if (p.value !== null && p.value !== undefined) {
       if (!(p.value instanceof CimObjectPath)) fail(`property ${name}: ${describe(p.value)} is not a reference`);
-      w.raw('<VALUE.REFERENCE>');
-      writeReferenceTarget(w, p.value);
-      w.raw('</VALUE.REFERENCE>');
+      writeReference(w, p.value);
     }
     w.raw('</PROPERTY.REFERENCE>');
     return;
@@ -173,18 +187,19 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
   const el = p.isArray ? 'PROPERTY.ARRAY' : 'PROPERTY';
   const v = p.value;
   // The usual property (no optional attributes, no qualifiers, a plain string or number) is
-  // written in one piece: this runs once per property of every instance in an enumeration.
+  // written in one piece after its cached opening: this runs once per property of every instance
+  // in an enumeration.
   if (!p.isArray && p.classOrigin === undefined && !p.propagated && p.embeddedObject === undefined && !p.hasQualifiers) {
     if (typeof v === 'string' && p.type === 'string') {
-      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="string"><VALUE>${escapeText(v)}</VALUE></PROPERTY>`);
+      w.raw(PROPERTY_OPEN.get(name, 'string') + escapeText(v) + '</VALUE></PROPERTY>');
       return;
     }
     if (v === null || v === undefined) {
-      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="${p.type}"></PROPERTY>`);
+      w.raw(NULL_PROPERTY.get(name, p.type));
       return;
     }
     if (typeof v !== 'object' && p.type !== 'string') {
-      w.raw(`<PROPERTY NAME="${escapeAttr(name)}" TYPE="${p.type}"><VALUE>${escapeText(scalarText(p.type, v, `property ${name}`))}</VALUE></PROPERTY>`);
+      w.raw(PROPERTY_OPEN.get(name, p.type) + escapeText(scalarText(p.type, v, name, 'property')) + '</VALUE></PROPERTY>');
       return;
     }
   }
@@ -204,14 +219,16 @@ export function writeProperty(w: XmlWriter, p: CimProperty): void {
   if (p.hasQualifiers) writeQualifiers(w, p.qualifiers);
   if (v !== null && v !== undefined) {
     // The common scalar cases inline: this runs once per property of every instance written.
-    writeValue(w, p.type, v, p.isArray, `property ${name}`);
+    writeValue(w, p.type, v, p.isArray, name, 'property');
   }
   w.raw(`</${el}>`);
 }
 
+const INSTANCE_OPEN = new MarkupCache((className) => `<INSTANCE CLASSNAME="${escapeAttr(className)}">`);
+
 /** <!ELEMENT INSTANCE (QUALIFIER*, (PROPERTY | PROPERTY.ARRAY | PROPERTY.REFERENCE)*)> */
 export function writeInstance(w: XmlWriter, inst: CimInstance): void {
-  w.raw(`<INSTANCE CLASSNAME="${escapeAttr(inst.className)}">`);
+  w.raw(INSTANCE_OPEN.get(inst.className, ''));
   writeQualifiers(w, inst.qualifiers);
   const props = inst.properties.values();
   for (let i = 0; i < props.length; i++) writeProperty(w, props[i]!);
@@ -294,40 +311,52 @@ function valueType(type: CimType): string {
   return 'numeric';
 }
 
-/** KEYVALUE always carries VALUETYPE and TYPE (DSP0203 requires TYPE). */
-function writeKeyValue(w: XmlWriter, b: CimKeyBinding): void {
-  const t = b.type;
-  if (t === 'reference') fail(`key ${b.name}: a reference key needs a path value`);
-  w.raw(`<KEYVALUE VALUETYPE="${valueType(t)}" TYPE="${t}">${escapeText(scalarText(t, b.value, `key ${b.name}`))}</KEYVALUE>`);
+/** `<KEYVALUE VALUETYPE TYPE>`: KEYVALUE always carries VALUETYPE and TYPE (DSP0203 requires TYPE). */
+function keyValueOpen(type: string): string {
+  return `<KEYVALUE VALUETYPE="${valueType(type as CimType)}" TYPE="${type}">`;
 }
 
-function writeKeyContent(w: XmlWriter, b: CimKeyBinding): void {
-  if (b.value instanceof CimObjectPath) {
-    w.raw('<VALUE.REFERENCE>');
-    writeReferenceTarget(w, b.value);
-    w.raw('</VALUE.REFERENCE>');
-  } else {
-    writeKeyValue(w, b);
-  }
+const KEYVALUE_OPEN = new MarkupCache((_, type) => keyValueOpen(type));
+/** `<KEYBINDING NAME><KEYVALUE VALUETYPE TYPE>`, which the value and KEYBINDING_CLOSE follow. */
+const KEYBINDING_OPEN = new MarkupCache((name, type) => `<KEYBINDING NAME="${escapeAttr(name)}">${keyValueOpen(type)}`);
+const KEYBINDING_CLOSE = '</KEYVALUE></KEYBINDING>';
+const INSTANCENAME_OPEN = new MarkupCache((className) => `<INSTANCENAME CLASSNAME="${escapeAttr(className)}">`);
+
+function keyText(b: CimKeyBinding): string {
+  if (b.type === 'reference') fail(`key ${b.name}: a reference key needs a path value`);
+  return escapeText(scalarText(b.type, b.value, b.name, 'key'));
 }
 
 /** <!ELEMENT INSTANCENAME (KEYBINDING* | KEYVALUE? | VALUE.REFERENCE?)> */
 export function writeInstanceName(w: XmlWriter, path: CimObjectPath): void {
-  w.raw(`<INSTANCENAME CLASSNAME="${escapeAttr(path.className)}">`);
+  w.raw(INSTANCENAME_OPEN.get(path.className, ''));
   const keys = path.keys;
   if (keys !== null) {
     // A single key bound without a name (decoded from a bare KEYVALUE) goes back the same way.
     const lone = keys.size === 1 ? keys.get('') : undefined;
-    if (lone !== undefined) writeKeyContent(w, lone);
-    else {
+    if (lone !== undefined) {
+      if (lone.value instanceof CimObjectPath) writeReference(w, lone.value);
+      else w.raw(KEYVALUE_OPEN.get('', lone.type) + keyText(lone) + '</KEYVALUE>');
+    } else {
       for (const [name, b] of keys) {
-        w.raw(`<KEYBINDING NAME="${escapeAttr(name)}">`);
-        writeKeyContent(w, b);
-        w.raw('</KEYBINDING>');
+        if (b.value instanceof CimObjectPath) {
+          w.raw(`<KEYBINDING NAME="${escapeAttr(name)}">`);
+          writeReference(w, b.value);
+          w.raw('</KEYBINDING>');
+        } else {
+          w.raw(KEYBINDING_OPEN.get(name, b.type) + keyText(b) + KEYBINDING_CLOSE);
+        }
       }
     }
   }
   w.raw('</INSTANCENAME>');
+}
+
+/** <!ELEMENT VALUE.REFERENCE (CLASSPATH | LOCALCLASSPATH | CLASSNAME | INSTANCEPATH | LOCALINSTANCEPATH | INSTANCENAME)> */
+export function writeReference(w: XmlWriter, path: CimObjectPath): void {
+  w.raw('<VALUE.REFERENCE>');
+  writeReferenceTarget(w, path);
+  w.raw('</VALUE.REFERENCE>');
 }
 
 /** INSTANCEPATH (NAMESPACEPATH, INSTANCENAME) or CLASSPATH (NAMESPACEPATH, CLASSNAME). */
