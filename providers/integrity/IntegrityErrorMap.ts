@@ -6,9 +6,14 @@ import { asCim, failureResult, toCimError, type ReturnCodes } from '../isolation
 
 export { asCim, toCimError };
 
-/** TVDc_VTPMManagementService's ValueMap: 2 Failed, 4 Invalid Parameter, 5 Invalid State. */
+/**
+ * TVDc_VTPMManagementService's ValueMap: 2 Failed, 4 Invalid Parameter, 5 Invalid State. A refused
+ * migration package (forged, altered, replayed, sealed to another host) is an invalid State
+ * parameter: 4, with a Reason that starts `vTPM package refused (<refusal code>)`.
+ */
 export const VTPM_SERVICE_CODES: ReturnCodes = {
   INVALID_ARGUMENT: 4,
+  INTEGRITY_VIOLATION: 4,
   INVALID_STATE: 5,
   ALREADY_EXISTS: 5,
   VTPM_FAILED: 2,

@@ -84,6 +84,8 @@ export class IntegrityModel {
       ElementName: SERVICE_NAME[cls], Description: description,
       EnabledState: this.integrity ? ENABLED : DISABLED, RequestedState: 12, EnabledDefault: ENABLED,
       Started: this.integrity !== null, OperationalStatus: [this.integrity ? 2 : 10], HealthState: 5,
+      // What a management server reads (over authenticated CIM) and hands to the peer of a migration.
+      ...(cls === CLASS.vtpmService && this.integrity ? { MigrationPublicKey: this.integrity.migrationPublicKeyPem() } : {}),
     });
   }
 

@@ -1,7 +1,9 @@
-// TVDc_VTPMManagementService: CreateVTPM, DeleteVTPM, StartVTPM, StopVTPM, ExportVTPMState,
-// ImportVTPMState, ExecuteFile (the simulated VM runs a program of its image, which the host
-// measures) and ImportHostMeasurementLog (the management VM's real IMA list into the host TPM).
-// Each maps its REF parameters onto the domain and its failures onto return codes.
+// TVDc_VTPMManagementService: CreateVTPM, DeleteVTPM, StartVTPM, StopVTPM, ExportVTPMState and
+// ImportVTPMState (sealed packages between two hosts' migration keys), PrepareVTPMMigrationOut and
+// PrepareVTPMMigrationIn (the keys a VM migration seals to and verifies with), ExecuteFile (the
+// simulated VM runs a program of its image, which the host measures) and ImportHostMeasurementLog
+// (the management VM's real IMA list into the host TPM). Each maps its REF parameters onto the
+// domain and its failures onto return codes.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -24,7 +26,7 @@ export class VtpmManagementServiceProvider implements Provider {
   async invokeMethod(_ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
     const hi = this.model.integrity;
     const paths = this.model.paths;
-    const known = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'ExecuteFile', 'ImportHostMeasurementLog'];
+    const known = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'PrepareVTPMMigrationOut', 'PrepareVTPMMigrationIn', 'ExecuteFile', 'ImportHostMeasurementLog'];
     if (!known.includes(method)) throw new CimError(CimStatus.CIM_ERR_METHOD_NOT_FOUND, `${CLASS.vtpmService} has no method ${method}`);
     if (!hi) return NOT_SUPPORTED;
     try {
@@ -49,15 +51,28 @@ export class VtpmManagementServiceProvider implements Provider {
           return { returnValue: 0 };
         }
         case 'ExportVTPMState': {
-          const state = await hi.exportState(paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM'));
+          const vm = paths.vmTarget(param(params, 'VTPM') as CimObjectPath | null, 'VTPM');
+          const state = await hi.exportState(vm, keyParam(params, 'DestinationMigrationKey', 'destination'));
           return { returnValue: 0, outParams: [{ name: 'State', value: state.toString('base64') }] };
         }
         case 'ImportVTPMState': {
           const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
           const state = param(params, 'State');
           if (typeof state !== 'string' || !/^[A-Za-z0-9+/=\s]+$/.test(state)) throw new TvdcError('INVALID_ARGUMENT', 'State must be the base64 text ExportVTPMState returned');
-          await hi.importState(vm, Buffer.from(state, 'base64'));
+          await hi.importState(vm, Buffer.from(state, 'base64'), keyParam(params, 'SourceMigrationKey', 'source'));
           return { returnValue: 0, outParams: [{ name: 'VTPM', value: paths.tpm({ kind: 'vm', name: vm }) }] };
+        }
+        case 'PrepareVTPMMigrationOut': {
+          const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
+          hi.prepareMigrationOut(vm, keyParam(params, 'DestinationMigrationKey', 'destination'));
+          return { returnValue: 0 };
+        }
+        case 'PrepareVTPMMigrationIn': {
+          // By name: the VM is not defined on this host until it arrives.
+          const name = param(params, 'Name');
+          if (typeof name !== 'string' || name === '') throw new TvdcError('INVALID_ARGUMENT', 'Name (the arriving VM) is required');
+          hi.prepareMigrationIn(name, keyParam(params, 'SourceMigrationKey', 'source'));
+          return { returnValue: 0 };
         }
         case 'ImportHostMeasurementLog': {
           const log = param(params, 'Log');
@@ -77,4 +92,11 @@ export class VtpmManagementServiceProvider implements Provider {
       return vtpmFailure(e);
     }
   }
+}
+
+/** A peer host's MigrationPublicKey passed as a method parameter: required, PEM text. */
+function keyParam(params: ParamValue[], name: string, role: 'source' | 'destination'): string {
+  const v = param(params, name);
+  if (typeof v !== 'string' || v.trim() === '') throw new TvdcError('INVALID_ARGUMENT', `${name} (the ${role} host's MigrationPublicKey, PEM) is required`);
+  return v;
 }

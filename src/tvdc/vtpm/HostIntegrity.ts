@@ -1,6 +1,7 @@
 // The integrity side of one host agent, in one object: the VMs' vTPMs (following the VMs through
 // their lives by a lifecycle listener), the host's own stand-in hardware TPM, measurement of the
-// simulated VMs' images, quotes and credential activation for challengers.
+// simulated VMs' images, quotes and credential activation for challengers, and the host's vTPM
+// migration key with the peers' keys each migration was authorised for.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
@@ -11,6 +12,7 @@ import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
 import type { MigrationTicket, VmInfo } from '../hypervisor/VirtualMachine.js';
 import { Attestor, type QuoteRequest } from './Attestor.js';
 import { Measurer } from './Measurer.js';
+import { parseMigrationPublicKey, type MigrationPublicKey } from './MigrationKey.js';
 import { TPM_ALG } from './TpmConstants.js';
 import { publicKeyPem, parsePublic } from './TpmPublic.js';
 import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
@@ -22,8 +24,14 @@ export type IntegrityTarget = { kind: 'vm'; name: string } | { kind: 'host' };
 /** Told about every new measurement of any TPM of this host. */
 export type TargetMeasurementListener = (target: IntegrityTarget, entry: ImaEntry) => void;
 
-/** The key under which a migrating VM's vTPM state travels in MigrationTicket.extensions. */
+/** The key under which a migrating VM's vTPM state travels in MigrationTicket.extensions (sealed to the destination). */
 export const VTPM_EXTENSION = 'tvdc.vtpm';
+/**
+ * The source's own take-back copy (sealed to the source itself), in case the destination refuses
+ * the VM: the package for the destination cannot be opened anywhere else, so without this copy
+ * a refused migration would lose the vTPM.
+ */
+export const VTPM_RETURN_EXTENSION = 'tvdc.vtpm.return';
 
 const HOST_TPM_ID = 'host';
 
@@ -54,6 +62,13 @@ export class HostIntegrity {
   private readonly hostMeasurer: Measurer;
   private readonly hostAttestor: Attestor;
   private readonly listeners = new Set<TargetMeasurementListener>();
+  /**
+   * Migrations the management side authorised, by VM: the destination key a leaving vTPM is
+   * sealed to, and the source key an arriving one must be signed with. In memory only: an agent
+   * restart withdraws them, and the management server names them again for the next attempt.
+   */
+  private readonly migrationDestinations = new Map<string, MigrationPublicKey>();
+  private readonly migrationSources = new Map<string, MigrationPublicKey>();
 
   private constructor(
     /** The VMs' vTPMs; a vTPM's id is its VM's name. */
@@ -191,15 +206,37 @@ export class HostIntegrity {
     await this.vtpms.delete(vm);
   }
 
-  async exportState(vm: string): Promise<Buffer> {
-    this.bind({ kind: 'vm', name: vm });
-    return this.vtpms.exportState(vm);
+  /** This host's migration public key (SPKI PEM), made on first use and kept across restarts. */
+  migrationPublicKeyPem(): string {
+    return this.vtpms.migrationKey.publicKeyPem;
   }
 
-  async importState(vm: string, data: Buffer): Promise<VtpmInfo> {
+  /** The vTPM as a package only the host holding `destinationKeyPem` can open, signed by this host. */
+  async exportState(vm: string, destinationKeyPem: string): Promise<Buffer> {
+    const recipient = parseMigrationPublicKey(destinationKeyPem, "the destination host's migration key");
+    this.bind({ kind: 'vm', name: vm });
+    const [pkg] = await this.vtpms.exportState(vm, [{ recipient, purpose: 'migrate' }]);
+    return pkg!;
+  }
+
+  /** A package sealed to this host and signed by the host holding `sourceKeyPem`, as the vTPM of `vm`. */
+  async importState(vm: string, data: Buffer, sourceKeyPem: string): Promise<VtpmInfo> {
+    const source = parseMigrationPublicKey(sourceKeyPem, "the source host's migration key");
     this.requireVm(vm);
     this.images.ensure(vm);
-    return this.vtpms.importState(data, vm);
+    return this.vtpms.importState(data, source, vm);
+  }
+
+  /** Authorises the next migration of `vm` away from here: its vTPM is sealed to this destination key. */
+  prepareMigrationOut(vm: string, destinationKeyPem: string): void {
+    const key = parseMigrationPublicKey(destinationKeyPem, "the destination host's migration key");
+    this.requireVm(vm);
+    this.migrationDestinations.set(vm, key);
+  }
+
+  /** Authorises a migration of `vm` to here: its vTPM must be signed by this source key. */
+  prepareMigrationIn(vm: string, sourceKeyPem: string): void {
+    this.migrationSources.set(vm, parseMigrationPublicKey(sourceKeyPem, "the source host's migration key"));
   }
 
   /** The running VM executes `path` of its image: measured by the host into PCR 10 and logged. */
@@ -273,25 +310,48 @@ export class HostIntegrity {
         if (this.has(vm.name)) await this.vtpms.stop(vm.name);
       },
       onDestroy: async (vm) => {
+        this.migrationDestinations.delete(vm.name);
         if (this.has(vm.name)) await this.vtpms.delete(vm.name);
         this.images.remove(vm.name);
       },
       onMigrateOut: async (vm, ticket) => {
         if (!this.has(vm.name)) return;
-        // The package holds the whole vTPM (state, PCRs, log): if the destination refuses, the
-        // source takes the VM back through onMigrateIn with this same ticket.
-        ticket.extensions[VTPM_EXTENSION] = (await this.vtpms.exportState(vm.name)).toString('base64');
+        const destination = this.migrationDestinations.get(vm.name);
+        if (!destination) {
+          throw new TvdcError('INVALID_STATE', `VM '${vm.name}' has a vTPM, and no destination migration key was named for it: call PrepareVTPMMigrationOut with the destination host's MigrationPublicKey first`);
+        }
+        // The package holds the whole vTPM (state, PCRs, log), readable only at the destination;
+        // if the destination refuses, the source takes the VM back from its own sealed copy.
+        const [pkg, takeBack] = await this.vtpms.exportState(vm.name, [
+          { recipient: destination, purpose: 'migrate' },
+          { recipient: this.vtpms.migrationKey.publicKey, purpose: 'return' },
+        ]);
+        ticket.extensions[VTPM_EXTENSION] = pkg!.toString('base64');
+        ticket.extensions[VTPM_RETURN_EXTENSION] = takeBack!.toString('base64');
         await this.vtpms.delete(vm.name);
       },
       onMigrateIn: async (vm, ticket) => this.migrateIn(vm, ticket),
     };
   }
 
+  /**
+   * A VM arriving, or coming back after the destination refused it (the ticket this host made).
+   * Arriving, its vTPM must be sealed to this host and signed by the source key the management
+   * side named for it; coming back, it is this host's own take-back copy.
+   */
   private async migrateIn(vm: VmInfo, ticket: MigrationTicket): Promise<void> {
-    const pkg = ticket.extensions[VTPM_EXTENSION];
+    const takeBack = ticket.fromHost === this.opts.hostName;
+    const pkg = ticket.extensions[takeBack ? VTPM_RETURN_EXTENSION : VTPM_EXTENSION];
     if (typeof pkg === 'string' && pkg !== '') {
+      const own = this.vtpms.migrationKey.publicKey;
+      const source = takeBack ? own : this.migrationSources.get(vm.name);
+      if (!source) {
+        throw new TvdcError('INVALID_STATE', `VM '${vm.name}' brings a vTPM, and no source migration key was named for it: call PrepareVTPMMigrationIn with the source host's MigrationPublicKey first`);
+      }
       if (this.has(vm.name)) await this.vtpms.delete(vm.name);
-      await this.importState(vm.name, Buffer.from(pkg, 'base64'));
+      this.images.ensure(vm.name);
+      await this.vtpms.importState(Buffer.from(pkg, 'base64'), source, vm.name, takeBack ? 'return' : 'migrate');
+      if (!takeBack) this.migrationSources.delete(vm.name);
       if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
       return;
     }

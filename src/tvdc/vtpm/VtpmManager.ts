@@ -1,7 +1,8 @@
 // The host's vTPMs: one swtpm process and state directory per VM (and one standing in for the
 // management VM's hardware TPM). Creates them with a CA-certified EK, starts, stops, deletes,
-// moves their state between hosts and brings them all back after an agent restart.
-import { X509Certificate } from 'node:crypto';
+// moves their state between hosts (sealed to the destination, signed by this host's migration key,
+// each package imported at most once) and brings them all back after an agent restart.
+import { randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +17,9 @@ import { ImaReplay } from '../integrity/ImaReplay.js';
 import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
 import { VtpmCa } from './VtpmCa.js';
 import { VtpmState, type VtpmStatePackage } from './VtpmState.js';
+import { MigrationKey, type MigrationPublicKey } from './MigrationKey.js';
+import { SealedVtpmPackage, type PackagePurpose, type SealedPackageInfo } from './SealedVtpmPackage.js';
+import { VtpmPackageError } from './VtpmPackageError.js';
 
 /** vm: a guest's vTPM (EK from the vTPM CA); host: the swtpm standing in for the hardware TPM. */
 export type VtpmKind = 'vm' | 'host';
@@ -92,7 +96,37 @@ const MIGRATIONS = [
         PRIMARY KEY (vtpm_id, idx)
       ) WITHOUT ROWID;`,
   },
+  {
+    // Sealed migration packages. The export counter is the AUTOINCREMENT key, which SQLite never
+    // hands out twice, even after the newest row is gone. Imported package ids outlive the vTPM
+    // they created: a replay must stay refused after the vTPM is deleted or migrated on.
+    id: 'vtpm-2',
+    up: `
+      CREATE TABLE vtpm_exported_package (
+        counter INTEGER PRIMARY KEY AUTOINCREMENT,
+        package_id TEXT NOT NULL UNIQUE,
+        vtpm_id TEXT NOT NULL,
+        recipient TEXT NOT NULL,
+        purpose TEXT NOT NULL CHECK (purpose IN ('migrate', 'return')),
+        exported_at TEXT NOT NULL
+      );
+      CREATE TABLE vtpm_imported_package (
+        package_id TEXT PRIMARY KEY,
+        vtpm_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        counter INTEGER NOT NULL,
+        exported_at TEXT NOT NULL,
+        imported_at TEXT NOT NULL
+      ) WITHOUT ROWID;
+      CREATE INDEX vtpm_imported_package_source ON vtpm_imported_package (source, vtpm_id, counter);`,
+  },
 ];
+
+/** Where a sealed package goes: the recipient's key, and whether it is a migration or a take-back copy. */
+export interface PackageAddress {
+  recipient: MigrationPublicKey;
+  purpose: PackagePurpose;
+}
 
 export interface VtpmManagerOptions {
   /** The host agent's state directory; vTPMs live under <stateDir>/vtpm. */
@@ -111,6 +145,7 @@ export class VtpmManager {
   private readonly locks = new Map<string, Promise<unknown>>();
   private readonly root: string;
   private closed = false;
+  private migrationKeyPair: MigrationKey | undefined;
 
   private constructor(
     readonly db: Db,
@@ -131,6 +166,12 @@ export class VtpmManager {
     const manager = new VtpmManager(db, opts);
     const recovery = await manager.recover();
     return { manager, recovery };
+  }
+
+  /** This host's migration key pair, made on first use under <stateDir>/vtpm/migration. */
+  get migrationKey(): MigrationKey {
+    this.migrationKeyPair ??= MigrationKey.openOrCreate(join(this.root, 'migration'));
+    return this.migrationKeyPair;
   }
 
   private dirOf(id: string): string {
@@ -329,10 +370,13 @@ export class VtpmManager {
   }
 
   /**
-   * Exports the state for migration. A running vTPM hands over its volatile state too (PCRs
+   * Exports the state for migration, sealed to each address in turn (one package each, with its
+   * own package id and export counter). A running vTPM hands over its volatile state too (PCRs
    * survive the move) and is stopped here; the caller deletes it once the import succeeded.
    */
-  async exportState(id: string): Promise<Buffer> {
+  async exportState(id: string, to: readonly PackageAddress[]): Promise<Buffer[]> {
+    if (to.length === 0) throw new TvdcError('INVALID_ARGUMENT', 'a vTPM export needs the migration key of the host it is for');
+    const key = this.migrationKey;
     return this.withLock(id, async () => {
       const r = this.row(id);
       const wasRunning = this.live.has(id);
@@ -354,57 +398,95 @@ export class VtpmManager {
         log: wasRunning ? this.log.entries(id) : [],
       };
       if (volatile) pkg.volatile = volatile;
-      return VtpmState.encode(pkg);
+      const plaintext = VtpmState.encode(pkg);
+      try {
+        return to.map((a) => {
+          const packageId = randomUUID();
+          const counter = Number(this.db
+            .prepare('INSERT INTO vtpm_exported_package (package_id, vtpm_id, recipient, purpose, exported_at) VALUES (?, ?, ?, ?, ?)')
+            .run(packageId, id, a.recipient.fingerprint, a.purpose, new Date().toISOString()).lastInsertRowid);
+          return SealedVtpmPackage.seal({ plaintext, vm: id, purpose: a.purpose, counter, packageId, source: key, recipient: a.recipient });
+        });
+      } finally {
+        // The TPM's secrets leave this process only sealed; do not leave them lying in the heap.
+        plaintext.fill(0);
+      }
     });
   }
 
   /**
-   * Imports an exported state as a vTPM of this host (under `newId` or its old id). A package
-   * with volatile state resumes running with the same PCRs; otherwise the vTPM is stopped.
+   * Imports a sealed package as the vTPM `id` of this host. It must be sealed to this host's
+   * migration key, signed by `source`, made for VM `id` with the given purpose, and never imported
+   * here before (nor older than one from the same source for `id`); its id is recorded in the
+   * same transaction that creates the vTPM. A package with volatile state resumes running with
+   * the same PCRs; otherwise the vTPM is stopped.
    */
-  async importState(data: Buffer, newId?: string): Promise<VtpmInfo> {
+  async importState(data: Buffer, source: MigrationPublicKey, id: string, purpose: PackagePurpose = 'migrate'): Promise<VtpmInfo> {
     this.checkOpen();
-    const pkg = VtpmState.decode(data);
-    const id = newId ?? pkg.id;
     if (!ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" is not valid`);
-    return this.withLock(id, async () => {
-      if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
-      const dir = this.dirOf(id);
-      rmSync(dir, { recursive: true, force: true });
-      try {
-        const l = await this.spawn(id, 'blank');
-        await l.proc.control.setStateBlob(BLOB.PERMANENT, pkg.permanent);
-        if (pkg.volatile) await l.proc.control.setStateBlob(BLOB.VOLATILE, pkg.volatile);
-        await l.proc.control.init();
-        if (!pkg.volatile) await l.proc.tpm.startup('clear');
-        // The state must really be the TPM the package names: same EK, same AK.
-        const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
-        await l.proc.tpm.flushContext(ek.handle);
-        if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
-        const certKey = new X509Certificate(pkg.ekCertificatePem).publicKey.export({ type: 'spki', format: 'der' });
-        if (!publicKeyOf(parsePublic(pkg.ekPublic)).export({ type: 'spki', format: 'der' }).equals(certKey)) {
-          throw new TvdcError('INVALID_ARGUMENT', 'EK certificate in the package does not certify its EK');
-        }
-        this.db.transaction(() => {
-          this.db
-            .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-            .run(id, pkg.kind, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());
-          if (pkg.volatile) this.log.append(id, pkg.log);
-        })();
-        if (pkg.volatile) await l.proc.control.storeVolatile();
-        else await this.stopProcess(id, false);
-      } catch (e) {
-        const l = this.live.get(id);
-        this.live.delete(id);
-        l?.proc.kill();
-        await l?.proc.exited;
-        this.db.prepare('DELETE FROM vtpm WHERE id = ?').run(id);
-        rmSync(dir, { recursive: true, force: true });
-        if (e instanceof TvdcError) throw e;
-        throw new TvdcError('VTPM_FAILED', `import of vTPM ${id} failed: ${(e as Error).message}`);
+    const opened = SealedVtpmPackage.open(data, { recipient: this.migrationKey, source, vm: id, purpose });
+    try {
+      const pkg = VtpmState.decode(opened.plaintext);
+      if (pkg.id !== id) throw new VtpmPackageError('WRONG_VM', `the sealed state is the vTPM of '${pkg.id}', not of '${id}'`);
+      return await this.withLock(id, () => this.importLocked(pkg, opened.info, id));
+    } finally {
+      opened.plaintext.fill(0);
+    }
+  }
+
+  private refuseReplay(info: SealedPackageInfo, id: string): void {
+    const seen = this.db.prepare('SELECT imported_at FROM vtpm_imported_package WHERE package_id = ?').get(info.packageId) as { imported_at: string } | undefined;
+    if (seen) throw new VtpmPackageError('REPLAYED', `package ${info.packageId} was already imported here at ${seen.imported_at}`);
+    const newest = this.db.prepare('SELECT MAX(counter) AS counter FROM vtpm_imported_package WHERE source = ? AND vtpm_id = ?').get(info.source, id) as { counter: number | null };
+    if (newest.counter !== null && info.counter <= newest.counter) {
+      throw new VtpmPackageError('STALE', `package ${info.packageId} (export ${info.counter} of its source) is older than export ${newest.counter}, already imported here for '${id}': it would roll the vTPM back`);
+    }
+  }
+
+  private async importLocked(pkg: VtpmStatePackage, info: SealedPackageInfo, id: string): Promise<VtpmInfo> {
+    this.refuseReplay(info, id);
+    if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
+    const dir = this.dirOf(id);
+    rmSync(dir, { recursive: true, force: true });
+    try {
+      const l = await this.spawn(id, 'blank');
+      await l.proc.control.setStateBlob(BLOB.PERMANENT, pkg.permanent);
+      if (pkg.volatile) await l.proc.control.setStateBlob(BLOB.VOLATILE, pkg.volatile);
+      await l.proc.control.init();
+      if (!pkg.volatile) await l.proc.tpm.startup('clear');
+      // The state must really be the TPM the package names: same EK, same AK.
+      const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+      await l.proc.tpm.flushContext(ek.handle);
+      if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
+      const certKey = new X509Certificate(pkg.ekCertificatePem).publicKey.export({ type: 'spki', format: 'der' });
+      if (!publicKeyOf(parsePublic(pkg.ekPublic)).export({ type: 'spki', format: 'der' }).equals(certKey)) {
+        throw new TvdcError('INVALID_ARGUMENT', 'EK certificate in the package does not certify its EK');
       }
-      return this.get(id);
-    });
+      this.db.transaction(() => {
+        // Checked again inside the transaction: the record and the vTPM stand or fall together.
+        this.refuseReplay(info, id);
+        this.db
+          .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, pkg.kind, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());
+        if (pkg.volatile) this.log.append(id, pkg.log);
+        this.db
+          .prepare('INSERT INTO vtpm_imported_package (package_id, vtpm_id, source, counter, exported_at, imported_at) VALUES (?, ?, ?, ?, ?, ?)')
+          .run(info.packageId, id, info.source, info.counter, info.exportedAt, new Date().toISOString());
+      })();
+      if (pkg.volatile) await l.proc.control.storeVolatile();
+      else await this.stopProcess(id, false);
+    } catch (e) {
+      const l = this.live.get(id);
+      this.live.delete(id);
+      l?.proc.kill();
+      await l?.proc.exited;
+      // Only the vTPM row: a package id recorded by a committed import stays recorded.
+      this.db.prepare('DELETE FROM vtpm WHERE id = ?').run(id);
+      rmSync(dir, { recursive: true, force: true });
+      if (e instanceof TvdcError) throw e;
+      throw new TvdcError('VTPM_FAILED', `import of vTPM ${id} failed: ${(e as Error).message}`);
+    }
+    return this.get(id);
   }
 
   /**

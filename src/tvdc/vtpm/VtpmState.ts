@@ -1,8 +1,8 @@
-// The migration package of a vTPM: its swtpm state blobs, identity (EK, EK certificate, AK) and
-// measurement list, as versioned JSON with a SHA-256 checksum so damage in transit is caught.
-import { createHash } from 'node:crypto';
-import { TvdcError } from '../TvdcError.js';
+// What a vTPM migration package holds: the swtpm state blobs, identity (EK, EK certificate, AK)
+// and measurement list, as versioned JSON. It only ever travels inside a SealedVtpmPackage, whose
+// signature and AES-GCM tag catch any change, so it carries no checksum of its own.
 import type { ImaEntry } from '../integrity/ImaEntry.js';
+import { VtpmPackageError } from './VtpmPackageError.js';
 
 export interface VtpmStatePackage {
   id: string;
@@ -17,10 +17,10 @@ export interface VtpmStatePackage {
   log: ImaEntry[];
 }
 
-const FORMAT = 'tvdc-vtpm-state/1';
+const FORMAT = 'tvdc-vtpm-state/2';
 
 function bad(msg: string): never {
-  throw new TvdcError('INVALID_ARGUMENT', `vTPM state package: ${msg}`);
+  throw new VtpmPackageError('MALFORMED', `the sealed vTPM state: ${msg}`);
 }
 
 export const VtpmState = {
@@ -36,27 +36,19 @@ export const VtpmState = {
       volatile: p.volatile?.toString('base64') ?? null,
       log: p.log.map((e) => ({ pcr: e.pcr, templateHash: e.templateHash, templateName: e.templateName, templateData: e.templateData.toString('base64'), fileAlg: e.fileAlg, fileDigest: e.fileDigest, path: e.path })),
     };
-    const text = JSON.stringify(body);
-    return Buffer.from(JSON.stringify({ format: FORMAT, sha256: createHash('sha256').update(text).digest('hex'), body: text }));
+    return Buffer.from(JSON.stringify({ format: FORMAT, body }));
   },
 
   decode(data: Buffer): VtpmStatePackage {
-    let outer: { format?: unknown; sha256?: unknown; body?: unknown };
+    let outer: { format?: unknown; body?: unknown };
     try {
       outer = JSON.parse(data.toString('utf8'));
     } catch {
       bad('not JSON');
     }
     if (!outer || outer.format !== FORMAT) bad(`format is not ${FORMAT}`);
-    if (typeof outer.body !== 'string' || typeof outer.sha256 !== 'string') bad('body or checksum missing');
-    if (createHash('sha256').update(outer.body).digest('hex') !== outer.sha256) bad('checksum mismatch: the package was damaged');
-    let b: Record<string, unknown>;
-    try {
-      b = JSON.parse(outer.body) as Record<string, unknown>;
-    } catch {
-      bad('body is not JSON');
-    }
-    if (!b || typeof b !== 'object') bad('body is not an object');
+    const b = outer.body as Record<string, unknown>;
+    if (!b || typeof b !== 'object' || Array.isArray(b)) bad('body is not an object');
     const str = (k: string) => (typeof b[k] === 'string' ? (b[k] as string) : bad(`${k} missing`));
     const kind = str('kind');
     const akKind = str('akKind');

@@ -3,11 +3,13 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHash, X509Certificate } from 'node:crypto';
+import { X509Certificate } from 'node:crypto';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Measurer } from '../../../src/tvdc/vtpm/Measurer.js';
 import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
 import { VtpmState } from '../../../src/tvdc/vtpm/VtpmState.js';
+import { SealedVtpmPackage } from '../../../src/tvdc/vtpm/SealedVtpmPackage.js';
+import { isVtpmPackageError } from '../../../src/tvdc/vtpm/VtpmPackageError.js';
 import { findSwtpmProcesses } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { TPM_ALG } from '../../../src/tvdc/vtpm/TpmConstants.js';
 import { TCG_KP_EK_CERTIFICATE } from '../../../src/tvdc/vtpm/VtpmCa.js';
@@ -138,13 +140,11 @@ describe('vtpm: manager lifecycle, migration and crash recovery', function () {
     verifier.finishEnrolment('mig', await a1.activateCredential('mig', ch.credentialBlob, ch.secret));
     const before = await pcr10(src, 'mig');
 
-    const pkg = await src.exportState('mig');
+    const toDst = [{ recipient: dst.migrationKey.publicKey, purpose: 'migrate' as const }];
+    const [pkg] = await src.exportState('mig', toDst);
     expect(src.get('mig').running).to.equal(false);
-    const damaged = Buffer.from(pkg);
-    damaged[damaged.length - 20] ^= 1;
-    expect(() => VtpmState.decode(damaged)).to.throw(/checksum mismatch|not JSON/);
 
-    const imported = await dst.importState(pkg);
+    const imported = await dst.importState(pkg!, src.migrationKey.publicKey, 'mig');
     expect(imported.running).to.equal(true);
     expect(await pcr10(dst, 'mig')).to.equal(before);
     await src.delete('mig');
@@ -160,22 +160,26 @@ describe('vtpm: manager lifecycle, migration and crash recovery', function () {
     const v2 = verifier.verify('mig', await a2.getQuote('mig', { nonce: n2, fromIndex: v.nextIndex }), n2);
     expect(v2.findings).to.deep.equal([]);
     expect(v2.nextIndex).to.equal(3);
-    // Importing the same id twice is refused.
-    expect(isTvdcError(await dst.importState(pkg).catch((e: unknown) => e), 'ALREADY_EXISTS')).to.equal(true);
+    // Importing the same package twice is refused as a replay, before anything else.
+    expect(isVtpmPackageError(await dst.importState(pkg!, src.migrationKey.publicKey, 'mig').catch((e: unknown) => e), 'REPLAYED')).to.equal(true);
     // A stopped vTPM moves too (permanent state only) and keeps its identity.
     await src.create('cold');
-    const coldPkg = await src.exportState('cold');
-    const cold = await dst.importState(coldPkg, 'cold-2');
+    const [coldPkg] = await src.exportState('cold', toDst);
+    const cold = await dst.importState(coldPkg!, src.migrationKey.publicKey, 'cold');
     expect(cold.running).to.equal(false);
     expect(cold.ekCertificatePem).to.equal(src.get('cold').ekCertificatePem);
-    await dst.start('cold-2');
-    expect(await dst.readEkCertificateFromNv('cold-2')).to.equal(cold.ekCertificatePem.replace(/\r/g, ''));
-    expect(await dst.akHandle('cold-2')).to.be.a('number');
-    // A package claiming another TPM's EK (checksum recomputed) is refused.
-    const tampered = JSON.parse(coldPkg.toString());
-    tampered.body = tampered.body.replace(/"ekPublic":"[^"]+"/, `"ekPublic":"${dst.get('mig').ekPublic.toString('base64')}"`);
-    tampered.sha256 = createHash('sha256').update(tampered.body).digest('hex');
-    const err = await dst.importState(Buffer.from(JSON.stringify(tampered)), 'evil').catch((e: unknown) => e);
+    await dst.start('cold');
+    expect(await dst.readEkCertificateFromNv('cold')).to.equal(cold.ekCertificatePem.replace(/\r/g, ''));
+    expect(await dst.akHandle('cold')).to.be.a('number');
+    // Even a package the source really signed is refused when its state does not hold the EK it
+    // names (a source host bug, or a source key in the wrong hands claiming another TPM's identity).
+    await src.create('evil');
+    const [evilPkg] = await src.exportState('evil', [{ recipient: src.migrationKey.publicKey, purpose: 'migrate' }]);
+    const inner = SealedVtpmPackage.open(evilPkg!, { recipient: src.migrationKey, source: src.migrationKey.publicKey, vm: 'evil', purpose: 'migrate' });
+    const state = VtpmState.decode(inner.plaintext);
+    state.ekPublic = dst.get('mig').ekPublic;
+    const forged = SealedVtpmPackage.seal({ plaintext: VtpmState.encode(state), vm: 'evil', purpose: 'migrate', counter: inner.info.counter + 1, source: src.migrationKey, recipient: dst.migrationKey.publicKey });
+    const err = await dst.importState(forged, src.migrationKey.publicKey, 'evil').catch((e: unknown) => e);
     expect(isTvdcError(err, 'INVALID_ARGUMENT')).to.equal(true);
     expect((err as Error).message).to.match(/does not hold the EK/);
     expect(dst.list().map((v) => v.id)).to.not.include('evil');
