@@ -12,6 +12,7 @@ import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
 import { connect, enrol, getQuote, vmPath } from './support/attest.js';
+import { migrationKey } from './support/migration.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
 const SERVICE = (host: string) =>
@@ -96,29 +97,39 @@ describe('integrity providers: vTPM life cycle and TVDc_VTPMManagementService (r
     expect(await vtpmLine('a')).to.include('EnabledState=3');
   });
 
-  it('ExportVTPMState, DeleteVTPM, ImportVTPMState: the vTPM comes back with the same PCRs; a second import is 5, garbage is 4', async () => {
+  it('ExportVTPMState, DeleteVTPM, ImportVTPMState (sealed to and signed by this host\'s own key): the vTPM comes back with the same PCRs; a second import is a replay (4), garbage is 4', async () => {
     expect((await cm(p.vm('a'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
     expect((await cm(SERVICE('lc'), `ExecuteFile.Path="/bin/sh",System=${p.vm('a')}`)).returnValue).to.equal(0);
     const before = await pcr10('a');
-    const exp = await conn.invokeMethod(servicePath('lc'), 'ExportVTPMState', { VTPM: vtpmPath('a') });
+    const own = await migrationKey(conn, 'lc');
+    const noKey = await conn.invokeMethod(servicePath('lc'), 'ExportVTPMState', { VTPM: vtpmPath('a') });
+    expect(Number(noKey.returnValue)).to.equal(4);
+    expect(String(noKey.outParams.get('Reason')?.value)).to.include('DestinationMigrationKey').and.include('required');
+    const exp = await conn.invokeMethod(servicePath('lc'), 'ExportVTPMState', { VTPM: vtpmPath('a'), DestinationMigrationKey: own });
     expect(Number(exp.returnValue)).to.equal(0);
     const state = String(exp.outParams.get('State')?.value);
     expect(state).to.match(/^[A-Za-z0-9+/]+=*$/);
     expect((await cm(SERVICE('lc'), `DeleteVTPM.VTPM=${VTPM('a')}`)).returnValue).to.equal(0);
     expect(await vtpmLine('a')).to.equal(undefined);
 
-    const imp = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state });
+    const unsigned = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state });
+    expect(Number(unsigned.returnValue)).to.equal(4);
+    expect(String(unsigned.outParams.get('Reason')?.value)).to.include('SourceMigrationKey').and.include('required');
+    const imp = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state, SourceMigrationKey: own });
     expect(Number(imp.returnValue)).to.equal(0);
     expect(String(imp.outParams.get('VTPM')?.value)).to.include('TVDc_VTPM').and.include('vtpm0');
     expect(await vtpmLine('a')).to.include('EnabledState=2');
     expect(await pcr10('a')).to.equal(before);
 
-    const twice = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state });
-    expect(Number(twice.returnValue)).to.equal(5);
-    expect(String(twice.outParams.get('Reason')?.value)).to.include('exists');
-    const garbage = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: Buffer.from('{"format":"x"}').toString('base64') });
+    const twice = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state, SourceMigrationKey: own });
+    expect(Number(twice.returnValue)).to.equal(4);
+    expect(String(twice.outParams.get('Reason')?.value)).to.match(/^vTPM package refused \(REPLAYED\): package [0-9a-f-]+ was already imported here/);
+    const garbage = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: Buffer.from('{"format":"x"}').toString('base64'), SourceMigrationKey: own });
     expect(Number(garbage.returnValue)).to.equal(4);
-    expect(String(garbage.outParams.get('Reason')?.value)).to.include('vTPM state package');
+    expect(String(garbage.outParams.get('Reason')?.value)).to.include('vTPM package refused (MALFORMED)');
+    const notPem = await conn.invokeMethod(servicePath('lc'), 'ImportVTPMState', { System: vmPath('a'), State: state, SourceMigrationKey: 'hello' });
+    expect(Number(notPem.returnValue)).to.equal(4);
+    expect(String(notPem.outParams.get('Reason')?.value)).to.include('not a PEM public key');
   });
 
   it('CreateVTPM: 5 when the VM has one, CIM_ERR_NOT_FOUND for a VM that does not exist, CIM_ERR_INVALID_PARAMETER for a non-VM', async () => {
