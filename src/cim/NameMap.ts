@@ -148,6 +148,16 @@ export class NameMap<V> implements Iterable<[string, V]> {
     return out;
   }
 
+  /**
+   * The value of the i-th entry in insertion order (0 <= i < size): a loop over at() reads the
+   * values without the array values() makes, which shows in enumerations of thousands of
+   * instances that read every property once or twice.
+   */
+  at(i: number): V {
+    if (typeof this.#state === 'function') this.#own();
+    return this.#data[3 * i + 2] as V;
+  }
+
   values(): V[] {
     const d = this.#own();
     const out: V[] = [];

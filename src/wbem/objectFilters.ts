@@ -71,8 +71,8 @@ function isClean(p: CimProperty, f: InstanceFilter): boolean {
   return !p.propagated && (f.includeQualifiers || !p.hasQualifiers) && (f.includeClassOrigin || p.classOrigin === undefined);
 }
 
-function allClean(props: readonly CimProperty[], f: InstanceFilter): boolean {
-  for (let i = 0; i < props.length; i++) if (!isClean(props[i]!, f)) return false;
+function allClean(props: NameMap<CimProperty>, f: InstanceFilter): boolean {
+  for (let i = 0, n = props.size; i < n; i++) if (!isClean(props.at(i), f)) return false;
   return true;
 }
 
@@ -88,7 +88,7 @@ export function filterInstance(inst: CimInstance, f: InstanceFilter, inPlace = f
     const props = inst.properties;
     // The usual enumeration drops nothing and its properties are already clean: one plain pass
     // over them finds that without the per-instance closure of the general case.
-    if (f.propertyList === null && !f.onlyPropertiesOf && allClean(props.values(), f)) {
+    if (f.propertyList === null && !f.onlyPropertiesOf && allClean(props, f)) {
       if (!f.includeQualifiers && inst.qualifiers.size > 0) inst.qualifiers = new NameMap();
       return inst;
     }

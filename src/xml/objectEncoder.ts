@@ -230,8 +230,8 @@ const INSTANCE_OPEN = new MarkupCache((className) => `<INSTANCE CLASSNAME="${esc
 export function writeInstance(w: XmlWriter, inst: CimInstance): void {
   w.raw(INSTANCE_OPEN.get(inst.className, ''));
   writeQualifiers(w, inst.qualifiers);
-  const props = inst.properties.values();
-  for (let i = 0; i < props.length; i++) writeProperty(w, props[i]!);
+  const props = inst.properties;
+  for (let i = 0, n = props.size; i < n; i++) writeProperty(w, props.at(i));
   w.raw('</INSTANCE>');
 }
 
