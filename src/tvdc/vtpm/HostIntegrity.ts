@@ -236,6 +236,8 @@ export class HostIntegrity {
 
   /** Authorises a migration of `vm` to here: its vTPM must be signed by this source key. */
   prepareMigrationIn(vm: string, sourceKeyPem: string): void {
+    // The VM is not here yet, so only its name's shape can be checked (a vTPM id's).
+    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
     this.migrationSources.set(vm, parseMigrationPublicKey(sourceKeyPem, "the source host's migration key"));
   }
 
