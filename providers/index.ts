@@ -58,8 +58,19 @@ export async function registerProviders(server: WbemServer, setup: ProviderSetup
     throw e;
   }
   for (const a of integrity.associations) shared.add(a.className, () => a.links());
+  // The migration service (isolation) carries vTPMs through the integrity side's keys.
+  const hi = integrity.integrity;
+  if (hi) {
+    isolation.vtpmMigrationKeys.attach({
+      ownPublicKeyPem: () => hi.migrationPublicKeyPem(),
+      hasVtpm: (vm) => hi.has(vm),
+      useDestinationKeyOnce: (vm, pem) => hi.useDestinationKeyOnce(vm, pem),
+      useSourceKeyOnce: (vm, pem) => hi.useSourceKeyOnce(vm, pem),
+    });
+  }
   shared.registerWith(server, 'root/tvdc');
   return async () => {
+    isolation.vtpmMigrationKeys.attach(null);
     await integrity.close();
     await isolation.close();
   };

@@ -3,6 +3,12 @@
 // CIM-XML (the project's own client); the destination decides under its own policy (run on host,
 // Chinese Wall, disks, segments). When it refuses, or cannot be reached, the VM is taken back and
 // keeps running here.
+//
+// A VM with a vTPM needs no preparation: the source reads the destination's MigrationPublicKey
+// over the same connection and seals the vTPM to it, and passes its own key in AcceptMigration so
+// the destination can verify the package. Such keys serve that one migration and are dropped
+// after it. Keys an administrator prepared (PrepareVTPMMigrationOut/In) are pinned: they win, and
+// a key seen over the connection that differs refuses the migration, naming both fingerprints.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -11,6 +17,7 @@ import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import { WbemConnection } from '../../client/cim/index.js';
 import type { IsolationModel } from './IsolationModel.js';
+import type { VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
 import { CLASS } from './IsolationPaths.js';
 import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
@@ -18,6 +25,9 @@ import { methodParam } from './methodParam.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
+
+/** The integrity side's class that publishes a host's MigrationPublicKey (read at the destination). */
+const VTPM_SERVICE = 'TVDc_VTPMManagementService';
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -37,6 +47,8 @@ export function destinationUrl(text: string): string {
 export class MigrationServiceProvider implements Provider {
   constructor(
     private readonly model: IsolationModel,
+    /** The integrity side's vTPM migration keys, once attached (empty with --vtpm off). */
+    private readonly vtpmKeys: VtpmMigrationKeysSlot,
     /** How long to wait for the destination, per request. */
     private readonly timeoutMs = 30_000,
   ) {}
@@ -68,10 +80,26 @@ export class MigrationServiceProvider implements Provider {
     const vm = service.getVm(name);
     if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${name}' on host '${this.model.hostName}'`);
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
+    const keys = this.vtpmKeys.get();
+    const carriesVtpm = keys !== null && keys.hasVtpm(name);
     const conn = new WbemConnection(url, { namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0 });
+    // Keys taken for this migration only; dropped whatever happens, so they never become pins.
+    const dropKeys: Array<() => void> = [];
     try {
       // Find the destination's service first: a wrong address fails before the VM moves at all.
       const target = await this.destinationService(conn, shown);
+      if (carriesVtpm) {
+        // The key comes over the connection the VM goes over: HTTPS with a verified certificate
+        // is what makes it the destination's (see docs/integrity.md). A pinned key is checked
+        // against it here, so a mismatch refuses before the VM moves.
+        const destinationKey = await this.destinationKey(conn, shown, name);
+        try {
+          dropKeys.push(keys.useDestinationKeyOnce(name, destinationKey));
+        } catch (e) {
+          if (e instanceof TvdcError) throw new TvdcError(e.code, `${e.message}; the VM keeps running on '${this.model.hostName}'`);
+          throw e;
+        }
+      }
       const ticket = await service.migrateOut(name);
       let refusal: string | undefined;
       try {
@@ -82,6 +110,8 @@ export class MigrationServiceProvider implements Provider {
           Disks: { type: 'string', isArray: true, value: ticket.disks },
           Segments: { type: 'string', isArray: true, value: ticket.segments },
           Extensions: JSON.stringify(ticket.extensions),
+          // What the destination verifies the vTPM package with, unless a key is pinned there.
+          ...(carriesVtpm ? { SourceMigrationKey: keys.ownPublicKeyPem() } : {}),
         });
         if (Number(r.returnValue) !== 0) refusal = `host at ${shown} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
       } catch (e) {
@@ -93,8 +123,28 @@ export class MigrationServiceProvider implements Provider {
       }
       return { returnValue: 0 };
     } finally {
+      for (const drop of dropKeys) drop();
       await conn.close();
     }
+  }
+
+  /**
+   * The destination's MigrationPublicKey. A host without vTPMs has none (or no vTPM service at
+   * all); the VM is refused then, before it moves, because its vTPM could not follow it.
+   */
+  private async destinationKey(conn: WbemConnection, url: string, vm: string): Promise<string> {
+    const none = (why: string) => new TvdcError('INVALID_ARGUMENT', `VM '${vm}' has a vTPM, and host at ${url} cannot take it: ${why}; the VM keeps running on '${this.model.hostName}'`);
+    let key: unknown;
+    try {
+      for await (const i of conn.enumerateInstances(VTPM_SERVICE, { propertyList: ['MigrationPublicKey'] })) {
+        key = i.get('MigrationPublicKey');
+        break;
+      }
+    } catch (e) {
+      throw none(`its ${VTPM_SERVICE} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
+    }
+    if (typeof key !== 'string' || key.trim() === '') throw none(`it publishes no ${VTPM_SERVICE}.MigrationPublicKey (a host running without vTPMs)`);
+    return key;
   }
 
   private async destinationService(conn: WbemConnection, url: string): Promise<CimObjectPath> {
@@ -133,7 +183,24 @@ export class MigrationServiceProvider implements Provider {
     }
     const source = methodParam(params, 'SourceHost');
     const ticket: MigrationTicket = { vm: name, label, fromHost: typeof source === 'string' ? source : '', disks: strings('Disks'), segments: strings('Segments'), extensions };
-    const vm = await this.model.service.migrateIn(ticket);
-    return { returnValue: 0, outParams: [{ name: 'NewComputerSystem', value: this.model.paths.vm(vm.name) }] };
+    let dropKey = (): void => undefined;
+    const sourceKey = methodParam(params, 'SourceMigrationKey');
+    const keys = this.vtpmKeys.get();
+    if (keys !== null && typeof sourceKey === 'string' && sourceKey.trim() !== '') {
+      // Taking the source's key from this call adds no trust the call did not already need: the
+      // CIM server authenticated and authorised the caller, and AcceptMigration already lets it
+      // make this host run a VM of any label, so whoever may call it may as well hand us a vTPM.
+      // The source fetched our key over its HTTPS connection to us (certificate verified), which
+      // is what keeps the package from being sealed to anyone else. A key pinned here by
+      // PrepareVTPMMigrationIn wins; a different one refuses the arrival (2, both fingerprints).
+      dropKey = keys.useSourceKeyOnce(name, sourceKey);
+    }
+    try {
+      const vm = await this.model.service.migrateIn(ticket);
+      return { returnValue: 0, outParams: [{ name: 'NewComputerSystem', value: this.model.paths.vm(vm.name) }] };
+    } finally {
+      // For this arrival only, admitted or refused: it never becomes a pin.
+      dropKey();
+    }
   }
 }

@@ -15,6 +15,7 @@ import { CLASS } from './IsolationPaths.js';
 import { ComputerSystemProvider } from './ComputerSystemProvider.js';
 import { ManagementServiceProvider } from './ManagementServiceProvider.js';
 import { MigrationServiceProvider } from './MigrationServiceProvider.js';
+import { VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
 import { SecurityServiceProvider } from './SecurityServiceProvider.js';
 import { LogicalDiskProvider } from './LogicalDiskProvider.js';
 import { NetworkSegmentProvider } from './NetworkSegmentProvider.js';
@@ -36,6 +37,11 @@ export interface IsolationRegistration {
   model: IsolationModel;
   /** Association links for classes other domains contribute to as well; the caller registers them. */
   associations: AssociationPart[];
+  /**
+   * Where the integrity side's vTPM migration keys are attached once it is registered (it comes
+   * second); until then, and with --vtpm off, VMs migrate without a vTPM to carry.
+   */
+  vtpmMigrationKeys: VtpmMigrationKeysSlot;
   close(): Promise<void>;
 }
 
@@ -69,7 +75,8 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   reg(CLASS.conflictSet, listProvider(() => model.conflictSets()));
   reg(CLASS.securityService, new SecurityServiceProvider(model));
   reg(CLASS.managementService, new ManagementServiceProvider(model));
-  reg(CLASS.migrationService, new MigrationServiceProvider(model));
+  const vtpmMigrationKeys = new VtpmMigrationKeysSlot();
+  reg(CLASS.migrationService, new MigrationServiceProvider(model, vtpmMigrationKeys));
   reg(CLASS.managementCapabilities, listProvider(() => [model.managementCapabilities()]));
   reg(CLASS.migrationCapabilities, listProvider(() => [model.migrationCapabilities()]));
   reg(CLASS.stateCapabilities, listProvider(() => [model.stateCapabilities()]));
@@ -100,6 +107,7 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
     service,
     model,
     associations: isolationAssociations(model),
+    vtpmMigrationKeys,
     close: async () => {
       unsubscribe();
       removeLifecycle();

@@ -1,7 +1,8 @@
 // The integrity side of one host agent, in one object: the VMs' vTPMs (following the VMs through
 // their lives by a lifecycle listener), the host's own stand-in hardware TPM, measurement of the
 // simulated VMs' images, quotes and credential activation for challengers, and the host's vTPM
-// migration key with the peers' keys each migration was authorised for.
+// migration key with the peers' keys each migration was authorised for (pinned by an administrator,
+// or taken for one migration).
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
@@ -34,6 +35,8 @@ export const VTPM_EXTENSION = 'tvdc.vtpm';
 export const VTPM_RETURN_EXTENSION = 'tvdc.vtpm.return';
 
 const HOST_TPM_ID = 'host';
+/** A vTPM id's shape: what an arriving VM's name must look like before it is here to check. */
+const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The VMs the host runs, as far as the integrity side needs to know them. */
 export interface VmDirectory {
@@ -69,6 +72,13 @@ export class HostIntegrity {
    */
   private readonly migrationDestinations = new Map<string, MigrationPublicKey>();
   private readonly migrationSources = new Map<string, MigrationPublicKey>();
+  /**
+   * Keys taken for one migration only (read from the destination, or passed by the source's
+   * AcceptMigration call), by VM. Kept apart from the prepared ones so they can never turn into
+   * pins: whoever set one removes it when that migration ends, however it ended.
+   */
+  private readonly onceDestinations = new Map<string, MigrationPublicKey>();
+  private readonly onceSources = new Map<string, MigrationPublicKey>();
 
   private constructor(
     /** The VMs' vTPMs; a vTPM's id is its VM's name. */
@@ -237,8 +247,58 @@ export class HostIntegrity {
   /** Authorises a migration of `vm` to here: its vTPM must be signed by this source key. */
   prepareMigrationIn(vm: string, sourceKeyPem: string): void {
     // The VM is not here yet, so only its name's shape can be checked (a vTPM id's).
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+    if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
     this.migrationSources.set(vm, parseMigrationPublicKey(sourceKeyPem, "the source host's migration key"));
+  }
+
+  /**
+   * Uses `destinationKeyPem` (the key the destination publishes) to seal the vTPM of `vm` for its
+   * next migration only, unless an administrator prepared a destination key for it: a prepared
+   * key is pinned and wins, and a different offered key refuses the migration (ACCESS_DENIED,
+   * naming both fingerprints) before the VM moves. Returns the undo to call when that migration
+   * is over, succeeded, refused or failed.
+   */
+  useDestinationKeyOnce(vm: string, destinationKeyPem: string): () => void {
+    const key = parseMigrationPublicKey(destinationKeyPem, "the destination host's migration key");
+    this.requireVm(vm);
+    return this.useOnce(vm, key, this.migrationDestinations, this.onceDestinations, 'destination', 'PrepareVTPMMigrationOut', 'the key the destination host publishes');
+  }
+
+  /**
+   * Uses `sourceKeyPem` (the key the source names in its AcceptMigration call) to verify the vTPM
+   * `vm` brings on its next arrival only, unless an administrator prepared a source key for it:
+   * that one is pinned and wins, and a different offered key refuses the arrival (ACCESS_DENIED,
+   * naming both fingerprints). Returns the undo to call when that arrival is over.
+   */
+  useSourceKeyOnce(vm: string, sourceKeyPem: string): () => void {
+    if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+    const key = parseMigrationPublicKey(sourceKeyPem, "the source host's migration key");
+    return this.useOnce(vm, key, this.migrationSources, this.onceSources, 'source', 'PrepareVTPMMigrationIn', 'the key the source host sent with AcceptMigration');
+  }
+
+  private useOnce(
+    vm: string,
+    key: MigrationPublicKey,
+    pinned: Map<string, MigrationPublicKey>,
+    once: Map<string, MigrationPublicKey>,
+    role: 'source' | 'destination',
+    prepare: string,
+    offered: string,
+  ): () => void {
+    const pin = pinned.get(vm);
+    if (pin) {
+      if (pin.fingerprint !== key.fingerprint) {
+        throw new TvdcError('ACCESS_DENIED', `migration of VM '${vm}' refused: the ${role} migration key prepared for it on host '${this.opts.hostName}' (${prepare}, SHA-256 fingerprint ${pin.fingerprint}) differs from ${offered} (SHA-256 fingerprint ${key.fingerprint})`);
+      }
+      // The pinned key is the same one: nothing to take, the pin keeps its own lifetime.
+      return () => undefined;
+    }
+    // One migration of a VM at a time: a second one would swap the key under the first.
+    if (once.has(vm)) throw new TvdcError('INVALID_STATE', `a migration of VM '${vm}' is already under way on host '${this.opts.hostName}'`);
+    once.set(vm, key);
+    return () => {
+      if (once.get(vm) === key) once.delete(vm);
+    };
   }
 
   /** The running VM executes `path` of its image: measured by the host into PCR 10 and logged. */
@@ -318,9 +378,9 @@ export class HostIntegrity {
       },
       onMigrateOut: async (vm, ticket) => {
         if (!this.has(vm.name)) return;
-        const destination = this.migrationDestinations.get(vm.name);
+        const destination = this.migrationDestinations.get(vm.name) ?? this.onceDestinations.get(vm.name);
         if (!destination) {
-          throw new TvdcError('INVALID_STATE', `VM '${vm.name}' has a vTPM, and no destination migration key was named for it: call PrepareVTPMMigrationOut with the destination host's MigrationPublicKey first`);
+          throw new TvdcError('INVALID_STATE', `VM '${vm.name}' has a vTPM, and no destination migration key was named for it: migrate it with MigrateVirtualSystemToHost (which reads the destination's key), or call PrepareVTPMMigrationOut with the destination host's MigrationPublicKey first`);
         }
         // The package holds the whole vTPM (state, PCRs, log), readable only at the destination;
         // if the destination refuses, the source takes the VM back from its own sealed copy.
@@ -339,16 +399,17 @@ export class HostIntegrity {
   /**
    * A VM arriving, or coming back after the destination refused it (the ticket this host made).
    * Arriving, its vTPM must be sealed to this host and signed by the source key the management
-   * side named for it; coming back, it is this host's own take-back copy.
+   * side pinned for it or, without a pin, the key taken for this one arrival; coming back, it is
+   * this host's own take-back copy.
    */
   private async migrateIn(vm: VmInfo, ticket: MigrationTicket): Promise<void> {
     const takeBack = ticket.fromHost === this.opts.hostName;
     const pkg = ticket.extensions[takeBack ? VTPM_RETURN_EXTENSION : VTPM_EXTENSION];
     if (typeof pkg === 'string' && pkg !== '') {
       const own = this.vtpms.migrationKey.publicKey;
-      const source = takeBack ? own : this.migrationSources.get(vm.name);
+      const source = takeBack ? own : this.migrationSources.get(vm.name) ?? this.onceSources.get(vm.name);
       if (!source) {
-        throw new TvdcError('INVALID_STATE', `VM '${vm.name}' brings a vTPM, and no source migration key was named for it: call PrepareVTPMMigrationIn with the source host's MigrationPublicKey first`);
+        throw new TvdcError('INVALID_STATE', `VM '${vm.name}' brings a vTPM, and no source migration key was named for it: the source passes its key in AcceptMigration's SourceMigrationKey, or call PrepareVTPMMigrationIn with the source host's MigrationPublicKey first`);
       }
       if (this.has(vm.name)) await this.vtpms.delete(vm.name);
       this.images.ensure(vm.name);
