@@ -46,7 +46,7 @@ import { copyStoredClass } from './copyStoredClass.js';
 import { copyStoredInstance, freezeStoredInstance, instanceView } from './storedInstances.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
-  canonicalInstanceKey, coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
+  canonicalInstanceKey, coercePropertyValue, instanceProperty, keyDeclarations, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
 } from './instanceRules.js';
 
 export interface CimRepositoryOptions {
@@ -108,6 +108,8 @@ function notFound(what: string): CimError {
 export class CimRepository {
   private readonly spaces = new Map<string, NamespaceState>();
   private readonly aliases = new Map<string, string>();
+  /** Key declarations per resolved class: resolved classes are never changed, only replaced. */
+  private readonly keyDecls = new WeakMap<CimClass, CimProperty[]>();
 
   constructor(private readonly options: CimRepositoryOptions = {}) {}
 
@@ -508,7 +510,9 @@ export class CimRepository {
   private find(s: NamespaceState, path: CimObjectPath): { map: Map<string, CimInstance>; key: string; inst: CimInstance } | undefined {
     if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.toString()} is a class path, not an instance path`);
     const cls = this.requireClass(s, path.className, CimStatus.CIM_ERR_INVALID_CLASS);
-    const key = canonicalInstanceKey(cls, path, s.name);
+    let keys = this.keyDecls.get(cls);
+    if (keys === undefined) this.keyDecls.set(cls, (keys = keyDeclarations(cls)));
+    const key = canonicalInstanceKey(cls, keys, path, s.name);
     // The class's own instances first: a subtree list per lookup only when they miss.
     const own = cls.name.toLowerCase();
     const ownMap = s.instances.get(own);

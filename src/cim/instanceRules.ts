@@ -114,19 +114,24 @@ export function pathFromProperties(cls: CimClass, inst: CimInstance, namespace: 
   return new CimObjectPath(cls.name, keys, namespace);
 }
 
+/** The properties of `cls` qualified Key, in declaration order. */
+export function keyDeclarations(cls: CimClass): CimProperty[] {
+  return cls.properties.values().filter((decl) => decl.qualifiers.get('Key')?.value === true);
+}
+
 /**
  * canonicalKeysKey of normalizeInstancePath(cls, path, namespace), with the same refusals, without
- * building the normalised path: the repository looks every instance up by it.
+ * building the normalised path: the repository looks every instance up by it. `keys` is
+ * keyDeclarations(cls), which the repository keeps per class rather than finding again per lookup.
  */
-export function canonicalInstanceKey(cls: CimClass, path: CimObjectPath, namespace: string): string {
+export function canonicalInstanceKey(cls: CimClass, keys: readonly CimProperty[], path: CimObjectPath, namespace: string): string {
   const given = path.keys;
   const parts: string[] = [];
-  cls.properties.forEach((decl) => {
-    if (decl.qualifiers.get('Key')?.value !== true) return;
+  for (const decl of keys) {
     const b = given?.get(decl.name);
     if (!b) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `instance path of ${cls.name} lacks key ${decl.name}`);
     parts.push(canonicalBinding(decl.name, coerceKeyValue(cls, decl, b), namespace));
-  });
+  }
   if (given && parts.length !== given.size) {
     const declared = new Set(cls.keyNames.map((n) => n.toLowerCase()));
     for (const n of given.names()) {
