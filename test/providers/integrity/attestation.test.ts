@@ -21,7 +21,6 @@ import { IndicationListener, subscribe } from '../../../client/listener/index.js
 import type { WbemConnection } from '../../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
 import { attestationService, connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
-import { prepareMigration } from './support/migration.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
 const codes = (v: { findings: { code: string }[] }) => v.findings.map((f) => f.code);
@@ -311,13 +310,7 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p2, p2.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
     const before = await getQuote(conn, 'h1', vmPath('vm1'), verifier.newNonce('probe'));
     const pcr10 = before.bundle.pcrValues.find((v) => v.startsWith('sha256:10:'));
-    // The management side names each host's migration key to the other before the move.
-    const toH2 = connect(h2.origin);
-    try {
-      await prepareMigration({ conn, host: 'h1' }, { conn: toH2, host: 'h2' }, 'vm1');
-    } finally {
-      await toH2.close();
-    }
+    // No Prepare calls: the migration service exchanges the two hosts' keys for each attempt.
     const migrate = () => cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${h2!.port}",ComputerSystem=${p1.vm('vm1')}`);
 
     // h2 runs Security Underwriting: Chinese Wall refuses the MA VM there. It stays on h1 with its vTPM.
@@ -332,6 +325,7 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     expect((await wbemcli(['ein', p2.url('TVDc_VTPM')])).stdout).to.not.include('vm1');
     expect((await cm(p2, p2.vm('su2'), 'RequestStateChange.RequestedState=3')).returnValue).to.equal(0);
 
+    // The keys taken for the refused attempt are gone: the next attempt takes them afresh.
     const r = await migrate();
     expect(r.returnValue, r.out['Reason']).to.equal(0);
     expect((await wbemcli(['ein', p1.url('TVDc_VTPM')])).stdout).to.not.include('vm1');

@@ -1,4 +1,5 @@
-// A VM with a vTPM migrated between two real tvdc-host processes (--vtpm swtpm): the destination
+// A VM with a vTPM migrated between two real tvdc-host processes (--vtpm swtpm), with
+// MigrateVirtualSystemToHost alone (no Prepare calls): the destination
 // resumes the vTPM with the PCRs and the measurement list it had, it still attests with the EK
 // and AK it was enrolled with, and the source keeps no vTPM or swtpm for it.
 import { expect } from 'chai';
@@ -8,7 +9,6 @@ import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { findSwtpmProcesses } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
 import { connect, enrol, getQuote, vmPath } from './support/attest.js';
-import { prepareMigration } from './support/migration.js';
 import { newStateDir, removeState, startHostProcess, type HostProcess } from './support/IntegrityHost.js';
 
 describe('integrity providers: migration between two tvdc-host processes carries the vTPM (real swtpm)', function () {
@@ -49,8 +49,8 @@ describe('integrity providers: migration between two tvdc-host processes carries
       const v1 = verifier.verify('mv', first.bundle, nonce);
       expect(v1.status, JSON.stringify(v1.findings)).to.equal('trusted');
 
-      // The vTPM travels sealed to m2's migration key and signed by m1's, as the two were told.
-      await prepareMigration({ conn: connA, host: 'm1' }, { conn: connB, host: 'm2' }, 'mv');
+      // No preparation: m1 reads m2's migration key over the migration's own connection and seals
+      // the vTPM to it; m2 verifies it with the key m1 passes in AcceptMigration.
       const r = await cm(pa, pa.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${b.port}",ComputerSystem=${pa.vm('mv')}`);
       expect(r.returnValue, r.out['Reason']).to.equal(0);
       // The source runs only its host TPM now; the destination its own and the VM's.
