@@ -289,6 +289,52 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     expect(await refusal(b.hi.importState('vm1', takeBack, b.hi.migrationPublicKeyPem()))).to.equal('WRONG_PURPOSE');
   });
 
+  it('keys taken for one migration serve it and are gone after it; a prepared key is pinned and a different offered key is refused with both fingerprints', async () => {
+    await a.iso.defineVm('once', 'MarketAnalysis');
+    await a.iso.startVm('once');
+    const pcrBefore = await pcr10(a, 'once');
+    const strangerPem = stranger.publicKeyPem;
+
+    // Taken, then dropped unused: the VM does not leave on a key that is gone.
+    const drop = a.hi.useDestinationKeyOnce('once', strangerPem);
+    // One migration of a VM at a time: a second key would be swapped in under the first.
+    expect(isTvdcError(await Promise.resolve().then(() => a.hi.useDestinationKeyOnce('once', b.hi.migrationPublicKeyPem())).catch((e: unknown) => e), 'INVALID_STATE')).to.equal(true);
+    drop();
+    const unkeyed = await a.iso.migrateTo('once', b.iso).catch((e: unknown) => e);
+    expect(isTvdcError(unkeyed, 'INVALID_STATE')).to.equal(true);
+    expect(a.iso.getVm('once')!.state).to.equal('running');
+
+    // Both ends take the peer's key for this move: the vTPM goes across, and after it the keys are
+    // gone (B has no source key left for 'once', A none for the destination).
+    const dropOut = a.hi.useDestinationKeyOnce('once', b.hi.migrationPublicKeyPem());
+    const dropIn = b.hi.useSourceKeyOnce('once', a.hi.migrationPublicKeyPem());
+    try {
+      await a.iso.migrateTo('once', b.iso);
+    } finally {
+      dropOut();
+      dropIn();
+    }
+    expect(await pcr10(b, 'once')).to.equal(pcrBefore);
+    expect(a.hi.has('once')).to.equal(false);
+    const noKey = await b.iso.migrateTo('once', a.iso).catch((e: unknown) => e);
+    expect((noKey as Error).message).to.include('no destination migration key');
+    expect(b.iso.getVm('once')!.state).to.equal('running');
+
+    // A prepared key is pinned: the same key offered changes nothing, another is refused.
+    b.hi.prepareMigrationOut('once', a.hi.migrationPublicKeyPem());
+    b.hi.useDestinationKeyOnce('once', a.hi.migrationPublicKeyPem())();
+    const mismatch = await Promise.resolve().then(() => b.hi.useDestinationKeyOnce('once', strangerPem)).catch((e: unknown) => e);
+    expect(isTvdcError(mismatch, 'ACCESS_DENIED')).to.equal(true);
+    expect((mismatch as Error).message).to.include(a.hi.vtpms.migrationKey.fingerprint).and.include(stranger.fingerprint);
+    a.hi.prepareMigrationIn('once', b.hi.migrationPublicKeyPem());
+    const inMismatch = await Promise.resolve().then(() => a.hi.useSourceKeyOnce('once', strangerPem)).catch((e: unknown) => e);
+    expect(isTvdcError(inMismatch, 'ACCESS_DENIED')).to.equal(true);
+    expect((inMismatch as Error).message).to.include(b.hi.vtpms.migrationKey.fingerprint).and.include(stranger.fingerprint);
+    // The refused offers took nothing: the pinned keys still move the VM back.
+    await b.iso.migrateTo('once', a.iso);
+    expect(await pcr10(a, 'once')).to.equal(pcrBefore);
+  });
+
   it('a key file made readable by others is closed again to 0600 when the host opens it', () => {
     const d = join(dir, 'loose');
     const k = MigrationKey.openOrCreate(d);
