@@ -1,6 +1,7 @@
 // TVDc_VTPMManagementService: CreateVTPM, DeleteVTPM, StartVTPM, StopVTPM, ExportVTPMState and
 // ImportVTPMState (sealed packages between two hosts' migration keys), PrepareVTPMMigrationOut and
-// PrepareVTPMMigrationIn (the keys a VM migration seals to and verifies with), ExecuteFile (the
+// PrepareVTPMMigrationIn (optional: they pin the keys a VM migration seals to and verifies with,
+// which MigrateVirtualSystemToHost otherwise takes from the hosts for each migration), ExecuteFile (the
 // simulated VM runs a program of its image, which the host measures) and ImportHostMeasurementLog
 // (the management VM's real IMA list into the host TPM). Each maps its REF parameters onto the
 // domain and its failures onto return codes.

@@ -67,8 +67,9 @@ export class HostIntegrity {
   private readonly listeners = new Set<TargetMeasurementListener>();
   /**
    * Migrations the management side authorised, by VM: the destination key a leaving vTPM is
-   * sealed to, and the source key an arriving one must be signed with. In memory only: an agent
-   * restart withdraws them, and the management server names them again for the next attempt.
+   * sealed to, and the source key an arriving one must be signed with. Pinned: a key offered for
+   * one migration that differs is refused. In memory only: an agent restart withdraws them, and
+   * the management server names them again for the next attempt.
    */
   private readonly migrationDestinations = new Map<string, MigrationPublicKey>();
   private readonly migrationSources = new Map<string, MigrationPublicKey>();
