@@ -233,8 +233,9 @@ class Exchange {
         this.call(body);
       } else {
         // Koa calls us as soon as the request's head is parsed; a small body that came in the
-        // same read is parsed right after, in the same tick. Looking again on the next tick finds
-        // it complete and buffered, which costs much less than reading it through listeners.
+        // same read is pushed by the parser's next callback, after which Node runs queued ticks.
+        // Looking again on the next tick finds it buffered, which costs much less than reading
+        // it through listeners.
         process.nextTick(afterHead, this);
       }
     } catch (e) {
@@ -242,7 +243,7 @@ class Exchange {
     }
   }
 
-  /** The body, complete by now for most requests, else read as it arrives. */
+  /** The body, all buffered by now for most requests, else read as it arrives. */
   bodyArrived(): void {
     const req = this.req;
     try {
