@@ -90,6 +90,20 @@ describe('cim/NameMap', () => {
     expect(src.copyOnWrite()).to.deep.equal(src.clone());
   });
 
+  it('at(i) reads the i-th value in order, the copy a copy-on-read map hands out included', () => {
+    const src = source().set('Gamma', { n: 3 });
+    expect([0, 1, 2].map((i) => src.at(i).n)).to.deep.equal([1, 2, 3]);
+    src.delete('alpha');
+    expect(src.at(0)).to.deep.equal({ n: 2 });
+    const c = src.copyOnRead(copyBox);
+    const first = c.at(0);
+    expect(first).to.deep.equal({ n: 2 });
+    expect(first).to.not.equal(src.at(0));
+    expect(c.get('Beta')).to.equal(first);
+    const w = src.copyOnWrite();
+    expect(w.at(1)).to.equal(src.at(1));
+  });
+
   it('forEach visits every entry in order and lets the visitor delete or replace it', () => {
     const src = source().set('Gamma', { n: 3 });
     const seen: string[] = [];
