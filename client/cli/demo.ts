@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 // `npm start`: a host agent on loopback with the TVDc paper's Market Analysis / Security
 // Underwriting policy and the VMs of its Figure 3, set up through CIM like any client would, and
-// the wbemcli commands (with the real port) that show Figure 3's decisions. Runs until Ctrl-C.
+// the wbemcli commands (with the real port) that show Figure 3's decisions and, when swtpm is
+// installed, the VMs' vTPMs, a measured program and a quote. Runs until Ctrl-C.
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -81,8 +83,29 @@ async function setUp(origin: string): Promise<void> {
   }
 }
 
+/** Whether swtpm runs here: the vTPMs need it, and the demo shows isolation alone without it. */
+function swtpmInstalled(): boolean {
+  return spawnSync('swtpm', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** The integrity commands: the VMs' vTPMs, a program measured into one, a quote of it. */
+function integrityCommands(u: (path: string) => string, vm: (n: string) => string): string[] {
+  const service = (cls: string) => `${cls}.CreationClassName="${cls}",Name="${cls.replace(/^TVDc_/, '')}",SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}"`;
+  // The nonce is made fresh each time the command runs: a challenger never reuses one.
+  const nonce = '$(head -c 20 /dev/urandom | od -An -tx1 | tr -d " \\n")';
+  const target = vm('ma').replace(/"/g, '\\"');
+  return [
+    '# Integrity: each running VM has its own vTPM, a swtpm process the host agent manages',
+    `wbemcli ei ${u('TVDc_VTPM')}`,
+    '# The MA VM runs /bin/sh: the host measures it into PCR 10 of the VM\'s vTPM and logs it (LogIndex)',
+    `wbemcli cm ${u(service('TVDc_VTPMManagementService'))} 'ExecuteFile.Path="/bin/sh",System=${vm('ma')}'`,
+    '# A quote of PCRs 0 and 10 over a fresh nonce, signed by the vTPM, with the measurement log to replay (docs/integrity.md)',
+    `wbemcli cm ${u(service('TVDc_AttestationService'))} "GetQuote.Nonce=\\"${nonce}\\",PCRSelection=0,10,FromIndex=0,Target=${target}"`,
+  ];
+}
+
 /** The commands, one per line after a `#` line saying what it shows. */
-function commands(origin: string): string {
+function commands(origin: string, integrity: boolean): string {
   const u = (path: string, ns = 'root/tvdc') => `'${origin}/${ns}:${path}'`;
   const ss = `TVDc_SecurityService.CreationClassName="TVDc_SecurityService",Name="SecurityService",SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}"`;
   const vm = (n: string) => `TVDc_ComputerSystem.CreationClassName="TVDc_ComputerSystem",Name="${n}"`;
@@ -114,7 +137,8 @@ function commands(origin: string): string {
     `wbemcli cm ${u(ss)} ${escaped(POLICY_UPDATE)}`,
     `wbemcli cm ${u(vm('su'))} RequestStateChange.RequestedState=2`,
     '',
-    '# The TVDc Isolation profile, as a DMTF profile client finds it:',
+    ...(integrity ? [...integrityCommands(u, vm), ''] : []),
+    '# The TVDc profiles, as a DMTF profile client finds them:',
     `wbemcli ei ${u('CIM_RegisteredProfile', 'root/interop')}`,
   ].join('\n');
 }
@@ -128,7 +152,8 @@ async function main(): Promise<void> {
   const store = openStore(join(state, 'host.db'));
   const server = new WbemServer({ repository, store, name: HOST });
   attachIndications(server);
-  const release = await registerProviders(server, { name: HOST, stateDir: state, hypervisor: 'sim', vtpm: 'off', store });
+  const integrity = swtpmInstalled();
+  const release = await registerProviders(server, { name: HOST, stateDir: state, hypervisor: 'sim', vtpm: integrity ? 'swtpm' : 'off', store });
   let origin: string;
   try {
     origin = await listen(server, port);
@@ -155,8 +180,9 @@ async function main(): Promise<void> {
   process.stdout.write(
     `tvdc demo: host agent "${HOST}" listening on ${origin} (state in ${state})\n` +
       `policy tvdc-paper 1.0 (the TVDc paper's Market Analysis / Security Underwriting example) is active;\n` +
-      `VMs mgmt (SystemManagement), ma (MarketAnalysis) and su (SecurityUnderwriting) run; disk su-disk is labeled SecurityUnderwriting.\n\n` +
-      `Try these (wbemcli is in the Debian package sblim-wbemcli):\n\n${commands(origin)}\n\n` +
+      `VMs mgmt (SystemManagement), ma (MarketAnalysis) and su (SecurityUnderwriting) run; disk su-disk is labeled SecurityUnderwriting.\n` +
+      (integrity ? 'Each VM has a vTPM (swtpm).\n\n' : 'swtpm is not installed (Debian: swtpm swtpm-tools): the VMs run without vTPMs and the integrity commands are left out.\n\n') +
+      `Try these (wbemcli is in the Debian package sblim-wbemcli):\n\n${commands(origin, integrity)}\n\n` +
       'Ready. Press Ctrl-C to stop.\n',
   );
 }

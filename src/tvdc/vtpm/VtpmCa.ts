@@ -20,6 +20,14 @@ function writeAtomic(file: string, data: string, mode: number): void {
   renameSync(tmp, file);
 }
 
+/**
+ * PEM with LF line ends, as node:crypto writes it: forge ends lines with CRLF, and a CR in a CIM
+ * string goes on the wire as `&#13;`, which wbemcli prints as is.
+ */
+function pem(cert: forge.pki.Certificate): string {
+  return forge.pki.certificateToPem(cert).replace(/\r\n/g, '\n');
+}
+
 export class VtpmCa {
   private constructor(
     readonly kind: TpmCaKind,
@@ -57,7 +65,7 @@ export class VtpmCa {
       { name: 'subjectKeyIdentifier' },
     ]);
     signWithNode(cert, keyPem);
-    const certPem = forge.pki.certificateToPem(cert);
+    const certPem = pem(cert);
     writeAtomic(keyFile, keyPem, 0o600);
     writeAtomic(certFile, certPem, 0o644);
     return new VtpmCa(kind, certPem, keyPem);
@@ -94,7 +102,7 @@ export class VtpmCa {
       { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ]);
     signWithNode(cert, this.keyPem);
-    return forge.pki.certificateToPem(cert);
+    return pem(cert);
   }
 }
 

@@ -64,6 +64,24 @@ describe('npm start (client/cli/demo.ts)', function () {
     expect(r.out['Errors']).to.include("conflict set 'MA-SU'");
   });
 
+  it('the printed integrity commands measure a program into the MA VM\'s vTPM and quote it with a fresh nonce each time', async () => {
+    // The suite has swtpm (the integrity tests need it), so the demo runs its VMs with vTPMs.
+    expect(out).to.include('Each VM has a vTPM (swtpm).');
+    const exec = methodOutput(await bash(commandAfter('# The MA VM runs /bin/sh')));
+    expect(exec.returnValue).to.equal(0);
+    const index = exec.out['LogIndex'];
+    const quote = async () => methodOutput(await bash(commandAfter('# A quote of PCRs 0 and 10')));
+    const q1 = await quote();
+    expect(q1.returnValue).to.equal(0);
+    expect(q1.out['PCRValues']).to.match(/sha256:10:[0-9a-f]{64}/);
+    expect(q1.out['LogEntries']).to.include('/bin/sh');
+    expect(q1.out['EKCertificate']).to.include('-----BEGIN CERTIFICATE-----').and.not.include('&#13;');
+    // The nonce is in the quoted TPMS_ATTEST: two runs of the printed command quote differently.
+    const q2 = await quote();
+    expect(q2.out['Quote']).to.not.equal(q1.out['Quote']);
+    expect(index).to.match(/^\d+$/);
+  });
+
   it('SIGINT stops it and removes its state directory', async () => {
     const state = /state in (\S+)\)/.exec(out)![1]!;
     expect(existsSync(state)).to.equal(true);

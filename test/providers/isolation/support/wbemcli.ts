@@ -85,8 +85,10 @@ export class HostPaths {
 
 /** `Name (type): value` out parameters of one `wbemcli cm` line, and its return value. */
 export function methodOutput(stdout: string): { returnValue: number; out: Record<string, string> } {
+  // One line, unless an output value has line breaks (a PEM): then the answer starts at the
+  // method's name, the first ` Name: code` of the output.
   const line = stdout.trim().split('\n').pop() ?? '';
-  const m = / (\w+): (\d+)(?:, (.*))?$/.exec(line);
+  const m = / (\w+): (\d+)(?:, (.*))?$/.exec(line) ?? / (\w+): (\d+)(?:, ([\s\S]*))?$/.exec(stdout.trim());
   if (!m) throw new Error(`not a wbemcli cm answer: ${stdout}`);
   const out: Record<string, string> = {};
   for (const part of (m[3] ?? '').split(/, (?=\w+ \(\w+\): )/)) {
