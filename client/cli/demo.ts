@@ -3,7 +3,6 @@
 // Underwriting policy and the VMs of its Figure 3, set up through CIM like any client would, and
 // the wbemcli commands (with the real port) that show Figure 3's decisions and, when swtpm is
 // installed, the VMs' vTPMs, a measured program and a quote. Runs until Ctrl-C.
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -18,6 +17,7 @@ import { openStore } from '../../src/store/Store.js';
 import { WbemServer, WbemServerError } from '../../src/wbem/WbemServer.js';
 import { attachIndications } from '../../src/wbem/indications/index.js';
 import { registerProviders } from '../../providers/index.js';
+import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { WbemConnection } from '../cim/index.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -81,11 +81,6 @@ async function setUp(origin: string): Promise<void> {
   } finally {
     await conn.close();
   }
-}
-
-/** Whether swtpm runs here: the vTPMs need it, and the demo shows isolation alone without it. */
-function swtpmInstalled(): boolean {
-  return spawnSync('swtpm', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
 /** The integrity commands: the VMs' vTPMs, a program measured into one, a quote of it. */
@@ -152,6 +147,7 @@ async function main(): Promise<void> {
   const store = openStore(join(state, 'host.db'));
   const server = new WbemServer({ repository, store, name: HOST });
   attachIndications(server);
+  // Without swtpm the demo shows isolation alone.
   const integrity = swtpmInstalled();
   const release = await registerProviders(server, { name: HOST, stateDir: state, hypervisor: 'sim', vtpm: integrity ? 'swtpm' : 'off', store });
   let origin: string;

@@ -12,6 +12,7 @@ import { WbemServer } from '../../src/wbem/WbemServer.js';
 import { UserDirectory, isRole } from '../../src/wbem/UserDirectory.js';
 import { attachIndications } from '../../src/wbem/indications/index.js';
 import { registerProviders } from '../../providers/index.js';
+import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
                  [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
@@ -28,7 +29,8 @@ interface HostOptions {
   key: string | undefined;
   state: string | null;
   hypervisor: string;
-  vtpm: 'swtpm' | 'off';
+  /** Undefined: decided at start, swtpm when it is installed. */
+  vtpm: 'swtpm' | 'off' | undefined;
   users: string | undefined;
   mof: string[];
   addUser: string | undefined;
@@ -44,7 +46,7 @@ function port(flag: string, v: string): number {
 export function parseHostArgs(argv: readonly string[]): HostOptions {
   const o: HostOptions = {
     name: '', port: undefined, host: '127.0.0.1', httpsPort: undefined, cert: undefined, key: undefined, state: null,
-    hypervisor: 'sim', vtpm: 'off', users: undefined, mof: [], addUser: undefined, role: undefined,
+    hypervisor: 'sim', vtpm: undefined, users: undefined, mof: [], addUser: undefined, role: undefined,
   };
   let sawPort = false;
   for (let i = 0; i < argv.length; i++) {
@@ -113,7 +115,20 @@ async function addUser(o: HostOptions): Promise<void> {
   process.stdout.write(`user ${o.addUser} (${o.role}) written to ${o.users}\n`);
 }
 
+/**
+ * `--vtpm`, or when it is not given: swtpm when installed (every VM of a TVDc host gets a vTPM),
+ * else off with a notice, so a machine without swtpm still runs the isolation side.
+ */
+function vtpmMode(o: HostOptions): 'swtpm' | 'off' {
+  if (o.vtpm === 'off') return 'off';
+  if (swtpmInstalled()) return 'swtpm';
+  if (o.vtpm === 'swtpm') throw new Error('--vtpm swtpm needs the swtpm program (Debian: swtpm swtpm-tools), which does not run here');
+  process.stderr.write('tvdc-host: swtpm is not installed (Debian: swtpm swtpm-tools): VMs run without vTPMs; --vtpm off says so and silences this\n');
+  return 'off';
+}
+
 async function runHost(o: HostOptions): Promise<void> {
+  const vtpm = vtpmMode(o);
   const users = o.users ? UserDirectory.load(o.users) : null;
   const repository = new CimRepository();
   const projectFiles = projectMofFiles();
@@ -134,7 +149,7 @@ async function runHost(o: HostOptions): Promise<void> {
   const server = new WbemServer({ repository, store, users, name: o.name });
   for (const s of server.restored.skipped) process.stderr.write(`tvdc-host: stored instance not restored: ${s}\n`);
   attachIndications(server);
-  const release = await registerProviders(server, { name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm: o.vtpm, store });
+  const release = await registerProviders(server, { name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm, store });
   const urls = await server.listen({ port: o.port, host: o.host, httpsPort: o.httpsPort, cert: o.cert, key: o.key });
   if (!o.state) process.stderr.write('tvdc-host: no --state given; created instances are kept in memory only\n');
   for (const u of [urls.http, urls.https]) if (u) process.stdout.write(`tvdc-host ${o.name} listening on ${u}\n`);

@@ -27,13 +27,25 @@ export interface TvdcHostProcess {
   kill9(): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** Leave --vtpm out when `args` do not give it, so that tvdc-host's own default applies. */
+  defaultVtpm?: boolean;
+  /** The host's environment (PATH decides whether it finds swtpm). */
+  env?: NodeJS.ProcessEnv;
+}
+
 /**
  * Starts tvdc-host with `args` (its own command line: pass `--port 0` for a free port) and resolves
  * once it prints the URL it listens on. Rejects, with what it wrote to stderr, if it exits first
  * or does not start in time (then it is killed, so no test leaves a stray host behind).
  */
-export function spawnTvdcHost(args: readonly string[]): Promise<TvdcHostProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', HOST_SCRIPT, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export function spawnTvdcHost(args: readonly string[], options: SpawnOptions = {}): Promise<TvdcHostProcess> {
+  // Hosts here run without vTPMs unless a test asks (--vtpm): tvdc-host's own default, swtpm
+  // whenever it is installed, would start swtpm processes that most tests never use.
+  const vtpm = args.includes('--vtpm') || options.defaultVtpm ? [] : ['--vtpm', 'off'];
+  const child = spawn(process.execPath, ['--import', 'tsx', HOST_SCRIPT, ...vtpm, ...args], {
+    cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: options.env } : {}),
+  });
   let out = '';
   let err = '';
   child.stderr.on('data', (d: Buffer) => { err += d.toString(); });

@@ -33,7 +33,8 @@ describe('wbem: tvdc-host command line', function () {
     ];
     for (const [args, re] of cases) expect(() => parseHostArgs(args), args.join(' ')).to.throw(UsageError, re);
     const ok = parseHostArgs(['--name', 'h', '--mof', 'a.mof', 'b.mof', '--state', '/tmp/s']);
-    expect([ok.port, ok.host, ok.mof, ok.state, ok.vtpm]).to.deep.equal([5988, '127.0.0.1', ['a.mof', 'b.mof'], '/tmp/s', 'off']);
+    // --vtpm left out is decided at start: swtpm when it is installed.
+    expect([ok.port, ok.host, ok.mof, ok.state, ok.vtpm]).to.deep.equal([5988, '127.0.0.1', ['a.mof', 'b.mof'], '/tmp/s', undefined]);
   });
 
   it('adds users from a password on stdin and serves them', async () => {
@@ -69,6 +70,29 @@ describe('wbem: tvdc-host command line', function () {
       expect(await h.exited).to.equal(0);
       expect(h.stderr()).to.contain('SIGTERM, shutting down');
     }
+  });
+
+  it('runs vTPMs by default where swtpm is installed, and says so and runs without them where it is not', async () => {
+    const hostTpms = async (port: number) => (await wbemcli('ein', `http://127.0.0.1:${port}/root/tvdc:TVDc_HostTPM`)).stdout.trim();
+    const withSwtpm = await spawnTvdcHost(['--name', 'vtpmhost', '--port', '0'], { defaultVtpm: true });
+    try {
+      expect(await hostTpms(withSwtpm.port)).to.contain('TVDc_HostTPM.');
+      expect(withSwtpm.stderr()).to.not.contain('swtpm is not installed');
+    } finally {
+      await withSwtpm.stop();
+    }
+    // A PATH without swtpm: the same command line runs the isolation side alone and says why.
+    const env = { ...process.env, PATH: join(dir, 'no-such-bin') };
+    const without = await spawnTvdcHost(['--name', 'plainhost', '--port', '0'], { defaultVtpm: true, env });
+    try {
+      expect(await hostTpms(without.port)).to.equal('');
+      expect(without.stderr()).to.contain('swtpm is not installed (Debian: swtpm swtpm-tools): VMs run without vTPMs');
+    } finally {
+      await without.stop();
+    }
+    let refused = '';
+    await spawnTvdcHost(['--name', 'needs', '--port', '0', '--vtpm', 'swtpm'], { env }).catch((e: Error) => { refused = e.message; });
+    expect(refused).to.contain('exited with 1').and.contain('--vtpm swtpm needs the swtpm program');
   });
 
   it('reports MOF errors as file:line:col and exits 1', async () => {

@@ -1,7 +1,7 @@
 // One swtpm process serving one TPM 2.0 over Unix sockets. It runs in its own process group and
 // with --terminate, holding our data connection: if the owner dies, even by SIGKILL, the kernel
 // closes that connection and swtpm exits, so no swtpm outlives the agent that started it.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +15,11 @@ import { Tpm } from './Tpm.js';
  * fresh: a power-on (Startup(CLEAR), PCRs reset). resume: continue the volatile state stored in
  * the state dir (PCRs kept). blank: no TPM initialization, so state blobs can be set first.
  */
+/** Whether the swtpm program runs here (`swtpm --version`): vTPMs need it. */
+export function swtpmInstalled(swtpmPath = 'swtpm'): boolean {
+  return spawnSync(swtpmPath, ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
 export type SwtpmStartMode = 'fresh' | 'resume' | 'blank';
 
 export interface SwtpmStartOptions {
