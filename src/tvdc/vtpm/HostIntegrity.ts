@@ -27,12 +27,6 @@ export type TargetMeasurementListener = (target: IntegrityTarget, entry: ImaEntr
 
 /** The key under which a migrating VM's vTPM state travels in MigrationTicket.extensions (sealed to the destination). */
 export const VTPM_EXTENSION = 'tvdc.vtpm';
-/**
- * The source's own take-back copy (sealed to the source itself), in case the destination refuses
- * the VM: the package for the destination cannot be opened anywhere else, so without this copy
- * a refused migration would lose the vTPM.
- */
-export const VTPM_RETURN_EXTENSION = 'tvdc.vtpm.return';
 
 const HOST_TPM_ID = 'host';
 /** A vTPM id's shape: what an arriving VM's name must look like before it is here to check. */
@@ -80,6 +74,15 @@ export class HostIntegrity {
    */
   private readonly onceDestinations = new Map<string, MigrationPublicKey>();
   private readonly onceSources = new Map<string, MigrationPublicKey>();
+  /**
+   * The take-back copy of each VM that is leaving (sealed to this host itself), by the ticket the
+   * move made: the package for the destination cannot be opened anywhere else, so a refused
+   * migration would otherwise lose the vTPM. It never leaves this host, and only the very ticket
+   * object this host made finds it: a ticket rebuilt from an AcceptMigration call never does,
+   * whatever host it names, so an old copy cannot be replayed to clone the vTPM here. It goes
+   * with the ticket once the move is over.
+   */
+  private readonly takeBacks = new WeakMap<MigrationTicket, Buffer>();
 
   private constructor(
     /** The VMs' vTPMs; a vTPM's id is its VM's name. */
@@ -390,7 +393,7 @@ export class HostIntegrity {
           { recipient: this.vtpms.migrationKey.publicKey, purpose: 'return' },
         ]);
         ticket.extensions[VTPM_EXTENSION] = pkg!.toString('base64');
-        ticket.extensions[VTPM_RETURN_EXTENSION] = takeBack!.toString('base64');
+        this.takeBacks.set(ticket, takeBack!);
         await this.vtpms.delete(vm.name);
       },
       onMigrateIn: async (vm, ticket) => this.migrateIn(vm, ticket),
@@ -401,21 +404,22 @@ export class HostIntegrity {
    * A VM arriving, or coming back after the destination refused it (the ticket this host made).
    * Arriving, its vTPM must be sealed to this host and signed by the source key the management
    * side pinned for it or, without a pin, the key taken for this one arrival; coming back, it is
-   * this host's own take-back copy.
+   * this host's own take-back copy, kept here for that ticket.
    */
   private async migrateIn(vm: VmInfo, ticket: MigrationTicket): Promise<void> {
-    const takeBack = ticket.fromHost === this.opts.hostName;
-    const pkg = ticket.extensions[takeBack ? VTPM_RETURN_EXTENSION : VTPM_EXTENSION];
-    if (typeof pkg === 'string' && pkg !== '') {
-      const own = this.vtpms.migrationKey.publicKey;
-      const source = takeBack ? own : this.migrationSources.get(vm.name) ?? this.onceSources.get(vm.name);
+    const own = this.takeBacks.get(ticket);
+    const carried = ticket.extensions[VTPM_EXTENSION];
+    const pkg = own ?? (typeof carried === 'string' && carried !== '' ? Buffer.from(carried, 'base64') : undefined);
+    if (pkg !== undefined) {
+      const source = own ? this.vtpms.migrationKey.publicKey : this.migrationSources.get(vm.name) ?? this.onceSources.get(vm.name);
       if (!source) {
         throw new TvdcError('INVALID_STATE', `VM '${vm.name}' brings a vTPM, and no source migration key was named for it: the source passes its key in AcceptMigration's SourceMigrationKey, or call PrepareVTPMMigrationIn with the source host's MigrationPublicKey first`);
       }
       if (this.has(vm.name)) await this.vtpms.delete(vm.name);
       this.images.ensure(vm.name);
-      await this.vtpms.importState(Buffer.from(pkg, 'base64'), source, vm.name, takeBack ? 'return' : 'migrate');
-      if (!takeBack) this.migrationSources.delete(vm.name);
+      await this.vtpms.importState(pkg, source, vm.name, own ? 'return' : 'migrate');
+      if (own) this.takeBacks.delete(ticket);
+      else this.migrationSources.delete(vm.name);
       if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
       return;
     }

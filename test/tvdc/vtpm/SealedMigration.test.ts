@@ -7,7 +7,7 @@ import { constants, sign } from 'node:crypto';
 import { chmodSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { IsolationService } from '../../../src/tvdc/hypervisor/IsolationService.js';
-import { HostIntegrity, VTPM_EXTENSION, VTPM_RETURN_EXTENSION } from '../../../src/tvdc/vtpm/HostIntegrity.js';
+import { HostIntegrity, VTPM_EXTENSION } from '../../../src/tvdc/vtpm/HostIntegrity.js';
 import { MIGRATION_KEY_FILE, MigrationKey } from '../../../src/tvdc/vtpm/MigrationKey.js';
 import { SealedVtpmPackage } from '../../../src/tvdc/vtpm/SealedVtpmPackage.js';
 import { VtpmState } from '../../../src/tvdc/vtpm/VtpmState.js';
@@ -272,21 +272,27 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     expect(b.hi.has('vm1')).to.equal(false);
     expect(await pcr10(a, 'vm1')).to.equal(pcrBefore);
     expect(a.hi.info({ kind: 'vm', name: 'vm1' }).ekCertificatePem).to.equal(ekBefore);
-    // What travelled: a package sealed to A and B's take-back copy, which A cannot use.
+    // What travelled: the package sealed to A, and nothing else. B's take-back copy stayed on B:
+    // a copy that travelled could later be handed back to B as a VM "returning" and clone the vTPM.
     const carried = Buffer.from(String(ticket!.extensions[VTPM_EXTENSION]), 'base64');
-    const takeBack = Buffer.from(String(ticket!.extensions[VTPM_RETURN_EXTENSION]), 'base64');
     expect(split(carried).header['recipient']).to.equal(a.hi.vtpms.migrationKey.fingerprint);
-    expect(split(takeBack).header['recipient']).to.equal(b.hi.vtpms.migrationKey.fingerprint);
-    expect(split(takeBack).header['packageId']).to.not.equal(split(carried).header['packageId']);
+    expect(Object.keys(ticket!.extensions)).to.deep.equal([VTPM_EXTENSION]);
+    // A ticket naming B as its source but not made by B's move finds no take-back copy on B: the
+    // VM arrives as from a host without vTPMs and gets a fresh one, not the state it left with.
+    const forged: MigrationTicket = { ...ticket!, fromHost: 'hostB', extensions: {} };
+    await b.iso.migrateIn(forged);
+    expect(b.hi.info({ kind: 'vm', name: 'vm1' }).ekCertificatePem).to.not.equal(ekBefore);
+    expect(await pcr10(b, 'vm1')).to.not.equal(pcrBefore);
+    // A take-back copy (purpose "return") is no migration package even where it can be opened.
+    const [returnCopy] = await a.hi.vtpms.exportState('vm1', [{ recipient: b.hi.vtpms.migrationKey.publicKey, purpose: 'return' }]);
     await a.iso.destroyVm('vm1');
     await a.iso.defineVm('vm1', 'MarketAnalysis');
     await a.hi.deleteVtpm('vm1');
-    expect(await refusal(a.hi.importState('vm1', takeBack, b.hi.migrationPublicKeyPem()))).to.equal('NOT_FOR_THIS_HOST');
     expect(await refusal(a.hi.importState('vm1', carried, b.hi.migrationPublicKeyPem()))).to.equal('REPLAYED');
-    // The take-back copy is no migration package even where it can be opened.
+    await b.iso.destroyVm('vm1');
     await b.iso.defineVm('vm1', 'MarketAnalysis');
     await b.hi.deleteVtpm('vm1');
-    expect(await refusal(b.hi.importState('vm1', takeBack, b.hi.migrationPublicKeyPem()))).to.equal('WRONG_PURPOSE');
+    expect(await refusal(b.hi.importState('vm1', returnCopy!, a.hi.migrationPublicKeyPem()))).to.equal('WRONG_PURPOSE');
   });
 
   it('keys taken for one migration serve it and are gone after it; a prepared key is pinned and a different offered key is refused with both fingerprints', async () => {
