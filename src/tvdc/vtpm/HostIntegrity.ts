@@ -43,6 +43,8 @@ export interface HostIntegrityOptions {
   hostName: string;
   vms: VmDirectory;
   swtpmPath?: string;
+  /** How long after its export a vTPM migration package is accepted (VtpmManager's default). */
+  packageLifetimeMs?: number;
 }
 
 interface Bound {
@@ -109,7 +111,8 @@ export class HostIntegrity {
   static async open(opts: HostIntegrityOptions): Promise<HostIntegrity> {
     mkdirSync(opts.stateDir, { recursive: true });
     const common = { hostName: opts.hostName, ...(opts.swtpmPath ? { swtpmPath: opts.swtpmPath } : {}) };
-    const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common });
+    const lifetime = opts.packageLifetimeMs === undefined ? {} : { packageLifetimeMs: opts.packageLifetimeMs };
+    const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common, ...lifetime });
     let host;
     try {
       host = await VtpmManager.open({ stateDir: join(opts.stateDir, 'host-tpm'), ...common });

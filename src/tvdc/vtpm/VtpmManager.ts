@@ -135,7 +135,18 @@ export interface VtpmManagerOptions {
   swtpmPath?: string;
   /** Called when a vTPM's swtpm ends without being asked to (recover() restarts it). */
   onUnexpectedExit?: (id: string, code: number | null) => void;
+  /** How long after its export a sealed package is accepted (default PACKAGE_LIFETIME_MS). */
+  packageLifetimeMs?: number;
 }
+
+/**
+ * A migration carries its package within seconds; a package accepted for 15 minutes after its
+ * export leaves room for a slow transfer and an administrator's ExportVTPMState/ImportVTPMState,
+ * while an unused copy cannot be revived later to roll a vTPM back or clone it.
+ */
+export const PACKAGE_LIFETIME_MS = 15 * 60_000;
+/** How far ahead of this host's clock a package's export time may be (hosts' clocks drift). */
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 export class VtpmManager {
   readonly log: MeasurementLog;
@@ -435,6 +446,16 @@ export class VtpmManager {
   }
 
   private refuseReplay(info: SealedPackageInfo, id: string): void {
+    const exported = Date.parse(info.exportedAt);
+    const age = Date.now() - exported;
+    const lifetime = this.opts.packageLifetimeMs ?? PACKAGE_LIFETIME_MS;
+    if (Number.isNaN(exported)) throw new VtpmPackageError('MALFORMED', `the export time "${info.exportedAt}" is not a date`);
+    if (age > lifetime) {
+      throw new VtpmPackageError('EXPIRED', `package ${info.packageId} was exported at ${info.exportedAt}, ${Math.round(age / 1000)} s ago; packages are accepted for ${Math.round(lifetime / 1000)} s after export: export the vTPM again`);
+    }
+    if (-age > CLOCK_SKEW_MS) {
+      throw new VtpmPackageError('EXPIRED', `package ${info.packageId} is dated ${info.exportedAt}, ${Math.round(-age / 1000)} s ahead of this host's clock: the hosts' clocks disagree`);
+    }
     const seen = this.db.prepare('SELECT imported_at FROM vtpm_imported_package WHERE package_id = ?').get(info.packageId) as { imported_at: string } | undefined;
     if (seen) throw new VtpmPackageError('REPLAYED', `package ${info.packageId} was already imported here at ${seen.imported_at}`);
     const newest = this.db.prepare('SELECT MAX(counter) AS counter FROM vtpm_imported_package WHERE source = ? AND vtpm_id = ?').get(info.source, id) as { counter: number | null };

@@ -15,7 +15,8 @@ export type VtpmPackageRefusal =
   | 'UNWRAP_FAILED' // the wrapped AES key does not decrypt under this host's key
   | 'DECRYPT_FAILED' // the AES-GCM tag does not verify
   | 'REPLAYED' // this package was imported here before
-  | 'STALE'; // older than a package this host already imported from the same source for this VM
+  | 'STALE' // older than a package this host already imported from the same source for this VM
+  | 'EXPIRED'; // exported longer ago than a package lives (or dated too far ahead of this host's clock)
 
 const CODE: Record<VtpmPackageRefusal, TvdcErrorCode> = {
   MALFORMED: 'INVALID_ARGUMENT',
@@ -29,6 +30,7 @@ const CODE: Record<VtpmPackageRefusal, TvdcErrorCode> = {
   DECRYPT_FAILED: 'INTEGRITY_VIOLATION',
   REPLAYED: 'INTEGRITY_VIOLATION',
   STALE: 'INTEGRITY_VIOLATION',
+  EXPIRED: 'INTEGRITY_VIOLATION',
 };
 
 export class VtpmPackageError extends TvdcError {

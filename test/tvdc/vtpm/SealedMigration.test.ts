@@ -85,10 +85,10 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
   /** A third host's key: neither source nor destination. */
   let stranger: MigrationKey;
 
-  const openHost = async (name: string): Promise<Host> => {
+  const openHost = async (name: string, packageLifetimeMs?: number): Promise<Host> => {
     const hostDir = join(dir, name);
     const iso = IsolationService.open({ db: join(dir, `${name}-iso.db`), hostName: name, initialPolicy: POLICY_1_0 });
-    const hi = await HostIntegrity.open({ stateDir: hostDir, hostName: name, vms: iso });
+    const hi = await HostIntegrity.open({ stateDir: hostDir, hostName: name, vms: iso, ...(packageLifetimeMs === undefined ? {} : { packageLifetimeMs }) });
     return { name, dir: hostDir, iso, hi, off: iso.addLifecycleListener(hi.lifecycleListener()) };
   };
   const closeHost = async (h: Host) => {
@@ -205,6 +205,25 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     b = await openHost('hostB');
     expect(await refusal(importAtB(newer))).to.equal('REPLAYED');
     expect(b.hi.has('vm1')).to.equal(false);
+  });
+
+  it('refuses a package exported longer ago than a package lives, and accepts a fresh one', async () => {
+    await closeHost(b);
+    b = await openHost('hostB', 1_000);
+    try {
+      const unused = await exportToB();
+      await new Promise((r) => setTimeout(r, 1_200));
+      const late = await importAtB(unused).catch((e: unknown) => e);
+      expect(isVtpmPackageError(late, 'EXPIRED')).to.equal(true);
+      expect((late as Error).message).to.match(/exported at .* s ago; packages are accepted for 1 s after export: export the vTPM again/);
+      expect(b.hi.has('vm1')).to.equal(false);
+      const fresh = await importAtB(await exportToB());
+      expect(fresh.id).to.equal('vm1');
+      await b.hi.deleteVtpm('vm1');
+    } finally {
+      await closeHost(b);
+      b = await openHost('hostB');
+    }
   });
 
   it('round trip A -> B with a running vTPM: PCRs, EK, AK and log survive; the package hides the TPM state', async () => {
