@@ -60,20 +60,20 @@ function vssd(name: string, label: string): CimInstance {
 /** Sets the host up as a management client would: every step a CIM call that must return 0. */
 async function setUp(origin: string): Promise<void> {
   const conn = new WbemConnection(origin, { namespace: 'root/tvdc' });
-  const service = (cls: string) => CimObjectPath.instance(cls, { CreationClassName: cls, Name: cls.replace(/^TVDc_/, ''), SystemCreationClassName: 'TVDc_HostSystem', SystemName: HOST }, 'root/tvdc');
+  const servicePath = (cls: string) => CimObjectPath.instance(cls, { CreationClassName: cls, Name: cls.replace(/^TVDc_/, ''), SystemCreationClassName: 'TVDc_HostSystem', SystemName: HOST }, 'root/tvdc');
   const must = async (what: string, p: Promise<{ returnValue: unknown; outParams: NameMap<{ value: unknown }> }>) => {
     const r = await p;
     if (Number(r.returnValue) !== 0) throw new Error(`${what} returned ${String(r.returnValue)}: ${JSON.stringify([...r.outParams.values()].map((o) => o.value))}`);
   };
   try {
-    await must('SetPolicy', conn.invokeMethod(service('TVDc_SecurityService'), 'SetPolicy', { PolicyXML: readFileSync(POLICY, 'utf8') }));
-    for (const vm of VMS) await must(`DefineSystem ${vm.name}`, conn.invokeMethod(service('TVDc_VirtualSystemManagementService'), 'DefineSystem', { SystemSettings: vssd(vm.name, vm.label) }));
+    await must('SetPolicy', conn.invokeMethod(servicePath('TVDc_SecurityService'), 'SetPolicy', { PolicyXML: readFileSync(POLICY, 'utf8') }));
+    for (const vm of VMS) await must(`DefineSystem ${vm.name}`, conn.invokeMethod(servicePath('TVDc_VirtualSystemManagementService'), 'DefineSystem', { SystemSettings: vssd(vm.name, vm.label) }));
     // The management VM exports a virtual block device of the Security Underwriting workload.
     const disk = CimObjectPath.instance('TVDc_LogicalDisk', { SystemCreationClassName: 'TVDc_HostSystem', SystemName: HOST, CreationClassName: 'TVDc_LogicalDisk', DeviceID: 'su-disk' }, 'root/tvdc');
     const props = new NameMap<CimProperty>();
     for (const b of disk.keys!.values()) props.set(b.name, new CimProperty(b.name, 'string', b.value));
     await conn.createInstance(new CimInstance('TVDc_LogicalDisk', props, disk));
-    await must('AssignLabel su-disk', conn.invokeMethod(service('TVDc_SecurityService'), 'AssignLabel', { Element: disk, Label: 'SecurityUnderwriting' }));
+    await must('AssignLabel su-disk', conn.invokeMethod(servicePath('TVDc_SecurityService'), 'AssignLabel', { Element: disk, Label: 'SecurityUnderwriting' }));
     for (const vm of VMS) {
       const path = CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm.name }, 'root/tvdc');
       await must(`start ${vm.name}`, conn.invokeMethod(path, 'RequestStateChange', { RequestedState: { type: 'uint16', value: 2 } }));
@@ -83,9 +83,13 @@ async function setUp(origin: string): Promise<void> {
   }
 }
 
+/** The object path, as wbemcli writes it, of the host's service of class `cls` (setUp builds the same path as an object). */
+function service(cls: string): string {
+  return `${cls}.CreationClassName="${cls}",Name="${cls.replace(/^TVDc_/, '')}",SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}"`;
+}
+
 /** The integrity commands: the VMs' vTPMs, a program measured into one, a quote of it. */
 function integrityCommands(u: (path: string) => string, vm: (n: string) => string): string[] {
-  const service = (cls: string) => `${cls}.CreationClassName="${cls}",Name="${cls.replace(/^TVDc_/, '')}",SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}"`;
   // The nonce is made fresh each time the command runs: a challenger never reuses one.
   const nonce = '$(head -c 20 /dev/urandom | od -An -tx1 | tr -d " \\n")';
   const target = vm('ma').replace(/"/g, '\\"');
@@ -102,7 +106,7 @@ function integrityCommands(u: (path: string) => string, vm: (n: string) => strin
 /** The commands, one per line after a `#` line saying what it shows. */
 function commands(origin: string, integrity: boolean): string {
   const u = (path: string, ns = 'root/tvdc') => `'${origin}/${ns}:${path}'`;
-  const ss = `TVDc_SecurityService.CreationClassName="TVDc_SecurityService",Name="SecurityService",SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}"`;
+  const ss = service('TVDc_SecurityService');
   const vm = (n: string) => `TVDc_ComputerSystem.CreationClassName="TVDc_ComputerSystem",Name="${n}"`;
   const disk = `TVDc_LogicalDisk.SystemCreationClassName="TVDc_HostSystem",SystemName="${HOST}",CreationClassName="TVDc_LogicalDisk",DeviceID="su-disk"`;
   const check = (s: string, o: string) => `wbemcli cm ${u(ss)} 'CheckAccess.Subject=${s},Object=${o}'`;

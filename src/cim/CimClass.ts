@@ -42,8 +42,13 @@ export class CimClass {
     return this.isQualified('Abstract');
   }
 
+  /** The properties qualified Key, in declaration order. */
+  keyProperties(): CimProperty[] {
+    return this.properties.values().filter((p) => p.qualifiers.get('Key')?.value === true);
+  }
+
   /** Names of the properties qualified Key, in declaration order. */
   get keyNames(): string[] {
-    return this.properties.values().filter((p) => p.qualifiers.get('Key')?.value === true).map((p) => p.name);
+    return this.keyProperties().map((p) => p.name);
   }
 }

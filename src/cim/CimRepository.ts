@@ -46,7 +46,7 @@ import { copyStoredClass } from './copyStoredClass.js';
 import { copyStoredInstance, freezeStoredInstance, instanceView } from './storedInstances.js';
 import { canonicalKeysKey, namespaceKey } from './objectPathText.js';
 import {
-  canonicalInstanceKey, coercePropertyValue, instanceProperty, keyDeclarations, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
+  canonicalInstanceKey, coercePropertyValue, instanceProperty, normalizeInstancePath, pathFromProperties, validateAgainstClass, type SubclassTest,
 } from './instanceRules.js';
 
 export interface CimRepositoryOptions {
@@ -480,12 +480,12 @@ export class CimRepository {
     const s = this.space(ns);
     const cls = this.requireClass(s, inst.className, CimStatus.CIM_ERR_INVALID_CLASS);
     const keyed = new CimInstance(cls.name);
-    for (const decl of cls.properties.values()) {
-      if (decl.qualifiers.get('Key')?.value !== true) continue;
+    const keys = cls.keyProperties();
+    for (const decl of keys) {
       const p = inst.properties.get(decl.name);
       if (p) keyed.properties.set(decl.name, instanceProperty(decl, coercePropertyValue(cls, decl, p.value, this.subclassTest(s))));
     }
-    if (keyed.properties.size < cls.keyNames.length && inst.path?.keys) {
+    if (keyed.properties.size < keys.length && inst.path?.keys) {
       return normalizeInstancePath(cls, inst.path, s.name);
     }
     return pathFromProperties(cls, keyed, s.name);
@@ -511,7 +511,7 @@ export class CimRepository {
     if (!path.keys) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${path.toString()} is a class path, not an instance path`);
     const cls = this.requireClass(s, path.className, CimStatus.CIM_ERR_INVALID_CLASS);
     let keys = this.keyDecls.get(cls);
-    if (keys === undefined) this.keyDecls.set(cls, (keys = keyDeclarations(cls)));
+    if (keys === undefined) this.keyDecls.set(cls, (keys = cls.keyProperties()));
     const key = canonicalInstanceKey(cls, keys, path, s.name);
     // The class's own instances first: a subtree list per lookup only when they miss.
     const own = cls.name.toLowerCase();

@@ -104,8 +104,7 @@ export function coerceKeyValue(cls: CimClass, decl: CimProperty, b: CimKeyBindin
 /** The instance path of a validated instance: the class's keys in declaration order. */
 export function pathFromProperties(cls: CimClass, inst: CimInstance, namespace: string): CimObjectPath {
   const keys = new NameMap<CimKeyBinding>();
-  for (const decl of cls.properties.values()) {
-    if (decl.qualifiers.get('Key')?.value !== true) continue;
+  for (const decl of cls.keyProperties()) {
     const v = inst.properties.get(decl.name)?.value ?? null;
     if (v === null) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `key property ${cls.name}.${decl.name} has no value`);
     if (Array.isArray(v)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `key property ${cls.name}.${decl.name} is an array`);
@@ -114,15 +113,10 @@ export function pathFromProperties(cls: CimClass, inst: CimInstance, namespace: 
   return new CimObjectPath(cls.name, keys, namespace);
 }
 
-/** The properties of `cls` qualified Key, in declaration order. */
-export function keyDeclarations(cls: CimClass): CimProperty[] {
-  return cls.properties.values().filter((decl) => decl.qualifiers.get('Key')?.value === true);
-}
-
 /**
  * canonicalKeysKey of normalizeInstancePath(cls, path, namespace), with the same refusals, without
  * building the normalised path: the repository looks every instance up by it. `keys` is
- * keyDeclarations(cls), which the repository keeps per class rather than finding again per lookup.
+ * cls.keyProperties(), which the repository keeps per class rather than finding again per lookup.
  */
 export function canonicalInstanceKey(cls: CimClass, keys: readonly CimProperty[], path: CimObjectPath, namespace: string): string {
   const given = path.keys;
@@ -149,8 +143,7 @@ export function normalizeInstancePath(cls: CimClass, path: CimObjectPath, namesp
   const given = path.keys ?? new NameMap<CimKeyBinding>();
   const keys = new NameMap<CimKeyBinding>();
   let count = 0;
-  for (const decl of cls.properties.values()) {
-    if (decl.qualifiers.get('Key')?.value !== true) continue;
+  for (const decl of cls.keyProperties()) {
     const b = given.get(decl.name);
     if (!b) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `instance path of ${cls.name} lacks key ${decl.name}`);
     keys.set(decl.name, { name: decl.name, type: decl.type, value: coerceKeyValue(cls, decl, b) });

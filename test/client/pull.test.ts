@@ -37,8 +37,7 @@ describe('pull enumerations', function () {
   let conn: WbemConnection;
 
   beforeEach(async () => {
-    server = new StubServer((_r, res) => res.end());
-    await server.start();
+    server = await StubServer.started();
     conn = new WbemConnection(server.origin, { namespace: 'root/tvdc' });
   });
   afterEach(async () => {

@@ -38,8 +38,7 @@ describe('client response flow', function () {
   let conn: WbemConnection;
 
   beforeEach(async () => {
-    server = new StubServer((_r, res) => res.end());
-    await server.start();
+    server = await StubServer.started();
   });
   afterEach(async () => {
     await conn?.transport.destroy();

@@ -24,8 +24,7 @@ describe('client errors', function () {
   }
 
   beforeEach(async () => {
-    server = new StubServer((_r, res) => res.end());
-    await server.start();
+    server = await StubServer.started();
   });
   afterEach(async () => {
     await conn?.transport.destroy();
@@ -147,8 +146,7 @@ describe('client errors', function () {
     const e = await failure(conn.getClass('TVD_Widget'));
     expect(e).to.be.instanceOf(TransportError);
     expect((e as ClientError).code).to.equal('CONNECT_REFUSED');
-    server = new StubServer((_r, res) => res.end());
-    await server.start();
+    server = await StubServer.started();
   });
 
   it('a reset before the answer is CONNECTION_RESET after the configured retries of a safe operation', async () => {

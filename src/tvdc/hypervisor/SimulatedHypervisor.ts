@@ -10,7 +10,7 @@ import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
 import type { HypervisorDriver } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import type { MigrationTicket, VmInfo, VmState } from './VirtualMachine.js';
+import { VM_NAME, type MigrationTicket, type VmInfo, type VmState } from './VirtualMachine.js';
 
 export const simulatedHypervisorMigrations = [
   {
@@ -50,7 +50,6 @@ interface VmRow {
   created_at: string;
 }
 
-const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 export class SimulatedHypervisor implements HypervisorDriver {
   private readonly listeners = new Set<LifecycleListener>();

@@ -1,6 +1,12 @@
 // What the hypervisor layer tells about a VM, and what travels with one between hosts.
 
 /**
+ * The shape of a VM name: 1-64 letters, digits, '.', '_' or '-', not starting with a punctuation
+ * mark. It names directories (disk images, the VM's vTPM state), so nothing else is accepted.
+ */
+export const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/**
  * stopped: defined, not in the hypervisor; running; paused: in the hypervisor but not scheduled
  * (counts as running for the policy); suspended: state saved, not in the hypervisor.
  */

@@ -10,7 +10,7 @@ import type { ImaEntry } from '../integrity/ImaEntry.js';
 import { parseAsciiLog } from '../integrity/ImaLogParser.js';
 import type { QuoteBundle } from '../integrity/QuoteBundle.js';
 import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
-import type { MigrationTicket, VmInfo } from '../hypervisor/VirtualMachine.js';
+import { VM_NAME, type MigrationTicket, type VmInfo } from '../hypervisor/VirtualMachine.js';
 import { Attestor, type QuoteRequest } from './Attestor.js';
 import { Measurer } from './Measurer.js';
 import { parseMigrationPublicKey, type MigrationPublicKey } from './MigrationKey.js';
@@ -29,8 +29,11 @@ export type TargetMeasurementListener = (target: IntegrityTarget, entry: ImaEntr
 export const VTPM_EXTENSION = 'tvdc.vtpm';
 
 const HOST_TPM_ID = 'host';
-/** A vTPM id's shape: what an arriving VM's name must look like before it is here to check. */
-const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** For a VM that is not here yet (an arrival being authorised): only its name's shape can be checked. */
+function requireVmName(vm: string): void {
+  if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+}
 
 /** The VMs the host runs, as far as the integrity side needs to know them. */
 export interface VmDirectory {
@@ -253,8 +256,7 @@ export class HostIntegrity {
 
   /** Authorises a migration of `vm` to here: its vTPM must be signed by this source key. */
   prepareMigrationIn(vm: string, sourceKeyPem: string): void {
-    // The VM is not here yet, so only its name's shape can be checked (a vTPM id's).
-    if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+    requireVmName(vm);
     this.migrationSources.set(vm, parseMigrationPublicKey(sourceKeyPem, "the source host's migration key"));
   }
 
@@ -278,7 +280,7 @@ export class HostIntegrity {
    * naming both fingerprints). Returns the undo to call when that arrival is over.
    */
   useSourceKeyOnce(vm: string, sourceKeyPem: string): () => void {
-    if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+    requireVmName(vm);
     const key = parseMigrationPublicKey(sourceKeyPem, "the source host's migration key");
     return this.useOnce(vm, key, this.migrationSources, this.onceSources, 'source', 'PrepareVTPMMigrationIn', 'the key the source host sent with AcceptMigration');
   }

@@ -16,6 +16,8 @@ import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_ALG, TPM_RH } from './TpmConstants.j
 import { ImaReplay } from '../integrity/ImaReplay.js';
 import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
 import { VtpmCa } from './VtpmCa.js';
+// A vTPM's id is its VM's name ('host' for the host's own TPM), so it has a VM name's shape.
+import { VM_NAME } from '../hypervisor/VirtualMachine.js';
 import { VtpmState, type VtpmStatePackage } from './VtpmState.js';
 import { MigrationKey, type MigrationPublicKey } from './MigrationKey.js';
 import { SealedVtpmPackage, type PackagePurpose, type SealedPackageInfo } from './SealedVtpmPackage.js';
@@ -67,7 +69,6 @@ interface Live {
   akHandle?: number;
 }
 
-const ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 const MIGRATIONS = [
   {
@@ -265,7 +266,7 @@ export class VtpmManager {
    */
   async create(id: string, opts: { kind?: VtpmKind; akKind?: AkKind } = {}): Promise<VtpmInfo> {
     this.checkOpen();
-    if (!ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
+    if (!VM_NAME.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
     const kind = opts.kind ?? 'vm';
     const akKind = opts.akKind ?? 'rsa';
     return this.withLock(id, async () => {
@@ -434,7 +435,7 @@ export class VtpmManager {
    */
   async importState(data: Buffer, source: MigrationPublicKey, id: string, purpose: PackagePurpose = 'migrate'): Promise<VtpmInfo> {
     this.checkOpen();
-    if (!ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" is not valid`);
+    if (!VM_NAME.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" is not valid`);
     const opened = SealedVtpmPackage.open(data, { recipient: this.migrationKey, source, vm: id, purpose });
     try {
       const pkg = VtpmState.decode(opened.plaintext);
@@ -445,7 +446,8 @@ export class VtpmManager {
     }
   }
 
-  private refuseReplay(info: SealedPackageInfo, id: string): void {
+  /** Refuses a package past its lifetime (or dated ahead), imported here before, or older than one that was. */
+  private refuseUnfresh(info: SealedPackageInfo, id: string): void {
     const exported = Date.parse(info.exportedAt);
     const age = Date.now() - exported;
     const lifetime = this.opts.packageLifetimeMs ?? PACKAGE_LIFETIME_MS;
@@ -465,7 +467,7 @@ export class VtpmManager {
   }
 
   private async importLocked(pkg: VtpmStatePackage, info: SealedPackageInfo, id: string): Promise<VtpmInfo> {
-    this.refuseReplay(info, id);
+    this.refuseUnfresh(info, id);
     if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
     const dir = this.dirOf(id);
     rmSync(dir, { recursive: true, force: true });
@@ -485,7 +487,7 @@ export class VtpmManager {
       }
       this.db.transaction(() => {
         // Checked again inside the transaction: the record and the vTPM stand or fall together.
-        this.refuseReplay(info, id);
+        this.refuseUnfresh(info, id);
         this.db
           .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
           .run(id, pkg.kind, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());

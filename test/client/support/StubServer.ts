@@ -39,6 +39,13 @@ export class StubServer {
     });
   }
 
+  /** A started server that answers every request with an empty 200 until setHandler(). */
+  static async started(): Promise<StubServer> {
+    const s = new StubServer((_r, res) => res.end());
+    await s.start();
+    return s;
+  }
+
   setHandler(h: StubHandler): void {
     this.handler = h;
   }

@@ -83,6 +83,12 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     }
     return { ek, pcrs, running: enabled === 2 };
   };
+  /** A refused move: the VM is not on `dest`, and runs on `source` with the vTPM it had. */
+  const stayed = async (vm: string, source: Host, dest: Host, before: VtpmSnapshot): Promise<void> => {
+    expect(await vms(dest)).to.not.include(vm);
+    expect(await running(source, vm)).to.equal(true);
+    expect(await vtpm(source, vm)).to.deep.equal(before);
+  };
   /** A running VM on `on` with a vTPM that has measured something (PCR 10 not zero). */
   const startVm = async (on: Host, vm: string): Promise<VtpmSnapshot> => {
     expect((await cm(on.p, on.p.service('TVDc_VirtualSystemManagementService'), defineParam(vm, 'MarketAnalysis'))).returnValue).to.equal(0);
@@ -132,9 +138,7 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     expect(r.code).to.equal(2);
     expect(r.reason).to.include("migration of VM 'pinned' refused").and.include('PrepareVTPMMigrationOut')
       .and.include(h3.fingerprint).and.include(h2.fingerprint).and.include("keeps running on 'h1'");
-    expect(await vms(h2)).to.not.include('pinned');
-    expect(await running(h1, 'pinned')).to.equal(true);
-    expect(await vtpm(h1, 'pinned')).to.deep.equal(before);
+    await stayed('pinned', h1, h2, before);
   });
 
   it('a source key pinned at the destination with PrepareVTPMMigrationIn that is not the source\'s refuses the arrival: 2, both fingerprints, the VM is back on the source with its vTPM', async () => {
@@ -146,10 +150,8 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     expect(r.code).to.equal(2);
     expect(r.reason).to.include('refused VM \'pinned\'').and.include('PrepareVTPMMigrationIn')
       .and.include(h3.fingerprint).and.include(h1.fingerprint).and.include("keeps running on 'h1'");
-    expect(await vms(h2)).to.not.include('pinned');
     expect(await vtpm(h2, 'pinned')).to.equal(undefined);
-    expect(await running(h1, 'pinned')).to.equal(true);
-    expect(await vtpm(h1, 'pinned')).to.deep.equal(before);
+    await stayed('pinned', h1, h2, before);
   });
 
   it('prepared keys that match the hosts\' keys still carry the vTPM', async () => {
@@ -167,9 +169,7 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     const r = await migrate(h3, 'free', off);
     expect(r.code).to.equal(4);
     expect(r.reason).to.include("VM 'free' has a vTPM").and.include('publishes no TVDc_VTPMManagementService.MigrationPublicKey').and.include("keeps running on 'h3'");
-    expect(await vms(off)).to.not.include('free');
-    expect(await running(h3, 'free')).to.equal(true);
-    expect(await vtpm(h3, 'free')).to.deep.equal(before);
+    await stayed('free', h3, off, before);
     // The refusal left no key behind: the VM still moves to a host with vTPMs.
     const back = await migrate(h3, 'free', h1);
     expect(back.code, back.reason).to.equal(0);
