@@ -1,0 +1,62 @@
+// Runs the action plans that match an attestation event: the effects (power a VM off, restart it,
+// notify a URL) are injected, so this stays pure domain; each outcome is recorded as an event of
+// its own and a failing effect never stops the others.
+import type { ActionPlan } from './ActionPlan.js';
+import { describeAction, planMatches } from './ActionPlan.js';
+import type { ActionPlanStore } from './ActionPlanStore.js';
+import type { EventLog, TvdcEvent } from './EventLog.js';
+
+export interface VmRef {
+  host: string;
+  vm: string;
+}
+
+export interface ActionEffects {
+  shutdown(target: VmRef): Promise<void>;
+  restart(target: VmRef): Promise<void>;
+  notify(url: string, event: TvdcEvent): Promise<void>;
+}
+
+export class ActionPlanEngine {
+  constructor(
+    private readonly plans: ActionPlanStore,
+    private readonly events: EventLog,
+    private readonly effects: ActionEffects,
+  ) {}
+
+  /** The plans an attestation event triggers, in the order they run. */
+  matching(event: TvdcEvent): ActionPlan[] {
+    if (event.kind !== 'attestation' || event.status === 'trusted' || event.status === 'done' || event.group === null) return [];
+    const subject = { group: event.group, status: event.status, ...(event.vm !== undefined ? { vm: event.vm } : {}) };
+    const matched = this.plans.list([event.group]).filter((p) => planMatches(p, subject));
+    // One power action per event: a shutdown is the stronger answer, and restarting a VM another
+    // plan just shut down would undo it.
+    const power = matched.find((p) => p.action.kind === 'shutdown') ?? matched.find((p) => p.action.kind === 'restart');
+    const notifies = matched.filter((p) => p.action.kind === 'notify');
+    // Notifications go out before the VM goes down, so a listener hears of it while it still can act.
+    return power ? [...notifies, power] : notifies;
+  }
+
+  /** Runs every matching plan and returns the action events recorded for them. */
+  async handle(event: TvdcEvent): Promise<TvdcEvent[]> {
+    const out: TvdcEvent[] = [];
+    for (const plan of this.matching(event)) out.push(await this.run(plan, event));
+    return out;
+  }
+
+  private async run(plan: ActionPlan, event: TvdcEvent): Promise<TvdcEvent> {
+    const what = describeAction(plan.action);
+    const subject = event.vm !== undefined ? `VM ${event.vm} on host ${event.host}` : `host ${event.host}`;
+    const base = { kind: 'action' as const, group: event.group, host: event.host, planId: plan.id, action: plan.action.kind, cause: event.id, ...(event.vm !== undefined ? { vm: event.vm } : {}) };
+    try {
+      const a = plan.action;
+      if (a.kind === 'notify') await this.effects.notify(a.url, event);
+      else if (event.vm === undefined) throw new Error(`${a.kind} applies to VMs only`);
+      else if (a.kind === 'shutdown') await this.effects.shutdown({ host: event.host, vm: event.vm });
+      else await this.effects.restart({ host: event.host, vm: event.vm });
+      return this.events.record({ ...base, status: 'done', message: `plan ${plan.id}: ${what} for ${subject} (attestation ${event.status}, event ${event.id})` });
+    } catch (e) {
+      return this.events.record({ ...base, status: 'failed', message: `plan ${plan.id}: ${what} for ${subject} failed: ${(e as Error).message}` });
+    }
+  }
+}
