@@ -1,0 +1,126 @@
+// The remote challenger's CIM side: enrols a target's attestation key (GetAttestationKey, then
+// ActivateCredential on a credential the Verifier sealed to the certified EK) and fetches GetQuote
+// results as QuoteBundles, through one host's TVDc_AttestationService. Targets are VMs
+// (TVDc_ComputerSystem) and the host itself (TVDc_HostSystem). It only carries messages: what
+// the host answers is judged by the Verifier, never believed here.
+import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
+import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
+import type { Enrolment, Verifier } from '../../../src/tvdc/integrity/Verifier.js';
+import type { MethodArgument, MethodResult, WbemConnection } from '../../cim/index.js';
+import { ChallengeError } from './ChallengeError.js';
+
+/** Something a challenger attests: a VM on a host, or (no `vm`) the host itself. */
+export interface AttestationTarget {
+  host: string;
+  vm?: string;
+}
+
+export function attestationService(host: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_AttestationService', {
+    CreationClassName: 'TVDc_AttestationService', Name: 'AttestationService', SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,
+  }, 'root/tvdc');
+}
+
+export function vmPath(name: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: name }, 'root/tvdc');
+}
+
+export function hostPath(name: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_HostSystem', { CreationClassName: 'TVDc_HostSystem', Name: name }, 'root/tvdc');
+}
+
+export function targetPath(t: AttestationTarget): CimObjectPath {
+  return t.vm === undefined ? hostPath(t.host) : vmPath(t.vm);
+}
+
+/**
+ * The Verifier's name for a target. VMs are named by VM name alone: a VM keeps its vTPM (and so
+ * its enrolled AK and replay state) when it migrates to another host.
+ */
+export function verifierName(t: AttestationTarget): string {
+  return t.vm === undefined ? `host:${t.host}` : `vm:${t.vm}`;
+}
+
+export interface QuoteOptions {
+  /** PCRs to quote (both banks); default 0-10, which the boot_aggregate check needs. */
+  pcrs?: number[];
+  /** First measurement-list entry wanted: where the last verified batch ended. */
+  fromIndex?: number;
+}
+
+const DEFAULT_PCRS = [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10];
+
+export class CimChallenger {
+  constructor(
+    private readonly conn: WbemConnection,
+    /** The host's name: the SystemName of its attestation service. */
+    readonly host: string,
+  ) {}
+
+  /**
+   * Binds the target's AK to its certified EK in `verifier` by credential activation. The EK
+   * certificate chain and the AK's attributes are checked by `verifier.beginEnrolment` (an
+   * IntegrityError when refused); the host's CIM failures are thrown as they came.
+   */
+  async enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<Enrolment> {
+    const key = await this.call('GetAttestationKey', { Target: target });
+    const area = Buffer.from(base64(out(key, 'AKPublicArea'), 'AKPublicArea', this.host), 'base64');
+    const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area);
+    const act = await this.call('ActivateCredential', {
+      Target: target,
+      CredentialBlob: challenge.credentialBlob.toString('base64'),
+      Secret: challenge.secret.toString('base64'),
+    });
+    return verifier.finishEnrolment(name, Buffer.from(base64(out(act, 'Credential'), 'Credential', this.host), 'base64'));
+  }
+
+  /** GetQuote over `nonce` (8-64 bytes of hex), as a QuoteBundle for the Verifier. */
+  async getQuote(target: CimObjectPath, nonce: string, opts: QuoteOptions = {}): Promise<QuoteBundle> {
+    const args: Record<string, MethodArgument> = {
+      Target: target,
+      Nonce: nonce,
+      FromIndex: { type: 'uint64', value: BigInt(opts.fromIndex ?? 0) },
+      PCRSelection: { type: 'uint32', isArray: true, value: opts.pcrs ?? DEFAULT_PCRS },
+    };
+    const r = await this.call('GetQuote', args);
+    const logIndex = Number(r.outParams.get('LogIndex')?.value);
+    return {
+      quote: out(r, 'Quote'),
+      signature: out(r, 'Signature'),
+      akPublic: out(r, 'AKPublic'),
+      ekCertificate: out(r, 'EKCertificate'),
+      pcrValues: list(r, 'PCRValues'),
+      logEntries: list(r, 'LogEntries'),
+      // The Verifier refuses a bundle whose logIndex is not a non-negative integer.
+      logIndex: Number.isSafeInteger(logIndex) ? logIndex : -1,
+    };
+  }
+
+  private async call(method: string, args: Record<string, MethodArgument>): Promise<MethodResult> {
+    const r = await this.conn.invokeMethod(attestationService(this.host), method, args);
+    const rv = Number(r.returnValue);
+    if (rv !== 0) {
+      const why = rv === 1 ? 'Not Supported: the host runs without vTPMs' : String(r.outParams.get('Reason')?.value ?? 'no reason given');
+      throw new ChallengeError('HOST_REFUSED', `host ${this.host}: ${method} returned ${rv} (${why})`);
+    }
+    return r;
+  }
+}
+
+function out(r: MethodResult, name: string): string {
+  const v = r.outParams.get(name)?.value;
+  if (typeof v !== 'string' || v.length === 0) throw new ChallengeError('BAD_ANSWER', `the answer lacks the output ${name}`);
+  return v;
+}
+
+function list(r: MethodResult, name: string): string[] {
+  const v = r.outParams.get(name)?.value;
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new ChallengeError('BAD_ANSWER', `the output ${name} is not an array`);
+  return v.map(String);
+}
+
+function base64(v: string, name: string, host: string): string {
+  if (!/^[A-Za-z0-9+/=\s]+$/.test(v)) throw new ChallengeError('BAD_ANSWER', `host ${host}: the output ${name} is not base64`);
+  return v;
+}
