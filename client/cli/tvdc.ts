@@ -1,170 +1,67 @@
 #!/usr/bin/env node
-// The tvdc management CLI: `tvdc <noun> <verb> [options]`. Each noun is a table of verbs; a verb
-// gets its arguments and an output sink and returns the process exit code.
-import { readFileSync, realpathSync } from 'node:fs';
+// The tvdc management CLI: `tvdc <noun> <verb> [options]`, and `tvdc server` which runs the
+// management server. Each noun is a table of verbs; a verb gets its arguments and an output sink
+// and returns the process exit code (0 ok, 1 the server refused or failed, 2 usage).
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseImaLog, type ImaLog } from '../../src/tvdc/integrity/ImaLogParser.js';
-import { verifyAsciiImaLog, verifyImaLog, type ImaLogReport, type ImaVerifyOptions } from '../../src/tvdc/integrity/ImaLogVerifier.js';
-import { parseRuntimePolicy, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
+import { ApiClient, ApiClientError } from './ApiClient.js';
+import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
+import { IMA_NOUNS } from './imaCommands.js';
+import { SERVER_USAGE, serverCommand } from './serverCommand.js';
+import { USERS_NOUNS } from './usersCommands.js';
 
-/** Exit codes shared by every command. */
-export const EXIT = { OK: 0, FAILED: 1, USAGE: 2 } as const;
+export { EXIT, type Io } from './commandKit.js';
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-}
-
-type Verb = (args: string[], io: Io) => Promise<number> | number;
-
-class UsageError extends Error {}
-
-/** Splits `--name value`, `--name=value` and `--flag` options from positional arguments. */
-function parseOptions(args: string[], valued: readonly string[], flags: readonly string[]): { positional: string[]; opts: Map<string, string> } {
-  const positional: string[] = [];
-  const opts = new Map<string, string>();
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (!a.startsWith('--') || a === '--') {
-      positional.push(a);
-      continue;
-    }
-    const eq = a.indexOf('=');
-    const name = a.slice(2, eq < 0 ? undefined : eq);
-    if (flags.includes(name)) {
-      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
-      opts.set(name, 'true');
-    } else if (valued.includes(name)) {
-      const v = eq >= 0 ? a.slice(eq + 1) : args[++i];
-      if (v === undefined) throw new UsageError(`--${name} needs a value`);
-      opts.set(name, v);
-    } else throw new UsageError(`unknown option --${name}`);
-  }
-  return { positional, opts };
-}
-
-const IMA_VERIFY_USAGE = 'usage: tvdc ima verify FILE [--bank sha1|sha256] [--policy runtime-policy.json] [--json]';
-
-/** `tvdc ima verify`: checks a measurement list on its own (see docs/integrity.md). */
-async function imaVerify(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, ['bank', 'policy'], ['json', 'help']);
-  if (opts.has('help')) {
-    io.out(IMA_VERIFY_USAGE);
-    return EXIT.OK;
-  }
-  if (positional.length !== 1) throw new UsageError(IMA_VERIFY_USAGE);
-  const file = positional[0]!;
-  const bank = opts.get('bank') ?? 'sha1';
-  if (bank !== 'sha1' && bank !== 'sha256') throw new UsageError(`--bank must be sha1 or sha256, not ${bank}`);
-  const json = opts.has('json');
-
-  let text: Buffer;
-  try {
-    text = readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
-  }
-  const log: ImaLog = parseImaLog(text);
-  let policy: RuntimePolicy | undefined;
-  const policyFile = opts.get('policy');
-  if (policyFile) {
-    let text: Buffer;
-    try {
-      text = readFileSync(policyFile);
-    } catch (e) {
-      throw new UsageError(`cannot read ${policyFile}: ${(e as Error).message}`);
-    }
-    policy = parseRuntimePolicy(text);
-  }
-  const vopts: ImaVerifyOptions = { bank, allVerdicts: true, ...(policy ? { references: policy.references } : {}) };
-  const report = log.format === 'ascii' ? verifyAsciiImaLog(text.toString('utf8'), vopts) : verifyImaLog(log.entries, vopts);
-  const padded = bank === 'sha256' ? verifyImaLog(log.entries, { bank, method: 'sha1-padded' }) : undefined;
-  const problems = report.verdicts.filter((v) => v.status === 'unknown' || v.status === 'untrusted').length;
-  const ok = report.templateMismatches.length === 0 && (!policy || problems === 0);
-
-  if (json) {
-    const doc: Record<string, unknown> = {
-      file,
-      format: log.format,
-      entries: log.entries.length,
-      bank,
-      templateMismatches: report.templateMismatches,
-      violations: report.violations,
-      pcrs: report.pcrs,
-    };
-    if (padded) doc['pcrsSha1Padded'] = padded.pcrs;
-    if (policy) {
-      doc['policy'] = { file: policyFile, digests: policy.digests, excludes: policy.excludes.length };
-      doc['counts'] = report.counts;
-      doc['verdicts'] = report.verdicts;
-    }
-    doc['status'] = policy ? report.status : report.templateMismatches.length ? 'untrusted' : 'trusted';
-    doc['ok'] = ok;
-    io.out(JSON.stringify(doc, null, 2));
-    return ok ? EXIT.OK : EXIT.FAILED;
-  }
-  printReport(io, file, log, report, padded, policy);
-  io.out(ok ? 'result: OK' : 'result: FAILED');
-  return ok ? EXIT.OK : EXIT.FAILED;
-}
-
-function printReport(io: Io, file: string, log: ImaLog, report: ImaLogReport, padded: ImaLogReport | undefined, policy: RuntimePolicy | undefined): void {
-  io.out(`${file}: ${log.format} IMA log, ${log.entries.length} entries`);
-  if (report.templateMismatches.length === 0) io.out(`template hashes: all ${log.entries.length - report.violations} match${report.violations ? ` (${report.violations} violations)` : ''}`);
-  else {
-    io.out(`template hashes: ${report.templateMismatches.length} do not match`);
-    for (const m of report.templateMismatches) io.out(`  entry ${m.index}: ${m.path}`);
-  }
-  io.out(`replayed PCRs (${report.bank}${padded ? ', per bank' : ''}):`);
-  for (const [pcr, v] of Object.entries(report.pcrs)) io.out(`  ${pcr}: ${v}`);
-  if (padded) {
-    io.out(`replayed PCRs (sha256, SHA-1 zero-padded):`);
-    for (const [pcr, v] of Object.entries(padded.pcrs)) io.out(`  ${pcr}: ${v}`);
-  }
-  if (!policy) return;
-  io.out(`verdicts (${policy.digests} reference digests, ${policy.excludes.length} excludes):`);
-  for (const v of report.verdicts) io.out(`  ${v.index} ${v.status} ${v.path}${v.status === 'trusted' ? '' : `: ${v.reason}`}`);
-  const c = report.counts;
-  io.out(`summary: ${c.trusted} trusted, ${c.excluded} excluded, ${c.unknown} unknown, ${c.untrusted} untrusted`);
-  io.out(`verdict: ${report.status}`);
-}
-
+/** Nouns and their verbs. */
 export const commands: Record<string, Record<string, Verb>> = {
-  ima: { verify: imaVerify },
+  ...USERS_NOUNS,
+  ...IMA_NOUNS,
+};
+
+/** Commands that are a noun alone. */
+const standalone: Record<string, { run: Verb; usage: string }> = {
+  server: { run: serverCommand, usage: SERVER_USAGE.replace(/^usage: /, '') },
 };
 
 function usage(): string {
-  const lines = ['usage: tvdc <noun> <verb> [options]', 'commands:'];
-  for (const [noun, verbs] of Object.entries(commands)) for (const verb of Object.keys(verbs)) lines.push(`  tvdc ${noun} ${verb}`);
+  const lines = ['usage: tvdc <noun> <verb> [options]   (--help after any command for its options)', 'commands:'];
+  for (const s of Object.values(standalone)) lines.push(`  ${s.usage}`);
+  for (const [noun, verbs] of Object.entries(commands)) lines.push(`  tvdc ${noun} ${Object.keys(verbs).join('|')}`);
+  lines.push('API commands take --server URL --user NAME --password PW (or TVDC_SERVER, TVDC_USER, TVDC_PASSWORD) and --json.');
   return lines.join('\n');
 }
 
 /** Runs one command line (without the program name) and returns its exit code. */
 export async function main(argv: string[], io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }): Promise<number> {
-  const [noun, verb, ...rest] = argv;
+  const [noun, ...afterNoun] = argv;
   if (!noun || noun === '--help' || noun === 'help') {
     io.out(usage());
     return noun ? EXIT.OK : EXIT.USAGE;
   }
-  const run = commands[noun]?.[verb ?? ''];
+  const alone = standalone[noun];
+  const verb = alone ? undefined : afterNoun[0];
+  const run = alone?.run ?? commands[noun]?.[verb ?? ''];
+  const name = ['tvdc', noun, verb].filter(Boolean).join(' ');
   if (!run) {
     io.err(`tvdc: unknown command "${[noun, verb].filter(Boolean).join(' ')}"`);
     io.err(usage());
     return EXIT.USAGE;
   }
   try {
-    return await run(rest, io);
+    return await run(alone ? afterNoun : afterNoun.slice(1), io);
   } catch (e) {
-    if (e instanceof UsageError) {
-      io.err(`tvdc ${noun} ${verb}: ${e.message}`);
+    if (e instanceof UsageError || isTvdcError(e)) {
+      io.err(`${name}: ${e.message}`);
       return EXIT.USAGE;
     }
-    if (isTvdcError(e)) {
-      io.err(`tvdc ${noun} ${verb}: ${e.message}`);
-      return EXIT.USAGE;
+    if (e instanceof ApiClientError) {
+      io.err(`tvdc: ${e.code}: ${e.message}`);
+      return EXIT.FAILED;
     }
     throw e;
+  } finally {
+    await ApiClient.closeAll();
   }
 }
 

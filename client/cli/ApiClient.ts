@@ -1,0 +1,123 @@
+// The `tvdc` CLI's client of the management server's JSON API: HTTP Basic on every request,
+// `{"error": {"code", "message"}}` answers turned into ApiClientError.
+import { readFileSync } from 'node:fs';
+import { Agent, request, type Dispatcher } from 'undici';
+import { UsageError } from './commandKit.js';
+
+/** Valued options every API verb accepts (environment: TVDC_SERVER, TVDC_USER, TVDC_PASSWORD, TVDC_CACERT). */
+export const API_OPTIONS: readonly string[] = ['server', 'user', 'password', 'cacert'];
+
+export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+
+/**
+ * The server refused (status and code from its answer) or could not be reached (status 0, code
+ * SERVER_UNREACHABLE) or answered something that is not the API (status as sent, BAD_RESPONSE).
+ */
+export class ApiClientError extends Error {
+  override readonly name = 'ApiClientError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class ApiClient {
+  /** Every open client, so a command's process can close their sockets and exit. */
+  private static readonly open = new Set<ApiClient>();
+  private readonly authorization: string;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(
+    readonly server: string,
+    user: string,
+    password: string,
+    tls: { ca?: string } = {},
+  ) {
+    this.authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
+    this.dispatcher = new Agent({ connect: { ...(tls.ca ? { ca: tls.ca } : {}), timeout: 10_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+    ApiClient.open.add(this);
+  }
+
+  static async closeAll(): Promise<void> {
+    const all = [...ApiClient.open];
+    ApiClient.open.clear();
+    await Promise.all(all.map((c) => c.dispatcher.close()));
+  }
+
+  /** --server URL (env TVDC_SERVER, default http://127.0.0.1:8080), --user / --password (env TVDC_USER / TVDC_PASSWORD), --cacert FILE. */
+  static fromOptions(opts: Map<string, string>): ApiClient {
+    const server = opts.get('server') ?? process.env['TVDC_SERVER'] ?? DEFAULT_SERVER;
+    let url: URL;
+    try {
+      url = new URL(server);
+    } catch {
+      throw new UsageError(`--server must be a URL like ${DEFAULT_SERVER}, not ${server}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UsageError(`--server must be an http or https URL, not ${server}`);
+    const user = opts.get('user') ?? process.env['TVDC_USER'];
+    const password = opts.get('password') ?? process.env['TVDC_PASSWORD'];
+    if (!user) throw new UsageError('no user: give --user or set TVDC_USER');
+    if (password === undefined) throw new UsageError('no password: give --password or set TVDC_PASSWORD');
+    const cacert = opts.get('cacert') ?? process.env['TVDC_CACERT'];
+    let ca: string | undefined;
+    if (cacert) {
+      try {
+        ca = readFileSync(cacert, 'utf8');
+      } catch (e) {
+        throw new UsageError(`cannot read --cacert ${cacert}: ${(e as Error).message}`);
+      }
+    }
+    return new ApiClient(url.origin, user, password, ca ? { ca } : {});
+  }
+
+  get<T>(path: string): Promise<T> {
+    return this.call<T>('GET', path);
+  }
+  post<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('POST', path, body);
+  }
+  put<T>(path: string, body?: unknown): Promise<T> {
+    return this.call<T>('PUT', path, body);
+  }
+  del<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path);
+  }
+
+  async close(): Promise<void> {
+    ApiClient.open.delete(this);
+    await this.dispatcher.close();
+  }
+
+  private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
+    let res: Dispatcher.ResponseData;
+    try {
+      res = await request(this.server + path, {
+        method,
+        dispatcher: this.dispatcher,
+        headers: { authorization: this.authorization, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+    } catch (e) {
+      throw new ApiClientError(0, 'SERVER_UNREACHABLE', `cannot reach ${this.server}: ${(e as Error).message}`);
+    }
+    const text = await res.body.text();
+    let doc: unknown;
+    try {
+      doc = JSON.parse(text);
+    } catch {
+      throw new ApiClientError(res.statusCode, 'BAD_RESPONSE', `${this.server} answered HTTP ${res.statusCode} without JSON; is it a tvdc server?`);
+    }
+    if (res.statusCode === 200) return doc as T;
+    const err = (doc as { error?: { code?: unknown; message?: unknown } }).error;
+    if (typeof err?.code === 'string') throw new ApiClientError(res.statusCode, err.code, typeof err.message === 'string' ? err.message : err.code);
+    throw new ApiClientError(res.statusCode, 'BAD_RESPONSE', `${this.server} answered HTTP ${res.statusCode}`);
+  }
+}
+
+/** Path segment escaping for names that go into API URLs. */
+export function seg(name: string): string {
+  return encodeURIComponent(name);
+}

@@ -1,0 +1,67 @@
+// `tvdc server`: runs the management server until SIGTERM or SIGINT.
+import { ManagementServer, ManagementServerError } from '../server/ManagementServer.js';
+import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
+
+export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--https-port N --cert F --key F]';
+export const DEFAULT_DB = 'tvdc-server.db';
+
+function port(v: string | undefined, name: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!/^\d+$/.test(v) || n > 65535) throw new UsageError(`--${name} must be a port number (0 picks a free one), not ${v}`);
+  return n;
+}
+
+export async function serverCommand(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'https-port', 'cert', 'key'], ['help']);
+  if (opts.has('help')) {
+    io.out(SERVER_USAGE);
+    return EXIT.OK;
+  }
+  if (positional.length) throw new UsageError(SERVER_USAGE);
+  const httpsPort = port(opts.get('https-port'), 'https-port');
+  if (httpsPort !== undefined && (!opts.get('cert') || !opts.get('key'))) throw new UsageError('--https-port needs --cert and --key');
+  // HTTPS alone when only --https-port is given, as tvdc-host does.
+  const httpPort = port(opts.get('port'), 'port') ?? (httpsPort === undefined ? 8080 : undefined);
+  const db = opts.get('db') ?? DEFAULT_DB;
+
+  let server: ManagementServer;
+  try {
+    server = ManagementServer.open({ db, log: (l) => io.err(l) });
+  } catch (e) {
+    if (e instanceof ManagementServerError) {
+      io.err(`tvdc server: ${e.code}: ${e.message}`);
+      return EXIT.FAILED;
+    }
+    throw e;
+  }
+  try {
+    const urls = await server.listen({
+      ...(httpPort !== undefined ? { port: httpPort } : {}),
+      ...(httpsPort !== undefined ? { httpsPort, cert: opts.get('cert')!, key: opts.get('key')! } : {}),
+      host: opts.get('host') ?? '127.0.0.1',
+    });
+    for (const url of [urls.http, urls.https]) if (url) io.out(`tvdc server listening on ${url} (database ${db})`);
+  } catch (e) {
+    await server.stop();
+    if (e instanceof ManagementServerError) {
+      io.err(`tvdc server: ${e.code}: ${e.message}`);
+      return EXIT.FAILED;
+    }
+    throw e;
+  }
+  if (server.users.list().length === 0) {
+    io.err(`tvdc server: no users yet; add the first administrator with: tvdc users add NAME --role dcadmin --db ${db}`);
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGTERM', stop);
+      process.off('SIGINT', stop);
+      resolve();
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  await server.stop();
+  return EXIT.OK;
+}

@@ -1,0 +1,51 @@
+// The management server's one error class: what an API handler throws to refuse a request. The
+// router maps it (and every other failure) onto the wire in one place:
+//   HTTP status + {"error": {"code": "NOT_FOUND", "message": "no host named h9"}}
+// Codes are stable; clients and scripts branch on them, never on messages.
+
+export type ApiErrorCode =
+  | 'BAD_REQUEST'      // 400: malformed JSON, a missing/invalid field, a policy file with errors
+  | 'UNAUTHORIZED'     // 401: no credentials, or wrong ones
+  | 'FORBIDDEN'        // 403: the caller's role (or group authorization) does not allow this
+  | 'NOT_FOUND'        // 404: no such user, host, group, VM, label or route
+  | 'CONFLICT'         // 409: already exists, or the state does not allow it (e.g. no deployed policy)
+  | 'HOST_UNREACHABLE' // 502: the host could not be reached over CIM
+  | 'HOST_REFUSED'     // 502: the host answered with a CIM error or a refusing return code
+  | 'INTERNAL';        // 500: a fault of the server itself
+
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: ApiErrorCode,
+    message: string,
+  ) {
+    super(message);
+  }
+
+  static badRequest(message: string): ApiError {
+    return new ApiError(400, 'BAD_REQUEST', message);
+  }
+  static unauthorized(message = 'authentication required'): ApiError {
+    return new ApiError(401, 'UNAUTHORIZED', message);
+  }
+  static forbidden(message: string): ApiError {
+    return new ApiError(403, 'FORBIDDEN', message);
+  }
+  static notFound(message: string): ApiError {
+    return new ApiError(404, 'NOT_FOUND', message);
+  }
+  static conflict(message: string): ApiError {
+    return new ApiError(409, 'CONFLICT', message);
+  }
+  static hostUnreachable(message: string): ApiError {
+    return new ApiError(502, 'HOST_UNREACHABLE', message);
+  }
+  static hostRefused(message: string): ApiError {
+    return new ApiError(502, 'HOST_REFUSED', message);
+  }
+}
+
+export function isApiError(e: unknown): e is ApiError {
+  return e instanceof ApiError;
+}

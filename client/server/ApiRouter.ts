@@ -1,0 +1,173 @@
+// The JSON API's router: pattern routes (`/api/groups/:group/plans`), HTTP Basic authentication of
+// every request against the central users table, role checks, and the one place where failures
+// become `{"error": {"code", "message"}}` answers.
+import type Koa from 'koa';
+import { ApiError } from './ApiError.js';
+import { hostFailure } from './hostFailure.js';
+import { isTvdcError } from '../../src/tvdc/TvdcError.js';
+
+export type Role = 'dcadmin' | 'tvdcadmin';
+export const ROLES: readonly Role[] = ['dcadmin', 'tvdcadmin'];
+
+export function isRole(s: unknown): s is Role {
+  return typeof s === 'string' && (ROLES as readonly string[]).includes(s);
+}
+
+/** Who is calling. `groups`: the TVDcs a tvdcadmin is authorized for (empty for a dcadmin, who has all). */
+export interface Principal {
+  user: string;
+  role: Role;
+  groups: readonly string[];
+}
+
+export interface ApiRequest {
+  principal: Principal;
+  params: Readonly<Record<string, string>>;
+  query: URLSearchParams;
+  body: unknown;
+}
+
+/** Returns the JSON answer (status 200) or throws ApiError. */
+export type ApiHandler = (req: ApiRequest) => unknown | Promise<unknown>;
+
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
+
+/** Checks HTTP Basic credentials; null when the user is unknown or the password wrong. */
+export interface Authenticator {
+  authenticate(user: string, password: string): Promise<Principal | null>;
+}
+
+/** The Datacenter Administrator alone may do this. */
+export function requireDcAdmin(p: Principal): void {
+  if (p.role !== 'dcadmin') throw ApiError.forbidden(`${p.user} is a ${p.role}; only a dcadmin may do this`);
+}
+
+/** A dcadmin, or a tvdcadmin authorized for `group`. */
+export function requireGroup(p: Principal, group: string): void {
+  if (p.role === 'dcadmin') return;
+  if (!p.groups.includes(group)) throw ApiError.forbidden(`${p.user} is not authorized for TVDc ${group}`);
+}
+
+/** Largest request body read (a policy file travels inside JSON). */
+const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+interface Route {
+  method: Method;
+  pattern: string;
+  segments: string[];
+  handler: ApiHandler;
+}
+
+export class ApiRouter {
+  private readonly routes: Route[] = [];
+
+  constructor(
+    private readonly auth: Authenticator,
+    private readonly log: (line: string) => void = () => {},
+  ) {}
+
+  route(method: Method, pattern: string, handler: ApiHandler): void {
+    if (!pattern.startsWith('/api/')) throw new Error(`route ${pattern} must start with /api/`);
+    if (this.routes.some((r) => r.method === method && r.pattern === pattern)) throw new Error(`route ${method} ${pattern} registered twice`);
+    this.routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler });
+  }
+
+  /** Every registered route, for docs and tests. */
+  list(): { method: Method; pattern: string }[] {
+    return this.routes.map((r) => ({ method: r.method, pattern: r.pattern }));
+  }
+
+  /** The Koa middleware serving every path. */
+  middleware(): Koa.Middleware {
+    return async (ctx) => {
+      try {
+        const answer = await this.dispatch(ctx);
+        ctx.status = 200;
+        ctx.type = 'application/json';
+        ctx.body = JSON.stringify(answer ?? { ok: true });
+      } catch (e) {
+        const err = this.toApiError(e, `${ctx.method} ${ctx.path}`);
+        ctx.status = err.status;
+        ctx.type = 'application/json';
+        if (err.code === 'UNAUTHORIZED') ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
+        ctx.body = JSON.stringify({ error: { code: err.code, message: err.message } });
+      }
+    };
+  }
+
+  private async dispatch(ctx: Koa.Context): Promise<unknown> {
+    // Authentication comes before anything else, so an anonymous caller learns nothing, not even
+    // which routes exist.
+    const principal = await this.authenticate(ctx.get('authorization'));
+    const method = ctx.method as Method;
+    const path = ctx.path;
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const params = matchPath(r.segments, path);
+      if (!params) continue;
+      pathMatched = true;
+      if (r.method !== method) continue;
+      const body = method === 'POST' || method === 'PUT' ? await readJson(ctx) : undefined;
+      return r.handler({ principal, params, query: new URLSearchParams(ctx.querystring), body });
+    }
+    if (pathMatched) throw new ApiError(405, 'BAD_REQUEST', `${method} is not allowed on ${path}`);
+    throw ApiError.notFound(`no API route ${method} ${path}`);
+  }
+
+  private async authenticate(header: string): Promise<Principal> {
+    const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+    if (!m) throw ApiError.unauthorized('HTTP Basic credentials required');
+    const text = Buffer.from(m[1]!, 'base64').toString('utf8');
+    const colon = text.indexOf(':');
+    if (colon < 0) throw ApiError.unauthorized('malformed Basic credentials');
+    const principal = await this.auth.authenticate(text.slice(0, colon), text.slice(colon + 1));
+    if (!principal) throw ApiError.unauthorized('wrong user name or password');
+    return principal;
+  }
+
+  /** The one mapping from any failure to what the caller sees. */
+  private toApiError(e: unknown, what: string): ApiError {
+    const mapped = hostFailure(null, e);
+    if (mapped) return mapped;
+    // Domain errors come from what the caller sent (a policy edit that breaks a rule, ...).
+    if (isTvdcError(e)) return ApiError.badRequest(`${e.code}: ${e.message}`);
+    this.log(`${what}: internal error: ${(e as Error)?.stack ?? String(e)}`);
+    return new ApiError(500, 'INTERNAL', 'internal server error (see the server log)');
+  }
+}
+
+function matchPath(segments: readonly string[], path: string): Record<string, string> | null {
+  const parts = path.split('/').slice(1);
+  if (parts.length !== segments.length) return null;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < segments.length; i++) {
+    const s = segments[i]!;
+    const p = parts[i]!;
+    if (s.startsWith(':')) {
+      if (!p) return null;
+      try {
+        params[s.slice(1)] = decodeURIComponent(p);
+      } catch {
+        return null;
+      }
+    } else if (s !== p) return null;
+  }
+  return params;
+}
+
+async function readJson(ctx: Koa.Context): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'BAD_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`);
+    chunks.push(chunk);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  if (!text.trim()) return undefined;
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw ApiError.badRequest(`request body is not valid JSON: ${(e as Error).message}`);
+  }
+}

@@ -1,0 +1,170 @@
+// The paper's "systems management application server": one SQLite file of central state, a JSON
+// API under /api/ on Koa (HTTP and optionally HTTPS), and the hosts it manages reached only over
+// CIM. Each area of the API is a ServerModule; the list below is the whole server.
+//
+//   const server = ManagementServer.open({ db: '/var/lib/tvdc/server.db' });
+//   const { http } = await server.listen({ port: 8080 });
+//   ...
+//   await server.stop();
+import http from 'node:http';
+import https from 'node:https';
+import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import Koa from 'koa';
+import { migrate, openStore, type Db } from '../../src/store/Store.js';
+import { ApiRouter } from './ApiRouter.js';
+import { HostRegistry } from './HostRegistry.js';
+import type { ServerContext, ServerModule } from './ServerContext.js';
+import { SERVER_MIGRATIONS } from './serverSchema.js';
+import { UserStore } from './UserStore.js';
+import { usersModule } from './usersModule.js';
+
+/** Every module the server runs, in registration order. */
+export const SERVER_MODULES: readonly ServerModule[] = [usersModule];
+
+export interface ManagementServerOptions {
+  /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */
+  db: string;
+  /** Where the server reports faults and background work (default: stderr). */
+  log?: (line: string) => void;
+  /** The modules to run (default SERVER_MODULES). */
+  modules?: readonly ServerModule[];
+}
+
+export interface ServerListenOptions {
+  /** HTTP port; 0 picks a free one. Omit to serve HTTPS only. */
+  port?: number;
+  /** Address to bind (default 127.0.0.1). */
+  host?: string;
+  httpsPort?: number;
+  /** PEM text or the path of a PEM file. */
+  cert?: string;
+  key?: string;
+}
+
+export class ManagementServerError extends Error {
+  override readonly name = 'ManagementServerError';
+  constructor(readonly code: 'SERVER_LISTEN' | 'SERVER_TLS_CONFIG' | 'SERVER_DB', message: string) {
+    super(message);
+  }
+}
+
+/** Creates the database file owner-only before SQLite opens it; SQLite gives its WAL files the same mode. */
+function openPrivateStore(file: string): Db {
+  if (file !== ':memory:') {
+    try {
+      if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    } catch (e) {
+      throw new ManagementServerError('SERVER_DB', `cannot create database ${file}: ${(e as Error).message}`);
+    }
+  }
+  try {
+    const db = openStore(file);
+    migrate(db, SERVER_MIGRATIONS);
+    return db;
+  } catch (e) {
+    throw new ManagementServerError('SERVER_DB', (e as Error).message);
+  }
+}
+
+/** Opens the central database and applies the core schema; for `tvdc users add --db` too. */
+export function openServerDb(file: string): Db {
+  return openPrivateStore(file);
+}
+
+function pem(v: string): string {
+  return v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8');
+}
+
+export class ManagementServer {
+  readonly users: UserStore;
+  readonly hosts: HostRegistry;
+  readonly router: ApiRouter;
+  readonly app: Koa;
+  private readonly stoppers: (() => Promise<void>)[] = [];
+  private readonly listeners: http.Server[] = [];
+  private stopped = false;
+
+  private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[]) {
+    this.users = new UserStore(db);
+    this.hosts = new HostRegistry(db);
+    this.router = new ApiRouter(this.users, log);
+    const ctx: ServerContext = { db, hosts: this.hosts, log };
+    for (const m of modules) {
+      const stop = m.register(this.router, ctx);
+      if (stop) this.stoppers.push(stop);
+    }
+    this.app = new Koa();
+    // Failures are answered by the router; Koa's own printing would only repeat them.
+    this.app.silent = true;
+    this.app.use(this.router.middleware());
+  }
+
+  static open(options: ManagementServerOptions): ManagementServer {
+    const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
+    const db = openPrivateStore(options.db);
+    try {
+      return new ManagementServer(db, log, options.modules ?? SERVER_MODULES);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+  }
+
+  async listen(options: ServerListenOptions): Promise<{ http?: string; https?: string }> {
+    if (options.port === undefined && options.httpsPort === undefined) throw new ManagementServerError('SERVER_LISTEN', 'neither an HTTP nor an HTTPS port was given');
+    const host = options.host ?? '127.0.0.1';
+    const out: { http?: string; https?: string } = {};
+    const display = host.includes(':') ? `[${host}]` : host;
+    if (options.port !== undefined) {
+      out.http = `http://${display}:${await this.bind(http.createServer(this.app.callback()), options.port, host)}`;
+    }
+    if (options.httpsPort !== undefined) {
+      if (!options.cert || !options.key) throw new ManagementServerError('SERVER_TLS_CONFIG', 'HTTPS needs --cert and --key');
+      let server: https.Server;
+      try {
+        server = https.createServer({ cert: pem(options.cert), key: pem(options.key) }, this.app.callback());
+      } catch (e) {
+        throw new ManagementServerError('SERVER_TLS_CONFIG', `cannot use the certificate or key: ${(e as Error).message}`);
+      }
+      out.https = `https://${display}:${await this.bind(server, options.httpsPort, host)}`;
+    }
+    return out;
+  }
+
+  private bind(server: http.Server, port: number, host: string): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', (e) => reject(new ManagementServerError('SERVER_LISTEN', `cannot listen on ${host}:${port}: ${e.message}`)));
+      server.listen(port, host, () => {
+        this.listeners.push(server);
+        resolve((server.address() as AddressInfo).port);
+      });
+    });
+  }
+
+  /** Stops listening, lets requests in flight finish, stops background work, closes the database. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    await Promise.all(this.listeners.map((s) => new Promise<void>((resolve) => {
+      // Requests in flight get a few seconds to finish; a client holding its socket open does not
+      // keep the server from stopping.
+      const force = setTimeout(() => s.closeAllConnections(), 5_000);
+      s.close(() => {
+        clearTimeout(force);
+        resolve();
+      });
+      s.closeIdleConnections();
+    })));
+    for (const stop of this.stoppers.reverse()) {
+      try {
+        await stop();
+      } catch (e) {
+        this.log(`stopping a module failed: ${(e as Error).message}`);
+      }
+    }
+    await this.hosts.close();
+    this.db.close();
+  }
+}

@@ -1,0 +1,35 @@
+// What every part of the management server is given: the central database, the hosts it manages
+// (reached only over CIM) and the server log. A ServerModule adds its API routes with these.
+import type { WbemConnection } from '../cim/index.js';
+import type { Db } from '../../src/store/Store.js';
+import type { ApiRouter } from './ApiRouter.js';
+
+export interface HostRecord {
+  name: string;
+  /** The host agent's WBEM URL, e.g. `https://10.0.0.5:5989`. */
+  url: string;
+  /** The TVDc (group) the host belongs to, if any. */
+  group: string | null;
+}
+
+export interface HostDirectory {
+  list(): HostRecord[];
+  /** ApiError 404 NOT_FOUND when unknown. */
+  get(name: string): HostRecord;
+  /** A connection to namespace root/tvdc with the host's stored credentials. */
+  connection(name: string): WbemConnection;
+  /** Asks the hosts which one has the VM; ApiError 404 if none does. */
+  hostOfVm(vm: string): Promise<HostRecord>;
+}
+
+export interface ServerModule {
+  name: string;
+  /** Adds routes; may start background work (schedules); returns what stops it. */
+  register(router: ApiRouter, ctx: ServerContext): void | (() => Promise<void>);
+}
+
+export interface ServerContext {
+  db: Db;
+  hosts: HostDirectory;
+  log(line: string): void;
+}

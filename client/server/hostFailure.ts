@@ -1,0 +1,22 @@
+// What a failed CIM call to a host means for an API caller: the host could not be reached
+// (transport, TLS, timeout, its credentials refused) or it answered and refused (a CIM error).
+import { CimError, ClientError } from '../cim/index.js';
+import { ApiError } from './ApiError.js';
+
+/** The ApiError for a CIM failure talking to `host` (null: unnamed), or null when `e` is not one. */
+export function hostFailure(host: string | null, e: unknown): ApiError | null {
+  if (e instanceof ApiError) return e;
+  const prefix = host ? `host ${host}: ` : '';
+  if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
+  if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + e.message);
+  return null;
+}
+
+/** Runs `call` against `host`, turning CIM and transport failures into ApiErrors. */
+export async function onHost<T>(host: string, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    throw hostFailure(host, e) ?? e;
+  }
+}
