@@ -1,0 +1,227 @@
+// Attests the hosts and VMs of a TVDc as the paper's remote challenger: a fresh nonce per quote,
+// enrolment of the target's AK the first time, GetQuote over CIM, the Verifier's verdict against
+// the reference database, one event per attestation, and the TVDc's action plans for anything
+// that is not trusted (including attestations that could not be made at all).
+import type { Db } from '../../../src/store/Store.js';
+import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
+import { Verifier, type AttestationVerdict } from '../../../src/tvdc/integrity/Verifier.js';
+import type { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
+import type { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
+import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
+import { IntegrityError } from '../../../src/tvdc/integrity/IntegrityError.js';
+import type { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
+import type { EventFinding, EventLog, TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
+import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
+import type { HostDirectory, HostRecord } from '../ServerContext.js';
+import { ChallengeError } from './ChallengeError.js';
+import { CimChallenger, targetPath, verifierName, type AttestationTarget, type QuoteOptions } from './CimChallenger.js';
+import type { TrustAnchorStore } from './TrustAnchorStore.js';
+
+export type AttestationStatus = 'trusted' | 'unknown' | 'untrusted' | 'failed';
+
+export interface AttestationOutcome {
+  target: AttestationTarget;
+  group: string | null;
+  status: AttestationStatus;
+  findings: EventFinding[];
+  /** Whether the quote came from a virtual TPM (known once enrolled). */
+  virtualTpm?: boolean;
+  /** The attestation event recorded. */
+  event: TvdcEvent;
+  /** The events of the plan actions it triggered. */
+  actions: TvdcEvent[];
+}
+
+/** What fetches enrolments and quotes from a host: the CIM challenger, unless a test relays it. */
+export interface QuoteSource {
+  enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<unknown>;
+  getQuote(target: CimObjectPath, nonce: string, opts: QuoteOptions): Promise<QuoteBundle>;
+}
+
+export interface AttestationRunnerOptions {
+  /** Where enrolled AKs, nonces and replay state are kept (the management server's database). */
+  db: Db;
+  hosts: HostDirectory;
+  references: ReferenceDatabase;
+  anchors: TrustAnchorStore;
+  events: EventLog;
+  plans: ActionPlanEngine;
+  /** Targets attested at once within one run (default 4). */
+  concurrency?: number;
+  quoteSource?: (host: string) => QuoteSource;
+}
+
+/** TVDc_ComputerSystem.EnabledState of a running VM: only a running VM has a running vTPM. */
+const RUNNING = 2;
+
+export class AttestationRunner {
+  private readonly store: SqliteVerifierStore;
+  private snapshot: ReferenceSet | undefined;
+  /** Attestations in progress by verifier name: a second request for one joins the first. */
+  private readonly inFlight = new Map<string, Promise<AttestationOutcome>>();
+  private readonly concurrency: number;
+
+  constructor(private readonly opts: AttestationRunnerOptions) {
+    this.store = new SqliteVerifierStore(opts.db);
+    this.concurrency = Math.max(1, opts.concurrency ?? 4);
+  }
+
+  /** Call after the reference database changed: the next verdicts judge against the new content. */
+  referencesChanged(): void {
+    this.snapshot = undefined;
+  }
+
+  /** Forgets a target's enrolled AK and replay state: its next attestation enrols it again. */
+  forget(target: AttestationTarget): void {
+    this.store.forget(verifierName(target));
+  }
+
+  isEnrolled(target: AttestationTarget): boolean {
+    return this.store.enrolment(verifierName(target)) !== undefined;
+  }
+
+  /** Every host of a group and its running VMs (or only the VM named). */
+  async attestGroup(group: string, vm?: string): Promise<AttestationOutcome[]> {
+    const hosts = this.opts.hosts.list().filter((h) => h.group === group);
+    if (vm !== undefined) {
+      const h = await this.opts.hosts.hostOfVm(vm);
+      if (h.group !== group) return [];
+      return [await this.attest({ host: h.name, vm })];
+    }
+    return this.attestAll(await this.targetsOf(hosts));
+  }
+
+  /** One host and its running VMs (or only the VM named, which must run there). */
+  async attestHost(host: string, vm?: string): Promise<AttestationOutcome[]> {
+    const h = this.opts.hosts.get(host);
+    if (vm !== undefined) return [await this.attest({ host: h.name, vm })];
+    return this.attestAll(await this.targetsOf([h]));
+  }
+
+  /** Attests one target; never throws: what goes wrong is a `failed` outcome with its reason. */
+  attest(target: AttestationTarget): Promise<AttestationOutcome> {
+    const key = verifierName(target);
+    const running = this.inFlight.get(key);
+    if (running) return running;
+    const p = this.attestOnce(target).finally(() => this.inFlight.delete(key));
+    this.inFlight.set(key, p);
+    return p;
+  }
+
+  private async attestAll(targets: AttestationTarget[]): Promise<AttestationOutcome[]> {
+    const results: AttestationOutcome[] = new Array(targets.length);
+    let next = 0;
+    const worker = async () => {
+      while (next < targets.length) {
+        const i = next++;
+        results[i] = await this.attest(targets[i]!);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.concurrency, targets.length) }, worker));
+    return results;
+  }
+
+  /** Each host itself, then its running VMs; a host whose VMs cannot be listed is still attested (and fails). */
+  private async targetsOf(hosts: readonly HostRecord[]): Promise<AttestationTarget[]> {
+    const out: AttestationTarget[] = [];
+    for (const h of hosts) {
+      out.push({ host: h.name });
+      try {
+        const vms = await this.opts.hosts.connection(h.name).enumerateInstances('TVDc_ComputerSystem').toArray();
+        for (const i of vms) {
+          const name = i.get('Name');
+          if (typeof name === 'string' && Number(i.get('EnabledState')) === RUNNING) out.push({ host: h.name, vm: name });
+        }
+      } catch {
+        // The host's own attestation will report why it cannot be reached.
+      }
+    }
+    return out;
+  }
+
+  private groupOf(target: AttestationTarget): string | null {
+    try {
+      return this.opts.hosts.get(target.host).group;
+    } catch {
+      return null;
+    }
+  }
+
+  private async attestOnce(target: AttestationTarget): Promise<AttestationOutcome> {
+    const group = this.groupOf(target);
+    let status: AttestationStatus;
+    let findings: EventFinding[];
+    let virtualTpm: boolean | undefined;
+    try {
+      const v = await this.challenge(target);
+      status = v.status;
+      findings = v.findings.map((f) => ({ ...f }));
+      virtualTpm = v.virtualTpm;
+      // A VM must quote with a virtual TPM and a host with its own: neither may stand in for the other.
+      if (virtualTpm !== undefined && virtualTpm !== (target.vm !== undefined)) {
+        status = 'untrusted';
+        findings.unshift({ code: 'EK_CERT_INVALID', message: `${describe(target)} quoted with a ${virtualTpm ? 'virtual' : 'hardware'} TPM` });
+      }
+    } catch (e) {
+      if (e instanceof IntegrityError && e.reason === 'ENROLMENT_FAILED') {
+        // The target's TPM could not prove it holds a certified EK: that is a verdict, not an outage.
+        status = 'untrusted';
+        findings = [{ code: 'ENROLMENT_REFUSED', message: e.message }];
+      } else {
+        const c = ChallengeError.from(e, target.host, 'attestation');
+        status = 'failed';
+        findings = [{ code: c.code, message: c.message }];
+      }
+    }
+    const event = this.opts.events.record({
+      kind: 'attestation',
+      group,
+      host: target.host,
+      ...(target.vm !== undefined ? { vm: target.vm } : {}),
+      status,
+      message: summary(target, status, findings, virtualTpm),
+      findings,
+    });
+    const actions = await this.opts.plans.handle(event);
+    const outcome: AttestationOutcome = { target, group, status, findings, event, actions };
+    if (virtualTpm !== undefined) outcome.virtualTpm = virtualTpm;
+    return outcome;
+  }
+
+  /** Enrols when needed, then quotes and verifies; a log that cannot continue is verified from the start. */
+  private async challenge(target: AttestationTarget): Promise<AttestationVerdict> {
+    const anchors = this.opts.anchors.anchorsFor(target);
+    const own = this.opts.anchors.list(target.host).filter((a) => a.kind === (target.vm === undefined ? 'hardware' : 'virtual'));
+    if (own.length === 0 || anchors.length === 0) {
+      const ca = target.vm === undefined ? 'platform CA' : 'vTPM CA';
+      throw new ChallengeError('NO_TRUST_ANCHOR', `no ${ca} is registered for host ${target.host}: a dcadmin must run "tvdc attest trust ${target.host}" first`);
+    }
+    this.snapshot ??= this.opts.references.snapshot();
+    const verifier = new Verifier({ anchors, references: this.snapshot, store: this.store });
+    const source = this.opts.quoteSource?.(target.host) ?? new CimChallenger(this.opts.hosts.connection(target.host), target.host);
+    const name = verifierName(target);
+    const path = targetPath(target);
+    if (!this.store.enrolment(name)) await source.enrol(path, verifier, name);
+    const fromIndex = this.store.state(name)?.replay.nextIndex ?? 0;
+    const once = async (from: number) => {
+      const nonce = verifier.newNonce(name);
+      const bundle = await source.getQuote(path, nonce, { fromIndex: from });
+      return verifier.verify(name, bundle, nonce);
+    };
+    const v = await once(fromIndex);
+    // After a reboot the list starts again at 0 and the stored position is past its end.
+    if (fromIndex > 0 && v.findings.length === 1 && v.findings[0]!.code === 'LOG_GAP') return once(0);
+    return v;
+  }
+}
+
+function describe(t: AttestationTarget): string {
+  return t.vm === undefined ? `host ${t.host}` : `VM ${t.vm} on host ${t.host}`;
+}
+
+function summary(t: AttestationTarget, status: AttestationStatus, findings: readonly EventFinding[], virtualTpm?: boolean): string {
+  const tpm = virtualTpm === undefined ? '' : virtualTpm ? ' (virtual TPM)' : ' (hardware TPM)';
+  if (findings.length === 0) return `${describe(t)}: ${status}${tpm}`;
+  const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
+  return `${describe(t)}: ${status}${tpm}: ${findings[0]!.message}${more}`;
+}
