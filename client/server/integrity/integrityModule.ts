@@ -1,0 +1,326 @@
+// The management server's integrity side (the paper's section 3.2): the reference database and
+// the hosts' trust anchors (Datacenter Administrator), action plans and attestation schedules per
+// TVDc (its TVDc Administrator), attestations on demand and on schedule, and the event log.
+import type { Db } from '../../../src/store/Store.js';
+import { ReferenceDatabase, type ReferenceRecord } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
+import type { Annotation } from '../../../src/tvdc/integrity/ReferenceSet.js';
+import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
+import { validatePlan } from '../../../src/tvdc/management/ActionPlan.js';
+import { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
+import { ActionPlanStore } from '../../../src/tvdc/management/ActionPlanStore.js';
+import { AttestationScheduleStore, formatInterval, parseInterval, type AttestationSchedule } from '../../../src/tvdc/management/AttestationSchedule.js';
+import { AttestationScheduler } from '../../../src/tvdc/management/AttestationScheduler.js';
+import { EventLog, MAX_EVENT_LIMIT, type TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
+import { ApiError } from '../ApiError.js';
+import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
+import { bodyObject, optionalString, stringField } from '../body.js';
+import type { ServerContext, ServerModule } from '../ServerContext.js';
+import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
+import { TrustAnchorStore } from './TrustAnchorStore.js';
+import { VmEffects } from './VmEffects.js';
+
+/** Tuning the tests need; the defaults are what `tvdc server` runs with. */
+export interface IntegrityModuleOptions {
+  /** Groups attested at once by the scheduler (default 2). */
+  scheduleConcurrency?: number;
+  /** Targets attested at once within one run (default 4). */
+  targetConcurrency?: number;
+  notifyTimeoutMs?: number;
+}
+
+/** How an attestation is reported over the API. */
+export interface AttestationResult {
+  host: string;
+  vm?: string;
+  group: string | null;
+  status: AttestationOutcome['status'];
+  virtualTpm?: boolean;
+  findings: AttestationOutcome['findings'];
+  event: number;
+  actions: { planId?: number; action?: string; status: string; message: string; event: number }[];
+}
+
+function result(o: AttestationOutcome): AttestationResult {
+  const r: AttestationResult = {
+    host: o.target.host,
+    group: o.group,
+    status: o.status,
+    findings: o.findings,
+    event: o.event.id,
+    actions: o.actions.map((a) => ({ ...(a.planId !== undefined ? { planId: a.planId } : {}), ...(a.action ? { action: a.action } : {}), status: a.status, message: a.message, event: a.id })),
+  };
+  if (o.target.vm !== undefined) r.vm = o.target.vm;
+  if (o.virtualTpm !== undefined) r.virtualTpm = o.virtualTpm;
+  return r;
+}
+
+/** A one-line tally of a run, kept as the schedule's last result. */
+export function tally(outcomes: readonly AttestationOutcome[]): string {
+  if (outcomes.length === 0) return 'no targets';
+  const n = (s: string) => outcomes.filter((o) => o.status === s).length;
+  return `${outcomes.length} targets: ${n('trusted')} trusted, ${n('unknown')} unknown, ${n('untrusted')} untrusted, ${n('failed')} failed`;
+}
+
+function groupExists(db: Db, group: string): boolean {
+  return db.prepare('SELECT 1 FROM tvdc_groups WHERE name = ?').get(group) !== undefined;
+}
+
+/** A tvdcadmin authorized for the group, or a dcadmin; and the group must exist. */
+function requireExistingGroup(db: Db, p: Principal, group: string): void {
+  requireGroup(p, group);
+  if (!groupExists(db, group)) throw ApiError.notFound(`no TVDc named ${group}`);
+}
+
+/** Domain errors (bad plan, bad interval, bad digest) are the caller's: 400 with their message, 404 for NOT_FOUND. */
+function domain<T>(f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (isTvdcError(e)) throw e.code === 'NOT_FOUND' ? ApiError.notFound(e.message) : ApiError.badRequest(e.message);
+    throw e;
+  }
+}
+
+function positiveInt(q: URLSearchParams, name: string, max: number): number | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw ApiError.badRequest(`${name} must be an integer from 1 to ${max}, not "${v}"`);
+  return Number(v);
+}
+
+interface RefRow {
+  path: string;
+  digest: string;
+  alg: string;
+  annotation: Annotation;
+  cve: string | null;
+  note: string | null;
+  source: string;
+  added_at: string;
+}
+
+/** Every reference record, by path, up to `limit` (ReferenceDatabase looks up by path or digest only). */
+function listReferences(db: Db, limit: number): ReferenceRecord[] {
+  const rows = db.prepare('SELECT * FROM refdb_digest ORDER BY path, digest LIMIT ?').all(limit) as RefRow[];
+  return rows.map((r) => ({ path: r.path, digest: r.digest, alg: r.alg, annotation: r.annotation, source: r.source, addedAt: r.added_at, ...(r.cve ? { cve: r.cve } : {}), ...(r.note ? { note: r.note } : {}) }));
+}
+
+function scheduleView(s: AttestationSchedule): AttestationSchedule & { every: string } {
+  return { ...s, every: formatInterval(s.intervalMs) };
+}
+
+export function createIntegrityModule(options: IntegrityModuleOptions = {}): ServerModule {
+  return {
+    name: 'integrity',
+    register(router: ApiRouter, ctx: ServerContext): () => Promise<void> {
+      const { db, hosts } = ctx;
+      const refs = new ReferenceDatabase(db);
+      const anchors = new TrustAnchorStore(db);
+      const events = new EventLog(db);
+      const plans = new ActionPlanStore(db);
+      const schedules = new AttestationScheduleStore(db);
+      const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}));
+      const runner = new AttestationRunner({
+        db, hosts, references: refs, anchors, events, plans: engine,
+        ...(options.targetConcurrency !== undefined ? { concurrency: options.targetConcurrency } : {}),
+      });
+      const scheduler = new AttestationScheduler({
+        store: schedules,
+        runGroup: async (group) => {
+          const outcomes = await runner.attestGroup(group);
+          const line = tally(outcomes);
+          ctx.log(`scheduled attestation of TVDc ${group}: ${line}`);
+          return line;
+        },
+        log: ctx.log,
+        ...(options.scheduleConcurrency !== undefined ? { concurrency: options.scheduleConcurrency } : {}),
+      });
+
+      // ---------------------------------------------------------------- reference database (dcadmin)
+
+      router.route('GET', '/api/refdb', ({ principal, query }) => {
+        requireDcAdmin(principal);
+        const path = query.get('path');
+        const limit = positiveInt(query, 'limit', 100_000) ?? 1000;
+        const records = path ? refs.lookup(path).slice(0, limit) : listReferences(db, limit);
+        return { count: refs.count(), excludes: refs.excludes(), records };
+      });
+
+      router.route('POST', '/api/refdb/import', ({ principal, body }) => {
+        requireDcAdmin(principal);
+        const policy = bodyObject(body)['policy'];
+        const text = typeof policy === 'string' ? policy : policy && typeof policy === 'object' ? JSON.stringify(policy) : undefined;
+        if (text === undefined) throw ApiError.badRequest('"policy" must be a Keylime runtime policy (JSON text or object)');
+        const source = optionalString(body, 'source') ?? 'runtime-policy';
+        const r = domain(() => refs.importRuntimePolicy(text, source));
+        runner.referencesChanged();
+        ctx.log(`reference database: ${principal.user} imported runtime policy "${source}" (${r.added} added, ${r.removed} removed, ${r.excludes} excludes)`);
+        return { source, ...r, count: refs.count() };
+      });
+
+      router.route('POST', '/api/refdb', ({ principal, body }) => {
+        requireDcAdmin(principal);
+        const path = stringField(body, 'path');
+        if (!path.startsWith('/')) throw ApiError.badRequest(`path "${path}" must be absolute`);
+        const digest = stringField(body, 'digest');
+        const annotation = optionalString(body, 'annotation') ?? 'trusted';
+        const cve = optionalString(body, 'cve');
+        const note = optionalString(body, 'note');
+        if (cve !== undefined && annotation !== 'vulnerable') throw ApiError.badRequest('a CVE id goes with the annotation vulnerable');
+        domain(() => refs.add(path, digest, { annotation: annotation as Annotation, ...(cve ? { cve } : {}), ...(note ? { note } : {}), source: `manual:${principal.user}` }));
+        runner.referencesChanged();
+        ctx.log(`reference database: ${principal.user} added ${path} ${digest} (${annotation})`);
+        return { record: refs.lookup(path).find((r) => digest.toLowerCase().endsWith(r.digest)) ?? null, count: refs.count() };
+      });
+
+      router.route('DELETE', '/api/refdb', ({ principal, query }) => {
+        requireDcAdmin(principal);
+        const path = query.get('path');
+        if (!path) throw ApiError.badRequest('path is required');
+        const digest = query.get('digest') ?? undefined;
+        const removed = domain(() => refs.remove(path, digest));
+        if (removed === 0) throw ApiError.notFound(digest ? `no reference digest ${digest} for ${path}` : `no reference digests for ${path}`);
+        runner.referencesChanged();
+        ctx.log(`reference database: ${principal.user} removed ${removed} digest(s) of ${path}`);
+        return { removed, count: refs.count() };
+      });
+
+      // ---------------------------------------------------------------- trust anchors (dcadmin)
+
+      router.route('GET', '/api/attest/trust', ({ principal }) => {
+        requireDcAdmin(principal);
+        return { anchors: anchors.list().map(({ pem: _pem, ...a }) => a) };
+      });
+
+      router.route('PUT', '/api/attest/trust/:host', ({ principal, params, body }) => {
+        requireDcAdmin(principal);
+        const host = hosts.get(params['host']!).name;
+        const vtpmCa = stringField(body, 'vtpmCa');
+        const platformCa = optionalString(body, 'platformCa');
+        // Both are checked before either is stored.
+        domain(() => {
+          anchors.set(host, 'virtual', vtpmCa, principal.user);
+          if (platformCa) anchors.set(host, 'hardware', platformCa, principal.user);
+        });
+        ctx.log(`trust anchors of host ${host} registered by ${principal.user}`);
+        return { anchors: anchors.list(host).map(({ pem: _pem, ...a }) => a) };
+      });
+
+      // A target whose TPM was replaced legitimately (VM redefined) stays untrusted until this.
+      router.route('DELETE', '/api/attest/enrolments/:host', ({ principal, params, query }) => {
+        requireDcAdmin(principal);
+        const host = hosts.get(params['host']!).name;
+        const vm = query.get('vm') ?? undefined;
+        const target = { host, ...(vm ? { vm } : {}) };
+        const was = runner.isEnrolled(target);
+        runner.forget(target);
+        ctx.log(`enrolment of ${vm ? `VM ${vm}` : `host ${host}`} dropped by ${principal.user}`);
+        return { forgotten: was, host, ...(vm ? { vm } : {}) };
+      });
+
+      // ---------------------------------------------------------------- attestation
+
+      router.route('POST', '/api/attest/run', async ({ principal, body }) => {
+        const name = stringField(body, 'target');
+        const vm = optionalString(body, 'vm');
+        const host = hosts.list().find((h) => h.name === name);
+        let outcomes: AttestationOutcome[];
+        if (host) {
+          if (host.group === null) requireDcAdmin(principal);
+          else requireGroup(principal, host.group);
+          // A VM named that is not on this host is a mistake of the caller, not a failed attestation.
+          if (vm !== undefined && (await hosts.hostOfVm(vm)).name !== host.name) throw ApiError.notFound(`VM ${vm} is not on host ${host.name}`);
+          outcomes = await runner.attestHost(host.name, vm);
+        } else {
+          requireExistingGroup(db, principal, name);
+          if (vm !== undefined) {
+            const where = await hosts.hostOfVm(vm);
+            if (where.group !== name) throw ApiError.notFound(`VM ${vm} is not on a host of TVDc ${name}`);
+          }
+          outcomes = await runner.attestGroup(name, vm);
+        }
+        return { summary: tally(outcomes), results: outcomes.map(result) };
+      });
+
+      router.route('GET', '/api/attest/schedules', ({ principal }) => {
+        const list = principal.role === 'dcadmin' ? schedules.list() : schedules.list(principal.groups);
+        return { schedules: list.map(scheduleView), running: scheduler.active() };
+      });
+
+      router.route('PUT', '/api/groups/:group/schedule', ({ principal, params, body }) => {
+        const group = params['group']!;
+        requireExistingGroup(db, principal, group);
+        const ms = domain(() => parseInterval(stringField(body, 'every')));
+        const s = schedules.set(group, ms, principal.user);
+        scheduler.poke();
+        ctx.log(`TVDc ${group} attested every ${formatInterval(ms)} (set by ${principal.user})`);
+        return scheduleView(s);
+      });
+
+      router.route('DELETE', '/api/groups/:group/schedule', ({ principal, params }) => {
+        const group = params['group']!;
+        requireGroup(principal, group);
+        if (!schedules.remove(group)) throw ApiError.notFound(`TVDc ${group} has no attestation schedule`);
+        ctx.log(`attestation schedule of TVDc ${group} removed by ${principal.user}`);
+        return { group, unscheduled: true };
+      });
+
+      // ---------------------------------------------------------------- action plans
+
+      router.route('GET', '/api/plans', ({ principal, query }) => {
+        const group = query.get('group');
+        if (group) {
+          requireGroup(principal, group);
+          return { plans: plans.list([group]) };
+        }
+        return { plans: principal.role === 'dcadmin' ? plans.list() : plans.list(principal.groups) };
+      });
+
+      router.route('POST', '/api/groups/:group/plans', ({ principal, params, body }) => {
+        const group = params['group']!;
+        requireExistingGroup(db, principal, group);
+        const b = bodyObject(body);
+        const plan = domain(() => validatePlan({ group, on: b['on'], vmPattern: b['vm'], action: b['action'], url: b['url'], createdBy: principal.user }));
+        const stored = plans.add(plan);
+        ctx.log(`plan ${stored.id} for TVDc ${group} added by ${principal.user}`);
+        return stored;
+      });
+
+      router.route('DELETE', '/api/plans/:id', ({ principal, params }) => {
+        const id = Number(params['id']);
+        if (!Number.isSafeInteger(id) || id < 1) throw ApiError.badRequest(`plan id must be a positive integer, not "${params['id']}"`);
+        const plan = plans.get(id);
+        // A tvdcadmin learns nothing about plans of other TVDcs, not even that they exist.
+        if (!plan || (principal.role !== 'dcadmin' && !principal.groups.includes(plan.group))) throw ApiError.notFound(`no action plan ${id}`);
+        plans.remove(id);
+        ctx.log(`plan ${id} of TVDc ${plan.group} removed by ${principal.user}`);
+        return { removed: plan };
+      });
+
+      // ---------------------------------------------------------------- events
+
+      router.route('GET', '/api/events', ({ principal, query }) => {
+        const group = query.get('group');
+        let groups: readonly string[] | undefined;
+        if (group) {
+          requireGroup(principal, group);
+          groups = [group];
+        } else if (principal.role !== 'dcadmin') groups = principal.groups;
+        const sinceText = query.get('since');
+        const since = sinceText === null ? undefined : new Date(sinceText);
+        if (since && Number.isNaN(since.getTime())) throw ApiError.badRequest(`since must be an ISO 8601 time, not "${sinceText}"`);
+        const limit = positiveInt(query, 'limit', MAX_EVENT_LIMIT) ?? 100;
+        const vm = query.get('vm') ?? undefined;
+        const kind = query.get('kind');
+        if (kind !== null && kind !== 'attestation' && kind !== 'action') throw ApiError.badRequest('kind must be attestation or action');
+        const list: TvdcEvent[] = events.list({ ...(groups ? { groups } : {}), ...(since ? { since } : {}), ...(vm ? { vm } : {}), ...(kind ? { kind } : {}), limit });
+        return { events: list };
+      });
+
+      scheduler.start();
+      return () => scheduler.stop();
+    },
+  };
+}
+
+export const integrityModule: ServerModule = createIntegrityModule();
