@@ -1,0 +1,220 @@
+// `tvdc refdb|attest|plans|events ...`: the integrity side of the management server over its JSON
+// API. The reference database and trust anchors are the Datacenter Administrator's; plans,
+// schedules, attestations and events a TVDc Administrator has for his own TVDcs.
+import { readFileSync } from 'node:fs';
+import type { ReferenceRecord } from '../../src/tvdc/integrity/ReferenceDatabase.js';
+import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
+import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
+import type { AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
+import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
+import type { AttestationResult } from '../server/integrity/integrityModule.js';
+import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
+import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
+import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+
+function readText(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+}
+
+function query(params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// ------------------------------------------------------------------ refdb
+
+async function refdbImport(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'source'], ['json']);
+  const [file] = expectPositional(positional, 1, 'tvdc refdb import FILE [--source NAME]   (FILE: a Keylime runtime policy, JSON)');
+  const policy = readText(file!, 'runtime policy');
+  const r = await ApiClient.fromOptions(opts).post<{ source: string; added: number; removed: number; excludes: number; count: number }>('/api/refdb/import', {
+    policy,
+    ...(opts.has('source') ? { source: opts.get('source') } : {}),
+  });
+  printResult(io, opts, r, () => io.out(`imported ${file} as "${r.source}": ${r.added} digests added, ${r.removed} stale removed, ${r.excludes} excludes; ${r.count} digests in the reference database`));
+  return EXIT.OK;
+}
+
+async function refdbAdd(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'annotation', 'cve', 'note'], ['json']);
+  const [path, digest] = expectPositional(positional, 2, 'tvdc refdb add PATH DIGEST [--annotation trusted|vulnerable|malicious] [--cve CVE-YYYY-NNNN] [--note TEXT]');
+  const annotation = opts.get('annotation') ?? 'trusted';
+  if (!['trusted', 'vulnerable', 'malicious'].includes(annotation)) throw new UsageError(`--annotation must be trusted, vulnerable or malicious, not ${annotation}`);
+  if (annotation === 'vulnerable' && !opts.has('cve')) throw new UsageError('--annotation vulnerable needs --cve CVE-YYYY-NNNN');
+  if (opts.has('cve') && annotation !== 'vulnerable') throw new UsageError('--cve goes with --annotation vulnerable');
+  const r = await ApiClient.fromOptions(opts).post<{ record: ReferenceRecord | null; count: number }>('/api/refdb', {
+    path, digest, annotation, ...(opts.has('cve') ? { cve: opts.get('cve') } : {}), ...(opts.has('note') ? { note: opts.get('note') } : {}),
+  });
+  printResult(io, opts, r, () => io.out(`${path} ${r.record?.digest ?? digest}: ${annotation}${opts.has('cve') ? ` (${opts.get('cve')})` : ''}; ${r.count} digests in the reference database`));
+  return EXIT.OK;
+}
+
+async function refdbRemove(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  if (positional.length < 1 || positional.length > 2) throw new UsageError('usage: tvdc refdb remove PATH [DIGEST]');
+  const [path, digest] = positional;
+  const r = await ApiClient.fromOptions(opts).del<{ removed: number; count: number }>(`/api/refdb${query({ path, digest })}`);
+  printResult(io, opts, r, () => io.out(`${r.removed} digest(s) of ${path} removed; ${r.count} digests in the reference database`));
+  return EXIT.OK;
+}
+
+async function refdbList(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'limit'], ['json']);
+  expectPositional(positional, 0, 'tvdc refdb list [--path PATH] [--limit N]');
+  const r = await ApiClient.fromOptions(opts).get<{ count: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), limit: opts.get('limit') })}`);
+  printResult(io, opts, r, () => {
+    printTable(io, ['PATH', 'DIGEST', 'ANNOTATION', 'CVE', 'SOURCE'], r.records.map((x) => [x.path, `${x.alg}:${x.digest}`, x.annotation, x.cve ?? '-', x.source]));
+    io.out(`${r.records.length} of ${r.count} digests shown; ${r.excludes.length} exclude patterns`);
+  });
+  return EXIT.OK;
+}
+
+// ------------------------------------------------------------------ attest
+
+async function attestTrust(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'vtpm-ca', 'platform-ca'], ['json']);
+  const [host] = expectPositional(positional, 1, 'tvdc attest trust HOST --vtpm-ca FILE [--platform-ca FILE]');
+  const vtpmCa = opts.get('vtpm-ca');
+  if (!vtpmCa) throw new UsageError('--vtpm-ca FILE is required: the CA that certifies the EKs of the host\'s vTPMs');
+  const platform = opts.get('platform-ca');
+  const r = await ApiClient.fromOptions(opts).put<{ anchors: Omit<RegisteredAnchor, 'pem'>[] }>(`/api/attest/trust/${seg(host!)}`, {
+    vtpmCa: readText(vtpmCa, 'vTPM CA'),
+    ...(platform ? { platformCa: readText(platform, 'platform CA') } : {}),
+  });
+  printResult(io, opts, r, () => anchorRows(io, r.anchors));
+  return EXIT.OK;
+}
+
+function anchorRows(io: Io, anchors: readonly Omit<RegisteredAnchor, 'pem'>[]): void {
+  printTable(io, ['HOST', 'KIND', 'SUBJECT', 'SHA-256', 'NOT AFTER'], anchors.map((a) => [a.host, a.kind === 'virtual' ? 'vTPM CA' : 'platform CA', a.subject, a.fingerprint, a.notAfter]));
+}
+
+async function attestAnchors(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  expectPositional(positional, 0, 'tvdc attest anchors');
+  const r = await ApiClient.fromOptions(opts).get<{ anchors: Omit<RegisteredAnchor, 'pem'>[] }>('/api/attest/trust');
+  printResult(io, opts, r, () => anchorRows(io, r.anchors));
+  return EXIT.OK;
+}
+
+async function attestRun(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'vm'], ['json']);
+  const [target] = expectPositional(positional, 1, 'tvdc attest run GROUP|HOST [--vm VM]');
+  const r = await ApiClient.fromOptions(opts).post<{ summary: string; results: AttestationResult[] }>('/api/attest/run', {
+    target, ...(opts.has('vm') ? { vm: opts.get('vm') } : {}),
+  });
+  printResult(io, opts, r, () => {
+    printTable(io, ['HOST', 'VM', 'STATUS', 'TPM', 'EVENT', 'ACTIONS'], r.results.map((x) => [
+      x.host, x.vm ?? '(host)', x.status, x.virtualTpm === undefined ? '-' : x.virtualTpm ? 'virtual' : 'hardware', String(x.event),
+      x.actions.map((a) => `${a.action ?? '?'}:${a.status}`).join(',') || '-',
+    ]));
+    for (const x of r.results) {
+      for (const f of x.findings) io.out(`  ${x.vm ?? x.host}: ${f.code}: ${f.message}`);
+      for (const a of x.actions) if (a.status === 'failed') io.out(`  ${x.vm ?? x.host}: action failed: ${a.message}`);
+    }
+    io.out(r.summary);
+  });
+  return EXIT.OK;
+}
+
+async function attestSchedule(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'every'], ['json']);
+  const [group] = expectPositional(positional, 1, 'tvdc attest schedule GROUP --every 10m|1h|1d|...');
+  const every = opts.get('every');
+  if (!every) throw new UsageError('--every is required, e.g. --every 10m');
+  const s = await ApiClient.fromOptions(opts).put<AttestationSchedule & { every: string }>(`/api/groups/${seg(group!)}/schedule`, { every });
+  printResult(io, opts, s, () => io.out(`TVDc ${s.group} is attested every ${s.every}; next run at ${s.nextRunAt}`));
+  return EXIT.OK;
+}
+
+async function attestUnschedule(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [group] = expectPositional(positional, 1, 'tvdc attest unschedule GROUP');
+  const r = await ApiClient.fromOptions(opts).del<{ group: string }>(`/api/groups/${seg(group!)}/schedule`);
+  printResult(io, opts, r, () => io.out(`TVDc ${r.group} is no longer attested on a schedule`));
+  return EXIT.OK;
+}
+
+async function attestSchedules(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  expectPositional(positional, 0, 'tvdc attest schedules');
+  const r = await ApiClient.fromOptions(opts).get<{ schedules: (AttestationSchedule & { every: string })[]; running: string[] }>('/api/attest/schedules');
+  printResult(io, opts, r, () =>
+    printTable(io, ['TVDC', 'EVERY', 'NEXT RUN', 'LAST RUN', 'LAST RESULT'], r.schedules.map((s) => [
+      s.group, s.every, r.running.includes(s.group) ? 'running now' : s.nextRunAt, s.lastRunAt ?? '-', s.lastResult ?? '-',
+    ])));
+  return EXIT.OK;
+}
+
+async function attestForget(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'vm'], ['json']);
+  const [host] = expectPositional(positional, 1, 'tvdc attest forget HOST [--vm VM]');
+  const r = await ApiClient.fromOptions(opts).del<{ forgotten: boolean }>(`/api/attest/enrolments/${seg(host!)}${query({ vm: opts.get('vm') })}`);
+  const what = opts.has('vm') ? `VM ${opts.get('vm')}` : `host ${host}`;
+  printResult(io, opts, r, () => io.out(r.forgotten ? `${what}: enrolment dropped; its next attestation enrols its TPM again` : `${what} was not enrolled`));
+  return EXIT.OK;
+}
+
+// ------------------------------------------------------------------ plans
+
+function planRows(io: Io, plans: readonly ActionPlan[]): void {
+  printTable(io, ['ID', 'TVDC', 'ON', 'VM', 'ACTION', 'BY'], plans.map((p) => [String(p.id), p.group, p.on.join(','), p.vmPattern ?? '*', describeAction(p.action), p.createdBy]));
+}
+
+async function plansAdd(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'on', 'vm', 'action', 'url'], ['json']);
+  const [group] = expectPositional(positional, 1, 'tvdc plans add GROUP --on untrusted[,unknown,failed] [--vm PATTERN] --action shutdown|restart|notify [--url URL]');
+  if (!opts.has('on')) throw new UsageError('--on is required: untrusted, unknown and/or failed, comma separated');
+  if (!opts.has('action')) throw new UsageError('--action is required: shutdown, restart or notify');
+  const p = await ApiClient.fromOptions(opts).post<ActionPlan>(`/api/groups/${seg(group!)}/plans`, {
+    on: opts.get('on')!.split(','), action: opts.get('action'),
+    ...(opts.has('vm') ? { vm: opts.get('vm') } : {}), ...(opts.has('url') ? { url: opts.get('url') } : {}),
+  });
+  printResult(io, opts, p, () => io.out(`plan ${p.id} for TVDc ${p.group}: on ${p.on.join(',')} of ${p.vmPattern ? `VMs ${p.vmPattern}` : 'any VM'}: ${describeAction(p.action)}`));
+  return EXIT.OK;
+}
+
+async function plansList(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  if (positional.length > 1) throw new UsageError('usage: tvdc plans list [GROUP]');
+  const r = await ApiClient.fromOptions(opts).get<{ plans: ActionPlan[] }>(`/api/plans${query({ group: positional[0] })}`);
+  printResult(io, opts, r, () => planRows(io, r.plans));
+  return EXIT.OK;
+}
+
+async function plansRemove(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [id] = expectPositional(positional, 1, 'tvdc plans remove ID');
+  if (!/^\d+$/.test(id!)) throw new UsageError(`plan ID must be a number, not ${id}`);
+  const r = await ApiClient.fromOptions(opts).del<{ removed: ActionPlan }>(`/api/plans/${id}`);
+  printResult(io, opts, r, () => io.out(`plan ${r.removed.id} of TVDc ${r.removed.group} removed`));
+  return EXIT.OK;
+}
+
+// ------------------------------------------------------------------ events
+
+async function eventsList(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'group', 'since', 'limit', 'vm', 'kind'], ['json']);
+  expectPositional(positional, 0, 'tvdc events list [--group G] [--since ISO-TIME] [--limit N] [--vm VM] [--kind attestation|action]');
+  const since = opts.get('since');
+  if (since !== undefined && Number.isNaN(new Date(since).getTime())) throw new UsageError(`--since must be an ISO 8601 time like 2026-01-31T12:00:00Z, not ${since}`);
+  const r = await ApiClient.fromOptions(opts).get<{ events: TvdcEvent[] }>(`/api/events${query({
+    group: opts.get('group'), since: since === undefined ? undefined : new Date(since).toISOString(), limit: opts.get('limit'), vm: opts.get('vm'), kind: opts.get('kind'),
+  })}`);
+  printResult(io, opts, r, () =>
+    printTable(io, ['ID', 'TIME', 'TVDC', 'KIND', 'STATUS', 'MESSAGE'], r.events.map((e) => [String(e.id), e.at, e.group ?? '-', e.kind, e.status, e.message])));
+  return EXIT.OK;
+}
+
+export const INTEGRITY_NOUNS: Record<string, Record<string, Verb>> = {
+  refdb: { import: refdbImport, add: refdbAdd, remove: refdbRemove, list: refdbList },
+  attest: { trust: attestTrust, anchors: attestAnchors, run: attestRun, schedule: attestSchedule, unschedule: attestUnschedule, schedules: attestSchedules, forget: attestForget },
+  plans: { add: plansAdd, list: plansList, remove: plansRemove },
+  events: { list: eventsList },
+};
