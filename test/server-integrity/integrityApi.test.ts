@@ -1,0 +1,249 @@
+// The integrity side of the management server over its real JSON API and the tvdc CLI: who may do
+// what (the dcadmin owns the reference database and trust anchors; a TVDc administrator has
+// plans, schedules, attestations and events of his TVDcs only), bad input answered with clear
+// errors, and the paper's whole use case: refdb import, a plan, a scheduled attestation that
+// finds an unknown program in a VM, the VM shut down (read back over CIM), the events listed.
+import { expect } from 'chai';
+import { hash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
+import { INTEGRITY_NOUNS } from '../../client/cli/integrityCommands.js';
+import { commands, main } from '../../client/cli/tvdc.js';
+import { ManagementServer } from '../../client/server/ManagementServer.js';
+import { usersModule } from '../../client/server/usersModule.js';
+import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
+import { vmPath } from '../../client/server/integrity/CimChallenger.js';
+import { WbemConnection } from '../../client/cim/index.js';
+import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
+import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
+
+const PW = 'correct horse battery';
+
+/** A Keylime runtime policy of every file under `root`, as scanned from a clean image. */
+function runtimePolicy(root: string): string {
+  const digests: Record<string, string[]> = {};
+  const walk = (d: string) => {
+    for (const n of readdirSync(d)) {
+      const f = join(d, n);
+      if (statSync(f).isDirectory()) walk(f);
+      else digests['/' + relative(root, f).split('\\').join('/')] = [hash('sha256', readFileSync(f), 'hex')];
+    }
+  };
+  walk(root);
+  return JSON.stringify({ meta: { version: 1 }, digests, excludes: ['/proc/.*'], ima: { log_hash_alg: 'sha1' } });
+}
+
+describe('management server API and CLI: integrity (refdb, trust, attest, plans, events) with real swtpm hosts', function () {
+  this.timeout(60_000);
+  let h1: IntegrityHost;
+  let p1: HostPaths;
+  let dir: string;
+  let server: ManagementServer;
+  let url: string;
+  let conn: WbemConnection;
+  const log: string[] = [];
+  const as = (user: string) => new ApiClient(url, user, PW);
+
+  /** Runs `tvdc ARGS` as `user`; returns exit code and output. */
+  const tvdc = async (user: string, ...args: string[]) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main([...args, '--server', url, '--user', user, '--password', PW], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  const refused = async (p: Promise<unknown>, status: number, code: string) => {
+    const e = await p.then(() => undefined, (x: unknown) => x);
+    expect(e, 'the call was refused').to.be.instanceOf(ApiClientError);
+    expect({ status: (e as ApiClientError).status, code: (e as ApiClientError).code }, (e as Error).message).to.deep.equal({ status, code });
+    return (e as Error).message;
+  };
+  const cm = async (target: string, call: string) => {
+    const r = await wbemcli(['cm', p1.url(target), call]);
+    expect(r.stderr, r.stderr).to.equal('');
+    return methodOutput(r.stdout);
+  };
+
+  before(async () => {
+    // The command table gets the integrity nouns from client/cli/tvdc.ts; until it lists them, add them here.
+    for (const [noun, verbs] of Object.entries(INTEGRITY_NOUNS)) commands[noun] ??= verbs;
+    h1 = await startInProcessHost('h1');
+    p1 = new HostPaths(h1.origin, 'h1');
+    conn = new WbemConnection(h1.origin, { namespace: 'root/tvdc' });
+    expect((await cm(p1.service('TVDc_SecurityService'), policyParam(POLICY_1_0))).returnValue).to.equal(0);
+    for (const vm of ['web1', 'web2']) {
+      expect((await cm(p1.service('TVDc_VirtualSystemManagementService'), defineParam(vm, 'MarketAnalysis'))).returnValue).to.equal(0);
+      expect((await cm(p1.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    }
+    dir = mkdtempSync(join(tmpdir(), 'tvdc-mgmt-api-'));
+    server = ManagementServer.open({ db: join(dir, 'server.db'), log: (l) => void log.push(l), modules: [usersModule, createIntegrityModule({ notifyTimeoutMs: 1_000 })] });
+    url = (await server.listen({ port: 0 })).http!;
+    await server.users.add('root', 'dcadmin', PW);
+    await server.users.add('alice', 'tvdcadmin', PW);
+    await server.users.add('bob', 'tvdcadmin', PW);
+    for (const g of ['finance', 'hr']) server.db.prepare('INSERT INTO tvdc_groups (name, created_at) VALUES (?, ?)').run(g, new Date().toISOString());
+    server.users.authorize('alice', 'finance');
+    server.users.authorize('bob', 'hr');
+    server.hosts.add('h1', h1.origin, { user: null, password: null });
+    server.hosts.setGroup('h1', 'finance');
+    server.hosts.add('h2', 'http://127.0.0.1:1', { user: null, password: null });
+    server.hosts.setGroup('h2', 'hr');
+    writeFileSync(join(dir, 'vtpm-ca.pem'), h1.vtpmCaPem());
+    writeFileSync(join(dir, 'platform-ca.pem'), h1.platformCaPem());
+    writeFileSync(join(dir, 'policy.json'), runtimePolicy(h1.imageRoot('web1')));
+  });
+
+  after(async () => {
+    await ApiClient.closeAll();
+    await conn?.close();
+    await server?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (h1) {
+      await h1.stop();
+      await removeState(h1.state);
+    }
+  });
+
+  it('every integrity route needs credentials: 401 without them', async () => {
+    const r = await fetch(`${url}/api/events`);
+    expect(r.status).to.equal(401);
+    expect(((await r.json()) as { error: { code: string } }).error.code).to.equal('UNAUTHORIZED');
+    expect((await fetch(`${url}/api/refdb`, { headers: { authorization: 'Basic ' + Buffer.from(`root:wrong`).toString('base64') } })).status).to.equal(401);
+  });
+
+  it('a TVDc administrator may not touch the reference database, trust anchors or enrolments: 403', async () => {
+    const alice = as('alice');
+    await refused(alice.get('/api/refdb'), 403, 'FORBIDDEN');
+    await refused(alice.post('/api/refdb/import', { policy: '{"digests":{}}' }), 403, 'FORBIDDEN');
+    await refused(alice.post('/api/refdb', { path: '/bin/x', digest: 'aa'.repeat(32) }), 403, 'FORBIDDEN');
+    await refused(alice.del('/api/refdb?path=/bin/sh'), 403, 'FORBIDDEN');
+    await refused(alice.put('/api/attest/trust/h1', { vtpmCa: h1.vtpmCaPem() }), 403, 'FORBIDDEN');
+    await refused(alice.get('/api/attest/trust'), 403, 'FORBIDDEN');
+    await refused(alice.del('/api/attest/enrolments/h1?vm=web1'), 403, 'FORBIDDEN');
+    const cli = await tvdc('alice', 'refdb', 'list');
+    expect(cli.code).to.equal(1);
+    expect(cli.err).to.match(/^tvdc: FORBIDDEN: alice is a tvdcadmin; only a dcadmin may do this/);
+  });
+
+  it('the dcadmin imports a runtime policy, annotates and removes digests; bad input is a 400 naming the problem, a CLI usage error exits 2', async () => {
+    const imp = await tvdc('root', 'refdb', 'import', join(dir, 'policy.json'), '--source', 'web-image');
+    expect(imp.code, imp.err).to.equal(0);
+    expect(imp.out).to.match(/imported .* as "web-image": \d+ digests added, 0 stale removed, 1 excludes/);
+    const evil = hash('sha256', 'evil\n', 'hex');
+    const add = await tvdc('root', 'refdb', 'add', '/opt/evil', evil, '--annotation', 'malicious');
+    expect(add.code, add.err).to.equal(0);
+    const vuln = await tvdc('root', 'refdb', 'add', '/opt/old', 'bb'.repeat(32), '--annotation', 'vulnerable', '--cve', 'CVE-2024-3094');
+    expect(vuln.code, vuln.err).to.equal(0);
+    const list = await tvdc('root', 'refdb', 'list', '--path', '/opt/old', '--json');
+    const doc = JSON.parse(list.out) as { records: { annotation: string; cve: string }[] };
+    expect(doc.records).to.deep.equal([{ ...doc.records[0], annotation: 'vulnerable', cve: 'CVE-2024-3094' }]);
+    const table = await tvdc('root', 'refdb', 'list');
+    expect(table.out.split('\n')[0]).to.match(/^PATH\s+DIGEST\s+ANNOTATION\s+CVE\s+SOURCE$/);
+    expect(table.out).to.include('/opt/evil').and.include('malicious');
+    expect((await tvdc('root', 'refdb', 'remove', '/opt/old')).out).to.include('1 digest(s) of /opt/old removed');
+    const gone = await tvdc('root', 'refdb', 'remove', '/opt/old');
+    expect(gone.code).to.equal(1);
+    expect(gone.err).to.include('NOT_FOUND');
+
+    expect(await refused(as('root').post('/api/refdb', { path: '/bin/x', digest: 'xyz' }), 400, 'BAD_REQUEST')).to.include('not a hex digest');
+    expect(await refused(as('root').post('/api/refdb/import', { policy: '{"digests": []}' }), 400, 'BAD_REQUEST')).to.include('"digests" must be an object');
+    expect(await refused(as('root').post('/api/refdb', { path: 'relative', digest: 'aa'.repeat(32) }), 400, 'BAD_REQUEST')).to.include('must be absolute');
+    const usage = await tvdc('root', 'refdb', 'add', '/opt/x', 'aa'.repeat(32), '--annotation', 'vulnerable');
+    expect(usage.code).to.equal(2);
+    expect(usage.err).to.include('--cve');
+  });
+
+  it('trust anchors are registered by the dcadmin for a known host only, and must be CA certificates', async () => {
+    const r = await tvdc('root', 'attest', 'trust', 'h1', '--vtpm-ca', join(dir, 'vtpm-ca.pem'), '--platform-ca', join(dir, 'platform-ca.pem'));
+    expect(r.code, r.err).to.equal(0);
+    expect(r.out).to.include('vTPM CA').and.include('platform CA');
+    await refused(as('root').put('/api/attest/trust/nohost', { vtpmCa: h1.vtpmCaPem() }), 404, 'NOT_FOUND');
+    expect(await refused(as('root').put('/api/attest/trust/h1', { vtpmCa: 'hello' }), 400, 'BAD_REQUEST')).to.include('not a PEM certificate');
+    const listed = (await as('root').get<{ anchors: { host: string; kind: string; pem?: string }[] }>('/api/attest/trust')).anchors;
+    expect(listed.map((a) => `${a.host}:${a.kind}`)).to.deep.equal(['h1:hardware', 'h1:virtual']);
+    expect(listed.every((a) => a.pem === undefined)).to.equal(true);
+  });
+
+  it('a TVDc administrator manages plans and schedules of his TVDcs only; others\' are invisible to him; bad plans are 400', async () => {
+    const alice = as('alice');
+    const bob = as('bob');
+    await refused(alice.post('/api/groups/hr/plans', { on: ['untrusted'], action: 'shutdown' }), 403, 'FORBIDDEN');
+    await refused(alice.put('/api/groups/hr/schedule', { every: '10m' }), 403, 'FORBIDDEN');
+    await refused(alice.del('/api/groups/hr/schedule'), 403, 'FORBIDDEN');
+    const bobs = await bob.post<{ id: number }>('/api/groups/hr/plans', { on: ['failed'], action: 'notify', url: 'http://127.0.0.1:1/x' });
+    expect((await alice.get<{ plans: unknown[] }>('/api/plans')).plans).to.deep.equal([]);
+    await refused(alice.get('/api/plans?group=hr'), 403, 'FORBIDDEN');
+    await refused(alice.del(`/api/plans/${bobs.id}`), 404, 'NOT_FOUND');
+    expect((await as('root').get<{ plans: { id: number }[] }>('/api/plans')).plans.map((p) => p.id)).to.deep.equal([bobs.id]);
+    expect(await refused(alice.post('/api/groups/finance/plans', { on: ['bad'], action: 'shutdown' }), 400, 'BAD_REQUEST')).to.include('"bad" is not one of untrusted, unknown, failed');
+    expect(await refused(alice.post('/api/groups/finance/plans', { on: ['unknown'], action: 'notify' }), 400, 'BAD_REQUEST')).to.include('needs a url');
+    expect(await refused(alice.post('/api/groups/finance/plans', { on: ['unknown'], action: 'notify', url: 'file:///etc/passwd' }), 400, 'BAD_REQUEST')).to.include('must be http or https');
+    expect(await refused(alice.post('/api/groups/finance/plans', { on: ['unknown'], action: 'shutdown', vm: 'a b' }), 400, 'BAD_REQUEST')).to.include('vm pattern');
+    expect(await refused(alice.put('/api/groups/finance/schedule', { every: '5x' }), 400, 'BAD_REQUEST')).to.include('is not a duration');
+    await refused(as('root').post('/api/groups/nosuch/plans', { on: ['unknown'], action: 'shutdown' }), 404, 'NOT_FOUND');
+    const usage = await tvdc('alice', 'plans', 'add', 'finance', '--action', 'shutdown');
+    expect(usage.code).to.equal(2);
+    expect(usage.err).to.include('--on is required');
+  });
+
+  it('a TVDc administrator attests his hosts and VMs, not others\' (403), and reads only his events', async () => {
+    await refused(as('alice').post('/api/attest/run', { target: 'hr' }), 403, 'FORBIDDEN');
+    await refused(as('alice').post('/api/attest/run', { target: 'h2' }), 403, 'FORBIDDEN');
+    await refused(as('alice').get('/api/events?group=hr'), 403, 'FORBIDDEN');
+    await refused(as('alice').post('/api/attest/run', { target: 'nosuch' }), 403, 'FORBIDDEN');
+    await refused(as('root').post('/api/attest/run', { target: 'nosuch' }), 404, 'NOT_FOUND');
+    // bob's host is down: his attestation fails and his notify plan's failure is recorded too.
+    const hr = await as('bob').post<{ results: { status: string; findings: { code: string }[] }[] }>('/api/attest/run', { target: 'hr' });
+    expect(hr.results.map((r) => [r.status, r.findings[0]!.code])).to.deep.equal([['failed', 'NO_TRUST_ANCHOR']]);
+    const run = await tvdc('alice', 'attest', 'run', 'h1', '--vm', 'web1');
+    expect(run.code, run.err).to.equal(0);
+    expect(run.out.split('\n')[0]).to.match(/^HOST\s+VM\s+STATUS\s+TPM\s+EVENT\s+ACTIONS$/);
+    expect(run.out).to.match(/h1\s+web1\s+trusted\s+virtual\s+\d+\s+-/);
+    const mine = (await as('alice').get<{ events: { group: string }[] }>('/api/events')).events;
+    expect(mine.length).to.be.greaterThan(0);
+    expect(mine.every((e) => e.group === 'finance')).to.equal(true);
+    const all = (await as('root').get<{ events: { group: string }[] }>('/api/events')).events;
+    expect(all.some((e) => e.group === 'hr')).to.equal(true);
+    await refused(as('root').get('/api/events?since=yesterday'), 400, 'BAD_REQUEST');
+    await refused(as('root').get('/api/events?limit=0'), 400, 'BAD_REQUEST');
+    await refused(as('alice').post('/api/attest/run', { target: 'h1', vm: 'nosuchvm' }), 404, 'NOT_FOUND');
+  });
+
+  it('the use case: with the references imported and a shutdown plan set, a scheduled attestation finds an unknown program in web2, shuts web2 down, and the events show it', async () => {
+    const plan = await tvdc('alice', 'plans', 'add', 'finance', '--on', 'untrusted,unknown', '--vm', 'web*', '--action', 'shutdown');
+    expect(plan.code, plan.err).to.equal(0);
+    expect(plan.out).to.match(/^plan \d+ for TVDc finance: on untrusted,unknown of VMs web\*: shutdown$/);
+    const root = h1.imageRoot('web2');
+    mkdirSync(join(root, 'tmp'), { recursive: true });
+    writeFileSync(join(root, 'tmp', 'miner'), 'not from the image\n');
+    const svc = 'TVDc_VTPMManagementService.CreationClassName="TVDc_VTPMManagementService",Name="VTPMManagementService",SystemCreationClassName="TVDc_HostSystem",SystemName="h1"';
+    expect((await cm(svc, `ExecuteFile.Path="/tmp/miner",System=${p1.vm('web2')}`)).returnValue).to.equal(0);
+    const started = new Date().toISOString();
+
+    const sched = await tvdc('alice', 'attest', 'schedule', 'finance', '--every', '1s');
+    expect(sched.code, sched.err).to.equal(0);
+    expect(sched.out).to.match(/^TVDc finance is attested every 1s; next run at /);
+    let shutdown: { status: string; vm?: string; message: string } | undefined;
+    for (let i = 0; i < 100 && !shutdown; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      const ev = (await as('alice').get<{ events: { kind: string; action?: string; status: string; vm?: string; message: string }[] }>(`/api/events?kind=action&since=${encodeURIComponent(started)}`)).events;
+      shutdown = ev.find((e) => e.action === 'shutdown' && e.vm === 'web2');
+    }
+    expect(shutdown, 'a shutdown action event for web2').to.not.equal(undefined);
+    expect(shutdown!.status, shutdown!.message).to.equal('done');
+    expect(Number((await conn.getInstance(vmPath('web2'))).get('EnabledState'))).to.equal(3);
+    expect(Number((await conn.getInstance(vmPath('web1'))).get('EnabledState'))).to.equal(2);
+
+    const un = await tvdc('alice', 'attest', 'unschedule', 'finance');
+    expect(un.code, un.err).to.equal(0);
+    const events = await tvdc('alice', 'events', 'list', '--group', 'finance', '--since', started, '--vm', 'web2');
+    expect(events.code, events.err).to.equal(0);
+    expect(events.out.split('\n')[0]).to.match(/^ID\s+TIME\s+TVDC\s+KIND\s+STATUS\s+MESSAGE$/);
+    expect(events.out).to.match(/finance\s+attestation\s+unknown\s+VM web2 on host h1: unknown \(virtual TPM\): entry \d+: .*\/tmp\/miner/);
+    expect(events.out).to.match(/finance\s+action\s+done\s+plan \d+: shutdown for VM web2 on host h1/);
+    const json = JSON.parse((await tvdc('alice', 'events', 'list', '--group', 'finance', '--limit', '1', '--json')).out) as { events: unknown[] };
+    expect(json.events).to.have.length(1);
+    expect(log.some((l) => /scheduled attestation of TVDc finance: \d+ targets/.test(l))).to.equal(true);
+  });
+});
