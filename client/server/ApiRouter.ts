@@ -130,7 +130,11 @@ export class ApiRouter {
     const mapped = hostFailure(null, e);
     if (mapped) return mapped;
     // Domain errors come from what the caller sent (a policy edit that breaks a rule, ...).
-    if (isTvdcError(e)) return ApiError.badRequest(`${e.code}: ${e.message}`);
+    if (isTvdcError(e)) {
+      if (e.code === 'NOT_FOUND' || e.code === 'LABEL_UNKNOWN') return ApiError.notFound(e.message);
+      if (e.code === 'ALREADY_EXISTS' || e.code === 'INVALID_STATE') return ApiError.conflict(e.message);
+      return ApiError.badRequest(e.message);
+    }
     this.log(`${what}: internal error: ${(e as Error)?.stack ?? String(e)}`);
     return new ApiError(500, 'INTERNAL', 'internal server error (see the server log)');
   }

@@ -18,9 +18,13 @@ import type { ServerContext, ServerModule } from './ServerContext.js';
 import { SERVER_MIGRATIONS } from './serverSchema.js';
 import { UserStore } from './UserStore.js';
 import { usersModule } from './usersModule.js';
+import { hostsModule } from './hostsModule.js';
+import { groupsModule } from './groupsModule.js';
+import { policyModule } from './policyModule.js';
+import { labelsModule } from './labelsModule.js';
 
 /** Every module the server runs, in registration order. */
-export const SERVER_MODULES: readonly ServerModule[] = [usersModule];
+export const SERVER_MODULES: readonly ServerModule[] = [usersModule, hostsModule, groupsModule, policyModule, labelsModule];
 
 export interface ManagementServerOptions {
   /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */

@@ -1,5 +1,5 @@
 // What a failed CIM call to a host means for an API caller: the host could not be reached
-// (transport, TLS, timeout, its credentials refused) or it answered and refused (a CIM error).
+// (transport, TLS, timeout) or it answered and refused (a CIM error, or the credentials).
 import { CimError, ClientError } from '../cim/index.js';
 import { ApiError } from './ApiError.js';
 
@@ -8,6 +8,10 @@ export function hostFailure(host: string | null, e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   const prefix = host ? `host ${host}: ` : '';
   if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
+  // The host answered but refused the server's credentials for it.
+  if (e instanceof ClientError && (e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN')) {
+    return ApiError.hostRefused(`${prefix}${e.message} (check the credentials stored for the host)`);
+  }
   if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + e.message);
   return null;
 }

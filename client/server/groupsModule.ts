@@ -1,0 +1,106 @@
+// The paper's step 2: the Datacenter Administrator groups management VMs (hosts) into a TVDc. Both
+// administrators can view a TVDc's security attributes: its hosts, policy and deployment, and
+// every VM of its hosts with its label, read live from the hosts.
+import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
+import { stringField, stringList } from './body.js';
+import { GroupStore, type Deployment, type GroupPolicy } from './GroupStore.js';
+import { readVms } from './HostCim.js';
+import { hostFailure } from './hostFailure.js';
+import type { ServerContext, ServerModule } from './ServerContext.js';
+
+/** Where a host stands with its TVDc's current policy. */
+export function deploymentState(policy: GroupPolicy | null, d: Deployment | undefined): string {
+  if (!policy) return 'no policy';
+  if (!d) return 'not deployed';
+  if (d.state === 'failed') return d.deployedVersion ? `failed (runs ${d.deployedVersion})` : 'failed';
+  return d.deployedVersion === policy.version ? 'deployed' : `outdated (runs ${d.deployedVersion})`;
+}
+
+function visibleGroups(p: Principal, all: string[]): string[] {
+  return p.role === 'dcadmin' ? all : all.filter((g) => p.groups.includes(g));
+}
+
+export const groupsModule: ServerModule = {
+  name: 'groups',
+  register(router: ApiRouter, ctx: ServerContext): void {
+    const groups = new GroupStore(ctx.db);
+
+    const summary = (name: string) => {
+      const policy = groups.policy(name);
+      const deployments = new Map(groups.deployments(name).map((d) => [d.host, d]));
+      const hosts = groups.hostsOf(name);
+      return {
+        name,
+        hosts,
+        policy: policy ? { name: policy.name, version: policy.version } : null,
+        deployed: hosts.filter((h) => deploymentState(policy, deployments.get(h)) === 'deployed').length,
+      };
+    };
+
+    router.route('GET', '/api/groups', ({ principal }) => ({ groups: visibleGroups(principal, groups.names()).map(summary) }));
+
+    router.route('POST', '/api/groups', ({ principal, body }) => {
+      requireDcAdmin(principal);
+      const name = stringField(body, 'name');
+      groups.create(name);
+      ctx.log(`TVDc ${name} created by ${principal.user}`);
+      return summary(name);
+    });
+
+    router.route('GET', '/api/groups/:group', async ({ principal, params }) => {
+      const name = params['group']!;
+      requireGroup(principal, name);
+      groups.require(name);
+      const policy = groups.policy(name);
+      const deployments = new Map(groups.deployments(name).map((d) => [d.host, d]));
+      const hosts = await Promise.all(groups.hostsOf(name).map(async (h) => {
+        const rec = ctx.hosts.get(h);
+        const d = deployments.get(h);
+        const base = {
+          name: h,
+          url: rec.url,
+          deployment: { state: deploymentState(policy, d), version: d?.deployedVersion ?? null, message: d?.message ?? null, at: d?.at ?? null },
+        };
+        try {
+          return { ...base, reachable: true, vms: await readVms(ctx.hosts.connection(h)) };
+        } catch (e) {
+          const err = hostFailure(h, e);
+          if (!err) throw e;
+          return { ...base, reachable: false, error: { code: err.code, message: err.message }, vms: [] };
+        }
+      }));
+      const administrators = (ctx.db.prepare('SELECT user FROM user_groups WHERE grp = ? ORDER BY user').all(name) as { user: string }[]).map((r) => r.user);
+      return {
+        name,
+        policy: policy ? { name: policy.name, version: policy.version, updatedAt: policy.updatedAt, updatedBy: policy.updatedBy } : null,
+        administrators,
+        hosts,
+      };
+    });
+
+    router.route('DELETE', '/api/groups/:group', ({ principal, params }) => {
+      requireDcAdmin(principal);
+      groups.delete(params['group']!);
+      ctx.log(`TVDc ${params['group']} deleted by ${principal.user}`);
+      return { removed: params['group']! };
+    });
+
+    router.route('POST', '/api/groups/:group/hosts', ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      const name = params['group']!;
+      const hosts = stringList(body, 'hosts');
+      groups.addHosts(name, hosts);
+      ctx.log(`hosts ${hosts.join(', ')} put into TVDc ${name} by ${principal.user}`);
+      return summary(name);
+    });
+
+    router.route('DELETE', '/api/groups/:group/hosts/:host', ({ principal, params }) => {
+      requireDcAdmin(principal);
+      const name = params['group']!;
+      groups.removeHost(name, params['host']!);
+      ctx.log(`host ${params['host']} taken out of TVDc ${name} by ${principal.user}`);
+      return summary(name);
+    });
+
+  },
+};

@@ -1,0 +1,101 @@
+// The paper's step 1: the Datacenter Administrator discovers the management VMs (tvdc hosts) and
+// puts them under management. Hosts are read over CIM; their credentials stay in the database.
+import { ApiError } from './ApiError.js';
+import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
+import { bodyObject, optionalString, stringField, stringList } from './body.js';
+import { probeHost, readPolicies, readVms } from './HostCim.js';
+import { onHost } from './hostFailure.js';
+import { HostRegistry } from './HostRegistry.js';
+import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
+
+/** A host's URL as stored: scheme, host and port only. Credentials never travel inside it. */
+export function normalizeHostUrl(text: string): string {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    throw ApiError.badRequest(`"${text}" is not a URL; write http://host:5988 or https://host:5989`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw ApiError.badRequest(`${text}: use an http or https URL`);
+  if (u.username || u.password) throw ApiError.badRequest(`${text}: give the host's credentials as user and password, not in the URL`);
+  return `${u.protocol}//${u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname}:${u.port || (u.protocol === 'https:' ? '5989' : '5988')}`;
+}
+
+function credentials(body: unknown): { user?: string; password?: string } {
+  const user = optionalString(body, 'user');
+  const password = optionalString(body, 'password');
+  if (password !== undefined && user === undefined) throw ApiError.badRequest('"password" needs "user"');
+  return { ...(user !== undefined ? { user, password: password ?? '' } : {}) };
+}
+
+/** A tvdcadmin sees the hosts of his TVDcs only. */
+function visible(p: Principal, h: HostRecord): boolean {
+  return p.role === 'dcadmin' || (h.group !== null && p.groups.includes(h.group));
+}
+
+function requireHostVisible(p: Principal, h: HostRecord): void {
+  if (p.role === 'dcadmin') return;
+  if (h.group === null) throw ApiError.forbidden(`host ${h.name} is in no TVDc; only a dcadmin may see it`);
+  requireGroup(p, h.group);
+}
+
+export const hostsModule: ServerModule = {
+  name: 'hosts',
+  register(router: ApiRouter, ctx: ServerContext): void {
+    // The server's own directory; the writes (add, remove) need more than the shared interface.
+    const hosts = ctx.hosts instanceof HostRegistry ? ctx.hosts : new HostRegistry(ctx.db);
+
+    router.route('POST', '/api/hosts/discover', async ({ principal, body }) => {
+      requireDcAdmin(principal);
+      const urls = stringList(body, 'urls');
+      const creds = credentials(body);
+      const known = new Map(hosts.list().map((h) => [h.url, h.name]));
+      const results = await Promise.all(urls.map(async (url) => {
+        try {
+          const normalized = normalizeHostUrl(url);
+          const { name } = await probeHost(normalized, creds);
+          return { url: normalized, ok: true, name, managed: known.has(normalized) };
+        } catch (e) {
+          if (!(e instanceof ApiError)) throw e;
+          return { url, ok: false, error: { code: e.code, message: e.message } };
+        }
+      }));
+      return { results };
+    });
+
+    router.route('GET', '/api/hosts', ({ principal }) => ({
+      hosts: hosts.list().filter((h) => visible(principal, h)).map((h) => ({ ...h, credentials: hosts.hasCredentials(h.name) })),
+    }));
+
+    router.route('POST', '/api/hosts', async ({ principal, body }) => {
+      requireDcAdmin(principal);
+      bodyObject(body);
+      const url = normalizeHostUrl(stringField(body, 'url'));
+      const creds = credentials(body);
+      const { name } = await probeHost(url, creds);
+      const h = hosts.add(name, url, { user: creds.user ?? null, password: creds.password ?? null });
+      ctx.log(`host ${name} (${url}) added by ${principal.user}`);
+      return { ...h, credentials: creds.user !== undefined };
+    });
+
+    router.route('GET', '/api/hosts/:host', async ({ principal, params }) => {
+      const h = hosts.get(params['host']!);
+      requireHostVisible(principal, h);
+      const conn = hosts.connection(h.name);
+      const [vms, policies] = await onHost(h.name, () => Promise.all([readVms(conn), readPolicies(conn)]));
+      return {
+        ...h,
+        credentials: hosts.hasCredentials(h.name),
+        policies: policies.map((p) => ({ name: p.name, version: p.version, active: p.active })),
+        vms: vms.map((v) => ({ name: v.name, state: v.state, label: v.label, securityLabel: v.securityLabel })),
+      };
+    });
+
+    router.route('DELETE', '/api/hosts/:host', async ({ principal, params }) => {
+      requireDcAdmin(principal);
+      await hosts.remove(params['host']!);
+      ctx.log(`host ${params['host']} removed by ${principal.user}`);
+      return { removed: params['host']! };
+    });
+  },
+};

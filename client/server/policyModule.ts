@@ -1,0 +1,185 @@
+// The paper's steps 3 and 4, the Datacenter Administrator's alone: a TVDc's one policy (set from
+// an sHype / Xen ACM document, or edited label by label and conflict set by conflict set, each
+// edit validated and a new version), and its deployment to every host of the TVDc through
+// TVDc_SecurityService SetPolicy and ActivatePolicy. Both administrators may read it.
+import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
+import { parsePolicy, policyErrors } from '../../src/tvdc/policy/loadPolicy.js';
+import type { Policy } from '../../src/tvdc/policy/Policy.js';
+import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
+import { addConflictSet, addLabel, forHost, removeConflictSet, removeLabel, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
+import { ApiError } from './ApiError.js';
+import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
+import { bodyObject, optionalString, stringField, stringList } from './body.js';
+import { GroupStore, type GroupPolicy } from './GroupStore.js';
+import { outText, readPolicies, returnCode, securityService } from './HostCim.js';
+import { hostFailure } from './hostFailure.js';
+import type { ServerContext, ServerModule } from './ServerContext.js';
+import { deploymentState } from './groupsModule.js';
+
+export interface DeployResult {
+  host: string;
+  ok: boolean;
+  /** deployed | failed */
+  state: 'deployed' | 'failed';
+  message: string;
+}
+
+/** The policy as the API shows it. */
+export function policyView(gp: GroupPolicy) {
+  const p = gp.policy;
+  return {
+    name: gp.name,
+    version: gp.version,
+    updatedAt: gp.updatedAt,
+    updatedBy: gp.updatedBy,
+    bootstrap: p.bootstrap,
+    steTypes: p.steTypes,
+    cwTypes: p.cwTypes,
+    vmLabels: p.vmLabels.map((l) => ({ name: l.name, ste: l.ste, cw: l.cw })),
+    resourceLabels: p.resourceLabels.map((l) => ({ name: l.name, ste: l.ste })),
+    conflictSets: p.conflictSets,
+  };
+}
+
+function labelKind(v: string | null | undefined): LabelKind {
+  if (v === undefined || v === null || v === 'vm') return 'vm';
+  if (v === 'resource') return 'resource';
+  throw ApiError.badRequest(`label kind must be vm or resource, not ${JSON.stringify(v)}`);
+}
+
+function optionalList(body: unknown, field: string): string[] | undefined {
+  const v = bodyObject(body)[field];
+  if (v === undefined || v === null) return undefined;
+  if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && x !== '')) throw ApiError.badRequest(`"${field}" must be a list of strings`);
+  return v as string[];
+}
+
+/** Loads the policy on one host and activates it, as an update of whatever that host runs. */
+async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy): Promise<{ ok: boolean; message: string }> {
+  const conn = ctx.hosts.connection(host);
+  try {
+    const before = await readPolicies(conn);
+    const active = before.find((p) => p.active) ?? null;
+    if (active && active.name === gp.name && active.version === gp.version) return { ok: true, message: `${gp.name} ${gp.version} is already active` };
+    // Xen's boot policy may be replaced by any policy; anything else is updated from what runs.
+    const from = active && active.name !== 'DEFAULT' ? { name: active.name, version: active.version } : null;
+    const xml = writeAcmXml(forHost(gp.policy, from));
+    const set = await conn.invokeMethod(securityService(host), 'SetPolicy', { PolicyXML: xml, Activate: false });
+    if (returnCode(set) !== 0) return { ok: false, message: `SetPolicy refused (${returnCode(set)}): ${outText(set, 'Errors').join('; ')}` };
+    const pending = (await readPolicies(conn)).find((p) => !p.active && p.name === gp.name && p.version === gp.version);
+    if (!pending) return { ok: false, message: `SetPolicy returned 0 but ${gp.name} ${gp.version} is not waiting for activation` };
+    const act = await conn.invokeMethod(securityService(host), 'ActivatePolicy', { Policy: pending.path });
+    if (returnCode(act) !== 0) return { ok: false, message: `ActivatePolicy refused (${returnCode(act)}): ${outText(act, 'Errors').join('; ')}` };
+    return { ok: true, message: `${gp.name} ${gp.version} active${from ? ` (updated from ${from.name} ${from.version})` : ''}` };
+  } catch (e) {
+    const err = hostFailure(host, e);
+    if (!err) throw e;
+    return { ok: false, message: `${err.code}: ${err.message}` };
+  }
+}
+
+export const policyModule: ServerModule = {
+  name: 'policy',
+  register(router: ApiRouter, ctx: ServerContext): void {
+    const groups = new GroupStore(ctx.db);
+
+    const edit = (group: string, user: string, change: (p: Policy) => Policy, what: string) => {
+      const gp = groups.requirePolicy(group);
+      const next = groups.setPolicy(group, change(gp.policy), user);
+      ctx.log(`TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}`);
+      return policyView(next);
+    };
+
+    router.route('GET', '/api/groups/:group/policy', ({ principal, params }) => {
+      const group = params['group']!;
+      requireGroup(principal, group);
+      const gp = groups.requirePolicy(group);
+      const deployments = new Map(groups.deployments(group).map((d) => [d.host, d]));
+      return {
+        ...policyView(gp),
+        deployments: groups.hostsOf(group).map((h) => {
+          const d = deployments.get(h);
+          return { host: h, state: deploymentState(gp, d), version: d?.deployedVersion ?? null, message: d?.message ?? null, at: d?.at ?? null };
+        }),
+      };
+    });
+
+    router.route('GET', '/api/groups/:group/policy/xml', ({ principal, params }) => {
+      const group = params['group']!;
+      requireGroup(principal, group);
+      const gp = groups.requirePolicy(group);
+      return { name: gp.name, version: gp.version, xml: gp.xml };
+    });
+
+    router.route('PUT', '/api/groups/:group/policy', ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      const group = params['group']!;
+      groups.require(group);
+      const text = stringField(body, 'xml');
+      const file = optionalString(body, 'file') ?? 'policy';
+      const parsed = parsePolicy(text);
+      if (!parsed.ok) {
+        const lines = policyErrors(file, parsed.errors);
+        throw ApiError.badRequest(`the policy has ${lines.length} error${lines.length > 1 ? 's' : ''}:\n${lines.join('\n')}`);
+      }
+      const { from: _from, ...header } = parsed.policy.header;
+      const policy: Policy = { ...parsed.policy, header };
+      // A host that runs name+version from this TVDc is taken to run exactly it; new content
+      // under the same name needs a higher version.
+      for (const h of groups.hostsOf(group)) {
+        const deployed = groups.deployedPolicy(group, h);
+        if (deployed && deployed.header.name === header.name && compareVersions(header.version, deployed.header.version) <= 0 && writeAcmXml(deployed) !== writeAcmXml(policy)) {
+          throw ApiError.conflict(`host ${h} runs ${header.name} ${deployed.header.version}; a changed policy needs a version above it, not ${header.version}`);
+        }
+      }
+      const gp = groups.setPolicy(group, policy, principal.user);
+      ctx.log(`TVDc ${group}: policy ${gp.name} ${gp.version} set by ${principal.user}`);
+      return policyView(gp);
+    });
+
+    router.route('POST', '/api/groups/:group/policy/deploy', async ({ principal, params }) => {
+      requireDcAdmin(principal);
+      const group = params['group']!;
+      const gp = groups.requirePolicy(group);
+      const hosts = groups.hostsOf(group);
+      if (hosts.length === 0) throw ApiError.conflict(`TVDc ${group} has no hosts to deploy to`);
+      // Every host gets its chance: one that refuses or is down is reported, not fatal.
+      const results: DeployResult[] = await Promise.all(hosts.map(async (host) => {
+        const r = await deployTo(ctx, host, gp);
+        groups.recordDeployment(group, host, gp, r.ok, r.message);
+        return { host, ok: r.ok, state: r.ok ? 'deployed' : 'failed', message: r.message } as const;
+      }));
+      ctx.log(`TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}`);
+      return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
+    });
+
+    router.route('POST', '/api/groups/:group/labels', ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      const group = params['group']!;
+      const name = stringField(body, 'name');
+      const kind = labelKind(optionalString(body, 'kind'));
+      const ste = stringList(body, 'types');
+      // A VM label's Chinese Wall types default to its types, as in the paper's workloads.
+      const cw = optionalList(body, 'cw') ?? (kind === 'vm' ? ste : []);
+      return edit(group, principal.user, (p) => addLabel(p, { name, kind, ste, cw }), `${kind} label ${name} added`);
+    });
+
+    router.route('DELETE', '/api/groups/:group/labels/:label', ({ principal, params, query }) => {
+      requireDcAdmin(principal);
+      const kind = labelKind(query.get('kind'));
+      return edit(params['group']!, principal.user, (p) => removeLabel(p, params['label']!, kind), `${kind} label ${params['label']} removed`);
+    });
+
+    router.route('POST', '/api/groups/:group/conflicts', ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      const name = stringField(body, 'name');
+      const types = stringList(body, 'types');
+      return edit(params['group']!, principal.user, (p) => addConflictSet(p, name, types), `conflict set ${name} added`);
+    });
+
+    router.route('DELETE', '/api/groups/:group/conflicts/:name', ({ principal, params }) => {
+      requireDcAdmin(principal);
+      return edit(params['group']!, principal.user, (p) => removeConflictSet(p, params['name']!), `conflict set ${params['name']} removed`);
+    });
+  },
+};

@@ -1,0 +1,87 @@
+// A management server on loopback port 0 over a real SQLite file, API clients for its users, and
+// the CIM calls tests make on hosts directly (the paper's VMs exist before anyone labels them).
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WbemConnection } from '../../../client/cim/index.js';
+import { ApiClient, ApiClientError } from '../../../client/cli/ApiClient.js';
+import { ManagementServer } from '../../../client/server/ManagementServer.js';
+import { CimInstance } from '../../../src/cim/CimInstance.js';
+import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
+import { CimProperty } from '../../../src/cim/CimProperty.js';
+
+export interface RunningServer {
+  server: ManagementServer;
+  url: string;
+  log: string[];
+}
+
+export function tempDir(prefix: string): { dir: string; remove(): void } {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export async function startServer(db: string): Promise<RunningServer> {
+  const log: string[] = [];
+  const server = ManagementServer.open({ db, log: (l) => void log.push(l) });
+  const { http } = await server.listen({ port: 0 });
+  return { server, url: http!, log };
+}
+
+export function client(url: string, user: string, password: string): ApiClient {
+  return new ApiClient(url, user, password);
+}
+
+/** Awaits `p` and checks it failed with this status and code; returns the message. */
+export async function refused(p: Promise<unknown>, status: number, code: string): Promise<string> {
+  try {
+    await p;
+  } catch (e) {
+    expect(e, String(e)).to.be.instanceOf(ApiClientError);
+    const err = e as ApiClientError;
+    expect({ status: err.status, code: err.code }, err.message).to.deep.equal({ status, code });
+    return err.message;
+  }
+  expect.fail(`expected ${status} ${code}, but the call succeeded`);
+}
+
+export function tvdcConnection(origin: string): WbemConnection {
+  return new WbemConnection(origin, { namespace: 'root/tvdc' });
+}
+
+export function service(host: string, cls: string, name: string): CimObjectPath {
+  return CimObjectPath.instance(cls, { SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: cls, Name: name }, 'root/tvdc');
+}
+
+export function vm(name: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: name }, 'root/tvdc');
+}
+
+/** DefineSystem of an unlabeled VM on the host. */
+export async function defineVm(conn: WbemConnection, host: string, name: string): Promise<void> {
+  const settings = new CimInstance('TVDc_VirtualSystemSettingData');
+  settings.properties.set('ElementName', new CimProperty('ElementName', 'string', name));
+  const r = await conn.invokeMethod(service(host, 'TVDc_VirtualSystemManagementService', 'VirtualSystemManagementService'), 'DefineSystem', { SystemSettings: settings });
+  expect(Number(r.returnValue)).to.equal(0);
+}
+
+/** RequestStateChange; returns the return code and Reason. */
+export async function requestState(conn: WbemConnection, name: string, state: number): Promise<{ code: number; reason: string }> {
+  const r = await conn.invokeMethod(vm(name), 'RequestStateChange', { RequestedState: { type: 'uint16', value: state } });
+  return { code: Number(r.returnValue), reason: String(r.outParams.get('Reason')?.value ?? '') };
+}
+
+/** The VM's SecurityLabel as the host reports it. */
+export async function hostLabel(conn: WbemConnection, name: string): Promise<string | null> {
+  const i = await conn.getInstance(CimObjectPath.instance('TVDc_VirtualSystemSettingData', { InstanceID: `TVDc:${name}` }, 'root/tvdc'));
+  const v = i.get('SecurityLabel');
+  return v === null || v === undefined ? null : String(v);
+}
+
+/** The host's active policy, `name version`. */
+export async function activePolicy(conn: WbemConnection): Promise<string | null> {
+  const all = await conn.enumerateInstances('TVDc_SecurityPolicy').toArray();
+  const a = all.find((p) => Number(p.get('Enabled')) === 1);
+  return a ? `${String(a.get('PolicyGroupName'))} ${String(a.get('PolicyVersion'))}` : null;
+}
