@@ -8,6 +8,7 @@ import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 import { ApiClient, ApiClientError } from './ApiClient.js';
 import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
 import { IMA_NOUNS } from './imaCommands.js';
+import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 
@@ -16,6 +17,7 @@ export { EXIT, type Io } from './commandKit.js';
 /** Nouns and their verbs. */
 export const commands: Record<string, Record<string, Verb>> = {
   ...USERS_NOUNS,
+  ...INTEGRITY_NOUNS,
   ...IMA_NOUNS,
 };
 
