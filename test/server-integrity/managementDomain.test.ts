@@ -1,0 +1,217 @@
+// The management domain on its own, over real SQLite files: intervals, plan validation and
+// matching, the engine's order and failure handling, the event log's filters, and the scheduler
+// (runs what is due, never two runs of one group, at most N groups at once, carries on after a
+// restart from what the database says).
+import { expect } from 'chai';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openStore, type Db } from '../../src/store/Store.js';
+import { planMatches, validatePlan, type ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
+import { ActionPlanEngine, type ActionEffects } from '../../src/tvdc/management/ActionPlanEngine.js';
+import { ActionPlanStore } from '../../src/tvdc/management/ActionPlanStore.js';
+import { AttestationScheduleStore, formatInterval, parseInterval } from '../../src/tvdc/management/AttestationSchedule.js';
+import { AttestationScheduler } from '../../src/tvdc/management/AttestationScheduler.js';
+import { EventLog } from '../../src/tvdc/management/EventLog.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, cond: () => boolean, ms = 5_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+}
+
+describe('management domain: plans, events, schedules (SQLite files)', () => {
+  let dir: string;
+  let file: string;
+  let db: Db;
+
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tvdc-mgmt-dom-'));
+    file = join(dir, 'server.db');
+    db = openStore(file);
+  });
+  afterEach(() => {
+    if (db.open) db.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('intervals: 30s, 10m, 1h30m, 2d read and print back; anything else is refused with the rule', () => {
+    expect(parseInterval('30s')).to.equal(30_000);
+    expect(parseInterval('10m')).to.equal(600_000);
+    expect(parseInterval('1h30m')).to.equal(5_400_000);
+    expect(parseInterval('2d')).to.equal(172_800_000);
+    expect(formatInterval(5_400_000)).to.equal('1h30m');
+    expect(formatInterval(parseInterval('90s'))).to.equal('1m30s');
+    for (const bad of ['', '10', '5x', '1.5h', '-1m', 'm10']) expect(() => parseInterval(bad), bad).to.throw(/is not a duration like 30s/);
+    expect(() => parseInterval('0s')).to.throw(/from 1s to 366d/);
+    expect(() => parseInterval('400d')).to.throw(/from 1s to 366d/);
+  });
+
+  it('plans: validation names the problem; matching by group, trigger and VM glob; power actions never apply to hosts', () => {
+    const p = validatePlan({ group: 'g', on: 'untrusted, unknown,untrusted', action: 'shutdown', vmPattern: 'web-?*', createdBy: 'a' });
+    expect(p).to.deep.equal({ group: 'g', on: ['untrusted', 'unknown'], action: { kind: 'shutdown' }, vmPattern: 'web-?*', createdBy: 'a' });
+    expect(() => validatePlan({ group: 'g', on: [], action: 'shutdown', createdBy: 'a' })).to.throw(/on must name one or more/);
+    expect(() => validatePlan({ group: 'g', on: ['trusted'], action: 'shutdown', createdBy: 'a' })).to.throw(/"trusted" is not one of/);
+    expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'reboot', createdBy: 'a' })).to.throw(/action must be one of shutdown, restart, notify/);
+    expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'restart', url: 'http://x/', createdBy: 'a' })).to.throw(/takes no url/);
+    expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'notify', url: 'http://u:p@x/', createdBy: 'a' })).to.throw(/user name or password/);
+    expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'shutdown', vmPattern: '(.*)', createdBy: 'a' })).to.throw(/vm pattern/);
+    const plan = (x: Partial<ActionPlan>): ActionPlan => ({ id: 1, group: 'g', on: ['untrusted'], action: { kind: 'shutdown' }, createdBy: 'a', createdAt: '', ...x });
+    expect(planMatches(plan({ vmPattern: 'web-*' }), { group: 'g', vm: 'web-1', status: 'untrusted' })).to.equal(true);
+    expect(planMatches(plan({ vmPattern: 'web-*' }), { group: 'g', vm: 'db-1', status: 'untrusted' })).to.equal(false);
+    expect(planMatches(plan({ vmPattern: 'web.1' }), { group: 'g', vm: 'webx1', status: 'untrusted' })).to.equal(false);
+    expect(planMatches(plan({}), { group: 'other', vm: 'web-1', status: 'untrusted' })).to.equal(false);
+    expect(planMatches(plan({}), { group: 'g', vm: 'web-1', status: 'unknown' })).to.equal(false);
+    expect(planMatches(plan({ on: ['untrusted', 'unknown', 'failed'] }), { group: 'g', vm: 'web-1', status: 'trusted' })).to.equal(false);
+    expect(planMatches(plan({}), { group: 'g', status: 'untrusted' }), 'a host is never shut down').to.equal(false);
+    expect(planMatches(plan({ action: { kind: 'notify', url: 'http://x/' } }), { group: 'g', status: 'untrusted' })).to.equal(true);
+    expect(planMatches(plan({ action: { kind: 'notify', url: 'http://x/' }, vmPattern: '*' }), { group: 'g', status: 'untrusted' })).to.equal(false);
+    expect(planMatches(plan({}), { group: null, vm: 'web-1', status: 'untrusted' })).to.equal(false);
+  });
+
+  it('the engine runs notifications first and one power action (shutdown over restart); a failing effect is a failed action event and the rest still run', async () => {
+    const events = new EventLog(db);
+    const plans = new ActionPlanStore(db);
+    const calls: string[] = [];
+    const effects: ActionEffects = {
+      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
+      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
+      notify: async (url) => {
+        calls.push(`notify ${url}`);
+        if (url.includes('broken')) throw new Error('connection refused');
+      },
+    };
+    const engine = new ActionPlanEngine(plans, events, effects);
+    const add = (action: string, url?: string) => plans.add(validatePlan({ group: 'g', on: ['untrusted'], action, ...(url ? { url } : {}), createdBy: 'a' }));
+    add('restart');
+    const sd = add('shutdown');
+    add('notify', 'http://broken.invalid/');
+    add('notify', 'http://ok.invalid/');
+    const ev = events.record({ kind: 'attestation', group: 'g', host: 'h', vm: 'v', status: 'untrusted', message: 'x' });
+    const actions = await engine.handle(ev);
+    expect(calls).to.deep.equal(['notify http://broken.invalid/', 'notify http://ok.invalid/', 'shutdown h/v']);
+    expect(actions.map((a) => [a.action, a.status])).to.deep.equal([['notify', 'failed'], ['notify', 'done'], ['shutdown', 'done']]);
+    expect(actions[0]!.message).to.include('connection refused');
+    expect(actions[2]).to.deep.include({ planId: sd.id, cause: ev.id, kind: 'action', group: 'g', vm: 'v' });
+    // Trusted outcomes trigger nothing.
+    calls.length = 0;
+    expect(await engine.handle(events.record({ kind: 'attestation', group: 'g', host: 'h', vm: 'v', status: 'trusted', message: 'ok' }))).to.deep.equal([]);
+    expect(calls).to.deep.equal([]);
+    expect(() => plans.remove(9999)).to.throw(/no action plan 9999/);
+  });
+
+  it('the event log filters by groups, time, kind and VM, newest first, bounded; it outlives the process', async () => {
+    let events = new EventLog(db);
+    events.record({ kind: 'attestation', group: 'a', host: 'h', vm: 'v1', status: 'trusted', message: '1' });
+    await sleep(5);
+    const mid = new Date();
+    await sleep(5);
+    events.record({ kind: 'attestation', group: 'b', host: 'h', status: 'failed', message: '2', findings: [{ code: 'HOST_UNREACHABLE', message: 'down' }] });
+    events.record({ kind: 'action', group: 'a', host: 'h', vm: 'v1', status: 'done', message: '3', planId: 7, action: 'shutdown', cause: 1 });
+    events.record({ kind: 'attestation', group: null, host: 'lonely', status: 'trusted', message: '4' });
+    db.close();
+    db = openStore(file);
+    events = new EventLog(db);
+    expect(events.list().map((e) => e.message)).to.deep.equal(['4', '3', '2', '1']);
+    expect(events.list({ groups: ['a'] }).map((e) => e.message)).to.deep.equal(['3', '1']);
+    expect(events.list({ groups: [] })).to.deep.equal([]);
+    expect(events.list({ since: mid }).map((e) => e.message)).to.deep.equal(['4', '3', '2']);
+    expect(events.list({ kind: 'action' })[0]).to.deep.include({ planId: 7, action: 'shutdown', cause: 1, vm: 'v1' });
+    expect(events.list({ vm: 'v1', limit: 1 }).map((e) => e.message)).to.deep.equal(['3']);
+    expect(events.list({ groups: ['b'] })[0]!.findings).to.deep.equal([{ code: 'HOST_UNREACHABLE', message: 'down' }]);
+    expect(() => events.list({ limit: 0 })).to.throw(/limit must be an integer/);
+  });
+
+  it('the scheduler runs due groups, never two runs of one group at once, at most `concurrency` groups, and records each run', async () => {
+    const store = new AttestationScheduleStore(db);
+    const past = new Date(Date.now() - 1000);
+    for (const g of ['a', 'b', 'c']) store.set(g, 1_000, 'root', past);
+    let active = 0;
+    let most = 0;
+    const runs: string[] = [];
+    const gates: (() => void)[] = [];
+    const scheduler = new AttestationScheduler({
+      store,
+      concurrency: 2,
+      runGroup: async (g) => {
+        runs.push(g);
+        active++;
+        most = Math.max(most, active);
+        await new Promise<void>((r) => gates.push(r));
+        active--;
+        return `ran ${g}`;
+      },
+    });
+    scheduler.start();
+    try {
+      await until('two runs', () => runs.length === 2);
+      // Still blocked: pokes do not start the same groups again, nor a third group.
+      for (let i = 0; i < 5; i++) scheduler.poke();
+      await sleep(50);
+      expect(runs).to.deep.equal(['a', 'b']);
+      expect(scheduler.active().sort()).to.deep.equal(['a', 'b']);
+      gates.shift()!();
+      await until('c to start', () => runs.includes('c'));
+      expect(most).to.equal(2);
+      expect(store.get('a')!.lastResult).to.equal('ran a');
+      expect(new Date(store.get('a')!.nextRunAt).getTime()).to.be.greaterThan(Date.now() - 100);
+    } finally {
+      while (gates.length) gates.shift()!();
+      const stopping = scheduler.stop();
+      while (gates.length) gates.shift()!();
+      await stopping;
+    }
+  });
+
+  it('a group that falls due again while its run is still going is not started twice', async () => {
+    const store = new AttestationScheduleStore(db);
+    store.set('solo', 1_000, 'root', new Date(Date.now() - 5_000));
+    let runs = 0;
+    let release!: () => void;
+    const scheduler = new AttestationScheduler({ store, concurrency: 5, runGroup: async () => { runs++; await new Promise<void>((r) => (release = r)); return 'ok'; } });
+    scheduler.start();
+    try {
+      await until('the run', () => runs === 1);
+      // Still due (its next run is only set when it ends), and poked repeatedly.
+      expect(store.due(new Date()).map((s) => s.group)).to.deep.equal(['solo']);
+      for (let i = 0; i < 5; i++) {
+        scheduler.poke();
+        await sleep(20);
+      }
+      expect(runs).to.equal(1);
+      release();
+      await until('the run recorded', () => store.get('solo')!.lastResult === 'ok');
+    } finally {
+      release?.();
+      await scheduler.stop();
+    }
+  });
+
+  it('schedules survive a restart: a run that fell due while the server was down happens right after it starts; an unscheduled group never runs', async () => {
+    let store = new AttestationScheduleStore(db);
+    store.set('due', 3_600_000, 'root', new Date(Date.now() - 60_000));
+    store.set('later', 3_600_000, 'root');
+    store.set('dropped', 1_000, 'root', new Date(Date.now() - 60_000));
+    expect(store.remove('dropped')).to.equal(true);
+    db.close();
+    db = openStore(file);
+    store = new AttestationScheduleStore(db);
+    expect(store.list().map((s) => s.group)).to.deep.equal(['due', 'later']);
+    const runs: string[] = [];
+    const scheduler = new AttestationScheduler({ store, runGroup: async (g) => (runs.push(g), 'ok') });
+    scheduler.start();
+    try {
+      await until('the overdue run', () => store.get('due')!.lastRunAt !== undefined);
+      await sleep(50);
+      expect(runs).to.deep.equal(['due']);
+      // The next run is an interval after this one, not a burst of the missed ones.
+      expect(new Date(store.get('due')!.nextRunAt).getTime()).to.be.greaterThan(Date.now() + 3_500_000);
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
