@@ -206,7 +206,8 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(all.some((e) => e.group === 'hr')).to.equal(true);
     await refused(as('root').get('/api/events?since=yesterday'), 400, 'BAD_REQUEST');
     await refused(as('root').get('/api/events?limit=0'), 400, 'BAD_REQUEST');
-    await refused(as('alice').post('/api/attest/run', { target: 'h1', vm: 'nosuchvm' }), 404, 'NOT_FOUND');
+    expect(await refused(as('alice').post('/api/attest/run', { target: 'h1', vm: 'nosuchvm' }), 404, 'NOT_FOUND')).to.equal('no VM named nosuchvm on host h1');
+    expect(await refused(as('alice').post('/api/attest/run', { target: 'finance', vm: 'nosuchvm' }), 404, 'NOT_FOUND')).to.equal('no VM named nosuchvm on any host of TVDc finance');
   });
 
   it('the use case: with the references imported and a shutdown plan set, a scheduled attestation finds an unknown program in web2, shuts web2 down, and the events show it', async () => {

@@ -49,6 +49,7 @@ export interface AttestationRunnerOptions {
   /** Targets attested at once within one run (default 4). */
   concurrency?: number;
   quoteSource?: (host: string) => QuoteSource;
+  log?(line: string): void;
 }
 
 /** TVDc_ComputerSystem.EnabledState of a running VM: only a running VM has a running vTPM. */
@@ -132,8 +133,9 @@ export class AttestationRunner {
           const name = i.get('Name');
           if (typeof name === 'string' && Number(i.get('EnabledState')) === RUNNING) out.push({ host: h.name, vm: name });
         }
-      } catch {
-        // The host's own attestation will report why it cannot be reached.
+      } catch (e) {
+        // The host's own attestation reports an outage; say so here too in case it was transient.
+        this.opts.log?.(`attestation: cannot list the VMs of host ${h.name}: ${(e as Error).message}`);
       }
     }
     return out;

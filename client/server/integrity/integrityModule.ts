@@ -14,7 +14,7 @@ import { EventLog, MAX_EVENT_LIMIT, type TvdcEvent } from '../../../src/tvdc/man
 import { ApiError } from '../ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
 import { bodyObject, optionalString, stringField } from '../body.js';
-import type { ServerContext, ServerModule } from '../ServerContext.js';
+import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
 import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
 import { TrustAnchorStore } from './TrustAnchorStore.js';
 import { VmEffects } from './VmEffects.js';
@@ -121,7 +121,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const schedules = new AttestationScheduleStore(db);
       const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}));
       const runner = new AttestationRunner({
-        db, hosts, references: refs, anchors, events, plans: engine,
+        db, hosts, references: refs, anchors, events, plans: engine, log: ctx.log,
         ...(options.targetConcurrency !== undefined ? { concurrency: options.targetConcurrency } : {}),
       });
       const scheduler = new AttestationScheduler({
@@ -135,6 +135,20 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         log: ctx.log,
         ...(options.scheduleConcurrency !== undefined ? { concurrency: options.scheduleConcurrency } : {}),
       });
+
+      /**
+       * Checks that the VM runs on a host `inside` accepts. A VM elsewhere and no VM at all get the
+       * same answer, so a TVDc administrator learns nothing about other TVDcs' VMs.
+       */
+      const vmWithin = async (vm: string, inside: (h: HostRecord) => boolean, where: string): Promise<void> => {
+        let h: HostRecord | undefined;
+        try {
+          h = await hosts.hostOfVm(vm);
+        } catch (e) {
+          if (!(e instanceof ApiError && e.code === 'NOT_FOUND')) throw e;
+        }
+        if (!h || !inside(h)) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
+      };
 
       // ---------------------------------------------------------------- reference database (dcadmin)
 
@@ -229,14 +243,11 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           if (host.group === null) requireDcAdmin(principal);
           else requireGroup(principal, host.group);
           // A VM named that is not on this host is a mistake of the caller, not a failed attestation.
-          if (vm !== undefined && (await hosts.hostOfVm(vm)).name !== host.name) throw ApiError.notFound(`VM ${vm} is not on host ${host.name}`);
+          if (vm !== undefined) await vmWithin(vm, (h) => h.name === host.name, `host ${host.name}`);
           outcomes = await runner.attestHost(host.name, vm);
         } else {
           requireExistingGroup(db, principal, name);
-          if (vm !== undefined) {
-            const where = await hosts.hostOfVm(vm);
-            if (where.group !== name) throw ApiError.notFound(`VM ${vm} is not on a host of TVDc ${name}`);
-          }
+          if (vm !== undefined) await vmWithin(vm, (h) => h.group === name, `any host of TVDc ${name}`);
           outcomes = await runner.attestGroup(name, vm);
         }
         return { summary: tally(outcomes), results: outcomes.map(result) };
