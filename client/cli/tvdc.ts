@@ -9,6 +9,7 @@ import { ApiClient, ApiClientError } from './ApiClient.js';
 import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
+import { ISOLATION_NOUNS } from './isolationCommands.js';
 import { SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 
@@ -17,6 +18,7 @@ export { EXIT, type Io } from './commandKit.js';
 /** Nouns and their verbs. */
 export const commands: Record<string, Record<string, Verb>> = {
   ...USERS_NOUNS,
+  ...ISOLATION_NOUNS,
   ...INTEGRITY_NOUNS,
   ...IMA_NOUNS,
 };
@@ -27,7 +29,7 @@ const standalone: Record<string, { run: Verb; usage: string }> = {
 };
 
 function usage(): string {
-  const lines = ['usage: tvdc <noun> <verb> [options]   (--help after any command for its options)', 'commands:'];
+  const lines = ['usage: tvdc <noun> <verb> [options]', 'commands:'];
   for (const s of Object.values(standalone)) lines.push(`  ${s.usage}`);
   for (const [noun, verbs] of Object.entries(commands)) lines.push(`  tvdc ${noun} ${Object.keys(verbs).join('|')}`);
   lines.push('API commands take --server URL --user NAME --password PW (or TVDC_SERVER, TVDC_USER, TVDC_PASSWORD) and --json.');

@@ -1,0 +1,76 @@
+// `tvdc hosts ...`: find tvdc hosts, put them under management, see what runs on them.
+import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
+import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+
+interface HostInfo { name: string; url: string; group: string | null; credentials: boolean }
+interface VmInfo { name: string; state: string; label: string | null; securityLabel: string | null }
+interface HostDetail extends HostInfo { policies: { name: string; version: string; active: boolean }[]; vms: VmInfo[] }
+interface Discovery { results: { url: string; ok: boolean; name?: string; managed?: boolean; error?: { code: string; message: string } }[] }
+
+const HOST_OPTIONS = [...API_OPTIONS, 'host-user', 'host-password'];
+
+/** --host-user U [--host-password P] (or env TVDC_HOST_PASSWORD): what the server uses on the host. */
+function hostCredentials(opts: Map<string, string>): { user?: string; password?: string } {
+  const user = opts.get('host-user');
+  const password = opts.get('host-password') ?? process.env['TVDC_HOST_PASSWORD'];
+  if (user === undefined) {
+    if (opts.has('host-password')) throw new UsageError('--host-password needs --host-user');
+    return {};
+  }
+  return { user, password: password ?? '' };
+}
+
+async function discover(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, HOST_OPTIONS, ['json']);
+  if (positional.length === 0) throw new UsageError('usage: tvdc hosts discover URL... [--host-user U --host-password P]');
+  const r = await ApiClient.fromOptions(opts).post<Discovery>('/api/hosts/discover', { urls: positional, ...hostCredentials(opts) });
+  printResult(io, opts, r, () => printTable(io, ['URL', 'FOUND', 'MANAGED'], r.results.map((x) => [
+    x.url, x.ok ? `tvdc host ${x.name}` : `${x.error!.code}: ${x.error!.message}`, x.ok ? (x.managed ? 'yes' : 'no') : '-',
+  ])));
+  return EXIT.OK;
+}
+
+async function add(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, HOST_OPTIONS, ['json']);
+  const [url] = expectPositional(positional, 1, 'tvdc hosts add URL [--host-user U --host-password P]');
+  const h = await ApiClient.fromOptions(opts).post<HostInfo>('/api/hosts', { url, ...hostCredentials(opts) });
+  printResult(io, opts, h, () => io.out(`host ${h.name} added (${h.url})`));
+  return EXIT.OK;
+}
+
+async function list(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  expectPositional(positional, 0, 'tvdc hosts list');
+  const r = await ApiClient.fromOptions(opts).get<{ hosts: HostInfo[] }>('/api/hosts');
+  printResult(io, opts, r, () => printTable(io, ['HOST', 'URL', 'TVDC', 'CREDENTIALS'], r.hosts.map((h) => [h.name, h.url, h.group ?? '-', h.credentials ? 'yes' : 'no'])));
+  return EXIT.OK;
+}
+
+async function remove(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [name] = expectPositional(positional, 1, 'tvdc hosts remove NAME');
+  const r = await ApiClient.fromOptions(opts).del<{ removed: string }>(`/api/hosts/${seg(name!)}`);
+  printResult(io, opts, r, () => io.out(`host ${r.removed} removed`));
+  return EXIT.OK;
+}
+
+export function printVms(io: Io, vms: readonly VmInfo[]): void {
+  if (vms.length === 0) io.out('  (no VMs)');
+  else printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['VM', 'STATE', 'LABEL'], vms.map((v) => [v.name, v.state, v.label ?? '(unlabeled)']));
+}
+
+async function show(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [name] = expectPositional(positional, 1, 'tvdc hosts show NAME');
+  const h = await ApiClient.fromOptions(opts).get<HostDetail>(`/api/hosts/${seg(name!)}`);
+  printResult(io, opts, h, () => {
+    io.out(`host ${h.name}  ${h.url}  TVDc ${h.group ?? '-'}`);
+    io.out(`policy: ${h.policies.map((p) => `${p.name} ${p.version}${p.active ? ' (active)' : ' (waiting)'}`).join(', ') || 'none'}`);
+    printVms(io, h.vms);
+  });
+  return EXIT.OK;
+}
+
+export const HOSTS_NOUNS: Record<string, Record<string, Verb>> = {
+  hosts: { discover, add, list, remove, show },
+};

@@ -1,0 +1,140 @@
+// The `tvdc` CLI as a user runs it (`node --import tsx client/cli/tvdc.ts`, separate processes):
+// the first administrator from a password on stdin, `tvdc server` itself, and the isolation use
+// case's main verbs against real host agents, with tables, --json and the exit codes.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WbemConnection } from '../../client/cim/index.js';
+import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
+import { defineVm, hostLabel, tempDir, tvdcConnection } from '../server/support/serverHarness.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const CLI = join(ROOT, 'client/cli/tvdc.ts');
+const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
+
+interface Run { code: number | null; out: string; err: string }
+
+/** Runs the CLI in its own process without blocking this one (the hosts live here). */
+function tvdc(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { cwd: ROOT, env: { ...process.env, ...opts.env } });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out, err }));
+    child.stdin.end(opts.input ?? '');
+  });
+}
+
+describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', function () {
+  this.timeout(60_000);
+  const tmp = tempDir('tvdc-cli-iso-');
+  const db = join(tmp.dir, 'server.db');
+  let h1: InProcessHost;
+  let h2: InProcessHost;
+  let c1: WbemConnection;
+  let server: ChildProcess;
+  let serverOut = '';
+  let url = '';
+  let dcEnv: Record<string, string>;
+
+  before(async () => {
+    [h1, h2] = await Promise.all([startInProcessHost('c1'), startInProcessHost('c2')]);
+    c1 = tvdcConnection(h1.origin);
+    await defineVm(c1, 'c1', 'ma');
+  });
+  after(async () => {
+    server?.kill('SIGTERM');
+    await c1?.close();
+    await Promise.all([h1?.stop(), h2?.stop()]);
+    tmp.remove();
+  });
+
+  it('users add --db takes the password from stdin; tvdc server starts on it and prints its URL', async () => {
+    const add = await tvdc(['users', 'add', 'root', '--role', 'dcadmin', '--db', db], { input: 'root-password\n' });
+    expect(add.code, add.err).to.equal(0);
+    expect(add.out.trim()).to.equal('user root added (dcadmin)');
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--port', '0', '--db', db], { cwd: ROOT });
+    url = await new Promise<string>((resolve, reject) => {
+      server.stdout!.on('data', (d: Buffer) => {
+        serverOut += d.toString();
+        const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(serverOut);
+        if (m) resolve(m[1]!);
+      });
+      server.on('exit', (code) => reject(new Error(`tvdc server exited ${code}`)));
+    });
+    dcEnv = { TVDC_SERVER: url, TVDC_USER: 'root', TVDC_PASSWORD: 'root-password' };
+  });
+
+  it('hosts discover / add / list: tables by default, JSON with --json', async () => {
+    const d = await tvdc(['hosts', 'discover', h1.origin, 'http://127.0.0.1:1'], { env: dcEnv });
+    expect(d.code, d.err).to.equal(0);
+    expect(d.out).to.match(/^URL\s+FOUND\s+MANAGED$/m).and.match(/tvdc host c1\s+no/).and.include('HOST_UNREACHABLE');
+    for (const h of [h1, h2]) expect((await tvdc(['hosts', 'add', h.origin], { env: dcEnv })).code).to.equal(0);
+    const list = await tvdc(['hosts', 'list', '--json'], { env: dcEnv });
+    expect(JSON.parse(list.out).hosts.map((h: { name: string }) => h.name)).to.deep.equal(['c1', 'c2']);
+  });
+
+  it('groups create / add, policy set / deploy, labels add, users add / authorize', async () => {
+    const steps: [string[], RegExp][] = [
+      [['groups', 'create', 'fin'], /TVDc fin created/],
+      [['groups', 'add', 'fin', 'c1', 'c2'], /^fin\s+c1,c2\s+-/m],
+      [['policy', 'set', 'fin', PAPER_POLICY], /policy tvdc-paper 1\.0 set/],
+      [['labels', 'add', 'fin', 'Web', '--types', 'WEB'], /label Web added; policy tvdc-paper 1\.1/],
+      [['policy', 'conflicts', 'add', 'fin', 'MA-SU', '--types', 'MA,SU'], /conflict set MA-SU added; policy tvdc-paper 1\.2/],
+      [['policy', 'deploy', 'fin'], /^c1\s+deployed\s+tvdc-paper 1\.2 active/m],
+    ];
+    for (const [args, expected] of steps) {
+      const r = await tvdc(args, { env: dcEnv });
+      expect(r.code, `${args.join(' ')}: ${r.err}`).to.equal(0);
+      expect(r.out).to.match(expected);
+    }
+    const add = await tvdc(['users', 'add', 'bob', '--role', 'tvdcadmin', '--json'], { env: { ...dcEnv, TVDC_NEW_PASSWORD: 'bob-password' } });
+    expect(JSON.parse(add.out)).to.deep.equal({ name: 'bob', role: 'tvdcadmin', groups: [] });
+    expect((await tvdc(['users', 'authorize', 'bob', 'fin'], { env: dcEnv })).out).to.include('bob is authorized for: fin');
+  });
+
+  it('the TVDc administrator assigns a label (checked on the host) and sees it in groups show', async () => {
+    const bob = { TVDC_SERVER: url, TVDC_USER: 'bob', TVDC_PASSWORD: 'bob-password' };
+    const a = await tvdc(['labels', 'assign', 'fin', 'ma', 'MarketAnalysis'], { env: bob });
+    expect(a.code, a.err).to.equal(0);
+    expect(a.out.trim()).to.equal('VM ma on host c1 labeled MarketAnalysis (ACM:tvdc-paper:MarketAnalysis)');
+    expect(await hostLabel(c1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
+    const show = await tvdc(['groups', 'show', 'fin'], { env: bob });
+    expect(show.out).to.include('policy: tvdc-paper 1.2').and.include('administrators: bob').and.match(/host c1 .* policy deployed/);
+    expect(show.out).to.match(/^ {2}ma\s+stopped\s+MarketAnalysis$/m);
+    const json = JSON.parse((await tvdc(['labels', 'list', 'fin', '--json'], { env: bob })).out);
+    expect(json.labels.map((l: { name: string }) => l.name)).to.include('Web');
+  });
+
+  it('errors: a refusal exits 1 with "tvdc: CODE: message", a usage error exits 2, a policy file error names file:line:col', async () => {
+    const bob = { TVDC_SERVER: url, TVDC_USER: 'bob', TVDC_PASSWORD: 'bob-password' };
+    const forbidden = await tvdc(['labels', 'add', 'fin', 'X', '--types', 'X'], { env: bob });
+    expect(forbidden.code).to.equal(1);
+    expect(forbidden.err).to.match(/^tvdc: FORBIDDEN: bob is a tvdcadmin/);
+    const wrongPw = await tvdc(['groups', 'list'], { env: { ...bob, TVDC_PASSWORD: 'nope' } });
+    expect(wrongPw.code).to.equal(1);
+    expect(wrongPw.err).to.include('tvdc: UNAUTHORIZED:');
+    const usage = await tvdc(['labels', 'assign', 'fin', 'ma'], { env: bob });
+    expect(usage.code).to.equal(2);
+    expect(usage.err).to.include('usage: tvdc labels assign GROUP VM LABEL');
+    const bad = join(tmp.dir, 'bad.xml');
+    writeFileSync(bad, readFileSync(PAPER_POLICY, 'utf8').replace('<Name>MarketAnalysis</Name>', '<Name>SecurityUnderwriting</Name>'));
+    const set = await tvdc(['policy', 'set', 'fin', bad], { env: dcEnv });
+    expect(set.code).to.equal(1);
+    expect(set.err).to.match(/tvdc: BAD_REQUEST: the policy has \d+ errors?:\n.*bad\.xml:\d+:\d+: /);
+    const down = await tvdc(['groups', 'list'], { env: { ...dcEnv, TVDC_SERVER: 'http://127.0.0.1:1' } });
+    expect(down.code).to.equal(1);
+    expect(down.err).to.include('tvdc: SERVER_UNREACHABLE:');
+  });
+
+  it('tvdc server stops cleanly on SIGTERM (exit 0)', async () => {
+    const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
+    server.kill('SIGTERM');
+    expect(await exited).to.equal(0);
+  });
+});
