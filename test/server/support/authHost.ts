@@ -1,0 +1,33 @@
+// A tvdc host agent that demands HTTP Basic credentials (tvdc-host --users), wired as tvdc-host
+// wires one, in this process on loopback port 0.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CimRepository } from '../../../src/cim/CimRepository.js';
+import { compileMof, projectMofFiles } from '../../../src/mof/index.js';
+import { openStore } from '../../../src/store/Store.js';
+import { UserDirectory } from '../../../src/wbem/UserDirectory.js';
+import { WbemServer } from '../../../src/wbem/WbemServer.js';
+import { registerProviders } from '../../../providers/index.js';
+
+export async function startAuthHost(name: string, user: string, password: string): Promise<{ origin: string; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), `tvdc-authhost-${name}-`));
+  const usersFile = join(dir, 'users.json');
+  await UserDirectory.addUserToFile(usersFile, user, 'write', password);
+  const repository = new CimRepository();
+  const r = compileMof({ files: projectMofFiles(), repository });
+  if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
+  const store = openStore(join(dir, 'host.db'));
+  const server = new WbemServer({ repository, store, name, users: UserDirectory.load(usersFile), log: () => {} });
+  const release = await registerProviders(server, { name, stateDir: dir, hypervisor: 'sim', vtpm: 'off', store });
+  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
+  return {
+    origin: http!,
+    stop: async () => {
+      await server.close();
+      await release();
+      store.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
