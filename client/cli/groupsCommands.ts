@@ -1,18 +1,17 @@
 // `tvdc groups ...`: TVDcs, the hosts in each, and everything a TVDc holds at a glance.
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
-import { printVms } from './hostsCommands.js';
+import { printIsolation, type IsolationInfo } from './hostsCommands.js';
 
 interface GroupSummary { name: string; hosts: string[]; policy: { name: string; version: string } | null; deployed: number }
 interface GroupDetail {
   name: string;
   policy: { name: string; version: string; updatedAt: string; updatedBy: string } | null;
   administrators: string[];
-  hosts: {
+  hosts: (IsolationInfo & {
     name: string; url: string; reachable: boolean; error?: { code: string; message: string };
     deployment: { state: string; version: string | null; message: string | null };
-    vms: { name: string; state: string; label: string | null; securityLabel: string | null }[];
-  }[];
+  })[];
 }
 
 function printSummary(io: Io, groups: readonly GroupSummary[]): void {
@@ -63,9 +62,9 @@ async function show(args: string[], io: Io): Promise<number> {
     io.out(`policy: ${g.policy ? `${g.policy.name} ${g.policy.version} (set by ${g.policy.updatedBy} at ${g.policy.updatedAt})` : 'none'}`);
     io.out(`administrators: ${g.administrators.join(', ') || 'none'}`);
     for (const h of g.hosts) {
-      io.out(`host ${h.name}  ${h.url}  policy ${h.deployment.state}${h.deployment.state.startsWith('failed') && h.deployment.message ? `: ${h.deployment.message}` : ''}`);
+      io.out(`host ${h.name}  ${h.url}  label ${h.label ?? '(none)'}  policy ${h.deployment.state}${h.deployment.state.startsWith('failed') && h.deployment.message ? `: ${h.deployment.message}` : ''}`);
       if (!h.reachable) io.out(`  ${h.error!.code}: ${h.error!.message}`);
-      else printVms(io, h.vms);
+      else printIsolation(io, h);
     }
     if (g.hosts.length === 0) io.out('no hosts');
   });

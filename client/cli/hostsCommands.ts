@@ -3,8 +3,15 @@ import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
 interface HostInfo { name: string; url: string; group: string | null; credentials: boolean }
-interface VmInfo { name: string; state: string; label: string | null; securityLabel: string | null }
-interface HostDetail extends HostInfo { policies: { name: string; version: string; active: boolean }[]; vms: VmInfo[] }
+interface VmInfo { name: string; state: string; label: string | null; securityLabel: string | null; disks: string[]; segments: string[] }
+/** What a host's isolation looks like, as the API reads it from the host. */
+export interface IsolationInfo {
+  label: string | null;
+  vms: VmInfo[];
+  disks: { name: string; label: string | null }[];
+  segments: { name: string; network: string; label: string | null }[];
+}
+interface HostDetail extends HostInfo, IsolationInfo { policies: { name: string; version: string; active: boolean }[] }
 interface Discovery { results: { url: string; ok: boolean; name?: string; managed?: boolean; error?: { code: string; message: string } }[] }
 
 const HOST_OPTIONS = [...API_OPTIONS, 'host-user', 'host-password'];
@@ -54,9 +61,17 @@ async function remove(args: string[], io: Io): Promise<number> {
   return EXIT.OK;
 }
 
-export function printVms(io: Io, vms: readonly VmInfo[]): void {
-  if (vms.length === 0) io.out('  (no VMs)');
-  else printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['VM', 'STATE', 'LABEL'], vms.map((v) => [v.name, v.state, v.label ?? '(unlabeled)']));
+/** A host's VMs (with the disks and segments each was given), disks and segments, with labels. */
+export function printIsolation(io: Io, v: IsolationInfo): void {
+  const indented: Io = { out: (l) => io.out('  ' + l), err: io.err };
+  if (v.vms.length === 0) io.out('  (no VMs)');
+  else printTable(indented, ['VM', 'STATE', 'LABEL', 'DISKS', 'SEGMENTS'], v.vms.map((m) => [m.name, m.state, m.label ?? '(unlabeled)', m.disks.join(',') || '-', m.segments.join(',') || '-']));
+  if (v.disks.length || v.segments.length) {
+    printTable(indented, ['RESOURCE', 'KIND', 'LABEL'], [
+      ...v.disks.map((d) => [d.name, 'disk', d.label ?? '(unlabeled)']),
+      ...v.segments.map((g) => [g.name, `segment, ${g.network}`, g.label ?? '(unlabeled)']),
+    ]);
+  }
 }
 
 async function show(args: string[], io: Io): Promise<number> {
@@ -64,9 +79,9 @@ async function show(args: string[], io: Io): Promise<number> {
   const [name] = expectPositional(positional, 1, 'tvdc hosts show NAME');
   const h = await ApiClient.fromOptions(opts).get<HostDetail>(`/api/hosts/${seg(name!)}`);
   printResult(io, opts, h, () => {
-    io.out(`host ${h.name}  ${h.url}  TVDc ${h.group ?? '-'}`);
+    io.out(`host ${h.name}  ${h.url}  TVDc ${h.group ?? '-'}  label ${h.label ?? '(none)'}`);
     io.out(`policy: ${h.policies.map((p) => `${p.name} ${p.version}${p.active ? ' (active)' : ' (waiting)'}`).join(', ') || 'none'}`);
-    printVms(io, h.vms);
+    printIsolation(io, h);
   });
   return EXIT.OK;
 }

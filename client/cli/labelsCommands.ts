@@ -1,5 +1,6 @@
 // `tvdc labels ...`: a TVDc's labels (created and removed by the dcadmin) and their assignment to
-// VMs (by the TVDc's administrators, the paper's step 6).
+// VMs and to their hosts' disks and network segments (by the TVDc's administrators, the paper's
+// step 6).
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 import { typesOption, type PolicyView } from './policyCommands.js';
@@ -10,7 +11,7 @@ interface LabelList {
   labels: { name: string; kind: string; ste: string[]; cw: string[]; bootstrap: boolean }[];
   conflictSets: { name: string; types: string[] }[];
 }
-interface Assignment { group: string; vm: string; host: string; label: string | null; securityLabel?: string }
+interface Assignment { group: string; vm?: string; disk?: string; segment?: string; host: string; label: string | null; securityLabel?: string }
 
 const ADD_USAGE = 'tvdc labels add GROUP NAME --types T1,T2 [--cw T1,T2|none] [--resource]';
 
@@ -48,19 +49,35 @@ async function list(args: string[], io: Io): Promise<number> {
   return EXIT.OK;
 }
 
+const ASSIGN_USAGE = 'tvdc labels assign GROUP VM LABEL | tvdc labels assign GROUP NAME LABEL --disk HOST|--segment HOST';
+const UNASSIGN_USAGE = 'tvdc labels unassign GROUP VM | tvdc labels unassign GROUP NAME --disk HOST|--segment HOST';
+
+/** The API path of the element: a VM of the TVDc, or a disk / segment of one of its hosts. */
+function elementPath(group: string, name: string, opts: Map<string, string>): { path: string; what: string } {
+  const disk = opts.get('disk');
+  const segment = opts.get('segment');
+  if (disk !== undefined && segment !== undefined) throw new UsageError('give --disk HOST or --segment HOST, not both');
+  const base = `/api/groups/${seg(group)}`;
+  if (disk !== undefined) return { path: `${base}/hosts/${seg(disk)}/disks/${seg(name)}/label`, what: `disk ${name} on host ${disk}` };
+  if (segment !== undefined) return { path: `${base}/hosts/${seg(segment)}/segments/${seg(name)}/label`, what: `segment ${name} on host ${segment}` };
+  return { path: `${base}/vms/${seg(name)}/label`, what: `VM ${name}` };
+}
+
 async function assign(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
-  const [group, vm, label] = expectPositional(positional, 3, 'tvdc labels assign GROUP VM LABEL');
-  const r = await ApiClient.fromOptions(opts).put<Assignment>(`/api/groups/${seg(group!)}/vms/${seg(vm!)}/label`, { label });
-  printResult(io, opts, r, () => io.out(`VM ${r.vm} on host ${r.host} labeled ${r.label} (${r.securityLabel})`));
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'disk', 'segment'], ['json']);
+  const [group, name, label] = expectPositional(positional, 3, ASSIGN_USAGE);
+  const { path, what } = elementPath(group!, name!, opts);
+  const r = await ApiClient.fromOptions(opts).put<Assignment>(path, { label });
+  printResult(io, opts, r, () => io.out(`${what}${r.vm ? ` on host ${r.host}` : ''} labeled ${r.label} (${r.securityLabel})`));
   return EXIT.OK;
 }
 
 async function unassign(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
-  const [group, vm] = expectPositional(positional, 2, 'tvdc labels unassign GROUP VM');
-  const r = await ApiClient.fromOptions(opts).del<Assignment>(`/api/groups/${seg(group!)}/vms/${seg(vm!)}/label`);
-  printResult(io, opts, r, () => io.out(`VM ${r.vm} on host ${r.host} is unlabeled`));
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'disk', 'segment'], ['json']);
+  const [group, name] = expectPositional(positional, 2, UNASSIGN_USAGE);
+  const { path, what } = elementPath(group!, name!, opts);
+  const r = await ApiClient.fromOptions(opts).del<Assignment>(path);
+  printResult(io, opts, r, () => io.out(`${what}${r.vm ? ` on host ${r.host}` : ''} is unlabeled`));
   return EXIT.OK;
 }
 

@@ -13,15 +13,6 @@ const INTEROP_NAMESPACE = 'root/interop';
 /** EnabledState values a VM reports, by name. */
 const VM_STATE: Record<number, string> = { 2: 'running', 3: 'stopped', 6: 'suspended', 9: 'paused' };
 
-export interface VmView {
-  name: string;
-  state: string;
-  /** The label name alone (`MarketAnalysis`), null when unlabeled. */
-  label: string | null;
-  /** As the host reports it, `ACM:<policy>:<label>`. */
-  securityLabel: string | null;
-}
-
 export interface HostPolicyView {
   name: string;
   version: string;
@@ -74,25 +65,99 @@ function notTvdc(url: string, e: unknown): ApiError {
   return ApiError.hostUnreachable(`${url}: ${err?.message ?? String(e)}`);
 }
 
-/** Every VM of the host with its state and label. */
-export async function readVms(conn: WbemConnection): Promise<VmView[]> {
-  const [systems, settings] = await Promise.all([
+export interface ResourceView {
+  name: string;
+  label: string | null;
+}
+
+export interface SegmentView extends ResourceView {
+  /** `VLAN 10` or `VNI 5001`. */
+  network: string;
+}
+
+export interface VmView {
+  name: string;
+  state: string;
+  /** The label name alone (`MarketAnalysis`), null when unlabeled. */
+  label: string | null;
+  /** As the host reports it, `ACM:<policy>:<label>`. */
+  securityLabel: string | null;
+  /** The host's disks and network segments the VM was given. */
+  disks: string[];
+  segments: string[];
+}
+
+/** What a host's isolation looks like: its own label, its VMs, and the resources they use. */
+export interface IsolationView {
+  label: string | null;
+  vms: VmView[];
+  disks: ResourceView[];
+  segments: SegmentView[];
+}
+
+/** `ACM:<policy>:<label>` (or a label path's `TVDc:<policy>:<kind>:<label>`) to the label name. */
+function labelName(text: string | null, skip: number): string | null {
+  if (!text) return null;
+  const parts = text.split(':');
+  return parts.length > skip ? parts.slice(skip).join(':') : text;
+}
+
+/** Every VM with its state and label, the host's label, its disks and segments with theirs. */
+export async function readIsolation(conn: WbemConnection): Promise<IsolationView> {
+  const [systems, settings, allocations, disks, segments, labelLinks] = await Promise.all([
     conn.enumerateInstances('TVDc_ComputerSystem').toArray(),
     conn.enumerateInstances('TVDc_VirtualSystemSettingData').toArray(),
+    conn.enumerateInstances('TVDc_ResourceAllocationSettingData').toArray(),
+    conn.enumerateInstances('TVDc_LogicalDisk').toArray(),
+    conn.enumerateInstances('TVDc_NetworkSegment').toArray(),
+    conn.enumerateInstances('TVDc_ElementSecurityLabel').toArray(),
   ]);
+  // Labels of the host, disks and segments, from the association that links each to its label.
   const labelOf = new Map<string, string | null>();
+  for (const link of labelLinks) {
+    const el = link.get('ManagedElement');
+    const level = link.get('SecurityLevel');
+    if (!(el instanceof CimObjectPath) || !(level instanceof CimObjectPath)) continue;
+    const name = el.className === 'TVDc_LogicalDisk' ? el.key('DeviceID') : el.className === 'TVDc_NetworkSegment' ? String(el.key('InstanceID') ?? '').replace(/^TVDc:segment:/, '') : el.key('Name');
+    labelOf.set(`${el.className}/${String(name)}`, labelName(String(level.key('InstanceID') ?? ''), 3));
+  }
+  const vmLabel = new Map<string, string | null>();
   for (const s of settings) {
     const id = text(s, 'InstanceID');
-    if (id?.startsWith('TVDc:')) labelOf.set(id.slice('TVDc:'.length), text(s, 'SecurityLabel'));
+    if (id?.startsWith('TVDc:')) vmLabel.set(id.slice('TVDc:'.length), text(s, 'SecurityLabel'));
   }
-  return systems
-    .map((s) => {
-      const name = text(s, 'Name') ?? '';
-      const securityLabel = labelOf.get(name) ?? null;
-      const state = Number(s.get('EnabledState'));
-      return { name, state: VM_STATE[state] ?? `EnabledState ${state}`, label: securityLabel ? securityLabel.split(':').slice(2).join(':') || securityLabel : null, securityLabel };
-    })
-    .sort((a, b) => a.name.localeCompare(b.name));
+  const given = new Map<string, { disks: string[]; segments: string[] }>();
+  for (const a of allocations) {
+    const m = /^TVDc:(.+):(disk|nic):(.+)$/.exec(text(a, 'InstanceID') ?? '');
+    if (!m) continue;
+    const entry = given.get(m[1]!) ?? { disks: [], segments: [] };
+    (m[2] === 'disk' ? entry.disks : entry.segments).push(m[3]!);
+    given.set(m[1]!, entry);
+  }
+  const hostName = [...labelOf.keys()].find((k) => k.startsWith('TVDc_HostSystem/'));
+  return {
+    label: hostName ? labelOf.get(hostName) ?? null : null,
+    vms: systems
+      .map((s) => {
+        const name = text(s, 'Name') ?? '';
+        const securityLabel = vmLabel.get(name) ?? null;
+        const state = Number(s.get('EnabledState'));
+        const g = given.get(name);
+        return { name, state: VM_STATE[state] ?? `EnabledState ${state}`, label: labelName(securityLabel, 2), securityLabel, disks: g?.disks.sort() ?? [], segments: g?.segments.sort() ?? [] };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    disks: disks
+      .map((d) => ({ name: text(d, 'DeviceID') ?? '', label: labelOf.get(`TVDc_LogicalDisk/${text(d, 'DeviceID')}`) ?? null }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    segments: segments
+      .map((g) => {
+        const name = (text(g, 'InstanceID') ?? '').replace(/^TVDc:segment:/, '');
+        const vlan = text(g, 'VLANId');
+        const vni = text(g, 'VNI');
+        return { name, network: vlan ? `VLAN ${vlan}` : vni ? `VNI ${vni}` : '-', label: labelOf.get(`TVDc_NetworkSegment/${name}`) ?? null };
+      })
+      .sort((a, b) => a.name.localeCompare(b.name)),
+  };
 }
 
 /** The host's policies: the active one and any loaded but waiting for activation. */
@@ -117,6 +182,16 @@ export function securityService(host: string): CimObjectPath {
 
 export function vmPath(vm: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm }, TVDC_NAMESPACE);
+}
+
+export function diskPath(host: string, disk: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_LogicalDisk', {
+    SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: 'TVDc_LogicalDisk', DeviceID: disk,
+  }, TVDC_NAMESPACE);
+}
+
+export function segmentPath(segment: string): CimObjectPath {
+  return CimObjectPath.instance('TVDc_NetworkSegment', { InstanceID: `TVDc:segment:${segment}` }, TVDC_NAMESPACE);
 }
 
 /** The strings of an out parameter (Errors), or the single Reason. */

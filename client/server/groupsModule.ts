@@ -4,7 +4,7 @@
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { stringField, stringList } from './body.js';
 import { GroupStore, type Deployment, type GroupPolicy } from './GroupStore.js';
-import { readVms } from './HostCim.js';
+import { readIsolation } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
@@ -62,11 +62,11 @@ export const groupsModule: ServerModule = {
           deployment: { state: deploymentState(policy, d), version: d?.deployedVersion ?? null, message: d?.message ?? null, at: d?.at ?? null },
         };
         try {
-          return { ...base, reachable: true, vms: await readVms(ctx.hosts.connection(h)) };
+          return { ...base, reachable: true, ...(await readIsolation(ctx.hosts.connection(h))) };
         } catch (e) {
           const err = hostFailure(h, e);
           if (!err) throw e;
-          return { ...base, reachable: false, error: { code: err.code, message: err.message }, vms: [] };
+          return { ...base, reachable: false, error: { code: err.code, message: err.message }, label: null, vms: [], disks: [], segments: [] };
         }
       }));
       const administrators = (ctx.db.prepare('SELECT user FROM user_groups WHERE grp = ? ORDER BY user').all(name) as { user: string }[]).map((r) => r.user);

@@ -3,7 +3,7 @@
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
-import { probeHost, readPolicies, readVms } from './HostCim.js';
+import { probeHost, readIsolation, readPolicies } from './HostCim.js';
 import { onHost } from './hostFailure.js';
 import { HostRegistry } from './HostRegistry.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
@@ -82,12 +82,12 @@ export const hostsModule: ServerModule = {
       const h = hosts.get(params['host']!);
       requireHostVisible(principal, h);
       const conn = hosts.connection(h.name);
-      const [vms, policies] = await onHost(h.name, () => Promise.all([readVms(conn), readPolicies(conn)]));
+      const [isolation, policies] = await onHost(h.name, () => Promise.all([readIsolation(conn), readPolicies(conn)]));
       return {
         ...h,
         credentials: hosts.hasCredentials(h.name),
         policies: policies.map((p) => ({ name: p.name, version: p.version, active: p.active })),
-        vms: vms.map((v) => ({ name: v.name, state: v.state, label: v.label, securityLabel: v.securityLabel })),
+        ...isolation,
       };
     });
 

@@ -1,12 +1,15 @@
 // The paper's step 6: a TVDc Administrator (authorized for the TVDc) or the Datacenter
 // Administrator assigns the labels the Datacenter Administrator created to the VMs on the TVDc's
-// hosts. The label must be in the policy the VM's host got from this TVDc; the host's reference
-// monitor has the last word, and its refusal comes back as HOST_REFUSED with its reason.
+// hosts and to their resources (disks, network segments). The label must be in the policy the
+// element's host got from this TVDc; the host's reference monitor has the last word, and its
+// refusal comes back as HOST_REFUSED with its reason.
 import { ApiError } from './ApiError.js';
 import { requireGroup, type ApiRouter } from './ApiRouter.js';
 import { stringField } from './body.js';
 import { GroupStore } from './GroupStore.js';
-import { outText, returnCode, securityService, vmPath } from './HostCim.js';
+import { diskPath, outText, returnCode, securityService, segmentPath, vmPath } from './HostCim.js';
+import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { onHost } from './hostFailure.js';
 import { HostRegistry } from './HostRegistry.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
@@ -40,6 +43,27 @@ export const labelsModule: ServerModule = {
       };
     });
 
+    /** The policy `host` runs from this TVDc; 409 when nothing was deployed there. */
+    const deployedOn = (group: string, host: string): Policy => {
+      const p = groups.deployedPolicy(group, host);
+      if (!p) throw ApiError.conflict(`host ${host} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group})`);
+      return p;
+    };
+
+    const assign = async (group: string, host: string, element: CimObjectPath, what: string, label: string, policy: Policy, user: string) => {
+      const securityLabel = `ACM:${policy.header.name}:${label}`;
+      const r = await onHost(host, () => ctx.hosts.connection(host).invokeMethod(securityService(host), 'AssignLabel', { Element: element, Label: securityLabel }));
+      if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host} refused label ${label} for ${what} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
+      ctx.log(`TVDc ${group}: ${what} on ${host} labeled ${label} by ${user}`);
+      return securityLabel;
+    };
+
+    const unassign = async (group: string, host: string, element: CimObjectPath, what: string, user: string) => {
+      const r = await onHost(host, () => ctx.hosts.connection(host).invokeMethod(securityService(host), 'RemoveLabel', { Element: element }));
+      if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host} refused to remove the label of ${what} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
+      ctx.log(`TVDc ${group}: label of ${what} on ${host} removed by ${user}`);
+    };
+
     router.route('PUT', '/api/groups/:group/vms/:vm/label', async ({ principal, params, body }) => {
       const group = params['group']!;
       const vm = params['vm']!;
@@ -47,15 +71,11 @@ export const labelsModule: ServerModule = {
       groups.require(group);
       const label = stringField(body, 'label');
       const host = await hostOf(group, vm);
-      const deployed = groups.deployedPolicy(group, host.name);
-      if (!deployed) throw ApiError.conflict(`host ${host.name} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group})`);
-      if (!deployed.vmLabels.some((l) => l.name === label)) {
-        throw ApiError.notFound(`label ${label} is not a VM label of policy ${deployed.header.name} ${deployed.header.version} deployed to host ${host.name}`);
+      const policy = deployedOn(group, host.name);
+      if (!policy.vmLabels.some((l) => l.name === label)) {
+        throw ApiError.notFound(`label ${label} is not a VM label of policy ${policy.header.name} ${policy.header.version} deployed to host ${host.name}`);
       }
-      const securityLabel = `ACM:${deployed.header.name}:${label}`;
-      const r = await onHost(host.name, () => ctx.hosts.connection(host.name).invokeMethod(securityService(host.name), 'AssignLabel', { Element: vmPath(vm), Label: securityLabel }));
-      if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host.name} refused label ${label} for ${vm} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
-      ctx.log(`TVDc ${group}: VM ${vm} on ${host.name} labeled ${label} by ${principal.user}`);
+      const securityLabel = await assign(group, host.name, vmPath(vm), `VM ${vm}`, label, policy, principal.user);
       return { group, vm, host: host.name, label, securityLabel };
     });
 
@@ -65,10 +85,44 @@ export const labelsModule: ServerModule = {
       requireGroup(principal, group);
       groups.require(group);
       const host = await hostOf(group, vm);
-      const r = await onHost(host.name, () => ctx.hosts.connection(host.name).invokeMethod(securityService(host.name), 'RemoveLabel', { Element: vmPath(vm) }));
-      if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host.name} refused to remove the label of ${vm} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
-      ctx.log(`TVDc ${group}: label of VM ${vm} on ${host.name} removed by ${principal.user}`);
+      await unassign(group, host.name, vmPath(vm), `VM ${vm}`, principal.user);
       return { group, vm, host: host.name, label: null };
     });
+
+    // Disks and network segments are the host's (its management VM exports them), so they are
+    // named with their host, which must be in the TVDc.
+    for (const kind of ['disks', 'segments'] as const) {
+      const element = (host: string, name: string) => (kind === 'disks' ? diskPath(host, name) : segmentPath(name));
+      const noun = kind === 'disks' ? 'disk' : 'segment';
+      const hostInGroup = (group: string, host: string) => {
+        groups.require(group);
+        const h = ctx.hosts.get(host);
+        if (h.group !== group) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
+        return h;
+      };
+
+      router.route('PUT', `/api/groups/:group/hosts/:host/${kind}/:name/label`, async ({ principal, params, body }) => {
+        const group = params['group']!;
+        requireGroup(principal, group);
+        const host = hostInGroup(group, params['host']!).name;
+        const name = params['name']!;
+        const label = stringField(body, 'label');
+        const policy = deployedOn(group, host);
+        if (!policy.resourceLabels.some((l) => l.name === label)) {
+          throw ApiError.notFound(`label ${label} is not a resource label of policy ${policy.header.name} ${policy.header.version} deployed to host ${host}`);
+        }
+        const securityLabel = await assign(group, host, element(host, name), `${noun} ${name}`, label, policy, principal.user);
+        return { group, host, [noun]: name, label, securityLabel };
+      });
+
+      router.route('DELETE', `/api/groups/:group/hosts/:host/${kind}/:name/label`, async ({ principal, params }) => {
+        const group = params['group']!;
+        requireGroup(principal, group);
+        const host = hostInGroup(group, params['host']!).name;
+        const name = params['name']!;
+        await unassign(group, host, element(host, name), `${noun} ${name}`, principal.user);
+        return { group, host, [noun]: name, label: null };
+      });
+    }
   },
 };

@@ -106,7 +106,7 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
     expect(await hostLabel(c1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
     const show = await tvdc(['groups', 'show', 'fin'], { env: bob });
     expect(show.out).to.include('policy: tvdc-paper 1.2').and.include('administrators: bob').and.match(/host c1 .* policy deployed/);
-    expect(show.out).to.match(/^ {2}ma\s+stopped\s+MarketAnalysis$/m);
+    expect(show.out).to.match(/^ {2}ma\s+stopped\s+MarketAnalysis\s+-\s+-$/m);
     const json = JSON.parse((await tvdc(['labels', 'list', 'fin', '--json'], { env: bob })).out);
     expect(json.labels.map((l: { name: string }) => l.name)).to.include('Web');
   });

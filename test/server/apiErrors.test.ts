@@ -38,7 +38,7 @@ describe('management server: authentication, error codes, users, host credential
   });
 
   it('401 with a Basic challenge without credentials, with a wrong password, an unknown user or a malformed header, on every path', async () => {
-    for (const headers of [{}, { authorization: basic('admin', 'wrong') }, { authorization: basic('nobody', 'admin-password') }, { authorization: 'Basic !!!' }, { authorization: 'Bearer x' }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: basic('admin', 'wrong') }, { authorization: basic('nobody', 'admin-password') }, { authorization: 'Basic !!!' }, { authorization: 'Bearer x' }]) {
       for (const path of ['/api/users', '/api/nosuchroute', '/']) {
         const r = await raw(srv.url + path, 'GET', headers);
         expect(r.status, `${path} ${JSON.stringify(headers)}`).to.equal(401);

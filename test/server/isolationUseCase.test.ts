@@ -11,8 +11,9 @@ import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { main } from '../../client/cli/tvdc.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
+import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import {
-  activePolicy, client, defineVm, hostLabel, refused, requestState, startServer, tempDir, tvdcConnection, type RunningServer,
+  activePolicy, client, createDisk, createSegment, defineVm, resourceLabel, hostLabel, refused, requestState, startServer, tempDir, tvdcConnection, type RunningServer,
 } from './support/serverHarness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -43,6 +44,8 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     await defineVm(cim['h1']!, 'h1', 'web');
     await defineVm(cim['h2']!, 'h2', 'su');
     await defineVm(cim['h3']!, 'h3', 'elsewhere');
+    await createDisk(cim['h1']!, 'h1', 'ma-data');
+    await createSegment(cim['h1']!, 'ma-net', 101);
   });
   after(async () => {
     await srv?.server.stop();
@@ -156,14 +159,36 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     await alice.put('/api/groups/finance/vms/web/label', { label: 'Web' });
   });
 
+  it('step 6 for resources: the TVDc Administrator labels a disk and a network segment of a host of his TVDc', async () => {
+    expect(await alice.put('/api/groups/finance/hosts/h1/disks/ma-data/label', { label: 'MarketAnalysis' })).to.deep.equal({
+      group: 'finance', host: 'h1', disk: 'ma-data', label: 'MarketAnalysis', securityLabel: 'ACM:tvdc-paper:MarketAnalysis',
+    });
+    await alice.put('/api/groups/finance/hosts/h1/segments/ma-net/label', { label: 'MarketAnalysis' });
+    const disk = CimObjectPath.instance('TVDc_LogicalDisk', { SystemCreationClassName: 'TVDc_HostSystem', SystemName: 'h1', CreationClassName: 'TVDc_LogicalDisk', DeviceID: 'ma-data' }, 'root/tvdc');
+    expect(await resourceLabel(cim['h1']!, disk)).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
+    expect(await resourceLabel(cim['h1']!, CimObjectPath.instance('TVDc_NetworkSegment', { InstanceID: 'TVDc:segment:ma-net' }, 'root/tvdc'))).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
+    // Resource labels only, on hosts of the TVDc only.
+    expect(await refused(alice.put('/api/groups/finance/hosts/h1/disks/ma-data/label', { label: 'Web' }), 404, 'NOT_FOUND')).to.include('not a resource label');
+    expect(await refused(alice.put('/api/groups/finance/hosts/h3/disks/x/label', { label: 'MarketAnalysis' }), 404, 'NOT_FOUND')).to.include('not in TVDc finance');
+    await refused(alice.put('/api/groups/other/hosts/h3/disks/x/label', { label: 'MarketAnalysis' }), 403, 'FORBIDDEN');
+    // A disk the host does not have: its own CIM error comes back.
+    await refused(alice.put('/api/groups/finance/hosts/h1/disks/nodisk/label', { label: 'MarketAnalysis' }), 502, 'HOST_REFUSED');
+  });
+
   it('both administrators see the TVDc\'s security attributes: hosts, policy, deployment, every VM with its label and state', async () => {
     for (const who of [dc, alice]) {
-      const g = await who.get<{ policy: { name: string; version: string }; administrators: string[]; hosts: { name: string; deployment: { state: string }; vms: { name: string; label: string | null; state: string }[] }[] }>('/api/groups/finance');
+      const g = await who.get<{
+        policy: { name: string; version: string }; administrators: string[];
+        hosts: { name: string; label: string; deployment: { state: string }; vms: { name: string; label: string | null; state: string }[]; disks: unknown[]; segments: unknown[] }[];
+      }>('/api/groups/finance');
       expect(g.policy).to.include({ name: 'tvdc-paper', version: '1.2' });
       expect(g.administrators).to.deep.equal(['alice']);
       expect(g.hosts.map((h) => [h.name, h.deployment.state])).to.deep.equal([['h1', 'deployed'], ['h2', 'deployed']]);
       expect(g.hosts[0]!.vms.map((v) => [v.name, v.label, v.state])).to.deep.equal([['ma', 'MarketAnalysis', 'running'], ['web', 'Web', 'stopped']]);
       expect(g.hosts[1]!.vms.map((v) => [v.name, v.label, v.state])).to.deep.equal([['su', 'SecurityUnderwriting', 'stopped']]);
+      expect(g.hosts[0]!.label).to.equal('SystemManagement');
+      expect(g.hosts[0]!.disks).to.deep.equal([{ name: 'ma-data', label: 'MarketAnalysis' }]);
+      expect(g.hosts[0]!.segments).to.deep.equal([{ name: 'ma-net', network: 'VLAN 101', label: 'MarketAnalysis' }]);
     }
     const h = await alice.get<{ vms: { name: string; securityLabel: string }[] }>('/api/hosts/h1');
     expect(h.vms.find((v) => v.name === 'ma')!.securityLabel).to.equal('ACM:tvdc-paper:MarketAnalysis');

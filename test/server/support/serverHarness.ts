@@ -85,3 +85,27 @@ export async function activePolicy(conn: WbemConnection): Promise<string | null>
   const a = all.find((p) => Number(p.get('Enabled')) === 1);
   return a ? `${String(a.get('PolicyGroupName'))} ${String(a.get('PolicyVersion'))}` : null;
 }
+
+/** CreateInstance of a disk exported by the host's management VM. */
+export async function createDisk(conn: WbemConnection, host: string, name: string): Promise<void> {
+  const disk = new CimInstance('TVDc_LogicalDisk');
+  for (const [k, v] of Object.entries({ SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: 'TVDc_LogicalDisk', DeviceID: name })) {
+    disk.properties.set(k, new CimProperty(k, 'string', v));
+  }
+  await conn.createInstance(disk);
+}
+
+/** CreateInstance of an 802.1Q network segment. */
+export async function createSegment(conn: WbemConnection, name: string, vlan: number): Promise<void> {
+  const seg = new CimInstance('TVDc_NetworkSegment');
+  seg.properties.set('InstanceID', new CimProperty('InstanceID', 'string', `TVDc:segment:${name}`));
+  seg.properties.set('VLANId', new CimProperty('VLANId', 'uint16', vlan));
+  await conn.createInstance(seg);
+}
+
+/** The label of a disk or segment as the host reports it (its TVDc_ElementSecurityLabel), e.g. `TVDc:tvdc-paper:resource:MarketAnalysis`. */
+export async function resourceLabel(conn: WbemConnection, element: CimObjectPath): Promise<string | null> {
+  const links = await conn.references(element, { resultClass: 'TVDc_ElementSecurityLabel' }).toArray();
+  const level = links[0] ? (links[0] as CimInstance).get('SecurityLevel') : null;
+  return level instanceof CimObjectPath ? String(level.key('InstanceID')) : null;
+}
