@@ -210,6 +210,25 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(await refused(as('alice').post('/api/attest/run', { target: 'finance', vm: 'nosuchvm' }), 404, 'NOT_FOUND')).to.equal('no VM named nosuchvm on any host of TVDc finance');
   });
 
+  it('the dcadmin lists anchors and drops an enrolment: the VM enrols again at its next attestation; plans are listed and removed by the CLI', async () => {
+    const anchorsOut = await tvdc('root', 'attest', 'anchors');
+    expect(anchorsOut.out.split('\n')[0]).to.match(/^HOST\s+KIND\s+SUBJECT\s+SHA-256\s+NOT AFTER$/);
+    expect(anchorsOut.out).to.match(/h1\s+vTPM CA\s+CN=tvdc vTPM CA h1/);
+    const forget = await tvdc('root', 'attest', 'forget', 'h1', '--vm', 'web1');
+    expect(forget.code, forget.err).to.equal(0);
+    expect(forget.out).to.equal('VM web1: enrolment dropped; its next attestation enrols its TPM again');
+    expect((await tvdc('root', 'attest', 'forget', 'h1', '--vm', 'web1')).out).to.equal('VM web1 was not enrolled');
+    const again = await as('root').post<{ results: { status: string }[] }>('/api/attest/run', { target: 'h1', vm: 'web1' });
+    expect(again.results.map((r) => r.status)).to.deep.equal(['trusted']);
+    const added = JSON.parse((await tvdc('alice', 'plans', 'add', 'finance', '--on', 'failed', '--action', 'notify', '--url', 'http://127.0.0.1:9/x', '--json')).out) as { id: number };
+    const listed = await tvdc('alice', 'plans', 'list', 'finance');
+    expect(listed.out).to.match(new RegExp(`^${added.id}\\s+finance\\s+failed\\s+\\*\\s+notify http://127.0.0.1:9/x\\s+alice$`, 'm'));
+    expect((await tvdc('bob', 'plans', 'remove', String(added.id))).code).to.equal(1);
+    const removed = await tvdc('alice', 'plans', 'remove', String(added.id));
+    expect(removed.out).to.equal(`plan ${added.id} of TVDc finance removed`);
+    expect((await tvdc('alice', 'plans', 'remove', 'x1')).code).to.equal(2);
+  });
+
   it('the use case: with the references imported and a shutdown plan set, a scheduled attestation finds an unknown program in web2, shuts web2 down, and the events show it', async () => {
     const plan = await tvdc('alice', 'plans', 'add', 'finance', '--on', 'untrusted,unknown', '--vm', 'web*', '--action', 'shutdown');
     expect(plan.code, plan.err).to.equal(0);
@@ -235,8 +254,13 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(Number((await conn.getInstance(vmPath('web2'))).get('EnabledState'))).to.equal(3);
     expect(Number((await conn.getInstance(vmPath('web1'))).get('EnabledState'))).to.equal(2);
 
+    const scheds = await tvdc('alice', 'attest', 'schedules');
+    expect(scheds.out.split('\n')[0]).to.match(/^TVDC\s+EVERY\s+NEXT RUN\s+LAST RUN\s+LAST RESULT$/);
+    expect(scheds.out).to.match(/^finance\s+1s\s+/m);
+    expect((await tvdc('bob', 'attest', 'schedules')).out.split('\n')).to.have.length(1); // bob sees no finance schedule
     const un = await tvdc('alice', 'attest', 'unschedule', 'finance');
     expect(un.code, un.err).to.equal(0);
+    expect((await tvdc('alice', 'attest', 'unschedule', 'finance')).err).to.include('NOT_FOUND');
     const events = await tvdc('alice', 'events', 'list', '--group', 'finance', '--since', started, '--vm', 'web2');
     expect(events.code, events.err).to.equal(0);
     expect(events.out.split('\n')[0]).to.match(/^ID\s+TIME\s+TVDC\s+KIND\s+STATUS\s+MESSAGE$/);
