@@ -1,4 +1,5 @@
 // `tvdc hosts ...`: find tvdc hosts, put them under management, see what runs on them.
+import { readFileSync } from 'node:fs';
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
@@ -14,22 +15,31 @@ export interface IsolationInfo {
 interface HostDetail extends HostInfo, IsolationInfo { policies: { name: string; version: string; active: boolean }[] }
 interface Discovery { results: { url: string; ok: boolean; name?: string; managed?: boolean; error?: { code: string; message: string } }[] }
 
-const HOST_OPTIONS = [...API_OPTIONS, 'host-user', 'host-password'];
+const HOST_OPTIONS = [...API_OPTIONS, 'host-user', 'host-password', 'host-cacert'];
 
-/** --host-user U [--host-password P] (or env TVDC_HOST_PASSWORD): what the server uses on the host. */
-function hostCredentials(opts: Map<string, string>): { user?: string; password?: string } {
+/**
+ * --host-user U [--host-password P] (or env TVDC_HOST_PASSWORD), --host-cacert FILE: how the
+ * server logs in to the host, and the CA of an HTTPS host's certificate.
+ */
+function hostCredentials(opts: Map<string, string>): { user?: string; password?: string; ca?: string } {
   const user = opts.get('host-user');
   const password = opts.get('host-password') ?? process.env['TVDC_HOST_PASSWORD'];
-  if (user === undefined) {
-    if (opts.has('host-password')) throw new UsageError('--host-password needs --host-user');
-    return {};
+  const caFile = opts.get('host-cacert');
+  let ca: string | undefined;
+  if (caFile !== undefined) {
+    try {
+      ca = readFileSync(caFile, 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --host-cacert ${caFile}: ${(e as Error).message}`);
+    }
   }
-  return { user, password: password ?? '' };
+  if (user === undefined && opts.has('host-password')) throw new UsageError('--host-password needs --host-user');
+  return { ...(user !== undefined ? { user, password: password ?? '' } : {}), ...(ca !== undefined ? { ca } : {}) };
 }
 
 async function discover(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, HOST_OPTIONS, ['json']);
-  if (positional.length === 0) throw new UsageError('usage: tvdc hosts discover URL... [--host-user U --host-password P]');
+  if (positional.length === 0) throw new UsageError('usage: tvdc hosts discover URL... [--host-user U --host-password P] [--host-cacert FILE]');
   const r = await ApiClient.fromOptions(opts).post<Discovery>('/api/hosts/discover', { urls: positional, ...hostCredentials(opts) });
   printResult(io, opts, r, () => printTable(io, ['URL', 'FOUND', 'MANAGED'], r.results.map((x) => [
     x.url, x.ok ? `tvdc host ${x.name}` : `${x.error!.code}: ${x.error!.message}`, x.ok ? (x.managed ? 'yes' : 'no') : '-',
@@ -39,7 +49,7 @@ async function discover(args: string[], io: Io): Promise<number> {
 
 async function add(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, HOST_OPTIONS, ['json']);
-  const [url] = expectPositional(positional, 1, 'tvdc hosts add URL [--host-user U --host-password P]');
+  const [url] = expectPositional(positional, 1, 'tvdc hosts add URL [--host-user U --host-password P] [--host-cacert FILE]');
   const h = await ApiClient.fromOptions(opts).post<HostInfo>('/api/hosts', { url, ...hostCredentials(opts) });
   printResult(io, opts, h, () => io.out(`host ${h.name} added (${h.url})`));
   return EXIT.OK;

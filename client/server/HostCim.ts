@@ -30,8 +30,9 @@ function text(i: CimInstance, prop: string): string | null {
  * profile and root/tvdc has one TVDc_HostSystem, whose Name is the host's name. Throws ApiError:
  * HOST_UNREACHABLE, or BAD_REQUEST when something answers but is not a tvdc host.
  */
-export async function probeHost(url: string, creds: { user?: string; password?: string }): Promise<{ name: string; profiles: string[] }> {
-  const conn = new WbemConnection(url, { namespace: INTEROP_NAMESPACE, timeouts: { connect: 5_000, headers: 15_000, body: 15_000 }, retries: 0, ...creds });
+export async function probeHost(url: string, creds: { user?: string; password?: string; ca?: string }): Promise<{ name: string; profiles: string[] }> {
+  const { ca, ...login } = creds;
+  const conn = new WbemConnection(url, { namespace: INTEROP_NAMESPACE, timeouts: { connect: 5_000, headers: 15_000, body: 15_000 }, retries: 0, ...login, ...(ca ? { tls: { ca } } : {}) });
   try {
     let profiles: string[];
     try {

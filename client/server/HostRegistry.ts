@@ -17,6 +17,8 @@ const HOST_TIMEOUTS = { connect: 5_000, headers: 30_000, body: 30_000 };
 export interface HostCredentials {
   user: string | null;
   password: string | null;
+  /** PEM CA certificate(s) for an HTTPS host whose certificate the system's CAs do not sign. */
+  ca?: string | null;
 }
 
 interface HostRow {
@@ -25,6 +27,7 @@ interface HostRow {
   grp: string | null;
   host_user: string | null;
   host_password: string | null;
+  host_ca: string | null;
 }
 
 export class HostRegistry implements HostDirectory {
@@ -57,8 +60,8 @@ export class HostRegistry implements HostDirectory {
     if (this.find(name)) throw ApiError.conflict(`host ${name} is already managed`);
     const same = this.db.prepare('SELECT name FROM hosts WHERE url = ?').get(url) as { name: string } | undefined;
     if (same) throw ApiError.conflict(`${url} is already managed as host ${same.name}`);
-    this.db.prepare('INSERT INTO hosts (name, url, host_user, host_password, grp, added_at) VALUES (?, ?, ?, ?, NULL, ?)')
-      .run(name, url, creds.user, creds.password, new Date().toISOString());
+    this.db.prepare('INSERT INTO hosts (name, url, host_user, host_password, host_ca, grp, added_at) VALUES (?, ?, ?, ?, ?, NULL, ?)')
+      .run(name, url, creds.user, creds.password, creds.ca ?? null, new Date().toISOString());
     return this.get(name);
   }
 
@@ -75,12 +78,13 @@ export class HostRegistry implements HostDirectory {
   connection(name: string): WbemConnection {
     let c = this.connections.get(name);
     if (c) return c;
-    const row = this.db.prepare('SELECT name, url, grp, host_user, host_password FROM hosts WHERE name = ?').get(name) as HostRow | undefined;
+    const row = this.db.prepare('SELECT name, url, grp, host_user, host_password, host_ca FROM hosts WHERE name = ?').get(name) as HostRow | undefined;
     if (!row) throw ApiError.notFound(`no host named ${name}`);
     c = new WbemConnection(row.url, {
       namespace: TVDC_NAMESPACE,
       timeouts: HOST_TIMEOUTS,
       ...(row.host_user ? { user: row.host_user, password: row.host_password ?? '' } : {}),
+      ...(row.host_ca ? { tls: { ca: row.host_ca } } : {}),
     });
     this.connections.set(name, c);
     return c;

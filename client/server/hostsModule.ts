@@ -21,11 +21,14 @@ export function normalizeHostUrl(text: string): string {
   return `${u.protocol}//${u.hostname.includes(':') && !u.hostname.startsWith('[') ? `[${u.hostname}]` : u.hostname}:${u.port || (u.protocol === 'https:' ? '5989' : '5988')}`;
 }
 
-function credentials(body: unknown): { user?: string; password?: string } {
+/** How the server logs in to a host: user and password, and the CA of an HTTPS host's certificate. */
+function credentials(body: unknown): { user?: string; password?: string; ca?: string } {
   const user = optionalString(body, 'user');
   const password = optionalString(body, 'password');
+  const ca = optionalString(body, 'ca');
   if (password !== undefined && user === undefined) throw ApiError.badRequest('"password" needs "user"');
-  return { ...(user !== undefined ? { user, password: password ?? '' } : {}) };
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) throw ApiError.badRequest('"ca" must be PEM certificate text');
+  return { ...(user !== undefined ? { user, password: password ?? '' } : {}), ...(ca !== undefined ? { ca } : {}) };
 }
 
 /** A tvdcadmin sees the hosts of his TVDcs only. */
@@ -73,7 +76,7 @@ export const hostsModule: ServerModule = {
       const url = normalizeHostUrl(stringField(body, 'url'));
       const creds = credentials(body);
       const { name } = await probeHost(url, creds);
-      const h = hosts.add(name, url, { user: creds.user ?? null, password: creds.password ?? null });
+      const h = hosts.add(name, url, { user: creds.user ?? null, password: creds.password ?? null, ca: creds.ca ?? null });
       ctx.log(`host ${name} (${url}) added by ${principal.user}`);
       return { ...h, credentials: creds.user !== undefined };
     });

@@ -27,6 +27,8 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
         url TEXT NOT NULL,
         host_user TEXT,
         host_password TEXT,
+        -- the CA (PEM) of an HTTPS host's certificate, when the system's CAs do not sign it
+        host_ca TEXT,
         grp TEXT REFERENCES tvdc_groups(name) ON DELETE SET NULL,
         added_at TEXT NOT NULL
       );

@@ -121,6 +121,22 @@ describe('management server: authentication, error codes, users, host credential
     }
   });
 
+  it('an HTTPS host: refused as unreachable (TLS) without its CA, managed with it', async () => {
+    const tls = selfSignedCert();
+    const host = await startAuthHost('secure2', 'mgmt', 'host-secret-pw', tls);
+    try {
+      const admin = client(srv.url, 'admin', 'admin-password');
+      const url = host.httpsOrigin!.replace('127.0.0.1', 'localhost');
+      expect(await refused(admin.post('/api/hosts', { url, user: 'mgmt', password: 'host-secret-pw' }), 502, 'HOST_UNREACHABLE')).to.match(/TLS|certificate/i);
+      await refused(admin.post('/api/hosts', { url, user: 'mgmt', password: 'host-secret-pw', ca: 'not pem' }), 400, 'BAD_REQUEST');
+      expect(await admin.post('/api/hosts', { url, user: 'mgmt', password: 'host-secret-pw', ca: tls.cert })).to.include({ name: 'secure2', url });
+      expect(await admin.get<{ policies: unknown[] }>('/api/hosts/secure2')).to.have.property('policies');
+      await admin.del('/api/hosts/secure2');
+    } finally {
+      await host.stop();
+    }
+  });
+
   it('serves HTTPS with the given certificate and key', async () => {
     const { cert, key } = selfSignedCert();
     const s = ManagementServer.open({ db: join(tmp.dir, 'tls.db'), log: () => {} });

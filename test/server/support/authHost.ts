@@ -10,7 +10,8 @@ import { UserDirectory } from '../../../src/wbem/UserDirectory.js';
 import { WbemServer } from '../../../src/wbem/WbemServer.js';
 import { registerProviders } from '../../../providers/index.js';
 
-export async function startAuthHost(name: string, user: string, password: string): Promise<{ origin: string; stop(): Promise<void> }> {
+/** Listens on HTTP and, with `tls`, on HTTPS too (`httpsOrigin`). */
+export async function startAuthHost(name: string, user: string, password: string, tls?: { cert: string; key: string }): Promise<{ origin: string; httpsOrigin?: string; stop(): Promise<void> }> {
   const dir = mkdtempSync(join(tmpdir(), `tvdc-authhost-${name}-`));
   const usersFile = join(dir, 'users.json');
   await UserDirectory.addUserToFile(usersFile, user, 'write', password);
@@ -20,9 +21,10 @@ export async function startAuthHost(name: string, user: string, password: string
   const store = openStore(join(dir, 'host.db'));
   const server = new WbemServer({ repository, store, name, users: UserDirectory.load(usersFile), log: () => {} });
   const release = await registerProviders(server, { name, stateDir: dir, hypervisor: 'sim', vtpm: 'off', store });
-  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
+  const { http, https } = await server.listen({ port: 0, host: '127.0.0.1', ...(tls ? { httpsPort: 0, cert: tls.cert, key: tls.key } : {}) });
   return {
     origin: http!,
+    ...(https ? { httpsOrigin: https } : {}),
     stop: async () => {
       await server.close();
       await release();
