@@ -162,6 +162,8 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     const listed = (await as('root').get<{ anchors: { host: string; kind: string; pem?: string }[] }>('/api/attest/trust')).anchors;
     expect(listed.map((a) => `${a.host}:${a.kind}`)).to.deep.equal(['h1:hardware', 'h1:virtual']);
     expect(listed.every((a) => a.pem === undefined)).to.equal(true);
+    expect(await as('root').get('/api/attest/watch')).to.deep.equal({ enabled: false, destination: null, hosts: [] });
+    await refused(as('alice').get('/api/attest/watch'), 403, 'FORBIDDEN');
   });
 
   it('a TVDc administrator manages plans and schedules of his TVDcs only; others\' are invisible to him; bad plans are 400', async () => {

@@ -16,6 +16,7 @@ import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '..
 import { bodyObject, optionalString, stringField } from '../body.js';
 import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
 import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
+import { MeasurementWatcher, type MeasurementWatcherOptions } from './MeasurementWatcher.js';
 import { TrustAnchorStore } from './TrustAnchorStore.js';
 import { VmEffects } from './VmEffects.js';
 
@@ -26,6 +27,11 @@ export interface IntegrityModuleOptions {
   /** Targets attested at once within one run (default 4). */
   targetConcurrency?: number;
   notifyTimeoutMs?: number;
+  /**
+   * Follow the hosts' TVDc_IntegrityIndications and attest a target as soon as it measures
+   * something new (off by default: it needs a listener address the hosts can reach).
+   */
+  watch?: Omit<MeasurementWatcherOptions, 'hosts' | 'attest' | 'log'>;
 }
 
 /** How an attestation is reported over the API. */
@@ -328,8 +334,31 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         return { events: list };
       });
 
+      router.route('GET', '/api/attest/watch', ({ principal }) => {
+        requireDcAdmin(principal);
+        return { enabled: watcher !== undefined, destination: watchUrl ?? null, hosts: watcher?.watching() ?? [] };
+      });
+
       scheduler.start();
-      return () => scheduler.stop();
+      let watcher: MeasurementWatcher | undefined;
+      let watchUrl: string | undefined;
+      let watching: Promise<void> = Promise.resolve();
+      if (options.watch) {
+        const w = new MeasurementWatcher({ ...options.watch, hosts, attest: (t) => runner.attest(t), log: ctx.log });
+        watcher = w;
+        watching = w.start().then(
+          (url) => {
+            watchUrl = url;
+            ctx.log(`integrity watch: hosts deliver measurements to ${url} (${w.watching().length} subscribed)`);
+          },
+          (e: unknown) => ctx.log(`integrity watch: cannot start: ${(e as Error).message}`),
+        );
+      }
+      return async () => {
+        await watching;
+        await watcher?.stop();
+        await scheduler.stop();
+      };
     },
   };
 }
