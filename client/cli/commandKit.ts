@@ -64,6 +64,8 @@ export function printResult(io: Io, opts: Map<string, string>, value: unknown, h
 
 /** One line from standard input (a password piped in), without its line end. */
 export function readStdinLine(what: string): string {
+  // At a terminal, say what is awaited (the line ends with Enter, then Ctrl-D).
+  if (process.stdin.isTTY) process.stderr.write(`${what} (one line, then Ctrl-D): `);
   let text: string;
   try {
     text = readFileSync(0, 'utf8');

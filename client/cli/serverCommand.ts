@@ -50,6 +50,10 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
+  const host = opts.get('host') ?? '127.0.0.1';
+  if (httpPort !== undefined && !/^(127\.|::1$|localhost$)/.test(host)) {
+    io.err(`tvdc server: notice: passwords travel in clear over HTTP on ${host}; use --https-port off loopback`);
+  }
   if (server.users.list().length === 0) {
     io.err(`tvdc server: no users yet; add the first administrator with: tvdc users add NAME --role dcadmin --db ${db}`);
   }

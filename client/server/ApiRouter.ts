@@ -87,6 +87,9 @@ export class ApiRouter {
         ctx.body = JSON.stringify(answer ?? { ok: true });
       } catch (e) {
         const err = this.toApiError(e, `${ctx.method} ${ctx.path}`);
+        // Refused logins and refused operations are what an administrator looks for after an
+        // attempted modification (the paper's "notifications of ... attempted modifications").
+        if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') this.log(`refused ${ctx.method} ${ctx.path} from ${ctx.ip}: ${err.code}: ${err.message}`);
         ctx.status = err.status;
         ctx.type = 'application/json';
         if (err.code === 'UNAUTHORIZED') ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
@@ -120,8 +123,9 @@ export class ApiRouter {
     const text = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) throw ApiError.unauthorized('malformed Basic credentials');
-    const principal = await this.auth.authenticate(text.slice(0, colon), text.slice(colon + 1));
-    if (!principal) throw ApiError.unauthorized('wrong user name or password');
+    const user = text.slice(0, colon);
+    const principal = await this.auth.authenticate(user, text.slice(colon + 1));
+    if (!principal) throw ApiError.unauthorized(`wrong user name or password (user ${JSON.stringify(user.slice(0, 64))})`);
     return principal;
   }
 

@@ -46,6 +46,8 @@ describe('management server: authentication, error codes, users, host credential
         expect(r.headers['www-authenticate']).to.equal('Basic realm="tvdc"');
       }
     }
+    // Each refusal is in the server's log, with the user name tried.
+    expect(srv.log.some((l) => /^refused GET \/api\/users from \S+: UNAUTHORIZED: wrong user name or password \(user "nobody"\)$/.test(l)), srv.log.join('\n')).to.equal(true);
     const ok = await raw(srv.url + '/api/whoami', 'GET', { authorization: auth });
     expect(ok.status).to.equal(200);
     expect(ok.json).to.deep.equal({ user: 'admin', role: 'dcadmin', groups: [] });
