@@ -192,14 +192,15 @@ export class AttestationRunner {
 
   /** Enrols when needed, then quotes and verifies; a log that cannot continue is verified from the start. */
   private async challenge(target: AttestationTarget): Promise<AttestationVerdict> {
-    const anchors = this.opts.anchors.anchorsFor(target);
+    // The host the target is reached through must be registered, even where the VM's EK
+    // certificate may chain to another host's vTPM CA (it migrated here).
     const own = this.opts.anchors.list(target.host).filter((a) => a.kind === (target.vm === undefined ? 'hardware' : 'virtual'));
-    if (own.length === 0 || anchors.length === 0) {
+    if (own.length === 0) {
       const ca = target.vm === undefined ? 'platform CA' : 'vTPM CA';
       throw new ChallengeError('NO_TRUST_ANCHOR', `no ${ca} is registered for host ${target.host}: a dcadmin must run "tvdc attest trust ${target.host}" first`);
     }
     this.snapshot ??= this.opts.references.snapshot();
-    const verifier = new Verifier({ anchors, references: this.snapshot, store: this.store });
+    const verifier = new Verifier({ anchors: this.opts.anchors.anchorsFor(target), references: this.snapshot, store: this.store });
     const source = this.opts.quoteSource?.(target.host) ?? new CimChallenger(this.opts.hosts.connection(target.host), target.host);
     const name = verifierName(target);
     const path = targetPath(target);
