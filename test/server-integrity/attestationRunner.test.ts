@@ -28,6 +28,7 @@ import { VmEffects } from '../../client/server/integrity/VmEffects.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
 import { StaticHosts } from './support/StaticHosts.js';
+import { startInProcessHost as startIsolationHost } from '../providers/isolation/support/InProcessHost.js';
 
 const GROUP = 'finance';
 
@@ -265,5 +266,22 @@ describe('management server: attestation runner, action plans and effects (real 
     // Unsubscribed: the host holds no subscription for it any more.
     const subs = await hosts.connection('h1').enumerateInstances('CIM_IndicationSubscription', { namespace: 'root/interop' }).toArray();
     expect(subs).to.have.length(0);
+  });
+  it('a power action aimed at a host the VM has left finds the VM on the host it is on now; one it cannot find anywhere fails with the reason', async () => {
+    const other = await startIsolationHost('h9');
+    try {
+      hosts.add('h9', other.origin, null);
+      const effects = new VmEffects(hosts);
+      expect(await enabledState('vm1')).to.equal(2);
+      await effects.shutdown({ host: 'h9', vm: 'vm1' });
+      expect(await enabledState('vm1')).to.equal(3);
+      const e = await effects.restart({ host: 'h9', vm: 'novm' }).then(() => undefined, (x: unknown) => x as Error);
+      expect(e?.message).to.match(/no VM named novm/);
+      // A VM that is stopped cannot be restarted: the host's refusal is the reason.
+      const r = await effects.restart({ host: 'h1', vm: 'vm1' }).then(() => undefined, (x: unknown) => x as Error);
+      expect(r?.message).to.match(/host h1 did not restart VM vm1: RequestStateChange returned 4097/);
+    } finally {
+      await other.stop();
+    }
   });
 });
