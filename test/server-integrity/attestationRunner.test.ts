@@ -18,6 +18,7 @@ import { ActionPlanStore } from '../../src/tvdc/management/ActionPlanStore.js';
 import { validatePlan } from '../../src/tvdc/management/ActionPlan.js';
 import { EventLog, type TvdcEvent } from '../../src/tvdc/management/EventLog.js';
 import { AttestationRunner, type QuoteSource } from '../../client/server/integrity/AttestationRunner.js';
+import { ChallengeError } from '../../client/server/integrity/ChallengeError.js';
 import { CimChallenger, attestationService, vmPath } from '../../client/server/integrity/CimChallenger.js';
 import { MeasurementWatcher } from '../../client/server/integrity/MeasurementWatcher.js';
 import { TrustAnchorStore } from '../../client/server/integrity/TrustAnchorStore.js';
@@ -211,6 +212,11 @@ describe('management server: attestation runner, action plans and effects (real 
     const foreign = await runner.attest({ host: 'h1', vm: 'vm3' });
     expect(foreign.status).to.equal('untrusted');
     expect(foreign.findings.map((f) => f.code)).to.include('AK_NOT_BOUND');
+    // A challenge that gets no answer fails and leaves no nonce open that a later answer could use.
+    relay = () => ({ enrol: async () => undefined, getQuote: async () => { throw new ChallengeError('HOST_UNREACHABLE', 'connection reset'); } });
+    const lost = await runner.attest({ host: 'h1', vm: 'vm1' });
+    expect([lost.status, lost.findings[0]!.code]).to.deep.equal(['failed', 'HOST_UNREACHABLE']);
+    expect(db.prepare("SELECT count(*) FROM verifier_nonce WHERE target = 'vm:vm1' AND state = 'issued'").pluck().get()).to.equal(0);
     relay = undefined;
     expect((await runner.attest({ host: 'h1', vm: 'vm1' })).status).to.equal('trusted');
   });

@@ -124,6 +124,8 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     expect(events.list({ vm: 'v1', limit: 1 }).map((e) => e.message)).to.deep.equal(['3']);
     expect(events.list({ groups: ['b'] })[0]!.findings).to.deep.equal([{ code: 'HOST_UNREACHABLE', message: 'down' }]);
     expect(() => events.list({ limit: 0 })).to.throw(/limit must be an integer/);
+    expect(events.prune(mid)).to.equal(1);
+    expect(events.list().map((e) => e.message)).to.deep.equal(['4', '3', '2']);
   });
 
   it('the scheduler runs due groups, never two runs of one group at once, at most `concurrency` groups, and records each run', async () => {

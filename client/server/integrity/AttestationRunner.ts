@@ -208,7 +208,15 @@ export class AttestationRunner {
     const fromIndex = this.store.state(name)?.replay.nextIndex ?? 0;
     const once = async (from: number) => {
       const nonce = verifier.newNonce(name);
-      const bundle = await source.getQuote(path, nonce, { fromIndex: from });
+      let bundle: QuoteBundle;
+      try {
+        bundle = await source.getQuote(path, nonce, { fromIndex: from });
+      } catch (e) {
+        // A challenge that got no answer is closed: its nonce joins the used ones, which the
+        // store keeps bounded, instead of staying issued for ever.
+        this.store.consumeNonce(name, nonce);
+        throw e;
+      }
       return verifier.verify(name, bundle, nonce);
     };
     const v = await once(fromIndex);

@@ -27,6 +27,8 @@ export interface IntegrityModuleOptions {
   /** Targets attested at once within one run (default 4). */
   targetConcurrency?: number;
   notifyTimeoutMs?: number;
+  /** Events older than this are deleted, at start and daily (default 90 days). */
+  eventRetentionDays?: number;
   /**
    * Follow the hosts' TVDc_IntegrityIndications and attest a target as soon as it measures
    * something new (off by default: it needs a listener address the hosts can reach).
@@ -340,6 +342,15 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       });
 
       scheduler.start();
+      // Every attestation is an event: without a bound the log would grow by each target at each run.
+      const retentionMs = (options.eventRetentionDays ?? 90) * 24 * 3600_000;
+      const prune = () => {
+        const n = events.prune(new Date(Date.now() - retentionMs));
+        if (n) ctx.log(`event log: ${n} events older than ${options.eventRetentionDays ?? 90} days deleted`);
+      };
+      prune();
+      const pruning = setInterval(prune, 24 * 3600_000);
+      pruning.unref();
       let watcher: MeasurementWatcher | undefined;
       let watchUrl: string | undefined;
       let watching: Promise<void> = Promise.resolve();
@@ -355,6 +366,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         );
       }
       return async () => {
+        clearInterval(pruning);
         await watching;
         await watcher?.stop();
         await scheduler.stop();

@@ -121,6 +121,11 @@ export class EventLog {
     return r && toEvent(r);
   }
 
+  /** Deletes the events recorded before `before`; returns how many. */
+  prune(before: Date): number {
+    return this.db.prepare('DELETE FROM mgmt_event WHERE at < ?').run(before.toISOString()).changes;
+  }
+
   /** Events newest first, filtered as asked. */
   list(q: EventQuery = {}): TvdcEvent[] {
     const limit = q.limit ?? 100;
