@@ -54,7 +54,9 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
   it('plans: validation names the problem; matching by group, trigger and VM glob; power actions never apply to hosts', () => {
     const p = validatePlan({ group: 'g', on: 'untrusted, unknown,untrusted', action: 'shutdown', vmPattern: 'web-?*', createdBy: 'a' });
     expect(p).to.deep.equal({ group: 'g', on: ['untrusted', 'unknown'], action: { kind: 'shutdown' }, vmPattern: 'web-?*', createdBy: 'a' });
+    expect(validatePlan({ group: 'g', on: [' failed', 'unknown '], action: 'restart', createdBy: 'a' }).on).to.deep.equal(['failed', 'unknown']);
     expect(() => validatePlan({ group: 'g', on: [], action: 'shutdown', createdBy: 'a' })).to.throw(/on must name one or more/);
+    expect(() => validatePlan({ group: 'g', on: [3], action: 'shutdown', createdBy: 'a' })).to.throw(/"3" is not one of/);
     expect(() => validatePlan({ group: 'g', on: ['trusted'], action: 'shutdown', createdBy: 'a' })).to.throw(/"trusted" is not one of/);
     expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'reboot', createdBy: 'a' })).to.throw(/action must be one of shutdown, restart, notify/);
     expect(() => validatePlan({ group: 'g', on: ['failed'], action: 'restart', url: 'http://x/', createdBy: 'a' })).to.throw(/takes no url/);

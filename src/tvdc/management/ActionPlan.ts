@@ -43,7 +43,8 @@ function invalid(message: string): never {
 export function validatePlan(input: { group?: unknown; on?: unknown; vmPattern?: unknown; action?: unknown; url?: unknown; createdBy: string }): NewActionPlan {
   const { group, on, vmPattern, action, url } = input;
   if (typeof group !== 'string' || group.length === 0) invalid('group is required');
-  const triggers = typeof on === 'string' ? on.split(',').map((s) => s.trim()) : on;
+  const list = typeof on === 'string' ? on.split(',') : on;
+  const triggers = Array.isArray(list) ? list.map((t) => (typeof t === 'string' ? t.trim() : t)) : list;
   if (!Array.isArray(triggers) || triggers.length === 0) invalid(`on must name one or more of ${PLAN_TRIGGERS.join(', ')}`);
   for (const t of triggers) {
     if (!PLAN_TRIGGERS.includes(t as PlanTrigger)) invalid(`on: "${String(t)}" is not one of ${PLAN_TRIGGERS.join(', ')}`);
