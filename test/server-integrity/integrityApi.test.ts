@@ -158,6 +158,11 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(r.code, r.err).to.equal(0);
     expect(r.out).to.include('vTPM CA').and.include('platform CA');
     await refused(as('root').put('/api/attest/trust/nohost', { vtpmCa: h1.vtpmCaPem() }), 404, 'NOT_FOUND');
+    const missing = await tvdc('root', 'attest', 'trust', 'h1');
+    expect([missing.code, missing.err]).to.deep.equal([2, "tvdc attest trust: --vtpm-ca FILE is required: the CA that certifies the EKs of the host's vTPMs"]);
+    const unreadable = await tvdc('root', 'attest', 'trust', 'h1', '--vtpm-ca', join(dir, 'nope.pem'));
+    expect(unreadable.code).to.equal(2);
+    expect(unreadable.err).to.include('cannot read vTPM CA');
     expect(await refused(as('root').put('/api/attest/trust/h1', { vtpmCa: 'hello' }), 400, 'BAD_REQUEST')).to.include('not a PEM certificate');
     const listed = (await as('root').get<{ anchors: { host: string; kind: string; pem?: string }[] }>('/api/attest/trust')).anchors;
     expect(listed.map((a) => `${a.host}:${a.kind}`)).to.deep.equal(['h1:hardware', 'h1:virtual']);
