@@ -276,5 +276,13 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     const json = JSON.parse((await tvdc('alice', 'events', 'list', '--group', 'finance', '--limit', '1', '--json')).out) as { events: unknown[] };
     expect(json.events).to.have.length(1);
     expect(log.some((l) => /scheduled attestation of TVDc finance: \d+ targets/.test(l))).to.equal(true);
+
+    // A deleted TVDc's schedule goes at its next due time.
+    server.db.prepare('INSERT INTO tvdc_groups (name, created_at) VALUES (?, ?)').run('temp', new Date().toISOString());
+    expect((await tvdc('root', 'attest', 'schedule', 'temp', '--every', '1s')).code).to.equal(0);
+    server.db.prepare('DELETE FROM tvdc_groups WHERE name = ?').run('temp');
+    for (let i = 0; i < 50 && !log.some((l) => l.includes('schedule of TVDc temp removed')); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(log).to.include('attestation schedule of TVDc temp removed: the TVDc no longer exists');
+    expect((await as('root').get<{ schedules: unknown[] }>('/api/attest/schedules')).schedules).to.deep.equal([]);
   });
 });

@@ -135,6 +135,12 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const scheduler = new AttestationScheduler({
         store: schedules,
         runGroup: async (group) => {
+          if (!groupExists(db, group)) {
+            // The TVDc was deleted: its schedule goes with it rather than attesting nothing for ever.
+            schedules.remove(group);
+            ctx.log(`attestation schedule of TVDc ${group} removed: the TVDc no longer exists`);
+            return 'TVDc deleted';
+          }
           const outcomes = await runner.attestGroup(group);
           const line = tally(outcomes);
           ctx.log(`scheduled attestation of TVDc ${group}: ${line}`);
