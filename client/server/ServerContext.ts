@@ -18,8 +18,8 @@ export interface HostDirectory {
   get(name: string): HostRecord;
   /** A connection to namespace root/tvdc with the host's stored credentials. */
   connection(name: string): WbemConnection;
-  /** Asks the hosts which one has the VM; ApiError 404 if none does. */
-  hostOfVm(vm: string): Promise<HostRecord>;
+  /** Asks the hosts (those of `group` when given) which one has the VM; ApiError 404 if none does, 409 if several do. */
+  hostOfVm(vm: string, group?: string): Promise<HostRecord>;
 }
 
 export interface ServerModule {

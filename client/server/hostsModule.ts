@@ -45,8 +45,10 @@ function requireHostVisible(p: Principal, h: HostRecord): void {
 export const hostsModule: ServerModule = {
   name: 'hosts',
   register(router: ApiRouter, ctx: ServerContext): void {
-    // The server's own directory; the writes (add, remove) need more than the shared interface.
-    const hosts = ctx.hosts instanceof HostRegistry ? ctx.hosts : new HostRegistry(ctx.db);
+    // Adding and removing hosts needs the server's own directory (one connection pool per host),
+    // not just the read side every module shares.
+    if (!(ctx.hosts instanceof HostRegistry)) throw new Error('the hosts module needs the server\'s HostRegistry');
+    const hosts = ctx.hosts;
 
     router.route('POST', '/api/hosts/discover', async ({ principal, body }) => {
       requireDcAdmin(principal);

@@ -11,7 +11,6 @@ import { diskPath, outText, returnCode, securityService, segmentPath, vmPath } f
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { onHost } from './hostFailure.js';
-import { HostRegistry } from './HostRegistry.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
 
 export const labelsModule: ServerModule = {
@@ -20,12 +19,7 @@ export const labelsModule: ServerModule = {
     const groups = new GroupStore(ctx.db);
 
     /** The host of the TVDc that has `vm`. */
-    const hostOf = async (group: string, vm: string): Promise<HostRecord> => {
-      if (ctx.hosts instanceof HostRegistry) return ctx.hosts.hostOfVm(vm, group);
-      const h = await ctx.hosts.hostOfVm(vm);
-      if (h.group !== group) throw ApiError.notFound(`no VM named ${vm} on any host of TVDc ${group}`);
-      return h;
-    };
+    const hostOf = (group: string, vm: string): Promise<HostRecord> => ctx.hosts.hostOfVm(vm, group);
 
     router.route('GET', '/api/groups/:group/labels', ({ principal, params }) => {
       const group = params['group']!;
