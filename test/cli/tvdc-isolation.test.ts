@@ -50,7 +50,8 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
   after(async () => {
     server?.kill('SIGTERM');
     await c1?.close();
-    await Promise.all([h1?.stop(), h2?.stop()]);
+    await h1?.stop();
+    await h2?.stop().catch(() => {}); // the deploy test stops it already
     tmp.remove();
   });
 
@@ -74,7 +75,8 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
     const d = await tvdc(['hosts', 'discover', h1.origin, 'http://127.0.0.1:1'], { env: dcEnv });
     expect(d.code, d.err).to.equal(0);
     expect(d.out).to.match(/^URL\s+FOUND\s+MANAGED$/m).and.match(/tvdc host c1\s+no/).and.include('HOST_UNREACHABLE');
-    for (const h of [h1, h2]) expect((await tvdc(['hosts', 'add', h.origin], { env: dcEnv })).code).to.equal(0);
+    const added = await Promise.all([h1, h2].map((h) => tvdc(['hosts', 'add', h.origin], { env: dcEnv })));
+    expect(added.map((r) => r.code)).to.deep.equal([0, 0]);
     const list = await tvdc(['hosts', 'list', '--json'], { env: dcEnv });
     expect(JSON.parse(list.out).hosts.map((h: { name: string }) => h.name)).to.deep.equal(['c1', 'c2']);
   });
@@ -111,23 +113,42 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
     expect(json.labels.map((l: { name: string }) => l.name)).to.include('Web');
   });
 
+  it('policy export writes Xen ACM XML; hosts show lists the VMs; groups remove-host; deploy with a host down exits 1', async () => {
+    const file = join(tmp.dir, 'exported.xml');
+    const [exp, show] = await Promise.all([tvdc(['policy', 'export', 'fin', file], { env: dcEnv }), tvdc(['hosts', 'show', 'c1'], { env: dcEnv })]);
+    expect(exp.code, exp.err).to.equal(0);
+    expect(readFileSync(file, 'utf8')).to.include('<PolicyName>tvdc-paper</PolicyName>').and.include('<Version>1.2</Version>');
+    expect(show.out).to.match(/^host c1 .* TVDc fin {2}label SystemManagement$/m).and.include('policy: tvdc-paper 1.2 (active)');
+    expect(show.out).to.match(/^ {2}VM\s+STATE\s+LABEL\s+DISKS\s+SEGMENTS$/m);
+    const moved = await tvdc(['groups', 'remove-host', 'fin', 'c2'], { env: dcEnv });
+    expect(moved.out).to.match(/^fin\s+c1\s+tvdc-paper 1\.2\s+1\/1$/m);
+    await tvdc(['groups', 'add', 'fin', 'c2'], { env: dcEnv });
+    await h2.stop();
+    const deploy = await tvdc(['policy', 'deploy', 'fin'], { env: dcEnv });
+    expect(deploy.code).to.equal(1);
+    expect(deploy.out).to.match(/^c1\s+deployed\s+tvdc-paper 1\.2 is already active$/m).and.match(/^c2\s+failed\s+HOST_UNREACHABLE: /m);
+    expect(deploy.err).to.include('tvdc: 1 of 2 hosts did not take the policy');
+  });
+
   it('errors: a refusal exits 1 with "tvdc: CODE: message", a usage error exits 2, a policy file error names file:line:col', async () => {
     const bob = { TVDC_SERVER: url, TVDC_USER: 'bob', TVDC_PASSWORD: 'bob-password' };
-    const forbidden = await tvdc(['labels', 'add', 'fin', 'X', '--types', 'X'], { env: bob });
-    expect(forbidden.code).to.equal(1);
-    expect(forbidden.err).to.match(/^tvdc: FORBIDDEN: bob is a tvdcadmin/);
-    const wrongPw = await tvdc(['groups', 'list'], { env: { ...bob, TVDC_PASSWORD: 'nope' } });
-    expect(wrongPw.code).to.equal(1);
-    expect(wrongPw.err).to.include('tvdc: UNAUTHORIZED:');
-    const usage = await tvdc(['labels', 'assign', 'fin', 'ma'], { env: bob });
-    expect(usage.code).to.equal(2);
-    expect(usage.err).to.include('usage: tvdc labels assign GROUP VM LABEL');
     const bad = join(tmp.dir, 'bad.xml');
     writeFileSync(bad, readFileSync(PAPER_POLICY, 'utf8').replace('<Name>MarketAnalysis</Name>', '<Name>SecurityUnderwriting</Name>'));
-    const set = await tvdc(['policy', 'set', 'fin', bad], { env: dcEnv });
+    const [forbidden, wrongPw, usage, set, down] = await Promise.all([
+      tvdc(['labels', 'add', 'fin', 'X', '--types', 'X'], { env: bob }),
+      tvdc(['groups', 'list'], { env: { ...bob, TVDC_PASSWORD: 'nope' } }),
+      tvdc(['labels', 'assign', 'fin', 'ma'], { env: bob }),
+      tvdc(['policy', 'set', 'fin', bad], { env: dcEnv }),
+      tvdc(['groups', 'list'], { env: { ...dcEnv, TVDC_SERVER: 'http://127.0.0.1:1' } }),
+    ]);
+    expect(forbidden.code).to.equal(1);
+    expect(forbidden.err).to.match(/^tvdc: FORBIDDEN: bob is a tvdcadmin/);
+    expect(wrongPw.code).to.equal(1);
+    expect(wrongPw.err).to.include('tvdc: UNAUTHORIZED:');
+    expect(usage.code).to.equal(2);
+    expect(usage.err).to.include('usage: tvdc labels assign GROUP VM LABEL');
     expect(set.code).to.equal(1);
     expect(set.err).to.match(/tvdc: BAD_REQUEST: the policy has \d+ errors?:\n.*bad\.xml:\d+:\d+: /);
-    const down = await tvdc(['groups', 'list'], { env: { ...dcEnv, TVDC_SERVER: 'http://127.0.0.1:1' } });
     expect(down.code).to.equal(1);
     expect(down.err).to.include('tvdc: SERVER_UNREACHABLE:');
   });

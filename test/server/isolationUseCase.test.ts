@@ -12,6 +12,7 @@ import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { main } from '../../client/cli/tvdc.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import {
   activePolicy, client, createDisk, createSegment, defineVm, resourceLabel, hostLabel, refused, requestState, startServer, tempDir, tvdcConnection, type RunningServer,
 } from './support/serverHarness.js';
@@ -108,6 +109,12 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     expect(withConflict.conflictSets).to.deep.equal([{ name: 'MA-SU', types: ['MA', 'SU'] }]);
     await refused(dc.post('/api/groups/finance/conflicts', { name: 'bad', types: ['MA', 'NOPE'] }), 400, 'BAD_REQUEST');
     await refused(dc.post('/api/groups/finance/labels', { name: 'Web', types: ['WEB'] }), 409, 'CONFLICT');
+    // The export is the policy in Xen ACM XML, and reads back to what the server holds.
+    const exported = await dc.get<{ version: string; xml: string }>('/api/groups/finance/policy/xml');
+    expect(exported.version).to.equal('1.2');
+    const reread = loadPolicy(exported.xml, 'export.xml');
+    expect(reread.header.version).to.equal('1.2');
+    expect(reread.conflictSets).to.deep.equal([{ name: 'MA-SU', types: ['MA', 'SU'] }]);
     const labels = await dc.get<{ labels: { name: string; kind: string }[] }>('/api/groups/finance/labels');
     expect(labels.labels.filter((l) => l.kind === 'vm').map((l) => l.name)).to.deep.equal(['SystemManagement', 'MarketAnalysis', 'SecurityUnderwriting', 'MarketAnalysisHost', 'Web']);
   });
@@ -285,5 +292,21 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     // Revoking takes effect at once.
     await dc.del('/api/users/alice/groups/finance');
     await refused(alice.get('/api/groups/finance'), 403, 'FORBIDDEN');
+  });
+
+  it('taking a host out of a TVDc forgets its deployment there; deleting a TVDc frees its hosts; removing a host forgets it', async () => {
+    expect(await dc.del('/api/groups/finance/hosts/h2')).to.deep.include({ hosts: ['h1'] });
+    const p = await dc.get<{ deployments: { host: string }[] }>('/api/groups/finance/policy');
+    expect(p.deployments.map((d) => d.host)).to.deep.equal(['h1']);
+    await refused(dc.del('/api/groups/finance/hosts/h2'), 404, 'NOT_FOUND');
+    // h2's VMs are no longer the TVDc's to label.
+    await dc.put('/api/users/alice/groups/finance');
+    await refused(alice.put('/api/groups/finance/vms/su/label', { label: 'Web' }), 404, 'NOT_FOUND');
+    await dc.del('/api/groups/other');
+    expect((await dc.get<{ hosts: { name: string; group: string | null }[] }>('/api/hosts')).hosts.map((h) => [h.name, h.group]))
+      .to.deep.equal([['h1', 'finance'], ['h2', null], ['h3', null], ['h4', null]]);
+    expect(await dc.del('/api/hosts/h4')).to.deep.equal({ removed: 'h4' });
+    await refused(dc.get('/api/hosts/h4'), 404, 'NOT_FOUND');
+    await refused(alice.get('/api/hosts/h2'), 403, 'FORBIDDEN');
   });
 });
