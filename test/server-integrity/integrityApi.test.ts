@@ -285,4 +285,25 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(log).to.include('attestation schedule of TVDc temp removed: the TVDc no longer exists');
     expect((await as('root').get<{ schedules: unknown[] }>('/api/attest/schedules')).schedules).to.deep.equal([]);
   });
+  it('a restarted server keeps the references, anchors, enrolments, plans, schedules and events, and its schedules run again', async () => {
+    const enrolledAt = server.db.prepare("SELECT enrolled_at FROM verifier_enrolment WHERE target = 'vm:web1'").pluck().get() as string;
+    expect(enrolledAt).to.be.a('string');
+    expect((await tvdc('alice', 'attest', 'schedule', 'finance', '--every', '1s')).code).to.equal(0);
+    const before = (await as('root').get<{ events: { id: number }[] }>('/api/events?limit=1')).events[0]!.id;
+    await server.stop();
+    server = ManagementServer.open({ db: join(dir, 'server.db'), log: (l) => void log.push(l), modules: [usersModule, createIntegrityModule()] });
+    url = (await server.listen({ port: 0 })).http!;
+    let after: { id: number; vm?: string; status: string }[] = [];
+    for (let i = 0; i < 100 && !after.some((e) => e.vm === 'web1'); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      after = (await as('alice').get<{ events: { id: number; vm?: string; status: string }[] }>('/api/events?kind=attestation')).events.filter((e) => e.id > before);
+    }
+    expect(after.find((e) => e.vm === 'web1')?.status, 'a scheduled attestation of web1 after the restart').to.equal('trusted');
+    // The same AK: nothing was enrolled again, and the anchors and plans are those set before.
+    expect(server.db.prepare("SELECT enrolled_at FROM verifier_enrolment WHERE target = 'vm:web1'").pluck().get()).to.equal(enrolledAt);
+    expect((await as('root').get<{ anchors: unknown[] }>('/api/attest/trust')).anchors).to.have.length(2);
+    expect((await as('alice').get<{ plans: { vmPattern?: string }[] }>('/api/plans')).plans.map((p) => p.vmPattern)).to.deep.equal(['web*']);
+    expect((await as('root').get<{ count: number }>('/api/refdb')).count).to.be.greaterThan(1);
+    expect((await tvdc('alice', 'attest', 'unschedule', 'finance')).code).to.equal(0);
+  });
 });
