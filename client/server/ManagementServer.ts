@@ -22,10 +22,11 @@ import { hostsModule } from './hostsModule.js';
 import { groupsModule } from './groupsModule.js';
 import { policyModule } from './policyModule.js';
 import { labelsModule } from './labelsModule.js';
+import { segmentsModule } from './segmentsModule.js';
 import { integrityModule } from './integrity/integrityModule.js';
 
 /** Every module the server runs, in registration order. */
-export const SERVER_MODULES: readonly ServerModule[] = [usersModule, hostsModule, groupsModule, policyModule, labelsModule, integrityModule];
+export const SERVER_MODULES: readonly ServerModule[] = [usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, integrityModule];
 
 export interface ManagementServerOptions {
   /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */

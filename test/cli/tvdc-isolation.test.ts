@@ -30,7 +30,7 @@ function tvdc(args: string[], opts: { env?: Record<string, string>; input?: stri
   });
 }
 
-describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', function () {
+describe('cli: tvdc server, users, hosts, groups, policy, labels, segments (spawned)', function () {
   this.timeout(60_000);
   const tmp = tempDir('tvdc-cli-iso-');
   const db = join(tmp.dir, 'server.db');
@@ -89,6 +89,7 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
       [['labels', 'add', 'fin', 'Web', '--types', 'WEB'], /label Web added; policy tvdc-paper 1\.1/],
       [['policy', 'conflicts', 'add', 'fin', 'MA-SU', '--types', 'MA,SU'], /conflict set MA-SU added; policy tvdc-paper 1\.2/],
       [['policy', 'deploy', 'fin'], /^c1\s+deployed\s+tvdc-paper 1\.2 active/m],
+      [['segments', 'create', 'fin', 'ma-net', '--vlan', '30', '--label', 'MarketAnalysis'], /^c2\s+ok\s+created, labeled MarketAnalysis$/m],
     ];
     for (const [args, expected] of steps) {
       const r = await tvdc(args, { env: dcEnv });
@@ -109,6 +110,7 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels (spawned)', fun
     const show = await tvdc(['groups', 'show', 'fin'], { env: bob });
     expect(show.out).to.include('policy: tvdc-paper 1.2').and.include('administrators: bob').and.match(/host c1 .* policy deployed/);
     expect(show.out).to.match(/^ {2}ma\s+stopped\s+MarketAnalysis\s+-\s+-$/m);
+    expect(show.out).to.match(/^ {2}ma-net\s+segment, VLAN 30\s+MarketAnalysis$/m);
     const json = JSON.parse((await tvdc(['labels', 'list', 'fin', '--json'], { env: bob })).out);
     expect(json.labels.map((l: { name: string }) => l.name)).to.include('Web');
   });

@@ -201,6 +201,28 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     expect(h.vms.find((v) => v.name === 'ma')!.securityLabel).to.equal('ACM:tvdc-paper:MarketAnalysis');
   });
 
+  it('the dcadmin creates a labeled VLAN segment on every host of the TVDc at once; each host answers for itself', async () => {
+    const r = await dc.post<{ ok: boolean; results: { host: string; ok: boolean; message: string }[] }>('/api/groups/finance/segments', { name: 'su-vlan', vlan: 202, label: 'SecurityUnderwriting' });
+    expect(r.ok).to.equal(true);
+    expect(r.results).to.deep.equal([{ host: 'h1', ok: true, message: 'created, labeled SecurityUnderwriting' }, { host: 'h2', ok: true, message: 'created, labeled SecurityUnderwriting' }]);
+    for (const h of ['h1', 'h2']) {
+      expect(await resourceLabel(cim[h]!, CimObjectPath.instance('TVDc_NetworkSegment', { InstanceID: 'TVDc:segment:su-vlan' }, 'root/tvdc'))).to.equal('TVDc:tvdc-paper:resource:SecurityUnderwriting');
+    }
+    // Again: every host refuses (it exists), reported per host.
+    const again = await dc.post<{ ok: boolean; results: { host: string; ok: boolean; message: string }[] }>('/api/groups/finance/segments', { name: 'su-vlan', vlan: 202 });
+    expect(again.ok).to.equal(false);
+    expect(again.results.map((x) => x.message)).to.satisfy((m: string[]) => m.every((x) => x.startsWith('HOST_REFUSED: host h') && x.includes('CIM_ERR_ALREADY_EXISTS')));
+    // A label no host could take creates nothing anywhere; bad numbers are 400; only a dcadmin.
+    await refused(dc.post('/api/groups/finance/segments', { name: 'x-vlan', vlan: 203, label: 'Web' }), 404, 'NOT_FOUND');
+    expect((await cim['h1']!.enumerateInstances('TVDc_NetworkSegment').toArray()).map((i) => i.get('InstanceID'))).to.not.include('TVDc:segment:x-vlan');
+    await refused(dc.post('/api/groups/finance/segments', { name: 'x-vlan', vlan: 5000 }), 400, 'BAD_REQUEST');
+    await refused(dc.post('/api/groups/finance/segments', { name: 'x-vlan', vlan: 1, vni: 2 }), 400, 'BAD_REQUEST');
+    await refused(alice.post('/api/groups/finance/segments', { name: 'x-vlan', vlan: 204 }), 403, 'FORBIDDEN');
+    const removed = await dc.del<{ ok: boolean }>('/api/groups/finance/segments/su-vlan');
+    expect(removed.ok).to.equal(true);
+    expect((await cim['h2']!.enumerateInstances('TVDc_NetworkSegment').toArray()).map((i) => i.get('InstanceID'))).to.not.include('TVDc:segment:su-vlan');
+  });
+
   it('label assignment: a label not in the deployed policy is 404, a VM outside the TVDc 404, the host\'s own refusal HOST_REFUSED', async () => {
     await dc.post('/api/groups/finance/labels', { name: 'Staging', types: ['STAGE'] });
     expect(await refused(alice.put('/api/groups/finance/vms/web/label', { label: 'Staging' }), 404, 'NOT_FOUND')).to.include('deployed to host h1');

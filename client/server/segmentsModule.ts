@@ -1,0 +1,100 @@
+// Network segments for a TVDc (the paper: "for VLAN isolation, it is desirable ... for the overall
+// Datacenter Administrator to have the ability to create new virtual interfaces and bridges
+// necessary to assign the correct isolation labels"): the dcadmin creates an 802.1Q VLAN or VXLAN
+// segment on every host of a TVDc, labeled with a resource label, in one request; each host
+// answers for itself, as in a policy deployment.
+import { CimInstance } from '../../src/cim/CimInstance.js';
+import { CimProperty } from '../../src/cim/CimProperty.js';
+import { ApiError } from './ApiError.js';
+import { requireDcAdmin, type ApiRouter } from './ApiRouter.js';
+import { bodyObject, optionalString, stringField } from './body.js';
+import { GroupStore } from './GroupStore.js';
+import { outText, returnCode, securityService, segmentPath } from './HostCim.js';
+import { hostFailure } from './hostFailure.js';
+import type { ServerContext, ServerModule } from './ServerContext.js';
+
+/** Segment names go into CIM keys and URLs. */
+const SEGMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+export interface SegmentResult {
+  host: string;
+  ok: boolean;
+  message: string;
+}
+
+function integerField(body: unknown, field: string, max: number): number | undefined {
+  const v = bodyObject(body)[field];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > max) throw ApiError.badRequest(`"${field}" must be an integer from 1 to ${max}`);
+  return v;
+}
+
+export const segmentsModule: ServerModule = {
+  name: 'segments',
+  register(router: ApiRouter, ctx: ServerContext): void {
+    const groups = new GroupStore(ctx.db);
+
+    /** Runs `step` on every host of the TVDc at once; a host's failure is its own line. */
+    const onEveryHost = async (group: string, step: (host: string) => Promise<string>): Promise<SegmentResult[]> => {
+      const hosts = groups.hostsOf(group);
+      if (hosts.length === 0) throw ApiError.conflict(`TVDc ${group} has no hosts`);
+      return Promise.all(hosts.map(async (host) => {
+        try {
+          return { host, ok: true, message: await step(host) };
+        } catch (e) {
+          const err = hostFailure(host, e);
+          if (!err) throw e;
+          return { host, ok: false, message: `${err.code}: ${err.message}` };
+        }
+      }));
+    };
+
+    router.route('POST', '/api/groups/:group/segments', async ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      const group = params['group']!;
+      groups.require(group);
+      const name = stringField(body, 'name');
+      if (!SEGMENT_NAME.test(name)) throw ApiError.badRequest(`segment name must be 1-64 letters, digits, ".", "_" or "-", not ${JSON.stringify(name)}`);
+      const vlan = integerField(body, 'vlan', 4094);
+      const vni = integerField(body, 'vni', 16_777_215);
+      if ((vlan === undefined) === (vni === undefined)) throw ApiError.badRequest('give exactly one of "vlan" (802.1Q, 1-4094) and "vni" (VXLAN)');
+      const label = optionalString(body, 'label');
+      if (label !== undefined) {
+        // Checked up front, so a label no host could take creates nothing anywhere.
+        for (const host of groups.hostsOf(group)) {
+          const p = groups.deployedPolicy(group, host);
+          if (!p) throw ApiError.conflict(`host ${host} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group})`);
+          if (!p.resourceLabels.some((l) => l.name === label)) throw ApiError.notFound(`label ${label} is not a resource label of policy ${p.header.name} ${p.header.version} deployed to host ${host}`);
+        }
+      }
+      const results = await onEveryHost(group, async (host) => {
+        const conn = ctx.hosts.connection(host);
+        const seg = new CimInstance('TVDc_NetworkSegment');
+        seg.properties.set('InstanceID', new CimProperty('InstanceID', 'string', `TVDc:segment:${name}`));
+        if (vlan !== undefined) seg.properties.set('VLANId', new CimProperty('VLANId', 'uint16', vlan));
+        else seg.properties.set('VNI', new CimProperty('VNI', 'uint32', vni!));
+        await conn.createInstance(seg, { namespace: 'root/tvdc' });
+        if (label === undefined) return 'created';
+        const policy = groups.deployedPolicy(group, host)!;
+        const r = await conn.invokeMethod(securityService(host), 'AssignLabel', { Element: segmentPath(name), Label: `ACM:${policy.header.name}:${label}` });
+        if (returnCode(r) !== 0) throw ApiError.hostRefused(`created, but the label was refused (${returnCode(r)}): ${outText(r, 'Reason').join('; ')}`);
+        return `created, labeled ${label}`;
+      });
+      ctx.log(`TVDc ${group}: segment ${name} (${vlan !== undefined ? `VLAN ${vlan}` : `VNI ${vni}`}) created by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}`);
+      return { group, segment: name, ok: results.every((r) => r.ok), results };
+    });
+
+    router.route('DELETE', '/api/groups/:group/segments/:name', async ({ principal, params }) => {
+      requireDcAdmin(principal);
+      const group = params['group']!;
+      groups.require(group);
+      const name = params['name']!;
+      const results = await onEveryHost(group, async (host) => {
+        await ctx.hosts.connection(host).deleteInstance(segmentPath(name));
+        return 'removed';
+      });
+      ctx.log(`TVDc ${group}: segment ${name} removed by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}`);
+      return { group, segment: name, ok: results.every((r) => r.ok), results };
+    });
+  },
+};
