@@ -137,18 +137,28 @@ export const policyModule: ServerModule = {
       return policyView(gp);
     });
 
+    // Two deployments of one TVDc at once would interleave SetPolicy and ActivatePolicy on a host.
+    const deploying = new Set<string>();
+
     router.route('POST', '/api/groups/:group/policy/deploy', async ({ principal, params }) => {
       requireDcAdmin(principal);
       const group = params['group']!;
       const gp = groups.requirePolicy(group);
       const hosts = groups.hostsOf(group);
       if (hosts.length === 0) throw ApiError.conflict(`TVDc ${group} has no hosts to deploy to`);
-      // Every host gets its chance: one that refuses or is down is reported, not fatal.
-      const results: DeployResult[] = await Promise.all(hosts.map(async (host) => {
-        const r = await deployTo(ctx, host, gp);
-        groups.recordDeployment(group, host, gp, r.ok, r.message);
-        return { host, ok: r.ok, state: r.ok ? 'deployed' : 'failed', message: r.message } as const;
-      }));
+      if (deploying.has(group)) throw ApiError.conflict(`a deployment of TVDc ${group} is in progress`);
+      deploying.add(group);
+      let results: DeployResult[];
+      try {
+        // Every host gets its chance: one that refuses or is down is reported, not fatal.
+        results = await Promise.all(hosts.map(async (host) => {
+          const r = await deployTo(ctx, host, gp);
+          groups.recordDeployment(group, host, gp, r.ok, r.message);
+          return { host, ok: r.ok, state: r.ok ? 'deployed' : 'failed', message: r.message } as const;
+        }));
+      } finally {
+        deploying.delete(group);
+      }
       ctx.log(`TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}`);
       return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
     });

@@ -130,7 +130,14 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
   });
 
   it('step 4: deploy pushes the policy to every host of the TVDc with SetPolicy and ActivatePolicy', async () => {
-    const r = await dc.post<{ ok: boolean; results: { host: string; state: string; message: string }[] }>('/api/groups/finance/policy/deploy');
+    // Two at once: the second is refused rather than interleaved with the first on the hosts.
+    type Deployed = { ok: boolean; results: { host: string; state: string; message: string }[] };
+    const both = await Promise.allSettled([dc.post<Deployed>('/api/groups/finance/policy/deploy'), dc.post<Deployed>('/api/groups/finance/policy/deploy')]);
+    const done = both.filter((x): x is PromiseFulfilledResult<Deployed> => x.status === 'fulfilled');
+    const refusedOnes = both.filter((x): x is PromiseRejectedResult => x.status === 'rejected');
+    expect(done).to.have.length(1);
+    expect(refusedOnes.map((x) => (x.reason as { code: string }).code)).to.deep.equal(['CONFLICT']);
+    const r = done[0]!.value;
     expect(r.ok).to.equal(true);
     expect(r.results.map((x) => [x.host, x.state])).to.deep.equal([['h1', 'deployed'], ['h2', 'deployed']]);
     expect(await activePolicy(cim['h1']!)).to.equal('tvdc-paper 1.2');
