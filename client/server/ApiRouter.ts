@@ -89,7 +89,10 @@ export class ApiRouter {
         const err = this.toApiError(e, `${ctx.method} ${ctx.path}`);
         // Refused logins and refused operations are what an administrator looks for after an
         // attempted modification (the paper's "notifications of ... attempted modifications").
-        if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') this.log(`refused ${ctx.method} ${ctx.path} from ${ctx.ip}: ${err.code}: ${err.message}`);
+        if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') {
+          const who = typeof ctx.state['user'] === 'string' ? `${ctx.state['user']} at ${ctx.ip}` : ctx.ip;
+          this.log(`refused ${ctx.method} ${ctx.path} from ${who}: ${err.code}: ${err.message}`);
+        }
         ctx.status = err.status;
         ctx.type = 'application/json';
         if (err.code === 'UNAUTHORIZED') ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
@@ -102,6 +105,7 @@ export class ApiRouter {
     // Authentication comes before anything else, so an anonymous caller learns nothing, not even
     // which routes exist.
     const principal = await this.authenticate(ctx.get('authorization'));
+    ctx.state['user'] = principal.user;
     const method = ctx.method as Method;
     const path = ctx.path;
     let pathMatched = false;

@@ -69,6 +69,11 @@ export const labelsModule: ServerModule = {
       if (!policy.vmLabels.some((l) => l.name === label)) {
         throw ApiError.notFound(`label ${label} is not a VM label of policy ${policy.header.name} ${policy.header.version} deployed to host ${host.name}`);
       }
+      // The bootstrap label is the management VM's and usually covers every type of the TVDc;
+      // handing it to a guest is the Datacenter Administrator's call alone.
+      if (label === policy.bootstrap && principal.role !== 'dcadmin') {
+        throw ApiError.forbidden(`${label} is the bootstrap (management VM) label of policy ${policy.header.name}; only a dcadmin may assign it`);
+      }
       const securityLabel = await assign(group, host.name, vmPath(vm), `VM ${vm}`, label, policy, principal.user);
       return { group, vm, host: host.name, label, securityLabel };
     });
