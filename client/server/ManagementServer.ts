@@ -8,7 +8,8 @@
 //   await server.stop();
 import http from 'node:http';
 import https from 'node:https';
-import { chmodSync, closeSync, existsSync, openSync, readFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import Koa from 'koa';
 import { migrate, openStore, type Db } from '../../src/store/Store.js';
@@ -59,6 +60,7 @@ export class ManagementServerError extends Error {
 function openPrivateStore(file: string): Db {
   if (file !== ':memory:') {
     try {
+      mkdirSync(dirname(file), { recursive: true });
       if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
       chmodSync(file, 0o600);
     } catch (e) {

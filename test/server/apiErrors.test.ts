@@ -2,10 +2,11 @@
 // for bad input and unknown things, user management rules, host credentials kept in the database
 // and never handed out, and HTTPS.
 import { expect } from 'chai';
-import { statSync } from 'node:fs';
+import { statSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
 import { ManagementServer, openServerDb } from '../../client/server/ManagementServer.js';
 import { UserStore } from '../../client/server/UserStore.js';
 import { selfSignedCert } from '../wbem/support/selfSignedCert.js';
@@ -139,12 +140,19 @@ describe('management server: authentication, error codes, users, host credential
     }
   });
 
-  it('serves HTTPS with the given certificate and key', async () => {
+  it('serves HTTPS with the given certificate and key; the CLI client trusts it with --cacert', async () => {
     const { cert, key } = selfSignedCert();
-    const s = ManagementServer.open({ db: join(tmp.dir, 'tls.db'), log: () => {} });
+    const s = ManagementServer.open({ db: join(tmp.dir, 'nested', 'dir', 'tls.db'), log: () => {} });
     try {
+      await s.users.add('tls-admin', 'dcadmin', 'tls-admin-pw');
       const { https, http } = await s.listen({ httpsPort: 0, cert, key });
       expect(http).to.equal(undefined);
+      const caFile = join(tmp.dir, 'ca.pem');
+      writeFileSync(caFile, cert);
+      const base = new Map([['server', https!.replace('127.0.0.1', 'localhost')], ['user', 'tls-admin'], ['password', 'tls-admin-pw']]);
+      expect(await ApiClient.fromOptions(new Map([...base, ['cacert', caFile]])).get('/api/whoami')).to.include({ user: 'tls-admin' });
+      const untrusted = await ApiClient.fromOptions(base).get('/api/whoami').then(() => null, (e: ApiClientError) => e.code);
+      expect(untrusted).to.equal('SERVER_UNREACHABLE');
       const status = await new Promise<number>((resolve, reject) => {
         const req = httpsRequest(`${https}/api/whoami`, { ca: cert, rejectUnauthorized: true, servername: 'localhost' }, (res) => {
           res.resume();
