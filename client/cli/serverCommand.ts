@@ -27,7 +27,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
 
   let server: ManagementServer;
   try {
-    server = ManagementServer.open({ db, log: (l) => io.err(l) });
+    // Timestamped: the log is the record of who changed what, and of refused attempts.
+    server = ManagementServer.open({ db, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
   } catch (e) {
     if (e instanceof ManagementServerError) {
       io.err(`tvdc server: ${e.code}: ${e.message}`);
