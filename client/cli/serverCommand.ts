@@ -1,8 +1,8 @@
 // `tvdc server`: runs the management server until SIGTERM or SIGINT.
-import { ManagementServer, ManagementServerError } from '../server/ManagementServer.js';
+import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
 
-export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--https-port N --cert F --key F]';
+export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]]';
 export const DEFAULT_DB = 'tvdc-server.db';
 
 function port(v: string | undefined, name: string): number | undefined {
@@ -13,7 +13,7 @@ function port(v: string | undefined, name: string): number | undefined {
 }
 
 export async function serverCommand(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'https-port', 'cert', 'key'], ['help']);
+  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url'], ['help']);
   if (opts.has('help')) {
     io.out(SERVER_USAGE);
     return EXIT.OK;
@@ -24,11 +24,19 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   // HTTPS alone when only --https-port is given, as tvdc-host does.
   const httpPort = port(opts.get('port'), 'port') ?? (httpsPort === undefined ? 8080 : undefined);
   const db = opts.get('db') ?? DEFAULT_DB;
+  // Where the hosts deliver their policy-violation reports (off unless a port is given).
+  const indicationsPort = port(opts.get('indications-port'), 'indications-port');
+  if (indicationsPort === undefined && (opts.has('indications-host') || opts.has('indications-url'))) throw new UsageError('--indications-host and --indications-url need --indications-port');
+  const indicationsUrl = opts.get('indications-url');
+  if (indicationsUrl !== undefined && !/^https?:\/\//.test(indicationsUrl)) throw new UsageError(`--indications-url must be an http(s) URL, not ${indicationsUrl}`);
+  const modules = serverModules(indicationsPort === undefined ? {} : {
+    indications: { listenPort: indicationsPort, listenHost: opts.get('indications-host') ?? opts.get('host') ?? '127.0.0.1', ...(indicationsUrl ? { destination: indicationsUrl } : {}) },
+  });
 
   let server: ManagementServer;
   try {
     // Timestamped: the log is the record of who changed what, and of refused attempts.
-    server = ManagementServer.open({ db, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
+    server = ManagementServer.open({ db, modules, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
   } catch (e) {
     if (e instanceof ManagementServerError) {
       io.err(`tvdc server: ${e.code}: ${e.message}`);

@@ -24,10 +24,15 @@ import { groupsModule } from './groupsModule.js';
 import { policyModule } from './policyModule.js';
 import { labelsModule } from './labelsModule.js';
 import { segmentsModule } from './segmentsModule.js';
+import { createViolationsModule, type ViolationListenOptions } from './violationsModule.js';
 import { integrityModule } from './integrity/integrityModule.js';
 
-/** Every module the server runs, in registration order. */
-export const SERVER_MODULES: readonly ServerModule[] = [usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, integrityModule];
+/** Every module the server runs, in registration order; `indications` turns on following the hosts' violation reports. */
+export function serverModules(options: { indications?: ViolationListenOptions } = {}): ServerModule[] {
+  return [usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, createViolationsModule(options.indications), integrityModule];
+}
+
+export const SERVER_MODULES: readonly ServerModule[] = serverModules();
 
 export interface ManagementServerOptions {
   /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */

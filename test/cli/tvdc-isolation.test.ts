@@ -59,7 +59,7 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels, segments (spaw
     const add = await tvdc(['users', 'add', 'root', '--role', 'dcadmin', '--db', db], { input: 'root-password\n' });
     expect(add.code, add.err).to.equal(0);
     expect(add.out.trim()).to.equal('user root added (dcadmin)');
-    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--port', '0', '--db', db], { cwd: ROOT });
+    server = spawn(process.execPath, ['--import', 'tsx', CLI, 'server', '--port', '0', '--db', db, '--indications-port', '0'], { cwd: ROOT });
     url = await new Promise<string>((resolve, reject) => {
       server.stdout!.on('data', (d: Buffer) => {
         serverOut += d.toString();
@@ -77,8 +77,11 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels, segments (spaw
     expect(d.out).to.match(/^URL\s+FOUND\s+MANAGED$/m).and.match(/tvdc host c1\s+no/).and.include('HOST_UNREACHABLE');
     const added = await Promise.all([h1, h2].map((h) => tvdc(['hosts', 'add', h.origin], { env: dcEnv })));
     expect(added.map((r) => r.code)).to.deep.equal([0, 0]);
-    const list = await tvdc(['hosts', 'list', '--json'], { env: dcEnv });
+    const [list, watch] = await Promise.all([tvdc(['hosts', 'list', '--json'], { env: dcEnv }), tvdc(['violations', 'watch'], { env: dcEnv })]);
     expect(JSON.parse(list.out).hosts.map((h: { name: string }) => h.name)).to.deep.equal(['c1', 'c2']);
+    // InProcessHost has no indication service: the server says it cannot follow these hosts yet.
+    expect(watch.code, watch.err).to.equal(0);
+    expect(watch.out).to.match(/^hosts report to http:\/\/127\.0\.0\.1:\d+; following: no host yet$/m);
   });
 
   it('groups create / add, policy set / deploy, labels add, users add / authorize', async () => {

@@ -10,7 +10,7 @@ import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
 import { ManagementServer, openServerDb } from '../../client/server/ManagementServer.js';
 import { UserStore } from '../../client/server/UserStore.js';
 import { selfSignedCert } from '../wbem/support/selfSignedCert.js';
-import { startAuthHost } from './support/authHost.js';
+import { startTestHost } from './support/testHost.js';
 import { client, refused, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
 
 const basic = (user: string, pw: string) => `Basic ${Buffer.from(`${user}:${pw}`).toString('base64')}`;
@@ -108,7 +108,7 @@ describe('management server: authentication, error codes, users, host credential
   });
 
   it('a host that demands credentials: refused without them, managed with them; the API never returns them; the database is 0600', async () => {
-    const host = await startAuthHost('secure1', 'mgmt', 'host-secret-pw');
+    const host = await startTestHost('secure1', { login: { user: 'mgmt', password: 'host-secret-pw' } });
     try {
       const admin = client(srv.url, 'admin', 'admin-password');
       expect(await refused(admin.post('/api/hosts', { url: host.origin }), 502, 'HOST_REFUSED')).to.include("host's user and password");
@@ -126,7 +126,7 @@ describe('management server: authentication, error codes, users, host credential
 
   it('an HTTPS host: refused as unreachable (TLS) without its CA, managed with it', async () => {
     const tls = selfSignedCert();
-    const host = await startAuthHost('secure2', 'mgmt', 'host-secret-pw', tls);
+    const host = await startTestHost('secure2', { login: { user: 'mgmt', password: 'host-secret-pw' }, tls });
     try {
       const admin = client(srv.url, 'admin', 'admin-password');
       const url = host.httpsOrigin!.replace('127.0.0.1', 'localhost');

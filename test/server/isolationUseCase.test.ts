@@ -10,11 +10,13 @@ import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { main } from '../../client/cli/tvdc.js';
-import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
+import { startTestHost, type TestHost } from './support/testHost.js';
+import { sendIndication } from '../../client/listener/index.js';
+import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import {
-  activePolicy, client, createDisk, createSegment, defineVm, resourceLabel, hostLabel, refused, requestState, startServer, tempDir, tvdcConnection, type RunningServer,
+  activePolicy, client, createDisk, createSegment, defineVm, eventually, resourceLabel, hostLabel, refused, requestState, startServer, tempDir, tvdcConnection, type RunningServer,
 } from './support/serverHarness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -24,7 +26,7 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
   this.timeout(60_000);
   const tmp = tempDir('tvdc-server-usecase-');
   const db = join(tmp.dir, 'server.db');
-  let h1: InProcessHost, h2: InProcessHost, h3: InProcessHost, h4: InProcessHost;
+  let h1: TestHost, h2: TestHost, h3: TestHost, h4: TestHost;
   const cim: Record<string, WbemConnection> = {};
   let srv: RunningServer;
   let dc: ApiClient;
@@ -38,12 +40,13 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     web = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end('<html>hello</html>'));
     await new Promise<void>((resolve) => web.listen(0, '127.0.0.1', resolve));
     webUrl = `http://127.0.0.1:${(web.address() as AddressInfo).port}`;
-    [h1, h2, h3, h4] = await Promise.all(['h1', 'h2', 'h3', 'h4'].map(startInProcessHost)) as [InProcessHost, InProcessHost, InProcessHost, InProcessHost];
+    [h1, h2, h3, h4] = await Promise.all(['h1', 'h2', 'h3', 'h4'].map((n) => startTestHost(n))) as [TestHost, TestHost, TestHost, TestHost];
     for (const h of [h1, h2, h3, h4]) cim[h.name] = tvdcConnection(h.origin);
     // The paper's VMs exist before the TVDc administrator labels them.
     await defineVm(cim['h1']!, 'h1', 'ma');
     await defineVm(cim['h1']!, 'h1', 'web');
     await defineVm(cim['h2']!, 'h2', 'su');
+    await defineVm(cim['h1']!, 'h1', 'su2');
     await defineVm(cim['h3']!, 'h3', 'elsewhere');
     await createDisk(cim['h1']!, 'h1', 'ma-data');
     await createSegment(cim['h1']!, 'ma-net', 101);
@@ -67,7 +70,7 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     }
     expect(out.join('\n')).to.include('user dc added (dcadmin)');
     expect(statSync(db).mode & 0o777).to.equal(0o600);
-    srv = await startServer(db);
+    srv = await startServer(db, { indications: true });
     dc = client(srv.url, 'dc', 'datacenter-pw');
     expect(await dc.get('/api/whoami')).to.deep.equal({ user: 'dc', role: 'dcadmin', groups: [] });
   });
@@ -198,7 +201,7 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
       expect(g.policy).to.include({ name: 'tvdc-paper', version: '1.2' });
       expect(g.administrators).to.deep.equal(['alice']);
       expect(g.hosts.map((h) => [h.name, h.deployment.state])).to.deep.equal([['h1', 'deployed'], ['h2', 'deployed']]);
-      expect(g.hosts[0]!.vms.map((v) => [v.name, v.label, v.state])).to.deep.equal([['ma', 'MarketAnalysis', 'running'], ['web', 'Web', 'stopped']]);
+      expect(g.hosts[0]!.vms.map((v) => [v.name, v.label, v.state])).to.deep.equal([['ma', 'MarketAnalysis', 'running'], ['su2', null, 'stopped'], ['web', 'Web', 'stopped']]);
       expect(g.hosts[1]!.vms.map((v) => [v.name, v.label, v.state])).to.deep.equal([['su', 'SecurityUnderwriting', 'stopped']]);
       expect(g.hosts[0]!.label).to.equal('SystemManagement');
       expect(g.hosts[0]!.disks).to.deep.equal([{ name: 'ma-data', label: 'MarketAnalysis' }]);
@@ -228,6 +231,31 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     const removed = await dc.del<{ ok: boolean }>('/api/groups/finance/segments/su-vlan');
     expect(removed.ok).to.equal(true);
     expect((await cim['h2']!.enumerateInstances('TVDc_NetworkSegment').toArray()).map((i) => i.get('InstanceID'))).to.not.include('TVDc:segment:su-vlan');
+  });
+
+  it('a policy violation on a host (a start the Chinese Wall refuses) reaches the administrators of its TVDc', async () => {
+    const watch = await dc.post<{ enabled: boolean; destination: string; hosts: string[] }>('/api/violations/watch');
+    expect(watch).to.include({ enabled: true });
+    expect(watch.hosts, srv.log.join('\n')).to.deep.equal(['h1', 'h2', 'h3', 'h4']);
+    await alice.put('/api/groups/finance/vms/su2/label', { label: 'SecurityUnderwriting' });
+    // ma (MA) runs on h1; su2 (SU) may not start beside it: conflict set MA-SU.
+    const start = await requestState(cim['h1']!, 'su2', 2);
+    expect(start.code).to.equal(4);
+    type V = { host: string; group: string; operation: string; rule: string; reason: string; subjectLabel: string };
+    const seen = await eventually(async () => (await alice.get<{ violations: V[] }>('/api/violations')).violations[0]);
+    expect(seen).to.include({ host: 'h1', group: 'finance', operation: 'start', subjectLabel: 'ACM:tvdc-paper:SecurityUnderwriting' });
+    expect(seen.rule).to.match(/^TVDC-ACCESS-/);
+    expect(start.reason).to.include(seen.reason).and.include('collocation denied');
+    expect((await dc.get<{ violations: V[] }>('/api/violations?group=finance&host=h1')).violations).to.have.length(1);
+    await refused(alice.get('/api/violations?group=other'), 403, 'FORBIDDEN');
+    await refused(alice.get('/api/violations/watch'), 403, 'FORBIDDEN');
+    // A report on a path no host was given is dropped, not filed.
+    const forged = new URL(watch.destination);
+    forged.pathname = '/tvdc/isolation/not-a-token';
+    const fake = (await cim['h1']!.enumerateInstances('TVDc_ComputerSystem').toArray())[0]!;
+    await sendIndication(forged.toString(), new CimInstance('TVDc_AccessDeniedIndication', fake.properties)).catch(() => undefined);
+    expect(srv.log.some((l) => l.includes('dropped a report') && l.includes('not-a-token'))).to.equal(true);
+    expect((await dc.get<{ violations: V[] }>('/api/violations')).violations).to.have.length(1);
   });
 
   it('label assignment: a label not in the deployed policy is 404, a VM outside the TVDc 404, the host\'s own refusal HOST_REFUSED', async () => {
@@ -311,11 +339,23 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
   it('the server restarts on the same database with users, authorizations, hosts, groups, policies and deployments intact', async () => {
     const before = await dc.get('/api/groups/finance/policy');
     await srv.server.stop();
-    srv = await startServer(db);
+    srv = await startServer(db, { indications: true });
     dc = client(srv.url, 'dc', 'datacenter-pw');
     alice = client(srv.url, 'alice', 'alice-password');
     expect(await alice.get('/api/whoami')).to.deep.equal({ user: 'alice', role: 'tvdcadmin', groups: ['finance'] });
     expect(await dc.get('/api/groups/finance/policy')).to.deep.equal(before);
+    // The hosts now report to the restarted server's new address, and no longer to the old one.
+    const watch = await eventually(async () => {
+      const w = await dc.get<{ hosts: string[] }>('/api/violations/watch');
+      return w.hosts.includes('h1') && w;
+    });
+    expect(watch.hosts).to.include.members(['h1', 'h2', 'h3']);
+    const destinations = await cim['h1']!.enumerateInstances('CIM_ListenerDestinationCIMXML', { namespace: 'root/interop' }).toArray();
+    expect(destinations.map((d) => String(d.get('Name'))).filter((n) => n.startsWith('tvdc-mgmt-isolation-'))).to.have.length(1);
+    expect((await requestState(cim['h1']!, 'ma', 2)).code).to.equal(0);
+    expect((await requestState(cim['h1']!, 'su2', 2)).code).to.equal(4);
+    await eventually(async () => (await dc.get<{ violations: unknown[] }>('/api/violations?host=h1')).violations.length === 2);
+    expect((await requestState(cim['h1']!, 'ma', 3)).code).to.equal(0);
     expect((await dc.get<{ hosts: { name: string; group: string }[] }>('/api/hosts')).hosts.map((h) => [h.name, h.group])).to.deep.equal([['h1', 'finance'], ['h2', 'finance'], ['h3', 'other'], ['h4', 'other']]);
     // And it still manages the hosts: ma (stopped now) is relabeled under what h1 runs (1.2).
     expect(await alice.put('/api/groups/finance/vms/ma/label', { label: 'Web' })).to.include({ host: 'h1', securityLabel: 'ACM:tvdc-paper:Web' });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { ApiClient, ApiClientError } from '../../../client/cli/ApiClient.js';
-import { ManagementServer } from '../../../client/server/ManagementServer.js';
+import { ManagementServer, serverModules } from '../../../client/server/ManagementServer.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../../src/cim/CimProperty.js';
@@ -22,9 +22,11 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
   return { dir, remove: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-export async function startServer(db: string): Promise<RunningServer> {
+/** With `indications`, the server follows the hosts' violation reports on a listener of its own. */
+export async function startServer(db: string, options: { indications?: boolean } = {}): Promise<RunningServer> {
   const log: string[] = [];
-  const server = ManagementServer.open({ db, log: (l) => void log.push(l) });
+  const modules = serverModules(options.indications ? { indications: { listenPort: 0 } } : {});
+  const server = ManagementServer.open({ db, modules, log: (l) => void log.push(l) });
   const { http } = await server.listen({ port: 0 });
   return { server, url: http!, log };
 }
@@ -108,4 +110,15 @@ export async function resourceLabel(conn: WbemConnection, element: CimObjectPath
   const links = await conn.references(element, { resultClass: 'TVDc_ElementSecurityLabel' }).toArray();
   const level = links[0] ? (links[0] as CimInstance).get('SecurityLevel') : null;
   return level instanceof CimObjectPath ? String(level.key('InstanceID')) : null;
+}
+
+/** Polls `check` until it returns something (or `ms` pass, then fails). */
+export async function eventually<T>(check: () => Promise<T | undefined | null | false>, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > end) expect.fail(`nothing after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
