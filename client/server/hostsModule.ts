@@ -84,7 +84,10 @@ export const hostsModule: ServerModule = {
     });
 
     router.route('GET', '/api/hosts/:host', async ({ principal, params }) => {
-      const h = hosts.get(params['host']!);
+      const found = hosts.find(params['host']!);
+      // A tvdcadmin learns nothing about hosts outside his TVDcs, not even whether they exist.
+      if (!found && principal.role !== 'dcadmin') throw ApiError.forbidden(`host ${params['host']} is not in a TVDc ${principal.user} is authorized for`);
+      const h = found ?? hosts.get(params['host']!);
       requireHostVisible(principal, h);
       const conn = hosts.connection(h.name);
       const [isolation, policies] = await onHost(h.name, () => Promise.all([readIsolation(conn), readPolicies(conn)]));

@@ -283,6 +283,7 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
       alice.put('/api/groups/other/vms/elsewhere/label', { label: 'Web' }),
       alice.get('/api/groups/nosuchgroup'),
       alice.get('/api/hosts/h3'),
+      alice.get('/api/hosts/nosuchhost'),
       alice.get('/api/users'),
       alice.post('/api/users', { name: 'mallory', role: 'dcadmin', password: 'mallory-pw' }),
       alice.put('/api/users/alice/groups/other'),
