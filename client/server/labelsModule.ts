@@ -95,8 +95,9 @@ export const labelsModule: ServerModule = {
       const noun = kind === 'disks' ? 'disk' : 'segment';
       const hostInGroup = (group: string, host: string) => {
         groups.require(group);
-        const h = ctx.hosts.get(host);
-        if (h.group !== group) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
+        // The same answer for a host elsewhere and no host at all: the TVDc is all the caller sees.
+        const h = ctx.hosts.list().find((x) => x.name === host && x.group === group);
+        if (!h) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
         return h;
       };
 
