@@ -98,8 +98,8 @@ async function passwd(args: string[], io: Io): Promise<number> {
 async function whoami(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
   expectPositional(positional, 0, 'tvdc users whoami');
-  const u = await ApiClient.fromOptions(opts).get<UserInfo>('/api/whoami');
-  printResult(io, opts, u, () => userRows(io, [u]));
+  const u = await ApiClient.fromOptions(opts).get<{ user: string; role: UserInfo['role']; groups: string[] }>('/api/whoami');
+  printResult(io, opts, u, () => userRows(io, [{ name: u.user, role: u.role, groups: u.groups }]));
   return EXIT.OK;
 }
 
