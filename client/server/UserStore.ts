@@ -5,7 +5,7 @@ import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 import type { Authenticator, Principal, Role } from './ApiRouter.js';
 import { isRole } from './ApiRouter.js';
-import { burnPasswordCheck, hashPassword, verifyPassword } from './PasswordHash.js';
+import { hashPassword, parsePasswordHash, passwordMatches } from '../../src/wbem/PasswordHash.js';
 
 export interface UserInfo {
   name: string;
@@ -99,12 +99,12 @@ export class UserStore implements Authenticator {
     const row = this.db.prepare('SELECT name, role, password FROM users WHERE name = ?').get(user) as { name: string; role: Role; password: string } | undefined;
     if (!row) {
       // An unknown user still costs one scrypt, so timing does not tell which names exist.
-      await burnPasswordCheck(password);
+      await passwordMatches(password, null);
       return null;
     }
     const key = createHash('sha256').update(row.name).update('\0').update(password).update('\0').update(row.password).digest('base64');
     if (!this.verified.has(key)) {
-      if (!(await verifyPassword(password, row.password))) return null;
+      if (!(await passwordMatches(password, parsePasswordHash(row.password)))) return null;
       if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.values().next().value!);
       this.verified.add(key);
     }

@@ -2,8 +2,9 @@
 // from a users file. Two file forms are accepted (see docs/wbem.md):
 //   JSON: {"users":[{"name":"alice","role":"admin","password":"scrypt$16384$8$1$<salt b64>$<hash b64>"}]}
 //   text: one `name:role:scrypt$...` per line; blank lines and lines starting with # are ignored.
-import { scrypt, randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
+import { hashPassword, parsePasswordHash, passwordMatches, type PasswordHash } from './PasswordHash.js';
 import type { Role } from './Provider.js';
 
 export interface UserEntry {
@@ -21,10 +22,6 @@ export class UserFileError extends Error {
 }
 
 const ROLES: readonly Role[] = ['read', 'write', 'admin'];
-const SCRYPT_N = 16384;
-const SCRYPT_R = 8;
-const SCRYPT_P = 1;
-const KEY_LEN = 32;
 /** Verified credentials kept so a keep-alive client does not pay scrypt on every request. */
 const CACHE_LIMIT = 1024;
 
@@ -32,38 +29,14 @@ export function isRole(s: string): s is Role {
   return (ROLES as readonly string[]).includes(s);
 }
 
-function scryptAsync(password: string, salt: Buffer, n: number, r: number, p: number, len: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password, salt, len, { N: n, r, p, maxmem: 256 * n * r + 1024 * 1024 }, (err, key) => (err ? reject(err) : resolve(key)));
-  });
-}
-
-/** A new `scrypt$...` hash of `password` with a fresh random salt. */
-export async function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(16);
-  const key = await scryptAsync(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_LEN);
-  return `scrypt$${SCRYPT_N}$${SCRYPT_R}$${SCRYPT_P}$${salt.toString('base64')}$${key.toString('base64')}`;
-}
-
-interface ParsedHash { n: number; r: number; p: number; salt: Buffer; key: Buffer }
-
-function parseHash(text: string, who: string): ParsedHash {
-  const parts = text.split('$');
-  const n = Number(parts[1]);
-  const r = Number(parts[2]);
-  const p = Number(parts[3]);
-  if (parts.length !== 6 || parts[0] !== 'scrypt' || !Number.isInteger(n) || !Number.isInteger(r) || !Number.isInteger(p) ||
-      n < 2 || (n & (n - 1)) !== 0 || n > 1 << 20 || r < 1 || r > 64 || p < 1 || p > 16) {
-    throw new UserFileError('USERS_HASH', `user ${who}: password must be "scrypt$N$r$p$salt$hash" (make it with tvdc-host --add-user)`);
-  }
-  const salt = Buffer.from(parts[4]!, 'base64');
-  const key = Buffer.from(parts[5]!, 'base64');
-  if (salt.length < 8 || key.length < 16) throw new UserFileError('USERS_HASH', `user ${who}: salt or hash too short`);
-  return { n, r, p, salt, key };
+function parseHash(text: string, who: string): PasswordHash {
+  const h = parsePasswordHash(text);
+  if (h === null) throw new UserFileError('USERS_HASH', `user ${who}: password must be "scrypt$N$r$p$salt$hash" with a salt of at least 8 bytes and a hash of at least 16 (make it with tvdc-host --add-user)`);
+  return h;
 }
 
 export class UserDirectory {
-  private readonly users = new Map<string, { entry: UserEntry; hash: ParsedHash }>();
+  private readonly users = new Map<string, { entry: UserEntry; hash: PasswordHash }>();
   private readonly verified = new Map<string, Role>();
 
   constructor(entries: readonly UserEntry[]) {
@@ -139,10 +112,8 @@ export class UserDirectory {
     const cacheKey = createHash('sha256').update(name).update('\0').update(password).digest('base64');
     const cached = this.verified.get(cacheKey);
     if (cached && u) return cached;
-    // An unknown user still costs one scrypt, so timing does not tell which names exist.
-    const h = u?.hash ?? { n: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, salt: Buffer.alloc(16), key: Buffer.alloc(KEY_LEN) };
-    const key = await scryptAsync(password, h.salt, h.n, h.r, h.p, h.key.length);
-    if (!u || !timingSafeEqual(key, h.key)) return null;
+    // An unknown user still costs one scrypt (passwordMatches), so timing does not tell which names exist.
+    if (!(await passwordMatches(password, u?.hash ?? null)) || !u) return null;
     if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.keys().next().value!);
     this.verified.set(cacheKey, u.entry.role);
     return u.entry.role;
