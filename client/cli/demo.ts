@@ -371,8 +371,15 @@ function commands(p: Printed): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const port = parsePort(argv, '--port');
-  const serverPort = parsePort(argv, '--server-port');
+  let port: number | undefined;
+  let serverPort: number | undefined;
+  try {
+    port = parsePort(argv, '--port');
+    serverPort = parsePort(argv, '--server-port');
+  } catch (e) {
+    process.stderr.write(`tvdc demo: ${(e as Error).message}\nusage: npm start [-- [--port N] [--server-port N]]\n`);
+    process.exit(2);
+  }
   const state = mkdtempSync(join(tmpdir(), 'tvdc-demo-'));
   // Without swtpm the demo shows isolation alone.
   const integrity = swtpmInstalled();
