@@ -7,7 +7,7 @@ import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
 import type { AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
 import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
-import type { AttestationResult } from '../server/integrity/integrityModule.js';
+import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
@@ -65,9 +65,10 @@ async function refdbRemove(args: string[], io: Io): Promise<number> {
 }
 
 async function refdbList(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'limit'], ['json']);
-  expectPositional(positional, 0, 'tvdc refdb list [--path PATH] [--limit N]');
-  const r = await ApiClient.fromOptions(opts).get<{ count: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), limit: opts.get('limit') })}`);
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'prefix', 'limit'], ['json']);
+  expectPositional(positional, 0, 'tvdc refdb list [--path PATH | --prefix DIR] [--limit N]');
+  if (opts.has('path') && opts.has('prefix')) throw new UsageError('tvdc refdb list: give --path or --prefix, not both');
+  const r = await ApiClient.fromOptions(opts).get<{ count: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), prefix: opts.get('prefix'), limit: opts.get('limit') })}`);
   printResult(io, opts, r, () => {
     printTable(io, ['PATH', 'DIGEST', 'ANNOTATION', 'CVE', 'SOURCE'], r.records.map((x) => [x.path, `${x.alg}:${x.digest}`, x.annotation, x.cve ?? '-', x.source]));
     io.out(`${r.records.length} of ${r.count} digests shown; ${r.excludes.length} exclude patterns`);
@@ -144,11 +145,24 @@ async function attestUnschedule(args: string[], io: Io): Promise<number> {
 async function attestSchedules(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
   expectPositional(positional, 0, 'tvdc attest schedules');
-  const r = await ApiClient.fromOptions(opts).get<{ schedules: (AttestationSchedule & { every: string })[]; running: string[] }>('/api/attest/schedules');
-  printResult(io, opts, r, () =>
+  const r = await ApiClient.fromOptions(opts).get<{ schedules: (AttestationSchedule & { every: string })[]; running: string[]; monitors: MonitorView[] }>('/api/attest/schedules');
+  printResult(io, opts, r, () => {
     printTable(io, ['TVDC', 'EVERY', 'NEXT RUN', 'LAST RUN', 'LAST RESULT'], r.schedules.map((s) => [
       s.group, s.every, r.running.includes(s.group) ? 'running now' : s.nextRunAt, s.lastRunAt ?? '-', s.lastResult ?? '-',
-    ])));
+    ]));
+    for (const m of r.monitors) io.out(`TVDc ${m.group} is also attested on new measurements (since ${m.enabledAt ?? '?'}, by ${m.enabledBy ?? '?'})`);
+  });
+  return EXIT.OK;
+}
+
+async function attestMonitor(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [group, onOff] = expectPositional(positional, 2, 'tvdc attest monitor GROUP on|off');
+  if (onOff !== 'on' && onOff !== 'off') throw new UsageError(`"${onOff}" is neither on nor off`);
+  const m = await ApiClient.fromOptions(opts).put<MonitorView>(`/api/groups/${seg(group!)}/monitor`, { enabled: onOff === 'on' });
+  printResult(io, opts, m, () => io.out(m.enabled
+    ? `TVDc ${m.group}: its VMs and hosts are attested as soon as they measure something new`
+    : `TVDc ${m.group}: new measurements no longer cause attestations`));
   return EXIT.OK;
 }
 
@@ -214,7 +228,7 @@ async function eventsList(args: string[], io: Io): Promise<number> {
 
 export const INTEGRITY_NOUNS: Record<string, Record<string, Verb>> = {
   refdb: { import: refdbImport, add: refdbAdd, remove: refdbRemove, list: refdbList },
-  attest: { trust: attestTrust, anchors: attestAnchors, run: attestRun, schedule: attestSchedule, unschedule: attestUnschedule, schedules: attestSchedules, forget: attestForget },
+  attest: { trust: attestTrust, anchors: attestAnchors, run: attestRun, schedule: attestSchedule, unschedule: attestUnschedule, schedules: attestSchedules, monitor: attestMonitor, forget: attestForget },
   plans: { add: plansAdd, list: plansList, remove: plansRemove },
   events: { list: eventsList },
 };

@@ -24,7 +24,8 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   // HTTPS alone when only --https-port is given, as tvdc-host does.
   const httpPort = port(opts.get('port'), 'port') ?? (httpsPort === undefined ? 8080 : undefined);
   const db = opts.get('db') ?? DEFAULT_DB;
-  // Where the hosts deliver their policy-violation reports (off unless a port is given).
+  // Where the hosts deliver their indications, policy violations and new measurements alike (off
+  // unless a port is given): one listener, one secret path per host.
   const indicationsPort = port(opts.get('indications-port'), 'indications-port');
   if (indicationsPort === undefined && (opts.has('indications-host') || opts.has('indications-url'))) throw new UsageError('--indications-host and --indications-url need --indications-port');
   const indicationsUrl = opts.get('indications-url');

@@ -24,22 +24,35 @@ import { groupsModule } from './groupsModule.js';
 import { policyModule } from './policyModule.js';
 import { labelsModule } from './labelsModule.js';
 import { segmentsModule } from './segmentsModule.js';
-import { createViolationsModule, type ViolationListenOptions } from './violationsModule.js';
-import { integrityModule } from './integrity/integrityModule.js';
+import { createViolationsModule } from './violationsModule.js';
+import { createIntegrityModule, type IntegrityModuleOptions } from './integrity/integrityModule.js';
+import { HostIndicationFeed, type HostIndicationFeedOptions } from './HostIndicationFeed.js';
 
-/** Every module the server runs, in registration order; `indications` turns on following the hosts' violation reports. */
-export function serverModules(options: { indications?: ViolationListenOptions } = {}): ServerModule[] {
-  return [usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, createViolationsModule(options.indications), integrityModule];
+export interface ServerModulesOptions {
+  /** Where the hosts deliver their indications (policy violations, new measurements); off without it. */
+  indications?: HostIndicationFeedOptions;
+  /** Tuning of the integrity module (tests). */
+  integrity?: Omit<IntegrityModuleOptions, 'feed'>;
 }
 
-export const SERVER_MODULES: readonly ServerModule[] = serverModules();
+/**
+ * Every module the server runs, in registration order. The indication feed comes first: its
+ * migration takes over the delivery paths the violations module used to keep.
+ */
+export function serverModules(options: ServerModulesOptions = {}): ServerModule[] {
+  const feed = new HostIndicationFeed(options.indications);
+  return [
+    feed.module, usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule,
+    createViolationsModule(feed), createIntegrityModule({ ...options.integrity, feed }),
+  ];
+}
 
 export interface ManagementServerOptions {
   /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */
   db: string;
   /** Where the server reports faults and background work (default: stderr). */
   log?: (line: string) => void;
-  /** The modules to run (default SERVER_MODULES). */
+  /** The modules to run (default serverModules(): all of them, without the indication feed). */
   modules?: readonly ServerModule[];
 }
 
@@ -118,7 +131,7 @@ export class ManagementServer {
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     const db = openPrivateStore(options.db);
     try {
-      return new ManagementServer(db, log, options.modules ?? SERVER_MODULES);
+      return new ManagementServer(db, log, options.modules ?? serverModules());
     } catch (e) {
       db.close();
       throw e;

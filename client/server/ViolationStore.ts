@@ -1,8 +1,7 @@
 // Policy violations the hosts reported (their TVDc_AccessDeniedIndications): what was refused,
 // where and why, kept so the Datacenter Administrator can remediate them (the paper's section
-// 3.1: "remediating notifications of policy violations"). Also each host's delivery token.
-import { randomBytes } from 'node:crypto';
-import { migrate, type Db } from '../../src/store/Store.js';
+// 3.1: "remediating notifications of policy violations").
+import { migrate, type Db, type Migration } from '../../src/store/Store.js';
 
 export interface Violation {
   id: number;
@@ -26,7 +25,7 @@ export interface Violation {
 
 export type NewViolation = Omit<Violation, 'id'>;
 
-const MIGRATIONS = [
+const MIGRATIONS: readonly Migration[] = [
   {
     id: 'server-violations-1',
     up: `
@@ -53,6 +52,15 @@ const MIGRATIONS = [
         -- the name of the subscription made on the host, to replace it when the server's address changes
         subscription TEXT
       );`,
+  },
+  {
+    // The delivery paths moved to the server's one indication feed (IndicationPathStore), whose
+    // migration copies them and drops this table; when it ran first, this one drops what
+    // server-violations-1 just made. Either order ends the same.
+    id: 'server-violations-2',
+    up: (db) => {
+      if (db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'indication_paths'").get()) db.exec('DROP TABLE IF EXISTS violation_tokens');
+    },
   },
 ];
 
@@ -91,28 +99,5 @@ export class ViolationStore {
       id: r.id, at: r.at, receivedAt: r.received_at, host: r.host, group: r.grp, operation: r.operation, subject: r.subject,
       subjectLabel: r.subject_label, object: r.object, objectLabel: r.object_label, rule: r.rule, reason: r.reason,
     }));
-  }
-
-  /** The host's delivery token, made on first use and kept, so a restarted server keeps its subscriptions. */
-  tokenOf(host: string): string {
-    const row = this.db.prepare('SELECT token FROM violation_tokens WHERE host = ?').get(host) as { token: string } | undefined;
-    if (row) return row.token;
-    const token = randomBytes(18).toString('base64url');
-    this.db.prepare('INSERT INTO violation_tokens (host, token) VALUES (?, ?)').run(host, token);
-    return token;
-  }
-
-  subscriptionOf(host: string): string | null {
-    const row = this.db.prepare('SELECT subscription FROM violation_tokens WHERE host = ?').get(host) as { subscription: string | null } | undefined;
-    return row?.subscription ?? null;
-  }
-
-  setSubscription(host: string, name: string): void {
-    this.db.prepare('UPDATE violation_tokens SET subscription = ? WHERE host = ?').run(name, host);
-  }
-
-  hostOfToken(token: string): string | null {
-    const row = this.db.prepare('SELECT host FROM violation_tokens WHERE token = ?').get(token) as { host: string } | undefined;
-    return row?.host ?? null;
   }
 }

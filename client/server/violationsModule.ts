@@ -1,13 +1,12 @@
 // Policy violations reported by the hosts (TVDc_AccessDeniedIndication), for the administrators to
-// remediate: a dcadmin sees all, a tvdcadmin those of his TVDcs. Following the hosts needs an
-// address they can reach, so the listener runs only when the server is told one.
+// remediate: a dcadmin sees all, a tvdcadmin those of his TVDcs. The reports arrive through the
+// server's one indication feed, which listens only when the server is told an address for it.
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
-import { AccessDeniedWatcher, type AccessDeniedWatcherOptions } from './AccessDeniedWatcher.js';
+import { ACCESS_DENIED, watchAccessDenied } from './AccessDeniedWatcher.js';
+import { feedUnavailable, type HostIndicationFeed } from './HostIndicationFeed.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { ViolationStore } from './ViolationStore.js';
-
-export type ViolationListenOptions = Pick<AccessDeniedWatcherOptions, 'listenHost' | 'listenPort' | 'destination' | 'resubscribeMs'>;
 
 function limitOf(q: URLSearchParams): number {
   const v = q.get('limit');
@@ -16,13 +15,14 @@ function limitOf(q: URLSearchParams): number {
   return Number(v);
 }
 
-export function createViolationsModule(listen?: ViolationListenOptions): ServerModule {
+/** Without a feed (or with one that does not listen) violations are only listed, none arrive. */
+export function createViolationsModule(feed?: HostIndicationFeed): ServerModule {
   return {
     name: 'violations',
-    register(router: ApiRouter, ctx: ServerContext): (() => Promise<void>) | void {
+    register(router: ApiRouter, ctx: ServerContext): void {
       const violations = new ViolationStore(ctx.db);
-      let watcher: AccessDeniedWatcher | undefined;
-      let destination: string | null = null;
+      if (feed) watchAccessDenied(feed, violations, ctx.log);
+      const status = () => feed?.status(ACCESS_DENIED) ?? { enabled: false, destination: null, hosts: [] };
 
       router.route('GET', '/api/violations', ({ principal, query }) => {
         const group = query.get('group');
@@ -34,35 +34,18 @@ export function createViolationsModule(listen?: ViolationListenOptions): ServerM
 
       router.route('GET', '/api/violations/watch', ({ principal }) => {
         requireDcAdmin(principal);
-        return { enabled: watcher !== undefined, destination, hosts: watcher?.watching() ?? [] };
+        return status();
       });
 
-      // Hosts added later are subscribed too: the watcher looks again at each request here, and
-      // on its own every resubscribeMs.
+      // Hosts added later are subscribed too: the feed looks again at each request here, and on
+      // its own every resubscribeMs.
       router.route('POST', '/api/violations/watch', async ({ principal }) => {
         requireDcAdmin(principal);
-        if (!watcher) throw ApiError.conflict('the server follows no host reports: start it with --indications-port');
-        await watcher.subscribeAll();
-        return { enabled: true, destination, hosts: watcher.watching() };
+        const why = await feedUnavailable(feed);
+        if (why) throw ApiError.conflict(why);
+        await feed!.subscribeAll();
+        return status();
       });
-
-      if (!listen) return;
-      const w = new AccessDeniedWatcher({ ...listen, hosts: ctx.hosts, violations, log: ctx.log });
-      watcher = w;
-      const started = w.start().then(
-        (url) => {
-          destination = url;
-          ctx.log(`violations: hosts report policy violations to ${url}/tvdc/isolation/<host token>`);
-        },
-        (e: unknown) => {
-          watcher = undefined;
-          ctx.log(`violations: cannot listen for host reports: ${(e as Error).message}`);
-        },
-      );
-      return async () => {
-        await started;
-        await w.stop();
-      };
     },
   };
 }

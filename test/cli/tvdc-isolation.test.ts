@@ -104,6 +104,28 @@ describe('cli: tvdc server, users, hosts, groups, policy, labels, segments (spaw
     expect((await tvdc(['users', 'authorize', 'bob', 'fin'], { env: dcEnv })).out).to.include('bob is authorized for: fin');
   });
 
+  it('attest monitor: the TVDc administrator switches attestation on new measurements on and off (--json, table, exit 1 and 2)', async () => {
+    const bob = { TVDC_SERVER: url, TVDC_USER: 'bob', TVDC_PASSWORD: 'bob-password' };
+    const [on, bad, missing, nosuch] = await Promise.all([
+      tvdc(['attest', 'monitor', 'fin', 'on', '--json'], { env: bob }),
+      tvdc(['attest', 'monitor', 'fin', 'maybe'], { env: bob }),
+      tvdc(['attest', 'monitor', 'fin'], { env: bob }),
+      tvdc(['attest', 'monitor', 'nosuch', 'on'], { env: dcEnv }),
+    ]);
+    expect(on.code, on.err).to.equal(0);
+    const json = JSON.parse(on.out) as { group: string; enabled: boolean; enabledBy: string; enabledAt: string };
+    expect(json).to.deep.equal({ group: 'fin', enabled: true, enabledBy: 'bob', enabledAt: json.enabledAt });
+    expect(new Date(json.enabledAt).getTime()).to.be.closeTo(Date.now(), 60_000);
+    expect([bad.code, bad.err.trim()]).to.deep.equal([2, 'tvdc attest monitor: "maybe" is neither on nor off']);
+    expect([missing.code, missing.err.trim()]).to.deep.equal([2, 'tvdc attest monitor: usage: tvdc attest monitor GROUP on|off']);
+    expect([nosuch.code, nosuch.err.trim()]).to.deep.equal([1, 'tvdc: NOT_FOUND: no TVDc named nosuch']);
+    const listed = await tvdc(['attest', 'schedules'], { env: bob });
+    expect(listed.out).to.match(/^TVDc fin is also attested on new measurements \(since \S+, by bob\)$/m);
+    const off = await tvdc(['attest', 'monitor', 'fin', 'off'], { env: bob });
+    expect([off.code, off.out.trim()]).to.deep.equal([0, 'TVDc fin: new measurements no longer cause attestations']);
+    expect((await tvdc(['attest', 'schedules', '--json'], { env: bob })).out).to.include('"monitors": []');
+  });
+
   it('the TVDc administrator assigns a label (checked on the host) and sees it in groups show', async () => {
     const bob = { TVDC_SERVER: url, TVDC_USER: 'bob', TVDC_PASSWORD: 'bob-password' };
     const a = await tvdc(['labels', 'assign', 'fin', 'ma', 'MarketAnalysis'], { env: bob });

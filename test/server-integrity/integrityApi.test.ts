@@ -140,6 +140,13 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     const table = await tvdc('root', 'refdb', 'list');
     expect(table.out.split('\n')[0]).to.match(/^PATH\s+DIGEST\s+ANNOTATION\s+CVE\s+SOURCE$/);
     expect(table.out).to.include('/opt/evil').and.include('malicious');
+    const paths = async (...args: string[]) => (JSON.parse((await tvdc('root', 'refdb', 'list', ...args, '--json')).out) as { records: { path: string }[] }).records.map((r) => r.path);
+    expect(await paths('--prefix', '/opt/')).to.deep.equal(['/opt/evil', '/opt/old']);
+    expect(await paths('--prefix', '/opt/', '--limit', '1')).to.deep.equal(['/opt/evil']);
+    expect(await paths('--prefix', '/op_')).to.deep.equal([]); // a prefix, not a LIKE pattern
+    expect(await paths('--path', '/opt')).to.deep.equal([]); // an exact path
+    expect((await tvdc('root', 'refdb', 'list', '--path', '/opt/old', '--prefix', '/opt/')).code).to.equal(2);
+    await refused(as('root').get('/api/refdb?path=/opt/old&prefix=/opt/'), 400, 'BAD_REQUEST');
     expect((await tvdc('root', 'refdb', 'remove', '/opt/old')).out).to.include('1 digest(s) of /opt/old removed');
     const gone = await tvdc('root', 'refdb', 'remove', '/opt/old');
     expect(gone.code).to.equal(1);
@@ -168,6 +175,11 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     expect(listed.map((a) => `${a.host}:${a.kind}`)).to.deep.equal(['h1:hardware', 'h1:virtual']);
     expect(listed.every((a) => a.pem === undefined)).to.equal(true);
     expect(await as('root').get('/api/attest/watch')).to.deep.equal({ enabled: false, destination: null, hosts: [] });
+    // Monitoring needs the hosts' indications: a server started without --indications-port refuses it.
+    const monitor = await tvdc('alice', 'attest', 'monitor', 'finance', 'on');
+    expect([monitor.code, monitor.err]).to.deep.equal([1, 'tvdc: CONFLICT: the server follows no host indications: start it with --indications-port']);
+    await refused(as('bob').put('/api/groups/finance/monitor', { enabled: true }), 403, 'FORBIDDEN');
+    expect((await as('root').get<{ monitors: unknown[] }>('/api/attest/schedules')).monitors).to.deep.equal([]);
     await refused(as('alice').get('/api/attest/watch'), 403, 'FORBIDDEN');
   });
 

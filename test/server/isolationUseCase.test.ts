@@ -251,10 +251,10 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     await refused(alice.get('/api/violations/watch'), 403, 'FORBIDDEN');
     // A report on a path no host was given is dropped, not filed.
     const forged = new URL(watch.destination);
-    forged.pathname = '/tvdc/isolation/not-a-token';
+    forged.pathname = '/tvdc/indications/not-a-token';
     const fake = (await cim['h1']!.enumerateInstances('TVDc_ComputerSystem').toArray())[0]!;
     await sendIndication(forged.toString(), new CimInstance('TVDc_AccessDeniedIndication', fake.properties)).catch(() => undefined);
-    expect(srv.log.some((l) => l.includes('dropped a report') && l.includes('not-a-token'))).to.equal(true);
+    expect(srv.log.some((l) => l.includes('dropped "TVDc_AccessDeniedIndication"') && l.includes('not-a-token') && l.includes("not a host's path"))).to.equal(true);
     expect((await dc.get<{ violations: V[] }>('/api/violations')).violations).to.have.length(1);
   });
 
@@ -348,11 +348,15 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     // The hosts now report to the restarted server's new address, and no longer to the old one.
     const watch = await eventually(async () => {
       const w = await dc.get<{ hosts: string[] }>('/api/violations/watch');
-      return w.hosts.includes('h1') && w;
+      return ['h1', 'h2', 'h3'].every((h) => w.hosts.includes(h)) && w;
     });
     expect(watch.hosts).to.include.members(['h1', 'h2', 'h3']);
     const destinations = await cim['h1']!.enumerateInstances('CIM_ListenerDestinationCIMXML', { namespace: 'root/interop' }).toArray();
-    expect(destinations.map((d) => String(d.get('Name'))).filter((n) => n.startsWith('tvdc-mgmt-isolation-'))).to.have.length(1);
+    // One subscription per class the server consumes, both to h1's one path on the new listener.
+    const ours = destinations.filter((d) => String(d.get('Name')).startsWith('tvdc-mgmt-'));
+    expect(ours.map((d) => String(d.get('Name')).replace(/-[0-9a-f]{12}$/, '')).sort()).to.deep.equal(['tvdc-mgmt-accessdenied', 'tvdc-mgmt-integrity']);
+    expect(new Set(ours.map((d) => String(d.get('Destination')))).size).to.equal(1);
+    expect(String(ours[0]!.get('Destination'))).to.match(/\/tvdc\/indications\/[A-Za-z0-9_-]{24}$/);
     expect((await requestState(cim['h1']!, 'ma', 2)).code).to.equal(0);
     expect((await requestState(cim['h1']!, 'su2', 2)).code).to.equal(4);
     await eventually(async () => (await dc.get<{ violations: unknown[] }>('/api/violations?host=h1')).violations.length === 2);

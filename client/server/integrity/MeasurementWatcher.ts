@@ -1,118 +1,103 @@
-// Attestation as soon as something new runs: subscribes to every managed host's
-// TVDc_IntegrityIndication (one per new measurement) and attests the VM or host it names once its
-// measurements settle. An indication is only a hint to look: the verdict always comes from a
-// fresh quote, and the VM is looked up over the server's own authenticated CIM connections, so a
-// forged indication can at most cause a genuine attestation of a real target.
-import { createHash } from 'node:crypto';
-import type { CimInstance } from '../../../src/cim/CimInstance.js';
-import { IndicationListener, subscribe, unsubscribe } from '../../listener/index.js';
+// Attestation as soon as something new runs, for the TVDcs that chose it: consumes the hosts'
+// TVDc_IntegrityIndications (one per new measurement) from the server's indication feed and
+// attests the VM or host once its measurements settle. An indication is only a hint to look: the
+// target is on the host whose secret path it came through, the VM is looked up there over the
+// server's own authenticated CIM connection, and the verdict always comes from a fresh quote, so
+// a forged indication can at most cause a genuine attestation of a real target.
+import { CimError, CimStatus } from '../../cim/index.js';
+import type { HostIndication, HostIndicationFeed } from '../HostIndicationFeed.js';
 import type { HostDirectory } from '../ServerContext.js';
-import type { AttestationTarget } from './CimChallenger.js';
+import { vmPath, type AttestationTarget } from './CimChallenger.js';
+
+export const INTEGRITY_INDICATION = 'TVDc_IntegrityIndication';
 
 export interface MeasurementWatcherOptions {
+  feed: HostIndicationFeed;
   hosts: HostDirectory;
-  attest(target: AttestationTarget): Promise<unknown>;
-  /** Where the listener binds (default 127.0.0.1, port 0: a free one). */
-  listenHost?: string;
-  listenPort?: number;
-  /** The URL hosts deliver to, when it is not the listener's own (behind NAT, another name). */
-  destination?: string;
+  /** Whether the TVDc asked for its targets to be attested on new measurements. */
+  monitored(group: string): boolean;
+  attest(target: AttestationTarget): Promise<{ status: string; event: { id: number } }>;
   /** Quiet time after a target's last measurement before it is attested (default 1 s). */
   settleMs?: number;
-  /** How often hosts not yet subscribed (added later, or down) are tried again (default 30 s). */
-  resubscribeMs?: number;
-  log?(line: string): void;
+  log(line: string): void;
 }
 
 /** IndicationIdentifier of a measurement: `TVDc:<host>:measured:vm:<vm>:<index>` or `...:host:<host>:<index>`. */
 const MEASURED = /^TVDc:([^:]+):measured:(vm|host):(.+):(\d+)$/;
 
+function describe(t: AttestationTarget): string {
+  return t.vm !== undefined ? `VM ${t.vm} on host ${t.host}` : `host ${t.host}`;
+}
+
 export class MeasurementWatcher {
-  private readonly listener: IndicationListener;
-  private readonly subscribed = new Set<string>();
   private readonly pending = new Map<string, NodeJS.Timeout>();
-  private resubscribe: NodeJS.Timeout | undefined;
-  private destination = '';
-  private name = '';
+  /** Targets whose ignored measurements were logged, so a busy VM does not flood the log. */
+  private readonly ignored = new Set<string>();
   private stopped = false;
 
   constructor(private readonly opts: MeasurementWatcherOptions) {
-    this.listener = new IndicationListener({ host: opts.listenHost ?? '127.0.0.1', port: opts.listenPort ?? 0, path: '/tvdc/integrity' });
-    this.listener.onIndication((i) => this.onIndication(i));
+    opts.feed.consume(INTEGRITY_INDICATION, (d) => this.measured(d));
   }
 
-  /** Starts the listener and subscribes the hosts; resolves with the destination URL. */
-  async start(): Promise<string> {
-    const own = await this.listener.start();
-    this.destination = this.opts.destination ?? own;
-    // One subscription per destination: a server that moved to another port subscribes afresh.
-    this.name = `tvdc-mgmt-integrity-${createHash('sha256').update(this.destination).digest('hex').slice(0, 12)}`;
-    await this.subscribeAll();
-    const every = this.opts.resubscribeMs ?? 30_000;
-    this.resubscribe = setInterval(() => void this.subscribeAll(), every);
-    this.resubscribe.unref();
-    return this.destination;
-  }
-
-  /** Subscribes every managed host not subscribed yet; a host that cannot be reached is tried again later. */
-  async subscribeAll(): Promise<void> {
-    for (const h of this.opts.hosts.list()) {
-      if (this.stopped || this.subscribed.has(h.name)) continue;
-      try {
-        await subscribe(this.opts.hosts.connection(h.name), { name: this.name, destination: this.destination, query: 'SELECT * FROM TVDc_IntegrityIndication' });
-        this.subscribed.add(h.name);
-      } catch (e) {
-        this.opts.log?.(`integrity watch: cannot subscribe to host ${h.name}: ${(e as Error).message}`);
-      }
-    }
-  }
-
-  /** Hosts whose measurements are followed. */
-  watching(): string[] {
-    return [...this.subscribed];
-  }
-
-  /** Unsubscribes from the hosts (best effort) and stops listening. */
-  async stop(): Promise<void> {
+  /** Drops the attestations waiting to settle; later deliveries are ignored. */
+  stop(): void {
     this.stopped = true;
-    if (this.resubscribe) clearInterval(this.resubscribe);
     for (const t of this.pending.values()) clearTimeout(t);
     this.pending.clear();
-    for (const h of this.subscribed) {
-      try {
-        await unsubscribe(this.opts.hosts.connection(h), { name: this.name });
-      } catch (e) {
-        this.opts.log?.(`integrity watch: cannot unsubscribe from host ${h}: ${(e as Error).message}`);
-      }
-    }
-    this.subscribed.clear();
-    await this.listener.close();
   }
 
-  private onIndication(i: CimInstance): void {
-    if (this.stopped || i.className.toLowerCase() !== 'tvdc_integrityindication') return;
-    const m = MEASURED.exec(String(i.get('IndicationIdentifier') ?? ''));
-    if (!m) return;
-    const [, host, kind, name] = m;
-    const key = kind === 'vm' ? `vm:${name}` : `host:${host}`;
+  private measured({ host, indication }: HostIndication): void {
+    if (this.stopped) return;
+    const m = MEASURED.exec(String(indication.get('IndicationIdentifier') ?? ''));
+    if (!m) {
+      this.opts.log(`integrity monitor: a measurement from host ${host.name} without a usable IndicationIdentifier ignored`);
+      return;
+    }
+    const [, claimed, kind, name] = m;
+    // A host reports its own measurements; one naming another host is not believed.
+    if (claimed !== host.name || (kind === 'host' && name !== host.name)) {
+      this.opts.log(`integrity monitor: host ${host.name} reported a measurement of host ${kind === 'host' ? name : claimed}: ignored`);
+      return;
+    }
+    const target: AttestationTarget = kind === 'vm' ? { host: host.name, vm: name! } : { host: host.name };
+    const key = kind === 'vm' ? `vm:${name}@${host.name}` : `host:${host.name}`;
+    if (host.group === null || !this.opts.monitored(host.group)) {
+      if (!this.ignored.has(key)) {
+        this.ignored.add(key);
+        const why = host.group === null ? `host ${host.name} is in no TVDc` : `TVDc ${host.group} is not monitored (tvdc attest monitor ${host.group} on)`;
+        this.opts.log(`integrity monitor: new measurements of ${describe(target)} ignored: ${why}`);
+      }
+      return;
+    }
+    this.ignored.delete(key);
     // A program start often comes with several measurements: attest once they settle.
     const t = this.pending.get(key);
     if (t) clearTimeout(t);
     this.pending.set(key, setTimeout(() => {
       this.pending.delete(key);
-      void this.look(kind === 'vm' ? { vm: name! } : { host: host! });
+      void this.look(target);
     }, this.opts.settleMs ?? 1_000));
   }
 
-  /** Resolves the target through the server's own view of its hosts, then attests it. */
-  private async look(hint: { vm: string } | { host: string }): Promise<void> {
+  /** Checks that the VM is on the host that reported it, then attests it. */
+  private async look(target: AttestationTarget): Promise<void> {
     try {
-      let target: AttestationTarget;
-      if ('vm' in hint) target = { host: (await this.opts.hosts.hostOfVm(hint.vm)).name, vm: hint.vm };
-      else target = { host: this.opts.hosts.get(hint.host).name };
-      if (!this.stopped) await this.opts.attest(target);
+      if (target.vm !== undefined) {
+        try {
+          await this.opts.hosts.connection(target.host).getInstance(vmPath(target.vm));
+        } catch (e) {
+          if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) {
+            this.opts.log(`integrity monitor: ${describe(target)} not attested: host ${target.host} has no such VM`);
+            return;
+          }
+          throw e;
+        }
+      }
+      if (this.stopped) return;
+      const o = await this.opts.attest(target);
+      this.opts.log(`integrity monitor: ${describe(target)} attested after new measurements: ${o.status} (event ${o.event.id})`);
     } catch (e) {
-      this.opts.log?.(`integrity watch: ${'vm' in hint ? `VM ${hint.vm}` : `host ${hint.host}`} not attested: ${(e as Error).message}`);
+      this.opts.log(`integrity monitor: ${describe(target)} not attested: ${(e as Error).message}`);
     }
   }
 }

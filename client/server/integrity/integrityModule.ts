@@ -1,22 +1,25 @@
 // The management server's integrity side (the paper's section 3.2): the reference database and
 // the hosts' trust anchors (Datacenter Administrator), action plans and attestation schedules per
-// TVDc (its TVDc Administrator), attestations on demand and on schedule, and the event log.
+// TVDc (its TVDc Administrator), attestations on demand, on schedule and on new measurements
+// (for the TVDcs that monitor), and the event log.
 import type { Db } from '../../../src/store/Store.js';
-import { ReferenceDatabase, type ReferenceRecord } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
+import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { Annotation } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
 import { validatePlan } from '../../../src/tvdc/management/ActionPlan.js';
 import { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import { ActionPlanStore } from '../../../src/tvdc/management/ActionPlanStore.js';
+import { AttestationMonitorStore, type AttestationMonitor } from '../../../src/tvdc/management/AttestationMonitor.js';
 import { AttestationScheduleStore, formatInterval, parseInterval, type AttestationSchedule } from '../../../src/tvdc/management/AttestationSchedule.js';
 import { AttestationScheduler } from '../../../src/tvdc/management/AttestationScheduler.js';
 import { EventLog, MAX_EVENT_LIMIT, type TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import { ApiError } from '../ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
 import { bodyObject, optionalString, stringField } from '../body.js';
+import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.js';
 import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
 import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
-import { MeasurementWatcher, type MeasurementWatcherOptions } from './MeasurementWatcher.js';
+import { INTEGRITY_INDICATION, MeasurementWatcher } from './MeasurementWatcher.js';
 import { TrustAnchorStore } from './TrustAnchorStore.js';
 import { VmEffects } from './VmEffects.js';
 
@@ -30,10 +33,24 @@ export interface IntegrityModuleOptions {
   /** Events older than this are deleted, at start and daily (default 90 days). */
   eventRetentionDays?: number;
   /**
-   * Follow the hosts' TVDc_IntegrityIndications and attest a target as soon as it measures
-   * something new (off by default: it needs a listener address the hosts can reach).
+   * The server's indication feed: with it, the targets of the TVDcs that monitor
+   * (`PUT /api/groups/:group/monitor`) are attested as soon as they measure something new.
    */
-  watch?: Omit<MeasurementWatcherOptions, 'hosts' | 'attest' | 'log'>;
+  feed?: HostIndicationFeed;
+  /** Quiet time after a target's last measurement before it is attested (default 1 s). */
+  settleMs?: number;
+}
+
+/** How a TVDc's monitoring setting is reported over the API. */
+export interface MonitorView {
+  group: string;
+  enabled: boolean;
+  enabledBy?: string;
+  enabledAt?: string;
+}
+
+function monitorView(group: string, m: AttestationMonitor | undefined): MonitorView {
+  return m ? { group, enabled: true, enabledBy: m.enabledBy, enabledAt: m.enabledAt } : { group, enabled: false };
 }
 
 /** How an attestation is reported over the API. */
@@ -96,23 +113,6 @@ function positiveInt(q: URLSearchParams, name: string, max: number): number | un
   return Number(v);
 }
 
-interface RefRow {
-  path: string;
-  digest: string;
-  alg: string;
-  annotation: Annotation;
-  cve: string | null;
-  note: string | null;
-  source: string;
-  added_at: string;
-}
-
-/** Every reference record, by path, up to `limit` (ReferenceDatabase looks up by path or digest only). */
-function listReferences(db: Db, limit: number): ReferenceRecord[] {
-  const rows = db.prepare('SELECT * FROM refdb_digest ORDER BY path, digest LIMIT ?').all(limit) as RefRow[];
-  return rows.map((r) => ({ path: r.path, digest: r.digest, alg: r.alg, annotation: r.annotation, source: r.source, addedAt: r.added_at, ...(r.cve ? { cve: r.cve } : {}), ...(r.note ? { note: r.note } : {}) }));
-}
-
 function scheduleView(s: AttestationSchedule): AttestationSchedule & { every: string } {
   return { ...s, every: formatInterval(s.intervalMs) };
 }
@@ -127,6 +127,19 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const events = new EventLog(db);
       const plans = new ActionPlanStore(db);
       const schedules = new AttestationScheduleStore(db);
+      const monitors = new AttestationMonitorStore(db);
+      /**
+       * The group's monitoring setting, if it is the current TVDc's: one switched on before the
+       * TVDc of that name was (re)created belonged to a deleted TVDc and is dropped.
+       */
+      const monitorOf = (group: string): AttestationMonitor | undefined => {
+        const m = monitors.get(group);
+        if (!m) return undefined;
+        const created = db.prepare('SELECT created_at FROM tvdc_groups WHERE name = ?').pluck().get(group) as string | undefined;
+        if (created !== undefined && created <= m.enabledAt) return m;
+        monitors.disable(group);
+        return undefined;
+      };
       const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}));
       const runner = new AttestationRunner({
         db, hosts, references: refs, anchors, events, plans: engine, log: ctx.log,
@@ -168,9 +181,11 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       router.route('GET', '/api/refdb', ({ principal, query }) => {
         requireDcAdmin(principal);
-        const path = query.get('path');
+        const path = query.get('path') ?? undefined;
+        const prefix = query.get('prefix') ?? undefined;
+        if (path !== undefined && prefix !== undefined) throw ApiError.badRequest('give path or prefix, not both');
         const limit = positiveInt(query, 'limit', 100_000) ?? 1000;
-        const records = path ? refs.lookup(path).slice(0, limit) : listReferences(db, limit);
+        const records = refs.list({ ...(path !== undefined ? { path } : {}), ...(prefix !== undefined ? { prefix } : {}), limit });
         return { count: refs.count(), excludes: refs.excludes(), records };
       });
 
@@ -268,8 +283,13 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       });
 
       router.route('GET', '/api/attest/schedules', ({ principal }) => {
-        const list = principal.role === 'dcadmin' ? schedules.list() : schedules.list(principal.groups);
-        return { schedules: list.map(scheduleView), running: scheduler.active() };
+        const mine = principal.role === 'dcadmin' ? undefined : principal.groups;
+        return {
+          schedules: schedules.list(mine).map(scheduleView),
+          running: scheduler.active(),
+          // The other way a TVDc is attested: whenever its targets measure something new.
+          monitors: monitors.list(mine).filter((m) => monitorOf(m.group)).map((m) => monitorView(m.group, m)),
+        };
       });
 
       router.route('PUT', '/api/groups/:group/schedule', ({ principal, params, body }) => {
@@ -288,6 +308,23 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         if (!schedules.remove(group)) throw ApiError.notFound(`TVDc ${group} has no attestation schedule`);
         ctx.log(`attestation schedule of TVDc ${group} removed by ${principal.user}`);
         return { group, unscheduled: true };
+      });
+
+      // A TVDc whose targets are attested on new measurements (the paper's step 4: monitoring
+      // "via agents"). It needs the hosts' indications, so a server that follows none refuses
+      // rather than accept a setting that would do nothing.
+      router.route('PUT', '/api/groups/:group/monitor', async ({ principal, params, body }) => {
+        const group = params['group']!;
+        requireExistingGroup(db, principal, group);
+        const enabled = bodyObject(body)['enabled'];
+        if (typeof enabled !== 'boolean') throw ApiError.badRequest('"enabled" must be true or false');
+        const why = await feedUnavailable(options.feed);
+        if (why) throw ApiError.conflict(why);
+        // A leftover of a deleted TVDc of this name is not kept as "who switched it on first".
+        if (enabled && !monitorOf(group)) monitors.enable(group, principal.user);
+        else if (!enabled) monitors.disable(group);
+        ctx.log(`TVDc ${group}: attestation on new measurements ${enabled ? 'on' : 'off'} (set by ${principal.user})`);
+        return monitorView(group, monitorOf(group));
       });
 
       // ---------------------------------------------------------------- action plans
@@ -344,7 +381,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       router.route('GET', '/api/attest/watch', ({ principal }) => {
         requireDcAdmin(principal);
-        return { enabled: watcher !== undefined, destination: watchUrl ?? null, hosts: watcher?.watching() ?? [] };
+        return options.feed?.status(INTEGRITY_INDICATION) ?? { enabled: false, destination: null, hosts: [] };
       });
 
       scheduler.start();
@@ -357,28 +394,17 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       prune();
       const pruning = setInterval(prune, 24 * 3600_000);
       pruning.unref();
-      let watcher: MeasurementWatcher | undefined;
-      let watchUrl: string | undefined;
-      let watching: Promise<void> = Promise.resolve();
-      if (options.watch) {
-        const w = new MeasurementWatcher({ ...options.watch, hosts, attest: (t) => runner.attest(t), log: ctx.log });
-        watcher = w;
-        watching = w.start().then(
-          (url) => {
-            watchUrl = url;
-            ctx.log(`integrity watch: hosts deliver measurements to ${url} (${w.watching().length} subscribed)`);
-          },
-          (e: unknown) => ctx.log(`integrity watch: cannot start: ${(e as Error).message}`),
-        );
-      }
+      const watcher = options.feed && new MeasurementWatcher({
+        feed: options.feed, hosts, log: ctx.log,
+        monitored: (group) => monitorOf(group) !== undefined,
+        attest: (t) => runner.attest(t),
+        ...(options.settleMs !== undefined ? { settleMs: options.settleMs } : {}),
+      });
       return async () => {
         clearInterval(pruning);
-        await watching;
-        await watcher?.stop();
+        watcher?.stop();
         await scheduler.stop();
       };
     },
   };
 }
-
-export const integrityModule: ServerModule = createIntegrityModule();

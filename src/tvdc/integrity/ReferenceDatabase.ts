@@ -206,6 +206,20 @@ export class ReferenceDatabase {
     return (this.db.prepare('SELECT * FROM refdb_digest WHERE path = ? ORDER BY digest').all(path) as Row[]).map(toRecord);
   }
 
+  /**
+   * Records by path then digest, at most `limit` (default 1000): those of one path, those whose
+   * path starts with `prefix`, or all.
+   */
+  list(q: { path?: string; prefix?: string; limit?: number } = {}): ReferenceRecord[] {
+    const limit = q.limit ?? 1000;
+    let rows: Row[];
+    if (q.path !== undefined) rows = this.db.prepare('SELECT * FROM refdb_digest WHERE path = ? ORDER BY digest LIMIT ?').all(q.path, limit) as Row[];
+    // instr, not LIKE: a path may hold % and _; the lower bound lets SQLite use the primary key.
+    else if (q.prefix !== undefined) rows = this.db.prepare('SELECT * FROM refdb_digest WHERE path >= ? AND instr(path, ?) = 1 ORDER BY path, digest LIMIT ?').all(q.prefix, q.prefix, limit) as Row[];
+    else rows = this.db.prepare('SELECT * FROM refdb_digest ORDER BY path, digest LIMIT ?').all(limit) as Row[];
+    return rows.map(toRecord);
+  }
+
   /** Every record with this digest, whatever path it is known under. */
   findDigest(digest: string): ReferenceRecord[] {
     return (this.db.prepare('SELECT * FROM refdb_digest WHERE digest = ? ORDER BY path').all(normalize(digest).digest) as Row[]).map(toRecord);
