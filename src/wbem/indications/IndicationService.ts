@@ -85,6 +85,12 @@ export class IndicationService implements IndicationSink {
   readonly stats: IndicationStats = { emitted: 0, matched: 0, delivered: 0, failedAttempts: 0, abandoned: 0, overflowed: 0 };
   /** Identifies this start of the service; part of every SequenceContext made in it. */
   readonly startId: number;
+  /**
+   * Random, made once per store and kept: tells this service from every other one with the same
+   * name and start count (every host's first start is start 1), so that a listener serving many
+   * hosts never takes one host's indications for repeats of another's.
+   */
+  readonly instanceId: string;
   private readonly db: Db;
   private readonly isaFn: (namespace: string, className: string, superName: string) => boolean;
   private readonly codec: ExportCodec;
@@ -120,11 +126,13 @@ export class IndicationService implements IndicationSink {
       }
     };
     migrate(this.db, INDICATION_MIGRATIONS);
-    this.startId = this.db.transaction(() => {
+    [this.startId, this.instanceId] = this.db.transaction((): [number, string] => {
       const row = this.db.prepare("SELECT value FROM ind_state WHERE key = 'starts'").get() as { value: string } | undefined;
       const n = (row ? Number(row.value) : 0) + 1;
       this.db.prepare("INSERT INTO ind_state (key, value) VALUES ('starts', ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value").run(String(n));
-      return n;
+      this.db.prepare("INSERT INTO ind_state (key, value) VALUES ('instance', ?) ON CONFLICT(key) DO NOTHING").run(randomUUID().replace(/-/g, '').slice(0, 16));
+      const instance = (this.db.prepare("SELECT value FROM ind_state WHERE key = 'instance'").get() as { value: string }).value;
+      return [n, instance];
     })();
     // Values set through ModifyInstance of the service (persisted) win over the options.
     this.deliveryPolicy = {
@@ -404,15 +412,16 @@ export class IndicationService implements IndicationSink {
 
   /**
    * The destination's sequence for this start of the service. DSP1054: the context changes when
-   * the service restarts (startId) and identifies the destination (its creation time); numbers
-   * start at 0 in a new context and go up by one per indication.
+   * the service restarts (startId) and identifies the destination (its creation time); the
+   * instance id sets it apart from other services; numbers start at 0 in a new context and go up
+   * by one per indication.
    */
   private sequenceOf(destinationId: number): { context: string; next: bigint } {
     let s = this.seq.get(destinationId);
     if (s) return s;
     const row = this.db.prepare('SELECT created_at, seq_context, next_seq FROM ind_destination WHERE id = ?').get(destinationId) as
       { created_at: string; seq_context: string | null; next_seq: string };
-    const context = `${this.serviceName}#${this.startId}#${row.created_at}`;
+    const context = `${this.serviceName}#${this.instanceId}#${this.startId}#${row.created_at}`;
     s = { context, next: row.seq_context === context ? BigInt(row.next_seq) : 0n };
     this.seq.set(destinationId, s);
     return s;

@@ -180,15 +180,31 @@ describe('indications/IndicationService objects', () => {
       .to.equal(CimStatus.CIM_ERR_INVALID_PARAMETER);
   });
 
+  it('sets itself apart from another service of the same name on its first start too (instance id)', async () => {
+    const otherDb = openStore(join(tmp.dir, 'other.db'));
+    const other = new IndicationService({ db: otherDb, systemName: 'host1', deliver: false, onError: (e) => errors.push(e) });
+    try {
+      // Every host's first start is start 1 under the default service name: only the instance id differs.
+      expect([other.serviceName, other.startId]).to.deep.equal([svc.serviceName, svc.startId]);
+      expect(other.instanceId).to.not.equal(svc.instanceId);
+    } finally {
+      await other.close();
+      otherDb.close();
+    }
+  });
+
   it('keeps everything across a restart on the same store file', async () => {
     const f = svc.createFilter('root/interop', filter('pf', 'SELECT * FROM CIM_InstDeletion WHERE SourceInstance ISA TVDc_ComputerSystem', 'WQL', [['ElementName', 'string', 'kept']]));
     const d = svc.createDestination('root/interop', destination('pd', 'http://127.0.0.1:1/'));
     svc.createSubscription('root/interop', subscription(f, d, [['SubscriptionInfo', 'string', 'note']]));
     const firstStart = svc.startId;
+    const instance = svc.instanceId;
     await svc.close();
     db.close();
     svc = open();
     expect(svc.startId).to.equal(firstStart + 1);
+    // Same store, same service: the instance id that keeps its sequence contexts apart from other hosts' stays.
+    expect(svc.instanceId).to.equal(instance);
     expect(svc.getFilter(f).get('ElementName')).to.equal('kept');
     expect(svc.getDestination(d).get('Destination')).to.equal('http://127.0.0.1:1/');
     const subs = svc.enumerateSubscriptions();

@@ -116,7 +116,8 @@ describe('indications/delivery', () => {
     expect(inds.map((i) => i.className)).to.deep.equal(['CIM_InstModification', 'CIM_InstModification', 'CIM_InstModification']);
     expect(inds.map((i) => BigInt(String(i.get('SequenceNumber'))))).to.deep.equal([0n, 1n, 2n]);
     const ctx = String(inds[0]!.get('SequenceContext'));
-    expect(ctx).to.match(new RegExp(`^tvdc:IndicationService#${svc.startId}#`));
+    expect(ctx).to.match(new RegExp(`^tvdc:IndicationService#${svc.instanceId}#${svc.startId}#`));
+    expect(svc.instanceId).to.match(/^[0-9a-f]{16}$/);
     expect(inds.every((i) => i.get('SequenceContext') === ctx)).to.equal(true);
     expect(inds[0]!.get('IndicationFilterName')).to.equal('vm-running');
     expect(inds[0]!.get('SourceInstanceHost')).to.equal('host1');
