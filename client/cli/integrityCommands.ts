@@ -6,6 +6,7 @@ import type { ReferenceRecord } from '../../src/tvdc/integrity/ReferenceDatabase
 import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
 import type { AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
+import type { NotifyTarget } from '../../src/tvdc/management/NotifyTarget.js';
 import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
 import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
@@ -211,6 +212,37 @@ async function plansRemove(args: string[], io: Io): Promise<number> {
   return EXIT.OK;
 }
 
+// Where notify plans may point: `tvdc plans targets add|remove|list`, the dcadmin's allow-list.
+const TARGETS_USAGE = 'tvdc plans targets add PREFIX | remove PREFIX | list';
+
+async function plansTargets(args: string[], io: Io): Promise<number> {
+  const [sub, ...rest] = args;
+  const { positional, opts } = parseOptions(rest, API_OPTIONS, ['json']);
+  const api = () => ApiClient.fromOptions(opts);
+  if (sub === 'list') {
+    expectPositional(positional, 0, TARGETS_USAGE);
+    const r = await api().get<{ targets: NotifyTarget[] }>('/api/notify-targets');
+    printResult(io, opts, r, () => printTable(io, ['PREFIX', 'ADDED BY', 'ADDED AT'], r.targets.map((t) => [t.prefix, t.addedBy, t.addedAt])));
+    return EXIT.OK;
+  }
+  if (sub === 'add') {
+    const [prefix] = expectPositional(positional, 1, TARGETS_USAGE);
+    const r = await api().post<{ target: NotifyTarget }>('/api/notify-targets', { prefix });
+    printResult(io, opts, r, () => io.out(`notify plans may now point under ${r.target.prefix}`));
+    return EXIT.OK;
+  }
+  if (sub === 'remove') {
+    const [prefix] = expectPositional(positional, 1, TARGETS_USAGE);
+    const r = await api().del<{ removed: NotifyTarget; stranded: number[] }>(`/api/notify-targets${query({ prefix })}`);
+    printResult(io, opts, r, () => {
+      io.out(`${r.removed.prefix} is no longer a notification target`);
+      if (r.stranded.length) io.out(`plans ${r.stranded.join(', ')} point outside every allowed target: their notifications are recorded as failed until a target allows them again`);
+    });
+    return EXIT.OK;
+  }
+  throw new UsageError(`usage: ${TARGETS_USAGE}`);
+}
+
 // ------------------------------------------------------------------ events
 
 async function eventsList(args: string[], io: Io): Promise<number> {
@@ -229,6 +261,6 @@ async function eventsList(args: string[], io: Io): Promise<number> {
 export const INTEGRITY_NOUNS: Record<string, Record<string, Verb>> = {
   refdb: { import: refdbImport, add: refdbAdd, remove: refdbRemove, list: refdbList },
   attest: { trust: attestTrust, anchors: attestAnchors, run: attestRun, schedule: attestSchedule, unschedule: attestUnschedule, schedules: attestSchedules, monitor: attestMonitor, forget: attestForget },
-  plans: { add: plansAdd, list: plansList, remove: plansRemove },
+  plans: { add: plansAdd, list: plansList, remove: plansRemove, targets: plansTargets },
   events: { list: eventsList },
 };

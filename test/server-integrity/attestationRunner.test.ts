@@ -15,6 +15,7 @@ import type { QuoteBundle } from '../../src/tvdc/integrity/QuoteBundle.js';
 import { ReferenceDatabase } from '../../src/tvdc/integrity/ReferenceDatabase.js';
 import { ActionPlanEngine } from '../../src/tvdc/management/ActionPlanEngine.js';
 import { ActionPlanStore } from '../../src/tvdc/management/ActionPlanStore.js';
+import { NotifyTargetStore } from '../../src/tvdc/management/NotifyTargetStore.js';
 import { validatePlan } from '../../src/tvdc/management/ActionPlan.js';
 import { EventLog, type TvdcEvent } from '../../src/tvdc/management/EventLog.js';
 import { AttestationRunner, type QuoteSource } from '../../client/server/integrity/AttestationRunner.js';
@@ -82,7 +83,8 @@ describe('management server: attestation runner, action plans and effects (real 
     refs.importDirectory(h1.imageRoot('vm1'));
     events = new EventLog(db);
     plans = new ActionPlanStore(db);
-    const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, { notifyTimeoutMs: 1_500 }));
+    const targets = new NotifyTargetStore(db);
+    const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, { notifyTimeoutMs: 1_500 }), targets);
     runner = new AttestationRunner({
       db, hosts, references: refs, anchors, events, plans: engine,
       quoteSource: (host) => {
@@ -101,6 +103,9 @@ describe('management server: attestation runner, action plans and effects (real 
     });
     await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
     listenerUrl = `http://127.0.0.1:${(listener.address() as AddressInfo).port}`;
+    // The receivers the plans below may notify, as the dcadmin allows them.
+    targets.add(listenerUrl, 'root');
+    targets.add('http://127.0.0.1:1/', 'root');
   });
 
   after(async () => {

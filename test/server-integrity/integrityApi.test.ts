@@ -5,9 +5,9 @@
 // finds an unknown program in a VM, the VM shut down (read back over CIM), the events listed.
 import { expect } from 'chai';
 import { hash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
 import { INTEGRITY_NOUNS } from '../../client/cli/integrityCommands.js';
 import { commands, main } from '../../client/cli/tvdc.js';
@@ -18,22 +18,9 @@ import { vmPath } from '../../client/server/integrity/CimChallenger.js';
 import { WbemConnection } from '../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
+import { runtimePolicy } from './support/runtimePolicy.js';
 
 const PW = 'correct horse battery';
-
-/** A Keylime runtime policy of every file under `root`, as scanned from a clean image. */
-function runtimePolicy(root: string): string {
-  const digests: Record<string, string[]> = {};
-  const walk = (d: string) => {
-    for (const n of readdirSync(d)) {
-      const f = join(d, n);
-      if (statSync(f).isDirectory()) walk(f);
-      else digests['/' + relative(root, f).split('\\').join('/')] = [hash('sha256', readFileSync(f), 'hex')];
-    }
-  };
-  walk(root);
-  return JSON.stringify({ meta: { version: 1 }, digests, excludes: ['/proc/.*'], ima: { log_hash_alg: 'sha1' } });
-}
 
 describe('management server API and CLI: integrity (refdb, trust, attest, plans, events) with real swtpm hosts', function () {
   this.timeout(60_000);
@@ -84,6 +71,8 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     for (const g of ['finance', 'hr']) server.db.prepare('INSERT INTO tvdc_groups (name, created_at) VALUES (?, ?)').run(g, new Date().toISOString());
     server.users.authorize('alice', 'finance');
     server.users.authorize('bob', 'hr');
+    // The receivers the plans below notify (nothing listens there: their failures are recorded).
+    for (const prefix of ['http://127.0.0.1:1/', 'http://127.0.0.1:9/']) await as('root').post('/api/notify-targets', { prefix });
     server.hosts.add('h1', h1.origin, { user: null, password: null });
     server.hosts.setGroup('h1', 'finance');
     server.hosts.add('h2', 'http://127.0.0.1:1', { user: null, password: null });

@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore, type Db } from '../../src/store/Store.js';
 import { planMatches, validatePlan, type ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
-import { ActionPlanEngine, type ActionEffects } from '../../src/tvdc/management/ActionPlanEngine.js';
+import { ActionPlanEngine, DUPLICATE_VM_NAME, type ActionEffects } from '../../src/tvdc/management/ActionPlanEngine.js';
 import { ActionPlanStore } from '../../src/tvdc/management/ActionPlanStore.js';
 import { AttestationScheduleStore, formatInterval, parseInterval } from '../../src/tvdc/management/AttestationSchedule.js';
 import { AttestationScheduler } from '../../src/tvdc/management/AttestationScheduler.js';
 import { EventLog } from '../../src/tvdc/management/EventLog.js';
+import { canonicalPrefix, prefixAllows } from '../../src/tvdc/management/NotifyTarget.js';
+import { NotifyTargetStore } from '../../src/tvdc/management/NotifyTargetStore.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -87,7 +89,10 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
         if (url.includes('broken')) throw new Error('connection refused');
       },
     };
-    const engine = new ActionPlanEngine(plans, events, effects);
+    const targets = new NotifyTargetStore(db);
+    targets.add('http://broken.invalid', 'root');
+    targets.add('http://ok.invalid/', 'root');
+    const engine = new ActionPlanEngine(plans, events, effects, targets);
     const add = (action: string, url?: string) => plans.add(validatePlan({ group: 'g', on: ['untrusted'], action, ...(url ? { url } : {}), createdBy: 'a' }));
     add('restart');
     const sd = add('shutdown');
@@ -104,6 +109,90 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     expect(await engine.handle(events.record({ kind: 'attestation', group: 'g', host: 'h', vm: 'v', status: 'trusted', message: 'ok' }))).to.deep.equal([]);
     expect(calls).to.deep.equal([]);
     expect(() => plans.remove(9999)).to.throw(/no action plan 9999/);
+  });
+
+  it('notification target prefixes match by parsed URL: scheme, host, port, and path on a segment boundary', () => {
+    const allows = (prefix: string, url: string) => prefixAllows(canonicalPrefix(prefix), url);
+    // The host is the whole host, never a string prefix of it, nor a user name before it.
+    expect(allows('https://ops.example', 'https://ops.example/hook')).to.equal(true);
+    expect(allows('https://ops.example', 'https://ops.example.evil.test/hook')).to.equal(false);
+    expect(allows('https://ops.example', 'https://ops.examplex/')).to.equal(false);
+    expect(allows('https://ops.example', 'https://ops.example@evil.test/')).to.equal(false);
+    expect(allows('https://OPS.Example', 'https://ops.example/')).to.equal(true);
+    // Scheme and port: the default port is the same place spelled out; another port is not.
+    expect(allows('https://ops.example', 'http://ops.example/')).to.equal(false);
+    expect(allows('https://ops.example', 'https://ops.example:443/x')).to.equal(true);
+    expect(allows('https://ops.example', 'https://ops.example:8443/x')).to.equal(false);
+    expect(allows('http://127.0.0.1:8080/', 'http://127.0.0.1:5988/cimom')).to.equal(false);
+    // Paths: on a segment boundary, after the URL's own normalization of dot segments.
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks')).to.equal(true);
+    expect(allows('https://ops.example/hooks/', 'https://ops.example/hooks')).to.equal(true);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks/tvdc?x=1')).to.equal(true);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks-admin')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooksx/y')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks/../admin')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks/%2e%2e/admin')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/hooks/..%2Fadmin')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'https://ops.example/')).to.equal(false);
+    expect(allows('https://ops.example/hooks', 'not a url')).to.equal(false);
+    // Canonical forms, and prefixes that are not places.
+    expect(canonicalPrefix('HTTPS://Ops.Example:443/hooks//')).to.equal('https://ops.example/hooks');
+    expect(canonicalPrefix('http://127.0.0.1:8080')).to.equal('http://127.0.0.1:8080/');
+    expect(() => canonicalPrefix('ops.example/hooks')).to.throw(/not an absolute URL/);
+    expect(() => canonicalPrefix('ftp://ops.example/')).to.throw(/must be http or https/);
+    expect(() => canonicalPrefix('https://u:p@ops.example/')).to.throw(/user name or password/);
+    expect(() => canonicalPrefix('https://ops.example/hooks?token=1')).to.throw(/query or fragment/);
+    expect(() => canonicalPrefix('https://ops.example/hooks#a')).to.throw(/query or fragment/);
+    expect(() => canonicalPrefix('')).to.throw(/prefix is required/);
+  });
+
+  it('the allow-list keeps canonical prefixes across a restart; a plan whose prefix was removed records a failed action and calls nothing', async () => {
+    let targets = new NotifyTargetStore(db);
+    expect(targets.add('https://Ops.Example/hooks/', 'root').prefix).to.equal('https://ops.example/hooks');
+    expect(() => targets.add('https://ops.example/hooks', 'root')).to.throw(/already allowed/);
+    db.close();
+    db = openStore(file);
+    targets = new NotifyTargetStore(db);
+    expect(targets.list().map((t) => [t.prefix, t.addedBy])).to.deep.equal([['https://ops.example/hooks', 'root']]);
+    const events = new EventLog(db);
+    const plans = new ActionPlanStore(db);
+    const calls: string[] = [];
+    const effects: ActionEffects = {
+      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
+      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
+      notify: async (url) => void calls.push(`notify ${url}`),
+    };
+    const engine = new ActionPlanEngine(plans, events, effects, targets);
+    const plan = plans.add(validatePlan({ group: 'g', on: ['untrusted'], action: 'notify', url: 'https://ops.example/hooks/tvdc', createdBy: 'alice' }));
+    const attest = () => events.record({ kind: 'attestation', group: 'g', host: 'h', vm: 'v', status: 'untrusted', message: 'x' });
+    expect((await engine.handle(attest())).map((a) => a.status)).to.deep.equal(['done']);
+    expect(targets.remove('https://ops.example/hooks/').prefix).to.equal('https://ops.example/hooks');
+    expect(() => targets.remove('https://ops.example/hooks')).to.throw(/is not an allowed notification target/);
+    const [failed] = await engine.handle(attest());
+    expect(failed).to.deep.include({ planId: plan.id, status: 'failed', action: 'notify' });
+    expect(failed!.message).to.include('https://ops.example/hooks/tvdc is not under any notification target the Datacenter Administrator allows');
+    expect(calls).to.deep.equal(['notify https://ops.example/hooks/tvdc']);
+  });
+
+  it('an outcome with DUPLICATE_VM_NAME is never powered: notify plans run, a shutdown plan on failed records why it did not act', async () => {
+    const events = new EventLog(db);
+    const plans = new ActionPlanStore(db);
+    const targets = new NotifyTargetStore(db);
+    targets.add('http://ok.invalid/', 'root');
+    const calls: string[] = [];
+    const effects: ActionEffects = {
+      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
+      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
+      notify: async (url) => void calls.push(`notify ${url}`),
+    };
+    const engine = new ActionPlanEngine(plans, events, effects, targets);
+    plans.add(validatePlan({ group: 'g', on: ['failed'], action: 'shutdown', createdBy: 'a' }));
+    plans.add(validatePlan({ group: 'g', on: ['failed'], action: 'notify', url: 'http://ok.invalid/x', createdBy: 'a' }));
+    const ev = events.record({ kind: 'attestation', group: 'g', host: 'h1', vm: 'web', status: 'failed', message: 'x', findings: [{ code: DUPLICATE_VM_NAME, message: 'VM name web is defined on hosts h1 and h2' }] });
+    const actions = await engine.handle(ev);
+    expect(actions.map((a) => [a.action, a.status])).to.deep.equal([['notify', 'done'], ['shutdown', 'failed']]);
+    expect(actions[1]!.message).to.include('VM name web is defined on more than one host: no shutdown');
+    expect(calls).to.deep.equal(['notify http://ok.invalid/x']);
   });
 
   it('the event log filters by groups, time, kind and VM, newest first, bounded; it outlives the process', async () => {

@@ -9,13 +9,14 @@ import type { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDat
 import type { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IntegrityError } from '../../../src/tvdc/integrity/IntegrityError.js';
-import type { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
+import { DUPLICATE_VM_NAME, type ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import type { EventFinding, EventLog, TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { HostDirectory, HostRecord } from '../ServerContext.js';
 import { ChallengeError } from './ChallengeError.js';
 import { CimChallenger, targetPath, verifierName, type AttestationTarget, type QuoteOptions } from './CimChallenger.js';
 import type { TrustAnchorStore } from './TrustAnchorStore.js';
+import { VmCensus } from './VmCensus.js';
 
 export type AttestationStatus = 'trusted' | 'unknown' | 'untrusted' | 'failed';
 
@@ -49,11 +50,10 @@ export interface AttestationRunnerOptions {
   /** Targets attested at once within one run (default 4). */
   concurrency?: number;
   quoteSource?: (host: string) => QuoteSource;
+  /** How long a VM name seen on several hosts is given to settle before it is a clash (default 2 s). */
+  clashGraceMs?: number;
   log?(line: string): void;
 }
-
-/** TVDc_ComputerSystem.EnabledState of a running VM: only a running VM has a running vTPM. */
-const RUNNING = 2;
 
 export class AttestationRunner {
   private readonly store: SqliteVerifierStore;
@@ -61,10 +61,12 @@ export class AttestationRunner {
   /** Attestations in progress by verifier name: a second request for one joins the first. */
   private readonly inFlight = new Map<string, Promise<AttestationOutcome>>();
   private readonly concurrency: number;
+  private readonly clashGraceMs: number;
 
   constructor(private readonly opts: AttestationRunnerOptions) {
     this.store = new SqliteVerifierStore(opts.db);
     this.concurrency = Math.max(1, opts.concurrency ?? 4);
+    this.clashGraceMs = Math.max(0, opts.clashGraceMs ?? 2_000);
   }
 
   /** Call after the reference database changed: the next verdicts judge against the new content. */
@@ -89,18 +91,27 @@ export class AttestationRunner {
       if (h.group !== group) return [];
       return [await this.attest({ host: h.name, vm })];
     }
-    return this.attestAll(await this.targetsOf(hosts));
+    const census = await VmCensus.take(this.opts.hosts);
+    return this.attestAll(this.targetsOf(hosts, census), census);
   }
 
   /** One host and its running VMs (or only the VM named, which must run there). */
   async attestHost(host: string, vm?: string): Promise<AttestationOutcome[]> {
     const h = this.opts.hosts.get(host);
     if (vm !== undefined) return [await this.attest({ host: h.name, vm })];
-    return this.attestAll(await this.targetsOf([h]));
+    const census = await VmCensus.take(this.opts.hosts);
+    return this.attestAll(this.targetsOf([h], census), census);
   }
 
-  /** Attests one target; never throws: what goes wrong is a `failed` outcome with its reason. */
-  attest(target: AttestationTarget): Promise<AttestationOutcome> {
+  /**
+   * Attests one target; never throws: what goes wrong is a `failed` outcome with its reason. A VM
+   * is first looked for on every managed host (`census`, taken now when not given).
+   */
+  async attest(target: AttestationTarget, census?: VmCensus): Promise<AttestationOutcome> {
+    if (target.vm !== undefined) {
+      const clash = await this.clash(target.vm, census ?? (await VmCensus.take(this.opts.hosts)));
+      if (clash) return this.conclude(target, 'failed', [clash]);
+    }
     const key = verifierName(target);
     const running = this.inFlight.get(key);
     if (running) return running;
@@ -109,13 +120,13 @@ export class AttestationRunner {
     return p;
   }
 
-  private async attestAll(targets: AttestationTarget[]): Promise<AttestationOutcome[]> {
+  private async attestAll(targets: AttestationTarget[], census: VmCensus): Promise<AttestationOutcome[]> {
     const results: AttestationOutcome[] = new Array(targets.length);
     let next = 0;
     const worker = async () => {
       while (next < targets.length) {
         const i = next++;
-        results[i] = await this.attest(targets[i]!);
+        results[i] = await this.attest(targets[i]!, census);
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.concurrency, targets.length) }, worker));
@@ -123,22 +134,45 @@ export class AttestationRunner {
   }
 
   /** Each host itself, then its running VMs; a host whose VMs cannot be listed is still attested (and fails). */
-  private async targetsOf(hosts: readonly HostRecord[]): Promise<AttestationTarget[]> {
+  private targetsOf(hosts: readonly HostRecord[], census: VmCensus): AttestationTarget[] {
     const out: AttestationTarget[] = [];
     for (const h of hosts) {
       out.push({ host: h.name });
-      try {
-        const vms = await this.opts.hosts.connection(h.name).enumerateInstances('TVDc_ComputerSystem').toArray();
-        for (const i of vms) {
-          const name = i.get('Name');
-          if (typeof name === 'string' && Number(i.get('EnabledState')) === RUNNING) out.push({ host: h.name, vm: name });
-        }
-      } catch (e) {
-        // The host's own attestation reports an outage; say so here too in case it was transient.
-        this.opts.log?.(`attestation: cannot list the VMs of host ${h.name}: ${(e as Error).message}`);
-      }
+      const why = census.unreachable.get(h.name);
+      // The host's own attestation reports an outage; say so here too in case it was transient.
+      if (why !== undefined) this.opts.log?.(`attestation: cannot list the VMs of host ${h.name}: ${why}`);
+      for (const vm of census.running(h.name)) out.push({ host: h.name, vm });
     }
     return out;
+  }
+
+  /**
+   * The DUPLICATE_VM_NAME finding when `vm` is defined (running or not) on more than one managed
+   * host. Either VM would be judged against the other's enrolment, so the outcome is `failed`
+   * (no verdict could be made), never `untrusted`, and nothing is quoted or enrolled.
+   *
+   * A migration must not look like a clash for longer than it lasts. A hypervisor may show the VM
+   * on both hosts while it moves (the destination's copy is created before the source's goes), so
+   * a clash is looked at again after a grace period on just the hosts involved, and only one that
+   * persists is reported. And nothing about a clash is remembered: no enrolment is dropped, no
+   * name is marked, each attestation looks again, so once the source's copy is gone the VM is
+   * attested as before (its enrolment followed it). A clash that stays is a real hazard: two VMs
+   * of one name, or a leftover copy of a migrated VM that could be started a second time; the
+   * dcadmin renames or undefines one of them.
+   */
+  private async clash(vm: string, census: VmCensus): Promise<EventFinding | undefined> {
+    let where = census.hostsOf(vm);
+    if (where.length < 2) return undefined;
+    if (this.clashGraceMs > 0) {
+      await new Promise((r) => setTimeout(r, this.clashGraceMs));
+      const again = await VmCensus.take(this.opts.hosts, this.opts.hosts.list().filter((h) => where.includes(h.name)));
+      where = again.hostsOf(vm);
+      if (where.length < 2) return undefined;
+    }
+    return {
+      code: DUPLICATE_VM_NAME,
+      message: `VM name ${vm} is defined on hosts ${where.join(' and ')}: VM names must be unique across the datacenter (the verifier knows a VM by its name); rename or undefine one`,
+    };
   }
 
   private groupOf(target: AttestationTarget): string | null {
@@ -150,7 +184,6 @@ export class AttestationRunner {
   }
 
   private async attestOnce(target: AttestationTarget): Promise<AttestationOutcome> {
-    const group = this.groupOf(target);
     let status: AttestationStatus;
     let findings: EventFinding[];
     let virtualTpm: boolean | undefined;
@@ -175,6 +208,12 @@ export class AttestationRunner {
         findings = [{ code: c.code, message: c.message }];
       }
     }
+    return this.conclude(target, status, findings, virtualTpm);
+  }
+
+  /** Records the attestation event and runs the TVDc's plans for it. */
+  private async conclude(target: AttestationTarget, status: AttestationStatus, findings: EventFinding[], virtualTpm?: boolean): Promise<AttestationOutcome> {
+    const group = this.groupOf(target);
     const event = this.opts.events.record({
       kind: 'attestation',
       group,

@@ -9,6 +9,7 @@ import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
 import { validatePlan } from '../../../src/tvdc/management/ActionPlan.js';
 import { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import { ActionPlanStore } from '../../../src/tvdc/management/ActionPlanStore.js';
+import { NotifyTargetStore } from '../../../src/tvdc/management/NotifyTargetStore.js';
 import { AttestationMonitorStore, type AttestationMonitor } from '../../../src/tvdc/management/AttestationMonitor.js';
 import { AttestationScheduleStore, formatInterval, parseInterval, type AttestationSchedule } from '../../../src/tvdc/management/AttestationSchedule.js';
 import { AttestationScheduler } from '../../../src/tvdc/management/AttestationScheduler.js';
@@ -39,6 +40,8 @@ export interface IntegrityModuleOptions {
   feed?: HostIndicationFeed;
   /** Quiet time after a target's last measurement before it is attested (default 1 s). */
   settleMs?: number;
+  /** How long a VM name seen on several hosts is given to settle (a migration) before it is a clash (default 2 s). */
+  clashGraceMs?: number;
 }
 
 /** How a TVDc's monitoring setting is reported over the API. */
@@ -126,6 +129,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const anchors = new TrustAnchorStore(db);
       const events = new EventLog(db);
       const plans = new ActionPlanStore(db);
+      const notifyTargets = new NotifyTargetStore(db);
       const schedules = new AttestationScheduleStore(db);
       const monitors = new AttestationMonitorStore(db);
       /**
@@ -140,10 +144,11 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         monitors.disable(group);
         return undefined;
       };
-      const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}));
+      const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}), notifyTargets);
       const runner = new AttestationRunner({
         db, hosts, references: refs, anchors, events, plans: engine, log: ctx.log,
         ...(options.targetConcurrency !== undefined ? { concurrency: options.targetConcurrency } : {}),
+        ...(options.clashGraceMs !== undefined ? { clashGraceMs: options.clashGraceMs } : {}),
       });
       const scheduler = new AttestationScheduler({
         store: schedules,
@@ -343,6 +348,12 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         requireExistingGroup(db, principal, group);
         const b = bodyObject(body);
         const plan = domain(() => validatePlan({ group, on: b['on'], vmPattern: b['vm'], action: b['action'], url: b['url'], createdBy: principal.user }));
+        // The URL is well formed but the server is not allowed to call it: a policy refusal, so
+        // 403, also for a dcadmin (he adds the prefix first; the list stays the whole truth of
+        // where the server may send notifications).
+        if (plan.action.kind === 'notify' && !notifyTargets.allowing(plan.action.url)) {
+          throw ApiError.forbidden(`notify URL ${plan.action.url} is not under any notification target the Datacenter Administrator allows: see "tvdc plans targets list"; a dcadmin adds one with "tvdc plans targets add PREFIX"`);
+        }
         const stored = plans.add(plan);
         ctx.log(`plan ${stored.id} for TVDc ${group} added by ${principal.user}`);
         return stored;
@@ -357,6 +368,38 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         plans.remove(id);
         ctx.log(`plan ${id} of TVDc ${plan.group} removed by ${principal.user}`);
         return { removed: plan };
+      });
+
+      // ---------------------------------------------------------------- notification targets
+
+      // Where notify plans may point: the dcadmin's list. Every administrator may read it, since a
+      // TVDc administrator needs to know where his plans can notify; only a dcadmin changes it.
+      router.route('GET', '/api/notify-targets', () => ({ targets: notifyTargets.list() }));
+
+      router.route('POST', '/api/notify-targets', ({ principal, body }) => {
+        requireDcAdmin(principal);
+        const prefix = stringField(body, 'prefix');
+        const target = domain(() => {
+          try {
+            return notifyTargets.add(prefix, principal.user);
+          } catch (e) {
+            if (isTvdcError(e, 'ALREADY_EXISTS')) throw ApiError.conflict(e.message);
+            throw e;
+          }
+        });
+        ctx.log(`notification target ${target.prefix} allowed by ${principal.user}`);
+        return { target };
+      });
+
+      router.route('DELETE', '/api/notify-targets', ({ principal, query }) => {
+        requireDcAdmin(principal);
+        const prefix = query.get('prefix');
+        if (!prefix) throw ApiError.badRequest('prefix is required');
+        const removed = domain(() => notifyTargets.remove(prefix));
+        // Plans are kept (their TVDc administrators own them) but stop notifying: say which.
+        const stranded = plans.list().filter((p) => p.action.kind === 'notify' && !notifyTargets.allowing(p.action.url)).map((p) => p.id);
+        ctx.log(`notification target ${removed.prefix} removed by ${principal.user}${stranded.length ? `; plans ${stranded.join(', ')} no longer notify` : ''}`);
+        return { removed, stranded };
       });
 
       // ---------------------------------------------------------------- events

@@ -5,6 +5,19 @@ import type { ActionPlan } from './ActionPlan.js';
 import { describeAction, planMatches } from './ActionPlan.js';
 import type { ActionPlanStore } from './ActionPlanStore.js';
 import type { EventLog, TvdcEvent } from './EventLog.js';
+import type { NotifyTarget } from './NotifyTarget.js';
+
+/**
+ * The finding of an attestation of a VM whose name is defined on more than one managed host. The
+ * verifier knows VMs by name, so such an outcome says nothing about either VM's integrity, and
+ * a power action would hit whichever VM happened to be named: plans may notify, never power.
+ */
+export const DUPLICATE_VM_NAME = 'DUPLICATE_VM_NAME';
+
+/** Where notify plans may send the server: the Datacenter Administrator's allowed prefixes. */
+export interface NotifyPolicy {
+  allowing(url: string): NotifyTarget | undefined;
+}
 
 export interface VmRef {
   host: string;
@@ -22,6 +35,7 @@ export class ActionPlanEngine {
     private readonly plans: ActionPlanStore,
     private readonly events: EventLog,
     private readonly effects: ActionEffects,
+    private readonly targets: NotifyPolicy,
   ) {}
 
   /** The plans an attestation event triggers, in the order they run. */
@@ -50,9 +64,15 @@ export class ActionPlanEngine {
     const base = { kind: 'action' as const, group: event.group, host: event.host, planId: plan.id, action: plan.action.kind, cause: event.id, ...(event.vm !== undefined ? { vm: event.vm } : {}) };
     try {
       const a = plan.action;
-      if (a.kind === 'notify') await this.effects.notify(a.url, event);
-      else if (event.vm === undefined) throw new Error(`${a.kind} applies to VMs only`);
-      else if (a.kind === 'shutdown') await this.effects.shutdown({ host: event.host, vm: event.vm });
+      if (a.kind === 'notify') {
+        // Checked at every use, not only when the plan was added: a prefix the dcadmin removed
+        // since stops the plan at once instead of leaving the server calling it.
+        if (!this.targets.allowing(a.url)) throw new Error(`${a.url} is not under any notification target the Datacenter Administrator allows (tvdc plans targets list)`);
+        await this.effects.notify(a.url, event);
+      } else if (event.vm === undefined) throw new Error(`${a.kind} applies to VMs only`);
+      else if (event.findings.some((f) => f.code === DUPLICATE_VM_NAME)) {
+        throw new Error(`VM name ${event.vm} is defined on more than one host: no ${a.kind} of a VM that cannot be told apart by name`);
+      } else if (a.kind === 'shutdown') await this.effects.shutdown({ host: event.host, vm: event.vm });
       else await this.effects.restart({ host: event.host, vm: event.vm });
       return this.events.record({ ...base, status: 'done', message: `plan ${plan.id}: ${what} for ${subject} (attestation ${event.status}, event ${event.id})` });
     } catch (e) {
