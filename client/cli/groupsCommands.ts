@@ -2,6 +2,7 @@
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 import { printIsolation, type IsolationInfo } from './hostsCommands.js';
+import type { DeploymentInfo } from './policyCommands.js';
 
 interface GroupSummary { name: string; hosts: string[]; policy: { name: string; version: string } | null; deployed: number }
 interface GroupDetail {
@@ -10,7 +11,7 @@ interface GroupDetail {
   administrators: string[];
   hosts: (IsolationInfo & {
     name: string; url: string; reachable: boolean; error?: { code: string; message: string };
-    deployment: { state: string; version: string | null; message: string | null };
+    deployment: DeploymentInfo;
   })[];
 }
 

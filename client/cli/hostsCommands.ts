@@ -12,7 +12,8 @@ export interface IsolationInfo {
   disks: { name: string; label: string | null }[];
   segments: { name: string; network: string; label: string | null }[];
 }
-interface HostDetail extends HostInfo, IsolationInfo { policies: { name: string; version: string; active: boolean }[] }
+interface HostDetail extends HostInfo, IsolationInfo { policies: { name: string; version: string; active: boolean }[]; deployment?: { state: string } | null }
+interface Removal { removed: string; subscriptions?: { ok: boolean; removed: string[]; remaining: string[]; error?: { code: string; message: string } } }
 interface Discovery { results: { url: string; ok: boolean; name?: string; managed?: boolean; error?: { code: string; message: string } }[] }
 
 const HOST_OPTIONS = [...API_OPTIONS, 'host-user', 'host-password', 'host-cacert'];
@@ -66,8 +67,13 @@ async function list(args: string[], io: Io): Promise<number> {
 async function remove(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
   const [name] = expectPositional(positional, 1, 'tvdc hosts remove NAME');
-  const r = await ApiClient.fromOptions(opts).del<{ removed: string }>(`/api/hosts/${seg(name!)}`);
-  printResult(io, opts, r, () => io.out(`host ${r.removed} removed`));
+  const r = await ApiClient.fromOptions(opts).del<Removal>(`/api/hosts/${seg(name!)}`);
+  const subs = r.subscriptions;
+  printResult(io, opts, r, () => io.out(`host ${r.removed} removed${subs?.ok && subs.removed.length ? `; its indication subscriptions removed (${subs.removed.join(', ')})` : ''}`));
+  // The host is no longer managed either way (exit 0), but what stays on it needs a hand there.
+  if (subs && !subs.ok) {
+    io.err(`tvdc: warning: the server's indication subscriptions could not be removed from ${r.removed} (${subs.error?.code}: ${subs.error?.message})${subs.remaining.length ? `; remove ${subs.remaining.join(', ')} on the host` : ''}`);
+  }
   return EXIT.OK;
 }
 
@@ -91,6 +97,7 @@ async function show(args: string[], io: Io): Promise<number> {
   printResult(io, opts, h, () => {
     io.out(`host ${h.name}  ${h.url}  TVDc ${h.group ?? '-'}  label ${h.label ?? '(none)'}`);
     io.out(`policy: ${h.policies.map((p) => `${p.name} ${p.version}${p.active ? ' (active)' : ' (waiting)'}`).join(', ') || 'none'}`);
+    if (h.deployment) io.out(`TVDc policy: ${h.deployment.state}`);
     printIsolation(io, h);
   });
   return EXIT.OK;

@@ -10,7 +10,19 @@ export interface PolicyView {
   vmLabels: { name: string; ste: string[]; cw: string[] }[];
   resourceLabels: { name: string; ste: string }[];
   conflictSets: { name: string; types: string[] }[];
-  deployments?: { host: string; state: string; version: string | null; message: string | null }[];
+  deployments?: DeploymentInfo[];
+}
+
+/** Where a host stands with the TVDc's policy: the server's record checked against what the host runs. */
+export interface DeploymentInfo {
+  host?: string;
+  state: string;
+  status: string;
+  drifted: boolean;
+  running: { name: string; version: string } | null;
+  reachable?: boolean;
+  version: string | null;
+  message: string | null;
 }
 
 interface DeployAnswer { group: string; policy: { name: string; version: string }; ok: boolean; results: { host: string; ok: boolean; state: string; message: string }[] }
@@ -35,7 +47,13 @@ export function printPolicy(io: Io, p: PolicyView): void {
   if (p.deployments) {
     io.out('deployment:');
     if (p.deployments.length === 0) io.out('  no hosts');
-    else printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['HOST', 'STATE', 'MESSAGE'], p.deployments.map((d) => [d.host, d.state, d.message ?? '']));
+    else {
+      printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['HOST', 'RUNS', 'STATE', 'LAST DEPLOYMENT'], p.deployments.map((d) => [
+        d.host ?? '', d.running ? `${d.running.name} ${d.running.version}` : d.reachable === false ? '?' : '-', d.state, d.message ?? '',
+      ]));
+    }
+    const drifted = p.deployments.filter((d) => d.drifted).map((d) => d.host);
+    if (drifted.length) io.out(`drifted: ${drifted.join(', ')} run${drifted.length === 1 ? 's' : ''} another policy than the one deployed by the server; labels cannot be assigned there until tvdc policy deploy succeeds`);
   }
 }
 

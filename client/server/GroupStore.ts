@@ -32,7 +32,8 @@ export interface Deployment {
   state: 'deployed' | 'failed';
   message: string;
   at: string;
-  /** What the host last accepted from this TVDc, if anything. */
+  /** What the host last accepted from this TVDc, if anything: the policy's name and version. */
+  deployedName: string | null;
   deployedVersion: string | null;
 }
 
@@ -124,7 +125,7 @@ export class GroupStore {
 
   deployments(name: string): Deployment[] {
     const rows = this.db.prepare('SELECT host, attempted_version, state, message, at, deployed_version, deployed_xml FROM deployments WHERE grp = ? ORDER BY host').all(name) as DeploymentRow[];
-    return rows.map(deployment);
+    return rows.map((r) => deployment(r, name));
   }
 
   /** The policy `host` last accepted from this TVDc, or null. */
@@ -149,6 +150,8 @@ export class GroupStore {
   }
 }
 
-function deployment(r: DeploymentRow): Deployment {
-  return { host: r.host, attemptedVersion: r.attempted_version, state: r.state, message: r.message, at: r.at, deployedVersion: r.deployed_version };
+function deployment(r: DeploymentRow, group: string): Deployment {
+  // The name is read from the accepted document: a TVDc's policy may have been renamed since.
+  const deployedName = r.deployed_xml ? loadPolicy(r.deployed_xml, `${group} policy deployed to ${r.host}`).header.name : null;
+  return { host: r.host, attemptedVersion: r.attempted_version, state: r.state, message: r.message, at: r.at, deployedName, deployedVersion: r.deployed_version };
 }

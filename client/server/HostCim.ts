@@ -4,6 +4,7 @@
 import { WbemConnection, type MethodResult } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
+import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { ApiError } from './ApiError.js';
 import { TVDC_NAMESPACE } from './HostRegistry.js';
 
@@ -169,6 +170,46 @@ export async function readPolicies(conn: WbemConnection): Promise<HostPolicyView
     const active = Number(p.get('Enabled')) === 1;
     return { name: active ? groupName : groupName.replace(/:[^:]*$/, ''), version: text(p, 'PolicyVersion') ?? '', active, path: withNamespace(p.path!) };
   });
+}
+
+/** The policy the host enforces now (its active TVDc_SecurityPolicy), or null when none is active. */
+export async function readActivePolicy(conn: WbemConnection): Promise<{ name: string; version: string } | null> {
+  const active = (await readPolicies(conn)).find((p) => p.active);
+  return active ? { name: active.name, version: active.version } : null;
+}
+
+/**
+ * The labels and conflict sets a host enforces (those of its active policy), one line each in the
+ * form of policyRules, to tell whether a policy of the same name and version is the same policy.
+ */
+export async function readActiveRules(conn: WbemConnection): Promise<string[]> {
+  const [labels, conflicts] = await Promise.all([
+    conn.enumerateInstances('TVDc_SecurityLabel').toArray(),
+    conn.enumerateInstances('TVDc_ConflictSet').toArray(),
+  ]);
+  const list = (i: CimInstance, prop: string) => {
+    const v = i.get(prop);
+    return Array.isArray(v) ? v.map(String) : [];
+  };
+  return [
+    ...labels.map((l) => Number(l.get('LabelType')) === 2
+      ? rule('vm', text(l, 'Name') ?? '', list(l, 'STETypes'), list(l, 'ChineseWallTypes'))
+      : rule('resource', text(l, 'Name') ?? '', list(l, 'STETypes'))),
+    ...conflicts.map((c) => rule('conflict', text(c, 'Name') ?? '', list(c, 'Types'))),
+  ].sort();
+}
+
+/** What of `p` a host enforces, in the form readActiveRules reads it. */
+export function policyRules(p: Policy): string[] {
+  return [
+    ...p.vmLabels.map((l) => rule('vm', l.name, l.ste, l.cw)),
+    ...p.resourceLabels.map((l) => rule('resource', l.name, [l.ste])),
+    ...p.conflictSets.map((c) => rule('conflict', c.name, c.types)),
+  ].sort();
+}
+
+function rule(kind: string, name: string, ...typeLists: string[][]): string {
+  return [kind, name, ...typeLists.map((t) => [...t].sort().join(','))].join(' ');
 }
 
 function withNamespace(p: CimObjectPath): CimObjectPath {

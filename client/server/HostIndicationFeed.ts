@@ -18,7 +18,11 @@
 import { createHash } from 'node:crypto';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import { IndicationListener, subscribe, unsubscribe, type IndicationContext } from '../listener/index.js';
+import type { WbemConnection } from '../cim/index.js';
+import { hostFailure } from './hostFailure.js';
 import { IndicationPathStore } from './IndicationPathStore.js';
+import { HostRegistry } from './HostRegistry.js';
+import { RateLimitedLog } from './RateLimitedLog.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
 
 export interface HostIndicationFeedOptions {
@@ -29,6 +33,22 @@ export interface HostIndicationFeedOptions {
   destination?: string;
   /** How often hosts not yet subscribed (added later, or down) are tried again (default 30 s). */
   resubscribeMs?: number;
+  /**
+   * How many dropped deliveries are logged per source (sender address, or host) and window
+   * (default 10 a minute); the rest are counted in one summary line per window.
+   */
+  droppedLog?: { perWindow?: number; windowMs?: number };
+}
+
+/** What removing a host did to its subscriptions (the `subscriptions` field of DELETE /api/hosts/:host). */
+export interface Unsubscription {
+  /** Every subscription of the server is gone from the host (or it had none). */
+  ok: boolean;
+  /** Names of the subscriptions removed from the host. */
+  removed: string[];
+  /** Subscriptions the server had recorded that stay on the host (it could not be reached). */
+  remaining: string[];
+  error?: { code: string; message: string };
 }
 
 /** One delivered indication, with the host whose secret path it came through. */
@@ -79,6 +99,9 @@ export class HostIndicationFeed {
    * with that token: a host removed and added again, or moved, is subscribed afresh.
    */
   private readonly subscribed = new Map<string, { at: string; classes: Set<string> }>();
+  /** A pass's work on each host while it runs: a host being removed waits for it before unsubscribing. */
+  private readonly working = new Map<string, Promise<void>>();
+  private drops: RateLimitedLog | undefined;
   private ctx: ServerContext | undefined;
   private paths: IndicationPathStore | undefined;
   private listener: IndicationListener | undefined;
@@ -131,8 +154,15 @@ export class HostIndicationFeed {
   private attach(ctx: ServerContext): (() => Promise<void>) | void {
     this.ctx = ctx;
     this.paths = new IndicationPathStore(ctx.db);
+    // Even with the feed off, a removed host loses the subscriptions an earlier run made on it.
+    if (ctx.hosts instanceof HostRegistry) ctx.hosts.onRemove({ name: 'subscriptions', prepare: (h) => this.release(h) });
     const options = this.options;
     if (!options) return;
+    this.drops = new RateLimitedLog(ctx.log, {
+      ...options.droppedLog,
+      limitReached: (source, n) => `indications: ${n} dropped deliveries from ${source} logged in this window; the next are only counted`,
+      summary: (source, n, since) => `indications: ${n} more dropped deliveries from ${source} since ${since} were not logged`,
+    });
     const listener = new IndicationListener({
       host: options.listenHost ?? '127.0.0.1',
       port: options.listenPort ?? 0,
@@ -167,6 +197,44 @@ export class HostIndicationFeed {
     clearTimeout(grace);
     this.subscribed.clear();
     await this.listener?.close();
+    this.drops?.close();
+  }
+
+  /**
+   * Runs while `host` is still recorded, just before the server forgets it: notes what the feed
+   * made there and forgets the host's path (a delivery on it is dropped from now on). The work it
+   * returns removes the subscriptions from the host: those recorded, and those a pass may be
+   * making at this moment for the consumed classes (it waits for that pass's call to the host).
+   */
+  private release(host: HostRecord): (conn: WbemConnection) => Promise<Unsubscription> {
+    const paths = this.paths!;
+    const recorded = paths.subscriptions(host.name).map((s) => s.name);
+    const token = paths.existingToken(host.name);
+    const destination = token && this.base !== null ? `${this.base}${FEED_PATH_PREFIX}${token}` : null;
+    const inFlight = destination ? [...this.classes.values()].map((c) => subscriptionName(c.className, destination)) : [];
+    const pass = this.working.get(host.name) ?? Promise.resolve();
+    paths.forgetHost(host.name);
+    this.subscribed.delete(host.name);
+    return async (conn) => {
+      await pass;
+      const removed: string[] = [];
+      try {
+        for (const name of new Set([...recorded, ...inFlight])) if ((await unsubscribe(conn, { name })) > 0) removed.push(name);
+        if (removed.length) this.ctx?.log(`indications: removed host ${host.name} unsubscribed (${removed.join(', ')})`);
+        return { ok: true, removed, remaining: [] };
+      } catch (e) {
+        const err = hostFailure(host.name, e);
+        const error = { code: err?.code ?? 'INTERNAL', message: err?.message ?? (e as Error).message };
+        const remaining = recorded.filter((n) => !removed.includes(n));
+        this.ctx?.log(`indications: removed host ${host.name} keeps subscriptions ${remaining.join(', ') || '(none recorded)'}: ${error.message}`);
+        return { ok: false, removed, remaining, error };
+      }
+    };
+  }
+
+  /** The host is still managed (not removed while a pass was talking to it). */
+  private managed(ctx: ServerContext, name: string): boolean {
+    return ctx.hosts.list().some((h) => h.name === name);
   }
 
   private async pass(): Promise<void> {
@@ -186,34 +254,49 @@ export class HostIndicationFeed {
     for (const name of [...this.subscribed.keys()]) if (!hosts.some((h) => h.name === name)) this.subscribed.delete(name);
     for (const h of hosts) {
       if (this.stopped) return;
+      if (!this.managed(ctx, h.name)) continue;
+      const work = this.subscribeHost(ctx, paths, base, h, wanted);
+      this.working.set(h.name, work);
       try {
-        const destination = `${base}${FEED_PATH_PREFIX}${paths.tokenOf(h.name)}`;
-        const at = `${h.url} ${destination}`;
-        let entry = this.subscribed.get(h.name);
-        if (entry?.at !== at) this.subscribed.set(h.name, (entry = { at, classes: new Set() }));
-        const done = entry.classes;
-        if (wanted.every(([key]) => done.has(key)) && paths.subscriptions(h.name).length === done.size) continue;
-        const conn = ctx.hosts.connection(h.name);
-        for (const [key, { className }] of wanted) {
-          if (done.has(key) || this.stopped) continue;
-          const name = subscriptionName(className, destination);
-          // The server moved (another port or name): the host stops delivering to the old address.
-          const old = paths.subscriptionOf(h.name, className);
-          if (old && old !== name) await unsubscribe(conn, { name: old });
-          await subscribe(conn, { name, destination, query: `SELECT * FROM ${className}` });
-          paths.setSubscription(h.name, className, name);
-          done.add(key);
-        }
-        // Subscribed by an earlier run for a class nothing here consumes: the host stops sending it.
-        for (const s of paths.subscriptions(h.name)) {
-          if (this.classes.has(s.className.toLowerCase()) || this.stopped) continue;
-          await unsubscribe(conn, { name: s.name });
-          paths.forgetSubscription(h.name, s.className);
-          ctx.log(`indications: host ${h.name} no longer sends ${s.className}: nothing here consumes it`);
-        }
-      } catch (e) {
-        if (!this.stopped) ctx.log(`indications: cannot subscribe host ${h.name}: ${(e as Error).message}`);
+        await work;
+      } finally {
+        if (this.working.get(h.name) === work) this.working.delete(h.name);
       }
+    }
+  }
+
+  /** One host's share of a pass: its missing subscriptions made, those of classes nobody consumes removed. */
+  private async subscribeHost(ctx: ServerContext, paths: IndicationPathStore, base: string, h: HostRecord, wanted: [string, { className: string }][]): Promise<void> {
+    try {
+      const destination = `${base}${FEED_PATH_PREFIX}${paths.tokenOf(h.name)}`;
+      const at = `${h.url} ${destination}`;
+      let entry = this.subscribed.get(h.name);
+      if (entry?.at !== at) this.subscribed.set(h.name, (entry = { at, classes: new Set() }));
+      const done = entry.classes;
+      if (wanted.every(([key]) => done.has(key)) && paths.subscriptions(h.name).length === done.size) return;
+      const conn = ctx.hosts.connection(h.name);
+      for (const [key, { className }] of wanted) {
+        if (done.has(key) || this.stopped) continue;
+        // Removed meanwhile: its removal unsubscribes what this pass made, once this call is done.
+        if (!this.managed(ctx, h.name)) return;
+        const name = subscriptionName(className, destination);
+        // The server moved (another port or name): the host stops delivering to the old address.
+        const old = paths.subscriptionOf(h.name, className);
+        if (old && old !== name) await unsubscribe(conn, { name: old });
+        await subscribe(conn, { name, destination, query: `SELECT * FROM ${className}` });
+        if (!this.managed(ctx, h.name)) return;
+        paths.setSubscription(h.name, className, name);
+        done.add(key);
+      }
+      // Subscribed by an earlier run for a class nothing here consumes: the host stops sending it.
+      for (const s of paths.subscriptions(h.name)) {
+        if (this.classes.has(s.className.toLowerCase()) || this.stopped || !this.managed(ctx, h.name)) continue;
+        await unsubscribe(conn, { name: s.name });
+        paths.forgetSubscription(h.name, s.className);
+        ctx.log(`indications: host ${h.name} no longer sends ${s.className}: nothing here consumes it`);
+      }
+    } catch (e) {
+      if (!this.stopped) ctx.log(`indications: cannot subscribe host ${h.name}: ${(e as Error).message}`);
     }
   }
 
@@ -223,13 +306,15 @@ export class HostIndicationFeed {
     const from = context.remoteAddress ?? 'an unknown sender';
     const token = context.path.startsWith(FEED_PATH_PREFIX) ? context.path.slice(FEED_PATH_PREFIX.length) : '';
     const name = token ? paths.hostOfToken(token) : null;
+    // Anyone who reaches the listener can send these: the log gets the first few per sender.
+    const dropped = (source: string, line: string) => (this.drops ? this.drops.line(source, line) : ctx.log(line));
     if (!name) {
-      ctx.log(`indications: dropped ${quoted(indication.className)} from ${from} on ${quoted(context.path)}: not a host's path`);
+      dropped(from, `indications: dropped ${quoted(indication.className)} from ${from} on ${quoted(context.path)}: not a host's path`);
       return;
     }
     const entry = this.classes.get(indication.className.toLowerCase());
     if (!entry) {
-      ctx.log(`indications: dropped ${quoted(indication.className)} from host ${name}: nothing here consumes that class`);
+      dropped(`host ${name}`, `indications: dropped ${quoted(indication.className)} from host ${name}: nothing here consumes that class`);
       return;
     }
     let host: HostRecord;

@@ -30,8 +30,22 @@ interface HostRow {
   host_ca: string | null;
 }
 
+/**
+ * Something a part of the server set up on its hosts and undoes when the server stops managing
+ * one (the indication feed's subscriptions). `prepare` runs while the host is still recorded, to
+ * read what was made there; the work it returns runs once the host is forgotten, so nothing new is
+ * set up on it meanwhile. The work is best effort: it reports how far it got and never throws, so
+ * a host that cannot be reached does not hold up its removal.
+ */
+export interface HostRemovalHook {
+  /** The field of the removal's answer that carries the report. */
+  name: string;
+  prepare(host: HostRecord): (conn: WbemConnection) => Promise<unknown>;
+}
+
 export class HostRegistry implements HostDirectory {
   private readonly connections = new Map<string, WbemConnection>();
+  private readonly removalHooks: HostRemovalHook[] = [];
 
   constructor(private readonly db: Db) {}
 
@@ -65,10 +79,26 @@ export class HostRegistry implements HostDirectory {
     return this.get(name);
   }
 
-  async remove(name: string): Promise<void> {
-    this.get(name);
+  /** Runs `hook` on every host removed from now on. */
+  onRemove(hook: HostRemovalHook): void {
+    this.removalHooks.push(hook);
+  }
+
+  /** Forgets the host, then lets the hooks clean up on it; answers their reports by hook name. */
+  async remove(name: string): Promise<Record<string, unknown>> {
+    const host = this.get(name);
+    const conn = this.connection(name);
+    const work = this.removalHooks.map((h) => [h.name, h.prepare(host)] as const);
     this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name);
-    await this.drop(name);
+    // The hooks keep the removed host's connection; a host added again under the name gets its own.
+    this.connections.delete(name);
+    const reports: Record<string, unknown> = {};
+    try {
+      for (const [key, run] of work) reports[key] = await run(conn);
+    } finally {
+      await conn.close();
+    }
+    return reports;
   }
 
   setGroup(name: string, group: string | null): void {

@@ -49,6 +49,23 @@ export class IndicationPathStore {
     return token;
   }
 
+  /** The host's token if it has one (nothing is made). */
+  existingToken(host: string): string | null {
+    const row = this.db.prepare('SELECT token FROM indication_paths WHERE host = ?').get(host) as { token: string } | undefined;
+    return row?.token ?? null;
+  }
+
+  /**
+   * Forgets the host's path and subscriptions (it is no longer managed): a delivery on the old
+   * path is dropped from now on, and a host added again later gets a new path.
+   */
+  forgetHost(host: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM indication_subscriptions WHERE host = ?').run(host);
+      this.db.prepare('DELETE FROM indication_paths WHERE host = ?').run(host);
+    })();
+  }
+
   hostOfToken(token: string): string | null {
     const row = this.db.prepare('SELECT host FROM indication_paths WHERE token = ?').get(token) as { host: string } | undefined;
     return row?.host ?? null;

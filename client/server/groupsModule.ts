@@ -3,18 +3,11 @@
 // every VM of its hosts with its label, read live from the hosts.
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { stringField, stringList } from './body.js';
-import { GroupStore, type Deployment, type GroupPolicy } from './GroupStore.js';
-import { readIsolation } from './HostCim.js';
+import { deploymentView, recordedState } from './DeploymentState.js';
+import { GroupStore } from './GroupStore.js';
+import { readActivePolicy, readIsolation } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
-
-/** Where a host stands with its TVDc's current policy. */
-export function deploymentState(policy: GroupPolicy | null, d: Deployment | undefined): string {
-  if (!policy) return 'no policy';
-  if (!d) return 'not deployed';
-  if (d.state === 'failed') return d.deployedVersion ? `failed (runs ${d.deployedVersion})` : 'failed';
-  return d.deployedVersion === policy.version ? 'deployed' : `outdated (runs ${d.deployedVersion})`;
-}
 
 function visibleGroups(p: Principal, all: string[]): string[] {
   return p.role === 'dcadmin' ? all : all.filter((g) => p.groups.includes(g));
@@ -33,7 +26,8 @@ export const groupsModule: ServerModule = {
         name,
         hosts,
         policy: policy ? { name: policy.name, version: policy.version } : null,
-        deployed: hosts.filter((h) => deploymentState(policy, deployments.get(h)) === 'deployed').length,
+        // From the record: the list asks no host. `groups show` reads them and reports drift.
+        deployed: hosts.filter((h) => recordedState(policy, deployments.get(h)).status === 'deployed').length,
       };
     };
 
@@ -56,17 +50,18 @@ export const groupsModule: ServerModule = {
       const hosts = await Promise.all(groups.hostsOf(name).map(async (h) => {
         const rec = ctx.hosts.get(h);
         const d = deployments.get(h);
-        const base = {
-          name: h,
-          url: rec.url,
-          deployment: { state: deploymentState(policy, d), version: d?.deployedVersion ?? null, message: d?.message ?? null, at: d?.at ?? null },
-        };
+        const base = { name: h, url: rec.url };
         try {
-          return { ...base, reachable: true, ...(await readIsolation(ctx.hosts.connection(h))) };
+          const conn = ctx.hosts.connection(h);
+          const [isolation, active] = await Promise.all([readIsolation(conn), readActivePolicy(conn)]);
+          return { ...base, deployment: deploymentView(policy, d, { reachable: true, active }), reachable: true, ...isolation };
         } catch (e) {
           const err = hostFailure(h, e);
           if (!err) throw e;
-          return { ...base, reachable: false, error: { code: err.code, message: err.message }, label: null, vms: [], disks: [], segments: [] };
+          return {
+            ...base, deployment: deploymentView(policy, d, { reachable: false }), reachable: false,
+            error: { code: err.code, message: err.message }, label: null, vms: [], disks: [], segments: [],
+          };
         }
       }));
       const administrators = (ctx.db.prepare('SELECT user FROM user_groups WHERE grp = ? ORDER BY user').all(name) as { user: string }[]).map((r) => r.user);

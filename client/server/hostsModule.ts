@@ -3,6 +3,8 @@
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
+import { deploymentView } from './DeploymentState.js';
+import { GroupStore } from './GroupStore.js';
 import { probeHost, readIsolation, readPolicies } from './HostCim.js';
 import { onHost } from './hostFailure.js';
 import { HostRegistry } from './HostRegistry.js';
@@ -49,6 +51,7 @@ export const hostsModule: ServerModule = {
     // not just the read side every module shares.
     if (!(ctx.hosts instanceof HostRegistry)) throw new Error('the hosts module needs the server\'s HostRegistry');
     const hosts = ctx.hosts;
+    const groups = new GroupStore(ctx.db);
 
     router.route('POST', '/api/hosts/discover', async ({ principal, body }) => {
       requireDcAdmin(principal);
@@ -91,19 +94,28 @@ export const hostsModule: ServerModule = {
       requireHostVisible(principal, h);
       const conn = hosts.connection(h.name);
       const [isolation, policies] = await onHost(h.name, () => Promise.all([readIsolation(conn), readPolicies(conn)]));
+      const active = policies.find((p) => p.active);
+      const deployment = h.group === null ? null : deploymentView(
+        groups.policy(h.group), groups.deployments(h.group).find((d) => d.host === h.name),
+        { reachable: true, active: active ? { name: active.name, version: active.version } : null },
+      );
       return {
         ...h,
         credentials: hosts.hasCredentials(h.name),
         policies: policies.map((p) => ({ name: p.name, version: p.version, active: p.active })),
+        // Where the host stands with its TVDc's policy (null: in no TVDc), drift included.
+        deployment,
         ...isolation,
       };
     });
 
+    // The host is forgotten whatever happens on it; what could not be undone there (its
+    // indication subscriptions, on a host that cannot be reached) is said in the answer.
     router.route('DELETE', '/api/hosts/:host', async ({ principal, params }) => {
       requireDcAdmin(principal);
-      await hosts.remove(params['host']!);
+      const reports = await hosts.remove(params['host']!);
       ctx.log(`host ${params['host']} removed by ${principal.user}`);
-      return { removed: params['host']! };
+      return { removed: params['host']!, ...reports };
     });
   },
 };

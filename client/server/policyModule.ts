@@ -11,10 +11,10 @@ import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
 import { GroupStore, type GroupPolicy } from './GroupStore.js';
-import { outText, readPolicies, returnCode, securityService } from './HostCim.js';
+import { deploymentView, type LivePolicy } from './DeploymentState.js';
+import { outText, policyRules, readActivePolicy, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
-import { deploymentState } from './groupsModule.js';
 
 export interface DeployResult {
   host: string;
@@ -54,13 +54,27 @@ function optionalList(body: unknown, field: string): string[] | undefined {
   return v as string[];
 }
 
-/** Loads the policy on one host and activates it, as an update of whatever that host runs. */
-async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy): Promise<{ ok: boolean; message: string }> {
+/**
+ * Loads the policy on one host and activates it, as an update of whatever that host runs.
+ * `accepted` is what the host last accepted from this TVDc (the server's record).
+ */
+async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy, accepted: string | null): Promise<{ ok: boolean; message: string }> {
   const conn = ctx.hosts.connection(host);
   try {
     const before = await readPolicies(conn);
     const active = before.find((p) => p.active) ?? null;
-    if (active && active.name === gp.name && active.version === gp.version) return { ok: true, message: `${gp.name} ${gp.version} is already active` };
+    if (active && active.name === gp.name && active.version === gp.version) {
+      if (accepted === gp.version) return { ok: true, message: `${gp.name} ${gp.version} is already active` };
+      // The hosts take name and version as a policy's identity, but this pair did not come from
+      // this server's deployment to the host (SetPolicy behind its back, or the host left the TVDc
+      // and came back): it is the TVDc's policy only if it enforces the same labels and conflict
+      // sets. Otherwise only a higher version can replace it.
+      const theirs = await readActiveRules(conn);
+      const ours = policyRules(gp.policy);
+      if (theirs.join('\n') === ours.join('\n')) return { ok: true, message: `${gp.name} ${gp.version} is already active (its labels and conflict sets are the TVDc's)` };
+      const differ = [...theirs.filter((r) => !ours.includes(r)), ...ours.filter((r) => !theirs.includes(r))].length;
+      return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${differ} label or conflict set line${differ === 1 ? '' : 's'} differ), not deployed by this server; set a version above ${gp.version} and deploy that` };
+    }
     // Xen's boot policy may be replaced by any policy; anything else is updated from what runs.
     const from = active && active.name !== 'DEFAULT' ? { name: active.name, version: active.version } : null;
     const xml = writeAcmXml(forHost(gp.policy, from));
@@ -90,17 +104,27 @@ export const policyModule: ServerModule = {
       return policyView(next);
     };
 
-    router.route('GET', '/api/groups/:group/policy', ({ principal, params }) => {
+    // Each host is asked what it enforces, so a policy changed behind the server's back shows.
+    router.route('GET', '/api/groups/:group/policy', async ({ principal, params }) => {
       const group = params['group']!;
       requireGroup(principal, group);
       const gp = groups.requirePolicy(group);
       const deployments = new Map(groups.deployments(group).map((d) => [d.host, d]));
       return {
         ...policyView(gp),
-        deployments: groups.hostsOf(group).map((h) => {
-          const d = deployments.get(h);
-          return { host: h, state: deploymentState(gp, d), version: d?.deployedVersion ?? null, message: d?.message ?? null, at: d?.at ?? null };
-        }),
+        deployments: await Promise.all(groups.hostsOf(group).map(async (h) => {
+          let live: LivePolicy;
+          let error: { code: string; message: string } | undefined;
+          try {
+            live = { reachable: true, active: await readActivePolicy(ctx.hosts.connection(h)) };
+          } catch (e) {
+            const err = hostFailure(h, e);
+            if (!err) throw e;
+            live = { reachable: false };
+            error = { code: err.code, message: err.message };
+          }
+          return { host: h, ...deploymentView(gp, deployments.get(h), live), reachable: live.reachable, ...(error ? { error } : {}) };
+        })),
       };
     });
 
@@ -151,8 +175,9 @@ export const policyModule: ServerModule = {
       let results: DeployResult[];
       try {
         // Every host gets its chance: one that refuses or is down is reported, not fatal.
+        const accepted = new Map(groups.deployments(group).map((d) => [d.host, d.deployedName === gp.name ? d.deployedVersion : null]));
         results = await Promise.all(hosts.map(async (host) => {
-          const r = await deployTo(ctx, host, gp);
+          const r = await deployTo(ctx, host, gp, accepted.get(host) ?? null);
           groups.recordDeployment(group, host, gp, r.ok, r.message);
           return { host, ok: r.ok, state: r.ok ? 'deployed' : 'failed', message: r.message } as const;
         }));

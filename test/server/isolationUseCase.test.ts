@@ -380,7 +380,10 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     await dc.del('/api/groups/other');
     expect((await dc.get<{ hosts: { name: string; group: string | null }[] }>('/api/hosts')).hosts.map((h) => [h.name, h.group]))
       .to.deep.equal([['h1', 'finance'], ['h2', null], ['h3', null], ['h4', null]]);
-    expect(await dc.del('/api/hosts/h4')).to.deep.equal({ removed: 'h4' });
+    // h4 is down: it is forgotten all the same, and the answer says its subscriptions stay there.
+    const removal = await dc.del<{ removed: string; subscriptions: { ok: boolean; removed: string[]; error?: { code: string } } }>('/api/hosts/h4');
+    expect(removal).to.deep.include({ removed: 'h4' });
+    expect([removal.subscriptions.ok, removal.subscriptions.removed, removal.subscriptions.error?.code]).to.deep.equal([false, [], 'HOST_UNREACHABLE']);
     await refused(dc.get('/api/hosts/h4'), 404, 'NOT_FOUND');
     await refused(alice.get('/api/hosts/h2'), 403, 'FORBIDDEN');
   });

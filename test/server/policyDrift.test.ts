@@ -1,0 +1,156 @@
+// A host's policy changed behind the management server's back (SetPolicy over CIM by someone with
+// admin rights on the host) shows as drift in the API and the CLI, holds back label assignment
+// there, survives a deployment that cannot replace it, and is gone once a higher version is
+// deployed. Real host agents on loopback, a real server on a SQLite file, the CLI verbs in process.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { WbemConnection } from '../../client/cim/index.js';
+import type { ApiClient } from '../../client/cli/ApiClient.js';
+import { main } from '../../client/cli/tvdc.js';
+import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
+import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
+import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
+import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
+import { activePolicy, client, defineVm, hostLabel, refused, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
+
+interface Deployment { host?: string; state: string; status: string; drifted: boolean; running: { name: string; version: string } | null; version: string | null; reachable?: boolean; error?: { code: string } }
+
+describe('management server: policy drift on a host', function () {
+  this.timeout(60_000);
+  const tmp = tempDir('tvdc-drift-');
+  let c1: InProcessHost, c2: InProcessHost;
+  let cim1: WbemConnection;
+  let srv: RunningServer;
+  let dc: ApiClient;
+
+  /** `tvdc ARGS` in this process as the dcadmin; exit code and output. */
+  const tvdc = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const code = await main([...args, '--server', srv.url, '--user', 'dc', '--password', 'dc-password'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+    // main closes every API client of the process when it is done, this test's too.
+    dc = client(srv.url, 'dc', 'dc-password');
+    return { code, out: out.join('\n'), err: err.join('\n') };
+  };
+  const deployments = async () => (await dc.get<{ deployments: Deployment[] }>('/api/groups/fin/policy')).deployments;
+
+  before(async () => {
+    [c1, c2] = await Promise.all([startInProcessHost('c1'), startInProcessHost('c2')]);
+    cim1 = tvdcConnection(c1.origin);
+    await defineVm(cim1, 'c1', 'ma');
+    const cim2 = tvdcConnection(c2.origin);
+    await defineVm(cim2, 'c2', 'su');
+    await cim2.close();
+    srv = await startServer(join(tmp.dir, 'server.db'));
+    await srv.server.users.add('dc', 'dcadmin', 'dc-password');
+    dc = client(srv.url, 'dc', 'dc-password');
+    for (const h of [c1, c2]) await dc.post('/api/hosts', { url: h.origin });
+    await dc.post('/api/groups', { name: 'fin' });
+    await dc.post('/api/groups/fin/hosts', { hosts: ['c1', 'c2'] });
+    await dc.put('/api/groups/fin/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
+    expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+  });
+  after(async () => {
+    await srv?.server.stop();
+    await cim1?.close();
+    await Promise.all([c1?.stop(), c2?.stop().catch(() => undefined)]);
+    tmp.remove();
+  });
+
+  it('before anything happens on the hosts, both are deployed and run the TVDc\'s policy', async () => {
+    expect((await deployments()).map((d) => [d.host, d.status, d.drifted, d.running])).to.deep.equal([
+      ['c1', 'deployed', false, { name: 'tvdc-paper', version: '1.0' }],
+      ['c2', 'deployed', false, { name: 'tvdc-paper', version: '1.0' }],
+    ]);
+  });
+
+  it('a SetPolicy over CIM on c1 behind the server\'s back shows as drift in policy show, groups show and hosts show', async () => {
+    // Someone with admin rights on c1 loads tvdc-paper 1.1 with a label of his own.
+    const rogue = forHost(addLabel(loadPolicy(readFileSync(PAPER_POLICY, 'utf8')), { name: 'Rogue', kind: 'vm', ste: ['MA', 'SU'], cw: [] }), { name: 'tvdc-paper', version: '1.0' });
+    const r = await cim1.invokeMethod(service('c1', 'TVDc_SecurityService', 'SecurityService'), 'SetPolicy', { PolicyXML: writeAcmXml(rogue) });
+    expect(Number(r.returnValue)).to.equal(0);
+    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.1');
+
+    const drifted = /^drifted: host runs tvdc-paper 1\.1, TVDc policy is tvdc-paper 1\.0 \(deployed 1\.0 at \d{4}-\d\d-\d\dT[\d:.]+Z\)$/;
+    const [c1d, c2d] = await deployments();
+    expect(c1d).to.deep.include({ host: 'c1', status: 'drifted', drifted: true, running: { name: 'tvdc-paper', version: '1.1' }, version: '1.0', reachable: true });
+    expect(c1d!.state).to.match(drifted);
+    expect(c2d).to.deep.include({ host: 'c2', status: 'deployed', state: 'deployed', drifted: false });
+
+    const group = await dc.get<{ hosts: { name: string; deployment: Deployment }[] }>('/api/groups/fin');
+    expect(group.hosts.map((h) => [h.name, h.deployment.status])).to.deep.equal([['c1', 'drifted'], ['c2', 'deployed']]);
+    expect(group.hosts[0]!.deployment.state).to.match(drifted);
+    const host = await dc.get<{ deployment: Deployment }>('/api/hosts/c1');
+    expect(host.deployment).to.deep.include({ status: 'drifted', drifted: true });
+    // The TVDc list asks no host: its count is the server's record.
+    expect((await dc.get<{ groups: { deployed: number }[] }>('/api/groups')).groups[0]!.deployed).to.equal(2);
+  });
+
+  it('the CLI tables show it: groups show, policy show (what each host runs, and a drift line), hosts show', async () => {
+    const [groups, policy, host, json] = [await tvdc('groups', 'show', 'fin'), await tvdc('policy', 'show', 'fin'), await tvdc('hosts', 'show', 'c1'), await tvdc('policy', 'show', 'fin', '--json')];
+    expect([groups.code, policy.code, host.code, json.code]).to.deep.equal([0, 0, 0, 0]);
+    expect(groups.out).to.match(/^host c1 .* policy drifted: host runs tvdc-paper 1\.1, TVDc policy is tvdc-paper 1\.0 \(deployed 1\.0 at \S+\)$/m);
+    expect(groups.out).to.match(/^host c2 .* policy deployed$/m);
+    expect(policy.out).to.match(/^ {2}HOST\s+RUNS\s+STATE\s+LAST DEPLOYMENT$/m);
+    expect(policy.out).to.match(/^ {2}c1\s+tvdc-paper 1\.1\s+drifted: host runs tvdc-paper 1\.1, /m);
+    expect(policy.out).to.match(/^ {2}c2\s+tvdc-paper 1\.0\s+deployed\s+tvdc-paper 1\.0 active$/m);
+    expect(policy.out).to.include('drifted: c1 runs another policy than the one deployed by the server');
+    expect(host.out).to.match(/^TVDc policy: drifted: host runs tvdc-paper 1\.1/m);
+    expect((JSON.parse(json.out) as { deployments: Deployment[] }).deployments.map((d) => d.status)).to.deep.equal(['drifted', 'deployed']);
+  });
+
+  it('labels assign refuses a VM of the drifted host (409, nothing sent to it) and labels one of the other host', async () => {
+    const msg = await refused(dc.put('/api/groups/fin/vms/ma/label', { label: 'MarketAnalysis' }), 409, 'CONFLICT');
+    expect(msg).to.equal('host c1 has drifted: it runs tvdc-paper 1.1, not tvdc-paper 1.0 that it last accepted from the TVDc; deploy the TVDc\'s policy there again (tvdc policy deploy fin) before labeling VM ma');
+    expect(await hostLabel(cim1, 'ma')).to.equal(null);
+    const cli = await tvdc('labels', 'assign', 'fin', 'ma', 'MarketAnalysis');
+    expect([cli.code, cli.err]).to.deep.equal([1, `tvdc: CONFLICT: ${msg}`]);
+    expect(await dc.put('/api/groups/fin/vms/su/label', { label: 'SecurityUnderwriting' })).to.include({ host: 'c2', securityLabel: 'ACM:tvdc-paper:SecurityUnderwriting' });
+  });
+
+  it('deploying the TVDc\'s own 1.1 cannot replace the other 1.1 (exit 1, still drifted); 1.2 can, and the drift is gone', async () => {
+    expect((await tvdc('labels', 'add', 'fin', 'Web', '--types', 'WEB')).out).to.include('policy tvdc-paper 1.1');
+    const same = await tvdc('policy', 'deploy', 'fin');
+    expect(same.code, same.out).to.equal(1);
+    expect(same.out).to.match(/^c1\s+failed\s+host runs another tvdc-paper 1\.1 \(2 label or conflict set lines differ\), not deployed by this server; set a version above 1\.1 and deploy that$/m);
+    expect(same.out).to.match(/^c2\s+deployed\s+tvdc-paper 1\.1 active \(updated from tvdc-paper 1\.0\)$/m);
+    const [c1d] = await deployments();
+    expect(c1d).to.deep.include({ status: 'drifted', version: '1.0' });
+    expect(c1d!.state).to.match(/^drifted: host runs tvdc-paper 1\.1, TVDc policy is tvdc-paper 1\.1 \(last accepted 1\.0; the last attempt failed at \S+\)$/);
+
+    expect((await tvdc('policy', 'conflicts', 'add', 'fin', 'MA-SU', '--types', 'MA,SU')).out).to.include('policy tvdc-paper 1.2');
+    const higher = await tvdc('policy', 'deploy', 'fin');
+    expect(higher.code, higher.out).to.equal(0);
+    expect(higher.out).to.match(/^c1\s+deployed\s+tvdc-paper 1\.2 active \(updated from tvdc-paper 1\.1\)$/m);
+    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.2');
+    expect((await deployments()).map((d) => [d.host, d.status, d.drifted, d.running?.version])).to.deep.equal([['c1', 'deployed', false, '1.2'], ['c2', 'deployed', false, '1.2']]);
+    const policy = await tvdc('policy', 'show', 'fin');
+    expect(policy.out).to.match(/^ {2}c1\s+tvdc-paper 1\.2\s+deployed\s/m).and.not.include('drifted');
+    expect((await tvdc('groups', 'show', 'fin')).out).to.match(/^host c1 .* policy deployed$/m);
+    expect(await dc.put('/api/groups/fin/vms/ma/label', { label: 'MarketAnalysis' })).to.include({ host: 'c1', securityLabel: 'ACM:tvdc-paper:MarketAnalysis' });
+  });
+
+  it('a host that left the TVDc and came back running the very same policy is taken as deployed (same labels and conflict sets)', async () => {
+    await dc.del('/api/groups/fin/hosts/c2');
+    await dc.post('/api/groups/fin/hosts', { hosts: ['c2'] });
+    expect((await deployments())[1]).to.deep.include({ host: 'c2', status: 'not deployed', running: { name: 'tvdc-paper', version: '1.2' } });
+    const r = await dc.post<{ ok: boolean; results: { host: string; ok: boolean; message: string }[] }>('/api/groups/fin/policy/deploy');
+    expect(r.results[1]).to.deep.equal({ host: 'c2', ok: true, state: 'deployed', message: 'tvdc-paper 1.2 is already active (its labels and conflict sets are the TVDc\'s)' });
+  });
+
+  it('an unreachable host is reported as unreachable with its recorded state, never as drifted', async () => {
+    await c2.stop();
+    const [, c2d] = await deployments();
+    expect(c2d).to.deep.include({ host: 'c2', status: 'unreachable', state: 'unreachable (recorded: deployed)', drifted: false, running: null, reachable: false });
+    expect(c2d!.error!.code).to.equal('HOST_UNREACHABLE');
+    const policy = await tvdc('policy', 'show', 'fin');
+    expect(policy.out).to.match(/^ {2}c2\s+\?\s+unreachable \(recorded: deployed\)\s/m).and.not.include('drifted');
+    const group = await dc.get<{ hosts: { name: string; reachable: boolean; deployment: Deployment }[] }>('/api/groups/fin');
+    expect(group.hosts.map((h) => [h.name, h.reachable, h.deployment.status])).to.deep.equal([['c1', true, 'deployed'], ['c2', false, 'unreachable']]);
+  });
+});
