@@ -140,5 +140,10 @@ describe('management server: notification targets (the dcadmin\'s allow-list for
     expect(events[0]).to.deep.include({ kind: 'action', status: 'failed', planId: plan.id });
     await new Promise((r) => setTimeout(r, 100));
     expect(received).to.deep.equal(['/hooks/tvdc']);
+    // A restarted server says which plans no longer notify (as after an upgrade to targets).
+    await server.stop();
+    const log: string[] = [];
+    server = ManagementServer.open({ db: join(dir, 'server.db'), log: (l) => void log.push(l), modules: [usersModule, createIntegrityModule()] });
+    expect(log).to.include(`notify plans ${plan.id} point under no notification target: their notifications are recorded as failed until a dcadmin allows them (tvdc plans targets add PREFIX)`);
   });
 });

@@ -130,6 +130,8 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const events = new EventLog(db);
       const plans = new ActionPlanStore(db);
       const notifyTargets = new NotifyTargetStore(db);
+      /** Notify plans whose URL is under no notification target: they record failed actions instead of notifying. */
+      const strandedPlans = (): number[] => plans.list().filter((p) => p.action.kind === 'notify' && !notifyTargets.allowing(p.action.url)).map((p) => p.id);
       const schedules = new AttestationScheduleStore(db);
       const monitors = new AttestationMonitorStore(db);
       /**
@@ -397,7 +399,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         if (!prefix) throw ApiError.badRequest('prefix is required');
         const removed = domain(() => notifyTargets.remove(prefix));
         // Plans are kept (their TVDc administrators own them) but stop notifying: say which.
-        const stranded = plans.list().filter((p) => p.action.kind === 'notify' && !notifyTargets.allowing(p.action.url)).map((p) => p.id);
+        const stranded = strandedPlans();
         ctx.log(`notification target ${removed.prefix} removed by ${principal.user}${stranded.length ? `; plans ${stranded.join(', ')} no longer notify` : ''}`);
         return { removed, stranded };
       });
@@ -427,6 +429,9 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         return options.feed?.status(INTEGRITY_INDICATION) ?? { enabled: false, destination: null, hosts: [] };
       });
 
+      // After an upgrade from a server without notification targets, say which plans now stop notifying.
+      const outside = strandedPlans();
+      if (outside.length) ctx.log(`notify plans ${outside.join(', ')} point under no notification target: their notifications are recorded as failed until a dcadmin allows them (tvdc plans targets add PREFIX)`);
       scheduler.start();
       // Every attestation is an event: without a bound the log would grow by each target at each run.
       const retentionMs = (options.eventRetentionDays ?? 90) * 24 * 3600_000;
