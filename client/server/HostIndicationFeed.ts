@@ -14,7 +14,8 @@
 // The subscriptions are permanent (DSP1054 PersistenceType 2) and stay on the hosts when the
 // server stops: a host queues what happens meanwhile (a refused start, a program run) and delivers
 // it when the server is back on the same path. A server that comes back at another address
-// replaces them.
+// replaces them. A host the server stops managing has them taken off (HostRegistry.remove) and
+// its path forgotten.
 import { createHash } from 'node:crypto';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import { IndicationListener, subscribe, unsubscribe, type IndicationContext } from '../listener/index.js';

@@ -60,7 +60,7 @@ describe('management server: removing a host unsubscribes it; dropped deliveries
     cim1 = tvdcConnection(h1.origin);
     server = ManagementServer.open({
       db: join(tmp.dir, 'server.db'),
-      modules: serverModules({ indications: { listenPort: 0, droppedLog: { perWindow: 3, windowMs: 400 } } }),
+      modules: serverModules({ indications: { listenPort: 0, droppedLog: { perWindow: 3, windowMs: 1500 } } }),
       log: (l) => void log.push(l),
     });
     url = (await server.listen({ port: 0 })).http!;
