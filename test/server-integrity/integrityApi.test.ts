@@ -8,9 +8,10 @@ import { hash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
+import { ApiClient } from '../../client/cli/ApiClient.js';
 import { INTEGRITY_NOUNS } from '../../client/cli/integrityCommands.js';
-import { commands, main } from '../../client/cli/tvdc.js';
+import { commands } from '../../client/cli/tvdc.js';
+import { refused, runTvdc } from '../server/support/serverHarness.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { usersModule } from '../../client/server/usersModule.js';
 import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
@@ -33,19 +34,7 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
   const log: string[] = [];
   const as = (user: string) => new ApiClient(url, user, PW);
 
-  /** Runs `tvdc ARGS` as `user`; returns exit code and output. */
-  const tvdc = async (user: string, ...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main([...args, '--server', url, '--user', user, '--password', PW], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
-  const refused = async (p: Promise<unknown>, status: number, code: string) => {
-    const e = await p.then(() => undefined, (x: unknown) => x);
-    expect(e, 'the call was refused').to.be.instanceOf(ApiClientError);
-    expect({ status: (e as ApiClientError).status, code: (e as ApiClientError).code }, (e as Error).message).to.deep.equal({ status, code });
-    return (e as Error).message;
-  };
+  const tvdc = (user: string, ...args: string[]) => runTvdc(url, user, PW, ...args);
   const cm = async (target: string, call: string) => {
     const r = await wbemcli(['cm', p1.url(target), call]);
     expect(r.stderr, r.stderr).to.equal('');

@@ -9,8 +9,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
-import { main } from '../../client/cli/tvdc.js';
+import { ApiClient } from '../../client/cli/ApiClient.js';
+import { refused, runTvdc } from '../server/support/serverHarness.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { usersModule } from '../../client/server/usersModule.js';
 import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
@@ -30,18 +30,7 @@ describe('management server: notification targets (the dcadmin\'s allow-list for
   let listenerUrl: string;
   const received: string[] = [];
   const as = (user: string) => new ApiClient(url, user, PW);
-  const tvdc = async (user: string, ...args: string[]) => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main([...args, '--server', url, '--user', user, '--password', PW], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  };
-  const refused = async (p: Promise<unknown>, status: number, code: string) => {
-    const e = await p.then(() => undefined, (x: unknown) => x);
-    expect(e, 'the call was refused').to.be.instanceOf(ApiClientError);
-    expect({ status: (e as ApiClientError).status, code: (e as ApiClientError).code }, (e as Error).message).to.deep.equal({ status, code });
-    return (e as Error).message;
-  };
+  const tvdc = (user: string, ...args: string[]) => runTvdc(url, user, PW, ...args);
 
   before(async () => {
     listener = createServer((req, res) => {

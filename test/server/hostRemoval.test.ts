@@ -6,13 +6,12 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
-import { main } from '../../client/cli/tvdc.js';
 import { sendIndication } from '../../client/listener/index.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, eventually, refused, tempDir, tvdcConnection } from './support/serverHarness.js';
+import { client, eventually, refused, runTvdc, tempDir, tvdcConnection } from './support/serverHarness.js';
 
 /** The names of the server's subscriptions on a host, read over CIM (DSP1054 objects in root/interop). */
 async function serverSubscriptions(conn: WbemConnection): Promise<{ subscriptions: string[]; filters: string[]; destinations: string[] }> {
@@ -48,11 +47,9 @@ describe('management server: removing a host unsubscribes it; dropped deliveries
   let base: string;
 
   const tvdc = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main([...args, '--server', url, '--user', 'dc', '--password', 'dc-password'], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    dc = client(url, 'dc', 'dc-password'); // main closes every API client of the process
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    const r = await runTvdc(url, 'dc', 'dc-password', ...args);
+    dc = client(url, 'dc', 'dc-password');
+    return r;
   };
 
   before(async () => {

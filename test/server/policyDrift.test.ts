@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
-import { main } from '../../client/cli/tvdc.js';
 import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
-import { activePolicy, client, defineVm, hostLabel, refused, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, defineVm, hostLabel, refused, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
@@ -30,12 +29,9 @@ describe('management server: policy drift on a host', function () {
 
   /** `tvdc ARGS` in this process as the dcadmin; exit code and output. */
   const tvdc = async (...args: string[]): Promise<{ code: number; out: string; err: string }> => {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main([...args, '--server', srv.url, '--user', 'dc', '--password', 'dc-password'], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    // main closes every API client of the process when it is done, this test's too.
+    const r = await runTvdc(srv.url, 'dc', 'dc-password', ...args);
     dc = client(srv.url, 'dc', 'dc-password');
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    return r;
   };
   const deployments = async () => (await dc.get<{ deployments: Deployment[] }>('/api/groups/fin/policy')).deployments;
 

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { ApiClient, ApiClientError } from '../../../client/cli/ApiClient.js';
+import { main } from '../../../client/cli/tvdc.js';
 import { ManagementServer, serverModules } from '../../../client/server/ManagementServer.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
@@ -33,6 +34,17 @@ export async function startServer(db: string, options: { indications?: boolean }
 
 export function client(url: string, user: string, password: string): ApiClient {
   return new ApiClient(url, user, password);
+}
+
+/**
+ * `tvdc ARGS` in this process against the server at `url` as `user`: exit code and output. main
+ * closes every API client of the process when it is done, so callers make theirs again after it.
+ */
+export async function runTvdc(url: string, user: string, password: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...args, '--server', url, '--user', user, '--password', password], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
 /** Awaits `p` and checks it failed with this status and code; returns the message. */
