@@ -7,8 +7,8 @@ import { ApiError } from './ApiError.js';
 import { requireGroup, type ApiRouter } from './ApiRouter.js';
 import { stringField } from './body.js';
 import { GroupStore } from './GroupStore.js';
-import { driftFrom } from './DeploymentState.js';
-import { diskPath, outText, readActivePolicy, returnCode, securityService, segmentPath, vmPath } from './HostCim.js';
+import { diskPath, outText, returnCode, securityService, segmentPath, vmPath } from './HostCim.js';
+import { assignOnHost, requireUndrifted } from './labelOnHost.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { onHost } from './hostFailure.js';
@@ -45,22 +45,10 @@ export const labelsModule: ServerModule = {
       return p;
     };
 
+    // Removing a label only takes access away, so unassign is not held back by drift.
     const assign = async (group: string, host: string, element: CimObjectPath, what: string, label: string, policy: Policy, user: string) => {
-      const securityLabel = `ACM:${policy.header.name}:${label}`;
-      const conn = ctx.hosts.connection(host);
-      // The label was checked against the policy the host last accepted from this TVDc. A host
-      // whose policy was changed behind the server's back would take "ACM:<policy>:<label>"
-      // under whatever it runs now, where a policy of the same name (another version, or the
-      // same version with other content) may give that label other types and so other access.
-      // The server does not hand out access it cannot vouch for: it refuses until the TVDc's
-      // policy is deployed there again. (The host may still change between this check and
-      // AssignLabel; only the host could close that gap.) Removing a label only takes access
-      // away, so RemoveLabel is not held back.
-      const active = await onHost(host, () => readActivePolicy(conn));
-      const drift = driftFrom({ name: policy.header.name, version: policy.header.version }, active);
-      if (drift) throw ApiError.conflict(`host ${host} has drifted: ${drift}; deploy the TVDc's policy there again (tvdc policy deploy ${group}) before labeling ${what}`);
-      const r = await onHost(host, () => conn.invokeMethod(securityService(host), 'AssignLabel', { Element: element, Label: securityLabel }));
-      if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host} refused label ${label} for ${what} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
+      await requireUndrifted(ctx, group, host, policy, what);
+      const securityLabel = await assignOnHost(ctx, host, element, what, label, policy);
       ctx.log(`TVDc ${group}: ${what} on ${host} labeled ${label} by ${user}`);
       return securityLabel;
     };

@@ -9,7 +9,8 @@ import { ApiError } from './ApiError.js';
 import { requireDcAdmin, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField } from './body.js';
 import { GroupStore } from './GroupStore.js';
-import { outText, returnCode, securityService, segmentPath } from './HostCim.js';
+import { segmentPath } from './HostCim.js';
+import { assignOnHost, requireUndrifted } from './labelOnHost.js';
 import { hostFailure } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
@@ -69,15 +70,21 @@ export const segmentsModule: ServerModule = {
       }
       const results = await onEveryHost(group, async (host) => {
         const conn = ctx.hosts.connection(host);
+        const policy = label === undefined ? undefined : groups.deployedPolicy(group, host)!;
+        // Before anything is made there: a drifted host gets no segment rather than an unlabeled one.
+        if (policy) await requireUndrifted(ctx, group, host, policy, `segment ${name}`);
         const seg = new CimInstance('TVDc_NetworkSegment');
         seg.properties.set('InstanceID', new CimProperty('InstanceID', 'string', `TVDc:segment:${name}`));
         if (vlan !== undefined) seg.properties.set('VLANId', new CimProperty('VLANId', 'uint16', vlan));
         else seg.properties.set('VNI', new CimProperty('VNI', 'uint32', vni!));
         await conn.createInstance(seg, { namespace: 'root/tvdc' });
-        if (label === undefined) return 'created';
-        const policy = groups.deployedPolicy(group, host)!;
-        const r = await conn.invokeMethod(securityService(host), 'AssignLabel', { Element: segmentPath(name), Label: `ACM:${policy.header.name}:${label}` });
-        if (returnCode(r) !== 0) throw ApiError.hostRefused(`created, but the label was refused (${returnCode(r)}): ${outText(r, 'Reason').join('; ')}`);
+        if (!policy || label === undefined) return 'created';
+        try {
+          await assignOnHost(ctx, host, segmentPath(name), `segment ${name}`, label, policy);
+        } catch (e) {
+          if (e instanceof ApiError) throw new ApiError(e.status, e.code, `created, but ${e.message}`);
+          throw e;
+        }
         return `created, labeled ${label}`;
       });
       ctx.log(`TVDc ${group}: segment ${name} (${vlan !== undefined ? `VLAN ${vlan}` : `VNI ${vni}`}) created by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}`);

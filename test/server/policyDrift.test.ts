@@ -12,7 +12,8 @@ import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
-import { activePolicy, client, defineVm, hostLabel, refused, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, defineVm, hostLabel, refused, resourceLabel, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { segmentPath } from '../../client/server/HostCim.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
@@ -107,6 +108,23 @@ describe('management server: policy drift on a host', function () {
     const cli = await tvdc('labels', 'assign', 'fin', 'ma', 'MarketAnalysis');
     expect([cli.code, cli.err]).to.deep.equal([1, `tvdc: CONFLICT: ${msg}`]);
     expect(await dc.put('/api/groups/fin/vms/su/label', { label: 'SecurityUnderwriting' })).to.include({ host: 'c2', securityLabel: 'ACM:tvdc-paper:SecurityUnderwriting' });
+  });
+
+  it('a labeled segment for the TVDc is made on the host that runs its policy and refused, before anything is made, on the drifted one', async () => {
+    const r = await dc.post<{ ok: boolean; results: { host: string; ok: boolean; message: string }[] }>('/api/groups/fin/segments', { name: 'ma-net', vlan: 210, label: 'MarketAnalysis' });
+    expect(r.ok).to.equal(false);
+    expect(r.results.map((x) => [x.host, x.ok])).to.deep.equal([['c1', false], ['c2', true]]);
+    expect(r.results[0]!.message).to.match(/^CONFLICT: host c1 has drifted: it runs tvdc-paper 1\.1, .* before labeling segment ma-net$/);
+    expect(r.results[1]!.message).to.equal('created, labeled MarketAnalysis');
+    const ids = async (conn: WbemConnection) => (await conn.enumerateInstanceNames('TVDc_NetworkSegment').toArray()).map((p) => String(p.key('InstanceID')));
+    expect(await ids(cim1)).to.not.include('TVDc:segment:ma-net');
+    const cim2 = tvdcConnection(c2.origin);
+    try {
+      expect(await ids(cim2)).to.include('TVDc:segment:ma-net');
+      expect(await resourceLabel(cim2, segmentPath('ma-net'))).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
+    } finally {
+      await cim2.close();
+    }
   });
 
   it('deploying the TVDc\'s own 1.1 cannot replace the other 1.1 (exit 1, still drifted); 1.2 can, and the drift is gone', async () => {
