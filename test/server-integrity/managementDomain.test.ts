@@ -111,6 +111,39 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     expect(() => plans.remove(9999)).to.throw(/no action plan 9999/);
   });
 
+  it('a notify plan tells of a change of verdict once, tries a failed notification again, and tells again after the verdict changed', async () => {
+    const events = new EventLog(db);
+    const plans = new ActionPlanStore(db);
+    const sent: string[] = [];
+    let failing = true;
+    const effects: ActionEffects = {
+      shutdown: async () => undefined,
+      restart: async () => undefined,
+      notify: async (_url, e) => {
+        if (failing) throw new Error('listener down');
+        sent.push(`${e.vm ?? e.host} ${e.status}`);
+      },
+    };
+    const targets = new NotifyTargetStore(db);
+    targets.add('http://ops.invalid/', 'root');
+    const engine = new ActionPlanEngine(plans, events, effects, targets);
+    plans.add(validatePlan({ group: 'g', on: ['unknown', 'untrusted'], action: 'notify', url: 'http://ops.invalid/hook', createdBy: 'a' }));
+    const attest = (status: 'trusted' | 'unknown' | 'untrusted', vm?: string, host = 'h1') =>
+      engine.handle(events.record({ kind: 'attestation', group: 'g', host, ...(vm ? { vm } : {}), status, message: status }));
+    const statuses = (xs: { status: string }[]) => xs.map((x) => x.status);
+    expect(statuses(await attest('unknown', 'v'))).to.deep.equal(['failed']); // the listener is down
+    failing = false;
+    expect(statuses(await attest('unknown', 'v'))).to.deep.equal(['done']); // tried again
+    expect(await attest('unknown', 'v')).to.deep.equal([]); // told already
+    expect(statuses(await attest('unknown', 'v', 'h2'))).to.deep.equal(['done']); // the VM on another host: told of there
+    expect(statuses(await attest('unknown', 'w'))).to.deep.equal(['done']); // another VM
+    expect(statuses(await attest('unknown'))).to.deep.equal(['done']); // the host itself is a target of its own
+    expect(statuses(await attest('untrusted', 'v'))).to.deep.equal(['done']); // the verdict changed
+    expect(await attest('trusted', 'v')).to.deep.equal([]);
+    expect(statuses(await attest('untrusted', 'v'))).to.deep.equal(['done']); // untrusted again after a trusted run
+    expect(sent).to.deep.equal(['v unknown', 'v unknown', 'w unknown', 'h1 unknown', 'v untrusted', 'v untrusted']);
+  });
+
   it('notification target prefixes match by parsed URL: scheme, host, port, and path on a segment boundary', () => {
     const allows = (prefix: string, url: string) => prefixAllows(canonicalPrefix(prefix), url);
     // The host is the whole host, never a string prefix of it, nor a user name before it.
@@ -164,11 +197,12 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     };
     const engine = new ActionPlanEngine(plans, events, effects, targets);
     const plan = plans.add(validatePlan({ group: 'g', on: ['untrusted'], action: 'notify', url: 'https://ops.example/hooks/tvdc', createdBy: 'alice' }));
-    const attest = () => events.record({ kind: 'attestation', group: 'g', host: 'h', vm: 'v', status: 'untrusted', message: 'x' });
-    expect((await engine.handle(attest())).map((a) => a.status)).to.deep.equal(['done']);
+    const attest = (vm: string) => events.record({ kind: 'attestation', group: 'g', host: 'h', vm, status: 'untrusted', message: 'x' });
+    expect((await engine.handle(attest('v'))).map((a) => a.status)).to.deep.equal(['done']);
     expect(targets.remove('https://ops.example/hooks/').prefix).to.equal('https://ops.example/hooks');
     expect(() => targets.remove('https://ops.example/hooks')).to.throw(/is not an allowed notification target/);
-    const [failed] = await engine.handle(attest());
+    // Another VM turns untrusted: the plan would tell of it, but its prefix is gone.
+    const [failed] = await engine.handle(attest('w'));
     expect(failed).to.deep.include({ planId: plan.id, status: 'failed', action: 'notify' });
     expect(failed!.message).to.include('https://ops.example/hooks/tvdc is not under any notification target the Datacenter Administrator allows');
     expect(calls).to.deep.equal(['notify https://ops.example/hooks/tvdc']);

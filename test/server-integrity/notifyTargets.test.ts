@@ -18,7 +18,7 @@ import { createIntegrityModule } from '../../client/server/integrity/integrityMo
 const PW = 'correct horse battery';
 
 interface RunAnswer {
-  results: { status: string; actions: { planId?: number; action?: string; status: string; message: string }[] }[];
+  results: { host: string; status: string; actions: { planId?: number; action?: string; status: string; message: string }[] }[];
 }
 
 describe('management server: notification targets (the dcadmin\'s allow-list for notify plans)', function () {
@@ -120,8 +120,14 @@ describe('management server: notification targets (the dcadmin\'s allow-list for
     const removed = await tvdc('root', 'plans', 'targets', 'remove', `${listenerUrl}/hooks`);
     expect(removed.code, removed.err).to.equal(0);
     expect(removed.out).to.equal(`${listenerUrl}/hooks is no longer a notification target\nplans ${plan.id} point outside every allowed target: their notifications are recorded as failed until a target allows them again`);
+    // A second host joins the TVDc and cannot be reached either: the plan would tell of it, but its
+    // prefix is gone. (Of h1's unchanged verdict it has told already: notify plans tell of changes.)
+    server.hosts.add('h2', 'http://127.0.0.1:2', { user: null, password: null });
+    server.hosts.setGroup('h2', 'finance');
     const second = await as('alice').post<RunAnswer>('/api/attest/run', { target: 'finance' });
-    const [action] = second.results[0]!.actions;
+    const byHost = new Map(second.results.map((r) => [r.host, r]));
+    expect(byHost.get('h1')!.actions).to.deep.equal([]);
+    const [action] = byHost.get('h2')!.actions;
     expect(action).to.deep.include({ planId: plan.id, action: 'notify', status: 'failed' });
     expect(action!.message).to.include(`${listenerUrl}/hooks/tvdc is not under any notification target the Datacenter Administrator allows`);
     // The failure is in the event log for the TVDc administrator to read.

@@ -51,10 +51,19 @@ export class ActionPlanEngine {
     return power ? [...notifies, power] : notifies;
   }
 
-  /** Runs every matching plan and returns the action events recorded for them. */
+  /**
+   * Runs every matching plan and returns the action events recorded for them. A notify plan tells
+   * of a change: once it has told of a target's verdict, later attestations with the same verdict
+   * (a schedule every few minutes) do not repeat it until the verdict changes; a notification that
+   * failed is tried again at the next one. Power actions run every time: a VM that is still
+   * running was not stopped, or was started again.
+   */
   async handle(event: TvdcEvent): Promise<TvdcEvent[]> {
     const out: TvdcEvent[] = [];
-    for (const plan of this.matching(event)) out.push(await this.run(plan, event));
+    for (const plan of this.matching(event)) {
+      if (plan.action.kind === 'notify' && this.events.notifiedInRun(plan.id, event)) continue;
+      out.push(await this.run(plan, event));
+    }
     return out;
   }
 

@@ -126,6 +126,24 @@ export class EventLog {
     return this.db.prepare('DELETE FROM mgmt_event WHERE at < ?').run(before.toISOString()).changes;
   }
 
+  /**
+   * Whether plan `planId` already notified, successfully, about the run of verdicts `event` ends:
+   * the target's attestations since its last one with another status. A target is a host, or a
+   * VM on a host (a VM that migrated, or two VMs of one name, are told of on each host).
+   */
+  notifiedInRun(planId: number, event: TvdcEvent): boolean {
+    const target = (t: string) => `${t}.host = ? AND ${t}.vm ${event.vm !== undefined ? '= ?' : 'IS NULL'}`;
+    const who = event.vm !== undefined ? [event.host, event.vm] : [event.host];
+    const changed = this.db
+      .prepare(`SELECT MAX(id) AS id FROM mgmt_event e WHERE e.kind = 'attestation' AND ${target('e')} AND e.id < ? AND e.status != ?`)
+      .get(...who, event.id, event.status) as { id: number | null };
+    const row = this.db
+      .prepare(`SELECT 1 FROM mgmt_event act JOIN mgmt_event att ON act.cause = att.id
+        WHERE act.kind = 'action' AND act.plan_id = ? AND act.status = 'done' AND att.id > ? AND att.id < ? AND ${target('att')}`)
+      .get(planId, changed.id ?? 0, event.id, ...who);
+    return row !== undefined;
+  }
+
   /** Events newest first, filtered as asked. */
   list(q: EventQuery = {}): TvdcEvent[] {
     const limit = q.limit ?? 100;
