@@ -1,6 +1,7 @@
 // The paper's "systems management application server": one SQLite file of central state, a JSON
-// API under /api/ on Koa (HTTP and optionally HTTPS), and the hosts it manages reached only over
-// CIM. Each area of the API is a ServerModule; the list below is the whole server.
+// API under /api/ and a read-only web console under /console/ on Koa (HTTP and optionally HTTPS),
+// and the hosts it manages reached only over CIM. Each area of the API is a ServerModule; the list
+// below is the whole server.
 //
 //   const server = ManagementServer.open({ db: '/var/lib/tvdc/server.db' });
 //   const { http } = await server.listen({ port: 8080 });
@@ -27,6 +28,7 @@ import { segmentsModule } from './segmentsModule.js';
 import { createViolationsModule } from './violationsModule.js';
 import { createIntegrityModule, type IntegrityModuleOptions } from './integrity/integrityModule.js';
 import { HostIndicationFeed, type HostIndicationFeedOptions } from './HostIndicationFeed.js';
+import { consoleMiddleware } from './console/consoleMiddleware.js';
 
 export interface ServerModulesOptions {
   /** Where the hosts deliver their indications (policy violations, new measurements); off without it. */
@@ -124,6 +126,9 @@ export class ManagementServer {
     this.app = new Koa();
     // Failures are answered by the router; Koa's own printing would only repeat them.
     this.app.silent = true;
+    // The web console (/ and /console/) renders the API's answers for the same users; every
+    // other path is the API's.
+    this.app.use(consoleMiddleware(this.router, log));
     this.app.use(this.router.middleware());
   }
 

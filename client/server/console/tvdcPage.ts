@@ -1,0 +1,107 @@
+// One TVDc's security attributes (the paper's section 3.1: "view the security attributes of the
+// TVDc, its domains, and the resources of the domains"): its policy's labels and conflict sets,
+// every host with its label and deployment state, every VM, disk and segment with its label, its
+// administrators, and its latest attestations and violations. A label the TVDc's policy does not
+// have is flagged as mis-assigned.
+import { ApiError } from '../ApiError.js';
+import type { EventView, GroupDetail, GroupLabels, HostDetail, ViolationView } from './apiViews.js';
+import { ApiReader } from './ApiReader.js';
+import { eventRows, EVENT_HEADER } from './eventsPage.js';
+import { html, type Html } from './html.js';
+import { page } from './layout.js';
+import { deploymentIsProblem, flagged, problem } from './markers.js';
+import { violationRows, VIOLATION_HEADER } from './violationsPage.js';
+
+/** How many of the TVDc's latest events and violations its page lists. */
+const LATEST = 10;
+
+async function labelsOf(api: ApiReader, group: string): Promise<GroupLabels | null> {
+  try {
+    return await api.get<GroupLabels>(ApiReader.group(group, '/labels'));
+  } catch (e) {
+    // No policy yet (409), or it went away between the reads.
+    if (e instanceof ApiError && (e.code === 'CONFLICT' || e.code === 'NOT_FOUND')) return null;
+    throw e;
+  }
+}
+
+/** A label cell: none, one of the policy's, or one the policy lacks (mis-assigned). */
+function labelCell(label: string | null, known: ReadonlySet<string> | null): Html {
+  if (label === null) return html`<span class="muted">none</span>`;
+  if (known && !known.has(label)) return problem(html`${label} (not a label of the TVDc's policy)`);
+  return html`${label}`;
+}
+
+function hostRow(h: HostDetail, resourceLabels: ReadonlySet<string> | null): Html {
+  const reach = h.reachable ? 'yes' : problem(html`unreachable${h.error ? html`: ${h.error.code}: ${h.error.message}` : ''}`);
+  return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${labelCell(h.label, resourceLabels)}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
+}
+
+export async function tvdcPage(api: ApiReader, name: string): Promise<string> {
+  // The TVDc itself first: a tvdcadmin not authorized for it, or a TVDc that does not exist, ends
+  // here (the caller answers both the same).
+  const detail = await api.get<GroupDetail>(ApiReader.group(name));
+  const [labels, { events }, { violations }] = await Promise.all([
+    labelsOf(api, name),
+    api.get<{ events: EventView[] }>('/api/events', { group: name, limit: String(LATEST) }),
+    api.get<{ violations: ViolationView[] }>('/api/violations', { group: name, limit: String(LATEST) }),
+  ]);
+  const vmLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'vm').map((l) => l.name)) : null;
+  const resourceLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name)) : null;
+  // The host's own label is a VM label of the policy (the management VM's), not a resource label.
+  const hostLabels = labels ? new Set(labels.labels.map((l) => l.name)) : null;
+
+  const policy = detail.policy
+    ? html`<p>Policy <strong>${detail.policy.name} ${detail.policy.version}</strong>, set by ${detail.policy.updatedBy} at ${detail.policy.updatedAt}.</p>\n`
+    : html`<p>${problem('this TVDc has no policy yet')}</p>\n`;
+
+  const labelTable = labels
+    ? html`<h2>Labels</h2>
+<table>
+<tr><th>Label</th><th>Kind</th><th>Types (STE)</th><th>Chinese Wall types</th></tr>
+${labels.labels.map((l) => html`<tr><td>${l.name}${l.bootstrap ? html` <span class="muted">(bootstrap)</span>` : ''}</td><td>${l.kind}</td><td>${l.ste.join(', ')}</td><td>${l.cw.join(', ')}</td></tr>\n`)}</table>
+<h2>Conflict sets</h2>
+${labels.conflictSets.length
+    ? html`<table>
+<tr><th>Conflict set</th><th>Types that may not run on one host at once</th></tr>
+${labels.conflictSets.map((c) => html`<tr><td>${c.name}</td><td>${c.types.join(', ')}</td></tr>\n`)}</table>
+`
+    : html`<p>None.</p>\n`}`
+    : null;
+
+  const vms = detail.hosts.flatMap((h) => h.vms.map((v) => ({ host: h.name, ...v })));
+  const disks = detail.hosts.flatMap((h) => h.disks.map((d) => ({ host: h.name, ...d })));
+  const segments = detail.hosts.flatMap((h) => h.segments.map((s) => ({ host: h.name, ...s })));
+  const unreachable = detail.hosts.filter((h) => !h.reachable).map((h) => h.name);
+
+  const body = html`${policy}<h2>Administrators</h2>
+<p>${detail.administrators.length ? detail.administrators.join(', ') : html`<span class="muted">no TVDc administrator; the dcadmins only</span>`}</p>
+${labelTable}<h2>Hosts</h2>
+${detail.hosts.length
+    ? html`<table>
+<tr><th>Host</th><th>URL</th><th>Reachable</th><th>Host label</th><th>Deployment of the TVDc's policy</th><th>Last deployment</th></tr>
+${detail.hosts.map((h) => hostRow(h, hostLabels))}</table>
+`
+    : html`<p>No hosts.</p>\n`}${unreachable.length ? html`<p>${problem(html`VMs, disks and segments of ${unreachable.join(', ')} could not be read`)}</p>\n` : null}<h2>VMs</h2>
+${vms.length
+    ? html`<table>
+<tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th></tr>
+${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td></tr>\n`)}</table>
+`
+    : html`<p>No VMs.</p>\n`}<h2>Disks</h2>
+${disks.length
+    ? html`<table>
+<tr><th>Disk</th><th>Host</th><th>Label</th></tr>
+${disks.map((d) => html`<tr><td>${d.name}</td><td>${d.host}</td><td>${labelCell(d.label, resourceLabels)}</td></tr>\n`)}</table>
+`
+    : html`<p>No disks.</p>\n`}<h2>Network segments</h2>
+${segments.length
+    ? html`<table>
+<tr><th>Segment</th><th>Host</th><th>Network</th><th>Label</th></tr>
+${segments.map((s) => html`<tr><td>${s.name}</td><td>${s.host}</td><td>${s.network}</td><td>${labelCell(s.label, resourceLabels)}</td></tr>\n`)}</table>
+`
+    : html`<p>No segments.</p>\n`}<h2>Latest events</h2>
+${events.length ? html`<table>\n${EVENT_HEADER}${eventRows(events)}</table>\n` : html`<p>None.</p>\n`}<h2>Latest violations</h2>
+${violations.length ? html`<table>\n${VIOLATION_HEADER}${violationRows(violations)}</table>\n` : html`<p>None.</p>\n`}`;
+  return page({ title: `TVDc ${detail.name}`, principal: api.principal, base: '../' }, body);
+}
