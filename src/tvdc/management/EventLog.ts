@@ -79,6 +79,13 @@ const MIGRATIONS = [
       CREATE INDEX mgmt_event_by_group ON mgmt_event (grp, id);
       CREATE INDEX mgmt_event_by_at ON mgmt_event (at);`,
   },
+  {
+    // notifiedInRun looks a target's attestations and a plan's actions up at every notification.
+    id: 'mgmt-events-2',
+    up: `
+      CREATE INDEX mgmt_event_by_target ON mgmt_event (host, vm, id);
+      CREATE INDEX mgmt_event_by_plan ON mgmt_event (plan_id, cause);`,
+  },
 ];
 
 export const MAX_EVENT_LIMIT = 10_000;
