@@ -260,6 +260,15 @@ describe('management server: the web console', function () {
     expect([head.status, head.body]).to.deep.equal([200, '']);
   });
 
+  it('a VM whose label the TVDc\'s policy no longer has is flagged as mis-assigned', async () => {
+    await dc.del('/api/groups/fin/labels/SecurityUnderwriting?kind=vm');
+    const r = await asAlice('/console/tvdc/fin');
+    expect(rowWith(r.body, '<td>su</td><td>c2</td>')).to.include(`<strong class="problem">${PROBLEM_MARKER} SecurityUnderwriting (not a label of the TVDc's policy)</strong>`);
+    // The disk's resource label of the same name is still in the policy; c2 now runs an older version.
+    expect(rowWith(r.body, '<td>su-disk</td><td>c2</td>')).to.include('<td>SecurityUnderwriting</td>');
+    expect(rowWith(r.body, '<td>c2</td><td>http://')).to.include(`${PROBLEM_MARKER} outdated (runs 1.1)`);
+  });
+
   it('every page is well-formed, as XML and as HTML (xmllint)', () => {
     const bodies = pages.filter((p) => p.body !== '');
     expect(bodies.length).to.be.greaterThan(15);
