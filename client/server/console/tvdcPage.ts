@@ -32,9 +32,9 @@ function labelCell(label: string | null, known: ReadonlySet<string> | null): Htm
   return html`${label}`;
 }
 
-function hostRow(h: HostDetail, resourceLabels: ReadonlySet<string> | null): Html {
+function hostRow(h: HostDetail, known: ReadonlySet<string> | null): Html {
   const reach = h.reachable ? 'yes' : problem(html`unreachable${h.error ? html`: ${h.error.code}: ${h.error.message}` : ''}`);
-  return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${labelCell(h.label, resourceLabels)}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
+  return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${labelCell(h.label, known)}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
 }
 
 export async function tvdcPage(api: ApiReader, name: string): Promise<string> {
@@ -48,7 +48,8 @@ export async function tvdcPage(api: ApiReader, name: string): Promise<string> {
   ]);
   const vmLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'vm').map((l) => l.name)) : null;
   const resourceLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name)) : null;
-  // The host's own label is a VM label of the policy (the management VM's), not a resource label.
+  // A host's own label is checked against every label of the policy (the paper's hosts carry
+  // the management VM's label).
   const hostLabels = labels ? new Set(labels.labels.map((l) => l.name)) : null;
 
   const policy = detail.policy
