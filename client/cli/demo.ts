@@ -419,7 +419,8 @@ async function main(): Promise<void> {
     process.stdout.write(
       `tvdc demo: host agent "h1" listening on ${h1.origin} (state in ${state})\n` +
         `tvdc demo: host agent "h2" listening on ${h2.origin}\n` +
-        `tvdc demo: management server listening on ${url} (database ${db}, log ${logFile})\n\n` +
+        `tvdc demo: management server listening on ${url} (database ${db}, log ${logFile})\n` +
+        `tvdc demo: web console at ${url}/console/ (sign in as one of the users below)\n\n` +
         `Set up through the management server as in the TVDc paper (section 3.1):\n` +
         `  the Datacenter Administrator ${DCADMIN} discovered h1 and h2 and grouped them into the TVDc ${GROUP},\n` +
         `  set the paper's policy tvdc-paper 1.0 (fixtures/policies/paper-ma-su.xml), deployed it to both hosts\n` +

@@ -118,6 +118,17 @@ describe('npm start (client/cli/demo.ts)', function () {
     expect(/host agent "h2" listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(out)?.[1]).to.match(/^\d+$/);
   });
 
+  it('the printed web console shows the TVDc Administrator her TVDc', async () => {
+    const consoleUrl = /web console at (http:\/\/127\.0\.0\.1:\d+\/console\/)/.exec(out)?.[1];
+    expect(consoleUrl, out).to.be.a('string');
+    const alice = /alice  TVDc Administrator of finance  password (\S+)/.exec(out)![1]!;
+    const page = await fetch(consoleUrl!, { headers: { authorization: `Basic ${Buffer.from(`alice:${alice}`).toString('base64')}` } });
+    expect(page.status).to.equal(200);
+    const html = await page.text();
+    expect(html).to.include('finance').and.include('h1').and.include('h2');
+    expect((await fetch(consoleUrl!)).status).to.equal(401);
+  });
+
   it('the printed groups show, as the TVDc Administrator, lists both hosts with the policy deployed and every VM with the label set through the server', async () => {
     const r = await tvdcAfter('# Her TVDc: both hosts');
     expect(r.code, r.stderr).to.equal(0);
