@@ -1,12 +1,12 @@
 // The shapes of the JSON API answers the console renders (docs/management.md), as the console
 // reads them. The console takes them from the API's own handlers in this process
 // (ApiRouter.read), so these only name what the routes already return; nothing here is queried.
-import type { DeploymentView } from '../DeploymentState.js';
+import type { TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
+import type { DeploymentView, PolicyId } from '../DeploymentState.js';
+import type { IsolationView } from '../HostCim.js';
+import type { HostRecord } from '../ServerContext.js';
+import type { Violation } from '../ViolationStore.js';
 
-export interface PolicyId {
-  name: string;
-  version: string;
-}
 
 /** `GET /api/groups` */
 export interface GroupSummary {
@@ -33,25 +33,12 @@ export interface GroupPolicyView extends PolicyId {
   deployments: HostDeployment[];
 }
 
-export interface VmView {
-  name: string;
-  state: string;
-  label: string | null;
-  securityLabel: string | null;
-  disks: string[];
-  segments: string[];
-}
-
-export interface HostDetail {
+export interface HostDetail extends IsolationView {
   name: string;
   url: string;
   deployment: DeploymentView;
   reachable: boolean;
   error?: ApiErrorBody;
-  label: string | null;
-  vms: VmView[];
-  disks: { name: string; label: string | null }[];
-  segments: { name: string; network: string; label: string | null }[];
 }
 
 /** `GET /api/groups/:group` */
@@ -71,40 +58,10 @@ export interface GroupLabels {
 }
 
 /** `GET /api/hosts` */
-export interface HostSummary {
-  name: string;
-  url: string;
-  group: string | null;
-}
+export type HostSummary = HostRecord;
 
-/** `GET /api/events` (a TvdcEvent) */
-export interface EventView {
-  id: number;
-  at: string;
-  kind: 'attestation' | 'action';
-  group: string | null;
-  host: string;
-  vm?: string;
-  status: 'trusted' | 'unknown' | 'untrusted' | 'failed' | 'done';
-  message: string;
-  findings: { code: string; message: string; path?: string }[];
-  planId?: number;
-  action?: string;
-  cause?: number;
-}
+/** `GET /api/events` */
+export type EventView = TvdcEvent;
 
 /** `GET /api/violations` */
-export interface ViolationView {
-  id: number;
-  at: string;
-  receivedAt: string;
-  host: string;
-  group: string | null;
-  operation: string;
-  subject: string;
-  subjectLabel: string | null;
-  object: string | null;
-  objectLabel: string | null;
-  rule: string;
-  reason: string;
-}
+export type ViolationView = Violation;
