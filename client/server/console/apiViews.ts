@@ -7,7 +7,6 @@ import type { IsolationView } from '../HostCim.js';
 import type { HostRecord } from '../ServerContext.js';
 import type { Violation } from '../ViolationStore.js';
 
-
 /** `GET /api/groups` */
 export interface GroupSummary {
   name: string;
