@@ -195,9 +195,7 @@ async function main(): Promise<void> {
     // The list every administrator's console and CLI start from. It reads the server's database
     // only, never a host. The credential's scrypt is paid once: the server caches verified
     // credentials, so a keep-alive client is not charged it per request (the warm-up round pays
-    // it, up to once per connection while the cache is still empty). What is left per request is
-    // mostly parsing policy XML: GroupStore parses the TVDc's policy and each host's deployed
-    // copy (for their names) on every read, 1 + 4 parses here.
+    // it, up to once per connection while the cache is still empty).
     await rate(url, '/api/groups', 1);
     const rates: number[] = [];
     for (let round = 0; round < 5; round++) rates.push(await rate(url, '/api/groups', 1));

@@ -44,7 +44,7 @@ interface DeploymentRow {
   message: string;
   at: string;
   deployed_version: string | null;
-  deployed_xml: string | null;
+  deployed_name: string | null;
 }
 
 export class GroupStore {
@@ -104,7 +104,15 @@ export class GroupStore {
     const row = this.db.prepare('SELECT xml, name, version, updated_at, updated_by FROM group_policies WHERE grp = ?').get(name) as
       { xml: string; name: string; version: string; updated_at: string; updated_by: string } | undefined;
     if (!row) return null;
-    return { name: row.name, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by, xml: row.xml, policy: loadPolicy(row.xml, `${name} policy`) };
+    // Parsed when first asked for: listings need only the name and version, and parsing the
+    // document was nearly all the time a GET of the TVD list took.
+    let parsed: Policy | undefined;
+    return {
+      name: row.name, version: row.version, updatedAt: row.updated_at, updatedBy: row.updated_by, xml: row.xml,
+      get policy(): Policy {
+        return (parsed ??= loadPolicy(row.xml, `${name} policy`));
+      },
+    };
   }
 
   /** ApiError 409 when the TVDc has no policy yet. */
@@ -124,8 +132,8 @@ export class GroupStore {
   }
 
   deployments(name: string): Deployment[] {
-    const rows = this.db.prepare('SELECT host, attempted_version, state, message, at, deployed_version, deployed_xml FROM deployments WHERE grp = ? ORDER BY host').all(name) as DeploymentRow[];
-    return rows.map((r) => deployment(r, name));
+    const rows = this.db.prepare('SELECT host, attempted_version, state, message, at, deployed_version, deployed_name FROM deployments WHERE grp = ? ORDER BY host').all(name) as DeploymentRow[];
+    return rows.map(deployment);
   }
 
   /** The policy `host` last accepted from this TVDc, or null. */
@@ -137,10 +145,10 @@ export class GroupStore {
   recordDeployment(name: string, host: string, policy: GroupPolicy, ok: boolean, message: string): void {
     const at = new Date().toISOString();
     if (ok) {
-      this.db.prepare(`INSERT INTO deployments (grp, host, attempted_version, state, message, at, deployed_version, deployed_xml) VALUES (?, ?, ?, 'deployed', ?, ?, ?, ?)
+      this.db.prepare(`INSERT INTO deployments (grp, host, attempted_version, state, message, at, deployed_version, deployed_name, deployed_xml) VALUES (?, ?, ?, 'deployed', ?, ?, ?, ?, ?)
         ON CONFLICT (grp, host) DO UPDATE SET attempted_version = excluded.attempted_version, state = 'deployed', message = excluded.message, at = excluded.at,
-          deployed_version = excluded.deployed_version, deployed_xml = excluded.deployed_xml`)
-        .run(name, host, policy.version, message, at, policy.version, policy.xml);
+          deployed_version = excluded.deployed_version, deployed_name = excluded.deployed_name, deployed_xml = excluded.deployed_xml`)
+        .run(name, host, policy.version, message, at, policy.version, policy.name, policy.xml);
     } else {
       // A failed attempt keeps what the host accepted before: that is what it still enforces.
       this.db.prepare(`INSERT INTO deployments (grp, host, attempted_version, state, message, at) VALUES (?, ?, ?, 'failed', ?, ?)
@@ -150,8 +158,7 @@ export class GroupStore {
   }
 }
 
-function deployment(r: DeploymentRow, group: string): Deployment {
-  // The name is read from the accepted document: a TVDc's policy may have been renamed since.
-  const deployedName = r.deployed_xml ? loadPolicy(r.deployed_xml, `${group} policy deployed to ${r.host}`).header.name : null;
-  return { host: r.host, attemptedVersion: r.attempted_version, state: r.state, message: r.message, at: r.at, deployedName, deployedVersion: r.deployed_version };
+function deployment(r: DeploymentRow): Deployment {
+  // The name is the accepted document's (recorded with it): a TVDc's policy may have been renamed since.
+  return { host: r.host, attemptedVersion: r.attempted_version, state: r.state, message: r.message, at: r.at, deployedName: r.deployed_name, deployedVersion: r.deployed_version };
 }

@@ -2,6 +2,7 @@
 // (with the credentials the server uses on them), each group's policy and its deployment per host.
 // Other modules add their own migrations with their own ids.
 import type { Migration } from '../../src/store/Store.js';
+import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 
 export const SERVER_MIGRATIONS: readonly Migration[] = [
   {
@@ -54,5 +55,16 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
         PRIMARY KEY (grp, host)
       );
     `,
+  },
+  {
+    // The accepted policy's name beside its version, so the views that list deployments (every
+    // GET of a TVDc) need not parse each host's accepted policy document to learn it.
+    id: 'server-2-deployed-name',
+    up: (db) => {
+      db.exec('ALTER TABLE deployments ADD COLUMN deployed_name TEXT');
+      const rows = db.prepare('SELECT grp, host, deployed_xml FROM deployments WHERE deployed_xml IS NOT NULL').all() as { grp: string; host: string; deployed_xml: string }[];
+      const set = db.prepare('UPDATE deployments SET deployed_name = ? WHERE grp = ? AND host = ?');
+      for (const r of rows) set.run(loadPolicy(r.deployed_xml, `${r.grp} policy deployed to ${r.host}`).header.name, r.grp, r.host);
+    },
   },
 ];
