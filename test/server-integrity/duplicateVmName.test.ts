@@ -142,6 +142,30 @@ describe('management server: one VM name on two managed hosts (real swtpm hosts)
     expect(after.results.filter((r) => r.vm === 'web').map((r) => [r.host, r.status, r.actions.length])).to.deep.equal([['h1', 'trusted', 0]]);
   });
 
+  it('a namesake on a host of another TVDc is a clash too, told to this TVDc without naming that host', async () => {
+    const hosts = new StaticHosts();
+    hosts.add('h1', hostAgents[0]!.origin, 'finance');
+    hosts.add('h2', hostAgents[1]!.origin, 'ops');
+    const db = openStore(join(dir, 'runner-groups.db'));
+    const log: string[] = [];
+    try {
+      const events = new EventLog(db);
+      const engine = new ActionPlanEngine(new ActionPlanStore(db), events, new VmEffects(hosts), new NotifyTargetStore(db));
+      const runner = new AttestationRunner({ db, hosts, references: new ReferenceDatabase(db), anchors: new TrustAnchorStore(db), events, plans: engine, clashGraceMs: 0, log: (l) => void log.push(l) });
+      await define('h2', 'web', false);
+      const r = await runner.attest({ host: 'h1', vm: 'web' });
+      expect([r.status, r.findings[0]?.code]).to.deep.equal(['failed', 'DUPLICATE_VM_NAME']);
+      expect(r.findings[0]!.message).to.match(/^VM name web is defined on host h1 and on a host outside TVDc finance: /);
+      expect(r.findings[0]!.message).to.not.include('h2');
+      // The Datacenter Administrator's log names both.
+      expect(log).to.include('attestation: VM name web is defined on hosts h1, h2');
+    } finally {
+      await destroy('h2', 'web');
+      await hosts.close();
+      db.close();
+    }
+  });
+
   it('a copy that is gone once the grace period has passed (a migration that finished) is no clash; a stopped leftover copy is one', async () => {
     // The runner on its own, so the census can be taken while both copies exist.
     const hosts = new StaticHosts();

@@ -109,7 +109,7 @@ export class AttestationRunner {
    */
   async attest(target: AttestationTarget, census?: VmCensus): Promise<AttestationOutcome> {
     if (target.vm !== undefined) {
-      const clash = await this.clash(target.vm, census ?? (await VmCensus.take(this.opts.hosts)));
+      const clash = await this.clash(target, target.vm, census ?? (await VmCensus.take(this.opts.hosts)));
       if (clash) return this.conclude(target, 'failed', [clash]);
     }
     const key = verifierName(target);
@@ -160,7 +160,7 @@ export class AttestationRunner {
    * of one name, or a leftover copy of a migrated VM that could be started a second time; the
    * dcadmin renames or undefines one of them.
    */
-  private async clash(vm: string, census: VmCensus): Promise<EventFinding | undefined> {
+  private async clash(target: AttestationTarget, vm: string, census: VmCensus): Promise<EventFinding | undefined> {
     let where = census.hostsOf(vm);
     if (where.length < 2) return undefined;
     if (this.clashGraceMs > 0) {
@@ -169,9 +169,19 @@ export class AttestationRunner {
       where = again.hostsOf(vm);
       if (where.length < 2) return undefined;
     }
+    // The finding goes to the event log of the target's TVDc, which its administrators read: hosts
+    // of other TVDcs are not named there (to them a VM outside their TVDc is as no VM at all); the
+    // server log, which only the Datacenter Administrator reads, names every host.
+    const group = this.groupOf(target);
+    const ours = where.filter((h) => this.groupOf({ host: h }) === group);
+    const others = where.length - ours.length;
+    this.opts.log?.(`attestation: VM name ${vm} is defined on hosts ${where.join(', ')}`);
+    const place = others === 0
+      ? `hosts ${ours.join(' and ')}`
+      : `host${ours.length > 1 ? 's' : ''} ${ours.join(' and ')} and on ${others === 1 ? 'a host' : `${others} hosts`} outside ${group === null ? 'the hosts in no TVDc' : `TVDc ${group}`}`;
     return {
       code: DUPLICATE_VM_NAME,
-      message: `VM name ${vm} is defined on hosts ${where.join(' and ')}: VM names must be unique across the datacenter (the verifier knows a VM by its name); rename or undefine one`,
+      message: `VM name ${vm} is defined on ${place}: VM names must be unique across the datacenter (the verifier knows a VM by its name); rename or undefine one`,
     };
   }
 
