@@ -2,7 +2,7 @@
 // the hosts' trust anchors (Datacenter Administrator), action plans and attestation schedules per
 // TVDc (its TVDc Administrator), attestations on demand, on schedule and on new measurements
 // (for the TVDcs that monitor), and the event log.
-import type { Db } from '../../../src/store/Store.js';
+import { migrate, type Db } from '../../../src/store/Store.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { Annotation } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
@@ -134,6 +134,22 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const strandedPlans = (): number[] => plans.list().filter((p) => p.action.kind === 'notify' && !notifyTargets.allowing(p.action.url)).map((p) => p.id);
       const schedules = new AttestationScheduleStore(db);
       const monitors = new AttestationMonitorStore(db);
+      // A deleted TVDc takes its plans, schedule and monitoring with it, in the deleting
+      // transaction: a TVDc created later under the same name must not inherit another's plans
+      // (a shutdown or a notification it never asked for). Rows of TVDcs deleted before this
+      // step existed go at once.
+      migrate(db, [{
+        id: 'mgmt-integrity-group-cleanup-1',
+        up: `
+          DELETE FROM mgmt_action_plan WHERE grp NOT IN (SELECT name FROM tvdc_groups);
+          DELETE FROM mgmt_attestation_schedule WHERE grp NOT IN (SELECT name FROM tvdc_groups);
+          DELETE FROM mgmt_attestation_monitor WHERE grp NOT IN (SELECT name FROM tvdc_groups);
+          CREATE TRIGGER mgmt_integrity_group_deleted AFTER DELETE ON tvdc_groups BEGIN
+            DELETE FROM mgmt_action_plan WHERE grp = OLD.name;
+            DELETE FROM mgmt_attestation_schedule WHERE grp = OLD.name;
+            DELETE FROM mgmt_attestation_monitor WHERE grp = OLD.name;
+          END;`,
+      }]);
       /**
        * The group's monitoring setting, if it is the current TVDc's: one switched on before the
        * TVDc of that name was (re)created belonged to a deleted TVDc and is dropped.
