@@ -6,15 +6,15 @@
 // and the load generator does not share its event loop; the host agents run in this process,
 // wired as tvdc-host wires one (project schema, SQLite store, providers/index.ts).
 import { spawn } from 'node:child_process';
-import { hash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Pool } from 'undici';
+import { requestRate } from './requestRate.js';
 import { ApiClient } from '../client/cli/ApiClient.js';
 import { WbemConnection } from '../client/cim/index.js';
 import { CimInstance } from '../src/cim/CimInstance.js';
+import { runtimePolicyOf } from '../src/tvdc/integrity/RuntimePolicy.js';
 import { CimObjectPath } from '../src/cim/CimObjectPath.js';
 import { CimProperty } from '../src/cim/CimProperty.js';
 import { CimRepository } from '../src/cim/CimRepository.js';
@@ -101,51 +101,15 @@ async function startVm(h: Host, vm: string): Promise<void> {
   if (Number(r.returnValue) !== 0) throw new Error(`start ${vm}: ${String(r.returnValue)} ${String(r.outParams.get('Reason')?.value ?? '')}`);
 }
 
-/** A Keylime runtime policy of every file under the image roots, as a dcadmin scans clean images. */
-function runtimePolicy(roots: string[]): string {
-  const digests: Record<string, string[]> = {};
-  for (const root of roots) {
-    const walk = (d: string): void => {
-      for (const n of readdirSync(d)) {
-        const f = join(d, n);
-        if (statSync(f).isDirectory()) walk(f);
-        else {
-          const path = '/' + relative(root, f).split('\\').join('/');
-          const digest = hash('sha256', readFileSync(f), 'hex');
-          const known = (digests[path] ??= []);
-          if (!known.includes(digest)) known.push(digest);
-        }
-      }
-    };
-    walk(root);
-  }
-  return JSON.stringify({ meta: { version: 1 }, digests, excludes: ['/proc/.*'], ima: { log_hash_alg: 'sha1' } });
-}
-
 function rssKb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) : NaN;
 }
 
 /** Authenticated GETs of `path` at 32 keep-alive connections for `seconds`: requests per second. */
-async function rate(url: string, path: string, seconds: number): Promise<number> {
-  const pool = new Pool(url, { connections: CONNECTIONS, pipelining: 1 });
+function rate(url: string, path: string, seconds: number): Promise<number> {
   const headers = { authorization: 'Basic ' + Buffer.from(`dc:${PW}`).toString('base64'), accept: 'application/json' };
-  let done = 0;
-  const end = performance.now() + seconds * 1000;
-  const worker = async (): Promise<void> => {
-    while (performance.now() < end) {
-      const r = await pool.request({ path, method: 'GET', headers });
-      await r.body.dump();
-      if (r.statusCode !== 200) throw new Error(`GET ${path}: status ${r.statusCode}`);
-      done++;
-    }
-  };
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: CONNECTIONS }, worker));
-  const elapsed = (performance.now() - t0) / 1000;
-  await pool.close();
-  return done / elapsed;
+  return requestRate(url, CONNECTIONS, seconds, () => ({ path, method: 'GET', headers }));
 }
 
 async function timed(f: () => Promise<unknown>): Promise<number> {
@@ -252,7 +216,7 @@ async function main(): Promise<void> {
         vtpmCa: readFileSync(join(h.state, 'vtpm', 'ca', 'virtual-ca-cert.pem'), 'utf8'),
         platformCa: readFileSync(join(h.state, 'host-tpm', 'vtpm', 'ca', 'platform-ca-cert.pem'), 'utf8'),
       });
-      await dc.post('/api/refdb/import', { policy: runtimePolicy(names.map((vm) => join(h.state, 'vm-images', vm))), source: 'vm-images' });
+      await dc.post('/api/refdb/import', { policy: runtimePolicyOf(names.map((vm) => join(h.state, 'vm-images', vm)), { excludes: ['/proc/.*'] }), source: 'vm-images' });
       // The 8 VMs attested at once, each its own request, as an operator's script or the CLI
       // would; the answer must be trusted for every one or the figure means nothing.
       const attestAll = async (): Promise<void> => {

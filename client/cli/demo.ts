@@ -7,12 +7,13 @@
 // (Figure 3's decisions, a policy update, the vTPMs) and tvdc commands (the TVDc as each
 // administrator sees it, a refused label, attestation, a plan acting on an unknown program) with
 // the real ports and passwords. Runs until Ctrl-C, then removes all its state.
-import { appendFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { hash, randomBytes } from 'node:crypto';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CimRepository } from '../../src/cim/CimRepository.js';
+import { runtimePolicyOf } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
@@ -164,24 +165,6 @@ async function startVms(host: DemoHost, vms: readonly { name: string }[]): Promi
   }
 }
 
-/** A Keylime runtime policy of every file in the VMs' images, as scanned from the clean images. */
-function runtimePolicy(roots: string[]): string {
-  const digests: Record<string, string[]> = {};
-  const walk = (root: string, d: string) => {
-    for (const n of readdirSync(d)) {
-      const f = join(d, n);
-      if (statSync(f).isDirectory()) walk(root, f);
-      else {
-        const path = '/' + relative(root, f).split('\\').join('/');
-        const digest = hash('sha256', readFileSync(f), 'hex');
-        if (!(digests[path] ??= []).includes(digest)) digests[path].push(digest);
-      }
-    }
-  };
-  for (const r of roots) walk(r, r);
-  return JSON.stringify({ meta: { version: 1 }, digests, excludes: [], ima: { log_hash_alg: 'sha1' } });
-}
-
 interface SetUpResult {
   refdbCount?: number;
 }
@@ -233,7 +216,7 @@ async function setUp(server: ManagementServer, url: string, hosts: DemoHost[], p
     }
     // 1. The reference measurements, from the VMs' images as they are now (clean).
     const images = hosts.flatMap((h) => HOSTS.find((x) => x.name === h.name)!.vms.map((vm) => join(h.state, 'vm-images', vm.name)));
-    const imported = await dc.post<{ count: number }>('/api/refdb/import', { policy: runtimePolicy(images), source: 'demo-vm-images' });
+    const imported = await dc.post<{ count: number }>('/api/refdb/import', { policy: runtimePolicyOf(images), source: 'demo-vm-images' });
     // 2-3. The TVDc Administrator's action plan: shut down any VM of her TVDc found untrusted or unknown.
     await alice.post(`/api/groups/${GROUP}/plans`, { on: ['untrusted', 'unknown'], action: 'shutdown' });
     // Something the reference database does not know, for the printed commands to run.

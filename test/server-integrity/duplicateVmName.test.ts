@@ -28,7 +28,7 @@ import { EventLog } from '../../src/tvdc/management/EventLog.js';
 import { NotifyTargetStore } from '../../src/tvdc/management/NotifyTargetStore.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
-import { runtimePolicy } from './support/runtimePolicy.js';
+import { runtimePolicyOf } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { StaticHosts } from './support/StaticHosts.js';
 
 const PW = 'correct horse battery';
@@ -97,7 +97,7 @@ describe('management server: one VM name on two managed hosts (real swtpm hosts)
       server.hosts.add(h.name, h.origin, { user: null, password: null });
       server.hosts.setGroup(h.name, 'finance');
       await as('root').put(`/api/attest/trust/${h.name}`, { vtpmCa: h.vtpmCaPem(), platformCa: h.platformCaPem() });
-      await as('root').post('/api/refdb/import', { policy: runtimePolicy(h.imageRoot('web')), source: `image-${h.name}` });
+      await as('root').post('/api/refdb/import', { policy: runtimePolicyOf([h.imageRoot('web')], { excludes: ['/proc/.*'] }), source: `image-${h.name}` });
     }
     await as('root').post('/api/notify-targets', { prefix: listenerUrl });
   });

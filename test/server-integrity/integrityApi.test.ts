@@ -19,7 +19,7 @@ import { vmPath } from '../../client/server/integrity/CimChallenger.js';
 import { WbemConnection } from '../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
-import { runtimePolicy } from './support/runtimePolicy.js';
+import { runtimePolicyOf } from '../../src/tvdc/integrity/RuntimePolicy.js';
 
 const PW = 'correct horse battery';
 
@@ -68,7 +68,7 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     server.hosts.setGroup('h2', 'hr');
     writeFileSync(join(dir, 'vtpm-ca.pem'), h1.vtpmCaPem());
     writeFileSync(join(dir, 'platform-ca.pem'), h1.platformCaPem());
-    writeFileSync(join(dir, 'policy.json'), runtimePolicy(h1.imageRoot('web1')));
+    writeFileSync(join(dir, 'policy.json'), runtimePolicyOf([h1.imageRoot('web1')], { excludes: ['/proc/.*'] }));
   });
 
   after(async () => {

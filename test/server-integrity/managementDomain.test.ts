@@ -26,6 +26,18 @@ async function until(what: string, cond: () => boolean, ms = 5_000): Promise<voi
   }
 }
 
+/** Effects that record what they were asked to do in `calls`; a notify to a URL with "broken" in it fails. */
+function recordingEffects(calls: string[]): ActionEffects {
+  return {
+    shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
+    restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
+    notify: async (url) => {
+      calls.push(`notify ${url}`);
+      if (url.includes('broken')) throw new Error('connection refused');
+    },
+  };
+}
+
 describe('management domain: plans, events, schedules (SQLite files)', () => {
   let dir: string;
   let file: string;
@@ -81,14 +93,7 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     const events = new EventLog(db);
     const plans = new ActionPlanStore(db);
     const calls: string[] = [];
-    const effects: ActionEffects = {
-      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
-      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
-      notify: async (url) => {
-        calls.push(`notify ${url}`);
-        if (url.includes('broken')) throw new Error('connection refused');
-      },
-    };
+    const effects = recordingEffects(calls);
     const targets = new NotifyTargetStore(db);
     targets.add('http://broken.invalid', 'root');
     targets.add('http://ok.invalid/', 'root');
@@ -190,11 +195,7 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     const events = new EventLog(db);
     const plans = new ActionPlanStore(db);
     const calls: string[] = [];
-    const effects: ActionEffects = {
-      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
-      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
-      notify: async (url) => void calls.push(`notify ${url}`),
-    };
+    const effects = recordingEffects(calls);
     const engine = new ActionPlanEngine(plans, events, effects, targets);
     const plan = plans.add(validatePlan({ group: 'g', on: ['untrusted'], action: 'notify', url: 'https://ops.example/hooks/tvdc', createdBy: 'alice' }));
     const attest = (vm: string) => events.record({ kind: 'attestation', group: 'g', host: 'h', vm, status: 'untrusted', message: 'x' });
@@ -214,11 +215,7 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     const targets = new NotifyTargetStore(db);
     targets.add('http://ok.invalid/', 'root');
     const calls: string[] = [];
-    const effects: ActionEffects = {
-      shutdown: async (t) => void calls.push(`shutdown ${t.host}/${t.vm}`),
-      restart: async (t) => void calls.push(`restart ${t.host}/${t.vm}`),
-      notify: async (url) => void calls.push(`notify ${url}`),
-    };
+    const effects = recordingEffects(calls);
     const engine = new ActionPlanEngine(plans, events, effects, targets);
     plans.add(validatePlan({ group: 'g', on: ['failed'], action: 'shutdown', createdBy: 'a' }));
     plans.add(validatePlan({ group: 'g', on: ['failed'], action: 'notify', url: 'http://ok.invalid/x', createdBy: 'a' }));

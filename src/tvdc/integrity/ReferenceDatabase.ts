@@ -1,12 +1,10 @@
 // The reference measurement database (SQLite): path -> known digests annotated trusted,
 // vulnerable (with a CVE id) or malicious, plus exclude patterns. Filled from Keylime runtime
 // policies and from directories scanned in a trusted environment; judged through snapshots.
-import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, readFileSync } from 'node:fs';
-import { join, posix, relative, sep } from 'node:path';
 import { migrate, openStore, type Db } from '../../store/Store.js';
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet, type Annotation } from './ReferenceSet.js';
+import { scanDirectory } from './scanDirectory.js';
 import { parseRuntimePolicy } from './RuntimePolicy.js';
 
 export interface ReferenceRecord {
@@ -161,28 +159,7 @@ export class ReferenceDatabase {
    * records every regular file's digest under `prefix` + its relative path.
    */
   importDirectory(dir: string, opts: { prefix?: string; alg?: 'sha1' | 'sha256'; source?: string } = {}): { added: number; removed: number } {
-    const alg = opts.alg ?? 'sha256';
-    const prefix = opts.prefix ?? '/';
-    const found: { path: string; digest: string }[] = [];
-    const walk = (d: string) => {
-      let names: string[];
-      try {
-        names = readdirSync(d);
-      } catch (e) {
-        throw new IntegrityError('POLICY_FORMAT', `cannot scan ${d}: ${(e as Error).message}`, 'IO_FAILED');
-      }
-      for (const name of names.sort()) {
-        const full = join(d, name);
-        const st = lstatSync(full);
-        if (st.isDirectory()) walk(full);
-        else if (st.isFile()) {
-          const rel = relative(dir, full).split(sep).join('/');
-          found.push({ path: posix.join(prefix, rel), digest: createHash(alg).update(readFileSync(full)).digest('hex') });
-        }
-      }
-    };
-    walk(dir);
-    return this.replaceSource(opts.source ?? `scan:${dir}`, found);
+    return this.replaceSource(opts.source ?? `scan:${dir}`, scanDirectory(dir, opts));
   }
 
   addExclude(pattern: string): void {

@@ -2,6 +2,7 @@
 // regexes, "ima.log_hash_alg") into a ReferenceSet, checking its shape on the way.
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet } from './ReferenceSet.js';
+import { scanDirectory } from './scanDirectory.js';
 
 export interface RuntimePolicy {
   references: ReferenceSet;
@@ -53,4 +54,19 @@ export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
   const policy: RuntimePolicy = { references: refs, digests: n, excludes: excludes as string[] };
   if (typeof alg === 'string') policy.logHashAlg = alg;
   return policy;
+}
+
+/**
+ * A Keylime runtime policy (JSON text) of every file under the image `roots`, as scanned from
+ * clean images; a path found in several roots lists each distinct digest once.
+ */
+export function runtimePolicyOf(roots: readonly string[], opts: { excludes?: readonly string[] } = {}): string {
+  const digests: Record<string, string[]> = {};
+  for (const root of roots) {
+    for (const f of scanDirectory(root)) {
+      const known = (digests[f.path] ??= []);
+      if (!known.includes(f.digest)) known.push(f.digest);
+    }
+  }
+  return JSON.stringify({ meta: { version: 1 }, digests, excludes: opts.excludes ?? [], ima: { log_hash_alg: 'sha1' } });
 }
