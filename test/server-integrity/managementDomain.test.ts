@@ -149,6 +149,36 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     expect(sent).to.deep.equal(['v unknown', 'v unknown', 'w unknown', 'h1 unknown', 'v untrusted', 'v untrusted']);
   });
 
+  it('a restart plan restarts once per run of a verdict (a bad image does not make a restart loop); a shutdown plan acts every time', async () => {
+    const events = new EventLog(db);
+    const plans = new ActionPlanStore(db);
+    const calls: string[] = [];
+    let restartFails = true;
+    const effects: ActionEffects = {
+      ...recordingEffects(calls),
+      restart: async (t) => {
+        calls.push(`restart ${t.host}/${t.vm}`);
+        if (restartFails) throw new Error('host unreachable');
+      },
+    };
+    const engine = new ActionPlanEngine(plans, events, effects, new NotifyTargetStore(db));
+    plans.add(validatePlan({ group: 'g', on: ['untrusted'], vmPattern: 'web*', action: 'restart', createdBy: 'a' }));
+    plans.add(validatePlan({ group: 'g', on: ['untrusted'], vmPattern: 'db*', action: 'shutdown', createdBy: 'a' }));
+    const attest = (status: 'trusted' | 'untrusted', vm: string) =>
+      engine.handle(events.record({ kind: 'attestation', group: 'g', host: 'h', vm, status, message: status }));
+    const statuses = (xs: { status: string }[]) => xs.map((x) => x.status);
+    expect(statuses(await attest('untrusted', 'web1'))).to.deep.equal(['failed']); // the host did not answer
+    restartFails = false;
+    expect(statuses(await attest('untrusted', 'web1'))).to.deep.equal(['done']); // tried again
+    expect(await attest('untrusted', 'web1')).to.deep.equal([]); // still untrusted after the restart: not again
+    expect(await attest('untrusted', 'web1')).to.deep.equal([]);
+    expect(await attest('trusted', 'web1')).to.deep.equal([]);
+    expect(statuses(await attest('untrusted', 'web1'))).to.deep.equal(['done']); // a new run of the verdict
+    expect(statuses(await attest('untrusted', 'db1'))).to.deep.equal(['done']);
+    expect(statuses(await attest('untrusted', 'db1'))).to.deep.equal(['done']); // running again, so stopped again
+    expect(calls).to.deep.equal(['restart h/web1', 'restart h/web1', 'restart h/web1', 'shutdown h/db1', 'shutdown h/db1']);
+  });
+
   it('notification target prefixes match by parsed URL: scheme, host, port, and path on a segment boundary', () => {
     const allows = (prefix: string, url: string) => prefixAllows(canonicalPrefix(prefix), url);
     // The host is the whole host, never a string prefix of it, nor a user name before it.

@@ -52,16 +52,18 @@ export class ActionPlanEngine {
   }
 
   /**
-   * Runs every matching plan and returns the action events recorded for them. A notify plan tells
-   * of a change: once it has told of a target's verdict, later attestations with the same verdict
-   * (a schedule every few minutes) do not repeat it until the verdict changes; a notification that
-   * failed is tried again at the next one. Power actions run every time: a VM that is still
-   * running was not stopped, or was started again.
+   * Runs every matching plan and returns the action events recorded for them. Notify and restart
+   * plans act on a change: once one has acted on a target's verdict, later attestations with the
+   * same verdict (a schedule every few minutes) do not repeat it until the verdict changes, and an
+   * action that failed is tried again at the next one. A restart that did not clear the verdict
+   * (the bad file is in the VM's image, not only in what it loaded) would otherwise restart the
+   * VM at every scheduled run, forever. A shutdown runs every time: a VM that is still running
+   * was not stopped, or was started again.
    */
   async handle(event: TvdcEvent): Promise<TvdcEvent[]> {
     const out: TvdcEvent[] = [];
     for (const plan of this.matching(event)) {
-      if (plan.action.kind === 'notify' && this.events.notifiedInRun(plan.id, event)) continue;
+      if (plan.action.kind !== 'shutdown' && this.events.actedInRun(plan.id, event)) continue;
       out.push(await this.run(plan, event));
     }
     return out;

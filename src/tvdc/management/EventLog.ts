@@ -80,7 +80,7 @@ const MIGRATIONS = [
       CREATE INDEX mgmt_event_by_at ON mgmt_event (at);`,
   },
   {
-    // notifiedInRun looks a target's attestations and a plan's actions up at every notification.
+    // actedInRun looks a target's attestations and a plan's actions up at every notify or restart.
     id: 'mgmt-events-2',
     up: `
       CREATE INDEX mgmt_event_by_target ON mgmt_event (host, vm, id);
@@ -134,11 +134,11 @@ export class EventLog {
   }
 
   /**
-   * Whether plan `planId` already notified, successfully, about the run of verdicts `event` ends:
-   * the target's attestations since its last one with another status. A target is a host, or a
-   * VM on a host (a VM that migrated, or two VMs of one name, are told of on each host).
+   * Whether plan `planId` already acted, successfully, on the run of verdicts `event` ends: the
+   * target's attestations since its last one with another status. A target is a host, or a VM on
+   * a host (a VM that migrated, or two VMs of one name, count on each host).
    */
-  notifiedInRun(planId: number, event: TvdcEvent): boolean {
+  actedInRun(planId: number, event: TvdcEvent): boolean {
     const target = (t: string) => `${t}.host = ? AND ${t}.vm ${event.vm !== undefined ? '= ?' : 'IS NULL'}`;
     const who = event.vm !== undefined ? [event.host, event.vm] : [event.host];
     const changed = this.db

@@ -87,7 +87,7 @@ export class DeliveryWorker {
   private undeleted = 0;
 
   constructor(
-    private readonly db: Db,
+    db: Db,
     readonly destinationId: number,
     private readonly url: string,
     private readonly codec: ExportCodec,
