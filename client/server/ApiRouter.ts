@@ -139,16 +139,25 @@ export class ApiRouter {
    * its answer or throws the ApiError the API would answer with. The web console renders these
    * answers, so it shows what the API shows under the same role checks, without a second query.
    */
-  async read(principal: Principal, path: string, query: URLSearchParams = new URLSearchParams()): Promise<unknown> {
+  read(principal: Principal, path: string, query: URLSearchParams = new URLSearchParams()): Promise<unknown> {
+    return this.call(principal, 'GET', path, query, undefined);
+  }
+
+  /**
+   * Runs the route `method path` in this process for a caller already authenticated, with `body`
+   * as its parsed JSON body. The web console's forms act through this, so a change made there is
+   * checked (roles, validation, drift, the host's refusal) by the very handler the API runs.
+   */
+  async call(principal: Principal, method: Method, path: string, query: URLSearchParams, body: unknown): Promise<unknown> {
     try {
       for (const r of this.routes) {
-        if (r.method !== 'GET') continue;
+        if (r.method !== method) continue;
         const params = matchPath(r.segments, path);
-        if (params) return await r.handler({ principal, params, query, body: undefined });
+        if (params) return await r.handler({ principal, params, query, body });
       }
-      throw ApiError.notFound(`no API route GET ${path}`);
+      throw ApiError.notFound(`no API route ${method} ${path}`);
     } catch (e) {
-      throw this.toApiError(e, `GET ${path}`);
+      throw this.toApiError(e, `${method} ${path}`);
     }
   }
 
