@@ -1,5 +1,5 @@
 // The paper's "systems management application server": one SQLite file of central state, a JSON
-// API under /api/ and a read-only web console under /console/ on Koa (HTTP and optionally HTTPS),
+// API under /api/ and a web console under /console/ on Koa (HTTP and optionally HTTPS),
 // and the hosts it manages reached only over CIM. Each area of the API is a ServerModule; the list
 // below is the whole server.
 //
@@ -128,7 +128,7 @@ export class ManagementServer {
     this.app.silent = true;
     // The web console (/ and /console/) renders the API's answers for the same users; every
     // other path is the API's.
-    this.app.use(consoleMiddleware(this.router, log));
+    this.app.use(consoleMiddleware(this.router, db, log));
     this.app.use(this.router.middleware());
   }
 

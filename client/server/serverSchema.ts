@@ -1,6 +1,7 @@
 // The management server's core tables: users and their TVDc authorizations, TVDc groups, hosts
 // (with the credentials the server uses on them), each group's policy and its deployment per host.
 // Other modules add their own migrations with their own ids.
+import { randomBytes } from 'node:crypto';
 import type { Migration } from '../../src/store/Store.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 
@@ -65,6 +66,15 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
       const rows = db.prepare('SELECT grp, host, deployed_xml FROM deployments WHERE deployed_xml IS NOT NULL').all() as { grp: string; host: string; deployed_xml: string }[];
       const set = db.prepare('UPDATE deployments SET deployed_name = ? WHERE grp = ? AND host = ?');
       for (const r of rows) set.run(loadPolicy(r.deployed_xml, `${r.grp} policy deployed to ${r.host}`).header.name, r.grp, r.host);
+    },
+  },
+  {
+    // The key of the web console's anti-CSRF tokens (client/server/console/ConsoleTokens.ts), made
+    // once with the database so the forms a browser holds stay valid across restarts.
+    id: 'server-3-console-secret',
+    up: (db) => {
+      db.exec('CREATE TABLE console_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL, created_at TEXT NOT NULL)');
+      db.prepare('INSERT INTO console_secret (id, secret, created_at) VALUES (1, ?, ?)').run(randomBytes(32), new Date().toISOString());
     },
   },
 ];

@@ -1,29 +1,39 @@
-// The read-only web console under /console/: plain HTML rendered on the server, no scripts. It
-// signs users in exactly as the JSON API does (HTTP Basic against the users table, through the
-// API router's own authenticate, so the browser's login prompt appears on a 401) and renders the
-// API's own answers (ApiReader), so a tvdcadmin sees his TVDcs only, as over the API. Only GET and
-// HEAD are served: nothing here changes state, so there is nothing to forge a request for.
+// The web console under /console/: plain HTML rendered on the server, no scripts. It signs users
+// in exactly as the JSON API does (HTTP Basic against the users table, through the API router's
+// own authenticate, so the browser's login prompt appears on a 401) and renders the API's own
+// answers (ApiReader), so a tvdcadmin sees his TVDcs only, as over the API. GET and HEAD only
+// read. The one thing posted to is a TVDc's actions path (consoleActions.ts), and since a browser
+// sends Basic credentials with a post from any site, a post must pass the CSRF defences first:
+// same origin (formPost.ts), a small urlencoded form, and the user's own token (ConsoleTokens).
 import type Koa from 'koa';
 import { ApiError, isApiError } from '../ApiError.js';
 import type { ApiRouter } from '../ApiRouter.js';
+import type { Db } from '../../../src/store/Store.js';
 import { ApiReader } from './ApiReader.js';
+import { performAction } from './consoleActions.js';
+import { ConsoleError, notFound } from './ConsoleError.js';
+import { ConsoleTokens } from './ConsoleTokens.js';
 import { eventsPage } from './eventsPage.js';
 import { html } from './html.js';
 import { CONSOLE_HEADERS, page } from './layout.js';
 import { overviewPage } from './overviewPage.js';
+import { readForm, requireSameOrigin } from './formPost.js';
 import { tvdcPage } from './tvdcPage.js';
 import { violationsPage } from './violationsPage.js';
 
 export const CONSOLE_PATH = '/console/';
 
-/** A console page's failure: the status and what the page says. */
-class ConsoleError extends Error {
-  constructor(readonly status: number, readonly title: string, message: string, readonly refusal?: ApiError) {
-    super(message);
+/** The paths that take a form post: `tvdc/NAME/actions`. */
+const ACTIONS = /^tvdc\/([^/]+)\/actions$/;
+
+/** The TVDc name in a path segment; a segment that does not decode names no page. */
+function groupName(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw notFound('There is no such page.');
   }
 }
-
-const notFound = (what: string, refusal?: ApiError) => new ConsoleError(404, 'Not found', what, refusal);
 
 function send(ctx: Koa.Context, status: number, body: string): void {
   ctx.status = status;
@@ -36,20 +46,15 @@ function errorPage(ctx: Koa.Context, e: ConsoleError, base: string): void {
 }
 
 /** The page at `rest` (the path after /console/), or a ConsoleError. */
-async function render(api: ApiReader, rest: string): Promise<string> {
+async function render(api: ApiReader, tokens: ConsoleTokens, rest: string): Promise<string> {
   if (rest === '') return overviewPage(api);
   if (rest === 'events') return eventsPage(api);
   if (rest === 'violations') return violationsPage(api);
   const m = /^tvdc\/([^/]+)$/.exec(rest);
   if (m) {
-    let name: string;
+    const name = groupName(m[1]!);
     try {
-      name = decodeURIComponent(m[1]!);
-    } catch {
-      throw notFound('There is no such page.');
-    }
-    try {
-      return await tvdcPage(api, name);
+      return await tvdcPage(api, name, tokens.issue(api.principal.user));
     } catch (e) {
       // A TVDc this user may not see answers exactly as one that does not exist, so a tvdcadmin
       // cannot learn which TVDcs there are (the API's 403 is answered before the lookup for the
@@ -62,7 +67,8 @@ async function render(api: ApiReader, rest: string): Promise<string> {
 }
 
 /** Serves everything under /console/ and redirects `/` and `/console` there; any other path is the API's. */
-export function consoleMiddleware(router: ApiRouter, log: (line: string) => void): Koa.Middleware {
+export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string) => void): Koa.Middleware {
+  const tokens = new ConsoleTokens(db);
   return async (ctx, next) => {
     const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
     if (!ctx.path.startsWith(CONSOLE_PATH)) {
@@ -99,15 +105,26 @@ export function consoleMiddleware(router: ApiRouter, log: (line: string) => void
       return;
     }
     ctx.state['user'] = api.principal.user;
-    if (!readOnly) {
-      ctx.set('Allow', 'GET, HEAD');
-      errorPage(ctx, new ConsoleError(405, 'Method not allowed', `The console is read-only; ${ctx.method} is not served here.`), base);
+    const action = ACTIONS.exec(rest);
+    if (action ? ctx.method !== 'POST' : !readOnly) {
+      ctx.set('Allow', action ? 'POST' : 'GET, HEAD');
+      errorPage(ctx, new ConsoleError(405, 'Method not allowed', action ? 'Actions are posted by the forms of the TVDc\'s page.' : `${ctx.method} is not served here; the console's forms post to a TVDc's actions.`), base);
       return;
     }
     try {
-      send(ctx, 200, await render(api, rest));
+      if (action) {
+        requireSameOrigin(ctx);
+        const form = await readForm(ctx);
+        const r = await performAction(api, tokens, groupName(action[1]!), form, base);
+        if (r.refusal) refused(`${api.principal.user} at ${ctx.ip}`, r.refusal);
+        send(ctx, r.status, r.body);
+      } else {
+        send(ctx, 200, await render(api, tokens, rest));
+      }
     } catch (e) {
       if (e instanceof ConsoleError) {
+        // A refused post (CSRF defences) is logged as a refused API call is.
+        if (e.status === 403) refused(`${api.principal.user} at ${ctx.ip}`, ApiError.forbidden(e.message));
         // The page does not tell a refusal from a missing TVDc; the server log does.
         if (e.refusal) refused(`${api.principal.user} at ${ctx.ip}`, e.refusal);
         errorPage(ctx, e, base);

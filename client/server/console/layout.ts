@@ -13,15 +13,16 @@ const STYLE = [
   '.nav a{margin-right:1em}',
   '.muted{color:#555}',
   'ul{margin:0;padding-left:1.2em}',
+  'form{display:inline;margin-right:.5em}',
 ].join('');
 
 /**
- * The console's headers: only the inline stylesheet above may apply (no scripts, images, frames
- * or forms at all), the page may not be framed, cached, sniffed as anything else, or leak its URL
- * (TVDc and VM names) in a Referer.
+ * The console's headers: only the inline stylesheet above may apply (no scripts, images or
+ * frames), forms may post to this server only, the page may not be framed, cached, sniffed as
+ * anything else, or leak its URL (TVDc and VM names) or its forms' tokens in a Referer.
  */
 export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
-  'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`,
+  'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
   'Referrer-Policy': 'no-referrer',
@@ -45,7 +46,7 @@ export interface PageOptions {
 export function page(o: PageOptions, body: Html): string {
   const base = o.base ?? './';
   const who = o.principal
-    ? html`<p class="muted">Signed in as ${o.principal.user} (${o.principal.role}${o.principal.role === 'tvdcadmin' ? html`: ${o.principal.groups.length ? o.principal.groups.join(', ') : 'no TVDcs'}` : ''}). This console is read-only; changes are made with the tvdc CLI or the JSON API.</p>`
+    ? html`<p class="muted">Signed in as ${o.principal.user} (${o.principal.role}${o.principal.role === 'tvdcadmin' ? html`: ${o.principal.groups.length ? o.principal.groups.join(', ') : 'no TVDcs'}` : ''}). A TVDc's page assigns and removes its labels, attests it and (a dcadmin) deploys its policy; the tvdc CLI and the JSON API do everything else.</p>`
     : null;
   return html`<!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en">

@@ -2,10 +2,12 @@
 // TVDc, its domains, and the resources of the domains"): its policy's labels and conflict sets,
 // every host with its label and deployment state, every VM, disk and segment with its label, its
 // administrators, and its latest attestations and violations. A label the TVDc's policy does not
-// have is flagged as mis-assigned.
+// have is flagged as mis-assigned. Its forms assign and remove the labels of VMs, disks and
+// segments, attest the TVDc and (for a dcadmin) deploy its policy.
 import { ApiError } from '../ApiError.js';
 import type { EventView, GroupDetail, GroupLabels, HostDetail, ViolationView } from './apiViews.js';
 import { ApiReader } from './ApiReader.js';
+import { actionsPath, buttonForm, labelForms, type FormTarget } from './actionForms.js';
 import { eventRows, EVENT_HEADER } from './eventsPage.js';
 import { html, type Html } from './html.js';
 import { page } from './layout.js';
@@ -37,7 +39,8 @@ function hostRow(h: HostDetail, known: ReadonlySet<string> | null): Html {
   return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${labelCell(h.label, known)}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
 }
 
-export async function tvdcPage(api: ApiReader, name: string): Promise<string> {
+/** The page of TVDc `name`; its forms carry `token`, the signed-in user's anti-CSRF token. */
+export async function tvdcPage(api: ApiReader, name: string, token: string): Promise<string> {
   // The TVDc itself first: a tvdcadmin not authorized for it, or a TVDc that does not exist, ends
   // here (the caller answers both the same).
   const detail = await api.get<GroupDetail>(ApiReader.group(name));
@@ -51,6 +54,18 @@ export async function tvdcPage(api: ApiReader, name: string): Promise<string> {
   // A host's own label is checked against every label of the policy (the paper's hosts carry
   // the management VM's label).
   const hostLabels = labels ? new Set(labels.labels.map((l) => l.name)) : null;
+
+  const forms: FormTarget = { url: `../${actionsPath(detail.name)}`, token };
+  const dcadmin = api.principal.role === 'dcadmin';
+  // What the forms offer: the policy's labels of each kind, the bootstrap (management VM) label to
+  // a dcadmin only, as the API allows. Without a policy there is nothing to assign.
+  const vmChoices = labels ? labels.labels.filter((l) => l.kind === 'vm' && (dcadmin || !l.bootstrap)).map((l) => l.name) : [];
+  const resourceChoices = labels ? labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name) : [];
+  const change = (element: 'vm' | 'disk' | 'segment', host: string, elementName: string, current: string | null) =>
+    labelForms(forms, element, host, elementName, element === 'vm' ? vmChoices : resourceChoices, current);
+  const actions = html`<h2>Actions</h2>
+<div>${buttonForm(forms, 'attest', 'Attest this TVDc now')}${dcadmin && detail.policy ? buttonForm(forms, 'deploy', 'Deploy the policy to every host of this TVDc') : null}</div>
+`;
 
   const policy = detail.policy
     ? html`<p>Policy <strong>${detail.policy.name} ${detail.policy.version}</strong>, set by ${detail.policy.updatedBy} at ${detail.policy.updatedAt}.</p>\n`
@@ -75,7 +90,7 @@ ${labels.conflictSets.map((c) => html`<tr><td>${c.name}</td><td>${c.types.join('
   const segments = detail.hosts.flatMap((h) => h.segments.map((s) => ({ host: h.name, ...s })));
   const unreachable = detail.hosts.filter((h) => !h.reachable).map((h) => h.name);
 
-  const body = html`${policy}<h2>Administrators</h2>
+  const body = html`${policy}${actions}<h2>Administrators</h2>
 <p>${detail.administrators.length ? detail.administrators.join(', ') : html`<span class="muted">no TVDc administrator; the dcadmins only</span>`}</p>
 ${labelTable}<h2>Hosts</h2>
 ${detail.hosts.length
@@ -86,20 +101,20 @@ ${detail.hosts.map((h) => hostRow(h, hostLabels))}</table>
     : html`<p>No hosts.</p>\n`}${unreachable.length ? html`<p>${problem(html`VMs, disks and segments of ${unreachable.join(', ')} could not be read`)}</p>\n` : null}<h2>VMs</h2>
 ${vms.length
     ? html`<table>
-<tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th></tr>
-${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td></tr>\n`)}</table>
+<tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th><th>Change the label</th></tr>
+${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td><td>${change('vm', v.host, v.name, v.label)}</td></tr>\n`)}</table>
 `
     : html`<p>No VMs.</p>\n`}<h2>Disks</h2>
 ${disks.length
     ? html`<table>
-<tr><th>Disk</th><th>Host</th><th>Label</th></tr>
-${disks.map((d) => html`<tr><td>${d.name}</td><td>${d.host}</td><td>${labelCell(d.label, resourceLabels)}</td></tr>\n`)}</table>
+<tr><th>Disk</th><th>Host</th><th>Label</th><th>Change the label</th></tr>
+${disks.map((d) => html`<tr><td>${d.name}</td><td>${d.host}</td><td>${labelCell(d.label, resourceLabels)}</td><td>${change('disk', d.host, d.name, d.label)}</td></tr>\n`)}</table>
 `
     : html`<p>No disks.</p>\n`}<h2>Network segments</h2>
 ${segments.length
     ? html`<table>
-<tr><th>Segment</th><th>Host</th><th>Network</th><th>Label</th></tr>
-${segments.map((s) => html`<tr><td>${s.name}</td><td>${s.host}</td><td>${s.network}</td><td>${labelCell(s.label, resourceLabels)}</td></tr>\n`)}</table>
+<tr><th>Segment</th><th>Host</th><th>Network</th><th>Label</th><th>Change the label</th></tr>
+${segments.map((s) => html`<tr><td>${s.name}</td><td>${s.host}</td><td>${s.network}</td><td>${labelCell(s.label, resourceLabels)}</td><td>${change('segment', s.host, s.name, s.label)}</td></tr>\n`)}</table>
 `
     : html`<p>No segments.</p>\n`}<h2>Latest events</h2>
 ${events.length ? html`<table>\n${EVENT_HEADER}${eventRows(events)}</table>\n` : html`<p>None.</p>\n`}<h2>Latest violations</h2>
