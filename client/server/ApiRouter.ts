@@ -49,13 +49,23 @@ export function requireGroup(p: Principal, group: string): void {
 }
 
 /** Largest request body read (a policy file travels inside JSON). */
-const MAX_BODY_BYTES = 4 * 1024 * 1024;
+export const MAX_BODY_BYTES = 4 * 1024 * 1024;
+
+/**
+ * A route that takes bodies larger than MAX_BODY_BYTES, and only from callers of `role`: the body
+ * is read after authentication, so no one else can make the server buffer that much.
+ */
+export interface LargeBody {
+  bytes: number;
+  role: Role;
+}
 
 interface Route {
   method: Method;
   pattern: string;
   segments: string[];
   handler: ApiHandler;
+  largeBody?: LargeBody;
 }
 
 export class ApiRouter {
@@ -66,10 +76,10 @@ export class ApiRouter {
     private readonly log: (line: string) => void = () => {},
   ) {}
 
-  route(method: Method, pattern: string, handler: ApiHandler): void {
+  route(method: Method, pattern: string, handler: ApiHandler, largeBody?: LargeBody): void {
     if (!pattern.startsWith('/api/')) throw new Error(`route ${pattern} must start with /api/`);
     if (this.routes.some((r) => r.method === method && r.pattern === pattern)) throw new Error(`route ${method} ${pattern} registered twice`);
-    this.routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler });
+    this.routes.push({ method, pattern, segments: pattern.split('/').slice(1), handler, ...(largeBody ? { largeBody } : {}) });
   }
 
   /** Every registered route, for docs and tests. */
@@ -114,7 +124,8 @@ export class ApiRouter {
       if (!params) continue;
       pathMatched = true;
       if (r.method !== method) continue;
-      const body = method === 'POST' || method === 'PUT' ? await readJson(ctx) : undefined;
+      const limit = r.largeBody && principal.role === r.largeBody.role ? r.largeBody.bytes : MAX_BODY_BYTES;
+      const body = method === 'POST' || method === 'PUT' ? await readJson(ctx, limit) : undefined;
       return r.handler({ principal, params, query: new URLSearchParams(ctx.querystring), body });
     }
     if (pathMatched) throw new ApiError(405, 'BAD_REQUEST', `${method} is not allowed on ${path}`);
@@ -195,12 +206,14 @@ function matchPath(segments: readonly string[], path: string): Record<string, st
   return params;
 }
 
-async function readJson(ctx: Koa.Context): Promise<unknown> {
+async function readJson(ctx: Koa.Context, limit: number): Promise<unknown> {
+  // A declared length over the limit is refused before a byte of it is read.
+  if (Number(ctx.get('content-length')) > limit) throw tooLarge(limit);
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new ApiError(413, 'BAD_REQUEST', `request body over ${MAX_BODY_BYTES} bytes`);
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk);
   }
   const text = Buffer.concat(chunks).toString('utf8');
@@ -210,4 +223,8 @@ async function readJson(ctx: Koa.Context): Promise<unknown> {
   } catch (e) {
     throw ApiError.badRequest(`request body is not valid JSON: ${(e as Error).message}`);
   }
+}
+
+function tooLarge(limit: number): ApiError {
+  return new ApiError(413, 'BAD_REQUEST', `request body over ${limit} bytes`);
 }

@@ -24,6 +24,13 @@ import { INTEGRITY_INDICATION, MeasurementWatcher } from './MeasurementWatcher.j
 import { TrustAnchorStore } from './TrustAnchorStore.js';
 import { VmEffects } from './VmEffects.js';
 
+/**
+ * A dcadmin's runtime policy may be a whole distribution's (a few hundred thousand files, tens
+ * of MB of JSON), far past the API's usual body limit; it is imported as one source in one
+ * transaction, so it cannot be split.
+ */
+export const RUNTIME_POLICY_MAX_BYTES = 64 * 1024 * 1024;
+
 /** Tuning the tests need; the defaults are what `tvdc server` runs with. */
 export interface IntegrityModuleOptions {
   /** Groups attested at once by the scheduler (default 2). */
@@ -222,7 +229,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         runner.referencesChanged();
         ctx.log(`reference database: ${principal.user} imported runtime policy "${source}" (${r.added} added, ${r.removed} removed, ${r.excludes} excludes)`);
         return { source, ...r, count: refs.count() };
-      });
+      }, { bytes: RUNTIME_POLICY_MAX_BYTES, role: 'dcadmin' });
 
       router.route('POST', '/api/refdb', ({ principal, body }) => {
         requireDcAdmin(principal);

@@ -5,7 +5,7 @@ import { migrate, openStore, type Db } from '../../store/Store.js';
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet, type Annotation } from './ReferenceSet.js';
 import { scanDirectory } from './scanDirectory.js';
-import { parseRuntimePolicy } from './RuntimePolicy.js';
+import { readRuntimePolicy } from './RuntimePolicy.js';
 
 export interface ReferenceRecord {
   path: string;
@@ -123,32 +123,43 @@ export class ReferenceDatabase {
 
   /**
    * Replaces everything a source contributed with `entries`, in one transaction: digests that
-   * the source no longer lists (an updated package, a patched binary) are deleted as stale.
-   * Annotations of malicious / vulnerable digests made by hand are kept.
+   * the source no longer lists (an updated package, a patched binary) are deleted as stale, and
+   * only digests it did not list before count as added, so importing the same policy again
+   * reports nothing. Annotations of malicious / vulnerable digests made by hand are kept.
    */
   replaceSource(source: string, entries: Iterable<{ path: string; digest: string }>): { added: number; removed: number } {
     return this.db.transaction(() => {
-      const removed = this.db.prepare("DELETE FROM refdb_digest WHERE source = ? AND annotation = 'trusted'").run(source).changes;
-      let added = 0;
-      const keep = this.db.prepare("SELECT 1 FROM refdb_digest WHERE path = ? AND digest = ? AND annotation != 'trusted'");
+      // The new list goes into a scratch table first, so stale rows are found by one join instead
+      // of a lookup per row (a distribution's policy has hundreds of thousands).
+      this.db.exec('CREATE TEMP TABLE IF NOT EXISTS refdb_incoming (path TEXT NOT NULL, digest TEXT NOT NULL, alg TEXT NOT NULL, PRIMARY KEY (path, digest)); DELETE FROM refdb_incoming');
+      const stage = this.db.prepare('INSERT OR IGNORE INTO refdb_incoming (path, digest, alg) VALUES (?, ?, ?)');
       for (const e of entries) {
+        if (!e.path) bad('path is empty');
         const n = normalize(e.digest);
-        if (keep.get(e.path, n.digest)) continue;
-        this.add(e.path, n.digest, { source });
-        added++;
+        stage.run(e.path, n.digest, n.alg);
       }
+      const removed = this.db
+        .prepare("DELETE FROM refdb_digest WHERE source = ? AND annotation = 'trusted' AND NOT EXISTS (SELECT 1 FROM refdb_incoming i WHERE i.path = refdb_digest.path AND i.digest = refdb_digest.digest)")
+        .run(source).changes;
+      // New rows, and trusted rows another source listed (they become this source's); rows this
+      // source already had stay as they are, and hand-made annotations are never overwritten.
+      const added = this.db
+        .prepare(
+          `INSERT INTO refdb_digest (path, digest, alg, annotation, source, added_at) SELECT path, digest, alg, 'trusted', ?, ? FROM refdb_incoming WHERE true
+           ON CONFLICT (path, digest) DO UPDATE SET source = excluded.source, added_at = excluded.added_at
+           WHERE refdb_digest.annotation = 'trusted' AND refdb_digest.source != excluded.source`,
+        )
+        .run(source, new Date().toISOString()).changes;
+      this.db.exec('DELETE FROM refdb_incoming');
       return { added, removed };
     })();
   }
 
   /** Imports a Keylime runtime policy: its digests (as `source`) and its exclude patterns. */
   importRuntimePolicy(text: string | Buffer, source = 'runtime-policy'): { added: number; removed: number; excludes: number } {
-    const policy = parseRuntimePolicy(text);
-    const parsed = JSON.parse(text.toString()) as { digests: Record<string, string[]> };
-    const entries: { path: string; digest: string }[] = [];
-    for (const [path, list] of Object.entries(parsed.digests)) for (const d of list) entries.push({ path, digest: d });
+    const policy = readRuntimePolicy(text);
     return this.db.transaction(() => {
-      const r = this.replaceSource(source, entries);
+      const r = this.replaceSource(source, policy.entries);
       for (const x of policy.excludes) this.addExclude(x);
       return { ...r, excludes: policy.excludes.length };
     })();

@@ -1,5 +1,6 @@
 // Reads a Keylime runtime policy (allowlist JSON: "digests" path -> hex digests, "excludes"
-// regexes, "ima.log_hash_alg") into a ReferenceSet, checking its shape on the way.
+// regexes, "ima.log_hash_alg"), checking its shape on the way, for the reference database or
+// as a ReferenceSet of its own.
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet } from './ReferenceSet.js';
 import { scanDirectory } from './scanDirectory.js';
@@ -18,7 +19,15 @@ function fail(msg: string): never {
   throw new IntegrityError('POLICY_FORMAT', `runtime policy: ${msg}`);
 }
 
-export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
+/** A runtime policy's content, checked: what the reference database imports. */
+export interface RuntimePolicyDocument {
+  entries: { path: string; digest: string }[];
+  excludes: string[];
+  logHashAlg?: string;
+}
+
+/** Reads and checks a Keylime runtime policy, every digest hex and every exclude a valid regex. */
+export function readRuntimePolicy(text: string | Buffer): RuntimePolicyDocument {
   let doc: unknown;
   try {
     doc = JSON.parse(text.toString());
@@ -29,14 +38,12 @@ export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
   const d = doc as Record<string, unknown>;
   const digests = d['digests'];
   if (digests === undefined || !digests || typeof digests !== 'object' || Array.isArray(digests)) fail('"digests" must be an object of path -> [digest]');
-  const refs = new ReferenceSet();
-  let n = 0;
+  const entries: { path: string; digest: string }[] = [];
   for (const [path, list] of Object.entries(digests as Record<string, unknown>)) {
     if (!Array.isArray(list)) fail(`digests of "${path}" is not a list`);
     for (const dg of list) {
       if (typeof dg !== 'string' || !HEX_DIGEST.test(dg)) fail(`digest ${JSON.stringify(dg)} of "${path}" is not hex`);
-      refs.add(path, { digest: dg, annotation: 'trusted' });
-      n++;
+      entries.push({ path, digest: dg });
     }
   }
   const excludes = d['excludes'] ?? [];
@@ -44,16 +51,23 @@ export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
   for (const x of excludes) {
     if (typeof x !== 'string') fail(`exclude ${JSON.stringify(x)} is not a string`);
     try {
-      refs.exclude(x);
+      new RegExp(x);
     } catch (e) {
       fail(`exclude ${JSON.stringify(x)} is not a valid regular expression: ${(e as Error).message}`);
     }
   }
   const ima = d['ima'];
   const alg = ima && typeof ima === 'object' ? (ima as Record<string, unknown>)['log_hash_alg'] : undefined;
-  const policy: RuntimePolicy = { references: refs, digests: n, excludes: excludes as string[] };
-  if (typeof alg === 'string') policy.logHashAlg = alg;
-  return policy;
+  return { entries, excludes: excludes as string[], ...(typeof alg === 'string' ? { logHashAlg: alg } : {}) };
+}
+
+/** A runtime policy as a ReferenceSet a verifier judges with. */
+export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
+  const doc = readRuntimePolicy(text);
+  const refs = new ReferenceSet();
+  for (const e of doc.entries) refs.add(e.path, { digest: e.digest, annotation: 'trusted' });
+  for (const x of doc.excludes) refs.exclude(x);
+  return { references: refs, digests: doc.entries.length, excludes: doc.excludes, ...(doc.logHashAlg !== undefined ? { logHashAlg: doc.logHashAlg } : {}) };
 }
 
 /**

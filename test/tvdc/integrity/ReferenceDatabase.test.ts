@@ -40,19 +40,35 @@ describe('integrity: reference database', () => {
     expect(p.references.judge(0, '/base_policy_data', '35f6036dcbb4d819a90cc3282659754ab1a225e60f593a209c27b80174ba3180').status).to.equal('trusted');
   });
 
-  it('scans a trusted directory, and a rescan deletes the stale digests of changed files', () => {
+  it('scans a trusted directory; a rescan adds the digests of changed files and deletes their stale ones, and reports nothing when nothing changed', () => {
     const img = join(dir, 'image');
     mkdirSync(join(img, 'usr', 'bin'), { recursive: true });
     writeFileSync(join(img, 'usr', 'bin', 'a'), 'a v1');
     writeFileSync(join(img, 'usr', 'bin', 'b'), 'b');
     expect(refdb.importDirectory(img, { source: 'image-1' })).to.deep.equal({ added: 2, removed: 0 });
     expect(refdb.lookup('/usr/bin/a')[0]!.digest).to.equal(hash('sha256', 'a v1', 'hex'));
+    expect(refdb.importDirectory(img, { source: 'image-1' })).to.deep.equal({ added: 0, removed: 0 }); // nothing changed
     writeFileSync(join(img, 'usr', 'bin', 'a'), 'a v2');
-    expect(refdb.importDirectory(img, { source: 'image-1' })).to.deep.equal({ added: 2, removed: 2 });
+    expect(refdb.importDirectory(img, { source: 'image-1' })).to.deep.equal({ added: 1, removed: 1 });
     expect(refdb.lookup('/usr/bin/a').map((r) => r.digest)).to.deep.equal([hash('sha256', 'a v2', 'hex')]);
     const old = new Date(Date.now() + 1000);
     expect(refdb.deleteStale(old, 'image-1')).to.equal(2);
     expect(refdb.count()).to.equal(0);
+  });
+
+  it('a re-import keeps annotations made by hand and takes over trusted digests another source listed', () => {
+    const libssl = hash('sha256', 'libssl 3.0.2', 'hex');
+    const ls = hash('sha256', 'ls', 'hex');
+    const policy = (digests: Record<string, string[]>) => JSON.stringify({ digests, excludes: [] });
+    refdb.add('/usr/bin/ls', ls, { source: 'image-1' });
+    expect(refdb.importRuntimePolicy(policy({ '/usr/lib/libssl.so.3': [libssl], '/usr/bin/ls': [ls] }), 'distro')).to.deep.equal({ added: 2, removed: 0, excludes: 0 });
+    expect(refdb.lookup('/usr/bin/ls')[0]).to.include({ source: 'distro' });
+    refdb.annotate(libssl, 'vulnerable', { cve: 'CVE-2022-3602' });
+    expect(refdb.importRuntimePolicy(policy({ '/usr/lib/libssl.so.3': [libssl] }), 'distro')).to.deep.equal({ added: 0, removed: 1, excludes: 0 });
+    expect(refdb.lookup('/usr/lib/libssl.so.3')[0]).to.include({ annotation: 'vulnerable', cve: 'CVE-2022-3602' });
+    expect(refdb.importRuntimePolicy(policy({}), 'distro')).to.deep.equal({ added: 0, removed: 0, excludes: 0 });
+    expect(refdb.lookup('/usr/lib/libssl.so.3')[0]).to.include({ annotation: 'vulnerable' });
+    expect(refdb.lookup('/usr/bin/ls')).to.deep.equal([]);
   });
 
   it('judges entries trusted, unknown, excluded and untrusted (malicious / vulnerable with CVE), per entry and per target', () => {
