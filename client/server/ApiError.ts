@@ -11,6 +11,7 @@ export type ApiErrorCode =
   | 'CONFLICT'         // 409: already exists, or the state does not allow it (e.g. no deployed policy)
   | 'HOST_UNREACHABLE' // 502: the host could not be reached over CIM
   | 'HOST_REFUSED'     // 502: the host answered with a CIM error or a refusing return code
+  | 'HOST_TIMEOUT'     // 504: a host's operation did not end in time; its outcome is unknown
   | 'INTERNAL';        // 500: a fault of the server itself
 
 export class ApiError extends Error {
@@ -43,6 +44,9 @@ export class ApiError extends Error {
   }
   static hostRefused(message: string): ApiError {
     return new ApiError(502, 'HOST_REFUSED', message);
+  }
+  static hostTimeout(message: string): ApiError {
+    return new ApiError(504, 'HOST_TIMEOUT', message);
   }
 }
 

@@ -25,6 +25,7 @@ import { groupsModule } from './groupsModule.js';
 import { policyModule } from './policyModule.js';
 import { labelsModule } from './labelsModule.js';
 import { segmentsModule } from './segmentsModule.js';
+import { createVmsModule, type VmsModuleOptions } from './vmsModule.js';
 import { createViolationsModule } from './violationsModule.js';
 import { createIntegrityModule, type IntegrityModuleOptions } from './integrity/integrityModule.js';
 import { HostIndicationFeed, type HostIndicationFeedOptions } from './HostIndicationFeed.js';
@@ -35,6 +36,8 @@ export interface ServerModulesOptions {
   indications?: HostIndicationFeedOptions;
   /** Tuning of the integrity module (tests). */
   integrity?: Omit<IntegrityModuleOptions, 'feed'>;
+  /** How long VM start, stop and migration wait for the hosts (tests). */
+  vms?: VmsModuleOptions;
 }
 
 /**
@@ -44,7 +47,7 @@ export interface ServerModulesOptions {
 export function serverModules(options: ServerModulesOptions = {}): ServerModule[] {
   const feed = new HostIndicationFeed(options.indications);
   return [
-    feed.module, usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule,
+    feed.module, usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, createVmsModule(options.vms),
     createViolationsModule(feed), createIntegrityModule({ ...options.integrity, feed }),
   ];
 }

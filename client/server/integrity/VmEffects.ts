@@ -6,12 +6,8 @@ import type { ActionEffects, VmRef } from '../../../src/tvdc/management/ActionPl
 import type { TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import { CimError, CimStatus, ClientError } from '../../cim/index.js';
 import type { HostDirectory } from '../ServerContext.js';
+import { REQUESTED_STATE, requestStateChange } from '../VmStateChange.js';
 import { ChallengeError } from './ChallengeError.js';
-import { vmPath } from './CimChallenger.js';
-
-/** RequestStateChange's RequestedState values (docs/isolation-cim.md). */
-const SHUT_DOWN = 4;
-const REBOOT = 10;
 
 export interface VmEffectsOptions {
   /** Whole notify request, connect to last byte (default 5 s). */
@@ -29,11 +25,11 @@ export class VmEffects implements ActionEffects {
   }
 
   shutdown(t: VmRef): Promise<void> {
-    return this.requestState(t, SHUT_DOWN, 'shut down');
+    return this.requestState(t, REQUESTED_STATE.shutdown, 'shut down');
   }
 
   restart(t: VmRef): Promise<void> {
-    return this.requestState(t, REBOOT, 'restart');
+    return this.requestState(t, REQUESTED_STATE.reboot, 'restart');
   }
 
   async notify(url: string, event: TvdcEvent): Promise<void> {
@@ -77,12 +73,9 @@ export class VmEffects implements ActionEffects {
   }
 
   private async invoke(host: string, vm: string, state: number, what: string): Promise<void> {
-    const r = await this.hosts.connection(host).invokeMethod(vmPath(vm), 'RequestStateChange', { RequestedState: { type: 'uint16', value: state } });
-    const rv = Number(r.returnValue);
-    if (rv !== 0) {
-      const reason = r.outParams.get('Reason')?.value;
-      throw new Error(`host ${host} did not ${what} VM ${vm}: RequestStateChange returned ${rv}${typeof reason === 'string' ? ` (${reason})` : ''}`);
-    }
+    const r = await requestStateChange(this.hosts.connection(host), vm, state);
+    if (r.outcome === 'refused') throw new Error(`host ${host} did not ${what} VM ${vm}: RequestStateChange returned ${r.returnValue}${r.reason !== null ? ` (${r.reason})` : ''}`);
+    if (r.outcome === 'unknown') throw new Error(`whether host ${host} did ${what} VM ${vm} is unknown: ${r.reason}`);
   }
 }
 
