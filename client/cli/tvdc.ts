@@ -12,6 +12,7 @@ import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { ISOLATION_NOUNS } from './isolationCommands.js';
 import { SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
+import { VMS_NOUNS } from './vmsCommands.js';
 
 export { EXIT, type Io } from './commandKit.js';
 
@@ -19,6 +20,7 @@ export { EXIT, type Io } from './commandKit.js';
 export const commands: Record<string, Record<string, Verb>> = {
   ...USERS_NOUNS,
   ...ISOLATION_NOUNS,
+  ...VMS_NOUNS,
   ...INTEGRITY_NOUNS,
   ...IMA_NOUNS,
 };
