@@ -1,5 +1,5 @@
-// The management server's read-only web console: real host agents on loopback, a real server on a
-// SQLite file, real HTTP. Sign-in and role rules as in the API, drift and an unreachable host
+// The management server's web console, its pages (the forms: consoleActions.test.ts): real host
+// agents on loopback, a real server on a SQLite file, real HTTP. Sign-in and role rules as in the API, drift and an unreachable host
 // flagged, text from hosts escaped, the security headers, read-only methods, and every page
 // well-formed (as XML and as HTML, with xmllint).
 import { expect } from 'chai';
@@ -243,7 +243,7 @@ describe('management server: the web console', function () {
     const missing = await asDc('/console/nothing/here');
     const denied = await fetchPage('/console/');
     for (const r of [ok, missing, denied]) {
-      expect(r.headers['content-security-policy']).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'/);
+      expect(r.headers['content-security-policy']).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$/);
       expect(r.headers).to.include({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
     }
     // The stylesheet the page carries is the one the policy's hash allows.

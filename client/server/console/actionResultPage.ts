@@ -86,5 +86,5 @@ export function actionResultPage(o: ActionOutcome): string {
 </table>
 ${o.answer !== undefined ? details(o.action, o.answer) : null}<p><a href="${o.base}tvdc/${pathSegment(o.group)}">Back to TVDc ${o.group}</a></p>
 `;
-  return page({ title: o.error ? 'Action refused' : 'Action done', principal: o.principal, base: o.base }, body);
+  return page({ title: o.error ? 'Action refused' : partial ? 'Action partly done' : 'Action done', principal: o.principal, base: o.base }, body);
 }

@@ -15,9 +15,11 @@ export const FORM_LIMIT_BYTES = 8 * 1024;
  */
 export function requireSameOrigin(ctx: Koa.Context): void {
   const origin = ctx.get('origin');
-  // Koa's origin is this request's protocol and Host header, which a browser sets to the server
-  // it sends to; no page can make it name another (and app.proxy is off, so no X-Forwarded-*).
-  if (origin !== '' && origin !== ctx.origin) {
+  // This server's origin is the request's own scheme and Host header, which a browser sets to the
+  // server it sends to; no page can make it name another (app.proxy is off, so no X-Forwarded-*
+  // header counts). Not ctx.origin: in Koa 3 that is the Origin header itself.
+  const self = `${ctx.protocol}://${ctx.get('host')}`;
+  if (origin !== '' && origin !== self) {
     throw forbidden('This form was sent from a page that is not this console (its Origin is another site\'s). Nothing was changed. Open the console and use its own forms.');
   }
   const site = ctx.get('sec-fetch-site');
