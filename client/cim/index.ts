@@ -11,5 +11,6 @@ export {
   ResponseParseError, InvalidArgumentError, type ClientErrorCode, type TimeoutPhase,
 } from './ClientError.js';
 export { isSafeOperation } from './HttpTransport.js';
+export { waitForJob, JobWaitTimeoutError, FINAL_JOB_STATES, JOB_COMPLETED, type WaitForJobOptions } from './waitForJob.js';
 export { objectToJson, valueToJson, type Json } from './JsonForm.js';
 export { CimError, CimStatus } from '../../src/cim/CimError.js';

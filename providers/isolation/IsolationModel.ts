@@ -189,7 +189,8 @@ export class IsolationModel {
   migrationCapabilities(): CimInstance {
     return this.cim.instance(CLASS.migrationCapabilities, {
       InstanceID: 'TVDc:VirtualSystemMigrationCapabilities', ElementName: 'VirtualSystemMigrationCapabilities',
-      SynchronousMethodsSupported: [2], AsynchronousMethodsSupported: [], DestinationHostFormatsSupported: [2, 3],
+      // MigrateVirtualSystemToHost (2) returns 4096 and a TVDc_MigrationJob.
+      SynchronousMethodsSupported: [], AsynchronousMethodsSupported: [2], DestinationHostFormatsSupported: [2, 3],
     });
   }
 

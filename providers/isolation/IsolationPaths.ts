@@ -18,6 +18,7 @@ export const CLASS = {
   securityService: 'TVDc_SecurityService',
   managementService: 'TVDc_VirtualSystemManagementService',
   migrationService: 'TVDc_VirtualSystemMigrationService',
+  migrationJob: 'TVDc_MigrationJob',
   managementCapabilities: 'TVDc_VirtualSystemManagementCapabilities',
   migrationCapabilities: 'TVDc_VirtualSystemMigrationCapabilities',
   stateCapabilities: 'TVDc_EnabledLogicalElementCapabilities',

@@ -1,8 +1,9 @@
-// TVDc_VirtualSystemMigrationService (DSP1081). The source half, MigrateVirtualSystemToHost, hands
-// the VM out of this host's hypervisor and calls AcceptMigration on the destination tvdc-host over
-// CIM-XML (the project's own client); the destination decides under its own policy (run on host,
-// Chinese Wall, disks, segments). When it refuses, or cannot be reached, the VM is taken back and
-// keeps running here.
+// TVDc_VirtualSystemMigrationService (DSP1081). The source half, MigrateVirtualSystemToHost, checks
+// the request, returns 4096 with a TVDc_MigrationJob, and in that job hands the VM out of this
+// host's hypervisor and calls AcceptMigration on the destination tvdc-host over CIM-XML (the
+// project's own client); the destination decides under its own policy (run on host, Chinese Wall,
+// disks, segments). When it refuses, or cannot be reached, the VM is taken back and keeps running
+// here, and the job ends in Exception with the reason.
 //
 // A VM with a vTPM needs no preparation: the source reads the destination's MigrationPublicKey
 // over the same connection and seals the vTPM to it, and passes its own key in AcceptMigration so
@@ -17,7 +18,9 @@ import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import { WbemConnection } from '../../client/cim/index.js';
 import type { IsolationModel } from './IsolationModel.js';
-import type { VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
+import type { JobFailure, JobProgress, JobRecord } from '../../src/wbem/JobTable.js';
+import type { VtpmMigrationKeys, VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
+import { migrationJobPath, type MigrationJobDetail, type MigrationJobs } from './MigrationJob.js';
 import { CLASS } from './IsolationPaths.js';
 import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
@@ -25,6 +28,9 @@ import { methodParam } from './methodParam.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
+const FAILED = 2;
+/** DSP1081 "Method Parameters Checked - Job Started". */
+const JOB_STARTED = 4096;
 
 /** The integrity side's class that publishes a host's MigrationPublicKey (read at the destination). */
 const VTPM_SERVICE = 'TVDc_VTPMManagementService';
@@ -45,10 +51,15 @@ export function destinationUrl(text: string): string {
 }
 
 export class MigrationServiceProvider implements Provider {
+  /** VMs with a migration under way here, each with its job's id (null while it is being checked). */
+  private readonly leaving = new Map<string, string | null>();
+
   constructor(
     private readonly model: IsolationModel,
     /** The integrity side's vTPM migration keys, once attached (empty with --vtpm off). */
     private readonly vtpmKeys: VtpmMigrationKeysSlot,
+    /** Where the migrations run as TVDc_MigrationJob instances (served by MigrationJobProvider). */
+    private readonly jobs: MigrationJobs,
     /** How long to wait for the destination, per request. */
     private readonly timeoutMs = 30_000,
   ) {}
@@ -57,10 +68,10 @@ export class MigrationServiceProvider implements Provider {
     return [this.model.serviceInstance(CLASS.migrationService)];
   }
 
-  async invokeMethod(_ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
+  async invokeMethod(ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
     try {
       switch (method) {
-        case 'MigrateVirtualSystemToHost': return await this.migrateOut(params);
+        case 'MigrateVirtualSystemToHost': return await this.migrateOut(ctx, params);
         case 'AcceptMigration': return await this.acceptMigration(params);
         default: return { returnValue: 1, outParams: [{ name: 'Reason', value: `${method} is not supported; use MigrateVirtualSystemToHost` }] };
       }
@@ -69,25 +80,39 @@ export class MigrationServiceProvider implements Provider {
     }
   }
 
-  private async migrateOut(params: ParamValue[]): Promise<MethodResult> {
+  /**
+   * Checks what can be checked before the VM moves (its parameters, that it runs and is not
+   * already leaving, that the destination answers and can take its vTPM) and refuses at once
+   * with 2, 4 or 5 and a Reason; then starts the migration as a job and returns 4096 with it.
+   */
+  private async migrateOut(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {
     const name = this.model.paths.element(methodParam(params, 'ComputerSystem') as CimObjectPath | null, 'ComputerSystem', ['vm']).name;
     const dest = methodParam(params, 'DestinationHost');
     if (typeof dest !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'DestinationHost is required (host[:port] or http(s)://host:port of a tvdc host agent)');
     const url = destinationUrl(dest);
-    // Messages name the destination without the credentials a URL may carry.
+    // Messages and the job name the destination without the credentials a URL may carry.
     const shown = new URL(url).origin;
-    const service = this.model.service;
-    const vm = service.getVm(name);
+    const vm = this.model.service.getVm(name);
     if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${name}' on host '${this.model.hostName}'`);
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
+    const inFlight = this.leaving.get(name);
+    if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is already migrating (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`})`);
     const keys = this.vtpmKeys.get();
     const carriesVtpm = keys !== null && keys.hasVtpm(name);
     const conn = new WbemConnection(url, { namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0 });
     // Keys taken for this migration only; dropped whatever happens, so they never become pins.
     const dropKeys: Array<() => void> = [];
+    const release = async (): Promise<void> => {
+      for (const drop of dropKeys) drop();
+      this.leaving.delete(name);
+      await conn.close();
+    };
+    // Held from here until the job ends, so a second request cannot move the VM twice.
+    this.leaving.set(name, null);
+    let target: CimObjectPath;
     try {
       // Find the destination's service first: a wrong address fails before the VM moves at all.
-      const target = await this.destinationService(conn, shown);
+      target = await this.destinationService(conn, shown);
       if (carriesVtpm) {
         // The key comes over the connection the VM goes over: HTTPS with a verified certificate
         // is what makes it the destination's (see docs/integrity.md). A pinned key is checked
@@ -100,32 +125,70 @@ export class MigrationServiceProvider implements Provider {
           throw e;
         }
       }
-      const ticket = await service.migrateOut(name);
-      let refusal: string | undefined;
-      try {
-        const r = await conn.invokeMethod(target, 'AcceptMigration', {
-          Name: ticket.vm,
-          SecurityLabel: formatLabel(this.model.policyName(), ticket.label) ?? '',
-          SourceHost: ticket.fromHost,
-          Disks: { type: 'string', isArray: true, value: ticket.disks },
-          Segments: { type: 'string', isArray: true, value: ticket.segments },
-          Extensions: JSON.stringify(ticket.extensions),
-          // What the destination verifies the vTPM package with, unless a key is pinned there.
-          ...(carriesVtpm ? { SourceMigrationKey: keys.ownPublicKeyPem() } : {}),
-        });
-        if (Number(r.returnValue) !== 0) refusal = `host at ${shown} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
-      } catch (e) {
-        refusal = `migration of VM '${name}' to ${shown} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
-      }
-      if (refusal !== undefined) {
-        await this.takeBack(ticket);
-        return { returnValue: 2, outParams: [{ name: 'Reason', value: `${refusal}; the VM keeps running on '${this.model.hostName}'` }] };
-      }
-      return { returnValue: 0 };
-    } finally {
-      for (const drop of dropKeys) drop();
-      await conn.close();
+    } catch (e) {
+      await release();
+      throw e;
     }
+    let job: JobRecord<MigrationJobDetail>;
+    try {
+      job = this.jobs.submit({ vm: name, destination: shown }, ctx.user, `checked; VM '${name}' is about to leave '${this.model.hostName}' for ${shown}`, async (progress) => {
+        try {
+          return await this.move(name, shown, conn, target, carriesVtpm ? keys : null, progress);
+        } finally {
+          await release();
+        }
+      });
+    } catch (e) {
+      await release();
+      throw e;
+    }
+    this.leaving.set(name, job.id);
+    return { returnValue: JOB_STARTED, outParams: [{ name: 'Job', value: migrationJobPath(this.model, job.id) }] };
+  }
+
+  /**
+   * The job's work: hands the VM out of this hypervisor and asks the destination to admit it;
+   * when it does not, takes the VM back. Resolves with the job's final status, or a JobFailure
+   * whose code is the method's (2 Failed, 5 Invalid State) and whose description says where the
+   * VM runs now.
+   */
+  private async move(name: string, shown: string, conn: WbemConnection, target: CimObjectPath, keys: VtpmMigrationKeys | null, job: JobProgress): Promise<string | JobFailure> {
+    const here = this.model.hostName;
+    let ticket: MigrationTicket;
+    try {
+      ticket = await this.model.service.migrateOut(name);
+    } catch (e) {
+      // Listeners run before the VM is removed: one that refuses leaves it running here.
+      return { code: this.codeOf(e), description: `VM '${name}' could not leave '${here}': ${(e as Error).message}; the VM keeps running on '${here}'` };
+    }
+    job.progress(50, `VM '${name}' has left '${here}'; waiting for ${shown} to admit it`);
+    let refusal: string | undefined;
+    try {
+      const r = await conn.invokeMethod(target, 'AcceptMigration', {
+        Name: ticket.vm,
+        SecurityLabel: formatLabel(this.model.policyName(), ticket.label) ?? '',
+        SourceHost: ticket.fromHost,
+        Disks: { type: 'string', isArray: true, value: ticket.disks },
+        Segments: { type: 'string', isArray: true, value: ticket.segments },
+        Extensions: JSON.stringify(ticket.extensions),
+        // What the destination verifies the vTPM package with, unless a key is pinned there.
+        ...(keys ? { SourceMigrationKey: keys.ownPublicKeyPem() } : {}),
+      });
+      if (Number(r.returnValue) !== 0) refusal = `host at ${shown} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
+    } catch (e) {
+      refusal = `migration of VM '${name}' to ${shown} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
+    }
+    if (refusal === undefined) return `VM '${name}' runs on the host at ${shown}`;
+    try {
+      await this.takeBack(ticket);
+    } catch (e) {
+      return { code: FAILED, description: `${refusal}; taking VM '${name}' back on '${here}' failed too: ${(e as Error).message}` };
+    }
+    return { code: FAILED, description: `${refusal}; the VM keeps running on '${here}'` };
+  }
+
+  private codeOf(e: unknown): number {
+    return e instanceof TvdcError ? CODES[e.code] ?? FAILED : FAILED;
   }
 
   /**

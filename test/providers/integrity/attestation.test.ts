@@ -20,6 +20,7 @@ import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import type { WbemConnection } from '../../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { jobOutcome } from '../isolation/support/migrationJob.js';
 import { attestationService, connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
 
@@ -311,14 +312,20 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
     const before = await getQuote(conn, 'h1', vmPath('vm1'), verifier.newNonce('probe'));
     const pcr10 = before.bundle.pcrValues.find((v) => v.startsWith('sha256:10:'));
     // No Prepare calls: the migration service exchanges the two hosts' keys for each attempt.
-    const migrate = () => cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${h2!.port}",ComputerSystem=${p1.vm('vm1')}`);
+    // The method answers 4096 and a job; how the migration ended is the job's.
+    const migrate = async () => {
+      const r = await cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${h2!.port}",ComputerSystem=${p1.vm('vm1')}`);
+      expect(r.returnValue, r.out['Reason']).to.equal(4096);
+      return jobOutcome(h1.origin, r.out['Job']!);
+    };
 
     // h2 runs Security Underwriting: Chinese Wall refuses the MA VM there. It stays on h1 with its vTPM.
     expect((await cm(p2, p2.service('TVDc_VirtualSystemManagementService'), defineParam('su2', 'SecurityUnderwriting'))).returnValue).to.equal(0);
     expect((await cm(p2, p2.vm('su2'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
     const refused = await migrate();
-    expect(refused.returnValue).to.equal(2);
-    expect(refused.out['Reason']).to.include("keeps running on 'h1'");
+    expect(refused.state).to.equal(10);
+    expect(refused.errorCode).to.equal(2);
+    expect(refused.reason).to.include("keeps running on 'h1'");
     const back = await getQuote(conn, 'h1', vmPath('vm1'), verifier.newNonce('probe'));
     expect(back.bundle.pcrValues).to.include(pcr10);
     expect(back.bundle.logEntries).to.deep.equal(before.bundle.logEntries);
@@ -327,7 +334,7 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
 
     // The keys taken for the refused attempt are gone: the next attempt takes them afresh.
     const r = await migrate();
-    expect(r.returnValue, r.out['Reason']).to.equal(0);
+    expect(r.state, r.reason).to.equal(7);
     expect((await wbemcli(['ein', p1.url('TVDc_VTPM')])).stdout).to.not.include('vm1');
     expect((await wbemcli(['ein', p2.url('TVDc_VTPM')])).stdout).to.include('SystemName="vm1"');
 

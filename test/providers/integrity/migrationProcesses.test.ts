@@ -1,5 +1,5 @@
 // A VM with a vTPM migrated between two real tvdc-host processes (--vtpm swtpm), with
-// MigrateVirtualSystemToHost alone (no Prepare calls): the destination
+// MigrateVirtualSystemToHost alone (no Prepare calls; the job it starts waited for): the destination
 // resumes the vTPM with the PCRs and the measurement list it had, it still attests with the EK
 // and AK it was enrolled with, and the source keeps no vTPM or swtpm for it.
 import { expect } from 'chai';
@@ -8,6 +8,7 @@ import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { findSwtpmProcesses } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { jobOutcome } from '../isolation/support/migrationJob.js';
 import { connect, enrol, getQuote, vmPath } from './support/attest.js';
 import { newStateDir, removeState, startHostProcess, type HostProcess } from './support/IntegrityHost.js';
 
@@ -52,7 +53,9 @@ describe('integrity providers: migration between two tvdc-host processes carries
       // No preparation: m1 reads m2's migration key over the migration's own connection and seals
       // the vTPM to it; m2 verifies it with the key m1 passes in AcceptMigration.
       const r = await cm(pa, pa.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${b.port}",ComputerSystem=${pa.vm('mv')}`);
-      expect(r.returnValue, r.out['Reason']).to.equal(0);
+      expect(r.returnValue, r.out['Reason']).to.equal(4096);
+      const job = await jobOutcome(a.origin, r.out['Job']!);
+      expect(job.state, job.reason).to.equal(7);
       // The source runs only its host TPM now; the destination its own and the VM's.
       expect(findSwtpmProcesses(states[0]!)).to.have.length(1);
       expect(findSwtpmProcesses(states[1]!)).to.have.length(2);

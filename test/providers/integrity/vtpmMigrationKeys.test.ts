@@ -1,12 +1,13 @@
 // Which keys a vTPM travels between when MigrateVirtualSystemToHost moves its VM between host
-// agents (real swtpm, SQLite, CIM over loopback HTTP): without preparation, the keys each host
+// agents (real swtpm, SQLite, CIM over loopback HTTP; the migration job waited for with
+// waitForJob): without preparation, the keys each host
 // publishes, taken for that one migration; with PrepareVTPMMigrationOut/In, the prepared keys,
 // pinned: a host key that differs from a pin refuses the move, naming both fingerprints, and the
 // VM keeps running on the source with its vTPM. A destination without vTPMs is refused up front.
 import { expect } from 'chai';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { parseMigrationPublicKey } from '../../../src/tvdc/vtpm/MigrationKey.js';
-import type { WbemConnection } from '../../../client/cim/index.js';
+import { waitForJob, type WbemConnection } from '../../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
 import { connect, vmPath } from './support/attest.js';
 import { migrationKey, vtpmServicePath } from './support/migration.js';
@@ -50,10 +51,18 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
   const migrationService = (host: string) => CimObjectPath.instance('TVDc_VirtualSystemMigrationService', {
     CreationClassName: 'TVDc_VirtualSystemMigrationService', Name: 'VirtualSystemMigrationService', SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,
   }, 'root/tvdc');
-  /** MigrateVirtualSystemToHost through the project's client: the whole Reason, unparsed. */
-  const migrate = async (from: Host, vm: string, to: Host): Promise<{ code: number; reason: string }> => {
+  /**
+   * MigrateVirtualSystemToHost through the project's client: a refusal before the VM moves is the
+   * method's code and Reason; otherwise the method starts a job (4096), and how the migration
+   * ended is that job's: JobState 7 (code 0), or 10 with its ErrorCode and ErrorDescription.
+   */
+  const migrate = async (from: Host, vm: string, to: Host): Promise<{ code: number; reason: string; job: boolean }> => {
     const r = await from.conn.invokeMethod(migrationService(from.h.name), 'MigrateVirtualSystemToHost', { ComputerSystem: vmPath(vm), DestinationHost: `127.0.0.1:${to.h.port}` });
-    return { code: Number(r.returnValue), reason: String(r.outParams.get('Reason')?.value ?? '') };
+    if (Number(r.returnValue) !== 4096) return { code: Number(r.returnValue), reason: String(r.outParams.get('Reason')?.value ?? ''), job: false };
+    const job = await waitForJob(from.conn, r.outParams.get('Job')!.value as CimObjectPath, { timeoutMs: 30_000 });
+    const state = Number(job.get('JobState'));
+    expect(state).to.be.oneOf([7, 10]);
+    return { code: state === 7 ? 0 : Number(job.get('ErrorCode')), reason: String(job.get('ErrorDescription') ?? ''), job: true };
   };
   const prepare = async (on: Host, method: 'PrepareVTPMMigrationOut' | 'PrepareVTPMMigrationIn', vm: string, key: string) => {
     const args: Record<string, string | CimObjectPath> = method === 'PrepareVTPMMigrationOut' ? { System: vmPath(vm), DestinationMigrationKey: key } : { Name: vm, SourceMigrationKey: key };
@@ -136,18 +145,20 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     await prepare(h1, 'PrepareVTPMMigrationOut', 'pinned', h3.key);
     const r = await migrate(h1, 'pinned', h2);
     expect(r.code).to.equal(2);
+    expect(r.job, 'refused at once, before any job').to.equal(false);
     expect(r.reason).to.include("migration of VM 'pinned' refused").and.include('PrepareVTPMMigrationOut')
       .and.include(h3.fingerprint).and.include(h2.fingerprint).and.include("keeps running on 'h1'");
     await stayed('pinned', h1, h2, before);
   });
 
-  it('a source key pinned at the destination with PrepareVTPMMigrationIn that is not the source\'s refuses the arrival: 2, both fingerprints, the VM is back on the source with its vTPM', async () => {
+  it('a source key pinned at the destination with PrepareVTPMMigrationIn that is not the source\'s refuses the arrival: the job ends in Exception with ErrorCode 2 and both fingerprints, the VM is back on the source with its vTPM', async () => {
     const before = (await vtpm(h1, 'pinned'))!;
     // The source's pin now names the real destination; the destination's names another host.
     await prepare(h1, 'PrepareVTPMMigrationOut', 'pinned', h2.key);
     await prepare(h2, 'PrepareVTPMMigrationIn', 'pinned', h3.key);
     const r = await migrate(h1, 'pinned', h2);
     expect(r.code).to.equal(2);
+    expect(r.job, 'the destination refused it: the job ended in Exception').to.equal(true);
     expect(r.reason).to.include('refused VM \'pinned\'').and.include('PrepareVTPMMigrationIn')
       .and.include(h3.fingerprint).and.include(h1.fingerprint).and.include("keeps running on 'h1'");
     expect(await vtpm(h2, 'pinned')).to.equal(undefined);
@@ -168,6 +179,7 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     const before = (await vtpm(h3, 'free'))!;
     const r = await migrate(h3, 'free', off);
     expect(r.code).to.equal(4);
+    expect(r.job, 'refused at once, before any job').to.equal(false);
     expect(r.reason).to.include("VM 'free' has a vTPM").and.include('publishes no TVDc_VTPMManagementService.MigrationPublicKey').and.include("keeps running on 'h3'");
     await stayed('free', h3, off, before);
     // The refusal left no key behind: the VM still moves to a host with vTPMs.

@@ -1,0 +1,94 @@
+// A VM migration as CIM: the TVDc_MigrationJob instance of a JobTable record (CIM_ConcreteJob
+// properties, DSP1081), its object path, and the CIM_InstCreation / InstModification /
+// InstDeletion a subscriber learns of its progress from without polling.
+import { CimDateTime } from '../../src/cim/CimDateTime.js';
+import type { CimInstance } from '../../src/cim/CimInstance.js';
+import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { DEFAULT_RETENTION_MS, JOB_STATE, JobTable, type JobChange, type JobRecord, type JobTableOptions } from '../../src/wbem/JobTable.js';
+import type { IsolationModel } from './IsolationModel.js';
+import { CLASS } from './IsolationPaths.js';
+
+/** What a migration job moves where. */
+export interface MigrationJobDetail {
+  vm: string;
+  /** The destination's origin, without the credentials its URL may carry. */
+  destination: string;
+}
+
+export type MigrationJobs = JobTable<MigrationJobDetail>;
+
+export const MIGRATION_JOB_ID_PREFIX = 'TVDc:MigrationJob:';
+
+/** OperationalStatus: 2 OK while it runs; 17 Completed with 2 OK or 6 Error once finished. */
+const OPERATIONAL_STATUS: Record<JobRecord<unknown>['state'], number[]> = { starting: [2], running: [2], completed: [2, 17], exception: [6, 17] };
+
+const MICROSECONDS_PER_MS = 1000n;
+
+function interval(ms: number): CimDateTime {
+  return CimDateTime.interval(BigInt(Math.max(0, Math.round(ms))) * MICROSECONDS_PER_MS);
+}
+
+export function migrationJobPath(model: IsolationModel, id: string): CimObjectPath {
+  return model.cim.path(CLASS.migrationJob, { InstanceID: id });
+}
+
+export function migrationJobInstance(model: IsolationModel, job: JobRecord<MigrationJobDetail>, retentionMs: number, now = new Date()): CimInstance {
+  const { vm, destination } = job.detail;
+  const title = `migration of VM '${vm}' from '${model.hostName}' to ${destination}`;
+  const end = job.finishedAt ?? now;
+  return model.cim.instance(CLASS.migrationJob, {
+    InstanceID: job.id,
+    Name: title,
+    ElementName: title,
+    Caption: title,
+    JobState: JOB_STATE[job.state],
+    JobStatus: job.status,
+    OperationalStatus: OPERATIONAL_STATUS[job.state],
+    PercentComplete: job.percentComplete,
+    TimeSubmitted: CimDateTime.fromDate(job.submittedAt),
+    StartTime: job.startedAt ? CimDateTime.fromDate(job.startedAt) : undefined,
+    ElapsedTime: job.startedAt ? interval(end.getTime() - job.startedAt.getTime()) : undefined,
+    // DMTF: an interval of 0 while the state never changed since the job was created.
+    TimeOfLastStateChange: job.stateChangedAt.getTime() === job.submittedAt.getTime() ? interval(0) : CimDateTime.fromDate(job.stateChangedAt),
+    // Zero when the job completed without error (DMTF); the method's return code when it failed.
+    ErrorCode: job.state === 'completed' ? 0 : job.failure?.code,
+    ErrorDescription: job.failure?.description,
+    DeleteOnCompletion: true,
+    TimeBeforeRemoval: interval(retentionMs),
+    JobRunTimes: 1,
+    LocalOrUtcTime: 2,
+    Owner: job.owner ?? undefined,
+    VirtualSystem: model.paths.vm(vm).toString(),
+    DestinationHost: destination,
+  });
+}
+
+/**
+ * The migration jobs of one host. Each raises CIM_InstCreation when it is created,
+ * CIM_InstModification (with PreviousInstance) when its JobState changes, and CIM_InstDeletion when
+ * it is removed; progress within a state is left to polling, it would only multiply deliveries.
+ */
+export function migrationJobTable(
+  model: IsolationModel,
+  emit: (indication: CimInstance) => void,
+  options: Pick<JobTableOptions<MigrationJobDetail>, 'retentionMs' | 'maxFinished'> = {},
+): MigrationJobs {
+  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+  const onChange = (change: JobChange, job: JobRecord<MigrationJobDetail>, previous: JobRecord<MigrationJobDetail> | null): void => {
+    if (change === 'modified' && previous?.state === job.state) return;
+    const className = change === 'created' ? 'CIM_InstCreation' : change === 'removed' ? 'CIM_InstDeletion' : 'CIM_InstModification';
+    try {
+      const source = migrationJobInstance(model, job, retentionMs);
+      emit(model.cim.instance(className, {
+        IndicationTime: CimDateTime.fromDate(new Date()),
+        SourceInstance: source,
+        SourceInstanceModelPath: source.path!.toString(),
+        SourceInstanceHost: model.hostName,
+        ...(previous ? { PreviousInstance: migrationJobInstance(model, previous, retentionMs) } : {}),
+      }));
+    } catch (e) {
+      console.error(`tvdc isolation: could not raise ${className} for ${job.id}: ${(e as Error).message}`);
+    }
+  };
+  return new JobTable({ ...options, retentionMs, idPrefix: MIGRATION_JOB_ID_PREFIX, onChange });
+}
