@@ -1,0 +1,238 @@
+// The TVDc administrator starts, stops and migrates the VMs of his TVDc through the management
+// server (the paper's section 3.1); sHype on the hosts has the last word. A real server on a SQLite
+// file manages real host agents on loopback that demand credentials, so a migration only works
+// when the server hands the source host the destination's. What happened is read on the hosts.
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
+import type { ApiClient } from '../../client/cli/ApiClient.js';
+import { WbemConnection as Connection } from '../../client/cim/index.js';
+import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
+import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
+import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
+import { startTestHost, type TestHost } from './support/testHost.js';
+import { client, defineVm, hostLabel, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
+
+/** Each host demands its own login; the passwords must never show in an answer or the log. */
+const LOGIN: Record<string, { user: string; password: string }> = {
+  h1: { user: 'mgmt', password: 'h1-secret-pw' },
+  h2: { user: 'mgmt', password: 'h2-secret:pw@/?' },
+  h3: { user: 'mgmt', password: 'h3-secret-pw' },
+  h4: { user: 'mgmt', password: 'h4-secret-pw' },
+};
+
+describe('management server: VM start, stop and migration within a TVDc', function () {
+  this.timeout(60_000);
+  const tmp = tempDir('tvdc-server-vms-');
+  const hosts: Record<string, TestHost> = {};
+  const cim: Record<string, WbemConnection> = {};
+  let srv: RunningServer;
+  let dc: ApiClient;
+  let alice: ApiClient;
+  let bob: ApiClient;
+  const answers: unknown[] = [];
+
+  /** EnabledState of the VM on the host (2 running, 3 stopped), or null when the host has no such VM. */
+  const stateOn = async (host: string, name: string): Promise<number | null> => {
+    try {
+      return Number((await cim[host]!.getInstance(vm(name))).get('EnabledState'));
+    } catch (e) {
+      if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
+      throw e;
+    }
+  };
+  const where = async (name: string) => Object.fromEntries(await Promise.all(['h1', 'h2', 'h3', 'h4'].map(async (h) => [h, await stateOn(h, name)] as const)));
+  /** A refusal's message, kept to check later that no host password was in any answer. */
+  const refusedWith = async (p: Promise<unknown>, status: number, code: string) => {
+    const m = await refused(p, status, code);
+    answers.push(m);
+    return m;
+  };
+
+  before(async () => {
+    for (const n of ['h1', 'h2', 'h3', 'h4']) {
+      hosts[n] = await startTestHost(n, { login: LOGIN[n]! });
+      cim[n] = new Connection(hosts[n]!.origin, { namespace: 'root/tvdc', ...LOGIN[n]! });
+    }
+    await defineVm(cim['h1']!, 'h1', 'ma');
+    await defineVm(cim['h1']!, 'h1', 'su2');
+    await defineVm(cim['h2']!, 'h2', 'su');
+    await defineVm(cim['h3']!, 'h3', 'elsewhere');
+    srv = await startServer(join(tmp.dir, 'server.db'));
+    await srv.server.users.add('dc', 'dcadmin', 'dc-password');
+    await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
+    await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
+    dc = client(srv.url, 'dc', 'dc-password');
+    for (const n of ['h1', 'h2', 'h3', 'h4']) await dc.post('/api/hosts', { url: hosts[n]!.origin, ...LOGIN[n]! });
+    await dc.post('/api/groups', { name: 'finance' });
+    await dc.post('/api/groups', { name: 'other' });
+    await dc.post('/api/groups/finance/hosts', { hosts: ['h1', 'h2'] });
+    await dc.post('/api/groups/other/hosts', { hosts: ['h3'] });
+    for (const g of ['finance', 'other']) {
+      await dc.put(`/api/groups/${g}/policy`, { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
+      // Market Analysis and Security Underwriting never run on one host at a time.
+      await dc.post(`/api/groups/${g}/conflicts`, { name: 'MA-SU', types: ['MA', 'SU'] });
+      expect((await dc.post<{ ok: boolean }>(`/api/groups/${g}/policy/deploy`)).ok).to.equal(true);
+    }
+    await dc.put('/api/users/alice/groups/finance');
+    await dc.put('/api/users/bob/groups/other');
+    alice = client(srv.url, 'alice', 'alice-password');
+    bob = client(srv.url, 'bob', 'bob-password');
+    await alice.put('/api/groups/finance/vms/ma/label', { label: 'MarketAnalysis' });
+    await alice.put('/api/groups/finance/vms/su2/label', { label: 'SecurityUnderwriting' });
+    await alice.put('/api/groups/finance/vms/su/label', { label: 'SecurityUnderwriting' });
+  });
+  after(async () => {
+    await srv?.server.stop();
+    await Promise.all(Object.values(cim).map((c) => c.close()));
+    await Promise.all(Object.values(hosts).map((h) => h.stop()));
+    tmp.remove();
+  });
+
+  it('the TVDc administrator starts a VM of his TVDc; it runs on its host', async () => {
+    const r = await alice.post('/api/groups/finance/vms/ma/start', {});
+    answers.push(r);
+    expect(r).to.deep.equal({ group: 'finance', vm: 'ma', host: 'h1', state: 'running', changed: true });
+    expect(await stateOn('h1', 'ma')).to.equal(2);
+    // Again: nothing to do, and said so.
+    expect(await alice.post('/api/groups/finance/vms/ma/start', {})).to.include({ state: 'running', changed: false });
+    expect(srv.log.filter((l) => l.includes('VM ma on h1 started by alice'))).to.have.length(1);
+  });
+
+  it('migration within the TVDc: the VM leaves h1 and runs on h2 (the source logged in to h2 with the server\'s credentials)', async () => {
+    const r = await alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h2' });
+    answers.push(r);
+    expect(r).to.deep.equal({ group: 'finance', vm: 'ma', from: 'h1', to: 'h2', state: 'running' });
+    expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
+    expect(await hostLabel(cim['h2']!, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
+    expect(srv.log.some((l) => l.includes('TVDc finance: VM ma migrated from h1 to h2 by alice'))).to.equal(true);
+  });
+
+  it('a host of another TVDc, a host in no TVDc, an unknown host and the VM\'s own host are CONFLICT; the VM stays where it runs', async () => {
+    const other = await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h3' }), 409, 'CONFLICT');
+    expect(other).to.equal('host h3 is not a host of TVDc finance: a VM migrates only between the hosts of its TVDc');
+    // A tvdcadmin learns nothing of hosts outside his TVDc: the same words for each.
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h4' }), 409, 'CONFLICT')).to.equal(other.replace('h3', 'h4'));
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'nohost' }), 409, 'CONFLICT')).to.equal(other.replace('h3', 'nohost'));
+    // The dcadmin too: one policy over a TVDc's hosts is the point of a TVDc.
+    await refusedWith(dc.post('/api/groups/finance/vms/ma/migrate', { to: 'h3' }), 409, 'CONFLICT');
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h2' }), 409, 'CONFLICT')).to.equal('VM ma is on host h2 already');
+    expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
+    // The server log says which it was.
+    expect(srv.log.some((l) => l.includes('migration of VM ma to h3 by alice refused: host of TVDc other'))).to.equal(true);
+    expect(srv.log.some((l) => l.includes('migration of VM ma to h4 by alice refused: host in no TVDc'))).to.equal(true);
+    await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', {}), 400, 'BAD_REQUEST');
+    await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 7 }), 400, 'BAD_REQUEST');
+  });
+
+  it('the destination\'s Chinese Wall refuses (MA runs on h2): HOST_REFUSED with the host\'s reason, and the VM still runs on the source', async () => {
+    expect(await alice.post('/api/groups/finance/vms/su2/start', {})).to.include({ host: 'h1', changed: true });
+    const msg = await refusedWith(alice.post('/api/groups/finance/vms/su2/migrate', { to: 'h2' }), 502, 'HOST_REFUSED');
+    expect(msg).to.match(/^host h1 did not migrate VM su2 to h2 \((2|its job ended 10 Exception)\): /);
+    expect(msg).to.include('collocation denied').and.include("the VM keeps running on 'h1'");
+    expect(await where('su2')).to.deep.equal({ h1: 2, h2: null, h3: null, h4: null });
+    expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM su2 from h1 to h2 by alice: HOST_REFUSED: '))).to.equal(true);
+  });
+
+  it('stop (orderly, then hard) and start again work; stopping a stopped VM changes nothing', async () => {
+    expect(await alice.post('/api/groups/finance/vms/su2/stop', {})).to.deep.equal({ group: 'finance', vm: 'su2', host: 'h1', state: 'stopped', changed: true, hard: false });
+    expect(await stateOn('h1', 'su2')).to.equal(3);
+    expect(await alice.post('/api/groups/finance/vms/su2/stop', { hard: true })).to.include({ state: 'stopped', changed: false });
+    expect(await alice.post('/api/groups/finance/vms/su2/start', {})).to.include({ state: 'running', changed: true });
+    expect(await stateOn('h1', 'su2')).to.equal(2);
+    expect(await alice.post('/api/groups/finance/vms/su2/stop', { hard: true })).to.include({ state: 'stopped', changed: true, hard: true });
+    expect(await stateOn('h1', 'su2')).to.equal(3);
+    await refusedWith(alice.post('/api/groups/finance/vms/su2/stop', { hard: 'yes' }), 400, 'BAD_REQUEST');
+    expect(srv.log.filter((l) => / VM su2 on h1 (shut down|stopped \(hard\)|started) by alice$/.test(l))).to.have.length(4);
+  });
+
+  it('a suspended VM has no orderly shutdown: a soft stop is CONFLICT naming --hard, and nothing is swapped for it', async () => {
+    expect((await requestState(cim['h1']!, 'su2', 2)).code).to.equal(0);
+    expect((await requestState(cim['h1']!, 'su2', 6)).code).to.equal(0);
+    const msg = await refusedWith(alice.post('/api/groups/finance/vms/su2/stop', {}), 409, 'CONFLICT');
+    expect(msg).to.include('takes no orderly shutdown of VM su2').and.include('tvdc vms stop --hard');
+    expect(await stateOn('h1', 'su2')).to.equal(6);
+    expect(await alice.post('/api/groups/finance/vms/su2/stop', { hard: true })).to.include({ changed: true });
+    expect(await stateOn('h1', 'su2')).to.equal(3);
+  });
+
+  it('a start the host\'s label does not cover is HOST_REFUSED with the host\'s reason; the VM stays stopped', async () => {
+    // h1 set aside for Market Analysis: its label no longer covers SU.
+    const host = CimObjectPath.instance('TVDc_HostSystem', { CreationClassName: 'TVDc_HostSystem', Name: 'h1' }, 'root/tvdc');
+    const r = await cim['h1']!.invokeMethod(service('h1', 'TVDc_SecurityService', 'SecurityService'), 'AssignLabel', { Element: host, Label: 'ACM:tvdc-paper:MarketAnalysisHost' });
+    expect(Number(r.returnValue)).to.equal(0);
+    const msg = await refusedWith(alice.post('/api/groups/finance/vms/su2/start', {}), 502, 'HOST_REFUSED');
+    expect(msg).to.match(/^host h1 refused to start VM su2 \(4\): .+/);
+    expect(await stateOn('h1', 'su2')).to.equal(3);
+  });
+
+  it('a tvdcadmin of another TVDc is refused before anything is looked up (403, the same as for a TVDc that does not exist), and the VMs of his own TVDc do not include this one (404)', async () => {
+    for (const verb of ['start', 'stop', 'migrate']) {
+      await refusedWith(bob.post(`/api/groups/finance/vms/ma/${verb}`, { to: 'h1' }), 403, 'FORBIDDEN');
+      await refusedWith(bob.post(`/api/groups/nosuch/vms/ma/${verb}`, { to: 'h1' }), 403, 'FORBIDDEN');
+      expect(await refusedWith(bob.post(`/api/groups/other/vms/ma/${verb}`, { to: 'h3' }), 404, 'NOT_FOUND')).to.equal('no VM named ma on any host of TVDc other');
+      await refusedWith(alice.post(`/api/groups/other/vms/elsewhere/${verb}`, { to: 'h1' }), 403, 'FORBIDDEN');
+    }
+    // Through his own TVDc, alice cannot reach bob's VM either, and nothing moved or stopped.
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/elsewhere/start', {}), 404, 'NOT_FOUND')).to.equal('no VM named elsewhere on any host of TVDc finance');
+    expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
+    expect(srv.log.filter((l) => / from bob at \S+: FORBIDDEN: /.test(l))).to.have.length(6);
+  });
+
+  it('a host of the TVDc without its policy is no destination (409); a drifted host is neither source nor destination, and takes no start (409), but a stop', async () => {
+    await dc.post('/api/groups/finance/hosts', { hosts: ['h4'] });
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h4' }), 409, 'CONFLICT'))
+      .to.equal("TVDc finance's policy tvdc-paper 1.1 is not deployed on host h4 (not deployed): deploy it first (tvdc policy deploy finance)");
+    await dc.del('/api/groups/finance/hosts/h4');
+
+    // Someone with admin rights on h2 loads a tvdc-paper 1.2 of his own behind the server's back.
+    const current = await dc.get<{ xml: string }>('/api/groups/finance/policy/xml');
+    const rogue = forHost(addLabel(loadPolicy(current.xml), { name: 'Rogue', kind: 'vm', ste: ['MA', 'SU'], cw: [] }), { name: 'tvdc-paper', version: '1.1' });
+    const set = await cim['h2']!.invokeMethod(service('h2', 'TVDc_SecurityService', 'SecurityService'), 'SetPolicy', { PolicyXML: writeAcmXml(rogue) });
+    expect(Number(set.returnValue), String(set.outParams.get('Reason')?.value)).to.equal(0);
+    const drifted = /^host h2 has drifted: it runs tvdc-paper 1\.2, not tvdc-paper 1\.1 that it last accepted from the TVDc; deploy the TVDc's policy there again \(tvdc policy deploy finance\) before (migrating|starting) VM (ma|su2?)$/;
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h1' }), 409, 'CONFLICT')).to.match(drifted);
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/su2/migrate', { to: 'h2' }), 409, 'CONFLICT')).to.match(drifted);
+    expect(await refusedWith(alice.post('/api/groups/finance/vms/su/start', {}), 409, 'CONFLICT')).to.match(drifted);
+    expect(await stateOn('h2', 'su')).to.equal(3);
+    expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
+    // Stopping takes a VM off the host: not held back.
+    expect(await alice.post('/api/groups/finance/vms/ma/stop', {})).to.include({ host: 'h2', changed: true });
+    expect(await stateOn('h2', 'ma')).to.equal(3);
+  });
+
+  it('no host password is in any answer or log line; the source host never repeats the destination\'s credentials', async () => {
+    const text = JSON.stringify(answers) + srv.log.join('\n');
+    for (const l of Object.values(LOGIN)) expect(text).to.not.include(l.password);
+    // Asked directly with a URL that carries credentials, h3's migration to h1 is refused there (h1
+    // has a VM of that name), and h3's answer names the destination by its origin only.
+    await bob.put('/api/groups/other/vms/elsewhere/label', { label: 'MarketAnalysis' });
+    expect(await bob.post('/api/groups/other/vms/elsewhere/start', {})).to.include({ host: 'h3', changed: true });
+    await defineVm(cim['h1']!, 'h1', 'elsewhere');
+    const dest = new URL(hosts['h1']!.origin);
+    dest.username = 'mgmt';
+    dest.password = LOGIN['h1']!.password;
+    const r = await cim['h3']!.invokeMethod(service('h3', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'MigrateVirtualSystemToHost', {
+      ComputerSystem: vm('elsewhere'), DestinationHost: dest.toString(),
+    });
+    const seen: string[] = [String(r.outParams.get('Reason')?.value ?? '')];
+    const job = r.outParams.get('Job')?.value;
+    if (job instanceof CimObjectPath) {
+      // The job says where the VM goes, without the credentials.
+      for (let i = 0; i < 100; i++) {
+        const inst = await cim['h3']!.getInstance(job);
+        seen.push(JSON.stringify([...inst.properties.values()].map((p) => String(p.value))));
+        if (Number(inst.get('JobState')) >= 7 && Number(inst.get('JobState')) <= 10) break;
+        await new Promise((res) => setTimeout(res, 50));
+      }
+    }
+    expect(seen.join('\n')).to.not.include(LOGIN['h1']!.password);
+    expect(seen.join('\n')).to.include(dest.origin);
+  });
+});
