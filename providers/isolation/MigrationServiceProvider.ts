@@ -92,11 +92,12 @@ export class MigrationServiceProvider implements Provider {
     const url = destinationUrl(dest);
     // Messages and the job name the destination without the credentials a URL may carry.
     const shown = new URL(url).origin;
+    // Asked first: once a VM has left the hypervisor it is listed nowhere here until the job ends.
+    const inFlight = this.leaving.get(name);
+    if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is already migrating (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`})`);
     const vm = this.model.service.getVm(name);
     if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${name}' on host '${this.model.hostName}'`);
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
-    const inFlight = this.leaving.get(name);
-    if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is already migrating (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`})`);
     const keys = this.vtpmKeys.get();
     const carriesVtpm = keys !== null && keys.hasVtpm(name);
     const conn = new WbemConnection(url, { namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0 });
