@@ -4,7 +4,7 @@
 // swtpm installed, attestation of 8 running VMs with vTPMs (first with enrolment, then again).
 // The management server runs in a child process (this file with --serve) so its RSS is its own
 // and the load generator does not share its event loop; the host agents run in this process,
-// wired as tvdc-host wires one (project schema, SQLite store, providers/index.ts).
+// built as tvdc-host builds one (client/host/HostAgent.ts).
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,17 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { requestRate } from './requestRate.js';
 import { ApiClient } from '../client/cli/ApiClient.js';
 import { WbemConnection } from '../client/cim/index.js';
+import { HostAgent } from '../client/host/HostAgent.js';
 import { CimInstance } from '../src/cim/CimInstance.js';
 import { runtimePolicyOf } from '../src/tvdc/integrity/RuntimePolicy.js';
 import { CimObjectPath } from '../src/cim/CimObjectPath.js';
 import { CimProperty } from '../src/cim/CimProperty.js';
-import { CimRepository } from '../src/cim/CimRepository.js';
-import { compileMof, projectMofFiles } from '../src/mof/index.js';
-import { openStore } from '../src/store/Store.js';
-import { attachIndications } from '../src/wbem/indications/index.js';
-import { WbemServer } from '../src/wbem/WbemServer.js';
 import { findSwtpmProcesses, killAndWait, swtpmInstalled } from '../src/tvdc/vtpm/SwtpmProcess.js';
-import { registerProviders } from '../providers/index.js';
 import { PROJECT_ROOT } from './projectRoot.js';
 
 const CONNECTIONS = 32;
@@ -61,22 +56,13 @@ interface Host {
 
 async function startHost(name: string, vtpm: 'swtpm' | 'off'): Promise<Host> {
   const state = mkdtempSync(join(tmpdir(), `tvdc-bench-${name}-`));
-  const repository = new CimRepository();
-  const r = compileMof({ files: projectMofFiles(), repository });
-  if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
-  const store = openStore(join(state, 'host.db'));
-  const server = new WbemServer({ repository, store, name, log: () => undefined });
-  attachIndications(server);
-  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm, store });
-  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
-  const cim = new WbemConnection(http!, { namespace: 'root/tvdc' });
+  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm, log: () => undefined }, { port: 0, host: '127.0.0.1' });
+  const cim = new WbemConnection(urls.http!, { namespace: 'root/tvdc' });
   return {
-    name, origin: http!, state, cim,
+    name, origin: urls.http!, state, cim,
     stop: async () => {
       await cim.close();
-      await server.close();
-      await release();
-      store.close();
+      await agent.stop();
       // Stopping the providers stops the vTPMs; anything left under the state would be a leak.
       for (const p of findSwtpmProcesses(state)) await killAndWait(p.pid);
       rmSync(state, { recursive: true, force: true });

@@ -12,19 +12,15 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CimRepository } from '../../src/cim/CimRepository.js';
 import { runtimePolicyOf } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import { NameMap } from '../../src/cim/NameMap.js';
-import { compileMof, projectMofFiles } from '../../src/mof/index.js';
-import { openStore } from '../../src/store/Store.js';
-import { WbemServer, WbemServerError } from '../../src/wbem/WbemServer.js';
-import { attachIndications } from '../../src/wbem/indications/index.js';
-import { registerProviders } from '../../providers/index.js';
+import { WbemServerError } from '../../src/wbem/WbemServer.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { WbemConnection } from '../cim/index.js';
+import { HostAgent } from '../host/HostAgent.js';
 import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
 import { ApiClient } from './ApiClient.js';
 
@@ -69,28 +65,17 @@ interface DemoHost {
   stop(): Promise<void>;
 }
 
-/** A host agent wired as tvdc-host wires one, on 127.0.0.1. */
+/** A host agent built as tvdc-host builds one, on 127.0.0.1. */
 async function startHost(name: string, state: string, port: number | undefined, integrity: boolean): Promise<DemoHost> {
-  mkdirSync(state, { recursive: true });
-  const repository = new CimRepository();
-  const compiled = compileMof({ files: projectMofFiles(), repository });
-  if (compiled.errors.length) throw new Error(compiled.errors.map((e) => e.toString()).join('\n'));
-  const store = openStore(join(state, 'host.db'));
-  const server = new WbemServer({ repository, store, name });
-  attachIndications(server);
-  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm: integrity ? 'swtpm' : 'off', store });
-  const stop = async () => {
-    await server.close();
-    await release();
-    store.close();
-  };
+  const agent = await HostAgent.open({ name, stateDir: state, vtpm: integrity ? 'swtpm' : 'off' });
+  const stop = () => agent.stop();
   try {
     let origin: string;
     try {
-      origin = (await server.listen({ port: port ?? 5988, host: '127.0.0.1' })).http!;
+      origin = (await agent.listen({ port: port ?? 5988, host: '127.0.0.1' })).http!;
     } catch (e) {
       // The usual port is taken (a tvdc-host already runs): any free one will do for a demo.
-      if (port === undefined && e instanceof WbemServerError) origin = (await server.listen({ port: 0, host: '127.0.0.1' })).http!;
+      if (port === undefined && e instanceof WbemServerError) origin = (await agent.listen({ port: 0, host: '127.0.0.1' })).http!;
       else throw e;
     }
     return { name, state, origin, stop };

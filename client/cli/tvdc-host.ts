@@ -2,17 +2,11 @@
 // tvdc-host: the host agent. A WBEM server with the project's schema in root/tvdc and
 // root/interop, any extra MOF models (root/cimv2 unless they say otherwise), the TVDc providers
 // and DSP1054 indications; state in SQLite under --state. Also manages the users file.
-import { join } from 'node:path';
-import { mkdirSync, realpathSync } from 'node:fs';
+import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CimRepository } from '../../src/cim/CimRepository.js';
-import { compileMof, projectMofFiles } from '../../src/mof/index.js';
-import { openStore } from '../../src/store/Store.js';
-import { WbemServer } from '../../src/wbem/WbemServer.js';
 import { UserDirectory, isRole } from '../../src/wbem/UserDirectory.js';
-import { attachIndications } from '../../src/wbem/indications/index.js';
-import { registerProviders } from '../../providers/index.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
+import { HostAgent, HostAgentError } from '../host/HostAgent.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
                  [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
@@ -130,27 +124,16 @@ function vtpmMode(o: HostOptions): 'swtpm' | 'off' {
 async function runHost(o: HostOptions): Promise<void> {
   const vtpm = vtpmMode(o);
   const users = o.users ? UserDirectory.load(o.users) : null;
-  const repository = new CimRepository();
-  const projectFiles = projectMofFiles();
-  const project = compileMof({ files: projectFiles, repository });
-  const errors = [...project.errors];
-  for (const f of o.mof) errors.push(...compileMof({ files: [f], repository, defaultNamespace: 'root/cimv2' }).errors);
-  if (errors.length > 0) {
-    for (const e of errors) process.stderr.write(`${e.toString()}\n`);
+  let agent: HostAgent;
+  try {
+    agent = await HostAgent.open({ name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm, users, mof: o.mof });
+  } catch (e) {
+    if (!(e instanceof HostAgentError)) throw e;
+    for (const line of e.details) process.stderr.write(`${line}\n`);
     process.exit(1);
   }
-  let store;
-  if (o.state) {
-    mkdirSync(o.state, { recursive: true });
-    store = openStore(join(o.state, 'host.db'));
-  } else {
-    store = openStore(':memory:');
-  }
-  const server = new WbemServer({ repository, store, users, name: o.name });
-  for (const s of server.restored.skipped) process.stderr.write(`tvdc-host: stored instance not restored: ${s}\n`);
-  attachIndications(server);
-  const release = await registerProviders(server, { name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm, store });
-  const urls = await server.listen({ port: o.port, host: o.host, httpsPort: o.httpsPort, cert: o.cert, key: o.key });
+  for (const s of agent.server.restored.skipped) process.stderr.write(`tvdc-host: stored instance not restored: ${s}\n`);
+  const urls = await agent.listen({ port: o.port, host: o.host, httpsPort: o.httpsPort, cert: o.cert, key: o.key });
   if (!o.state) process.stderr.write('tvdc-host: no --state given; created instances are kept in memory only\n');
   for (const u of [urls.http, urls.https]) if (u) process.stdout.write(`tvdc-host ${o.name} listening on ${u}\n`);
   let stopping = false;
@@ -158,9 +141,7 @@ async function runHost(o: HostOptions): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stderr.write(`tvdc-host: ${signal}, shutting down\n`);
-    await server.close();
-    await release();
-    store.close();
+    await agent.stop();
     process.exit(0);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));

@@ -2,35 +2,32 @@
 // service: the Indications profile in root/interop, its conformance link to CIM_IndicationService,
 // the service's capabilities (CIM_ElementCapabilities) and its host (CIM_HostedService, across
 // namespaces to TVDc_HostSystem in root/tvdc), plus the deprecated CIM_IndicationHandlerCIMXML.
-// The server carries the project's schema and providers; every response is checked against the
-// DSP0203 DTD.
+// The first server is a host agent as tvdc-host builds one (the project's schema and providers);
+// every response is checked against the DSP0203 DTD.
 import { expect } from 'chai';
-import { openStore, type Db } from '../../src/store/Store.js';
 import { attachIndications } from '../../src/wbem/indications/index.js';
-import { registerProviders } from '../../providers/index.js';
+import { HostAgent } from '../../client/host/HostAgent.js';
 import { baseRepository, startServer, validateAgainstDtd, wbemcli, type TestServer } from './support/wbemTestKit.js';
 
 describe('wbem: the indication service through root/interop (wbemcli)', function () {
   this.timeout(60_000);
-  let s: TestServer;
-  let store: Db;
-  let release: () => Promise<void>;
+  let agent: HostAgent;
+  const bodies: string[] = [];
   let base: string;
   let hostPort: string;
   const service = () => `${base}:CIM_IndicationService.CreationClassName="CIM_IndicationService",Name="tvdc:IndicationService",SystemCreationClassName="CIM_ComputerSystem",SystemName="host1"`;
 
   before(async () => {
-    store = openStore(':memory:');
-    s = await startServer({ repository: baseRepository(), store, name: 'host1' });
-    attachIndications(s.server, { deliver: false, onError: () => {} });
-    release = await registerProviders(s.server, { name: 'host1', stateDir: null, hypervisor: 'sim', vtpm: 'off', store });
-    hostPort = `127.0.0.1:${s.port}`;
+    const started = await HostAgent.start({
+      name: 'host1', stateDir: null, vtpm: 'off', log: () => undefined, traceResponse: (xml) => bodies.push(xml),
+      indications: { deliver: false, onError: () => {} },
+    }, { port: 0, host: '127.0.0.1' });
+    agent = started.agent;
+    hostPort = new URL(started.urls.http!).host;
     base = `http://${hostPort}/root/interop`;
   });
   after(async () => {
-    await s.close();
-    await release();
-    store.close();
+    await agent.stop();
   });
 
   it('ei lists the indication service with its DSP1054 settings', async () => {
@@ -110,8 +107,8 @@ describe('wbem: the indication service through root/interop (wbemcli)', function
   });
 
   it('sent only DTD-valid responses', async () => {
-    expect(s.bodies.length).to.be.greaterThan(10);
-    expect(await validateAgainstDtd(s.bodies)).to.equal('');
+    expect(bodies.length).to.be.greaterThan(10);
+    expect(await validateAgainstDtd(bodies)).to.equal('');
   });
 });
 

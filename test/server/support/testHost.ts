@@ -1,16 +1,11 @@
-// A tvdc host agent in this process wired as tvdc-host wires one (project schema, SQLite store,
-// providers, and the real indication service, so subscriptions deliver), on loopback port 0;
-// optionally demanding HTTP Basic credentials (tvdc-host --users) and serving HTTPS too.
+// A tvdc host agent in this process (client/host/HostAgent.ts, as tvdc-host builds one, with the
+// real indication service, so subscriptions deliver) on loopback port 0 with its own state
+// directory; optionally demanding HTTP Basic credentials (tvdc-host --users) and serving HTTPS too.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CimRepository } from '../../../src/cim/CimRepository.js';
-import { compileMof, projectMofFiles } from '../../../src/mof/index.js';
-import { openStore } from '../../../src/store/Store.js';
-import { attachIndications } from '../../../src/wbem/indications/index.js';
 import { UserDirectory } from '../../../src/wbem/UserDirectory.js';
-import { WbemServer } from '../../../src/wbem/WbemServer.js';
-import { registerProviders } from '../../../providers/index.js';
+import { HostAgent } from '../../../client/host/HostAgent.js';
 
 export interface TestHost {
   name: string;
@@ -34,25 +29,19 @@ export async function startTestHost(name: string, options: TestHostOptions = {})
     await UserDirectory.addUserToFile(usersFile, options.login.user, 'write', options.login.password);
     users = UserDirectory.load(usersFile);
   }
-  const repository = new CimRepository();
-  const r = compileMof({ files: projectMofFiles(), repository });
-  if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
-  const store = openStore(join(dir, 'host.db'));
-  const server = new WbemServer({ repository, store, name, users, log: () => {} });
-  attachIndications(server);
-  const release = await registerProviders(server, { name, stateDir: dir, hypervisor: 'sim', vtpm: 'off', store });
-  const { http, https } = await server.listen({ port: 0, host: '127.0.0.1', ...(options.tls ? { httpsPort: 0, cert: options.tls.cert, key: options.tls.key } : {}) });
+  const { agent, urls } = await HostAgent.start(
+    { name, stateDir: dir, vtpm: 'off', users, log: () => {} },
+    { port: 0, host: '127.0.0.1', ...(options.tls ? { httpsPort: 0, cert: options.tls.cert, key: options.tls.key } : {}) },
+  );
   let stopped = false;
   return {
     name,
-    origin: http!,
-    ...(https ? { httpsOrigin: https } : {}),
+    origin: urls.http!,
+    ...(urls.https ? { httpsOrigin: urls.https } : {}),
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      await server.close();
-      await release();
-      store.close();
+      await agent.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,16 +1,11 @@
-// A host agent with real swtpm vTPMs, in this process (wired as tvdc-host wires one: project
-// schema, SQLite store, providers/index.ts, the real indication pipeline) or as a child tvdc-host
-// process, on 127.0.0.1 port 0 with its own state directory.
+// A host agent with real swtpm vTPMs, in this process (client/host/HostAgent.ts, as tvdc-host
+// builds one, with the real indication pipeline) or as a child tvdc-host process, on 127.0.0.1
+// port 0 with its own state directory.
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CimRepository } from '../../../../src/cim/CimRepository.js';
-import { compileMof, projectMofFiles } from '../../../../src/mof/index.js';
-import { openStore, type Db } from '../../../../src/store/Store.js';
-import { WbemServer } from '../../../../src/wbem/WbemServer.js';
-import { attachIndications } from '../../../../src/wbem/indications/index.js';
 import { findSwtpmProcesses, killAndWait } from '../../../../src/tvdc/vtpm/SwtpmProcess.js';
-import { registerProviders } from '../../../../providers/index.js';
+import { HostAgent } from '../../../../client/host/HostAgent.js';
 import { spawnTvdcHost, type TvdcHostProcess } from '../../../support/TvdcHostProcess.js';
 
 export interface IntegrityHost {
@@ -44,28 +39,17 @@ export async function removeState(state: string): Promise<void> {
 }
 
 export async function startInProcessHost(name: string, state = newStateDir(name), vtpm: 'swtpm' | 'off' = 'swtpm'): Promise<IntegrityHost> {
-  const repo = new CimRepository();
-  const r = compileMof({ files: projectMofFiles(), repository: repo });
-  if (r.errors.length) throw new Error(r.errors.map((e) => e.toString()).join('\n'));
-  const store: Db = openStore(join(state, 'host.db'));
-  const server = new WbemServer({ repository: repo, store, name, log: () => {} });
-  attachIndications(server);
-  const release = await registerProviders(server, { name, stateDir: state, hypervisor: 'sim', vtpm, store });
-  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
+  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm, log: () => {} }, { port: 0, host: '127.0.0.1' });
   const ca = caFiles(state);
   return {
     name,
-    origin: http!,
-    port: Number(new URL(http!).port),
+    origin: urls.http!,
+    port: Number(new URL(urls.http!).port),
     state,
     vtpmCaPem: ca.vtpm,
     platformCaPem: ca.platform,
     imageRoot: (vm) => join(state, 'vm-images', vm),
-    stop: async () => {
-      await server.close();
-      await release();
-      store.close();
-    },
+    stop: () => agent.stop(),
   };
 }
 
