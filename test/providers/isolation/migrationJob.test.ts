@@ -9,6 +9,8 @@ import { createServer, connect as tcpConnect, type Server, type Socket } from 'n
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimError, CimStatus, JobWaitTimeoutError, WbemConnection, waitForJob } from '../../../client/cim/index.js';
+import { IndicationListener, subscribe } from '../../../client/listener/index.js';
+import { removeState, startInProcessHost as startIntegrityHost, type IntegrityHost } from '../integrity/support/IntegrityHost.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
@@ -231,4 +233,55 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
       await relay.stop();
     }
   });
+});
+
+describe('isolation providers: a subscriber learns that a migration job finished, without polling', function () {
+  this.timeout(60_000);
+  let a: IntegrityHost;
+  let b: IntegrityHost;
+  let listener: IndicationListener;
+
+  before(async () => {
+    // Host agents with the real indication pipeline (subscriptions, WQL filters, CIM-XML export).
+    [a, b] = await Promise.all([startIntegrityHost('ja', undefined, 'off'), startIntegrityHost('jb', undefined, 'off')]);
+    listener = new IndicationListener({ host: '127.0.0.1' });
+    await listener.start();
+  });
+  after(async () => {
+    await listener?.close();
+    for (const h of [a, b]) {
+      if (!h) continue;
+      await h.stop();
+      await removeState(h.state);
+    }
+  });
+
+  it('CIM_InstModification WHERE SourceInstance ISA TVDc_MigrationJob arrives for Running and for Completed, each with the state before', async () => {
+    const pa = new HostPaths(a.origin, 'ja');
+    const pb = new HostPaths(b.origin, 'jb');
+    const cm = async (p: HostPaths, target: string, call: string) => methodOutput((await wbemcli(['cm', p.url(target), call])).stdout);
+    for (const p of [pa, pb]) expect((await cm(p, p.service('TVDc_SecurityService'), policyParam(POLICY_1_0))).returnValue).to.equal(0);
+    expect((await cm(pa, pa.service('TVDc_VirtualSystemManagementService'), defineParam('mv', 'MarketAnalysis'))).returnValue).to.equal(0);
+    expect((await cm(pa, pa.vm('mv'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+
+    const got: CimInstance[] = [];
+    listener.onIndication((i) => void got.push(i));
+    const interop = new WbemConnection(a.origin, { namespace: 'root/interop' });
+    try {
+      await subscribe(interop, { name: 'migration-jobs', destination: listener.url, query: 'SELECT * FROM CIM_InstModification WHERE SourceInstance ISA TVDc_MigrationJob' });
+    } finally {
+      await interop.close();
+    }
+    const r = await cm(pa, pa.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${b.port}",ComputerSystem=${pa.vm('mv')}`);
+    expect(r.returnValue).to.equal(4096);
+    const jobId = /InstanceID="([^"]+)"/.exec(r.out['Job']!)![1];
+    for (let i = 0; i < 500 && !got.some((g) => state(g) === 7); i++) await new Promise((res) => setTimeout(res, 10));
+    // Only modifications of this job's state: no creation, no VM indications.
+    expect(got.map((g) => g.className)).to.deep.equal(['CIM_InstModification', 'CIM_InstModification']);
+    expect(got.map((g) => (g.get('SourceInstance') as CimInstance).get('InstanceID'))).to.deep.equal([jobId, jobId]);
+    expect(got.map((g) => `${state(g, 'PreviousInstance')}>${state(g)}`)).to.deep.equal(['3>4', '4>7']);
+    expect((got[1]!.get('SourceInstance') as CimInstance).get('JobStatus')).to.include("VM 'mv' runs on the host at");
+  });
+
+  const state = (i: CimInstance, prop = 'SourceInstance') => Number((i.get(prop) as CimInstance).get('JobState'));
 });
