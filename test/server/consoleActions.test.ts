@@ -122,6 +122,8 @@ describe('management server: the web console\'s forms', function () {
     expect(vmRow).to.include('<input type="hidden" name="element" value="vm"/><input type="hidden" name="name" value="ma"/>');
     expect([...vmRow.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1])).to.deep.equal(['SystemManagement', 'MarketAnalysis', 'SecurityUnderwriting', 'MarketAnalysisHost']);
     expect(vmRow).to.not.include('Remove label'); // nothing to remove yet
+    // Unlabeled: no label preselected, so a stray click assigns nothing.
+    expect(vmRow).to.include('<select name="label" required="required"><option value="" selected="selected">(choose a label)</option><option value="SystemManagement">');
     const diskRow = mine.body.split('\n').find((l) => l.startsWith('<tr><td>ma-disk</td><td>a1</td>'))!;
     expect(diskRow).to.include('<input type="hidden" name="element" value="disk"/><input type="hidden" name="host" value="a1"/><input type="hidden" name="name" value="ma-disk"/>');
     expect([...diskRow.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1])).to.deep.equal(['SystemManagement', 'MarketAnalysis', 'SecurityUnderwriting']);
@@ -146,7 +148,7 @@ describe('management server: the web console\'s forms', function () {
     expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
     // The page now shows it, preselected, with a Remove button.
     const row = (await get('alice', '/console/tvdc/fin')).body.split('\n').find((l) => l.startsWith('<tr><td>ma</td><td>a1</td>'))!;
-    expect(row).to.include('<td>MarketAnalysis</td>').and.include('<option value="MarketAnalysis" selected="selected">').and.include('Remove label');
+    expect(row).to.include('<td>MarketAnalysis</td>').and.include('<option value="MarketAnalysis" selected="selected">').and.include('Remove label').and.not.include('(choose a label)');
 
     const removed = await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' });
     expect([removed.status, outcome(removed.body)]).to.deep.equal([200, 'done']);

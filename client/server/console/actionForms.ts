@@ -34,8 +34,11 @@ export function buttonForm(t: FormTarget, action: 'attest' | 'deploy', button: s
  */
 export function labelForms(t: FormTarget, element: ElementKind, host: string, name: string, labels: readonly string[], current: string | null): Html {
   const where: Record<string, string> = element === 'vm' ? { element, name } : { element, host, name };
+  // Nothing is preselected but the current label, so a stray click assigns nothing (the first
+  // label of a policy is often the bootstrap one); the browser asks for a choice first.
+  const placeholder = current === null || !labels.includes(current) ? html`<option value="" selected="selected">(choose a label)</option>` : null;
   const assign = labels.length
-    ? form(t, { action: 'label', ...where }, html`<select name="label">${labels.map((l) => html`<option value="${l}"${l === current ? html` selected="selected"` : ''}>${l}</option>`)}</select> `, 'Assign')
+    ? form(t, { action: 'label', ...where }, html`<select name="label" required="required">${placeholder}${labels.map((l) => html`<option value="${l}"${l === current ? html` selected="selected"` : ''}>${l}</option>`)}</select> `, 'Assign')
     : null;
   const remove = current !== null ? form(t, { action: 'unlabel', ...where }, html``, 'Remove label') : null;
   return html`${assign}${remove}`;
