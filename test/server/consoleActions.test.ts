@@ -257,6 +257,14 @@ describe('management server: the web console\'s forms', function () {
     expect(outcome(partial.body)).to.equal(`<strong class="problem">${PROBLEM_MARKER} done on some hosts only</strong>`);
     expect(partial.body).to.include(`<tr><td>a3</td><td><strong class="problem">${PROBLEM_MARKER} failed</strong></td><td>SetPolicy refused (2): version 1.0 is not higher than the active version 1.1</td></tr>`);
     expect(await activePolicy(cim3)).to.equal('tvdc-paper 1.1');
+
+    // A TVDc named like a host: the attest route would take the host, so the button refuses.
+    await dc.post('/api/groups', { name: 'a2' });
+    const before = (await dc.get<{ events: unknown[] }>('/api/events?limit=10000')).events.length;
+    const ambiguous = await act('dc', 'a2', { token, action: 'attest' });
+    expect([ambiguous.status, ambiguous.body.includes('A host is also named a2')]).to.deep.equal([409, true]);
+    expect((await dc.get<{ events: unknown[] }>('/api/events?limit=10000')).events.length).to.equal(before);
+    await dc.del('/api/groups/a2');
   });
 
   it('only POST to a TVDc\'s actions path; GET and HEAD stay read-only; a bad form is a 400', async () => {

@@ -117,6 +117,10 @@ export async function performAction(api: ApiReader, tokens: ConsoleTokens, group
   }
   if (!(await api.get<{ groups: GroupSummary[] }>('/api/groups')).groups.some((g) => g.name === group)) throw notFound(`No TVDc named ${group}.`);
   const action = parseAction(form);
+  if (action.action === 'attest' && (await api.get<{ hosts: { name: string }[] }>('/api/hosts')).hosts.some((h) => h.name === group)) {
+    // The attest route takes a host's name before a TVDc's: the button would attest that host.
+    throw new ConsoleError(409, 'Ambiguous name', `A host is also named ${group}, so the attestation route would attest that host, not this TVDc. Nothing was done. Attest the TVDc's hosts one by one (tvdc attest run HOST).`);
+  }
   const call = apiCallOf(group, action);
   try {
     const answer = await api.call(call.method, call.path, call.body);
