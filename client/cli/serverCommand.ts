@@ -1,8 +1,9 @@
 // `tvdc server`: runs the management server until SIGTERM or SIGINT.
 import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
+import { defaultKeyFile } from '../server/ServerKey.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
 
-export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]]';
+export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--key-file FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]]';
 export const DEFAULT_DB = 'tvdc-server.db';
 
 function port(v: string | undefined, name: string): number | undefined {
@@ -13,7 +14,7 @@ function port(v: string | undefined, name: string): number | undefined {
 }
 
 export async function serverCommand(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url'], ['help']);
+  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'key-file', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url'], ['help']);
   if (opts.has('help')) {
     io.out(SERVER_USAGE);
     return EXIT.OK;
@@ -24,6 +25,9 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   // HTTPS alone when only --https-port is given, as tvdc-host does.
   const httpPort = port(opts.get('port'), 'port') ?? (httpsPort === undefined ? 8080 : undefined);
   const db = opts.get('db') ?? DEFAULT_DB;
+  // Apart from the database, so that a copy of the database alone holds only encrypted host passwords.
+  const keyFile = opts.get('key-file') ?? (db === ':memory:' ? undefined : defaultKeyFile(db));
+  if (keyFile === '') throw new UsageError('--key-file needs a file name');
   // Where the hosts deliver their indications, policy violations and new measurements alike (off
   // unless a port is given): one listener, one secret path per host.
   const indicationsPort = port(opts.get('indications-port'), 'indications-port');
@@ -37,7 +41,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   let server: ManagementServer;
   try {
     // Timestamped: the log is the record of who changed what, and of refused attempts.
-    server = ManagementServer.open({ db, modules, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
+    server = ManagementServer.open({ db, ...(keyFile !== undefined ? { keyFile } : {}), modules, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
   } catch (e) {
     if (e instanceof ManagementServerError) {
       io.err(`tvdc server: ${e.code}: ${e.message}`);
@@ -51,7 +55,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
       ...(httpsPort !== undefined ? { httpsPort, cert: opts.get('cert')!, key: opts.get('key')! } : {}),
       host: opts.get('host') ?? '127.0.0.1',
     });
-    for (const url of [urls.http, urls.https]) if (url) io.out(`tvdc server listening on ${url} (database ${db})`);
+    for (const url of [urls.http, urls.https]) if (url) io.out(`tvdc server listening on ${url} (database ${db}${keyFile !== undefined ? `, key file ${keyFile}` : ''})`);
   } catch (e) {
     await server.stop();
     if (e instanceof ManagementServerError) {

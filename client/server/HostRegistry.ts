@@ -1,12 +1,13 @@
 // The hosts the management server manages: their WBEM URLs, the credentials the server uses on
-// them (kept only in the central database, never returned by the API) and their TVDc. It hands
-// out one pooled CIM connection per host.
+// them (kept only in the central database, the password encrypted under the server's key file,
+// never returned by the API) and their TVDc. It hands out one pooled CIM connection per host.
 import { CimError, CimStatus, WbemConnection } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 import type { HostDirectory, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
+import { SecretBox, SecretBoxError } from './SecretBox.js';
 
 export const TVDC_NAMESPACE = 'root/tvdc';
 const VM_CLASS = 'TVDc_ComputerSystem';
@@ -19,6 +20,22 @@ export interface HostCredentials {
   password: string | null;
   /** PEM CA certificate(s) for an HTTPS host whose certificate the system's CAs do not sign. */
   ca?: string | null;
+}
+
+/** Everything the server needs to log in to a host, the password decrypted. */
+export interface HostLogin {
+  url: string;
+  user: string | null;
+  password: string | null;
+  ca: string | null;
+}
+
+/** How the registry keeps host passwords: the key, the file it came from (for messages) and where to report. */
+export interface HostSecretsOptions {
+  box: SecretBox;
+  /** null: a key of this process only. */
+  file: string | null;
+  log?: (line: string) => void;
 }
 
 interface HostRow {
@@ -47,7 +64,36 @@ export class HostRegistry implements HostDirectory {
   private readonly connections = new Map<string, WbemConnection>();
   private readonly removalHooks: HostRemovalHook[] = [];
 
-  constructor(private readonly db: Db) {}
+  private readonly box: SecretBox;
+  private readonly keyFile: string | null;
+
+  /**
+   * Encrypts the passwords still stored in plain text (databases made before encryption), then
+   * names the hosts whose passwords this key does not decrypt. Those hosts stay managed: the
+   * rest of the database is usable, and each CIM call to them says why it cannot be made.
+   */
+  constructor(private readonly db: Db, secrets: HostSecretsOptions) {
+    this.box = secrets.box;
+    this.keyFile = secrets.file;
+    const log = secrets.log ?? (() => {});
+    const encrypted = this.encryptPlainPasswords();
+    if (encrypted > 0) {
+      log(`host passwords: encrypted the ${encrypted} stored in plain text, with ${this.keyName()}`);
+      const left = this.scrubOldPages();
+      if (left) log(`host passwords: the database file may still hold the old plain-text passwords in unused space (${left}); run VACUUM on it while the server is stopped`);
+    }
+    const unreadable = this.undecryptable();
+    if (unreadable.length > 0) {
+      log(`host passwords: ${unreadable.length} cannot be decrypted with ${this.keyName()}, hosts ${unreadable.join(', ')}: `
+        + 'calls to them fail until the server runs with the key file they were encrypted with, or each is removed and added again with its password');
+    }
+  }
+
+  /** Whether the database holds passwords encrypted with some key (then a new key would not read them). */
+  static holdsEncryptedPasswords(db: Db): boolean {
+    return (db.prepare('SELECT host_password FROM hosts WHERE host_password IS NOT NULL').all() as { host_password: string }[])
+      .some((r) => SecretBox.isSealed(r.host_password));
+  }
 
   list(): HostRecord[] {
     return (this.db.prepare('SELECT name, url, grp FROM hosts ORDER BY name').all() as HostRow[]).map(record);
@@ -75,7 +121,7 @@ export class HostRegistry implements HostDirectory {
     const same = this.db.prepare('SELECT name FROM hosts WHERE url = ?').get(url) as { name: string } | undefined;
     if (same) throw ApiError.conflict(`${url} is already managed as host ${same.name}`);
     this.db.prepare('INSERT INTO hosts (name, url, host_user, host_password, host_ca, grp, added_at) VALUES (?, ?, ?, ?, ?, NULL, ?)')
-      .run(name, url, creds.user, creds.password, creds.ca ?? null, new Date().toISOString());
+      .run(name, url, creds.user, this.encrypt(name, creds.password), creds.ca ?? null, new Date().toISOString());
     return this.get(name);
   }
 
@@ -105,19 +151,30 @@ export class HostRegistry implements HostDirectory {
     this.db.prepare('UPDATE hosts SET grp = ? WHERE name = ?').run(group, name);
   }
 
+  /** ApiError HOST_UNREACHABLE when the host's stored password cannot be decrypted with this key. */
   connection(name: string): WbemConnection {
     let c = this.connections.get(name);
     if (c) return c;
-    const row = this.db.prepare('SELECT name, url, grp, host_user, host_password, host_ca FROM hosts WHERE name = ?').get(name) as HostRow | undefined;
-    if (!row) throw ApiError.notFound(`no host named ${name}`);
-    c = new WbemConnection(row.url, {
+    const login = this.login(name);
+    c = new WbemConnection(login.url, {
       namespace: TVDC_NAMESPACE,
       timeouts: HOST_TIMEOUTS,
-      ...(row.host_user ? { user: row.host_user, password: row.host_password ?? '' } : {}),
-      ...(row.host_ca ? { tls: { ca: row.host_ca } } : {}),
+      ...(login.user ? { user: login.user, password: login.password ?? '' } : {}),
+      ...(login.ca ? { tls: { ca: login.ca } } : {}),
     });
     this.connections.set(name, c);
     return c;
+  }
+
+  /**
+   * How the server logs in to the host, password decrypted: for the server's own calls and for a
+   * host that must call another on its behalf (a migration's destination). Never for an answer.
+   * ApiError NOT_FOUND for an unknown host, HOST_UNREACHABLE when the password does not decrypt.
+   */
+  login(name: string): HostLogin {
+    const row = this.db.prepare('SELECT name, url, grp, host_user, host_password, host_ca FROM hosts WHERE name = ?').get(name) as HostRow | undefined;
+    if (!row) throw ApiError.notFound(`no host named ${name}`);
+    return { url: row.url, user: row.host_user, password: this.decrypt(row), ca: row.host_ca };
   }
 
   /**
@@ -157,6 +214,90 @@ export class HostRegistry implements HostDirectory {
     this.connections.clear();
     await Promise.all(all.map((c) => c.close()));
   }
+
+  /** The host's name is the additional data: a value copied into another host's row does not decrypt there. */
+  private encrypt(host: string, password: string | null): string | null {
+    return password === null ? null : this.box.seal(password, passwordContext(host));
+  }
+
+  private decrypt(row: HostRow): string | null {
+    if (row.host_password === null) return null;
+    try {
+      return this.box.open(row.host_password, passwordContext(row.name));
+    } catch (e) {
+      if (!(e instanceof SecretBoxError)) throw e;
+      // Never a connection with garbage, nor without credentials: the host would only refuse it
+      // and the reason would be lost.
+      const what = e.code === 'NOT_SEALED' ? 'is not in an encrypted format this server reads' : `cannot be decrypted with ${this.keyName()}`;
+      throw ApiError.hostUnreachable(`host ${row.name}: the password stored for it ${what}; `
+        + 'start the server with the key file it was encrypted with, or remove the host and add it again with its password');
+    }
+  }
+
+  /**
+   * One transaction: a crash leaves every row as it was or every row encrypted. secure_delete
+   * zeroes the space the plain values leave behind in their pages.
+   */
+  private encryptPlainPasswords(): number {
+    const secureDelete = this.db.pragma('secure_delete', { simple: true }) as number;
+    this.db.pragma('secure_delete = ON');
+    try {
+      return this.transactPlainPasswords();
+    } finally {
+      this.db.pragma(`secure_delete = ${secureDelete ? 'ON' : 'OFF'}`);
+    }
+  }
+
+  /**
+   * The plain values may survive elsewhere in the file: in pages freed before this start and in
+   * older copies of pages in the write-ahead log. VACUUM rewrites every page; the checkpoint
+   * moves the log into the file and empties it. Runs once per migration; answers why it could
+   * not, if it could not.
+   */
+  private scrubOldPages(): string | null {
+    try {
+      this.db.exec('VACUUM');
+      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      return r && r.busy ? 'another connection kept the write-ahead log busy' : null;
+    } catch (e) {
+      return (e as Error).message;
+    }
+  }
+
+  private transactPlainPasswords(): number {
+    return this.db.transaction(() => {
+      const rows = this.db.prepare('SELECT name, host_password FROM hosts WHERE host_password IS NOT NULL').all() as { name: string; host_password: string }[];
+      const update = this.db.prepare('UPDATE hosts SET host_password = ? WHERE name = ?');
+      let n = 0;
+      for (const r of rows) {
+        if (SecretBox.isSealed(r.host_password)) continue;
+        update.run(this.encrypt(r.name, r.host_password), r.name);
+        n++;
+      }
+      return n;
+    })();
+  }
+
+  private undecryptable(): string[] {
+    const rows = this.db.prepare('SELECT name, url, grp, host_user, host_password, host_ca FROM hosts WHERE host_password IS NOT NULL ORDER BY name').all() as HostRow[];
+    return rows.filter((r) => {
+      try {
+        this.decrypt(r);
+        return false;
+      } catch (e) {
+        if (e instanceof ApiError) return true;
+        throw e;
+      }
+    }).map((r) => r.name);
+  }
+
+  private keyName(): string {
+    return this.keyFile === null ? 'this process\'s key' : `key file ${this.keyFile}`;
+  }
+}
+
+function passwordContext(host: string): string {
+  return `tvdc hosts.host_password ${host}`;
 }
 
 function record(row: HostRow): HostRecord {

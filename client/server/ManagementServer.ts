@@ -16,6 +16,7 @@ import Koa from 'koa';
 import { migrate, openStore, type Db } from '../../src/store/Store.js';
 import { ApiRouter } from './ApiRouter.js';
 import { HostRegistry } from './HostRegistry.js';
+import { openServerKey, ServerKeyError, type ServerKey } from './ServerKey.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { SERVER_MIGRATIONS } from './serverSchema.js';
 import { UserStore } from './UserStore.js';
@@ -55,6 +56,8 @@ export function serverModules(options: ServerModulesOptions = {}): ServerModule[
 export interface ManagementServerOptions {
   /** The central database file (created with mode 0600: it holds host credentials); ':memory:' for tests. */
   db: string;
+  /** The key the host passwords are encrypted with (default: the database path plus `.key`; with ':memory:', a key of this process). */
+  keyFile?: string;
   /** Where the server reports faults and background work (default: stderr). */
   log?: (line: string) => void;
   /** The modules to run (default serverModules(): all of them, without the indication feed). */
@@ -74,7 +77,7 @@ export interface ServerListenOptions {
 
 export class ManagementServerError extends Error {
   override readonly name = 'ManagementServerError';
-  constructor(readonly code: 'SERVER_LISTEN' | 'SERVER_TLS_CONFIG' | 'SERVER_DB', message: string) {
+  constructor(readonly code: 'SERVER_LISTEN' | 'SERVER_TLS_CONFIG' | 'SERVER_DB' | 'SERVER_KEY', message: string) {
     super(message);
   }
 }
@@ -117,9 +120,9 @@ export class ManagementServer {
   private readonly listeners: http.Server[] = [];
   private stopped = false;
 
-  private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[]) {
+  private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[], key: ServerKey) {
     this.users = new UserStore(db);
-    this.hosts = new HostRegistry(db);
+    this.hosts = new HostRegistry(db, { ...key, log });
     this.router = new ApiRouter(this.users, log);
     const ctx: ServerContext = { db, hosts: this.hosts, log };
     for (const m of modules) {
@@ -139,9 +142,11 @@ export class ManagementServer {
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
     const db = openPrivateStore(options.db);
     try {
-      return new ManagementServer(db, log, options.modules ?? serverModules());
+      const key = openServerKey(options.db, options.keyFile, () => HostRegistry.holdsEncryptedPasswords(db));
+      return new ManagementServer(db, log, options.modules ?? serverModules(), key);
     } catch (e) {
       db.close();
+      if (e instanceof ServerKeyError) throw new ManagementServerError('SERVER_KEY', e.message);
       throw e;
     }
   }

@@ -5,26 +5,17 @@
 // to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
 import { CimError, ClientError, TimeoutError, WbemConnection } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
-import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 import { vmPath } from './HostCim.js';
-import { TVDC_NAMESPACE } from './HostRegistry.js';
+import { HostRegistry, TVDC_NAMESPACE, type HostLogin } from './HostRegistry.js';
+import type { HostDirectory } from './ServerContext.js';
 import { JOB_STARTED, awaitJob, jobOf, jobStateName } from './hostJob.js';
 import { hostFailure } from './hostFailure.js';
 
-/** How the server logs in to a host, as stored when the host was added. */
-interface HostLogin {
-  url: string;
-  user: string | null;
-  password: string | null;
-  ca: string | null;
-}
-
-function hostLogin(db: Db, host: string): HostLogin {
-  const row = db.prepare('SELECT url, host_user, host_password, host_ca FROM hosts WHERE name = ?').get(host) as
-    { url: string; host_user: string | null; host_password: string | null; host_ca: string | null } | undefined;
-  if (!row) throw ApiError.notFound(`no host named ${host}`);
-  return { url: row.url, user: row.host_user, password: row.host_password, ca: row.host_ca };
+/** How the server logs in to a host; only the server's registry holds the key its password is encrypted with. */
+function hostLogin(hosts: HostDirectory, host: string): HostLogin {
+  if (!(hosts instanceof HostRegistry)) throw new Error('a migration needs the server\'s HostRegistry for the hosts\' credentials');
+  return hosts.login(host);
 }
 
 /**
@@ -71,10 +62,10 @@ function maybeSent(e: unknown): boolean {
  * was asked), HOST_TIMEOUT when the outcome is unknown. 'vanished': the host's job was gone
  * before it reported its end; the caller looks for the VM.
  */
-export async function migrateVm(db: Db, req: MigrationRequest): Promise<MigrationResult> {
+export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Promise<MigrationResult> {
   const { vm, source, destination, timeoutMs } = req;
-  const src = hostLogin(db, source);
-  const dst = hostLogin(db, destination);
+  const src = hostLogin(hosts, source);
+  const dst = hostLogin(hosts, destination);
   const deadline = Date.now() + timeoutMs;
   const redact = (text: string) => (dst.password ? text.split(dst.password).join('***') : text);
   const unknown = (why: string) => ApiError.hostTimeout(redact(`${why}; whether VM ${vm} moved to ${destination} is unknown: look with tvdc vms list before trying again`));

@@ -132,7 +132,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const who = `migration of VM ${vm} from ${from} to ${to} by ${principal.user}`;
         let result;
         try {
-          result = await migrateVm(ctx.db, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs });
+          result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs });
         } catch (e) {
           if (e instanceof ApiError) ctx.log(`TVDc ${group}: ${who}: ${e.code}: ${e.message}`);
           throw e;

@@ -1,0 +1,128 @@
+// The management server's secret key: 32 random bytes in a file of its own, apart from the
+// database, so that a copy of the database (a backup, a support bundle) holds only sealed host
+// passwords. Made owner-only on first start, never overwritten, refused when others may read it.
+import { randomBytes } from 'node:crypto';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { SECRET_KEY_BYTES, SecretBox } from './SecretBox.js';
+
+export class ServerKeyError extends Error {
+  override readonly name = 'ServerKeyError';
+}
+
+export interface ServerKey {
+  box: SecretBox;
+  /** The key file; null for a key of this process only (a database in memory). */
+  file: string | null;
+}
+
+/** Where the key of database `db` is kept unless `--key-file` says otherwise. */
+export function defaultKeyFile(db: string): string {
+  return `${db}.key`;
+}
+
+/**
+ * The key for database `db`: read from `keyFile` (default: beside the database), or made there
+ * when the file does not exist. `holdsSealed` tells whether the database already has values sealed
+ * with some key: then a missing file is an error, not a reason to make a new key, which would
+ * split the database between two keys and leave the old values unreadable.
+ */
+export function openServerKey(db: string, keyFile: string | undefined, holdsSealed: () => boolean): ServerKey {
+  if (keyFile === undefined && db === ':memory:') return { box: SecretBox.ephemeral(), file: null };
+  const file = keyFile ?? defaultKeyFile(db);
+  const key = readKeyFile(file) ?? (() => {
+    if (holdsSealed()) {
+      throw new ServerKeyError(`key file ${file} does not exist, but database ${db} holds host passwords encrypted with a key: `
+        + 'give the key file made with this database (--key-file); if that key is lost, see "Host passwords and the key file" in docs/management.md');
+    }
+    return createKeyFile(file);
+  })();
+  return { box: new SecretBox(key), file };
+}
+
+/** The key in `file`, or null when there is no such file. */
+function readKeyFile(file: string): Buffer | null {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    throw new ServerKeyError(`cannot read key file ${file}: ${(e as Error).message}`);
+  }
+  try {
+    // Checked on the open file, not the name, so a file swapped in meanwhile is not the one judged.
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new ServerKeyError(`key file ${file} is not a regular file`);
+    const mode = st.mode & 0o777;
+    if (mode & 0o077) {
+      throw new ServerKeyError(`key file ${file} has mode ${mode.toString(8).padStart(4, '0')}: group and others must have no access to it (chmod 600 ${file})`);
+    }
+    if (st.size !== SECRET_KEY_BYTES) {
+      throw new ServerKeyError(`key file ${file} holds ${st.size} bytes, not ${SECRET_KEY_BYTES}: it is not a key this server made`);
+    }
+    const key = Buffer.alloc(SECRET_KEY_BYTES);
+    let got = 0;
+    while (got < key.length) {
+      const n = readSync(fd, key, got, key.length - got, got);
+      if (n === 0) throw new ServerKeyError(`key file ${file} ended after ${got} bytes`);
+      got += n;
+    }
+    return key;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes a new key to a private temporary file and links it into place: the key file appears
+ * whole or not at all, and link() fails rather than replace a file that exists meanwhile.
+ */
+function createKeyFile(file: string): Buffer {
+  const key = randomBytes(SECRET_KEY_BYTES);
+  const dir = dirname(file);
+  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const fd = openSync(tmp, 'wx', 0o600);
+    try {
+      // The umask may only take bits away from 0600; this makes sure the owner can read it back.
+      fchmodSync(fd, 0o600);
+      writeSync(fd, key);
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    linkSync(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
+      // Another process made the key first: that one is the key.
+      return readKeyFile(file) ?? raise(`key file ${file} vanished while it was being made`);
+    }
+    throw new ServerKeyError(`cannot create key file ${file}: ${(e as Error).message}`);
+  } finally {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // Not made, or already gone.
+    }
+  }
+  syncDir(dir);
+  return key;
+}
+
+/** Makes the new directory entry durable; some file systems cannot, which costs only that. */
+function syncDir(dir: string): void {
+  let fd: number | undefined;
+  try {
+    fd = openSync(dir, constants.O_RDONLY);
+    fsyncSync(fd);
+  } catch {
+    // Best effort.
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+function raise(message: string): never {
+  throw new ServerKeyError(message);
+}
