@@ -69,6 +69,19 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
       /** The host of the TVDc that has the VM (404 on none, 409 on several). */
       const hostOf = async (group: string, vm: string): Promise<string> => (await ctx.hosts.hostOfVm(vm, group)).name;
 
+      /** Which of the two hosts has the VM now, or null. */
+      const whereIs = async (vm: string, from: string, to: string): Promise<string | null> => {
+        for (const h of [to, from]) {
+          try {
+            await ctx.hosts.connection(h).getInstance(vmPath(vm), { propertyList: ['EnabledState'] });
+            return h;
+          } catch (e) {
+            if (!(e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
+          }
+        }
+        return null;
+      };
+
       const changeState = async (group: string, vm: string, host: string, requested: number, what: string): Promise<void> => {
         const r = await onHost(host, () => requestStateChange(ctx.hosts.connection(host), vm, requested, stateChangeTimeoutMs));
         if (r.outcome === 'refused') throw ApiError.hostRefused(`host ${host} refused to ${what} VM ${vm} (${r.returnValue}): ${r.reason ?? 'no reason given'}`);
@@ -152,19 +165,6 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const state = await readVm(to, vm).then((v) => (v.state === RUNNING ? 'running' : `EnabledState ${v.state}`), () => null);
         return { group, vm, from, to, state };
       });
-
-      /** Which of the two hosts has the VM now, or null. */
-      const whereIs = async (vm: string, from: string, to: string): Promise<string | null> => {
-        for (const h of [to, from]) {
-          try {
-            await ctx.hosts.connection(h).getInstance(vmPath(vm), { propertyList: ['EnabledState'] });
-            return h;
-          } catch (e) {
-            if (!(e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
-          }
-        }
-        return null;
-      };
     },
   };
 }
