@@ -133,12 +133,18 @@ export class HostRegistry implements HostDirectory {
   /** Forgets the host, then lets the hooks clean up on it; answers their reports by hook name. */
   async remove(name: string): Promise<Record<string, unknown>> {
     const host = this.get(name);
-    const conn = this.connection(name);
+    // A host whose password this key cannot decrypt must still be removable: removing it and
+    // adding it again is how it gets a password the server can read.
+    const conn = this.connectionOrWhyNot(name);
     const work = this.removalHooks.map((h) => [h.name, h.prepare(host)] as const);
     this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name);
     // The hooks keep the removed host's connection; a host added again under the name gets its own.
     this.connections.delete(name);
     const reports: Record<string, unknown> = {};
+    if (conn instanceof ApiError) {
+      for (const [key] of work) reports[key] = { ok: false, error: { code: conn.code, message: `nothing undone on the host: ${conn.message}` } };
+      return reports;
+    }
     try {
       for (const [key, run] of work) reports[key] = await run(conn);
     } finally {
@@ -164,6 +170,15 @@ export class HostRegistry implements HostDirectory {
     });
     this.connections.set(name, c);
     return c;
+  }
+
+  private connectionOrWhyNot(name: string): WbemConnection | ApiError {
+    try {
+      return this.connection(name);
+    } catch (e) {
+      if (e instanceof ApiError && e.code === 'HOST_UNREACHABLE') return e;
+      throw e;
+    }
   }
 
   /**

@@ -145,7 +145,7 @@ describe('management server: host passwords encrypted at rest under a key file',
     expect(await admin().get<Record<string, unknown>>('/api/hosts/s2')).to.have.property('vms');
   });
 
-  it('another key: the server starts, names every host it cannot decrypt, answers the rest of the API, and each call to those hosts fails as HOST_UNREACHABLE', async () => {
+  it('another key: the server starts, names every host it cannot decrypt, answers the rest of the API, each call to those hosts fails as HOST_UNREACHABLE; removing a host and adding it again mends it', async () => {
     await stop();
     const other = join(tmp.dir, 'other.key');
     writeFileSync(other, randomBytes(32), { mode: 0o600 });
@@ -163,11 +163,24 @@ describe('management server: host passwords encrypted at rest under a key file',
       }
       // Nothing was rewritten under the wrong key.
       expect(stored('s1')).to.match(SEALED);
+      const removed = await a.del<Record<string, unknown>>('/api/hosts/s2');
+      expect(removed['removed']).to.equal('s2');
+      expect(removed['subscriptions']).to.deep.include({ ok: false }).and.nested.property('error.code', 'HOST_UNREACHABLE');
+      await a.post('/api/hosts', { url: hosts['s2']!.origin, ...LOGIN.s2 });
+      expect(await a.get<Record<string, unknown>>('/api/hosts/s2')).to.have.property('vms');
     } finally {
       await s.stop();
     }
+    // Back on the first key: now s2 is the one it cannot read, until it too is added again.
     await restart();
+    expect(srv!.log.filter((l) => l.startsWith('host passwords:')).map((l) => l.split(':').slice(0, 2).join(':'))).to.deep.equal([
+      `host passwords: 1 cannot be decrypted with key file ${keyFile}, hosts s2`,
+    ]);
     expect(await admin().get<Record<string, unknown>>('/api/hosts/s1')).to.have.property('vms');
+    await refused(admin().get('/api/hosts/s2'), 502, 'HOST_UNREACHABLE');
+    await admin().del('/api/hosts/s2');
+    await admin().post('/api/hosts', { url: hosts['s2']!.origin, ...LOGIN.s2 });
+    expect(await admin().get<Record<string, unknown>>('/api/hosts/s2')).to.have.property('vms');
   });
 
   it('refused at start (SERVER_KEY, exit 1): a key file others may read, one of the wrong length, and a missing one for a database that already holds encrypted passwords; the key file is never overwritten', async () => {
