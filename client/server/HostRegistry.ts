@@ -134,17 +134,14 @@ export class HostRegistry implements HostDirectory {
   async remove(name: string): Promise<Record<string, unknown>> {
     const host = this.get(name);
     // A host whose password this key cannot decrypt must still be removable: removing it and
-    // adding it again is how it gets a password the server can read.
+    // adding it again is how it gets a password the server can read. Its hooks then get a
+    // connection that refuses every call, and report what stays on the host in their own words.
     const conn = this.connectionOrWhyNot(name);
     const work = this.removalHooks.map((h) => [h.name, h.prepare(host)] as const);
     this.db.prepare('DELETE FROM hosts WHERE name = ?').run(name);
     // The hooks keep the removed host's connection; a host added again under the name gets its own.
     this.connections.delete(name);
     const reports: Record<string, unknown> = {};
-    if (conn instanceof ApiError) {
-      for (const [key] of work) reports[key] = { ok: false, error: { code: conn.code, message: `nothing undone on the host: ${conn.message}` } };
-      return reports;
-    }
     try {
       for (const [key, run] of work) reports[key] = await run(conn);
     } finally {
@@ -172,11 +169,11 @@ export class HostRegistry implements HostDirectory {
     return c;
   }
 
-  private connectionOrWhyNot(name: string): WbemConnection | ApiError {
+  private connectionOrWhyNot(name: string): WbemConnection {
     try {
       return this.connection(name);
     } catch (e) {
-      if (e instanceof ApiError && e.code === 'HOST_UNREACHABLE') return e;
+      if (e instanceof ApiError && e.code === 'HOST_UNREACHABLE') return refusingConnection(this.get(name).url, e);
       throw e;
     }
   }
@@ -309,6 +306,19 @@ export class HostRegistry implements HostDirectory {
   private keyName(): string {
     return this.keyFile === null ? 'this process\'s key' : `key file ${this.keyFile}`;
   }
+}
+
+/** A connection on which every operation fails with `why` before anything is sent; close() works. */
+function refusingConnection(url: string, why: ApiError): WbemConnection {
+  return new Proxy(new WbemConnection(url, { namespace: TVDC_NAMESPACE }), {
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (typeof v !== 'function' || prop === 'close') return v;
+      return () => {
+        throw why;
+      };
+    },
+  });
 }
 
 function passwordContext(host: string): string {

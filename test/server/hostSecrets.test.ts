@@ -8,11 +8,11 @@ import { chmodSync, existsSync, readFileSync, statSync, writeFileSync } from 'no
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { main } from '../../client/cli/tvdc.js';
-import { ManagementServer, ManagementServerError, openServerDb } from '../../client/server/ManagementServer.js';
+import { ManagementServer, ManagementServerError, openServerDb, serverModules } from '../../client/server/ManagementServer.js';
 import { SecretBox, SecretBoxError } from '../../client/server/SecretBox.js';
 import { UserStore } from '../../client/server/UserStore.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, refused, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
+import { client, eventually, refused, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = {
   s1: { user: 'mgmt', password: 's1-Very-Secret-pw' },
@@ -32,7 +32,8 @@ describe('management server: host passwords encrypted at rest under a key file',
   const admin = () => client(srv!.url, 'admin', 'admin-password');
   const restart = async (): Promise<RunningServer> => {
     await srv?.server.stop();
-    srv = await startServer(db);
+    // With the indication feed: its subscriptions are what a host's removal undoes on the host.
+    srv = await startServer(db, { indications: true });
     return srv;
   };
   const stop = async () => {
@@ -146,11 +147,14 @@ describe('management server: host passwords encrypted at rest under a key file',
   });
 
   it('another key: the server starts, names every host it cannot decrypt, answers the rest of the API, each call to those hosts fails as HOST_UNREACHABLE; removing a host and adding it again mends it', async () => {
+    await restart();
+    const subscriptions = (host: string) => (srv!.server.db.prepare('SELECT name FROM indication_subscriptions WHERE host = ? ORDER BY name').all(host) as { name: string }[]).map((r) => r.name);
+    const onS2 = await eventually(async () => subscriptions('s2').length === 2 && subscriptions('s2'));
     await stop();
     const other = join(tmp.dir, 'other.key');
     writeFileSync(other, randomBytes(32), { mode: 0o600 });
     const log: string[] = [];
-    const s = ManagementServer.open({ db, keyFile: other, log: (l) => void log.push(l) });
+    const s = ManagementServer.open({ db, keyFile: other, modules: serverModules({ indications: { listenPort: 0 } }), log: (l) => void log.push(l) });
     try {
       const { http } = await s.listen({ port: 0 });
       expect(log.filter((l) => l.startsWith('host passwords:'))).to.deep.equal([
@@ -165,7 +169,8 @@ describe('management server: host passwords encrypted at rest under a key file',
       expect(stored('s1')).to.match(SEALED);
       const removed = await a.del<Record<string, unknown>>('/api/hosts/s2');
       expect(removed['removed']).to.equal('s2');
-      expect(removed['subscriptions']).to.deep.include({ ok: false }).and.nested.property('error.code', 'HOST_UNREACHABLE');
+      // Nothing could be undone on the host: the answer names what stays there.
+      expect(removed['subscriptions']).to.deep.include({ ok: false, removed: [], remaining: onS2 }).and.nested.property('error.code', 'HOST_UNREACHABLE');
       await a.post('/api/hosts', { url: hosts['s2']!.origin, ...LOGIN.s2 });
       expect(await a.get<Record<string, unknown>>('/api/hosts/s2')).to.have.property('vms');
     } finally {
