@@ -6,6 +6,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 import { ApiClient, ApiClientError } from './ApiClient.js';
+import { AUDIT_NOUNS } from './auditCommands.js';
 import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
@@ -19,6 +20,7 @@ export { EXIT, type Io } from './commandKit.js';
 /** Nouns and their verbs. */
 export const commands: Record<string, Record<string, Verb>> = {
   ...USERS_NOUNS,
+  ...AUDIT_NOUNS,
   ...ISOLATION_NOUNS,
   ...VMS_NOUNS,
   ...INTEGRITY_NOUNS,

@@ -3,6 +3,7 @@
 // become `{"error": {"code", "message"}}` answers.
 import type Koa from 'koa';
 import { ApiError } from './ApiError.js';
+import type { NewAuditEntry } from './AuditTrail.js';
 import { hostFailure } from './hostFailure.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 
@@ -70,6 +71,7 @@ interface Route {
 
 export class ApiRouter {
   private readonly routes: Route[] = [];
+  private audit?: (entry: NewAuditEntry) => void;
 
   constructor(
     private readonly auth: Authenticator,
@@ -100,8 +102,7 @@ export class ApiRouter {
         // Refused logins and refused operations are what an administrator looks for after an
         // attempted modification (the paper's "notifications of ... attempted modifications").
         if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') {
-          const who = typeof ctx.state['user'] === 'string' ? `${ctx.state['user']} at ${ctx.ip}` : ctx.ip;
-          this.log(`refused ${ctx.method} ${ctx.path} from ${who}: ${err.code}: ${err.message}`);
+          this.refused(typeof ctx.state['user'] === 'string' ? ctx.state['user'] : null, ctx.ip, ctx.method, ctx.path, err);
         }
         ctx.status = err.status;
         ctx.type = 'application/json';
@@ -130,6 +131,24 @@ export class ApiRouter {
     }
     if (pathMatched) throw new ApiError(405, 'BAD_REQUEST', `${method} is not allowed on ${path}`);
     throw ApiError.notFound(`no API route ${method} ${path}`);
+  }
+
+  /**
+   * Reports a refused login or operation: to the log, and a signed-in user's refusal also to the
+   * audit trail (under the TVDc the path names, so that TVDc's administrators see who tried).
+   * Anonymous refusals go to the log only: anyone can make them, as fast as he likes.
+   */
+  refused(user: string | null, address: string, method: string, path: string, err: ApiError, group?: string): void {
+    this.log(`refused ${method} ${path} from ${user !== null ? `${user} at ${address}` : address}: ${err.code}: ${err.message}`);
+    if (user === null || err.code !== 'FORBIDDEN' || !this.audit) return;
+    const route = this.routes.find((r) => r.method === method && matchPath(r.segments, path));
+    const grp = group ?? (route ? matchPath(route.segments, path)?.['group'] : undefined) ?? null;
+    this.audit({ user, group: grp, action: `${method} ${route?.pattern ?? path}`, outcome: 'refused', message: `${method} ${path} refused: ${err.message}` });
+  }
+
+  /** Where refusals of signed-in users are recorded (the server's audit trail). */
+  auditRefusals(record: (entry: NewAuditEntry) => void): void {
+    this.audit = record;
   }
 
   /** Checks an Authorization header (HTTP Basic); ApiError 401 when it names no user or the wrong password. */

@@ -18,6 +18,8 @@ import { ApiRouter } from './ApiRouter.js';
 import { HostRegistry } from './HostRegistry.js';
 import { openServerKey, ServerKeyError, type ServerKey } from './ServerKey.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
+import { AuditTrail, type NewAuditEntry } from './AuditTrail.js';
+import { auditModule } from './auditModule.js';
 import { SERVER_MIGRATIONS } from './serverSchema.js';
 import { UserStore } from './UserStore.js';
 import { usersModule } from './usersModule.js';
@@ -48,7 +50,7 @@ export interface ServerModulesOptions {
 export function serverModules(options: ServerModulesOptions = {}): ServerModule[] {
   const feed = new HostIndicationFeed(options.indications);
   return [
-    feed.module, usersModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, createVmsModule(options.vms),
+    feed.module, usersModule, auditModule, hostsModule, groupsModule, policyModule, labelsModule, segmentsModule, createVmsModule(options.vms),
     createViolationsModule(feed), createIntegrityModule({ ...options.integrity, feed }),
   ];
 }
@@ -124,7 +126,24 @@ export class ManagementServer {
     this.users = new UserStore(db);
     this.hosts = new HostRegistry(db, { ...key, log });
     this.router = new ApiRouter(this.users, log);
-    const ctx: ServerContext = { db, hosts: this.hosts, log };
+    const trail = new AuditTrail(db);
+    // The change is made by the time it is recorded: a record that cannot be written is logged,
+    // never turned into a failure of what already happened.
+    const record = (entry: NewAuditEntry) => {
+      try {
+        trail.record(entry);
+      } catch (e) {
+        log(`audit trail: cannot record "${entry.message}": ${(e as Error).message}`);
+      }
+    };
+    this.router.auditRefusals(record);
+    const ctx: ServerContext = {
+      db, hosts: this.hosts, log,
+      audit: (entry) => {
+        record(entry);
+        log(entry.message);
+      },
+    };
     for (const m of modules) {
       const stop = m.register(this.router, ctx);
       if (stop) this.stoppers.push(stop);

@@ -1,8 +1,9 @@
 // What every part of the management server is given: the central database, the hosts it manages
-// (reached only over CIM) and the server log. A ServerModule adds its API routes with these.
+// (reached only over CIM), the server log and its audit trail. A ServerModule adds its API routes with these.
 import type { WbemConnection } from '../cim/index.js';
 import type { Db } from '../../src/store/Store.js';
 import type { ApiRouter } from './ApiRouter.js';
+import type { NewAuditEntry } from './AuditTrail.js';
 
 export interface HostRecord {
   name: string;
@@ -32,4 +33,6 @@ export interface ServerContext {
   db: Db;
   hosts: HostDirectory;
   log(line: string): void;
+  /** Records a change made through the server in the audit trail, and writes its message to the log. */
+  audit(entry: NewAuditEntry): void;
 }

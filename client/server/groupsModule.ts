@@ -37,7 +37,7 @@ export const groupsModule: ServerModule = {
       requireDcAdmin(principal);
       const name = stringField(body, 'name');
       groups.create(name);
-      ctx.log(`TVDc ${name} created by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: name, action: 'group.create', message: `TVDc ${name} created by ${principal.user}` });
       return summary(name);
     });
 
@@ -76,7 +76,7 @@ export const groupsModule: ServerModule = {
     router.route('DELETE', '/api/groups/:group', ({ principal, params }) => {
       requireDcAdmin(principal);
       groups.delete(params['group']!);
-      ctx.log(`TVDc ${params['group']} deleted by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: params['group']!, action: 'group.delete', message: `TVDc ${params['group']} deleted by ${principal.user}` });
       return { removed: params['group']! };
     });
 
@@ -85,7 +85,7 @@ export const groupsModule: ServerModule = {
       const name = params['group']!;
       const hosts = stringList(body, 'hosts');
       groups.addHosts(name, hosts);
-      ctx.log(`hosts ${hosts.join(', ')} put into TVDc ${name} by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: name, action: 'group.add-hosts', message: `hosts ${hosts.join(', ')} put into TVDc ${name} by ${principal.user}` });
       return summary(name);
     });
 
@@ -93,7 +93,7 @@ export const groupsModule: ServerModule = {
       requireDcAdmin(principal);
       const name = params['group']!;
       groups.removeHost(name, params['host']!);
-      ctx.log(`host ${params['host']} taken out of TVDc ${name} by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: name, action: 'group.remove-host', message: `host ${params['host']} taken out of TVDc ${name} by ${principal.user}` });
       return summary(name);
     });
 

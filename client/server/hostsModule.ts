@@ -82,7 +82,7 @@ export const hostsModule: ServerModule = {
       const creds = credentials(body);
       const { name } = await probeHost(url, creds);
       const h = hosts.add(name, url, { user: creds.user ?? null, password: creds.password ?? null, ca: creds.ca ?? null });
-      ctx.log(`host ${name} (${url}) added by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: null, action: 'host.add', message: `host ${name} (${url}) added by ${principal.user}` });
       return { ...h, credentials: creds.user !== undefined };
     });
 
@@ -114,7 +114,7 @@ export const hostsModule: ServerModule = {
     router.route('DELETE', '/api/hosts/:host', async ({ principal, params }) => {
       requireDcAdmin(principal);
       const reports = await hosts.remove(params['host']!);
-      ctx.log(`host ${params['host']} removed by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: null, action: 'host.remove', message: `host ${params['host']} removed by ${principal.user}` });
       return { removed: params['host']!, ...reports };
     });
   },

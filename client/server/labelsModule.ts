@@ -49,14 +49,14 @@ export const labelsModule: ServerModule = {
     const assign = async (group: string, host: string, element: CimObjectPath, what: string, label: string, policy: Policy, user: string) => {
       await requireUndrifted(ctx, group, host, policy, what);
       const securityLabel = await assignOnHost(ctx, host, element, what, label, policy);
-      ctx.log(`TVDc ${group}: ${what} on ${host} labeled ${label} by ${user}`);
+      ctx.audit({ user: user, group: group, action: 'label.assign', message: `TVDc ${group}: ${what} on ${host} labeled ${label} by ${user}` });
       return securityLabel;
     };
 
     const unassign = async (group: string, host: string, element: CimObjectPath, what: string, user: string) => {
       const r = await onHost(host, () => ctx.hosts.connection(host).invokeMethod(securityService(host), 'RemoveLabel', { Element: element }));
       if (returnCode(r) !== 0) throw ApiError.hostRefused(`host ${host} refused to remove the label of ${what} (${returnCode(r)}): ${outText(r, 'Reason').join('; ') || 'no reason given'}`);
-      ctx.log(`TVDc ${group}: label of ${what} on ${host} removed by ${user}`);
+      ctx.audit({ user: user, group: group, action: 'label.remove', message: `TVDc ${group}: label of ${what} on ${host} removed by ${user}` });
     };
 
     router.route('PUT', '/api/groups/:group/vms/:vm/label', async ({ principal, params, body }) => {

@@ -100,7 +100,7 @@ export const policyModule: ServerModule = {
     const edit = (group: string, user: string, change: (p: Policy) => Policy, what: string) => {
       const gp = groups.requirePolicy(group);
       const next = groups.setPolicy(group, change(gp.policy), user);
-      ctx.log(`TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}`);
+      ctx.audit({ user: user, group: group, action: 'policy.edit', message: `TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}` });
       return policyView(next);
     };
 
@@ -157,7 +157,7 @@ export const policyModule: ServerModule = {
         }
       }
       const gp = groups.setPolicy(group, policy, principal.user);
-      ctx.log(`TVDc ${group}: policy ${gp.name} ${gp.version} set by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: group, action: 'policy.set', message: `TVDc ${group}: policy ${gp.name} ${gp.version} set by ${principal.user}` });
       return policyView(gp);
     });
 
@@ -184,7 +184,7 @@ export const policyModule: ServerModule = {
       } finally {
         deploying.delete(group);
       }
-      ctx.log(`TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}`);
+      ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
       return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
     });
 

@@ -87,7 +87,7 @@ export const segmentsModule: ServerModule = {
         }
         return `created, labeled ${label}`;
       });
-      ctx.log(`TVDc ${group}: segment ${name} (${vlan !== undefined ? `VLAN ${vlan}` : `VNI ${vni}`}) created by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}`);
+      ctx.audit({ user: principal.user, group: group, action: 'segment.create', message: `TVDc ${group}: segment ${name} (${vlan !== undefined ? `VLAN ${vlan}` : `VNI ${vni}`}) created by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}` });
       return { group, segment: name, ok: results.every((r) => r.ok), results };
     });
 
@@ -100,7 +100,7 @@ export const segmentsModule: ServerModule = {
         await ctx.hosts.connection(host).deleteInstance(segmentPath(name));
         return 'removed';
       });
-      ctx.log(`TVDc ${group}: segment ${name} removed by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}`);
+      ctx.audit({ user: principal.user, group: group, action: 'segment.remove', message: `TVDc ${group}: segment ${name} removed by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}` });
       return { group, segment: name, ok: results.every((r) => r.ok), results };
     });
   },

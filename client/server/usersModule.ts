@@ -26,7 +26,7 @@ export const usersModule: ServerModule = {
     router.route('POST', '/api/users', async ({ principal, body }) => {
       requireDcAdmin(principal);
       const user = await users.add(stringField(body, 'name'), stringField(body, 'role') as Role, stringField(body, 'password'));
-      ctx.log(`user ${user.name} (${user.role}) added by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: null, action: 'user.add', message: `user ${user.name} (${user.role}) added by ${principal.user}` });
       return user;
     });
 
@@ -44,13 +44,14 @@ export const usersModule: ServerModule = {
         throw ApiError.conflict(`${name} is the last dcadmin`);
       }
       users.remove(name);
-      ctx.log(`user ${name} removed by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: null, action: 'user.remove', message: `user ${name} removed by ${principal.user}` });
       return { removed: name };
     });
 
     router.route('PUT', '/api/users/:user/password', async ({ principal, params, body }) => {
       requireSelfOrDcAdmin(principal, params['user']!);
       await users.setPassword(params['user']!, stringField(body, 'password'));
+      ctx.audit({ user: principal.user, group: null, action: 'user.password', message: `password of ${params['user']} changed by ${principal.user}` });
       return { user: params['user']!, passwordChanged: true };
     });
 
@@ -58,14 +59,14 @@ export const usersModule: ServerModule = {
     router.route('PUT', '/api/users/:user/groups/:group', ({ principal, params }) => {
       requireDcAdmin(principal);
       const u = users.authorize(params['user']!, params['group']!);
-      ctx.log(`${u.name} authorized for ${params['group']} by ${principal.user}`);
+      ctx.audit({ user: principal.user, group: params['group']!, action: 'user.authorize', message: `${u.name} authorized for ${params['group']} by ${principal.user}` });
       return u;
     });
 
     router.route('DELETE', '/api/users/:user/groups/:group', ({ principal, params }) => {
       requireDcAdmin(principal);
       const u = users.revoke(params['user']!, params['group']!);
-      ctx.log(`${u.name} no longer authorized for ${params['group']} (by ${principal.user})`);
+      ctx.audit({ user: principal.user, group: params['group']!, action: 'user.revoke', message: `${u.name} no longer authorized for ${params['group']} (by ${principal.user})` });
       return u;
     });
   },

@@ -87,8 +87,9 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
     const rest = ctx.path.slice(CONSOLE_PATH.length);
     // Links are relative, so the error pages of nested paths find their way back as well.
     const base = '../'.repeat(rest.split('/').length - 1) || './';
-    // Refused sign-ins and TVDcs are logged as the API logs its refusals.
-    const refused = (who: string, why: ApiError) => log(`refused ${ctx.method} ${ctx.path} from ${who}: ${why.code}: ${why.message}`);
+    // Refused sign-ins and TVDcs are reported as the API reports its refusals (the log, and a
+    // signed-in user's in the audit trail, under the TVDc a form acted on).
+    const refused = (user: string | null, why: ApiError, group?: string) => router.refused(user, ctx.ip, ctx.method, ctx.path, why, group);
     const internal = (e: unknown) => {
       log(`${ctx.method} ${ctx.path}: internal error: ${(e as Error)?.stack ?? String(e)}`);
       errorPage(ctx, new ConsoleError(500, 'Internal error', 'Internal server error (see the server log).'), base);
@@ -99,13 +100,20 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
       api = new ApiReader(router, await router.authenticate(ctx.get('authorization')));
     } catch (e) {
       if (!isApiError(e) || e.code !== 'UNAUTHORIZED') return internal(e);
-      refused(ctx.ip, e);
+      refused(null, e);
       ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
       errorPage(ctx, new ConsoleError(401, 'Sign-in required', 'Sign in with your tvdc management server user name and password.'), base);
       return;
     }
     ctx.state['user'] = api.principal.user;
     const action = ACTIONS.exec(rest);
+    // The TVDc a form acts on, for the audit trail's record of a refusal (a malformed name: none).
+    let formGroup: string | undefined;
+    try {
+      formGroup = action ? decodeURIComponent(action[1]!) : undefined;
+    } catch {
+      formGroup = undefined;
+    }
     if (action ? ctx.method !== 'POST' : !readOnly) {
       ctx.set('Allow', action ? 'POST' : 'GET, HEAD');
       errorPage(ctx, new ConsoleError(405, 'Method not allowed', action ? 'Actions are posted by the forms of the TVDc\'s page.' : `${ctx.method} is not served here; the console's forms post to a TVDc's actions.`), base);
@@ -116,7 +124,7 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
         requireSameOrigin(ctx);
         const form = await readForm(ctx);
         const r = await performAction(api, tokens, groupName(action[1]!), form, base);
-        if (r.refusal) refused(`${api.principal.user} at ${ctx.ip}`, r.refusal);
+        if (r.refusal) refused(api.principal.user, r.refusal, formGroup);
         send(ctx, r.status, r.body);
       } else {
         send(ctx, 200, await render(api, tokens, rest));
@@ -124,9 +132,9 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
     } catch (e) {
       if (e instanceof ConsoleError) {
         // A refused post (CSRF defences) is logged as a refused API call is.
-        if (e.status === 403) refused(`${api.principal.user} at ${ctx.ip}`, ApiError.forbidden(e.message));
+        if (e.status === 403) refused(api.principal.user, ApiError.forbidden(e.message), formGroup);
         // The page does not tell a refusal from a missing TVDc; the server log does.
-        if (e.refusal) refused(`${api.principal.user} at ${ctx.ip}`, e.refusal);
+        if (e.refusal) refused(api.principal.user, e.refusal, formGroup);
         errorPage(ctx, e, base);
       } else if (isApiError(e) && e.code !== 'INTERNAL') {
         // A refusal or a host failure the API would have answered with: the page says the same.

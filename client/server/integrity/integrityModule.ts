@@ -227,7 +227,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const source = optionalString(body, 'source') ?? 'runtime-policy';
         const r = domain(() => refs.importRuntimePolicy(text, source));
         runner.referencesChanged();
-        ctx.log(`reference database: ${principal.user} imported runtime policy "${source}" (${r.added} added, ${r.removed} removed, ${r.excludes} excludes)`);
+        ctx.audit({ user: principal.user, group: null, action: 'refdb.import', message: `reference database: ${principal.user} imported runtime policy "${source}" (${r.added} added, ${r.removed} removed, ${r.excludes} excludes)` });
         return { source, ...r, count: refs.count() };
       }, { bytes: RUNTIME_POLICY_MAX_BYTES, role: 'dcadmin' });
 
@@ -242,7 +242,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         if (cve !== undefined && annotation !== 'vulnerable') throw ApiError.badRequest('a CVE id goes with the annotation vulnerable');
         domain(() => refs.add(path, digest, { annotation: annotation as Annotation, ...(cve ? { cve } : {}), ...(note ? { note } : {}), source: `manual:${principal.user}` }));
         runner.referencesChanged();
-        ctx.log(`reference database: ${principal.user} added ${path} ${digest} (${annotation})`);
+        ctx.audit({ user: principal.user, group: null, action: 'refdb.add', message: `reference database: ${principal.user} added ${path} ${digest} (${annotation})` });
         return { record: refs.lookup(path).find((r) => digest.toLowerCase().endsWith(r.digest)) ?? null, count: refs.count() };
       });
 
@@ -254,7 +254,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const removed = domain(() => refs.remove(path, digest));
         if (removed === 0) throw ApiError.notFound(digest ? `no reference digest ${digest} for ${path}` : `no reference digests for ${path}`);
         runner.referencesChanged();
-        ctx.log(`reference database: ${principal.user} removed ${removed} digest(s) of ${path}`);
+        ctx.audit({ user: principal.user, group: null, action: 'refdb.remove', message: `reference database: ${principal.user} removed ${removed} digest(s) of ${path}` });
         return { removed, count: refs.count() };
       });
 
@@ -275,7 +275,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           anchors.set(host, 'virtual', vtpmCa, principal.user);
           if (platformCa) anchors.set(host, 'hardware', platformCa, principal.user);
         });
-        ctx.log(`trust anchors of host ${host} registered by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: null, action: 'trust.register', message: `trust anchors of host ${host} registered by ${principal.user}` });
         return { anchors: anchors.list(host).map(({ pem: _pem, ...a }) => a) };
       });
 
@@ -287,7 +287,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const target = { host, ...(vm ? { vm } : {}) };
         const was = runner.isEnrolled(target);
         runner.forget(target);
-        ctx.log(`enrolment of ${vm ? `VM ${vm}` : `host ${host}`} dropped by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: null, action: 'enrolment.forget', message: `enrolment of ${vm ? `VM ${vm}` : `host ${host}`} dropped by ${principal.user}` });
         return { forgotten: was, host, ...(vm ? { vm } : {}) };
       });
 
@@ -329,7 +329,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const ms = domain(() => parseInterval(stringField(body, 'every')));
         const s = schedules.set(group, ms, principal.user);
         scheduler.poke();
-        ctx.log(`TVDc ${group} attested every ${formatInterval(ms)} (set by ${principal.user})`);
+        ctx.audit({ user: principal.user, group: group, action: 'schedule.set', message: `TVDc ${group} attested every ${formatInterval(ms)} (set by ${principal.user})` });
         return scheduleView(s);
       });
 
@@ -337,7 +337,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const group = params['group']!;
         requireGroup(principal, group);
         if (!schedules.remove(group)) throw ApiError.notFound(`TVDc ${group} has no attestation schedule`);
-        ctx.log(`attestation schedule of TVDc ${group} removed by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: group, action: 'schedule.remove', message: `attestation schedule of TVDc ${group} removed by ${principal.user}` });
         return { group, unscheduled: true };
       });
 
@@ -354,7 +354,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         // A leftover of a deleted TVDc of this name is not kept as "who switched it on first".
         if (enabled && !monitorOf(group)) monitors.enable(group, principal.user);
         else if (!enabled) monitors.disable(group);
-        ctx.log(`TVDc ${group}: attestation on new measurements ${enabled ? 'on' : 'off'} (set by ${principal.user})`);
+        ctx.audit({ user: principal.user, group: group, action: 'monitor.set', message: `TVDc ${group}: attestation on new measurements ${enabled ? 'on' : 'off'} (set by ${principal.user})` });
         return monitorView(group, monitorOf(group));
       });
 
@@ -381,7 +381,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           throw ApiError.forbidden(`notify URL ${plan.action.url} is not under any notification target the Datacenter Administrator allows: see "tvdc plans targets list"; a dcadmin adds one with "tvdc plans targets add PREFIX"`);
         }
         const stored = plans.add(plan);
-        ctx.log(`plan ${stored.id} for TVDc ${group} added by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: group, action: 'plan.add', message: `plan ${stored.id} for TVDc ${group} added by ${principal.user}` });
         return stored;
       });
 
@@ -392,7 +392,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         // A tvdcadmin learns nothing about plans of other TVDcs, not even that they exist.
         if (!plan || (principal.role !== 'dcadmin' && !principal.groups.includes(plan.group))) throw ApiError.notFound(`no action plan ${id}`);
         plans.remove(id);
-        ctx.log(`plan ${id} of TVDc ${plan.group} removed by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: plan.group, action: 'plan.remove', message: `plan ${id} of TVDc ${plan.group} removed by ${principal.user}` });
         return { removed: plan };
       });
 
@@ -413,7 +413,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
             throw e;
           }
         });
-        ctx.log(`notification target ${target.prefix} allowed by ${principal.user}`);
+        ctx.audit({ user: principal.user, group: null, action: 'notify-target.add', message: `notification target ${target.prefix} allowed by ${principal.user}` });
         return { target };
       });
 
@@ -424,7 +424,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const removed = domain(() => notifyTargets.remove(prefix));
         // Plans are kept (their TVDc administrators own them) but stop notifying: say which.
         const stranded = strandedPlans();
-        ctx.log(`notification target ${removed.prefix} removed by ${principal.user}${stranded.length ? `; plans ${stranded.join(', ')} no longer notify` : ''}`);
+        ctx.audit({ user: principal.user, group: null, action: 'notify-target.remove', message: `notification target ${removed.prefix} removed by ${principal.user}${stranded.length ? `; plans ${stranded.join(', ')} no longer notify` : ''}` });
         return { removed, stranded };
       });
 

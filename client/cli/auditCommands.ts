@@ -1,0 +1,26 @@
+// `tvdc audit list`: who changed what through the management server, and which operations were
+// refused to whom.
+import type { AuditEntry } from '../server/AuditTrail.js';
+import { API_OPTIONS, ApiClient } from './ApiClient.js';
+import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+
+/** Option -> API query parameter; `--by`, since `--user` names who signs in. */
+const FILTERS = { group: 'group', by: 'user', action: 'action', outcome: 'outcome', since: 'since', limit: 'limit' } as const;
+
+async function list(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, [...API_OPTIONS, ...Object.keys(FILTERS)], ['json']);
+  expectPositional(positional, 0, 'tvdc audit list [--group G] [--by USER] [--action A] [--outcome done|refused] [--since ISO-TIME] [--limit N]');
+  if (opts.has('limit') && !/^\d+$/.test(opts.get('limit')!)) throw new UsageError('--limit must be a number');
+  if (opts.has('outcome') && !['done', 'refused'].includes(opts.get('outcome')!)) throw new UsageError('--outcome must be done or refused');
+  const q = new URLSearchParams();
+  for (const [option, param] of Object.entries(FILTERS)) if (opts.has(option)) q.set(param, opts.get(option)!);
+  const r = await ApiClient.fromOptions(opts).get<{ entries: AuditEntry[] }>(`/api/audit${q.size ? `?${q}` : ''}`);
+  printResult(io, opts, r, () => printTable(io, ['ID', 'AT', 'USER', 'TVDC', 'ACTION', 'OUTCOME', 'WHAT'], r.entries.map((e) => [
+    String(e.id), e.at, e.user, e.group ?? '-', e.action, e.outcome, e.message,
+  ])));
+  return EXIT.OK;
+}
+
+export const AUDIT_NOUNS: Record<string, Record<string, Verb>> = {
+  audit: { list },
+};

@@ -1,0 +1,51 @@
+// The audit trail over the API: a dcadmin reads all of it; a tvdcadmin reads what was done, and
+// refused, in his TVDcs (datacenter-wide entries, such as users and hosts, are the dcadmin's).
+import { ApiError } from './ApiError.js';
+import { requireGroup, type ApiRouter } from './ApiRouter.js';
+import { AuditTrail, MAX_AUDIT_LIMIT, type AuditOutcome } from './AuditTrail.js';
+import type { ServerContext, ServerModule } from './ServerContext.js';
+
+/** How long entries are kept: a year, for the questions an audit asks about last quarter. */
+export const AUDIT_RETENTION_DAYS = 365;
+
+function limitOf(q: URLSearchParams): number {
+  const v = q.get('limit');
+  if (v === null) return 100;
+  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_AUDIT_LIMIT) throw ApiError.badRequest(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, not "${v}"`);
+  return Number(v);
+}
+
+export const auditModule: ServerModule = {
+  name: 'audit',
+  register(router: ApiRouter, ctx: ServerContext): () => Promise<void> {
+    const trail = new AuditTrail(ctx.db);
+
+    router.route('GET', '/api/audit', ({ principal, query }) => {
+      const group = query.get('group');
+      if (group !== null) requireGroup(principal, group);
+      const groups = group !== null ? [group] : principal.role === 'dcadmin' ? undefined : principal.groups;
+      const outcome = query.get('outcome');
+      if (outcome !== null && outcome !== 'done' && outcome !== 'refused') throw ApiError.badRequest(`outcome must be done or refused, not "${outcome}"`);
+      const since = query.get('since');
+      return {
+        entries: trail.list({
+          ...(groups ? { groups } : {}),
+          ...(query.get('user') !== null ? { user: query.get('user')! } : {}),
+          ...(query.get('action') !== null ? { action: query.get('action')! } : {}),
+          ...(outcome !== null ? { outcome: outcome as AuditOutcome } : {}),
+          ...(since !== null ? { since: new Date(since) } : {}),
+          limit: limitOf(query),
+        }),
+      };
+    });
+
+    const prune = () => {
+      const n = trail.prune(new Date(Date.now() - AUDIT_RETENTION_DAYS * 24 * 3600_000));
+      if (n) ctx.log(`audit trail: ${n} entries older than ${AUDIT_RETENTION_DAYS} days deleted`);
+    };
+    prune();
+    const pruning = setInterval(prune, 24 * 3600_000);
+    pruning.unref();
+    return async () => clearInterval(pruning);
+  },
+};
