@@ -9,9 +9,9 @@ const FILTERS = { group: 'group', by: 'user', action: 'action', outcome: 'outcom
 
 async function list(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, ...Object.keys(FILTERS)], ['json']);
-  expectPositional(positional, 0, 'tvdc audit list [--group G] [--by USER] [--action A] [--outcome done|refused] [--since ISO-TIME] [--limit N]');
+  expectPositional(positional, 0, 'tvdc audit list [--group G] [--by USER] [--action A] [--outcome done|refused|failed] [--since ISO-TIME] [--limit N]');
   if (opts.has('limit') && !/^\d+$/.test(opts.get('limit')!)) throw new UsageError('--limit must be a number');
-  if (opts.has('outcome') && !['done', 'refused'].includes(opts.get('outcome')!)) throw new UsageError('--outcome must be done or refused');
+  if (opts.has('outcome') && !['done', 'refused', 'failed'].includes(opts.get('outcome')!)) throw new UsageError('--outcome must be done, refused or failed');
   const q = new URLSearchParams();
   for (const [option, param] of Object.entries(FILTERS)) if (opts.has(option)) q.set(param, opts.get(option)!);
   const r = await ApiClient.fromOptions(opts).get<{ entries: AuditEntry[] }>(`/api/audit${q.size ? `?${q}` : ''}`);

@@ -6,7 +6,8 @@
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 
-export type AuditOutcome = 'done' | 'refused';
+/** done: made; refused: not allowed to the user; failed: asked of the hosts and not done, or not known to be. */
+export type AuditOutcome = 'done' | 'refused' | 'failed';
 
 export interface AuditEntry {
   id: number;
@@ -45,7 +46,7 @@ const MIGRATIONS: readonly Migration[] = [
         user TEXT NOT NULL,
         grp TEXT,
         action TEXT NOT NULL,
-        outcome TEXT NOT NULL CHECK (outcome IN ('done', 'refused')),
+        outcome TEXT NOT NULL CHECK (outcome IN ('done', 'refused', 'failed')),
         message TEXT NOT NULL
       );
       CREATE INDEX audit_trail_by_group ON audit_trail (grp, id);

@@ -5,7 +5,7 @@ import { CimError, CimStatus, WbemConnection } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
-import type { HostDirectory, HostRecord } from './ServerContext.js';
+import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
 
@@ -23,13 +23,6 @@ export interface HostCredentials {
 }
 
 /** Everything the server needs to log in to a host, the password decrypted. */
-export interface HostLogin {
-  url: string;
-  user: string | null;
-  password: string | null;
-  ca: string | null;
-}
-
 /** How the registry keeps host passwords: the key, the file it came from (for messages) and where to report. */
 export interface HostSecretsOptions {
   box: SecretBox;

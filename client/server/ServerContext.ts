@@ -13,12 +13,25 @@ export interface HostRecord {
   group: string | null;
 }
 
+export interface HostLogin {
+  url: string;
+  user: string | null;
+  password: string | null;
+  ca: string | null;
+}
+
 export interface HostDirectory {
   list(): HostRecord[];
   /** ApiError 404 NOT_FOUND when unknown. */
   get(name: string): HostRecord;
   /** A connection to namespace root/tvdc with the host's stored credentials. */
   connection(name: string): WbemConnection;
+  /**
+   * The host's URL and stored credentials, for a host that must call another on the server's
+   * behalf (a migration's destination); never for an answer. ApiError NOT_FOUND for an unknown
+   * host, HOST_UNREACHABLE when its password cannot be decrypted.
+   */
+  login(name: string): HostLogin;
   /** Asks the hosts (those of `group` when given) which one has the VM; ApiError 404 if none does, 409 if several do. */
   hostOfVm(vm: string, group?: string): Promise<HostRecord>;
 }

@@ -25,7 +25,7 @@ export const auditModule: ServerModule = {
       if (group !== null) requireGroup(principal, group);
       const groups = group !== null ? [group] : principal.role === 'dcadmin' ? undefined : principal.groups;
       const outcome = query.get('outcome');
-      if (outcome !== null && outcome !== 'done' && outcome !== 'refused') throw ApiError.badRequest(`outcome must be done or refused, not "${outcome}"`);
+      if (outcome !== null && !['done', 'refused', 'failed'].includes(outcome)) throw ApiError.badRequest(`outcome must be done, refused or failed, not "${outcome}"`);
       const since = query.get('since');
       return {
         entries: trail.list({

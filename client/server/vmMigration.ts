@@ -7,16 +7,10 @@ import { CimError, ClientError, TimeoutError, WbemConnection } from '../cim/inde
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
 import { vmPath } from './HostCim.js';
-import { HostRegistry, TVDC_NAMESPACE, type HostLogin } from './HostRegistry.js';
-import type { HostDirectory } from './ServerContext.js';
+import { TVDC_NAMESPACE } from './HostRegistry.js';
+import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { JOB_STARTED, awaitJob, jobOf, jobStateName } from './hostJob.js';
 import { hostFailure } from './hostFailure.js';
-
-/** How the server logs in to a host; only the server's registry holds the key its password is encrypted with. */
-function hostLogin(hosts: HostDirectory, host: string): HostLogin {
-  if (!(hosts instanceof HostRegistry)) throw new Error('a migration needs the server\'s HostRegistry for the hosts\' credentials');
-  return hosts.login(host);
-}
 
 /**
  * The destination as the source host is to reach it: its URL with the credentials the server
@@ -64,8 +58,8 @@ function maybeSent(e: unknown): boolean {
  */
 export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Promise<MigrationResult> {
   const { vm, source, destination, timeoutMs } = req;
-  const src = hostLogin(hosts, source);
-  const dst = hostLogin(hosts, destination);
+  const src = hosts.login(source);
+  const dst = hosts.login(destination);
   const deadline = Date.now() + timeoutMs;
   const redact = (text: string) => (dst.password ? text.split(dst.password).join('***') : text);
   const unknown = (why: string) => ApiError.hostTimeout(redact(`${why}; whether VM ${vm} moved to ${destination} is unknown: look with tvdc vms list before trying again`));

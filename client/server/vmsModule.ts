@@ -96,7 +96,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         await requireUndrifted(group, host, `starting VM ${vm}`, true);
         if ((await readVm(host, vm)).state === RUNNING) return { group, vm, host, state: 'running', changed: false };
         await changeState(group, vm, host, REQUESTED_STATE.start, 'start');
-        ctx.log(`TVDc ${group}: VM ${vm} on ${host} started by ${principal.user}`);
+        ctx.audit({ user: principal.user, group, action: 'vm.start', message: `TVDc ${group}: VM ${vm} on ${host} started by ${principal.user}` });
         return { group, vm, host, state: 'running', changed: true };
       });
 
@@ -118,7 +118,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
           throw ApiError.conflict(`host ${host} takes no ${hard ? 'hard stop' : 'orderly shutdown'} of VM ${vm} in its present state (EnabledState ${now.state})${hint}`);
         }
         await changeState(group, vm, host, requested, hard ? 'stop' : 'shut down');
-        ctx.log(`TVDc ${group}: VM ${vm} on ${host} ${hard ? 'stopped (hard)' : 'shut down'} by ${principal.user}`);
+        ctx.audit({ user: principal.user, group, action: 'vm.stop', message: `TVDc ${group}: VM ${vm} on ${host} ${hard ? 'stopped (hard)' : 'shut down'} by ${principal.user}` });
         return { group, vm, host, state: 'stopped', changed: true, hard };
       });
 
@@ -147,7 +147,8 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         try {
           result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs });
         } catch (e) {
-          if (e instanceof ApiError) ctx.log(`TVDc ${group}: ${who}: ${e.code}: ${e.message}`);
+          // Asked of the hosts and not done, or perhaps done: the trail keeps the attempt.
+          if (e instanceof ApiError) ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${e.code}: ${e.message}` });
           throw e;
         }
         if (result.outcome === 'vanished') {
@@ -157,11 +158,11 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
             const err = where === from
               ? ApiError.hostRefused(`host ${from}'s migration job ${result.job} was gone before it reported its end; VM ${vm} is still on ${from}`)
               : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown`);
-            ctx.log(`TVDc ${group}: ${who}: ${err.code}: ${err.message}`);
+            ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${err.code}: ${err.message}` });
             throw err;
           }
         }
-        ctx.log(`TVDc ${group}: VM ${vm} migrated from ${from} to ${to} by ${principal.user}`);
+        ctx.audit({ user: principal.user, group, action: 'vm.migrate', message: `TVDc ${group}: VM ${vm} migrated from ${from} to ${to} by ${principal.user}` });
         const state = await readVm(to, vm).then((v) => (v.state === RUNNING ? 'running' : `EnabledState ${v.state}`), () => null);
         return { group, vm, from, to, state };
       });

@@ -110,7 +110,7 @@ describe('management server: the audit trail', function () {
     expect(table.out).to.match(/^ID\s+AT\s+USER\s+TVDC\s+ACTION\s+OUTCOME\s+WHAT$/m);
     expect(table.out).to.match(/^\d+\s+\S+\s+alice\s+fin\s+label\.assign\s+done\s+TVDc fin: VM ma on h1 labeled MarketAnalysis by alice$/m);
     const usage = await runTvdc(srv.url, 'root', PW, 'audit', 'list', '--outcome', 'sometimes');
-    expect([usage.code, usage.err]).to.deep.equal([2, 'tvdc audit list: --outcome must be done or refused']);
+    expect([usage.code, usage.err]).to.deep.equal([2, 'tvdc audit list: --outcome must be done, refused or failed']);
     await srv.server.stop();
     srv = await startServer(db);
     expect(await trail('root', '?limit=1000')).to.deep.equal(before);

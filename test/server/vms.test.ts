@@ -120,6 +120,8 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
     expect(await hostLabel(cim['h2']!, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
     expect(srv.log.some((l) => l.includes('TVDc finance: VM ma migrated from h1 to h2 by alice'))).to.equal(true);
+    const audit = await dc.get<{ entries: { user: string; group: string; action: string; outcome: string; message: string }[] }>('/api/audit?action=vm.migrate');
+    expect(audit.entries.map((e) => [e.user, e.group, e.outcome, e.message])).to.deep.equal([['alice', 'finance', 'done', 'TVDc finance: VM ma migrated from h1 to h2 by alice']]);
   });
 
   it('a host of another TVDc, a host in no TVDc, an unknown host and the VM\'s own host are CONFLICT; the VM stays where it runs', async () => {
@@ -146,6 +148,9 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     expect(msg).to.include('collocation denied').and.include("the VM keeps running on 'h1'");
     expect(await where('su2')).to.deep.equal({ h1: 2, h2: null, h3: null, h4: null });
     expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM su2 from h1 to h2 by alice: HOST_REFUSED: '))).to.equal(true);
+    // The attempt is in the audit trail too, as failed.
+    const audit = await alice.get<{ entries: { action: string; outcome: string; message: string }[] }>('/api/audit?outcome=failed');
+    expect(audit.entries.map((e) => [e.action, e.message.slice(0, 72)])).to.deep.equal([['vm.migrate', 'TVDc finance: migration of VM su2 from h1 to h2 by alice: HOST_REFUSED: ']]);
   });
 
   it('stop (orderly, then hard) and start again work; stopping a stopped VM changes nothing', async () => {
@@ -216,7 +221,7 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   });
 
   it('no host password is in any answer or log line; the source host never repeats the destination\'s credentials', async () => {
-    const text = JSON.stringify(answers) + srv.log.join('\n');
+    const text = JSON.stringify(answers) + srv.log.join('\n') + JSON.stringify(await dc.get('/api/audit?limit=10000'));
     for (const l of Object.values(LOGIN)) expect(text).to.not.include(l.password);
     // Asked directly with a URL that carries credentials, h3's migration to h1 is refused there (h1
     // has a VM of that name), and h3's answer names the destination by its origin only.

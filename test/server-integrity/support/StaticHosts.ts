@@ -3,7 +3,7 @@
 import { CimError, CimStatus, WbemConnection } from '../../../client/cim/index.js';
 import { ApiError } from '../../../client/server/ApiError.js';
 import { vmPath } from '../../../client/server/integrity/CimChallenger.js';
-import type { HostDirectory, HostRecord } from '../../../client/server/ServerContext.js';
+import type { HostDirectory, HostLogin, HostRecord } from '../../../client/server/ServerContext.js';
 
 export class StaticHosts implements HostDirectory {
   private readonly records = new Map<string, HostRecord>();
@@ -30,6 +30,11 @@ export class StaticHosts implements HostDirectory {
       this.conns.set(name, c);
     }
     return c;
+  }
+
+  /** The agents here take anyone on loopback: no credentials. */
+  login(name: string): HostLogin {
+    return { url: this.get(name).url, user: null, password: null, ca: null };
   }
 
   async hostOfVm(vm: string): Promise<HostRecord> {
