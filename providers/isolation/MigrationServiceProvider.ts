@@ -44,10 +44,22 @@ export function destinationUrl(text: string): string {
   try {
     u = new URL(url);
   } catch {
-    throw new TvdcError('INVALID_ARGUMENT', `DestinationHost '${t}' is not host[:port] or an http(s) URL`);
+    throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${shownDestination(t)} is not host[:port] or an http(s) URL`);
   }
-  if (u.pathname !== '/' && u.pathname !== '') throw new TvdcError('INVALID_ARGUMENT', `DestinationHost '${t}' has a path; give host[:port] or http(s)://host:port`);
+  if (u.pathname !== '/' && u.pathname !== '') throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${shownDestination(t)} has a path; give host[:port] or http(s)://host:port`);
   return url;
+}
+
+/**
+ * The destination as a message may name it: quoted, with any `user:password@` cut out. Done on the
+ * text, not on a parsed URL, because the text that needs it most is the one that does not parse;
+ * everything up to the last `@` goes, so a password holding `/` or `@` is not half shown.
+ */
+function shownDestination(text: string): string {
+  const at = text.lastIndexOf('@');
+  if (at < 0) return `'${text}'`;
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\//i.exec(text)?.[0] ?? '';
+  return `'${scheme}${text.slice(at + 1)}' (its credentials not shown)`;
 }
 
 export class MigrationServiceProvider implements Provider {
