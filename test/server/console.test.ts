@@ -128,7 +128,7 @@ describe('management server: the web console', function () {
   });
 
   it('without credentials, or with wrong ones, every console page is 401 with the browser\'s Basic challenge', async () => {
-    for (const path of ['/console/', '/console/tvdc/fin', '/console/events', '/console/no-such-page']) {
+    for (const path of ['/console/', '/console/tvdc/fin', '/console/events', '/console/audit', '/console/no-such-page']) {
       const r = await fetchPage(path);
       expect([r.status, r.headers['www-authenticate']], path).to.deep.equal([401, 'Basic realm="tvdc"']);
       expect(r.body).to.include('Sign-in required').and.not.include('fin</');

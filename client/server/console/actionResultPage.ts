@@ -1,9 +1,11 @@
 // The page a console form answers with: what was asked, on what, and what came of it (the API's
-// answer, or its refusal's code and message), with the way back. Nothing of the request is
+// answer, or its refusal's code and message; a host that did not finish in time as an outcome
+// that is unknown, not a refusal), with the way back. Nothing of the request is
 // echoed but the names the action was parsed into, escaped like everything else; the way back
 // is a link, never a redirect.
 import type { ApiError } from '../ApiError.js';
 import type { Principal } from '../ApiRouter.js';
+import type { VmMigrateAnswer, VmStartAnswer, VmStopAnswer } from './apiViews.js';
 import { describe, type ConsoleAction } from './consoleActions.js';
 import { html, pathSegment, type Html } from './html.js';
 import { page } from './layout.js';
@@ -60,12 +62,35 @@ function labelDetails(l: LabelAnswer): Html {
     : html`<p>The host ${l.host} stores it as ${l.securityLabel ?? l.label}.</p>\n`;
 }
 
+function startDetails(a: VmStartAnswer): Html {
+  return a.changed
+    ? html`<p>VM ${a.vm} runs on host ${a.host} now.</p>\n`
+    : html`<p>VM ${a.vm} was running on host ${a.host} already; nothing was sent to the host.</p>\n`;
+}
+
+function stopDetails(a: VmStopAnswer): Html {
+  return a.changed
+    ? html`<p>VM ${a.vm} on host ${a.host} is stopped (${a.hard ? 'hard stop' : 'orderly shutdown'}).</p>\n`
+    : html`<p>VM ${a.vm} on host ${a.host} was stopped already; nothing was sent to the host.</p>\n`;
+}
+
+function migrateDetails(a: VmMigrateAnswer): Html {
+  const state = a.state === null ? html`; ${problem(html`its state on ${a.to} could not be read after the move`)}` : html`; on ${a.to} it is ${a.state}`;
+  return html`<p>VM ${a.vm} moved from host ${a.from} to host ${a.to}${state}.</p>\n`;
+}
+
 function details(action: ConsoleAction, answer: unknown): Html {
   switch (action.action) {
     case 'attest':
       return attestDetails(answer as AttestAnswer);
     case 'deploy':
       return deployDetails(answer as DeployAnswer);
+    case 'start':
+      return startDetails(answer as VmStartAnswer);
+    case 'stop':
+      return stopDetails(answer as VmStopAnswer);
+    case 'migrate':
+      return migrateDetails(answer as VmMigrateAnswer);
     default:
       return labelDetails(answer as LabelAnswer);
   }
@@ -75,16 +100,21 @@ export function actionResultPage(o: ActionOutcome): string {
   const { what, target } = describe(o.action);
   // A deployment that some host did not take is answered, not refused: flagged all the same.
   const partial = o.action.action === 'deploy' && o.answer !== undefined && !(o.answer as DeployAnswer).ok;
+  // HOST_TIMEOUT is no refusal: the host may have done it, after the server stopped waiting.
+  const unknown = o.error?.code === 'HOST_TIMEOUT';
   const outcome = o.error
-    ? problem(html`refused: ${o.error.code} (HTTP ${o.error.status}): ${o.error.message}`)
+    ? problem(html`${unknown ? 'outcome unknown' : 'refused'}: ${o.error.code} (HTTP ${o.error.status}): ${o.error.message}`)
     : partial ? problem('done on some hosts only') : html`done`;
+  const unknownNote = unknown
+    ? html`<p>${problem('whether this was done is unknown')}: the host did not finish in time and the server stopped waiting; nothing was retried. Look at the VM's state on the TVDc's page before trying again.</p>\n`
+    : null;
   const body = html`<table>
 <tr><th>Action</th><td>${what}</td></tr>
 <tr><th>TVDc</th><td>${o.group}</td></tr>
 <tr><th>Target</th><td>${target}</td></tr>
 <tr><th>Outcome</th><td>${outcome}</td></tr>
 </table>
-${o.answer !== undefined ? details(o.action, o.answer) : null}<p><a href="${o.base}tvdc/${pathSegment(o.group)}">Back to TVDc ${o.group}</a></p>
+${o.answer !== undefined ? details(o.action, o.answer) : null}${unknownNote}<p><a href="${o.base}tvdc/${pathSegment(o.group)}">Back to TVDc ${o.group}</a></p>
 `;
-  return page({ title: o.error ? 'Action refused' : partial ? 'Action partly done' : 'Action done', principal: o.principal, base: o.base }, body);
+  return page({ title: unknown ? 'Outcome unknown' : o.error ? 'Action refused' : partial ? 'Action partly done' : 'Action done', principal: o.principal, base: o.base }, body);
 }

@@ -2,6 +2,7 @@
 // reads them. The console takes them from the API's own handlers in this process
 // (ApiRouter.read), so these only name what the routes already return; nothing here is queried.
 import type { TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
+import type { AuditEntry } from '../AuditTrail.js';
 import type { DeploymentView, PolicyId } from '../DeploymentState.js';
 import type { IsolationView } from '../HostCim.js';
 import type { HostRecord } from '../ServerContext.js';
@@ -64,3 +65,32 @@ export type EventView = TvdcEvent;
 
 /** `GET /api/violations` */
 export type ViolationView = Violation;
+
+/** `GET /api/audit` */
+export type AuditEntryView = AuditEntry;
+
+/** `POST /api/groups/:group/vms/:vm/start` */
+export interface VmStartAnswer {
+  group: string;
+  vm: string;
+  host: string;
+  state: string;
+  /** false: it ran already and nothing was sent to the host. */
+  changed: boolean;
+}
+
+/** `POST /api/groups/:group/vms/:vm/stop` */
+export interface VmStopAnswer extends VmStartAnswer {
+  /** Absent when nothing was sent (the VM was stopped already). */
+  hard?: boolean;
+}
+
+/** `POST /api/groups/:group/vms/:vm/migrate` */
+export interface VmMigrateAnswer {
+  group: string;
+  vm: string;
+  from: string;
+  to: string;
+  /** The VM's state on `to` read after the move; null when it could not be read. */
+  state: string | null;
+}

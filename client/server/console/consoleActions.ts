@@ -1,5 +1,6 @@
 // What the console's forms do on a TVDc: assign or remove the label of a VM, disk or segment,
-// attest the TVDc now, deploy its policy. Each form becomes one call of the JSON API's own route
+// start, stop or migrate a VM, attest the TVDc now, deploy its policy. Each form becomes one call
+// of the JSON API's own route
 // (ApiReader.call), so the roles, validation, drift refusal and the host's own refusal are the
 // API's; the console only reads the form, checks its token and shows the outcome.
 import type { Method } from '../ApiRouter.js';
@@ -15,6 +16,9 @@ export type ElementKind = 'vm' | 'disk' | 'segment';
 export type ConsoleAction =
   | { action: 'label'; element: ElementKind; host: string | null; name: string; label: string }
   | { action: 'unlabel'; element: ElementKind; host: string | null; name: string }
+  | { action: 'start'; vm: string }
+  | { action: 'stop'; vm: string; hard: boolean }
+  | { action: 'migrate'; vm: string; to: string }
   | { action: 'attest' }
   | { action: 'deploy' };
 
@@ -22,6 +26,9 @@ export type ConsoleAction =
 const FIELDS: Record<ConsoleAction['action'], readonly string[]> = {
   label: ['element', 'host', 'name', 'label'],
   unlabel: ['element', 'host', 'name'],
+  start: ['vm'],
+  stop: ['vm', 'hard'],
+  migrate: ['vm', 'to'],
   attest: [],
   deploy: [],
 };
@@ -53,6 +60,15 @@ export function parseAction(form: URLSearchParams): ConsoleAction {
     if (!known.has(field)) throw badForm(`The form has a field "${field}" the ${action} form does not have.`);
   }
   if (action === 'attest' || action === 'deploy') return { action };
+  // A VM is found by the API on the TVDc's hosts, so its forms name no host.
+  if (action === 'start') return { action, vm: required(form, 'vm', 'VM') };
+  if (action === 'stop') {
+    const vm = required(form, 'vm', 'VM');
+    const hard = required(form, 'hard', 'kind of stop');
+    if (hard !== 'true' && hard !== 'false') throw badForm('The form\'s field "hard" is neither true (a hard stop) nor false (an orderly shutdown).');
+    return { action, vm, hard: hard === 'true' };
+  }
+  if (action === 'migrate') return { action, vm: required(form, 'vm', 'VM'), to: required(form, 'to', 'destination host (choose one)') };
   const element = required(form, 'element', 'kind of element') as ElementKind;
   if (!ELEMENTS.includes(element)) throw badForm('The form names a kind of element other than vm, disk or segment.');
   // A VM is found by the API on the TVDc's hosts; disks and segments are named with their host.
@@ -73,6 +89,12 @@ export function describe(a: ConsoleAction): { what: string; target: string } {
       return { what: 'Attest the TVDc now', target: 'every host and VM of the TVDc' };
     case 'deploy':
       return { what: 'Deploy the TVDc\'s policy', target: 'every host of the TVDc' };
+    case 'start':
+      return { what: 'Start the VM', target: `VM ${a.vm}` };
+    case 'stop':
+      return { what: a.hard ? 'Stop the VM hard' : 'Stop the VM (orderly shutdown)', target: `VM ${a.vm}` };
+    case 'migrate':
+      return { what: `Migrate the VM to host ${a.to}`, target: `VM ${a.vm}` };
     case 'label':
     case 'unlabel': {
       const target = `${NOUN[a.element]} ${a.name}${a.host !== null ? ` on host ${a.host}` : ''}`;
@@ -88,6 +110,12 @@ export function apiCallOf(group: string, a: ConsoleAction): { method: Method; pa
       return { method: 'POST', path: '/api/attest/run', body: { target: group } };
     case 'deploy':
       return { method: 'POST', path: ApiReader.group(group, '/policy/deploy'), body: undefined };
+    case 'start':
+      return { method: 'POST', path: ApiReader.group(group, `/vms/${encodeURIComponent(a.vm)}/start`), body: {} };
+    case 'stop':
+      return { method: 'POST', path: ApiReader.group(group, `/vms/${encodeURIComponent(a.vm)}/stop`), body: { hard: a.hard } };
+    case 'migrate':
+      return { method: 'POST', path: ApiReader.group(group, `/vms/${encodeURIComponent(a.vm)}/migrate`), body: { to: a.to } };
     case 'label':
     case 'unlabel': {
       const rest = a.element === 'vm'

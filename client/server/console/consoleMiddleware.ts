@@ -10,6 +10,7 @@ import { ApiError, isApiError } from '../ApiError.js';
 import type { ApiRouter } from '../ApiRouter.js';
 import type { Db } from '../../../src/store/Store.js';
 import { ApiReader } from './ApiReader.js';
+import { auditPage } from './auditPage.js';
 import { performAction } from './consoleActions.js';
 import { ConsoleError, notFound } from './ConsoleError.js';
 import { ConsoleTokens } from './ConsoleTokens.js';
@@ -45,16 +46,25 @@ function errorPage(ctx: Koa.Context, e: ConsoleError, base: string): void {
   send(ctx, e.status, page({ title: e.title, base }, html`<p>${e.message}</p>\n<p><a href="${base}">Back to the overview</a></p>\n`));
 }
 
-/** The page at `rest` (the path after /console/), or a ConsoleError. */
-async function render(api: ApiReader, tokens: ConsoleTokens, rest: string): Promise<string> {
-  if (rest === '') return overviewPage(api);
-  if (rest === 'events') return eventsPage(api);
-  if (rest === 'violations') return violationsPage(api);
+interface Rendered {
+  status: number;
+  body: string;
+  /** An API refusal the page shows (a filter's), for the server log as the API logs it. */
+  refusal?: ApiError;
+}
+
+/** The page at `rest` (the path after /console/) for `query`, or a ConsoleError. */
+async function render(api: ApiReader, tokens: ConsoleTokens, rest: string, query: URLSearchParams): Promise<Rendered> {
+  const ok = (body: string): Rendered => ({ status: 200, body });
+  if (rest === '') return ok(await overviewPage(api));
+  if (rest === 'events') return ok(await eventsPage(api));
+  if (rest === 'violations') return ok(await violationsPage(api));
+  if (rest === 'audit') return auditPage(api, query);
   const m = /^tvdc\/([^/]+)$/.exec(rest);
   if (m) {
     const name = groupName(m[1]!);
     try {
-      return await tvdcPage(api, name, tokens.issue(api.principal.user));
+      return ok(await tvdcPage(api, name, tokens.issue(api.principal.user)));
     } catch (e) {
       // A TVDc this user may not see answers exactly as one that does not exist, so a tvdcadmin
       // cannot learn which TVDcs there are (the API's 403 is answered before the lookup for the
@@ -127,7 +137,10 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
         if (r.refusal) refused(api.principal.user, r.refusal, formGroup);
         send(ctx, r.status, r.body);
       } else {
-        send(ctx, 200, await render(api, tokens, rest));
+        const r = await render(api, tokens, rest, new URLSearchParams(ctx.querystring));
+        // Filed as the API files a refused read of /api/audit: under no TVDc.
+        if (r.refusal) refused(api.principal.user, r.refusal);
+        send(ctx, r.status, r.body);
       }
     } catch (e) {
       if (e instanceof ConsoleError) {

@@ -31,7 +31,7 @@ export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
 
 /** Links from any console page back to the top. Pages live one or two levels under /console/. */
 function nav(base: string): Html {
-  return html`<p class="nav"><a href="${base}">Overview</a><a href="${base}events">Events</a><a href="${base}violations">Violations</a></p>
+  return html`<p class="nav"><a href="${base}">Overview</a><a href="${base}events">Events</a><a href="${base}violations">Violations</a><a href="${base}audit">Audit trail</a></p>
 `;
 }
 
@@ -46,7 +46,7 @@ export interface PageOptions {
 export function page(o: PageOptions, body: Html): string {
   const base = o.base ?? './';
   const who = o.principal
-    ? html`<p class="muted">Signed in as ${o.principal.user} (${o.principal.role}${o.principal.role === 'tvdcadmin' ? html`: ${o.principal.groups.length ? o.principal.groups.join(', ') : 'no TVDcs'}` : ''}). A TVDc's page assigns and removes its labels, attests it and (a dcadmin) deploys its policy; the tvdc CLI and the JSON API do everything else.</p>`
+    ? html`<p class="muted">Signed in as ${o.principal.user} (${o.principal.role}${o.principal.role === 'tvdcadmin' ? html`: ${o.principal.groups.length ? o.principal.groups.join(', ') : 'no TVDcs'}` : ''}). A TVDc's page assigns and removes its labels, starts, stops and migrates its VMs, attests it and (a dcadmin) deploys its policy; the tvdc CLI and the JSON API do everything else.</p>`
     : null;
   return html`<!DOCTYPE html>
 <html xmlns="http://www.w3.org/1999/xhtml" lang="en">

@@ -30,6 +30,14 @@ export function eventIsProblem(status: string): boolean {
   return status === 'untrusted' || status === 'unknown' || status === 'failed';
 }
 
+/**
+ * Audit trail outcomes an administrator looks into: an operation refused to a signed-in user (an
+ * attempted modification), or one asked of the hosts and not done or not known to be done.
+ */
+export function auditIsProblem(outcome: string): boolean {
+  return outcome !== 'done';
+}
+
 /** A count that is a problem when above zero: `1 violation`, `2 violations`, `3 failed`. */
 export function countCell(n: number, one: string, many = one): Html {
   return n > 0 ? problem(`${n} ${n === 1 ? one : many}`) : html`0`;

@@ -3,18 +3,20 @@
 // every host with its label and deployment state, every VM, disk and segment with its label, its
 // administrators, and its latest attestations and violations. A label the TVDc's policy does not
 // have is flagged as mis-assigned. Its forms assign and remove the labels of VMs, disks and
-// segments, attest the TVDc and (for a dcadmin) deploy its policy.
+// segments, start, stop and migrate its VMs (to its other hosts only), attest the TVDc and (for a
+// dcadmin) deploy its policy; its latest audit entries say who did what there.
 import { ApiError } from '../ApiError.js';
-import type { EventView, GroupDetail, GroupLabels, HostDetail, ViolationView } from './apiViews.js';
+import type { AuditEntryView, EventView, GroupDetail, GroupLabels, HostDetail, ViolationView } from './apiViews.js';
 import { ApiReader } from './ApiReader.js';
-import { actionsPath, buttonForm, labelForms, type FormTarget } from './actionForms.js';
+import { actionsPath, buttonForm, labelForms, vmForms, type FormTarget } from './actionForms.js';
+import { auditRows, AUDIT_HEADER } from './auditPage.js';
 import { eventRows, EVENT_HEADER } from './eventsPage.js';
-import { html, type Html } from './html.js';
+import { html, pathSegment, type Html } from './html.js';
 import { page } from './layout.js';
 import { deploymentIsProblem, flagged, problem } from './markers.js';
 import { violationRows, VIOLATION_HEADER } from './violationsPage.js';
 
-/** How many of the TVDc's latest events and violations its page lists. */
+/** How many of the TVDc's latest events, violations and audit entries its page lists. */
 const LATEST = 10;
 
 async function labelsOf(api: ApiReader, group: string): Promise<GroupLabels | null> {
@@ -44,10 +46,11 @@ export async function tvdcPage(api: ApiReader, name: string, token: string): Pro
   // The TVDc itself first: a tvdcadmin not authorized for it, or a TVDc that does not exist, ends
   // here (the caller answers both the same).
   const detail = await api.get<GroupDetail>(ApiReader.group(name));
-  const [labels, { events }, { violations }] = await Promise.all([
+  const [labels, { events }, { violations }, { entries: audit }] = await Promise.all([
     labelsOf(api, name),
     api.get<{ events: EventView[] }>('/api/events', { group: name, limit: String(LATEST) }),
     api.get<{ violations: ViolationView[] }>('/api/violations', { group: name, limit: String(LATEST) }),
+    api.get<{ entries: AuditEntryView[] }>('/api/audit', { group: name, limit: String(LATEST) }),
   ]);
   const vmLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'vm').map((l) => l.name)) : null;
   const resourceLabels = labels ? new Set(labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name)) : null;
@@ -63,6 +66,10 @@ export async function tvdcPage(api: ApiReader, name: string, token: string): Pro
   const resourceChoices = labels ? labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name) : [];
   const change = (element: 'vm' | 'disk' | 'segment', host: string, elementName: string, current: string | null) =>
     labelForms(forms, element, host, elementName, element === 'vm' ? vmChoices : resourceChoices, current);
+  // A VM migrates only between the TVDc's hosts: the other ones are the choices, and nothing else
+  // (the API refuses any other host all the same).
+  const run = (host: string, vm: string, state: string) =>
+    vmForms(forms, vm, state, detail.hosts.filter((h) => h.name !== host).map((h) => ({ name: h.name, reachable: h.reachable })));
   const actions = html`<h2>Actions</h2>
 <div>${buttonForm(forms, 'attest', 'Attest this TVDc now')}${dcadmin && detail.policy ? buttonForm(forms, 'deploy', 'Deploy the policy to every host of this TVDc') : null}</div>
 `;
@@ -101,8 +108,8 @@ ${detail.hosts.map((h) => hostRow(h, hostLabels))}</table>
     : html`<p>No hosts.</p>\n`}${unreachable.length ? html`<p>${problem(html`VMs, disks and segments of ${unreachable.join(', ')} could not be read`)}</p>\n` : null}<h2>VMs</h2>
 ${vms.length
     ? html`<table>
-<tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th><th>Change the label</th></tr>
-${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td><td>${change('vm', v.host, v.name, v.label)}</td></tr>\n`)}</table>
+<tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th><th>Change the label</th><th>Start, stop, migrate</th></tr>
+${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td><td>${change('vm', v.host, v.name, v.label)}</td><td>${run(v.host, v.name, v.state)}</td></tr>\n`)}</table>
 `
     : html`<p>No VMs.</p>\n`}<h2>Disks</h2>
 ${disks.length
@@ -118,6 +125,8 @@ ${segments.map((s) => html`<tr><td>${s.name}</td><td>${s.host}</td><td>${s.netwo
 `
     : html`<p>No segments.</p>\n`}<h2>Latest events</h2>
 ${events.length ? html`<table>\n${EVENT_HEADER}${eventRows(events)}</table>\n` : html`<p>None.</p>\n`}<h2>Latest violations</h2>
-${violations.length ? html`<table>\n${VIOLATION_HEADER}${violationRows(violations)}</table>\n` : html`<p>None.</p>\n`}`;
+${violations.length ? html`<table>\n${VIOLATION_HEADER}${violationRows(violations)}</table>\n` : html`<p>None.</p>\n`}<h2>Latest audit entries</h2>
+${audit.length ? html`<table>\n${AUDIT_HEADER}${auditRows(audit)}</table>\n` : html`<p>None.</p>\n`}<p><a href="../audit?group=${pathSegment(detail.name)}">The TVDc's audit trail</a></p>
+`;
   return page({ title: `TVDc ${detail.name}`, principal: api.principal, base: '../' }, body);
 }
