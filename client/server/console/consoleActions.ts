@@ -1,8 +1,8 @@
 // What the console's forms do on a TVDc: assign or remove the label of a VM, disk or segment,
 // start, stop or migrate a VM, attest the TVDc now, deploy its policy. Each form becomes one call
-// of the JSON API's own route
-// (ApiReader.call), so the roles, validation, drift refusal and the host's own refusal are the
-// API's; the console only reads the form, checks its token and shows the outcome.
+// of the JSON API's own route (ApiReader.call), so the roles, validation, drift refusal and the
+// host's own refusal are the API's; the console only reads the form, checks its token and shows
+// the outcome.
 import type { Method } from '../ApiRouter.js';
 import { ApiError, isApiError } from '../ApiError.js';
 import type { GroupSummary } from './apiViews.js';
