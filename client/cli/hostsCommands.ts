@@ -56,6 +56,14 @@ async function add(args: string[], io: Io): Promise<number> {
   return EXIT.OK;
 }
 
+async function credentials(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, HOST_OPTIONS, ['json']);
+  const [name] = expectPositional(positional, 1, 'tvdc hosts credentials NAME [--host-user U --host-password P] [--host-cacert FILE]');
+  const h = await ApiClient.fromOptions(opts).put<HostInfo>(`/api/hosts/${seg(name!)}/credentials`, hostCredentials(opts));
+  printResult(io, opts, h, () => io.out(`host ${h.name}: credentials replaced (${h.credentials ? 'user and password' : 'none'}), checked on ${h.url}`));
+  return EXIT.OK;
+}
+
 async function list(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
   expectPositional(positional, 0, 'tvdc hosts list');
@@ -104,5 +112,5 @@ async function show(args: string[], io: Io): Promise<number> {
 }
 
 export const HOSTS_NOUNS: Record<string, Record<string, Verb>> = {
-  hosts: { discover, add, list, remove, show },
+  hosts: { discover, add, credentials, list, remove, show },
 };

@@ -78,7 +78,7 @@ export class HostRegistry implements HostDirectory {
     const unreadable = this.undecryptable();
     if (unreadable.length > 0) {
       log(`host passwords: ${unreadable.length} cannot be decrypted with ${this.keyName()}, hosts ${unreadable.join(', ')}: `
-        + 'calls to them fail until the server runs with the key file they were encrypted with, or each is removed and added again with its password');
+        + 'calls to them fail until the server runs with the key file they were encrypted with, or each is given its password again (tvdc hosts credentials HOST)');
     }
   }
 
@@ -116,6 +116,19 @@ export class HostRegistry implements HostDirectory {
     this.db.prepare('INSERT INTO hosts (name, url, host_user, host_password, host_ca, grp, added_at) VALUES (?, ?, ?, ?, ?, NULL, ?)')
       .run(name, url, creds.user, this.encrypt(name, creds.password), creds.ca ?? null, new Date().toISOString());
     return this.get(name);
+  }
+
+  /**
+   * Replaces the credentials the server uses on the host (a password changed on the host, a new
+   * CA, a key file lost); the pooled connection with the old ones is dropped.
+   */
+  async setCredentials(name: string, creds: HostCredentials): Promise<void> {
+    this.get(name);
+    this.db.prepare('UPDATE hosts SET host_user = ?, host_password = ?, host_ca = ? WHERE name = ?')
+      .run(creds.user, this.encrypt(name, creds.password), creds.ca ?? null, name);
+    const old = this.connections.get(name);
+    this.connections.delete(name);
+    await old?.close();
   }
 
   /** Runs `hook` on every host removed from now on. */
@@ -235,7 +248,7 @@ export class HostRegistry implements HostDirectory {
       // and the reason would be lost.
       const what = e.code === 'NOT_SEALED' ? 'is not in an encrypted format this server reads' : `cannot be decrypted with ${this.keyName()}`;
       throw ApiError.hostUnreachable(`host ${row.name}: the password stored for it ${what}; `
-        + 'start the server with the key file it was encrypted with, or remove the host and add it again with its password');
+        + 'start the server with the key file it was encrypted with, or give the host its password again (tvdc hosts credentials HOST)');
     }
   }
 

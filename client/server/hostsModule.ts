@@ -109,6 +109,20 @@ export const hostsModule: ServerModule = {
       };
     });
 
+    // New credentials are tried on the host before they replace the old ones, and must reach the
+    // same host: a typo does not cut the server off, nor point the name at another machine.
+    router.route('PUT', '/api/hosts/:host/credentials', async ({ principal, params, body }) => {
+      requireDcAdmin(principal);
+      bodyObject(body);
+      const h = hosts.get(params['host']!);
+      const creds = credentials(body);
+      const { name } = await probeHost(h.url, creds);
+      if (name !== h.name) throw ApiError.conflict(`${h.url} now answers as host ${name}, not ${h.name}: credentials not changed`);
+      await hosts.setCredentials(h.name, { user: creds.user ?? null, password: creds.password ?? null, ca: creds.ca ?? null });
+      ctx.audit({ user: principal.user, group: h.group, action: 'host.credentials', message: `credentials of host ${h.name} replaced by ${principal.user}` });
+      return { ...h, credentials: creds.user !== undefined };
+    });
+
     // The host is forgotten whatever happens on it; what could not be undone there (its
     // indication subscriptions, on a host that cannot be reached) is said in the answer.
     router.route('DELETE', '/api/hosts/:host', async ({ principal, params }) => {

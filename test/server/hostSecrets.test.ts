@@ -158,7 +158,7 @@ describe('management server: host passwords encrypted at rest under a key file',
     try {
       const { http } = await s.listen({ port: 0 });
       expect(log.filter((l) => l.startsWith('host passwords:'))).to.deep.equal([
-        `host passwords: 2 cannot be decrypted with key file ${other}, hosts s1, s2: calls to them fail until the server runs with the key file they were encrypted with, or each is removed and added again with its password`,
+        `host passwords: 2 cannot be decrypted with key file ${other}, hosts s1, s2: calls to them fail until the server runs with the key file they were encrypted with, or each is given its password again (tvdc hosts credentials HOST)`,
       ]);
       const a = client(http!, 'admin', 'admin-password');
       expect((await a.get<{ hosts: { name: string; credentials: boolean }[] }>('/api/hosts')).hosts.map((h) => [h.name, h.credentials])).to.deep.equal([['s1', true], ['s2', true]]);
@@ -186,6 +186,34 @@ describe('management server: host passwords encrypted at rest under a key file',
     await admin().del('/api/hosts/s2');
     await admin().post('/api/hosts', { url: hosts['s2']!.origin, ...LOGIN.s2 });
     expect(await admin().get<Record<string, unknown>>('/api/hosts/s2')).to.have.property('vms');
+  });
+
+  it('tvdc hosts credentials replaces a host\'s credentials in place, tried on the host first: a wrong password changes nothing, the right one mends an unreadable row and keeps the host in its TVDc', async () => {
+    await admin().post('/api/groups', { name: 'fin' });
+    await admin().post('/api/groups/fin/hosts', { hosts: ['s1'] });
+    await stop();
+    setStored('s1', stored('s2'));
+    await restart();
+    await refused(admin().get('/api/hosts/s1'), 502, 'HOST_UNREACHABLE');
+    const run = async (...args: string[]) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      const code = await main([...args, '--server', srv!.url, '--user', 'admin', '--password', 'admin-password'], { out: (l) => out.push(l), err: (l) => err.push(l) });
+      return { code, out: out.join('\n'), err: err.join('\n') };
+    };
+    const wrong = await run('hosts', 'credentials', 's1', '--host-user', 'mgmt', '--host-password', 'not-the-password');
+    expect(wrong.code).to.equal(1);
+    expect(wrong.err).to.match(/^tvdc: HOST_REFUSED: /);
+    await refused(admin().get('/api/hosts/s1'), 502, 'HOST_UNREACHABLE'); // the old row stays
+    const right = await run('hosts', 'credentials', 's1', '--host-user', LOGIN.s1.user, '--host-password', LOGIN.s1.password);
+    expect([right.code, right.out]).to.deep.equal([0, `host s1: credentials replaced (user and password), checked on ${hosts['s1']!.origin}`]);
+    expect(await admin().get<{ group: string }>('/api/hosts/s1')).to.include({ group: 'fin' }).and.have.property('vms');
+    const audit = await admin().get<{ entries: { group: string | null; action: string; message: string }[] }>('/api/audit?action=host.credentials');
+    expect(audit.entries.map((e) => [e.group, e.message])).to.deep.equal([['fin', 'credentials of host s1 replaced by admin']]);
+    await stop();
+    expect(stored('s1')).to.match(SEALED);
+    expectNoPlainPassword();
+    await restart();
   });
 
   it('refused at start (SERVER_KEY, exit 1): a key file others may read, one of the wrong length, and a missing one for a database that already holds encrypted passwords; the key file is never overwritten', async () => {
