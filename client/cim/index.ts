@@ -11,6 +11,9 @@ export {
   ResponseParseError, InvalidArgumentError, type ClientErrorCode, type TimeoutPhase,
 } from './ClientError.js';
 export { isSafeOperation } from './HttpTransport.js';
-export { waitForJob, JobWaitTimeoutError, FINAL_JOB_STATES, JOB_COMPLETED, type WaitForJobOptions } from './waitForJob.js';
+export {
+  awaitJob, waitForJob, jobOf, jobStateName, JobWaitTimeoutError, JOB_STARTED, FINAL_JOB_STATES, JOB_COMPLETED,
+  type JobEnd, type JobWaitOptions, type WaitForJobOptions,
+} from './awaitJob.js';
 export { objectToJson, valueToJson, type Json } from './JsonForm.js';
 export { CimError, CimStatus } from '../../src/cim/CimError.js';

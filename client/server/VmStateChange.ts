@@ -1,9 +1,9 @@
 // Starting and stopping a VM through TVDc_ComputerSystem.RequestStateChange (DSP1057), the one call
 // both the action plans (integrity/VmEffects) and the VM routes (vmsModule) make. The host's
 // reference monitor decides a start; its refusal comes back with the host's Reason.
-import type { WbemConnection } from '../cim/index.js';
+import { JOB_STARTED, awaitJob, jobOf, jobStateName, type WbemConnection } from '../cim/index.js';
 import { vmPath } from './HostCim.js';
-import { JOB_STARTED, awaitJob, jobOf, jobStateName } from './hostJob.js';
+import { TVDC_NAMESPACE } from './HostRegistry.js';
 
 /** RequestStateChange's RequestedState values (docs/isolation-cim.md). */
 export const REQUESTED_STATE = { start: 2, stop: 3, shutdown: 4, reboot: 10 } as const;
@@ -28,7 +28,7 @@ export async function requestStateChange(conn: WbemConnection, vm: string, state
   const reason = r.outParams.get('Reason')?.value;
   if (rv === 0) return { outcome: 'done' };
   if (rv !== JOB_STARTED) return { outcome: 'refused', returnValue: rv, reason: typeof reason === 'string' ? reason : null };
-  const job = jobOf(r.outParams);
+  const job = jobOf(r.outParams, TVDC_NAMESPACE);
   if (!job) return { outcome: 'refused', returnValue: rv, reason: 'the host answered 4096 (job started) without a Job reference' };
   const end = await awaitJob(conn, job, { timeoutMs: jobTimeoutMs });
   switch (end.kind) {

@@ -3,13 +3,12 @@
 // destination's AcceptMigration itself; the destination's reference monitor decides. The host
 // answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a CIM_ConcreteJob
 // to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
-import { CimError, ClientError, TimeoutError, WbemConnection } from '../cim/index.js';
+import { CimError, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
 import { vmPath } from './HostCim.js';
 import { TVDC_NAMESPACE } from './HostRegistry.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
-import { JOB_STARTED, awaitJob, jobOf, jobStateName } from './hostJob.js';
 import { hostFailure } from './hostFailure.js';
 
 /**
@@ -93,7 +92,7 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
       const reason = r.outParams.get('Reason')?.value;
       throw refused(String(rv), typeof reason === 'string' && reason !== '' ? reason : 'no reason given');
     }
-    const job = jobOf(r.outParams);
+    const job = jobOf(r.outParams, TVDC_NAMESPACE);
     if (!job) throw unknown(`host ${source} answered 4096 (job started) without a Job reference`);
     const end = await awaitJob(conn, job, { timeoutMs: Math.max(0, deadline - Date.now()) });
     switch (end.kind) {

@@ -11,13 +11,7 @@ import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { WbemConnection as Connection } from '../../client/cim/index.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
-import { awaitJob, jobStateName } from '../../client/server/hostJob.js';
-import { CimFactory } from '../../providers/isolation/CimFactory.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
-import { CimRepository } from '../../src/cim/CimRepository.js';
-import { compileMof, projectMofFiles } from '../../src/mof/index.js';
-import { openStore } from '../../src/store/Store.js';
-import { WbemServer } from '../../src/wbem/WbemServer.js';
 import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
@@ -247,105 +241,6 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     }
     expect(seen.join('\n')).to.not.include(LOGIN['h1']!.password);
     expect(seen.join('\n')).to.include(dest.origin);
-  });
-});
-
-/** A job the scripted host serves: the JobState each poll sees (the last one stays), then maybe gone. */
-interface ScriptedJob {
-  states: number[];
-  errorDescription?: string;
-  /** Messages of the CIM_Error instances GetErrors returns. */
-  errors?: string[];
-  /** Gone (CIM_ERR_NOT_FOUND) after this many polls, as a job with DeleteOnCompletion once removed. */
-  removedAfter?: number;
-  polls: number;
-}
-
-/**
- * A CIM server (the project's, over HTTP on loopback) whose CIM_ConcreteJob instances follow a
- * script, to pin how the server waits for a job as DMTF defines it: JobState values, a job removed
- * after it ended, ErrorDescription and GetErrors. The tvdc host agents cannot be made to produce
- * these states on demand.
- */
-async function startJobServer(jobs: Map<string, ScriptedJob>): Promise<{ conn: WbemConnection; stop(): Promise<void> }> {
-  const repository = new CimRepository();
-  const compiled = compileMof({ files: projectMofFiles(), repository });
-  expect(compiled.errors).to.deep.equal([]);
-  const dir = tempDir('tvdc-jobserver-');
-  const store = openStore(join(dir.dir, 'store.db'));
-  const server = new WbemServer({ repository, store, name: 'jobs', users: null, log: () => {} });
-  const cim = new CimFactory(repository, 'root/tvdc');
-  const job = (path: CimObjectPath): ScriptedJob => {
-    const j = jobs.get(String(path.key('InstanceID')));
-    if (!j || (j.removedAfter !== undefined && j.polls >= j.removedAfter)) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no job ${String(path.key('InstanceID'))}`);
-    return j;
-  };
-  server.registerProvider('root/tvdc', 'CIM_ConcreteJob', {
-    async getInstance(_ctx, path) {
-      const j = job(path);
-      const state = j.states[Math.min(j.polls, j.states.length - 1)]!;
-      j.polls++;
-      return cim.instance('CIM_ConcreteJob', { InstanceID: path.key('InstanceID'), Name: 'scripted', JobState: state, ErrorDescription: j.errorDescription });
-    },
-    async invokeMethod(_ctx, path, method) {
-      const j = job(path);
-      if (method !== 'GetErrors' || !j.errors) return { returnValue: 1 };
-      return { returnValue: 0, outParams: [{ name: 'Errors', value: j.errors.map((m) => cim.instance('CIM_Error', { Message: m })) }] };
-    },
-  });
-  const { http } = await server.listen({ port: 0, host: '127.0.0.1' });
-  const conn = new Connection(http!, { namespace: 'root/tvdc' });
-  return {
-    conn,
-    stop: async () => {
-      await conn.close();
-      await server.close();
-      store.close();
-      dir.remove();
-    },
-  };
-}
-
-describe('management server: waiting for a host\'s CIM_ConcreteJob', function () {
-  const jobs = new Map<string, ScriptedJob>();
-  let js: Awaited<ReturnType<typeof startJobServer>>;
-  const path = (id: string) => CimObjectPath.instance('CIM_ConcreteJob', { InstanceID: id }, 'root/tvdc');
-  const run = (id: string, script: Omit<ScriptedJob, 'polls'>, timeoutMs = 5_000) => {
-    jobs.set(id, { ...script, polls: 0 });
-    return awaitJob(js.conn, path(id), { timeoutMs, pollMs: 5 });
-  };
-
-  before(async () => {
-    js = await startJobServer(jobs);
-  });
-  after(async () => {
-    await js?.stop();
-  });
-
-  it('waits through New, Running, Service (11) and Query Pending (12), which are live states, until Completed (7)', async () => {
-    expect(await run('j1', { states: [2, 4, 11, 12, 4, 7] })).to.deep.equal({ kind: 'completed' });
-    expect(jobs.get('j1')!.polls).to.equal(6);
-  });
-
-  it('Exception (10) brings ErrorDescription; without one, the messages of GetErrors; Terminated (8) and Killed (9) end it too', async () => {
-    expect(await run('j2', { states: [4, 10], errorDescription: 'host at http://127.0.0.1:1 refused VM \'ma\'' })).to.deep.equal({ kind: 'failed', state: 10, reason: 'host at http://127.0.0.1:1 refused VM \'ma\'' });
-    expect(await run('j3', { states: [10], errors: ['collocation denied', 'second'] })).to.deep.equal({ kind: 'failed', state: 10, reason: 'collocation denied; second' });
-    expect(await run('j4', { states: [4, 8] })).to.deep.include({ kind: 'failed', state: 8 });
-    expect(await run('j5', { states: [9] })).to.deep.include({ kind: 'failed', state: 9 });
-  });
-
-  it('a job that never ends, or sits in a reserved state (13), is given up at the deadline with its last state, not waited for longer', async () => {
-    const t0 = Date.now();
-    expect(await run('j6', { states: [4] }, 300)).to.deep.equal({ kind: 'timeout', lastState: 4, lastError: null });
-    const took = Date.now() - t0;
-    expect(took).to.be.within(300, 1_300);
-    expect(await run('j7', { states: [13] }, 200)).to.deep.include({ kind: 'timeout', lastState: 13 });
-    expect(jobStateName(4)).to.equal('4 Running');
-  });
-
-  it('a job removed before it was seen to end (DeleteOnCompletion) is "vanished", for the caller to look at the VM', async () => {
-    expect(await run('j8', { states: [4], removedAfter: 2 })).to.deep.equal({ kind: 'vanished' });
-    expect(await run('j9', { states: [4], removedAfter: 0 })).to.deep.equal({ kind: 'vanished' });
   });
 });
 
