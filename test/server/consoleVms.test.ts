@@ -7,17 +7,17 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
-import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
 import { AUDIT_PAGE_LIMIT } from '../../client/server/console/auditPage.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+import type { HoldingRelay } from '../support/HoldingRelay.js';
+import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
@@ -342,43 +342,22 @@ describe('management server: the web console starts, stops and migrates VMs and 
 
 describe('management server: a console migration whose destination hangs', function () {
   this.timeout(30_000);
-  const tmp = tempDir('tvdc-console-vms-hang-');
-  let a: TestHost, b: TestHost;
-  let relay: Awaited<ReturnType<typeof startHoldingRelay>>;
-  let server: ManagementServer;
+  let hang: HangingMigration;
+  let relay: HoldingRelay;
   let url = '';
   const { get, tokenOf, act } = browser(() => url);
 
   before(async () => {
-    [a, b] = await Promise.all([startTestHost('a'), startTestHost('b')]);
-    relay = await startHoldingRelay(b.origin);
-    const ca = tvdcConnection(a.origin);
-    await defineVm(ca, 'a', 'mv');
-    await ca.close();
-    server = ManagementServer.open({ db: join(tmp.dir, 'server.db'), modules: serverModules({ vms: { migrationTimeoutMs: 1_000 } }), log: () => {} });
-    url = (await server.listen({ port: 0 })).http!;
-    await server.users.add('dc', 'dcadmin', 'dc-password');
-    const dc = client(url, 'dc', 'dc-password');
-    await dc.post('/api/hosts', { url: a.origin });
-    // The server, and so the source host, reach b through the relay.
-    await dc.post('/api/hosts', { url: relay.origin });
-    await dc.post('/api/groups', { name: 'g' });
-    await dc.post('/api/groups/g/hosts', { hosts: ['a', 'b'] });
-    await dc.put('/api/groups/g/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-    expect((await dc.post<{ ok: boolean }>('/api/groups/g/policy/deploy')).ok).to.equal(true);
-    await dc.put('/api/groups/g/vms/mv/label', { label: 'MarketAnalysis' });
-    await dc.post('/api/groups/g/vms/mv/start', {});
+    hang = await startHangingMigration({ migrationTimeoutMs: 1_000 });
+    ({ relay, url } = hang);
   });
   after(async () => {
-    await relay?.stop();
-    await server?.stop();
-    await Promise.all([a?.stop(), b?.stop()]);
-    tmp.remove();
+    await hang?.stop();
   });
 
   it('is HOST_TIMEOUT (504) on the result page, saying the outcome is unknown, not refused; the audit page flags it failed', async () => {
     const r = await act('dc', 'g', { token: await tokenOf('dc', 'g'), action: 'migrate', vm: 'mv', to: 'b' });
-    expect(relay.held()).to.equal(1);
+    expect(relay.heldRequests).to.equal(1);
     expect(r.status).to.equal(504);
     expect(r.body).to.include('<h1>Outcome unknown</h1>');
     expect(outcome(r.body)).to.match(new RegExp(`^<strong class="problem">${PROBLEM_MARKER} outcome unknown: HOST_TIMEOUT \\(HTTP 504\\): .*whether VM mv moved to b is unknown`));
@@ -408,47 +387,3 @@ describe('management server: the console\'s VM and audit pages are well-formed',
     }
   });
 });
-
-/**
- * A TCP relay to a host agent that holds (never forwards, never answers) any request calling
- * AcceptMigration: a destination that hangs while a migration waits on it.
- */
-async function startHoldingRelay(upstreamOrigin: string): Promise<{ origin: string; held: () => number; stop(): Promise<void> }> {
-  const up = new URL(upstreamOrigin);
-  const sockets = new Set<Socket>();
-  let held = 0;
-  const relay = createServer((sock) => {
-    sockets.add(sock);
-    const upstream = connect(Number(up.port), up.hostname);
-    sockets.add(upstream);
-    let holding = false;
-    let tail = '';
-    sock.on('data', (chunk: Buffer) => {
-      if (holding) return;
-      const text = tail + chunk.toString('latin1');
-      if (/CIMMethod:\s*AcceptMigration/i.test(text)) {
-        holding = true;
-        held++;
-        return;
-      }
-      tail = text.slice(-64);
-      upstream.write(chunk);
-    });
-    upstream.on('data', (d: Buffer) => sock.write(d));
-    const end = () => {
-      sock.destroy();
-      upstream.destroy();
-    };
-    sock.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
-    held: () => held,
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => relay.close(() => resolve()));
-    },
-  };
-}

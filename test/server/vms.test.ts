@@ -4,19 +4,19 @@
 // when the server hands the source host the destination's. What happened is read on the hosts.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { WbemConnection as Connection } from '../../client/cim/index.js';
-import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, hostLabel, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import type { HoldingRelay } from '../support/HoldingRelay.js';
+import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
@@ -244,92 +244,26 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   });
 });
 
-/**
- * A TCP relay to a host agent that holds (never forwards, never answers) any request calling
- * AcceptMigration: a destination that hangs while a migration waits on it.
- */
-async function startHoldingRelay(upstreamOrigin: string): Promise<{ origin: string; held: () => number; stop(): Promise<void> }> {
-  const up = new URL(upstreamOrigin);
-  const sockets = new Set<Socket>();
-  let held = 0;
-  const relay = createServer((sock) => {
-    sockets.add(sock);
-    const upstream = connect(Number(up.port), up.hostname);
-    sockets.add(upstream);
-    let holding = false;
-    let tail = '';
-    sock.on('data', (chunk: Buffer) => {
-      if (holding) return;
-      const text = tail + chunk.toString('latin1');
-      if (/CIMMethod:\s*AcceptMigration/i.test(text)) {
-        holding = true;
-        held++;
-        return;
-      }
-      tail = text.slice(-64);
-      upstream.write(chunk);
-    });
-    upstream.on('data', (d: Buffer) => sock.write(d));
-    const end = () => {
-      sock.destroy();
-      upstream.destroy();
-    };
-    sock.on('error', end).on('close', end);
-    upstream.on('error', end).on('close', end);
-  });
-  await new Promise<void>((resolve) => relay.listen(0, '127.0.0.1', resolve));
-  return {
-    origin: `http://127.0.0.1:${(relay.address() as AddressInfo).port}`,
-    held: () => held,
-    stop: async () => {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => relay.close(() => resolve()));
-    },
-  };
-}
-
 describe('management server: a migration whose destination hangs', function () {
   this.timeout(30_000);
-  const tmp = tempDir('tvdc-server-vms-hang-');
-  let a: TestHost, b: TestHost;
-  let relay: Awaited<ReturnType<typeof startHoldingRelay>>;
-  let server: ManagementServer;
-  let dc: ApiClient;
   const log: string[] = [];
+  let hang: HangingMigration;
+  let relay: HoldingRelay;
+  let dc: ApiClient;
 
   before(async () => {
-    [a, b] = await Promise.all([startTestHost('a'), startTestHost('b')]);
-    relay = await startHoldingRelay(b.origin);
-    const ca = new Connection(a.origin, { namespace: 'root/tvdc' });
-    await defineVm(ca, 'a', 'mv');
-    await ca.close();
-    server = ManagementServer.open({ db: join(tmp.dir, 'server.db'), modules: serverModules({ vms: { migrationTimeoutMs: 1_500 } }), log: (l) => void log.push(l) });
-    const { http } = await server.listen({ port: 0 });
-    await server.users.add('dc', 'dcadmin', 'dc-password');
-    dc = client(http!, 'dc', 'dc-password');
-    await dc.post('/api/hosts', { url: a.origin });
-    // The server, and so the source host, reach b through the relay.
-    await dc.post('/api/hosts', { url: relay.origin });
-    await dc.post('/api/groups', { name: 'g' });
-    await dc.post('/api/groups/g/hosts', { hosts: ['a', 'b'] });
-    await dc.put('/api/groups/g/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-    expect((await dc.post<{ ok: boolean }>('/api/groups/g/policy/deploy')).ok).to.equal(true);
-    await dc.put('/api/groups/g/vms/mv/label', { label: 'MarketAnalysis' });
-    await dc.post('/api/groups/g/vms/mv/start', {});
+    hang = await startHangingMigration({ migrationTimeoutMs: 1_500, log: (l) => void log.push(l) });
+    ({ relay, dc } = hang);
   });
   after(async () => {
-    // Letting the held request go (reset) lets the source take its VM back before it stops.
-    await relay?.stop();
-    await server?.stop();
-    await Promise.all([a?.stop(), b?.stop()]);
-    tmp.remove();
+    await hang?.stop();
   });
 
   it('is given up after the migration timeout with HOST_TIMEOUT (504), the VM\'s fate reported as unknown, never a hang', async () => {
     const t0 = Date.now();
     const msg = await refused(dc.post('/api/groups/g/vms/mv/migrate', { to: 'b' }), 504, 'HOST_TIMEOUT');
     const took = Date.now() - t0;
-    expect(relay.held()).to.equal(1);
+    expect(relay.heldRequests).to.equal(1);
     expect(took).to.be.within(1_400, 5_000);
     expect(msg).to.match(/^host a( did not answer the migration in time|'s migration job had not ended after 1500 ms)/);
     expect(msg).to.include('whether VM mv moved to b is unknown: look with tvdc vms list before trying again');

@@ -5,7 +5,6 @@
 // destination that holds back AcceptMigration keeps a job in flight, so what a running job
 // answers can be seen: Running at 50 %, no stop, no delete, no second migration of its VM.
 import { expect } from 'chai';
-import { createServer, connect as tcpConnect, type Server, type Socket } from 'node:net';
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimError, CimStatus, JobWaitTimeoutError, WbemConnection, waitForJob } from '../../../client/cim/index.js';
@@ -13,61 +12,7 @@ import { IndicationListener, subscribe } from '../../../client/listener/index.js
 import { removeState, startInProcessHost as startIntegrityHost, type IntegrityHost } from '../integrity/support/IntegrityHost.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
-
-/** A TCP relay to `port` that holds back every byte a client sends from its first AcceptMigration on, until opened. */
-class HoldingRelay {
-  private server!: Server;
-  private held = new Set<() => void>();
-  private readonly sockets = new Set<Socket>();
-  private open = false;
-  port = 0;
-
-  constructor(private readonly upstreamPort: number) {}
-
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      const upstream = tcpConnect(this.upstreamPort, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      upstream.pipe(client);
-      const queue: Buffer[] = [];
-      let holding = false;
-      const flush = (): void => {
-        for (const b of queue.splice(0)) upstream.write(b);
-        holding = false;
-      };
-      client.on('data', (chunk: Buffer) => {
-        if (!this.open && !holding && chunk.includes('AcceptMigration')) {
-          holding = true;
-          this.held.add(flush);
-        }
-        if (holding) queue.push(chunk);
-        else upstream.write(chunk);
-      });
-      client.on('end', () => upstream.end());
-    });
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as { port: number }).port;
-  }
-
-  get holding(): boolean {
-    return this.held.size > 0;
-  }
-
-  release(): void {
-    this.open = true;
-    for (const f of this.held) f();
-    this.held.clear();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
-  }
-}
+import { HoldingRelay } from '../../support/HoldingRelay.js';
 
 describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)', function () {
   this.timeout(60_000);
@@ -174,8 +119,7 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
   });
 
   it('a job in flight: Running at 50 %; it cannot be stopped (1), deleted, or joined by a second migration of its VM (5); waitForJob times out with a clear error; then it completes and can be deleted', async () => {
-    const relay = new HoldingRelay(h2.port);
-    await relay.start();
+    const relay = await new HoldingRelay(h2.origin).start();
     try {
       const r = await cm(p1, migrationService(), migrateCall('ma3', relay.port));
       expect(r.returnValue).to.equal(4096);
