@@ -5,9 +5,8 @@
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { sendIndication } from '../../client/listener/index.js';
@@ -20,10 +19,8 @@ import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { activePolicy, client, createDisk, defineVm, eventually, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, createDisk, defineVm, eventually, paperTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 const HOSTILE = '<script>alert("tvdc")</script> & \'more\'';
 
 interface Page { status: number; headers: Record<string, string | string[] | undefined>; body: string }
@@ -77,15 +74,9 @@ describe('management server: the web console', function () {
     await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [c1, c2, c3]) await dc.post('/api/hosts', { url: h.origin });
-    const policy = readFileSync(PAPER_POLICY, 'utf8');
-    for (const [g, hosts] of [['fin', ['c1', 'c2']], ['other', ['c3']]] as const) {
-      await dc.post('/api/groups', { name: g });
-      await dc.post(`/api/groups/${g}/hosts`, { hosts });
-      await dc.put(`/api/groups/${g}/policy`, { xml: policy, file: 'paper-ma-su.xml' });
-      // fin's policy gets the paper's conflict set (version 1.1); other keeps 1.0.
-      if (g === 'fin') await dc.post('/api/groups/fin/conflicts', { name: 'MA-SU', types: ['MA', 'SU'] });
-      expect((await dc.post<{ ok: boolean }>(`/api/groups/${g}/policy/deploy`)).ok).to.equal(true);
-    }
+    // fin's policy gets the paper's conflict set (version 1.1); other keeps 1.0.
+    await paperTvdc(dc, 'fin', ['c1', 'c2'], { conflictSet: true });
+    await paperTvdc(dc, 'other', ['c3']);
     await dc.put('/api/users/alice/groups/fin');
     await dc.put('/api/groups/fin/vms/su/label', { label: 'SecurityUnderwriting' });
     await dc.put('/api/groups/fin/hosts/c2/disks/su-disk/label', { label: 'SecurityUnderwriting' });

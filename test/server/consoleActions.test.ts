@@ -7,7 +7,6 @@ import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { consoleToken, ConsoleTokens, TOKEN_WINDOW_MS } from '../../client/server/console/ConsoleTokens.js';
@@ -17,12 +16,10 @@ import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { activePolicy, client, createDisk, defineVm, hostLabel, resourceLabel, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, createDisk, defineVm, hostLabel, PAPER_POLICY, paperTvdc, resourceLabel, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { WbemConnection } from '../../client/cim/index.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 
 interface Page { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 type User = 'dc' | 'alice';
@@ -92,16 +89,10 @@ describe('management server: the web console\'s forms', function () {
     await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [a1, a2, a3]) await dc.post('/api/hosts', { url: h.origin });
-    const policy = readFileSync(PAPER_POLICY, 'utf8');
-    for (const [g, host] of [['fin', 'a1'], ['other', 'a2'], ['drifted', 'a3']] as const) {
-      await dc.post('/api/groups', { name: g });
-      await dc.post(`/api/groups/${g}/hosts`, { hosts: [host] });
-      await dc.put(`/api/groups/${g}/policy`, { xml: policy, file: 'paper-ma-su.xml' });
-      expect((await dc.post<{ ok: boolean }>(`/api/groups/${g}/policy/deploy`)).ok).to.equal(true);
-    }
+    for (const [g, host] of [['fin', 'a1'], ['other', 'a2'], ['drifted', 'a3']] as const) await paperTvdc(dc, g, [host]);
     await dc.put('/api/users/alice/groups/fin');
     // a3's policy changed behind the server's back: drift.
-    const current = loadPolicy(policy);
+    const current = loadPolicy(readFileSync(PAPER_POLICY, 'utf8'));
     const rogue = forHost(addLabel(current, { name: 'Rogue', kind: 'vm', ste: ['MA', 'SU'], cw: [] }), { name: 'tvdc-paper', version: '1.0' });
     expect(Number((await cim3.invokeMethod(service('a3', 'TVDc_SecurityService', 'SecurityService'), 'SetPolicy', { PolicyXML: writeAcmXml(rogue) })).returnValue)).to.equal(0);
     expect(await activePolicy(cim3)).to.equal('tvdc-paper 1.1');

@@ -6,21 +6,18 @@
 // page well-formed (xmllint).
 import { expect } from 'chai';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { AUDIT_PAGE_LIMIT } from '../../client/server/console/auditPage.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, defineVm, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, paperTvdc, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
 import type { HoldingRelay } from '../support/HoldingRelay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 
 interface Page { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 interface AuditEntry { id: number; user: string; group: string | null; action: string; outcome: string; message: string }
@@ -114,15 +111,8 @@ describe('management server: the web console starts, stops and migrates VMs and 
     await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [v1, v2, v3]) await dc.post('/api/hosts', { url: h.origin });
-    const policy = readFileSync(PAPER_POLICY, 'utf8');
-    for (const [g, hosts] of [['fin', ['v1', 'v2']], ['other', ['v3']]] as const) {
-      await dc.post('/api/groups', { name: g });
-      await dc.post(`/api/groups/${g}/hosts`, { hosts });
-      await dc.put(`/api/groups/${g}/policy`, { xml: policy, file: 'paper-ma-su.xml' });
-      // Market Analysis and Security Underwriting never run on one host at a time.
-      if (g === 'fin') await dc.post('/api/groups/fin/conflicts', { name: 'MA-SU', types: ['MA', 'SU'] });
-      expect((await dc.post<{ ok: boolean }>(`/api/groups/${g}/policy/deploy`)).ok).to.equal(true);
-    }
+    await paperTvdc(dc, 'fin', ['v1', 'v2'], { conflictSet: true });
+    await paperTvdc(dc, 'other', ['v3']);
     await dc.put('/api/users/alice/groups/fin');
     await dc.put('/api/users/bob/groups/other');
     await dc.put('/api/groups/fin/vms/ma/label', { label: 'MarketAnalysis' });

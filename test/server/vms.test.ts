@@ -3,9 +3,7 @@
 // file manages real host agents on loopback that demand credentials, so a migration only works
 // when the server hands the source host the destination's. What happened is read on the hosts.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { WbemConnection as Connection } from '../../client/cim/index.js';
@@ -14,12 +12,10 @@ import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, defineVm, hostLabel, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, hostLabel, paperTvdc, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 import type { HoldingRelay } from '../support/HoldingRelay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 
 /** Each host demands its own login; the passwords must never show in an answer or the log. */
 const LOGIN: Record<string, { user: string; password: string }> = {
@@ -72,16 +68,9 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const n of ['h1', 'h2', 'h3', 'h4']) await dc.post('/api/hosts', { url: hosts[n]!.origin, ...LOGIN[n]! });
-    await dc.post('/api/groups', { name: 'finance' });
-    await dc.post('/api/groups', { name: 'other' });
-    await dc.post('/api/groups/finance/hosts', { hosts: ['h1', 'h2'] });
-    await dc.post('/api/groups/other/hosts', { hosts: ['h3'] });
-    for (const g of ['finance', 'other']) {
-      await dc.put(`/api/groups/${g}/policy`, { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-      // Market Analysis and Security Underwriting never run on one host at a time.
-      await dc.post(`/api/groups/${g}/conflicts`, { name: 'MA-SU', types: ['MA', 'SU'] });
-      expect((await dc.post<{ ok: boolean }>(`/api/groups/${g}/policy/deploy`)).ok).to.equal(true);
-    }
+    // Market Analysis and Security Underwriting never run on one host at a time.
+    await paperTvdc(dc, 'finance', ['h1', 'h2'], { conflictSet: true });
+    await paperTvdc(dc, 'other', ['h3'], { conflictSet: true });
     await dc.put('/api/users/alice/groups/finance');
     await dc.put('/api/users/bob/groups/other');
     alice = client(srv.url, 'alice', 'alice-password');

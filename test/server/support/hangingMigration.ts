@@ -2,17 +2,12 @@
 // reaching it too) through a relay that holds every AcceptMigration, a management server with a
 // short migration timeout, and VM mv labeled and running on a. What the API and the console do
 // when a migration's outcome cannot be known.
-import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { ApiClient } from '../../../client/cli/ApiClient.js';
 import { ManagementServer, serverModules } from '../../../client/server/ManagementServer.js';
 import { HoldingRelay } from '../../support/HoldingRelay.js';
-import { client, defineVm, tempDir, tvdcConnection } from './serverHarness.js';
+import { client, defineVm, paperTvdc, tempDir, tvdcConnection } from './serverHarness.js';
 import { startTestHost, type TestHost } from './testHost.js';
-
-const PAPER_POLICY = join(fileURLToPath(new URL('../../../', import.meta.url)), 'fixtures/policies/paper-ma-su.xml');
 
 export interface HangingMigration {
   a: TestHost;
@@ -38,10 +33,7 @@ export async function startHangingMigration(options: { migrationTimeoutMs: numbe
   const dc = client(url, 'dc', 'dc-password');
   await dc.post('/api/hosts', { url: a.origin });
   await dc.post('/api/hosts', { url: relay.origin });
-  await dc.post('/api/groups', { name: 'g' });
-  await dc.post('/api/groups/g/hosts', { hosts: ['a', 'b'] });
-  await dc.put('/api/groups/g/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-  expect((await dc.post<{ ok: boolean }>('/api/groups/g/policy/deploy')).ok).to.equal(true);
+  await paperTvdc(dc, 'g', ['a', 'b']);
   await dc.put('/api/groups/g/vms/mv/label', { label: 'MarketAnalysis' });
   await dc.post('/api/groups/g/vms/mv/start', {});
   return {

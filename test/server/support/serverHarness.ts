@@ -1,9 +1,10 @@
 // A management server on loopback port 0 over a real SQLite file, API clients for its users, and
 // the CIM calls tests make on hosts directly (the paper's VMs exist before anyone labels them).
 import { expect } from 'chai';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { ApiClient, ApiClientError } from '../../../client/cli/ApiClient.js';
 import { main } from '../../../client/cli/tvdc.js';
@@ -30,6 +31,21 @@ export async function startServer(db: string, options: { indications?: boolean }
   const server = ManagementServer.open({ db, modules, log: (l) => void log.push(l) });
   const { http } = await server.listen({ port: 0 });
   return { server, url: http!, log };
+}
+
+/** The paper's policy (Market Analysis, Security Underwriting ...) from the shared fixtures. */
+export const PAPER_POLICY = join(fileURLToPath(new URL('../../../', import.meta.url)), 'fixtures/policies/paper-ma-su.xml');
+
+/**
+ * TVDc `name` of `hosts` with the paper's policy, deployed on them; with `conflictSet`, the
+ * paper's Chinese Wall (MA and SU never on one host at a time) first, as version 1.1.
+ */
+export async function paperTvdc(dc: ApiClient, name: string, hosts: readonly string[], options: { conflictSet?: boolean } = {}): Promise<void> {
+  await dc.post('/api/groups', { name });
+  await dc.post(`/api/groups/${name}/hosts`, { hosts });
+  await dc.put(`/api/groups/${name}/policy`, { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
+  if (options.conflictSet) await dc.post(`/api/groups/${name}/conflicts`, { name: 'MA-SU', types: ['MA', 'SU'] });
+  expect((await dc.post<{ ok: boolean }>(`/api/groups/${name}/policy/deploy`)).ok).to.equal(true);
 }
 
 export function client(url: string, user: string, password: string): ApiClient {
