@@ -15,7 +15,7 @@ export interface Migration {
 
 export class StoreError extends Error {
   override readonly name = 'StoreError';
-  constructor(readonly code: 'STORE_OPEN' | 'STORE_MIGRATION', message: string) {
+  constructor(readonly code: 'STORE_OPEN' | 'STORE_MIGRATION' | 'STORE_BACKUP', message: string) {
     super(message);
   }
 }

@@ -25,10 +25,10 @@ export function tempDir(prefix: string): { dir: string; remove(): void } {
 }
 
 /** With `indications`, the server follows the hosts' violation reports on a listener of its own. */
-export async function startServer(db: string, options: { indications?: boolean } = {}): Promise<RunningServer> {
+export async function startServer(db: string, options: { indications?: boolean; keyFile?: string } = {}): Promise<RunningServer> {
   const log: string[] = [];
   const modules = serverModules(options.indications ? { indications: { listenPort: 0 } } : {});
-  const server = ManagementServer.open({ db, modules, log: (l) => void log.push(l) });
+  const server = ManagementServer.open({ db, modules, log: (l) => void log.push(l), ...(options.keyFile ? { keyFile: options.keyFile } : {}) });
   const { http } = await server.listen({ port: 0 });
   return { server, url: http!, log };
 }
