@@ -157,6 +157,16 @@ describe('npm start (client/cli/demo.ts)', function () {
     expect(relabel.stderr).to.match(/^tvdc: HOST_REFUSED: .*su2.*running/);
   });
 
+  it('the printed vms list shows her VMs with host, state and label; the printed audit list shows who labeled them and her refused labels add', async () => {
+    const vms = await tvdcAfter('# Her VMs with host, state and label');
+    expect(vms.code, vms.stderr).to.equal(0);
+    expect(vms.stdout).to.match(/^h2\s+ma2\s+running\s+MarketAnalysis/m);
+    const audit = await tvdcAfter('# Who changed what through the server');
+    expect(audit.code, audit.stderr).to.equal(0);
+    expect(audit.stdout).to.match(/^\d+\s+\S+\s+alice\s+finance\s+label\.assign\s+done\s+TVDc finance: VM ma2 on h2 labeled MarketAnalysis by alice$/m);
+    expect(audit.stdout).to.match(/^\d+\s+\S+\s+alice\s+finance\s+POST \/api\/groups\/:group\/labels\s+refused\s+/m);
+  });
+
   it('the printed stop, update and start of the SU VM end in a refused start, which the host reports and the printed violations list shows', async () => {
     const stopSu = methodOutput(await bash(commandAfter('# Stop the SU VM, update again')));
     expect(stopSu.returnValue).to.equal(0);
