@@ -12,6 +12,8 @@
  * - TLS: the TLS handshake failed (certificate not trusted, wrong host name, client cert refused).
  * - AUTH_REQUIRED: HTTP 401; the credentials are missing or wrong.
  * - FORBIDDEN: HTTP 403; the user is known but may not do this.
+ * - TOO_MANY_ATTEMPTS: HTTP 429; the server refuses logins from this client's address for a while
+ *   (too many wrong passwords from it lately); `retryAfterSeconds` says how long.
  * - HTTP_STATUS: any other non-200 HTTP status.
  * - PROTOCOL: the server rejected the request at the CIM-XML/HTTP level (a `CIMError` header such
  *   as `request-not-valid` or `unsupported-operation`).
@@ -28,6 +30,7 @@ export type ClientErrorCode =
   | 'TLS'
   | 'AUTH_REQUIRED'
   | 'FORBIDDEN'
+  | 'TOO_MANY_ATTEMPTS'
   | 'HTTP_STATUS'
   | 'PROTOCOL'
   | 'BAD_CONTENT_TYPE'
@@ -85,7 +88,7 @@ export class HttpStatusError extends ClientError {
     readonly status: number,
     readonly statusText: string,
     message: string,
-    code: 'HTTP_STATUS' | 'AUTH_REQUIRED' | 'FORBIDDEN' | 'PROTOCOL' = 'HTTP_STATUS',
+    code: 'HTTP_STATUS' | 'AUTH_REQUIRED' | 'FORBIDDEN' | 'TOO_MANY_ATTEMPTS' | 'PROTOCOL' = 'HTTP_STATUS',
     /** The response's `CIMError` header, when it had one (DSP0200 7.3). */
     readonly cimErrorHeader?: string,
   ) {
@@ -116,6 +119,23 @@ export class ForbiddenError extends HttpStatusError {
     super(403, 'Forbidden',
       `the server refused ${operation} for ${user ? `user "${user}"` : 'this client'} (HTTP 403); ask its administrator for a role that allows it`,
       'FORBIDDEN');
+  }
+}
+
+/** HTTP 429: not retried here, since every retry before Retry-After is refused again. */
+export class TooManyAttemptsError extends HttpStatusError {
+  override name = 'TooManyAttemptsError';
+  constructor(
+    /** From `Retry-After`; undefined when the server sent none that could be read. */
+    readonly retryAfterSeconds: number | undefined,
+    readonly user: string | undefined,
+    readonly target: string,
+  ) {
+    const when = retryAfterSeconds === undefined ? 'later' : `after ${retryAfterSeconds} s (Retry-After)`;
+    super(429, 'Too Many Requests',
+      `${target} refuses logins from this client's address for now: too many failed logins from it (HTTP 429); ` +
+      `retry ${when}, and check the password of ${user ? `user "${user}"` : 'the user'}`,
+      'TOO_MANY_ATTEMPTS');
   }
 }
 

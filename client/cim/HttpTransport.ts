@@ -14,7 +14,7 @@ import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { BoundedMap } from '../../src/cim/BoundedMap.js';
 import { basicAuthorization, cimRequestHeaders, type CimCall } from './CimHeaders.js';
 import {
-  AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TransportError,
+  AuthenticationError, ClientError, ContentTypeError, ForbiddenError, HttpStatusError, InvalidArgumentError, ResponseParseError, TimeoutError, TooManyAttemptsError, TransportError,
 } from './ClientError.js';
 import { mapTransportError } from './mapTransportError.js';
 import {
@@ -327,6 +327,7 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
     let cimError: string | undefined;
     let cimOperation = false;
     let authenticate: string | undefined;
+    let retryAfter: string | undefined;
     for (let i = 0; i < raw.length; i += 2) {
       const n = raw[i]!;
       // Only a few names matter: they are told apart by length and compared in place, so most
@@ -341,6 +342,9 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
           break;
         case 16:
           if (authenticate === undefined && nameIs(n, 'www-authenticate')) authenticate = text(raw[i + 1]!);
+          break;
+        case 11:
+          if (retryAfter === undefined && nameIs(n, 'retry-after')) retryAfter = text(raw[i + 1]!);
           break;
       }
     }
@@ -357,6 +361,8 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
         error = new AuthenticationError(m?.[1], t.user);
       } else if (status === 403) {
         error = new ForbiddenError(t.user, op);
+      } else if (status === 429) {
+        error = new TooManyAttemptsError(retryAfterSeconds(retryAfter), t.user, t.target);
       } else if (cimError) {
         error = new HttpStatusError(status, '', `the server rejected the ${op} request (HTTP ${status}, CIMError: ${cimError}); ` +
           (cimError === 'unsupported-operation' ? 'it does not implement this operation' : 'the request does not follow DSP0200/DSP0201'),
@@ -455,6 +461,15 @@ class CimRequestHandler implements Dispatcher.DispatchHandler, Exchange {
       this.deadline = undefined;
     }
   }
+}
+
+/** Retry-After (RFC 9110 10.2.3) in seconds: delay-seconds or an HTTP-date; undefined when unreadable. */
+function retryAfterSeconds(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  if (/^\d+$/.test(t)) return Number(t);
+  const at = Date.parse(t);
+  return Number.isNaN(at) ? undefined : Math.max(0, Math.ceil((at - Date.now()) / 1000));
 }
 
 function traceHeaders(trace: NonNullable<ConnectionOptions['trace']>, raw: (Buffer | string)[]): void {

@@ -7,7 +7,7 @@ export { ResultStream } from './ResultStream.js';
 export type { MethodArgument, TypedArgument } from './MethodArgument.js';
 export type { MethodResult, OutParameter } from './MethodResult.js';
 export {
-  ClientError, TransportError, TimeoutError, HttpStatusError, AuthenticationError, ForbiddenError, ContentTypeError,
+  ClientError, TransportError, TimeoutError, HttpStatusError, AuthenticationError, ForbiddenError, TooManyAttemptsError, ContentTypeError,
   ResponseParseError, InvalidArgumentError, type ClientErrorCode, type TimeoutPhase,
 } from './ClientError.js';
 export { isSafeOperation } from './HttpTransport.js';

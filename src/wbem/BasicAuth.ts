@@ -1,6 +1,8 @@
 // HTTP Basic authentication (RFC 7617) against the server's users: who is calling and with which
-// role. Missing or wrong credentials are refused with 401 and a WWW-Authenticate challenge.
+// role. Missing or wrong credentials are refused with 401 and a WWW-Authenticate challenge; an
+// address with too many wrong passwords lately is refused with 429 before its password is checked.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { LoginThrottle } from './LoginThrottle.js';
 import type { Role } from './Provider.js';
 import type { UserDirectory } from './UserDirectory.js';
 import { WbemHttpError } from './WbemHttpError.js';
@@ -12,12 +14,30 @@ export interface Principal {
   role: Role;
 }
 
+/** Where a request comes from, for counting its failed logins. */
+export interface LoginSource {
+  address: string;
+  throttle: LoginThrottle;
+}
+
 function challenge(detail: string): WbemHttpError {
   return new WbemHttpError(401, detail, undefined, { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` });
 }
 
-/** The caller; without a user directory everyone is an anonymous admin (loopback-only servers). */
-export async function authenticate(headers: IncomingHttpHeaders, users: UserDirectory | null | undefined): Promise<Principal> {
+/**
+ * 429 (RFC 6585) with Retry-After. DSP0200 names no CIMError value for it: like 401 it refuses
+ * the caller, not the CIM request, so it carries none.
+ */
+function tooManyAttempts(retryAfterSeconds: number): WbemHttpError {
+  return new WbemHttpError(429, `too many failed logins from this address; retry after ${retryAfterSeconds} s`, undefined, { 'Retry-After': String(retryAfterSeconds) });
+}
+
+/**
+ * The caller; without a user directory everyone is an anonymous admin (loopback-only servers).
+ * With `source`, wrong passwords count against the caller's address and a refused address gets
+ * 429 without its password being checked (scrypt is what a flood of guesses would cost).
+ */
+export async function authenticate(headers: IncomingHttpHeaders, users: UserDirectory | null | undefined, source?: LoginSource): Promise<Principal> {
   if (!users) return { user: null, role: 'admin' };
   const auth = headers.authorization;
   if (!auth) throw challenge('authentication required');
@@ -27,7 +47,15 @@ export async function authenticate(headers: IncomingHttpHeaders, users: UserDire
   const colon = decoded.indexOf(':');
   if (colon < 0) throw challenge('malformed Basic credentials');
   const user = decoded.slice(0, colon);
-  const role = await users.authenticate(user, decoded.slice(colon + 1));
+  const password = decoded.slice(colon + 1);
+  let role: Role | null;
+  if (source) {
+    const r = await source.throttle.attempt(source.address, () => users.authenticate(user, password));
+    if (r.outcome === 'throttled') throw tooManyAttempts(r.retryAfterSeconds);
+    role = r.outcome === 'accepted' ? r.value : null;
+  } else {
+    role = await users.authenticate(user, password);
+  }
   if (role === null) throw challenge('invalid user name or password');
   return { user, role };
 }

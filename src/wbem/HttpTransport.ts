@@ -10,6 +10,7 @@ import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders, type CimRequestHeaders } from './CimRequestHeaders.js';
 import { handleCimCall, type CimReply } from './CimRequestHandler.js';
 import { authenticate, type Principal } from './BasicAuth.js';
+import type { LoginThrottle } from './LoginThrottle.js';
 import { MPOST_MARK_HEADER } from './MPostRewriter.js';
 import type { ServerCore } from './ServerCore.js';
 import type { UserDirectory } from './UserDirectory.js';
@@ -17,6 +18,8 @@ import type { UserDirectory } from './UserDirectory.js';
 export interface TransportOptions {
   core: ServerCore;
   users: UserDirectory | null | undefined;
+  /** Counts failed logins per client address; with users, a server always has one. */
+  throttle?: LoginThrottle;
   maxRequestBytes: number;
   /** Called with errors that are the server's fault (not the client's), for the log. */
   onError?: (e: unknown) => void;
@@ -210,7 +213,9 @@ class Exchange {
       }
       const users = this.options.users;
       if (users) {
-        authenticate(req.headers, users).then((p) => this.authenticated(p), (e: unknown) => this.fail(e));
+        const throttle = this.options.throttle;
+        const source = throttle ? { address: req.socket.remoteAddress ?? '', throttle } : undefined;
+        authenticate(req.headers, users, source).then((p) => this.authenticated(p), (e: unknown) => this.fail(e));
         return;
       }
     } catch (e) {

@@ -22,6 +22,7 @@ import { RepositoryProvider, type LoadReport } from './RepositoryProvider.js';
 import { InteropProvider } from './InteropProvider.js';
 import { EnumerationContexts } from './EnumerationContexts.js';
 import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
+import { LoginThrottle, type LoginThrottleOptions } from './LoginThrottle.js';
 import { MPostRewriter } from './MPostRewriter.js';
 import { INTEROP_NAMESPACE } from './namespaceName.js';
 import type { ServerCore } from './ServerCore.js';
@@ -32,6 +33,11 @@ export interface WbemServerOptions {
   store?: Db;
   /** Users and roles; without them the server serves everyone as admin, on loopback only. */
   users?: UserDirectory | null;
+  /**
+   * Limits on failed logins per client address (default 10 per 60 s, then 429 for 60 s); each
+   * address that reaches them is logged once.
+   */
+  loginThrottle?: Omit<LoginThrottleOptions, 'onBlock'>;
   /** This host's name: SystemName of CIM_ObjectManager and the host in returned paths. */
   name?: string;
   /** Largest request body accepted, in bytes (default 16 MiB); larger ones get 413. */
@@ -97,6 +103,8 @@ export class WbemServer implements ServerCore {
   readonly restored: LoadReport;
   /** The indication pipeline, or null until attachIndications(). */
   indications: IndicationSink | null = null;
+  /** Failed logins per client address, over HTTP and HTTPS alike. */
+  readonly loginThrottle: LoginThrottle;
 
   private readonly options: WbemServerOptions;
   private readonly listeners: net.Server[] = [];
@@ -110,6 +118,10 @@ export class WbemServer implements ServerCore {
     this.repository = options.repository;
     this.store = options.store ?? openStore(':memory:');
     this.name = options.name ?? 'localhost';
+    this.loginThrottle = new LoginThrottle({
+      ...options.loginThrottle,
+      onBlock: (address, failures, seconds) => this.log(`login refused: ${failures} failed logins from ${address}; its logins are refused with 429 for ${seconds} s`),
+    });
     this.enumerations = new EnumerationContexts({
       defaultTimeout: options.defaultOperationTimeout ?? 60, maxTimeout: options.maxOperationTimeout ?? 600,
       maxObjectCount: 100_000, maxOpen: 1000,
@@ -176,7 +188,7 @@ export class WbemServer implements ServerCore {
     if (options.port === undefined && options.httpsPort === undefined) throw new WbemServerError('WBEM_LISTEN', 'neither an HTTP nor an HTTPS port was given');
     this.registerInterop();
     const app = createWbemApp({
-      core: this, users: this.options.users, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
+      core: this, users: this.options.users, throttle: this.loginThrottle, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
       ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
     });
