@@ -78,6 +78,8 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
       r = await conn.invokeMethod(migrationService(source), 'MigrateVirtualSystemToHost', {
         ComputerSystem: vmPath(vm),
         DestinationHost: destinationWithCredentials(dst),
+        // The CA the server verifies the destination with, so the source can verify it the same way.
+        ...(dst.ca ? { DestinationCA: dst.ca } : {}),
       });
     } catch (e) {
       if (maybeSent(e)) throw unknown(`host ${source} did not answer the migration in time (${(e as Error).message})`);

@@ -112,7 +112,15 @@ export class MigrationServiceProvider implements Provider {
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
     const keys = this.vtpmKeys.get();
     const carriesVtpm = keys !== null && keys.hasVtpm(name);
-    const conn = new WbemConnection(url, { namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0 });
+    const ca = methodParam(params, 'DestinationCA');
+    if (ca !== null && ca !== undefined && (typeof ca !== 'string' || !ca.includes('-----BEGIN CERTIFICATE-----'))) {
+      throw new TvdcError('INVALID_ARGUMENT', 'DestinationCA must be PEM certificate text (-----BEGIN CERTIFICATE-----)');
+    }
+    const conn = new WbemConnection(url, {
+      namespace: 'root/tvdc', timeouts: { connect: this.timeoutMs, headers: this.timeoutMs, body: this.timeoutMs }, retries: 0,
+      // A datacenter's own CA for this destination (the management server keeps one per host).
+      ...(typeof ca === 'string' ? { tls: { ca } } : {}),
+    });
     // Keys taken for this migration only; dropped whatever happens, so they never become pins.
     const dropKeys: Array<() => void> = [];
     const release = async (): Promise<void> => {
