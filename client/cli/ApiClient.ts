@@ -19,6 +19,8 @@ export class ApiClientError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
+    /** The answer's Retry-After in seconds (TOO_MANY_ATTEMPTS), when it had one. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -112,7 +114,11 @@ export class ApiClient {
     }
     if (res.statusCode === 200) return doc as T;
     const err = (doc as { error?: { code?: unknown; message?: unknown } }).error;
-    if (typeof err?.code === 'string') throw new ApiClientError(res.statusCode, err.code, typeof err.message === 'string' ? err.message : err.code);
+    if (typeof err?.code === 'string') {
+      const retryAfter = res.headers['retry-after'];
+      const seconds = typeof retryAfter === 'string' && /^\d+$/.test(retryAfter.trim()) ? Number(retryAfter) : undefined;
+      throw new ApiClientError(res.statusCode, err.code, typeof err.message === 'string' ? err.message : err.code, seconds);
+    }
     throw new ApiClientError(res.statusCode, 'BAD_RESPONSE', `${this.server} answered HTTP ${res.statusCode}`);
   }
 }

@@ -6,6 +6,7 @@
 export type ApiErrorCode =
   | 'BAD_REQUEST'      // 400: malformed JSON, a missing/invalid field, a policy file with errors
   | 'UNAUTHORIZED'     // 401: no credentials, or wrong ones
+  | 'TOO_MANY_ATTEMPTS' // 429: too many failed logins from the caller's address; retry after Retry-After seconds
   | 'FORBIDDEN'        // 403: the caller's role (or group authorization) does not allow this
   | 'NOT_FOUND'        // 404: no such user, host, group, VM, label or route
   | 'CONFLICT'         // 409: already exists, or the state does not allow it (e.g. no deployed policy)
@@ -20,6 +21,8 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: ApiErrorCode,
     message: string,
+    /** Sent as Retry-After: when the caller may try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -29,6 +32,9 @@ export class ApiError extends Error {
   }
   static unauthorized(message = 'authentication required'): ApiError {
     return new ApiError(401, 'UNAUTHORIZED', message);
+  }
+  static tooManyAttempts(retryAfterSeconds: number): ApiError {
+    return new ApiError(429, 'TOO_MANY_ATTEMPTS', `too many failed logins from this address; try again in ${retryAfterSeconds} s`, retryAfterSeconds);
   }
   static forbidden(message: string): ApiError {
     return new ApiError(403, 'FORBIDDEN', message);

@@ -1,11 +1,12 @@
 // The JSON API's router: pattern routes (`/api/groups/:group/plans`), HTTP Basic authentication of
-// every request against the central users table, role checks, and the one place where failures
-// become `{"error": {"code", "message"}}` answers.
+// every request against the central users table (failed logins limited per client address), role
+// checks, and the one place where failures become `{"error": {"code", "message"}}` answers.
 import type Koa from 'koa';
 import { ApiError } from './ApiError.js';
 import type { NewAuditEntry } from './AuditTrail.js';
 import { hostFailure } from './hostFailure.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
+import { LoginThrottle, type LoginThrottleOptions } from '../../src/wbem/LoginThrottle.js';
 
 export type Role = 'dcadmin' | 'tvdcadmin';
 export const ROLES: readonly Role[] = ['dcadmin', 'tvdcadmin'];
@@ -72,11 +73,30 @@ interface Route {
 export class ApiRouter {
   private readonly routes: Route[] = [];
   private audit?: (entry: NewAuditEntry) => void;
+  private throttle: LoginThrottle;
 
   constructor(
     private readonly auth: Authenticator,
     private readonly log: (line: string) => void = () => {},
-  ) {}
+  ) {
+    this.throttle = this.makeThrottle({});
+  }
+
+  /**
+   * Sets the limits on failed logins per client address (default 10 per 60 s, then
+   * TOO_MANY_ATTEMPTS for 60 s), starting the counts afresh. Each address that reaches them is
+   * logged once; its further attempts are refused without a password check and without a line each.
+   */
+  limitLogins(options: Omit<LoginThrottleOptions, 'onBlock'>): void {
+    this.throttle = this.makeThrottle(options);
+  }
+
+  private makeThrottle(options: Omit<LoginThrottleOptions, 'onBlock'>): LoginThrottle {
+    return new LoginThrottle({
+      ...options,
+      onBlock: (address, failures, seconds) => this.log(`refused logins from ${address} for ${seconds} s after ${failures} failed: TOO_MANY_ATTEMPTS`),
+    });
+  }
 
   route(method: Method, pattern: string, handler: ApiHandler, largeBody?: LargeBody): void {
     if (!pattern.startsWith('/api/')) throw new Error(`route ${pattern} must start with /api/`);
@@ -107,6 +127,7 @@ export class ApiRouter {
         ctx.status = err.status;
         ctx.type = 'application/json';
         if (err.code === 'UNAUTHORIZED') ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
+        if (err.retryAfterSeconds !== undefined) ctx.set('Retry-After', String(err.retryAfterSeconds));
         ctx.body = JSON.stringify({ error: { code: err.code, message: err.message } });
       }
     };
@@ -115,7 +136,7 @@ export class ApiRouter {
   private async dispatch(ctx: Koa.Context): Promise<unknown> {
     // Authentication comes before anything else, so an anonymous caller learns nothing, not even
     // which routes exist.
-    const principal = await this.authenticate(ctx.get('authorization'));
+    const principal = await this.authenticate(ctx.get('authorization'), ctx.ip);
     ctx.state['user'] = principal.user;
     const method = ctx.method as Method;
     const path = ctx.path;
@@ -151,15 +172,22 @@ export class ApiRouter {
     this.audit = record;
   }
 
-  /** Checks an Authorization header (HTTP Basic); ApiError 401 when it names no user or the wrong password. */
-  async authenticate(header: string): Promise<Principal> {
+  /**
+   * Checks an Authorization header (HTTP Basic) from the client at `address`: ApiError 401
+   * (UNAUTHORIZED) when it names no user or the wrong password, 429 (TOO_MANY_ATTEMPTS) without
+   * checking it when that address failed too often lately.
+   */
+  async authenticate(header: string, address: string): Promise<Principal> {
     const m = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
     if (!m) throw ApiError.unauthorized('HTTP Basic credentials required');
     const text = Buffer.from(m[1]!, 'base64').toString('utf8');
     const colon = text.indexOf(':');
     if (colon < 0) throw ApiError.unauthorized('malformed Basic credentials');
     const user = text.slice(0, colon);
-    const principal = await this.auth.authenticate(user, text.slice(colon + 1));
+    const password = text.slice(colon + 1);
+    const r = await this.throttle.attempt(address, () => this.auth.authenticate(user, password));
+    if (r.outcome === 'throttled') throw ApiError.tooManyAttempts(r.retryAfterSeconds);
+    const principal = r.outcome === 'accepted' ? r.value : null;
     if (!principal) throw ApiError.unauthorized(`wrong user name or password (user ${JSON.stringify(user.slice(0, 64))})`);
     return principal;
   }

@@ -8,8 +8,9 @@ export function hostFailure(host: string | null, e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   const prefix = host ? `host ${host}: ` : '';
   if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
-  // The host answered but refused the server's credentials for it.
-  if (e instanceof ClientError && (e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN')) {
+  // The host answered but refused the server's credentials for it (or, after too many wrong
+  // ones from this server's address, refuses its logins for a while).
+  if (e instanceof ClientError && (e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN' || e.code === 'TOO_MANY_ATTEMPTS')) {
     return ApiError.hostRefused(`${prefix}${e.message} (check the credentials stored for the host)`);
   }
   if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + e.message);

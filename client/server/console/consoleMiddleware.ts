@@ -107,8 +107,14 @@ export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string)
 
     let api: ApiReader;
     try {
-      api = new ApiReader(router, await router.authenticate(ctx.get('authorization')));
+      api = new ApiReader(router, await router.authenticate(ctx.get('authorization'), ctx.ip));
     } catch (e) {
+      if (isApiError(e) && e.code === 'TOO_MANY_ATTEMPTS') {
+        // Not logged per attempt: the router logged the address once when it reached the limit.
+        ctx.set('Retry-After', String(e.retryAfterSeconds));
+        errorPage(ctx, new ConsoleError(429, 'Too many failed sign-ins', `Too many failed sign-ins from this address. Try again in ${e.retryAfterSeconds} seconds.`), base);
+        return;
+      }
       if (!isApiError(e) || e.code !== 'UNAUTHORIZED') return internal(e);
       refused(null, e);
       ctx.set('WWW-Authenticate', 'Basic realm="tvdc"');
