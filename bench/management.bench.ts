@@ -1,11 +1,13 @@
 // Management server figures, against real host agents: authenticated GET /api/groups per second
 // at 32 keep-alive connections, GET /api/groups/:group for a TVDc of 4 hosts with 10 VMs each (read
 // live over CIM), a policy deploy (an update) to those 4 hosts, one VM label assignment, and, with
-// swtpm installed, attestation of 8 running VMs with vTPMs (first with enrolment, then again).
+// swtpm installed, attestation of 8 running VMs with vTPMs (first with enrolment, then again);
+// a VM migrated between the TVDc's hosts, and a distribution-sized runtime policy imported.
 // The management server runs in a child process (this file with --serve) so its RSS is its own
 // and the load generator does not share its event loop; the host agents run in this process,
 // built as tvdc-host builds one (client/host/HostAgent.ts).
 import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -181,6 +183,22 @@ async function main(): Promise<void> {
     console.log(`management.policy_deploy_4_hosts: ${median(deploys).toFixed(1)} ms`);
     console.log(`management.label_assign: ${median(assigns).toFixed(1)} ms`);
 
+    // A VM moved around the TVDc's hosts through the server: each migration is the source host's
+    // DSP1081 job (hand the VM out, AcceptMigration at the destination under its policy), which
+    // the server waits for; the first move is a warm-up.
+    await dc.post('/api/groups/finance/vms/h1-vm1/start', {});
+    const moves: number[] = [];
+    for (let k = 0; k < 9; k++) {
+      const to = hosts[(k + 1) % HOSTS]!.name;
+      const ms = await timed(async () => {
+        const r = await dc!.post<{ to: string; state: string }>('/api/groups/finance/vms/h1-vm1/migrate', { to });
+        if (r.state !== 'running') throw new Error(`migration to ${to}: ${JSON.stringify(r)}`);
+      });
+      if (k > 0) moves.push(ms);
+    }
+    console.log(`management.vm_migrate: ${median(moves).toFixed(1)} ms`);
+
+
     // Attestation: one host with 8 running VMs with vTPMs.
     if (!swtpmInstalled()) {
       console.log('management.attest: skipped: swtpm is not installed (the VMs\' vTPMs need it)');
@@ -220,6 +238,16 @@ async function main(): Promise<void> {
       console.log(`management.attestations_per_s: ${(ATTEST_VMS / (againMs / 1000)).toFixed(1)} /s`);
     }
     console.log(`management.rss_server: ${(rssKb(child.pid!) / 1024).toFixed(0)} MiB`);
+
+    // A whole distribution's runtime policy (100,000 files, about 10 MB of JSON) imported as one
+    // source, then the same policy again (nothing changes; the re-import finds that out).
+    const digests: Record<string, string[]> = {};
+    for (let i = 0; i < 100_000; i++) digests[`/usr/lib/pkg-${Math.floor(i / 50)}/file-${i}`] = [createHash('sha256').update(String(i)).digest('hex')];
+    const distribution = JSON.stringify({ meta: { version: 1 }, digests, excludes: [] });
+    const importMs = await timed(() => dc!.post('/api/refdb/import', { policy: distribution, source: 'distribution' }));
+    const againImportMs = await timed(() => dc!.post('/api/refdb/import', { policy: distribution, source: 'distribution' }));
+    console.log(`management.refdb_import_100k: ${importMs.toFixed(0)} ms (again, unchanged: ${againImportMs.toFixed(0)} ms; ${(distribution.length / 1048576).toFixed(1)} MB)`);
+    console.log(`management.rss_server_after_import: ${(rssKb(child.pid!) / 1024).toFixed(0)} MiB`);
   } finally {
     await dc?.close();
     if (child.exitCode === null && child.signalCode === null) {

@@ -45,7 +45,11 @@ export type JobEnd =
 export interface JobWaitOptions {
   /** The whole wait, from the first poll (ms). */
   timeoutMs: number;
-  /** The first pause between polls (ms, default 100); it doubles up to `maxPollMs`. */
+  /**
+   * The first pause between polls (ms, default 10); it doubles up to `maxPollMs`. Short at first:
+   * many jobs (a migration on a LAN) end within tens of milliseconds, and a long first pause would
+   * be most of the wait; a long job costs a poll a second.
+   */
   pollMs?: number;
   /** Default 1 s. */
   maxPollMs?: number;
@@ -73,7 +77,7 @@ export async function awaitJob(conn: WbemConnection, job: CimObjectPath, opts: J
   const deadline = Date.now() + opts.timeoutMs;
   const maxPause = opts.maxPollMs ?? 1_000;
   // At least 1 ms, so a pause of 0 still doubles into a real one.
-  let pause = Math.max(1, Math.min(opts.pollMs ?? 100, maxPause));
+  let pause = Math.max(1, Math.min(opts.pollMs ?? 10, maxPause));
   let lastState: number | null = null;
   let lastError: string | null = null;
   for (;;) {
