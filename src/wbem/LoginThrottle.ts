@@ -10,6 +10,7 @@
 // Per address only, never per user name: a lock-out by name would let anyone lock the
 // administrator out.
 import { isIPv6 } from 'node:net';
+import { performance } from 'node:perf_hooks';
 
 export interface LoginThrottleOptions {
   /** Failed logins per address and window; reaching it refuses the address (default 10). */
@@ -22,7 +23,7 @@ export interface LoginThrottleOptions {
   maxAddresses?: number;
   /** Attempts of one address waiting for a verification slot (default 64); more are refused at once. */
   maxWaiting?: number;
-  /** The clock (tests). */
+  /** The clock in ms (tests); by default a monotonic one, so that setting the system time neither lifts nor prolongs a refusal. */
   now?: () => number;
   /** Called once each time an address is refused for reaching its limit: the server's one log line for it. */
   onBlock?: (address: string, failures: number, retryAfterSeconds: number) => void;
@@ -90,7 +91,7 @@ export class LoginThrottle {
     this.blockMs = positiveInteger('blockMs', options.blockMs, this.windowMs);
     this.maxAddresses = positiveInteger('maxAddresses', options.maxAddresses, 10_000);
     this.maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, 64);
-    this.now = options.now ?? Date.now;
+    this.now = options.now ?? (() => performance.now());
     this.onBlock = options.onBlock;
   }
 
