@@ -64,6 +64,8 @@ function notTvdc(url: string, e: unknown): ApiError {
     return ApiError.badRequest(`${url} is not a tvdc host: ${err.message}`);
   }
   if (err?.code === 'AUTH_REQUIRED' || err?.code === 'FORBIDDEN') return ApiError.hostRefused(`${url}: ${err.message} (give the host's user and password)`);
+  // The host refuses this server's address for a while: too many wrong passwords came from it.
+  if (err?.code === 'TOO_MANY_ATTEMPTS') return ApiError.hostRefused(`${url}: ${err.message}`);
   return ApiError.hostUnreachable(`${url}: ${err?.message ?? String(e)}`);
 }
 
