@@ -4,6 +4,7 @@
 // an administrator can answer "who relabeled this VM, and when" long after the log has rotated
 // (the paper's "notifications of ... attempted modifications").
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
+import { WhereClause } from '../../src/store/WhereClause.js';
 import { ApiError } from './ApiError.js';
 
 /** done: made; refused: not allowed to the user; failed: asked of the hosts and not done, or not known to be. */
@@ -82,25 +83,9 @@ export class AuditTrail {
   list(q: AuditQuery = {}): AuditEntry[] {
     const limit = q.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) throw ApiError.badRequest(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, not ${limit}`);
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.groups) {
-      if (q.groups.length === 0) return [];
-      where.push(`grp IN (${q.groups.map(() => '?').join(', ')})`);
-      args.push(...q.groups);
-    }
-    for (const [column, value] of [['user', q.user], ['action', q.action], ['outcome', q.outcome]] as const) {
-      if (value === undefined) continue;
-      where.push(`${column} = ?`);
-      args.push(value);
-    }
-    if (q.since) {
-      if (Number.isNaN(q.since.getTime())) throw ApiError.badRequest('since is not a valid date');
-      where.push('at >= ?');
-      args.push(q.since.toISOString());
-    }
-    const sql = `SELECT * FROM audit_trail ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as Row[]).map((r) => ({ id: r.id, at: r.at, user: r.user, group: r.grp, action: r.action, outcome: r.outcome, message: r.message }));
+    if (q.since && Number.isNaN(q.since.getTime())) throw ApiError.badRequest('since is not a valid date');
+    const where = new WhereClause().in('grp', q.groups).equals('user', q.user).equals('action', q.action).equals('outcome', q.outcome).atLeast('at', q.since?.toISOString());
+    return (this.db.prepare(`SELECT * FROM audit_trail ${where} ORDER BY id DESC LIMIT ?`).all(...where.args, limit) as Row[]).map((r) => ({ id: r.id, at: r.at, user: r.user, group: r.grp, action: r.action, outcome: r.outcome, message: r.message }));
   }
 
   /** Deletes the entries recorded before `before`; returns how many. */

@@ -2,6 +2,7 @@
 // where and why, kept so the Datacenter Administrator can remediate them (the paper's section
 // 3.1: "remediating notifications of policy violations").
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
+import { WhereClause } from '../../src/store/WhereClause.js';
 
 export interface Violation {
   id: number;
@@ -82,19 +83,9 @@ export class ViolationStore {
 
   /** Newest first; only these groups when given (a tvdcadmin's). */
   list(q: { groups?: readonly string[]; host?: string; limit?: number }): Violation[] {
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.groups) {
-      if (q.groups.length === 0) return [];
-      where.push(`grp IN (${q.groups.map(() => '?').join(',')})`);
-      args.push(...q.groups);
-    }
-    if (q.host) {
-      where.push('host = ?');
-      args.push(q.host);
-    }
-    const rows = this.db.prepare(`SELECT * FROM isolation_violations ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`)
-      .all(...args, Math.min(q.limit ?? 100, 10_000)) as Row[];
+    const where = new WhereClause().in('grp', q.groups).equals('host', q.host || undefined);
+    const rows = this.db.prepare(`SELECT * FROM isolation_violations ${where} ORDER BY id DESC LIMIT ?`)
+      .all(...where.args, Math.min(q.limit ?? 100, 10_000)) as Row[];
     return rows.map((r) => ({
       id: r.id, at: r.at, receivedAt: r.received_at, host: r.host, group: r.grp, operation: r.operation, subject: r.subject,
       subjectLabel: r.subject_label, object: r.object, objectLabel: r.object_label, rule: r.rule, reason: r.reason,

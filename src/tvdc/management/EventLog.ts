@@ -2,6 +2,7 @@
 // attestation with its verdict and findings, and every action a plan took in answer (SQLite,
 // append-only, so an administrator can always read back why a VM was shut down).
 import { migrate, type Db } from '../../store/Store.js';
+import { WhereClause } from '../../store/WhereClause.js';
 import { TvdcError } from '../TvdcError.js';
 
 /** What an event is about: an attestation verdict, or an action plan's reaction to one. */
@@ -157,28 +158,9 @@ export class EventLog {
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_EVENT_LIMIT) {
       throw new TvdcError('INVALID_ARGUMENT', `limit must be an integer from 1 to ${MAX_EVENT_LIMIT}, not ${limit}`);
     }
-    const where: string[] = [];
-    const args: unknown[] = [];
-    if (q.groups) {
-      if (q.groups.length === 0) return [];
-      where.push(`grp IN (${q.groups.map(() => '?').join(', ')})`);
-      args.push(...q.groups);
-    }
-    if (q.since) {
-      if (Number.isNaN(q.since.getTime())) throw new TvdcError('INVALID_ARGUMENT', 'since is not a valid date');
-      where.push('at >= ?');
-      args.push(q.since.toISOString());
-    }
-    if (q.kind) {
-      where.push('kind = ?');
-      args.push(q.kind);
-    }
-    if (q.vm) {
-      where.push('vm = ?');
-      args.push(q.vm);
-    }
-    const sql = `SELECT * FROM mgmt_event ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, limit) as Row[]).map(toEvent);
+    if (q.since && Number.isNaN(q.since.getTime())) throw new TvdcError('INVALID_ARGUMENT', 'since is not a valid date');
+    const where = new WhereClause().in('grp', q.groups).atLeast('at', q.since?.toISOString()).equals('kind', q.kind || undefined).equals('vm', q.vm || undefined);
+    return (this.db.prepare(`SELECT * FROM mgmt_event ${where} ORDER BY id DESC LIMIT ?`).all(...where.args, limit) as Row[]).map(toEvent);
   }
 }
 
