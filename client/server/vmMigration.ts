@@ -1,8 +1,11 @@
 // Moving a VM between two hosts of one TVDc: MigrateVirtualSystemToHost (DSP1081) on the source
 // host's TVDc_VirtualSystemMigrationService, which hands the VM out of its hypervisor and calls the
-// destination's AcceptMigration itself; the destination's reference monitor decides. The host
-// answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a CIM_ConcreteJob
-// to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
+// destination's AcceptMigration itself; the destination's reference monitor decides. The source
+// gets no credentials of the destination's: the server first has the destination issue a one-time
+// ticket for this VM (IssueMigrationTicket, with the server's own login there), which lets its
+// holder make the calls of that one migration and nothing else, and hands the source that. The
+// host answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a
+// CIM_ConcreteJob to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
 import { CimError, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
@@ -11,19 +14,28 @@ import { TVDC_NAMESPACE } from './HostRegistry.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 
-/**
- * The destination as the source host is to reach it: its URL with the credentials the server
- * holds for it. The source needs them to call AcceptMigration there; it uses them for this one
- * migration and names the destination by its origin alone in every message.
- */
-export function destinationWithCredentials(login: HostLogin): string {
-  const u = new URL(login.url);
-  if (login.user) {
-    // The URL setters percent-encode, and the host's client decodes: any character survives.
-    u.username = login.user;
-    u.password = login.password ?? '';
-  }
+/** A ticket's longest life a host grants (IssueMigrationTicket's ValidSeconds). */
+const MAX_TICKET_SECONDS = 900;
+
+/** The destination as the source host is to reach it: its URL with the ticket as its userinfo. */
+export function destinationWithTicket(url: string, ticket: { user: string; ticket: string }): string {
+  const u = new URL(url);
+  // The URL setters percent-encode, and the host's client decodes: any character survives.
+  u.username = ticket.user;
+  u.password = ticket.ticket;
   return u.toString();
+}
+
+/** A connection of its own for one call of the migration, bounded by what is left of its wait. */
+function hostConnection(login: HostLogin, timeoutMs: number): WbemConnection {
+  return new WbemConnection(login.url, {
+    namespace: TVDC_NAMESPACE,
+    timeouts: { connect: Math.min(5_000, timeoutMs), headers: timeoutMs, body: timeoutMs, total: timeoutMs },
+    retries: 0,
+    connections: 1,
+    ...(login.user ? { user: login.user, password: login.password ?? '' } : {}),
+    ...(login.ca ? { tls: { ca: login.ca } } : {}),
+  });
 }
 
 function migrationService(host: string): CimObjectPath {
@@ -60,24 +72,21 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   const src = hosts.login(source);
   const dst = hosts.login(destination);
   const deadline = Date.now() + timeoutMs;
-  const redact = (text: string) => (dst.password ? text.split(dst.password).join('***') : text);
+  const ticket = await migrationTicket(dst, req);
+  // Neither the server's password for the destination nor the ticket goes back to a caller, even
+  // if a host repeated them.
+  const secrets = [dst.password, ticket.ticket].filter((x): x is string => !!x);
+  const redact = (text: string) => secrets.reduce((t, secret) => t.split(secret).join('***'), text);
   const unknown = (why: string) => ApiError.hostTimeout(redact(`${why}; whether VM ${vm} moved to ${destination} is unknown: look with tvdc vms list before trying again`));
   // A connection of its own: its deadline is the migration's, not the pool's, and nothing else
   // queues behind a call that may run long.
-  const conn = new WbemConnection(src.url, {
-    namespace: TVDC_NAMESPACE,
-    timeouts: { connect: Math.min(5_000, timeoutMs), headers: timeoutMs, body: timeoutMs, total: timeoutMs },
-    retries: 0,
-    connections: 1,
-    ...(src.user ? { user: src.user, password: src.password ?? '' } : {}),
-    ...(src.ca ? { tls: { ca: src.ca } } : {}),
-  });
+  const conn = hostConnection(src, Math.max(1, deadline - Date.now()));
   try {
     let r;
     try {
       r = await conn.invokeMethod(migrationService(source), 'MigrateVirtualSystemToHost', {
         ComputerSystem: vmPath(vm),
-        DestinationHost: destinationWithCredentials(dst),
+        DestinationHost: destinationWithTicket(dst.url, ticket),
         // The CA the server verifies the destination with, so the source can verify it the same way.
         ...(dst.ca ? { DestinationCA: dst.ca } : {}),
       });
@@ -106,4 +115,38 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   } finally {
     await conn.close();
   }
+}
+
+/**
+ * Has the destination issue a one-time ticket for the VM, with the server's login there, valid for
+ * the migration's whole wait (at most the 900 s a host grants). A destination that cannot (an
+ * older agent without IssueMigrationTicket, a login that may not invoke methods) is HOST_REFUSED:
+ * nothing else is ever handed to the source. The source has not been asked yet, so the VM did not move.
+ */
+async function migrationTicket(dst: HostLogin, req: MigrationRequest): Promise<{ user: string; ticket: string }> {
+  const { vm, destination, timeoutMs } = req;
+  const cannot = (why: string) => ApiError.hostRefused(`host ${destination} cannot issue a migration ticket for VM ${vm} (${why}); VM ${vm} did not move`);
+  const conn = hostConnection(dst, timeoutMs);
+  let r;
+  try {
+    r = await conn.invokeMethod(migrationService(destination), 'IssueMigrationTicket', {
+      Name: vm,
+      ValidSeconds: { type: 'uint32', value: Math.min(MAX_TICKET_SECONDS, Math.max(1, Math.ceil(timeoutMs / 1000))) },
+    });
+  } catch (e) {
+    if (e instanceof CimError) throw cannot(`${e.message}; it needs a tvdc host agent with TVDc_VirtualSystemMigrationService.IssueMigrationTicket and a login that may invoke methods`);
+    const mapped = hostFailure(destination, e);
+    if (!mapped) throw e;
+    throw new ApiError(mapped.status, mapped.code, `${mapped.message}; VM ${vm} did not move`);
+  } finally {
+    await conn.close();
+  }
+  const rv = Number(r.returnValue);
+  const reason = r.outParams.get('Reason')?.value;
+  if (rv === 1) throw cannot(`IssueMigrationTicket returned 1, not supported${typeof reason === 'string' && reason ? `: ${reason}` : ''}; it needs a newer tvdc host agent`);
+  if (rv !== 0) throw cannot(`IssueMigrationTicket returned ${rv}: ${typeof reason === 'string' && reason ? reason : 'no reason given'}`);
+  const ticket = r.outParams.get('Ticket')?.value;
+  const user = r.outParams.get('User')?.value;
+  if (typeof ticket !== 'string' || ticket === '' || typeof user !== 'string' || user === '') throw cannot('it answered 0 without a Ticket and a User');
+  return { user, ticket };
 }

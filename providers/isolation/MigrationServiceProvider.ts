@@ -10,6 +10,10 @@
 // the destination can verify the package. Such keys serve that one migration and are dropped
 // after it. Keys an administrator prepared (PrepareVTPMMigrationOut/In) are pinned: they win, and
 // a key seen over the connection that differs refuses the migration, naming both fingerprints.
+//
+// The destination half also issues the one-time ticket a source presents instead of credentials
+// (IssueMigrationTicket, MigrationTicketGrant.ts); AcceptMigration made with one admits only the
+// ticket's VM.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -25,6 +29,7 @@ import { CLASS } from './IsolationPaths.js';
 import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
+import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
@@ -84,7 +89,8 @@ export class MigrationServiceProvider implements Provider {
     try {
       switch (method) {
         case 'MigrateVirtualSystemToHost': return await this.migrateOut(ctx, params);
-        case 'AcceptMigration': return await this.acceptMigration(params);
+        case 'AcceptMigration': return await this.acceptMigration(ctx, params);
+        case 'IssueMigrationTicket': return issueMigrationTicket(ctx, params);
         default: return { returnValue: 1, outParams: [{ name: 'Reason', value: `${method} is not supported; use MigrateVirtualSystemToHost` }] };
       }
     } catch (e) {
@@ -245,8 +251,9 @@ export class MigrationServiceProvider implements Provider {
     await this.model.service.migrateIn(ticket);
   }
 
-  private async acceptMigration(params: ParamValue[]): Promise<MethodResult> {
+  private async acceptMigration(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {
     const name = methodParam(params, 'Name');
+    requireTicketFor(ctx, typeof name === 'string' ? name : '');
     if (typeof name !== 'string' || name === '') throw new TvdcError('INVALID_ARGUMENT', 'Name (the VM name) is required');
     const labelText = methodParam(params, 'SecurityLabel');
     const label = typeof labelText === 'string' && labelText.trim() !== '' ? parseLabel(labelText, this.model.policyName()) : undefined;
@@ -272,8 +279,9 @@ export class MigrationServiceProvider implements Provider {
     const keys = this.vtpmKeys.get();
     if (keys !== null && typeof sourceKey === 'string' && sourceKey.trim() !== '') {
       // Taking the source's key from this call adds no trust the call did not already need: the
-      // CIM server authenticated and authorised the caller, and AcceptMigration already lets it
-      // make this host run a VM of any label, so whoever may call it may as well hand us a vTPM.
+      // CIM server authenticated and authorised the caller (a user who may invoke methods, or a
+      // ticket an administrator had this host issue for this VM), and AcceptMigration already lets
+      // it make this host run the VM, so whoever may call it may as well hand us its vTPM.
       // The source fetched our key over its HTTPS connection to us (certificate verified), which
       // is what keeps the package from being sealed to anyone else. A key pinned here by
       // PrepareVTPMMigrationIn wins; a different one refuses the arrival (2, both fingerprints).

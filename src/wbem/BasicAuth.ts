@@ -1,7 +1,9 @@
 // HTTP Basic authentication (RFC 7617) against the server's users: who is calling and with which
-// role. Missing or wrong credentials are refused with 401 and a WWW-Authenticate challenge; an
-// address with too many wrong passwords lately is refused with 429 before its password is checked.
+// role, or with which grant for a one-time credential the server issued (a migration ticket).
+// Missing or wrong credentials are refused with 401 and a WWW-Authenticate challenge; an address
+// with too many wrong passwords lately is refused with 429 before its password is checked.
 import type { IncomingHttpHeaders } from 'node:http';
+import type { ActiveGrant } from './AccessGrant.js';
 import type { LoginThrottle } from './LoginThrottle.js';
 import type { Role } from './Provider.js';
 import type { UserDirectory } from './UserDirectory.js';
@@ -11,7 +13,10 @@ export const REALM = 'tvdc';
 
 export interface Principal {
   user: string | null;
+  /** With a grant, only nominal: the grant alone says what the caller may do. */
   role: Role;
+  /** Set for a one-time credential: the caller may make exactly the calls it lists. */
+  grant?: ActiveGrant;
 }
 
 /** Where a request comes from, for counting its failed logins. */
@@ -48,14 +53,26 @@ export async function authenticate(headers: IncomingHttpHeaders, users: UserDire
   if (colon < 0) throw challenge('malformed Basic credentials');
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  let role: Role | null;
+  let principal: Principal | null;
   if (source) {
-    const r = await source.throttle.attempt(source.address, () => users.authenticate(user, password));
+    const r = await source.throttle.attempt(source.address, () => verify(users, user, password));
     if (r.outcome === 'throttled') throw tooManyAttempts(r.retryAfterSeconds);
-    role = r.outcome === 'accepted' ? r.value : null;
+    principal = r.outcome === 'accepted' ? r.value : null;
   } else {
-    role = await users.authenticate(user, password);
+    principal = await verify(users, user, password);
   }
-  if (role === null) throw challenge('invalid user name or password');
-  return { user, role };
+  if (principal === null) throw challenge('invalid user name or password');
+  return principal;
+}
+
+/**
+ * A one-time credential first (a digest lookup, no scrypt), then the users file. A wrong, expired
+ * or spent one falls through to the file and fails there like any wrong password: counted by the
+ * throttle, and costing the one scrypt an unknown user costs.
+ */
+async function verify(users: UserDirectory, user: string, password: string): Promise<Principal | null> {
+  const grant = users.oneTime.verify(user, password);
+  if (grant) return { user, role: 'read', grant };
+  const role = await users.authenticate(user, password);
+  return role === null ? null : { user, role };
 }

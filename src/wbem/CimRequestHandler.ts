@@ -1,5 +1,6 @@
 // One CIM-XML operation request from body bytes to response text: decodes the message, checks
-// it against the DSP0200 headers, checks the caller's role, runs the operation and encodes the
+// it against the DSP0200 headers, checks the caller's role (or, for a one-time credential, its
+// grant: exactly the calls it lists), runs the operation and encodes the
 // result as a stream of text chunks. Transport-level refusals are thrown as WbemHttpError;
 // operation failures become an ERROR element inside a normal response.
 import { isUtf8 } from 'node:buffer';
@@ -23,12 +24,19 @@ import { IntrinsicParams } from './IntrinsicParams.js';
 import { intrinsicOperation } from './intrinsicOperations.js';
 import { invokeMethod } from './invokeMethod.js';
 import { canonicalNamespace } from './namespaceName.js';
+import { grantedMethod, grantsOperation, type ActiveGrant } from './AccessGrant.js';
+import type { OneTimeCredentials } from './OneTimeCredentials.js';
+import type { IntrinsicOperation } from './OperationResult.js';
 
 export interface CimCall {
   headers: CimRequestHeaders;
   body: Buffer;
   user: string | null;
   role: Role;
+  /** A one-time credential's grant: then it alone, not the role, says what the caller may do. */
+  grant?: ActiveGrant | null;
+  /** Where providers issue one-time credentials; null without a users file. */
+  oneTimeCredentials?: OneTimeCredentials | null;
   /** The request's cancellation; its signal is made only when a provider asks. */
   abort: SignalSource;
 }
@@ -154,17 +162,44 @@ function errorDocument(req: SimpleRequest, err: CimError): string {
 function run(core: ServerCore, req: SimpleRequest, call: CimCall): OperationResult | Promise<OperationResult> {
   const c = req.call;
   const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
-  const ctx = new OperationContext(core, ns, call.user, call.role, call.abort);
+  const grant = call.grant ?? null;
+  const ctx = new OperationContext(core, ns, call.user, call.role, call.abort, grant, call.oneTimeCredentials ?? null);
   if (c.kind === 'METHODCALL') {
-    if (!roleAllows(call.role, 'write')) throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not invoke methods`);
+    if (grant) checkGrantedMethod(grant, call.user, ns, c.target.className, c.name);
+    else if (!roleAllows(call.role, 'write')) throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not invoke methods`);
     return invokeMethod(ctx, c);
   }
   const op = intrinsicOperation(c.name);
   if (!op) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `unrecognised intrinsic method ${c.name}`);
+  if (grant) {
+    const params = new IntrinsicParams(c.params, op.params);
+    const target = targetClass(op, params);
+    if (!grantsOperation(grant, ns, op.name, target)) throw notGranted(grant, call.user, `call ${op.name}${target ? ` on ${target}` : ''} in ${ns}`);
+    return op.run(ctx, params);
+  }
   if (!roleAllows(call.role, op.role)) {
     throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not call ${op.name}, which needs ${op.role}`);
   }
   return op.run(ctx, new IntrinsicParams(c.params, op.params));
+}
+
+function notGranted(grant: ActiveGrant, user: string | null, what: string): CimError {
+  return new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${user ?? 'caller'} holds a one-time credential for ${grant.purpose}, which does not let it ${what}`);
+}
+
+/** The one class an intrinsic operation targets (ClassName or InstanceName), or null when it names none. */
+function targetClass(op: IntrinsicOperation, params: IntrinsicParams): string | null {
+  if (op.params.includes('ClassName')) return params.className('ClassName');
+  if (op.params.includes('InstanceName')) return params.instanceName('InstanceName').className;
+  return null;
+}
+
+/** Refuses a method the grant does not list, and spends the credential on a method that uses it up. */
+function checkGrantedMethod(grant: ActiveGrant, user: string | null, ns: string, className: string, method: string): void {
+  const granted = grantedMethod(grant, ns, className, method);
+  if (!granted) throw notGranted(grant, user, `invoke ${className}.${method} in ${ns}`);
+  // Spent before the provider runs, so that the method runs at most once per credential, whatever it answers.
+  if (granted.usesUp && !grant.useUp()) throw notGranted(grant, user, `invoke ${className}.${method} again: the credential is spent or expired`);
 }
 
 // The helpers of handleCimCall are top-level functions rather than closures: under tsx every

@@ -2,6 +2,8 @@
 // cancellation, and the way back into the server (providers, repository, indications).
 import type { CimInstance } from '../cim/CimInstance.js';
 import type { ProviderContext, Role } from './Provider.js';
+import type { AccessGrant } from './AccessGrant.js';
+import type { OneTimeCredentials } from './OneTimeCredentials.js';
 import type { ServerCore } from './ServerCore.js';
 
 /** Where a request's AbortSignal comes from; created only when someone asks for it. */
@@ -16,6 +18,8 @@ export class OperationContext implements ProviderContext {
     readonly user: string | null,
     readonly role: Role,
     private readonly signals: SignalSource,
+    readonly grant: AccessGrant | null = null,
+    readonly oneTimeCredentials: OneTimeCredentials | null = null,
   ) {}
 
   get signal(): AbortSignal {
@@ -32,6 +36,6 @@ export class OperationContext implements ProviderContext {
 
   /** The same caller in another namespace (association traversal across namespaces). */
   inNamespace(namespace: string): OperationContext {
-    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signals);
+    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signals, this.grant, this.oneTimeCredentials);
   }
 }

@@ -8,6 +8,8 @@ import type { CimInstance } from '../cim/CimInstance.js';
 import type { CimObjectPath } from '../cim/CimObjectPath.js';
 import type { CimType } from '../cim/CimType.js';
 import type { CimValue, EmbeddedKind } from '../cim/CimValue.js';
+import type { AccessGrant } from './AccessGrant.js';
+import type { OneTimeCredentials } from './OneTimeCredentials.js';
 
 /** Access levels, each including the one before: read < write < admin. */
 export type Role = 'read' | 'write' | 'admin';
@@ -27,6 +29,16 @@ export interface ProviderContext {
   /** The authenticated user name; null when the server runs without a users file. */
   readonly user: string | null;
   readonly role: Role;
+  /**
+   * Set when the caller authenticated with a one-time credential: the server let through only a
+   * call the grant lists, and the provider of a granted method holds it to `grant.scope`.
+   */
+  readonly grant?: AccessGrant | null;
+  /**
+   * Where a provider issues one-time credentials (a migration ticket); null when the server runs
+   * without a users file, where every caller is the anonymous admin and no credential is checked.
+   */
+  readonly oneTimeCredentials?: OneTimeCredentials | null;
   /**
    * Hands an indication instance (of a class qualified Indication) to the server's indication
    * pipeline, which matches it against the subscriptions' filters. Never throws; an indication

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
 import { hashPassword, parsePasswordHash, passwordMatches, type PasswordHash } from './PasswordHash.js';
 import type { Role } from './Provider.js';
+import { OneTimeCredentials, type OneTimeCredentialsOptions } from './OneTimeCredentials.js';
 
 export interface UserEntry {
   name: string;
@@ -38,8 +39,14 @@ function parseHash(text: string, who: string): PasswordHash {
 export class UserDirectory {
   private readonly users = new Map<string, { entry: UserEntry; hash: PasswordHash }>();
   private readonly verified = new Map<string, Role>();
+  /**
+   * Credentials the server issues itself for one narrow purpose (a migration ticket), checked
+   * beside the file's users (BasicAuth) and never cached with them: each request presents its own.
+   */
+  readonly oneTime: OneTimeCredentials;
 
-  constructor(entries: readonly UserEntry[]) {
+  constructor(entries: readonly UserEntry[], options: { oneTime?: OneTimeCredentialsOptions } = {}) {
+    this.oneTime = new OneTimeCredentials(options.oneTime);
     for (const e of entries) {
       if (!e.name || e.name.includes(':')) throw new UserFileError('USERS_SYNTAX', `user name "${e.name}" is empty or contains ":"`);
       if (!isRole(e.role)) throw new UserFileError('USERS_ROLE', `user ${e.name}: role "${e.role}" is not read, write or admin`);
