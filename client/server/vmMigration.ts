@@ -6,7 +6,7 @@
 // holder make the calls of that one migration and nothing else, and hands the source that. The
 // host answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a
 // CIM_ConcreteJob to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
-import { CimError, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
+import { CimError, CimStatus, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
 import { vmPath } from './HostCim.js';
@@ -117,6 +117,20 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   }
 }
 
+/** What to do about a host's CIM error to IssueMigrationTicket. */
+function ticketAdvice(status: number): string {
+  switch (status) {
+    case CimStatus.CIM_ERR_METHOD_NOT_FOUND:
+    case CimStatus.CIM_ERR_METHOD_NOT_AVAILABLE:
+    case CimStatus.CIM_ERR_NOT_SUPPORTED:
+      return 'an older tvdc host agent: upgrade it to one with TVDc_VirtualSystemMigrationService.IssueMigrationTicket';
+    case CimStatus.CIM_ERR_ACCESS_DENIED:
+      return 'the server\'s login there may not invoke methods: give that user the role write in the host\'s users file';
+    default:
+      return 'nothing else is handed to the source host in its place';
+  }
+}
+
 /**
  * Has the destination issue a one-time ticket for the VM, with the server's login there, valid for
  * the migration's whole wait (at most the 900 s a host grants). A destination that cannot (an
@@ -134,7 +148,7 @@ async function migrationTicket(dst: HostLogin, req: MigrationRequest): Promise<{
       ValidSeconds: { type: 'uint32', value: Math.min(MAX_TICKET_SECONDS, Math.max(1, Math.ceil(timeoutMs / 1000))) },
     });
   } catch (e) {
-    if (e instanceof CimError) throw cannot(`${e.message}; it needs a tvdc host agent with TVDc_VirtualSystemMigrationService.IssueMigrationTicket and a login that may invoke methods`);
+    if (e instanceof CimError) throw cannot(`${e.message}; ${ticketAdvice(e.status)}`);
     const mapped = hostFailure(destination, e);
     if (!mapped) throw e;
     throw new ApiError(mapped.status, mapped.code, `${mapped.message}; VM ${vm} did not move`);
@@ -143,7 +157,7 @@ async function migrationTicket(dst: HostLogin, req: MigrationRequest): Promise<{
   }
   const rv = Number(r.returnValue);
   const reason = r.outParams.get('Reason')?.value;
-  if (rv === 1) throw cannot(`IssueMigrationTicket returned 1, not supported${typeof reason === 'string' && reason ? `: ${reason}` : ''}; it needs a newer tvdc host agent`);
+  if (rv === 1) throw cannot(`IssueMigrationTicket returned 1, Not Supported${typeof reason === 'string' && reason ? `: ${reason}` : ''}; ${ticketAdvice(CimStatus.CIM_ERR_METHOD_NOT_FOUND)}`);
   if (rv !== 0) throw cannot(`IssueMigrationTicket returned ${rv}: ${typeof reason === 'string' && reason ? reason : 'no reason given'}`);
   const ticket = r.outParams.get('Ticket')?.value;
   const user = r.outParams.get('User')?.value;

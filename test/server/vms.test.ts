@@ -1,7 +1,9 @@
 // The TVDc administrator starts, stops and migrates the VMs of his TVDc through the management
 // server (the paper's section 3.1); sHype on the hosts has the last word. A real server on a SQLite
-// file manages real host agents on loopback that demand credentials, so a migration only works
-// when the server hands the source host the destination's. What happened is read on the hosts.
+// file manages real host agents on loopback that demand credentials, each with the server's user
+// alone in its users file, so a migration only works when the source host can log in to the
+// destination: with the one-time ticket the server has the destination issue, never the server's
+// password, which a relay in front of the source shows never reaches it. What happened is read on the hosts.
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
@@ -14,6 +16,7 @@ import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, hostLabel, paperTvdc, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 import type { HoldingRelay } from '../support/HoldingRelay.js';
+import { RecordingRelay } from '../support/RecordingRelay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
 
@@ -34,7 +37,16 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   let dc: ApiClient;
   let alice: ApiClient;
   let bob: ApiClient;
+  /** The server reaches h1, the source of the migrations, through this: what h1 was sent. */
+  let toH1: RecordingRelay;
   const answers: unknown[] = [];
+  /** Every form h2's password could travel in to h1: as is, percent-encoded, in a Basic header. */
+  const h2PasswordForms = () => {
+    const { user, password } = LOGIN['h2']!;
+    const u = new URL('http://x/');
+    u.password = password;
+    return [password, encodeURIComponent(password), u.password, password.split(':')[0]!, Buffer.from(`${user}:${password}`).toString('base64')];
+  };
 
   /** EnabledState of the VM on the host (2 running, 3 stopped), or null when the host has no such VM. */
   const stateOn = async (host: string, name: string): Promise<number | null> => {
@@ -67,7 +79,8 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
     await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
     dc = client(srv.url, 'dc', 'dc-password');
-    for (const n of ['h1', 'h2', 'h3', 'h4']) await dc.post('/api/hosts', { url: hosts[n]!.origin, ...LOGIN[n]! });
+    toH1 = await new RecordingRelay(hosts['h1']!.origin).start();
+    for (const n of ['h1', 'h2', 'h3', 'h4']) await dc.post('/api/hosts', { url: n === 'h1' ? toH1.origin : hosts[n]!.origin, ...LOGIN[n]! });
     // Market Analysis and Security Underwriting never run on one host at a time.
     await paperTvdc(dc, 'finance', ['h1', 'h2'], { conflictSet: true });
     await paperTvdc(dc, 'other', ['h3'], { conflictSet: true });
@@ -81,6 +94,7 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   });
   after(async () => {
     await srv?.server.stop();
+    await toH1?.stop();
     await Promise.all(Object.values(cim).map((c) => c.close()));
     await Promise.all(Object.values(hosts).map((h) => h.stop()));
     tmp.remove();
@@ -96,10 +110,16 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     expect(srv.log.filter((l) => l.includes('VM ma on h1 started by alice'))).to.have.length(1);
   });
 
-  it('migration within the TVDc: the VM leaves h1 and runs on h2 (the source logged in to h2 with the server\'s credentials)', async () => {
+  it('migration within the TVDc: the VM leaves h1 and runs on h2 (the source logged in to h2 with a one-time ticket, never the server\'s password)', async () => {
     const r = await alice.post('/api/groups/finance/vms/ma/migrate', { to: 'h2' });
     answers.push(r);
     expect(r).to.deep.equal({ group: 'finance', vm: 'ma', from: 'h1', to: 'h2', state: 'running' });
+    // What h1 was told: the destination with the ticket's user and a 256-bit ticket, nothing of h2's password.
+    const sent = toH1.sent;
+    const destinations = [...sent.matchAll(/NAME="DestinationHost"[^>]*>\s*<VALUE>([^<]*)<\/VALUE>/g)].map((m) => m[1]!);
+    expect(destinations).to.have.length(1);
+    expect(destinations[0]).to.match(new RegExp(`^http://tvdc-migration:[A-Za-z0-9_-]{43}@${hosts['h2']!.origin.slice('http://'.length).replace(/\./g, '\\.')}/$`));
+    for (const form of h2PasswordForms()) expect(sent, form).to.not.include(form);
     expect(await where('ma')).to.deep.equal({ h1: null, h2: 2, h3: null, h4: null });
     expect(await hostLabel(cim['h2']!, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
     expect(srv.log.some((l) => l.includes('TVDc finance: VM ma migrated from h1 to h2 by alice'))).to.equal(true);
@@ -206,6 +226,13 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   it('no host password is in any answer or log line; the source host never repeats the destination\'s credentials', async () => {
     const text = JSON.stringify(answers) + srv.log.join('\n') + JSON.stringify(await dc.get('/api/audit?limit=10000'));
     for (const l of Object.values(LOGIN)) expect(text).to.not.include(l.password);
+    // Every migration h1 was asked for, refused ones included, reached it without h2's password,
+    // each with a ticket of its own.
+    const sent = toH1.sent;
+    const tickets = [...sent.matchAll(/NAME="DestinationHost"[^>]*>\s*<VALUE>http:\/\/tvdc-migration:([A-Za-z0-9_-]{43})@/g)].map((m) => m[1]!);
+    expect(tickets).to.have.length(2);
+    expect(new Set(tickets).size).to.equal(2);
+    for (const form of h2PasswordForms()) expect(sent, form).to.not.include(form);
     // Asked directly with a URL that carries credentials, h3's migration to h1 is refused there (h1
     // has a VM of that name), and h3's answer names the destination by its origin only.
     await bob.put('/api/groups/other/vms/elsewhere/label', { label: 'MarketAnalysis' });
