@@ -14,6 +14,7 @@ import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { UserDirectory } from '../../../src/wbem/UserDirectory.js';
 import { HostAgent } from '../../../client/host/HostAgent.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, wbemcli } from './support/wbemcli.js';
+import { startInProcessHost } from './support/InProcessHost.js';
 import { readFileSync } from 'node:fs';
 
 const MGMT = { user: 'mgmt', password: 'mgmt-secret-pw' };
@@ -248,5 +249,23 @@ describe('isolation providers: the one-time migration ticket', function () {
     // A real ticket from that address is refused too now, before it is looked at.
     codes.push(await post((await issue('ma')).ticket));
     expect(codes).to.deep.equal([...new Array(10).fill(401), 429, 429]);
+  });
+
+  it('a host without a users file (loopback, everyone the anonymous admin) still answers a ticket, so callers need no special case; nothing checks it', async () => {
+    const h = await startInProcessHost('open');
+    const c = new WbemConnection(h.origin, { namespace: 'root/tvdc' });
+    try {
+      const r = await c.invokeMethod(service('open'), 'IssueMigrationTicket', { Name: 'ma' });
+      expect(Number(r.returnValue)).to.equal(0);
+      const ticket = String(r.outParams.get('Ticket')?.value);
+      expect(ticket).to.match(/^[A-Za-z0-9_-]{43}$/);
+      const holder = new WbemConnection(h.origin, { namespace: 'root/tvdc', user: 'tvdc-migration', password: ticket });
+      open.push(holder);
+      // The ticket's holder is the anonymous admin like everyone here: it may read anything.
+      expect(await drain(holder.enumerateInstanceNames('TVDc_ComputerSystem'))).to.deep.equal([]);
+    } finally {
+      await c.close();
+      await h.stop();
+    }
   });
 });
