@@ -15,7 +15,7 @@ import { AUDIT_PAGE_LIMIT } from '../../client/server/console/auditPage.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, paperTvdc, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
-import type { HoldingRelay } from '../support/HoldingRelay.js';
+import type { Relay } from '../support/Relay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
 
@@ -333,7 +333,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
 describe('management server: a console migration whose destination hangs', function () {
   this.timeout(30_000);
   let hang: HangingMigration;
-  let relay: HoldingRelay;
+  let relay: Relay;
   let url = '';
   const { get, tokenOf, act } = browser(() => url);
 

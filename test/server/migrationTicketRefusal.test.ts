@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostAgent } from '../../client/host/HostAgent.js';
 import { UserDirectory } from '../../src/wbem/UserDirectory.js';
-import { RecordingRelay } from '../support/RecordingRelay.js';
+import { Relay } from '../support/Relay.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, paperTvdc, refused, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
 
@@ -21,7 +21,7 @@ describe('management server: a destination that cannot issue a migration ticket'
   let a: TestHost;
   let old: HostAgent;
   let oldOrigin: string;
-  let toA: RecordingRelay;
+  let toA: Relay;
   let srv: RunningServer;
 
   before(async () => {
@@ -39,7 +39,7 @@ describe('management server: a destination that cannot issue a migration ticket'
     const stopOld = old.stop.bind(old);
     old.stop = async () => { await stopOld(); rmSync(state, { recursive: true, force: true }); };
 
-    toA = await new RecordingRelay(a.origin).start();
+    toA = await new Relay(a.origin).start();
     const ca = tvdcConnection(a.origin);
     await defineVm(ca, 'a', 'mv');
     await ca.close();

@@ -15,8 +15,7 @@ import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, hostLabel, paperTvdc, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
-import type { HoldingRelay } from '../support/HoldingRelay.js';
-import { RecordingRelay } from '../support/RecordingRelay.js';
+import { Relay } from '../support/Relay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
 
@@ -38,7 +37,7 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   let alice: ApiClient;
   let bob: ApiClient;
   /** The server reaches h1, the source of the migrations, through this: what h1 was sent. */
-  let toH1: RecordingRelay;
+  let toH1: Relay;
   const answers: unknown[] = [];
   /** Every form h2's password could travel in to h1: as is, percent-encoded, in a Basic header. */
   const h2PasswordForms = () => {
@@ -79,7 +78,7 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
     await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
     dc = client(srv.url, 'dc', 'dc-password');
-    toH1 = await new RecordingRelay(hosts['h1']!.origin).start();
+    toH1 = await new Relay(hosts['h1']!.origin).start();
     for (const n of ['h1', 'h2', 'h3', 'h4']) await dc.post('/api/hosts', { url: n === 'h1' ? toH1.origin : hosts[n]!.origin, ...LOGIN[n]! });
     // Market Analysis and Security Underwriting never run on one host at a time.
     await paperTvdc(dc, 'finance', ['h1', 'h2'], { conflictSet: true });
@@ -264,7 +263,7 @@ describe('management server: a migration whose destination hangs', function () {
   this.timeout(30_000);
   const log: string[] = [];
   let hang: HangingMigration;
-  let relay: HoldingRelay;
+  let relay: Relay;
   let dc: ApiClient;
 
   before(async () => {

@@ -12,7 +12,7 @@ import { IndicationListener, subscribe } from '../../../client/listener/index.js
 import { removeState, startInProcessHost as startIntegrityHost, type IntegrityHost } from '../integrity/support/IntegrityHost.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
-import { HoldingRelay } from '../../support/HoldingRelay.js';
+import { Relay } from '../../support/Relay.js';
 
 describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)', function () {
   this.timeout(60_000);
@@ -119,7 +119,7 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
   });
 
   it('a job in flight: Running at 50 %; it cannot be stopped (1), deleted, or joined by a second migration of its VM (5); waitForJob times out with a clear error; then it completes and can be deleted', async () => {
-    const relay = await new HoldingRelay(h2.origin).start();
+    const relay = await new Relay(h2.origin, { holdAcceptMigration: true }).start();
     try {
       const r = await cm(p1, migrationService(), migrateCall('ma3', relay.port));
       expect(r.returnValue).to.equal(4096);

@@ -5,14 +5,14 @@
 import { join } from 'node:path';
 import type { ApiClient } from '../../../client/cli/ApiClient.js';
 import { ManagementServer, serverModules } from '../../../client/server/ManagementServer.js';
-import { HoldingRelay } from '../../support/HoldingRelay.js';
+import { Relay } from '../../support/Relay.js';
 import { client, defineVm, paperTvdc, tempDir, tvdcConnection } from './serverHarness.js';
 import { startTestHost, type TestHost } from './testHost.js';
 
 export interface HangingMigration {
   a: TestHost;
   b: TestHost;
-  relay: HoldingRelay;
+  relay: Relay;
   server: ManagementServer;
   url: string;
   /** The dcadmin `dc` (password `dc-password`). */
@@ -23,7 +23,7 @@ export interface HangingMigration {
 export async function startHangingMigration(options: { migrationTimeoutMs: number; log?: (line: string) => void }): Promise<HangingMigration> {
   const tmp = tempDir('tvdc-migration-hang-');
   const [a, b] = await Promise.all([startTestHost('a'), startTestHost('b')]);
-  const relay = await new HoldingRelay(b.origin).start();
+  const relay = await new Relay(b.origin, { holdAcceptMigration: true }).start();
   const ca = tvdcConnection(a.origin);
   await defineVm(ca, 'a', 'mv');
   await ca.close();

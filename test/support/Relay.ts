@@ -1,18 +1,28 @@
-// A TCP relay in front of a host agent that holds back every request calling AcceptMigration
-// (forwards nothing of it, answers nothing) until released: a migration's destination that hangs,
-// so a migration job stays Running and a caller's wait runs into its deadline.
+// A TCP relay in front of a host agent that keeps every byte clients send through it (what a host
+// was told, read off the wire: e.g. that a source host never received a destination's password),
+// and with `holdAcceptMigration` holds back every request calling AcceptMigration (forwards
+// nothing of it, answers nothing) until released: a migration's destination that hangs, so a
+// migration job stays Running and a caller's wait runs into its deadline.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
-export class HoldingRelay {
+export class Relay {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
   /** What sends the held bytes on, one per held connection. */
   private readonly held = new Set<() => void>();
-  private released = false;
+  private released: boolean;
   private heldCount = 0;
+  private readonly received: Buffer[] = [];
   port = 0;
 
-  constructor(private readonly upstreamOrigin: string) {}
+  constructor(private readonly upstreamOrigin: string, options: { holdAcceptMigration?: boolean } = {}) {
+    this.released = !options.holdAcceptMigration;
+  }
+
+  /** Everything clients sent through the relay so far, as Latin-1 text (byte for byte). */
+  get sent(): string {
+    return Buffer.concat(this.received).toString('latin1');
+  }
 
   /** `http://127.0.0.1:PORT`, the relay's own address. */
   get origin(): string {
@@ -44,6 +54,7 @@ export class HoldingRelay {
       // The header may arrive split over two chunks: the end of the last one is kept to match.
       let tail = '';
       client.on('data', (chunk: Buffer) => {
+        this.received.push(chunk);
         if (!holding && !this.released) {
           const text = tail + chunk.toString('latin1');
           tail = text.slice(-64);
