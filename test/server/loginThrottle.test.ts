@@ -143,6 +143,8 @@ describe('management server: failed logins limited per client address', function
       const msg = await refused(admin.get('/api/hosts/throttled1'), 502, 'HOST_REFUSED');
       expect(msg).to.include('HTTP 429').and.include('retry after 60 s (Retry-After)').and.include('check the credentials stored for the host');
       await admin.del('/api/hosts/throttled1');
+      // Adding it again while it still refuses this address: the same refusal, not "unreachable".
+      expect(await refused(admin.post('/api/hosts', { url: host.origin, user: 'mgmt', password: 'host-secret-pw' }), 502, 'HOST_REFUSED')).to.include('retry after 60 s');
     } finally {
       await host.stop();
     }
