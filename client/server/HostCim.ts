@@ -228,6 +228,12 @@ export function vmPath(vm: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm }, TVDC_NAMESPACE);
 }
 
+/** The label the host enforces for `vm` (its settings' SecurityLabel), by name; null when unlabeled. */
+export async function readVmLabel(conn: WbemConnection, vm: string): Promise<string | null> {
+  const settings = await conn.getInstance(CimObjectPath.instance('TVDc_VirtualSystemSettingData', { InstanceID: `TVDc:${vm}` }, TVDC_NAMESPACE), { propertyList: ['SecurityLabel'] });
+  return labelName(text(settings, 'SecurityLabel'), 2);
+}
+
 export function diskPath(host: string, disk: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_LogicalDisk', {
     SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: 'TVDc_LogicalDisk', DeviceID: disk,

@@ -13,6 +13,7 @@ import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { onHost } from './hostFailure.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
+import { requireMayManageVm } from './managementVm.js';
 
 export const labelsModule: ServerModule = {
   name: 'labels',
@@ -75,6 +76,7 @@ export const labelsModule: ServerModule = {
       if (label === policy.bootstrap && principal.role !== 'dcadmin') {
         throw ApiError.forbidden(`${label} is the bootstrap (management VM) label of policy ${policy.header.name}; only a dcadmin may assign it`);
       }
+      await requireMayManageVm(ctx, groups, principal, group, host.name, vm, 'relabel');
       const securityLabel = await assign(group, host.name, vmPath(vm), `VM ${vm}`, label, policy, principal.user);
       return { group, vm, host: host.name, label, securityLabel };
     });
@@ -85,6 +87,7 @@ export const labelsModule: ServerModule = {
       requireGroup(principal, group);
       groups.require(group);
       const host = await hostOf(group, vm);
+      await requireMayManageVm(ctx, groups, principal, group, host.name, vm, 'unlabel');
       await unassign(group, host.name, vmPath(vm), `VM ${vm}`, principal.user);
       return { group, vm, host: host.name, label: null };
     });

@@ -11,6 +11,7 @@ import { GroupStore } from './GroupStore.js';
 import { readActivePolicy, vmPath } from './HostCim.js';
 import { onHost } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
+import { requireMayManageVm } from './managementVm.js';
 import { migrateVm } from './vmMigration.js';
 import { REQUESTED_STATE, STATE_CHANGE_JOB_TIMEOUT_MS, requestStateChange } from './VmStateChange.js';
 import { CimError, CimStatus } from '../cim/index.js';
@@ -92,6 +93,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const { group, vm } = authorized(params, principal);
         bodyObject(body);
         const host = await hostOf(group, vm);
+        await requireMayManageVm(ctx, groups, principal, group, host, vm, 'start');
         // Starting puts the VM under the host's policy: it must be the one the TVDc gave it.
         await requireUndrifted(group, host, `starting VM ${vm}`, true);
         if ((await readVm(host, vm)).state === RUNNING) return { group, vm, host, state: 'running', changed: false };
@@ -107,6 +109,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         if (hardField !== undefined && typeof hardField !== 'boolean') throw ApiError.badRequest('"hard" must be true or false');
         const hard = hardField === true;
         const host = await hostOf(group, vm);
+        await requireMayManageVm(ctx, groups, principal, group, host, vm, 'stop');
         const now = await readVm(host, vm);
         if (now.state === STOPPED) return { group, vm, host, state: 'stopped', changed: false };
         // An orderly shutdown (4) lets the guest close its files; a hard stop (3) pulls the plug.
@@ -126,6 +129,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const { group, vm } = authorized(params, principal);
         const to = stringField(body, 'to');
         const from = await hostOf(group, vm);
+        await requireMayManageVm(ctx, groups, principal, group, from, vm, 'migrate');
         // One policy over all of a TVDc's hosts: a VM never leaves them. Another TVDc's host, one
         // in no TVDc and an unknown name get the same answer, so a tvdcadmin learns nothing of the
         // hosts outside his TVDc; the server log says which it was.

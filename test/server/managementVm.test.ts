@@ -1,0 +1,65 @@
+// The management VM (it holds the policy's bootstrap label) is the Datacenter Administrator's
+// alone: a TVDc administrator may not stop, start, migrate, relabel or unlabel it, or he could stop
+// it and take the label off, around the rule that only a dcadmin hands that label out. Real host
+// agents, a real server on a SQLite file.
+import { expect } from 'chai';
+import { join } from 'node:path';
+import { startTestHost, type TestHost } from './support/testHost.js';
+import { client, defineVm, paperTvdc, refused, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+
+describe('management server: the management VM is the dcadmin\'s', function () {
+  this.timeout(60_000);
+  const tmp = tempDir('tvdc-mgmt-vm-');
+  let a: TestHost, b: TestHost;
+  let srv: RunningServer;
+  const dc = () => client(srv.url, 'dc', 'dc-password');
+  const alice = () => client(srv.url, 'alice', 'alice-password');
+  const state = async () => {
+    const c = tvdcConnection(a.origin);
+    try {
+      return Number((await c.getInstance(vm('mgmt'))).get('EnabledState'));
+    } finally {
+      await c.close();
+    }
+  };
+
+  before(async () => {
+    [a, b] = await Promise.all([startTestHost('a'), startTestHost('b')]);
+    const ca = tvdcConnection(a.origin);
+    for (const name of ['mgmt', 'web']) await defineVm(ca, 'a', name);
+    await ca.close();
+    srv = await startServer(join(tmp.dir, 'server.db'));
+    await srv.server.users.add('dc', 'dcadmin', 'dc-password');
+    await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
+    for (const h of [a, b]) await dc().post('/api/hosts', { url: h.origin });
+    await paperTvdc(dc(), 'fin', ['a', 'b']);
+    await dc().put('/api/users/alice/groups/fin');
+    await dc().put('/api/groups/fin/vms/mgmt/label', { label: 'SystemManagement' });
+    await alice().put('/api/groups/fin/vms/web/label', { label: 'MarketAnalysis' });
+    await dc().post('/api/groups/fin/vms/mgmt/start', {});
+  });
+  after(async () => {
+    await srv?.server.stop();
+    await Promise.all([a?.stop(), b?.stop()]);
+    tmp.remove();
+  });
+
+  it('a tvdcadmin may not stop, migrate, relabel or unlabel it; nothing changes on the host', async () => {
+    const msg = (doing: string) => `VM mgmt holds SystemManagement, the bootstrap (management VM) label; only a dcadmin may ${doing} it`;
+    expect(await refused(alice().post('/api/groups/fin/vms/mgmt/stop', {}), 403, 'FORBIDDEN')).to.equal(msg('stop'));
+    expect(await refused(alice().post('/api/groups/fin/vms/mgmt/migrate', { to: 'b' }), 403, 'FORBIDDEN')).to.equal(msg('migrate'));
+    expect(await refused(alice().put('/api/groups/fin/vms/mgmt/label', { label: 'MarketAnalysis' }), 403, 'FORBIDDEN')).to.equal(msg('relabel'));
+    expect(await refused(alice().del('/api/groups/fin/vms/mgmt/label'), 403, 'FORBIDDEN')).to.equal(msg('unlabel'));
+    expect(await state()).to.equal(2);
+    // Her own VMs are hers to run.
+    expect(await alice().post('/api/groups/fin/vms/web/start', {})).to.include({ changed: true });
+  });
+
+  it('the dcadmin may; once he stopped it, the tvdcadmin still may not start or unlabel it', async () => {
+    expect(await dc().post('/api/groups/fin/vms/mgmt/stop', {})).to.include({ state: 'stopped', changed: true });
+    expect(await refused(alice().post('/api/groups/fin/vms/mgmt/start', {}), 403, 'FORBIDDEN')).to.include('only a dcadmin may start it');
+    expect(await refused(alice().del('/api/groups/fin/vms/mgmt/label'), 403, 'FORBIDDEN')).to.include('only a dcadmin may unlabel it');
+    expect(await state()).to.equal(3);
+    expect(await dc().del('/api/groups/fin/vms/mgmt/label')).to.include({ label: null });
+  });
+});
