@@ -27,6 +27,7 @@ import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli 
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
 import { StaticHosts } from './support/StaticHosts.js';
 import { startInProcessHost as startIsolationHost } from '../providers/isolation/support/InProcessHost.js';
+import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 
 const GROUP = 'finance';
 
@@ -248,13 +249,14 @@ describe('management server: attestation runner, action plans and effects (real 
     try {
       hosts.add('h9', other.origin, null);
       const effects = new VmEffects(hosts);
+      const plan: ActionPlan = { id: 1, group: 'g', on: ['untrusted'], action: { kind: 'shutdown' }, createdBy: 'root', createdAt: new Date().toISOString() };
       expect(await enabledState('vm1')).to.equal(2);
-      await effects.shutdown({ host: 'h9', vm: 'vm1' });
+      await effects.shutdown({ host: 'h9', vm: 'vm1' }, plan);
       expect(await enabledState('vm1')).to.equal(3);
-      const e = await effects.restart({ host: 'h9', vm: 'novm' }).then(() => undefined, (x: unknown) => x as Error);
+      const e = await effects.restart({ host: 'h9', vm: 'novm' }, plan).then(() => undefined, (x: unknown) => x as Error);
       expect(e?.message).to.match(/no VM named novm/);
       // A VM that is stopped cannot be restarted: the host's refusal is the reason.
-      const r = await effects.restart({ host: 'h1', vm: 'vm1' }).then(() => undefined, (x: unknown) => x as Error);
+      const r = await effects.restart({ host: 'h1', vm: 'vm1' }, plan).then(() => undefined, (x: unknown) => x as Error);
       expect(r?.message).to.match(/host h1 did not restart VM vm1: RequestStateChange returned 4097/);
     } finally {
       await other.stop();

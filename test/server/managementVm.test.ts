@@ -4,6 +4,9 @@
 // agents, a real server on a SQLite file.
 import { expect } from 'chai';
 import { join } from 'node:path';
+import { GroupStore } from '../../client/server/GroupStore.js';
+import { planMayPower } from '../../client/server/managementVm.js';
+import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, paperTvdc, refused, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
 
@@ -53,6 +56,17 @@ describe('management server: the management VM is the dcadmin\'s', function () {
     expect(await state()).to.equal(2);
     // Her own VMs are hers to run.
     expect(await alice().post('/api/groups/fin/vms/web/start', {})).to.include({ changed: true });
+  });
+
+  it('a tvdcadmin\'s action plan may not power it either; a dcadmin\'s may, and the tvdcadmin\'s plan may power his own VMs', async () => {
+    const mayPower = planMayPower(srv.server.hosts, srv.server.users, new GroupStore(srv.server.db));
+    const plan = (createdBy: string): ActionPlan => ({ id: 7, group: 'fin', on: ['unknown'], action: { kind: 'shutdown' }, createdBy, createdAt: new Date().toISOString() });
+    const refusal = await mayPower(plan('alice'), { host: 'a', vm: 'mgmt' }).then(() => null, (e: Error) => e.message);
+    expect(refusal).to.equal("VM mgmt holds SystemManagement, the bootstrap (management VM) label; plan 7 is alice's, and only a dcadmin's plan may power it");
+    await mayPower(plan('dc'), { host: 'a', vm: 'mgmt' });
+    await mayPower(plan('alice'), { host: 'a', vm: 'web' });
+    // A plan whose creator is gone is nobody's dcadmin plan.
+    expect(await mayPower(plan('former-admin'), { host: 'a', vm: 'mgmt' }).then(() => null, (e: Error) => e.message)).to.include('only a dcadmin');
   });
 
   it('the dcadmin may; once he stopped it, the tvdcadmin still may not start or unlabel it', async () => {

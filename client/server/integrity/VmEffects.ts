@@ -2,6 +2,7 @@
 // TVDc_ComputerSystem.RequestStateChange on its host, or POST the event as JSON to a URL. Each
 // effect either completes or throws an Error saying why; the engine records both as events.
 import { request } from 'undici';
+import type { ActionPlan } from '../../../src/tvdc/management/ActionPlan.js';
 import type { ActionEffects, VmRef } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import type { TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import { CimError, CimStatus, ClientError } from '../../cim/index.js';
@@ -12,6 +13,8 @@ import { ChallengeError } from './ChallengeError.js';
 export interface VmEffectsOptions {
   /** Whole notify request, connect to last byte (default 5 s). */
   notifyTimeoutMs?: number;
+  /** Throws, saying why, when `plan` may not power `target` (runs before the host is asked). */
+  mayPower?: (plan: ActionPlan, target: VmRef) => Promise<void>;
 }
 
 export class VmEffects implements ActionEffects {
@@ -19,16 +22,18 @@ export class VmEffects implements ActionEffects {
 
   constructor(
     private readonly hosts: HostDirectory,
-    opts: VmEffectsOptions = {},
+    private readonly opts: VmEffectsOptions = {},
   ) {
     this.timeout = opts.notifyTimeoutMs ?? 5_000;
   }
 
-  shutdown(t: VmRef): Promise<void> {
+  async shutdown(t: VmRef, plan: ActionPlan): Promise<void> {
+    await this.opts.mayPower?.(plan, t);
     return this.requestState(t, REQUESTED_STATE.shutdown, 'shut down');
   }
 
-  restart(t: VmRef): Promise<void> {
+  async restart(t: VmRef, plan: ActionPlan): Promise<void> {
+    await this.opts.mayPower?.(plan, t);
     return this.requestState(t, REQUESTED_STATE.reboot, 'restart');
   }
 

@@ -18,6 +18,9 @@ import { ApiError } from '../ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
 import { bodyObject, optionalString, stringField } from '../body.js';
 import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.js';
+import { GroupStore } from '../GroupStore.js';
+import { planMayPower } from '../managementVm.js';
+import { UserStore } from '../UserStore.js';
 import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
 import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
 import { INTEGRITY_INDICATION, MeasurementWatcher } from './MeasurementWatcher.js';
@@ -169,7 +172,8 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         monitors.disable(group);
         return undefined;
       };
-      const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}), notifyTargets);
+      const mayPower = planMayPower(hosts, new UserStore(db), new GroupStore(db));
+      const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, { mayPower, ...(options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}) }), notifyTargets);
       const runner = new AttestationRunner({
         db, hosts, references: refs, anchors, events, plans: engine, log: ctx.log,
         ...(options.targetConcurrency !== undefined ? { concurrency: options.targetConcurrency } : {}),

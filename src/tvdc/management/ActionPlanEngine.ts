@@ -25,8 +25,9 @@ export interface VmRef {
 }
 
 export interface ActionEffects {
-  shutdown(target: VmRef): Promise<void>;
-  restart(target: VmRef): Promise<void>;
+  /** `plan` is the plan that asks: whose it is may decide which VMs it may power. */
+  shutdown(target: VmRef, plan: ActionPlan): Promise<void>;
+  restart(target: VmRef, plan: ActionPlan): Promise<void>;
   notify(url: string, event: TvdcEvent): Promise<void>;
 }
 
@@ -83,8 +84,8 @@ export class ActionPlanEngine {
       } else if (event.vm === undefined) throw new Error(`${a.kind} applies to VMs only`);
       else if (event.findings.some((f) => f.code === DUPLICATE_VM_NAME)) {
         throw new Error(`VM name ${event.vm} is defined on more than one host: no ${a.kind} of a VM that cannot be told apart by name`);
-      } else if (a.kind === 'shutdown') await this.effects.shutdown({ host: event.host, vm: event.vm });
-      else await this.effects.restart({ host: event.host, vm: event.vm });
+      } else if (a.kind === 'shutdown') await this.effects.shutdown({ host: event.host, vm: event.vm }, plan);
+      else await this.effects.restart({ host: event.host, vm: event.vm }, plan);
       return this.events.record({ ...base, status: 'done', message: `plan ${plan.id}: ${what} for ${subject} (attestation ${event.status}, event ${event.id})` });
     } catch (e) {
       return this.events.record({ ...base, status: 'failed', message: `plan ${plan.id}: ${what} for ${subject} failed: ${(e as Error).message}` });
