@@ -1,5 +1,6 @@
 // Action plans kept in the management server's SQLite database.
 import { migrate, type Db } from '../../store/Store.js';
+import { WhereClause } from '../../store/WhereClause.js';
 import { TvdcError } from '../TvdcError.js';
 import type { ActionPlan, NewActionPlan, PlanAction, PlanTrigger } from './ActionPlan.js';
 
@@ -53,11 +54,8 @@ export class ActionPlanStore {
 
   /** Plans of one group, of several, or (undefined) of every group, oldest first. */
   list(groups?: readonly string[]): ActionPlan[] {
-    if (groups && groups.length === 0) return [];
-    const rows = groups
-      ? (this.db.prepare(`SELECT * FROM mgmt_action_plan WHERE grp IN (${groups.map(() => '?').join(', ')}) ORDER BY id`).all(...groups) as Row[])
-      : (this.db.prepare('SELECT * FROM mgmt_action_plan ORDER BY id').all() as Row[]);
-    return rows.map(toPlan);
+    const where = new WhereClause().in('grp', groups);
+    return (this.db.prepare(`SELECT * FROM mgmt_action_plan ${where} ORDER BY id`).all(...where.args) as Row[]).map(toPlan);
   }
 
   remove(id: number): ActionPlan {

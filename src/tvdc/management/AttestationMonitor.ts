@@ -3,6 +3,7 @@
 // monitor the VMs to be attested, either via agents or by scheduling": this is the agents' side
 // of that choice, one setting per TVDc in SQLite; scheduling is AttestationSchedule.
 import { migrate, type Db, type Migration } from '../../store/Store.js';
+import { WhereClause } from '../../store/WhereClause.js';
 
 export interface AttestationMonitor {
   group: string;
@@ -57,10 +58,7 @@ export class AttestationMonitorStore {
 
   /** The monitored TVDcs, only these groups when given (a tvdcadmin's). */
   list(groups?: readonly string[]): AttestationMonitor[] {
-    if (groups && groups.length === 0) return [];
-    const rows = groups
-      ? (this.db.prepare(`SELECT * FROM mgmt_attestation_monitor WHERE grp IN (${groups.map(() => '?').join(', ')}) ORDER BY grp`).all(...groups) as Row[])
-      : (this.db.prepare('SELECT * FROM mgmt_attestation_monitor ORDER BY grp').all() as Row[]);
-    return rows.map(toMonitor);
+    const where = new WhereClause().in('grp', groups);
+    return (this.db.prepare(`SELECT * FROM mgmt_attestation_monitor ${where} ORDER BY grp`).all(...where.args) as Row[]).map(toMonitor);
   }
 }

@@ -2,6 +2,7 @@
 // SQLite with the time of the next run, so a restarted management server carries on where it left
 // off (a run that fell due while it was down happens right after it starts).
 import { migrate, type Db } from '../../store/Store.js';
+import { WhereClause } from '../../store/WhereClause.js';
 import { TvdcError } from '../TvdcError.js';
 
 export interface AttestationSchedule {
@@ -93,11 +94,8 @@ export class AttestationScheduleStore {
   }
 
   list(groups?: readonly string[]): AttestationSchedule[] {
-    if (groups && groups.length === 0) return [];
-    const rows = groups
-      ? (this.db.prepare(`SELECT * FROM mgmt_attestation_schedule WHERE grp IN (${groups.map(() => '?').join(', ')}) ORDER BY grp`).all(...groups) as Row[])
-      : (this.db.prepare('SELECT * FROM mgmt_attestation_schedule ORDER BY grp').all() as Row[]);
-    return rows.map(toSchedule);
+    const where = new WhereClause().in('grp', groups);
+    return (this.db.prepare(`SELECT * FROM mgmt_attestation_schedule ${where} ORDER BY grp`).all(...where.args) as Row[]).map(toSchedule);
   }
 
   remove(group: string): boolean {
