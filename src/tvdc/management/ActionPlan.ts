@@ -2,6 +2,7 @@
 // come back trusted (the paper's section 3.2): shut the VM down, restart it, or notify a URL.
 // This file holds the model, the validation of what an administrator submits, and the matching.
 import { TvdcError } from '../TvdcError.js';
+import { parseHttpUrl } from './NotifyTarget.js';
 
 /** Attestation outcomes a plan can react to (a trusted verdict never triggers anything). */
 export type PlanTrigger = 'untrusted' | 'unknown' | 'failed';
@@ -33,7 +34,6 @@ export interface PlanSubject {
 }
 
 const PATTERN = /^[A-Za-z0-9._*?-]{1,64}$/;
-const MAX_URL = 2048;
 
 function invalid(message: string): never {
   throw new TvdcError('INVALID_ARGUMENT', message);
@@ -59,26 +59,12 @@ export function validatePlan(input: { group?: unknown; on?: unknown; vmPattern?:
   if (!PLAN_ACTIONS.includes(action as PlanActionKind)) invalid(`action must be one of ${PLAN_ACTIONS.join(', ')}, not "${String(action)}"`);
   if (action === 'notify') {
     if (typeof url !== 'string' || url.length === 0) invalid('a notify action needs a url');
-    plan.action = { kind: 'notify', url: checkNotifyUrl(url) };
+    plan.action = { kind: 'notify', url: parseHttpUrl(url, 'url').toString() };
   } else {
     if (url !== undefined && url !== null && url !== '') invalid(`a ${String(action)} action takes no url`);
     plan.action = { kind: action as 'shutdown' | 'restart' };
   }
   return plan;
-}
-
-/** A notify URL: absolute http or https, no credentials in it (they would be stored and listed). */
-export function checkNotifyUrl(url: string): string {
-  if (url.length > MAX_URL) invalid(`url is longer than ${MAX_URL} characters`);
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    invalid(`url "${url}" is not an absolute URL`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') invalid(`url "${url}" must be http or https`);
-  if (u.username || u.password) invalid('url must not carry a user name or password');
-  return u.toString();
 }
 
 function globToRegExp(glob: string): RegExp {

@@ -16,7 +16,7 @@ export interface NotifyTarget {
   addedAt: string;
 }
 
-const MAX_PREFIX = 2048;
+const MAX_URL = 2048;
 const DEFAULT_PORT: Record<string, string> = { 'http:': '80', 'https:': '443' };
 
 function invalid(message: string): never {
@@ -32,6 +32,23 @@ interface Parts {
   path: string;
 }
 
+/**
+ * `text` as an absolute http or https URL without credentials (they would be stored and listed):
+ * the check a plan's notify URL and a target prefix share; `what` names it in the errors.
+ */
+export function parseHttpUrl(text: string, what: 'url' | 'prefix'): URL {
+  if (text.length > MAX_URL) invalid(`${what} is longer than ${MAX_URL} characters`);
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    invalid(`${what} "${text}" is not an absolute URL`);
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') invalid(`${what} "${text}" must be http or https`);
+  if (u.username || u.password) invalid(`${what} must not carry a user name or password`);
+  return u;
+}
+
 function parts(u: URL): Parts {
   return { scheme: u.protocol, host: u.hostname, port: u.port || DEFAULT_PORT[u.protocol]!, path: u.pathname.replace(/\/+$/, '') };
 }
@@ -42,15 +59,7 @@ function parts(u: URL): Parts {
  */
 export function canonicalPrefix(text: string): string {
   if (text.length === 0) invalid('a notification target prefix is required, e.g. https://ops.example/hooks');
-  if (text.length > MAX_PREFIX) invalid(`prefix is longer than ${MAX_PREFIX} characters`);
-  let u: URL;
-  try {
-    u = new URL(text);
-  } catch {
-    invalid(`prefix "${text}" is not an absolute URL`);
-  }
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') invalid(`prefix "${text}" must be http or https`);
-  if (u.username || u.password) invalid('prefix must not carry a user name or password');
+  const u = parseHttpUrl(text, 'prefix');
   if (u.search || u.hash || text.includes('?') || text.includes('#')) invalid(`prefix "${text}" must not have a query or fragment: it is scheme, host, port and path`);
   if (u.hostname === '') invalid(`prefix "${text}" has no host`);
   if (hasEncodedSeparator(u.pathname)) invalid(`prefix "${text}" must not hold encoded slashes, backslashes or dots`);
