@@ -4,30 +4,9 @@
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { JOB_STATE, isFinalJobState } from '../../src/cim/ConcreteJob.js';
 import { ClientError } from './ClientError.js';
 import type { WbemConnection } from './WbemConnection.js';
-
-/** The return value of an extrinsic method that started a job (DSP1033, DSP1057, DSP1081). */
-export const JOB_STARTED = 4096;
-
-/**
- * CIM_ConcreteJob.JobState (DMTF CIM 2.41). Only 7-10 end a job: 11 Service and 12 Query Pending
- * are live states although their numbers are higher, and values 13 and up are reserved, so a job
- * is waited for until it reports one of these four.
- */
-const FINAL: Record<number, string> = { 7: 'Completed', 8: 'Terminated', 9: 'Killed', 10: 'Exception' };
-const LIVE: Record<number, string> = { 2: 'New', 3: 'Starting', 4: 'Running', 5: 'Suspended', 6: 'Shutting Down', 11: 'Service', 12: 'Query Pending' };
-
-/** The JobState values after which a job changes no more: Completed, Terminated, Killed, Exception. */
-export const FINAL_JOB_STATES: readonly number[] = Object.keys(FINAL).map(Number);
-
-export const JOB_COMPLETED = 7;
-
-/** `4 Running`, `13 unknown`, or `no JobState`, for messages. */
-export function jobStateName(state: number | null): string {
-  if (state === null) return 'no JobState';
-  return `${state} ${FINAL[state] ?? LIVE[state] ?? 'unknown'}`;
-}
 
 export type JobEnd =
   /** JobState 7, with the job as it was then. */
@@ -91,8 +70,8 @@ export async function awaitJob(conn: WbemConnection, job: CimObjectPath, opts: J
       const raw = i.get('JobState');
       lastState = raw === null || raw === undefined ? null : Number(raw);
       lastError = null;
-      if (lastState === JOB_COMPLETED) return { kind: 'completed', instance: i };
-      if (lastState !== null && FINAL[lastState]) return { kind: 'failed', state: lastState, reason: await failureText(conn, job, i), instance: i };
+      if (lastState === JOB_STATE.completed) return { kind: 'completed', instance: i };
+      if (lastState !== null && isFinalJobState(lastState)) return { kind: 'failed', state: lastState, reason: await failureText(conn, job, i), instance: i };
     } catch (e) {
       if (signal?.aborted) throw signal.reason;
       if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return { kind: 'vanished' };

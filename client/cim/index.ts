@@ -12,8 +12,8 @@ export {
 } from './ClientError.js';
 export { isSafeOperation } from './HttpTransport.js';
 export {
-  awaitJob, waitForJob, jobOf, jobStateName, JobWaitTimeoutError, JOB_STARTED, FINAL_JOB_STATES, JOB_COMPLETED,
-  type JobEnd, type JobWaitOptions, type WaitForJobOptions,
+  awaitJob, waitForJob, jobOf, JobWaitTimeoutError, type JobEnd, type JobWaitOptions, type WaitForJobOptions,
 } from './awaitJob.js';
+export { JOB_STARTED, jobStateName } from '../../src/cim/ConcreteJob.js';
 export { objectToJson, valueToJson, type Json } from './JsonForm.js';
 export { CimError, CimStatus } from '../../src/cim/CimError.js';

@@ -4,7 +4,8 @@
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
-import { DEFAULT_RETENTION_MS, JOB_STATE, JobTable, type JobChange, type JobRecord, type JobTableOptions } from '../../src/wbem/JobTable.js';
+import { JOB_STATE } from '../../src/cim/ConcreteJob.js';
+import { DEFAULT_RETENTION_MS, JobTable, type JobChange, type JobRecord, type JobTableOptions } from '../../src/wbem/JobTable.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 

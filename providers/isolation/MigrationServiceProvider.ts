@@ -15,6 +15,7 @@
 // (IssueMigrationTicket, MigrationTicketGrant.ts); AcceptMigration made with one admits only the
 // ticket's VM.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
+import { JOB_STARTED } from '../../src/cim/ConcreteJob.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
@@ -34,8 +35,6 @@ import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.j
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
 const FAILED = 2;
-/** DSP1081 "Method Parameters Checked - Job Started". */
-const JOB_STARTED = 4096;
 
 /** The integrity side's class that publishes a host's MigrationPublicKey (read at the destination). */
 const VTPM_SERVICE = 'TVDc_VTPMManagementService';

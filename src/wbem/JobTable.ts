@@ -3,9 +3,8 @@
 // CIM_ConcreteJob instances; nothing here knows CIM.
 import { randomUUID } from 'node:crypto';
 
-/** CIM_ConcreteJob.JobState values a job of this table passes through. */
-export const JOB_STATE = { starting: 3, running: 4, completed: 7, exception: 10 } as const;
-export type JobState = keyof typeof JOB_STATE;
+/** The states a job of this table passes through, named as CIM_ConcreteJob.JobState names them (src/cim/ConcreteJob.ts). */
+export type JobState = 'starting' | 'running' | 'completed' | 'exception';
 
 /** How a job's work failed: the code the method would have returned, and why. */
 export interface JobFailure {
