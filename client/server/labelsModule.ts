@@ -48,7 +48,7 @@ export const labelsModule: ServerModule = {
 
     // Removing a label only takes access away, so unassign is not held back by drift.
     const assign = async (group: string, host: string, element: CimObjectPath, what: string, label: string, policy: Policy, user: string) => {
-      await requireUndrifted(ctx, group, host, policy, what);
+      await requireUndrifted(ctx, group, host, policy.header, `labeling ${what}`);
       const securityLabel = await assignOnHost(ctx, host, element, what, label, policy);
       ctx.audit({ user: user, group: group, action: 'label.assign', message: `TVDc ${group}: ${what} on ${host} labeled ${label} by ${user}` });
       return securityLabel;

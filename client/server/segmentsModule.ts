@@ -72,7 +72,7 @@ export const segmentsModule: ServerModule = {
         const conn = ctx.hosts.connection(host);
         const policy = label === undefined ? undefined : groups.deployedPolicy(group, host)!;
         // Before anything is made there: a drifted host gets no segment rather than an unlabeled one.
-        if (policy) await requireUndrifted(ctx, group, host, policy, `segment ${name}`);
+        if (policy) await requireUndrifted(ctx, group, host, policy.header, `labeling segment ${name}`);
         const seg = new CimInstance('TVDc_NetworkSegment');
         seg.properties.set('InstanceID', new CimProperty('InstanceID', 'string', `TVDc:segment:${name}`));
         if (vlan !== undefined) seg.properties.set('VLANId', new CimProperty('VLANId', 'uint16', vlan));

@@ -6,9 +6,10 @@
 import { ApiError } from './ApiError.js';
 import { requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { bodyObject, stringField } from './body.js';
-import { driftFrom, recordedState } from './DeploymentState.js';
+import { recordedState } from './DeploymentState.js';
 import { GroupStore } from './GroupStore.js';
-import { readActivePolicy, vmPath } from './HostCim.js';
+import { vmPath } from './HostCim.js';
+import { requireUndrifted } from './labelOnHost.js';
 import { onHost } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { requireMayManageVm } from './managementVm.js';
@@ -36,19 +37,16 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
       const groups = new GroupStore(ctx.db);
 
       /**
-       * Refuses (409) unless `host` runs the policy it last accepted from the TVDc: a host whose
-       * policy was changed behind the server's back decides under rules the server cannot vouch
-       * for. A host with nothing accepted from the TVDc is refused too when `needsPolicy`.
+       * labelOnHost's drift check against what `host` last accepted from the TVDc. A host with
+       * nothing accepted from the TVDc has nothing to drift from; it is refused when `needsPolicy`.
        */
-      const requireUndrifted = async (group: string, host: string, doing: string, needsPolicy: boolean): Promise<void> => {
+      const requireUndriftedHost = async (group: string, host: string, doing: string, needsPolicy: boolean): Promise<void> => {
         const d = groups.deployments(group).find((x) => x.host === host);
         if (!d?.deployedName || !d.deployedVersion) {
           if (needsPolicy) throw ApiError.conflict(`host ${host} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group}) before ${doing}`);
           return;
         }
-        const active = await onHost(host, () => readActivePolicy(ctx.hosts.connection(host)));
-        const drift = driftFrom({ name: d.deployedName, version: d.deployedVersion }, active);
-        if (drift) throw ApiError.conflict(`host ${host} has drifted: ${drift}; deploy the TVDc's policy there again (tvdc policy deploy ${group}) before ${doing}`);
+        await requireUndrifted(ctx, group, host, { name: d.deployedName, version: d.deployedVersion }, doing);
       };
 
       /** The VM's EnabledState and what RequestStateChange takes now (null: the host does not say). */
@@ -95,7 +93,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const host = await hostOf(group, vm);
         await requireMayManageVm(ctx, groups, principal, group, host, vm, 'start');
         // Starting puts the VM under the host's policy: it must be the one the TVDc gave it.
-        await requireUndrifted(group, host, `starting VM ${vm}`, true);
+        await requireUndriftedHost(group, host, `starting VM ${vm}`, true);
         if ((await readVm(host, vm)).state === RUNNING) return { group, vm, host, state: 'running', changed: false };
         await changeState(group, vm, host, REQUESTED_STATE.start, 'start');
         ctx.audit({ user: principal.user, group, action: 'vm.start', message: `TVDc ${group}: VM ${vm} on ${host} started by ${principal.user}` });
@@ -145,7 +143,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
           throw ApiError.conflict(`TVDc ${group}'s policy ${policy.name} ${policy.version} is not deployed on host ${to} (${onDest.state}): deploy it first (tvdc policy deploy ${group})`);
         }
         const doing = `migrating VM ${vm}`;
-        await Promise.all([requireUndrifted(group, from, doing, false), requireUndrifted(group, to, doing, true)]);
+        await Promise.all([requireUndriftedHost(group, from, doing, false), requireUndriftedHost(group, to, doing, true)]);
         const who = `migration of VM ${vm} from ${from} to ${to} by ${principal.user}`;
         let result;
         try {
