@@ -2,7 +2,7 @@
 // the hosts' trust anchors (Datacenter Administrator), action plans and attestation schedules per
 // TVDc (its TVDc Administrator), attestations on demand, on schedule and on new measurements
 // (for the TVDcs that monitor), and the event log.
-import { migrate, type Db } from '../../../src/store/Store.js';
+import { migrate } from '../../../src/store/Store.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { Annotation } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
@@ -10,6 +10,7 @@ import { validatePlan } from '../../../src/tvdc/management/ActionPlan.js';
 import { ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import { ActionPlanStore } from '../../../src/tvdc/management/ActionPlanStore.js';
 import { NotifyTargetStore } from '../../../src/tvdc/management/NotifyTargetStore.js';
+import { allowingTarget } from '../../../src/tvdc/management/NotifyTarget.js';
 import { AttestationMonitorStore, type AttestationMonitor } from '../../../src/tvdc/management/AttestationMonitor.js';
 import { AttestationScheduleStore, formatInterval, parseInterval, type AttestationSchedule } from '../../../src/tvdc/management/AttestationSchedule.js';
 import { AttestationScheduler } from '../../../src/tvdc/management/AttestationScheduler.js';
@@ -99,16 +100,6 @@ export function tally(outcomes: readonly AttestationOutcome[]): string {
   return `${outcomes.length} targets: ${n('trusted')} trusted, ${n('unknown')} unknown, ${n('untrusted')} untrusted, ${n('failed')} failed`;
 }
 
-function groupExists(db: Db, group: string): boolean {
-  return db.prepare('SELECT 1 FROM tvdc_groups WHERE name = ?').get(group) !== undefined;
-}
-
-/** A tvdcadmin authorized for the group, or a dcadmin; and the group must exist. */
-function requireExistingGroup(db: Db, p: Principal, group: string): void {
-  requireGroup(p, group);
-  if (!groupExists(db, group)) throw ApiError.notFound(`no TVDc named ${group}`);
-}
-
 /** Domain errors (bad plan, bad interval, bad digest) are the caller's: 400 with their message, 404 for NOT_FOUND. */
 function domain<T>(f: () => T): T {
   try {
@@ -140,8 +131,17 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const events = new EventLog(db);
       const plans = new ActionPlanStore(db);
       const notifyTargets = new NotifyTargetStore(db);
+      const groupStore = new GroupStore(db);
+      /** A tvdcadmin authorized for the group, or a dcadmin; and the group must exist. */
+      const requireExistingGroup = (p: Principal, group: string): void => {
+        requireGroup(p, group);
+        groupStore.require(group);
+      };
       /** Notify plans whose URL is under no notification target: they record failed actions instead of notifying. */
-      const strandedPlans = (): number[] => plans.list().filter((p) => p.action.kind === 'notify' && !notifyTargets.allowing(p.action.url)).map((p) => p.id);
+      const strandedPlans = (): number[] => {
+        const targets = notifyTargets.list(); // read once, not once per plan
+        return plans.list().filter((p) => p.action.kind === 'notify' && !allowingTarget(targets, p.action.url)).map((p) => p.id);
+      };
       const schedules = new AttestationScheduleStore(db);
       const monitors = new AttestationMonitorStore(db);
       // A deleted TVDc takes its plans, schedule and monitoring with it, in the deleting
@@ -161,18 +161,20 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           END;`,
       }]);
       /**
-       * The group's monitoring setting, if it is the current TVDc's: one switched on before the
-       * TVDc of that name was (re)created belonged to a deleted TVDc and is dropped.
+       * Whether a monitoring setting is the current TVDc's: one switched on before the TVDc of
+       * that name was (re)created belonged to a deleted TVDc and is dropped.
        */
+      const isCurrent = (m: AttestationMonitor): boolean => {
+        const created = db.prepare('SELECT created_at FROM tvdc_groups WHERE name = ?').pluck().get(m.group) as string | undefined;
+        if (created !== undefined && created <= m.enabledAt) return true;
+        monitors.disable(m.group);
+        return false;
+      };
       const monitorOf = (group: string): AttestationMonitor | undefined => {
         const m = monitors.get(group);
-        if (!m) return undefined;
-        const created = db.prepare('SELECT created_at FROM tvdc_groups WHERE name = ?').pluck().get(group) as string | undefined;
-        if (created !== undefined && created <= m.enabledAt) return m;
-        monitors.disable(group);
-        return undefined;
+        return m && isCurrent(m) ? m : undefined;
       };
-      const mayPower = planMayPower(hosts, new UserStore(db), new GroupStore(db));
+      const mayPower = planMayPower(hosts, new UserStore(db), groupStore);
       const engine = new ActionPlanEngine(plans, events, new VmEffects(hosts, { mayPower, ...(options.notifyTimeoutMs !== undefined ? { notifyTimeoutMs: options.notifyTimeoutMs } : {}) }), notifyTargets);
       const runner = new AttestationRunner({
         db, hosts, references: refs, anchors, events, plans: engine, log: ctx.log,
@@ -182,7 +184,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       const scheduler = new AttestationScheduler({
         store: schedules,
         runGroup: async (group) => {
-          if (!groupExists(db, group)) {
+          if (!groupStore.exists(group)) {
             // The TVDc was deleted: its schedule goes with it rather than attesting nothing for ever.
             schedules.remove(group);
             ctx.log(`attestation schedule of TVDc ${group} removed: the TVDc no longer exists`);
@@ -310,7 +312,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           if (vm !== undefined) await vmWithin(vm, (h) => h.name === host.name, `host ${host.name}`);
           outcomes = await runner.attestHost(host.name, vm);
         } else {
-          requireExistingGroup(db, principal, name);
+          requireExistingGroup(principal, name);
           if (vm !== undefined) await vmWithin(vm, (h) => h.group === name, `any host of TVDc ${name}`);
           outcomes = await runner.attestGroup(name, vm);
         }
@@ -323,13 +325,13 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
           schedules: schedules.list(mine).map(scheduleView),
           running: scheduler.active(),
           // The other way a TVDc is attested: whenever its targets measure something new.
-          monitors: monitors.list(mine).filter((m) => monitorOf(m.group)).map((m) => monitorView(m.group, m)),
+          monitors: monitors.list(mine).filter(isCurrent).map((m) => monitorView(m.group, m)),
         };
       });
 
       router.route('PUT', '/api/groups/:group/schedule', ({ principal, params, body }) => {
         const group = params['group']!;
-        requireExistingGroup(db, principal, group);
+        requireExistingGroup(principal, group);
         const ms = domain(() => parseInterval(stringField(body, 'every')));
         const s = schedules.set(group, ms, principal.user);
         scheduler.poke();
@@ -350,7 +352,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       // rather than accept a setting that would do nothing.
       router.route('PUT', '/api/groups/:group/monitor', async ({ principal, params, body }) => {
         const group = params['group']!;
-        requireExistingGroup(db, principal, group);
+        requireExistingGroup(principal, group);
         const enabled = bodyObject(body)['enabled'];
         if (typeof enabled !== 'boolean') throw ApiError.badRequest('"enabled" must be true or false');
         const why = await feedUnavailable(options.feed);
@@ -375,7 +377,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       router.route('POST', '/api/groups/:group/plans', ({ principal, params, body }) => {
         const group = params['group']!;
-        requireExistingGroup(db, principal, group);
+        requireExistingGroup(principal, group);
         const b = bodyObject(body);
         const plan = domain(() => validatePlan({ group, on: b['on'], vmPattern: b['vm'], action: b['action'], url: b['url'], createdBy: principal.user }));
         // The URL is well formed but the server is not allowed to call it: a policy refusal, so
