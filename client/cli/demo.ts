@@ -19,8 +19,9 @@ import { CimProperty } from '../../src/cim/CimProperty.js';
 import { NameMap } from '../../src/cim/NameMap.js';
 import { WbemServerError } from '../../src/wbem/WbemServer.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
-import { WbemConnection } from '../cim/index.js';
+import { WbemConnection, type MethodResult } from '../cim/index.js';
 import { HostAgent } from '../host/HostAgent.js';
+import { diskPath, vmPath } from '../server/HostCim.js';
 import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
 import { ApiClient } from './ApiClient.js';
 
@@ -110,11 +111,6 @@ function servicePathOf(host: string, cls: string): CimObjectPath {
   return CimObjectPath.instance(cls, { CreationClassName: cls, Name: cls.replace(/^TVDc_/, ''), SystemCreationClassName: 'TVDc_HostSystem', SystemName: host }, 'root/tvdc');
 }
 
-function vmPathOf(vm: string): CimObjectPath {
-  return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm }, 'root/tvdc');
-}
-
-type MethodResult = { returnValue: unknown; outParams: NameMap<{ value: unknown }> };
 async function must(what: string, p: Promise<MethodResult>): Promise<void> {
   const r = await p;
   if (Number(r.returnValue) !== 0) throw new Error(`${what} returned ${String(r.returnValue)}: ${JSON.stringify([...r.outParams.values()].map((o) => o.value))}`);
@@ -131,7 +127,7 @@ async function defineOnHost(host: DemoHost, vms: readonly { name: string }[]): P
     }
     if (host.name === DISK.host) {
       // The management VM exports a virtual block device, to be labeled for the SU workload.
-      const disk = CimObjectPath.instance('TVDc_LogicalDisk', { SystemCreationClassName: 'TVDc_HostSystem', SystemName: host.name, CreationClassName: 'TVDc_LogicalDisk', DeviceID: DISK.name }, 'root/tvdc');
+      const disk = diskPath(host.name, DISK.name);
       const props = new NameMap<CimProperty>();
       for (const b of disk.keys!.values()) props.set(b.name, new CimProperty(b.name, 'string', b.value));
       await conn.createInstance(new CimInstance('TVDc_LogicalDisk', props, disk));
@@ -144,7 +140,7 @@ async function defineOnHost(host: DemoHost, vms: readonly { name: string }[]): P
 async function startVms(host: DemoHost, vms: readonly { name: string }[]): Promise<void> {
   const conn = new WbemConnection(host.origin, { namespace: 'root/tvdc' });
   try {
-    for (const vm of vms) await must(`start ${vm.name} on ${host.name}`, conn.invokeMethod(vmPathOf(vm.name), 'RequestStateChange', { RequestedState: { type: 'uint16', value: 2 } }));
+    for (const vm of vms) await must(`start ${vm.name} on ${host.name}`, conn.invokeMethod(vmPath(vm.name), 'RequestStateChange', { RequestedState: { type: 'uint16', value: 2 } }));
   } finally {
     await conn.close();
   }
