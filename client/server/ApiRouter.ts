@@ -140,18 +140,30 @@ export class ApiRouter {
     ctx.state['user'] = principal.user;
     const method = ctx.method as Method;
     const path = ctx.path;
-    let pathMatched = false;
-    for (const r of this.routes) {
-      const params = matchPath(r.segments, path);
-      if (!params) continue;
-      pathMatched = true;
-      if (r.method !== method) continue;
-      const limit = r.largeBody && principal.role === r.largeBody.role ? r.largeBody.bytes : MAX_BODY_BYTES;
-      const body = method === 'POST' || method === 'PUT' ? await readJson(ctx, limit) : undefined;
-      return r.handler({ principal, params, query: new URLSearchParams(ctx.querystring), body });
+    const found = this.match(method, path);
+    if (!found.route) {
+      if (found.pathMatched) throw new ApiError(405, 'BAD_REQUEST', `${method} is not allowed on ${path}`);
+      throw ApiError.notFound(`no API route ${method} ${path}`);
     }
-    if (pathMatched) throw new ApiError(405, 'BAD_REQUEST', `${method} is not allowed on ${path}`);
-    throw ApiError.notFound(`no API route ${method} ${path}`);
+    const { route, params } = found;
+    const limit = route.largeBody && principal.role === route.largeBody.role ? route.largeBody.bytes : MAX_BODY_BYTES;
+    const body = method === 'POST' || method === 'PUT' ? await readJson(ctx, limit) : undefined;
+    return route.handler({ principal, params, query: new URLSearchParams(ctx.querystring), body });
+  }
+
+  /**
+   * The first route for `method path` with its parameters; when none, whether a route has the
+   * path under another method (405 rather than 404 for the API).
+   */
+  private match(method: string, path: string): { route: Route; params: Record<string, string> } | { route: null; pathMatched: boolean } {
+    let pathMatched = false;
+    for (const route of this.routes) {
+      const params = matchPath(route.segments, path);
+      if (!params) continue;
+      if (route.method === method) return { route, params };
+      pathMatched = true;
+    }
+    return { route: null, pathMatched };
   }
 
   /**
@@ -162,9 +174,9 @@ export class ApiRouter {
   refused(user: string | null, address: string, method: string, path: string, err: ApiError, group?: string): void {
     this.log(`refused ${method} ${path} from ${user !== null ? `${user} at ${address}` : address}: ${err.code}: ${err.message}`);
     if (user === null || err.code !== 'FORBIDDEN' || !this.audit) return;
-    const route = this.routes.find((r) => r.method === method && matchPath(r.segments, path));
-    const grp = group ?? (route ? matchPath(route.segments, path)?.['group'] : undefined) ?? null;
-    this.audit({ user, group: grp, action: `${method} ${route?.pattern ?? path}`, outcome: 'refused', message: `${method} ${path} refused: ${err.message}` });
+    const found = this.match(method, path);
+    const grp = group ?? (found.route ? found.params['group'] : undefined) ?? null;
+    this.audit({ user, group: grp, action: `${method} ${found.route?.pattern ?? path}`, outcome: 'refused', message: `${method} ${path} refused: ${err.message}` });
   }
 
   /** Where refusals of signed-in users are recorded (the server's audit trail). */
@@ -208,12 +220,9 @@ export class ApiRouter {
    */
   async call(principal: Principal, method: Method, path: string, query: URLSearchParams, body: unknown): Promise<unknown> {
     try {
-      for (const r of this.routes) {
-        if (r.method !== method) continue;
-        const params = matchPath(r.segments, path);
-        if (params) return await r.handler({ principal, params, query, body });
-      }
-      throw ApiError.notFound(`no API route ${method} ${path}`);
+      const found = this.match(method, path);
+      if (!found.route) throw ApiError.notFound(`no API route ${method} ${path}`);
+      return await found.route.handler({ principal, params: found.params, query, body });
     } catch (e) {
       throw this.toApiError(e, `${method} ${path}`);
     }
