@@ -25,7 +25,6 @@ import { intrinsicOperation } from './intrinsicOperations.js';
 import { invokeMethod } from './invokeMethod.js';
 import { canonicalNamespace } from './namespaceName.js';
 import { grantedMethod, grantsOperation, type ActiveGrant } from './AccessGrant.js';
-import type { OneTimeCredentials } from './OneTimeCredentials.js';
 import type { IntrinsicOperation } from './OperationResult.js';
 
 export interface CimCall {
@@ -35,8 +34,6 @@ export interface CimCall {
   role: Role;
   /** A one-time credential's grant: then it alone, not the role, says what the caller may do. */
   grant?: ActiveGrant | null;
-  /** Where providers issue one-time credentials; null without a users file. */
-  oneTimeCredentials?: OneTimeCredentials | null;
   /** The request's cancellation; its signal is made only when a provider asks. */
   abort: SignalSource;
 }
@@ -163,7 +160,7 @@ function run(core: ServerCore, req: SimpleRequest, call: CimCall): OperationResu
   const c = req.call;
   const ns = canonicalNamespace(c.kind === 'IMETHODCALL' ? c.namespace : c.target.namespace ?? '');
   const grant = call.grant ?? null;
-  const ctx = new OperationContext(core, ns, call.user, call.role, call.abort, grant, call.oneTimeCredentials ?? null);
+  const ctx = new OperationContext(core, ns, call.user, call.role, call.abort, grant);
   if (c.kind === 'METHODCALL') {
     if (grant) checkGrantedMethod(grant, call.user, ns, c.target.className, c.name);
     else if (!roleAllows(call.role, 'write')) throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${call.user ?? 'caller'} (${call.role}) may not invoke methods`);

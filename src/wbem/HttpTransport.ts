@@ -303,9 +303,7 @@ class Exchange {
   private call(body: Buffer): void {
     try {
       const p = this.principal;
-      const reply = handleCimCall(this.options.core, {
-        headers: this.headers!, body, user: p.user, role: p.role, grant: p.grant ?? null, oneTimeCredentials: this.options.users?.oneTime ?? null, abort: this,
-      });
+      const reply = handleCimCall(this.options.core, { headers: this.headers!, body, user: p.user, role: p.role, grant: p.grant ?? null, abort: this });
       if (reply instanceof Promise) reply.then((r) => this.send(r), (e: unknown) => this.fail(e));
       else this.send(reply);
     } catch (e) {

@@ -19,8 +19,12 @@ export class OperationContext implements ProviderContext {
     readonly role: Role,
     private readonly signals: SignalSource,
     readonly grant: AccessGrant | null = null,
-    readonly oneTimeCredentials: OneTimeCredentials | null = null,
   ) {}
+
+  /** The server's, not the request's: read from the core rather than carried by every call. */
+  get oneTimeCredentials(): OneTimeCredentials | null {
+    return this.core.oneTimeCredentials;
+  }
 
   get signal(): AbortSignal {
     return this.signals.signal;
@@ -36,6 +40,6 @@ export class OperationContext implements ProviderContext {
 
   /** The same caller in another namespace (association traversal across namespaces). */
   inNamespace(namespace: string): OperationContext {
-    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signals, this.grant, this.oneTimeCredentials);
+    return namespace === this.namespace ? this : new OperationContext(this.core, namespace, this.user, this.role, this.signals, this.grant);
   }
 }

@@ -23,6 +23,7 @@ import { InteropProvider } from './InteropProvider.js';
 import { EnumerationContexts } from './EnumerationContexts.js';
 import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
 import { LoginThrottle, type LoginThrottleOptions } from './LoginThrottle.js';
+import type { OneTimeCredentials } from './OneTimeCredentials.js';
 import { MPostRewriter } from './MPostRewriter.js';
 import { INTEROP_NAMESPACE } from './namespaceName.js';
 import type { ServerCore } from './ServerCore.js';
@@ -105,6 +106,7 @@ export class WbemServer implements ServerCore {
   indications: IndicationSink | null = null;
   /** Failed logins per client address, over HTTP and HTTPS alike. */
   readonly loginThrottle: LoginThrottle;
+  readonly oneTimeCredentials: OneTimeCredentials | null;
 
   private readonly options: WbemServerOptions;
   private readonly listeners: net.Server[] = [];
@@ -118,6 +120,7 @@ export class WbemServer implements ServerCore {
     this.repository = options.repository;
     this.store = options.store ?? openStore(':memory:');
     this.name = options.name ?? 'localhost';
+    this.oneTimeCredentials = options.users?.oneTime ?? null;
     this.loginThrottle = new LoginThrottle({
       ...options.loginThrottle,
       onBlock: (address, failures, seconds) => this.log(`login refused: ${failures} failed logins from ${address}; its logins are refused with 429 for ${seconds} s`),
