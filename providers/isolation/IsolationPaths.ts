@@ -25,6 +25,12 @@ export const CLASS = {
   accessDenied: 'TVDc_AccessDeniedIndication',
 } as const;
 
+/**
+ * The integrity side's service (not an isolation class) that publishes a host's MigrationPublicKey:
+ * a migration's source reads it at the destination, so a migration ticket lets its holder read it.
+ */
+export const VTPM_SERVICE_CLASS = 'TVDc_VTPMManagementService';
+
 /** Service Name keys: one service of each kind per host. */
 export const SERVICE_NAME = {
   [CLASS.securityService]: 'SecurityService',

@@ -26,7 +26,7 @@ import type { IsolationModel } from './IsolationModel.js';
 import type { JobFailure, JobProgress, JobRecord } from '../../src/wbem/JobTable.js';
 import type { VtpmMigrationKeys, VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
 import { migrationJobPath, type MigrationJobDetail, type MigrationJobs } from './MigrationJob.js';
-import { CLASS } from './IsolationPaths.js';
+import { CLASS, VTPM_SERVICE_CLASS } from './IsolationPaths.js';
 import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
@@ -35,9 +35,6 @@ import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.j
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
 const FAILED = 2;
-
-/** The integrity side's class that publishes a host's MigrationPublicKey (read at the destination). */
-const VTPM_SERVICE = 'TVDc_VTPMManagementService';
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -225,14 +222,14 @@ export class MigrationServiceProvider implements Provider {
     const none = (why: string) => new TvdcError('INVALID_ARGUMENT', `VM '${vm}' has a vTPM, and host at ${url} cannot take it: ${why}; the VM keeps running on '${this.model.hostName}'`);
     let key: unknown;
     try {
-      for await (const i of conn.enumerateInstances(VTPM_SERVICE, { propertyList: ['MigrationPublicKey'] })) {
+      for await (const i of conn.enumerateInstances(VTPM_SERVICE_CLASS, { propertyList: ['MigrationPublicKey'] })) {
         key = i.get('MigrationPublicKey');
         break;
       }
     } catch (e) {
-      throw none(`its ${VTPM_SERVICE} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
+      throw none(`its ${VTPM_SERVICE_CLASS} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
     }
-    if (typeof key !== 'string' || key.trim() === '') throw none(`it publishes no ${VTPM_SERVICE}.MigrationPublicKey (a host running without vTPMs)`);
+    if (typeof key !== 'string' || key.trim() === '') throw none(`it publishes no ${VTPM_SERVICE_CLASS}.MigrationPublicKey (a host running without vTPMs)`);
     return key;
   }
 

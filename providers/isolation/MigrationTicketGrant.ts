@@ -10,7 +10,7 @@ import { OneTimeCredentials, OneTimeCredentialsError } from '../../src/wbem/OneT
 import type { MethodResult, ParamValue, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import { TVDC_NAMESPACE } from './CimFactory.js';
-import { CLASS } from './IsolationPaths.js';
+import { CLASS, VTPM_SERVICE_CLASS } from './IsolationPaths.js';
 import { methodParam } from './methodParam.js';
 
 /** The user name every ticket authenticates as; the ticket itself is the password. */
@@ -20,9 +20,6 @@ export const MAX_TICKET_SECONDS = 900;
 /** Longer than any VM name the hypervisor takes; a bound on what a ticket's grant stores. */
 const MAX_NAME = 256;
 
-/** The integrity side's class whose MigrationPublicKey a source reads before sealing a vTPM here. */
-const VTPM_SERVICE = 'TVDc_VTPMManagementService';
-
 /** What a ticket for `vm` lets its holder do: exactly the calls a source host makes of a destination. */
 export function migrationTicketGrant(vm: string): AccessGrant {
   const reads = (className: string) => ['EnumerateInstanceNames', 'EnumerateInstances', 'GetInstance'].map((operation) => ({ operation, className }));
@@ -31,7 +28,7 @@ export function migrationTicketGrant(vm: string): AccessGrant {
     namespace: TVDC_NAMESPACE,
     calls: [
       ...reads(CLASS.migrationService),
-      ...reads(VTPM_SERVICE),
+      ...reads(VTPM_SERVICE_CLASS),
       { method: 'AcceptMigration', className: CLASS.migrationService, usesUp: true },
     ],
     scope: { vm },
