@@ -244,8 +244,7 @@ export class AttestationRunner {
   private async challenge(target: AttestationTarget): Promise<AttestationVerdict> {
     // The host the target is reached through must be registered, even where the VM's EK
     // certificate may chain to another host's vTPM CA (it migrated here).
-    const own = this.opts.anchors.list(target.host).filter((a) => a.kind === (target.vm === undefined ? 'hardware' : 'virtual'));
-    if (own.length === 0) {
+    if (!this.opts.anchors.has(target.host, target.vm === undefined ? 'hardware' : 'virtual')) {
       const ca = target.vm === undefined ? 'platform CA' : 'vTPM CA';
       throw new ChallengeError('NO_TRUST_ANCHOR', `no ${ca} is registered for host ${target.host}: a dcadmin must run "tvdc attest trust ${target.host}" first`);
     }

@@ -93,12 +93,19 @@ export class TrustAnchorStore {
       : this.db.prepare('DELETE FROM mgmt_trust_anchor WHERE host = ?').run(host).changes;
   }
 
+  /** Whether the host has a CA of this kind; asked at every attestation, so no certificate is parsed. */
+  has(host: string, kind: TrustAnchor['kind']): boolean {
+    return this.db.prepare('SELECT 1 FROM mgmt_trust_anchor WHERE host = ? AND kind = ?').get(host, kind) !== undefined;
+  }
+
   /**
    * What a target's EK certificate must chain to. A host's own TPM: that host's platform CA only.
    * A VM: any registered vTPM CA, since a vTPM keeps its EK certificate when its VM migrates.
    */
   anchorsFor(target: { host: string; vm?: string }): TrustAnchor[] {
-    if (target.vm === undefined) return this.list(target.host).filter((a) => a.kind === 'hardware').map((a) => ({ pem: a.pem, kind: a.kind }));
+    if (target.vm === undefined) {
+      return (this.db.prepare("SELECT pem FROM mgmt_trust_anchor WHERE host = ? AND kind = 'hardware'").pluck().all(target.host) as string[]).map((pem) => ({ pem, kind: 'hardware' as const }));
+    }
     return (this.db.prepare("SELECT pem FROM mgmt_trust_anchor WHERE kind = 'virtual' ORDER BY host").pluck().all() as string[]).map((pem) => ({ pem, kind: 'virtual' as const }));
   }
 }
