@@ -18,7 +18,7 @@ export interface MigrationJobDetail {
 
 export type MigrationJobs = JobTable<MigrationJobDetail>;
 
-export const MIGRATION_JOB_ID_PREFIX = 'TVDc:MigrationJob:';
+const MIGRATION_JOB_ID_PREFIX = 'TVDc:MigrationJob:';
 
 /** OperationalStatus: 2 OK while it runs; 17 Completed with 2 OK or 6 Error once finished. */
 const OPERATIONAL_STATUS: Record<JobRecord<unknown>['state'], number[]> = { starting: [2], running: [2], completed: [2, 17], exception: [6, 17] };

@@ -14,14 +14,14 @@ import { CLASS, VTPM_SERVICE_CLASS } from './IsolationPaths.js';
 import { methodParam } from './methodParam.js';
 
 /** The user name every ticket authenticates as; the ticket itself is the password. */
-export const MIGRATION_TICKET_USER = 'tvdc-migration';
-export const DEFAULT_TICKET_SECONDS = 300;
-export const MAX_TICKET_SECONDS = 900;
+const MIGRATION_TICKET_USER = 'tvdc-migration';
+const DEFAULT_TICKET_SECONDS = 300;
+const MAX_TICKET_SECONDS = 900;
 /** Longer than any VM name the hypervisor takes; a bound on what a ticket's grant stores. */
 const MAX_NAME = 256;
 
 /** What a ticket for `vm` lets its holder do: exactly the calls a source host makes of a destination. */
-export function migrationTicketGrant(vm: string): AccessGrant {
+function migrationTicketGrant(vm: string): AccessGrant {
   const reads = (className: string) => ['EnumerateInstanceNames', 'EnumerateInstances', 'GetInstance'].map((operation) => ({ operation, className }));
   return {
     purpose: `the migration of VM '${vm}' to this host`,

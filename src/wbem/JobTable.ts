@@ -57,7 +57,7 @@ export interface JobTableOptions<D> {
 }
 
 export const DEFAULT_RETENTION_MS = 5 * 60_000;
-export const DEFAULT_MAX_FINISHED = 256;
+const DEFAULT_MAX_FINISHED = 256;
 const UNEXPECTED_FAILURE_CODE = 2;
 
 export class JobTable<D> {
