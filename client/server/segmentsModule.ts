@@ -5,6 +5,7 @@
 // answers for itself, as in a policy deployment.
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
+import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField } from './body.js';
@@ -60,17 +61,20 @@ export const segmentsModule: ServerModule = {
       const vni = integerField(body, 'vni', 16_777_215);
       if ((vlan === undefined) === (vni === undefined)) throw ApiError.badRequest('give exactly one of "vlan" (802.1Q, 1-4094) and "vni" (VXLAN)');
       const label = optionalString(body, 'label');
+      // Checked up front, so a label no host could take creates nothing anywhere; each host's
+      // deployed policy is read (and parsed) once, here.
+      const deployed = new Map<string, Policy>();
       if (label !== undefined) {
-        // Checked up front, so a label no host could take creates nothing anywhere.
         for (const host of groups.hostsOf(group)) {
           const p = groups.deployedPolicy(group, host);
           if (!p) throw ApiError.conflict(`host ${host} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group})`);
           if (!p.resourceLabels.some((l) => l.name === label)) throw ApiError.notFound(`label ${label} is not a resource label of policy ${p.header.name} ${p.header.version} deployed to host ${host}`);
+          deployed.set(host, p);
         }
       }
       const results = await onEveryHost(group, async (host) => {
         const conn = ctx.hosts.connection(host);
-        const policy = label === undefined ? undefined : groups.deployedPolicy(group, host)!;
+        const policy = deployed.get(host);
         // Before anything is made there: a drifted host gets no segment rather than an unlabeled one.
         if (policy) await requireUndrifted(ctx, group, host, policy.header, `labeling segment ${name}`);
         const seg = new CimInstance('TVDc_NetworkSegment');
