@@ -6,8 +6,9 @@ import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { ApiError } from './ApiError.js';
-import { TVDC_NAMESPACE } from './HostRegistry.js';
 
+/** Where a host's TVDc classes live. */
+export const TVDC_NAMESPACE = 'root/tvdc';
 export const ISOLATION_PROFILE = 'TVDc Isolation';
 const INTEROP_NAMESPACE = 'root/interop';
 

@@ -2,15 +2,13 @@
 // them (kept only in the central database, the password encrypted under the server's key file,
 // never returned by the API) and their TVDc. It hands out one pooled CIM connection per host.
 import { CimError, CimStatus, WbemConnection } from '../cim/index.js';
-import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
+import { TVDC_NAMESPACE, vmPath } from './HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
 
-export const TVDC_NAMESPACE = 'root/tvdc';
-const VM_CLASS = 'TVDc_ComputerSystem';
 
 /** Short timeouts: an API call waiting on a dead host should fail in seconds, not minutes. */
 const HOST_TIMEOUTS = { connect: 5_000, headers: 30_000, body: 30_000 };
@@ -126,9 +124,7 @@ export class HostRegistry implements HostDirectory {
     this.get(name);
     this.db.prepare('UPDATE hosts SET host_user = ?, host_password = ?, host_ca = ? WHERE name = ?')
       .run(creds.user, this.encrypt(name, creds.password), creds.ca ?? null, name);
-    const old = this.connections.get(name);
-    this.connections.delete(name);
-    await old?.close();
+    await this.drop(name);
   }
 
   /** Runs `hook` on every host removed from now on. */
@@ -202,7 +198,7 @@ export class HostRegistry implements HostDirectory {
    */
   async hostOfVm(vm: string, group?: string): Promise<HostRecord> {
     const hosts = this.list().filter((h) => group === undefined || h.group === group);
-    const path = CimObjectPath.instance(VM_CLASS, { CreationClassName: VM_CLASS, Name: vm }, TVDC_NAMESPACE);
+    const path = vmPath(vm);
     const unreachable: string[] = [];
     const found = (await Promise.all(hosts.map(async (h) => {
       try {

@@ -2,8 +2,7 @@
 // both the action plans (integrity/VmEffects) and the VM routes (vmsModule) make. The host's
 // reference monitor decides a start; its refusal comes back with the host's Reason.
 import { JOB_STARTED, awaitJob, jobOf, jobStateName, type WbemConnection } from '../cim/index.js';
-import { vmPath } from './HostCim.js';
-import { TVDC_NAMESPACE } from './HostRegistry.js';
+import { TVDC_NAMESPACE, vmPath } from './HostCim.js';
 
 /** RequestStateChange's RequestedState values (docs/isolation-cim.md). */
 export const REQUESTED_STATE = { start: 2, stop: 3, shutdown: 4, reboot: 10 } as const;

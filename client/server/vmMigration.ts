@@ -9,8 +9,7 @@
 import { CimError, CimStatus, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
-import { vmPath } from './HostCim.js';
-import { TVDC_NAMESPACE } from './HostRegistry.js';
+import { TVDC_NAMESPACE, vmPath } from './HostCim.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 
