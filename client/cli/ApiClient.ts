@@ -1,8 +1,7 @@
 // The `tvdc` CLI's client of the management server's JSON API: HTTP Basic on every request,
 // `{"error": {"code", "message"}}` answers turned into ApiClientError.
-import { readFileSync } from 'node:fs';
 import { Agent, request, type Dispatcher } from 'undici';
-import { UsageError } from './commandKit.js';
+import { UsageError, readTextFile } from './commandKit.js';
 
 /** Valued options every API verb accepts (environment: TVDC_SERVER, TVDC_USER, TVDC_PASSWORD, TVDC_CACERT). */
 export const API_OPTIONS: readonly string[] = ['server', 'user', 'password', 'cacert'];
@@ -64,14 +63,7 @@ export class ApiClient {
     if (!user) throw new UsageError('no user: give --user or set TVDC_USER');
     if (password === undefined) throw new UsageError('no password: give --password or set TVDC_PASSWORD');
     const cacert = opts.get('cacert') ?? process.env['TVDC_CACERT'];
-    let ca: string | undefined;
-    if (cacert) {
-      try {
-        ca = readFileSync(cacert, 'utf8');
-      } catch (e) {
-        throw new UsageError(`cannot read --cacert ${cacert}: ${(e as Error).message}`);
-      }
-    }
+    const ca = cacert ? readTextFile(cacert, '--cacert') : undefined;
     return new ApiClient(url.origin, user, password, ca ? { ca } : {});
   }
 
@@ -126,4 +118,12 @@ export class ApiClient {
 /** Path segment escaping for names that go into API URLs. */
 export function seg(name: string): string {
   return encodeURIComponent(name);
+}
+
+/** The query string of an API URL (`?a=1&b=2`, or nothing), of the parameters that are given. */
+export function query(params: Record<string, string | undefined>): string {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
+  const s = q.toString();
+  return s ? `?${s}` : '';
 }

@@ -1,7 +1,7 @@
 // `tvdc audit list`: who changed what through the management server, and which operations were
 // refused to whom.
 import type { AuditEntry } from '../server/AuditTrail.js';
-import { API_OPTIONS, ApiClient } from './ApiClient.js';
+import { API_OPTIONS, ApiClient, query } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
 /** Option -> API query parameter; `--by`, since `--user` names who signs in. */
@@ -12,9 +12,8 @@ async function list(args: string[], io: Io): Promise<number> {
   expectPositional(positional, 0, 'tvdc audit list [--group G] [--by USER] [--action A] [--outcome done|refused|failed] [--since ISO-TIME] [--limit N]');
   if (opts.has('limit') && !/^\d+$/.test(opts.get('limit')!)) throw new UsageError('--limit must be a number');
   if (opts.has('outcome') && !['done', 'refused', 'failed'].includes(opts.get('outcome')!)) throw new UsageError('--outcome must be done, refused or failed');
-  const q = new URLSearchParams();
-  for (const [option, param] of Object.entries(FILTERS)) if (opts.has(option)) q.set(param, opts.get(option)!);
-  const r = await ApiClient.fromOptions(opts).get<{ entries: AuditEntry[] }>(`/api/audit${q.size ? `?${q}` : ''}`);
+  const filters = Object.fromEntries(Object.entries(FILTERS).map(([option, param]) => [param, opts.get(option)]));
+  const r = await ApiClient.fromOptions(opts).get<{ entries: AuditEntry[] }>(`/api/audit${query(filters)}`);
   printResult(io, opts, r, () => printTable(io, ['ID', 'AT', 'USER', 'TVDC', 'ACTION', 'OUTCOME', 'WHAT'], r.entries.map((e) => [
     String(e.id), e.at, e.user, e.group ?? '-', e.action, e.outcome, e.message,
   ])));

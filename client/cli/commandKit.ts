@@ -62,6 +62,15 @@ export function printResult(io: Io, opts: Map<string, string>, value: unknown, h
   else human();
 }
 
+/** A file an option or argument names, as text; a file that cannot be read is a usage error naming `what`. */
+export function readTextFile(file: string, what: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
+  }
+}
+
 /** One line from standard input (a password piped in), without its line end. */
 export function readStdinLine(what: string): string {
   // At a terminal, say what is awaited (the line ends with Enter, then Ctrl-D).

@@ -1,7 +1,6 @@
 // `tvdc hosts ...`: find tvdc hosts, put them under management, see what runs on them.
-import { readFileSync } from 'node:fs';
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
 
 interface HostInfo { name: string; url: string; group: string | null; credentials: boolean }
 interface VmInfo { name: string; state: string; label: string | null; securityLabel: string | null; disks: string[]; segments: string[] }
@@ -26,14 +25,7 @@ function hostCredentials(opts: Map<string, string>): { user?: string; password?:
   const user = opts.get('host-user');
   const password = opts.get('host-password') ?? process.env['TVDC_HOST_PASSWORD'];
   const caFile = opts.get('host-cacert');
-  let ca: string | undefined;
-  if (caFile !== undefined) {
-    try {
-      ca = readFileSync(caFile, 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --host-cacert ${caFile}: ${(e as Error).message}`);
-    }
-  }
+  const ca = caFile !== undefined ? readTextFile(caFile, '--host-cacert') : undefined;
   if (user === undefined && opts.has('host-password')) throw new UsageError('--host-password needs --host-user');
   return { ...(user !== undefined ? { user, password: password ?? '' } : {}), ...(ca !== undefined ? { ca } : {}) };
 }

@@ -1,7 +1,6 @@
 // `tvdc refdb|attest|plans|events ...`: the integrity side of the management server over its JSON
 // API. The reference database and trust anchors are the Datacenter Administrator's; plans,
 // schedules, attestations and events a TVDc Administrator has for his own TVDcs.
-import { readFileSync } from 'node:fs';
 import type { ReferenceRecord } from '../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
@@ -10,30 +9,15 @@ import type { NotifyTarget } from '../../src/tvdc/management/NotifyTarget.js';
 import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
 import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
-import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
-
-function readText(file: string, what: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new UsageError(`cannot read ${what} ${file}: ${(e as Error).message}`);
-  }
-}
-
-function query(params: Record<string, string | undefined>): string {
-  const q = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined) q.set(k, v);
-  const s = q.toString();
-  return s ? `?${s}` : '';
-}
+import { API_OPTIONS, ApiClient, query, seg } from './ApiClient.js';
+import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
 
 // ------------------------------------------------------------------ refdb
 
 async function refdbImport(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'source'], ['json']);
   const [file] = expectPositional(positional, 1, 'tvdc refdb import FILE [--source NAME]   (FILE: a Keylime runtime policy, JSON)');
-  const policy = readText(file!, 'runtime policy');
+  const policy = readTextFile(file!, 'runtime policy');
   const r = await ApiClient.fromOptions(opts).post<{ source: string; added: number; removed: number; excludes: number; count: number }>('/api/refdb/import', {
     policy,
     ...(opts.has('source') ? { source: opts.get('source') } : {}),
@@ -86,8 +70,8 @@ async function attestTrust(args: string[], io: Io): Promise<number> {
   if (!vtpmCa) throw new UsageError('--vtpm-ca FILE is required: the CA that certifies the EKs of the host\'s vTPMs');
   const platform = opts.get('platform-ca');
   const r = await ApiClient.fromOptions(opts).put<{ anchors: Omit<RegisteredAnchor, 'pem'>[] }>(`/api/attest/trust/${seg(host!)}`, {
-    vtpmCa: readText(vtpmCa, 'vTPM CA'),
-    ...(platform ? { platformCa: readText(platform, 'platform CA') } : {}),
+    vtpmCa: readTextFile(vtpmCa, 'vTPM CA'),
+    ...(platform ? { platformCa: readTextFile(platform, 'platform CA') } : {}),
   });
   printResult(io, opts, r, () => anchorRows(io, r.anchors));
   return EXIT.OK;

@@ -1,16 +1,14 @@
 // `tvdc violations ...`: the policy violations the hosts reported (denied starts, attaches,
 // relabels ...), for the administrators to remediate.
 import type { Violation } from '../server/ViolationStore.js';
-import { API_OPTIONS, ApiClient } from './ApiClient.js';
+import { API_OPTIONS, ApiClient, query } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
 async function list(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'group', 'host', 'limit'], ['json']);
   expectPositional(positional, 0, 'tvdc violations list [--group G] [--host H] [--limit N]');
-  const q = new URLSearchParams();
-  for (const k of ['group', 'host', 'limit']) if (opts.has(k)) q.set(k, opts.get(k)!);
   if (opts.has('limit') && !/^\d+$/.test(opts.get('limit')!)) throw new UsageError('--limit must be a number');
-  const r = await ApiClient.fromOptions(opts).get<{ violations: Violation[] }>(`/api/violations${q.size ? `?${q}` : ''}`);
+  const r = await ApiClient.fromOptions(opts).get<{ violations: Violation[] }>(`/api/violations${query({ group: opts.get('group'), host: opts.get('host'), limit: opts.get('limit') })}`);
   printResult(io, opts, r, () => printTable(io, ['ID', 'AT', 'TVDC', 'HOST', 'OPERATION', 'RULE', 'REASON'], r.violations.map((v) => [
     String(v.id), v.at, v.group ?? '-', v.host, v.operation, v.rule.replace(/^TVDC-ACCESS-/, ''), v.reason,
   ])));
