@@ -132,10 +132,11 @@ export class MigrationServiceProvider implements Provider {
     };
     // Held from here until the job ends, so a second request cannot move the VM twice.
     this.leaving.set(name, null);
-    let target: CimObjectPath;
+    let job: JobRecord<MigrationJobDetail>;
+    // Until the job has taken the migration over, a refusal or failure here releases it at once.
     try {
       // Find the destination's service first: a wrong address fails before the VM moves at all.
-      target = await this.destinationService(conn, shown);
+      const target = await this.destinationService(conn, shown);
       if (carriesVtpm) {
         // The key comes over the connection the VM goes over: HTTPS with a verified certificate
         // is what makes it the destination's (see docs/integrity.md). A pinned key is checked
@@ -148,12 +149,6 @@ export class MigrationServiceProvider implements Provider {
           throw e;
         }
       }
-    } catch (e) {
-      await release();
-      throw e;
-    }
-    let job: JobRecord<MigrationJobDetail>;
-    try {
       job = this.jobs.submit({ vm: name, destination: shown }, ctx.user, `checked; VM '${name}' is about to leave '${this.model.hostName}' for ${shown}`, async (progress) => {
         try {
           return await this.move(name, shown, conn, target, carriesVtpm ? keys : null, progress);
