@@ -91,6 +91,11 @@ export class UserStore implements Authenticator {
     return this.get(name);
   }
 
+  /** The TVDc Administrators authorized for `group`, by name. */
+  administratorsOf(group: string): string[] {
+    return (this.db.prepare('SELECT user FROM user_groups WHERE grp = ? ORDER BY user').all(group) as { user: string }[]).map((r) => r.user);
+  }
+
   private groupsOf(name: string): string[] {
     return (this.db.prepare('SELECT grp FROM user_groups WHERE user = ? ORDER BY grp').all(name) as { grp: string }[]).map((r) => r.grp);
   }

@@ -8,6 +8,7 @@ import { GroupStore } from './GroupStore.js';
 import { readActivePolicy, readIsolation } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
+import { UserStore } from './UserStore.js';
 
 function visibleGroups(p: Principal, all: string[]): string[] {
   return p.role === 'dcadmin' ? all : all.filter((g) => p.groups.includes(g));
@@ -17,6 +18,7 @@ export const groupsModule: ServerModule = {
   name: 'groups',
   register(router: ApiRouter, ctx: ServerContext): void {
     const groups = new GroupStore(ctx.db);
+    const users = new UserStore(ctx.db);
 
     const summary = (name: string) => {
       const policy = groups.policy(name);
@@ -64,7 +66,7 @@ export const groupsModule: ServerModule = {
           };
         }
       }));
-      const administrators = (ctx.db.prepare('SELECT user FROM user_groups WHERE grp = ? ORDER BY user').all(name) as { user: string }[]).map((r) => r.user);
+      const administrators = users.administratorsOf(name);
       return {
         name,
         policy: policy ? { name: policy.name, version: policy.version, updatedAt: policy.updatedAt, updatedBy: policy.updatedBy } : null,
