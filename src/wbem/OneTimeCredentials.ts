@@ -50,12 +50,6 @@ export class OneTimeCredentials {
     this.now = options.now ?? Date.now;
   }
 
-  /** Credentials issued and neither spent nor known to have expired. */
-  get size(): number {
-    this.purge();
-    return this.entries.size;
-  }
-
   /**
    * A new secret for `user` standing for `grant`, valid `validMs` from now. Refused
    * (CREDENTIALS_FULL) while `maxOutstanding` are outstanding: dropping an older one instead
