@@ -6,13 +6,13 @@
 // The management server runs in a child process (this file with --serve) so its RSS is its own
 // and the load generator does not share its event loop; the host agents run in this process,
 // built as tvdc-host builds one (client/host/HostAgent.ts).
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { requestRate } from './requestRate.js';
+import { median, rssKb, serveChild } from './serveChild.js';
 import { ApiClient } from '../client/cli/ApiClient.js';
 import { WbemConnection } from '../client/cim/index.js';
 import { HostAgent } from '../client/host/HostAgent.js';
@@ -29,8 +29,6 @@ const VMS_PER_HOST = 10;
 const ATTEST_VMS = 8;
 const PW = 'bench-password';
 const PAPER_POLICY = join(PROJECT_ROOT, 'fixtures/policies/paper-ma-su.xml');
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 // ------------------------------------------------------------------------------------------
 // Child: the management server, every module, over a SQLite file.
@@ -89,11 +87,6 @@ async function startVm(h: Host, vm: string): Promise<void> {
   if (Number(r.returnValue) !== 0) throw new Error(`start ${vm}: ${String(r.returnValue)} ${String(r.outParams.get('Reason')?.value ?? '')}`);
 }
 
-function rssKb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
 /** Authenticated GETs of `path` at 32 keep-alive connections for `seconds`: requests per second. */
 function rate(url: string, path: string, seconds: number): Promise<number> {
   const headers = { authorization: 'Basic ' + Buffer.from(`dc:${PW}`).toString('base64'), accept: 'application/json' };
@@ -112,19 +105,11 @@ type Attested = { results: { vm?: string | null; status: string }[] };
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve(process.argv[3]!);
   const dir = mkdtempSync(join(tmpdir(), 'tvdc-bench-mgmt-'));
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', dir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, ready } = serveChild<{ url: string }>(fileURLToPath(import.meta.url), dir, 'management server');
   const hosts: Host[] = [];
   let dc: ApiClient | undefined;
   try {
-    const { url } = await new Promise<{ url: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf('\n');
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-      });
-      child.once('exit', (c) => reject(new Error(`management server exited ${c}`)));
-    });
+    const { url } = await ready;
     dc = new ApiClient(url, 'dc', PW);
 
     // A TVDc of 4 hosts with 10 VMs each, the paper's policy deployed.

@@ -4,13 +4,13 @@
 // bytes sent) and against a bare Koa handler streaming the same bytes (the transfer's share),
 // and the server's RSS at rest and at the enumeration peak. The servers run in a child process
 // (this file with --serve) so RSS is theirs.
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Pool } from 'undici';
 import { requestRate } from './requestRate.js';
+import { median, rssKb, serveChild } from './serveChild.js';
 import { PROJECT_ROOT } from './projectRoot.js';
 
 const CONNECTIONS = 32;
@@ -126,11 +126,6 @@ async function serve(stateDir: string): Promise<void> {
 // ------------------------------------------------------------------------------------------
 // Parent: the load.
 
-function rssKb(pid: number, field = 'VmRSS'): number {
-  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) : NaN;
-}
-
 /** `method` requests to the CIM server at 32 keep-alive connections for `seconds`: requests per second. */
 function rate(url: string, method: string, makeBody: (i: number) => string, seconds: number): Promise<number> {
   return requestRate(url, CONNECTIONS, seconds, (i) => ({ path: '/cimom', method: 'POST', headers: headers(method), body: makeBody(i) }));
@@ -139,17 +134,9 @@ function rate(url: string, method: string, makeBody: (i: number) => string, seco
 async function main(): Promise<void> {
   if (process.argv[2] === '--serve') return serve(process.argv[3]!);
   const state = mkdtempSync(join(tmpdir(), 'tvdc-bench-'));
-  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--serve', state], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { child, ready } = serveChild<{ wbem: string; bare: string }>(fileURLToPath(import.meta.url), state, 'bench server');
   try {
-    const info = await new Promise<{ wbem: string; bare: string }>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d: Buffer) => {
-        out += d.toString();
-        const nl = out.indexOf('\n');
-        if (nl >= 0) resolve(JSON.parse(out.slice(0, nl)));
-      });
-      child.once('exit', (c) => reject(new Error(`bench server exited ${c}`)));
-    });
+    const info = await ready;
     const pid = child.pid!;
     // Warm both paths up, then measure them back to back.
     await rate(info.wbem, 'GetInstance', () => GET_BODY, 1);
@@ -167,7 +154,6 @@ async function main(): Promise<void> {
       bareRates.push(b);
       ratios.push(w / b);
     }
-    const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
     console.log(`wbem.getinstance_32conn: ${median(wbemRates).toFixed(0)} req/s`);
     console.log(`wbem.bare_koa_same_bytes_32conn: ${median(bareRates).toFixed(0)} req/s`);
     console.log(`wbem.getinstance_vs_bare_koa: ${(median(ratios) * 100).toFixed(1)} %`);
