@@ -1,11 +1,12 @@
 // What the management server asks of a host over CIM for isolation (docs/isolation-cim.md): is it
 // a tvdc host and what is its name, its VMs with their labels and states, its policies, and the
 // TVDc_SecurityService calls that deploy a policy and label VMs.
-import { WbemConnection, type MethodResult } from '../cim/index.js';
+import { CimError, ClientError, WbemConnection, type MethodResult } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { ApiError } from './ApiError.js';
+import { refusedLogin } from './hostFailure.js';
 
 /** Where a host's TVDc classes live. */
 export const TVDC_NAMESPACE = 'root/tvdc';
@@ -57,17 +58,23 @@ export async function probeHost(url: string, creds: { user?: string; password?: 
   }
 }
 
+/**
+ * What a failed probe of `url` means. Unlike hostFailure (a managed host failing a call), an answer
+ * that is not CIM-XML, or a CIM error, says the URL is no tvdc host; a refused login is the
+ * caller's to mend, as he gives the credentials.
+ */
 function notTvdc(url: string, e: unknown): ApiError {
-  const err = e as { code?: string; message?: string; name?: string };
-  if (err?.name === 'CimError') return ApiError.badRequest(`${url} is not a tvdc host: ${err.message}`);
-  // Transport failures, and an HTTP server that does not speak CIM-XML at all.
-  if (err?.code === 'HTTP_STATUS' || err?.code === 'BAD_CONTENT_TYPE' || err?.code === 'RESPONSE_PARSE' || err?.code === 'PROTOCOL') {
-    return ApiError.badRequest(`${url} is not a tvdc host: ${err.message}`);
+  if (e instanceof CimError) return ApiError.badRequest(`${url} is not a tvdc host: ${e.message}`);
+  if (e instanceof ClientError) {
+    // An HTTP server that does not speak CIM-XML at all.
+    if (e.code === 'HTTP_STATUS' || e.code === 'BAD_CONTENT_TYPE' || e.code === 'RESPONSE_PARSE' || e.code === 'PROTOCOL') {
+      return ApiError.badRequest(`${url} is not a tvdc host: ${e.message}`);
+    }
+    // TOO_MANY_ATTEMPTS: the host refuses this server's address for a while, whatever is given now.
+    if (refusedLogin(e)) return ApiError.hostRefused(`${url}: ${e.message}${e.code === 'TOO_MANY_ATTEMPTS' ? '' : " (give the host's user and password)"}`);
   }
-  if (err?.code === 'AUTH_REQUIRED' || err?.code === 'FORBIDDEN') return ApiError.hostRefused(`${url}: ${err.message} (give the host's user and password)`);
-  // The host refuses this server's address for a while: too many wrong passwords came from it.
-  if (err?.code === 'TOO_MANY_ATTEMPTS') return ApiError.hostRefused(`${url}: ${err.message}`);
-  return ApiError.hostUnreachable(`${url}: ${err?.message ?? String(e)}`);
+  // Transport failures.
+  return ApiError.hostUnreachable(`${url}: ${(e as Error)?.message ?? String(e)}`);
 }
 
 export interface ResourceView {

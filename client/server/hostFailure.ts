@@ -8,13 +8,17 @@ export function hostFailure(host: string | null, e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   const prefix = host ? `host ${host}: ` : '';
   if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
-  // The host answered but refused the server's credentials for it (or, after too many wrong
-  // ones from this server's address, refuses its logins for a while).
-  if (e instanceof ClientError && (e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN' || e.code === 'TOO_MANY_ATTEMPTS')) {
-    return ApiError.hostRefused(`${prefix}${e.message} (check the credentials stored for the host)`);
-  }
+  if (e instanceof ClientError && refusedLogin(e)) return ApiError.hostRefused(`${prefix}${e.message} (check the credentials stored for the host)`);
   if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + e.message);
   return null;
+}
+
+/**
+ * The host answered but refused the credentials it was given (or, after too many wrong ones from
+ * this server's address, refuses its logins for a while): a refusal, not an unreachable host.
+ */
+export function refusedLogin(e: ClientError): boolean {
+  return e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN' || e.code === 'TOO_MANY_ATTEMPTS';
 }
 
 /** Runs `call` against `host`, turning CIM and transport failures into ApiErrors. */
