@@ -15,7 +15,7 @@ import { ApiClient } from '../../client/cli/ApiClient.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { usersModule } from '../../client/server/usersModule.js';
 import { AttestationRunner } from '../../client/server/integrity/AttestationRunner.js';
-import { vmPath } from '../../client/server/integrity/CimChallenger.js';
+import { vmPath } from '../../client/server/HostCim.js';
 import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
 import { TrustAnchorStore } from '../../client/server/integrity/TrustAnchorStore.js';
 import { VmCensus } from '../../client/server/integrity/VmCensus.js';

@@ -15,7 +15,7 @@ import { refused, runTvdc } from '../server/support/serverHarness.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { usersModule } from '../../client/server/usersModule.js';
 import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
-import { vmPath } from '../../client/server/integrity/CimChallenger.js';
+import { vmPath } from '../../client/server/HostCim.js';
 import { WbemConnection } from '../../client/cim/index.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';

@@ -7,6 +7,7 @@ import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import type { Enrolment, Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import type { MethodArgument, MethodResult, WbemConnection } from '../../cim/index.js';
+import { TVDC_NAMESPACE, vmPath } from '../HostCim.js';
 import { ChallengeError } from './ChallengeError.js';
 
 /** Something a challenger attests: a VM on a host, or (no `vm`) the host itself. */
@@ -18,15 +19,11 @@ export interface AttestationTarget {
 export function attestationService(host: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_AttestationService', {
     CreationClassName: 'TVDc_AttestationService', Name: 'AttestationService', SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,
-  }, 'root/tvdc');
-}
-
-export function vmPath(name: string): CimObjectPath {
-  return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: name }, 'root/tvdc');
+  }, TVDC_NAMESPACE);
 }
 
 export function hostPath(name: string): CimObjectPath {
-  return CimObjectPath.instance('TVDc_HostSystem', { CreationClassName: 'TVDc_HostSystem', Name: name }, 'root/tvdc');
+  return CimObjectPath.instance('TVDc_HostSystem', { CreationClassName: 'TVDc_HostSystem', Name: name }, TVDC_NAMESPACE);
 }
 
 export function targetPath(t: AttestationTarget): CimObjectPath {

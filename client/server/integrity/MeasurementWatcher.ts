@@ -7,7 +7,8 @@
 import { CimError, CimStatus } from '../../cim/index.js';
 import type { HostIndication, HostIndicationFeed } from '../HostIndicationFeed.js';
 import type { HostDirectory } from '../ServerContext.js';
-import { vmPath, type AttestationTarget } from './CimChallenger.js';
+import { vmPath } from '../HostCim.js';
+import type { AttestationTarget } from './CimChallenger.js';
 
 export const INTEGRITY_INDICATION = 'TVDc_IntegrityIndication';
 

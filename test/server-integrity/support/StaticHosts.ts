@@ -2,7 +2,7 @@
 // needs its users and hosts tables; the runner only needs this much of it).
 import { CimError, CimStatus, WbemConnection } from '../../../client/cim/index.js';
 import { ApiError } from '../../../client/server/ApiError.js';
-import { vmPath } from '../../../client/server/integrity/CimChallenger.js';
+import { vmPath } from '../../../client/server/HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from '../../../client/server/ServerContext.js';
 
 export class StaticHosts implements HostDirectory {

@@ -6,7 +6,8 @@ import type { Verifier } from '../../../../src/tvdc/integrity/Verifier.js';
 import { WbemConnection } from '../../../../client/cim/index.js';
 import { CimChallenger, type QuoteOptions } from '../../../../client/server/integrity/CimChallenger.js';
 
-export { attestationService, hostPath, vmPath } from '../../../../client/server/integrity/CimChallenger.js';
+export { attestationService, hostPath } from '../../../../client/server/integrity/CimChallenger.js';
+export { vmPath } from '../../../../client/server/HostCim.js';
 
 export function connect(origin: string): WbemConnection {
   return new WbemConnection(origin, { namespace: 'root/tvdc' });
