@@ -65,10 +65,8 @@ export class HostAgent {
   private stopped = false;
 
   private constructor(
-    readonly name: string,
-    readonly stateDir: string | null,
     readonly server: WbemServer,
-    readonly store: Db,
+    private readonly store: Db,
     private readonly release: () => Promise<void>,
   ) {}
 
@@ -93,7 +91,7 @@ export class HostAgent {
       const release = await registerProviders(server, {
         name: options.name, stateDir: options.stateDir, hypervisor: options.hypervisor ?? 'sim', vtpm: options.vtpm, store,
       });
-      return new HostAgent(options.name, options.stateDir, server, store, release);
+      return new HostAgent(server, store, release);
     } catch (e) {
       await server?.close();
       store.close();
