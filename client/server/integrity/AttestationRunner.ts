@@ -14,7 +14,7 @@ import type { EventFinding, EventLog, TvdcEvent } from '../../../src/tvdc/manage
 import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { HostDirectory, HostRecord } from '../ServerContext.js';
 import { ChallengeError } from './ChallengeError.js';
-import { CimChallenger, targetPath, verifierName, type AttestationTarget, type QuoteOptions } from './CimChallenger.js';
+import { CimChallenger, describeTarget, targetPath, verifierName, type AttestationTarget, type QuoteOptions } from './CimChallenger.js';
 import type { TrustAnchorStore } from './TrustAnchorStore.js';
 import { VmCensus } from './VmCensus.js';
 
@@ -206,7 +206,7 @@ export class AttestationRunner {
       // A VM must quote with a virtual TPM and a host with its own: neither may stand in for the other.
       if (virtualTpm !== undefined && virtualTpm !== (target.vm !== undefined)) {
         status = 'untrusted';
-        findings.unshift({ code: 'EK_CERT_INVALID', message: `${describe(target)} quoted with a ${virtualTpm ? 'virtual' : 'hardware'} TPM` });
+        findings.unshift({ code: 'EK_CERT_INVALID', message: `${describeTarget(target)} quoted with a ${virtualTpm ? 'virtual' : 'hardware'} TPM` });
       }
     } catch (e) {
       if (e instanceof IntegrityError && e.reason === 'ENROLMENT_FAILED') {
@@ -275,13 +275,9 @@ export class AttestationRunner {
   }
 }
 
-function describe(t: AttestationTarget): string {
-  return t.vm === undefined ? `host ${t.host}` : `VM ${t.vm} on host ${t.host}`;
-}
-
 function summary(t: AttestationTarget, status: AttestationStatus, findings: readonly EventFinding[], virtualTpm?: boolean): string {
   const tpm = virtualTpm === undefined ? '' : virtualTpm ? ' (virtual TPM)' : ' (hardware TPM)';
-  if (findings.length === 0) return `${describe(t)}: ${status}${tpm}`;
+  if (findings.length === 0) return `${describeTarget(t)}: ${status}${tpm}`;
   const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
-  return `${describe(t)}: ${status}${tpm}: ${findings[0]!.message}${more}`;
+  return `${describeTarget(t)}: ${status}${tpm}: ${findings[0]!.message}${more}`;
 }

@@ -38,6 +38,11 @@ export function verifierName(t: AttestationTarget): string {
   return t.vm === undefined ? `host:${t.host}` : `vm:${t.vm}`;
 }
 
+/** A target as messages and logs name it: `VM vm-1 on host h1`, or `host h1`. */
+export function describeTarget(t: AttestationTarget): string {
+  return t.vm === undefined ? `host ${t.host}` : `VM ${t.vm} on host ${t.host}`;
+}
+
 export interface QuoteOptions {
   /** PCRs to quote (both banks); default 0-10, which the boot_aggregate check needs. */
   pcrs?: number[];

@@ -8,7 +8,7 @@ import { CimError, CimStatus } from '../../cim/index.js';
 import type { HostIndication, HostIndicationFeed } from '../HostIndicationFeed.js';
 import type { HostDirectory } from '../ServerContext.js';
 import { vmPath } from '../HostCim.js';
-import type { AttestationTarget } from './CimChallenger.js';
+import { describeTarget, type AttestationTarget } from './CimChallenger.js';
 
 export const INTEGRITY_INDICATION = 'TVDc_IntegrityIndication';
 
@@ -25,10 +25,6 @@ export interface MeasurementWatcherOptions {
 
 /** IndicationIdentifier of a measurement: `TVDc:<host>:measured:vm:<vm>:<index>` or `...:host:<host>:<index>`. */
 const MEASURED = /^TVDc:([^:]+):measured:(vm|host):(.+):(\d+)$/;
-
-function describe(t: AttestationTarget): string {
-  return t.vm !== undefined ? `VM ${t.vm} on host ${t.host}` : `host ${t.host}`;
-}
 
 export class MeasurementWatcher {
   private readonly pending = new Map<string, NodeJS.Timeout>();
@@ -66,7 +62,7 @@ export class MeasurementWatcher {
       if (!this.ignored.has(key)) {
         this.ignored.add(key);
         const why = host.group === null ? `host ${host.name} is in no TVDc` : `TVDc ${host.group} is not monitored (tvdc attest monitor ${host.group} on)`;
-        this.opts.log(`integrity monitor: new measurements of ${describe(target)} ignored: ${why}`);
+        this.opts.log(`integrity monitor: new measurements of ${describeTarget(target)} ignored: ${why}`);
       }
       return;
     }
@@ -88,7 +84,7 @@ export class MeasurementWatcher {
           await this.opts.hosts.connection(target.host).getInstance(vmPath(target.vm));
         } catch (e) {
           if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) {
-            this.opts.log(`integrity monitor: ${describe(target)} not attested: host ${target.host} has no such VM`);
+            this.opts.log(`integrity monitor: ${describeTarget(target)} not attested: host ${target.host} has no such VM`);
             return;
           }
           throw e;
@@ -96,9 +92,9 @@ export class MeasurementWatcher {
       }
       if (this.stopped) return;
       const o = await this.opts.attest(target);
-      this.opts.log(`integrity monitor: ${describe(target)} attested after new measurements: ${o.status} (event ${o.event.id})`);
+      this.opts.log(`integrity monitor: ${describeTarget(target)} attested after new measurements: ${o.status} (event ${o.event.id})`);
     } catch (e) {
-      this.opts.log(`integrity monitor: ${describe(target)} not attested: ${(e as Error).message}`);
+      this.opts.log(`integrity monitor: ${describeTarget(target)} not attested: ${(e as Error).message}`);
     }
   }
 }
