@@ -8,6 +8,7 @@ import { JOB_STATE } from '../../src/cim/ConcreteJob.js';
 import { DEFAULT_RETENTION_MS, JobTable, type JobChange, type JobRecord, type JobTableOptions } from '../../src/wbem/JobTable.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
+import { lifecycleIndication } from './LifecycleIndication.js';
 
 /** What a migration job moves where. */
 export interface MigrationJobDetail {
@@ -79,14 +80,8 @@ export function migrationJobTable(
     if (change === 'modified' && previous?.state === job.state) return;
     const className = change === 'created' ? 'CIM_InstCreation' : change === 'removed' ? 'CIM_InstDeletion' : 'CIM_InstModification';
     try {
-      const source = migrationJobInstance(model, job, retentionMs);
-      emit(model.cim.instance(className, {
-        IndicationTime: CimDateTime.fromDate(new Date()),
-        SourceInstance: source,
-        SourceInstanceModelPath: source.path!.toString(),
-        SourceInstanceHost: model.hostName,
-        ...(previous ? { PreviousInstance: migrationJobInstance(model, previous, retentionMs) } : {}),
-      }));
+      const before = previous ? migrationJobInstance(model, previous, retentionMs) : undefined;
+      emit(lifecycleIndication(model, className, migrationJobInstance(model, job, retentionMs), before));
     } catch (e) {
       console.error(`tvdc isolation: could not raise ${className} for ${job.id}: ${(e as Error).message}`);
     }

@@ -2,26 +2,19 @@
 // defined or migrates in, CIM_InstModification (with PreviousInstance) when its state changes,
 // CIM_InstDeletion when it is destroyed or migrates out, each with the TVDc_ComputerSystem
 // embedded, so a subscriber can filter `SourceInstance ISA TVDc_ComputerSystem`.
-import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { LifecycleListener } from '../../src/tvdc/hypervisor/LifecycleListener.js';
 import type { VmInfo } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import type { IsolationModel } from './IsolationModel.js';
+import { lifecycleIndication, type LifecycleClass } from './LifecycleIndication.js';
 
 export function vmLifecycleIndications(model: IsolationModel, emit: (indication: CimInstance) => void): LifecycleListener {
   // The last state seen of each VM, for PreviousInstance: every change passes through these hooks.
   const previous = new Map<string, VmInfo>(model.service.listVms().map((v) => [v.name, v]));
-  const send = (className: string, vm: VmInfo, extra: Record<string, unknown> = {}): void => {
+  const send = (className: LifecycleClass, vm: VmInfo, before?: VmInfo): void => {
     // A hook that throws would undo the VM's start: an announcement must never cost the change.
     try {
-      const source = model.vm(vm);
-      emit(model.cim.instance(className, {
-        IndicationTime: CimDateTime.fromDate(new Date()),
-        SourceInstance: source,
-        SourceInstanceModelPath: source.path!.toString(),
-        SourceInstanceHost: model.hostName,
-        ...extra,
-      }));
+      emit(lifecycleIndication(model, className, model.vm(vm), before ? model.vm(before) : undefined));
     } catch (e) {
       console.error(`tvdc isolation: could not raise ${className} for VM '${vm.name}': ${(e as Error).message}`);
     }
@@ -33,7 +26,7 @@ export function vmLifecycleIndications(model: IsolationModel, emit: (indication:
   const modified = (vm: VmInfo): void => {
     const before = previous.get(vm.name);
     previous.set(vm.name, vm);
-    send('CIM_InstModification', vm, before ? { PreviousInstance: model.vm(before) } : {});
+    send('CIM_InstModification', vm, before);
   };
   const deleted = (vm: VmInfo): void => {
     previous.delete(vm.name);
