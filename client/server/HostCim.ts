@@ -1,7 +1,7 @@
 // What the management server asks of a host over CIM for isolation (docs/isolation-cim.md): is it
 // a tvdc host and what is its name, its VMs with their labels and states, its policies, and the
 // TVDc_SecurityService calls that deploy a policy and label VMs.
-import { CimError, ClientError, WbemConnection, type MethodResult } from '../cim/index.js';
+import { CimError, CimStatus, ClientError, WbemConnection, type MethodResult } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
@@ -234,6 +234,17 @@ export function securityService(host: string): CimObjectPath {
 
 export function vmPath(vm: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm }, TVDC_NAMESPACE);
+}
+
+/** Whether the host has `vm` (CIM_ERR_NOT_FOUND: it has not); any other failure is thrown. */
+export async function hasVm(conn: WbemConnection, vm: string): Promise<boolean> {
+  try {
+    await conn.getInstance(vmPath(vm), { propertyList: ['EnabledState'] });
+    return true;
+  } catch (e) {
+    if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return false;
+    throw e;
+  }
 }
 
 /** The label the host enforces for `vm` (its settings' SecurityLabel), by name; null when unlabeled. */

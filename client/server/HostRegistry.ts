@@ -1,10 +1,10 @@
 // The hosts the management server manages: their WBEM URLs, the credentials the server uses on
 // them (kept only in the central database, the password encrypted under the server's key file,
 // never returned by the API) and their TVDc. It hands out one pooled CIM connection per host.
-import { CimError, CimStatus, WbemConnection } from '../cim/index.js';
+import { WbemConnection } from '../cim/index.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
-import { TVDC_NAMESPACE, vmPath } from './HostCim.js';
+import { TVDC_NAMESPACE, hasVm } from './HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
@@ -198,14 +198,11 @@ export class HostRegistry implements HostDirectory {
    */
   async hostOfVm(vm: string, group?: string): Promise<HostRecord> {
     const hosts = this.list().filter((h) => group === undefined || h.group === group);
-    const path = vmPath(vm);
     const unreachable: string[] = [];
     const found = (await Promise.all(hosts.map(async (h) => {
       try {
-        await this.connection(h.name).getInstance(path);
-        return h;
+        return (await hasVm(this.connection(h.name), vm)) ? h : null;
       } catch (e) {
-        if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
         unreachable.push(`${h.name} (${hostFailure(h.name, e)?.message ?? (e as Error).message})`);
         return null;
       }

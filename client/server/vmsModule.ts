@@ -8,14 +8,13 @@ import { requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { bodyObject, stringField } from './body.js';
 import { recordedState } from './DeploymentState.js';
 import { GroupStore } from './GroupStore.js';
-import { vmPath } from './HostCim.js';
+import { hasVm, vmPath } from './HostCim.js';
 import { requireUndrifted } from './labelOnHost.js';
 import { onHost } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { requireMayManageVm } from './managementVm.js';
 import { migrateVm } from './vmMigration.js';
 import { REQUESTED_STATE, STATE_CHANGE_JOB_TIMEOUT_MS, requestStateChange } from './VmStateChange.js';
-import { CimError, CimStatus } from '../cim/index.js';
 
 export interface VmsModuleOptions {
   /** Longest wait for a migration, the host's call and then its job (ms; default 90 s, under the CLI's 120 s). */
@@ -72,10 +71,9 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
       const whereIs = async (vm: string, from: string, to: string): Promise<string | null> => {
         for (const h of [to, from]) {
           try {
-            await ctx.hosts.connection(h).getInstance(vmPath(vm), { propertyList: ['EnabledState'] });
-            return h;
-          } catch (e) {
-            if (!(e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
+            if (await hasVm(ctx.hosts.connection(h), vm)) return h;
+          } catch {
+            return null;
           }
         }
         return null;
