@@ -246,10 +246,10 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const cve = optionalString(body, 'cve');
         const note = optionalString(body, 'note');
         if (cve !== undefined && annotation !== 'vulnerable') throw ApiError.badRequest('a CVE id goes with the annotation vulnerable');
-        domain(() => refs.add(path, digest, { annotation: annotation as Annotation, ...(cve ? { cve } : {}), ...(note ? { note } : {}), source: `manual:${principal.user}` }));
+        const record = domain(() => refs.add(path, digest, { annotation: annotation as Annotation, ...(cve ? { cve } : {}), ...(note ? { note } : {}), source: `manual:${principal.user}` }));
         runner.referencesChanged();
         ctx.audit({ user: principal.user, group: null, action: 'refdb.add', message: `reference database: ${principal.user} added ${path} ${digest} (${annotation})` });
-        return { record: refs.lookup(path).find((r) => digest.toLowerCase().endsWith(r.digest)) ?? null, count: refs.count() };
+        return { record, count: refs.count() };
       });
 
       router.route('DELETE', '/api/refdb', ({ principal, query }) => {

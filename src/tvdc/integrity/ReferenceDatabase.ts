@@ -75,19 +75,22 @@ export class ReferenceDatabase {
     return new ReferenceDatabase(openStore(file));
   }
 
-  /** Adds or replaces one reference digest. */
-  add(path: string, digest: string, opts: { annotation?: Annotation; cve?: string; note?: string; source?: string } = {}): void {
+  /** Adds or replaces one reference digest; returns the record as now stored. */
+  add(path: string, digest: string, opts: { annotation?: Annotation; cve?: string; note?: string; source?: string } = {}): ReferenceRecord {
     if (!path) bad('path is empty');
     const n = normalize(digest);
     const annotation = opts.annotation ?? 'trusted';
     if (!['trusted', 'vulnerable', 'malicious'].includes(annotation)) bad(`annotation "${annotation}" is not trusted, vulnerable or malicious`);
     if (annotation === 'vulnerable' && (!opts.cve || !CVE.test(opts.cve))) bad('a vulnerable digest needs a CVE id (CVE-YYYY-NNNN)');
+    const row: Row = { path, digest: n.digest, alg: n.alg, annotation, cve: opts.cve ?? null, note: opts.note ?? null, source: opts.source ?? 'manual', added_at: new Date().toISOString() };
+    // A replaced row takes every column but its key (path, digest, alg), so `row` is what is stored.
     this.db
       .prepare(
         `INSERT INTO refdb_digest (path, digest, alg, annotation, cve, note, source, added_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (path, digest) DO UPDATE SET annotation = excluded.annotation, cve = excluded.cve, note = excluded.note, source = excluded.source, added_at = excluded.added_at`,
       )
-      .run(path, n.digest, n.alg, annotation, opts.cve ?? null, opts.note ?? null, opts.source ?? 'manual', new Date().toISOString());
+      .run(row.path, row.digest, row.alg, row.annotation, row.cve, row.note, row.source, row.added_at);
+    return toRecord(row);
   }
 
   /**
