@@ -5,8 +5,9 @@
 //
 //   const { secret, expires } = book.issue('tvdc-migration', grant, 300_000);
 //   book.verify('tvdc-migration', secret)   // -> ActiveGrant, or null when unknown, expired or spent
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { AccessGrant, ActiveGrant } from './AccessGrant.js';
+import { credentialKey } from './PasswordHash.js';
 
 export interface OneTimeCredentialsOptions {
   /** Credentials outstanding at a time (default 256); issuing beyond that is refused. */
@@ -36,10 +37,6 @@ interface Entry {
 /** 32 random bytes: 256 bits, as the length of a base64url secret (43 characters). */
 const SECRET_BYTES = 32;
 
-function keyOf(user: string, secret: string): string {
-  return createHash('sha256').update(user).update('\0').update(secret).digest('base64');
-}
-
 export class OneTimeCredentials {
   private readonly entries = new Map<string, Entry>();
   private readonly max: number;
@@ -64,13 +61,13 @@ export class OneTimeCredentials {
     }
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const expiresAt = this.now() + validMs;
-    this.entries.set(keyOf(user, secret), { grant, expiresAt });
+    this.entries.set(credentialKey(user, secret), { grant, expiresAt });
     return { user, secret, expires: new Date(expiresAt) };
   }
 
   /** The grant `secret` stands for, or null when it is unknown, expired or spent. */
   verify(user: string, secret: string): ActiveGrant | null {
-    const key = keyOf(user, secret);
+    const key = credentialKey(user, secret);
     const entry = this.entries.get(key);
     if (!entry) return null;
     if (entry.expiresAt <= this.now()) {

@@ -1,7 +1,7 @@
 // Password hashes as tvdc keeps them, in tvdc-host's users files and in the management server's
 // users table alike: scrypt with a random salt, written `scrypt$N$r$p$salt$hash` (base64), so a
-// hash made by one is accepted by the other.
-import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+// hash made by one is accepted by the other. Also the digest in-memory credential maps are keyed by.
+import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 
 const SCRYPT_N = 16384;
 const SCRYPT_R = 8;
@@ -54,4 +54,12 @@ export async function passwordMatches(password: string, hash: PasswordHash | nul
   const h = hash ?? { n: SCRYPT_N, r: SCRYPT_R, p: SCRYPT_P, salt: Buffer.alloc(16), key: Buffer.alloc(KEY_LEN) };
   const key = await derive(password, h.salt, h.n, h.r, h.p, h.key.length);
   return hash !== null && timingSafeEqual(key, h.key);
+}
+
+/**
+ * A digest of a user name and secret, to key a map of credentials (verified passwords, issued
+ * one-time secrets) without the map holding the secret; the NUL keeps `a`+`bc` apart from `ab`+`c`.
+ */
+export function credentialKey(user: string, secret: string): string {
+  return createHash('sha256').update(user).update('\0').update(secret).digest('base64');
 }

@@ -2,9 +2,8 @@
 // from a users file. Two file forms are accepted (see docs/wbem.md):
 //   JSON: {"users":[{"name":"alice","role":"admin","password":"scrypt$16384$8$1$<salt b64>$<hash b64>"}]}
 //   text: one `name:role:scrypt$...` per line; blank lines and lines starting with # are ignored.
-import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync, existsSync, renameSync } from 'node:fs';
-import { hashPassword, parsePasswordHash, passwordMatches, type PasswordHash } from './PasswordHash.js';
+import { credentialKey, hashPassword, parsePasswordHash, passwordMatches, type PasswordHash } from './PasswordHash.js';
 import type { Role } from './Provider.js';
 import { OneTimeCredentials, type OneTimeCredentialsOptions } from './OneTimeCredentials.js';
 
@@ -116,7 +115,7 @@ export class UserDirectory {
   /** The user's role when the password matches, else null. Constant-time on the hash compare. */
   async authenticate(name: string, password: string): Promise<Role | null> {
     const u = this.users.get(name);
-    const cacheKey = createHash('sha256').update(name).update('\0').update(password).digest('base64');
+    const cacheKey = credentialKey(name, password);
     const cached = this.verified.get(cacheKey);
     if (cached && u) return cached;
     // An unknown user still costs one scrypt (passwordMatches), so timing does not tell which names exist.
