@@ -6,7 +6,7 @@ import { UsageError, readTextFile } from './commandKit.js';
 /** Valued options every API verb accepts (environment: TVDC_SERVER, TVDC_USER, TVDC_PASSWORD, TVDC_CACERT). */
 export const API_OPTIONS: readonly string[] = ['server', 'user', 'password', 'cacert'];
 
-export const DEFAULT_SERVER = 'http://127.0.0.1:8080';
+const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
 /**
  * The server refused (status and code from its answer) or could not be reached (status 0, code

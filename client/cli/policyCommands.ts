@@ -36,7 +36,7 @@ export function typesOption(opts: Map<string, string>, usage: string): string[] 
   return types;
 }
 
-export function printPolicy(io: Io, p: PolicyView): void {
+function printPolicy(io: Io, p: PolicyView): void {
   io.out(`policy ${p.name} ${p.version} (set by ${p.updatedBy} at ${p.updatedAt}), bootstrap label ${p.bootstrap}`);
   io.out('labels:');
   printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['LABEL', 'KIND', 'TYPES', 'CHINESE WALL'], [

@@ -6,7 +6,7 @@ import { StoreError } from '../../src/store/Store.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
 
 export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--key-file FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]]';
-export const DEFAULT_DB = 'tvdc-server.db';
+const DEFAULT_DB = 'tvdc-server.db';
 
 function port(v: string | undefined, name: string): number | undefined {
   if (v === undefined) return undefined;

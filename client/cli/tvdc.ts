@@ -15,8 +15,6 @@ import { BACKUP_USAGE, SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 import { VMS_NOUNS } from './vmsCommands.js';
 
-export { EXIT, type Io } from './commandKit.js';
-
 /** Nouns and their verbs. */
 export const commands: Record<string, Record<string, Verb>> = {
   ...USERS_NOUNS,

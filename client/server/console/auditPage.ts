@@ -32,7 +32,7 @@ export function auditRows(entries: readonly AuditEntryView[]): Html[] {
 }
 
 /** The filters asked for; ConsoleError 400 for a parameter the page does not take or one sent twice. */
-export function auditFilters(query: URLSearchParams): Partial<Record<(typeof FILTERS)[number], string>> {
+function auditFilters(query: URLSearchParams): Partial<Record<(typeof FILTERS)[number], string>> {
   const out: Partial<Record<(typeof FILTERS)[number], string>> = {};
   for (const key of new Set(query.keys())) {
     if (!(FILTERS as readonly string[]).includes(key)) throw new ConsoleError(400, 'Bad filter', `The audit page filters by group (a TVDc) and outcome only, not by "${key}".`);

@@ -22,7 +22,7 @@ import { readForm, requireSameOrigin } from './formPost.js';
 import { tvdcPage } from './tvdcPage.js';
 import { violationsPage } from './violationsPage.js';
 
-export const CONSOLE_PATH = '/console/';
+const CONSOLE_PATH = '/console/';
 
 /** The paths that take a form post: `tvdc/NAME/actions`. */
 const ACTIONS = /^tvdc\/([^/]+)\/actions$/;
