@@ -1,10 +1,11 @@
 // What the management server asks of a host over CIM for isolation (docs/isolation-cim.md): is it
 // a tvdc host and what is its name, its VMs with their labels and states, its policies, and the
 // TVDc_SecurityService calls that deploy a policy and label VMs.
-import { CimError, CimStatus, ClientError, WbemConnection, type MethodResult } from '../cim/index.js';
+import { CimError, CimStatus, ClientError, WbemConnection, type ConnectionOptions, type MethodResult } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
+import type { HostLogin } from './ServerContext.js';
 import { ApiError } from './ApiError.js';
 import { refusedLogin } from './hostFailure.js';
 
@@ -26,6 +27,14 @@ export interface HostPolicyView {
 function text(i: CimInstance, prop: string): string | null {
   const v = i.get(prop);
   return v === null || v === undefined ? null : String(v);
+}
+
+/** The connection options that log in to a host as the server does: its user and password, the CA of an HTTPS host. */
+export function loginOptions(login: HostLogin): Pick<ConnectionOptions, 'user' | 'password' | 'tls'> {
+  return {
+    ...(login.user ? { user: login.user, password: login.password ?? '' } : {}),
+    ...(login.ca ? { tls: { ca: login.ca } } : {}),
+  };
 }
 
 /**

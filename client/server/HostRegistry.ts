@@ -4,7 +4,7 @@
 import { WbemConnection } from '../cim/index.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
-import { TVDC_NAMESPACE, hasVm } from './HostCim.js';
+import { TVDC_NAMESPACE, hasVm, loginOptions } from './HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
@@ -161,12 +161,7 @@ export class HostRegistry implements HostDirectory {
     let c = this.connections.get(name);
     if (c) return c;
     const login = this.login(name);
-    c = new WbemConnection(login.url, {
-      namespace: TVDC_NAMESPACE,
-      timeouts: HOST_TIMEOUTS,
-      ...(login.user ? { user: login.user, password: login.password ?? '' } : {}),
-      ...(login.ca ? { tls: { ca: login.ca } } : {}),
-    });
+    c = new WbemConnection(login.url, { namespace: TVDC_NAMESPACE, timeouts: HOST_TIMEOUTS, ...loginOptions(login) });
     this.connections.set(name, c);
     return c;
   }

@@ -9,7 +9,7 @@
 import { CimError, CimStatus, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
-import { TVDC_NAMESPACE, vmPath } from './HostCim.js';
+import { TVDC_NAMESPACE, loginOptions, vmPath } from './HostCim.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 
@@ -32,8 +32,7 @@ function hostConnection(login: HostLogin, timeoutMs: number): WbemConnection {
     timeouts: { connect: Math.min(5_000, timeoutMs), headers: timeoutMs, body: timeoutMs, total: timeoutMs },
     retries: 0,
     connections: 1,
-    ...(login.user ? { user: login.user, password: login.password ?? '' } : {}),
-    ...(login.ca ? { tls: { ca: login.ca } } : {}),
+    ...loginOptions(login),
   });
 }
 
