@@ -50,6 +50,18 @@ export function requireGroup(p: Principal, group: string): void {
   if (!p.groups.includes(group)) throw ApiError.forbidden(`${p.user} is not authorized for TVDc ${group}`);
 }
 
+/**
+ * The TVDcs a listing shows `p`: `group` when the query names one (he must be authorized for it),
+ * else every TVDc's (undefined) for a dcadmin and his own for a tvdcadmin.
+ */
+export function listedGroups(p: Principal, group: string | null): readonly string[] | undefined {
+  if (group !== null) {
+    requireGroup(p, group);
+    return [group];
+  }
+  return p.role === 'dcadmin' ? undefined : p.groups;
+}
+
 /** Largest request body read (a policy file travels inside JSON). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 

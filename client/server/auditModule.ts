@@ -1,7 +1,7 @@
 // The audit trail over the API: a dcadmin reads all of it; a tvdcadmin reads what was done, and
 // refused, in his TVDcs (datacenter-wide entries, such as users and hosts, are the dcadmin's).
 import { ApiError } from './ApiError.js';
-import { requireGroup, type ApiRouter } from './ApiRouter.js';
+import { listedGroups, type ApiRouter } from './ApiRouter.js';
 import { AuditTrail, MAX_AUDIT_LIMIT, type AuditOutcome } from './AuditTrail.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
@@ -21,9 +21,7 @@ export const auditModule: ServerModule = {
     const trail = new AuditTrail(ctx.db);
 
     router.route('GET', '/api/audit', ({ principal, query }) => {
-      const group = query.get('group');
-      if (group !== null) requireGroup(principal, group);
-      const groups = group !== null ? [group] : principal.role === 'dcadmin' ? undefined : principal.groups;
+      const groups = listedGroups(principal, query.get('group'));
       const outcome = query.get('outcome');
       if (outcome !== null && !['done', 'refused', 'failed'].includes(outcome)) throw ApiError.badRequest(`outcome must be done, refused or failed, not "${outcome}"`);
       const since = query.get('since');

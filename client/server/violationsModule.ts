@@ -2,7 +2,7 @@
 // remediate: a dcadmin sees all, a tvdcadmin those of his TVDcs. The reports arrive through the
 // server's one indication feed, which listens only when the server is told an address for it.
 import { ApiError } from './ApiError.js';
-import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
+import { listedGroups, requireDcAdmin, type ApiRouter } from './ApiRouter.js';
 import { ACCESS_DENIED, watchAccessDenied } from './AccessDeniedWatcher.js';
 import { feedUnavailable, type HostIndicationFeed } from './HostIndicationFeed.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -25,9 +25,7 @@ export function createViolationsModule(feed?: HostIndicationFeed): ServerModule 
       const status = () => feed?.status(ACCESS_DENIED) ?? { enabled: false, destination: null, hosts: [] };
 
       router.route('GET', '/api/violations', ({ principal, query }) => {
-        const group = query.get('group');
-        if (group !== null) requireGroup(principal, group);
-        const groups = group !== null ? [group] : principal.role === 'dcadmin' ? undefined : principal.groups;
+        const groups = listedGroups(principal, query.get('group'));
         const host = query.get('host') ?? undefined;
         return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: limitOf(query) }) };
       });
