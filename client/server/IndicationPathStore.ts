@@ -42,8 +42,8 @@ export class IndicationPathStore {
 
   /** The host's token, made on first use and kept, so a restarted server keeps its subscriptions. */
   tokenOf(host: string): string {
-    const row = this.db.prepare('SELECT token FROM indication_paths WHERE host = ?').get(host) as { token: string } | undefined;
-    if (row) return row.token;
+    const existing = this.existingToken(host);
+    if (existing !== null) return existing;
     const token = randomBytes(18).toString('base64url');
     this.db.prepare('INSERT INTO indication_paths (host, token) VALUES (?, ?)').run(host, token);
     return token;
