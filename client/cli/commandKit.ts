@@ -56,6 +56,11 @@ export function printTable(io: Io, headers: readonly string[], rows: readonly (r
   for (const r of rows) io.out(line(headers.map((_, i) => r[i] ?? '')));
 }
 
+/** `io` with its output lines indented two spaces: a table under a heading line. */
+export function indented(io: Io): Io {
+  return { out: (l) => io.out('  ' + l), err: io.err };
+}
+
 /** Prints `value` as JSON with --json, else runs `human`. */
 export function printResult(io: Io, opts: Map<string, string>, value: unknown, human: () => void): void {
   if (opts.has('json')) io.out(JSON.stringify(value, null, 2));

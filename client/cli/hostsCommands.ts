@@ -1,6 +1,6 @@
 // `tvdc hosts ...`: find tvdc hosts, put them under management, see what runs on them.
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, indented, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
 
 interface HostInfo { name: string; url: string; group: string | null; credentials: boolean }
 interface VmInfo { name: string; state: string; label: string | null; securityLabel: string | null; disks: string[]; segments: string[] }
@@ -79,11 +79,11 @@ async function remove(args: string[], io: Io): Promise<number> {
 
 /** A host's VMs (with the disks and segments each was given), disks and segments, with labels. */
 export function printIsolation(io: Io, v: IsolationInfo): void {
-  const indented: Io = { out: (l) => io.out('  ' + l), err: io.err };
+  const under = indented(io);
   if (v.vms.length === 0) io.out('  (no VMs)');
-  else printTable(indented, ['VM', 'STATE', 'LABEL', 'DISKS', 'SEGMENTS'], v.vms.map((m) => [m.name, m.state, m.label ?? '(unlabeled)', m.disks.join(',') || '-', m.segments.join(',') || '-']));
+  else printTable(under, ['VM', 'STATE', 'LABEL', 'DISKS', 'SEGMENTS'], v.vms.map((m) => [m.name, m.state, m.label ?? '(unlabeled)', m.disks.join(',') || '-', m.segments.join(',') || '-']));
   if (v.disks.length || v.segments.length) {
-    printTable(indented, ['RESOURCE', 'KIND', 'LABEL'], [
+    printTable(under, ['RESOURCE', 'KIND', 'LABEL'], [
       ...v.disks.map((d) => [d.name, 'disk', d.label ?? '(unlabeled)']),
       ...v.segments.map((g) => [g.name, `segment, ${g.network}`, g.label ?? '(unlabeled)']),
     ]);

@@ -2,7 +2,7 @@
 // deploy it to the TVDc's hosts, and edit its Chinese Wall conflict sets.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, indented, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
 export interface PolicyView {
   name: string; version: string; updatedAt: string; updatedBy: string; bootstrap: string;
@@ -39,7 +39,7 @@ export function typesOption(opts: Map<string, string>, usage: string): string[] 
 function printPolicy(io: Io, p: PolicyView): void {
   io.out(`policy ${p.name} ${p.version} (set by ${p.updatedBy} at ${p.updatedAt}), bootstrap label ${p.bootstrap}`);
   io.out('labels:');
-  printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['LABEL', 'KIND', 'TYPES', 'CHINESE WALL'], [
+  printTable(indented(io), ['LABEL', 'KIND', 'TYPES', 'CHINESE WALL'], [
     ...p.vmLabels.map((l) => [l.name, 'vm', l.ste.join(','), l.cw.join(',') || '-']),
     ...p.resourceLabels.map((l) => [l.name, 'resource', l.ste, '-']),
   ]);
@@ -48,7 +48,7 @@ function printPolicy(io: Io, p: PolicyView): void {
     io.out('deployment:');
     if (p.deployments.length === 0) io.out('  no hosts');
     else {
-      printTable({ out: (l) => io.out('  ' + l), err: io.err }, ['HOST', 'RUNS', 'STATE', 'LAST DEPLOYMENT'], p.deployments.map((d) => [
+      printTable(indented(io), ['HOST', 'RUNS', 'STATE', 'LAST DEPLOYMENT'], p.deployments.map((d) => [
         d.host ?? '', d.running ? `${d.running.name} ${d.running.version}` : d.reachable === false ? '?' : '-', d.state, d.message ?? '',
       ]));
     }
