@@ -19,12 +19,6 @@ export interface Principal {
   grant?: ActiveGrant;
 }
 
-/** Where a request comes from, for counting its failed logins. */
-export interface LoginSource {
-  address: string;
-  throttle: LoginThrottle;
-}
-
 function challenge(detail: string): WbemHttpError {
   return new WbemHttpError(401, detail, undefined, { 'WWW-Authenticate': `Basic realm="${REALM}", charset="UTF-8"` });
 }
@@ -39,10 +33,10 @@ function tooManyAttempts(retryAfterSeconds: number): WbemHttpError {
 
 /**
  * The caller; without a user directory everyone is an anonymous admin (loopback-only servers).
- * With `source`, wrong passwords count against the caller's address and a refused address gets
+ * Wrong passwords count in `throttle` against the caller's `address`, and a refused address gets
  * 429 without its password being checked (scrypt is what a flood of guesses would cost).
  */
-export async function authenticate(headers: IncomingHttpHeaders, users: UserDirectory | null | undefined, source?: LoginSource): Promise<Principal> {
+export async function authenticate(headers: IncomingHttpHeaders, users: UserDirectory | null | undefined, throttle: LoginThrottle, address: string): Promise<Principal> {
   if (!users) return { user: null, role: 'admin' };
   const auth = headers.authorization;
   if (!auth) throw challenge('authentication required');
@@ -53,16 +47,10 @@ export async function authenticate(headers: IncomingHttpHeaders, users: UserDire
   if (colon < 0) throw challenge('malformed Basic credentials');
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  let principal: Principal | null;
-  if (source) {
-    const r = await source.throttle.attempt(source.address, () => verify(users, user, password));
-    if (r.outcome === 'throttled') throw tooManyAttempts(r.retryAfterSeconds);
-    principal = r.outcome === 'accepted' ? r.value : null;
-  } else {
-    principal = await verify(users, user, password);
-  }
-  if (principal === null) throw challenge('invalid user name or password');
-  return principal;
+  const r = await throttle.attempt(address, () => verify(users, user, password));
+  if (r.outcome === 'throttled') throw tooManyAttempts(r.retryAfterSeconds);
+  if (r.outcome === 'rejected') throw challenge('invalid user name or password');
+  return r.value;
 }
 
 /**

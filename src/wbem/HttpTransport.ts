@@ -18,8 +18,8 @@ import type { UserDirectory } from './UserDirectory.js';
 export interface TransportOptions {
   core: ServerCore;
   users: UserDirectory | null | undefined;
-  /** Counts failed logins per client address; with users, a server always has one. */
-  throttle?: LoginThrottle;
+  /** Counts failed logins per client address (used with users only). */
+  throttle: LoginThrottle;
   maxRequestBytes: number;
   /** Called with errors that are the server's fault (not the client's), for the log. */
   onError?: (e: unknown) => void;
@@ -213,9 +213,7 @@ class Exchange {
       }
       const users = this.options.users;
       if (users) {
-        const throttle = this.options.throttle;
-        const source = throttle ? { address: req.socket.remoteAddress ?? '', throttle } : undefined;
-        authenticate(req.headers, users, source).then((p) => this.authenticated(p), (e: unknown) => this.fail(e));
+        authenticate(req.headers, users, this.options.throttle, req.socket.remoteAddress ?? '').then((p) => this.authenticated(p), (e: unknown) => this.fail(e));
         return;
       }
     } catch (e) {
