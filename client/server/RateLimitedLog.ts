@@ -50,18 +50,10 @@ export class RateLimitedLog {
   line(source: string, text: string): void {
     const now = this.now();
     let key = source;
-    let w = this.windows.get(key);
-    if (w && now - w.start >= this.windowMs) {
-      this.end(key, w);
-      w = undefined;
-    }
+    let w = this.openWindow(key, now);
     if (!w && this.windows.size >= this.maxSources) {
       key = OTHER_SOURCES;
-      w = this.windows.get(key);
-      if (w && now - w.start >= this.windowMs) {
-        this.end(key, w);
-        w = undefined;
-      }
+      w = this.openWindow(key, now);
     }
     if (!w) {
       w = { start: now, written: 0, held: 0 };
@@ -87,6 +79,16 @@ export class RateLimitedLog {
   close(): void {
     for (const [key, w] of this.windows) this.end(key, w);
     this.disarm();
+  }
+
+  /** The source's window if it is still open; one that is over is ended here. */
+  private openWindow(key: string, now: number): Window | undefined {
+    const w = this.windows.get(key);
+    if (w && now - w.start >= this.windowMs) {
+      this.end(key, w);
+      return undefined;
+    }
+    return w;
   }
 
   private end(key: string, w: Window): void {
