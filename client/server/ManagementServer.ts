@@ -84,8 +84,11 @@ export class ManagementServerError extends Error {
   }
 }
 
-/** Creates the database file owner-only before SQLite opens it; SQLite gives its WAL files the same mode. */
-function openPrivateStore(file: string): Db {
+/**
+ * Opens the central database and applies the core schema (the server, and `tvdc users add --db`).
+ * The file is made owner-only before SQLite opens it; SQLite gives its WAL files the same mode.
+ */
+export function openServerDb(file: string): Db {
   if (file !== ':memory:') {
     try {
       mkdirSync(dirname(file), { recursive: true });
@@ -102,11 +105,6 @@ function openPrivateStore(file: string): Db {
   } catch (e) {
     throw new ManagementServerError('SERVER_DB', (e as Error).message);
   }
-}
-
-/** Opens the central database and applies the core schema; for `tvdc users add --db` too. */
-export function openServerDb(file: string): Db {
-  return openPrivateStore(file);
 }
 
 function pem(v: string): string {
@@ -159,7 +157,7 @@ export class ManagementServer {
 
   static open(options: ManagementServerOptions): ManagementServer {
     const log = options.log ?? ((line: string) => process.stderr.write(line + '\n'));
-    const db = openPrivateStore(options.db);
+    const db = openServerDb(options.db);
     try {
       const key = openServerKey(options.db, options.keyFile, () => HostRegistry.holdsEncryptedPasswords(db));
       return new ManagementServer(db, log, options.modules ?? serverModules(), key);
