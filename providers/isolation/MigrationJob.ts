@@ -5,7 +5,7 @@ import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { JOB_STATE } from '../../src/cim/ConcreteJob.js';
-import { DEFAULT_RETENTION_MS, JobTable, type JobChange, type JobRecord, type JobTableOptions } from '../../src/wbem/JobTable.js';
+import { JobTable, type JobChange, type JobRecord } from '../../src/wbem/JobTable.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 import { lifecycleIndication } from './LifecycleIndication.js';
@@ -70,21 +70,18 @@ export function migrationJobInstance(model: IsolationModel, job: JobRecord<Migra
  * CIM_InstModification (with PreviousInstance) when its JobState changes, and CIM_InstDeletion when
  * it is removed; progress within a state is left to polling, it would only multiply deliveries.
  */
-export function migrationJobTable(
-  model: IsolationModel,
-  emit: (indication: CimInstance) => void,
-  options: Pick<JobTableOptions<MigrationJobDetail>, 'retentionMs' | 'maxFinished'> = {},
-): MigrationJobs {
-  const retentionMs = options.retentionMs ?? DEFAULT_RETENTION_MS;
+export function migrationJobTable(model: IsolationModel, emit: (indication: CimInstance) => void): MigrationJobs {
   const onChange = (change: JobChange, job: JobRecord<MigrationJobDetail>, previous: JobRecord<MigrationJobDetail> | null): void => {
     if (change === 'modified' && previous?.state === job.state) return;
     const className = change === 'created' ? 'CIM_InstCreation' : change === 'removed' ? 'CIM_InstDeletion' : 'CIM_InstModification';
     try {
-      const before = previous ? migrationJobInstance(model, previous, retentionMs) : undefined;
-      emit(lifecycleIndication(model, className, migrationJobInstance(model, job, retentionMs), before));
+      const before = previous ? migrationJobInstance(model, previous, table.retentionMs) : undefined;
+      emit(lifecycleIndication(model, className, migrationJobInstance(model, job, table.retentionMs), before));
     } catch (e) {
       console.error(`tvdc isolation: could not raise ${className} for ${job.id}: ${(e as Error).message}`);
     }
   };
-  return new JobTable({ ...options, retentionMs, idPrefix: MIGRATION_JOB_ID_PREFIX, onChange });
+  // The table calls onChange only once it exists (a job's creation is the first change).
+  const table: MigrationJobs = new JobTable({ idPrefix: MIGRATION_JOB_ID_PREFIX, onChange });
+  return table;
 }

@@ -56,7 +56,7 @@ export interface JobTableOptions<D> {
   idPrefix?: string;
 }
 
-export const DEFAULT_RETENTION_MS = 5 * 60_000;
+const DEFAULT_RETENTION_MS = 5 * 60_000;
 const DEFAULT_MAX_FINISHED = 256;
 const UNEXPECTED_FAILURE_CODE = 2;
 
