@@ -24,7 +24,8 @@ export interface HostPolicyView {
   path: CimObjectPath;
 }
 
-function text(i: CimInstance, prop: string): string | null {
+/** A property's value as text; null when it is null or absent. */
+export function propertyText(i: CimInstance, prop: string): string | null {
   const v = i.get(prop);
   return v === null || v === undefined ? null : String(v);
 }
@@ -48,7 +49,7 @@ export async function probeHost(url: string, creds: { user?: string; password?: 
   try {
     let profiles: string[];
     try {
-      profiles = (await conn.enumerateInstances('CIM_RegisteredProfile').toArray()).map((p) => text(p, 'RegisteredName') ?? '');
+      profiles = (await conn.enumerateInstances('CIM_RegisteredProfile').toArray()).map((p) => propertyText(p, 'RegisteredName') ?? '');
     } catch (e) {
       throw notTvdc(url, e);
     }
@@ -59,7 +60,7 @@ export async function probeHost(url: string, creds: { user?: string; password?: 
     } catch (e) {
       throw notTvdc(url, e);
     }
-    const name = hosts.length === 1 ? text(hosts[0]!, 'Name') : null;
+    const name = hosts.length === 1 ? propertyText(hosts[0]!, 'Name') : null;
     if (!name) throw ApiError.badRequest(`${url} is not a tvdc host: expected one TVDc_HostSystem in ${TVDC_NAMESPACE}, found ${hosts.length}`);
     return { name, profiles };
   } finally {
@@ -144,12 +145,12 @@ export async function readIsolation(conn: WbemConnection): Promise<IsolationView
   }
   const vmLabel = new Map<string, string | null>();
   for (const s of settings) {
-    const id = text(s, 'InstanceID');
-    if (id?.startsWith('TVDc:')) vmLabel.set(id.slice('TVDc:'.length), text(s, 'SecurityLabel'));
+    const id = propertyText(s, 'InstanceID');
+    if (id?.startsWith('TVDc:')) vmLabel.set(id.slice('TVDc:'.length), propertyText(s, 'SecurityLabel'));
   }
   const given = new Map<string, { disks: string[]; segments: string[] }>();
   for (const a of allocations) {
-    const m = /^TVDc:(.+):(disk|nic):(.+)$/.exec(text(a, 'InstanceID') ?? '');
+    const m = /^TVDc:(.+):(disk|nic):(.+)$/.exec(propertyText(a, 'InstanceID') ?? '');
     if (!m) continue;
     const entry = given.get(m[1]!) ?? { disks: [], segments: [] };
     (m[2] === 'disk' ? entry.disks : entry.segments).push(m[3]!);
@@ -160,7 +161,7 @@ export async function readIsolation(conn: WbemConnection): Promise<IsolationView
     label: hostName ? labelOf.get(hostName) ?? null : null,
     vms: systems
       .map((s) => {
-        const name = text(s, 'Name') ?? '';
+        const name = propertyText(s, 'Name') ?? '';
         const securityLabel = vmLabel.get(name) ?? null;
         const state = Number(s.get('EnabledState'));
         const g = given.get(name);
@@ -168,13 +169,13 @@ export async function readIsolation(conn: WbemConnection): Promise<IsolationView
       })
       .sort((a, b) => a.name.localeCompare(b.name)),
     disks: disks
-      .map((d) => ({ name: text(d, 'DeviceID') ?? '', label: labelOf.get(`TVDc_LogicalDisk/${text(d, 'DeviceID')}`) ?? null }))
+      .map((d) => ({ name: propertyText(d, 'DeviceID') ?? '', label: labelOf.get(`TVDc_LogicalDisk/${propertyText(d, 'DeviceID')}`) ?? null }))
       .sort((a, b) => a.name.localeCompare(b.name)),
     segments: segments
       .map((g) => {
-        const name = (text(g, 'InstanceID') ?? '').replace(/^TVDc:segment:/, '');
-        const vlan = text(g, 'VLANId');
-        const vni = text(g, 'VNI');
+        const name = (propertyText(g, 'InstanceID') ?? '').replace(/^TVDc:segment:/, '');
+        const vlan = propertyText(g, 'VLANId');
+        const vni = propertyText(g, 'VNI');
         return { name, network: vlan ? `VLAN ${vlan}` : vni ? `VNI ${vni}` : '-', label: labelOf.get(`TVDc_NetworkSegment/${name}`) ?? null };
       })
       .sort((a, b) => a.name.localeCompare(b.name)),
@@ -185,9 +186,9 @@ export async function readIsolation(conn: WbemConnection): Promise<IsolationView
 export async function readPolicies(conn: WbemConnection): Promise<HostPolicyView[]> {
   const all = await conn.enumerateInstances('TVDc_SecurityPolicy').toArray();
   return all.map((p) => {
-    const groupName = text(p, 'PolicyGroupName') ?? '';
+    const groupName = propertyText(p, 'PolicyGroupName') ?? '';
     const active = Number(p.get('Enabled')) === 1;
-    return { name: active ? groupName : groupName.replace(/:[^:]*$/, ''), version: text(p, 'PolicyVersion') ?? '', active, path: withNamespace(p.path!) };
+    return { name: active ? groupName : groupName.replace(/:[^:]*$/, ''), version: propertyText(p, 'PolicyVersion') ?? '', active, path: withNamespace(p.path!) };
   });
 }
 
@@ -212,9 +213,9 @@ export async function readActiveRules(conn: WbemConnection): Promise<string[]> {
   };
   return [
     ...labels.map((l) => Number(l.get('LabelType')) === 2
-      ? rule('vm', text(l, 'Name') ?? '', list(l, 'STETypes'), list(l, 'ChineseWallTypes'))
-      : rule('resource', text(l, 'Name') ?? '', list(l, 'STETypes'))),
-    ...conflicts.map((c) => rule('conflict', text(c, 'Name') ?? '', list(c, 'Types'))),
+      ? rule('vm', propertyText(l, 'Name') ?? '', list(l, 'STETypes'), list(l, 'ChineseWallTypes'))
+      : rule('resource', propertyText(l, 'Name') ?? '', list(l, 'STETypes'))),
+    ...conflicts.map((c) => rule('conflict', propertyText(c, 'Name') ?? '', list(c, 'Types'))),
   ].sort();
 }
 
@@ -259,7 +260,7 @@ export async function hasVm(conn: WbemConnection, vm: string): Promise<boolean> 
 /** The label the host enforces for `vm` (its settings' SecurityLabel), by name; null when unlabeled. */
 export async function readVmLabel(conn: WbemConnection, vm: string): Promise<string | null> {
   const settings = await conn.getInstance(CimObjectPath.instance('TVDc_VirtualSystemSettingData', { InstanceID: `TVDc:${vm}` }, TVDC_NAMESPACE), { propertyList: ['SecurityLabel'] });
-  return labelName(text(settings, 'SecurityLabel'), 2);
+  return labelName(propertyText(settings, 'SecurityLabel'), 2);
 }
 
 export function diskPath(host: string, disk: string): CimObjectPath {
