@@ -16,6 +16,7 @@ import { median, rssKb, serveChild } from './serveChild.js';
 import { ApiClient } from '../client/cli/ApiClient.js';
 import { WbemConnection } from '../client/cim/index.js';
 import { HostAgent } from '../client/host/HostAgent.js';
+import { vmPath } from '../client/server/HostCim.js';
 import { CimInstance } from '../src/cim/CimInstance.js';
 import { runtimePolicyOf } from '../src/tvdc/integrity/RuntimePolicy.js';
 import { CimObjectPath } from '../src/cim/CimObjectPath.js';
@@ -82,8 +83,7 @@ async function defineVm(h: Host, vm: string, label?: string): Promise<void> {
 }
 
 async function startVm(h: Host, vm: string): Promise<void> {
-  const path = CimObjectPath.instance('TVDc_ComputerSystem', { CreationClassName: 'TVDc_ComputerSystem', Name: vm }, 'root/tvdc');
-  const r = await h.cim.invokeMethod(path, 'RequestStateChange', { RequestedState: { type: 'uint16', value: 2 } });
+  const r = await h.cim.invokeMethod(vmPath(vm), 'RequestStateChange', { RequestedState: { type: 'uint16', value: 2 } });
   if (Number(r.returnValue) !== 0) throw new Error(`start ${vm}: ${String(r.returnValue)} ${String(r.outParams.get('Reason')?.value ?? '')}`);
 }
 
