@@ -12,17 +12,14 @@ import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { consoleToken, ConsoleTokens, TOKEN_WINDOW_MS } from '../../client/server/console/ConsoleTokens.js';
 import { FORM_LIMIT_BYTES } from '../../client/server/console/formPost.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
+import { diskPath } from '../../client/server/HostCim.js';
 import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
+import { consoleBrowser, outcome, type Page } from './support/consoleBrowser.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { activePolicy, client, createDisk, defineVm, hostLabel, PAPER_POLICY, paperTvdc, resourceLabel, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
-import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { WbemConnection } from '../../client/cim/index.js';
-
-
-interface Page { status: number; headers: Record<string, string | string[] | undefined>; body: string }
-type User = 'dc' | 'alice';
 
 describe('management server: the web console\'s forms', function () {
   this.timeout(60_000);
@@ -35,47 +32,7 @@ describe('management server: the web console\'s forms', function () {
   /** Every HTML page answered, to check each is well-formed at the end. */
   const pages: { name: string; body: string }[] = [];
 
-  const auth = (user: User) => `Basic ${Buffer.from(`${user}:${user}-password`).toString('base64')}`;
-  const keep = (name: string, p: Page) => {
-    if (p.body !== '' && String(p.headers['content-type']).startsWith('text/html')) pages.push({ name, body: p.body });
-    return p;
-  };
-  const get = async (user: User, path: string): Promise<Page> => {
-    const r = await request(`${srv.url}${path}`, { headers: { authorization: auth(user) } });
-    return keep(`GET ${path}`, { status: r.statusCode, headers: r.headers, body: await r.body.text() });
-  };
-  /** The anti-CSRF token the forms of `user`'s page of TVDc `group` carry. */
-  const tokenOf = async (user: User, group = 'fin'): Promise<string> => {
-    const page = await get(user, `/console/tvdc/${group}`);
-    expect(page.status).to.equal(200);
-    const tokens = new Set([...page.body.matchAll(/<input type="hidden" name="token" value="([^"]+)"\/>/g)].map((m) => m[1]));
-    expect(tokens.size, 'one token on the page').to.equal(1);
-    return [...tokens][0]!;
-  };
-  /**
-   * A form post as a browser sends one from the console's own page (its Origin, Sec-Fetch-Site
-   * same-origin, urlencoded); `headers` replaces or removes (null) any of those.
-   */
-  const post = async (user: User, path: string, fields: Record<string, string> | string, headers: Record<string, string | null> = {}): Promise<Page> => {
-    const all: Record<string, string | null> = {
-      authorization: auth(user),
-      origin: srv.url,
-      'sec-fetch-site': 'same-origin',
-      'content-type': 'application/x-www-form-urlencoded',
-      ...headers,
-    };
-    const r = await request(`${srv.url}${path}`, {
-      method: 'POST',
-      headers: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== null)),
-      body: typeof fields === 'string' ? fields : new URLSearchParams(fields).toString(),
-    });
-    return keep(`POST ${path}`, { status: r.statusCode, headers: r.headers, body: await r.body.text() });
-  };
-  const act = (user: User, group: string, fields: Record<string, string>, headers: Record<string, string | null> = {}) =>
-    post(user, `/console/tvdc/${encodeURIComponent(group)}/actions`, fields, headers);
-  /** The Outcome cell of a result page. */
-  const outcome = (body: string) => /<tr><th>Outcome<\/th><td>(.*)<\/td><\/tr>/.exec(body)?.[1];
-  const disk = (host: string, name: string) => CimObjectPath.instance('TVDc_LogicalDisk', { SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: 'TVDc_LogicalDisk', DeviceID: name }, 'root/tvdc');
+  const { get, tokenOf, post, act } = consoleBrowser(() => srv.url, pages);
 
   before(async () => {
     [a1, a2, a3] = await Promise.all([startTestHost('a1'), startTestHost('a2'), startTestHost('a3')]);
@@ -126,11 +83,11 @@ describe('management server: the web console\'s forms', function () {
     expect([...herRow.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1])).to.deep.equal(['MarketAnalysis', 'SecurityUnderwriting', 'MarketAnalysisHost']);
     expect(hers.body).to.include('Attest this TVDc now').and.not.include('value="deploy"');
     // One token per user, not the same for two.
-    expect(await tokenOf('alice')).to.not.equal(await tokenOf('dc'));
+    expect(await tokenOf('alice', 'fin')).to.not.equal(await tokenOf('dc', 'fin'));
   });
 
   it('a tvdcadmin assigns and removes a VM\'s label and a disk\'s through the forms; the host has them', async () => {
-    const token = await tokenOf('alice');
+    const token = await tokenOf('alice', 'fin');
     const assigned = await act('alice', 'fin', { token, action: 'label', element: 'vm', name: 'ma', label: 'MarketAnalysis' });
     expect(assigned.status).to.equal(200);
     expect(assigned.body).to.include('<h1>Action done</h1>').and.include('<tr><th>Action</th><td>Assign label MarketAnalysis</td></tr>').and.include('<tr><th>Target</th><td>VM ma</td></tr>');
@@ -148,12 +105,12 @@ describe('management server: the web console\'s forms', function () {
 
     const diskLabel = await act('alice', 'fin', { token, action: 'label', element: 'disk', host: 'a1', name: 'ma-disk', label: 'MarketAnalysis' });
     expect([diskLabel.status, outcome(diskLabel.body)]).to.deep.equal([200, 'done']);
-    expect(await resourceLabel(cim1, disk('a1', 'ma-disk'))).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
+    expect(await resourceLabel(cim1, diskPath('a1', 'ma-disk'))).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
     expect(srv.log.some((l) => l.includes('VM ma on a1 labeled MarketAnalysis by alice'))).to.equal(true);
   });
 
   it('a tvdcadmin cannot deploy, cannot assign the bootstrap label, and another TVDc answers as a missing one; the hosts stay as they were', async () => {
-    const token = await tokenOf('alice');
+    const token = await tokenOf('alice', 'fin');
     const deploy = await act('alice', 'fin', { token, action: 'deploy' });
     expect(deploy.status).to.equal(403);
     expect(outcome(deploy.body)).to.include(`${PROBLEM_MARKER} refused: FORBIDDEN (HTTP 403): alice is a tvdcadmin; only a dcadmin may do this`);
@@ -173,14 +130,14 @@ describe('management server: the web console\'s forms', function () {
     expect(await hostLabel(cim2, 'ob')).to.equal(null);
     expect(srv.log.some((l) => l.startsWith('refused POST /console/tvdc/other/actions from alice') && l.includes('not authorized for TVDc other'))).to.equal(true);
     // The dcadmin may do what she may not.
-    const dcToken = await tokenOf('dc');
+    const dcToken = await tokenOf('dc', 'fin');
     const ok = await act('dc', 'other', { token: dcToken, action: 'label', element: 'vm', name: 'ob', label: 'SystemManagement' });
     expect([ok.status, outcome(ok.body)]).to.deep.equal([200, 'done']);
     expect(await hostLabel(cim2, 'ob')).to.equal('ACM:tvdc-paper:SystemManagement');
   });
 
   it('a missing, forged, another user\'s or expired token, a cross-site Origin or Sec-Fetch-Site: 403, nothing changed on the host', async () => {
-    const token = await tokenOf('alice');
+    const token = await tokenOf('alice', 'fin');
     const secret = ConsoleTokens.secretOf(srv.server.db);
     const window = Math.floor(Date.now() / TOKEN_WINDOW_MS);
     const assign = { action: 'label', element: 'vm', name: 'ma', label: 'MarketAnalysis' };
@@ -188,7 +145,7 @@ describe('management server: the web console\'s forms', function () {
       ['no token', act('alice', 'fin', assign)],
       ['forged token', act('alice', 'fin', { token: 'A'.repeat(token.length), ...assign })],
       ['empty token', act('alice', 'fin', { token: '', ...assign })],
-      ['the dcadmin\'s token', act('alice', 'fin', { token: await tokenOf('dc'), ...assign })],
+      ['the dcadmin\'s token', act('alice', 'fin', { token: await tokenOf('dc', 'fin'), ...assign })],
       ['alice\'s token two windows old', act('alice', 'fin', { token: consoleToken(secret, 'alice', window - 2), ...assign })],
       ['a token of another key', act('alice', 'fin', { token: consoleToken(Buffer.alloc(32, 7), 'alice', window), ...assign })],
       ['cross-site Origin', act('alice', 'fin', { token, ...assign }, { origin: 'https://evil.example', 'sec-fetch-site': null })],
@@ -228,7 +185,7 @@ describe('management server: the web console\'s forms', function () {
   });
 
   it('the dcadmin attests the TVDc and deploys its policy from the page', async () => {
-    const token = await tokenOf('dc');
+    const token = await tokenOf('dc', 'fin');
     const attest = await act('dc', 'fin', { token, action: 'attest' });
     expect(attest.status).to.equal(200);
     expect(attest.body).to.include('<td>Attest the TVDc now</td>');
@@ -259,7 +216,7 @@ describe('management server: the web console\'s forms', function () {
   });
 
   it('only POST to a TVDc\'s actions path; GET and HEAD stay read-only; a bad form is a 400', async () => {
-    const token = await tokenOf('dc');
+    const token = await tokenOf('dc', 'fin');
     const getActions = await get('dc', '/console/tvdc/fin/actions');
     expect([getActions.status, getActions.headers['allow']]).to.deep.equal([405, 'POST']);
     const postPage = await post('dc', '/console/tvdc/fin', { token, action: 'attest' });
@@ -281,7 +238,7 @@ describe('management server: the web console\'s forms', function () {
   });
 
   it('a form made before a restart still works after it (the key is the database\'s)', async () => {
-    const token = await tokenOf('alice');
+    const token = await tokenOf('alice', 'fin');
     await srv.server.stop();
     srv = await startServer(db);
     const r = await act('alice', 'fin', { token, action: 'label', element: 'vm', name: 'ma', label: 'SecurityUnderwriting' });

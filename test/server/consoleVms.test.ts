@@ -13,57 +13,17 @@ import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { AUDIT_PAGE_LIMIT } from '../../client/server/console/auditPage.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
+import { consoleBrowser, outcome, type Page } from './support/consoleBrowser.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { client, defineVm, paperTvdc, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
 import type { Relay } from '../support/Relay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
-
-interface Page { status: number; headers: Record<string, string | string[] | undefined>; body: string }
 interface AuditEntry { id: number; user: string; group: string | null; action: string; outcome: string; message: string }
 
 /** Every HTML page the tests were answered, to check each is well-formed at the end. */
 const pages: { name: string; body: string }[] = [];
 
-/** A browser of the console at `url`: pages, form tokens and form posts as the console's own pages send them. */
-function browser(url: () => string) {
-  const auth = (user: string) => `Basic ${Buffer.from(`${user}:${user}-password`).toString('base64')}`;
-  const keep = (name: string, p: Page) => {
-    if (p.body !== '' && String(p.headers['content-type']).startsWith('text/html')) pages.push({ name, body: p.body });
-    return p;
-  };
-  const get = async (user: string, path: string): Promise<Page> => {
-    const r = await request(`${url()}${path}`, { headers: { authorization: auth(user) } });
-    return keep(`GET ${path}`, { status: r.statusCode, headers: r.headers, body: await r.body.text() });
-  };
-  const tokenOf = async (user: string, group: string): Promise<string> => {
-    const page = await get(user, `/console/tvdc/${group}`);
-    expect(page.status).to.equal(200);
-    const tokens = new Set([...page.body.matchAll(/<input type="hidden" name="token" value="([^"]+)"\/>/g)].map((m) => m[1]));
-    expect(tokens.size, 'one token on the page').to.equal(1);
-    return [...tokens][0]!;
-  };
-  const act = async (user: string, group: string, fields: Record<string, string>, headers: Record<string, string | null> = {}): Promise<Page> => {
-    const all: Record<string, string | null> = {
-      authorization: auth(user),
-      origin: url(),
-      'sec-fetch-site': 'same-origin',
-      'content-type': 'application/x-www-form-urlencoded',
-      ...headers,
-    };
-    const path = `/console/tvdc/${encodeURIComponent(group)}/actions`;
-    const r = await request(`${url()}${path}`, {
-      method: 'POST',
-      headers: Object.fromEntries(Object.entries(all).filter((e): e is [string, string] => e[1] !== null)),
-      body: new URLSearchParams(fields).toString(),
-    });
-    return keep(`POST ${path}`, { status: r.statusCode, headers: r.headers, body: await r.body.text() });
-  };
-  return { get, tokenOf, act };
-}
-
-/** The Outcome cell of a result page. */
-const outcome = (body: string) => /<tr><th>Outcome<\/th><td>(.*)<\/td><\/tr>/.exec(body)?.[1];
 /** The table row of a page that starts with `start` (rows are one line each). */
 const rowOf = (body: string, start: string) => body.split('\n').find((l) => l.startsWith(start));
 /** The run controls of a VM row: each form's action, hard flag and button, and the migrate choices. */
@@ -96,7 +56,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
   let cim1: WbemConnection, cim2: WbemConnection, cim3: WbemConnection;
   let srv: RunningServer;
   let dc: ApiClient;
-  const { get, tokenOf, act } = browser(() => srv.url);
+  const { get, tokenOf, act } = consoleBrowser(() => srv.url, pages);
   const where = async (name: string) => ({ v1: await stateOn(cim1, name), v2: await stateOn(cim2, name), v3: await stateOn(cim3, name) });
 
   before(async () => {
@@ -335,7 +295,7 @@ describe('management server: a console migration whose destination hangs', funct
   let hang: HangingMigration;
   let relay: Relay;
   let url = '';
-  const { get, tokenOf, act } = browser(() => url);
+  const { get, tokenOf, act } = consoleBrowser(() => url, pages);
 
   before(async () => {
     hang = await startHangingMigration({ migrationTimeoutMs: 1_000 });
