@@ -8,11 +8,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
-import { defineVm, hostLabel, tempDir, tvdcConnection } from '../server/support/serverHarness.js';
+import { defineVm, hostLabel, PAPER_POLICY, tempDir, tvdcConnection } from '../server/support/serverHarness.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = join(ROOT, 'client/cli/tvdc.ts');
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 
 interface Run { code: number | null; out: string; err: string }
 

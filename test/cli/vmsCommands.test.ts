@@ -2,15 +2,10 @@
 // manages two real host agents on loopback: the tables and lines people read, --json, and the
 // exit codes (0 done, 1 refused by the server or a host, 2 a bad command line).
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
 import { startTestHost, type TestHost } from '../server/support/testHost.js';
-import { client, defineVm, runTvdc, startServer, tempDir, tvdcConnection, vm, type RunningServer } from '../server/support/serverHarness.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
+import { client, defineVm, paperTvdc, runTvdc, startServer, tempDir, tvdcConnection, vm, type RunningServer } from '../server/support/serverHarness.js';
 
 describe('tvdc vms', function () {
   this.timeout(60_000);
@@ -33,10 +28,7 @@ describe('tvdc vms', function () {
     await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
     const dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [c1, c2]) await dc.post('/api/hosts', { url: h.origin });
-    await dc.post('/api/groups', { name: 'fin' });
-    await dc.post('/api/groups/fin/hosts', { hosts: ['c1', 'c2'] });
-    await dc.put('/api/groups/fin/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-    expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+    await paperTvdc(dc, 'fin', ['c1', 'c2']);
     await dc.put('/api/users/alice/groups/fin');
     await dc.put('/api/groups/fin/vms/ma/label', { label: 'MarketAnalysis' });
   });
