@@ -51,6 +51,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     return EXIT.OK;
   }
   if (positional.length) throw new UsageError(SERVER_USAGE);
+  const host = opts.get('host') ?? '127.0.0.1';
   const httpsPort = port(opts.get('https-port'), 'https-port');
   if (httpsPort !== undefined && (!opts.get('cert') || !opts.get('key'))) throw new UsageError('--https-port needs --cert and --key');
   // HTTPS alone when only --https-port is given, as tvdc-host does.
@@ -66,7 +67,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   const indicationsUrl = opts.get('indications-url');
   if (indicationsUrl !== undefined && !/^https?:\/\//.test(indicationsUrl)) throw new UsageError(`--indications-url must be an http(s) URL, not ${indicationsUrl}`);
   const modules = serverModules(indicationsPort === undefined ? {} : {
-    indications: { listenPort: indicationsPort, listenHost: opts.get('indications-host') ?? opts.get('host') ?? '127.0.0.1', ...(indicationsUrl ? { destination: indicationsUrl } : {}) },
+    indications: { listenPort: indicationsPort, listenHost: opts.get('indications-host') ?? host, ...(indicationsUrl ? { destination: indicationsUrl } : {}) },
   });
 
   let server: ManagementServer;
@@ -84,7 +85,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     const urls = await server.listen({
       ...(httpPort !== undefined ? { port: httpPort } : {}),
       ...(httpsPort !== undefined ? { httpsPort, cert: opts.get('cert')!, key: opts.get('key')! } : {}),
-      host: opts.get('host') ?? '127.0.0.1',
+      host,
     });
     for (const url of [urls.http, urls.https]) if (url) io.out(`tvdc server listening on ${url} (database ${db}${keyFile !== undefined ? `, key file ${keyFile}` : ''})`);
   } catch (e) {
@@ -95,7 +96,6 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
-  const host = opts.get('host') ?? '127.0.0.1';
   if (httpPort !== undefined && !/^(127\.|::1$|localhost$)/.test(host)) {
     io.err(`tvdc server: notice: passwords travel in clear over HTTP on ${host}; use --https-port off loopback`);
   }
