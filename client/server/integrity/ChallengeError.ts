@@ -3,6 +3,7 @@
 // because no trust anchor is registered for it. An attestation that meets one is `failed`.
 import { CimError } from '../../../src/cim/CimError.js';
 import { ClientError } from '../../cim/index.js';
+import { refusedLogin } from '../hostFailure.js';
 
 export type ChallengeErrorCode =
   | 'HOST_UNREACHABLE' // connection refused, reset, timed out, TLS
@@ -25,7 +26,7 @@ export class ChallengeError extends Error {
     if (e instanceof ChallengeError) return e;
     if (e instanceof CimError) return new ChallengeError('HOST_REFUSED', `host ${host} refused ${call}: ${e.message}`, { cause: e });
     if (e instanceof ClientError) {
-      const refused = e.code === 'AUTH_REQUIRED' || e.code === 'FORBIDDEN' || e.code === 'TOO_MANY_ATTEMPTS' || e.code === 'HTTP_STATUS' || e.code === 'PROTOCOL';
+      const refused = refusedLogin(e) || e.code === 'HTTP_STATUS' || e.code === 'PROTOCOL';
       const parse = e.code === 'RESPONSE_PARSE' || e.code === 'BAD_CONTENT_TYPE';
       const code = refused ? 'HOST_REFUSED' : parse ? 'BAD_ANSWER' : 'HOST_UNREACHABLE';
       return new ChallengeError(code, `host ${host}, ${call}: ${e.message}`, { cause: e });

@@ -16,7 +16,7 @@ import { AttestationScheduleStore, formatInterval, parseInterval, type Attestati
 import { AttestationScheduler } from '../../../src/tvdc/management/AttestationScheduler.js';
 import { EventLog, MAX_EVENT_LIMIT, type TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import { ApiError } from '../ApiError.js';
-import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
+import { listedGroups, requireDcAdmin, requireGroup, type ApiRouter, type Principal } from '../ApiRouter.js';
 import { bodyObject, optionalString, stringField } from '../body.js';
 import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.js';
 import { GroupStore } from '../GroupStore.js';
@@ -366,14 +366,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       // ---------------------------------------------------------------- action plans
 
-      router.route('GET', '/api/plans', ({ principal, query }) => {
-        const group = query.get('group');
-        if (group) {
-          requireGroup(principal, group);
-          return { plans: plans.list([group]) };
-        }
-        return { plans: principal.role === 'dcadmin' ? plans.list() : plans.list(principal.groups) };
-      });
+      router.route('GET', '/api/plans', ({ principal, query }) => ({ plans: plans.list(listedGroups(principal, query.get('group') || null)) }));
 
       router.route('POST', '/api/groups/:group/plans', ({ principal, params, body }) => {
         const group = params['group']!;
@@ -437,12 +430,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       // ---------------------------------------------------------------- events
 
       router.route('GET', '/api/events', ({ principal, query }) => {
-        const group = query.get('group');
-        let groups: readonly string[] | undefined;
-        if (group) {
-          requireGroup(principal, group);
-          groups = [group];
-        } else if (principal.role !== 'dcadmin') groups = principal.groups;
+        const groups = listedGroups(principal, query.get('group') || null);
         const sinceText = query.get('since');
         const since = sinceText === null ? undefined : new Date(sinceText);
         if (since && Number.isNaN(since.getTime())) throw ApiError.badRequest(`since must be an ISO 8601 time, not "${sinceText}"`);
