@@ -58,6 +58,11 @@ export class GroupStore {
     return !!this.db.prepare('SELECT 1 FROM tvdc_groups WHERE name = ?').get(name);
   }
 
+  /** When the TVDc of this name was (last) created, as ISO text; null when there is none. */
+  createdAt(name: string): string | null {
+    return (this.db.prepare('SELECT created_at FROM tvdc_groups WHERE name = ?').pluck().get(name) as string | undefined) ?? null;
+  }
+
   /** ApiError 404 when there is no such TVDc. */
   require(name: string): void {
     if (!this.exists(name)) throw ApiError.notFound(`no TVDc named ${name}`);

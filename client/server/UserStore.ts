@@ -1,11 +1,10 @@
 // The central users table: who may use the management server, with which role, and which TVDcs
 // each TVDc Administrator is authorized for (the paper's step 5). Also the server's Authenticator.
-import { createHash } from 'node:crypto';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 import type { Authenticator, Principal, Role } from './ApiRouter.js';
 import { isRole } from './ApiRouter.js';
-import { hashPassword, parsePasswordHash, passwordMatches } from '../../src/wbem/PasswordHash.js';
+import { credentialKey, hashPassword, parsePasswordHash, passwordMatches } from '../../src/wbem/PasswordHash.js';
 
 export interface UserInfo {
   name: string;
@@ -107,7 +106,8 @@ export class UserStore implements Authenticator {
       await passwordMatches(password, null);
       return null;
     }
-    const key = createHash('sha256').update(row.name).update('\0').update(password).update('\0').update(row.password).digest('base64');
+    // The stored hash is part of the key, so a changed password drops the cached success.
+    const key = credentialKey(row.name, `${password}\0${row.password}`);
     if (!this.verified.has(key)) {
       if (!(await passwordMatches(password, parsePasswordHash(row.password)))) return null;
       if (this.verified.size >= CACHE_LIMIT) this.verified.delete(this.verified.values().next().value!);

@@ -3,17 +3,11 @@
 import { ApiError } from './ApiError.js';
 import { listedGroups, type ApiRouter } from './ApiRouter.js';
 import { AuditTrail, MAX_AUDIT_LIMIT, type AuditOutcome } from './AuditTrail.js';
+import { queryInteger } from './queryInteger.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
 /** How long entries are kept: a year, for the questions an audit asks about last quarter. */
 export const AUDIT_RETENTION_DAYS = 365;
-
-function limitOf(q: URLSearchParams): number {
-  const v = q.get('limit');
-  if (v === null) return 100;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > MAX_AUDIT_LIMIT) throw ApiError.badRequest(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, not "${v}"`);
-  return Number(v);
-}
 
 export const auditModule: ServerModule = {
   name: 'audit',
@@ -32,7 +26,7 @@ export const auditModule: ServerModule = {
           ...(query.get('action') !== null ? { action: query.get('action')! } : {}),
           ...(outcome !== null ? { outcome: outcome as AuditOutcome } : {}),
           ...(since !== null ? { since: new Date(since) } : {}),
-          limit: limitOf(query),
+          limit: queryInteger(query, 'limit', MAX_AUDIT_LIMIT, 100),
         }),
       };
     });

@@ -5,15 +5,9 @@ import { ApiError } from './ApiError.js';
 import { listedGroups, requireDcAdmin, type ApiRouter } from './ApiRouter.js';
 import { ACCESS_DENIED, watchAccessDenied } from './AccessDeniedWatcher.js';
 import { feedUnavailable, type HostIndicationFeed } from './HostIndicationFeed.js';
+import { queryInteger } from './queryInteger.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { ViolationStore } from './ViolationStore.js';
-
-function limitOf(q: URLSearchParams): number {
-  const v = q.get('limit');
-  if (v === null) return 100;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000) throw ApiError.badRequest('limit must be a number from 1 to 10000');
-  return Number(v);
-}
 
 /** Without a feed (or with one that does not listen) violations are only listed, none arrive. */
 export function createViolationsModule(feed?: HostIndicationFeed): ServerModule {
@@ -27,7 +21,7 @@ export function createViolationsModule(feed?: HostIndicationFeed): ServerModule 
       router.route('GET', '/api/violations', ({ principal, query }) => {
         const groups = listedGroups(principal, query.get('group'));
         const host = query.get('host') ?? undefined;
-        return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: limitOf(query) }) };
+        return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: queryInteger(query, 'limit', 10_000, 100) }) };
       });
 
       router.route('GET', '/api/violations/watch', ({ principal }) => {

@@ -20,6 +20,7 @@ import { listedGroups, requireDcAdmin, requireGroup, type ApiRouter, type Princi
 import { bodyObject, optionalString, stringField } from '../body.js';
 import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.js';
 import { GroupStore } from '../GroupStore.js';
+import { queryInteger } from '../queryInteger.js';
 import { planMayPower } from '../managementVm.js';
 import { UserStore } from '../UserStore.js';
 import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
@@ -110,13 +111,6 @@ function domain<T>(f: () => T): T {
   }
 }
 
-function positiveInt(q: URLSearchParams, name: string, max: number): number | undefined {
-  const v = q.get(name);
-  if (v === null) return undefined;
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > max) throw ApiError.badRequest(`${name} must be an integer from 1 to ${max}, not "${v}"`);
-  return Number(v);
-}
-
 function scheduleView(s: AttestationSchedule): AttestationSchedule & { every: string } {
   return { ...s, every: formatInterval(s.intervalMs) };
 }
@@ -165,8 +159,8 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
        * that name was (re)created belonged to a deleted TVDc and is dropped.
        */
       const isCurrent = (m: AttestationMonitor): boolean => {
-        const created = db.prepare('SELECT created_at FROM tvdc_groups WHERE name = ?').pluck().get(m.group) as string | undefined;
-        if (created !== undefined && created <= m.enabledAt) return true;
+        const created = groupStore.createdAt(m.group);
+        if (created !== null && created <= m.enabledAt) return true;
         monitors.disable(m.group);
         return false;
       };
@@ -220,7 +214,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const path = query.get('path') ?? undefined;
         const prefix = query.get('prefix') ?? undefined;
         if (path !== undefined && prefix !== undefined) throw ApiError.badRequest('give path or prefix, not both');
-        const limit = positiveInt(query, 'limit', 100_000) ?? 1000;
+        const limit = queryInteger(query, 'limit', 100_000, 1000);
         const records = refs.list({ ...(path !== undefined ? { path } : {}), ...(prefix !== undefined ? { prefix } : {}), limit });
         return { count: refs.count(), excludes: refs.excludes(), records };
       });
@@ -434,7 +428,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const sinceText = query.get('since');
         const since = sinceText === null ? undefined : new Date(sinceText);
         if (since && Number.isNaN(since.getTime())) throw ApiError.badRequest(`since must be an ISO 8601 time, not "${sinceText}"`);
-        const limit = positiveInt(query, 'limit', MAX_EVENT_LIMIT) ?? 100;
+        const limit = queryInteger(query, 'limit', MAX_EVENT_LIMIT, 100);
         const vm = query.get('vm') ?? undefined;
         const kind = query.get('kind');
         if (kind !== null && kind !== 'attestation' && kind !== 'action') throw ApiError.badRequest('kind must be attestation or action');
