@@ -1,11 +1,13 @@
 // A VM migration as CIM: the TVDc_MigrationJob instance of a JobTable record (CIM_ConcreteJob
-// properties, DSP1081), its object path, and the CIM_InstCreation / InstModification /
-// InstDeletion a subscriber learns of its progress from without polling.
+// properties, DSP1081), its object path, the CIM_InstCreation / InstModification /
+// InstDeletion a subscriber learns of its progress from without polling, and how the jobs outlive
+// an agent restart in the host's store.
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { JOB_STATE } from '../../src/cim/ConcreteJob.js';
-import { JobTable, type JobChange, type JobRecord } from '../../src/wbem/JobTable.js';
+import { JobTable, type JobChange, type JobFailure, type JobRecord } from '../../src/wbem/JobTable.js';
+import { JobStore } from '../../src/wbem/JobStore.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 import { lifecycleIndication } from './LifecycleIndication.js';
@@ -20,6 +22,33 @@ export interface MigrationJobDetail {
 export type MigrationJobs = JobTable<MigrationJobDetail>;
 
 const MIGRATION_JOB_ID_PREFIX = 'TVDc:MigrationJob:';
+
+/** ErrorCode of a job the agent's restart ended: 2 Failed in MigrateVirtualSystemToHost's ValueMap. */
+const INTERRUPTED = 2;
+
+/** A stored detail back, or a throw saying what is wrong with it. */
+function decodeDetail(value: unknown): MigrationJobDetail {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('detail is not an object');
+  const { vm, destination } = value as Record<string, unknown>;
+  if (typeof vm !== 'string' || vm === '') throw new Error('detail has no VM name');
+  if (typeof destination !== 'string' || destination === '') throw new Error('detail has no destination');
+  return { vm, destination };
+}
+
+/**
+ * How a migration ended that was under way when the agent stopped: the work went with the process,
+ * so the VM is either still here (it never left, or was taken back: the migration did not
+ * complete) or not here (it left; whether the destination admitted it only that host knows).
+ */
+function interrupted(model: IsolationModel, job: JobRecord<MigrationJobDetail>): JobFailure {
+  const { vm, destination } = job.detail;
+  const here = model.hostName;
+  const onHost = model.service.getVm(vm);
+  const where = onHost
+    ? `the VM is here, ${onHost.state} on '${here}': the migration did not complete`
+    : `the VM is not on '${here}': it had left for ${destination}; ask that host whether it admitted VM '${vm}'`;
+  return { code: INTERRUPTED, description: `the host agent on '${here}' restarted while the migration of VM '${vm}' to ${destination} ran; ${where}` };
+}
 
 /** OperationalStatus: 2 OK while it runs; 17 Completed with 2 OK or 6 Error once finished. */
 const OPERATIONAL_STATUS: Record<JobRecord<unknown>['state'], number[]> = { starting: [2], running: [2], completed: [2, 17], exception: [6, 17] };
@@ -66,9 +95,12 @@ export function migrationJobInstance(model: IsolationModel, job: JobRecord<Migra
 }
 
 /**
- * The migration jobs of one host. Each raises CIM_InstCreation when it is created,
- * CIM_InstModification (with PreviousInstance) when its JobState changes, and CIM_InstDeletion when
- * it is removed; progress within a state is left to polling, it would only multiply deliveries.
+ * The migration jobs of one host, kept in the host's store (the isolation service's database, the
+ * one the agent opened): each change is recorded before it is seen, and the jobs of the agent's
+ * last run are taken back at once, a migration that was under way then ending in Exception.
+ * Each job raises CIM_InstCreation when it is created, CIM_InstModification (with PreviousInstance)
+ * when its JobState changes (a restart's settlement too), and CIM_InstDeletion when it is removed;
+ * progress within a state is left to polling, it would only multiply deliveries.
  */
 export function migrationJobTable(model: IsolationModel, emit: (indication: CimInstance) => void): MigrationJobs {
   const onChange = (change: JobChange, job: JobRecord<MigrationJobDetail>, previous: JobRecord<MigrationJobDetail> | null): void => {
@@ -81,7 +113,11 @@ export function migrationJobTable(model: IsolationModel, emit: (indication: CimI
       console.error(`tvdc isolation: could not raise ${className} for ${job.id}: ${(e as Error).message}`);
     }
   };
-  // The table calls onChange only once it exists (a job's creation is the first change).
-  const table: MigrationJobs = new JobTable({ idPrefix: MIGRATION_JOB_ID_PREFIX, onChange });
+  const log = (m: string): void => console.error(`tvdc isolation: ${m}`);
+  const store = new JobStore<MigrationJobDetail>(model.service.db, { kind: MIGRATION_JOB_ID_PREFIX, decodeDetail, log });
+  // The table calls onChange only once it exists (restore() and submit() come after this line).
+  const table: MigrationJobs = new JobTable({ idPrefix: MIGRATION_JOB_ID_PREFIX, onChange, store, settle: (job) => interrupted(model, job), log });
+  const restored = table.restore();
+  for (const job of restored.settled) log(`${job.id}: ${job.failure!.description}`);
   return table;
 }

@@ -85,7 +85,7 @@ export class MigrationJobProvider implements Provider {
     const id = path.key('InstanceID');
     const job = typeof id === 'string' ? this.jobs.get(id) : undefined;
     if (!job) {
-      throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no migration job ${typeof id === 'string' ? `'${id}'` : '(InstanceID missing)'} on host '${this.model.hostName}': finished jobs are kept ${this.jobs.retentionMs / 1000} s, and an agent restart forgets them`);
+      throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no migration job ${typeof id === 'string' ? `'${id}'` : '(InstanceID missing)'} on host '${this.model.hostName}': a finished job is kept ${this.jobs.retentionMs / 1000} s after it finished (an agent restart included), then removed`);
     }
     return job;
   }
