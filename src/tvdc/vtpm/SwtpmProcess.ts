@@ -1,4 +1,4 @@
-// One swtpm process serving one TPM 2.0 over Unix sockets. It runs in its own process group and
+// One swtpm process serving one TPM 2.0 (or TPM 1.2) over Unix sockets. It runs in its own process group and
 // with --terminate, holding our data connection: if the owner dies, even by SIGKILL, the kernel
 // closes that connection and swtpm exits, so no swtpm outlives the agent that started it.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,6 +10,8 @@ import { TvdcError } from '../TvdcError.js';
 import { SwtpmControl } from './SwtpmControl.js';
 import { SocketTransport } from './TpmTransport.js';
 import { Tpm } from './Tpm.js';
+import { Tpm12 } from './Tpm12.js';
+import { stateFiles, type TpmFamily } from './TpmFamily.js';
 
 /**
  * fresh: a power-on (Startup(CLEAR), PCRs reset). resume: continue the volatile state stored in
@@ -27,6 +29,8 @@ export interface SwtpmStartOptions {
   mode: SwtpmStartMode;
   swtpmPath?: string;
   timeoutMs?: number;
+  /** The TPM swtpm emulates (default tpm2). */
+  family?: TpmFamily;
 }
 
 export const VOLATILE_STATE_FILE = 'tpm2-00.volatilestate';
@@ -53,7 +57,10 @@ function installExitHook(): void {
 }
 
 export class SwtpmProcess {
+  /** The TPM 2.0 client; only meaningful when family is tpm2. */
   readonly tpm: Tpm;
+  /** The TPM 1.2 client; only meaningful when family is tpm12. */
+  readonly tpm12: Tpm12;
   readonly control: SwtpmControl;
   readonly exited: Promise<number | null>;
   private exitCode: number | null | undefined;
@@ -63,8 +70,10 @@ export class SwtpmProcess {
     readonly stateDir: string,
     readonly socketDir: string,
     transport: SocketTransport,
+    readonly family: TpmFamily,
   ) {
     this.tpm = new Tpm(transport);
+    this.tpm12 = new Tpm12(transport);
     this.control = new SwtpmControl({ path: join(socketDir, 'ctrl.sock') });
     this.exited = new Promise((resolve) => {
       if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
@@ -88,6 +97,7 @@ export class SwtpmProcess {
   static async start(opts: SwtpmStartOptions): Promise<SwtpmProcess> {
     installExitHook();
     const { stateDir, mode } = opts;
+    const family = opts.family ?? 'tpm2';
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const sockDir = socketDirFor(stateDir);
     const tpmSock = join(sockDir, 'tpm.sock');
@@ -95,10 +105,10 @@ export class SwtpmProcess {
     // Stale sockets from a crashed predecessor would make us talk to nothing.
     rmSync(tpmSock, { force: true });
     rmSync(ctrlSock, { force: true });
-    if (mode === 'fresh') rmSync(join(stateDir, VOLATILE_STATE_FILE), { force: true });
+    if (mode === 'fresh') rmSync(join(stateDir, stateFiles(family).volatile), { force: true });
     const flags = mode === 'fresh' ? ['--flags', 'not-need-init,startup-clear'] : mode === 'resume' ? ['--flags', 'not-need-init'] : [];
     const args = [
-      'socket', '--tpm2',
+      'socket', ...(family === 'tpm2' ? ['--tpm2'] : []),
       '--tpmstate', `dir=${stateDir},mode=0600`,
       '--server', `type=unixio,path=${tpmSock},mode=0600`,
       '--ctrl', `type=unixio,path=${ctrlSock},mode=0600`,
@@ -133,7 +143,7 @@ export class SwtpmProcess {
       await new Promise((r) => setTimeout(r, 5));
     }
     const transport = new SocketTransport({ path: tpmSock });
-    const proc = new SwtpmProcess(child, stateDir, sockDir, transport);
+    const proc = new SwtpmProcess(child, stateDir, sockDir, transport, family);
     live.add(proc);
     // The socket file appears at bind(), a moment before listen(): retry refused connections.
     for (;;) {
