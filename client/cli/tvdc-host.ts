@@ -4,7 +4,7 @@
 // and DSP1054 indications; state in SQLite under --state. Also manages the users file.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UserDirectory, isRole } from '../../src/wbem/UserDirectory.js';
+import { UserDirectory, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
 
@@ -84,6 +84,8 @@ export function parseHostArgs(argv: readonly string[]): HostOptions {
   if (o.addUser !== undefined) {
     if (!o.role || !isRole(o.role)) throw new UsageError('--add-user needs --role read, write or admin');
     if (!o.users) throw new UsageError('--add-user needs --users FILE');
+    const bad = userNameProblem(o.addUser);
+    if (bad) throw new UsageError(`--add-user: ${bad.message}`);
     return o;
   }
   if (!o.name) throw new UsageError('--name NAME is required');

@@ -8,13 +8,12 @@ import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { AccessGrant } from '../../src/wbem/AccessGrant.js';
 import { OneTimeCredentials, OneTimeCredentialsError } from '../../src/wbem/OneTimeCredentials.js';
 import type { MethodResult, ParamValue, ProviderContext } from '../../src/wbem/Provider.js';
+import { MIGRATION_TICKET_USER } from '../../src/wbem/UserDirectory.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import { TVDC_NAMESPACE } from './CimFactory.js';
 import { CLASS, VTPM_SERVICE_CLASS } from './IsolationPaths.js';
 import { methodParam } from './methodParam.js';
 
-/** The user name every ticket authenticates as; the ticket itself is the password. */
-const MIGRATION_TICKET_USER = 'tvdc-migration';
 const DEFAULT_TICKET_SECONDS = 300;
 const MAX_TICKET_SECONDS = 900;
 /** Longer than any VM name the hypervisor takes; a bound on what a ticket's grant stores. */

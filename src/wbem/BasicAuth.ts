@@ -5,8 +5,9 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ActiveGrant } from './AccessGrant.js';
 import type { LoginThrottle } from './LoginThrottle.js';
+import { passwordMatches } from './PasswordHash.js';
 import type { Role } from './Provider.js';
-import type { UserDirectory } from './UserDirectory.js';
+import { isReservedUserName, type UserDirectory } from './UserDirectory.js';
 import { WbemHttpError } from './WbemHttpError.js';
 
 export const REALM = 'tvdc';
@@ -55,12 +56,17 @@ export async function authenticate(headers: IncomingHttpHeaders, users: UserDire
 
 /**
  * A one-time credential first (a digest lookup, no scrypt), then the users file. A wrong, expired
- * or spent one falls through to the file and fails there like any wrong password: counted by the
- * throttle, and costing the one scrypt an unknown user costs.
+ * or spent one never reaches the users file (its user name is reserved for one-time credentials:
+ * no password stands for it), yet fails like any wrong password: counted by the throttle, and
+ * costing the one scrypt an unknown user costs, so every failed login takes as long.
  */
 async function verify(users: UserDirectory, user: string, password: string): Promise<Principal | null> {
   const grant = users.oneTime.verify(user, password);
   if (grant) return { user, role: 'read', grant };
+  if (isReservedUserName(user)) {
+    await passwordMatches(password, null);
+    return null;
+  }
   const role = await users.authenticate(user, password);
   return role === null ? null : { user, role };
 }
