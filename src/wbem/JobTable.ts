@@ -177,7 +177,12 @@ export class JobTable<D> {
     const keptIds = new Set(kept.map((j) => j.id));
     const forgotten = finished.filter((j) => !keptIds.has(j.id)).map((j) => j.id);
     const settledKept = settled.filter((s) => keptIds.has(s.after.id));
-    store.write(settledKept.map((s) => s.after), forgotten);
+    try {
+      store.write(settledKept.map((s) => s.after), forgotten);
+    } catch (e) {
+      // A start goes on without it: the next one settles and forgets these jobs again.
+      this.log(`could not record the jobs settled or expired at this start: ${(e as Error).message}`);
+    }
     for (const j of kept) {
       this.jobs.set(j.id, j);
       this.retire(j.id, j.finishedAt!);

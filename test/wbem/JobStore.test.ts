@@ -207,6 +207,27 @@ describe('JobStore: a job table\'s jobs in SQLite, across restarts', () => {
     expect(db.prepare('SELECT COUNT(*) AS n FROM wbem_job').get()).to.deep.equal({ n: 0 });
   });
 
+  it('a store that refuses the settlement at a start: the start goes on with the job settled, says so, and the next start settles it again', async () => {
+    const first = open();
+    const job = first.table.submit({ vm: 'a', to: 'x' }, null, 's', () => new Promise<string>((r) => { holds.push(() => r('late')); }));
+    await until(() => first.table.get(job.id)?.state === 'running', 'running');
+    first.db.close();
+
+    const db = openStore(file);
+    dbs.push(db);
+    db.pragma('query_only = ON');
+    const store = new JobStore<Detail>(db, { kind: KIND, decodeDetail, log: (m) => logged.push(m) });
+    const table = new JobTable<Detail>({ idPrefix: KIND, store, log: (m) => logged.push(m) });
+    tables.push(table);
+    expect(table.restore().settled.map((j) => j.id)).to.deep.equal([job.id]);
+    expect(table.get(job.id)!.failure, 'without settle(): code 2 and the default description').to.deep.equal({ code: 2, description: `the process running job ${job.id} stopped before the job finished` });
+    expect(logged.join('\n')).to.include('could not record the jobs settled or expired at this start');
+    db.close();
+
+    const third = open();
+    expect(third.restored.settled.map((j) => j.id)).to.deep.equal([job.id]);
+  });
+
   it('restore() runs once, before any job', () => {
     const { table } = open();
     expect(() => table.restore()).to.throw(/runs once/);
