@@ -4,8 +4,9 @@ import { defaultKeyFile } from '../server/ServerKey.js';
 import { backupStore } from '../../src/store/backupStore.js';
 import { StoreError } from '../../src/store/Store.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
+import { loginLimits } from './loginLimits.js';
 
-export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--key-file FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]]';
+export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--key-file FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]] [--login-failures 1-1000] [--login-block 1-86400]';
 const DEFAULT_DB = 'tvdc-server.db';
 
 function port(v: string | undefined, name: string): number | undefined {
@@ -44,7 +45,7 @@ async function backupCommand(args: string[], io: Io): Promise<number> {
 
 export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (args[0] === 'backup') return backupCommand(args.slice(1), io);
-  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'key-file', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url'], ['help']);
+  const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'key-file', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url', 'login-failures', 'login-block'], ['help']);
   if (opts.has('help')) {
     io.out(SERVER_USAGE);
     io.out(BACKUP_USAGE);
@@ -66,6 +67,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (indicationsPort === undefined && (opts.has('indications-host') || opts.has('indications-url'))) throw new UsageError('--indications-host and --indications-url need --indications-port');
   const indicationsUrl = opts.get('indications-url');
   if (indicationsUrl !== undefined && !/^https?:\/\//.test(indicationsUrl)) throw new UsageError(`--indications-url must be an http(s) URL, not ${indicationsUrl}`);
+  const limits = loginLimits(opts.get('login-failures'), opts.get('login-block'), UsageError);
   const modules = serverModules(indicationsPort === undefined ? {} : {
     indications: { listenPort: indicationsPort, listenHost: opts.get('indications-host') ?? host, ...(indicationsUrl ? { destination: indicationsUrl } : {}) },
   });
@@ -81,6 +83,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
     }
     throw e;
   }
+  server.router.limitLogins(limits);
   try {
     const urls = await server.listen({
       ...(httpPort !== undefined ? { port: httpPort } : {}),

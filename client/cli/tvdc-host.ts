@@ -7,9 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { UserDirectory, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
+import { loginLimits } from './loginLimits.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
                  [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
+                 [--login-failures 1-1000] [--login-block 1-86400]
        tvdc-host --add-user NAME --role read|write|admin --users FILE   (password read from stdin)`;
 
 export class UsageError extends Error {}
@@ -29,6 +31,8 @@ interface HostOptions {
   mof: string[];
   addUser: string | undefined;
   role: string | undefined;
+  /** `--login-failures`, `--login-block`: only the limits given, the others keep their defaults. */
+  loginThrottle: ReturnType<typeof loginLimits>;
 }
 
 function port(flag: string, v: string): number {
@@ -40,8 +44,10 @@ function port(flag: string, v: string): number {
 export function parseHostArgs(argv: readonly string[]): HostOptions {
   const o: HostOptions = {
     name: '', port: undefined, host: '127.0.0.1', httpsPort: undefined, cert: undefined, key: undefined, state: null,
-    hypervisor: 'sim', vtpm: undefined, users: undefined, mof: [], addUser: undefined, role: undefined,
+    hypervisor: 'sim', vtpm: undefined, users: undefined, mof: [], addUser: undefined, role: undefined, loginThrottle: {},
   };
+  let loginFailures: string | undefined;
+  let loginBlock: string | undefined;
   let sawPort = false;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
@@ -75,12 +81,15 @@ export function parseHostArgs(argv: readonly string[]): HostOptions {
         // --mof takes every following non-option argument too.
         while (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) o.mof.push(argv[++i]!);
         break;
+      case '--login-failures': loginFailures = value(); break;
+      case '--login-block': loginBlock = value(); break;
       case '--add-user': o.addUser = value(); break;
       case '--role': o.role = value(); break;
       case '--help': case '-h': throw new UsageError('');
       default: throw new UsageError(`unknown option "${arg}"`);
     }
   }
+  o.loginThrottle = loginLimits(loginFailures, loginBlock, UsageError);
   if (o.addUser !== undefined) {
     if (!o.role || !isRole(o.role)) throw new UsageError('--add-user needs --role read, write or admin');
     if (!o.users) throw new UsageError('--add-user needs --users FILE');
@@ -134,6 +143,7 @@ async function runHost(o: HostOptions): Promise<void> {
     for (const line of e.details) process.stderr.write(`${line}\n`);
     process.exit(1);
   }
+  agent.server.limitLogins(o.loginThrottle);
   for (const s of agent.server.restored.skipped) process.stderr.write(`tvdc-host: stored instance not restored: ${s}\n`);
   const urls = await agent.listen({ port: o.port, host: o.host, httpsPort: o.httpsPort, cert: o.cert, key: o.key });
   if (!o.state) process.stderr.write('tvdc-host: no --state given; created instances are kept in memory only\n');

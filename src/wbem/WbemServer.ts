@@ -105,10 +105,13 @@ export class WbemServer implements ServerCore {
   /** The indication pipeline, or null until attachIndications(). */
   indications: IndicationSink | null = null;
   /** Failed logins per client address, over HTTP and HTTPS alike. */
-  readonly loginThrottle: LoginThrottle;
+  get loginThrottle(): LoginThrottle {
+    return this.throttle;
+  }
   readonly oneTimeCredentials: OneTimeCredentials | null;
 
   private readonly options: WbemServerOptions;
+  private throttle: LoginThrottle;
   private readonly listeners: net.Server[] = [];
   private readonly sockets = new Set<Duplex>();
   private httpServer: http.Server | null = null;
@@ -121,10 +124,7 @@ export class WbemServer implements ServerCore {
     this.store = options.store ?? openStore(':memory:');
     this.name = options.name ?? 'localhost';
     this.oneTimeCredentials = options.users?.oneTime ?? null;
-    this.loginThrottle = new LoginThrottle({
-      ...options.loginThrottle,
-      onBlock: (address, failures, seconds) => this.log(`login refused: ${failures} failed logins from ${address}; its logins are refused with 429 for ${seconds} s`),
-    });
+    this.throttle = this.makeThrottle(options.loginThrottle ?? {});
     this.enumerations = new EnumerationContexts({
       defaultTimeout: options.defaultOperationTimeout ?? 60, maxTimeout: options.maxOperationTimeout ?? 600,
       maxObjectCount: 100_000, maxOpen: 1000,
@@ -136,6 +136,23 @@ export class WbemServer implements ServerCore {
     }
     this.interop = new InteropProvider(this.repository, this.name);
     this.interop.addProfile({ organization: 2, name: 'Profile Registration', version: '1.0.0', centralClass: 'CIM_ObjectManager', centralNamespace: INTEROP_NAMESPACE });
+  }
+
+  /**
+   * Sets the limits on failed logins, as the loginThrottle option does (tvdc-host's
+   * --login-failures and --login-block, for a server its HostAgent built). Before listen() only:
+   * a listener keeps the throttle it started with.
+   */
+  limitLogins(options: Omit<LoginThrottleOptions, 'onBlock'>): void {
+    if (this.listeners.length > 0) throw new Error('WbemServer.limitLogins: set the login limits before listen()');
+    this.throttle = this.makeThrottle(options);
+  }
+
+  private makeThrottle(options: Omit<LoginThrottleOptions, 'onBlock'>): LoginThrottle {
+    return new LoginThrottle({
+      ...options,
+      onBlock: (address, failures, seconds) => this.log(`login refused: ${failures} failed logins from ${address}; its logins are refused with 429 for ${seconds} s`),
+    });
   }
 
   /** Serves exactly `className` (register subclasses separately) in `namespace`. */
