@@ -8,6 +8,7 @@ import { TVDC_NAMESPACE, hasVm, loginOptions } from './HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
+import { scrubFreedPages, withSecureDelete } from './plainTextScrub.js';
 
 
 /** Short timeouts: an API call waiting on a dead host should fail in seconds, not minutes. */
@@ -70,7 +71,7 @@ export class HostRegistry implements HostDirectory {
     const encrypted = this.encryptPlainPasswords();
     if (encrypted > 0) {
       log(`host passwords: encrypted the ${encrypted} stored in plain text, with ${this.keyName()}`);
-      const left = this.scrubOldPages();
+      const left = scrubFreedPages(this.db);
       if (left) log(`host passwords: the database file may still hold the old plain-text passwords in unused space (${left}); run VACUUM on it while the server is stopped`);
     }
     const unreadable = this.undecryptable();
@@ -240,38 +241,9 @@ export class HostRegistry implements HostDirectory {
     }
   }
 
-  /**
-   * One transaction: a crash leaves every row as it was or every row encrypted. secure_delete
-   * zeroes the space the plain values leave behind in their pages.
-   */
+  /** One transaction: a crash leaves every row as it was or every row encrypted. */
   private encryptPlainPasswords(): number {
-    const secureDelete = this.db.pragma('secure_delete', { simple: true }) as number;
-    this.db.pragma('secure_delete = ON');
-    try {
-      return this.transactPlainPasswords();
-    } finally {
-      this.db.pragma(`secure_delete = ${secureDelete ? 'ON' : 'OFF'}`);
-    }
-  }
-
-  /**
-   * The plain values may survive elsewhere in the file: in pages freed before this start and in
-   * older copies of pages in the write-ahead log. VACUUM rewrites every page; the checkpoint
-   * moves the log into the file and empties it. Runs once per migration; answers why it could
-   * not, if it could not.
-   */
-  private scrubOldPages(): string | null {
-    try {
-      this.db.exec('VACUUM');
-      const [r] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
-      return r && r.busy ? 'another connection kept the write-ahead log busy' : null;
-    } catch (e) {
-      return (e as Error).message;
-    }
-  }
-
-  private transactPlainPasswords(): number {
-    return this.db.transaction(() => {
+    return withSecureDelete(this.db, () => this.db.transaction(() => {
       const rows = this.db.prepare('SELECT name, host_password FROM hosts WHERE host_password IS NOT NULL').all() as { name: string; host_password: string }[];
       const update = this.db.prepare('UPDATE hosts SET host_password = ? WHERE name = ?');
       let n = 0;
@@ -281,7 +253,7 @@ export class HostRegistry implements HostDirectory {
         n++;
       }
       return n;
-    })();
+    })());
   }
 
   private undecryptable(): string[] {

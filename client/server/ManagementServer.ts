@@ -33,6 +33,7 @@ import { createViolationsModule } from './violationsModule.js';
 import { createIntegrityModule, type IntegrityModuleOptions } from './integrity/integrityModule.js';
 import { HostIndicationFeed, type HostIndicationFeedOptions } from './HostIndicationFeed.js';
 import { consoleMiddleware } from './console/consoleMiddleware.js';
+import { ConsoleTokens } from './console/ConsoleTokens.js';
 
 export interface ServerModulesOptions {
   /** Where the hosts deliver their indications (policy violations, new measurements); off without it. */
@@ -115,6 +116,8 @@ export class ManagementServer {
   readonly users: UserStore;
   readonly hosts: HostRegistry;
   readonly router: ApiRouter;
+  /** The web console's anti-CSRF tokens, keyed with a secret sealed under the server's key. */
+  readonly consoleTokens: ConsoleTokens;
   readonly app: Koa;
   private readonly stoppers: (() => Promise<void>)[] = [];
   private readonly listeners: http.Server[] = [];
@@ -123,6 +126,7 @@ export class ManagementServer {
   private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[], key: ServerKey) {
     this.users = new UserStore(db);
     this.hosts = new HostRegistry(db, { ...key, log });
+    this.consoleTokens = new ConsoleTokens(db, { ...key, log });
     this.router = new ApiRouter(this.users, log);
     const trail = new AuditTrail(db);
     // The change is made by the time it is recorded: a record that cannot be written is logged,
@@ -151,7 +155,7 @@ export class ManagementServer {
     this.app.silent = true;
     // The web console (/ and /console/) renders the API's answers for the same users; every
     // other path is the API's.
-    this.app.use(consoleMiddleware(this.router, db, log));
+    this.app.use(consoleMiddleware(this.router, this.consoleTokens, log));
     this.app.use(this.router.middleware());
   }
 

@@ -1,7 +1,6 @@
 // The management server's core tables: users and their TVDc authorizations, TVDc groups, hosts
 // (with the credentials the server uses on them), each group's policy and its deployment per host.
 // Other modules add their own migrations with their own ids.
-import { randomBytes } from 'node:crypto';
 import type { Migration } from '../../src/store/Store.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 
@@ -69,12 +68,12 @@ export const SERVER_MIGRATIONS: readonly Migration[] = [
     },
   },
   {
-    // The key of the web console's anti-CSRF tokens (client/server/console/ConsoleTokens.ts), made
-    // once with the database so the forms a browser holds stay valid across restarts.
+    // The key of the web console's anti-CSRF tokens, kept so the forms a browser holds stay valid
+    // across restarts. ConsoleTokens makes it, sealed under the server's key, which a migration
+    // does not have; databases made before that hold it in plain text until their next start.
     id: 'server-3-console-secret',
     up: (db) => {
       db.exec('CREATE TABLE console_secret (id INTEGER PRIMARY KEY CHECK (id = 1), secret BLOB NOT NULL, created_at TEXT NOT NULL)');
-      db.prepare('INSERT INTO console_secret (id, secret, created_at) VALUES (1, ?, ?)').run(randomBytes(32), new Date().toISOString());
     },
   },
 ];

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
-import { consoleToken, ConsoleTokens, TOKEN_WINDOW_MS } from '../../client/server/console/ConsoleTokens.js';
+import { consoleToken, TOKEN_WINDOW_MS } from '../../client/server/console/ConsoleTokens.js';
 import { FORM_LIMIT_BYTES } from '../../client/server/console/formPost.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
 import { diskPath } from '../../client/server/HostCim.js';
@@ -138,7 +138,6 @@ describe('management server: the web console\'s forms', function () {
 
   it('a missing, forged, another user\'s or expired token, a cross-site Origin or Sec-Fetch-Site: 403, nothing changed on the host', async () => {
     const token = await tokenOf('alice', 'fin');
-    const secret = ConsoleTokens.secretOf(srv.server.db);
     const window = Math.floor(Date.now() / TOKEN_WINDOW_MS);
     const assign = { action: 'label', element: 'vm', name: 'ma', label: 'MarketAnalysis' };
     const cases: [string, Promise<Page>][] = [
@@ -146,7 +145,7 @@ describe('management server: the web console\'s forms', function () {
       ['forged token', act('alice', 'fin', { token: 'A'.repeat(token.length), ...assign })],
       ['empty token', act('alice', 'fin', { token: '', ...assign })],
       ['the dcadmin\'s token', act('alice', 'fin', { token: await tokenOf('dc', 'fin'), ...assign })],
-      ['alice\'s token two windows old', act('alice', 'fin', { token: consoleToken(secret, 'alice', window - 2), ...assign })],
+      ['alice\'s token two windows old', act('alice', 'fin', { token: srv.server.consoleTokens.issue('alice', window - 2), ...assign })],
       ['a token of another key', act('alice', 'fin', { token: consoleToken(Buffer.alloc(32, 7), 'alice', window), ...assign })],
       ['cross-site Origin', act('alice', 'fin', { token, ...assign }, { origin: 'https://evil.example', 'sec-fetch-site': null })],
       ['Origin null', act('alice', 'fin', { token, ...assign }, { origin: 'null', 'sec-fetch-site': null })],
@@ -170,7 +169,7 @@ describe('management server: the web console\'s forms', function () {
     expect([twice.status, twice.body.includes('The form field &quot;label&quot; was sent 2 times.')]).to.deep.equal([400, true]);
     expect(await hostLabel(cim1, 'ma')).to.equal(null);
     // The previous window's token is still good: a form kept open across the hour still works.
-    const previous = await act('alice', 'fin', { token: consoleToken(secret, 'alice', window - 1), ...assign });
+    const previous = await act('alice', 'fin', { token: srv.server.consoleTokens.issue('alice', window - 1), ...assign });
     expect([previous.status, outcome(previous.body)]).to.deep.equal([200, 'done']);
     expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
     expect((await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' })).status).to.equal(200);

@@ -8,12 +8,11 @@
 import type Koa from 'koa';
 import { ApiError, isApiError } from '../ApiError.js';
 import type { ApiRouter } from '../ApiRouter.js';
-import type { Db } from '../../../src/store/Store.js';
 import { ApiReader } from './ApiReader.js';
 import { auditPage } from './auditPage.js';
 import { performAction } from './consoleActions.js';
 import { ConsoleError, notFound } from './ConsoleError.js';
-import { ConsoleTokens } from './ConsoleTokens.js';
+import type { ConsoleTokens } from './ConsoleTokens.js';
 import { eventsPage } from './eventsPage.js';
 import { html } from './html.js';
 import { CONSOLE_HEADERS, page } from './layout.js';
@@ -77,8 +76,7 @@ async function render(api: ApiReader, tokens: ConsoleTokens, rest: string, query
 }
 
 /** Serves everything under /console/ and redirects `/` and `/console` there; any other path is the API's. */
-export function consoleMiddleware(router: ApiRouter, db: Db, log: (line: string) => void): Koa.Middleware {
-  const tokens = new ConsoleTokens(db);
+export function consoleMiddleware(router: ApiRouter, tokens: ConsoleTokens, log: (line: string) => void): Koa.Middleware {
   return async (ctx, next) => {
     const readOnly = ctx.method === 'GET' || ctx.method === 'HEAD';
     if (!ctx.path.startsWith(CONSOLE_PATH)) {
