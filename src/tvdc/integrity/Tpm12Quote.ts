@@ -42,6 +42,14 @@ export function parseTpm12QuoteInfo(buf: Buffer): Tpm12QuoteInfo {
   }
 }
 
+/**
+ * The 20-byte externalData a TPM 1.2 quote carries for a challenge nonce: the nonce itself when
+ * it is 20 bytes (as the Verifier issues them), otherwise its SHA-1.
+ */
+export function tpm12ExternalData(nonce: Buffer): Buffer {
+  return nonce.length === 20 ? Buffer.from(nonce) : createHash('sha1').update(nonce).digest();
+}
+
 /** TPM_PCR_COMPOSITE over the given PCRs (index -> 20-byte value), and its SHA-1. */
 export function tpm12Composite(pcrs: ReadonlyMap<number, Buffer>): { composite: Buffer; digest: Buffer } {
   const idx = [...pcrs.keys()].sort((a, b) => a - b);

@@ -1,7 +1,8 @@
-// The challenger: enrols a target's AK against its EK certificate (credential activation),
-// issues one-time nonces, and checks GetQuote results against them and the reference
-// measurements, answering trusted / unknown / untrusted with every reason it found.
-import { createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
+// The challenger: enrols a target's AK against its EK certificate (TPM 2.0: credential
+// activation; TPM 1.2: the quote key's certificate from the EK's CA), issues one-time nonces,
+// and checks GetQuote results against them and the reference measurements, answering
+// trusted / unknown / untrusted with every reason it found.
+import { createHash, createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import { TPM_ALG, TPMA_OBJECT } from '../vtpm/TpmConstants.js';
 import { nameOf, parsePublic, publicKeyOf } from '../vtpm/TpmPublic.js';
 import { makeCredential, type CredentialChallenge } from './Credential.js';
@@ -12,8 +13,10 @@ import type { ImaEntry } from './ImaEntry.js';
 import { verifyImaLog, type ImaLogReport } from './ImaLogVerifier.js';
 import { ImaReplay, type PcrBankName, type ReplayState } from './ImaReplay.js';
 import { parsePcrValues, type PcrValues } from './PcrValues.js';
-import type { QuoteBundle } from './QuoteBundle.js';
+import type { QuoteBundle, QuoteFamily } from './QuoteBundle.js';
+import { certifiesKey, checkQuoteKeyCertificate } from './QuoteKeyTrust.js';
 import type { ReferenceLookup } from './ReferenceSet.js';
+import { parseTpm12QuoteInfo, tpm12ExternalData, verifyTpm12Quote } from './Tpm12Quote.js';
 import { verifyTpm2Quote } from './Tpm2QuoteVerifier.js';
 import type { EntryVerdict, Finding, VerdictStatus } from './Verdict.js';
 import { MemoryVerifierStore, type Enrolment, type VerifierStore } from './VerifierStore.js';
@@ -24,7 +27,7 @@ export interface VerifierOptions {
   anchors: readonly TrustAnchor[];
   intermediates?: readonly string[];
   references?: ReferenceLookup;
-  /** Bank whose PCR 10 the log is replayed against (default sha256). */
+  /** Bank whose PCR 10 the log is replayed against (default sha256; TPM 1.2 quotes: always sha1). */
   bank?: PcrBankName;
   /** Where enrolments, nonces and replay state are kept (default: in memory). */
   store?: VerifierStore;
@@ -45,6 +48,7 @@ export interface AttestationVerdict {
 const AK_REQUIRED = TPMA_OBJECT.fixedTPM | TPMA_OBJECT.fixedParent | TPMA_OBJECT.sensitiveDataOrigin | TPMA_OBJECT.restricted | TPMA_OBJECT.sign;
 const IMA_PCR = 10;
 const BANK_ID: Record<PcrBankName, number> = { sha1: TPM_ALG.SHA1, sha256: TPM_ALG.SHA256 };
+const FAMILY_NAME: Record<QuoteFamily, string> = { tpm2: 'TPM 2.0', tpm12: 'TPM 1.2' };
 
 function spki(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
@@ -88,6 +92,24 @@ export class Verifier {
     const challenge = makeCredential(ekKey, akName, secret);
     this.pending.set(target, { secret, enrolment: { target, ekCertificatePem, akSpki: spki(akKey), akName, virtualTpm: trust.virtual === true } });
     return challenge;
+  }
+
+  /**
+   * Enrols a TPM 1.2 target in one step: its EK certificate must chain to a trusted CA, and its
+   * quote key certificate must come from that same CA and name that EK. No key is taken on
+   * its own word: a TPM 1.2 signing key cannot prove by itself which TPM holds it.
+   */
+  enrolTpm12(target: string, ekCertificatePem: string, akCertificatePem: string): Enrolment {
+    const trust = checkEkCertificate(ekCertificatePem, this.opts.anchors, this.opts.intermediates);
+    if (!trust.ok) throw new IntegrityError('ENROLMENT_FAILED', trust.reason ?? 'EK certificate not trusted', 'ATTESTATION_FAILED');
+    const key = checkQuoteKeyCertificate(akCertificatePem, ekCertificatePem, this.opts.anchors, this.opts.intermediates);
+    if (!key.ok || !key.key) throw new IntegrityError('ENROLMENT_FAILED', key.reason ?? 'quote key certificate not trusted', 'ATTESTATION_FAILED');
+    const akSpki = spki(key.key);
+    // TPM 1.2 names no key the way TPM 2.0 does; the SHA-256 of its SubjectPublicKeyInfo stands in.
+    const enrolment: Enrolment = { target, ekCertificatePem, akSpki, akName: createHash('sha256').update(akSpki).digest(), virtualTpm: trust.virtual === true, family: 'tpm12' };
+    this.pending.delete(target);
+    this.store.putEnrolment(enrolment);
+    return enrolment;
   }
 
   /** Step two: the secret the TPM recovered proves EK and AK live in the same TPM. */
@@ -153,10 +175,26 @@ export class Verifier {
     } catch (e) {
       findings.push({ code: 'AK_INVALID', message: `AK public key cannot be parsed: ${(e as Error).message}` });
     }
+    const family: QuoteFamily = bundle.family ?? 'tpm2';
+    const enrolledFamily: QuoteFamily = enrolment.family ?? 'tpm2';
+    if (family !== enrolledFamily) {
+      // A TPM 1.2 signing key can sign any digest, a TPM 2.0 AK any data lacking TPM_GENERATED:
+      // either could forge the other family's quote, so a key counts for its own family only.
+      findings.push({ code: 'AK_NOT_BOUND', message: `the quote is a ${FAMILY_NAME[family]} quote, but ${target} enrolled a ${FAMILY_NAME[enrolledFamily]} key` });
+      return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+    }
     if (akKey && !spki(akKey).equals(enrolment.akSpki)) {
-      findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (no credential activation for it)` });
+      const how = family === 'tpm12' ? 'no quote key certificate from its EK\'s CA was enrolled for it' : 'no credential activation for it';
+      findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (${how})` });
+    }
+    if (akKey && family === 'tpm12') {
+      // The certificate is checked again on every quote, as the EK certificate is: it may have expired.
+      const cert = typeof bundle.akCertificate === 'string' ? checkQuoteKeyCertificate(bundle.akCertificate, bundle.ekCertificate, this.opts.anchors, this.opts.intermediates) : { ok: false, reason: 'a TPM 1.2 quote comes without its quote key certificate' };
+      if (!cert.ok) findings.push({ code: 'AK_NOT_BOUND', message: cert.reason ?? 'quote key certificate not trusted' });
+      else if (!certifiesKey(bundle.akCertificate!, akKey)) findings.push({ code: 'AK_NOT_BOUND', message: 'the quote key certificate certifies another key' });
     }
     if (!akKey) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+    const bank: PcrBankName = family === 'tpm12' ? 'sha1' : this.bank;
 
     // The quote itself: signature, magic, type, nonce, PCR digest.
     let pcrValues: PcrValues | undefined;
@@ -165,20 +203,8 @@ export class Verifier {
     } catch (e) {
       findings.push({ code: 'QUOTE_FORMAT', message: (e as Error).message });
     }
-    const q = verifyTpm2Quote({
-      attest: Buffer.from(bundle.quote, 'base64'),
-      signature: Buffer.from(bundle.signature, 'base64'),
-      akPublic: akKey,
-      nonce: Buffer.from(nonce, 'hex'),
-      ...(pcrValues ? { pcrValues } : {}),
-      required: [{ hashAlg: BANK_ID[this.bank], pcrs: [IMA_PCR] }],
-    });
-    for (const f of q.findings) {
-      if (f.code === 'NONCE_MISMATCH' && q.attest && this.store.wasUsed(target, q.attest.extraData.toString('hex'))) {
-        findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${q.attest.extraData.toString('hex')} of an earlier challenge: it is a replayed old quote` });
-      } else findings.push(f);
-    }
-    if (!q.ok || !pcrValues || !q.attest) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
+    const q = family === 'tpm12' ? this.checkTpm12Quote(target, bundle, akKey, nonce, pcrValues, findings) : this.checkTpm2Quote(target, bundle, akKey, nonce, pcrValues, findings);
+    if (!q.ok || !pcrValues) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
 
     // The log: replayed from where the last verified batch ended (or from the start after a reboot).
     let entries: ImaEntry[];
@@ -188,22 +214,23 @@ export class Verifier {
       findings.push({ code: 'LOG_FORMAT', message: (e as Error).message });
       return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
     }
-    const rebooted = prev !== undefined && prev.resetCount !== q.attest.resetCount;
+    // TPM 1.2 quotes carry no reset count: a reboot shows only as a PCR 10 the log no longer reaches.
+    const rebooted = prev !== undefined && q.resetCount !== undefined && prev.resetCount !== q.resetCount;
     const base = prev && !rebooted ? prev : undefined;
     if (bundle.logIndex !== 0 && (!base || base.replay.nextIndex !== bundle.logIndex)) {
       findings.push({ code: 'LOG_GAP', message: `log entries start at ${bundle.logIndex} but verification ${base ? `continues at ${base.replay.nextIndex}` : 'needs the log from 0'}` });
       return verdict([], base?.replay.nextIndex ?? 0, enrolment.virtualTpm);
     }
     const resume = bundle.logIndex === 0 ? undefined : base?.replay;
-    const quoted = pcrValues.get(BANK_ID[this.bank])!.get(IMA_PCR)!;
+    const quoted = pcrValues.get(BANK_ID[bank])!.get(IMA_PCR)!;
     const bootPcrs: Partial<Record<PcrBankName, ReadonlyMap<number, Buffer>>> = {};
     for (const b of ['sha1', 'sha256'] as const) {
       const bank = pcrValues.get(BANK_ID[b]);
       if (bank) bootPcrs[b] = bank;
     }
-    const common = { bank: this.bank, bootPcrs, ...(this.opts.references ? { references: this.opts.references } : {}), ...(resume ? { resume } : {}) };
+    const common = { bank, bootPcrs, ...(this.opts.references ? { references: this.opts.references } : {}), ...(resume ? { resume } : {}) };
     let report: ImaLogReport = verifyImaLog(entries, common);
-    if (report.pcrs[IMA_PCR] !== quoted.toString('hex') && this.bank === 'sha256' && !resume) {
+    if (report.pcrs[IMA_PCR] !== quoted.toString('hex') && bank === 'sha256' && !resume) {
       const padded = verifyImaLog(entries, { ...common, method: 'sha1-padded' });
       if (padded.pcrs[IMA_PCR] === quoted.toString('hex')) report = padded;
     }
@@ -211,7 +238,14 @@ export class Verifier {
       findings.push({ code: 'TEMPLATE_HASH_MISMATCH', message: `log entry ${m.index} (${m.path}) was altered: its template hash does not match its contents`, index: m.index, path: m.path });
     }
     if ((report.pcrs[IMA_PCR] ?? '00'.repeat(quoted.length)) !== quoted.toString('hex')) {
-      findings.push(replayMismatch(entries, quoted, this.bank, report.method, resume));
+      if (family === 'tpm12' && resume) {
+        // Rebooted, or a log that was tampered with: either way only the whole log can tell, so
+        // the verified position is dropped and the log is asked for from 0.
+        this.store.putState(target, undefined);
+        findings.push({ code: 'LOG_GAP', message: `PCR ${IMA_PCR} no longer continues the log verified up to entry ${resume.nextIndex - 1} (a TPM 1.2 quote carries no reset count, so a reboot looks the same): verification needs the log from 0` });
+        return verdict([], 0, enrolment.virtualTpm);
+      }
+      findings.push(replayMismatch(entries, quoted, bank, report.method, resume));
     }
     const newEntries = report.verdicts.filter((v) => v.code !== 'TEMPLATE_HASH_MISMATCH');
     for (const v of newEntries) {
@@ -225,8 +259,53 @@ export class Verifier {
     }
     const allEntries = [...carried, ...newEntries.filter((v) => v.status !== 'trusted' && v.status !== 'excluded')];
     const integrityOk = !findings.some((f) => f.code !== 'ENTRY_UNKNOWN' && f.code !== 'ENTRY_UNTRUSTED');
-    if (integrityOk) this.store.putState(target, { replay: report.state, resetCount: q.attest.resetCount, carried: allEntries });
+    if (integrityOk) this.store.putState(target, { replay: report.state, resetCount: q.resetCount ?? 0, carried: allEntries });
     return verdict(allEntries, integrityOk ? report.state.nextIndex : (base?.replay.nextIndex ?? 0), enrolment.virtualTpm);
+  }
+
+  /** TPM 2.0: TPMS_ATTEST magic and type, nonce, signature by the AK, PCR digest over the reported values. */
+  private checkTpm2Quote(target: string, bundle: QuoteBundle, akKey: KeyObject, nonce: string, pcrValues: PcrValues | undefined, findings: Finding[]): { ok: boolean; resetCount?: number } {
+    const q = verifyTpm2Quote({
+      attest: Buffer.from(bundle.quote, 'base64'),
+      signature: Buffer.from(bundle.signature, 'base64'),
+      akPublic: akKey,
+      nonce: Buffer.from(nonce, 'hex'),
+      ...(pcrValues ? { pcrValues } : {}),
+      required: [{ hashAlg: BANK_ID[this.bank], pcrs: [IMA_PCR] }],
+    });
+    for (const f of q.findings) {
+      if (f.code === 'NONCE_MISMATCH' && q.attest && this.store.wasUsed(target, q.attest.extraData.toString('hex'))) {
+        findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${q.attest.extraData.toString('hex')} of an earlier challenge: it is a replayed old quote` });
+      } else findings.push(f);
+    }
+    return q.ok && q.attest ? { ok: true, resetCount: q.attest.resetCount } : { ok: false };
+  }
+
+  /**
+   * TPM 1.2: TPM_QUOTE_INFO signed by the quote key over the nonce (externalData) and the SHA-1
+   * of the PCR composite the reported values make; SHA-1 PCRs only, PCR 10 among them.
+   */
+  private checkTpm12Quote(target: string, bundle: QuoteBundle, akKey: KeyObject, nonce: string, pcrValues: PcrValues | undefined, findings: Finding[]): { ok: boolean; resetCount?: number } {
+    const before = findings.length;
+    const sha1 = pcrValues?.get(TPM_ALG.SHA1);
+    if (pcrValues && [...pcrValues.keys()].some((alg) => alg !== TPM_ALG.SHA1)) {
+      findings.push({ code: 'QUOTE_FORMAT', message: 'a TPM 1.2 quote covers SHA-1 PCRs only, yet other banks are reported' });
+    }
+    if (pcrValues && !sha1?.has(IMA_PCR)) findings.push({ code: 'PCR_SELECTION', message: `quote does not cover PCR ${IMA_PCR} of bank sha1` });
+    const quoteInfo = Buffer.from(bundle.quote, 'base64');
+    const expected = tpm12ExternalData(Buffer.from(nonce, 'hex'));
+    const q = verifyTpm12Quote({ quoteInfo, signature: Buffer.from(bundle.signature, 'base64'), aikPublic: akKey, nonce: expected, pcrValues: sha1 ?? new Map() });
+    for (const f of q.findings) {
+      if (f.code === 'NONCE_MISMATCH') {
+        const got = parseTpm12QuoteInfo(quoteInfo).externalData.toString('hex');
+        if (this.store.wasUsed(target, got)) {
+          findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${got} of an earlier challenge: it is a replayed old quote` });
+          continue;
+        }
+      }
+      findings.push(f);
+    }
+    return { ok: findings.length === before && q.ok };
   }
 
   /** Drops everything known about a target (enrolment, nonces, replay state). */

@@ -3,6 +3,7 @@
 // change) so a restarted management server neither forgets an AK nor accepts a used nonce.
 import { migrate, type Db } from '../../store/Store.js';
 import type { ReplayState } from './ImaReplay.js';
+import type { QuoteFamily } from './QuoteBundle.js';
 import type { EntryVerdict } from './Verdict.js';
 
 export interface Enrolment {
@@ -12,6 +13,8 @@ export interface Enrolment {
   akSpki: Buffer;
   akName: Buffer;
   virtualTpm: boolean;
+  /** The TPM the key quotes for (absent: tpm2); a key is never accepted for the other family's quotes. */
+  family?: QuoteFamily;
 }
 
 export interface TargetState {
@@ -107,6 +110,10 @@ const MIGRATIONS = [
         carried TEXT NOT NULL
       );`,
   },
+  {
+    id: 'verifier-2',
+    up: `ALTER TABLE verifier_enrolment ADD COLUMN family TEXT NOT NULL DEFAULT 'tpm2' CHECK (family IN ('tpm2', 'tpm12'));`,
+  },
 ];
 
 export class SqliteVerifierStore implements VerifierStore {
@@ -119,16 +126,16 @@ export class SqliteVerifierStore implements VerifierStore {
 
   enrolment(target: string): Enrolment | undefined {
     const r = this.db.prepare('SELECT * FROM verifier_enrolment WHERE target = ?').get(target) as
-      | { target: string; ek_cert: string; ak_spki: Buffer; ak_name: Buffer; virtual: number }
+      | { target: string; ek_cert: string; ak_spki: Buffer; ak_name: Buffer; virtual: number; family: QuoteFamily }
       | undefined;
-    return r && { target: r.target, ekCertificatePem: r.ek_cert, akSpki: r.ak_spki, akName: r.ak_name, virtualTpm: r.virtual === 1 };
+    return r && { target: r.target, ekCertificatePem: r.ek_cert, akSpki: r.ak_spki, akName: r.ak_name, virtualTpm: r.virtual === 1, family: r.family };
   }
 
   putEnrolment(e: Enrolment): void {
     this.db.transaction(() => {
       this.db
-        .prepare('INSERT OR REPLACE INTO verifier_enrolment (target, ek_cert, ak_spki, ak_name, virtual, enrolled_at) VALUES (?, ?, ?, ?, ?, ?)')
-        .run(e.target, e.ekCertificatePem, e.akSpki, e.akName, e.virtualTpm ? 1 : 0, new Date().toISOString());
+        .prepare('INSERT OR REPLACE INTO verifier_enrolment (target, ek_cert, ak_spki, ak_name, virtual, enrolled_at, family) VALUES (?, ?, ?, ?, ?, ?, ?)')
+        .run(e.target, e.ekCertificatePem, e.akSpki, e.akName, e.virtualTpm ? 1 : 0, new Date().toISOString(), e.family ?? 'tpm2');
       this.db.prepare('DELETE FROM verifier_state WHERE target = ?').run(e.target);
     })();
   }

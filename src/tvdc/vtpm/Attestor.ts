@@ -1,13 +1,15 @@
-// The attesting side on the host: quotes a vTPM's PCRs with its AK over a challenger's nonce
-// and hands over the measurement list, and answers credential-activation challenges that
-// prove the AK lives in the same TPM as the certified EK.
+// The attesting side on the host: quotes a vTPM's PCRs with its AK (a TPM 1.2 vTPM: its quote
+// key) over a challenger's nonce and hands over the measurement list, and answers
+// credential-activation challenges that prove a TPM 2.0 AK lives in the same TPM as the certified EK.
 import { TvdcError } from '../TvdcError.js';
 import { IntegrityError } from '../integrity/IntegrityError.js';
 import { formatAsciiLine } from '../integrity/ImaLogParser.js';
 import { formatPcrValues } from '../integrity/PcrValues.js';
 import { isValidNonce, type QuoteBundle } from '../integrity/QuoteBundle.js';
+import { tpm12ExternalData } from '../integrity/Tpm12Quote.js';
 import { TPM_ALG, TPM_RH } from './TpmConstants.js';
 import { ekTemplateRsa, parsePublic, publicKeyPem } from './TpmPublic.js';
+import { akPublicPemOf } from './VtpmKeys.js';
 import type { VtpmManager } from './VtpmManager.js';
 
 export interface QuoteRequest {
@@ -15,7 +17,7 @@ export interface QuoteRequest {
   nonce: string;
   /** PCR indexes to quote (default 0-10). */
   pcrs?: readonly number[];
-  /** Banks to quote (default both SHA-1 and SHA-256). */
+  /** Banks to quote (default both SHA-1 and SHA-256; a TPM 1.2 has SHA-1 only). */
   banks?: readonly ('sha1' | 'sha256')[];
   /** First log entry to return (default 0). */
   fromIndex?: number;
@@ -37,6 +39,23 @@ export class Attestor {
     const selection = banks.map((b) => ({ hashAlg: BANK_ID[b], pcrs }));
     return this.manager.withLock(id, async () => {
       const info = this.manager.get(id);
+      if (info.family === 'tpm12') {
+        if (!banks.includes('sha1')) throw new TvdcError('INVALID_ARGUMENT', `vTPM ${id} is a TPM 1.2: it has the SHA-1 PCR bank only`);
+        // The composite the TPM returns is what it signed: no separate PCR read to disagree with.
+        const q = await this.manager.tpm12Quote(id, tpm12ExternalData(Buffer.from(req.nonce, 'hex')), pcrs);
+        const entries = this.manager.log.entries(id, fromIndex);
+        return {
+          family: 'tpm12',
+          quote: q.quoteInfo.toString('base64'),
+          signature: q.signature.toString('base64'),
+          akPublic: akPublicPemOf(info),
+          akCertificate: info.akCertificatePem!,
+          ekCertificate: info.ekCertificatePem,
+          pcrValues: formatPcrValues(new Map([[TPM_ALG.SHA1, q.pcrs]])),
+          logEntries: entries.map(formatAsciiLine),
+          logIndex: fromIndex,
+        };
+      }
       const tpm = this.manager.client(id);
       const ak = await this.manager.akHandle(id);
       // Under the lock nothing extends, so the quote, the PCR read and the log agree.
@@ -62,6 +81,9 @@ export class Attestor {
 
   /** TPM2_ActivateCredential: only the TPM holding both the EK and the AK recovers the secret. */
   async activateCredential(id: string, credentialBlob: Buffer, secret: Buffer): Promise<Buffer> {
+    if (this.manager.get(id).family === 'tpm12') {
+      throw new TvdcError('INVALID_STATE', `vTPM ${id} is a TPM 1.2: its quote key is certified by the vTPM CA (AKCertificate), not by credential activation`);
+    }
     return this.manager.withLock(id, async () => {
       const tpm = this.manager.client(id);
       const ak = await this.manager.akHandle(id);

@@ -14,8 +14,8 @@ import { VM_NAME, type MigrationTicket, type VmInfo } from '../hypervisor/Virtua
 import { Attestor, type QuoteRequest } from './Attestor.js';
 import { Measurer } from './Measurer.js';
 import { parseMigrationPublicKey, type MigrationPublicKey } from './MigrationKey.js';
-import { TPM_ALG } from './TpmConstants.js';
-import { publicKeyPem, parsePublic } from './TpmPublic.js';
+import type { TpmFamily } from './TpmFamily.js';
+import { akPublicPemOf } from './VtpmKeys.js';
 import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
 import { VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
 
@@ -200,10 +200,11 @@ export class HostIntegrity {
     return vm;
   }
 
-  async createVtpm(vm: string): Promise<VtpmInfo> {
+  /** Gives a VM its vTPM: a TPM 2.0 unless `family` asks for a TPM 1.2. */
+  async createVtpm(vm: string, opts: { family?: TpmFamily } = {}): Promise<VtpmInfo> {
     this.requireVm(vm);
     this.images.ensure(vm);
-    return this.vtpms.create(vm);
+    return this.vtpms.create(vm, opts.family ? { family: opts.family } : {});
   }
 
   /** Powers the vTPM on and boots the VM's image into it: boot list, boot_aggregate, init. */
@@ -334,10 +335,14 @@ export class HostIntegrity {
     return b.attestor.getQuote(b.id, req);
   }
 
-  /** The AK for enrolment: TPMT_PUBLIC, PEM, and the EK certificate it is to be bound to. */
-  attestationKey(target: IntegrityTarget): { akPublicArea: Buffer; akPublicPem: string; ekCertificatePem: string } {
+  /**
+   * The AK for enrolment: its public area (TPMT_PUBLIC; a TPM 1.2: TPM_PUBKEY), PEM, and the EK
+   * certificate it is to be bound to; for a TPM 1.2 also the vTPM CA's certificate of the key.
+   */
+  attestationKey(target: IntegrityTarget): { family: TpmFamily; akPublicArea: Buffer; akPublicPem: string; ekCertificatePem: string; akCertificatePem?: string } {
     const i = this.info(target);
-    return { akPublicArea: i.akPublic, akPublicPem: publicKeyPem(parsePublic(i.akPublic)), ekCertificatePem: i.ekCertificatePem };
+    const k = { family: i.family, akPublicArea: i.akPublic, akPublicPem: akPublicPemOf(i), ekCertificatePem: i.ekCertificatePem };
+    return i.akCertificatePem ? { ...k, akCertificatePem: i.akCertificatePem } : k;
   }
 
   activateCredential(target: IntegrityTarget, credentialBlob: Buffer, secret: Buffer): Promise<Buffer> {
@@ -345,14 +350,11 @@ export class HostIntegrity {
     return b.attestor.activateCredential(b.id, credentialBlob, secret);
   }
 
-  /** PCR values of both banks (SHA-1, SHA-256), by TCG algorithm id then index; empty when the TPM is off. */
+  /** PCR values of every bank (SHA-1, SHA-256; a TPM 1.2: SHA-1), by TCG algorithm id then index; empty when the TPM is off. */
   async pcrs(target: IntegrityTarget, indexes: readonly number[]): Promise<Map<number, Map<number, Buffer>>> {
     const b = this.bind(target);
     if (!b.manager.get(b.id).running) return new Map();
-    return b.manager.withLock(b.id, async () => {
-      const sel = [TPM_ALG.SHA1, TPM_ALG.SHA256].map((hashAlg) => ({ hashAlg, pcrs: [...indexes] }));
-      return (await b.manager.client(b.id).pcrRead(sel)).values;
-    });
+    return b.manager.withLock(b.id, async () => b.manager.pcrs(b.id).read(indexes));
   }
 
   /** Measurement-list entries from `from` on, at most `limit`. */

@@ -66,7 +66,9 @@ export class Measurer {
 
   /**
    * Boots: each component's SHA-1 and SHA-256 digests extend its PCR in both banks, then the
-   * boot_aggregate (SHA-256 over PCRs 0-9) opens the IMA log. The vTPM must have just started.
+   * boot_aggregate (SHA-256 over PCRs 0-9) opens the IMA log. A TPM 1.2 has the SHA-1 bank only,
+   * and its boot_aggregate is, as IMA computes it there, SHA-1 over PCRs 0-7. The vTPM must have
+   * just started.
    */
   async boot(id: string, root: string, components: readonly BootComponent[]): Promise<ImaEntry> {
     for (const c of components) {
@@ -74,19 +76,17 @@ export class Measurer {
     }
     const files = await Promise.all(components.map((c) => Measurer.read(root, c.path)));
     return this.manager.withLock(id, async () => {
-      const tpm = this.manager.client(id);
+      const pcrs = this.manager.pcrs(id);
       if (this.manager.log.count(id) !== 0) throw new TvdcError('INVALID_STATE', `vTPM ${id} has measurements already: boot needs a fresh start`);
       for (let i = 0; i < components.length; i++) {
         const data = files[i]!;
-        await tpm.pcrExtend(components[i]!.pcr, [
-          { hashAlg: TPM_ALG.SHA1, digest: hash('sha1', data, 'buffer') as unknown as Buffer },
-          { hashAlg: TPM_ALG.SHA256, digest: hash('sha256', data, 'buffer') as unknown as Buffer },
-        ]);
+        await pcrs.extend(components[i]!.pcr, { sha1: hash('sha1', data, 'buffer') as unknown as Buffer, sha256: hash('sha256', data, 'buffer') as unknown as Buffer });
       }
-      const pcrs = await tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }]);
-      const bank = pcrs.values.get(TPM_ALG.SHA256)!;
-      const aggregate = hash('sha256', Buffer.concat([0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map((i) => bank.get(i)!)), 'hex');
-      return this.record(id, 'boot_aggregate', 'sha256', aggregate);
+      const alg = pcrs.family === 'tpm12' ? 'sha1' : 'sha256';
+      const indexes = pcrs.family === 'tpm12' ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
+      const bank = (await pcrs.read(indexes, [alg])).get(alg === 'sha1' ? TPM_ALG.SHA1 : TPM_ALG.SHA256)!;
+      const aggregate = hash(alg, Buffer.concat(indexes.map((i) => bank.get(i)!)), 'hex');
+      return this.record(id, 'boot_aggregate', alg, aggregate);
     });
   }
 
@@ -98,7 +98,7 @@ export class Measurer {
   }
 
   private async record(id: string, path: string, alg: string, digest: string): Promise<ImaEntry> {
-    const tpm = this.manager.client(id);
+    const pcrs = this.manager.pcrs(id);
     const templateData = encodeTemplateData('ima-ng', alg, digest, path);
     const e: Omit<ImaEntry, 'index'> = {
       pcr: IMA_PCR,
@@ -112,10 +112,7 @@ export class Measurer {
     };
     // As IMA does: log first, then extend; persist the PCRs so a crash keeps both in step.
     const [entry] = this.manager.log.append(id, [e]);
-    await tpm.pcrExtend(IMA_PCR, [
-      { hashAlg: TPM_ALG.SHA1, digest: Buffer.from(e.templateHash, 'hex') },
-      { hashAlg: TPM_ALG.SHA256, digest: hash('sha256', templateData, 'buffer') as unknown as Buffer },
-    ]);
+    await pcrs.extend(IMA_PCR, { sha1: Buffer.from(e.templateHash, 'hex'), sha256: hash('sha256', templateData, 'buffer') as unknown as Buffer });
     await this.manager.persistVolatile(id);
     this.notify(id, [entry!]);
     return entry!;
@@ -127,15 +124,12 @@ export class Measurer {
    */
   async importLog(id: string, entries: readonly ImaEntry[]): Promise<number> {
     return this.manager.withLock(id, async () => {
-      const tpm = this.manager.client(id);
+      const pcrs = this.manager.pcrs(id);
       const appended = this.manager.log.append(id, entries.map(({ index: _i, ...rest }) => rest));
       for (const e of appended) {
         const sha1 = e.violation ? Buffer.alloc(20, 0xff) : e.templateHash.length === 40 ? Buffer.from(e.templateHash, 'hex') : (hash('sha1', e.templateData, 'buffer') as unknown as Buffer);
         const sha256 = e.violation ? Buffer.alloc(32, 0xff) : (hash('sha256', e.templateData, 'buffer') as unknown as Buffer);
-        await tpm.pcrExtend(e.pcr, [
-          { hashAlg: TPM_ALG.SHA1, digest: sha1 },
-          { hashAlg: TPM_ALG.SHA256, digest: sha256 },
-        ]);
+        await pcrs.extend(e.pcr, { sha1, sha256 });
       }
       await this.manager.persistVolatile(id);
       this.notify(id, appended);

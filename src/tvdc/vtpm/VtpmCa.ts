@@ -1,7 +1,7 @@
 // The host's TPM certificate authorities: one issues EK certificates for virtual TPMs (so a
 // challenger can tell a vTPM from a hardware TPM), one stands in for a TPM manufacturer and
 // certifies the swtpm that plays the management VM's hardware TPM. Kept in the host state dir.
-import { createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, sign, X509Certificate, type KeyObject } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
@@ -11,6 +11,18 @@ export type TpmCaKind = 'virtual' | 'platform';
 
 /** tcg-kp-EKCertificate: the extended key usage TCG gives EK certificates. */
 export const TCG_KP_EK_CERTIFICATE = '2.23.133.8.1';
+/** tcg-kp-AIKCertificate: the extended key usage TCG gives attestation identity key certificates. */
+export const TCG_KP_AIK_CERTIFICATE = '2.23.133.8.3';
+
+/**
+ * How a quote key certificate names the EK of its TPM: the subject's serialNumber attribute is
+ * this prefix and the SHA-256 of the EK's SubjectPublicKeyInfo (DER), in hex.
+ */
+export const EK_BINDING_PREFIX = 'ek-sha256:';
+
+export function ekBinding(ekPublic: KeyObject): string {
+  return EK_BINDING_PREFIX + createHash('sha256').update(ekPublic.export({ type: 'spki', format: 'der' })).digest('hex');
+}
 
 const OU: Record<TpmCaKind, string> = { virtual: 'virtual TPM', platform: 'hardware TPM (swtpm stand-in)' };
 
@@ -98,6 +110,40 @@ export class VtpmCa {
     cert.setExtensions([
       { name: 'basicConstraints', cA: false, critical: true },
       { name: 'keyUsage', keyEncipherment: true, critical: true },
+      { id: '2.5.29.37', value: eku },
+      { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
+    ]);
+    signWithNode(cert, this.keyPem);
+    return pem(cert);
+  }
+
+  /**
+   * Certifies a TPM 1.2 vTPM's quote key: a non-migratable signing key this host created inside
+   * that vTPM (under its SRK) and whose authorization only the host holds. TPM 1.2 has no
+   * TPM 2.0-style credential activation for a plain signing key, so the CA that certifies the
+   * vTPM's EK vouches for the key directly, and binds it to that EK (subject serialNumber).
+   */
+  issueQuoteKeyCertificate(keyPublic: KeyObject, ekPublic: KeyObject, tpmName: string): string {
+    if (keyPublic.asymmetricKeyType !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'only RSA quote keys are certified');
+    const caCert = (this.forgeCert ??= forge.pki.certificateFromPem(this.certificatePem));
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = forge.pki.publicKeyFromPem(keyPublic.export({ type: 'spki', format: 'pem' }).toString());
+    cert.serialNumber = serial();
+    cert.validity.notBefore = new Date(Date.now() - 86_400_000);
+    cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
+    cert.setSubject([
+      { name: 'commonName', value: `tvdc ${this.kind === 'virtual' ? 'vTPM' : 'platform TPM'} quote key ${tpmName}` },
+      { name: 'organizationName', value: 'tvdc' },
+      { shortName: 'OU', value: OU[this.kind] },
+      { name: 'serialNumber', value: ekBinding(ekPublic) },
+    ]);
+    cert.setIssuer(caCert.subject.attributes);
+    const eku = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
+      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(TCG_KP_AIK_CERTIFICATE).getBytes()),
+    ]);
+    cert.setExtensions([
+      { name: 'basicConstraints', cA: false, critical: true },
+      { name: 'keyUsage', digitalSignature: true, critical: true },
       { id: '2.5.29.37', value: eku },
       { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ]);

@@ -1,8 +1,8 @@
 // The host's vTPMs: one swtpm process and state directory per VM (and one standing in for the
-// management VM's hardware TPM). Creates them with a CA-certified EK, starts, stops, deletes,
+// management VM's hardware TPM), each a TPM 2.0 or a TPM 1.2. Creates them with a CA-certified EK, starts, stops, deletes,
 // moves their state between hosts (sealed to the destination, signed by this host's migration key,
 // each package imported at most once) and brings them all back after an agent restart.
-import { randomUUID, X509Certificate } from 'node:crypto';
+import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -10,8 +10,13 @@ import { migrate, openStore, type Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
 import { MeasurementLog } from './MeasurementLog.js';
 import { BLOB } from './SwtpmControl.js';
-import { SwtpmProcess, VOLATILE_STATE_FILE, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
+import { SwtpmProcess, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
 import type { Tpm } from './Tpm.js';
+import { WELL_KNOWN_SECRET, type Tpm12, type Tpm12Quote } from './Tpm12.js';
+import { TPM12_KH, TPM12_RT } from './Tpm12Constants.js';
+import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey } from './Tpm12Key.js';
+import { isTpmFamily, stateFiles, type TpmFamily } from './TpmFamily.js';
+import { Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
 import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_ALG, TPM_RH } from './TpmConstants.js';
 import { ImaReplay } from '../integrity/ImaReplay.js';
 import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
@@ -30,15 +35,19 @@ export type AkKind = 'rsa' | 'ecc';
 export interface VtpmInfo {
   id: string;
   kind: VtpmKind;
+  /** tpm2, or tpm12 for a TPM 1.2 vTPM; fixed at creation. */
+  family: TpmFamily;
   akKind: AkKind;
   /** What the agent wants: running vTPMs are restarted by recover(). */
   desired: 'running' | 'stopped';
   running: boolean;
   pid?: number;
   ekCertificatePem: string;
-  /** TPMT_PUBLIC of the EK and of the AK. */
+  /** tpm2: TPMT_PUBLIC of the EK and of the AK; tpm12: TPM_PUBKEY of the EK and of the quote key. */
   ekPublic: Buffer;
   akPublic: Buffer;
+  /** tpm12: the vTPM CA's certificate of the quote key (TPM 1.2 has no credential activation for it). */
+  akCertificatePem?: string;
   stateDir: string;
   createdAt: string;
 }
@@ -56,6 +65,7 @@ export interface RecoveryReport {
 interface Row {
   id: string;
   kind: VtpmKind;
+  family: TpmFamily;
   ak_kind: AkKind;
   desired: 'running' | 'stopped';
   ek_public: Buffer;
@@ -66,7 +76,28 @@ interface Row {
 
 interface Live {
   proc: SwtpmProcess;
+  family: TpmFamily;
   akHandle?: number;
+}
+
+/**
+ * What tvdc keeps of a TPM 1.2 vTPM besides its state: the owner auth (random, never leaves the
+ * host but in a sealed migration package), the quote key as wrapped by the SRK (a TPM 1.2 key
+ * lives outside the TPM between uses), its usage auth, and the vTPM CA's certificate of it.
+ */
+export interface Tpm12Secrets {
+  ownerAuth: Buffer;
+  keyAuth: Buffer;
+  /** The TPM_KEY blob TPM_CreateWrapKey returned. */
+  keyBlob: Buffer;
+  akCertificatePem: string;
+}
+
+interface Tpm12Row {
+  owner_auth: Buffer;
+  key_auth: Buffer;
+  key_blob: Buffer;
+  ak_cert: string;
 }
 
 
@@ -120,6 +151,19 @@ const MIGRATIONS = [
         imported_at TEXT NOT NULL
       ) WITHOUT ROWID;
       CREATE INDEX vtpm_imported_package_source ON vtpm_imported_package (source, vtpm_id, counter);`,
+  },
+  {
+    // TPM 1.2 vTPMs. Existing vTPMs are TPM 2.0, the only family there was.
+    id: 'vtpm-3',
+    up: `
+      ALTER TABLE vtpm ADD COLUMN family TEXT NOT NULL DEFAULT 'tpm2' CHECK (family IN ('tpm2', 'tpm12'));
+      CREATE TABLE vtpm_tpm12 (
+        vtpm_id TEXT PRIMARY KEY REFERENCES vtpm(id) ON DELETE CASCADE,
+        owner_auth BLOB NOT NULL CHECK (length(owner_auth) = 20),
+        key_auth BLOB NOT NULL CHECK (length(key_auth) = 20),
+        key_blob BLOB NOT NULL,
+        ak_cert TEXT NOT NULL
+      ) WITHOUT ROWID;`,
   },
 ];
 
@@ -201,6 +245,7 @@ export class VtpmManager {
     const i: VtpmInfo = {
       id: r.id,
       kind: r.kind,
+      family: r.family,
       akKind: r.ak_kind,
       desired: r.desired,
       running: !!l?.proc.running,
@@ -211,7 +256,18 @@ export class VtpmManager {
       createdAt: r.created_at,
     };
     if (l?.proc.running) i.pid = l.proc.pid;
+    if (r.family === 'tpm12') i.akCertificatePem = this.tpm12Secrets(r.id).akCertificatePem;
     return i;
+  }
+
+  private tpm12Secrets(id: string): Tpm12Secrets {
+    const t = this.db.prepare('SELECT * FROM vtpm_tpm12 WHERE vtpm_id = ?').get(id) as Tpm12Row | undefined;
+    if (!t) throw new TvdcError('VTPM_FAILED', `TPM 1.2 vTPM ${id} has lost its quote key record`);
+    return { ownerAuth: t.owner_auth, keyAuth: t.key_auth, keyBlob: t.key_blob, akCertificatePem: t.ak_cert };
+  }
+
+  private putTpm12Secrets(id: string, t: Tpm12Secrets): void {
+    this.db.prepare('INSERT INTO vtpm_tpm12 (vtpm_id, owner_auth, key_auth, key_blob, ak_cert) VALUES (?, ?, ?, ?, ?)').run(id, t.ownerAuth, t.keyAuth, t.keyBlob, t.akCertificatePem);
   }
 
   get(id: string): VtpmInfo {
@@ -238,9 +294,9 @@ export class VtpmManager {
     if (this.closed) throw new TvdcError('INVALID_STATE', 'vTPM manager is closed');
   }
 
-  private async spawn(id: string, mode: SwtpmStartMode): Promise<Live> {
-    const proc = await SwtpmProcess.start({ stateDir: this.dirOf(id), mode, ...(this.opts.swtpmPath ? { swtpmPath: this.opts.swtpmPath } : {}) });
-    const l: Live = { proc };
+  private async spawn(id: string, mode: SwtpmStartMode, family: TpmFamily): Promise<Live> {
+    const proc = await SwtpmProcess.start({ stateDir: this.dirOf(id), mode, family, ...(this.opts.swtpmPath ? { swtpmPath: this.opts.swtpmPath } : {}) });
+    const l: Live = { proc, family };
     this.live.set(id, l);
     void proc.exited.then((code) => {
       if (this.live.get(id) !== l) return;
@@ -255,26 +311,32 @@ export class VtpmManager {
     if (!l) return;
     this.live.delete(id);
     if (keepVolatile) await l.proc.control.storeVolatile().catch(() => undefined);
-    else await l.proc.tpm.shutdown('clear').catch(() => undefined);
+    // TPM 1.2 has no orderly shutdown for a power-off without saved state: the process just ends.
+    else if (l.family === 'tpm2') await l.proc.tpm.shutdown('clear').catch(() => undefined);
     await l.proc.shutdown();
-    if (!keepVolatile) rmSync(join(this.dirOf(id), VOLATILE_STATE_FILE), { force: true });
+    if (!keepVolatile) rmSync(join(this.dirOf(id), stateFiles(l.family).volatile), { force: true });
   }
 
   /**
    * Creates a vTPM: a new TPM state with its EK certified by the host's vTPM CA (or, for the
-   * host's own TPM, by the platform CA) and the certificate also stored at the TCG NV index.
+   * host's own TPM, by the platform CA). A TPM 2.0 also keeps the certificate at the TCG NV
+   * index; a TPM 1.2 is owned by tvdc and gets a quote key, which the same CA certifies.
    */
-  async create(id: string, opts: { kind?: VtpmKind; akKind?: AkKind } = {}): Promise<VtpmInfo> {
+  async create(id: string, opts: { kind?: VtpmKind; akKind?: AkKind; family?: TpmFamily } = {}): Promise<VtpmInfo> {
     this.checkOpen();
     if (!VM_NAME.test(id)) throw new TvdcError('INVALID_ARGUMENT', `vTPM id "${id}" must be 1-64 letters, digits, '.', '_' or '-'`);
     const kind = opts.kind ?? 'vm';
+    const family = opts.family ?? 'tpm2';
+    if (!isTpmFamily(family)) throw new TvdcError('INVALID_ARGUMENT', `TPM family "${String(family)}" is not tpm2 or tpm12`);
     const akKind = opts.akKind ?? 'rsa';
+    if (family === 'tpm12' && akKind !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'a TPM 1.2 has RSA keys only: its quote key cannot be ECC');
+    if (family === 'tpm12') return this.createTpm12(id, kind);
     return this.withLock(id, async () => {
       if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
       const dir = this.dirOf(id);
       rmSync(dir, { recursive: true, force: true });
       try {
-        const l = await this.spawn(id, 'fresh');
+        const l = await this.spawn(id, 'fresh', 'tpm2');
         const tpm = l.proc.tpm;
         const ek = await tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
         await tpm.flushContext(ek.handle);
@@ -301,18 +363,69 @@ export class VtpmManager {
     });
   }
 
+  private certifyingCa(kind: VtpmKind): VtpmCa {
+    return kind === 'host' ? this.platformCa : this.vtpmCa;
+  }
+
+  /**
+   * A TPM 1.2 vTPM, set up as a platform and its owner would: physical presence enables and
+   * activates it, it creates its EK, tvdc takes ownership (random owner auth, the well-known SRK
+   * auth so the guest's TCG software can use the SRK) and wraps a non-migratable signing key
+   * under the SRK with a random usage auth. The CA certifies the EK and that key.
+   */
+  private createTpm12(id: string, kind: VtpmKind): Promise<VtpmInfo> {
+    return this.withLock(id, async () => {
+      if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
+      const dir = this.dirOf(id);
+      rmSync(dir, { recursive: true, force: true });
+      try {
+        const l = await this.spawn(id, 'fresh', 'tpm12');
+        const tpm = l.proc.tpm12;
+        await tpm.enableAndActivate();
+        // PhysicalSetDeactivated takes effect at the next TPM_Startup: power-cycle the TPM.
+        await l.proc.control.init();
+        await tpm.startup('clear');
+        const ek = await tpm.createEndorsementKeyPair();
+        const ownerAuth = randomBytes(20);
+        await tpm.takeOwnership(ek, ownerAuth, WELL_KNOWN_SECRET);
+        const keyAuth = randomBytes(20);
+        const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
+        const ca = this.certifyingCa(kind);
+        const tpmName = `${this.opts.hostName ?? hostname()}/${id}`;
+        const ekKey = tpm12PublicKey(ek);
+        const certPem = ca.issueEkCertificate(ekKey, tpmName);
+        const akCertificatePem = ca.issueQuoteKeyCertificate(tpm12PublicKey(key), ekKey, tpmName);
+        await this.stopProcess(id, false);
+        this.db.transaction(() => {
+          this.db
+            .prepare('INSERT INTO vtpm (id, kind, family, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+            .run(id, kind, 'tpm12', 'rsa', 'stopped', marshalPubKey(ek), certPem, marshalPubKey(key), new Date().toISOString());
+          this.putTpm12Secrets(id, { ownerAuth, keyAuth, keyBlob: marshalKey(key), akCertificatePem });
+        })();
+      } catch (e) {
+        const l = this.live.get(id);
+        this.live.delete(id);
+        l?.proc.kill();
+        await l?.proc.exited;
+        rmSync(dir, { recursive: true, force: true });
+        throw e;
+      }
+      return this.get(id);
+    });
+  }
+
   /** Powers the vTPM on: a fresh TPM boot (PCRs reset) and an empty measurement list. */
   async start(id: string): Promise<VtpmInfo> {
     this.checkOpen();
     return this.withLock(id, async () => {
-      this.row(id);
+      const r = this.row(id);
       if (this.live.has(id)) throw new TvdcError('INVALID_STATE', `vTPM ${id} is already running`);
       this.db.transaction(() => {
         this.log.clear(id);
         this.db.prepare("UPDATE vtpm SET desired = 'running' WHERE id = ?").run(id);
       })();
       try {
-        await this.spawn(id, 'fresh');
+        await this.spawn(id, 'fresh', r.family);
       } catch (e) {
         this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
         throw e;
@@ -344,11 +457,48 @@ export class VtpmManager {
     });
   }
 
-  /** The TPM client of a running vTPM. Callers outside withLock must not interleave with measurements. */
-  client(id: string): Tpm {
+  private running(id: string): Live {
     const l = this.live.get(id);
     if (!l?.proc.running) throw new TvdcError('INVALID_STATE', `vTPM ${id} is not running`);
+    return l;
+  }
+
+  /** The TPM 2.0 client of a running vTPM. Callers outside withLock must not interleave with measurements. */
+  client(id: string): Tpm {
+    const l = this.running(id);
+    if (l.family !== 'tpm2') throw new TvdcError('INVALID_STATE', `vTPM ${id} is a TPM 1.2, not a TPM 2.0`);
     return l.proc.tpm;
+  }
+
+  /** The TPM 1.2 client of a running TPM 1.2 vTPM. */
+  client12(id: string): Tpm12 {
+    const l = this.running(id);
+    if (l.family !== 'tpm12') throw new TvdcError('INVALID_STATE', `vTPM ${id} is a TPM 2.0, not a TPM 1.2`);
+    return l.proc.tpm12;
+  }
+
+  /** The PCRs of a running vTPM, whatever its family. */
+  pcrs(id: string): VtpmPcrs {
+    const l = this.running(id);
+    return l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
+  }
+
+  /**
+   * TPM_Quote with a TPM 1.2 vTPM's quote key: loads the wrapped key under the SRK and quotes
+   * in one OIAP session (nonces rolled between the two commands), then unloads the key. Run it
+   * under withLock so the quote and the log agree.
+   */
+  async tpm12Quote(id: string, externalData: Buffer, pcrs: readonly number[]): Promise<Tpm12Quote> {
+    const tpm = this.client12(id);
+    const secrets = this.tpm12Secrets(id);
+    const session = await tpm.oiap();
+    const handle = await tpm.loadKey2(TPM12_KH.SRK, parseKey(secrets.keyBlob), { session, entityAuth: WELL_KNOWN_SECRET, continueSession: true });
+    try {
+      return await tpm.quote(handle, externalData, pcrs, { session, entityAuth: secrets.keyAuth });
+    } finally {
+      await tpm.flushSpecific(handle, TPM12_RT.KEY).catch(() => undefined);
+      if (session.open) await tpm.flushSpecific(session.handle, TPM12_RT.AUTH).catch(() => undefined);
+    }
   }
 
   /** Records the TPM's current volatile state (PCRs) on disk so a crash does not lose it. */
@@ -359,8 +509,8 @@ export class VtpmManager {
 
   /** The handle of the vTPM's AK (a primary key, so the same key every time it is created). */
   async akHandle(id: string): Promise<number> {
-    const l = this.live.get(id);
-    if (!l?.proc.running) throw new TvdcError('INVALID_STATE', `vTPM ${id} is not running`);
+    const l = this.running(id);
+    if (l.family !== 'tpm2') throw new TvdcError('INVALID_STATE', `vTPM ${id} is a TPM 1.2: it quotes with its wrapped quote key, not a TPM 2.0 AK`);
     if (l.akHandle === undefined) {
       const r = this.row(id);
       const ak = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(r.ak_kind));
@@ -392,16 +542,17 @@ export class VtpmManager {
     return this.withLock(id, async () => {
       const r = this.row(id);
       const wasRunning = this.live.has(id);
-      const l = this.live.get(id) ?? (await this.spawn(id, 'fresh'));
+      const l = this.live.get(id) ?? (await this.spawn(id, 'fresh', r.family));
       const permanent = await l.proc.control.getStateBlob(BLOB.PERMANENT);
       const volatile = wasRunning ? await l.proc.control.getStateBlob(BLOB.VOLATILE) : undefined;
       this.live.delete(id);
       await l.proc.shutdown();
-      rmSync(join(this.dirOf(id), VOLATILE_STATE_FILE), { force: true });
+      rmSync(join(this.dirOf(id), stateFiles(r.family).volatile), { force: true });
       this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
       const pkg: VtpmStatePackage = {
         id: r.id,
         kind: r.kind,
+        family: r.family,
         akKind: r.ak_kind,
         ekCertificatePem: r.ek_cert,
         ekPublic: r.ek_public,
@@ -410,6 +561,7 @@ export class VtpmManager {
         log: wasRunning ? this.log.entries(id) : [],
       };
       if (volatile) pkg.volatile = volatile;
+      if (r.family === 'tpm12') pkg.tpm12 = this.tpm12Secrets(id);
       const plaintext = VtpmState.encode(pkg);
       try {
         return to.map((a) => {
@@ -472,25 +624,38 @@ export class VtpmManager {
     const dir = this.dirOf(id);
     rmSync(dir, { recursive: true, force: true });
     try {
-      const l = await this.spawn(id, 'blank');
+      const l = await this.spawn(id, 'blank', pkg.family);
       await l.proc.control.setStateBlob(BLOB.PERMANENT, pkg.permanent);
       if (pkg.volatile) await l.proc.control.setStateBlob(BLOB.VOLATILE, pkg.volatile);
       await l.proc.control.init();
-      if (!pkg.volatile) await l.proc.tpm.startup('clear');
       // The state must really be the TPM the package names: same EK, same AK.
-      const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
-      await l.proc.tpm.flushContext(ek.handle);
-      if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
+      let ekKey;
+      if (pkg.family === 'tpm12') {
+        if (!pkg.tpm12) throw new TvdcError('INVALID_ARGUMENT', 'a TPM 1.2 vTPM package carries no quote key');
+        if (!pkg.volatile) await l.proc.tpm12.startup('clear');
+        // Only the owner reads an owned TPM 1.2's EK: this also proves the owner auth is the TPM's.
+        const ek = await l.proc.tpm12.ownerReadInternalPub(TPM12_KH.EK, pkg.tpm12.ownerAuth);
+        if (!marshalPubKey(ek).equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
+        if (!marshalPubKey(parseKey(pkg.tpm12.keyBlob)).equals(pkg.akPublic)) throw new TvdcError('INVALID_ARGUMENT', 'the quote key in the package is not the one it names');
+        ekKey = tpm12PublicKey(ek);
+      } else {
+        if (!pkg.volatile) await l.proc.tpm.startup('clear');
+        const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+        await l.proc.tpm.flushContext(ek.handle);
+        if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
+        ekKey = publicKeyOf(parsePublic(pkg.ekPublic));
+      }
       const certKey = new X509Certificate(pkg.ekCertificatePem).publicKey.export({ type: 'spki', format: 'der' });
-      if (!publicKeyOf(parsePublic(pkg.ekPublic)).export({ type: 'spki', format: 'der' }).equals(certKey)) {
+      if (!ekKey.export({ type: 'spki', format: 'der' }).equals(certKey)) {
         throw new TvdcError('INVALID_ARGUMENT', 'EK certificate in the package does not certify its EK');
       }
       this.db.transaction(() => {
         // Checked again inside the transaction: the record and the vTPM stand or fall together.
         this.refuseUnfresh(info, id);
         this.db
-          .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, pkg.kind, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());
+          .prepare('INSERT INTO vtpm (id, kind, family, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+          .run(id, pkg.kind, pkg.family, pkg.akKind, pkg.volatile ? 'running' : 'stopped', pkg.ekPublic, pkg.ekCertificatePem, pkg.akPublic, new Date().toISOString());
+        if (pkg.tpm12) this.putTpm12Secrets(id, pkg.tpm12);
         if (pkg.volatile) this.log.append(id, pkg.log);
         this.db
           .prepare('INSERT INTO vtpm_imported_package (package_id, vtpm_id, source, counter, exported_at, imported_at) VALUES (?, ?, ?, ?, ?, ?)')
@@ -538,17 +703,17 @@ export class VtpmManager {
       if (r.desired !== 'running' || this.live.has(r.id)) continue;
       try {
         await this.withLock(r.id, async () => {
-          const resume = existsSync(join(this.dirOf(r.id), VOLATILE_STATE_FILE));
+          const resume = existsSync(join(this.dirOf(r.id), stateFiles(r.family).volatile));
           if (!resume) this.log.clear(r.id);
           try {
-            const l = await this.spawn(r.id, resume ? 'resume' : 'fresh');
+            const l = await this.spawn(r.id, resume ? 'resume' : 'fresh', r.family);
             const dropped = resume ? await this.reconcileLog(r.id, l) : 0;
             report.restarted.push(dropped ? { id: r.id, resumed: true, droppedEntries: dropped } : { id: r.id, resumed: resume });
           } catch (e) {
             if (!resume) throw e;
             // A damaged volatile state: boot fresh rather than leave the VM without a TPM.
             this.log.clear(r.id);
-            await this.spawn(r.id, 'fresh');
+            await this.spawn(r.id, 'fresh', r.family);
             report.restarted.push({ id: r.id, resumed: false });
           }
         });
@@ -566,8 +731,11 @@ export class VtpmManager {
    */
   private async reconcileLog(id: string, l: Live): Promise<number> {
     const entries = this.log.entries(id);
-    const pcr = (await l.proc.tpm.pcrRead([{ hashAlg: TPM_ALG.SHA256, pcrs: [10] }])).values.get(TPM_ALG.SHA256)!.get(10)!.toString('hex');
-    const replay = new ImaReplay('sha256');
+    // A TPM 1.2 has the SHA-1 bank only; IMA extends its template hashes there.
+    const bank = l.family === 'tpm12' ? 'sha1' : 'sha256';
+    const pcrs = l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
+    const pcr = (await pcrs.read([10], [bank])).get(bank === 'sha1' ? TPM_ALG.SHA1 : TPM_ALG.SHA256)!.get(10)!.toString('hex');
+    const replay = new ImaReplay(bank);
     let match = replay.value(10).toString('hex') === pcr ? 0 : -1;
     for (let i = 0; i < entries.length; i++) {
       replay.add(entries[i]!);
@@ -578,7 +746,7 @@ export class VtpmManager {
       this.live.delete(id);
       await l.proc.shutdown();
       this.log.clear(id);
-      await this.spawn(id, 'fresh');
+      await this.spawn(id, 'fresh', l.family);
       return entries.length;
     }
     this.db.prepare('DELETE FROM vtpm_log WHERE vtpm_id = ? AND idx >= ?').run(id, match);

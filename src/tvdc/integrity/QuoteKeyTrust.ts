@@ -1,0 +1,65 @@
+// Decides whether a TPM 1.2 quote key is one the challenger trusts: its certificate must be a
+// TCG AIK certificate from the very CA that certified the TPM's EK, bound to that EK, valid now.
+// TPM 1.2 offers no credential activation for a plain signing key, so this certificate, issued
+// by the host when it made the key inside the vTPM, is what ties key and TPM together.
+import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
+import { EK_BINDING_PREFIX, TCG_KP_AIK_CERTIFICATE } from '../vtpm/VtpmCa.js';
+import type { TrustAnchor } from './EkTrust.js';
+
+export interface QuoteKeyTrustResult {
+  ok: boolean;
+  reason?: string;
+  /** The certified key, when ok. */
+  key?: KeyObject;
+}
+
+function spkiDer(k: KeyObject): Buffer {
+  return k.export({ type: 'spki', format: 'der' });
+}
+
+/** Reads the EK binding (`ek-sha256:<hex>`) from a subject's serialNumber attribute. */
+function ekBindingOf(subject: string): string | undefined {
+  const line = subject.split('\n').find((l) => l.startsWith('serialNumber='));
+  const v = line?.slice('serialNumber='.length);
+  return v && v.startsWith(EK_BINDING_PREFIX) ? v.slice(EK_BINDING_PREFIX.length) : undefined;
+}
+
+/**
+ * Checks `akCertificatePem` against the EK certificate it must belong to (which the caller has
+ * already found trusted) and the CAs the challenger knows.
+ */
+export function checkQuoteKeyCertificate(akCertificatePem: string, ekCertificatePem: string, anchors: readonly TrustAnchor[], intermediates: readonly string[] = [], now = new Date()): QuoteKeyTrustResult {
+  let ak: X509Certificate;
+  let ek: X509Certificate;
+  try {
+    ak = new X509Certificate(akCertificatePem);
+    ek = new X509Certificate(ekCertificatePem);
+  } catch (e) {
+    return { ok: false, reason: `quote key certificate cannot be parsed: ${(e as Error).message}` };
+  }
+  if (!(new Date(ak.validFrom) <= now && now <= new Date(ak.validTo))) return { ok: false, reason: `quote key certificate is not valid at ${now.toISOString()} (${ak.validFrom} - ${ak.validTo})` };
+  if (ak.ca) return { ok: false, reason: 'the quote key certificate is a CA certificate' };
+  if (!(ak.keyUsage ?? []).includes(TCG_KP_AIK_CERTIFICATE)) return { ok: false, reason: `the quote key certificate lacks the TCG AIK certificate usage (${TCG_KP_AIK_CERTIFICATE})` };
+  // The CA that issued the EK certificate must be the one that issued this one.
+  const cas = [...anchors.map((a) => new X509Certificate(a.pem)), ...intermediates.map((p) => new X509Certificate(p))];
+  const ekIssuer = cas.find((c) => c.ca && ek.checkIssued(c) && ek.verify(c.publicKey));
+  if (!ekIssuer) return { ok: false, reason: 'the EK certificate was not issued by a CA this challenger knows' };
+  if (!ak.checkIssued(ekIssuer) || !ak.verify(ekIssuer.publicKey)) {
+    return { ok: false, reason: `the quote key certificate was not issued by "${ekIssuer.subject.replace(/\n/g, ', ')}", the CA of the TPM's EK` };
+  }
+  const binding = ekBindingOf(ak.subject);
+  const ekDigest = createHash('sha256').update(spkiDer(ek.publicKey)).digest('hex');
+  if (binding !== ekDigest) return { ok: false, reason: 'the quote key certificate names another TPM\'s EK' };
+  const key = ak.publicKey;
+  if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return { ok: false, reason: 'a TPM 1.2 quote key must be RSA of at least 2048 bits' };
+  return { ok: true, key };
+}
+
+/** True when `key` is the key `akCertificatePem` certifies. */
+export function certifiesKey(akCertificatePem: string, key: KeyObject): boolean {
+  try {
+    return spkiDer(new X509Certificate(akCertificatePem).publicKey).equals(spkiDer(key));
+  } catch {
+    return false;
+  }
+}
