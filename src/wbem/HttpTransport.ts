@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse, IncomingHttpHeaders } from 'node:
 import { WbemHttpError } from './WbemHttpError.js';
 import { readCimRequestHeaders, type CimRequestHeaders } from './CimRequestHeaders.js';
 import { handleCimCall, type CimReply } from './CimRequestHandler.js';
+import { enqueueCall, type ReadyCall } from './CallBatch.js';
 import { authenticate, type Principal } from './BasicAuth.js';
 import type { LoginThrottle } from './LoginThrottle.js';
 import { MPOST_MARK_HEADER } from './MPostRewriter.js';
@@ -187,16 +188,21 @@ function afterHead(exchange: Exchange): void {
 /**
  * One request from its head to the last byte of its reply. A request that needs no waiting
  * beyond its body (no password to check, a synchronous provider) runs without an async function
- * or a promise of its own: the body's 'end' listener goes straight on to the operation and the
- * reply. The exchange is also the operation's SignalSource.
+ * or a promise of its own: once the body is in, the operation and the reply run in this turn's
+ * batch (CallBatch). The exchange is also the operation's SignalSource.
  */
-class Exchange {
+class Exchange implements ReadyCall {
   private parts: Buffer[] = [];
   private size = 0;
   private settled = false;
   private principal: Principal = ANONYMOUS;
   private headers: CimRequestHeaders | null = null;
   private controller: AbortController | null = null;
+  /** Between call() and run(): the request body. */
+  private body: Buffer | null = null;
+  /** Between run() and deliver(): the reply, or null with `error` when the call failed. */
+  private reply: CimReply | Promise<CimReply> | null = null;
+  private error: unknown = undefined;
 
   constructor(
     private readonly options: TransportOptions,
@@ -298,15 +304,30 @@ class Exchange {
     this.fail(e);
   }
 
+  /** The body is in: the operation runs in this turn's batch (CallBatch). */
   private call(body: Buffer): void {
+    this.body = body;
+    enqueueCall(this);
+  }
+
+  run(): void {
+    const body = this.body!;
+    this.body = null;
     try {
       const p = this.principal;
-      const reply = handleCimCall(this.options.core, { headers: this.headers!, body, user: p.user, role: p.role, grant: p.grant ?? null, abort: this });
-      if (reply instanceof Promise) reply.then((r) => this.send(r), (e: unknown) => this.fail(e));
-      else this.send(reply);
+      this.reply = handleCimCall(this.options.core, { headers: this.headers!, body, user: p.user, role: p.role, grant: p.grant ?? null, abort: this });
     } catch (e) {
-      this.fail(e);
+      this.reply = null;
+      this.error = e;
     }
+  }
+
+  deliver(): void {
+    const reply = this.reply;
+    this.reply = null;
+    if (reply === null) this.fail(this.error);
+    else if (reply instanceof Promise) reply.then((r) => this.send(r), (e: unknown) => this.fail(e));
+    else this.send(reply);
   }
 
   private send(reply: CimReply): void {

@@ -68,8 +68,11 @@ function releaseStack(stack: Frame[]): void {
       break;
     }
     // Values and attribute texts may be slices of the old document: keeping them would keep it.
-    f.kidValues.fill(undefined);
-    f.attrs.fill('');
+    // Plain loops: these arrays hold a few entries, and fill() is a builtin call each.
+    const values = f.kidValues;
+    for (let k = 0; k < values.length; k++) values[k] = undefined;
+    const attrs = f.attrs;
+    for (let k = 0; k < attrs.length; k++) attrs[k] = '';
     f.text = '';
     f.kidCount = 0;
     f.passed = 0;
