@@ -49,6 +49,8 @@ export class AttestationServiceProvider implements Provider {
             { name: 'AKPublicArea', value: k.akPublicArea.toString('base64') },
             { name: 'AKPublic', value: k.akPublicPem },
             { name: 'EKCertificate', value: k.ekCertificatePem },
+            { name: 'QuoteFamily', value: k.family },
+            ...(k.akCertificatePem ? [{ name: 'AKCertificate', value: k.akCertificatePem }] : []),
           ],
         };
       }
@@ -83,7 +85,9 @@ export class AttestationServiceProvider implements Provider {
       outParams: [
         { name: 'Quote', value: b.quote },
         { name: 'Signature', value: b.signature },
+        { name: 'QuoteFamily', value: b.family ?? 'tpm2' },
         { name: 'AKPublic', value: b.akPublic },
+        ...(b.akCertificate ? [{ name: 'AKCertificate', value: b.akCertificate }] : []),
         { name: 'EKCertificate', value: b.ekCertificate },
         { name: 'PCRValues', value: b.pcrValues },
         { name: 'LogEntries', value: b.logEntries },

@@ -4,8 +4,8 @@
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Results } from '../../src/wbem/Provider.js';
 import type { IntegrityModel } from './IntegrityModel.js';
-import { PCR_INDEXES } from './IntegrityModel.js';
-import { BANKS, CLASS } from './IntegrityPaths.js';
+import { PCR_INDEXES, banksOf } from './IntegrityModel.js';
+import { CLASS } from './IntegrityPaths.js';
 
 export interface IntegrityAssociationPart {
   className: string;
@@ -33,7 +33,7 @@ export function integrityAssociations(model: IntegrityModel): IntegrityAssociati
       className: CLASS.concreteComponent,
       links: () => model.targets()
         .filter((t) => model.integrity!.info(t).running)
-        .flatMap((t) => BANKS.flatMap((b) => PCR_INDEXES.map((i) => make(CLASS.concreteComponent, { GroupComponent: p.tpm(t), PartComponent: p.pcr(t, b.name, i) })))),
+        .flatMap((t) => banksOf(model.integrity!.info(t)).flatMap((b) => PCR_INDEXES.map((i) => make(CLASS.concreteComponent, { GroupComponent: p.tpm(t), PartComponent: p.pcr(t, b.name, i) })))),
     },
     {
       className: CLASS.useOfLog,

@@ -13,6 +13,18 @@ import { BANKS, CLASS, HOST_TPM_DEVICE_ID, IntegrityPaths, SERVICE_NAME, VTPM_DE
 /** The PCRs each TPM shows as TVDc_PCR instances: all 24 of a PC client TPM. */
 export const PCR_INDEXES: readonly number[] = Array.from({ length: 24 }, (_, i) => i);
 
+/** The PCR banks a TPM keeps: a TPM 1.2 has the SHA-1 bank only. */
+export function banksOf(i: Pick<VtpmInfo, 'family'>): readonly (typeof BANKS)[number][] {
+  return i.family === 'tpm12' ? BANKS.filter((b) => b.name === 'sha1') : BANKS;
+}
+
+/**
+ * CIM_TPM.TPMState: TPM 1.2's operational states S1-S8 by its enabled, activated and owned flags;
+ * tvdc's TPM 1.2 vTPMs are enabled, activated and owned (S1). 10 Not Applicable for a TPM 2.0.
+ */
+const TPM12_S1 = 1;
+const NOT_APPLICABLE = 10;
+
 /** CIM_EnabledLogicalElement.EnabledState: 2 Enabled, 3 Disabled. */
 const ENABLED = 2;
 const DISABLED = 3;
@@ -37,19 +49,21 @@ export class IntegrityModel {
 
   private tpmValues(t: IntegrityTarget, i: VtpmInfo): Record<string, unknown> {
     const what = t.kind === 'vm' ? `VM ${t.name}` : `host ${this.hostName}`;
+    const tpm12 = i.family === 'tpm12';
+    const version = tpm12 ? 'TPM 1.2' : 'TPM 2.0';
     return {
       ElementName: t.kind === 'vm' ? `vTPM of ${t.name}` : `TPM of ${this.hostName}`,
-      Description: t.kind === 'vm' ? `The virtual TPM 2.0 of ${what} (swtpm)` : `The TPM 2.0 of ${what} (a swtpm standing in for the hardware TPM)`,
+      Description: t.kind === 'vm' ? `The virtual ${version} of ${what} (swtpm)` : `The ${version} of ${what} (a swtpm standing in for the hardware TPM)`,
       EnabledState: i.running ? ENABLED : DISABLED,
       RequestedState: 12,
       EnabledDefault: ENABLED,
       OperationalStatus: [i.running ? 2 : 10],
       HealthState: 5,
-      TPMSpecMajorVersion: 2,
-      TPMSpecMinorVersion: 0,
-      TPMState: 10,
+      TPMSpecMajorVersion: tpm12 ? 1 : 2,
+      TPMSpecMinorVersion: tpm12 ? 2 : 0,
+      TPMState: tpm12 ? TPM12_S1 : NOT_APPLICABLE,
       EKCertificate: i.ekCertificatePem,
-      PCRBanks: BANKS.map((b) => b.name),
+      PCRBanks: banksOf(i).map((b) => b.name),
       InstallDate: CimDateTime.fromDate(new Date(i.createdAt)),
     };
   }

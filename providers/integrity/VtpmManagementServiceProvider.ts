@@ -10,10 +10,21 @@ import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
+import type { TpmFamily } from '../../src/tvdc/vtpm/TpmFamily.js';
 import { vtpmFailure } from './IntegrityErrorMap.js';
 import type { IntegrityModel } from './IntegrityModel.js';
 import { CLASS } from './IntegrityPaths.js';
 import { param } from './param.js';
+
+/** CreateVTPM's TPMSpecMajorVersion: 2 (or absent) a TPM 2.0, 1 a TPM 1.2. */
+function familyParam(params: ParamValue[]): TpmFamily {
+  const v = param(params, 'TPMSpecMajorVersion');
+  if (v === null) return 'tpm2';
+  const major = Number(v);
+  if (major === 2) return 'tpm2';
+  if (major === 1) return 'tpm12';
+  throw new TvdcError('INVALID_ARGUMENT', `TPMSpecMajorVersion must be 2 (TPM 2.0) or 1 (TPM 1.2), not ${String(v)}`);
+}
 
 const NOT_SUPPORTED = { returnValue: 1, outParams: [{ name: 'Reason', value: 'vTPMs are off on this host (tvdc-host --vtpm off)' }] };
 
@@ -34,7 +45,7 @@ export class VtpmManagementServiceProvider implements Provider {
       switch (method) {
         case 'CreateVTPM': {
           const vm = paths.vmTarget(param(params, 'System') as CimObjectPath | null, 'System');
-          await hi.createVtpm(vm);
+          await hi.createVtpm(vm, { family: familyParam(params) });
           return { returnValue: 0, outParams: [{ name: 'VTPM', value: paths.tpm({ kind: 'vm', name: vm }) }] };
         }
         case 'DeleteVTPM': {

@@ -89,7 +89,7 @@ describe('mof compiler', () => {
       const quote = repo.getClass('root/tvdc', 'TVDc_AttestationService').methods.get('GetQuote')!;
       expect(quote.parameters.values().map((p) => `${p.isOut ? 'out' : 'in'} ${p.type}${p.isArray ? '[]' : ''} ${p.name}`)).to.deep.equal([
         'in reference Target', 'in string Nonce', 'in uint32[] PCRSelection', 'in uint64 FromIndex',
-        'out string Quote', 'out string Signature', 'out string AKPublic', 'out string EKCertificate',
+        'out string Quote', 'out string Signature', 'out string QuoteFamily', 'out string AKPublic', 'out string AKCertificate', 'out string EKCertificate',
         'out string[] PCRValues', 'out string[] LogEntries', 'out uint64 LogIndex',
       ]);
       const define = repo.getClass('root/tvdc', 'TVDc_VirtualSystemManagementService').methods.get('DefineSystem')!;
