@@ -5,6 +5,7 @@
 import { createHash, createPublicKey, randomBytes, timingSafeEqual, X509Certificate, type KeyObject } from 'node:crypto';
 import { TPM_ALG, TPMA_OBJECT } from '../vtpm/TpmConstants.js';
 import { nameOf, parsePublic, publicKeyOf } from '../vtpm/TpmPublic.js';
+import { parsePubKey } from '../vtpm/Tpm12Key.js';
 import { makeCredential, type CredentialChallenge } from './Credential.js';
 import { checkEkCertificate, type TrustAnchor } from './EkTrust.js';
 import { IntegrityError } from './IntegrityError.js';
@@ -81,6 +82,9 @@ export class Verifier {
       attributes = pub.attributes;
       nameAlg = pub.nameAlg;
     } catch (e) {
+      if (isTpm12PubKey(akPublicArea)) {
+        throw new IntegrityError('ENROLMENT_FAILED', 'the AK is a TPM 1.2 key (TPM_PUBKEY), which credential activation cannot bind: enrol it with its AKCertificate (enrolTpm12)', 'ATTESTATION_FAILED');
+      }
       throw new IntegrityError('ENROLMENT_FAILED', `AK public area: ${(e as Error).message}`, 'ATTESTATION_FAILED');
     }
     if ((attributes & AK_REQUIRED) !== AK_REQUIRED || attributes & TPMA_OBJECT.decrypt) {
@@ -318,6 +322,8 @@ export class Verifier {
 /** Says what is wrong with the shape of a bundle that came over the wire, if anything. */
 function bundleProblem(b: QuoteBundle): string | undefined {
   if (!b || typeof b !== 'object') return 'GetQuote result is not an object';
+  if (b.family !== undefined && b.family !== 'tpm2' && b.family !== 'tpm12') return `GetQuote result family "${String(b.family)}" is not tpm2 or tpm12`;
+  if (b.akCertificate !== undefined && typeof b.akCertificate !== 'string') return 'GetQuote result akCertificate is not a string';
   for (const k of ['quote', 'signature', 'akPublic', 'ekCertificate'] as const) {
     if (typeof b[k] !== 'string' || b[k].length === 0) return `GetQuote result lacks ${k}`;
   }
@@ -327,6 +333,15 @@ function bundleProblem(b: QuoteBundle): string | undefined {
   if (!Number.isSafeInteger(b.logIndex) || b.logIndex < 0) return 'GetQuote result logIndex is not a non-negative integer';
   if (!/^[A-Za-z0-9+/=\s]+$/.test(b.quote) || !/^[A-Za-z0-9+/=\s]+$/.test(b.signature)) return 'quote or signature is not base64';
   return undefined;
+}
+
+function isTpm12PubKey(area: Buffer): boolean {
+  try {
+    parsePubKey(area);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function sameCert(a: string, b: string): boolean {

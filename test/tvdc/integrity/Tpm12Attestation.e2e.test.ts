@@ -89,6 +89,8 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
     const untrusting = new Verifier({ anchors: [{ pem: manager.platformCa.certificatePem, kind: 'hardware' }] });
     expect(() => untrusting.enrolTpm12('x4', info.ekCertificatePem, info.akCertificatePem!)).to.throw(/does not chain to a trusted TPM CA/);
     expect(verifier.enrolment('x1')).to.equal(undefined);
+    // Offered to TPM 2.0 enrolment, the TPM 1.2 key is refused with the way to enrol it.
+    expect(() => verifier.beginEnrolment('x5', info.ekCertificatePem, attestor.akPublicArea('vm12'))).to.throw(/TPM 1.2 key .*enrolTpm12/);
   });
 
   it('quotes with TPM_Quote over SHA-1 PCRs and verifies as trusted, replaying the log into PCR 10 with SHA-1', async () => {
@@ -190,6 +192,10 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
     const b2 = await attestor.getQuote('vm12', { nonce: n2 });
     b2.pcrValues = [...b2.pcrValues, `sha256:10:${'00'.repeat(32)}`];
     expect(codes(verifier.verify('vm12', b2, n2))).to.deep.equal(['QUOTE_FORMAT']);
+    const n3 = verifier.newNonce('vm12');
+    const odd = verifier.verify('vm12', { ...(await attestor.getQuote('vm12', { nonce: n3 })), family: 'tpm3' as never }, n3);
+    expect(codes(odd)).to.deep.equal(['QUOTE_FORMAT']);
+    expect(odd.findings[0]!.message).to.match(/family "tpm3" is not tpm2 or tpm12/);
   });
 
   it('verifies incrementally; after a reboot asks for the whole log (LOG_GAP), which then verifies', async () => {
