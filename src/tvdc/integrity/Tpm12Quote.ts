@@ -1,5 +1,6 @@
-// TPM 1.2 quotes for older hosts: TPM_QUOTE_INFO ("QUOT", SHA-1 of the TPM_PCR_COMPOSITE) and
-// TPM_QUOTE_INFO2 ("QUT2", TPM_PCR_INFO_SHORT), signed RSASSA-PKCS1-v1_5 SHA-1 by the AIK.
+// TPM 1.2 quotes (tvdc's TPM 1.2 vTPMs, older hosts): TPM_QUOTE_INFO ("QUOT", SHA-1 of the
+// TPM_PCR_COMPOSITE) and TPM_QUOTE_INFO2 ("QUT2", TPM_PCR_INFO_SHORT), signed RSASSA-PKCS1-v1_5
+// SHA-1 by the AIK or quote key.
 import { createHash, verify, constants, type KeyObject } from 'node:crypto';
 import { TpmReader, TpmWriter } from '../vtpm/TpmBuffer.js';
 import { IntegrityError } from './IntegrityError.js';

@@ -33,9 +33,6 @@ export interface SwtpmStartOptions {
   family?: TpmFamily;
 }
 
-export const VOLATILE_STATE_FILE = 'tpm2-00.volatilestate';
-export const PERMANENT_STATE_FILE = 'tpm2-00.permall';
-
 /** Unix socket paths are limited to 107 bytes; long state dirs get a short private socket dir. */
 export function socketDirFor(stateDir: string): string {
   if (join(stateDir, 'ctrl.sock').length < 100) return stateDir;

@@ -136,12 +136,6 @@ export class Tpm12 {
     await this.physicalPresence(TPM12_PHYSICAL_PRESENCE.NOTPRESENT);
   }
 
-  async getRandom(n: number): Promise<Buffer> {
-    const res = await this.execute(TPM12_ORD.GetRandom, { params: new TpmWriter().u32(n).toBuffer() });
-    const r = new TpmReader(res.params, 'TPM_GetRandom response');
-    return Buffer.from(r.bytes(r.u32()));
-  }
-
   /** Checks the checksum SHA-1(TPM_PUBKEY || antiReplay) that proves the EK answer is fresh. */
   private readEkAnswer(params: Buffer, antiReplay: Buffer, command: string): Tpm12PubKey {
     const r = new TpmReader(params, `${command} response`);

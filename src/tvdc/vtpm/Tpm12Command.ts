@@ -18,7 +18,6 @@ export interface Tpm12ResponseAuth {
   resAuth: Buffer;
 }
 
-const AUTH_REQUEST_SIZE = 4 + 20 + 1 + 20;
 const AUTH_RESPONSE_SIZE = 20 + 1 + 20;
 
 export function buildTpm12Command(ordinal: number, handles: readonly number[], params: Buffer, auths: readonly Tpm12AuthArea[] = []): Buffer {
@@ -66,5 +65,3 @@ export function parseTpm12Response(buf: Buffer, handleCount = 0): Tpm12Response 
   for (let i = 0; i < authCount; i++) auths.push({ nonceEven: Buffer.from(ar.bytes(20)), continueSession: ar.u8() !== 0, resAuth: Buffer.from(ar.bytes(20)) });
   return { tag, rc, handles, params, auths };
 }
-
-export { AUTH_REQUEST_SIZE };

@@ -61,18 +61,12 @@ export const TPM12_KEY_USAGE = { SIGNING: 0x0010, STORAGE: 0x0011, IDENTITY: 0x0
 export const TPM12_ES = { NONE: 0x0001, RSAESPKCSv15: 0x0002, RSAESOAEP_SHA1_MGF1: 0x0003 } as const;
 export const TPM12_SS = { NONE: 0x0001, RSASSAPKCS1v15_SHA1: 0x0002, RSASSAPKCS1v15_DER: 0x0003, RSASSAPKCS1v15_INFO: 0x0004 } as const;
 
-/** TPM_KEY_FLAGS bits. */
-export const TPM12_KEY_FLAGS = { redirection: 0x1, migratable: 0x2, isVolatile: 0x4, pcrIgnoredOnRead: 0x8, migrateAuthority: 0x10 } as const;
-
 /** TPM_AUTH_DATA_USAGE. */
 export const TPM12_AUTH = { NEVER: 0x00, ALWAYS: 0x01 } as const;
 
 /** PCRs of a TPM 1.2 (PC Client: 24), and the size of a TPM_PCR_SELECTION bitmap for them. */
 export const TPM12_NUM_PCR = 24;
 export const TPM12_PCR_SELECT_SIZE = 3;
-
-/** TPM_CAPABILITY_AREA values used here. */
-export const TPM12_CAP = { PROPERTY: 0x00000005, VERSION_VAL: 0x0000001a } as const;
 
 /** TPM_RESULT names (Part 2, 16): base codes and the non-fatal ones. */
 const RC_NAMES: Record<number, string> = {

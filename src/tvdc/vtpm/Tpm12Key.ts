@@ -1,6 +1,6 @@
 // TPM 1.2 key structures (Part 2, 10): TPM_KEY_PARMS with TPM_RSA_KEY_PARMS, TPM_PUBKEY and
 // TPM_KEY / TPM_KEY12, marshalled and parsed, and turned into node:crypto public keys.
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import { TpmFormatError, TpmReader, TpmWriter } from './TpmBuffer.js';
 import { TPM12_ALG_RSA, TPM12_AUTH, TPM12_ES, TPM12_KEY_USAGE, TPM12_SS } from './Tpm12Constants.js';
 
@@ -134,9 +134,4 @@ export function tpm12PublicKey(k: Tpm12PubKey): KeyObject {
   const e = k.parms.rsa.exponent.length ? k.parms.rsa.exponent : Buffer.from([1, 0, 1]);
   if (k.modulus.length === 0) throw new TpmFormatError('TPM 1.2 key has no public modulus');
   return createPublicKey({ key: { kty: 'RSA', n: k.modulus.toString('base64url'), e: e.toString('base64url') }, format: 'jwk' });
-}
-
-/** SHA-1 of the TPM_PUBKEY: the digest TPM 1.2 itself uses to name a public key (pubKeyDigest). */
-export function pubKeyDigest(k: Tpm12PubKey): Buffer {
-  return createHash('sha1').update(marshalPubKey(k)).digest();
 }

@@ -3,8 +3,6 @@
 
 export type TpmFamily = 'tpm2' | 'tpm12';
 
-export const TPM_FAMILIES: readonly TpmFamily[] = ['tpm2', 'tpm12'];
-
 export function isTpmFamily(v: unknown): v is TpmFamily {
   return v === 'tpm2' || v === 'tpm12';
 }
