@@ -1,7 +1,8 @@
 // The host's vTPMs: one swtpm process and state directory per VM (and one standing in for the
-// management VM's hardware TPM), each a TPM 2.0 or a TPM 1.2. Creates them with a CA-certified EK, starts, stops, deletes,
-// moves their state between hosts (sealed to the destination, signed by this host's migration key,
-// each package imported at most once) and brings them all back after an agent restart.
+// management VM's hardware TPM), each a TPM 2.0 or a TPM 1.2. Creates them with a CA-certified EK,
+// starts, stops, deletes, moves their state between hosts (sealed to the destination, signed by
+// this host's migration key, each package imported at most once) and brings them all back after
+// an agent restart.
 import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
