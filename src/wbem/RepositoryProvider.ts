@@ -176,7 +176,10 @@ export class RepositoryProvider implements Provider {
       this.queue.push({ ...job, resolve, reject });
       if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => this.flush());
+        // Committed when the task that queued the write ends: the server runs the operations of
+        // all requests read in one turn in one task (CallBatch), so they share the transaction,
+        // and their replies go out in the same turn rather than after another one.
+        process.nextTick(() => this.flush());
       }
     });
   }
