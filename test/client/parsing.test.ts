@@ -73,6 +73,17 @@ describe('client parsing and encoding', () => {
       expect(typedValue(parseAssignments('Tags=')[0]!, { name: 'Tags', type: 'string', isArray: true })).to.deep.equal([]);
     });
 
+    it('a reference takes all its keys, and an array of references starts a path at each class', () => {
+      const params = (n: string): boolean => ['Subject', 'Object', 'Refs'].includes(n);
+      const ref = { type: 'reference' as const, isArray: false };
+      const [subject, object] = parseAssignments('Subject=root/tvdc:C.A="1",B="x,y",Object=C.A="2"', params);
+      expect(String(typedValue(subject!, { name: 'Subject', ...ref }))).to.equal('root/tvdc:C.A="1",B="x,y"');
+      expect(String(typedValue(object!, { name: 'Object', ...ref }))).to.equal('C.A="2"');
+      const [refs] = parseAssignments('Refs=C.A="1",B="a.b",D.A="2",B="3",E', params);
+      const paths = typedValue(refs!, { name: 'Refs', type: 'reference', isArray: true }) as CimObjectPath[];
+      expect(paths.map(String)).to.deep.equal(['C.A="1",B="a.b"', 'D.A="2",B="3"', 'E']);
+    });
+
     it('a value before any name is an error', () => {
       expect(() => parseAssignments('"x",Id=1', known)).to.throw(CommandError, /Bad property assignment/);
     });

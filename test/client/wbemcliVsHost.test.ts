@@ -120,4 +120,31 @@ describe('wbemcli and tvdc-cim against a real tvdc-host', function () {
       await runWbemcli(['di', path]);
     }
   });
+
+  it('cm with reference parameters whose paths have several keys: same output, the method ran', async () => {
+    const svc = (cls: string, name: string) => `${tvdc}:${cls}.CreationClassName="${cls}",Name="${name}",SystemCreationClassName="TVDc_HostSystem",SystemName="clienttest"`;
+    const vsms = svc('TVDc_VirtualSystemManagementService', 'VirtualSystemManagementService');
+    const vm = (n: string) => `TVDc_ComputerSystem.CreationClassName="TVDc_ComputerSystem",Name="${n}"`;
+    for (const n of ['refa', 'refb']) {
+      const settings = `<INSTANCE CLASSNAME="TVDc_VirtualSystemSettingData"><PROPERTY NAME="ElementName" TYPE="string"><VALUE>${n}</VALUE></PROPERTY></INSTANCE>`;
+      const escaped = settings.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+      const define = await runWbemcli(['cm', vsms, `DefineSystem.SystemSettings="${escaped}"`]);
+      expect(define.stdout, define.stderr).to.contain(`DefineSystem: 0, ResultingSystem (reference): root/tvdc:${vm(n)}`);
+    }
+    try {
+      // Two scalar references of two keys each: wbemcli reads each up to the next parameter name.
+      const [w, t] = await both(['cm', svc('TVDc_SecurityService', 'SecurityService'), `CheckAccess.Subject=${vm('refa')},Object=${vm('refb')}`]);
+      expect(w.code, w.stderr).to.equal(0);
+      expect(w.stdout).to.contain('CheckAccess: 0, Permitted (boolean): TRUE');
+      same(w, t);
+      // An array of references: a new path wherever an item names a class; both clients send the
+      // same two paths of two keys, and print the host's refusal the same way.
+      const rasd = (id: string) => `TVDc_DiskResourceAllocationSettingData.InstanceID="${id}",Extra="k"`;
+      const [wa, ta] = await both(['cm', vsms, `RemoveResourceSettings.ResourceSettings=${rasd('TVDc:refa:disk:one')},${rasd('TVDc:refb:disk:two')}`]);
+      expect(wa.stderr).to.contain('CIM_ERR_NOT_FOUND');
+      same(wa, ta);
+    } finally {
+      for (const n of ['refa', 'refb']) await runWbemcli(['cm', vsms, `DestroySystem.AffectedSystem=${vm(n)}`]);
+    }
+  });
 });

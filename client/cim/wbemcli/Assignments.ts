@@ -1,7 +1,10 @@
 // wbemcli's `name=value[,value...][,name=value...]` argument (ci, mi, sp, and the parameters of
 // cm `Method.p=v,...`), typed against the class's declaration of each property or parameter.
 // A comma-separated item that is not `known=...` continues the array of the previous name, so
-// `Tags="a","b",Id=7` is Tags=["a","b"], Id=7.
+// `Tags="a","b",Id=7` is Tags=["a","b"], Id=7. For a reference the continuations are the rest of
+// its object path's keys, as wbemcli reads them: `Subject=C.A="1",B="2",Object=...` is one path,
+// and in an array of references a new path starts at an item whose key has a class before it
+// (`Refs=C.A="1",B="2",C.A="3",B="4"` is two paths).
 import type { CimType } from '../../../src/cim/CimType.js';
 import type { CimValue } from '../../../src/cim/CimValue.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
@@ -49,12 +52,33 @@ function indexOutsideQuotes(s: string, c: string): number {
   return -1;
 }
 
+/**
+ * The object paths a reference assignment's comma-split items make: one for a scalar, whatever
+ * keys it has; for an array, a new path at each item that names a class (`Class.Key=...`, or a
+ * bare `Class`), the other items being further keys of the path before.
+ */
+function referenceTexts(values: RawAssignment['values'], isArray: boolean): string[] {
+  if (!isArray) return [values.map((v) => v.text).join(',')];
+  const paths: string[] = [];
+  for (const v of values) {
+    if (paths.length === 0 || v.quoted || startsPath(v.text)) paths.push(v.text);
+    else paths[paths.length - 1] += ',' + v.text;
+  }
+  return paths;
+}
+
+/** `Class.Key=...`, `ns:Class.Key=...` or a keyless `Class`: a dot (or no `=`) before the first `=` outside quotes. */
+function startsPath(item: string): boolean {
+  const eq = indexOutsideQuotes(item, '=');
+  return eq < 0 || item.slice(0, eq).includes('.');
+}
+
 /** The typed value of one assignment for its declaration. */
 export function typedValue(a: RawAssignment, d: Declaration): CimValue {
   const texts = a.values.map((v) => v.text);
   try {
     if (d.type === 'reference') {
-      const paths = texts.map((t) => CimObjectPath.parse(t));
+      const paths = referenceTexts(a.values, d.isArray).map((t) => CimObjectPath.parse(t));
       return d.isArray ? paths : paths[0]!;
     }
     if (d.isArray) {
