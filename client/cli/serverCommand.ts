@@ -5,6 +5,7 @@ import { backupStore } from '../../src/store/backupStore.js';
 import { StoreError } from '../../src/store/Store.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
 import { loginLimits } from './loginLimits.js';
+import { requireDbDirectory } from './serverDbPath.js';
 
 export const SERVER_USAGE = 'usage: tvdc server [--port 8080] [--host 127.0.0.1] [--db FILE] [--key-file FILE] [--https-port N --cert F --key F] [--indications-port N [--indications-host A] [--indications-url URL]] [--login-failures 1-1000] [--login-block 1-86400]';
 const DEFAULT_DB = 'tvdc-server.db';
@@ -74,6 +75,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
 
   let server: ManagementServer;
   try {
+    requireDbDirectory(db);
     // Timestamped: the log is the record of who changed what, and of refused attempts.
     server = ManagementServer.open({ db, ...(keyFile !== undefined ? { keyFile } : {}), modules, log: (l) => io.err(`${new Date().toISOString()} ${l}`) });
   } catch (e) {

@@ -6,6 +6,7 @@ import { isRole } from '../server/ApiRouter.js';
 import { UserStore, type UserInfo } from '../server/UserStore.js';
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, readStdinLine, type Io, type Verb } from './commandKit.js';
+import { requireDbDirectory } from './serverDbPath.js';
 
 function userRows(io: Io, users: readonly UserInfo[]): void {
   printTable(io, ['USER', 'ROLE', 'TVDCS'], users.map((u) => [u.name, u.role, u.role === 'dcadmin' ? '(all)' : u.groups.join(',') || '-']));
@@ -25,9 +26,12 @@ async function add(args: string[], io: Io): Promise<number> {
   const db = opts.get('db');
   let user: UserInfo;
   if (db !== undefined) {
-    const password = newPassword(true);
+    let password: string | undefined;
     let store;
     try {
+      // Before the password is asked for: a wrong --db is known without it.
+      requireDbDirectory(db);
+      password = newPassword(true);
       store = openServerDb(db);
     } catch (e) {
       if (e instanceof ManagementServerError) {

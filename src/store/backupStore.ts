@@ -28,7 +28,13 @@ export async function backupStore(file: string, to: string, isStore: (db: Databa
     throw new StoreError('STORE_BACKUP', `cannot open ${file}: ${(e as Error).message}`);
   }
   try {
-    const why = isStore(source);
+    let why: string | null;
+    try {
+      why = isStore(source);
+    } catch (e) {
+      // SQLite opens any file lazily; the first read is where one that is not a database shows.
+      throw new StoreError('STORE_BACKUP', `cannot read ${file}: ${(e as Error).message}`);
+    }
     if (why !== null) throw new StoreError('STORE_BACKUP', `${file} ${why}`);
     try {
       // Made here, owner-only and exclusively, so the copy is never readable by others and never
