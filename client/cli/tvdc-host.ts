@@ -4,7 +4,8 @@
 // and DSP1054 indications; state in SQLite under --state. Also manages the users file.
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { UserDirectory, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
+import { UserDirectory, UserFileError, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
+import { WbemServerError } from '../../src/wbem/WbemServer.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
 import { loginLimits } from './loginLimits.js';
@@ -180,7 +181,9 @@ async function main(): Promise<void> {
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url) || invoked.replace(/\.js$/, '.ts') === fileURLToPath(import.meta.url).replace(/\.js$/, '.ts')) {
   main().catch((e: unknown) => {
-    process.stderr.write(`tvdc-host: ${e instanceof Error ? e.message : String(e)}\n`);
+    // The users file's and the listener's errors carry a stable code, printed as `tvdc server` prints its own.
+    const code = e instanceof UserFileError || e instanceof WbemServerError ? `${e.code}: ` : '';
+    process.stderr.write(`tvdc-host: ${code}${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });
 }
