@@ -73,10 +73,11 @@ async function show(args: string[], io: Io): Promise<number> {
 }
 
 async function del(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
-  const [name] = expectPositional(positional, 1, 'tvdc groups delete NAME');
-  const r = await ApiClient.fromOptions(opts).del<{ removed: string }>(`/api/groups/${seg(name!)}`);
-  printResult(io, opts, r, () => io.out(`TVDc ${r.removed} deleted`));
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json', 'force']);
+  const [name] = expectPositional(positional, 1, 'tvdc groups delete NAME [--force]');
+  // Without --force the server refuses a TVDc that still has hosts (CONFLICT, naming them).
+  const r = await ApiClient.fromOptions(opts).del<{ removed: string; hosts?: string[] }>(`/api/groups/${seg(name!)}${opts.has('force') ? '?force=true' : ''}`);
+  printResult(io, opts, r, () => io.out(`TVDc ${r.removed} deleted${r.hosts?.length ? `; hosts ${r.hosts.join(', ')} are in no TVDc now` : ''}`));
   return EXIT.OK;
 }
 

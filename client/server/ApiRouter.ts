@@ -4,7 +4,9 @@
 import type Koa from 'koa';
 import { ApiError } from './ApiError.js';
 import type { NewAuditEntry } from './AuditTrail.js';
+import type { GroupStore } from './GroupStore.js';
 import { hostFailure } from './hostFailure.js';
+import type { ListedGroup } from '../../src/store/WhereClause.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 import { LoginThrottle, type LoginThrottleOptions } from '../../src/wbem/LoginThrottle.js';
 
@@ -51,15 +53,20 @@ export function requireGroup(p: Principal, group: string): void {
 }
 
 /**
- * The TVDcs a listing shows `p`: `group` when the query names one (he must be authorized for it),
- * else every TVDc's (undefined) for a dcadmin and his own for a tvdcadmin.
+ * The TVDcs a listing of records shows `p` (audit entries, violations, events, plans): `group`
+ * when the query names one (he must be authorized for it), else every TVDc's (undefined) for a
+ * dcadmin and his own for a tvdcadmin. A tvdcadmin's come with the time each TVDc was (last)
+ * created: records are kept by TVDc name, and those of a deleted TVDc whose name was taken again,
+ * perhaps for another tenant, are not its new administrators' to read. A dcadmin reads them all.
  */
-export function listedGroups(p: Principal, group: string | null): readonly string[] | undefined {
-  if (group !== null) {
-    requireGroup(p, group);
-    return [group];
-  }
-  return p.role === 'dcadmin' ? undefined : p.groups;
+export function listedGroups(p: Principal, group: string | null, store: Pick<GroupStore, 'createdAt'>): readonly ListedGroup[] | undefined {
+  if (group !== null) requireGroup(p, group);
+  if (p.role === 'dcadmin') return group !== null ? [{ name: group }] : undefined;
+  return (group !== null ? [group] : p.groups).flatMap((name) => {
+    const since = store.createdAt(name);
+    // Authorizations go with their TVDc, so this is a TVDc deleted since the caller signed in.
+    return since === null ? [] : [{ name, since }];
+  });
 }
 
 /** Largest request body read (a policy file travels inside JSON). */

@@ -4,7 +4,7 @@
 // an administrator can answer "who relabeled this VM, and when" long after the log has rotated
 // (the paper's "notifications of ... attempted modifications").
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
-import { WhereClause } from '../../src/store/WhereClause.js';
+import { WhereClause, type ListedGroup } from '../../src/store/WhereClause.js';
 import { ApiError } from './ApiError.js';
 
 /** done: made; refused: not allowed to the user; failed: asked of the hosts and not done, or not known to be. */
@@ -26,8 +26,8 @@ export interface AuditEntry {
 export type NewAuditEntry = Omit<AuditEntry, 'id' | 'at' | 'outcome'> & { outcome?: AuditOutcome };
 
 export interface AuditQuery {
-  /** Only these TVDcs' entries (a tvdcadmin's view); datacenter-wide entries are left out then. */
-  groups?: readonly string[];
+  /** Only these TVDcs' entries, each from its `since` on (a tvdcadmin's view); datacenter-wide entries are left out then. */
+  groups?: readonly ListedGroup[];
   user?: string;
   action?: string;
   outcome?: AuditOutcome;
@@ -84,7 +84,7 @@ export class AuditTrail {
     const limit = q.limit ?? 100;
     if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_AUDIT_LIMIT) throw ApiError.badRequest(`limit must be an integer from 1 to ${MAX_AUDIT_LIMIT}, not ${limit}`);
     if (q.since && Number.isNaN(q.since.getTime())) throw ApiError.badRequest('since is not a valid date');
-    const where = new WhereClause().in('grp', q.groups).equals('user', q.user).equals('action', q.action).equals('outcome', q.outcome).atLeast('at', q.since?.toISOString());
+    const where = new WhereClause().inGroups('grp', 'at', q.groups).equals('user', q.user).equals('action', q.action).equals('outcome', q.outcome).atLeast('at', q.since?.toISOString());
     return (this.db.prepare(`SELECT * FROM audit_trail ${where} ORDER BY id DESC LIMIT ?`).all(...where.args, limit) as Row[]).map((r) => ({ id: r.id, at: r.at, user: r.user, group: r.grp, action: r.action, outcome: r.outcome, message: r.message }));
   }
 

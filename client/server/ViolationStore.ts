@@ -2,7 +2,7 @@
 // where and why, kept so the Datacenter Administrator can remediate them (the paper's section
 // 3.1: "remediating notifications of policy violations").
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
-import { WhereClause } from '../../src/store/WhereClause.js';
+import { WhereClause, type ListedGroup } from '../../src/store/WhereClause.js';
 
 export interface Violation {
   id: number;
@@ -81,9 +81,12 @@ export class ViolationStore {
     return Number(r.lastInsertRowid);
   }
 
-  /** Newest first; only these groups when given (a tvdcadmin's). */
-  list(q: { groups?: readonly string[]; host?: string; limit?: number }): Violation[] {
-    const where = new WhereClause().in('grp', q.groups).equals('host', q.host || undefined);
+  /**
+   * Newest first; only these groups when given (a tvdcadmin's), each from its `since` on, which is
+   * compared with when the server received the report: the host's clock may be off.
+   */
+  list(q: { groups?: readonly ListedGroup[]; host?: string; limit?: number }): Violation[] {
+    const where = new WhereClause().inGroups('grp', 'received_at', q.groups).equals('host', q.host || undefined);
     const rows = this.db.prepare(`SELECT * FROM isolation_violations ${where} ORDER BY id DESC LIMIT ?`)
       .all(...where.args, Math.min(q.limit ?? 100, 10_000)) as Row[];
     return rows.map((r) => ({

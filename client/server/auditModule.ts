@@ -3,6 +3,7 @@
 import { ApiError } from './ApiError.js';
 import { listedGroups, type ApiRouter } from './ApiRouter.js';
 import { AuditTrail, MAX_AUDIT_LIMIT, type AuditOutcome } from './AuditTrail.js';
+import { GroupStore } from './GroupStore.js';
 import { queryInteger } from './queryInteger.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
@@ -13,9 +14,10 @@ export const auditModule: ServerModule = {
   name: 'audit',
   register(router: ApiRouter, ctx: ServerContext): () => Promise<void> {
     const trail = new AuditTrail(ctx.db);
+    const groupStore = new GroupStore(ctx.db);
 
     router.route('GET', '/api/audit', ({ principal, query }) => {
-      const groups = listedGroups(principal, query.get('group'));
+      const groups = listedGroups(principal, query.get('group'), groupStore);
       const outcome = query.get('outcome');
       if (outcome !== null && !['done', 'refused', 'failed'].includes(outcome)) throw ApiError.badRequest(`outcome must be done, refused or failed, not "${outcome}"`);
       const since = query.get('since');

@@ -1,12 +1,14 @@
 // The paper's step 2: the Datacenter Administrator groups management VMs (hosts) into a TVDc. Both
 // administrators can view a TVDc's security attributes: its hosts, policy and deployment, and
 // every VM of its hosts with its label, read live from the hosts.
+import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './ApiRouter.js';
 import { stringField, stringList } from './body.js';
 import { deploymentView, recordedState } from './DeploymentState.js';
 import { GroupStore } from './GroupStore.js';
 import { readActivePolicy, readIsolation } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
+import { queryBoolean } from './queryBoolean.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { UserStore } from './UserStore.js';
 
@@ -75,11 +77,22 @@ export const groupsModule: ServerModule = {
       };
     });
 
-    router.route('DELETE', '/api/groups/:group', ({ principal, params }) => {
+    // A TVDc in use is not deleted by a slip: its hosts would keep running its policy and labeled
+    // VMs with no TVDc managing them, and its administrators, plans and schedules would go. With
+    // force=true it is deleted all the same, and its hosts are left in no TVDc.
+    router.route('DELETE', '/api/groups/:group', ({ principal, params, query }) => {
       requireDcAdmin(principal);
-      groups.delete(params['group']!);
-      ctx.audit({ user: principal.user, group: params['group']!, action: 'group.delete', message: `TVDc ${params['group']} deleted by ${principal.user}` });
-      return { removed: params['group']! };
+      const name = params['group']!;
+      const force = queryBoolean(query, 'force');
+      groups.require(name);
+      const hosts = groups.hostsOf(name);
+      if (hosts.length && !force) {
+        throw ApiError.conflict(`TVDc ${name} has hosts ${hosts.join(', ')}: remove them first with tvdc groups remove-host ${name} HOST, or delete it with them with --force`);
+      }
+      groups.delete(name);
+      const freed = hosts.length ? `; hosts ${hosts.join(', ')} left it` : '';
+      ctx.audit({ user: principal.user, group: name, action: 'group.delete', message: `TVDc ${name} deleted by ${principal.user}${freed}` });
+      return { removed: name, hosts };
     });
 
     router.route('POST', '/api/groups/:group/hosts', ({ principal, params, body }) => {

@@ -4,6 +4,7 @@
 import { ApiError } from './ApiError.js';
 import { listedGroups, requireDcAdmin, type ApiRouter } from './ApiRouter.js';
 import { ACCESS_DENIED, watchAccessDenied } from './AccessDeniedWatcher.js';
+import { GroupStore } from './GroupStore.js';
 import { feedUnavailable, type HostIndicationFeed } from './HostIndicationFeed.js';
 import { queryInteger } from './queryInteger.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -15,11 +16,12 @@ export function createViolationsModule(feed?: HostIndicationFeed): ServerModule 
     name: 'violations',
     register(router: ApiRouter, ctx: ServerContext): void {
       const violations = new ViolationStore(ctx.db);
+      const groupStore = new GroupStore(ctx.db);
       if (feed) watchAccessDenied(feed, violations, ctx.log);
       const status = () => feed?.status(ACCESS_DENIED) ?? { enabled: false, destination: null, hosts: [] };
 
       router.route('GET', '/api/violations', ({ principal, query }) => {
-        const groups = listedGroups(principal, query.get('group'));
+        const groups = listedGroups(principal, query.get('group'), groupStore);
         const host = query.get('host') ?? undefined;
         return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: queryInteger(query, 'limit', 10_000, 100) }) };
       });

@@ -167,7 +167,7 @@ describe('management server: attestation runner, action plans and effects (real 
     expect(o.actions).to.have.length(1);
     expect(o.actions[0]).to.deep.include({ kind: 'action', status: 'done', planId: plan.id, action: 'shutdown', cause: o.event.id, vm: 'vm2' });
     expect(await enabledState('vm2')).to.equal(3);
-    const listed = events.list({ groups: [GROUP], vm: 'vm2' });
+    const listed = events.list({ groups: [{ name: GROUP }], vm: 'vm2' });
     expect(listed.map((e) => e.kind)).to.deep.equal(['action', 'attestation']);
   });
 

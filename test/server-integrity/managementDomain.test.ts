@@ -269,12 +269,12 @@ describe('management domain: plans, events, schedules (SQLite files)', () => {
     db = openStore(file);
     events = new EventLog(db);
     expect(events.list().map((e) => e.message)).to.deep.equal(['4', '3', '2', '1']);
-    expect(events.list({ groups: ['a'] }).map((e) => e.message)).to.deep.equal(['3', '1']);
+    expect(events.list({ groups: [{ name: 'a' }] }).map((e) => e.message)).to.deep.equal(['3', '1']);
     expect(events.list({ groups: [] })).to.deep.equal([]);
     expect(events.list({ since: mid }).map((e) => e.message)).to.deep.equal(['4', '3', '2']);
     expect(events.list({ kind: 'action' })[0]).to.deep.include({ planId: 7, action: 'shutdown', cause: 1, vm: 'v1' });
     expect(events.list({ vm: 'v1', limit: 1 }).map((e) => e.message)).to.deep.equal(['3']);
-    expect(events.list({ groups: ['b'] })[0]!.findings).to.deep.equal([{ code: 'HOST_UNREACHABLE', message: 'down' }]);
+    expect(events.list({ groups: [{ name: 'b' }] })[0]!.findings).to.deep.equal([{ code: 'HOST_UNREACHABLE', message: 'down' }]);
     expect(() => events.list({ limit: 0 })).to.throw(/limit must be an integer/);
     expect(events.prune(mid)).to.equal(1);
     expect(events.list().map((e) => e.message)).to.deep.equal(['4', '3', '2']);

@@ -377,7 +377,9 @@ describe('management server: the paper\'s isolation use case (section 3.1)', fun
     // h2's VMs are no longer the TVDc's to label.
     await dc.put('/api/users/alice/groups/finance');
     await refused(alice.put('/api/groups/finance/vms/su/label', { label: 'Web' }), 404, 'NOT_FOUND');
-    await dc.del('/api/groups/other');
+    // A TVDc with hosts is deleted only when the caller says so.
+    expect(await refused(dc.del('/api/groups/other'), 409, 'CONFLICT')).to.include('TVDc other has hosts h3, h4');
+    expect(await dc.del('/api/groups/other?force=true')).to.deep.equal({ removed: 'other', hosts: ['h3', 'h4'] });
     expect((await dc.get<{ hosts: { name: string; group: string | null }[] }>('/api/hosts')).hosts.map((h) => [h.name, h.group]))
       .to.deep.equal([['h1', 'finance'], ['h2', null], ['h3', null], ['h4', null]]);
     // h4 is down: it is forgotten all the same, and the answer says its subscriptions stay there.

@@ -360,7 +360,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       // ---------------------------------------------------------------- action plans
 
-      router.route('GET', '/api/plans', ({ principal, query }) => ({ plans: plans.list(listedGroups(principal, query.get('group') || null)) }));
+      router.route('GET', '/api/plans', ({ principal, query }) => ({ plans: plans.list(listedGroups(principal, query.get('group') || null, groupStore)?.map((g) => g.name)) }));
 
       router.route('POST', '/api/groups/:group/plans', ({ principal, params, body }) => {
         const group = params['group']!;
@@ -424,7 +424,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       // ---------------------------------------------------------------- events
 
       router.route('GET', '/api/events', ({ principal, query }) => {
-        const groups = listedGroups(principal, query.get('group') || null);
+        const groups = listedGroups(principal, query.get('group') || null, groupStore);
         const sinceText = query.get('since');
         const since = sinceText === null ? undefined : new Date(sinceText);
         if (since && Number.isNaN(since.getTime())) throw ApiError.badRequest(`since must be an ISO 8601 time, not "${sinceText}"`);

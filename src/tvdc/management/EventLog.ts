@@ -2,7 +2,7 @@
 // attestation with its verdict and findings, and every action a plan took in answer (SQLite,
 // append-only, so an administrator can always read back why a VM was shut down).
 import { migrate, type Db } from '../../store/Store.js';
-import { WhereClause } from '../../store/WhereClause.js';
+import { WhereClause, type ListedGroup } from '../../store/WhereClause.js';
 import { TvdcError } from '../TvdcError.js';
 
 /** What an event is about: an attestation verdict, or an action plan's reaction to one. */
@@ -50,8 +50,8 @@ export interface TvdcEvent extends Required<Pick<NewEvent, 'kind' | 'group' | 'h
 }
 
 export interface EventQuery {
-  /** Only these groups (a TVDc administrator sees only his); undefined means every event. */
-  groups?: readonly string[];
+  /** Only these groups, each from its `since` on (a TVDc administrator sees only his); undefined means every event. */
+  groups?: readonly ListedGroup[];
   since?: Date;
   kind?: EventKind;
   vm?: string;
@@ -159,7 +159,7 @@ export class EventLog {
       throw new TvdcError('INVALID_ARGUMENT', `limit must be an integer from 1 to ${MAX_EVENT_LIMIT}, not ${limit}`);
     }
     if (q.since && Number.isNaN(q.since.getTime())) throw new TvdcError('INVALID_ARGUMENT', 'since is not a valid date');
-    const where = new WhereClause().in('grp', q.groups).atLeast('at', q.since?.toISOString()).equals('kind', q.kind || undefined).equals('vm', q.vm || undefined);
+    const where = new WhereClause().inGroups('grp', 'at', q.groups).atLeast('at', q.since?.toISOString()).equals('kind', q.kind || undefined).equals('vm', q.vm || undefined);
     return (this.db.prepare(`SELECT * FROM mgmt_event ${where} ORDER BY id DESC LIMIT ?`).all(...where.args, limit) as Row[]).map(toEvent);
   }
 }
