@@ -97,7 +97,7 @@ async function attestRun(args: string[], io: Io): Promise<number> {
   });
   printResult(io, opts, r, () => {
     printTable(io, ['HOST', 'VM', 'STATUS', 'TPM', 'EVENT', 'ACTIONS'], r.results.map((x) => [
-      x.host, x.vm ?? '(host)', x.status, x.virtualTpm === undefined ? '-' : x.virtualTpm ? 'virtual' : 'hardware', String(x.event),
+      x.host, x.vm ?? '(host)', x.status, x.virtualTpm === undefined ? '-' : `${x.virtualTpm ? 'virtual' : 'hardware'}${x.tpmFamily === 'tpm12' ? ' 1.2' : ''}`, String(x.event),
       x.actions.map((a) => `${a.action ?? '?'}:${a.status}`).join(',') || '-',
     ]));
     for (const x of r.results) {

@@ -7,7 +7,7 @@ import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.j
 import { Verifier, type AttestationVerdict } from '../../../src/tvdc/integrity/Verifier.js';
 import type { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
-import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
+import type { QuoteBundle, QuoteFamily } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IntegrityError } from '../../../src/tvdc/integrity/IntegrityError.js';
 import { DUPLICATE_VM_NAME, type ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import type { EventFinding, EventLog, TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
@@ -27,6 +27,8 @@ export interface AttestationOutcome {
   findings: EventFinding[];
   /** Whether the quote came from a virtual TPM (known once enrolled). */
   virtualTpm?: boolean;
+  /** The TPM family whose key was enrolled (known with virtualTpm). */
+  tpmFamily?: QuoteFamily;
   /** The attestation event recorded. */
   event: TvdcEvent;
   /** The events of the plan actions it triggered. */
@@ -197,16 +199,19 @@ export class AttestationRunner {
   private async attestOnce(target: AttestationTarget): Promise<AttestationOutcome> {
     let status: AttestationStatus;
     let findings: EventFinding[];
-    let virtualTpm: boolean | undefined;
+    let tpm: TpmKind | undefined;
     try {
       const v = await this.challenge(target);
       status = v.status;
       findings = v.findings.map((f) => ({ ...f }));
-      virtualTpm = v.virtualTpm;
-      // A VM must quote with a virtual TPM and a host with its own: neither may stand in for the other.
-      if (virtualTpm !== undefined && virtualTpm !== (target.vm !== undefined)) {
-        status = 'untrusted';
-        findings.unshift({ code: 'EK_CERT_INVALID', message: `${describeTarget(target)} quoted with a ${virtualTpm ? 'virtual' : 'hardware'} TPM` });
+      if (v.virtualTpm !== undefined) {
+        // The enrolment's family, not the host's word in this quote: it is what the key was proven for.
+        tpm = { virtual: v.virtualTpm, family: this.store.enrolment(verifierName(target))?.family ?? 'tpm2' };
+        // A VM must quote with a virtual TPM and a host with its own: neither may stand in for the other.
+        if (tpm.virtual !== (target.vm !== undefined)) {
+          status = 'untrusted';
+          findings.unshift({ code: 'EK_CERT_INVALID', message: `${describeTarget(target)} quoted with a ${tpm.virtual ? 'virtual' : 'hardware'} TPM` });
+        }
       }
     } catch (e) {
       if (e instanceof IntegrityError && e.reason === 'ENROLMENT_FAILED') {
@@ -219,11 +224,11 @@ export class AttestationRunner {
         findings = [{ code: c.code, message: c.message }];
       }
     }
-    return this.conclude(target, status, findings, virtualTpm);
+    return this.conclude(target, status, findings, tpm);
   }
 
   /** Records the attestation event and runs the TVDc's plans for it. */
-  private async conclude(target: AttestationTarget, status: AttestationStatus, findings: EventFinding[], virtualTpm?: boolean): Promise<AttestationOutcome> {
+  private async conclude(target: AttestationTarget, status: AttestationStatus, findings: EventFinding[], tpm?: TpmKind): Promise<AttestationOutcome> {
     const group = this.groupOf(target);
     const event = this.opts.events.record({
       kind: 'attestation',
@@ -231,12 +236,15 @@ export class AttestationRunner {
       host: target.host,
       ...(target.vm !== undefined ? { vm: target.vm } : {}),
       status,
-      message: summary(target, status, findings, virtualTpm),
+      message: summary(target, status, findings, tpm),
       findings,
     });
     const actions = await this.opts.plans.handle(event);
     const outcome: AttestationOutcome = { target, group, status, findings, event, actions };
-    if (virtualTpm !== undefined) outcome.virtualTpm = virtualTpm;
+    if (tpm) {
+      outcome.virtualTpm = tpm.virtual;
+      outcome.tpmFamily = tpm.family;
+    }
     return outcome;
   }
 
@@ -275,8 +283,15 @@ export class AttestationRunner {
   }
 }
 
-function summary(t: AttestationTarget, status: AttestationStatus, findings: readonly EventFinding[], virtualTpm?: boolean): string {
-  const tpm = virtualTpm === undefined ? '' : virtualTpm ? ' (virtual TPM)' : ' (hardware TPM)';
+/** What TPM a target quoted with, once its enrolment is known. */
+interface TpmKind {
+  virtual: boolean;
+  family: QuoteFamily;
+}
+
+function summary(t: AttestationTarget, status: AttestationStatus, findings: readonly EventFinding[], kind?: TpmKind): string {
+  // TPM 2.0 is the norm and goes unnamed, as in the messages of events recorded before TPM 1.2.
+  const tpm = kind === undefined ? '' : ` (${kind.virtual ? 'virtual' : 'hardware'} TPM${kind.family === 'tpm12' ? ' 1.2' : ''})`;
   if (findings.length === 0) return `${describeTarget(t)}: ${status}${tpm}`;
   const more = findings.length > 1 ? ` (+${findings.length - 1} more)` : '';
   return `${describeTarget(t)}: ${status}${tpm}: ${findings[0]!.message}${more}`;

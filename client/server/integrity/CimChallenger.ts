@@ -1,10 +1,11 @@
-// The remote challenger's CIM side: enrols a target's attestation key (GetAttestationKey, then
-// ActivateCredential on a credential the Verifier sealed to the certified EK) and fetches GetQuote
-// results as QuoteBundles, through one host's TVDc_AttestationService. Targets are VMs
-// (TVDc_ComputerSystem) and the host itself (TVDc_HostSystem). It only carries messages: what
-// the host answers is judged by the Verifier, never believed here.
+// The remote challenger's CIM side: enrols a target's attestation key (GetAttestationKey, then for
+// a TPM 2.0 ActivateCredential on a credential the Verifier sealed to the certified EK, for a
+// TPM 1.2 the vTPM CA's certificate of the quote key) and fetches GetQuote results as
+// QuoteBundles, through one host's TVDc_AttestationService. Targets are VMs (TVDc_ComputerSystem)
+// and the host itself (TVDc_HostSystem). It only carries messages: what the host answers is
+// judged by the Verifier, never believed here.
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
-import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
+import type { QuoteBundle, QuoteFamily } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import type { Enrolment, Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import type { MethodArgument, MethodResult, WbemConnection } from '../../cim/index.js';
 import { TVDC_NAMESPACE, vmPath } from '../HostCim.js';
@@ -60,12 +61,23 @@ export class CimChallenger {
   ) {}
 
   /**
-   * Binds the target's AK to its certified EK in `verifier` by credential activation. The EK
-   * certificate chain and the AK's attributes are checked by `verifier.beginEnrolment` (an
-   * IntegrityError when refused); the host's CIM failures are thrown as they came.
+   * Binds the target's AK to its certified EK in `verifier`. TPM 2.0: by credential activation;
+   * the EK certificate chain and the AK's attributes are checked by `verifier.beginEnrolment`.
+   * TPM 1.2: by the quote key certificate, which `verifier.enrolTpm12` accepts only from the CA
+   * that issued the EK certificate, among the anchors the verifier was given. Either refusal is
+   * an IntegrityError; the host's CIM failures are thrown as they came.
    */
   async enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<Enrolment> {
     const key = await this.call('GetAttestationKey', { Target: target });
+    if (quoteFamily(key) === 'tpm12') {
+      // The family the host names only picks the way in: the key is enrolled for TPM 1.2 quotes
+      // alone, and only if the certificate chain proves it.
+      const akCertificate = key.outParams.get('AKCertificate')?.value;
+      if (typeof akCertificate !== 'string' || akCertificate.length === 0) {
+        throw new ChallengeError('BAD_ANSWER', `host ${this.host}: GetAttestationKey names a TPM 1.2 but gives no AKCertificate, without which its quote key cannot be enrolled`);
+      }
+      return verifier.enrolTpm12(name, out(key, 'EKCertificate'), akCertificate);
+    }
     const area = Buffer.from(base64(out(key, 'AKPublicArea'), 'AKPublicArea', this.host), 'base64');
     const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area);
     const act = await this.call('ActivateCredential', {
@@ -86,7 +98,12 @@ export class CimChallenger {
     };
     const r = await this.call('GetQuote', args);
     const logIndex = Number(r.outParams.get('LogIndex')?.value);
+    const family = quoteFamily(r);
+    const akCertificate = r.outParams.get('AKCertificate')?.value;
     return {
+      family,
+      // Passed on as it came: the Verifier judges a TPM 1.2 quote without one (AK_NOT_BOUND).
+      ...(family === 'tpm12' && typeof akCertificate === 'string' ? { akCertificate } : {}),
       quote: out(r, 'Quote'),
       signature: out(r, 'Signature'),
       akPublic: out(r, 'AKPublic'),
@@ -107,6 +124,15 @@ export class CimChallenger {
     }
     return r;
   }
+}
+
+/**
+ * The QuoteFamily output: `tpm12` for a TPM 1.2; anything else is a TPM 2.0, as from a host that
+ * predates TPM 1.2 vTPMs and sends none. Naming the wrong family gains nothing: the Verifier
+ * accepts a key only for the family it was enrolled for.
+ */
+function quoteFamily(r: MethodResult): QuoteFamily {
+  return r.outParams.get('QuoteFamily')?.value === 'tpm12' ? 'tpm12' : 'tpm2';
 }
 
 function out(r: MethodResult, name: string): string {

@@ -75,6 +75,8 @@ export interface AttestationResult {
   group: string | null;
   status: AttestationOutcome['status'];
   virtualTpm?: boolean;
+  /** `tpm2` or `tpm12`, given with virtualTpm. */
+  tpmFamily?: AttestationOutcome['tpmFamily'];
   findings: AttestationOutcome['findings'];
   event: number;
   actions: { planId?: number; action?: string; status: string; message: string; event: number }[];
@@ -91,6 +93,7 @@ function result(o: AttestationOutcome): AttestationResult {
   };
   if (o.target.vm !== undefined) r.vm = o.target.vm;
   if (o.virtualTpm !== undefined) r.virtualTpm = o.virtualTpm;
+  if (o.tpmFamily !== undefined) r.tpmFamily = o.tpmFamily;
   return r;
 }
 
