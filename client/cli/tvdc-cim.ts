@@ -2,13 +2,13 @@
 // tvdc-cim: a wbemcli-compatible CIM client (same verbs, URL syntax, options, output and exit
 // codes), plus eq, --pull, --json, listen and subscribe. See docs/client.md.
 import { runTvdcCim } from '../cim/wbemcli/TvdcCimCommand.js';
+import { onClosedPipe } from './closedPipe.js';
 
 const stop = new AbortController();
 process.once('SIGINT', () => stop.abort());
 process.once('SIGTERM', () => stop.abort());
 
-// A pipe closed early (| head) is not an error worth a stack trace.
-process.stdout.on('error', () => process.exit(process.exitCode ?? 0));
+onClosedPipe();
 
 const code = await runTvdcCim(process.argv.slice(2), {
   // Waits for 'drain' when stdout is full, so huge enumerations stream instead of piling up.

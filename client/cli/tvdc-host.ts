@@ -8,6 +8,7 @@ import { UserDirectory, UserFileError, isRole, userNameProblem } from '../../src
 import { WbemServerError } from '../../src/wbem/WbemServer.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
+import { onClosedPipe } from './closedPipe.js';
 import { loginLimits } from './loginLimits.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
@@ -180,6 +181,8 @@ async function main(): Promise<void> {
 // Run only as a program, so tests can import parseHostArgs.
 const invoked = process.argv[1] ? realpathSync(process.argv[1]) : '';
 if (invoked === fileURLToPath(import.meta.url) || invoked.replace(/\.js$/, '.ts') === fileURLToPath(import.meta.url).replace(/\.js$/, '.ts')) {
+  // The agent serves on when whoever read its output is gone; only that output is lost.
+  onClosedPipe(() => {});
   main().catch((e: unknown) => {
     // The users file's and the listener's errors carry a stable code, printed as `tvdc server` prints its own.
     const code = e instanceof UserFileError || e instanceof WbemServerError ? `${e.code}: ` : '';

@@ -2,6 +2,7 @@
 // tvdc-mof: the MOF compiler on the command line. `check` compiles files and reports every error as
 // file:line:col; `show` prints a class, resolved with everything it inherits, as MOF.
 import { compileMof, classToMof, projectMofFiles, DEFAULT_MOF_NAMESPACE, type CompileMofResult } from '../../src/mof/index.js';
+import { onClosedPipe } from './closedPipe.js';
 
 const USAGE = `usage: tvdc-mof check [-I DIR]... FILE...
        tvdc-mof show CLASS [-I DIR]... [FILE...]
@@ -98,4 +99,5 @@ function main(argv: string[]): number {
   return 2;
 }
 
+onClosedPipe();
 process.exitCode = main(process.argv.slice(2));

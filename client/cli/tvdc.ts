@@ -11,6 +11,7 @@ import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { ISOLATION_NOUNS } from './isolationCommands.js';
+import { onClosedPipe } from './closedPipe.js';
 import { BACKUP_USAGE, SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 import { VMS_NOUNS } from './vmsCommands.js';
@@ -81,6 +82,7 @@ function isEntryPoint(): boolean {
 }
 
 if (isEntryPoint()) {
+  onClosedPipe();
   main(process.argv.slice(2)).then(
     (code) => {
       process.exitCode = code;
