@@ -3,7 +3,8 @@
 // program makes both the same verdict, and the same plans restart or shut down both (read back
 // over CIM), the TPM 1.2 VM attesting trusted again after its reboot though its quotes carry no
 // reset count. The relay, as a man in the middle, swaps in a quote key certificate from another
-// registered CA (same name, other key), or strips QuoteFamily: refused, with the reason.
+// registered CA (same name, other key), or strips QuoteFamily or AKCertificate: refused, with the
+// reason; without QuoteFamily a TPM 2.0 VM attests as with a host older than TPM 1.2 vTPMs.
 import { expect } from 'chai';
 import { hash, X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -216,6 +217,32 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
       relay.tamper = undefined;
     }
     expect((await run(OLD)).map((x) => x.status)).to.deep.equal(['trusted']);
+  });
+
+  it('a host that names no QuoteFamily (one older than TPM 1.2 vTPMs) is TPM 2.0: the TPM 2.0 VM enrols by credential activation and is trusted; a TPM 1.2 that gives no AKCertificate fails (BAD_ANSWER), enrolling nothing', async () => {
+    const strip = (name: string) => (body: string) => body.replace(new RegExp(`<PARAMVALUE NAME="${name}"[^>]*>\\s*<VALUE>[^<]*</VALUE>\\s*</PARAMVALUE>`, 'g'), '');
+    try {
+      expect((await tvdc('root', 'attest', 'forget', 'h1', '--vm', NEW)).code).to.equal(0);
+      let stripped = 0;
+      relay.tamper = (body) => {
+        const out = strip('QuoteFamily')(body);
+        if (out !== body) stripped++;
+        return out;
+      };
+      expect((await run(NEW)).map((x) => [x.status, x.tpmFamily, x.findings.length])).to.deep.equal([['trusted', 'tpm2', 0]]);
+      expect(stripped).to.equal(2); // GetAttestationKey and GetQuote; ActivateCredential has none
+      expect(enrolled(NEW)).to.equal(1);
+
+      expect((await tvdc('root', 'attest', 'forget', 'h1', '--vm', OLD)).code).to.equal(0);
+      relay.tamper = strip('AKCertificate');
+      const [o] = await run(OLD);
+      expect(o!.status).to.equal('failed');
+      expect(o!.findings).to.deep.equal([{ code: 'BAD_ANSWER', message: 'host h1: GetAttestationKey names a TPM 1.2 but gives no AKCertificate, without which its quote key cannot be enrolled' }]);
+      expect(enrolled(OLD)).to.equal(0);
+    } finally {
+      relay.tamper = undefined;
+    }
+    expect((await run(OLD)).map((x) => [x.status, x.tpmFamily])).to.deep.equal([['trusted', 'tpm12']]);
   });
 
   it('a known-malicious program makes both VMs untrusted naming it; the restart plan reboots both, which then attest trusted again (the TPM 1.2 VM without a reset count)', async () => {
