@@ -82,4 +82,17 @@ describe('subscriptions against a real tvdc-host', function () {
     const c = await runTvdcCimInProcess(['unsubscribe', url, '--name', 'cli']);
     expect(c.stdout).to.equal('removed 3\n');
   });
+
+  it('tvdc-cim subscribe and unsubscribe with a URL naming no namespace work in root/interop; --help says so', async () => {
+    const args = ['subscribe', host.origin, '--destination', listener.url, '--query', 'SELECT * FROM CIM_InstCreation', '--source-namespace', 'root/cimv2', '--name', 'bare'];
+    const a = await runTvdcCimInProcess(args);
+    expect(a.code, a.stderr).to.equal(0);
+    expect(CimObjectPath.parse(a.stdout.trim()).namespace).to.equal('root/interop');
+    expect(await count('CIM_IndicationSubscription')).to.equal(1);
+    const c = await runTvdcCimInProcess(['unsubscribe', host.origin, '--name', 'bare']);
+    expect([c.code, c.stdout]).to.deep.equal([0, 'removed 3\n']);
+    expect(await count('CIM_IndicationSubscription')).to.equal(0);
+    const help = await runTvdcCimInProcess(['--help']);
+    expect(help.stderr).to.contain('[--source-namespace <ns>]').and.contain('root/interop when\n\t        the URL names none');
+  });
 });

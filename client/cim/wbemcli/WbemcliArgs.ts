@@ -50,7 +50,11 @@ export const USAGE = `usage:\ttvdc-cim gc|gcd|dc|ec|ecn|gi|ci|mi|di|ei|ein|ain|a
 \t        [--json] [--pull <n>] [--timeout <seconds>]
 \t        objectPath [prop=value,[...]] [props[,...]]
 \ttvdc-cim listen [--port <n>] [--host <addr>] [--cert <file> --key <file>] [--count <n>] [--json]
-\ttvdc-cim subscribe|unsubscribe URL --destination <listener-url> [--query <wql>] [--name <name>]
+\ttvdc-cim subscribe URL --destination <listener-url> [--query <wql>] [--name <name>] [--source-namespace <ns>]
+\ttvdc-cim unsubscribe URL [--name <name>]
+\t        the URL's namespace holds the filter, destination and subscription: root/interop when
+\t        the URL names none (e.g. http://user:pw@host:5988); --source-namespace is where the
+\t        indications arise (default root/tvdc); --name defaults to tvdc-cim
 
 \texample: tvdc-cim gi 'http://localhost:5988/root/tvdc:TVDc_ComputerSystem.Name="vm1"'
 `;

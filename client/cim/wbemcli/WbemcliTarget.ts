@@ -28,6 +28,8 @@ export interface WbemcliTarget {
   /** `http(s)://host:port` for the connection. */
   origin: string;
   namespace: string;
+  /** False when the URL names no namespace and `namespace` is wbemcli's default, root/cimv2. */
+  namespaceGiven: boolean;
   /** Empty when the URL names only a namespace (ecn, ec). */
   className: string;
   keys: UrlKey[];
@@ -153,7 +155,7 @@ export function parseWbemcliTarget(url: string, env: NodeJS.ProcessEnv = process
     path.host = undefined;
   }
   const origin = `${scheme}://${host}:${port}`;
-  const t: WbemcliTarget = { scheme, host, port, origin, namespace, className, keys, path };
+  const t: WbemcliTarget = { scheme, host, port, origin, namespace, namespaceGiven: local.length > 0, className, keys, path };
   if (user !== undefined) t.user = user;
   if (password !== undefined) t.password = password;
   return t;

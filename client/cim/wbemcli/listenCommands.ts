@@ -43,23 +43,31 @@ export async function runListen(a: CliArgs, io: CommandIo): Promise<number> {
   return 0;
 }
 
+/** Where subscribe and unsubscribe work when the URL names no namespace (DSP1054's interop namespace). */
+export const INTEROP_NAMESPACE = 'root/interop';
+/** Where the indications arise unless --source-namespace says otherwise. */
+export const SOURCE_NAMESPACE = 'root/tvdc';
+
 export async function runSubscribe(a: CliArgs, io: CommandIo): Promise<number> {
   if (!a.url) throw new CommandError('No URL specified');
   const t = parseWbemcliTarget(a.url);
+  // The filter, destination and subscription live in the interop namespace; wbemcli's root/cimv2
+  // default holds none of them.
+  const interop = t.namespaceGiven ? t.namespace : INTEROP_NAMESPACE;
   const conn = new WbemConnection(t.origin, {
-    namespace: t.namespace,
+    namespace: interop,
     ...(t.user !== undefined ? { user: t.user, password: t.password ?? '' } : {}),
     tls: { noVerify: a.noVerify, ...(a.caCert ? { caFile: a.caCert } : {}), ...(a.clientCert ? { certFile: a.clientCert } : {}), ...(a.clientKey ? { keyFile: a.clientKey } : {}) },
   });
   const name = a.name ?? 'tvdc-cim';
   try {
     if (a.verb === 'unsubscribe') {
-      const n = await unsubscribe(conn, { name, interopNamespace: t.namespace });
+      const n = await unsubscribe(conn, { name, interopNamespace: interop });
       await io.out(`removed ${n}\n`);
       return 0;
     }
     if (!a.destination) throw new CommandError('subscribe needs --destination <listener-url>');
-    const spec = { name, destination: a.destination, interopNamespace: t.namespace, sourceNamespace: a.sourceNamespace ?? 'root/tvdc' };
+    const spec = { name, destination: a.destination, interopNamespace: interop, sourceNamespace: a.sourceNamespace ?? SOURCE_NAMESPACE };
     const s = await subscribe(conn, { ...spec, ...(a.query ? { query: a.query } : {}), ...(a.queryLanguage ? { queryLanguage: a.queryLanguage } : {}) });
     if (a.json) {
       await io.out(`${JSON.stringify({ filter: s.filter.toString(), destination: s.destination.toString(), subscription: s.subscription.toString(), reused: s.reused })}\n`);
