@@ -4,7 +4,8 @@
 // over CIM), the TPM 1.2 VM attesting trusted again after its reboot though its quotes carry no
 // reset count. The relay, as a man in the middle, swaps in a quote key certificate from another
 // registered CA (same name, other key), or strips QuoteFamily or AKCertificate: refused, with the
-// reason; without QuoteFamily a TPM 2.0 VM attests as with a host older than TPM 1.2 vTPMs.
+// reason; without QuoteFamily a TPM 2.0 VM attests as with a host older than TPM 1.2 vTPMs. A
+// TVDc that monitors gets the TPM 1.2 VM attested as soon as it measures something new.
 import { expect } from 'chai';
 import { hash, X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { WbemConnection } from '../../client/cim/index.js';
 import { ApiClient } from '../../client/cli/ApiClient.js';
 import { vmPath } from '../../client/server/HostCim.js';
 import { attestationService } from '../../client/server/integrity/CimChallenger.js';
+import { HostIndicationFeed } from '../../client/server/HostIndicationFeed.js';
 import { createIntegrityModule, type AttestationResult } from '../../client/server/integrity/integrityModule.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { usersModule } from '../../client/server/usersModule.js';
@@ -76,6 +78,8 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
   let relay: Awaited<ReturnType<typeof startRelay>>;
   let tmp: ReturnType<typeof tempDir>;
   let server: ManagementServer;
+  let feed: HostIndicationFeed;
+  const log: string[] = [];
   let url: string;
   /** The TPM 1.2 VM's quote key certificate as its host gives it, and the other CA's of the same key. */
   let realAkCert: string;
@@ -122,7 +126,9 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
     expect(new X509Certificate(rogueAkCert).subject).to.equal(new X509Certificate(realAkCert).subject);
 
     relay = await startRelay(h1.origin);
-    server = ManagementServer.open({ db: join(tmp.dir, 'server.db'), log: () => {}, modules: [usersModule, createIntegrityModule({ notifyTimeoutMs: 1_000, clashGraceMs: 0 })] });
+    // The indication feed lets the last test monitor the TVDc (attestation on new measurements).
+    feed = new HostIndicationFeed({ listenPort: 0, resubscribeMs: 60_000 });
+    server = ManagementServer.open({ db: join(tmp.dir, 'server.db'), log: (l) => void log.push(l), modules: [feed.module, usersModule, createIntegrityModule({ notifyTimeoutMs: 1_000, clashGraceMs: 0, settleMs: 100, feed })] });
     url = (await server.listen({ port: 0 })).http!;
     await server.users.add('root', 'dcadmin', PW);
     await server.users.add('alice', 'tvdcadmin', PW);
@@ -142,6 +148,8 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
     // References scanned from the VM image before anything runs in it (both VMs boot the same image).
     const refs = await as('root').post<{ added: number }>('/api/refdb/import', { policy: runtimePolicyOf([h1.imageRoot(OLD)], { excludes: ['/proc/.*'] }) });
     expect(refs.added).to.be.greaterThan(0);
+    await feed.subscribeAll();
+    expect((await as('root').get<{ hosts: string[] }>('/api/attest/watch')).hosts).to.deep.equal(['h1']);
   });
 
   after(async () => {
@@ -278,6 +286,20 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
     const events = await tvdc('alice', 'events', 'list', '--group', GROUP, '--vm', OLD, '--limit', '2');
     expect(events.out).to.match(/action\s+done\s+plan \d+: shutdown for VM old on host h1/);
     expect(events.out).to.match(/attestation\s+unknown\s+VM old on host h1: unknown \(virtual TPM 1\.2\): entry \d+: .*\/opt\/dropper/);
+  });
+
+  it('monitoring on: a program run in the TPM 1.2 VM gets it attested without anyone asking (unknown), and the shutdown plan stops it again', async () => {
+    expect((await cm(p1.vm(OLD), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    expect((await run(OLD)).map((x) => x.status)).to.deep.equal(['trusted']); // a fresh boot
+    expect((await as('alice').put<{ enabled: boolean }>(`/api/groups/${GROUP}/monitor`, { enabled: true })).enabled).to.equal(true);
+    await execute(OLD, '/opt/watched', 'run while monitored\n');
+    const seen = (l: string) => /^integrity monitor: VM old on host h1 attested after new measurements: unknown \(event \d+\)$/.test(l);
+    for (let i = 0; i < 100 && !log.some(seen); i++) await new Promise((r) => setTimeout(r, 50));
+    expect(log.some(seen), log.join('\n')).to.equal(true);
+    const last = (await as('alice').get<{ events: { kind: string; message: string }[] }>(`/api/events?vm=${OLD}&limit=2`)).events;
+    expect(last.map((e) => e.kind)).to.deep.equal(['action', 'attestation']);
+    expect(last[1]!.message).to.match(/^VM old on host h1: unknown \(virtual TPM 1\.2\): entry \d+: \/opt\/watched /);
+    expect(await enabledState(OLD)).to.equal(3);
   });
 });
 
