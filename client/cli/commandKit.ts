@@ -18,6 +18,20 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * `--help` given to a verb that does not take it itself: thrown by parseOptions, before anything is
+ * done, with the options that verb reads, so its help comes from the code that parses them.
+ */
+export class HelpRequest extends Error {
+  override readonly name = 'HelpRequest';
+  constructor(
+    readonly valued: readonly string[],
+    readonly flags: readonly string[],
+  ) {
+    super('help requested');
+  }
+}
+
 /** Splits `--name value`, `--name=value` and `--flag` options from positional arguments. */
 export function parseOptions(args: string[], valued: readonly string[], flags: readonly string[]): { positional: string[]; opts: Map<string, string> } {
   const positional: string[] = [];
@@ -30,6 +44,7 @@ export function parseOptions(args: string[], valued: readonly string[], flags: r
     }
     const eq = a.indexOf('=');
     const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (name === 'help' && !flags.includes('help')) throw new HelpRequest(valued, flags);
     if (flags.includes(name)) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
       opts.set(name, 'true');

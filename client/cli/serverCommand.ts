@@ -24,7 +24,11 @@ export const BACKUP_USAGE = 'usage: tvdc server backup --to FILE [--db FILE] [--
  * file stays out of it, as it stays out of every copy of the database.
  */
 async function backupCommand(args: string[], io: Io): Promise<number> {
-  const { positional, opts } = parseOptions(args, ['to', 'db', 'key-file'], []);
+  const { positional, opts } = parseOptions(args, ['to', 'db', 'key-file'], ['help']);
+  if (opts.has('help')) {
+    io.out(BACKUP_USAGE);
+    return EXIT.OK;
+  }
   if (positional.length || !opts.get('to')) throw new UsageError(BACKUP_USAGE);
   const db = opts.get('db') ?? DEFAULT_DB;
   const keyFile = opts.get('key-file') ?? defaultKeyFile(db);

@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 import { ApiClient, ApiClientError } from './ApiClient.js';
 import { AUDIT_NOUNS } from './auditCommands.js';
-import { EXIT, UsageError, type Io, type Verb } from './commandKit.js';
+import { EXIT, HelpRequest, UsageError, type Io, type Verb } from './commandKit.js';
+import { nounHelp, verbHelp } from './commandHelp.js';
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { ISOLATION_NOUNS } from './isolationCommands.js';
@@ -35,8 +36,13 @@ function usage(): string {
   const lines = ['usage: tvdc <noun> <verb> [options]', 'commands:'];
   for (const s of Object.values(standalone)) lines.push(`  ${s.usage}`);
   for (const [noun, verbs] of Object.entries(commands)) lines.push(`  tvdc ${noun} ${Object.keys(verbs).join('|')}`);
-  lines.push('API commands take --server URL --user NAME --password PW (or TVDC_SERVER, TVDC_USER, TVDC_PASSWORD) and --json.');
+  lines.push('API commands take --server URL --user NAME --password PW --cacert FILE (or TVDC_SERVER, TVDC_USER, TVDC_PASSWORD, TVDC_CACERT;');
+  lines.push('--cacert: the CA of an https server) and --json. tvdc NOUN --help lists a noun\'s verbs and options.');
   return lines.join('\n');
+}
+
+function isHelp(arg: string | undefined): boolean {
+  return arg === '--help' || arg === '-h' || arg === 'help';
 }
 
 /** Runs one command line (without the program name) and returns its exit code. */
@@ -47,6 +53,17 @@ export async function main(argv: string[], io: Io = { out: (l) => process.stdout
     return noun ? EXIT.OK : EXIT.USAGE;
   }
   const alone = standalone[noun];
+  const verbs = alone ? undefined : commands[noun];
+  if (verbs && (afterNoun.length === 0 || isHelp(afterNoun[0]))) {
+    const help = await nounHelp(noun, verbs);
+    if (afterNoun.length > 0) {
+      io.out(help);
+      return EXIT.OK;
+    }
+    io.err(`tvdc ${noun}: which verb?`);
+    io.err(help);
+    return EXIT.USAGE;
+  }
   const verb = alone ? undefined : afterNoun[0];
   const run = alone?.run ?? commands[noun]?.[verb ?? ''];
   const name = ['tvdc', noun, verb].filter(Boolean).join(' ');
@@ -55,9 +72,19 @@ export async function main(argv: string[], io: Io = { out: (l) => process.stdout
     io.err(usage());
     return EXIT.USAGE;
   }
+  const args = alone ? afterNoun : afterNoun.slice(1);
   try {
-    return await run(alone ? afterNoun : afterNoun.slice(1), io);
+    return await run(args, io);
   } catch (e) {
+    if (e instanceof HelpRequest) {
+      io.out(await verbHelp(noun, verb!, run));
+      return EXIT.OK;
+    }
+    // A verb with verbs of its own (plans targets, policy conflicts) answers --help with its usage.
+    if (e instanceof UsageError && args.includes('--help')) {
+      io.out(e.message);
+      return EXIT.OK;
+    }
     if (e instanceof UsageError || isTvdcError(e)) {
       io.err(`${name}: ${e.message}`);
       return EXIT.USAGE;
