@@ -26,8 +26,8 @@ export function enqueueCall(call: ReadyCall): void {
 
 function runQueued(): void {
   const calls = queued;
-  // Calls queued while this batch runs (none arrive from the network meanwhile, but an operation
-  // may start a request of its own) wait for the next turn.
+  // A call queued while this batch runs (only code the batch itself runs could queue one) goes
+  // into the next turn's batch.
   queued = spare;
   for (let i = 0; i < calls.length; i++) calls[i]!.run();
   for (let i = 0; i < calls.length; i++) calls[i]!.deliver();
