@@ -40,12 +40,26 @@ export type ClientErrorCode =
 
 export class ClientError extends Error {
   override name = 'ClientError';
+  /** What went wrong, without the hint. */
+  readonly problem: string;
+  /**
+   * What to do about it, in the library's own terms (connection options, not any program's flags).
+   * A program whose users mend it with options of their own says so with `messageWith`.
+   */
+  readonly hint: string | undefined;
   constructor(
     readonly code: ClientErrorCode,
-    message: string,
-    options?: { cause?: unknown },
+    problem: string,
+    options?: { cause?: unknown; hint?: string },
   ) {
-    super(message, options);
+    super(options?.hint ? `${problem}; ${options.hint}` : problem, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.problem = problem;
+    this.hint = options?.hint;
+  }
+
+  /** The message with the caller's hint in place of the library's (the library's when `hint` is undefined). */
+  messageWith(hint: string | undefined): string {
+    return hint === undefined ? this.message : `${this.problem}; ${hint}`;
   }
 }
 
@@ -57,7 +71,7 @@ export class TransportError extends ClientError {
     message: string,
     /** `host:port` the client was talking to. */
     readonly target: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string },
   ) {
     super(code, message, options);
   }
@@ -91,8 +105,9 @@ export class HttpStatusError extends ClientError {
     code: 'HTTP_STATUS' | 'AUTH_REQUIRED' | 'FORBIDDEN' | 'TOO_MANY_ATTEMPTS' | 'PROTOCOL' = 'HTTP_STATUS',
     /** The response's `CIMError` header, when it had one (DSP0200 7.3). */
     readonly cimErrorHeader?: string,
+    hint?: string,
   ) {
-    super(code, message);
+    super(code, message, hint === undefined ? undefined : { hint });
   }
 }
 
@@ -106,9 +121,7 @@ export class AuthenticationError extends HttpStatusError {
   ) {
     const who = user ? `user "${user}"` : 'no credentials';
     const where = realm ? ` for realm "${realm}"` : '';
-    super(401, 'Unauthorized',
-      `authentication failed (HTTP 401${where}) with ${who}; give the right user and password (http://user:password@host:port/...)`,
-      'AUTH_REQUIRED');
+    super(401, 'Unauthorized', `authentication failed (HTTP 401${where}) with ${who}`, 'AUTH_REQUIRED', undefined, 'give the right user and password');
   }
 }
 

@@ -4,6 +4,9 @@ import { errors as undiciErrors } from 'undici';
 import { ClientError, TimeoutError, TransportError } from './ClientError.js';
 import type { Timeouts } from './ConnectionOptions.js';
 
+/** In the connection's own terms; a program names its options instead (ClientError.messageWith). */
+export const TLS_HINT = "trust the server's CA (tls.ca or tls.caFile) or, for testing only, turn verification off (tls.noVerify)";
+
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|EPROTO/;
 
 /** `phase` says whether the failure came before the response headers or while reading the body. */
@@ -28,7 +31,7 @@ export function mapTransportError(e: unknown, phase: 'headers' | 'body', target:
     return new TransportError('CONNECT_FAILED', `cannot reach ${target} (${code}); check the host name and the network`, target, { cause: e });
   }
   if (TLS_CODES.test(code) || /certificate|ssl|tls/i.test(detail)) {
-    return new TransportError('TLS', `TLS with ${target} failed: ${detail}; give the server's CA with -cacert (or, for testing only, -noverify)`, target, { cause: e });
+    return new TransportError('TLS', `TLS with ${target} failed: ${detail}`, target, { cause: e, hint: TLS_HINT });
   }
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'ECONNABORTED') {
     return new TransportError('CONNECTION_RESET', `the connection to ${target} was closed by the server ${phase === 'headers' ? 'before it answered' : 'while it was answering'}; retry, or check the server's log`, target, { cause: e });

@@ -7,7 +7,7 @@ import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import type { HostLogin } from './ServerContext.js';
 import { ApiError } from './ApiError.js';
-import { refusedLogin } from './hostFailure.js';
+import { hostClientMessage, refusedLogin } from './hostFailure.js';
 
 /** Where a host's TVDc classes live. */
 export const TVDC_NAMESPACE = 'root/tvdc';
@@ -81,7 +81,8 @@ function notTvdc(url: string, e: unknown): ApiError {
       return ApiError.badRequest(`${url} is not a tvdc host: ${e.message}`);
     }
     // TOO_MANY_ATTEMPTS: the host refuses this server's address for a while, whatever is given now.
-    if (refusedLogin(e)) return ApiError.hostRefused(`${url}: ${e.message}${e.code === 'TOO_MANY_ATTEMPTS' ? '' : " (give the host's user and password)"}`);
+    if (refusedLogin(e)) return ApiError.hostRefused(`${url}: ${hostClientMessage(e, 'given')}`);
+    return ApiError.hostUnreachable(`${url}: ${hostClientMessage(e, 'given')}`);
   }
   // Transport failures.
   return ApiError.hostUnreachable(`${url}: ${(e as Error)?.message ?? String(e)}`);

@@ -8,8 +8,8 @@ export function hostFailure(host: string | null, e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   const prefix = host ? `host ${host}: ` : '';
   if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
-  if (e instanceof ClientError && refusedLogin(e)) return ApiError.hostRefused(`${prefix}${e.message} (check the credentials stored for the host)`);
-  if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + e.message);
+  if (e instanceof ClientError && refusedLogin(e)) return ApiError.hostRefused(prefix + hostClientMessage(e, 'stored', host));
+  if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + hostClientMessage(e, 'stored', host));
   return null;
 }
 
@@ -28,4 +28,21 @@ export async function onHost<T>(host: string, call: () => Promise<T>): Promise<T
   } catch (e) {
     throw hostFailure(host, e) ?? e;
   }
+}
+
+/**
+ * A CIM client error from a host, with the hint its reader can act on: the management server's
+ * users mend a host's TLS and login with the hosts commands' options, not a CIM client's. `given`:
+ * the credentials came with this request (hosts add, discover, credentials); `stored`: the server
+ * used those it keeps for the host.
+ */
+export function hostClientMessage(e: ClientError, credentials: 'given' | 'stored', host: string | null = null): string {
+  const given = credentials === 'given';
+  const mend = `tvdc hosts credentials ${host ?? 'HOST'}`;
+  if (e.code === 'TLS') return e.messageWith(given ? "give the host's CA with --host-cacert FILE" : `give the host's CA with ${mend} --host-cacert FILE`);
+  if (e.code === 'AUTH_REQUIRED') {
+    return e.messageWith(given ? "give the host's user and password with --host-user and --host-password" : `check the credentials stored for the host (${mend} --host-user U --host-password P)`);
+  }
+  if (!given && refusedLogin(e)) return `${e.message} (check the credentials stored for the host)`;
+  return e.message;
 }

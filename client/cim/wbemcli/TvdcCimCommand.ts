@@ -42,6 +42,12 @@ function errorBlock(prog: string, message: string): string {
   return `*\n* ${prog}: ${message.replace(/\n(?!\*)/g, '\n* ')}\n*\n`;
 }
 
+/** How a tvdc-cim user mends what the client library reports: with tvdc-cim's own options. */
+const HINTS: Partial<Record<ClientError['code'], string>> = {
+  TLS: "give the server's CA with -cacert (or, for testing only, -noverify)",
+  AUTH_REQUIRED: 'give the right user and password (http://user:password@host:port/...)',
+};
+
 /** The user-facing text of any failure, in wbemcli's categories. */
 export function describeError(e: unknown): string {
   if (e instanceof CimError) {
@@ -52,7 +58,7 @@ export function describeError(e: unknown): string {
   if (e instanceof CommandError) return `${e.category} Exception: ${e.message}`;
   if (e instanceof ResponseParseError) return `Parse Exception: ${e.message}`;
   if (e instanceof ClientError && e.code === 'INVALID_ARGUMENT') return `Cmd Exception: ${e.message}`;
-  if (e instanceof ClientError) return `Http Exception: ${e.message}`;
+  if (e instanceof ClientError) return `Http Exception: ${e.messageWith(HINTS[e.code])}`;
   return `what happened? ${(e as Error)?.message ?? String(e)}`;
 }
 
