@@ -1,8 +1,10 @@
 // `tvdc ima verify`: checks a measurement list on its own, without a server (see docs/integrity.md).
-import { readFileSync } from 'node:fs';
+// `tvdc ima policy`: the runtime policy of a clean image's directory tree, for `tvdc refdb import`.
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseImaLog, type ImaLog } from '../../src/tvdc/integrity/ImaLogParser.js';
 import { verifyAsciiImaLog, verifyImaLog, type ImaLogReport, type ImaVerifyOptions } from '../../src/tvdc/integrity/ImaLogVerifier.js';
-import { parseRuntimePolicy, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
+import { IntegrityError } from '../../src/tvdc/integrity/IntegrityError.js';
+import { parseRuntimePolicy, readRuntimePolicy, runtimePolicyOf, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { EXIT, UsageError, parseOptions, type Io, type Verb } from './commandKit.js';
 
 const IMA_VERIFY_USAGE = 'usage: tvdc ima verify FILE [--bank sha1|sha256] [--policy runtime-policy.json] [--json]';
@@ -91,6 +93,64 @@ function printReport(io: Io, file: string, log: ImaLog, report: ImaLogReport, pa
   io.out(`verdict: ${report.status}`);
 }
 
+const IMA_POLICY_USAGE = 'usage: tvdc ima policy DIR [--prefix /] [--alg sha256|sha1] [--out FILE [--force]]';
+
+/**
+ * `tvdc ima policy DIR`: every regular file under DIR (symbolic links not followed) with its
+ * digest, as the Keylime runtime policy JSON `tvdc refdb import` takes; DIR is a clean image's
+ * root, scanned where it can be trusted. To stdout, or to a new --out FILE.
+ */
+async function imaPolicy(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, ['prefix', 'alg', 'out'], ['force', 'help']);
+  if (opts.has('help')) {
+    io.out(IMA_POLICY_USAGE);
+    return EXIT.OK;
+  }
+  if (positional.length !== 1) throw new UsageError(IMA_POLICY_USAGE);
+  const dir = positional[0]!;
+  const prefix = opts.get('prefix') ?? '/';
+  if (!prefix.startsWith('/')) throw new UsageError(`--prefix must be an absolute path like /, not ${prefix}`);
+  const alg = opts.get('alg') ?? 'sha256';
+  if (alg !== 'sha256' && alg !== 'sha1') throw new UsageError(`--alg must be sha256 or sha1, not ${alg}`);
+  const out = opts.get('out');
+  if (opts.has('force') && out === undefined) throw new UsageError('--force goes with --out FILE');
+  let isDir: boolean;
+  try {
+    isDir = statSync(dir).isDirectory();
+  } catch (e) {
+    throw new UsageError(`cannot read ${dir}: ${(e as Error).message}`);
+  }
+  if (!isDir) throw new UsageError(`${dir} is not a directory; give the root of a clean image`);
+
+  let policy: string;
+  try {
+    policy = runtimePolicyOf([dir], { prefix, alg });
+  } catch (e) {
+    if (!(e instanceof IntegrityError)) throw e;
+    io.err(`tvdc ima policy: ${e.message}`);
+    return EXIT.FAILED;
+  }
+  const files = new Set(readRuntimePolicy(policy).entries.map((x) => x.path)).size;
+  if (files === 0) {
+    io.err(`tvdc ima policy: no regular files under ${dir}; nothing to make a policy of`);
+    return EXIT.FAILED;
+  }
+  if (out === undefined) {
+    io.out(policy);
+    return EXIT.OK;
+  }
+  try {
+    // 'wx' never replaces a file that exists, not even one made meanwhile; --force does.
+    writeFileSync(out, policy + '\n', { flag: opts.has('force') ? 'w' : 'wx', mode: 0o644 });
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    io.err(`tvdc ima policy: ${code === 'EEXIST' ? `${out} exists; --force replaces it` : `cannot write ${out}: ${(e as Error).message}`}`);
+    return EXIT.FAILED;
+  }
+  io.out(`runtime policy of ${dir}: ${files} files (${alg}, under ${prefix}) written to ${out}`);
+  return EXIT.OK;
+}
+
 export const IMA_NOUNS: Record<string, Record<string, Verb>> = {
-  ima: { verify: imaVerify },
+  ima: { verify: imaVerify, policy: imaPolicy },
 };

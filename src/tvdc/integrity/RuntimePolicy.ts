@@ -72,12 +72,13 @@ export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
 
 /**
  * A Keylime runtime policy (JSON text) of every file under the image `roots`, as scanned from
- * clean images; a path found in several roots lists each distinct digest once.
+ * clean images; a path found in several roots lists each distinct digest once. `prefix` is where
+ * the roots sit in the measured system (default /), `alg` the file digests' hash (default sha256).
  */
-export function runtimePolicyOf(roots: readonly string[], opts: { excludes?: readonly string[] } = {}): string {
+export function runtimePolicyOf(roots: readonly string[], opts: { excludes?: readonly string[]; prefix?: string; alg?: 'sha1' | 'sha256' } = {}): string {
   const digests: Record<string, string[]> = {};
   for (const root of roots) {
-    for (const f of scanDirectory(root)) {
+    for (const f of scanDirectory(root, { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(opts.alg ? { alg: opts.alg } : {}) })) {
       const known = (digests[f.path] ??= []);
       if (!known.includes(f.digest)) known.push(f.digest);
     }
