@@ -7,12 +7,12 @@ import { fileURLToPath } from 'node:url';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
 import { ApiClient, ApiClientError } from './ApiClient.js';
 import { AUDIT_NOUNS } from './auditCommands.js';
-import { EXIT, HelpRequest, UsageError, type Io, type Verb } from './commandKit.js';
+import { onClosedPipe } from './closedPipe.js';
 import { nounHelp, verbHelp } from './commandHelp.js';
+import { EXIT, HelpRequest, UsageError, type Io, type Verb } from './commandKit.js';
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { ISOLATION_NOUNS } from './isolationCommands.js';
-import { onClosedPipe } from './closedPipe.js';
 import { BACKUP_USAGE, SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 import { VMS_NOUNS } from './vmsCommands.js';
@@ -77,7 +77,7 @@ export async function main(argv: string[], io: Io = { out: (l) => process.stdout
     return await run(args, io);
   } catch (e) {
     if (e instanceof HelpRequest) {
-      io.out(await verbHelp(noun, verb!, run));
+      io.out(alone ? `usage: ${alone.usage}` : await verbHelp(noun, verb!, run));
       return EXIT.OK;
     }
     // A verb with verbs of its own (plans targets, policy conflicts) answers --help with its usage.
