@@ -89,6 +89,55 @@ export function writeHttpError(res: ServerResponse, e: WbemHttpError): void {
   res.end();
 }
 
+/** How much of a refused request's body is read and dropped, and for how long, before its connection is dropped instead. */
+const REFUSED_BODY_BYTES = 1 << 20;
+const REFUSED_BODY_MS = 2_000;
+
+/**
+ * Refuses a request whose body is still arriving, once the rest of the body has been read and
+ * dropped. Closing a connection with unread data makes the kernel reset it, and the reset can
+ * destroy the refusal before the client reads it (a client then reports a hang-up instead of the
+ * 401 or 429); answering at once on a connection that stays open would let a client reuse it
+ * just as it is dropped for a body too long. So the answer waits for the body, and the
+ * connection stays usable; a body declared or found past REFUSED_BODY_BYTES, or not done within
+ * REFUSED_BODY_MS, is refused at once with the connection closed.
+ */
+function refuseAfterBody(req: IncomingMessage, res: ServerResponse, e: WbemHttpError): void {
+  if (Number(req.headers['content-length'] ?? 0) > REFUSED_BODY_BYTES) {
+    refuseAndClose(req, res, e);
+    return;
+  }
+  let seen = 0;
+  let done = false;
+  const finish = (whole: boolean): void => {
+    if (done) return;
+    done = true;
+    clearTimeout(timer);
+    req.off('data', count);
+    if (res.destroyed) return;
+    if (whole) writeHttpError(res, e);
+    else refuseAndClose(req, res, e);
+  };
+  const count = (chunk: Buffer): void => {
+    seen += chunk.length;
+    if (seen > REFUSED_BODY_BYTES) finish(false);
+  };
+  const timer = setTimeout(() => finish(false), REFUSED_BODY_MS);
+  timer.unref();
+  req.on('data', count);
+  req.once('end', () => finish(true));
+  req.once('close', () => finish(req.complete));
+  req.resume();
+}
+
+/** Refuses and then drops the connection: the client is told not to send on it again. */
+function refuseAndClose(req: IncomingMessage, res: ServerResponse, e: WbemHttpError): void {
+  res.setHeader('Connection', 'close');
+  writeHttpError(res, e);
+  const socket = req.socket;
+  res.once('finish', () => { if (!req.complete) socket?.destroy(); });
+}
+
 /** Resolves when `res` can take more data or has gone away (listeners removed either way). */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -352,11 +401,9 @@ class Exchange implements ReadyCall {
     const { req, res, options } = this;
     try {
       if (e instanceof WbemHttpError) {
-        writeHttpError(res, e);
-        // A refused request whose body is still arriving once the refusal is sent: drop the
-        // connection rather than read the rest, which may be the oversized body refused.
-        const socket = req.socket;
-        res.once('finish', () => { if (!req.complete) socket?.destroy(); });
+        if (req.complete || res.headersSent) writeHttpError(res, e);
+        else if (e.status === 413) refuseAndClose(req, res, e);
+        else refuseAfterBody(req, res, e);
         return;
       }
       options.onError?.(e);
