@@ -277,11 +277,7 @@ export class Verifier {
       ...(pcrValues ? { pcrValues } : {}),
       required: [{ hashAlg: BANK_ID[this.bank], pcrs: [IMA_PCR] }],
     });
-    for (const f of q.findings) {
-      if (f.code === 'NONCE_MISMATCH' && q.attest && this.store.wasUsed(target, q.attest.extraData.toString('hex'))) {
-        findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${q.attest.extraData.toString('hex')} of an earlier challenge: it is a replayed old quote` });
-      } else findings.push(f);
-    }
+    for (const f of q.findings) findings.push(f.code === 'NONCE_MISMATCH' && q.attest ? (this.replayed(target, q.attest.extraData) ?? f) : f);
     return q.ok && q.attest ? { ok: true, resetCount: q.attest.resetCount } : { ok: false };
   }
 
@@ -299,17 +295,16 @@ export class Verifier {
     const quoteInfo = Buffer.from(bundle.quote, 'base64');
     const expected = tpm12ExternalData(Buffer.from(nonce, 'hex'));
     const q = verifyTpm12Quote({ quoteInfo, signature: Buffer.from(bundle.signature, 'base64'), aikPublic: akKey, nonce: expected, pcrValues: sha1 ?? new Map() });
-    for (const f of q.findings) {
-      if (f.code === 'NONCE_MISMATCH') {
-        const got = parseTpm12QuoteInfo(quoteInfo).externalData.toString('hex');
-        if (this.store.wasUsed(target, got)) {
-          findings.push({ code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${got} of an earlier challenge: it is a replayed old quote` });
-          continue;
-        }
-      }
-      findings.push(f);
-    }
+    // NONCE_MISMATCH comes only from a quote that parsed, so parsing it again here cannot throw.
+    for (const f of q.findings) findings.push(f.code === 'NONCE_MISMATCH' ? (this.replayed(target, parseTpm12QuoteInfo(quoteInfo).externalData) ?? f) : f);
     return { ok: findings.length === before && q.ok };
+  }
+
+  /** A wrong nonce that this target was once issued is worse than wrong: the quote is an old one replayed. */
+  private replayed(target: string, quotedNonce: Buffer): Finding | undefined {
+    const hex = quotedNonce.toString('hex');
+    if (!this.store.wasUsed(target, hex)) return undefined;
+    return { code: 'QUOTE_REPLAYED', message: `the quote carries nonce ${hex} of an earlier challenge: it is a replayed old quote` };
   }
 
   /** Drops everything known about a target (enrolment, nonces, replay state). */
