@@ -8,6 +8,11 @@ import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import type { WbemConnection } from '../cim/WbemConnection.js';
 
+/** Where the filter, destination and subscription live unless the spec says (DSP1054's interop namespace). */
+export const INTEROP_NAMESPACE = 'root/interop';
+/** Where the indications arise unless the spec says. */
+const SOURCE_NAMESPACE = 'root/tvdc';
+
 export interface SubscriptionSpec {
   /** Names the filter and the destination (their Name property). */
   name: string;
@@ -62,8 +67,8 @@ function samePath(a: unknown, b: CimObjectPath): boolean {
 }
 
 export async function subscribe(conn: WbemConnection, spec: SubscriptionSpec): Promise<Subscription> {
-  const ns = spec.interopNamespace ?? 'root/interop';
-  const source = spec.sourceNamespace ?? 'root/tvdc';
+  const ns = spec.interopNamespace ?? INTEROP_NAMESPACE;
+  const source = spec.sourceNamespace ?? SOURCE_NAMESPACE;
   const reused = { filter: false, destination: false, subscription: false };
 
   let filter = (await findByName(conn, FILTER, spec.name, ns))?.path;
@@ -115,7 +120,7 @@ export async function subscribe(conn: WbemConnection, spec: SubscriptionSpec): P
 
 /** Removes the subscription(s) of the named filter/destination, then both; missing pieces are fine. */
 export async function unsubscribe(conn: WbemConnection, spec: Pick<SubscriptionSpec, 'name' | 'interopNamespace'>): Promise<number> {
-  const ns = spec.interopNamespace ?? 'root/interop';
+  const ns = spec.interopNamespace ?? INTEROP_NAMESPACE;
   const filter = (await findByName(conn, FILTER, spec.name, ns))?.path;
   const destination = (await findByName(conn, DESTINATION, spec.name, ns))?.path;
   let removed = 0;

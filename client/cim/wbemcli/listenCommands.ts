@@ -2,7 +2,7 @@
 // (wbemcli's instance line, or JSON with --json); `subscribe`/`unsubscribe` manage the filter,
 // destination and subscription on a server.
 import { IndicationListener, type IndicationListenerOptions } from '../../listener/IndicationListener.js';
-import { subscribe, unsubscribe } from '../../listener/Subscriptions.js';
+import { INTEROP_NAMESPACE, subscribe, unsubscribe } from '../../listener/Subscriptions.js';
 import { objectToJson } from '../JsonForm.js';
 import { WbemConnection } from '../WbemConnection.js';
 import { CommandError } from './CommandError.js';
@@ -43,11 +43,6 @@ export async function runListen(a: CliArgs, io: CommandIo): Promise<number> {
   return 0;
 }
 
-/** Where subscribe and unsubscribe work when the URL names no namespace (DSP1054's interop namespace). */
-export const INTEROP_NAMESPACE = 'root/interop';
-/** Where the indications arise unless --source-namespace says otherwise. */
-export const SOURCE_NAMESPACE = 'root/tvdc';
-
 export async function runSubscribe(a: CliArgs, io: CommandIo): Promise<number> {
   if (!a.url) throw new CommandError('No URL specified');
   const t = parseWbemcliTarget(a.url);
@@ -67,8 +62,11 @@ export async function runSubscribe(a: CliArgs, io: CommandIo): Promise<number> {
       return 0;
     }
     if (!a.destination) throw new CommandError('subscribe needs --destination <listener-url>');
-    const spec = { name, destination: a.destination, interopNamespace: interop, sourceNamespace: a.sourceNamespace ?? SOURCE_NAMESPACE };
-    const s = await subscribe(conn, { ...spec, ...(a.query ? { query: a.query } : {}), ...(a.queryLanguage ? { queryLanguage: a.queryLanguage } : {}) });
+    // Without --source-namespace, subscribe's default (root/tvdc) applies.
+    const s = await subscribe(conn, {
+      name, destination: a.destination, interopNamespace: interop,
+      ...(a.sourceNamespace !== undefined ? { sourceNamespace: a.sourceNamespace } : {}), ...(a.query ? { query: a.query } : {}), ...(a.queryLanguage ? { queryLanguage: a.queryLanguage } : {}),
+    });
     if (a.json) {
       await io.out(`${JSON.stringify({ filter: s.filter.toString(), destination: s.destination.toString(), subscription: s.subscription.toString(), reused: s.reused })}\n`);
     } else {
