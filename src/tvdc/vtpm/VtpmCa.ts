@@ -87,34 +87,12 @@ export class VtpmCa {
     return new X509Certificate(this.certificatePem);
   }
 
-  /** Issues the EK certificate of one TPM, binding `ekPublic` to the TPM's name. */
   private forgeCert: forge.pki.Certificate | undefined;
 
+  /** Issues the EK certificate of one TPM, binding `ekPublic` to the TPM's name. */
   issueEkCertificate(ekPublic: KeyObject, tpmName: string): string {
     if (ekPublic.asymmetricKeyType !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'only RSA EKs are certified');
-    const caCert = (this.forgeCert ??= forge.pki.certificateFromPem(this.certificatePem));
-    const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(ekPublic.export({ type: 'spki', format: 'pem' }).toString());
-    cert.serialNumber = serial();
-    cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-    cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
-    cert.setSubject([
-      { name: 'commonName', value: `tvdc ${this.kind === 'virtual' ? 'vTPM' : 'platform TPM'} EK ${tpmName}` },
-      { name: 'organizationName', value: 'tvdc' },
-      { shortName: 'OU', value: OU[this.kind] },
-    ]);
-    cert.setIssuer(caCert.subject.attributes);
-    const eku = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
-      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(TCG_KP_EK_CERTIFICATE).getBytes()),
-    ]);
-    cert.setExtensions([
-      { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', keyEncipherment: true, critical: true },
-      { id: '2.5.29.37', value: eku },
-      { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
-    ]);
-    signWithNode(cert, this.keyPem);
-    return pem(cert);
+    return this.issueKeyCertificate(ekPublic, `EK ${tpmName}`, TCG_KP_EK_CERTIFICATE, { keyEncipherment: true });
   }
 
   /**
@@ -125,25 +103,30 @@ export class VtpmCa {
    */
   issueQuoteKeyCertificate(keyPublic: KeyObject, ekPublic: KeyObject, tpmName: string): string {
     if (keyPublic.asymmetricKeyType !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'only RSA quote keys are certified');
+    return this.issueKeyCertificate(keyPublic, `quote key ${tpmName}`, TCG_KP_AIK_CERTIFICATE, { digitalSignature: true }, [{ name: 'serialNumber', value: ekBinding(ekPublic) }]);
+  }
+
+  /** A ten-year leaf certificate for one TPM key: `role` names it, `ekuOid` says what TCG key it is. */
+  private issueKeyCertificate(key: KeyObject, role: string, ekuOid: string, keyUsage: Record<string, boolean>, extraSubject: forge.pki.CertificateField[] = []): string {
     const caCert = (this.forgeCert ??= forge.pki.certificateFromPem(this.certificatePem));
     const cert = forge.pki.createCertificate();
-    cert.publicKey = forge.pki.publicKeyFromPem(keyPublic.export({ type: 'spki', format: 'pem' }).toString());
+    cert.publicKey = forge.pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString());
     cert.serialNumber = serial();
     cert.validity.notBefore = new Date(Date.now() - 86_400_000);
     cert.validity.notAfter = new Date(Date.now() + 10 * 365 * 86_400_000);
     cert.setSubject([
-      { name: 'commonName', value: `tvdc ${this.kind === 'virtual' ? 'vTPM' : 'platform TPM'} quote key ${tpmName}` },
+      { name: 'commonName', value: `tvdc ${this.kind === 'virtual' ? 'vTPM' : 'platform TPM'} ${role}` },
       { name: 'organizationName', value: 'tvdc' },
       { shortName: 'OU', value: OU[this.kind] },
-      { name: 'serialNumber', value: ekBinding(ekPublic) },
+      ...extraSubject,
     ]);
     cert.setIssuer(caCert.subject.attributes);
     const eku = forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.SEQUENCE, true, [
-      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(TCG_KP_AIK_CERTIFICATE).getBytes()),
+      forge.asn1.create(forge.asn1.Class.UNIVERSAL, forge.asn1.Type.OID, false, forge.asn1.oidToDer(ekuOid).getBytes()),
     ]);
     cert.setExtensions([
       { name: 'basicConstraints', cA: false, critical: true },
-      { name: 'keyUsage', digitalSignature: true, critical: true },
+      { name: 'keyUsage', ...keyUsage, critical: true },
       { id: '2.5.29.37', value: eku },
       { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ]);
