@@ -5,7 +5,7 @@ import { ClientError, TimeoutError, TransportError } from './ClientError.js';
 import type { Timeouts } from './ConnectionOptions.js';
 
 /** In the connection's own terms; a program names its options instead (ClientError.messageWith). */
-export const TLS_HINT = "trust the server's CA (tls.ca or tls.caFile) or, for testing only, turn verification off (tls.noVerify)";
+const TLS_HINT = "trust the server's CA (tls.ca or tls.caFile) or, for testing only, turn verification off (tls.noVerify)";
 
 const TLS_CODES = /CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ALTNAME|HOSTNAME|EPROTO/;
 
