@@ -2,7 +2,7 @@
 // job a client was given stays readable after the process restarts. One store per kind of job; a
 // row it cannot read back is left out of load() with a log line, never a failed start.
 import { migrate, type Db } from '../store/Store.js';
-import type { JobFailure, JobPersistence, JobRecord, JobState } from './JobTable.js';
+import { isFinished, type JobFailure, type JobPersistence, type JobRecord, type JobState } from './JobTable.js';
 import { JOB_MIGRATIONS } from './jobMigrations.js';
 
 export interface JobStoreOptions<D> {
@@ -76,7 +76,7 @@ export class JobStore<D> implements JobPersistence<D> {
     if (typeof row.id !== 'string' || !row.id.startsWith(this.options.kind)) throw new Error(`its id does not start with '${this.options.kind}'`);
     const state = row.state as JobState;
     if (!STATES.includes(state)) throw new Error(`state ${JSON.stringify(row.state)} is none of ${STATES.join(', ')}`);
-    const finished = state === 'completed' || state === 'exception';
+    const finished = isFinished({ state });
     let parsed: unknown;
     try {
       parsed = JSON.parse(row.detail);

@@ -294,6 +294,6 @@ export class JobTable<D> {
   }
 }
 
-export function isFinished(job: JobRecord<unknown>): boolean {
+export function isFinished(job: Pick<JobRecord<unknown>, 'state'>): boolean {
   return job.state === 'completed' || job.state === 'exception';
 }
