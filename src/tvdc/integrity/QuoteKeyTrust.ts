@@ -2,8 +2,8 @@
 // TCG AIK certificate from the very CA that certified the TPM's EK, bound to that EK, valid now.
 // TPM 1.2 offers no credential activation for a plain signing key, so this certificate, issued
 // by the host when it made the key inside the vTPM, is what ties key and TPM together.
-import { createHash, X509Certificate, type KeyObject } from 'node:crypto';
-import { EK_BINDING_PREFIX, TCG_KP_AIK_CERTIFICATE } from '../vtpm/VtpmCa.js';
+import { X509Certificate, type KeyObject } from 'node:crypto';
+import { ekBinding, TCG_KP_AIK_CERTIFICATE } from '../vtpm/VtpmCa.js';
 import type { TrustAnchor } from './EkTrust.js';
 
 export interface QuoteKeyTrustResult {
@@ -17,11 +17,9 @@ function spkiDer(k: KeyObject): Buffer {
   return k.export({ type: 'spki', format: 'der' });
 }
 
-/** Reads the EK binding (`ek-sha256:<hex>`) from a subject's serialNumber attribute. */
-function ekBindingOf(subject: string): string | undefined {
-  const line = subject.split('\n').find((l) => l.startsWith('serialNumber='));
-  const v = line?.slice('serialNumber='.length);
-  return v && v.startsWith(EK_BINDING_PREFIX) ? v.slice(EK_BINDING_PREFIX.length) : undefined;
+/** A subject's serialNumber attribute: where the CA wrote the EK binding (`ek-sha256:<hex>`). */
+function serialNumberOf(subject: string): string | undefined {
+  return subject.split('\n').find((l) => l.startsWith('serialNumber='))?.slice('serialNumber='.length);
 }
 
 /**
@@ -47,9 +45,8 @@ export function checkQuoteKeyCertificate(akCertificatePem: string, ekCertificate
   if (!ak.checkIssued(ekIssuer) || !ak.verify(ekIssuer.publicKey)) {
     return { ok: false, reason: `the quote key certificate was not issued by "${ekIssuer.subject.replace(/\n/g, ', ')}", the CA of the TPM's EK` };
   }
-  const binding = ekBindingOf(ak.subject);
-  const ekDigest = createHash('sha256').update(spkiDer(ek.publicKey)).digest('hex');
-  if (binding !== ekDigest) return { ok: false, reason: 'the quote key certificate names another TPM\'s EK' };
+  // Computed as the CA computed it when it issued the certificate.
+  if (serialNumberOf(ak.subject) !== ekBinding(ek.publicKey)) return { ok: false, reason: 'the quote key certificate names another TPM\'s EK' };
   const key = ak.publicKey;
   if (key.asymmetricKeyType !== 'rsa' || (key.asymmetricKeyDetails?.modulusLength ?? 0) < 2048) return { ok: false, reason: 'a TPM 1.2 quote key must be RSA of at least 2048 bits' };
   return { ok: true, key };

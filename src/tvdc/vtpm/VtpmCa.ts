@@ -18,7 +18,7 @@ export const TCG_KP_AIK_CERTIFICATE = '2.23.133.8.3';
  * How a quote key certificate names the EK of its TPM: the subject's serialNumber attribute is
  * this prefix and the SHA-256 of the EK's SubjectPublicKeyInfo (DER), in hex.
  */
-export const EK_BINDING_PREFIX = 'ek-sha256:';
+const EK_BINDING_PREFIX = 'ek-sha256:';
 
 export function ekBinding(ekPublic: KeyObject): string {
   return EK_BINDING_PREFIX + createHash('sha256').update(ekPublic.export({ type: 'spki', format: 'der' })).digest('hex');
