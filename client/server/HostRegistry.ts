@@ -8,6 +8,7 @@ import { TVDC_NAMESPACE, hasVm, loginOptions } from './HostCim.js';
 import type { HostDirectory, HostLogin, HostRecord } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 import { SecretBox, SecretBoxError } from './SecretBox.js';
+import { keyName, type SealingKey } from './ServerKey.js';
 import { scrubFreedPages, withSecureDelete } from './plainTextScrub.js';
 
 
@@ -19,15 +20,6 @@ export interface HostCredentials {
   password: string | null;
   /** PEM CA certificate(s) for an HTTPS host whose certificate the system's CAs do not sign. */
   ca?: string | null;
-}
-
-/** Everything the server needs to log in to a host, the password decrypted. */
-/** How the registry keeps host passwords: the key, the file it came from (for messages) and where to report. */
-export interface HostSecretsOptions {
-  box: SecretBox;
-  /** null: a key of this process only. */
-  file: string | null;
-  log?: (line: string) => void;
 }
 
 interface HostRow {
@@ -57,26 +49,27 @@ export class HostRegistry implements HostDirectory {
   private readonly removalHooks: HostRemovalHook[] = [];
 
   private readonly box: SecretBox;
-  private readonly keyFile: string | null;
+  /** The key as log lines and errors name it. */
+  private readonly keyName: string;
 
   /**
    * Encrypts the passwords still stored in plain text (databases made before encryption), then
    * names the hosts whose passwords this key does not decrypt. Those hosts stay managed: the
    * rest of the database is usable, and each CIM call to them says why it cannot be made.
    */
-  constructor(private readonly db: Db, secrets: HostSecretsOptions) {
+  constructor(private readonly db: Db, secrets: SealingKey) {
     this.box = secrets.box;
-    this.keyFile = secrets.file;
+    this.keyName = keyName(secrets);
     const log = secrets.log ?? (() => {});
     const encrypted = this.encryptPlainPasswords();
     if (encrypted > 0) {
-      log(`host passwords: encrypted the ${encrypted} stored in plain text, with ${this.keyName()}`);
+      log(`host passwords: encrypted the ${encrypted} stored in plain text, with ${this.keyName}`);
       const left = scrubFreedPages(this.db);
       if (left) log(`host passwords: the database file may still hold the old plain-text passwords in unused space (${left}); run VACUUM on it while the server is stopped`);
     }
     const unreadable = this.undecryptable();
     if (unreadable.length > 0) {
-      log(`host passwords: ${unreadable.length} cannot be decrypted with ${this.keyName()}, hosts ${unreadable.join(', ')}: `
+      log(`host passwords: ${unreadable.length} cannot be decrypted with ${this.keyName}, hosts ${unreadable.join(', ')}: `
         + 'calls to them fail until the server runs with the key file they were encrypted with, or each is given its password again (tvdc hosts credentials HOST)');
     }
   }
@@ -235,7 +228,7 @@ export class HostRegistry implements HostDirectory {
       if (!(e instanceof SecretBoxError)) throw e;
       // Never a connection with garbage, nor without credentials: the host would only refuse it
       // and the reason would be lost.
-      const what = e.code === 'NOT_SEALED' ? 'is not in an encrypted format this server reads' : `cannot be decrypted with ${this.keyName()}`;
+      const what = e.code === 'NOT_SEALED' ? 'is not in an encrypted format this server reads' : `cannot be decrypted with ${this.keyName}`;
       throw ApiError.hostUnreachable(`host ${row.name}: the password stored for it ${what}; `
         + 'start the server with the key file it was encrypted with, or give the host its password again (tvdc hosts credentials HOST)');
     }
@@ -267,10 +260,6 @@ export class HostRegistry implements HostDirectory {
         throw e;
       }
     }).map((r) => r.name);
-  }
-
-  private keyName(): string {
-    return this.keyFile === null ? 'this process\'s key' : `key file ${this.keyFile}`;
   }
 }
 

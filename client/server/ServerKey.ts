@@ -16,6 +16,16 @@ export interface ServerKey {
   file: string | null;
 }
 
+/** What a part of the server that seals its secrets under the key gets: the key, and where to say what it did with it at start. */
+export interface SealingKey extends ServerKey {
+  log?: (line: string) => void;
+}
+
+/** The key as log lines name it. */
+export function keyName(key: Pick<ServerKey, 'file'>): string {
+  return key.file === null ? 'this process\'s key' : `key file ${key.file}`;
+}
+
 /** Where the key of database `db` is kept unless `--key-file` says otherwise. */
 export function defaultKeyFile(db: string): string {
   return `${db}.key`;

@@ -9,6 +9,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Db } from '../../../src/store/Store.js';
 import { scrubFreedPages, withSecureDelete } from '../plainTextScrub.js';
 import { SecretBox, SecretBoxError } from '../SecretBox.js';
+import { keyName, type SealingKey } from '../ServerKey.js';
 
 /** A token is good in the window it was made in and the next one: one to two hours. */
 export const TOKEN_WINDOW_MS = 3600_000;
@@ -23,13 +24,8 @@ export function consoleToken(secret: Buffer, user: string, window: number): stri
   return createHmac('sha256', secret).update(`tvdc-console-form\0${window}\0${user}`).digest('base64url');
 }
 
-export interface ConsoleTokensOptions {
-  /** The server's key (ServerKey). */
-  box: SecretBox;
-  /** The key file, for the log; null: a key of this process only. */
-  file: string | null;
-  /** Where the one line about a stored secret sealed or replaced at start goes. */
-  log?: (line: string) => void;
+/** `log` gets the one line about a stored secret sealed or replaced at start. */
+export interface ConsoleTokensOptions extends SealingKey {
   /** The clock in ms since the epoch (tests); default Date.now. */
   now?: () => number;
 }
@@ -46,7 +42,7 @@ export class ConsoleTokens {
   constructor(private readonly db: Db, options: ConsoleTokensOptions) {
     this.now = options.now ?? Date.now;
     const log = options.log ?? (() => {});
-    const key = options.file === null ? 'this process\'s key' : `key file ${options.file}`;
+    const key = keyName(options);
     const row = db.prepare('SELECT secret FROM console_secret WHERE id = 1').get() as { secret: unknown } | undefined;
     const stored = row?.secret;
     if (typeof stored === 'string' && SecretBox.isSealed(stored)) {
