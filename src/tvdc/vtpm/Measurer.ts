@@ -6,7 +6,8 @@ import { readFile, realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import { encodeTemplateData, type ImaEntry } from '../integrity/ImaEntry.js';
-import { TPM_ALG } from './TpmConstants.js';
+import { bootAggregates } from '../integrity/ImaReplay.js';
+import { readImaBank } from './VtpmPcrs.js';
 import type { VtpmManager } from './VtpmManager.js';
 
 /** One boot component: a file of the VM image measured into a boot PCR (0-9). */
@@ -82,11 +83,9 @@ export class Measurer {
         const data = files[i]!;
         await pcrs.extend(components[i]!.pcr, { sha1: hash('sha1', data, 'buffer') as unknown as Buffer, sha256: hash('sha256', data, 'buffer') as unknown as Buffer });
       }
-      const alg = pcrs.family === 'tpm12' ? 'sha1' : 'sha256';
-      const indexes = pcrs.family === 'tpm12' ? [0, 1, 2, 3, 4, 5, 6, 7] : [0, 1, 2, 3, 4, 5, 6, 7, 8, 9];
-      const bank = (await pcrs.read(indexes, [alg])).get(alg === 'sha1' ? TPM_ALG.SHA1 : TPM_ALG.SHA256)!;
-      const aggregate = hash(alg, Buffer.concat(indexes.map((i) => bank.get(i)!)), 'hex');
-      return this.record(id, 'boot_aggregate', alg, aggregate);
+      const { bank, values } = await readImaBank(pcrs, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      // The last candidate is the one current kernels write: over PCRs 0-9, in SHA-1 over 0-7.
+      return this.record(id, 'boot_aggregate', bank, bootAggregates(bank, values).at(-1)!);
     });
   }
 

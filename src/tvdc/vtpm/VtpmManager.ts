@@ -17,8 +17,8 @@ import { WELL_KNOWN_SECRET, type Tpm12, type Tpm12Quote } from './Tpm12.js';
 import { TPM12_KH, TPM12_RT } from './Tpm12Constants.js';
 import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey } from './Tpm12Key.js';
 import { isTpmFamily, stateFiles, type TpmFamily } from './TpmFamily.js';
-import { Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
-import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_ALG, TPM_RH } from './TpmConstants.js';
+import { readImaBank, Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
+import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_RH } from './TpmConstants.js';
 import { ImaReplay } from '../integrity/ImaReplay.js';
 import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
 import { VtpmCa } from './VtpmCa.js';
@@ -193,6 +193,10 @@ export interface VtpmManagerOptions {
 export const PACKAGE_LIFETIME_MS = 15 * 60_000;
 /** How far ahead of this host's clock a package's export time may be (hosts' clocks drift). */
 const CLOCK_SKEW_MS = 5 * 60_000;
+
+function pcrsOf(l: Live): VtpmPcrs {
+  return l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
+}
 
 export class VtpmManager {
   readonly log: MeasurementLog;
@@ -480,8 +484,7 @@ export class VtpmManager {
 
   /** The PCRs of a running vTPM, whatever its family. */
   pcrs(id: string): VtpmPcrs {
-    const l = this.running(id);
-    return l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
+    return pcrsOf(this.running(id));
   }
 
   /**
@@ -732,10 +735,8 @@ export class VtpmManager {
    */
   private async reconcileLog(id: string, l: Live): Promise<number> {
     const entries = this.log.entries(id);
-    // A TPM 1.2 has the SHA-1 bank only; IMA extends its template hashes there.
-    const bank = l.family === 'tpm12' ? 'sha1' : 'sha256';
-    const pcrs = l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
-    const pcr = (await pcrs.read([10], [bank])).get(bank === 'sha1' ? TPM_ALG.SHA1 : TPM_ALG.SHA256)!.get(10)!.toString('hex');
+    const { bank, values } = await readImaBank(pcrsOf(l), [10]);
+    const pcr = values.get(10)!.toString('hex');
     const replay = new ImaReplay(bank);
     let match = replay.value(10).toString('hex') === pcr ? 0 : -1;
     for (let i = 0; i < entries.length; i++) {

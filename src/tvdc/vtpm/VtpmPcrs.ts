@@ -5,7 +5,6 @@ import type { PcrBankName } from '../integrity/ImaReplay.js';
 import type { Tpm } from './Tpm.js';
 import type { Tpm12 } from './Tpm12.js';
 import { TPM_ALG } from './TpmConstants.js';
-import type { TpmFamily } from './TpmFamily.js';
 
 export interface BankDigests {
   sha1: Buffer;
@@ -13,7 +12,6 @@ export interface BankDigests {
 }
 
 export interface VtpmPcrs {
-  readonly family: TpmFamily;
   /** The banks this TPM has, the one IMA's log is replayed against first. */
   readonly banks: readonly PcrBankName[];
   /** Extends `pcr` in every bank the TPM has, each with its own digest. */
@@ -24,8 +22,16 @@ export interface VtpmPcrs {
 
 const BANK_ID: Record<PcrBankName, number> = { sha1: TPM_ALG.SHA1, sha256: TPM_ALG.SHA256 };
 
+/**
+ * IMA's bank on this TPM (its first: SHA-256, a TPM 1.2's only one SHA-1) and `pcrs` read in
+ * it: what the boot_aggregate and PCR 10's replay are computed in.
+ */
+export async function readImaBank(p: VtpmPcrs, pcrs: readonly number[]): Promise<{ bank: PcrBankName; values: Map<number, Buffer> }> {
+  const bank = p.banks[0]!;
+  return { bank, values: (await p.read(pcrs, [bank])).get(BANK_ID[bank])! };
+}
+
 export class Tpm2Pcrs implements VtpmPcrs {
-  readonly family = 'tpm2';
   readonly banks: readonly PcrBankName[] = ['sha256', 'sha1'];
   constructor(private readonly tpm: Tpm) {}
 
@@ -42,7 +48,6 @@ export class Tpm2Pcrs implements VtpmPcrs {
 }
 
 export class Tpm12Pcrs implements VtpmPcrs {
-  readonly family = 'tpm12';
   readonly banks: readonly PcrBankName[] = ['sha1'];
   constructor(private readonly tpm: Tpm12) {}
 
