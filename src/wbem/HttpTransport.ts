@@ -401,6 +401,9 @@ class Exchange implements ReadyCall {
     const { req, res, options } = this;
     try {
       if (e instanceof WbemHttpError) {
+        // A client gone mid-body (its 400) is told nothing: waiting out its body would only hold
+        // a timer and listeners REFUSED_BODY_MS for a connection that is already closed.
+        if (res.destroyed) return;
         if (req.complete || res.headersSent) writeHttpError(res, e);
         else if (e.status === 413) refuseAndClose(req, res, e);
         else refuseAfterBody(req, res, e);
