@@ -5,10 +5,9 @@ import { expect } from 'chai';
 import { join } from 'node:path';
 import { ClientError } from '../../client/cim/ClientError.js';
 import { WbemConnection } from '../../client/cim/WbemConnection.js';
-import { main } from '../../client/cli/tvdc.js';
 import { hostFailure } from '../../client/server/hostFailure.js';
 import { selfSignedCert } from '../wbem/support/selfSignedCert.js';
-import { startServer, tempDir, type RunningServer } from '../server/support/serverHarness.js';
+import { runTvdc, startServer, tempDir, type RunningServer } from '../server/support/serverHarness.js';
 import { startTestHost, type TestHost } from '../server/support/testHost.js';
 
 describe('cli: host TLS and login hints fit the tvdc user', function () {
@@ -16,19 +15,11 @@ describe('cli: host TLS and login hints fit the tvdc user', function () {
   const tmp = tempDir('tvdc-hints-');
   let srv: RunningServer;
   let host: TestHost;
-  let as: string[];
-
-  async function tvdc(args: string[]): Promise<{ code: number; out: string; err: string }> {
-    const out: string[] = [];
-    const err: string[] = [];
-    const code = await main([...args, ...as], { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
-  }
+  const tvdc = (args: string[]) => runTvdc(srv.url, 'root', 'root-password', ...args);
 
   before(async () => {
     srv = await startServer(join(tmp.dir, 'server.db'));
     await srv.server.users.add('root', 'dcadmin', 'root-password');
-    as = ['--server', srv.url, '--user', 'root', '--password', 'root-password'];
     host = await startTestHost('hinted', { login: { user: 'mgmt', password: 'host-secret-pw' }, tls: selfSignedCert() });
   });
   after(async () => {

@@ -7,24 +7,19 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../../client/cli/ApiClient.js';
-import { main } from '../../client/cli/tvdc.js';
 import { ManagementServer } from '../../client/server/ManagementServer.js';
 import { createIntegrityModule } from '../../client/server/integrity/integrityModule.js';
 import { usersModule } from '../../client/server/usersModule.js';
 import { readRuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
+import { runMain } from '../server/support/serverHarness.js';
 
 const PW = 'correct horse battery';
 
 const sha = (alg: 'sha1' | 'sha256', text: string): string => createHash(alg).update(text).digest('hex');
 
-async function tvdc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const tvdc = (...args: string[]) => runMain(args);
 
 describe('cli: tvdc ima policy', function () {
   this.timeout(60_000);

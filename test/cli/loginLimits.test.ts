@@ -6,9 +6,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { join } from 'node:path';
 import { parseHostArgs, UsageError } from '../../client/cli/tvdc-host.js';
-import { main } from '../../client/cli/tvdc.js';
 import { UserDirectory } from '../../src/wbem/UserDirectory.js';
-import { tempDir } from '../server/support/serverHarness.js';
+import { runMain, tempDir } from '../server/support/serverHarness.js';
 import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 import { PROJECT_ROOT } from '../wbem/support/wbemTestKit.js';
 
@@ -38,9 +37,8 @@ function send(url: string, user: string, password: string, method: string, heade
 
 /** `tvdc ARGS` in this process: exit code and what it wrote to stderr. */
 async function tvdc(...args: string[]): Promise<{ code: number; err: string }> {
-  const err: string[] = [];
-  const code = await main(args, { out: () => undefined, err: (l) => err.push(l) });
-  return { code, err: err.join('\n') };
+  const { code, err } = await runMain(args);
+  return { code, err };
 }
 
 /** A `tvdc server` process; resolves with its URL once it listens. */

@@ -4,17 +4,13 @@
 import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../client/cli/tvdc.js';
-import { tempDir } from '../server/support/serverHarness.js';
+import { runMain, tempDir, type TvdcRun } from '../server/support/serverHarness.js';
 
-async function tvdc(args: string[], env: Record<string, string> = {}): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
+async function tvdc(args: string[], env: Record<string, string> = {}): Promise<TvdcRun> {
   const saved = Object.fromEntries(Object.keys(env).map((k) => [k, process.env[k]]));
   Object.assign(process.env, env);
   try {
-    const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-    return { code, out: out.join('\n'), err: err.join('\n') };
+    return await runMain(args);
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k];

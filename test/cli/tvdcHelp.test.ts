@@ -2,14 +2,10 @@
 // dispatch, exit 0, and never a request to the server (a real HTTP server counts them).
 import { expect } from 'chai';
 import { createServer, type Server } from 'node:http';
-import { commands, main } from '../../client/cli/tvdc.js';
+import { commands } from '../../client/cli/tvdc.js';
+import { runMain } from '../server/support/serverHarness.js';
 
-async function tvdc(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const tvdc = runMain;
 
 describe('cli: tvdc help', function () {
   this.timeout(20_000);

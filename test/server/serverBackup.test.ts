@@ -5,16 +5,10 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { main } from '../../client/cli/tvdc.js';
 import { defaultKeyFile } from '../../client/server/ServerKey.js';
-import { client, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
+import { client, runMain, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
 
-async function tvdc(...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(args, { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
-}
+const tvdc = (...args: string[]) => runMain(args);
 
 describe('management server: tvdc server backup', function () {
   this.timeout(30_000);

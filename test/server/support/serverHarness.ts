@@ -52,15 +52,26 @@ export function client(url: string, user: string, password: string): ApiClient {
   return new ApiClient(url, user, password);
 }
 
+export interface TvdcRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** `tvdc ARGS` in this process, as given: exit code and output. */
+export async function runMain(args: readonly string[]): Promise<TvdcRun> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main([...args], { out: (l) => out.push(l), err: (l) => err.push(l) });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
 /**
  * `tvdc ARGS` in this process against the server at `url` as `user`: exit code and output. main
  * closes every API client of the process when it is done, so callers make theirs again after it.
  */
-export async function runTvdc(url: string, user: string, password: string, ...args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main([...args, '--server', url, '--user', user, '--password', password], { out: (l) => out.push(l), err: (l) => err.push(l) });
-  return { code, out: out.join('\n'), err: err.join('\n') };
+export function runTvdc(url: string, user: string, password: string, ...args: string[]): Promise<TvdcRun> {
+  return runMain([...args, '--server', url, '--user', user, '--password', password]);
 }
 
 /** Awaits `p` and checks it failed with this status and code; returns the message. */
