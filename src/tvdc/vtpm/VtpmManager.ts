@@ -335,27 +335,14 @@ export class VtpmManager {
     if (!isTpmFamily(family)) throw new TvdcError('INVALID_ARGUMENT', `TPM family "${String(family)}" is not tpm2 or tpm12`);
     const akKind = opts.akKind ?? 'rsa';
     if (family === 'tpm12' && akKind !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'a TPM 1.2 has RSA keys only: its quote key cannot be ECC');
-    if (family === 'tpm12') return this.createTpm12(id, kind);
     return this.withLock(id, async () => {
       if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
       const dir = this.dirOf(id);
       rmSync(dir, { recursive: true, force: true });
       try {
-        const l = await this.spawn(id, 'fresh', 'tpm2');
-        const tpm = l.proc.tpm;
-        const ek = await tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
-        await tpm.flushContext(ek.handle);
-        const ak = await tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(akKind));
-        await tpm.flushContext(ak.handle);
-        const ca = kind === 'host' ? this.platformCa : this.vtpmCa;
-        const certPem = ca.issueEkCertificate(publicKeyOf(ek.public), `${this.opts.hostName ?? hostname()}/${id}`);
-        const der = new X509Certificate(certPem).raw;
-        await tpm.nvDefineSpace(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der.length, TPMA_NV.OWNERWRITE | TPMA_NV.OWNERREAD | TPMA_NV.AUTHREAD | TPMA_NV.PPREAD | TPMA_NV.NO_DA);
-        await tpm.nvWrite(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der);
-        await this.stopProcess(id, false);
-        this.db
-          .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
-          .run(id, kind, akKind, 'stopped', ek.publicArea, certPem, ak.publicArea, new Date().toISOString());
+        const l = await this.spawn(id, 'fresh', family);
+        if (family === 'tpm12') await this.initTpm12(id, kind, l);
+        else await this.initTpm2(id, kind, akKind, l);
       } catch (e) {
         const l = this.live.get(id);
         this.live.delete(id);
@@ -372,51 +359,55 @@ export class VtpmManager {
     return kind === 'host' ? this.platformCa : this.vtpmCa;
   }
 
+  private tpmName(id: string): string {
+    return `${this.opts.hostName ?? hostname()}/${id}`;
+  }
+
+  /** A new TPM 2.0: EK and AK are primaries, so only their public areas are kept; the EK certificate also goes to its NV index. */
+  private async initTpm2(id: string, kind: VtpmKind, akKind: AkKind, l: Live): Promise<void> {
+    const tpm = l.proc.tpm;
+    const ek = await tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
+    await tpm.flushContext(ek.handle);
+    const ak = await tpm.createPrimary(TPM_RH.ENDORSEMENT, akTemplate(akKind));
+    await tpm.flushContext(ak.handle);
+    const certPem = this.certifyingCa(kind).issueEkCertificate(publicKeyOf(ek.public), this.tpmName(id));
+    const der = new X509Certificate(certPem).raw;
+    await tpm.nvDefineSpace(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der.length, TPMA_NV.OWNERWRITE | TPMA_NV.OWNERREAD | TPMA_NV.AUTHREAD | TPMA_NV.PPREAD | TPMA_NV.NO_DA);
+    await tpm.nvWrite(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, der);
+    await this.stopProcess(id, false);
+    this.db
+      .prepare('INSERT INTO vtpm (id, kind, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(id, kind, akKind, 'stopped', ek.publicArea, certPem, ak.publicArea, new Date().toISOString());
+  }
+
   /**
-   * A TPM 1.2 vTPM, set up as a platform and its owner would: physical presence enables and
+   * A new TPM 1.2, set up as a platform and its owner would: physical presence enables and
    * activates it, it creates its EK, tvdc takes ownership (random owner auth, the well-known SRK
    * auth so the guest's TCG software can use the SRK) and wraps a non-migratable signing key
    * under the SRK with a random usage auth. The CA certifies the EK and that key.
    */
-  private createTpm12(id: string, kind: VtpmKind): Promise<VtpmInfo> {
-    return this.withLock(id, async () => {
-      if (this.db.prepare('SELECT 1 FROM vtpm WHERE id = ?').get(id)) throw new TvdcError('ALREADY_EXISTS', `vTPM ${id} exists`);
-      const dir = this.dirOf(id);
-      rmSync(dir, { recursive: true, force: true });
-      try {
-        const l = await this.spawn(id, 'fresh', 'tpm12');
-        const tpm = l.proc.tpm12;
-        await tpm.enableAndActivate();
-        // PhysicalSetDeactivated takes effect at the next TPM_Startup: power-cycle the TPM.
-        await l.proc.control.init();
-        await tpm.startup('clear');
-        const ek = await tpm.createEndorsementKeyPair();
-        const ownerAuth = randomBytes(20);
-        await tpm.takeOwnership(ek, ownerAuth, WELL_KNOWN_SECRET);
-        const keyAuth = randomBytes(20);
-        const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
-        const ca = this.certifyingCa(kind);
-        const tpmName = `${this.opts.hostName ?? hostname()}/${id}`;
-        const ekKey = tpm12PublicKey(ek);
-        const certPem = ca.issueEkCertificate(ekKey, tpmName);
-        const akCertificatePem = ca.issueQuoteKeyCertificate(tpm12PublicKey(key), ekKey, tpmName);
-        await this.stopProcess(id, false);
-        this.db.transaction(() => {
-          this.db
-            .prepare('INSERT INTO vtpm (id, kind, family, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-            .run(id, kind, 'tpm12', 'rsa', 'stopped', marshalPubKey(ek), certPem, marshalPubKey(key), new Date().toISOString());
-          this.putTpm12Secrets(id, { ownerAuth, keyAuth, keyBlob: marshalKey(key), akCertificatePem });
-        })();
-      } catch (e) {
-        const l = this.live.get(id);
-        this.live.delete(id);
-        l?.proc.kill();
-        await l?.proc.exited;
-        rmSync(dir, { recursive: true, force: true });
-        throw e;
-      }
-      return this.get(id);
-    });
+  private async initTpm12(id: string, kind: VtpmKind, l: Live): Promise<void> {
+    const tpm = l.proc.tpm12;
+    await tpm.enableAndActivate();
+    // PhysicalSetDeactivated takes effect at the next TPM_Startup: power-cycle the TPM.
+    await l.proc.control.init();
+    await tpm.startup('clear');
+    const ek = await tpm.createEndorsementKeyPair();
+    const ownerAuth = randomBytes(20);
+    await tpm.takeOwnership(ek, ownerAuth, WELL_KNOWN_SECRET);
+    const keyAuth = randomBytes(20);
+    const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
+    const ca = this.certifyingCa(kind);
+    const ekKey = tpm12PublicKey(ek);
+    const certPem = ca.issueEkCertificate(ekKey, this.tpmName(id));
+    const akCertificatePem = ca.issueQuoteKeyCertificate(tpm12PublicKey(key), ekKey, this.tpmName(id));
+    await this.stopProcess(id, false);
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO vtpm (id, kind, family, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(id, kind, 'tpm12', 'rsa', 'stopped', marshalPubKey(ek), certPem, marshalPubKey(key), new Date().toISOString());
+      this.putTpm12Secrets(id, { ownerAuth, keyAuth, keyBlob: marshalKey(key), akCertificatePem });
+    })();
   }
 
   /** Powers the vTPM on: a fresh TPM boot (PCRs reset) and an empty measurement list. */
