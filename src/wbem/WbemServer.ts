@@ -104,13 +104,10 @@ export class WbemServer implements ServerCore {
   readonly restored: LoadReport;
   /** The indication pipeline, or null until attachIndications(). */
   indications: IndicationSink | null = null;
-  /** Failed logins per client address, over HTTP and HTTPS alike. */
-  get loginThrottle(): LoginThrottle {
-    return this.throttle;
-  }
   readonly oneTimeCredentials: OneTimeCredentials | null;
 
   private readonly options: WbemServerOptions;
+  /** Failed logins per client address, over HTTP and HTTPS alike; limitLogins() replaces it before listen(). */
   private throttle: LoginThrottle;
   private readonly listeners: net.Server[] = [];
   private readonly sockets = new Set<Duplex>();
@@ -208,7 +205,7 @@ export class WbemServer implements ServerCore {
     if (options.port === undefined && options.httpsPort === undefined) throw new WbemServerError('WBEM_LISTEN', 'neither an HTTP nor an HTTPS port was given');
     this.registerInterop();
     const app = createWbemApp({
-      core: this, users: this.options.users, throttle: this.loginThrottle, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
+      core: this, users: this.options.users, throttle: this.throttle, maxRequestBytes: this.options.maxRequestBytes ?? 16 * 1024 * 1024,
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
       ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
     });
