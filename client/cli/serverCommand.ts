@@ -72,7 +72,7 @@ export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (indicationsPort === undefined && (opts.has('indications-host') || opts.has('indications-url'))) throw new UsageError('--indications-host and --indications-url need --indications-port');
   const indicationsUrl = opts.get('indications-url');
   if (indicationsUrl !== undefined && !/^https?:\/\//.test(indicationsUrl)) throw new UsageError(`--indications-url must be an http(s) URL, not ${indicationsUrl}`);
-  const limits = loginLimits(opts.get('login-failures'), opts.get('login-block'), UsageError);
+  const limits = loginLimits(opts.get('login-failures'), opts.get('login-block'));
   const modules = serverModules(indicationsPort === undefined ? {} : {
     indications: { listenPort: indicationsPort, listenHost: opts.get('indications-host') ?? host, ...(indicationsUrl ? { destination: indicationsUrl } : {}) },
   });

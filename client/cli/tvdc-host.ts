@@ -9,6 +9,7 @@ import { WbemServerError } from '../../src/wbem/WbemServer.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
 import { onClosedPipe } from './closedPipe.js';
+import { UsageError } from './commandKit.js';
 import { loginLimits } from './loginLimits.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
@@ -16,7 +17,8 @@ const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--
                  [--login-failures 1-1000] [--login-block 1-86400]
        tvdc-host --add-user NAME --role read|write|admin --users FILE   (password read from stdin)`;
 
-export class UsageError extends Error {}
+// One bad-command-line error for every program here (loginLimits throws it for both).
+export { UsageError };
 
 interface HostOptions {
   name: string;
@@ -91,7 +93,7 @@ export function parseHostArgs(argv: readonly string[]): HostOptions {
       default: throw new UsageError(`unknown option "${arg}"`);
     }
   }
-  o.loginThrottle = loginLimits(loginFailures, loginBlock, UsageError);
+  o.loginThrottle = loginLimits(loginFailures, loginBlock);
   if (o.addUser !== undefined) {
     if (!o.role || !isRole(o.role)) throw new UsageError('--add-user needs --role read, write or admin');
     if (!o.users) throw new UsageError('--add-user needs --users FILE');
