@@ -6,6 +6,7 @@ import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { ImaEntry } from '../../src/tvdc/integrity/ImaEntry.js';
 import { formatAsciiLine } from '../../src/tvdc/integrity/ImaLogParser.js';
 import type { HostIntegrity, IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
+import { PCR_BANKS } from '../../src/tvdc/vtpm/TpmFamily.js';
 import type { VtpmInfo } from '../../src/tvdc/vtpm/VtpmManager.js';
 import type { CimFactory } from '../isolation/CimFactory.js';
 import { BANKS, CLASS, HOST_TPM_DEVICE_ID, IntegrityPaths, SERVICE_NAME, VTPM_DEVICE_ID, type IntegrityServiceClass } from './IntegrityPaths.js';
@@ -13,9 +14,9 @@ import { BANKS, CLASS, HOST_TPM_DEVICE_ID, IntegrityPaths, SERVICE_NAME, VTPM_DE
 /** The PCRs each TPM shows as TVDc_PCR instances: all 24 of a PC client TPM. */
 export const PCR_INDEXES: readonly number[] = Array.from({ length: 24 }, (_, i) => i);
 
-/** The PCR banks a TPM keeps: a TPM 1.2 has the SHA-1 bank only. */
+/** The CIM banks of the PCR banks a TPM keeps (the domain's PCR_BANKS: a TPM 1.2 has SHA-1 only). */
 export function banksOf(i: Pick<VtpmInfo, 'family'>): readonly (typeof BANKS)[number][] {
-  return i.family === 'tpm12' ? BANKS.filter((b) => b.name === 'sha1') : BANKS;
+  return BANKS.filter((b) => PCR_BANKS[i.family].includes(b.name));
 }
 
 /**

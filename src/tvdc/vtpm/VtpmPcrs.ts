@@ -5,6 +5,7 @@ import type { PcrBankName } from '../integrity/ImaReplay.js';
 import type { Tpm } from './Tpm.js';
 import type { Tpm12 } from './Tpm12.js';
 import { TPM_ALG } from './TpmConstants.js';
+import { PCR_BANKS } from './TpmFamily.js';
 
 export interface BankDigests {
   sha1: Buffer;
@@ -32,7 +33,7 @@ export async function readImaBank(p: VtpmPcrs, pcrs: readonly number[]): Promise
 }
 
 export class Tpm2Pcrs implements VtpmPcrs {
-  readonly banks: readonly PcrBankName[] = ['sha256', 'sha1'];
+  readonly banks = PCR_BANKS.tpm2;
   constructor(private readonly tpm: Tpm) {}
 
   async extend(pcr: number, d: BankDigests): Promise<void> {
@@ -48,7 +49,7 @@ export class Tpm2Pcrs implements VtpmPcrs {
 }
 
 export class Tpm12Pcrs implements VtpmPcrs {
-  readonly banks: readonly PcrBankName[] = ['sha1'];
+  readonly banks = PCR_BANKS.tpm12;
   constructor(private readonly tpm: Tpm12) {}
 
   async extend(pcr: number, d: BankDigests): Promise<void> {
