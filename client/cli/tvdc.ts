@@ -65,7 +65,7 @@ export async function main(argv: string[], io: Io = { out: (l) => process.stdout
     return EXIT.USAGE;
   }
   const verb = alone ? undefined : afterNoun[0];
-  const run = alone?.run ?? commands[noun]?.[verb ?? ''];
+  const run = alone?.run ?? verbs?.[verb ?? ''];
   const name = ['tvdc', noun, verb].filter(Boolean).join(' ');
   if (!run) {
     io.err(`tvdc: unknown command "${[noun, verb].filter(Boolean).join(' ')}"`);
