@@ -1,6 +1,8 @@
-// The TPM 1.2 command and response frames (Part 1, 11; Part 3): tag, size, ordinal or result,
-// handles, parameters, and one authorization area per session (AUTH1, AUTH2).
+// The TPM 1.2 command and response frames (Part 1, 11; Part 3): tag, size, ordinal or result
+// (the header TpmCommand frames for both families), handles, parameters, and one authorization
+// area per session (AUTH1, AUTH2).
 import { TpmFormatError, TpmReader, TpmWriter } from './TpmBuffer.js';
+import { frameCommand, readResponseHeader } from './TpmCommand.js';
 import { TPM12_TAG } from './Tpm12Constants.js';
 
 /** One request authorization area: authHandle, nonceOdd, continueAuthSession, authValue. */
@@ -30,8 +32,7 @@ export function buildTpm12Command(ordinal: number, handles: readonly number[], p
     if (a.nonceOdd.length !== 20 || a.auth.length !== 20) throw new TpmFormatError('TPM 1.2 nonces and authorization values are 20 bytes');
     body.u32(a.handle).bytes(a.nonceOdd).u8(a.continueSession ? 1 : 0).bytes(a.auth);
   }
-  const b = body.toBuffer();
-  return new TpmWriter().u16(tag).u32(10 + b.length).u32(ordinal).bytes(b).toBuffer();
+  return frameCommand(tag, ordinal, body.toBuffer());
 }
 
 export interface Tpm12Response {
@@ -46,10 +47,7 @@ export interface Tpm12Response {
 /** Splits a response; `handleCount` output handles lead the parameters on success. */
 export function parseTpm12Response(buf: Buffer, handleCount = 0): Tpm12Response {
   const r = new TpmReader(buf, 'TPM 1.2 response');
-  const tag = r.u16();
-  const size = r.u32();
-  const rc = r.u32();
-  if (size !== buf.length) throw new TpmFormatError(`TPM 1.2 response says ${size} bytes but carries ${buf.length}`);
+  const { tag, rc } = readResponseHeader(r, buf.length);
   const authCount = tag === TPM12_TAG.RSP_COMMAND ? 0 : tag === TPM12_TAG.RSP_AUTH1_COMMAND ? 1 : tag === TPM12_TAG.RSP_AUTH2_COMMAND ? 2 : -1;
   if (authCount < 0) throw new TpmFormatError(`TPM 1.2 response tag 0x${tag.toString(16)} is not a response tag`);
   if (rc !== 0) return { tag, rc, handles: [], params: Buffer.alloc(0), auths: [] };

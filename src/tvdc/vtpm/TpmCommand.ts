@@ -35,13 +35,21 @@ export function buildCommand(spec: CommandSpec): Buffer {
     w.u32(a.length).bytes(a.toBuffer());
   }
   if (spec.params) w.bytes(spec.params);
-  const body = w.toBuffer();
-  return new TpmWriter()
-    .u16(sessions.length ? TPM_ST.SESSIONS : TPM_ST.NO_SESSIONS)
-    .u32(10 + body.length)
-    .u32(spec.cc)
-    .bytes(body)
-    .toBuffer();
+  return frameCommand(sessions.length ? TPM_ST.SESSIONS : TPM_ST.NO_SESSIONS, spec.cc, w.toBuffer());
+}
+
+/** The 10-byte header TPM 2.0 kept from TPM 1.2: tag, size of the whole frame, command code (1.2: ordinal). */
+export function frameCommand(tag: number, code: number, body: Buffer): Buffer {
+  return new TpmWriter().u16(tag).u32(10 + body.length).u32(code).bytes(body).toBuffer();
+}
+
+/** Reads the response header both families share (tag, size, response code); the size must be the frame's. */
+export function readResponseHeader(r: TpmReader, frameLength: number): { tag: number; rc: number } {
+  const tag = r.u16();
+  const size = r.u32();
+  const rc = r.u32();
+  if (size !== frameLength) throw new TpmFormatError(`${r.what} says ${size} bytes but carries ${frameLength}`);
+  return { tag, rc };
 }
 
 export interface Response {
@@ -55,10 +63,7 @@ export interface Response {
 /** Splits a response frame; `handleCount` is how many handles the command returns on success. */
 export function parseResponse(buf: Buffer, handleCount = 0): Response {
   const r = new TpmReader(buf, 'TPM response');
-  const tag = r.u16();
-  const size = r.u32();
-  const rc = r.u32();
-  if (size !== buf.length) throw new TpmFormatError(`TPM response says ${size} bytes but carries ${buf.length}`);
+  const { tag, rc } = readResponseHeader(r, buf.length);
   if (rc !== 0) return { tag, rc, handles: [], params: new TpmReader(Buffer.alloc(0)) };
   const handles: number[] = [];
   for (let i = 0; i < handleCount; i++) handles.push(r.u32());
