@@ -2,6 +2,7 @@
 // TPM_PCR_COMPOSITE) and TPM_QUOTE_INFO2 ("QUT2", TPM_PCR_INFO_SHORT), signed RSASSA-PKCS1-v1_5
 // SHA-1 by the AIK or quote key.
 import { createHash, verify, constants, type KeyObject } from 'node:crypto';
+import { readTpm12PcrSelection, writeTpm12PcrSelection } from '../vtpm/Tpm12.js';
 import { TpmReader, TpmWriter } from '../vtpm/TpmBuffer.js';
 import { IntegrityError } from './IntegrityError.js';
 import type { Finding } from './Verdict.js';
@@ -12,12 +13,6 @@ export interface Tpm12QuoteInfo {
   compositeDigest: Buffer;
   externalData: Buffer;
   pcrs: number[];
-}
-
-function selectionPcrs(bitmap: Buffer): number[] {
-  const out: number[] = [];
-  for (let b = 0; b < bitmap.length * 8; b++) if (bitmap[b >> 3]! & (1 << (b & 7))) out.push(b);
-  return out;
 }
 
 export function parseTpm12QuoteInfo(buf: Buffer): Tpm12QuoteInfo {
@@ -33,11 +28,11 @@ export function parseTpm12QuoteInfo(buf: Buffer): Tpm12QuoteInfo {
     const fixed = r.bytes(4).toString('latin1');
     if (tag !== 0x0036 || fixed !== 'QUT2') throw new Error('neither QUOT nor QUT2');
     const externalData = r.bytes(20);
-    const bitmap = r.bytes(r.u16());
+    const pcrs = readTpm12PcrSelection(r);
     r.u8(); // localityAtRelease
     const compositeDigest = r.bytes(20);
     r.end();
-    return { kind: 'QUT2', compositeDigest, externalData, pcrs: selectionPcrs(bitmap) };
+    return { kind: 'QUT2', compositeDigest, externalData, pcrs };
   } catch (e) {
     throw new IntegrityError('QUOTE_FORMAT', `TPM 1.2 quote: ${(e as Error).message}`);
   }
@@ -54,10 +49,8 @@ export function tpm12ExternalData(nonce: Buffer): Buffer {
 /** TPM_PCR_COMPOSITE over the given PCRs (index -> 20-byte value), and its SHA-1. */
 export function tpm12Composite(pcrs: ReadonlyMap<number, Buffer>): { composite: Buffer; digest: Buffer } {
   const idx = [...pcrs.keys()].sort((a, b) => a - b);
-  const bitmap = Buffer.alloc(3);
-  for (const i of idx) bitmap[i >> 3]! |= 1 << (i & 7);
   const values = Buffer.concat(idx.map((i) => pcrs.get(i)!));
-  const composite = new TpmWriter().u16(3).bytes(bitmap).u32(values.length).bytes(values).toBuffer();
+  const composite = writeTpm12PcrSelection(new TpmWriter(), idx).u32(values.length).bytes(values).toBuffer();
   return { composite, digest: createHash('sha1').update(composite).digest() };
 }
 

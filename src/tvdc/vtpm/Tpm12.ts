@@ -47,31 +47,33 @@ export interface Tpm12Quote {
 /** The well-known secret (20 zero bytes) TCG software uses for an SRK any local user may load under. */
 export const WELL_KNOWN_SECRET = Buffer.alloc(20);
 
-function pcrSelection(pcrs: readonly number[]): Buffer {
+/** TPM_PCR_SELECTION: sizeOfSelect, then one bit per PCR (the quote, its composite and TPM_QUOTE_INFO2 use it). */
+export function writeTpm12PcrSelection(w: TpmWriter, pcrs: Iterable<number>): TpmWriter {
   const bitmap = Buffer.alloc(TPM12_PCR_SELECT_SIZE);
   for (const p of pcrs) {
     if (!Number.isInteger(p) || p < 0 || p >= TPM12_NUM_PCR) throw new TvdcError('INVALID_ARGUMENT', `TPM 1.2 PCR ${p} does not exist (0-${TPM12_NUM_PCR - 1})`);
     bitmap[p >> 3]! |= 1 << (p & 7);
   }
-  return new TpmWriter().u16(bitmap.length).bytes(bitmap).toBuffer();
+  return w.u16(bitmap.length).bytes(bitmap);
+}
+
+/** The PCR indexes of a TPM_PCR_SELECTION, ascending. */
+export function readTpm12PcrSelection(r: TpmReader): number[] {
+  const bitmap = r.bytes(r.u16());
+  const out: number[] = [];
+  for (let b = 0; b < bitmap.length * 8; b++) if (bitmap[b >> 3]! & (1 << (b & 7))) out.push(b);
+  return out;
 }
 
 /** Splits a TPM_PCR_COMPOSITE into PCR index -> value. */
 export function parsePcrComposite(buf: Buffer): Map<number, Buffer> {
   const r = new TpmReader(buf, 'TPM_PCR_COMPOSITE');
-  const bitmap = r.bytes(r.u16());
+  const pcrs = readTpm12PcrSelection(r);
   const values = r.bytes(r.u32());
   r.end();
-  const out = new Map<number, Buffer>();
-  let k = 0;
-  for (let b = 0; b < bitmap.length * 8; b++) {
-    if (!(bitmap[b >> 3]! & (1 << (b & 7)))) continue;
-    if ((k + 1) * 20 > values.length) throw new TpmFormatError('TPM_PCR_COMPOSITE holds fewer values than its selection');
-    out.set(b, Buffer.from(values.subarray(k * 20, (k + 1) * 20)));
-    k++;
-  }
-  if (k * 20 !== values.length) throw new TpmFormatError('TPM_PCR_COMPOSITE holds more values than its selection');
-  return out;
+  if (values.length < pcrs.length * 20) throw new TpmFormatError('TPM_PCR_COMPOSITE holds fewer values than its selection');
+  if (values.length > pcrs.length * 20) throw new TpmFormatError('TPM_PCR_COMPOSITE holds more values than its selection');
+  return new Map(pcrs.map((p, k) => [p, Buffer.from(values.subarray(k * 20, (k + 1) * 20))]));
 }
 
 export class Tpm12 {
@@ -258,7 +260,7 @@ export class Tpm12 {
    */
   async quote(keyHandle: number, externalData: Buffer, pcrs: readonly number[], use: SessionUse): Promise<Tpm12Quote> {
     if (externalData.length !== 20) throw new TvdcError('INVALID_ARGUMENT', 'TPM_Quote takes a 20-byte nonce');
-    const params = new TpmWriter().bytes(externalData).bytes(pcrSelection(pcrs)).toBuffer();
+    const params = writeTpm12PcrSelection(new TpmWriter().bytes(externalData), pcrs).toBuffer();
     const res = await this.execute(TPM12_ORD.Quote, { handles: [keyHandle], params, sessions: [use] });
     const r = new TpmReader(res.params, 'TPM_Quote response');
     const start = r.offset;
