@@ -7,13 +7,17 @@ import type { VtpmInfo } from './VtpmManager.js';
 
 type Keyed = Pick<VtpmInfo, 'family' | 'ekPublic' | 'akPublic'>;
 
+function keyOf(family: Keyed['family'], area: Buffer): KeyObject {
+  return family === 'tpm12' ? tpm12PublicKey(parsePubKey(area)) : publicKeyOf(parsePublic(area));
+}
+
 export function ekPublicKeyOf(v: Keyed): KeyObject {
-  return v.family === 'tpm12' ? tpm12PublicKey(parsePubKey(v.ekPublic)) : publicKeyOf(parsePublic(v.ekPublic));
+  return keyOf(v.family, v.ekPublic);
 }
 
 /** The key quotes are signed with: the TPM 2.0 AK, or the TPM 1.2 quote key. */
 export function akPublicKeyOf(v: Keyed): KeyObject {
-  return v.family === 'tpm12' ? tpm12PublicKey(parsePubKey(v.akPublic)) : publicKeyOf(parsePublic(v.akPublic));
+  return keyOf(v.family, v.akPublic);
 }
 
 export function akPublicPemOf(v: Keyed): string {
