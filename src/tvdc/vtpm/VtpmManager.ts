@@ -73,7 +73,12 @@ interface Row {
   ek_cert: string;
   ak_public: Buffer;
   created_at: string;
+  /** From vtpm_tpm12, joined in: a TPM 1.2's quote key certificate (null for a TPM 2.0). */
+  ak_cert: string | null;
 }
+
+/** A vTPM row with its TPM 1.2 quote key certificate, so info() needs no second query per vTPM. */
+const SELECT_ROW = 'SELECT vtpm.*, t.ak_cert FROM vtpm LEFT JOIN vtpm_tpm12 t ON t.vtpm_id = vtpm.id';
 
 interface Live {
   proc: SwtpmProcess;
@@ -194,6 +199,10 @@ export const PACKAGE_LIFETIME_MS = 15 * 60_000;
 /** How far ahead of this host's clock a package's export time may be (hosts' clocks drift). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+function lostTpm12Record(id: string): TvdcError {
+  return new TvdcError('VTPM_FAILED', `TPM 1.2 vTPM ${id} has lost its quote key record`);
+}
+
 function pcrsOf(l: Live): VtpmPcrs {
   return l.family === 'tpm12' ? new Tpm12Pcrs(l.proc.tpm12) : new Tpm2Pcrs(l.proc.tpm);
 }
@@ -240,7 +249,7 @@ export class VtpmManager {
   }
 
   private row(id: string): Row {
-    const r = this.db.prepare('SELECT * FROM vtpm WHERE id = ?').get(id) as Row | undefined;
+    const r = this.db.prepare(`${SELECT_ROW} WHERE vtpm.id = ?`).get(id) as Row | undefined;
     if (!r) throw new TvdcError('NOT_FOUND', `no vTPM ${id}`);
     return r;
   }
@@ -261,13 +270,16 @@ export class VtpmManager {
       createdAt: r.created_at,
     };
     if (l?.proc.running) i.pid = l.proc.pid;
-    if (r.family === 'tpm12') i.akCertificatePem = this.tpm12Secrets(r.id).akCertificatePem;
+    if (r.family === 'tpm12') {
+      if (r.ak_cert === null) throw lostTpm12Record(r.id);
+      i.akCertificatePem = r.ak_cert;
+    }
     return i;
   }
 
   private tpm12Secrets(id: string): Tpm12Secrets {
     const t = this.db.prepare('SELECT * FROM vtpm_tpm12 WHERE vtpm_id = ?').get(id) as Tpm12Row | undefined;
-    if (!t) throw new TvdcError('VTPM_FAILED', `TPM 1.2 vTPM ${id} has lost its quote key record`);
+    if (!t) throw lostTpm12Record(id);
     return { ownerAuth: t.owner_auth, keyAuth: t.key_auth, keyBlob: t.key_blob, akCertificatePem: t.ak_cert };
   }
 
@@ -280,7 +292,7 @@ export class VtpmManager {
   }
 
   list(): VtpmInfo[] {
-    return (this.db.prepare('SELECT * FROM vtpm ORDER BY id').all() as Row[]).map((r) => this.info(r));
+    return (this.db.prepare(`${SELECT_ROW} ORDER BY vtpm.id`).all() as Row[]).map((r) => this.info(r));
   }
 
   /** Runs `fn` with exclusive use of one vTPM: measurements, quotes and lifecycle never interleave. */
@@ -686,7 +698,7 @@ export class VtpmManager {
       await killAndWait(p.pid);
       report.killed.push(p.pid);
     }
-    const rows = this.db.prepare('SELECT * FROM vtpm').all() as Row[];
+    const rows = this.db.prepare('SELECT * FROM vtpm').all() as Omit<Row, 'ak_cert'>[];
     const known = new Set(rows.map((r) => r.id));
     for (const d of readdirSync(join(this.root, 'instances'))) {
       if (!known.has(d)) {
