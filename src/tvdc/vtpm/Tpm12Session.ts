@@ -3,24 +3,19 @@
 // same way, so a reply the TPM did not make (or made for another command) is refused.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { TvdcError } from '../TvdcError.js';
+import { TpmWriter } from './TpmBuffer.js';
 import type { Tpm12AuthArea, Tpm12ResponseAuth } from './Tpm12Command.js';
 
 export type Tpm12SessionKind = 'oiap' | 'osap';
 
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32BE(v >>> 0);
-  return b;
-}
-
 /** SHA-1 over the ordinal and the parameters an HMAC covers (the "1S" rows of Part 3). */
-export function inParamDigest(ordinal: number, params: Buffer): Buffer {
-  return createHash('sha1').update(u32(ordinal)).update(params).digest();
+function inParamDigest(ordinal: number, params: Buffer): Buffer {
+  return createHash('sha1').update(new TpmWriter().u32(ordinal).bytes(params).toBuffer()).digest();
 }
 
 /** SHA-1 over the result, the ordinal and the output parameters (the "1S"/"2S" rows). */
-export function outParamDigest(rc: number, ordinal: number, params: Buffer): Buffer {
-  return createHash('sha1').update(u32(rc)).update(u32(ordinal)).update(params).digest();
+function outParamDigest(rc: number, ordinal: number, params: Buffer): Buffer {
+  return createHash('sha1').update(new TpmWriter().u32(rc).u32(ordinal).bytes(params).toBuffer()).digest();
 }
 
 export class Tpm12Session {
