@@ -27,6 +27,18 @@ const AVAILABLE: Record<VmState, number[]> = {
 /** Every state RequestStateChange implements. */
 export const REQUESTED_STATES_SUPPORTED = [2, 3, 4, 6, 9, 10, 11];
 
+/**
+ * What TVDc_VirtualSystemManagementService does, as its capabilities' ValueMaps number it: every
+ * method it implements completes before it returns (2 DefineSystem, 3 DestroySystem,
+ * 6 ModifySystemSettings, 7 RemoveResources = RemoveResourceSettings, 10 AddResources =
+ * AddResourceSettings); ModifyResourceSettings (5) returns 1 Not Supported, so it is left out.
+ * Clients gate their calls on this list, so a method added to the provider belongs here too.
+ */
+export const MANAGEMENT_METHODS_SUPPORTED = [2, 3, 6, 7, 10];
+
+/** The VM life-cycle indications VmLifecycleIndications raises: 2 creation, 3 deletion, 4 state change. */
+export const MANAGEMENT_INDICATIONS_SUPPORTED = [2, 3, 4];
+
 const DISK_BLOCK = 512;
 
 export class IsolationModel {
@@ -182,7 +194,8 @@ export class IsolationModel {
   managementCapabilities(): CimInstance {
     return this.cim.instance(CLASS.managementCapabilities, {
       InstanceID: 'TVDc:VirtualSystemManagementCapabilities', ElementName: 'VirtualSystemManagementCapabilities',
-      VirtualSystemTypesSupported: ['Xen'], SynchronousMethodsSupported: [2, 3], AsynchronousMethodsSupported: [], IndicationsSupported: [],
+      VirtualSystemTypesSupported: ['Xen'], SynchronousMethodsSupported: MANAGEMENT_METHODS_SUPPORTED, AsynchronousMethodsSupported: [],
+      IndicationsSupported: MANAGEMENT_INDICATIONS_SUPPORTED,
     });
   }
 

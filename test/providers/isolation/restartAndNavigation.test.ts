@@ -106,6 +106,6 @@ describe('isolation providers: a real tvdc-host, restarted, navigated', function
       expect(r.stdout, cls).to.include(`/root/tvdc:${cls}.`);
     }
     const caps = await wbemcli(['ei', p.url('TVDc_VirtualSystemManagementCapabilities')]);
-    expect(caps.stdout).to.include('SynchronousMethodsSupported=2,3');
+    expect(caps.stdout).to.include('SynchronousMethodsSupported=2,3,6,7,10,').and.include('IndicationsSupported=2,3,4');
   });
 });
