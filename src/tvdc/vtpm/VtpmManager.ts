@@ -18,9 +18,10 @@ import { TPM12_KH, TPM12_RT } from './Tpm12Constants.js';
 import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey } from './Tpm12Key.js';
 import { isTpmFamily, stateFiles, type TpmFamily } from './TpmFamily.js';
 import { readImaBank, Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
+import { ekPublicKeyOf } from './VtpmKeys.js';
 import { EK_CERT_NV_INDEX_RSA, TPMA_NV, TPM_RH } from './TpmConstants.js';
 import { ImaReplay } from '../integrity/ImaReplay.js';
-import { akTemplate, ekTemplateRsa, parsePublic, publicKeyOf } from './TpmPublic.js';
+import { akTemplate, ekTemplateRsa, publicKeyOf } from './TpmPublic.js';
 import { VtpmCa } from './VtpmCa.js';
 // A vTPM's id is its VM's name ('host' for the host's own TPM), so it has a VM name's shape.
 import { VM_NAME } from '../hypervisor/VirtualMachine.js';
@@ -636,7 +637,6 @@ export class VtpmManager {
       if (pkg.volatile) await l.proc.control.setStateBlob(BLOB.VOLATILE, pkg.volatile);
       await l.proc.control.init();
       // The state must really be the TPM the package names: same EK, same AK.
-      let ekKey;
       if (pkg.family === 'tpm12') {
         if (!pkg.tpm12) throw new TvdcError('INVALID_ARGUMENT', 'a TPM 1.2 vTPM package carries no quote key');
         if (!pkg.volatile) await l.proc.tpm12.startup('clear');
@@ -644,16 +644,15 @@ export class VtpmManager {
         const ek = await l.proc.tpm12.ownerReadInternalPub(TPM12_KH.EK, pkg.tpm12.ownerAuth);
         if (!marshalPubKey(ek).equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
         if (!marshalPubKey(parseKey(pkg.tpm12.keyBlob)).equals(pkg.akPublic)) throw new TvdcError('INVALID_ARGUMENT', 'the quote key in the package is not the one it names');
-        ekKey = tpm12PublicKey(ek);
       } else {
         if (!pkg.volatile) await l.proc.tpm.startup('clear');
         const ek = await l.proc.tpm.createPrimary(TPM_RH.ENDORSEMENT, ekTemplateRsa());
         await l.proc.tpm.flushContext(ek.handle);
         if (!ek.publicArea.equals(pkg.ekPublic)) throw new TvdcError('INVALID_ARGUMENT', 'imported TPM state does not hold the EK the package names');
-        ekKey = publicKeyOf(parsePublic(pkg.ekPublic));
       }
+      // The TPM holds the EK the package names (checked above), so the package's EK is the TPM's.
       const certKey = new X509Certificate(pkg.ekCertificatePem).publicKey.export({ type: 'spki', format: 'der' });
-      if (!ekKey.export({ type: 'spki', format: 'der' }).equals(certKey)) {
+      if (!ekPublicKeyOf(pkg).export({ type: 'spki', format: 'der' }).equals(certKey)) {
         throw new TvdcError('INVALID_ARGUMENT', 'EK certificate in the package does not certify its EK');
       }
       this.db.transaction(() => {
