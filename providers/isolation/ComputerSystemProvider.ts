@@ -1,14 +1,15 @@
 // TVDc_ComputerSystem: the host's VMs, and RequestStateChange (DSP1057) onto the simulated
 // hypervisor. A refused start returns 4 with the rule in the out parameter Reason; the VM stays
-// stopped because the hypervisor asks the reference monitor before it changes anything.
+// stopped because the hypervisor asks the reference monitor before it changes anything. An accepted
+// request is kept with the VM as its RequestedState (DSP1057), 12 Not Applicable before any.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
-import type { VmInfo } from '../../src/tvdc/hypervisor/VirtualMachine.js';
+import type { VmInfo, VmRequest } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import type { IsolationModel } from './IsolationModel.js';
-import { ENABLED_STATE } from './IsolationModel.js';
+import { ENABLED_STATE, REQUESTED_STATE } from './IsolationModel.js';
 import { asCim, failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
 
@@ -43,7 +44,16 @@ export class ComputerSystemProvider implements Provider {
     try {
       const vm = this.model.service.getVm(vmName);
       if (!vm) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no VM '${vmName}' on host '${this.model.hostName}'`);
-      await this.change(vm, requested);
+      // Recorded before the change, so the state-change indications already carry it as
+      // RequestedState; a refused or impossible request puts the previous one back.
+      const request = (Object.keys(REQUESTED_STATE) as VmRequest[]).find((r) => REQUESTED_STATE[r] === requested);
+      if (request !== undefined) this.model.service.recordVmRequest(vmName, request);
+      try {
+        await this.change(vm, requested);
+      } catch (e) {
+        if (request !== undefined && this.model.service.getVm(vmName)) this.model.service.recordVmRequest(vmName, vm.lastRequest);
+        throw e;
+      }
       return { returnValue: 0 };
     } catch (e) {
       return failureResult(e, CODES);

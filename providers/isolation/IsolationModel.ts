@@ -5,7 +5,7 @@ import type { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { IsolationService } from '../../src/tvdc/hypervisor/IsolationService.js';
-import type { VmInfo, VmState } from '../../src/tvdc/hypervisor/VirtualMachine.js';
+import type { VmInfo, VmRequest, VmState } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import type { ElementRef, Policy } from '../../src/tvdc/policy/Policy.js';
 import type { VirtualDisk } from '../../src/tvdc/resources/VirtualDisk.js';
 import type { NetworkSegment } from '../../src/tvdc/network/NetworkSegment.js';
@@ -24,8 +24,14 @@ const AVAILABLE: Record<VmState, number[]> = {
   suspended: [2, 3],
 };
 
+/** The RequestStateChange value of each request (2 Enabled, 3 Disabled, 4 Shut Down, 6 Offline, 9 Quiesce, 10 Reboot, 11 Reset). */
+export const REQUESTED_STATE: Record<VmRequest, number> = { start: 2, stop: 3, 'shut-down': 4, suspend: 6, pause: 9, reboot: 10, reset: 11 };
+
 /** Every state RequestStateChange implements. */
-export const REQUESTED_STATES_SUPPORTED = [2, 3, 4, 6, 9, 10, 11];
+export const REQUESTED_STATES_SUPPORTED = Object.values(REQUESTED_STATE);
+
+/** DSP1057: RequestedState is 12 Not Applicable until a RequestStateChange has been accepted. */
+const NO_REQUEST = 12;
 
 /**
  * What TVDc_VirtualSystemManagementService does, as its capabilities' ValueMaps number it: every
@@ -82,7 +88,7 @@ export class IsolationModel {
       Caption: `VM ${v.name} on ${v.host}`,
       Description: `Virtual machine labeled ${formatLabel(this.policyName(), v.label) ?? 'nothing (unlabeled)'}`,
       NameFormat: 'Other', Dedicated: [0], OperationalStatus: [2], HealthState: 5,
-      EnabledState: ENABLED_STATE[v.state], RequestedState: 12, EnabledDefault: 2,
+      EnabledState: ENABLED_STATE[v.state], RequestedState: v.lastRequest === undefined ? NO_REQUEST : REQUESTED_STATE[v.lastRequest], EnabledDefault: 2,
       AvailableRequestedStates: AVAILABLE[v.state],
       InstallDate: CimDateTime.fromDate(new Date(v.createdAt)),
     });

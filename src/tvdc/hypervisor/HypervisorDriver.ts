@@ -2,7 +2,7 @@
 // hook (its reference monitor decides before anything changes), so callers cannot bypass it.
 import type { Decision } from '../acm/Decision.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
+import type { MigrationTicket, VmInfo, VmRequest } from './VirtualMachine.js';
 
 export interface HypervisorDriver {
   readonly hostName: string;
@@ -24,6 +24,8 @@ export interface HypervisorDriver {
   detachInterface(vm: string, segment: string): VmInfo;
   openChannel(a: string, b: string): void;
   closeChannel(a: string, b: string): void;
+  /** Keeps the last state change asked of a VM with it (undefined forgets it). */
+  recordRequest(name: string, request: VmRequest | undefined): VmInfo;
   get(name: string): VmInfo | undefined;
   list(): VmInfo[];
   addLifecycleListener(l: LifecycleListener): () => void;

@@ -24,7 +24,7 @@ import { DiskStore, diskStoreMigrations } from '../resources/DiskStore.js';
 import type { VirtualDisk } from '../resources/VirtualDisk.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import { SimulatedHypervisor, simulatedHypervisorMigrations } from './SimulatedHypervisor.js';
-import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
+import type { MigrationTicket, VmInfo, VmRequest } from './VirtualMachine.js';
 
 const hostMigrations = [
   { id: 'isolation-host-1', up: 'CREATE TABLE iso_host (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, label TEXT)' },
@@ -523,6 +523,9 @@ export class IsolationService {
   }
   getVm(name: string): VmInfo | undefined {
     return this.hypervisor.get(name);
+  }
+  recordVmRequest(name: string, request: VmRequest | undefined): VmInfo {
+    return this.hypervisor.recordRequest(name, request);
   }
   listVms(): VmInfo[] {
     return this.hypervisor.list();

@@ -10,7 +10,7 @@ import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
 import type { HypervisorDriver } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import { VM_NAME, type MigrationTicket, type VmInfo, type VmState } from './VirtualMachine.js';
+import { VM_NAME, type MigrationTicket, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
 
 export const simulatedHypervisorMigrations = [
   {
@@ -41,6 +41,7 @@ export const simulatedHypervisorMigrations = [
   },
   // Policy updates look VMs up by label and by state.
   { id: 'isolation-vms-2', up: 'CREATE INDEX iso_vms_label ON iso_vms (label); CREATE INDEX iso_vms_state ON iso_vms (state)' },
+  { id: 'isolation-vms-3', up: 'ALTER TABLE iso_vms ADD COLUMN last_request TEXT' },
 ];
 
 interface VmRow {
@@ -48,6 +49,7 @@ interface VmRow {
   label: string | null;
   state: VmState;
   created_at: string;
+  last_request: VmRequest | null;
 }
 
 
@@ -136,7 +138,10 @@ export class SimulatedHypervisor implements HypervisorDriver {
   }
 
   private toInfo(r: VmRow, disks: string[], segments: string[], channels: string[]): VmInfo {
-    return { name: r.name, label: r.label ?? undefined, state: r.state, host: this.hostName, disks, segments, channels, createdAt: r.created_at };
+    return {
+      name: r.name, label: r.label ?? undefined, state: r.state, host: this.hostName, disks, segments, channels, createdAt: r.created_at,
+      lastRequest: r.last_request ?? undefined,
+    };
   }
 
   require(name: string): VmInfo {
@@ -162,6 +167,13 @@ export class SimulatedHypervisor implements HypervisorDriver {
     const vm = this.require(name);
     await this.notify('onDefine', vm, false);
     return vm;
+  }
+
+  /** Records (or, with undefined, forgets) the last state change asked of a VM; it changes nothing else. */
+  recordRequest(name: string, request: VmRequest | undefined): VmInfo {
+    this.require(name);
+    this.db.prepare('UPDATE iso_vms SET last_request = ? WHERE name = ?').run(request ?? null, name);
+    return this.require(name);
   }
 
   /** Changes a VM's label (the management side's job); only while the VM is not running. */

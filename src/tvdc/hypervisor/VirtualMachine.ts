@@ -12,6 +12,12 @@ export const VM_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
  */
 export type VmState = 'stopped' | 'running' | 'paused' | 'suspended';
 
+/**
+ * A state change a manager asked for: start (also resume or unpause), stop, an orderly shut-down,
+ * suspend, pause, reboot or reset.
+ */
+export type VmRequest = 'start' | 'stop' | 'shut-down' | 'suspend' | 'pause' | 'reboot' | 'reset';
+
 export interface VmInfo {
   name: string;
   /** The label the management VM assigned; undefined when unlabeled. Never read from the VM. */
@@ -24,6 +30,11 @@ export interface VmInfo {
   /** Running VMs this one has an open inter-VM channel with. */
   channels: string[];
   createdAt: string;
+  /**
+   * The last state change asked for and not refused; undefined before any. Kept with the VM, as
+   * its state is, because a manager compares it with what it asked for after an agent restart too.
+   */
+  lastRequest?: VmRequest;
 }
 
 /** A VM leaving a host. `extensions` carries what lifecycle listeners add (e.g. vTPM state). */
