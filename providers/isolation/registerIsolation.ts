@@ -90,9 +90,12 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   server.interop.addProfile({ organization: 2, name: 'Virtual System', version: '1.0.0', centralClass: CLASS.vm, centralNamespace: ns });
   server.interop.addProfile({ organization: 2, name: 'Virtual System Migration', version: '1.0.0', centralClass: CLASS.migrationService, centralNamespace: ns });
   // System Virtualization references (Dependent) the profiles whose services sit on its host
-  // (Antecedent, the DMTF direction). The server registers Indications (DSP1054) only when
-  // indications are attached; until then that link does not show.
+  // (Antecedent, the DMTF direction): its component profiles Virtual System (DSP1057, the VMs) and
+  // Virtual System Migration (DSP1081, which it scopes), and tvdc's own. The server registers
+  // Indications (DSP1054) only when indications are attached; until then that link does not show.
   const systemVirtualization = { organization: 2, name: 'System Virtualization' } as const;
+  server.interop.addProfileReference({ organization: 2, name: 'Virtual System' }, systemVirtualization);
+  server.interop.addProfileReference({ organization: 2, name: 'Virtual System Migration' }, systemVirtualization);
   server.interop.addProfileReference(ISOLATION_PROFILE, systemVirtualization);
   server.interop.addProfileReference({ organization: 2, name: 'Indications', version: '1.2.2' }, systemVirtualization);
 

@@ -12,6 +12,8 @@ const ISOLATION = 'TVDc_RegisteredProfile.InstanceID="TVDc:TVDc Isolation:1.0.0"
 const INTEGRITY = 'TVDc_RegisteredProfile.InstanceID="TVDc:TVDc Integrity:1.0.0"';
 const INDICATIONS = 'TVDc_RegisteredProfile.InstanceID="DMTF:Indications:1.2.2"';
 const PROFILE_REGISTRATION = 'TVDc_RegisteredProfile.InstanceID="DMTF:Profile Registration:1.0.0"';
+const VIRTUAL_SYSTEM = 'TVDc_RegisteredProfile.InstanceID="DMTF:Virtual System:1.0.0"';
+const MIGRATION = 'TVDc_RegisteredProfile.InstanceID="DMTF:Virtual System Migration:1.0.0"';
 
 /** Runs wbemcli with -dx against `host`, keeping the reply bodies it dumps for DTD validation. */
 function client(host: () => TvdcHostProcess, bodies: string[]) {
@@ -51,10 +53,10 @@ describe('wbem: CIM_ReferencedProfile in root/interop (wbemcli, tvdc-host --vtpm
     }
   });
 
-  it('ain from System Virtualization reaches the three profiles it references, and not Profile Registration', async () => {
+  it('ain from System Virtualization reaches the five profiles it references, and not Profile Registration', async () => {
     const r = await cli('ain', '-ac', 'CIM_ReferencedProfile', SV);
     expect(r.code, r.stderr).to.equal(0);
-    expect(lines(r)).to.deep.equal([INDICATIONS, ISOLATION, INTEGRITY].map((p) => `refhost/root/interop:${p}`).sort());
+    expect(lines(r)).to.deep.equal([INDICATIONS, ISOLATION, INTEGRITY, VIRTUAL_SYSTEM, MIGRATION].map((p) => `refhost/root/interop:${p}`).sort());
     // Profile Registration is autonomous (DSP1033), not a component System Virtualization scopes.
     const pr = await cli('ain', '-ac', 'CIM_ReferencedProfile', PROFILE_REGISTRATION);
     expect(pr.code, pr.stderr).to.equal(0);
@@ -65,7 +67,7 @@ describe('wbem: CIM_ReferencedProfile in root/interop (wbemcli, tvdc-host --vtpm
     const referenced = await cli('ai', '-ac', 'TVDc_ReferencedProfile', '-arr', 'Antecedent', '-arc', 'CIM_RegisteredProfile', SV);
     expect(referenced.code, referenced.stderr).to.equal(0);
     const found = lines(referenced);
-    expect(found).to.have.length(3);
+    expect(found).to.have.length(5);
     const isolation = found.find((l) => l.startsWith(`refhost/root/interop:${ISOLATION} `));
     expect(isolation, referenced.stdout).to.not.equal(undefined);
     expect(isolation).to.contain('RegisteredOrganization=1').and.contain('OtherRegisteredOrganization="TVDc"')
@@ -95,11 +97,11 @@ describe('wbem: CIM_ReferencedProfile in root/interop (wbemcli, tvdc-host --vtpm
     }
   });
 
-  it('ei lists exactly the three links, as instances of the TVDc_ subclass', async () => {
+  it('ei lists exactly the five links, as instances of the TVDc_ subclass', async () => {
     const r = await cli('ei', 'CIM_ReferencedProfile');
     expect(r.code, r.stderr).to.equal(0);
     const found = lines(r);
-    expect(found).to.have.length(3);
+    expect(found).to.have.length(5);
     for (const l of found) expect(l).to.match(/^127\.0\.0\.1:\d+\/root\/interop:TVDc_ReferencedProfile\./).and.contain('System Virtualization:1.0.0');
   });
 
@@ -127,9 +129,9 @@ describe('wbem: CIM_ReferencedProfile without TVDc Integrity (wbemcli, tvdc-host
     expect(profiles.stdout).to.not.contain('TVDc Integrity');
     const r = await cli('ain', '-ac', 'CIM_ReferencedProfile', SV);
     expect(r.code, r.stderr).to.equal(0);
-    expect(lines(r)).to.deep.equal([INDICATIONS, ISOLATION].map((p) => `novtpm/root/interop:${p}`).sort());
+    expect(lines(r)).to.deep.equal([INDICATIONS, ISOLATION, VIRTUAL_SYSTEM, MIGRATION].map((p) => `novtpm/root/interop:${p}`).sort());
     const all = await cli('ein', 'CIM_ReferencedProfile');
-    expect(lines(all)).to.have.length(2);
+    expect(lines(all)).to.have.length(4);
     expect(all.stdout).to.not.contain('TVDc Integrity');
   });
 
