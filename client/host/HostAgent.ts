@@ -82,6 +82,9 @@ export class HostAgent {
     try {
       server = new WbemServer({
         repository, store, name: options.name, users: options.users ?? null,
+        // The host as the System Virtualization profile models it: the system the interop
+        // namespace's services (object manager, indication service) are scoped to.
+        hostSystem: { className: 'TVDc_HostSystem', namespace: 'root/tvdc' },
         ...(options.log ? { log: options.log } : {}),
         ...(options.traceResponse ? { traceResponse: options.traceResponse } : {}),
       });

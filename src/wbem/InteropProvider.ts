@@ -1,10 +1,11 @@
 // The interop namespace (DSP1033): CIM_ObjectManager, a CIM_Namespace for every namespace
 // (itself included), CIM_NamespaceInManager, one CIM_RegisteredProfile per implemented profile
 // and CIM_ElementConformsToProfile from each profile to its central instances, traversable from
-// both ends; CIM_HostedService from the host system to the services living here (the object
-// manager, the indication service) and CIM_ElementCapabilities to their capabilities;
-// CIM_ReferencedProfile from each component profile to the profile that scopes it.
-// Where the schema defines TVDc_ subclasses of these classes, those are used instead.
+// both ends, and GetCentralInstances answering with the same central instances;
+// CIM_HostedService from the host system to the services living here (the object manager, the
+// indication service), traversable from the host's namespace too, and CIM_ElementCapabilities to
+// their capabilities; CIM_ReferencedProfile from each component profile to the profile that
+// scopes it. Where the schema defines TVDc_ subclasses of these classes, those are used instead.
 import { CimError, CimStatus } from '../cim/CimError.js';
 import { CimInstance } from '../cim/CimInstance.js';
 import { CimProperty } from '../cim/CimProperty.js';
@@ -12,7 +13,7 @@ import { CimObjectPath } from '../cim/CimObjectPath.js';
 import type { CimRepository } from '../cim/CimRepository.js';
 import { NameMap } from '../cim/NameMap.js';
 import { coerceValue } from '../cim/coerceValue.js';
-import type { Provider, ProviderContext } from './Provider.js';
+import type { MethodResult, Provider, ProviderContext } from './Provider.js';
 import { INTEROP_NAMESPACE, canonicalNamespace } from './namespaceName.js';
 import type { OperationContext } from './OperationContext.js';
 import { enumerateInstanceNames } from './InstanceRouter.js';
@@ -53,12 +54,6 @@ export const BASE_CLASSES = {
   referencedProfile: 'CIM_ReferencedProfile',
 } as const;
 
-/**
- * The profile whose central instance is the host's CIM_ComputerSystem (DSP1042 System
- * Virtualization): where the host system is found when none was set explicitly.
- */
-const HOST_PROFILE = { organization: 2, name: 'System Virtualization' } as const;
-
 type Role = keyof typeof BASE_CLASSES;
 
 export class InteropProvider {
@@ -66,13 +61,26 @@ export class InteropProvider {
   private readonly hostedServices: CimObjectPath[] = [];
   private readonly capabilityLinks: Array<{ element: CimObjectPath; capabilities: CimObjectPath }> = [];
   private readonly profileReferences: Array<{ antecedent: ProfileName; dependent: ProfileName }> = [];
-  private hostSystemPath: CimObjectPath | null = null;
+  /** The system hosting this server, with its namespace (see WbemServerOptions.hostSystem). */
+  readonly hostSystem: CimObjectPath;
 
   constructor(
     readonly repository: CimRepository,
     /** This host's name (SystemName of the object manager). */
     readonly systemName: string,
-  ) {}
+    /**
+     * The CIM_ComputerSystem hosting this server: the system the weak keys of CIM_ObjectManager
+     * and CIM_Namespace name, and the Antecedent of CIM_HostedService.
+     */
+    hostSystem: CimObjectPath,
+  ) {
+    this.hostSystem = new CimObjectPath(hostSystem.className, hostSystem.keys, canonicalNamespace(hostSystem.namespace ?? INTEROP_NAMESPACE), systemName);
+  }
+
+  /** SystemCreationClassName of the services scoped to the host system. */
+  get systemCreationClassName(): string {
+    return String(this.hostSystem.key('CreationClassName') ?? this.hostSystem.className);
+  }
 
   /** Advertises a profile; its CIM_RegisteredProfile and conformance links appear at once. */
   addProfile(p: ProfileRegistration): void {
@@ -106,16 +114,6 @@ export class InteropProvider {
     this.capabilityLinks.push({ element: this.inInterop(element), capabilities: this.inInterop(capabilities) });
   }
 
-  /**
-   * The CIM_ComputerSystem that hosts this server (Antecedent of CIM_HostedService), with its
-   * namespace. Unset, it is the central instance of a registered System Virtualization profile
-   * whose Name is this host's (TVDc_HostSystem in root/tvdc), else the system the object
-   * manager's SystemCreationClassName/SystemName name.
-   */
-  setHostSystem(path: CimObjectPath): void {
-    this.hostSystemPath = new CimObjectPath(path.className, path.keys, canonicalNamespace(path.namespace ?? INTEROP_NAMESPACE), this.systemName);
-  }
-
   private inInterop(p: CimObjectPath): CimObjectPath {
     return new CimObjectPath(p.className, p.keys, canonicalNamespace(p.namespace ?? INTEROP_NAMESPACE), this.systemName);
   }
@@ -142,13 +140,63 @@ export class InteropProvider {
       const cls = this.classFor(other, 'conformsTo');
       if (cls) out.push({ namespace: other, className: cls, provider: this.providerFor('conformsTo') });
     }
+    // The host system's side of CIM_HostedService, so that a client starting at the host finds
+    // the services living in the interop namespace. TVDc_HostedService there belongs to the
+    // domain providers (the services of their own namespace): the DMTF class carries these links.
+    const hostNs = this.hostSystem.namespace!;
+    if (hostNs !== ns && this.repository.hasNamespace(hostNs) && this.repository.hasClass(hostNs, BASE_CLASSES.hostedService)) {
+      out.push({ namespace: hostNs, className: this.repository.getClass(hostNs, BASE_CLASSES.hostedService).name, provider: this.providerFor('hostedService') });
+    }
     return out;
   }
 
   private providerFor(role: Role): Provider {
-    return {
+    const provider: Provider = {
       enumerateInstances: (ctx: ProviderContext) => this.instances(ctx as OperationContext, role),
     };
+    if (role === 'registeredProfile') {
+      provider.invokeMethod = (ctx, path, method) => this.invokeProfileMethod(ctx as OperationContext, path, method);
+    }
+    return provider;
+  }
+
+  /**
+   * Methods of CIM_RegisteredProfile. GetCentralInstances (DSP1033 1.1) answers with the central
+   * instances CIM_ElementConformsToProfile links the profile to; the deprecated conformant-instance
+   * enumeration it replaces returns 1 (Not Supported), a value of those methods' ValueMap.
+   */
+  private async invokeProfileMethod(ctx: OperationContext, path: CimObjectPath, method: string): Promise<MethodResult> {
+    const cls = this.classFor(INTEROP_NAMESPACE, 'registeredProfile');
+    const id = path.key('InstanceID');
+    const index = cls === null ? -1 : this.profiles.findIndex((p) => this.profileInstance(cls, p).get('InstanceID') === id);
+    if (index < 0) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no registered profile with InstanceID ${JSON.stringify(id ?? null)}`);
+    switch (method.toLowerCase()) {
+      case 'getcentralinstances':
+        return { returnValue: 0, outParams: [{ name: 'CentralInstances', value: await this.centralInstances(ctx, this.profiles[index]!) }] };
+      case 'openconformantinstances':
+      case 'pullconformantinstances':
+      case 'closeconformantinstances':
+        return { returnValue: 1 };
+      default:
+        throw new CimError(CimStatus.CIM_ERR_METHOD_NOT_AVAILABLE, `${path.className}.${method} is not implemented`);
+    }
+  }
+
+  /**
+   * The central instances of a registered profile, with full paths. A central class or namespace
+   * the schema lacks (a provider's optional part) means none, not an error.
+   */
+  private async centralInstances(ctx: OperationContext, p: ProfileRegistration): Promise<CimObjectPath[]> {
+    const out: CimObjectPath[] = [];
+    try {
+      for await (const c of enumerateInstanceNames(ctx.inNamespace(p.centralNamespace), p.centralClass)) {
+        out.push(new CimObjectPath(c.className, c.keys, p.centralNamespace, this.systemName));
+      }
+    } catch (e) {
+      if (!(e instanceof CimError) || (e.status !== CimStatus.CIM_ERR_INVALID_CLASS && e.status !== CimStatus.CIM_ERR_INVALID_NAMESPACE)) throw e;
+      return [];
+    }
+    return out;
   }
 
   private make(ns: string, className: string, values: Record<string, unknown>): CimInstance {
@@ -170,7 +218,7 @@ export class InteropProvider {
     const cls = this.classFor(INTEROP_NAMESPACE, 'objectManager');
     if (!cls) return null;
     return this.make(INTEROP_NAMESPACE, cls, {
-      SystemCreationClassName: 'CIM_ComputerSystem', SystemName: this.systemName, CreationClassName: cls,
+      SystemCreationClassName: this.systemCreationClassName, SystemName: this.systemName, CreationClassName: cls,
       Name: `tvdc:${this.systemName}`, ElementName: 'tvdc', Description: 'tvdc host agent WBEM server',
       EnabledState: 2, RequestedState: 12, Started: true,
     });
@@ -181,7 +229,7 @@ export class InteropProvider {
     const om = this.objectManager();
     if (!cls || !om) return [];
     return this.repository.namespaces().map((ns) => this.make(INTEROP_NAMESPACE, cls, {
-      SystemCreationClassName: 'CIM_ComputerSystem', SystemName: this.systemName,
+      SystemCreationClassName: this.systemCreationClassName, SystemName: this.systemName,
       ObjectManagerCreationClassName: om.className, ObjectManagerName: om.get('Name'),
       CreationClassName: cls, Name: canonicalNamespace(ns), ElementName: canonicalNamespace(ns), ClassInfo: 0, ClassType: 2,
     }));
@@ -254,12 +302,13 @@ export class InteropProvider {
         yield* this.profileInstances();
         return;
       case 'hostedService': {
-        const cls = this.classFor(INTEROP_NAMESPACE, 'hostedService');
+        // Served in the interop namespace and in the host system's: the same links from both ends.
+        const here = ctx.namespace;
+        const cls = here === INTEROP_NAMESPACE ? this.classFor(here, 'hostedService') : this.repository.getClass(here, BASE_CLASSES.hostedService).name;
         if (!cls) return;
         const om = this.objectManager();
         const services = [...(om ? [this.inInterop(om.path!)] : []), ...this.hostedServices];
-        const host = await this.hostSystem(ctx);
-        for (const s of services) yield this.make(INTEROP_NAMESPACE, cls, { Antecedent: host, Dependent: s });
+        for (const s of services) yield this.make(here, cls, { Antecedent: this.hostSystem, Dependent: s });
         return;
       }
       case 'elementCapabilities': {
@@ -282,46 +331,13 @@ export class InteropProvider {
           const p = this.profiles[i]!;
           // Outside the interop namespace a link shows only when its central instance lives there.
           if (here !== INTEROP_NAMESPACE && p.centralNamespace.toLowerCase() !== here.toLowerCase()) continue;
-          const centralCtx = ctx.inNamespace(p.centralNamespace);
-          let centrals: CimObjectPath[] = [];
-          try {
-            for await (const c of enumerateInstanceNames(centralCtx, p.centralClass)) centrals.push(c);
-          } catch (e) {
-            if (!(e instanceof CimError) || (e.status !== CimStatus.CIM_ERR_INVALID_CLASS && e.status !== CimStatus.CIM_ERR_INVALID_NAMESPACE)) throw e;
-            centrals = [];
-          }
-          for (const c of centrals) {
-            const central = new CimObjectPath(c.className, c.keys, p.centralNamespace, this.systemName);
-            const profile = new CimObjectPath(profiles[i]!.path!.className, profiles[i]!.path!.keys, INTEROP_NAMESPACE, this.systemName);
+          const profile = new CimObjectPath(profiles[i]!.path!.className, profiles[i]!.path!.keys, INTEROP_NAMESPACE, this.systemName);
+          for (const central of await this.centralInstances(ctx, p)) {
             yield this.make(here, cls, { ConformantStandard: profile, ManagedElement: central });
           }
         }
         return;
       }
     }
-  }
-
-  /** See setHostSystem. Looked up per request: the host's provider may come and go with its namespace. */
-  private async hostSystem(ctx: OperationContext): Promise<CimObjectPath> {
-    if (this.hostSystemPath) return this.hostSystemPath;
-    const wanted = this.systemName.toLowerCase();
-    for (const p of this.profiles) {
-      if (p.organization !== HOST_PROFILE.organization || p.name.toLowerCase() !== HOST_PROFILE.name.toLowerCase()) continue;
-      try {
-        for await (const c of enumerateInstanceNames(ctx.inNamespace(p.centralNamespace), p.centralClass)) {
-          if (String(c.key('Name') ?? '').toLowerCase() === wanted) return new CimObjectPath(c.className, c.keys, p.centralNamespace, this.systemName);
-        }
-      } catch (e) {
-        // A host provider that cannot answer must not hide the services: fall through to the default.
-        if (!(e instanceof CimError)) throw e;
-      }
-    }
-    // No provider serves the host: name it as the object manager's weak keys do, so that the
-    // link still says which system hosts the services (AssociatorNames shows it; Associators
-    // skips a far end that cannot be fetched).
-    return CimObjectPath.instance('CIM_ComputerSystem', [
-      { name: 'CreationClassName', type: 'string', value: 'CIM_ComputerSystem' },
-      { name: 'Name', type: 'string', value: this.systemName },
-    ], INTEROP_NAMESPACE, this.systemName);
   }
 }

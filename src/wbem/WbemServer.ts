@@ -25,7 +25,8 @@ import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
 import { LoginThrottle, type LoginThrottleOptions } from './LoginThrottle.js';
 import type { OneTimeCredentials } from './OneTimeCredentials.js';
 import { MPostRewriter } from './MPostRewriter.js';
-import { INTEROP_NAMESPACE } from './namespaceName.js';
+import { INTEROP_NAMESPACE, canonicalNamespace } from './namespaceName.js';
+import { CimObjectPath } from '../cim/CimObjectPath.js';
 import type { ServerCore } from './ServerCore.js';
 
 export interface WbemServerOptions {
@@ -41,6 +42,13 @@ export interface WbemServerOptions {
   loginThrottle?: Omit<LoginThrottleOptions, 'onBlock'>;
   /** This host's name: SystemName of CIM_ObjectManager and the host in returned paths. */
   name?: string;
+  /**
+   * The system hosting this server: a CIM_ComputerSystem class (or subclass) in a namespace, its
+   * instance keyed CreationClassName = the class, Name = `name`. CIM_ObjectManager, CIM_Namespace
+   * and CIM_IndicationService name it in their weak keys, and CIM_HostedService links it to them.
+   * Default CIM_ComputerSystem in the interop namespace, which nothing serves on a bare server.
+   */
+  hostSystem?: { className: string; namespace: string };
   /** Largest request body accepted, in bytes (default 16 MiB); larger ones get 413. */
   maxRequestBytes?: number;
   /** Default and largest pull OperationTimeout, seconds (defaults 60 and 600). */
@@ -76,7 +84,7 @@ export interface ListeningAddresses {
 
 export class WbemServerError extends Error {
   override readonly name = 'WbemServerError';
-  constructor(readonly code: 'WBEM_LISTEN' | 'WBEM_UNAUTHENTICATED_BIND' | 'WBEM_TLS_CONFIG', message: string) {
+  constructor(readonly code: 'WBEM_LISTEN' | 'WBEM_UNAUTHENTICATED_BIND' | 'WBEM_TLS_CONFIG' | 'WBEM_HOST_SYSTEM', message: string) {
     super(message);
   }
 }
@@ -131,8 +139,33 @@ export class WbemServer implements ServerCore {
     if (this.repository.hasNamespace(INTEROP_NAMESPACE) && !this.repository.hasNamespace('interop')) {
       this.repository.aliasNamespace('interop', INTEROP_NAMESPACE);
     }
-    this.interop = new InteropProvider(this.repository, this.name);
-    this.interop.addProfile({ organization: 2, name: 'Profile Registration', version: '1.0.0', centralClass: 'CIM_ObjectManager', centralNamespace: INTEROP_NAMESPACE });
+    this.interop = new InteropProvider(this.repository, this.name, this.hostSystemPath(options.hostSystem));
+    // DSP1033 is autonomous: its central instances are the registered profiles themselves.
+    this.interop.addProfile({ organization: 2, name: 'Profile Registration', version: '1.0.0', centralClass: 'CIM_RegisteredProfile', centralNamespace: INTEROP_NAMESPACE });
+  }
+
+  /** The system hosting this server (see WbemServerOptions.hostSystem), with its namespace. */
+  get hostSystem(): CimObjectPath {
+    return this.interop.hostSystem;
+  }
+
+  private hostSystemPath(option: WbemServerOptions['hostSystem']): CimObjectPath {
+    const repo = this.repository;
+    let className = 'CIM_ComputerSystem';
+    let namespace = INTEROP_NAMESPACE;
+    if (option) {
+      namespace = canonicalNamespace(option.namespace);
+      if (!repo.hasNamespace(namespace)) throw new WbemServerError('WBEM_HOST_SYSTEM', `host system: there is no namespace ${option.namespace}`);
+      if (!repo.hasClass(namespace, option.className)) throw new WbemServerError('WBEM_HOST_SYSTEM', `host system: there is no class ${option.className} in ${namespace}`);
+      if (!repo.hasClass(namespace, 'CIM_ComputerSystem') || !repo.isSubclassOf(namespace, option.className, 'CIM_ComputerSystem')) {
+        throw new WbemServerError('WBEM_HOST_SYSTEM', `host system: ${option.className} in ${namespace} is not a CIM_ComputerSystem`);
+      }
+      className = repo.getClass(namespace, option.className).name;
+    }
+    return CimObjectPath.instance(className, [
+      { name: 'CreationClassName', type: 'string', value: className },
+      { name: 'Name', type: 'string', value: this.name },
+    ], namespace, this.name);
   }
 
   /**

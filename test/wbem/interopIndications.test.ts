@@ -15,7 +15,8 @@ describe('wbem: the indication service through root/interop (wbemcli)', function
   const bodies: string[] = [];
   let base: string;
   let hostPort: string;
-  const service = () => `${base}:CIM_IndicationService.CreationClassName="CIM_IndicationService",Name="tvdc:IndicationService",SystemCreationClassName="CIM_ComputerSystem",SystemName="host1"`;
+  // Scoped to the host system the agent names (TVDc_HostSystem), not to a CIM_ComputerSystem nothing serves.
+  const service = () => `${base}:CIM_IndicationService.CreationClassName="CIM_IndicationService",Name="tvdc:IndicationService",SystemCreationClassName="TVDc_HostSystem",SystemName="host1"`;
 
   before(async () => {
     const started = await HostAgent.start({
@@ -88,13 +89,17 @@ describe('wbem: the indication service through root/interop (wbemcli)', function
     const path = line!.slice(0, line!.indexOf(' '));
     const r = await wbemcli('ain', '-ac', 'CIM_ElementConformsToProfile', `http://${path}`);
     expect(r.code, r.stderr).to.equal(0);
-    expect(r.stdout.trim().split('\n')).to.deep.equal([
-      'host1/root/interop:CIM_IndicationService.SystemCreationClassName="CIM_ComputerSystem",SystemName="host1",CreationClassName="CIM_IndicationService",Name="tvdc:IndicationService"',
+    // The service as the profile's central instance, and Profile Registration, whose central
+    // instances (DSP1033, autonomous) are the registered profiles, this one included.
+    expect(r.stdout.trim().split('\n').sort()).to.deep.equal([
+      'host1/root/interop:CIM_IndicationService.SystemCreationClassName="TVDc_HostSystem",SystemName="host1",CreationClassName="CIM_IndicationService",Name="tvdc:IndicationService"',
+      'host1/root/interop:TVDc_RegisteredProfile.InstanceID="DMTF:Profile Registration:1.0.0"',
     ]);
   });
 
   it('ci, ei and di a deprecated CIM_IndicationHandlerCIMXML', async () => {
-    const keys = 'SystemCreationClassName="CIM_ComputerSystem",SystemName="host1",CreationClassName="CIM_IndicationHandlerCIMXML",Name="old-client"';
+    // wbemcli sends no key of the path as a property: the server fills in the hosting system's.
+    const keys = 'SystemCreationClassName="TVDc_HostSystem",SystemName="host1",CreationClassName="CIM_IndicationHandlerCIMXML",Name="old-client"';
     const c = await wbemcli('ci', `${base}:CIM_IndicationHandlerCIMXML.${keys}`, 'Name="old-client",Destination="127.0.0.1:9/listener"');
     expect(c.code, c.stderr).to.equal(0);
     const ei = await wbemcli('ei', `${base}:CIM_IndicationHandlerCIMXML`);

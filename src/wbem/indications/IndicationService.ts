@@ -24,7 +24,10 @@ export interface IndicationServiceOptions {
   db: Db;
   /** SystemName filled into keys the client omits, and of the service itself. */
   systemName: string;
-  /** Default `CIM_ComputerSystem`. */
+  /**
+   * The class of the hosting system, in the service's keys and those filled into filters and
+   * destinations; default `CIM_ComputerSystem` (attachIndications takes the server's host system).
+   */
   systemCreationClassName?: string;
   /** Name of the CIM_IndicationService instance, first part of every SequenceContext. */
   serviceName?: string;
@@ -40,6 +43,11 @@ export interface IndicationServiceOptions {
    * filter whose FROM class exists in none of its known source namespaces is refused.
    */
   classExists?: (namespace: string, className: string) => boolean | undefined;
+  /**
+   * Whether the server has a namespace. When given, a filter whose SourceNamespaces (or
+   * SourceNamespace) names another is refused: its subscription could never fire.
+   */
+  namespaceExists?: (namespace: string) => boolean;
   /** Defaults of DeliveryRetryAttempts (3) and DeliveryRetryInterval (30 s; ms here for tests). */
   retryAttempts?: number;
   retryIntervalMs?: number;
@@ -143,7 +151,7 @@ export class IndicationService implements IndicationSink {
     };
     this.objects = new SubscriptionStore(this.db, {
       systemName: this.systemName, systemCreationClassName: this.systemCreationClassName,
-      interopNamespace: this.interopNamespace, classExists: options.classExists,
+      interopNamespace: this.interopNamespace, classExists: options.classExists, namespaceExists: options.namespaceExists,
       maxDestinations: options.maxListenerDestinations ?? 1000, maxSubscriptions: options.maxActiveSubscriptions ?? 1000,
     }, {
       destinationCreated: (id, url) => void this.worker(id, url),

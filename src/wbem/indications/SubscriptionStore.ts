@@ -21,6 +21,7 @@ export interface SubscriptionStoreConfig {
   /** The namespace the returned paths name. */
   interopNamespace: string;
   classExists?: ((namespace: string, className: string) => boolean | undefined) | undefined;
+  namespaceExists?: ((namespace: string) => boolean) | undefined;
   /** Limits advertised in CIM_IndicationServiceCapabilities (MaxListenerDestinations, MaxActiveSubscriptions). */
   maxDestinations: number;
   maxSubscriptions: number;
@@ -217,14 +218,24 @@ export class SubscriptionStore {
 
   private sourceNamespacesOf(inst: CimInstance, namespace: string): string[] {
     const list = inst.get('SourceNamespaces');
+    let names: string[] = [];
     if (list !== undefined && list !== null) {
       if (!Array.isArray(list) || !list.every((s) => typeof s === 'string')) throw invalid('SourceNamespaces must be an array of strings');
-      const names = (list as string[]).filter((s) => s.trim() !== '');
-      if (names.length > 0) return names;
+      names = (list as string[]).filter((s) => s.trim() !== '');
+      names.forEach((ns, i) => this.requireNamespace(`SourceNamespaces[${i}]`, ns));
     }
     const single = stringProp(inst, 'SourceNamespace');
+    // Checked even when SourceNamespaces wins: a wrong value is the client's mistake either way.
+    if (single && single.trim() !== '') this.requireNamespace('SourceNamespace', single);
+    if (names.length > 0) return names;
     if (single && single.trim() !== '') return [single];
     return [namespace]; // DSP1054: the namespace of the filter registration
+  }
+
+  /** A filter on a namespace the server lacks would be accepted and never fire (e.g. `{"root/tvdc"}` sent literally). */
+  private requireNamespace(what: string, ns: string): void {
+    const exists = this.config.namespaceExists;
+    if (exists && !exists(ns)) throw invalid(`${what} "${ns}" is not a namespace of this server`);
   }
 
   private filterInstance(r: FilterRow): CimInstance {

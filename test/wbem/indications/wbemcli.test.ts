@@ -46,7 +46,7 @@ describe('indications/wbemcli', function () {
 
   it('creates, enumerates and deletes a filter and a destination', () => {
     const f = wbemcli('ci', `http://${base}:CIM_IndicationFilter.${keys('CIM_IndicationFilter', 'wf1')}`,
-      'Name="wf1",Query="SELECT * FROM CIM_InstCreation WHERE SourceInstance ISA CIM_ComputerSystem",QueryLanguage="WQL",SourceNamespaces={"root/tvdc"}');
+      'Name="wf1",Query="SELECT * FROM CIM_InstCreation WHERE SourceInstance ISA CIM_ComputerSystem",QueryLanguage="WQL",SourceNamespaces="root/tvdc","root/interop"');
     expect(f.status, f.out).to.equal(0);
     expect(f.out).to.contain(':CIM_IndicationFilter.SystemCreationClassName="CIM_ComputerSystem",SystemName="crashhost",CreationClassName="CIM_IndicationFilter",Name="wf1"');
     const d = wbemcli('ci', `http://${base}:CIM_ListenerDestinationCIMXML.${keys('CIM_ListenerDestinationCIMXML', 'wd1')}`,
@@ -57,12 +57,26 @@ describe('indications/wbemcli', function () {
     expect(ei.status, ei.out).to.equal(0);
     expect(ei.out).to.contain('Query="SELECT * FROM CIM_InstCreation WHERE SourceInstance ISA CIM_ComputerSystem"');
     expect(ei.out).to.contain('QueryLanguage="WQL"');
+    // wbemcli's array syntax is a comma list: two namespaces, each its own element.
+    expect(ei.out).to.contain('SourceNamespaces="root/tvdc","root/interop"');
     const ein = wbemcli('ein', `http://${base}:CIM_ListenerDestinationCIMXML`);
     expect(ein.out.trim().split('\n')).to.have.length(1);
     expect(ein.out).to.contain('Name="wd1"');
 
     expect(wbemcli('di', `http://${base}:CIM_IndicationFilter.${keys('CIM_IndicationFilter', 'wf1')}`).status).to.equal(0);
     expect(wbemcli('di', `http://${base}:CIM_ListenerDestinationCIMXML.${keys('CIM_ListenerDestinationCIMXML', 'wd1')}`).status).to.equal(0);
+    expect(wbemcli('ein', `http://${base}:CIM_IndicationFilter`).out.trim()).to.equal('');
+  });
+
+  it('refuses a source namespace the server lacks, e.g. braces wbemcli sends literally', () => {
+    const braces = wbemcli('ci', `http://${base}:CIM_IndicationFilter.${keys('CIM_IndicationFilter', 'wf4')}`,
+      'Name="wf4",Query="SELECT * FROM CIM_InstCreation",QueryLanguage="WQL",SourceNamespaces={"root/tvdc"}');
+    expect(braces.status).to.not.equal(0);
+    expect(braces.out).to.contain('(4) CIM_ERR_INVALID_PARAMETER: SourceNamespaces[0] "{"root/tvdc"}" is not a namespace of this server');
+    const single = wbemcli('ci', `http://${base}:CIM_IndicationFilter.${keys('CIM_IndicationFilter', 'wf5')}`,
+      'Name="wf5",Query="SELECT * FROM CIM_InstCreation",QueryLanguage="WQL",SourceNamespace="root/nowhere"');
+    expect(single.status).to.not.equal(0);
+    expect(single.out).to.contain('(4) CIM_ERR_INVALID_PARAMETER: SourceNamespace "root/nowhere" is not a namespace of this server');
     expect(wbemcli('ein', `http://${base}:CIM_IndicationFilter`).out.trim()).to.equal('');
   });
 
