@@ -388,9 +388,10 @@ export class IsolationService {
     return this.disks.create({ ...d, path });
   }
 
-  deleteDisk(name: string, deleteFile = false): void {
+  /** Unregisters a disk no VM has attached and removes its file, wiped first when it was used. */
+  deleteDisk(name: string): void {
     if (this.hypervisor.list().some((v) => v.disks.includes(name))) throw new TvdcError('INVALID_STATE', `disk '${name}' is attached to a VM`);
-    this.disks.remove(name, deleteFile);
+    this.disks.remove(name);
   }
 
   listDisks(): VirtualDisk[] {

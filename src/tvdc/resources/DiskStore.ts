@@ -1,7 +1,7 @@
 // The host's labeled virtual disks, kept in the SQLite store. It owns the disk reuse rule: a disk
 // used under one label may only take a label sharing a type with that use until it is sanitized
 // (wiped for real, with when and by whom recorded).
-import { closeSync, existsSync, ftruncateSync, openSync, rmSync } from 'node:fs';
+import { closeSync, fchmodSync, ftruncateSync, lstatSync, openSync, rmSync } from 'node:fs';
 import type { Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
 import type { VirtualDisk } from './VirtualDisk.js';
@@ -52,22 +52,42 @@ function toDisk(r: Row): VirtualDisk {
 export class DiskStore {
   constructor(private readonly db: Db) {}
 
-  /** Registers a disk; creates its backing file of `sizeBytes` when it does not exist yet. */
+  /**
+   * Registers a disk and creates its backing file of `sizeBytes`, empty and readable by the host's
+   * user alone (0600).
+   *
+   * A file already at `path` is refused, never adopted. The store vouches for a disk's use history
+   * only from the moment it created the file: whatever an existing file holds (a deleted disk's
+   * data, something put there by hand) was written under types nobody recorded, and adopting it
+   * with an empty history would hand that data to the next label without Sanitize. Refusing keeps
+   * the rule in this one place, where an "unknown history" mark would have to be honoured by every
+   * path that uses a disk (label, attach, start, migration).
+   */
   create(d: { name: string; path: string; sizeBytes: number; label?: string }): VirtualDisk {
     if (this.get(d.name)) throw new TvdcError('ALREADY_EXISTS', `disk '${d.name}' already exists`);
     if (!Number.isSafeInteger(d.sizeBytes) || d.sizeBytes < 0) throw new TvdcError('INVALID_ARGUMENT', `bad disk size ${d.sizeBytes}`);
-    if (!existsSync(d.path)) {
+    const holder = this.db.prepare('SELECT name FROM iso_disks WHERE path = ?').get(d.path) as { name: string } | undefined;
+    if (holder) throw new TvdcError('ALREADY_EXISTS', `disk '${holder.name}' already uses the file ${d.path}`);
+    if (exists(d.path))
+      throw new TvdcError('ALREADY_EXISTS', `disk file ${d.path} already exists; a disk is only made on a new file (what an existing file holds has no recorded use), so choose another path or remove the file`);
+    // The row and the file together: a failed file creation leaves no row behind.
+    this.db.transaction(() => {
+      this.db
+        .prepare('INSERT INTO iso_disks (name, path, size_bytes, label, created_at) VALUES (?, ?, ?, ?, ?)')
+        .run(d.name, d.path, d.sizeBytes, d.label ?? null, new Date().toISOString());
+      let fd: number | undefined;
       try {
-        const fd = openSync(d.path, 'wx');
+        fd = openSync(d.path, 'wx', 0o600);
+        // Explicitly, whatever the umask: disk images hold workload data.
+        fchmodSync(fd, 0o600);
         ftruncateSync(fd, d.sizeBytes);
-        closeSync(fd);
       } catch (e) {
+        if (fd !== undefined) rmSync(d.path, { force: true });
         throw new TvdcError('IO_FAILED', `cannot create disk file ${d.path}: ${(e as Error).message}`);
+      } finally {
+        if (fd !== undefined) closeSync(fd);
       }
-    }
-    this.db
-      .prepare('INSERT INTO iso_disks (name, path, size_bytes, label, created_at) VALUES (?, ?, ?, ?, ?)')
-      .run(d.name, d.path, d.sizeBytes, d.label ?? null, new Date().toISOString());
+    })();
     return this.require(d.name);
   }
 
@@ -115,9 +135,30 @@ export class DiskStore {
     return this.require(name);
   }
 
-  remove(name: string, deleteFile: boolean): void {
+  /**
+   * Forgets a disk and removes its backing file; a file used since its last wipe is wiped first.
+   * The row goes last, so a crash part way leaves the disk registered, with its use history, and
+   * its path still taken: deleting it again finishes the job (a file already gone is not wiped).
+   * Wiping before unlinking matters when the file has another link the host cannot see.
+   */
+  remove(name: string): void {
     const d = this.require(name);
+    if (d.usedTypes.length > 0 && exists(d.path)) wipeFile(d.path);
+    try {
+      rmSync(d.path, { force: true });
+    } catch (e) {
+      throw new TvdcError('IO_FAILED', `cannot remove disk file ${d.path}: ${(e as Error).message}`);
+    }
     this.db.prepare('DELETE FROM iso_disks WHERE name = ?').run(name);
-    if (deleteFile) rmSync(d.path, { force: true });
+  }
+}
+
+/** Whether anything (a dangling symbolic link too) is at `path`. */
+function exists(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
