@@ -1,15 +1,16 @@
 // Moving a VM between two hosts of one TVDc: MigrateVirtualSystemToHost (DSP1081) on the source
 // host's TVDc_VirtualSystemMigrationService, which hands the VM out of its hypervisor and calls the
 // destination's AcceptMigration itself; the destination's reference monitor decides. The source
-// gets no credentials of the destination's: the server first has the destination issue a one-time
-// ticket for this VM (IssueMigrationTicket, with the server's own login there), which lets its
-// holder make the calls of that one migration and nothing else, and hands the source that. The
+// gets no credentials of the destination's: the server first reads the VM's label, disks and
+// segments on the source with its own login there, has the destination issue a one-time ticket
+// bound to them (IssueMigrationTicket, with the server's own login there), which lets its holder
+// make the calls of that one migration and bring nothing else, and hands the source that. The
 // host answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a
 // CIM_ConcreteJob to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
 import { CimError, CimStatus, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
-import { TVDC_NAMESPACE, loginOptions, vmPath } from './HostCim.js';
+import { TVDC_NAMESPACE, loginOptions, propertyText, readVmLabel, vmPath } from './HostCim.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
 
@@ -70,7 +71,7 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   const src = hosts.login(source);
   const dst = hosts.login(destination);
   const deadline = Date.now() + timeoutMs;
-  const ticket = await migrationTicket(dst, req);
+  const ticket = await migrationTicket(dst, await vmOnSource(src, req), req);
   // Neither the server's password for the destination nor the ticket goes back to a caller, even
   // if a host repeated them.
   const secrets = [dst.password, ticket.ticket].filter((x): x is string => !!x);
@@ -115,6 +116,46 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   }
 }
 
+/** What a ticket binds: the VM as the source shows it to the server (label name, '' when unlabeled). */
+export interface VmBinding {
+  label: string;
+  disks: string[];
+  segments: string[];
+}
+
+/**
+ * The VM's label, disks and segments as the source reports them to the server's own login: what
+ * the destination's ticket will admit, so the source (or whoever reads the ticket on its way)
+ * cannot bring the VM under another label or with another workload's disk.
+ */
+async function vmOnSource(src: HostLogin, req: MigrationRequest): Promise<VmBinding> {
+  const { vm, source, timeoutMs } = req;
+  const conn = hostConnection(src, timeoutMs);
+  try {
+    const [label, allocations] = await Promise.all([
+      readVmLabel(conn, vm),
+      conn.enumerateInstances('TVDc_ResourceAllocationSettingData', { propertyList: ['InstanceID'] }).toArray(),
+    ]);
+    const binding: VmBinding = { label: label ?? '', disks: [], segments: [] };
+    // A VM's allocations are TVDc:<vm>:disk:<disk> and TVDc:<vm>:nic:<segment>.
+    const prefix = `TVDc:${vm}:`;
+    for (const a of allocations) {
+      const id = propertyText(a, 'InstanceID') ?? '';
+      if (!id.startsWith(prefix)) continue;
+      const rest = id.slice(prefix.length);
+      if (rest.startsWith('disk:')) binding.disks.push(rest.slice('disk:'.length));
+      else if (rest.startsWith('nic:')) binding.segments.push(rest.slice('nic:'.length));
+    }
+    return binding;
+  } catch (e) {
+    const mapped = hostFailure(source, e);
+    if (!mapped) throw e;
+    throw new ApiError(mapped.status, mapped.code, `${mapped.message}; VM ${vm} did not move`);
+  } finally {
+    await conn.close();
+  }
+}
+
 /** What to do about a host's CIM error to IssueMigrationTicket. */
 function ticketAdvice(status: number): string {
   switch (status) {
@@ -130,12 +171,12 @@ function ticketAdvice(status: number): string {
 }
 
 /**
- * Has the destination issue a one-time ticket for the VM, with the server's login there, valid for
- * the migration's whole wait (at most the 900 s a host grants). A destination that cannot (an
+ * Has the destination issue a one-time ticket for the VM as `binding` describes it, with the
+ * server's login there, valid for the migration's whole wait (at most the 900 s a host grants). A destination that cannot (an
  * older agent without IssueMigrationTicket, a login that may not invoke methods) is HOST_REFUSED:
  * nothing else is ever handed to the source. The source has not been asked yet, so the VM did not move.
  */
-async function migrationTicket(dst: HostLogin, req: MigrationRequest): Promise<{ user: string; ticket: string }> {
+async function migrationTicket(dst: HostLogin, binding: VmBinding, req: MigrationRequest): Promise<{ user: string; ticket: string }> {
   const { vm, destination, timeoutMs } = req;
   const cannot = (why: string) => ApiError.hostRefused(`host ${destination} cannot issue a migration ticket for VM ${vm} (${why}); VM ${vm} did not move`);
   const conn = hostConnection(dst, timeoutMs);
@@ -143,6 +184,9 @@ async function migrationTicket(dst: HostLogin, req: MigrationRequest): Promise<{
   try {
     r = await conn.invokeMethod(migrationService(destination), 'IssueMigrationTicket', {
       Name: vm,
+      SecurityLabel: binding.label,
+      Disks: { type: 'string', isArray: true, value: binding.disks },
+      Segments: { type: 'string', isArray: true, value: binding.segments },
       ValidSeconds: { type: 'uint32', value: Math.min(MAX_TICKET_SECONDS, Math.max(1, Math.ceil(timeoutMs / 1000))) },
     });
   } catch (e) {

@@ -13,7 +13,7 @@
 //
 // The destination half also issues the one-time ticket a source presents instead of credentials
 // (IssueMigrationTicket, MigrationTicketGrant.ts); AcceptMigration made with one admits only the
-// ticket's VM.
+// ticket's VM, under the label and with no disk or segment beyond those the ticket binds.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { JOB_STARTED } from '../../src/cim/ConcreteJob.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
@@ -86,7 +86,7 @@ export class MigrationServiceProvider implements Provider {
       switch (method) {
         case 'MigrateVirtualSystemToHost': return await this.migrateOut(ctx, params);
         case 'AcceptMigration': return await this.acceptMigration(ctx, params);
-        case 'IssueMigrationTicket': return issueMigrationTicket(ctx, params);
+        case 'IssueMigrationTicket': return issueMigrationTicket(ctx, params, this.model.policyName());
         default: return { returnValue: 1, outParams: [{ name: 'Reason', value: `${method} is not supported; use MigrateVirtualSystemToHost` }] };
       }
     } catch (e) {
@@ -244,14 +244,17 @@ export class MigrationServiceProvider implements Provider {
 
   private async acceptMigration(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {
     const name = methodParam(params, 'Name');
-    requireTicketFor(ctx, typeof name === 'string' ? name : '');
-    if (typeof name !== 'string' || name === '') throw new TvdcError('INVALID_ARGUMENT', 'Name (the VM name) is required');
     const labelText = methodParam(params, 'SecurityLabel');
-    const label = typeof labelText === 'string' && labelText.trim() !== '' ? parseLabel(labelText, this.model.policyName()) : undefined;
     const strings = (n: string): string[] => {
       const v = methodParam(params, n);
       return Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
     };
+    const disks = strings('Disks');
+    const segments = strings('Segments');
+    // Before anything else: a ticket's holder learns nothing of this host beyond what it binds.
+    requireTicketFor(ctx, { vm: typeof name === 'string' ? name : '', labelText: typeof labelText === 'string' ? labelText : null, disks, segments }, this.model.policyName());
+    if (typeof name !== 'string' || name === '') throw new TvdcError('INVALID_ARGUMENT', 'Name (the VM name) is required');
+    const label = typeof labelText === 'string' && labelText.trim() !== '' ? parseLabel(labelText, this.model.policyName()) : undefined;
     let extensions: Record<string, unknown> = {};
     const ext = methodParam(params, 'Extensions');
     if (typeof ext === 'string' && ext.trim() !== '') {
@@ -264,7 +267,7 @@ export class MigrationServiceProvider implements Provider {
       }
     }
     const source = methodParam(params, 'SourceHost');
-    const ticket: MigrationTicket = { vm: name, label, fromHost: typeof source === 'string' ? source : '', disks: strings('Disks'), segments: strings('Segments'), extensions };
+    const ticket: MigrationTicket = { vm: name, label, fromHost: typeof source === 'string' ? source : '', disks, segments, extensions };
     let dropKey = (): void => undefined;
     const sourceKey = methodParam(params, 'SourceMigrationKey');
     const keys = this.vtpmKeys.get();

@@ -20,10 +20,10 @@ export interface AccessGrant {
   readonly namespace: string;
   readonly calls: readonly GrantedCall[];
   /**
-   * What the provider of a granted method holds the call to (e.g. `{ vm: 'ma' }`). The server
-   * does not read it: only the provider knows which parameter names the VM.
+   * What the provider of a granted method holds the call to (e.g. `{ vm: 'ma', disks: ['d1'] }`).
+   * The server does not read it: only the provider knows which parameters it binds.
    */
-  readonly scope: Readonly<Record<string, string>>;
+  readonly scope: Readonly<Record<string, string | readonly string[]>>;
 }
 
 /** A grant as a request carries it: the grant, and the way to spend the credential it came with. */

@@ -4,6 +4,7 @@
 // sHype's hooks in Xen and in its management VM did; nothing changes when it refuses.
 import type { Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
+import { UNLABELED } from '../policy/reservedLabels.js';
 import type { Decision } from '../acm/Decision.js';
 import type { Labeled, ReferenceMonitor } from '../acm/ReferenceMonitor.js';
 import type { DiskStore } from '../resources/DiskStore.js';
@@ -333,6 +334,17 @@ export class SimulatedHypervisor implements HypervisorDriver {
     // Disks and segments this host does not have are not brought along.
     const disks = t.disks.filter((d) => this.disks.get(d));
     const segments = t.segments.filter((s) => this.segments.get(s));
+    // A VM arrives with its own disks only: one another VM here has is that workload's, and a disk
+    // goes from one workload to another only through sanitization, never by a migration naming it.
+    for (const d of disks) {
+      const holder = this.db.prepare('SELECT vm FROM iso_vm_disks WHERE disk = ? ORDER BY vm LIMIT 1').pluck().get(d) as string | undefined;
+      if (holder === undefined) continue;
+      const label = this.disks.require(d).label;
+      this.monitor.deny('migrate-in', vm, { name: d, label }, {
+        permitted: false, rule: 'access', subjectLabel: vm.label ?? UNLABELED, objectLabel: label ?? UNLABELED,
+        reason: `disk '${d}' belongs to VM '${holder}' on host '${this.hostName}'; an arriving VM brings only disks no VM here has`,
+      });
+    }
     this.admit('migrate-in', vm, disks, segments);
     this.db.transaction(() => {
       this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'running', ?)").run(t.vm, t.label ?? null, new Date().toISOString());

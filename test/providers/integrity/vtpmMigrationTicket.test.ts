@@ -59,7 +59,10 @@ describe('integrity providers: a vTPM migrates with a one-time ticket for the de
   const others: WbemConnection[] = [];
 
   const issue = async (vm: string) => {
-    const r = await h2.conn.invokeMethod(service('h2', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'IssueMigrationTicket', { Name: vm });
+    const r = await h2.conn.invokeMethod(service('h2', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'IssueMigrationTicket', {
+      // What 'tv' has on h1: the ticket admits that label and no disk or segment.
+      Name: vm, SecurityLabel: 'MarketAnalysis', Disks: { type: 'string', isArray: true, value: [] }, Segments: { type: 'string', isArray: true, value: [] },
+    });
     expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);
     return { user: String(r.outParams.get('User')?.value), ticket: String(r.outParams.get('Ticket')?.value) };
   };

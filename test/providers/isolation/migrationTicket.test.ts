@@ -100,14 +100,16 @@ describe('isolation providers: the one-time migration ticket', function () {
     open.push(c);
     return c;
   };
-  const issue = async (name: string, validSeconds?: number, as = h2.conn) => {
+  /** A ticket bound, unless `label` says otherwise, to 'ma' as h1 has it: MarketAnalysis, no disks or segments. */
+  const issue = async (name: string, validSeconds?: number, as = h2.conn, label = 'MarketAnalysis') => {
     const r = await as.invokeMethod(service('h2'), 'IssueMigrationTicket', {
-      Name: name, ...(validSeconds === undefined ? {} : { ValidSeconds: { type: 'uint32', value: validSeconds } }),
+      Name: name, SecurityLabel: label, Disks: { type: 'string', isArray: true, value: [] }, Segments: { type: 'string', isArray: true, value: [] },
+      ...(validSeconds === undefined ? {} : { ValidSeconds: { type: 'uint32', value: validSeconds } }),
     });
     const value = (n: string) => r.outParams.get(n)?.value;
     return { code: Number(r.returnValue), ticket: String(value('Ticket') ?? ''), user: String(value('User') ?? ''), expires: value('Expires'), reason: String(value('Reason') ?? '') };
   };
-  const accept = (c: WbemConnection, name: string) => c.invokeMethod(service('h2'), 'AcceptMigration', { Name: name, SourceHost: 'h1' });
+  const accept = (c: WbemConnection, name: string) => c.invokeMethod(service('h2'), 'AcceptMigration', { Name: name, SecurityLabel: 'MarketAnalysis', SourceHost: 'h1' });
 
   before(async () => {
     [h1, h2] = await Promise.all([startHost('h1'), startHost('h2', () => Date.now() + skew)]);
@@ -127,7 +129,7 @@ describe('isolation providers: the one-time migration ticket', function () {
 
   it('wbemcli cm IssueMigrationTicket prints a 256-bit base64url ticket, the user tvdc-migration and when it expires', async () => {
     const url = `http://${MGMT.user}:${MGMT.password}@127.0.0.1:${h2.port}/root/tvdc:${h2.paths.service('TVDc_VirtualSystemMigrationService')}`;
-    const r = await wbemcli(['cm', url, 'IssueMigrationTicket.Name="ma",ValidSeconds=60']);
+    const r = await wbemcli(['cm', url, 'IssueMigrationTicket.Name="ma",SecurityLabel="MarketAnalysis",Disks={},Segments={},ValidSeconds=60']);
     expect(r.stderr, r.stderr).to.equal('');
     const out = methodOutput(r.stdout);
     expect(out.returnValue, r.stdout).to.equal(0);
@@ -153,6 +155,22 @@ describe('isolation providers: the one-time migration ticket', function () {
     expect(await issue('ma', 0)).to.include({ code: 4, reason: 'ValidSeconds must be 1 to 900, not 0' });
     expect(await issue('ma', 901)).to.include({ code: 4, reason: 'ValidSeconds must be 1 to 900, not 901' });
     expect((await issue('ma', 900)).code).to.equal(0);
+  });
+
+  it('refuses a caller that binds nothing but Name (a management server older than the host) with 4 and a Reason naming what is missing', async () => {
+    const without = async (params: Record<string, unknown>) => {
+      const r = await h2.conn.invokeMethod(service('h2'), 'IssueMigrationTicket', { Name: 'ma', ...params } as never);
+      return { code: Number(r.returnValue), reason: String(r.outParams.get('Reason')?.value ?? ''), ticket: r.outParams.get('Ticket')?.value };
+    };
+    const none = { type: 'string', isArray: true, value: [] };
+    const old = await without({});
+    expect(old.code).to.equal(4);
+    expect(old.ticket).to.equal(undefined);
+    expect(old.reason).to.match(/^SecurityLabel \(the VM's label on the source; empty when unlabeled\) is required: .*older than this host/);
+    expect((await without({ SecurityLabel: 'MarketAnalysis', Segments: none })).reason).to.match(/^Disks \(the disks the VM has on the source, possibly none\) is required/);
+    expect((await without({ SecurityLabel: 'MarketAnalysis', Disks: none })).reason).to.match(/^Segments \(the network segments the VM has on the source, possibly none\) is required/);
+    expect(await without({ SecurityLabel: 'ACM:other:MarketAnalysis', Disks: none, Segments: none })).to.include({ code: 4, reason: "SecurityLabel: label 'ACM:other:MarketAnalysis' belongs to policy 'other'; the active policy is 'tvdc-paper'" });
+    expect(await without({ SecurityLabel: '', Disks: { type: 'string', isArray: true, value: ['d1', 'd1'] }, Segments: none })).to.include({ code: 4, reason: "Disks names 'd1' twice" });
   });
 
   it('its holder may read the migration and vTPM services, as often as it likes; anything else is CIM_ERR_ACCESS_DENIED and spends nothing', async () => {
@@ -196,7 +214,7 @@ describe('isolation providers: the one-time migration ticket', function () {
   });
 
   it('a refused AcceptMigration spends it too', async () => {
-    const t = await issue('ghost');
+    const t = await issue('ghost', undefined, h2.conn, 'NoSuchLabel');
     const c = holder(t);
     // No policy label for an unknown SecurityLabel: refused with a return code, not admitted.
     const r = await c.invokeMethod(service('h2'), 'AcceptMigration', { Name: 'ghost', SecurityLabel: 'NoSuchLabel' });
@@ -255,7 +273,7 @@ describe('isolation providers: the one-time migration ticket', function () {
     const h = await startInProcessHost('open');
     const c = new WbemConnection(h.origin, { namespace: 'root/tvdc' });
     try {
-      const r = await c.invokeMethod(service('open'), 'IssueMigrationTicket', { Name: 'ma' });
+      const r = await c.invokeMethod(service('open'), 'IssueMigrationTicket', { Name: 'ma', SecurityLabel: '', Disks: { type: 'string', isArray: true, value: [] }, Segments: { type: 'string', isArray: true, value: [] } });
       expect(Number(r.returnValue)).to.equal(0);
       const ticket = String(r.outParams.get('Ticket')?.value);
       expect(ticket).to.match(/^[A-Za-z0-9_-]{43}$/);
