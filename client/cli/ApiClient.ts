@@ -91,7 +91,9 @@ export class ApiClient {
       res = await request(this.server + path, {
         method,
         dispatcher: this.dispatcher,
-        headers: { authorization: this.authorization, accept: 'application/json', ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        // The server takes a change only as JSON, also without a body (its defence against
+        // other sites' form posts), so every method but GET says so.
+        headers: { authorization: this.authorization, accept: 'application/json', ...(method === 'GET' ? {} : { 'content-type': 'application/json' }) },
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (e) {

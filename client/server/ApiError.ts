@@ -8,6 +8,8 @@ export type ApiErrorCode =
   | 'UNAUTHORIZED'     // 401: no credentials, or wrong ones
   | 'TOO_MANY_ATTEMPTS' // 429: too many failed logins from the caller's address; retry after Retry-After seconds
   | 'FORBIDDEN'        // 403: the caller's role (or group authorization) does not allow this
+  | 'CROSS_SITE'       // 403: a change sent from another site's page (Origin, Sec-Fetch-Site); refused before authentication
+  | 'UNSUPPORTED_MEDIA_TYPE' // 415: a change (any method but GET/HEAD/OPTIONS) without Content-Type: application/json
   | 'NOT_FOUND'        // 404: no such user, host, group, VM, label or route
   | 'CONFLICT'         // 409: already exists, or the state does not allow it (e.g. no deployed policy)
   | 'HOST_UNREACHABLE' // 502: the host could not be reached over CIM
@@ -38,6 +40,12 @@ export class ApiError extends Error {
   }
   static forbidden(message: string): ApiError {
     return new ApiError(403, 'FORBIDDEN', message);
+  }
+  static crossSite(message: string): ApiError {
+    return new ApiError(403, 'CROSS_SITE', message);
+  }
+  static unsupportedMediaType(message: string): ApiError {
+    return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', message);
   }
   static notFound(message: string): ApiError {
     return new ApiError(404, 'NOT_FOUND', message);

@@ -4,6 +4,7 @@
 import type Koa from 'koa';
 import { ApiError } from './ApiError.js';
 import type { NewAuditEntry } from './AuditTrail.js';
+import { requireSameSiteJson } from './crossSiteGuard.js';
 import type { GroupStore } from './GroupStore.js';
 import { hostFailure } from './hostFailure.js';
 import type { ListedGroup } from '../../src/store/WhereClause.js';
@@ -69,6 +70,9 @@ export function listedGroups(p: Principal, group: string | null, store: Pick<Gro
   });
 }
 
+/** The methods the API answers (OPTIONS: an empty 204 that grants no cross-origin access). */
+const ALLOW = 'GET, POST, PUT, DELETE, OPTIONS';
+
 /** Largest request body read (a policy file travels inside JSON). */
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 
@@ -131,6 +135,13 @@ export class ApiRouter {
   /** The Koa middleware serving every path. */
   middleware(): Koa.Middleware {
     return async (ctx) => {
+      if (ctx.method === 'OPTIONS') {
+        // A CORS preflight carries no credentials and gets no Access-Control-Allow-* header, so a
+        // browser sends no other site's script's request that needs one (any JSON request).
+        ctx.status = 204;
+        ctx.set('Allow', ALLOW);
+        return;
+      }
       try {
         const answer = await this.dispatch(ctx);
         ctx.status = 200;
@@ -140,7 +151,7 @@ export class ApiRouter {
         const err = this.toApiError(e, `${ctx.method} ${ctx.path}`);
         // Refused logins and refused operations are what an administrator looks for after an
         // attempted modification (the paper's "notifications of ... attempted modifications").
-        if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN') {
+        if (err.code === 'UNAUTHORIZED' || err.code === 'FORBIDDEN' || err.code === 'CROSS_SITE' || err.code === 'UNSUPPORTED_MEDIA_TYPE') {
           this.refused(typeof ctx.state['user'] === 'string' ? ctx.state['user'] : null, ctx.ip, ctx.method, ctx.path, err);
         }
         ctx.status = err.status;
@@ -153,6 +164,9 @@ export class ApiRouter {
   }
 
   private async dispatch(ctx: Koa.Context): Promise<unknown> {
+    // A change another site's page could have sent is refused before the credentials the browser
+    // added are even checked: it neither counts as a failed login nor draws a login prompt.
+    requireSameSiteJson(ctx);
     // Authentication comes before anything else, so an anonymous caller learns nothing, not even
     // which routes exist.
     const principal = await this.authenticate(ctx.get('authorization'), ctx.ip);
@@ -216,7 +230,7 @@ export class ApiRouter {
     if (colon < 0) throw ApiError.unauthorized('malformed Basic credentials');
     const user = text.slice(0, colon);
     const password = text.slice(colon + 1);
-    const r = await this.throttle.attempt(address, () => this.auth.authenticate(user, password));
+    const r = await this.throttle.attempt(address, user, () => this.auth.authenticate(user, password));
     if (r.outcome === 'throttled') throw ApiError.tooManyAttempts(r.retryAfterSeconds);
     const principal = r.outcome === 'accepted' ? r.value : null;
     if (!principal) throw ApiError.unauthorized(`wrong user name or password (user ${JSON.stringify(user.slice(0, 64))})`);

@@ -58,13 +58,13 @@ describe('management server: authentication, error codes, users, host credential
     const bad = await raw(srv.url + '/api/groups', 'POST', { authorization: auth, 'content-type': 'application/json' }, '{"name": ');
     expect([bad.status, bad.json.error!.code]).to.deep.equal([400, 'BAD_REQUEST']);
     expect(bad.json.error!.message).to.include('not valid JSON');
-    const arr = await raw(srv.url + '/api/groups', 'POST', { authorization: auth }, '[1,2]');
+    const arr = await raw(srv.url + '/api/groups', 'POST', { authorization: auth, 'content-type': 'application/json' }, '[1,2]');
     expect([arr.status, arr.json.error!.message]).to.deep.equal([400, 'request body must be a JSON object']);
-    const missing = await raw(srv.url + '/api/groups', 'POST', { authorization: auth }, '{}');
+    const missing = await raw(srv.url + '/api/groups', 'POST', { authorization: auth, 'content-type': 'application/json' }, '{}');
     expect([missing.status, missing.json.error!.message]).to.deep.equal([400, '"name" must be a non-empty string']);
     const route = await raw(srv.url + '/api/nothing/here', 'GET', { authorization: auth });
     expect([route.status, route.json.error!.code]).to.deep.equal([404, 'NOT_FOUND']);
-    const method = await raw(srv.url + '/api/users', 'PUT', { authorization: auth }, '{}');
+    const method = await raw(srv.url + '/api/users', 'PUT', { authorization: auth, 'content-type': 'application/json' }, '{}');
     expect(method.status).to.equal(405);
     const admin = client(srv.url, 'admin', 'admin-password');
     await refused(admin.post('/api/groups', { name: 'bad name/with slash' }), 400, 'BAD_REQUEST');
