@@ -186,6 +186,18 @@ export class HostRegistry implements HostDirectory {
    * when the VM is not found elsewhere.
    */
   async hostOfVm(vm: string, group?: string): Promise<HostRecord> {
+    const { found, unreachable } = await this.hostsWithVm(vm, group);
+    if (found.length > 1) throw ApiError.conflict(`VM ${vm} exists on several hosts: ${found.map((h) => h.name).join(', ')}`);
+    if (found.length === 1) return found[0]!;
+    const where = group === undefined ? 'any managed host' : `any host of TVDc ${group}`;
+    throw ApiError.notFound(`no VM named ${vm} on ${where}${unreachable.length ? `; not reachable: ${unreachable.join('; ')}` : ''}`);
+  }
+
+  /**
+   * Every host (of `group` when given) that has `vm`, and the hosts that could not be asked (with
+   * why), for a caller that must name only some of them.
+   */
+  async hostsWithVm(vm: string, group?: string): Promise<{ found: HostRecord[]; unreachable: string[] }> {
     const hosts = this.list().filter((h) => group === undefined || h.group === group);
     const unreachable: string[] = [];
     const found = (await Promise.all(hosts.map(async (h) => {
@@ -196,10 +208,7 @@ export class HostRegistry implements HostDirectory {
         return null;
       }
     }))).filter((h): h is HostRecord => h !== null);
-    if (found.length > 1) throw ApiError.conflict(`VM ${vm} exists on several hosts: ${found.map((h) => h.name).join(', ')}`);
-    if (found.length === 1) return found[0]!;
-    const where = group === undefined ? 'any managed host' : `any host of TVDc ${group}`;
-    throw ApiError.notFound(`no VM named ${vm} on ${where}${unreachable.length ? `; not reachable: ${unreachable.join('; ')}` : ''}`);
+    return { found, unreachable };
   }
 
   /** Forgets the host's pooled connection (its URL or credentials changed, or it was removed). */

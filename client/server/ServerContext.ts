@@ -34,6 +34,8 @@ export interface HostDirectory {
   login(name: string): HostLogin;
   /** Asks the hosts (those of `group` when given) which one has the VM; ApiError 404 if none does, 409 if several do. */
   hostOfVm(vm: string, group?: string): Promise<HostRecord>;
+  /** Every host (of `group` when given) that has the VM, and those that could not be asked. */
+  hostsWithVm(vm: string, group?: string): Promise<{ found: HostRecord[]; unreachable: string[] }>;
 }
 
 export interface ServerModule {

@@ -166,6 +166,41 @@ describe('management server: one VM name on two managed hosts (real swtpm hosts)
     }
   });
 
+  it('attest run --vm of a name also on another TVDc\'s host: the 409 names to a tvdcadmin only his hosts and counts the other; a dcadmin sees both', async () => {
+    server.db.prepare('INSERT INTO tvdc_groups (name, created_at) VALUES (?, ?)').run('ops', new Date().toISOString());
+    server.hosts.setGroup('h2', 'ops');
+    await define('h2', 'web', false);
+    try {
+      for (const target of ['finance', 'h1']) {
+        try {
+          await as('alice').post('/api/attest/run', { target, vm: 'web' });
+          expect.fail('the run should be refused');
+        } catch (e) {
+          const err = e as { status: number; code: string; message: string };
+          expect([err.status, err.code, err.message], target).to.deep.equal([409, 'CONFLICT', 'VM web exists on several hosts: h1 and 1 host outside your TVDcs']);
+        }
+      }
+      try {
+        await as('root').post('/api/attest/run', { target: 'finance', vm: 'web' });
+        expect.fail('the run should be refused');
+      } catch (e) {
+        expect((e as Error).message).to.equal('VM web exists on several hosts: h1, h2');
+      }
+      // A name found only on the other TVDc's host is no VM to alice, as a name found nowhere.
+      await define('h2', 'ops-only', false);
+      try {
+        await as('alice').post('/api/attest/run', { target: 'finance', vm: 'ops-only' });
+        expect.fail('the run should be refused');
+      } catch (e) {
+        expect([(e as { status: number }).status, (e as Error).message]).to.deep.equal([404, 'no VM named ops-only on any host of TVDc finance']);
+      }
+      await destroy('h2', 'ops-only');
+    } finally {
+      await destroy('h2', 'web');
+      server.hosts.setGroup('h2', 'finance');
+    }
+  });
+
   it('a copy that is gone once the grace period has passed (a migration that finished) is no clash; a stopped leftover copy is one', async () => {
     // The runner on its own, so the census can be taken while both copies exist.
     const hosts = new StaticHosts();

@@ -198,16 +198,18 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       /**
        * Checks that the VM runs on a host `inside` accepts. A VM elsewhere and no VM at all get the
-       * same answer, so a TVDc administrator learns nothing about other TVDcs' VMs.
+       * same answer, so a TVDc administrator learns nothing about other TVDcs' VMs; a VM name on
+       * several hosts names to him only those of his TVDcs.
        */
-      const vmWithin = async (vm: string, inside: (h: HostRecord) => boolean, where: string): Promise<void> => {
-        let h: HostRecord | undefined;
-        try {
-          h = await hosts.hostOfVm(vm);
-        } catch (e) {
-          if (!(e instanceof ApiError && e.code === 'NOT_FOUND')) throw e;
+      const vmWithin = async (principal: Principal, vm: string, inside: (h: HostRecord) => boolean, where: string): Promise<void> => {
+        const { found } = await hosts.hostsWithVm(vm);
+        if (!found.some(inside)) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
+        if (found.length > 1) {
+          const mine = found.filter((h) => principal.role === 'dcadmin' || (h.group !== null && principal.groups.includes(h.group))).map((h) => h.name);
+          const others = found.length - mine.length;
+          const rest = others === 0 ? '' : ` and ${others} host${others === 1 ? '' : 's'} outside your TVDcs`;
+          throw ApiError.conflict(`VM ${vm} exists on several hosts: ${mine.join(', ')}${rest}`);
         }
-        if (!h || !inside(h)) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
       };
 
       // ---------------------------------------------------------------- reference database (dcadmin)
@@ -306,11 +308,11 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         let outcomes: AttestationOutcome[];
         if (host) {
           // A VM named that is not on this host is a mistake of the caller, not a failed attestation.
-          if (vm !== undefined) await vmWithin(vm, (h) => h.name === host.name, `host ${host.name}`);
+          if (vm !== undefined) await vmWithin(principal, vm, (h) => h.name === host.name, `host ${host.name}`);
           outcomes = await runner.attestHost(host.name, vm);
         } else {
           requireExistingGroup(principal, name);
-          if (vm !== undefined) await vmWithin(vm, (h) => h.group === name, `any host of TVDc ${name}`);
+          if (vm !== undefined) await vmWithin(principal, vm, (h) => h.group === name, `any host of TVDc ${name}`);
           outcomes = await runner.attestGroup(name, vm);
         }
         return { summary: tally(outcomes), results: outcomes.map(result) };

@@ -49,6 +49,21 @@ export class StaticHosts implements HostDirectory {
     throw ApiError.notFound(`no VM named ${vm} on any managed host`);
   }
 
+  async hostsWithVm(vm: string, group?: string): Promise<{ found: HostRecord[]; unreachable: string[] }> {
+    const found: HostRecord[] = [];
+    const unreachable: string[] = [];
+    for (const h of this.records.values()) {
+      if (group !== undefined && h.group !== group) continue;
+      try {
+        await this.connection(h.name).getInstance(vmPath(vm));
+        found.push(h);
+      } catch (e) {
+        if (!(e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND)) unreachable.push(h.name);
+      }
+    }
+    return { found, unreachable };
+  }
+
   async close(): Promise<void> {
     for (const c of this.conns.values()) await c.close();
     this.conns.clear();
