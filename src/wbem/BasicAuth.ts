@@ -48,7 +48,7 @@ export async function authenticate(headers: IncomingHttpHeaders, users: UserDire
   if (colon < 0) throw challenge('malformed Basic credentials');
   const user = decoded.slice(0, colon);
   const password = decoded.slice(colon + 1);
-  const r = await throttle.attempt(address, () => verify(users, user, password));
+  const r = await throttle.attempt(address, user, () => verify(users, user, password));
   if (r.outcome === 'throttled') throw tooManyAttempts(r.retryAfterSeconds);
   if (r.outcome === 'rejected') throw challenge('invalid user name or password');
   return r.value;

@@ -4,11 +4,14 @@
 // nothing of HTTP or of users.
 //
 //   const throttle = new LoginThrottle({ maxFailures: 10, windowMs: 60_000 });
-//   const r = await throttle.attempt(address, () => users.authenticate(name, password));
+//   const r = await throttle.attempt(address, name, () => users.authenticate(name, password));
 //   if (r.outcome === 'throttled') ... 429 with `Retry-After: ${r.retryAfterSeconds}`
 //
-// Per address only, never per user name: a lock-out by name would let anyone lock the
-// administrator out.
+// Refused per address only, never per user name: a lock-out by name would let anyone lock the
+// administrator out. The name only decides what a success forgives: the failures made under that
+// same name, never those under others, so one valid account does not buy unlimited guesses at
+// everyone else's password.
+import { createHash } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import { performance } from 'node:perf_hooks';
 
@@ -19,8 +22,17 @@ export interface LoginThrottleOptions {
   windowMs?: number;
   /** How long an address is refused once it reached maxFailures (default windowMs). */
   blockMs?: number;
-  /** Addresses followed at a time (default 10,000); a new one beyond that pushes out the least recently seen. */
+  /**
+   * Addresses followed at a time (default 10,000); a new one beyond that pushes out the least
+   * recently seen address that is not refused. While every followed address is refused, a new one
+   * is refused too, until the first refusal ends.
+   */
   maxAddresses?: number;
+  /**
+   * User names whose failures are told apart per address (default 16). Failures under further
+   * names still count towards the limit; a success under such a name just clears none of them.
+   */
+  maxNamesPerAddress?: number;
   /** Attempts of one address waiting for a verification slot (default 64); more are refused at once. */
   maxWaiting?: number;
   /** The clock in ms (tests); by default a monotonic one, so that setting the system time neither lifts nor prolongs a refusal. */
@@ -35,7 +47,10 @@ export type LoginAttempt<T> =
   | { outcome: 'throttled'; retryAfterSeconds: number };
 
 interface Entry {
+  /** Failures in the current window, under any name. */
   failures: number;
+  /** Of those, the failures under each of at most maxNamesPerAddress names (by digest). */
+  byName: Map<string, number>;
   /** When the first failure of the current window came. */
   windowStart: number;
   /** Refused until then; 0 when not refused. */
@@ -80,6 +95,7 @@ export class LoginThrottle {
   readonly blockMs: number;
   private readonly maxAddresses: number;
   private readonly maxWaiting: number;
+  private readonly maxNames: number;
   private readonly now: () => number;
   private readonly onBlock: LoginThrottleOptions['onBlock'];
   /** In order of last activity, least recent first: the first is the one to forget when full. */
@@ -91,6 +107,7 @@ export class LoginThrottle {
     this.blockMs = positiveInteger('blockMs', options.blockMs, this.windowMs);
     this.maxAddresses = positiveInteger('maxAddresses', options.maxAddresses, 10_000);
     this.maxWaiting = positiveInteger('maxWaiting', options.maxWaiting, 64);
+    this.maxNames = positiveInteger('maxNamesPerAddress', options.maxNamesPerAddress, 16);
     this.now = options.now ?? (() => performance.now());
     this.onBlock = options.onBlock;
   }
@@ -101,13 +118,15 @@ export class LoginThrottle {
   }
 
   /**
-   * Runs `verify` (the password check: null when wrong) for a login from `address`, unless the
-   * address is refused: then `verify` is not run at all. At most as many verifications of one
+   * Runs `verify` (the password check: null when wrong) for a login as `user` from `address`,
+   * unless the address is refused: then `verify` is not run at all. A failure counts against the
+   * address; a success takes back only the failures under `user`. At most as many verifications of one
    * address run at once as it has failures left in its window, so a burst of parallel guesses
    * cannot get past the limit before the first of them has failed; the others wait their turn.
    */
-  async attempt<T>(address: string, verify: () => Promise<T | null>): Promise<LoginAttempt<T>> {
+  async attempt<T>(address: string, user: string, verify: () => Promise<T | null>): Promise<LoginAttempt<T>> {
     const key = addressKey(address);
+    const name = nameKey(user);
     for (;;) {
       const now = this.now();
       const e = this.current(key, now);
@@ -117,7 +136,8 @@ export class LoginThrottle {
         await new Promise<void>((resolve) => e.waiters.push(resolve));
         continue;
       }
-      const entry = e ?? this.create(key);
+      const entry = e ?? this.create(key, now);
+      if (typeof entry === 'number') return throttled(entry);
       entry.pending++;
       let value: T | null;
       try {
@@ -129,8 +149,8 @@ export class LoginThrottle {
         throw err;
       }
       entry.pending--;
-      if (value === null) this.failed(key);
-      else this.entries.delete(key);
+      if (value === null) this.failed(key, name, entry);
+      else this.succeeded(key, name, entry);
       wake(entry);
       return value === null ? REJECTED : { outcome: 'accepted', value };
     }
@@ -144,29 +164,53 @@ export class LoginThrottle {
       if (e.blockedUntil <= now) {
         e.blockedUntil = 0;
         e.failures = 0;
+        e.byName.clear();
       }
     } else if (e.failures > 0 && now - e.windowStart >= this.windowMs) {
       e.failures = 0;
+      e.byName.clear();
     }
     this.entries.delete(key);
     this.entries.set(key, e);
     return e;
   }
 
-  private create(key: string): Entry {
-    if (this.entries.size >= this.maxAddresses) this.entries.delete(this.entries.keys().next().value!);
-    const e: Entry = { failures: 0, windowStart: 0, blockedUntil: 0, pending: 0, waiters: [] };
+  /**
+   * A new entry for `key`, making room by forgetting the least recently seen address that is
+   * neither refused nor being checked: forgetting a refused one would lift its refusal early, and
+   * one being checked would lose the failure about to be counted. When none can go, the ms until
+   * the first refusal ends, and the new address waits that long.
+   */
+  private create(key: string, now: number): Entry | number {
+    if (this.entries.size >= this.maxAddresses) {
+      let soonest = Infinity;
+      let victim: string | undefined;
+      for (const [k, e] of this.entries) {
+        if (e.pending === 0 && e.blockedUntil <= now) {
+          victim = k;
+          break;
+        }
+        if (e.blockedUntil > now) soonest = Math.min(soonest, e.blockedUntil - now);
+      }
+      // Every slot is being checked right now (no refusal to wait out): a second is enough.
+      if (victim === undefined) return soonest === Infinity ? 1000 : soonest;
+      this.entries.delete(victim);
+    }
+    const e: Entry = { failures: 0, byName: new Map(), windowStart: 0, blockedUntil: 0, pending: 0, waiters: [] };
     this.entries.set(key, e);
     return e;
   }
 
-  /** Counts a failure on the address's entry as it is now (a success meanwhile started it afresh). */
-  private failed(key: string): void {
+  /** Counts a failure under `name` on the address's entry, which its pending check kept followed. */
+  private failed(key: string, name: string, entry: Entry): void {
     const now = this.now();
-    const e = this.current(key, now) ?? this.create(key);
+    const e = this.current(key, now) ?? entry;
+    if (!this.entries.has(key)) this.entries.set(key, e);
     if (e.blockedUntil !== 0) return;
     if (e.failures === 0) e.windowStart = now;
     e.failures++;
+    const under = e.byName.get(name);
+    if (under !== undefined || e.byName.size < this.maxNames) e.byName.set(name, (under ?? 0) + 1);
     if (e.failures >= this.maxFailures) {
       e.blockedUntil = now + this.blockMs;
       try {
@@ -176,6 +220,25 @@ export class LoginThrottle {
       }
     }
   }
+
+  /** Takes back the failures made under `name`; an address left with none is forgotten. */
+  private succeeded(key: string, name: string, entry: Entry): void {
+    const e = this.current(key, this.now()) ?? entry;
+    const under = e.byName.get(name);
+    if (under !== undefined) {
+      e.failures -= under;
+      e.byName.delete(name);
+    }
+    if (e.failures === 0 && e.blockedUntil === 0 && e.pending === 0 && e.waiters.length === 0) this.entries.delete(key);
+  }
+}
+
+/**
+ * A user name as counted: a fixed-size digest, so that names of any length (they come from the
+ * client) cost the same few bytes in each address's map.
+ */
+function nameKey(user: string): string {
+  return createHash('sha256').update(user, 'utf8').digest('base64').slice(0, 22);
 }
 
 function seconds(ms: number): number {

@@ -79,16 +79,16 @@ describe('login throttle: failed logins per client address', function () {
     const blocks: [string, number, number][] = [];
     const t = new LoginThrottle({ now: clock.now, onBlock: (a, n, s) => blocks.push([a, n, s]) });
     const c = checker('right');
-    for (let i = 0; i < 10; i++) expect((await t.attempt('10.0.0.1', c.verify('wrong'))).outcome).to.equal('rejected');
+    for (let i = 0; i < 10; i++) expect((await t.attempt('10.0.0.1', 'alice', c.verify('wrong'))).outcome).to.equal('rejected');
     expect(c.calls).to.equal(10);
-    expect(await t.attempt('10.0.0.1', c.verify('wrong'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 60 });
+    expect(await t.attempt('10.0.0.1', 'alice', c.verify('wrong'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 60 });
     // The right password is refused as well while the address is refused, and costs nothing.
-    expect(await t.attempt('10.0.0.1', c.verify('right'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 60 });
+    expect(await t.attempt('10.0.0.1', 'alice', c.verify('right'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 60 });
     expect(c.calls).to.equal(10);
     clock.advance(45_500);
-    expect(await t.attempt('10.0.0.1', c.verify('right'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 15 });
+    expect(await t.attempt('10.0.0.1', 'alice', c.verify('right'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 15 });
     clock.advance(14_500);
-    expect(await t.attempt('10.0.0.1', c.verify('right'))).to.deep.equal({ outcome: 'accepted', value: 'alice' });
+    expect(await t.attempt('10.0.0.1', 'alice', c.verify('right'))).to.deep.equal({ outcome: 'accepted', value: 'alice' });
     expect(c.calls).to.equal(11);
     expect(blocks).to.deep.equal([['10.0.0.1', 10, 60]]);
   });
@@ -97,23 +97,23 @@ describe('login throttle: failed logins per client address', function () {
     const clock = testClock();
     const t = new LoginThrottle({ now: clock.now });
     const c = checker('right');
-    for (let i = 0; i < 9; i++) await t.attempt('10.0.0.1', c.verify('wrong'));
-    expect((await t.attempt('10.0.0.1', c.verify('right'))).outcome).to.equal('accepted');
-    for (let i = 0; i < 9; i++) expect((await t.attempt('10.0.0.1', c.verify('wrong'))).outcome).to.equal('rejected');
+    for (let i = 0; i < 9; i++) await t.attempt('10.0.0.1', 'alice', c.verify('wrong'));
+    expect((await t.attempt('10.0.0.1', 'alice', c.verify('right'))).outcome).to.equal('accepted');
+    for (let i = 0; i < 9; i++) expect((await t.attempt('10.0.0.1', 'alice', c.verify('wrong'))).outcome).to.equal('rejected');
     clock.advance(60_000);
-    for (let i = 0; i < 9; i++) expect((await t.attempt('10.0.0.1', c.verify('wrong'))).outcome).to.equal('rejected');
-    expect((await t.attempt('10.0.0.1', c.verify('wrong'))).outcome).to.equal('rejected');
-    expect((await t.attempt('10.0.0.1', c.verify('right'))).outcome).to.equal('throttled');
+    for (let i = 0; i < 9; i++) expect((await t.attempt('10.0.0.1', 'alice', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.0.1', 'alice', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.0.1', 'alice', c.verify('right'))).outcome).to.equal('throttled');
   });
 
   it('counts per address, never per user: another address is unaffected; an IPv6 /64 is one address', async () => {
     const t = new LoginThrottle({ maxFailures: 2, now: testClock().now });
     const c = checker('right');
-    await t.attempt('2001:db8:1:2::1', c.verify('wrong'));
-    await t.attempt('2001:db8:1:2:ffff:0:0:9', c.verify('wrong'));
-    expect((await t.attempt('2001:db8:1:2::77', c.verify('right'))).outcome).to.equal('throttled');
-    expect((await t.attempt('2001:db8:1:3::1', c.verify('right'))).outcome).to.equal('accepted');
-    expect((await t.attempt('10.0.0.2', c.verify('right'))).outcome).to.equal('accepted');
+    await t.attempt('2001:db8:1:2::1', 'alice', c.verify('wrong'));
+    await t.attempt('2001:db8:1:2:ffff:0:0:9', 'alice', c.verify('wrong'));
+    expect((await t.attempt('2001:db8:1:2::77', 'alice', c.verify('right'))).outcome).to.equal('throttled');
+    expect((await t.attempt('2001:db8:1:3::1', 'alice', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.0.2', 'alice', c.verify('right'))).outcome).to.equal('accepted');
     expect(addressKey('::ffff:10.0.0.1')).to.equal('10.0.0.1');
     expect(addressKey('10.0.0.1')).to.equal('10.0.0.1');
     expect(addressKey('2001:DB8:0001:0002:0003::1')).to.equal('2001:db8:1:2::/64');
@@ -125,12 +125,12 @@ describe('login throttle: failed logins per client address', function () {
   it('follows at most maxAddresses, however many send; an address that keeps trying stays refused', async () => {
     const t = new LoginThrottle({ maxAddresses: 100, maxFailures: 3, now: testClock().now });
     const c = checker('right', 0);
-    for (let i = 0; i < 3; i++) await t.attempt('10.9.9.9', c.verify('wrong'));
+    for (let i = 0; i < 3; i++) await t.attempt('10.9.9.9', 'alice', c.verify('wrong'));
     let largest = 0;
     for (let i = 0; i < 3000; i++) {
-      await t.attempt(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, c.verify('wrong'));
+      await t.attempt(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'alice', c.verify('wrong'));
       largest = Math.max(largest, t.size);
-      if (i % 50 === 0) expect((await t.attempt('10.9.9.9', c.verify('right'))).outcome, `after ${i} others`).to.equal('throttled');
+      if (i % 50 === 0) expect((await t.attempt('10.9.9.9', 'alice', c.verify('right'))).outcome, `after ${i} others`).to.equal('throttled');
     }
     expect(largest).to.equal(100);
     expect(t.size).to.equal(100);
@@ -139,37 +139,104 @@ describe('login throttle: failed logins per client address', function () {
   it('a burst of parallel guesses runs no more checks than the failures left; parallel right logins all pass', async () => {
     const t = new LoginThrottle({ now: testClock().now });
     const c = checker('right', 5);
-    const burst = await Promise.all(Array.from({ length: 50 }, () => t.attempt('10.0.0.5', c.verify('wrong'))));
+    const burst = await Promise.all(Array.from({ length: 50 }, () => t.attempt('10.0.0.5', 'alice', c.verify('wrong'))));
     expect(c.calls).to.equal(10);
     expect(burst.filter((r) => r.outcome === 'rejected')).to.have.length(10);
     expect(burst.filter((r) => r.outcome === 'throttled')).to.have.length(40);
     const good = checker('right', 5);
-    const logins = await Promise.all(Array.from({ length: 30 }, () => t.attempt('10.0.0.6', good.verify('right'))));
+    const logins = await Promise.all(Array.from({ length: 30 }, () => t.attempt('10.0.0.6', 'alice', good.verify('right'))));
     expect(logins.every((r) => r.outcome === 'accepted')).to.equal(true);
   });
 
   it('refuses at once (Retry-After 1) beyond maxWaiting attempts waiting for a check; a failed check counts nothing', async () => {
     const t = new LoginThrottle({ maxFailures: 2, maxWaiting: 3, now: testClock().now });
     const c = checker('right', 20);
-    const all = await Promise.all(Array.from({ length: 8 }, () => t.attempt('10.0.0.7', c.verify('right'))));
+    const all = await Promise.all(Array.from({ length: 8 }, () => t.attempt('10.0.0.7', 'alice', c.verify('right'))));
     // Two checks run, three wait (and pass once the first succeeds), three are refused.
     expect(all.map((r) => r.outcome)).to.deep.equal(['accepted', 'accepted', 'accepted', 'accepted', 'accepted', 'throttled', 'throttled', 'throttled']);
     expect(all[7]).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 1 });
     const broken = () => Promise.reject(new Error('database gone'));
     for (let i = 0; i < 5; i++) {
       try {
-        await t.attempt('10.0.0.8', broken);
+        await t.attempt('10.0.0.8', 'alice', broken);
         expect.fail('the check failed');
       } catch (e) {
         expect((e as Error).message).to.equal('database gone');
       }
     }
-    expect((await t.attempt('10.0.0.8', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.0.8', 'alice', c.verify('right'))).outcome).to.equal('accepted');
+  });
+
+  it('a success forgives only the failures under its own name: 9 guesses at one user and a good login as another, twice, is refused', async () => {
+    const t = new LoginThrottle({ now: testClock().now });
+    const c = checker('right');
+    for (let i = 0; i < 9; i++) expect((await t.attempt('10.0.1.1', 'dcadmin', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.1', 'alice', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.1.1', 'dcadmin', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.1', 'alice', c.verify('right'))).outcome).to.equal('throttled');
+    expect(c.calls).to.equal(11);
+  });
+
+  it('a success takes back its own name\'s failures and leaves the others counting', async () => {
+    const t = new LoginThrottle({ now: testClock().now });
+    const c = checker('right');
+    for (let i = 0; i < 5; i++) await t.attempt('10.0.1.2', 'alice', c.verify('wrong'));
+    for (let i = 0; i < 4; i++) await t.attempt('10.0.1.2', 'bob', c.verify('wrong'));
+    expect((await t.attempt('10.0.1.2', 'alice', c.verify('right'))).outcome).to.equal('accepted');
+    // bob's 4 remain: 5 more (under any name) stay below 10, the 6th reaches it.
+    for (let i = 0; i < 5; i++) expect((await t.attempt('10.0.1.2', `other${i}`, c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.2', 'carol', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.1.2', 'bob', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.2', 'bob', c.verify('right'))).outcome).to.equal('throttled');
+  });
+
+  it('tells apart at most maxNamesPerAddress names: failures under further names count but no success clears them', async () => {
+    const t = new LoginThrottle({ maxFailures: 5, maxNamesPerAddress: 2, now: testClock().now });
+    const c = checker('right');
+    for (const n of ['n1', 'n2', 'n3']) await t.attempt('10.0.1.3', n, c.verify('wrong'));
+    // n3 was not told apart: its success clears nothing (3 left); n1's clears its own (2 left).
+    expect((await t.attempt('10.0.1.3', 'n3', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.1.3', 'n1', c.verify('right'))).outcome).to.equal('accepted');
+    for (let i = 0; i < 2; i++) expect((await t.attempt('10.0.1.3', 'n2', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.3', 'n2', c.verify('wrong'))).outcome).to.equal('rejected');
+    expect((await t.attempt('10.0.1.3', 'n1', c.verify('right'))).outcome).to.equal('throttled');
+  });
+
+  it('a refused address is not pushed out by others while refused, even when it stays quiet', async () => {
+    const clock = testClock();
+    const t = new LoginThrottle({ maxAddresses: 100, maxFailures: 3, now: clock.now });
+    const c = checker('right', 0);
+    for (let i = 0; i < 3; i++) await t.attempt('10.9.9.8', 'x', c.verify('wrong'));
+    for (let i = 0; i < 3000; i++) await t.attempt(`10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`, 'x', c.verify('wrong'));
+    expect(t.size).to.equal(100);
+    expect((await t.attempt('10.9.9.8', 'x', c.verify('right'))).outcome).to.equal('throttled');
+    clock.advance(60_000);
+    expect((await t.attempt('10.9.9.8', 'x', c.verify('right'))).outcome).to.equal('accepted');
+  });
+
+  it('while every followed address is refused, a new address waits for the first refusal to end', async () => {
+    const clock = testClock();
+    const t = new LoginThrottle({ maxAddresses: 3, maxFailures: 1, now: clock.now });
+    const c = checker('right', 0);
+    for (const a of ['10.0.2.1', '10.0.2.2', '10.0.2.3']) {
+      await t.attempt(a, 'x', c.verify('wrong'));
+      clock.advance(10_000);
+    }
+    const calls = c.calls;
+    expect(await t.attempt('10.0.2.4', 'x', c.verify('right'))).to.deep.equal({ outcome: 'throttled', retryAfterSeconds: 30 });
+    expect(c.calls).to.equal(calls);
+    expect(t.size).to.equal(3);
+    clock.advance(30_000);
+    // 10.0.2.1's refusal ended: it is the one forgotten.
+    expect((await t.attempt('10.0.2.4', 'x', c.verify('right'))).outcome).to.equal('accepted');
+    expect((await t.attempt('10.0.2.2', 'x', c.verify('right'))).outcome).to.equal('throttled');
+    expect((await t.attempt('10.0.2.3', 'x', c.verify('right'))).outcome).to.equal('throttled');
   });
 
   it('refuses limits that are not positive integers', () => {
     expect(() => new LoginThrottle({ maxFailures: 0 })).to.throw(RangeError, 'maxFailures');
     expect(() => new LoginThrottle({ windowMs: 1.5 })).to.throw(RangeError, 'windowMs');
+    expect(() => new LoginThrottle({ maxNamesPerAddress: 0 })).to.throw(RangeError, 'maxNamesPerAddress');
   });
 });
 
@@ -185,6 +252,7 @@ describe('login throttle: the host agent over HTTP', function () {
     dir = mkdtempSync(join(tmpdir(), 'tvdc-throttle-'));
     const file = join(dir, 'users.json');
     await UserDirectory.addUserToFile(file, 'reader', 'read', 'r-pass');
+    await UserDirectory.addUserToFile(file, 'admin', 'admin', 'a-pass');
     users = new CountingUsers(UserDirectory.load(file).entries());
     s = await startServer({
       repository: repositoryFrom([{ file: join(WBEM_FIXTURES, 'widgets.mof') }]), users,
@@ -229,6 +297,16 @@ describe('login throttle: the host agent over HTTP', function () {
       for (let i = 0; i < 9; i++) expect((await enumAs('127.0.0.3', s.port, 'reader', 'nope')).status).to.equal(401);
       expect((await enumAs('127.0.0.3', s.port, 'reader', 'r-pass')).status).to.equal(200);
     }
+  });
+
+  it('a good login as one user does not forgive guesses at another: 9 wrong admin passwords, reader logs in, 1 more, then 429', async () => {
+    for (let i = 0; i < 9; i++) expect((await enumAs('127.0.0.4', s.port, 'admin', `guess${i}`)).status).to.equal(401);
+    expect((await enumAs('127.0.0.4', s.port, 'reader', 'r-pass')).status).to.equal(200);
+    expect((await enumAs('127.0.0.4', s.port, 'admin', 'guess9')).status).to.equal(401);
+    expect((await enumAs('127.0.0.4', s.port, 'reader', 'r-pass')).status).to.equal(429);
+    expect((await enumAs('127.0.0.4', s.port, 'admin', 'a-pass')).status).to.equal(429);
+    clock.advance(60_000);
+    expect((await enumAs('127.0.0.4', s.port, 'admin', 'a-pass')).status).to.equal(200);
   });
 
   it('the project\'s CIM client reports TOO_MANY_ATTEMPTS with Retry-After; tvdc-cim prints it; wbemcli fails', async () => {
