@@ -5,7 +5,7 @@
 // loopback; a relay in front of the destination keeps what the server asked of it.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { WbemConnection } from '../../client/cim/index.js';
+import { WbemConnection, type MethodResult } from '../../client/cim/index.js';
 import { HostAgent } from '../../client/host/HostAgent.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -40,7 +40,7 @@ async function startHost(name: string): Promise<Host> {
   };
 }
 
-const ok = (r: { returnValue: unknown; outParams: Map<string, { value: unknown }> }) =>
+const ok = (r: MethodResult) =>
   expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);
 
 async function assignLabel(h: Host, label: string, element: CimObjectPath): Promise<void> {

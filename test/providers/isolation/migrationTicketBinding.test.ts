@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CimError, CimStatus, ClientError, WbemConnection } from '../../../client/cim/index.js';
+import { CimError, CimStatus, ClientError, WbemConnection, type MethodResult } from '../../../client/cim/index.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../../src/cim/CimProperty.js';
@@ -44,7 +44,7 @@ describe('isolation providers: a migration ticket binds the label, disks and seg
   let conn: WbemConnection;
   const open: WbemConnection[] = [];
 
-  const ok = (r: { returnValue: unknown; outParams: Map<string, { value: unknown }> }) =>
+  const ok = (r: MethodResult) =>
     expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);
 
   const issue = async (vm: string, b: Binding): Promise<WbemConnection> => {
