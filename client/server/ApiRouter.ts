@@ -166,7 +166,8 @@ export class ApiRouter {
   private async dispatch(ctx: Koa.Context): Promise<unknown> {
     // A change another site's page could have sent is refused before the credentials the browser
     // added are even checked: it neither counts as a failed login nor draws a login prompt.
-    requireSameSiteJson(ctx);
+    // (Every route is under /api/; other paths change nothing and answer as before.)
+    if (ctx.path.startsWith('/api/')) requireSameSiteJson(ctx);
     // Authentication comes before anything else, so an anonymous caller learns nothing, not even
     // which routes exist.
     const principal = await this.authenticate(ctx.get('authorization'), ctx.ip);

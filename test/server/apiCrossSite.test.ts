@@ -139,6 +139,13 @@ describe('management server API: cross-site requests', function () {
     expect(Object.keys(read.headers).filter((h) => h.startsWith('access-control-'))).to.deep.equal([]);
   });
 
+  it('outside /api/ (no route changes anything there) a post is asked for credentials, then not found, as before', async () => {
+    const anonymous = await send(`${srv.url}/cimom`, 'POST', { 'content-type': 'application/xml' }, '<CIM/>');
+    expect([anonymous.status, errorOf(anonymous).code, anonymous.headers['www-authenticate']]).to.deep.equal([401, 'UNAUTHORIZED', 'Basic realm="tvdc"']);
+    const signedIn = await send(`${srv.url}/cimom`, 'POST', { authorization: dc, 'content-type': 'application/xml' }, '<CIM/>');
+    expect([signedIn.status, errorOf(signedIn).code]).to.deep.equal([404, 'NOT_FOUND']);
+  });
+
   it('the CLI still changes things: users add and remove', async () => {
     process.env['TVDC_NEW_PASSWORD'] = 'erin-pass';
     let add;
