@@ -13,7 +13,7 @@ import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { onHost } from './hostFailure.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
-import { requireMayManageVm } from './managementVm.js';
+import { managementTypesOf, requireMayAssignLabel, requireMayManageVm } from './managementVm.js';
 
 export const labelsModule: ServerModule = {
   name: 'labels',
@@ -32,8 +32,9 @@ export const labelsModule: ServerModule = {
         group,
         policy: { name: gp.name, version: gp.version },
         labels: [
-          ...p.vmLabels.map((l) => ({ name: l.name, kind: 'vm', ste: l.ste, cw: l.cw, bootstrap: l.name === p.bootstrap })),
-          ...p.resourceLabels.map((l) => ({ name: l.name, kind: 'resource', ste: [l.ste], cw: [] as string[], bootstrap: false })),
+          // reserved: only a dcadmin may assign it (the bootstrap label, or one with its management type).
+          ...p.vmLabels.map((l) => ({ name: l.name, kind: 'vm', ste: l.ste, cw: l.cw, bootstrap: l.name === p.bootstrap, reserved: l.name === p.bootstrap || managementTypesOf(p, 'vm', l.name).length > 0 })),
+          ...p.resourceLabels.map((l) => ({ name: l.name, kind: 'resource', ste: [l.ste], cw: [] as string[], bootstrap: false, reserved: managementTypesOf(p, 'resource', l.name).length > 0 })),
         ],
         conflictSets: p.conflictSets,
       };
@@ -71,11 +72,7 @@ export const labelsModule: ServerModule = {
       if (!policy.vmLabels.some((l) => l.name === label)) {
         throw ApiError.notFound(`label ${label} is not a VM label of policy ${policy.header.name} ${policy.header.version} deployed to host ${host.name}`);
       }
-      // The bootstrap label is the management VM's and usually covers every type of the TVDc;
-      // handing it to a guest is the Datacenter Administrator's call alone.
-      if (label === policy.bootstrap && principal.role !== 'dcadmin') {
-        throw ApiError.forbidden(`${label} is the bootstrap (management VM) label of policy ${policy.header.name}; only a dcadmin may assign it`);
-      }
+      requireMayAssignLabel(principal, policy, 'vm', label);
       await requireMayManageVm(ctx, groups, principal, group, host.name, vm, 'relabel');
       const securityLabel = await assign(group, host.name, vmPath(vm), `VM ${vm}`, label, policy, principal.user);
       return { group, vm, host: host.name, label, securityLabel };
@@ -115,6 +112,7 @@ export const labelsModule: ServerModule = {
         if (!policy.resourceLabels.some((l) => l.name === label)) {
           throw ApiError.notFound(`label ${label} is not a resource label of policy ${policy.header.name} ${policy.header.version} deployed to host ${host}`);
         }
+        requireMayAssignLabel(principal, policy, 'resource', label);
         const securityLabel = await assign(group, host, element(host, name), `${noun} ${name}`, label, policy, principal.user);
         return { group, host, [noun]: name, label, securityLabel };
       });

@@ -5,10 +5,11 @@
 import { expect } from 'chai';
 import { join } from 'node:path';
 import { GroupStore } from '../../client/server/GroupStore.js';
+import { diskPath, segmentPath } from '../../client/server/HostCim.js';
 import { planMayPower } from '../../client/server/managementVm.js';
 import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, defineVm, paperTvdc, refused, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+import { client, createDisk, createSegment, defineVm, hostLabel, paperTvdc, refused, resourceLabel, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
 
 describe('management server: the management VM is the dcadmin\'s', function () {
   this.timeout(60_000);
@@ -29,7 +30,9 @@ describe('management server: the management VM is the dcadmin\'s', function () {
   before(async () => {
     [a, b] = await Promise.all([startTestHost('a'), startTestHost('b')]);
     const ca = tvdcConnection(a.origin);
-    for (const name of ['mgmt', 'web']) await defineVm(ca, 'a', name);
+    for (const name of ['mgmt', 'web', 'guest']) await defineVm(ca, 'a', name);
+    await createDisk(ca, 'a', 'mgmt-disk');
+    await createSegment(ca, 'mgmt-net', 41);
     await ca.close();
     srv = await startServer(join(tmp.dir, 'server.db'));
     await srv.server.users.add('dc', 'dcadmin', 'dc-password');
@@ -67,6 +70,36 @@ describe('management server: the management VM is the dcadmin\'s', function () {
     await mayPower(plan('alice'), { host: 'a', vm: 'web' });
     // A plan whose creator is gone is nobody's dcadmin plan.
     expect(await mayPower(plan('former-admin'), { host: 'a', vm: 'mgmt' }).then(() => null, (e: Error) => e.message)).to.include('only a dcadmin');
+  });
+
+  it('a tvdcadmin may not assign a label carrying the bootstrap label\'s management type (SystemManagement) to a VM, disk or segment; the dcadmin may', async () => {
+    const labels = await alice().get<{ labels: { name: string; kind: string; reserved: boolean }[] }>('/api/groups/fin/labels');
+    expect(labels.labels.filter((l) => l.reserved).map((l) => `${l.kind}:${l.name}`)).to.deep.equal(['vm:SystemManagement', 'vm:MarketAnalysisHost', 'resource:SystemManagement']);
+    const policy = 'policy tvdc-paper 1.0; only a dcadmin may assign it';
+    expect(await refused(alice().put('/api/groups/fin/vms/guest/label', { label: 'MarketAnalysisHost' }), 403, 'FORBIDDEN'))
+      .to.equal(`VM label MarketAnalysisHost carries SystemManagement, the management type of the bootstrap label SystemManagement of ${policy}`);
+    expect(await refused(alice().put('/api/groups/fin/vms/guest/label', { label: 'SystemManagement' }), 403, 'FORBIDDEN'))
+      .to.equal(`SystemManagement is the bootstrap (management VM) label of ${policy}`);
+    expect(await refused(alice().put('/api/groups/fin/hosts/a/disks/mgmt-disk/label', { label: 'SystemManagement' }), 403, 'FORBIDDEN'))
+      .to.equal(`resource label SystemManagement carries SystemManagement, the management type of the bootstrap label SystemManagement of ${policy}`);
+    await refused(alice().put('/api/groups/fin/hosts/a/segments/mgmt-net/label', { label: 'SystemManagement' }), 403, 'FORBIDDEN');
+    const c = tvdcConnection(a.origin);
+    try {
+      // Nothing was labeled on the host.
+      expect(await hostLabel(c, 'guest')).to.equal(null);
+      expect(await resourceLabel(c, diskPath('a', 'mgmt-disk'))).to.equal(null);
+      expect(await resourceLabel(c, segmentPath('mgmt-net'))).to.equal(null);
+      // Her workload labels are hers to assign.
+      expect(await alice().put('/api/groups/fin/vms/guest/label', { label: 'SecurityUnderwriting' })).to.include({ label: 'SecurityUnderwriting' });
+      expect(await alice().put('/api/groups/fin/hosts/a/disks/mgmt-disk/label', { label: 'SecurityUnderwriting' })).to.include({ label: 'SecurityUnderwriting' });
+      // The dcadmin hands out the management type.
+      expect(await dc().put('/api/groups/fin/vms/guest/label', { label: 'MarketAnalysisHost' })).to.include({ label: 'MarketAnalysisHost' });
+      expect(await dc().put('/api/groups/fin/hosts/a/segments/mgmt-net/label', { label: 'SystemManagement' })).to.include({ label: 'SystemManagement' });
+      expect(await hostLabel(c, 'guest')).to.equal('ACM:tvdc-paper:MarketAnalysisHost');
+      expect(await resourceLabel(c, segmentPath('mgmt-net'))).to.equal('TVDc:tvdc-paper:resource:SystemManagement');
+    } finally {
+      await c.close();
+    }
   });
 
   it('the dcadmin may; once he stopped it, the tvdcadmin still may not start or unlabel it', async () => {
