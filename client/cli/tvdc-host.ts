@@ -137,6 +137,10 @@ function vtpmMode(o: HostOptions): 'swtpm' | 'off' {
 }
 
 async function runHost(o: HostOptions): Promise<void> {
+  // Everything the host writes is its own: disk images, host.db, vTPM state. Modes are set
+  // explicitly where the project creates files; the umask covers what others create for it
+  // (SQLite's journal files, swtpm's state, VM images) and any file added later.
+  process.umask(0o077);
   const vtpm = vtpmMode(o);
   const users = o.users ? UserDirectory.load(o.users) : null;
   let agent: HostAgent;

@@ -6,10 +6,10 @@
 //   const { http } = await agent.listen({ port: 5988, host: '127.0.0.1' });
 //   ...
 //   await agent.stop();
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { CimRepository } from '../../src/cim/CimRepository.js';
 import { compileMof, projectMofFiles } from '../../src/mof/index.js';
+import { makePrivateDir } from '../../src/store/privateDir.js';
 import { openStore, type Db } from '../../src/store/Store.js';
 import type { IndicationSink } from '../../src/wbem/Provider.js';
 import type { UserDirectory } from '../../src/wbem/UserDirectory.js';
@@ -76,7 +76,15 @@ export class HostAgent {
    */
   static async open(options: HostAgentOptions): Promise<HostAgent> {
     const repository = compileSchema(options.mof ?? []);
-    if (options.stateDir) mkdirSync(options.stateDir, { recursive: true });
+    if (options.stateDir) {
+      // Disk images and host.db (subscriptions carry the server's secret indication URLs) are
+      // the host's alone. The disk directory is made here, private, before the providers use it.
+      const { openMode } = makePrivateDir(options.stateDir);
+      // Logged as the server logs (stderr by default).
+      if (openMode !== undefined)
+        (options.log ?? ((m: string) => console.error(m)))(`state directory ${options.stateDir} is open to other users (mode ${openMode.toString(8)}); what tvdc-host creates in it is private, but chmod 700 it to keep others from the rest`);
+      makePrivateDir(join(options.stateDir, 'disks'));
+    }
     const store = openStore(options.stateDir ? join(options.stateDir, 'host.db') : ':memory:');
     let server: WbemServer | undefined;
     try {

@@ -2,7 +2,7 @@
 // (a host agent's state directory, the management server's database), WAL journaling so readers
 // never block the writer, and schema migrations applied in one transaction each.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, fchmodSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export type Db = Database.Database;
@@ -23,7 +23,10 @@ export class StoreError extends Error {
 /** Opens (creating when needed) the database at `file`; ':memory:' for a private in-memory one. */
 export function openStore(file: string): Db {
   try {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      mkdirSync(dirname(file), { recursive: true });
+      createPrivate(file);
+    }
     const db = new Database(file);
     db.pragma('journal_mode = WAL');
     // FULL makes a committed transaction survive power loss, not only a process crash.
@@ -34,6 +37,26 @@ export function openStore(file: string): Db {
     return db;
   } catch (e) {
     throw new StoreError('STORE_OPEN', `cannot open store ${file}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Creates an empty database file 0600 (whatever the umask) when there is none yet. SQLite gives its
+ * -wal and -shm files the database file's mode, so they are private too; an existing file keeps
+ * the mode its owner gave it.
+ */
+function createPrivate(file: string): void {
+  let fd: number;
+  try {
+    fd = openSync(file, 'wx', 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  try {
+    fchmodSync(fd, 0o600);
+  } finally {
+    closeSync(fd);
   }
 }
 
