@@ -14,7 +14,7 @@ import type { CimRepository } from '../cim/CimRepository.js';
 import { NameMap } from '../cim/NameMap.js';
 import { coerceValue } from '../cim/coerceValue.js';
 import type { MethodResult, Provider, ProviderContext } from './Provider.js';
-import { INTEROP_NAMESPACE, canonicalNamespace } from './namespaceName.js';
+import { INTEROP_NAMESPACE, canonicalNamespace, namespaceKey } from './namespaceName.js';
 import type { OperationContext } from './OperationContext.js';
 import { enumerateInstanceNames } from './InstanceRouter.js';
 
@@ -144,7 +144,7 @@ export class InteropProvider {
     // the services living in the interop namespace. TVDc_HostedService there belongs to the
     // domain providers (the services of their own namespace): the DMTF class carries these links.
     const hostNs = this.hostSystem.namespace!;
-    if (hostNs !== ns && this.repository.hasNamespace(hostNs) && this.repository.hasClass(hostNs, BASE_CLASSES.hostedService)) {
+    if (namespaceKey(hostNs) !== namespaceKey(ns) && this.repository.hasNamespace(hostNs) && this.repository.hasClass(hostNs, BASE_CLASSES.hostedService)) {
       out.push({ namespace: hostNs, className: this.repository.getClass(hostNs, BASE_CLASSES.hostedService).name, provider: this.providerFor('hostedService') });
     }
     return out;
@@ -304,7 +304,7 @@ export class InteropProvider {
       case 'hostedService': {
         // Served in the interop namespace and in the host system's: the same links from both ends.
         const here = ctx.namespace;
-        const cls = here === INTEROP_NAMESPACE ? this.classFor(here, 'hostedService') : this.repository.getClass(here, BASE_CLASSES.hostedService).name;
+        const cls = namespaceKey(here) === namespaceKey(INTEROP_NAMESPACE) ? this.classFor(here, 'hostedService') : this.repository.getClass(here, BASE_CLASSES.hostedService).name;
         if (!cls) return;
         const om = this.objectManager();
         const services = [...(om ? [this.inInterop(om.path!)] : []), ...this.hostedServices];
