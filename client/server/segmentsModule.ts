@@ -13,6 +13,7 @@ import { GroupStore } from './GroupStore.js';
 import { segmentPath } from './HostCim.js';
 import { assignOnHost, requireUndrifted } from './labelOnHost.js';
 import { hostFailure } from './hostFailure.js';
+import { requireNetworkUnused } from './segmentNetworks.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
 /** Segment names go into CIM keys and URLs. */
@@ -51,6 +52,14 @@ export const segmentsModule: ServerModule = {
       }));
     };
 
+    // Segment creations run one at a time, so two TVDcs cannot both find a VLAN unused and take it.
+    let creating: Promise<unknown> = Promise.resolve();
+    const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
+      const run = creating.then(work, work);
+      creating = run.catch(() => undefined);
+      return run;
+    };
+
     router.route('POST', '/api/groups/:group/segments', async ({ principal, params, body }) => {
       requireDcAdmin(principal);
       const group = params['group']!;
@@ -72,7 +81,7 @@ export const segmentsModule: ServerModule = {
           deployed.set(host, p);
         }
       }
-      const results = await onEveryHost(group, async (host) => {
+      const createOn = async (host: string): Promise<string> => {
         const conn = ctx.hosts.connection(host);
         const policy = deployed.get(host);
         // Before anything is made there: a drifted host gets no segment rather than an unlabeled one.
@@ -90,6 +99,10 @@ export const segmentsModule: ServerModule = {
           throw e;
         }
         return `created, labeled ${label}`;
+      };
+      const results = await oneAtATime(async () => {
+        await requireNetworkUnused(ctx, principal, group, vlan !== undefined ? { vlan } : { vni: vni! });
+        return onEveryHost(group, createOn);
       });
       ctx.audit({ user: principal.user, group: group, action: 'segment.create', message: `TVDc ${group}: segment ${name} (${vlan !== undefined ? `VLAN ${vlan}` : `VNI ${vni}`}) created by ${principal.user}: ${results.map((r) => `${r.host} ${r.ok ? 'ok' : 'failed'}`).join(', ')}` });
       return { group, segment: name, ok: results.every((r) => r.ok), results };
