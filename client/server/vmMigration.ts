@@ -165,6 +165,9 @@ function ticketAdvice(status: number): string {
       return 'an older tvdc host agent: upgrade it to one with TVDc_VirtualSystemMigrationService.IssueMigrationTicket';
     case CimStatus.CIM_ERR_ACCESS_DENIED:
       return 'the server\'s login there may not invoke methods: give that user the role write in the host\'s users file';
+    case CimStatus.CIM_ERR_INVALID_PARAMETER:
+      // A host whose IssueMigrationTicket takes only Name would issue tickets that bind no label or disks.
+      return 'an older tvdc host agent whose tickets bind only the VM name: upgrade it to one whose IssueMigrationTicket takes SecurityLabel, Disks and Segments';
     default:
       return 'nothing else is handed to the source host in its place';
   }

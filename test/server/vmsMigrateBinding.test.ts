@@ -1,7 +1,7 @@
 // `tvdc vms migrate` has the destination issue a ticket bound to what the server read of the VM on
 // the source (its label, disks and segments), so a VM with a disk and a vTPM still moves; and a
 // destination where another VM has a disk of that name refuses the VM, which keeps running on the
-// source. A real server on a SQLite file, real host agents with users files and swtpm vTPMs on
+// source; one whose tickets would bind only the name (an older agent) gets no migration. A real server on a SQLite file, real host agents with users files and swtpm vTPMs on
 // loopback; a relay in front of the destination keeps what the server asked of it.
 import { expect } from 'chai';
 import { join } from 'node:path';
@@ -84,16 +84,30 @@ describe('tvdc vms migrate: the destination\'s ticket binds the VM as the source
   let srv: RunningServer;
   /** The server reaches b through this: what b was asked. */
   let toB: Relay;
+  /** A host agent as it was before tickets bound anything: IssueMigrationTicket takes Name and ValidSeconds. */
+  let prior: HostAgent;
+  let priorState: string;
 
   before(async () => {
     [a, b] = await Promise.all([startHost('a'), startHost('b')]);
+    priorState = newStateDir('prior');
+    const priorUsers = join(priorState, 'users.json');
+    await UserDirectory.addUserToFile(priorUsers, LOGIN.user, 'write', LOGIN.password);
+    prior = await HostAgent.open({ name: 'prior', stateDir: priorState, vtpm: 'off', users: UserDirectory.load(priorUsers), log: () => {} });
+    const repo = prior.server.repository;
+    const cls = repo.getLocalClass('root/tvdc', 'TVDc_VirtualSystemMigrationService').clone();
+    const issue = cls.methods.get('IssueMigrationTicket')!;
+    for (const p of ['SecurityLabel', 'Disks', 'Segments']) expect(issue.parameters.delete(p)).to.equal(true);
+    repo.modifyClass('root/tvdc', cls);
+    const priorOrigin = (await prior.listen({ port: 0, host: '127.0.0.1' })).http!;
     srv = await startServer(join(tmp.dir, 'server.db'));
     await srv.server.users.add('dc', 'dcadmin', 'dc-password');
     const dc = client(srv.url, 'dc', 'dc-password');
     toB = await new Relay(b.origin).start();
     await dc.post('/api/hosts', { url: a.origin, ...LOGIN });
     await dc.post('/api/hosts', { url: toB.origin, ...LOGIN });
-    await paperTvdc(dc, 'g', ['a', 'b']);
+    await dc.post('/api/hosts', { url: priorOrigin, ...LOGIN });
+    await paperTvdc(dc, 'g', ['a', 'b', 'prior']);
     // mv: MarketAnalysis, with its disk mv-disk and a vTPM; the storage both hosts see has mv-disk.
     // sv: SecurityUnderwriting with sv-disk, a name b gave a disk of its own VM bv.
     for (const h of [a, b]) {
@@ -114,6 +128,8 @@ describe('tvdc vms migrate: the destination\'s ticket binds the VM as the source
     await toB?.stop();
     await a?.stop();
     await b?.stop();
+    await prior?.stop();
+    if (priorState) await removeState(priorState);
     tmp.remove();
   });
 
@@ -142,5 +158,12 @@ describe('tvdc vms migrate: the destination\'s ticket binds the VM as the source
     expect(await disksByVm(a)).to.deep.equal({ sv: ['sv-disk'] });
     expect(Number((await a.conn.getInstance(vm('sv'))).get('EnabledState'))).to.equal(2);
     expect(await disksByVm(b)).to.deep.equal({ bv: ['sv-disk'], mv: ['mv-disk'] });
+  });
+
+  it('a destination whose IssueMigrationTicket takes only the name (an older agent) is HOST_REFUSED naming what to upgrade; the VM keeps running on the source', async () => {
+    const r = await runTvdc(srv.url, 'dc', 'dc-password', 'vms', 'migrate', 'g', 'sv', '--to', 'prior');
+    expect(r.code).to.equal(1);
+    expect(r.err).to.match(/^tvdc: HOST_REFUSED: host prior cannot issue a migration ticket for VM sv \(.*has no parameter SecurityLabel.*; an older tvdc host agent whose tickets bind only the VM name: upgrade it/);
+    expect(Number((await a.conn.getInstance(vm('sv'))).get('EnabledState'))).to.equal(2);
   });
 });
