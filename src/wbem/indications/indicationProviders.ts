@@ -4,8 +4,9 @@
 import type { CimInstance } from '../../cim/CimInstance.js';
 import type { CimObjectPath } from '../../cim/CimObjectPath.js';
 import { CimError, CimStatus } from '../../cim/CimError.js';
-import type { Provider } from '../Provider.js';
+import type { Provider, ProviderContext } from '../Provider.js';
 import type { IndicationService } from './IndicationService.js';
+import { setProp } from './instanceValues.js';
 import {
   CAPABILITIES_CLASS, DESTINATION_CLASS, FILTER_CLASS, HANDLER_CLASS, SERVICE_CLASS, SUBSCRIPTION_CLASS,
 } from './indicationClasses.js';
@@ -40,10 +41,30 @@ export function filterProvider(service: IndicationService): Provider {
   };
 }
 
+/**
+ * A listener's URL may carry its only secret in its path: the management server gives each host
+ * its own unguessable path, so that deliveries need no password, and anyone who knows the path can
+ * deliver forged indications there. A user who may only read sees where indications go, not that
+ * path; those who may write (the management server's own login among them) see it whole.
+ */
+function asSeenBy(ctx: ProviderContext, inst: CimInstance): CimInstance {
+  const url = inst.get('Destination');
+  if (ctx.role !== 'read' || typeof url !== 'string') return inst;
+  let shown: string;
+  try {
+    shown = `${new URL(url).origin}/***`;
+  } catch {
+    shown = '***';
+  }
+  const copy = inst.clone();
+  setProp(copy, 'Destination', 'string', shown);
+  return copy;
+}
+
 export function destinationProvider(service: IndicationService, className: string): Provider {
   return {
-    enumerateInstances: () => service.enumerateDestinations(className),
-    getInstance: (_ctx, path) => service.getDestination(path),
+    enumerateInstances: (ctx) => service.enumerateDestinations(className).map((inst) => asSeenBy(ctx, inst)),
+    getInstance: (ctx, path) => asSeenBy(ctx, service.getDestination(path)),
     createInstance: (ctx, inst) => service.createDestination(ctx.namespace, inst),
     modifyInstance: () => {
       throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'listener destinations cannot be modified; create a new one');
