@@ -1,6 +1,6 @@
-// TVDc_LogicalDisk: the host's labeled virtual disks. CreateInstance registers one (its backing
-// file inside the host's disk directory), DeleteInstance removes the registration; labels go
-// through TVDc_SecurityService.AssignLabel, wiping through Sanitize.
+// TVDc_LogicalDisk: the host's labeled virtual disks. CreateInstance registers one on a new
+// backing file inside the host's disk directory; DeleteInstance removes it and its file (wiped
+// first when used); labels go through TVDc_SecurityService.AssignLabel, wiping through Sanitize.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
