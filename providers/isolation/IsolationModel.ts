@@ -208,8 +208,10 @@ export class IsolationModel {
   migrationCapabilities(): CimInstance {
     return this.cim.instance(CLASS.migrationCapabilities, {
       InstanceID: 'TVDc:VirtualSystemMigrationCapabilities', ElementName: 'VirtualSystemMigrationCapabilities',
-      // MigrateVirtualSystemToHost (2) returns 4096 and a TVDc_MigrationJob.
-      SynchronousMethodsSupported: [], AsynchronousMethodsSupported: [2], DestinationHostFormatsSupported: [2, 3],
+      // MigrateVirtualSystemToHost (2) returns 4096 and a TVDc_MigrationJob. DestinationHost is
+      // a DNS name, an IPv4 or a bracketed IPv6 address, each with an optional :port, or (32768,
+      // TVDc_VirtualSystemMigrationCapabilities' vendor value) a host agent's http(s) URL.
+      SynchronousMethodsSupported: [], AsynchronousMethodsSupported: [2], DestinationHostFormatsSupported: [2, 3, 4, 32768],
     });
   }
 
