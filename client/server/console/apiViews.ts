@@ -53,7 +53,8 @@ export interface GroupDetail {
 export interface GroupLabels {
   group: string;
   policy: PolicyId;
-  labels: { name: string; kind: 'vm' | 'resource'; ste: string[]; cw: string[]; bootstrap: boolean }[];
+  /** `reserved`: only a dcadmin may assign it (the bootstrap label, or one with its management type). */
+  labels: { name: string; kind: 'vm' | 'resource'; ste: string[]; cw: string[]; bootstrap: boolean; reserved: boolean }[];
   conflictSets: { name: string; types: string[] }[];
 }
 

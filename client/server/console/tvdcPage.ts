@@ -60,10 +60,10 @@ export async function tvdcPage(api: ApiReader, name: string, token: string): Pro
 
   const forms: FormTarget = { url: `../${actionsPath(detail.name)}`, token };
   const dcadmin = api.principal.role === 'dcadmin';
-  // What the forms offer: the policy's labels of each kind, the bootstrap (management VM) label to
-  // a dcadmin only, as the API allows. Without a policy there is nothing to assign.
-  const vmChoices = labels ? labels.labels.filter((l) => l.kind === 'vm' && (dcadmin || !l.bootstrap)).map((l) => l.name) : [];
-  const resourceChoices = labels ? labels.labels.filter((l) => l.kind === 'resource').map((l) => l.name) : [];
+  // What the forms offer: the policy's labels of each kind, the reserved ones (the bootstrap label
+  // and those with its management type) to a dcadmin only, as the API allows. Without a policy there is nothing to assign.
+  const vmChoices = labels ? labels.labels.filter((l) => l.kind === 'vm' && (dcadmin || !l.reserved)).map((l) => l.name) : [];
+  const resourceChoices = labels ? labels.labels.filter((l) => l.kind === 'resource' && (dcadmin || !l.reserved)).map((l) => l.name) : [];
   const change = (element: 'vm' | 'disk' | 'segment', host: string, elementName: string, current: string | null) =>
     labelForms(forms, element, host, elementName, element === 'vm' ? vmChoices : resourceChoices, current);
   // A VM migrates only between the TVDc's hosts: the other ones are the choices, and nothing else
