@@ -101,7 +101,7 @@ export function issueMigrationTicket(ctx: ProviderContext, params: ParamValue[],
   const book = ctx.oneTimeCredentials ?? new OneTimeCredentials();
   let issued;
   try {
-    issued = book.issue(MIGRATION_TICKET_USER, migrationTicketGrant({ vm: name, label, disks, segments }), seconds * 1000);
+    issued = book.issue(MIGRATION_TICKET_USER, migrationTicketGrant({ vm: name, label, disks, segments }), seconds * 1000, ctx.user);
   } catch (e) {
     if (e instanceof OneTimeCredentialsError) return { returnValue: 2, outParams: [{ name: 'Reason', value: e.message }] };
     throw e;

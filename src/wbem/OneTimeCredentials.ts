@@ -12,6 +12,11 @@ import { credentialKey } from './PasswordHash.js';
 export interface OneTimeCredentialsOptions {
   /** Credentials outstanding at a time (default 256); issuing beyond that is refused. */
   maxOutstanding?: number;
+  /**
+   * Credentials one issuer (the user who asked for them) may have outstanding (default 32), so
+   * that one login cannot take every slot and starve everyone else's until they expire.
+   */
+  maxPerIssuer?: number;
   /** The clock in ms since the epoch (tests); default Date.now. */
   now?: () => number;
 }
@@ -32,6 +37,8 @@ export class OneTimeCredentialsError extends Error {
 interface Entry {
   grant: AccessGrant;
   expiresAt: number;
+  /** Who asked for it; null on a server without users (then everyone is the same issuer). */
+  issuer: string | null;
 }
 
 /** 32 random bytes: 256 bits, as the length of a base64url secret (43 characters). */
@@ -40,28 +47,36 @@ const SECRET_BYTES = 32;
 export class OneTimeCredentials {
   private readonly entries = new Map<string, Entry>();
   private readonly max: number;
+  private readonly maxPerIssuer: number;
   private readonly now: () => number;
 
   constructor(options: OneTimeCredentialsOptions = {}) {
     this.max = options.maxOutstanding ?? 256;
+    this.maxPerIssuer = options.maxPerIssuer ?? 32;
     this.now = options.now ?? Date.now;
   }
 
   /**
-   * A new secret for `user` standing for `grant`, valid `validMs` from now. Refused
-   * (CREDENTIALS_FULL) while `maxOutstanding` are outstanding: dropping an older one instead
-   * would break whatever it was issued for.
+   * A new secret for `user` standing for `grant`, valid `validMs` from now, asked for by
+   * `issuer`. Refused (CREDENTIALS_FULL) while `maxOutstanding` are outstanding, or
+   * `maxPerIssuer` of that issuer's: dropping an older one instead would break whatever it was
+   * issued for.
    */
-  issue(user: string, grant: AccessGrant, validMs: number): IssuedCredential {
+  issue(user: string, grant: AccessGrant, validMs: number, issuer: string | null = null): IssuedCredential {
     if (!Number.isFinite(validMs) || validMs <= 0) throw new OneTimeCredentialsError('CREDENTIALS_VALIDITY', `a credential must be valid for a positive time, not ${validMs} ms`);
     this.purge();
     if (this.entries.size >= this.max) {
       const soonest = Math.min(...[...this.entries.values()].map((e) => e.expiresAt));
-      throw new OneTimeCredentialsError('CREDENTIALS_FULL', `${this.entries.size} one-time credentials are outstanding, the most this server keeps; the next expires in ${Math.max(1, Math.ceil((soonest - this.now()) / 1000))} s`);
+      throw new OneTimeCredentialsError('CREDENTIALS_FULL', `${this.entries.size} one-time credentials are outstanding, the most this server keeps; the next expires in ${this.secondsUntil(soonest)} s`);
+    }
+    const own = [...this.entries.values()].filter((e) => e.issuer === issuer);
+    if (own.length >= this.maxPerIssuer) {
+      const soonest = Math.min(...own.map((e) => e.expiresAt));
+      throw new OneTimeCredentialsError('CREDENTIALS_FULL', `${own.length} one-time credentials issued to ${issuer ?? 'the anonymous user'} are outstanding, the most one user may hold; the next expires in ${this.secondsUntil(soonest)} s`);
     }
     const secret = randomBytes(SECRET_BYTES).toString('base64url');
     const expiresAt = this.now() + validMs;
-    this.entries.set(credentialKey(user, secret), { grant, expiresAt });
+    this.entries.set(credentialKey(user, secret), { grant, expiresAt, issuer });
     return { user, secret, expires: new Date(expiresAt) };
   }
 
@@ -82,6 +97,10 @@ export class OneTimeCredentials {
     if (this.entries.get(key) !== entry) return false;
     this.entries.delete(key);
     return entry.expiresAt > this.now();
+  }
+
+  private secondsUntil(at: number): number {
+    return Math.max(1, Math.ceil((at - this.now()) / 1000));
   }
 
   private purge(): void {

@@ -19,6 +19,7 @@ import { readFileSync } from 'node:fs';
 
 const MGMT = { user: 'mgmt', password: 'mgmt-secret-pw' };
 const VIEWER = { user: 'viewer', password: 'viewer-secret-pw' };
+const OPS = { user: 'ops', password: 'ops-secret-pw' };
 
 interface Host {
   name: string;
@@ -30,12 +31,13 @@ interface Host {
   stop(): Promise<void>;
 }
 
-/** A host agent whose users file holds mgmt (write) and viewer (read); `now` is its tickets' clock. */
+/** A host agent whose users file holds mgmt and ops (write) and viewer (read); `now` is its tickets' clock. */
 async function startHost(name: string, now?: () => number): Promise<Host> {
   const dir = mkdtempSync(join(tmpdir(), `tvdc-ticket-${name}-`));
   const file = join(dir, 'users.json');
   await UserDirectory.addUserToFile(file, MGMT.user, 'write', MGMT.password);
   await UserDirectory.addUserToFile(file, VIEWER.user, 'read', VIEWER.password);
+  await UserDirectory.addUserToFile(file, OPS.user, 'write', OPS.password);
   const users = new UserDirectory(UserDirectory.load(file).entries(), now ? { oneTime: { now } } : {});
   const { agent, urls } = await HostAgent.start({ name, stateDir: dir, vtpm: 'off', users, log: () => {} }, { port: 0, host: '127.0.0.1' });
   const origin = urls.http!;
@@ -148,6 +150,20 @@ describe('isolation providers: the one-time migration ticket', function () {
     open.push(viewer, anonymous);
     expect(await cimStatus(issue('ma', undefined, viewer))).to.equal(CimStatus.CIM_ERR_ACCESS_DENIED);
     expect(await clientCode(issue('ma', undefined, anonymous))).to.equal('AUTH_REQUIRED');
+  });
+
+  it('one user holds at most 32 outstanding tickets (2 with a Reason beyond), so he cannot take every slot from the others', async () => {
+    const ops = new WbemConnection(h2.origin, { namespace: 'root/tvdc', ...OPS });
+    open.push(ops);
+    const codes: number[] = [];
+    for (let i = 0; i < 32; i++) codes.push((await issue('ma', 60, ops)).code);
+    expect(codes).to.deep.equal(Array(32).fill(0));
+    const refused = await issue('ma', 60, ops);
+    expect(refused.code).to.equal(2);
+    expect(refused.ticket).to.equal('');
+    expect(refused.reason).to.match(/^32 one-time credentials issued to ops are outstanding, the most one user may hold; the next expires in \d+ s$/);
+    // Another user is not held up by them.
+    expect((await issue('ma', 60)).code).to.equal(0);
   });
 
   it('refuses bad parameters with 4 and a Reason: no VM name, ValidSeconds 0 or above 900', async () => {
