@@ -1,10 +1,12 @@
 // The associations that let DMTF-profile clients walk the isolation model (PROFILES.md section 3):
 // host -> VMs, services, disks, segments and policies; VM -> settings, capabilities, devices,
-// segments and label; policy -> labels and conflict sets. Each is computed from the domain on
+// segments and label; policy -> labels and conflict sets; migration service -> its jobs -> the VM
+// each moves (DSP1081 job control). Each is computed from the domain on
 // each call, so a link can never outlive what it links.
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { IsolationModel } from './IsolationModel.js';
+import { migrationJobPath, type MigrationJobs } from './MigrationJob.js';
 import { CLASS } from './IsolationPaths.js';
 
 /** One association class and the links the isolation side contributes to it. */
@@ -16,7 +18,10 @@ export interface AssociationPart {
 /** ElementSettingData / ElementCapabilities role values: 1 Is Default / Is Current / Is Next. */
 const YES = 1;
 
-export function isolationAssociations(model: IsolationModel): AssociationPart[] {
+/** CIM_AffectedJobElement.ElementEffects 2 Exclusive Use: no second migration of a VM starts while its job runs. */
+const EXCLUSIVE_USE = 2;
+
+export function isolationAssociations(model: IsolationModel, jobs: MigrationJobs): AssociationPart[] {
   const p = model.paths;
   const s = model.service;
   const make = (cls: string, values: Record<string, unknown>): CimInstance => model.cim.instance(cls, values);
@@ -47,6 +52,20 @@ export function isolationAssociations(model: IsolationModel): AssociationPart[] 
         ...labeled().map((l) => make('TVDc_ServiceAffectsElement', { AffectingElement: p.service(CLASS.securityService), AffectedElement: l.path, ElementEffects: [5] })),
         make('TVDc_ServiceAffectsElement', { AffectingElement: p.service(CLASS.securityService), AffectedElement: model.activePolicyPath(), ElementEffects: [5] }),
       ],
+    },
+    {
+      // Every job the table keeps was started by MigrateVirtualSystemToHost of this host's migration service.
+      className: 'TVDc_OwningJobElement',
+      links: () => jobs.list().map((j) => make('TVDc_OwningJobElement', { OwningElement: p.service(CLASS.migrationService), OwnedElement: migrationJobPath(model, j.id) })),
+    },
+    {
+      // Only while the VM is here: a completed job's VM runs elsewhere, and a VM of that name defined
+      // here later is another VM; a job that did not complete left its VM here (unless the agent
+      // restarted after the VM had left, when getVm finds nothing).
+      className: 'TVDc_AffectedJobElement',
+      links: () => jobs.list()
+        .filter((j) => j.state !== 'completed' && model.service.getVm(j.detail.vm) !== undefined)
+        .map((j) => make('TVDc_AffectedJobElement', { AffectingElement: migrationJobPath(model, j.id), AffectedElement: p.vm(j.detail.vm), ElementEffects: [EXCLUSIVE_USE] })),
     },
     {
       // The management VM exports every disk (the host's devices); a VM using one has it as its device too.

@@ -113,7 +113,7 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   return {
     service,
     model,
-    associations: isolationAssociations(model),
+    associations: isolationAssociations(model, migrationJobs),
     vtpmMigrationKeys,
     close: async () => {
       unsubscribe();
