@@ -9,6 +9,7 @@ import { GroupStore } from './GroupStore.js';
 import { readActivePolicy, readIsolation } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
 import { queryBoolean } from './queryBoolean.js';
+import { oneNetworkChangeAtATime, requireHostsMayJoin } from './segmentNetworks.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { UserStore } from './UserStore.js';
 
@@ -95,11 +96,20 @@ export const groupsModule: ServerModule = {
       return { removed: name, hosts };
     });
 
-    router.route('POST', '/api/groups/:group/hosts', ({ principal, params, body }) => {
+    // A joining host brings the segments it already has (made on it before, or by hand over CIM):
+    // one whose VLAN or VNI another TVDc carries would join the two TVDcs' networks, so it stays out.
+    router.route('POST', '/api/groups/:group/hosts', async ({ principal, params, body }) => {
       requireDcAdmin(principal);
       const name = params['group']!;
       const hosts = stringList(body, 'hosts');
-      groups.addHosts(name, hosts);
+      groups.require(name);
+      const joining = [...new Set(hosts)].map((h) => ctx.hosts.get(h)).filter((h) => h.group !== name);
+      const taken = joining.find((h) => h.group !== null);
+      if (taken) throw ApiError.conflict(`host ${taken.name} belongs to TVDc ${taken.group}; remove it there first`);
+      await oneNetworkChangeAtATime(ctx, async () => {
+        await requireHostsMayJoin(ctx, principal, name, joining);
+        groups.addHosts(name, hosts);
+      });
       ctx.audit({ user: principal.user, group: name, action: 'group.add-hosts', message: `hosts ${hosts.join(', ')} put into TVDc ${name} by ${principal.user}` });
       return summary(name);
     });

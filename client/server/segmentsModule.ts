@@ -13,7 +13,7 @@ import { GroupStore } from './GroupStore.js';
 import { segmentPath } from './HostCim.js';
 import { assignOnHost, requireUndrifted } from './labelOnHost.js';
 import { hostFailure } from './hostFailure.js';
-import { requireNetworkUnused } from './segmentNetworks.js';
+import { oneNetworkChangeAtATime, requireNetworkUnused } from './segmentNetworks.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
 /** Segment names go into CIM keys and URLs. */
@@ -50,14 +50,6 @@ export const segmentsModule: ServerModule = {
           return { host, ok: false, message: `${err.code}: ${err.message}` };
         }
       }));
-    };
-
-    // Segment creations run one at a time, so two TVDcs cannot both find a VLAN unused and take it.
-    let creating: Promise<unknown> = Promise.resolve();
-    const oneAtATime = <T>(work: () => Promise<T>): Promise<T> => {
-      const run = creating.then(work, work);
-      creating = run.catch(() => undefined);
-      return run;
     };
 
     router.route('POST', '/api/groups/:group/segments', async ({ principal, params, body }) => {
@@ -100,7 +92,7 @@ export const segmentsModule: ServerModule = {
         }
         return `created, labeled ${label}`;
       };
-      const results = await oneAtATime(async () => {
+      const results = await oneNetworkChangeAtATime(ctx, async () => {
         await requireNetworkUnused(ctx, principal, group, vlan !== undefined ? { vlan } : { vni: vni! });
         return onEveryHost(group, createOn);
       });
