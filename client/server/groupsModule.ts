@@ -103,6 +103,8 @@ export const groupsModule: ServerModule = {
       const name = params['group']!;
       const hosts = stringList(body, 'hosts');
       groups.require(name);
+      // Unknown hosts and hosts of another TVDc are refused before any host is asked; the store
+      // checks again when it writes, for a host that moves while this request waits in the queue.
       const joining = [...new Set(hosts)].map((h) => ctx.hosts.get(h)).filter((h) => h.group !== name);
       const taken = joining.find((h) => h.group !== null);
       if (taken) throw ApiError.conflict(`host ${taken.name} belongs to TVDc ${taken.group}; remove it there first`);
