@@ -19,7 +19,7 @@ import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import type { WbemConnection } from '../../../client/cim/index.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, policyParam, wbemcli, wbemcliCall as cm } from '../isolation/support/wbemcli.js';
 import { jobOutcome } from '../isolation/support/migrationJob.js';
 import { attestationService, connect, enrol, getQuote, hostPath, vmPath } from './support/attest.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
@@ -41,11 +41,6 @@ describe('integrity providers: vTPMs, GetQuote and measurements over CIM (real s
   /** The first trusted quote of vm1 and its nonce. */
   let firstQuote: { nonce: string; bundle: QuoteBundle } | undefined;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const vtpmService = (host: string) =>
     `TVDc_VTPMManagementService.CreationClassName="TVDc_VTPMManagementService",Name="VTPMManagementService",SystemCreationClassName="TVDc_HostSystem",SystemName="${host}"`;
   const attestation = (host: string) =>

@@ -7,7 +7,7 @@ import { openStore } from '../../../src/store/Store.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { findSwtpmProcesses } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall as cm } from '../isolation/support/wbemcli.js';
 import { jobOutcome } from '../isolation/support/migrationJob.js';
 import { connect, enrol, getQuote, vmPath } from './support/attest.js';
 import { newStateDir, removeState, startHostProcess, type HostProcess } from './support/IntegrityHost.js';
@@ -17,11 +17,6 @@ describe('integrity providers: migration between two tvdc-host processes carries
   const states = [newStateDir('m1'), newStateDir('m2')];
   const hosts: HostProcess[] = [];
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
 
   after(async () => {
     for (const h of hosts) await h.stop();

@@ -3,7 +3,7 @@
 // had, and a normal shutdown leaves no swtpm behind.
 import { expect } from 'chai';
 import { findSwtpmProcesses } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall as cm } from '../isolation/support/wbemcli.js';
 import { connect, getQuote, vmPath } from './support/attest.js';
 import { newStateDir, removeState, startHostProcess, type HostProcess } from './support/IntegrityHost.js';
 
@@ -12,11 +12,6 @@ describe('integrity providers: tvdc-host killed with SIGKILL and restarted (real
   const state = newStateDir('k1');
   let host: HostProcess | undefined;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const quote = async (h: HostProcess) => {
     const conn = connect(h.origin);
     try {

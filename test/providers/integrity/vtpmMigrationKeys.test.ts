@@ -8,7 +8,7 @@ import { expect } from 'chai';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { parseMigrationPublicKey } from '../../../src/tvdc/vtpm/MigrationKey.js';
 import { waitForJob, type WbemConnection } from '../../../client/cim/index.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcliCall as cm } from '../isolation/support/wbemcli.js';
 import { connect, vmPath } from './support/attest.js';
 import { migrationKey, vtpmServicePath } from './support/migration.js';
 import { removeState, startInProcessHost, type IntegrityHost } from './support/IntegrityHost.js';
@@ -42,11 +42,6 @@ describe('integrity providers: the keys a migrating vTPM is sealed to and verifi
     const conn = connect(h.origin);
     const key = vtpm === 'swtpm' ? await migrationKey(conn, name) : '';
     return { h, p, conn, key, fingerprint: key ? parseMigrationPublicKey(key, name).fingerprint : '' };
-  };
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
   };
   const migrationService = (host: string) => CimObjectPath.instance('TVDc_VirtualSystemMigrationService', {
     CreationClassName: 'TVDc_VirtualSystemMigrationService', Name: 'VirtualSystemMigrationService', SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,

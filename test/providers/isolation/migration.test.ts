@@ -4,7 +4,7 @@
 // destination is refused there and keeps running at the source; the job ends in Exception saying so.
 import { expect } from 'chai';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { jobOutcome } from './support/migrationJob.js';
 
 describe('isolation providers: migration between two host agents', function () {
@@ -14,11 +14,6 @@ describe('isolation providers: migration between two host agents', function () {
   let p1: HostPaths;
   let p2: HostPaths;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const names = async (p: HostPaths): Promise<string[]> =>
     [...(await wbemcli(['ein', p.url('TVDc_ComputerSystem')])).stdout.matchAll(/(?<![A-Za-z])Name="([^"]+)"/g)].map((m) => m[1]!).sort();
   /** The method's answer, and for 4096 the job it started, waited for until it finished. */

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { HostAgent } from '../../../client/host/HostAgent.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { jobOutcome } from './support/migrationJob.js';
 
 describe('isolation providers: DestinationHost formats, IPv6 included', function () {
@@ -16,11 +16,6 @@ describe('isolation providers: DestinationHost formats, IPv6 included', function
   let v6: { agent: HostAgent; dir: string; port: number; paths: HostPaths };
   let p1: HostPaths;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const names = async (p: HostPaths): Promise<string[]> =>
     [...(await wbemcli(['ein', p.url('TVDc_ComputerSystem')])).stdout.matchAll(/(?<![A-Za-z])Name="([^"]+)"/g)].map((m) => m[1]!).sort();
 

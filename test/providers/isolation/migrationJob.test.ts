@@ -11,7 +11,7 @@ import { CimError, CimStatus, JobWaitTimeoutError, WbemConnection, waitForJob } 
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import { removeState, startInProcessHost as startIntegrityHost, type IntegrityHost } from '../integrity/support/IntegrityHost.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { Relay } from '../../support/Relay.js';
 
 describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)', function () {
@@ -22,11 +22,6 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
   let p2: HostPaths;
   let conn: WbemConnection;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const migrateCall = (vm: string, port: number) => `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${port}",ComputerSystem=${p1.vm(vm)}`;
   const migrationService = () => p1.service('TVDc_VirtualSystemMigrationService');
   const jobEvents = (since: number): CimInstance[] =>

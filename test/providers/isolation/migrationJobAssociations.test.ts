@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection, waitForJob } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { Relay } from '../../support/Relay.js';
 
 describe('isolation providers: a migration job\'s associations (TVDc_OwningJobElement, TVDc_AffectedJobElement)', function () {
@@ -21,11 +21,6 @@ describe('isolation providers: a migration job\'s associations (TVDc_OwningJobEl
   let flight: string;
   let refused: string;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const run = async (p: HostPaths, vm: string, label: string): Promise<void> => {
     expect((await cm(p, p.service('TVDc_VirtualSystemManagementService'), defineParam(vm, label))).returnValue).to.equal(0);
     expect((await cm(p, p.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);

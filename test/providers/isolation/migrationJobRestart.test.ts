@@ -15,7 +15,7 @@ import { IndicationListener, subscribe } from '../../../client/listener/index.js
 import { Relay } from '../../support/Relay.js';
 import { spawnTvdcHost, type TvdcHostProcess } from '../../support/TvdcHostProcess.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcliCall as cm } from './support/wbemcli.js';
 
 describe('isolation providers: migration jobs survive a tvdc-host restart', function () {
   this.timeout(90_000);
@@ -29,11 +29,6 @@ describe('isolation providers: migration jobs survive a tvdc-host restart', func
   /** The job that completed before the first restart, as read then. */
   let completed: CimInstance;
 
-  const cm = async (p: HostPaths, target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
   const startA = async (): Promise<void> => {
     a = await spawnTvdcHost(['--name', 'a', '--port', '0', '--state', state]);
     pa = new HostPaths(a.origin, 'a');

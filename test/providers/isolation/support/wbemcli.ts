@@ -1,6 +1,7 @@
 // Drives a host with Debian's real wbemcli, and writes its arguments: object paths of the
 // isolation classes, and string parameters escaped the way wbemcli needs them (it copies a value
 // into the XML request as it is and splits parameters at every comma).
+import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -96,4 +97,11 @@ export function methodOutput(stdout: string): { returnValue: number; out: Record
     if (p) out[p[1]!] = p[2]!;
   }
   return { returnValue: Number(m[2]), out };
+}
+
+/** `wbemcli cm` of `call` on `target` of host `p`, which must print nothing on stderr: its answer. */
+export async function wbemcliCall(p: HostPaths, target: string, call: string): Promise<{ returnValue: number; out: Record<string, string> }> {
+  const r = await wbemcli(['cm', p.url(target), call]);
+  expect(r.stderr, r.stderr).to.equal('');
+  return methodOutput(r.stdout);
 }
