@@ -3,6 +3,9 @@
 // bare name), DestroySystem (which first stops a running VM, as DSP1042 asks), ModifySystemSettings
 // (relabels a stopped VM), and AddResourceSettings / RemoveResourceSettings to give a VM a disk or
 // a network interface: the management VM's hook, so the policy decides (Figure 3 cases 4 and 5).
+// A failure of the method itself answers with its DSP1042 ValueMap return code and the out
+// parameter Reason, so a client branching on the return value sees it; only a fault that is not the
+// method's outcome (an unexpected error) is a CIM error.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
@@ -11,8 +14,39 @@ import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import { CLASS } from './IsolationPaths.js';
 import { IsolationModel } from './IsolationModel.js';
 import { parseLabel } from './LabelText.js';
-import { toCimError } from './TvdcErrorMap.js';
+import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
+
+/** A refusal the provider decides itself, before the domain is asked: its return code and Reason. */
+class Refusal extends Error {
+  constructor(readonly code: number, message: string) {
+    super(message);
+  }
+}
+
+const invalid = (text: string): Refusal => new Refusal(4, text);
+
+// Policy refusals, VMs that must be stopped and disks already attached are 2 (Failed); an unknown
+// element or label, a taken name and bad input are 4 (Invalid Parameter), as the ValueMaps say.
+const COMMON: ReturnCodes = {
+  INVALID_ARGUMENT: 4,
+  LABEL_UNKNOWN: 4,
+  NOT_FOUND: 4,
+  ACCESS_DENIED: 2,
+  NO_POLICY: 2,
+  INVALID_STATE: 2,
+  IO_FAILED: 2,
+  VTPM_FAILED: 2,
+};
+
+const CODES: Record<string, ReturnCodes> = {
+  DefineSystem: { ...COMMON, ALREADY_EXISTS: 4 },
+  // DestroySystem's ValueMap has 5 Invalid State: a VM that cannot be stopped or destroyed now.
+  DestroySystem: { ...COMMON, INVALID_STATE: 5 },
+  ModifySystemSettings: COMMON,
+  AddResourceSettings: { ...COMMON, ALREADY_EXISTS: 2 },
+  RemoveResourceSettings: COMMON,
+};
 
 export class ManagementServiceProvider implements Provider {
   constructor(private readonly model: IsolationModel) {}
@@ -32,28 +66,31 @@ export class ManagementServiceProvider implements Provider {
         default: return { returnValue: 1 };
       }
     } catch (e) {
-      // Bad input and refusals carry their reason in the CIM error: DSP1042 gives these methods no out text.
-      throw toCimError(e);
+      const reason = (code: number, text: string): MethodResult => ({ returnValue: code, outParams: [{ name: 'Reason', value: text }] });
+      if (e instanceof Refusal) return reason(e.code, e.message);
+      // A REF parameter that names no element of the right class (IsolationPaths) is bad input to this method.
+      if (e instanceof CimError && e.status === CimStatus.CIM_ERR_INVALID_PARAMETER) return reason(4, e.description);
+      return failureResult(e, CODES[method] ?? {});
     }
   }
 
   private async defineSystem(params: ParamValue[]): Promise<MethodResult> {
     const settings = methodParam(params, 'SystemSettings');
-    if (!(settings instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
+    if (!(settings instanceof CimInstance)) throw invalid('SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
     const repo = this.model.cim.repository;
     const ns = this.model.cim.namespace;
     if (!repo.hasClass(ns, settings.className) || !repo.isSubclassOf(ns, settings.className, 'CIM_VirtualSystemSettingData'))
-      throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `SystemSettings is a ${settings.className}, not a TVDc_VirtualSystemSettingData`);
+      throw invalid(`SystemSettings is a ${settings.className}, not a TVDc_VirtualSystemSettingData`);
     const resources = methodParam(params, 'ResourceSettings');
     if (Array.isArray(resources) && resources.length > 0)
-      throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'ResourceSettings are not supported: define the VM, then label and attach its resources');
-    if (methodParam(params, 'ReferenceConfiguration') !== null) throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, 'ReferenceConfiguration is not supported');
+      throw new Refusal(1, 'ResourceSettings are not supported: define the VM, then label and attach its resources');
+    if (methodParam(params, 'ReferenceConfiguration') !== null) throw new Refusal(1, 'ReferenceConfiguration is not supported');
     const text = (n: string): string | undefined => {
       const v = settings.get(n);
       return typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined;
     };
     const name = text('ElementName') ?? text('VirtualSystemIdentifier');
-    if (!name) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings.ElementName (the VM name) is required');
+    if (!name) throw invalid('SystemSettings.ElementName (the VM name) is required');
     const labelText = text('SecurityLabel');
     const label = labelText === undefined ? undefined : parseLabel(labelText, this.model.policyName());
     const vm = await this.model.service.defineVm(name, label);
@@ -76,9 +113,9 @@ export class ManagementServiceProvider implements Provider {
    */
   private modifySystemSettings(params: ParamValue[]): MethodResult {
     const settings = methodParam(params, 'SystemSettings');
-    if (!(settings instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
+    if (!(settings instanceof CimInstance)) throw invalid('SystemSettings must be an embedded TVDc_VirtualSystemSettingData instance');
     const id = settings.get('InstanceID');
-    if (typeof id !== 'string' || !id.startsWith('TVDc:')) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'SystemSettings.InstanceID must be TVDc:<vm>');
+    if (typeof id !== 'string' || !id.startsWith('TVDc:')) throw invalid('SystemSettings.InstanceID must be TVDc:<vm>');
     const vm = id.slice('TVDc:'.length);
     const label = settings.get('SecurityLabel');
     if (typeof label === 'string' && label.trim() !== '') this.model.service.assignLabel({ kind: 'vm', name: vm }, parseLabel(label, this.model.policyName()));
@@ -91,11 +128,11 @@ export class ManagementServiceProvider implements Provider {
     const config = methodParam(params, 'AffectedConfiguration') as CimObjectPath | null;
     const id = config?.key('InstanceID');
     if (!config || config.className.toLowerCase() !== CLASS.vssd.toLowerCase() || typeof id !== 'string' || !id.startsWith('TVDc:'))
-      throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'AffectedConfiguration must name a TVDc_VirtualSystemSettingData (InstanceID TVDc:<vm>)');
+      throw invalid('AffectedConfiguration must name a TVDc_VirtualSystemSettingData (InstanceID TVDc:<vm>)');
     const vm = id.slice('TVDc:'.length);
     if (!this.model.service.getVm(vm)) throw new TvdcError('NOT_FOUND', `no VM '${vm}' on host '${this.model.hostName}'`);
     const settings = methodParam(params, 'ResourceSettings');
-    if (!Array.isArray(settings) || settings.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one embedded resource allocation');
+    if (!Array.isArray(settings) || settings.length === 0) throw invalid('ResourceSettings needs at least one embedded resource allocation');
     const wanted = settings.map((r, i) => this.resource(r, i));
     const done: typeof wanted = [];
     const s = this.model.service;
@@ -117,7 +154,7 @@ export class ManagementServiceProvider implements Provider {
 
   /** A disk (ResourceType 31 or 17, HostResource its DeviceID or path) or an interface (10 or 33, Connection the segment). */
   private resource(r: unknown, i: number): { kind: 'disk' | 'nic'; name: string } {
-    if (!(r instanceof CimInstance)) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}] is not an embedded instance`);
+    if (!(r instanceof CimInstance)) throw invalid(`ResourceSettings[${i}] is not an embedded instance`);
     const type = Number(r.get('ResourceType'));
     const first = (n: string): string | undefined => {
       const v = r.get(n);
@@ -126,25 +163,25 @@ export class ManagementServiceProvider implements Provider {
     };
     if (type === IsolationModel.RESOURCE_TYPE.disk || type === 17) {
       const host = first('HostResource') ?? first('ElementName');
-      if (!host) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: a disk needs HostResource (the disk's DeviceID or path)`);
+      if (!host) throw invalid(`ResourceSettings[${i}]: a disk needs HostResource (the disk's DeviceID or path)`);
       const m = /DeviceID="([^"]+)"/.exec(host);
       return { kind: 'disk', name: m ? m[1]! : host };
     }
     if (type === IsolationModel.RESOURCE_TYPE.nic || type === 33) {
       const seg = first('Connection') ?? first('ElementName');
-      if (!seg) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings[${i}]: an interface needs Connection (the network segment's name)`);
+      if (!seg) throw invalid(`ResourceSettings[${i}]: an interface needs Connection (the network segment's name)`);
       return { kind: 'nic', name: seg.replace(/^TVDc:segment:/, '') };
     }
-    throw new CimError(CimStatus.CIM_ERR_NOT_SUPPORTED, `ResourceSettings[${i}]: ResourceType ${Number.isNaN(type) ? '(none)' : type} is not supported; give 31 (a disk) or 10 (a network interface)`);
+    throw new Refusal(1, `ResourceSettings[${i}]: ResourceType ${Number.isNaN(type) ? '(none)' : type} is not supported; give 31 (a disk) or 10 (a network interface)`);
   }
 
   private removeResourceSettings(params: ParamValue[]): MethodResult {
     const refs = methodParam(params, 'ResourceSettings');
-    if (!Array.isArray(refs) || refs.length === 0) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, 'ResourceSettings needs at least one TVDc_ResourceAllocationSettingData reference');
+    if (!Array.isArray(refs) || refs.length === 0) throw invalid('ResourceSettings needs at least one TVDc_ResourceAllocationSettingData reference');
     for (const ref of refs) {
       const id = ref instanceof Object && 'key' in ref ? (ref as CimObjectPath).key('InstanceID') : undefined;
       const m = typeof id === 'string' ? /^TVDc:([^:]+):(disk|nic):(.+)$/.exec(id) : null;
-      if (!m) throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `ResourceSettings: '${String(id)}' is not a TVDc:<vm>:disk|nic:<name> InstanceID`);
+      if (!m) throw invalid(`ResourceSettings: '${String(id)}' is not a TVDc:<vm>:disk|nic:<name> InstanceID`);
       if (m[2] === 'disk') this.model.service.detachDisk(m[1]!, m[3]!);
       else this.model.service.detachInterface(m[1]!, m[3]!);
     }

@@ -59,31 +59,36 @@ describe('isolation providers: bad input and refusals', function () {
     expect(again.out['Errors']).to.include('not the policy waiting for activation');
   });
 
-  it('DefineSystem without ElementName: CIM_ERR_INVALID_PARAMETER naming the property', async () => {
+  it('DefineSystem without ElementName: 4 Invalid Parameter, Reason naming the property', async () => {
     const xml = '<INSTANCE CLASSNAME="TVDc_VirtualSystemSettingData"></INSTANCE>';
-    const r = await cm(vsms(), `DefineSystem.SystemSettings="${wbemcliString(xml)}"`);
-    expect(r.stderr).to.include('CIM_ERR_INVALID_PARAMETER').and.include('ElementName');
+    const r = await ok(vsms(), `DefineSystem.SystemSettings="${wbemcliString(xml)}"`);
+    expect(r.returnValue).to.equal(4);
+    expect(r.out['Reason']).to.include('ElementName');
   });
 
-  it('DefineSystem with a label the policy lacks, or of another policy: CIM_ERR_INVALID_PARAMETER naming the label', async () => {
-    const r = await cm(vsms(), defineParam('x1', 'Nope'));
-    expect(r.stderr).to.include('CIM_ERR_INVALID_PARAMETER').and.include("'Nope'");
-    const q = await cm(vsms(), defineParam('x2', 'ACM:other:MarketAnalysis'));
-    expect(q.stderr).to.include("belongs to policy 'other'");
+  it('DefineSystem with a label the policy lacks, or of another policy: 4 Invalid Parameter, Reason naming the label', async () => {
+    const r = await ok(vsms(), defineParam('x1', 'Nope'));
+    expect(r.returnValue).to.equal(4);
+    expect(r.out['Reason']).to.include("'Nope'");
+    const q = await ok(vsms(), defineParam('x2', 'ACM:other:MarketAnalysis'));
+    expect(q.returnValue).to.equal(4);
+    expect(q.out['Reason']).to.include("belongs to policy 'other'");
     expect((await wbemcli(['ein', p.url('TVDc_ComputerSystem')])).stdout).to.not.include('x1').and.not.include('x2');
   });
 
-  it('DefineSystem of an existing VM: CIM_ERR_ALREADY_EXISTS', async () => {
-    const r = await cm(vsms(), defineParam('ma', 'MarketAnalysis'));
-    expect(r.stderr).to.include('CIM_ERR_ALREADY_EXISTS');
+  it('DefineSystem of an existing VM: 4 Invalid Parameter, Reason saying the name is taken', async () => {
+    const r = await ok(vsms(), defineParam('ma', 'MarketAnalysis'));
+    expect(r.returnValue).to.equal(4);
+    expect(r.out['Reason']).to.include("VM 'ma' already exists");
   });
 
   it('ModifySystemSettings relabels a stopped VM through its settings; the label link follows', async () => {
     const vssd = (label: string) => `<INSTANCE CLASSNAME="TVDc_VirtualSystemSettingData"><PROPERTY NAME="InstanceID" TYPE="string"><VALUE>TVDc:ma</VALUE></PROPERTY><PROPERTY NAME="SecurityLabel" TYPE="string"><VALUE>${label}</VALUE></PROPERTY></INSTANCE>`;
     expect((await ok(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('SecurityUnderwriting'))}"`)).returnValue).to.equal(0);
     expect((await wbemcli(['ai', '-ac', 'TVDc_ElementSecurityLabel', p.url(p.vm('ma'))])).stdout).to.include('Name="SecurityUnderwriting"');
-    const bad = await cm(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('Nope'))}"`);
-    expect(bad.stderr).to.include('CIM_ERR_INVALID_PARAMETER').and.include("'Nope'");
+    const bad = await ok(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('Nope'))}"`);
+    expect(bad.returnValue).to.equal(4);
+    expect(bad.out['Reason']).to.include("'Nope'");
     expect((await ok(vsms(), `ModifySystemSettings.SystemSettings="${wbemcliString(vssd('ACM:tvdc-paper:MarketAnalysis'))}"`)).returnValue).to.equal(0);
     expect((await wbemcli(['gi', p.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:ma"')])).stdout).to.include('SecurityLabel="ACM:tvdc-paper:MarketAnalysis"');
   });
@@ -156,7 +161,8 @@ describe('isolation providers: bad input and refusals', function () {
     expect(r.returnValue).to.equal(0);
     expect((await wbemcli(['ein', p.url('TVDc_ComputerSystem')])).stdout).to.not.include('Name="ma"');
     expect((await wbemcli(['ein', p.url('TVDc_ElementSecurityLabel')])).stdout).to.not.include('Name="ma"');
-    const again = await cm(vsms(), `DestroySystem.AffectedSystem=${p.vm('ma')}`);
-    expect(again.stderr).to.include('CIM_ERR_NOT_FOUND');
+    const again = await ok(vsms(), `DestroySystem.AffectedSystem=${p.vm('ma')}`);
+    expect(again.returnValue).to.equal(4);
+    expect(again.out['Reason']).to.include("no VM 'ma'");
   });
 });

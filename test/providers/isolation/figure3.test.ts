@@ -9,7 +9,7 @@ import { CimProperty } from '../../../src/cim/CimProperty.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, addDiskParam, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
 describe('isolation providers: the paper\'s Figure 3 through wbemcli', function () {
   this.timeout(60_000);
@@ -134,8 +134,23 @@ describe('isolation providers: the paper\'s Figure 3 through wbemcli', function 
     const rasd = await wbemcli(['ai', '-ac', 'TVDc_VirtualSystemSettingDataComponent', p.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:su"')]);
     expect(rasd.stdout).to.include('ResourceType=31');
     const before = host.indications.length;
-    const denied = await wbemcli(['cm', p.url(p.service('TVDc_VirtualSystemManagementService')), addDiskParam('ma', 'sudisk')]);
-    expect(denied.stderr).to.include('CIM_ERR_ACCESS_DENIED').and.include("attach-disk of 'ma' refused: access denied");
+    // A refusal is the method's outcome: 2 with the rule in Reason (read through the client, as wbemcli cannot read this method's answer).
+    const denied = await (async () => {
+      const c = new WbemConnection(host.origin, { namespace: 'root/tvdc' });
+      try {
+        const rasd = new CimInstance('TVDc_ResourceAllocationSettingData');
+        rasd.properties.set('ResourceType', new CimProperty('ResourceType', 'uint16', 31));
+        rasd.properties.set('HostResource', new CimProperty('HostResource', 'string', ['sudisk'], true));
+        return await c.invokeMethod(CimObjectPath.parse(`root/tvdc:${p.service('TVDc_VirtualSystemManagementService')}`), 'AddResourceSettings', {
+          AffectedConfiguration: CimObjectPath.parse('root/tvdc:TVDc_VirtualSystemSettingData.InstanceID="TVDc:ma"'),
+          ResourceSettings: [rasd],
+        });
+      } finally {
+        await c.close();
+      }
+    })();
+    expect(Number(denied.returnValue)).to.equal(2);
+    expect(String(denied.outParams.get('Reason')?.value)).to.include("attach-disk of 'ma' refused: access denied");
     expect((await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('ma'))])).stdout).to.equal('');
     expect(host.indications.slice(before).map((i) => i.get('Operation'))).to.deep.equal(['attach-disk']);
     // ...and the SU VM gives the disk back.
