@@ -5,40 +5,20 @@
 // loopback; a relay in front of the destination keeps what the server asked of it.
 import { expect } from 'chai';
 import { join } from 'node:path';
-import { WbemConnection, type MethodResult } from '../../client/cim/index.js';
+import { type MethodResult } from '../../client/cim/index.js';
 import { HostAgent } from '../../client/host/HostAgent.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import { UserDirectory } from '../../src/wbem/UserDirectory.js';
 import { Relay } from '../support/Relay.js';
-import { newStateDir, removeState } from '../providers/integrity/support/IntegrityHost.js';
+import { newStateDir, removeState, startLoggedInHost, type LoggedInHost } from '../providers/integrity/support/IntegrityHost.js';
 import { client, createDisk, defineVm, hostLabel, paperTvdc, requestState, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = { user: 'mgmt', password: 'mgmt-secret-pw' };
 
-interface Host {
-  name: string;
-  origin: string;
-  conn: WbemConnection;
-  stop(): Promise<void>;
-}
-
-async function startHost(name: string): Promise<Host> {
-  const state = newStateDir(name);
-  const file = join(state, 'users.json');
-  await UserDirectory.addUserToFile(file, LOGIN.user, 'write', LOGIN.password);
-  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm: 'swtpm', users: UserDirectory.load(file), log: () => {} }, { port: 0, host: '127.0.0.1' });
-  const conn = new WbemConnection(urls.http!, { namespace: 'root/tvdc', ...LOGIN });
-  return {
-    name, origin: urls.http!, conn,
-    stop: async () => {
-      await conn.close();
-      await agent.stop();
-      await removeState(state);
-    },
-  };
-}
+type Host = LoggedInHost;
+const startHost = (name: string): Promise<Host> => startLoggedInHost(name, LOGIN);
 
 const ok = (r: MethodResult) =>
   expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);

@@ -4,43 +4,19 @@
 // is spent. Real swtpm, SQLite, CIM over loopback HTTP.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { ClientError, WbemConnection, waitForJob } from '../../../client/cim/index.js';
-import { HostAgent } from '../../../client/host/HostAgent.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../../src/cim/CimProperty.js';
-import { UserDirectory } from '../../../src/wbem/UserDirectory.js';
 import { POLICY_1_0 } from '../isolation/support/wbemcli.js';
 import { vmPath } from './support/attest.js';
 import { migrationKey, vtpmServicePath } from './support/migration.js';
-import { newStateDir, removeState } from './support/IntegrityHost.js';
+import { startLoggedInHost, type LoggedInHost } from './support/IntegrityHost.js';
 
 const LOGIN = { user: 'mgmt', password: 'vtpm-host-secret' };
 
-interface Host {
-  name: string;
-  origin: string;
-  state: string;
-  conn: WbemConnection;
-  stop(): Promise<void>;
-}
-
-async function startHost(name: string): Promise<Host> {
-  const state = newStateDir(name);
-  const file = join(state, 'users.json');
-  await UserDirectory.addUserToFile(file, LOGIN.user, 'write', LOGIN.password);
-  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm: 'swtpm', users: UserDirectory.load(file), log: () => {} }, { port: 0, host: '127.0.0.1' });
-  const conn = new WbemConnection(urls.http!, { namespace: 'root/tvdc', ...LOGIN });
-  return {
-    name, origin: urls.http!, state, conn,
-    stop: async () => {
-      await conn.close();
-      await agent.stop();
-      await removeState(state);
-    },
-  };
-}
+type Host = LoggedInHost;
+const startHost = (name: string): Promise<Host> => startLoggedInHost(name, LOGIN);
 
 const service = (host: string, cls: string, name: string) => CimObjectPath.instance(cls, {
   CreationClassName: cls, Name: name, SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,

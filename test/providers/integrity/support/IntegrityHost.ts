@@ -6,6 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findSwtpmProcesses, killAndWait } from '../../../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent } from '../../../../client/host/HostAgent.js';
+import { WbemConnection } from '../../../../client/cim/index.js';
+import { UserDirectory } from '../../../../src/wbem/UserDirectory.js';
 import { spawnTvdcHost, type TvdcHostProcess } from '../../../support/TvdcHostProcess.js';
 
 export interface IntegrityHost {
@@ -50,6 +52,32 @@ export async function startInProcessHost(name: string, state = newStateDir(name)
     platformCaPem: ca.platform,
     imageRoot: (vm) => join(state, 'vm-images', vm),
     stop: () => agent.stop(),
+  };
+}
+
+/** A host that demands logins: its users file holds `login` (role write), whom `conn` speaks as. */
+export interface LoggedInHost {
+  name: string;
+  origin: string;
+  state: string;
+  conn: WbemConnection;
+  /** Closes `conn`, stops the agent and removes its state. */
+  stop(): Promise<void>;
+}
+
+export async function startLoggedInHost(name: string, login: { user: string; password: string }): Promise<LoggedInHost> {
+  const state = newStateDir(name);
+  const file = join(state, 'users.json');
+  await UserDirectory.addUserToFile(file, login.user, 'write', login.password);
+  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm: 'swtpm', users: UserDirectory.load(file), log: () => {} }, { port: 0, host: '127.0.0.1' });
+  const conn = new WbemConnection(urls.http!, { namespace: 'root/tvdc', ...login });
+  return {
+    name, origin: urls.http!, state, conn,
+    stop: async () => {
+      await conn.close();
+      await agent.stop();
+      await removeState(state);
+    },
   };
 }
 
