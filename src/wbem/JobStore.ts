@@ -28,16 +28,23 @@ export class JobStore<D> implements JobPersistence<D> {
 
   constructor(private readonly db: Db, private readonly options: JobStoreOptions<D>) {
     migrate(db, JOB_MIGRATIONS);
-    this.insert = db.prepare(`INSERT OR REPLACE INTO wbem_job (id, kind, detail, owner, state, percent_complete, status,
+    // An upsert, not INSERT OR REPLACE: the row keeps its rowid, so load() can list jobs submitted
+    // in the same millisecond in the order they were submitted.
+    this.insert = db.prepare(`INSERT INTO wbem_job (id, kind, detail, owner, state, percent_complete, status,
       submitted_at, started_at, finished_at, state_changed_at, failure_code, failure_description)
       VALUES (@id, @kind, @detail, @owner, @state, @percent_complete, @status, @submitted_at, @started_at, @finished_at,
-      @state_changed_at, @failure_code, @failure_description)`);
+      @state_changed_at, @failure_code, @failure_description)
+      ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, detail = excluded.detail, owner = excluded.owner,
+      state = excluded.state, percent_complete = excluded.percent_complete, status = excluded.status,
+      submitted_at = excluded.submitted_at, started_at = excluded.started_at, finished_at = excluded.finished_at,
+      state_changed_at = excluded.state_changed_at, failure_code = excluded.failure_code,
+      failure_description = excluded.failure_description`);
     // The kind keeps one table's DeleteInstance from reaching another table's job of the same id.
     this.remove = db.prepare('DELETE FROM wbem_job WHERE id = ? AND kind = ?');
   }
 
   load(): JobRecord<D>[] {
-    const rows = this.db.prepare('SELECT * FROM wbem_job WHERE kind = ? ORDER BY submitted_at, id').all(this.options.kind) as JobRow[];
+    const rows = this.db.prepare('SELECT * FROM wbem_job WHERE kind = ? ORDER BY submitted_at, rowid').all(this.options.kind) as JobRow[];
     const jobs: JobRecord<D>[] = [];
     for (const row of rows) {
       try {
