@@ -2,7 +2,7 @@
 // database, so that a copy of the database (a backup, a support bundle) holds only sealed host
 // passwords. Made owner-only on first start, never overwritten, refused when others may read it.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, mkdirSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SECRET_KEY_BYTES, SecretBox } from './SecretBox.js';
 
@@ -83,6 +83,14 @@ function readKeyFile(file: string): Buffer | null {
   }
 }
 
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Writes a new key to a private temporary file and links it into place: the key file appears
  * whole or not at all, and link() fails rather than replace a file that exists meanwhile.
@@ -91,8 +99,10 @@ function createKeyFile(file: string): Buffer {
   const key = randomBytes(SECRET_KEY_BYTES);
   const dir = dirname(file);
   const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
+  // A missing directory is a mistyped --key-file far more often than a wish: the key would be made
+  // where no one looks for it (and kept apart from no backup), so it is refused, as for --db.
+  if (!isDirectory(dir)) throw new ServerKeyError(`directory ${dir} of key file ${file} does not exist; check --key-file, or create the directory first (mkdir -p ${dir})`);
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
     const fd = openSync(tmp, 'wx', 0o600);
     try {
       // The umask may only take bits away from 0600; this makes sure the owner can read it back.

@@ -1,5 +1,5 @@
-// The database file `tvdc server`, `tvdc users add --db` and `tvdc server backup` are given: a
-// missing directory is refused (a typo must not start a new, empty datacenter) and a file that is
+// The database file `tvdc server`, `tvdc users add --db` and `tvdc server backup` are given, and
+// the server's key file: a missing directory is refused (a typo must not start a new, empty datacenter) and a file that is
 // not SQLite is a STORE_BACKUP refusal, each with its code and exit 1, never a stack trace.
 import { expect } from 'chai';
 import { existsSync, writeFileSync } from 'node:fs';
@@ -19,7 +19,7 @@ async function tvdc(args: string[], env: Record<string, string> = {}): Promise<T
   }
 }
 
-describe('cli: the --db file of tvdc server, users add and server backup', function () {
+describe('cli: the --db file of tvdc server, users add and server backup, and the --key-file', function () {
   this.timeout(15_000);
   const tmp = tempDir('tvdc-cli-db-');
   after(() => tmp.remove());
@@ -31,6 +31,15 @@ describe('cli: the --db file of tvdc server, users add and server backup', funct
     expect(r.code).to.equal(1);
     expect(r.err).to.equal(`tvdc server: SERVER_DB: directory ${dir} of database ${db} does not exist; check --db, or create the directory first (mkdir -p ${dir})`);
     expect(existsSync(join(tmp.dir, 'missing'))).to.equal(false);
+  });
+
+  it('tvdc server refuses a key file in a missing directory with SERVER_KEY, exit 1, and creates nothing', async () => {
+    const dir = join(tmp.dir, 'nokeys', 'dir');
+    const key = join(dir, 'server.key');
+    const r = await tvdc(['server', '--db', join(tmp.dir, 'k.db'), '--key-file', key, '--port', '0']);
+    expect(r.code).to.equal(1);
+    expect(r.err).to.equal(`tvdc server: SERVER_KEY: directory ${dir} of key file ${key} does not exist; check --key-file, or create the directory first (mkdir -p ${dir})`);
+    expect(existsSync(join(tmp.dir, 'nokeys'))).to.equal(false);
   });
 
   it('tvdc users add --db refuses it the same way before asking for a password', async () => {
