@@ -255,6 +255,21 @@ export class Tpm12 {
   }
 
   /**
+   * TPM_Sign with a loaded signing key. A key of scheme TPM_SS_RSASSAPKCS1v15_SHA1 signs
+   * `areaToSign` as a 20-byte SHA-1 digest; one of scheme TPM_SS_RSASSAPKCS1v15_INFO signs
+   * SHA-1(TPM_SIGN_INFO: tag, "SIGN", the session's nonceOdd, areaToSign), which is never a
+   * TPM_QUOTE_INFO, so quotes cannot be forged with it.
+   */
+  async sign(keyHandle: number, areaToSign: Buffer, use: SessionUse): Promise<Buffer> {
+    const params = new TpmWriter().u32(areaToSign.length).bytes(areaToSign).toBuffer();
+    const res = await this.execute(TPM12_ORD.Sign, { handles: [keyHandle], params, sessions: [use] });
+    const r = new TpmReader(res.params, 'TPM_Sign response');
+    const sig = Buffer.from(r.bytes(r.u32()));
+    r.end();
+    return sig;
+  }
+
+  /**
    * TPM_Quote: signs TPM_QUOTE_INFO over the selected PCRs with `externalData` (20 bytes, the
    * challenger's nonce) under the loaded key's authorization.
    */

@@ -18,6 +18,7 @@ export const TPM12_ORD = {
   Extend: 0x00000014,
   PcrRead: 0x00000015,
   Quote: 0x00000016,
+  Sign: 0x0000003c,
   CreateWrapKey: 0x0000001f,
   GetPubKey: 0x00000021,
   LoadKey2: 0x00000041,

@@ -113,10 +113,12 @@ export function srkTemplate(): Tpm12Key {
 }
 
 /**
- * The quote key tvdc wraps under the SRK: a non-migratable RSA 2048 signing key, PKCS#1 v1.5
- * over SHA-1, usable only with its authorization.
+ * The quote key tvdc wraps under the SRK: a non-migratable RSA 2048 signing key, usable only with
+ * its authorization. Scheme TPM_SS_RSASSAPKCS1v15_INFO: TPM_Quote still signs
+ * SHA-1(TPM_QUOTE_INFO), but TPM_Sign signs only TPM_SIGN_INFO ("SIGN"), so whoever holds the
+ * usage auth cannot sign a fabricated TPM_QUOTE_INFO as the _SHA1 scheme would let them.
  */
-export function signingKeyTemplate(sigScheme: number = TPM12_SS.RSASSAPKCS1v15_SHA1): Tpm12Key {
+export function signingKeyTemplate(sigScheme: number = TPM12_SS.RSASSAPKCS1v15_INFO): Tpm12Key {
   return {
     key12: false, keyUsage: TPM12_KEY_USAGE.SIGNING, keyFlags: 0, authDataUsage: TPM12_AUTH.ALWAYS,
     parms: rsaParms(TPM12_ES.NONE, sigScheme), pcrInfo: Buffer.alloc(0), modulus: Buffer.alloc(0), encData: Buffer.alloc(0),

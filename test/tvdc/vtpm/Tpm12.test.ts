@@ -85,7 +85,7 @@ describe('vtpm: TPM 1.2 commands against a real swtpm', function () {
 
   it('wraps a signing key under the SRK (OSAP), loads it and quotes with rolling OIAP nonces', async () => {
     const wrapped = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
-    expect(wrapped.parms.sigScheme).to.equal(TPM12_SS.RSASSAPKCS1v15_SHA1);
+    expect(wrapped.parms.sigScheme).to.equal(TPM12_SS.RSASSAPKCS1v15_INFO);
     expect(parseKey(marshalKey(wrapped))).to.deep.equal(wrapped);
     const session = await tpm.oiap();
     const first = session.nonceEven;
