@@ -25,6 +25,11 @@ export function integrityAssociations(model: IntegrityModel): IntegrityAssociati
       links: () => vms().map((t) => make(CLASS.systemVtpm, { GroupComponent: p.system(t), PartComponent: p.tpm(t) })),
     },
     {
+      // The isolation side links each VSSD to its disk and NIC RASDs; this adds the vTPM's.
+      className: CLASS.vssdComponent,
+      links: () => vms().map((t) => make(CLASS.vssdComponent, { GroupComponent: p.vssd(t.name), PartComponent: p.vtpmRasd(t.name) })),
+    },
+    {
       className: CLASS.systemDevice,
       links: () => (model.integrity ? [make(CLASS.systemDevice, { GroupComponent: p.host(), PartComponent: p.tpm({ kind: 'host' }) })] : []),
     },

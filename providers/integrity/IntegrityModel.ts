@@ -30,6 +30,9 @@ const NOT_APPLICABLE = 10;
 const ENABLED = 2;
 const DISABLED = 3;
 
+/** DSP1041 ResourceType 1 Other: there is no TPM value, so OtherResourceType names it. */
+const RESOURCE_TYPE_OTHER = 1;
+
 export class IntegrityModel {
   readonly paths: IntegrityPaths;
 
@@ -79,6 +82,19 @@ export class IntegrityModel {
 
   vtpms(): CimInstance[] {
     return this.integrity ? this.integrity.list().map((i) => this.vtpm(i)) : [];
+  }
+
+  /**
+   * Each vTPM as a resource its VM's settings hold (DSP1041 ResourceType 1 Other, OtherResourceType
+   * TPM), so a client listing a VM's resources from its VSSD sees the vTPM beside disks and NICs.
+   */
+  vtpmRasds(): CimInstance[] {
+    if (!this.integrity) return [];
+    return this.integrity.list().map((i) => this.cim.instance(CLASS.rasd, {
+      InstanceID: `TVDc:${i.id}:tpm:${VTPM_DEVICE_ID}`, ElementName: VTPM_DEVICE_ID,
+      ResourceType: RESOURCE_TYPE_OTHER, OtherResourceType: 'TPM',
+      HostResource: [this.paths.tpm({ kind: 'vm', name: i.id }).toString()], AutomaticAllocation: true, ConsumerVisibility: 3,
+    }));
   }
 
   hostTpm(): CimInstance[] {

@@ -28,6 +28,11 @@ export interface IntegrityRegistration {
   /** null with --vtpm off. */
   integrity: HostIntegrity | null;
   model: IntegrityModel;
+  /**
+   * Instances of classes other domains serve too, for the caller to merge: the association links,
+   * and the vTPMs' RASDs (TVDc_ResourceAllocationSettingData, whose disk and NIC instances are
+   * the isolation side's; the registry holds one provider per class).
+   */
   associations: IntegrityAssociationPart[];
   close(): Promise<void>;
 }
@@ -78,7 +83,7 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
   return {
     integrity,
     model,
-    associations: integrityAssociations(model),
+    associations: [...integrityAssociations(model), { className: CLASS.rasd, links: () => model.vtpmRasds() }],
     close: async () => {
       for (const u of undo) u();
       await integrity?.close();

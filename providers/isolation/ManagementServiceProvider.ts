@@ -172,7 +172,7 @@ export class ManagementServiceProvider implements Provider {
       if (!seg) throw invalid(`ResourceSettings[${i}]: an interface needs Connection (the network segment's name)`);
       return { kind: 'nic', name: seg.replace(/^TVDc:segment:/, '') };
     }
-    throw new Refusal(1, `ResourceSettings[${i}]: ResourceType ${Number.isNaN(type) ? '(none)' : type} is not supported; give 31 (a disk) or 10 (a network interface)`);
+    throw new Refusal(1, `ResourceSettings[${i}]: ResourceType ${Number.isNaN(type) ? '(none)' : type} is not supported; give 31 (a disk) or 10 (a network interface) (a vTPM, ResourceType 1 with OtherResourceType TPM, is not added: DefineSystem makes it with the VM on a host run with --vtpm swtpm)`);
   }
 
   private removeResourceSettings(params: ParamValue[]): MethodResult {

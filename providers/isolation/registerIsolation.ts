@@ -69,7 +69,6 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   reg(CLASS.host, listProvider(() => [model.host()]));
   reg(CLASS.vm, new ComputerSystemProvider(model));
   reg(CLASS.vssd, listProvider(() => service.listVms().map((v) => model.vssd(v))));
-  reg(CLASS.rasd, listProvider(() => service.listVms().flatMap((v) => model.rasds(v))));
   reg(CLASS.disk, new LogicalDiskProvider(model));
   reg(CLASS.segment, new NetworkSegmentProvider(model));
   reg(CLASS.policy, listProvider(() => model.policies()));
@@ -113,7 +112,8 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   return {
     service,
     model,
-    associations: isolationAssociations(model, migrationJobs),
+    // The RASD class is shared like an association: the integrity side adds each vTPM's RASD.
+    associations: [...isolationAssociations(model, migrationJobs), { className: CLASS.rasd, links: () => service.listVms().flatMap((v) => model.rasds(v)) }],
     vtpmMigrationKeys,
     close: async () => {
       unsubscribe();
