@@ -1,8 +1,8 @@
 // The associations that let DMTF-profile clients walk the isolation model (PROFILES.md section 3):
-// host -> VMs, services, disks, segments and policies; VM -> settings, capabilities, devices,
-// segments and label; policy -> labels and conflict sets; migration service -> its jobs -> the VM
-// each moves (DSP1081 job control). Each is computed from the domain on
-// each call, so a link can never outlive what it links.
+// host -> VMs, services, disks, segments and policies; VM -> settings (and through their
+// allocations the disks it uses), capabilities, segments and label; policy -> labels and conflict
+// sets; migration service -> its jobs -> the VM each moves (DSP1081 job control). Each is computed
+// from the domain on each call, so a link can never outlive what it links.
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { IsolationModel } from './IsolationModel.js';
@@ -68,12 +68,11 @@ export function isolationAssociations(model: IsolationModel, jobs: MigrationJobs
         .map((j) => make('TVDc_AffectedJobElement', { AffectingElement: migrationJobPath(model, j.id), AffectedElement: p.vm(j.detail.vm), ElementEffects: [EXCLUSIVE_USE] })),
     },
     {
-      // The management VM exports every disk (the host's devices); a VM using one has it as its device too.
+      // CIM_SystemDevice is a weak aggregation whose GroupComponent is Max(1): a disk's one parent is the
+      // host its keys name. A VM's use of a disk is its allocation (DSP1042): VM -> its settings -> the
+      // RASD whose HostResource names the disk, so a disk shared by two VMs still has one parent.
       className: 'TVDc_SystemDevice',
-      links: () => [
-        ...s.listDisks().map((d) => make('TVDc_SystemDevice', { GroupComponent: p.host(), PartComponent: p.disk(d.name) })),
-        ...s.listVms().flatMap((v) => v.disks.map((d) => make('TVDc_SystemDevice', { GroupComponent: p.vm(v.name), PartComponent: p.disk(d) }))),
-      ],
+      links: () => s.listDisks().map((d) => make('TVDc_SystemDevice', { GroupComponent: p.host(), PartComponent: p.disk(d.name) })),
     },
     {
       className: 'TVDc_SettingsDefineState',

@@ -9,6 +9,7 @@ import { CimProperty } from '../../../src/cim/CimProperty.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
+import { vmDisks } from './support/vmDisks.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
 
 describe('isolation providers: the paper\'s Figure 3 through wbemcli', function () {
@@ -129,8 +130,8 @@ describe('isolation providers: the paper\'s Figure 3 through wbemcli', function 
     } finally {
       await conn.close();
     }
-    const devices = await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('su'))]);
-    expect(devices.stdout).to.include('DeviceID="sudisk"');
+    // The VM's disks are its allocations (DSP1042): VM -> its settings -> RASDs whose HostResource names the disk.
+    expect(await vmDisks(p, 'su')).to.deep.equal([p.disk('sudisk')]);
     const rasd = await wbemcli(['ai', '-ac', 'TVDc_VirtualSystemSettingDataComponent', p.url('TVDc_VirtualSystemSettingData.InstanceID="TVDc:su"')]);
     expect(rasd.stdout).to.include('ResourceType=31');
     const before = host.indications.length;
@@ -151,12 +152,12 @@ describe('isolation providers: the paper\'s Figure 3 through wbemcli', function 
     })();
     expect(Number(denied.returnValue)).to.equal(2);
     expect(String(denied.outParams.get('Reason')?.value)).to.include("attach-disk of 'ma' refused: access denied");
-    expect((await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('ma'))])).stdout).to.equal('');
+    expect(await vmDisks(p, 'ma')).to.deep.equal([]);
     expect(host.indications.slice(before).map((i) => i.get('Operation'))).to.deep.equal(['attach-disk']);
     // ...and the SU VM gives the disk back.
     const rm = await cm(p.service('TVDc_VirtualSystemManagementService'), 'RemoveResourceSettings.ResourceSettings=TVDc_ResourceAllocationSettingData.InstanceID="TVDc:su:disk:sudisk"');
     expect(rm.returnValue).to.equal(0);
-    expect((await wbemcli(['ain', '-ac', 'TVDc_SystemDevice', p.url(p.vm('su'))])).stdout).to.equal('');
+    expect(await vmDisks(p, 'su')).to.deep.equal([]);
   });
 
   it('VM-host: the SU VM may run on the host (its label covers SU)', async () => {
