@@ -1,7 +1,9 @@
 // The provider registration hook: tvdc-host calls registerProviders once, after the schema is
 // loaded and before the server listens. Each TVDc domain (isolation, integrity) registers its
-// classes here; association classes several domains link through (TVDc_HostedService,
-// TVDc_ServiceAffectsElement, TVDc_SystemDevice, ...) are collected and served by one provider each.
+// classes here; classes several domains contribute instances to (the associations TVDc_HostedService,
+// TVDc_ServiceAffectsElement, TVDc_SystemDevice, ..., and TVDc_ResourceAllocationSettingData, whose
+// disk and NIC allocations are the isolation side's and vTPM ones the integrity side's) are
+// collected and served by one provider each.
 import type { CimInstance } from '../src/cim/CimInstance.js';
 import type { WbemServer } from '../src/wbem/WbemServer.js';
 import { iterateResults, type Results } from '../src/wbem/Provider.js';
@@ -23,7 +25,7 @@ export interface ProviderSetup {
   store: Db;
 }
 
-/** Association links by class, from every domain; registered once all domains added theirs. */
+/** Instances by class (mostly association links), from every domain; registered once all domains added theirs. */
 export class SharedAssociations {
   private readonly parts = new Map<string, Array<() => Results<CimInstance>>>();
 
