@@ -181,6 +181,8 @@ export class ManagementServiceProvider implements Provider {
     for (const ref of refs) {
       const id = ref instanceof Object && 'key' in ref ? (ref as CimObjectPath).key('InstanceID') : undefined;
       const m = typeof id === 'string' ? /^TVDc:([^:]+):(disk|nic):(.+)$/.exec(id) : null;
+      // A vTPM lives and goes with its VM (DestroySystem), as AddResourceSettings says too.
+      if (typeof id === 'string' && /^TVDc:[^:]+:tpm:/.test(id)) throw new Refusal(1, `ResourceSettings: '${id}' is the VM's vTPM, which is not removed this way: it goes with the VM (DestroySystem)`);
       if (!m) throw invalid(`ResourceSettings: '${String(id)}' is not a TVDc:<vm>:disk|nic:<name> InstanceID`);
       if (m[2] === 'disk') this.model.service.detachDisk(m[1]!, m[3]!);
       else this.model.service.detachInterface(m[1]!, m[3]!);

@@ -74,6 +74,13 @@ describe('integrity providers: the vTPM as a RASD of its VM (real swtpm, wbemcli
       expect(r.out['Reason']).to.include('DefineSystem makes it with the VM');
     });
 
+    it('RemoveResourceSettings of the TPM RASD is refused (1) with a Reason saying the vTPM goes with the VM; the vTPM stays', async () => {
+      const r = await wbemcliCall(p, p.service('TVDc_VirtualSystemManagementService'), `RemoveResourceSettings.ResourceSettings=${RASD('a')}`);
+      expect(r.returnValue).to.equal(1);
+      expect(r.out['Reason']).to.equal("ResourceSettings: 'TVDc:a:tpm:vtpm0' is the VM's vTPM, which is not removed this way: it goes with the VM (DestroySystem)");
+      expect(await lines(['gi', p.url(RASD('a'))])).to.have.length(1);
+    });
+
     it('the RASD goes with the VM at DestroySystem', async () => {
       await defineVm(p, 'gone');
       expect((await lines(['ei', p.url('TVDc_ResourceAllocationSettingData')])).some((l) => l.includes('TVDc:gone:tpm:vtpm0'))).to.equal(true);
