@@ -5,7 +5,7 @@ import type Koa from 'koa';
 import { ApiError } from './ApiError.js';
 
 /** The methods that only read; every other method may change something. */
-export function isReadOnlyMethod(method: string): boolean {
+function isReadOnlyMethod(method: string): boolean {
   return method === 'GET' || method === 'HEAD';
 }
 
