@@ -22,7 +22,7 @@ import type { Policy } from '../../src/tvdc/policy/Policy.js';
  * workloads it serves). A bootstrap label that names none of its STE types as a Chinese Wall type
  * has all of its STE types taken as management types, the stricter reading.
  */
-export function managementTypes(policy: Policy): ReadonlySet<string> {
+function managementTypes(policy: Policy): ReadonlySet<string> {
   const bootstrap = policy.vmLabels.find((l) => l.name === policy.bootstrap);
   if (!bootstrap) return new Set();
   const own = bootstrap.ste.filter((t) => bootstrap.cw.includes(t));
