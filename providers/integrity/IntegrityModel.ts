@@ -91,7 +91,7 @@ export class IntegrityModel {
   vtpmRasds(): CimInstance[] {
     if (!this.integrity) return [];
     return this.integrity.list().map((i) => this.cim.instance(CLASS.rasd, {
-      InstanceID: `TVDc:${i.id}:tpm:${VTPM_DEVICE_ID}`, ElementName: VTPM_DEVICE_ID,
+      InstanceID: this.paths.vtpmRasd(i.id).key('InstanceID'), ElementName: VTPM_DEVICE_ID,
       ResourceType: RESOURCE_TYPE_OTHER, OtherResourceType: 'TPM',
       HostResource: [this.paths.tpm({ kind: 'vm', name: i.id }).toString()], AutomaticAllocation: true, ConsumerVisibility: 3,
     }));
