@@ -24,7 +24,7 @@ const MAX_NAME = 256;
 const MAX_BOUND = 256;
 
 /** What a ticket admits: the VM, its label (bare name; '' unlabeled), and the most it may bring. */
-export interface MigrationBinding {
+interface MigrationBinding {
   vm: string;
   label: string;
   disks: readonly string[];
