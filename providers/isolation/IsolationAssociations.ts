@@ -64,7 +64,7 @@ export function isolationAssociations(model: IsolationModel, jobs: MigrationJobs
       // restarted after the VM had left, when getVm finds nothing).
       className: 'TVDc_AffectedJobElement',
       links: () => jobs.list()
-        .filter((j) => j.state !== 'completed' && model.service.getVm(j.detail.vm) !== undefined)
+        .filter((j) => j.state !== 'completed' && s.getVm(j.detail.vm) !== undefined)
         .map((j) => make('TVDc_AffectedJobElement', { AffectingElement: migrationJobPath(model, j.id), AffectedElement: p.vm(j.detail.vm), ElementEffects: [EXCLUSIVE_USE] })),
     },
     {
