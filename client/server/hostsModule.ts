@@ -34,7 +34,7 @@ function credentials(body: unknown): { user?: string; password?: string; ca?: st
 }
 
 /** A tvdcadmin sees the hosts of his TVDcs only. */
-function visible(p: Principal, h: HostRecord): boolean {
+export function visible(p: Principal, h: HostRecord): boolean {
   return p.role === 'dcadmin' || (h.group !== null && p.groups.includes(h.group));
 }
 

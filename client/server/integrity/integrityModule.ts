@@ -20,6 +20,7 @@ import { listedGroups, requireDcAdmin, requireGroup, type ApiRouter, type Princi
 import { bodyObject, optionalString, stringField } from '../body.js';
 import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.js';
 import { GroupStore } from '../GroupStore.js';
+import { visible } from '../hostsModule.js';
 import { queryInteger } from '../queryInteger.js';
 import { planMayPower } from '../managementVm.js';
 import { UserStore } from '../UserStore.js';
@@ -205,7 +206,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const { found } = await hosts.hostsWithVm(vm);
         if (!found.some(inside)) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
         if (found.length > 1) {
-          const mine = found.filter((h) => principal.role === 'dcadmin' || (h.group !== null && principal.groups.includes(h.group))).map((h) => h.name);
+          const mine = found.filter((h) => visible(principal, h)).map((h) => h.name);
           const others = found.length - mine.length;
           const rest = others === 0 ? '' : ` and ${others} host${others === 1 ? '' : 's'} outside your TVDcs`;
           throw ApiError.conflict(`VM ${vm} exists on several hosts: ${mine.join(', ')}${rest}`);
@@ -304,7 +305,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         // A host the caller may not see is no host to him: the name is then taken as a TVDc's, so
         // neither the refusal nor the choice between a host and a TVDc of one name tells a
         // tvdcadmin which TVDc another's host is in.
-        const host = hosts.list().find((h) => h.name === name && (principal.role === 'dcadmin' || (h.group !== null && principal.groups.includes(h.group))));
+        const host = hosts.list().find((h) => h.name === name && visible(principal, h));
         let outcomes: AttestationOutcome[];
         if (host) {
           // A VM named that is not on this host is a mistake of the caller, not a failed attestation.
