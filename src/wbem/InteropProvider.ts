@@ -168,7 +168,7 @@ export class InteropProvider {
   private async invokeProfileMethod(ctx: OperationContext, path: CimObjectPath, method: string): Promise<MethodResult> {
     const cls = this.classFor(INTEROP_NAMESPACE, 'registeredProfile');
     const id = path.key('InstanceID');
-    const index = cls === null ? -1 : this.profiles.findIndex((p) => this.profileInstance(cls, p).get('InstanceID') === id);
+    const index = cls === null ? -1 : this.profiles.findIndex((p) => profileId(p) === id);
     if (index < 0) throw new CimError(CimStatus.CIM_ERR_NOT_FOUND, `no registered profile with InstanceID ${JSON.stringify(id ?? null)}`);
     switch (method.toLowerCase()) {
       case 'getcentralinstances':
@@ -243,7 +243,7 @@ export class InteropProvider {
 
   private profileInstance(cls: string, p: ProfileRegistration): CimInstance {
     return this.make(INTEROP_NAMESPACE, cls, {
-      InstanceID: `${p.otherOrganization ?? ORG_NAMES[p.organization] ?? p.organization}:${p.name}:${p.version}`,
+      InstanceID: profileId(p),
       RegisteredOrganization: p.organization,
       ...(p.otherOrganization ? { OtherRegisteredOrganization: p.otherOrganization } : {}),
       RegisteredName: p.name, RegisteredVersion: p.version, AdvertiseTypes: [2], ElementName: p.name,
@@ -340,4 +340,9 @@ export class InteropProvider {
       }
     }
   }
+}
+
+/** A registered profile's InstanceID: <organization>:<name>:<version>. */
+function profileId(p: ProfileRegistration): string {
+  return `${p.otherOrganization ?? ORG_NAMES[p.organization] ?? p.organization}:${p.name}:${p.version}`;
 }
