@@ -9,7 +9,7 @@ import { CimInstance } from '../../../src/cim/CimInstance.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../../src/cim/CimProperty.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall } from './support/wbemcli.js';
 
 const SECRET = 'SU-CONFIDENTIAL-DATA';
 
@@ -19,11 +19,7 @@ describe('isolation providers: a deleted disk\'s data does not come back under a
   let p: HostPaths;
   const keys = (name: string, extra = '') =>
     `SystemCreationClassName="TVDc_HostSystem",SystemName="h1",CreationClassName="TVDc_LogicalDisk",DeviceID="${name}",NumberOfBlocks=1,BlockSize=${SECRET.length}${extra}`;
-  const cm = async (target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout).returnValue;
-  };
+  const cm = async (target: string, call: string) => (await wbemcliCall(p, target, call)).returnValue;
   const imagePath = async (disk: string): Promise<string> => {
     const gi = await wbemcli(['gi', p.url(p.disk(disk))]);
     const m = /ImagePath="([^"]+)"/.exec(gi.stdout);

@@ -8,7 +8,7 @@ import { CimProperty } from '../../../src/cim/CimProperty.js';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall } from './support/wbemcli.js';
 import { vmDisks } from './support/vmDisks.js';
 
 describe('isolation providers: a disk attached to two VMs has one SystemDevice parent', function () {
@@ -16,11 +16,7 @@ describe('isolation providers: a disk attached to two VMs has one SystemDevice p
   let host: InProcessHost;
   let p: HostPaths;
 
-  const cm = async (target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
+  const cm = (target: string, call: string) => wbemcliCall(p, target, call);
 
   before(async () => {
     host = await startInProcessHost('h1');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { CimInstance } from '../../../src/cim/CimInstance.js';
 import { HostAgent } from '../../../client/host/HostAgent.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcli, wbemcliCall } from './support/wbemcli.js';
 
 describe('isolation providers: a VM\'s RequestedState records the last accepted request', function () {
   this.timeout(60_000);
@@ -24,11 +24,7 @@ describe('isolation providers: a VM\'s RequestedState records the last accepted 
     agent = started.agent;
     p = new HostPaths(started.urls.http!, 'h1');
   };
-  const cm = async (target: string, call: string) => {
-    const r = await wbemcli(['cm', p.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
+  const cm = (target: string, call: string) => wbemcliCall(p, target, call);
   const states = async (): Promise<{ enabled: number; requested: number }> => {
     const r = await wbemcli(['gi', p.url(p.vm('v'))]);
     expect(r.code, r.stderr).to.equal(0);
