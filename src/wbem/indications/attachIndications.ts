@@ -12,6 +12,8 @@ import { registerIndicationProviders } from './indicationProviders.js';
 export interface InteropLinks {
   addHostedService(service: CimObjectPath): void;
   addElementCapabilities(element: CimObjectPath, capabilities: CimObjectPath): void;
+  /** The hosting system's class: the service's SystemCreationClassName. */
+  readonly systemCreationClassName: string;
 }
 
 /** The parts of WbemServer this needs (kept structural so either side can evolve). */
@@ -21,8 +23,6 @@ export interface IndicationHost {
   readonly repository: unknown;
   /** When present, CIM_HostedService and CIM_ElementCapabilities lead clients to the service. */
   readonly interop?: InteropLinks;
-  /** The system hosting the server: its CreationClassName is the service's SystemCreationClassName. */
-  readonly hostSystem?: CimObjectPath;
   registerProvider(namespace: string, className: string, provider: Provider): void;
   attachIndications(sink: IndicationSink): void;
 }
@@ -43,7 +43,7 @@ export function attachIndications(server: IndicationHost, options: Partial<Indic
   const service = new IndicationService({
     db: options.db ?? server.store ?? openStore(':memory:'),
     systemName: options.systemName ?? server.name,
-    ...(server.hostSystem ? { systemCreationClassName: String(server.hostSystem.key('CreationClassName') ?? server.hostSystem.className) } : {}),
+    ...(server.interop ? { systemCreationClassName: server.interop.systemCreationClassName } : {}),
     ...(hasHierarchy(repo) ? {
       isa: (ns: string, c: string, s: string) => repo.hasClass(ns, c) && repo.hasClass(ns, s) && repo.isSubclassOf(ns, c, s),
       classExists: (ns: string, c: string) => (repo.hasNamespace(ns) ? repo.hasClass(ns, c) : undefined),
