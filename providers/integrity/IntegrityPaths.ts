@@ -24,8 +24,6 @@ export const CLASS = {
   logManagesRecord: 'TVDc_LogManagesRecord',
   hostedService: 'TVDc_HostedService',
   serviceAffectsElement: 'TVDc_ServiceAffectsElement',
-  vssd: 'TVDc_VirtualSystemSettingData',
-  rasd: 'TVDc_ResourceAllocationSettingData',
   vssdComponent: 'TVDc_VirtualSystemSettingDataComponent',
 } as const;
 
@@ -55,14 +53,9 @@ export class IntegrityPaths extends SystemPaths {
     return this.cim.path(CLASS.vtpm, { SystemCreationClassName: CLASS.vm, SystemName: t.name, CreationClassName: CLASS.vtpm, DeviceID: VTPM_DEVICE_ID });
   }
 
-  /** A VM's settings, named as the isolation side names them (InstanceID TVDc:<vm>). */
-  vssd(vm: string): CimObjectPath {
-    return this.cim.path(CLASS.vssd, { InstanceID: `TVDc:${vm}` });
-  }
-
-  /** A vTPM as a resource of its VM, in the pattern of the disk and NIC RASDs (TVDc:<vm>:<kind>:<name>). */
+  /** A vTPM as a resource of its VM. */
   vtpmRasd(vm: string): CimObjectPath {
-    return this.cim.path(CLASS.rasd, { InstanceID: `TVDc:${vm}:tpm:${VTPM_DEVICE_ID}` });
+    return this.rasd(vm, 'tpm', VTPM_DEVICE_ID);
   }
 
   service(cls: IntegrityServiceClass): CimObjectPath {

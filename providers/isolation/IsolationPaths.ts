@@ -8,8 +8,6 @@ import { SYSTEM_CLASS, SystemPaths } from '../SystemPaths.js';
 
 export const CLASS = {
   ...SYSTEM_CLASS,
-  vssd: 'TVDc_VirtualSystemSettingData',
-  rasd: 'TVDc_ResourceAllocationSettingData',
   disk: 'TVDc_LogicalDisk',
   segment: 'TVDc_NetworkSegment',
   policy: 'TVDc_SecurityPolicy',
@@ -43,15 +41,6 @@ export type ServiceClass = keyof typeof SERVICE_NAME;
 const SEGMENT_PREFIX = 'TVDc:segment:';
 
 export class IsolationPaths extends SystemPaths {
-  vssd(vm: string): CimObjectPath {
-    return this.cim.path(CLASS.vssd, { InstanceID: `TVDc:${vm}` });
-  }
-
-  /** A resource given to a VM: one of its disks or its interface on a segment. */
-  rasd(vm: string, kind: 'disk' | 'nic', name: string): CimObjectPath {
-    return this.cim.path(CLASS.rasd, { InstanceID: `TVDc:${vm}:${kind}:${name}` });
-  }
-
   /** Disks are devices of the host: the management VM exports them (the paper's Figure 3). */
   disk(name: string): CimObjectPath {
     return this.cim.path(CLASS.disk, this.hostScopedKeys(CLASS.disk, { DeviceID: name }));
