@@ -29,6 +29,11 @@ export class ApiError extends Error {
     super(message);
   }
 
+  /** The same failure (status, code, Retry-After) told with another message, e.g. with what it means for the request. */
+  withMessage(message: string): ApiError {
+    return new ApiError(this.status, this.code, message, this.retryAfterSeconds);
+  }
+
   static badRequest(message: string): ApiError {
     return new ApiError(400, 'BAD_REQUEST', message);
   }

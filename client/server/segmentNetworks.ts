@@ -89,7 +89,7 @@ export async function requireNetworkUnused(ctx: ServerContext, principal: Princi
   if (use) throw ApiError.conflict(`${describe(n)} is already used by ${usedBy(principal, use.host, use.segment)}; ${RULE}`);
   const silent = readings.find((r) => r.failure);
   if (silent?.failure) {
-    throw new ApiError(silent.failure.status, silent.failure.code, `cannot check that ${describe(n)} is unused by other TVDcs: ${unanswered(principal, silent.host, silent.failure)}; nothing was created`);
+    throw silent.failure.withMessage(`cannot check that ${describe(n)} is unused by other TVDcs: ${unanswered(principal, silent.host, silent.failure)}; nothing was created`);
   }
 }
 
@@ -104,7 +104,7 @@ export async function requireHostsMayJoin(ctx: ServerContext, principal: Princip
   const silentJoiner = own.find((r) => r.failure);
   if (silentJoiner?.failure) {
     const { host, failure } = silentJoiner;
-    throw new ApiError(failure.status, failure.code, `cannot check the VLANs and VNIs of host ${host.name} against other TVDcs: it did not answer (${failure.message}); no host was added`);
+    throw failure.withMessage(`cannot check the VLANs and VNIs of host ${host.name} against other TVDcs: it did not answer (${failure.message}); no host was added`);
   }
   const carried = own.flatMap((r) => (r.segments ?? []).map((s) => ({ host: r.host, ...s })));
   if (carried.length === 0) return;
@@ -118,7 +118,7 @@ export async function requireHostsMayJoin(ctx: ServerContext, principal: Princip
   const silent = readings.find((r) => r.failure);
   if (silent?.failure) {
     const networks = [...new Set(carried.map((c) => describe(c.network)))];
-    throw new ApiError(silent.failure.status, silent.failure.code,
+    throw silent.failure.withMessage(
       `cannot check that the joining hosts' ${networks.join(', ')} ${networks.length === 1 ? 'is' : 'are'} unused by other TVDcs: ${unanswered(principal, silent.host, silent.failure)}; no host was added`);
   }
 }

@@ -87,7 +87,7 @@ export const segmentsModule: ServerModule = {
         try {
           await assignOnHost(ctx, host, segmentPath(name), `segment ${name}`, label, policy);
         } catch (e) {
-          if (e instanceof ApiError) throw new ApiError(e.status, e.code, `created, but ${e.message}`);
+          if (e instanceof ApiError) throw e.withMessage(`created, but ${e.message}`);
           throw e;
         }
         return `created, labeled ${label}`;

@@ -93,7 +93,7 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
       if (maybeSent(e)) throw unknown(`host ${source} did not answer the migration in time (${(e as Error).message})`);
       const mapped = hostFailure(source, e);
       if (!mapped) throw e;
-      throw new ApiError(mapped.status, mapped.code, redact(mapped.message) + (e instanceof CimError ? '' : `; VM ${vm} did not move`));
+      throw mapped.withMessage(redact(mapped.message) + (e instanceof CimError ? '' : `; VM ${vm} did not move`));
     }
     const rv = Number(r.returnValue);
     const refused = (what: string, reason: string) => ApiError.hostRefused(redact(`host ${source} did not migrate VM ${vm} to ${destination} (${what}): ${reason}`));
@@ -150,7 +150,7 @@ async function vmOnSource(src: HostLogin, req: MigrationRequest): Promise<VmBind
   } catch (e) {
     const mapped = hostFailure(source, e);
     if (!mapped) throw e;
-    throw new ApiError(mapped.status, mapped.code, `${mapped.message}; VM ${vm} did not move`);
+    throw mapped.withMessage(`${mapped.message}; VM ${vm} did not move`);
   } finally {
     await conn.close();
   }
@@ -196,7 +196,7 @@ async function migrationTicket(dst: HostLogin, binding: VmBinding, req: Migratio
     if (e instanceof CimError) throw cannot(`${e.message}; ${ticketAdvice(e.status)}`);
     const mapped = hostFailure(destination, e);
     if (!mapped) throw e;
-    throw new ApiError(mapped.status, mapped.code, `${mapped.message}; VM ${vm} did not move`);
+    throw mapped.withMessage(`${mapped.message}; VM ${vm} did not move`);
   } finally {
     await conn.close();
   }
