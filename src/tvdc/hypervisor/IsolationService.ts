@@ -22,9 +22,10 @@ import { writeAcmXml } from '../policy/writeAcmXml.js';
 import { confinedPath } from '../resources/confinedPath.js';
 import { DiskStore, diskStoreMigrations } from '../resources/DiskStore.js';
 import type { VirtualDisk } from '../resources/VirtualDisk.js';
+import type { VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import { SimulatedHypervisor, simulatedHypervisorMigrations } from './SimulatedHypervisor.js';
-import type { MigrationTicket, VmInfo, VmRequest } from './VirtualMachine.js';
+import type { MigrationTicket, VmInfo, VmRequest, VmState } from './VirtualMachine.js';
 
 const hostMigrations = [
   { id: 'isolation-host-1', up: 'CREATE TABLE iso_host (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, label TEXT)' },
@@ -448,8 +449,9 @@ export class IsolationService {
 
   // ---- VMs ----------------------------------------------------------------------------------
 
-  defineVm(name: string, label?: string): Promise<VmInfo> {
-    return this.hypervisor.define(name, label);
+  /** A refused resource is a TvdcError whose details name it: `{ resourceIndex }`, its index in `resources`. */
+  defineVm(name: string, label?: string, resources: readonly VmResource[] = []): Promise<VmInfo> {
+    return this.hypervisor.define(name, label, resources);
   }
   startVm(name: string): Promise<VmInfo> {
     return this.hypervisor.start(name);
@@ -527,6 +529,58 @@ export class IsolationService {
   }
   recordVmRequest(name: string, request: VmRequest | undefined): VmInfo {
     return this.hypervisor.recordRequest(name, request);
+  }
+
+  /**
+   * Carries out a state change as a management client asks it, and keeps the request with the VM.
+   * It is recorded before the change, so the lifecycle events of the change already carry it; a
+   * refused or impossible request puts the previous one back. Asking for the state the VM is
+   * already in succeeds and changes nothing.
+   */
+  async requestVm(name: string, request: VmRequest): Promise<VmInfo> {
+    const vm = this.hypervisor.get(name);
+    if (!vm) throw new TvdcError('NOT_FOUND', `no VM '${name}' on host '${this.hostName}'`);
+    this.hypervisor.recordRequest(name, request);
+    try {
+      await this.carryOut(vm, request);
+    } catch (e) {
+      if (this.hypervisor.get(name)) this.hypervisor.recordRequest(name, vm.lastRequest);
+      throw e;
+    }
+    return this.hypervisor.get(name)!;
+  }
+
+  private async carryOut(vm: VmInfo, request: VmRequest): Promise<void> {
+    const n = vm.name;
+    const only = (...from: VmState[]): void => {
+      if (!from.includes(vm.state)) throw new TvdcError('INVALID_STATE', `VM '${n}' is ${vm.state}; it cannot ${request}`);
+    };
+    switch (request) {
+      case 'start':
+        if (vm.state === 'stopped') await this.hypervisor.start(n);
+        else if (vm.state === 'suspended') await this.hypervisor.resume(n);
+        else if (vm.state === 'paused') await this.hypervisor.unpause(n);
+        return;
+      case 'stop':
+      case 'shut-down':
+        if (vm.state !== 'stopped') await this.hypervisor.stop(n);
+        return;
+      case 'suspend':
+        if (vm.state === 'suspended') return;
+        only('running');
+        await this.hypervisor.suspend(n);
+        return;
+      case 'pause':
+        if (vm.state === 'paused') return;
+        only('running');
+        await this.hypervisor.pause(n);
+        return;
+      case 'reboot':
+      case 'reset':
+        only('running', 'paused');
+        await this.rebootVm(n);
+        return;
+    }
   }
   listVms(): VmInfo[] {
     return this.hypervisor.list();

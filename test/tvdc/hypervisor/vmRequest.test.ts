@@ -40,4 +40,21 @@ describe('isolation service: a VM\'s last requested state change', () => {
     await h.destroyVm('v');
     expect((await h.defineVm('v')).lastRequest).to.equal(undefined);
   });
+
+  it('requestVm carries a request out and keeps it; an impossible one changes nothing and keeps the previous request', async () => {
+    const h = open();
+    await h.defineVm('v', 'SecurityUnderwriting');
+    const started = await h.requestVm('v', 'start');
+    expect([started.state, started.lastRequest]).to.deep.equal(['running', 'start']);
+    expect((await h.requestVm('v', 'pause')).state).to.equal('paused');
+    // start from paused unpauses; asking for the state it is in changes nothing
+    expect((await h.requestVm('v', 'start')).state).to.equal('running');
+    expect((await h.requestVm('v', 'start')).state).to.equal('running');
+    await h.requestVm('v', 'stop');
+    const refused = await rejection(() => h.requestVm('v', 'suspend'));
+    expect(refused.code).to.equal('INVALID_STATE');
+    expect(refused.message).to.contain("VM 'v' is stopped; it cannot suspend");
+    expect(h.getVm('v')!.lastRequest).to.equal('stop');
+    expect((await rejection(() => h.requestVm('nope', 'start'))).code).to.equal('NOT_FOUND');
+  });
 });
