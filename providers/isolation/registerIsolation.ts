@@ -30,6 +30,8 @@ export interface IsolationSetup {
   name: string;
   stateDir: string | null;
   hypervisor: string;
+  /** DefineSystem takes a vTPM allocation only where the integrity side makes vTPMs. */
+  vtpm: 'swtpm' | 'off';
   store: Db;
 }
 
@@ -75,7 +77,7 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   reg(CLASS.label, listProvider(() => model.labels()));
   reg(CLASS.conflictSet, listProvider(() => model.conflictSets()));
   reg(CLASS.securityService, new SecurityServiceProvider(model));
-  reg(CLASS.managementService, new ManagementServiceProvider(model));
+  reg(CLASS.managementService, new ManagementServiceProvider(model, { vtpm: setup.vtpm === 'swtpm' }));
   const vtpmMigrationKeys = new VtpmMigrationKeysSlot();
   const migrationJobs = migrationJobTable(model, (i) => server.emitIndication(ns, i));
   reg(CLASS.migrationService, new MigrationServiceProvider(model, vtpmMigrationKeys, migrationJobs));

@@ -4,9 +4,19 @@ import type { Decision } from '../acm/Decision.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import type { MigrationTicket, VmInfo, VmRequest } from './VirtualMachine.js';
 
+/** A disk or a network interface (on a segment) a VM is defined with. */
+export interface VmResource {
+  kind: 'disk' | 'segment';
+  name: string;
+}
+
 export interface HypervisorDriver {
   readonly hostName: string;
-  define(name: string, label: string | undefined): Promise<VmInfo>;
+  /**
+   * Defines a stopped VM with `resources`, each checked as attachDisk / attachInterface check it,
+   * before anything is written: a refusal leaves no VM behind.
+   */
+  define(name: string, label: string | undefined, resources?: readonly VmResource[]): Promise<VmInfo>;
   start(name: string): Promise<VmInfo>;
   stop(name: string): Promise<VmInfo>;
   pause(name: string): Promise<VmInfo>;

@@ -9,7 +9,7 @@ import type { Decision } from '../acm/Decision.js';
 import type { Labeled, ReferenceMonitor } from '../acm/ReferenceMonitor.js';
 import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
-import type { HypervisorDriver } from './HypervisorDriver.js';
+import type { HypervisorDriver, VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import { VM_NAME, type MigrationTicket, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
 
@@ -160,11 +160,31 @@ export class SimulatedHypervisor implements HypervisorDriver {
       throw new TvdcError('LABEL_UNKNOWN', `VM label '${label}' is not defined in the active policy '${this.monitor.policy.name}'`);
   }
 
-  async define(name: string, label: string | undefined): Promise<VmInfo> {
+  async define(name: string, label: string | undefined, resources: readonly VmResource[] = []): Promise<VmInfo> {
     if (!VM_NAME.test(name)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${name}' (letters, digits, . _ -; at most 64)`);
     if (this.get(name)) throw new TvdcError('ALREADY_EXISTS', `VM '${name}' already exists on host '${this.hostName}'`);
     this.checkVmLabel(label);
-    this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'stopped', ?)").run(name, label ?? null, new Date().toISOString());
+    const l: Labeled = { name, label };
+    const disks: string[] = [];
+    const segments: string[] = [];
+    resources.forEach((r, resourceIndex) => {
+      try {
+        const has = r.kind === 'disk' ? disks : segments;
+        if (has.includes(r.name)) throw new TvdcError('INVALID_ARGUMENT', `${r.kind} '${r.name}' is given twice`);
+        if (r.kind === 'disk') this.checkDisk(l, disks, r.name);
+        else this.checkInterface(l, segments, r.name);
+        has.push(r.name);
+      } catch (e) {
+        // The caller names the refused resource its own way (a method parameter's index).
+        if (e instanceof TvdcError) throw new TvdcError(e.code, e.message, { resourceIndex, cause: e.details });
+        throw e;
+      }
+    });
+    this.db.transaction(() => {
+      this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'stopped', ?)").run(name, label ?? null, new Date().toISOString());
+      for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(name, d);
+      for (const g of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(name, g);
+    })();
     const vm = this.require(name);
     await this.notify('onDefine', vm, false);
     return vm;
@@ -364,12 +384,22 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return info;
   }
 
+  /** What giving `vm` (which has `has`) a disk takes: the disk exists, is not attached yet, and the policy permits it. */
+  private checkDisk(vm: Labeled, has: readonly string[], diskName: string): void {
+    const disk = this.disks.require(diskName);
+    if (has.includes(diskName)) throw new TvdcError('ALREADY_EXISTS', `disk '${diskName}' is already attached to '${vm.name}'`);
+    this.monitor.requireAccess('attach-disk', vm, { name: diskName, label: disk.label });
+  }
+
+  /** What giving `vm` (with interfaces on `has`) an interface on `segment` takes. */
+  private checkInterface(vm: Labeled, has: readonly string[], segment: string): void {
+    if (has.includes(segment)) throw new TvdcError('ALREADY_EXISTS', `'${vm.name}' already has an interface on '${segment}'`);
+    this.requireSegment('attach-interface', vm, segment);
+  }
+
   attachDisk(vmName: string, diskName: string): VmInfo {
     const vm = this.require(vmName);
-    const disk = this.disks.require(diskName);
-    if (vm.disks.includes(diskName)) throw new TvdcError('ALREADY_EXISTS', `disk '${diskName}' is already attached to '${vmName}'`);
-    const l = this.labeled(vm);
-    this.monitor.requireAccess('attach-disk', l, { name: diskName, label: disk.label });
+    this.checkDisk(this.labeled(vm), vm.disks, diskName);
     this.db.transaction(() => {
       this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(vmName, diskName);
       if (vm.state === 'running' || vm.state === 'paused') this.markDisksUsed([diskName]);
@@ -386,8 +416,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
 
   attachInterface(vmName: string, segment: string): VmInfo {
     const vm = this.require(vmName);
-    if (vm.segments.includes(segment)) throw new TvdcError('ALREADY_EXISTS', `'${vmName}' already has an interface on '${segment}'`);
-    this.requireSegment('attach-interface', this.labeled(vm), segment);
+    this.checkInterface(this.labeled(vm), vm.segments, segment);
     this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(vmName, segment);
     return this.require(vmName);
   }
