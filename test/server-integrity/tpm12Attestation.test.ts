@@ -8,7 +8,7 @@
 // TVDc that monitors gets the TPM 1.2 VM attested as soon as it measures something new.
 import { expect } from 'chai';
 import { hash, X509Certificate } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -23,6 +23,7 @@ import { usersModule } from '../../client/server/usersModule.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { runtimePolicyOf } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { VtpmCa } from '../../src/tvdc/vtpm/VtpmCa.js';
+import { resignCertificate } from '../tvdc/vtpm/support/quoteKeyCertificates.js';
 import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { vtpmServicePath } from '../providers/integrity/support/migration.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
@@ -120,9 +121,9 @@ describe('management server: a TPM 1.2 VM attested beside a TPM 2.0 VM (real swt
     const key = await conn.invokeMethod(attestationService('h1'), 'GetAttestationKey', { Target: vmPath(OLD) });
     expect(key.outParams.get('QuoteFamily')?.value).to.equal('tpm12');
     realAkCert = String(key.outParams.get('AKCertificate')?.value);
-    const ek = new X509Certificate(String(key.outParams.get('EKCertificate')?.value));
     const rogue = VtpmCa.openOrCreate(join(tmp.dir, 'rogue'), 'virtual', 'h1');
-    rogueAkCert = rogue.issueQuoteKeyCertificate(new X509Certificate(realAkCert).publicKey, ek.publicKey, `h1/${OLD}`);
+    // The CA certifies only keys it reads from a vTPM: the real certificate, signed with the other CA's key.
+    rogueAkCert = resignCertificate(realAkCert, readFileSync(join(tmp.dir, 'rogue', 'virtual-ca-key.pem'), 'utf8'));
     expect(new X509Certificate(rogueAkCert).subject).to.equal(new X509Certificate(realAkCert).subject);
 
     relay = await startRelay(h1.origin);

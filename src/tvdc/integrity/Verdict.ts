@@ -33,6 +33,7 @@ export type AttestationCode =
   | 'SIGNATURE_INVALID' // the signature does not verify with the AK
   | 'AK_INVALID' // the AK public key is malformed or not a restricted signing key
   | 'AK_NOT_BOUND' // the AK was never certified (credential activation) by this EK
+  | 'AK_SCHEME_UNSAFE' // a TPM 1.2 quote key's certificate does not state scheme TPM_SS_RSASSAPKCS1v15_INFO
   | 'EK_CERT_INVALID' // the EK certificate does not chain to a trusted (v)TPM CA
   | 'PCR_SELECTION' // the quote does not cover the PCRs asked for
   | 'PCR_DIGEST_MISMATCH' // the reported PCR values do not hash to the quoted pcrDigest

@@ -15,7 +15,7 @@ import { verifyImaLog, type ImaLogReport } from './ImaLogVerifier.js';
 import { ImaReplay, type PcrBankName, type ReplayState } from './ImaReplay.js';
 import { parsePcrValues, type PcrValues } from './PcrValues.js';
 import type { QuoteBundle, QuoteFamily } from './QuoteBundle.js';
-import { certifiesKey, checkQuoteKeyCertificate } from './QuoteKeyTrust.js';
+import { certifiesKey, checkQuoteKeyCertificate, type QuoteKeyTrustResult } from './QuoteKeyTrust.js';
 import type { ReferenceLookup } from './ReferenceSet.js';
 import { parseTpm12QuoteInfo, tpm12ExternalData, verifyTpm12Quote } from './Tpm12Quote.js';
 import { verifyTpm2Quote } from './Tpm2QuoteVerifier.js';
@@ -187,16 +187,29 @@ export class Verifier {
       findings.push({ code: 'AK_NOT_BOUND', message: `the quote is a ${FAMILY_NAME[family]} quote, but ${target} enrolled a ${FAMILY_NAME[enrolledFamily]} key` });
       return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
     }
-    if (akKey && !spki(akKey).equals(enrolment.akSpki)) {
-      const how = family === 'tpm12' ? 'no quote key certificate from its EK\'s CA was enrolled for it' : 'no credential activation for it';
-      findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (${how})` });
-    }
+    // TPM 1.2: the certificate is checked again on every quote, as the EK certificate is: it may
+    // have expired, or (issued before the scheme was stated) be one no longer trusted.
+    const keyFindings: Finding[] = [];
+    let certified = false;
     if (akKey && family === 'tpm12') {
-      // The certificate is checked again on every quote, as the EK certificate is: it may have expired.
-      const cert = typeof bundle.akCertificate === 'string' ? checkQuoteKeyCertificate(bundle.akCertificate, bundle.ekCertificate, this.opts.anchors, this.opts.intermediates) : { ok: false, reason: 'a TPM 1.2 quote comes without its quote key certificate' };
-      if (!cert.ok) findings.push({ code: 'AK_NOT_BOUND', message: cert.reason ?? 'quote key certificate not trusted' });
-      else if (!certifiesKey(bundle.akCertificate!, akKey)) findings.push({ code: 'AK_NOT_BOUND', message: 'the quote key certificate certifies another key' });
+      const cert: QuoteKeyTrustResult = typeof bundle.akCertificate === 'string' ? checkQuoteKeyCertificate(bundle.akCertificate, bundle.ekCertificate, this.opts.anchors, this.opts.intermediates) : { ok: false, reason: 'a TPM 1.2 quote comes without its quote key certificate' };
+      if (!cert.ok) keyFindings.push({ code: cert.code ?? 'AK_NOT_BOUND', message: cert.reason ?? 'quote key certificate not trusted' });
+      else if (!certifiesKey(bundle.akCertificate!, akKey)) keyFindings.push({ code: 'AK_NOT_BOUND', message: 'the quote key certificate certifies another key' });
+      else certified = true;
     }
+    if (akKey && !spki(akKey).equals(enrolment.akSpki)) {
+      if (certified && trust.ok && sameCert(bundle.ekCertificate, enrolment.ekCertificatePem)) {
+        // A TPM 1.2 enrolment is no more than this certificate check (enrolTpm12), so a key the
+        // EK's CA certified for the enrolled EK, of the _INFO scheme, takes the enrolled key's
+        // place: the host replaced it (a _SHA1 key renewed) and the challenger follows.
+        const akSpki = spki(akKey);
+        this.store.putEnrolment({ ...enrolment, akSpki, akName: createHash('sha256').update(akSpki).digest() });
+      } else {
+        const how = family === 'tpm12' ? 'no quote key certificate from its EK\'s CA was enrolled for it' : 'no credential activation for it';
+        findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (${how})` });
+      }
+    }
+    findings.push(...keyFindings);
     if (!akKey) return verdict([], prev?.replay.nextIndex ?? 0, enrolment.virtualTpm);
     const bank: PcrBankName = family === 'tpm12' ? 'sha1' : this.bank;
 

@@ -44,13 +44,15 @@ export class Attestor {
         // The composite the TPM returns is what it signed: no separate PCR read to disagree with.
         const q = await this.manager.tpm12Quote(id, tpm12ExternalData(Buffer.from(req.nonce, 'hex')), pcrs);
         const entries = this.manager.log.entries(id, fromIndex);
+        // Read after the quote: its first use may have renewed the quote key (and its certificate).
+        const signer = this.manager.get(id);
         return {
           family: 'tpm12',
           quote: q.quoteInfo.toString('base64'),
           signature: q.signature.toString('base64'),
-          akPublic: akPublicPemOf(info),
-          akCertificate: info.akCertificatePem!,
-          ekCertificate: info.ekCertificatePem,
+          akPublic: akPublicPemOf(signer),
+          akCertificate: signer.akCertificatePem!,
+          ekCertificate: signer.ekCertificatePem,
           pcrValues: formatPcrValues(new Map([[TPM_ALG.SHA1, q.pcrs]])),
           logEntries: entries.map(formatAsciiLine),
           logIndex: fromIndex,

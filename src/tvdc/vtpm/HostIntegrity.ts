@@ -48,6 +48,8 @@ export interface HostIntegrityOptions {
   swtpmPath?: string;
   /** How long after its export a vTPM migration package is accepted (VtpmManager's default). */
   packageLifetimeMs?: number;
+  /** Where the vTPM managers report what they did on their own (VtpmManager's default: stderr). */
+  log?: (line: string) => void;
 }
 
 interface Bound {
@@ -113,7 +115,7 @@ export class HostIntegrity {
    */
   static async open(opts: HostIntegrityOptions): Promise<HostIntegrity> {
     mkdirSync(opts.stateDir, { recursive: true });
-    const common = { hostName: opts.hostName, ...(opts.swtpmPath ? { swtpmPath: opts.swtpmPath } : {}) };
+    const common = { hostName: opts.hostName, ...(opts.swtpmPath ? { swtpmPath: opts.swtpmPath } : {}), ...(opts.log ? { log: opts.log } : {}) };
     const lifetime = opts.packageLifetimeMs === undefined ? {} : { packageLifetimeMs: opts.packageLifetimeMs };
     const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common, ...lifetime });
     let host;

@@ -236,6 +236,15 @@ export class Tpm12 {
     return res.handles[0]!;
   }
 
+  /** TPM_GetPubKey: the TPM_PUBKEY of a loaded key (its parms and modulus), as the TPM holds it. */
+  async getPubKey(keyHandle: number, use: SessionUse): Promise<Tpm12PubKey> {
+    const res = await this.execute(TPM12_ORD.GetPubKey, { handles: [keyHandle], sessions: [use] });
+    const r = new TpmReader(res.params, 'TPM_GetPubKey response');
+    const k = readPubKey(r);
+    r.end();
+    return k;
+  }
+
   async flushSpecific(handle: number, resourceType: number): Promise<void> {
     await this.execute(TPM12_ORD.FlushSpecific, { params: new TpmWriter().u32(handle).u32(resourceType).toBuffer() });
   }

@@ -58,9 +58,18 @@ export const TPM12_ALG_RSA = 0x00000001;
 /** TPM_KEY_USAGE. */
 export const TPM12_KEY_USAGE = { SIGNING: 0x0010, STORAGE: 0x0011, IDENTITY: 0x0012, BIND: 0x0014, LEGACY: 0x0015 } as const;
 
+/** TPM_KEY_FLAGS bits (Part 2, 5.10). */
+export const TPM12_KEY_FLAGS = { REDIRECTION: 0x00000001, MIGRATABLE: 0x00000002, IS_VOLATILE: 0x00000004, PCR_IGNORED_ON_READ: 0x00000008, MIGRATE_AUTHORITY: 0x00000010 } as const;
+
 /** TPM_ENC_SCHEME and TPM_SIG_SCHEME. */
 export const TPM12_ES = { NONE: 0x0001, RSAESPKCSv15: 0x0002, RSAESOAEP_SHA1_MGF1: 0x0003 } as const;
 export const TPM12_SS = { NONE: 0x0001, RSASSAPKCS1v15_SHA1: 0x0002, RSASSAPKCS1v15_DER: 0x0003, RSASSAPKCS1v15_INFO: 0x0004 } as const;
+
+/** A TPM_SIG_SCHEME's name as TPM Main Part 2 spells it, for messages. */
+export function tpm12SigSchemeName(scheme: number): string {
+  const name = Object.entries(TPM12_SS).find(([, v]) => v === scheme)?.[0];
+  return name ? `TPM_SS_${name}` : `TPM_SIG_SCHEME 0x${scheme.toString(16).padStart(4, '0')}`;
+}
 
 /** TPM_AUTH_DATA_USAGE. */
 export const TPM12_AUTH = { NEVER: 0x00, ALWAYS: 0x01 } as const;

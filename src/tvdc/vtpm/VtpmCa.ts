@@ -6,6 +6,9 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { TvdcError } from '../TvdcError.js';
+import { TPM12_KEY_FLAGS, TPM12_KEY_USAGE, TPM12_SS, tpm12SigSchemeName } from './Tpm12Constants.js';
+import { tpm12KeyAttributesExtension } from './Tpm12KeyAttributesExtension.js';
+import { Tpm12KeyReading } from './Tpm12KeyReading.js';
 
 export type TpmCaKind = 'virtual' | 'platform';
 
@@ -99,15 +102,25 @@ export class VtpmCa {
    * Certifies a TPM 1.2 vTPM's quote key: a non-migratable signing key this host created inside
    * that vTPM (under its SRK) and whose authorization only the host holds. TPM 1.2 has no
    * TPM 2.0-style credential activation for a plain signing key, so the CA that certifies the
-   * vTPM's EK vouches for the key directly, and binds it to that EK (subject serialNumber).
+   * vTPM's EK vouches for the key directly, binds it to that EK (subject serialNumber) and states
+   * its usage, flags and parms (so its signature scheme) in the TPM 1.2 key attributes extension.
+   * It takes only what the vTPM itself reported (a Tpm12KeyReading), and only a key of scheme
+   * TPM_SS_RSASSAPKCS1v15_INFO: with any other scheme TPM_Sign could sign a made-up TPM_QUOTE_INFO.
    */
-  issueQuoteKeyCertificate(keyPublic: KeyObject, ekPublic: KeyObject, tpmName: string): string {
-    if (keyPublic.asymmetricKeyType !== 'rsa') throw new TvdcError('INVALID_ARGUMENT', 'only RSA quote keys are certified');
-    return this.issueKeyCertificate(keyPublic, `quote key ${tpmName}`, TCG_KP_AIK_CERTIFICATE, { digitalSignature: true }, [{ name: 'serialNumber', value: ekBinding(ekPublic) }]);
+  issueQuoteKeyCertificate(reading: Tpm12KeyReading, tpmName: string): string {
+    if (!(reading instanceof Tpm12KeyReading)) throw new TvdcError('INVALID_ARGUMENT', 'a quote key is certified only from what its TPM reported (Tpm12KeyReading)');
+    const { parms } = reading.key;
+    if (parms.sigScheme !== TPM12_SS.RSASSAPKCS1v15_INFO) {
+      throw new TvdcError('INVALID_ARGUMENT', `the quote key has signature scheme ${tpm12SigSchemeName(parms.sigScheme)}, whose TPM_Sign can forge a quote: only ${tpm12SigSchemeName(TPM12_SS.RSASSAPKCS1v15_INFO)} keys are certified`);
+    }
+    if (reading.keyUsage !== TPM12_KEY_USAGE.SIGNING) throw new TvdcError('INVALID_ARGUMENT', `the quote key's usage is 0x${reading.keyUsage.toString(16)}, not a signing key (0x0010)`);
+    if (reading.keyFlags & TPM12_KEY_FLAGS.MIGRATABLE) throw new TvdcError('INVALID_ARGUMENT', 'the quote key is migratable: it could leave its TPM');
+    const attributes = tpm12KeyAttributesExtension({ keyUsage: reading.keyUsage, keyFlags: reading.keyFlags, parms });
+    return this.issueKeyCertificate(reading.publicKey, `quote key ${tpmName}`, TCG_KP_AIK_CERTIFICATE, { digitalSignature: true }, [{ name: 'serialNumber', value: ekBinding(reading.ekPublicKey) }], [attributes]);
   }
 
   /** A ten-year leaf certificate for one TPM key: `role` names it, `ekuOid` says what TCG key it is. */
-  private issueKeyCertificate(key: KeyObject, role: string, ekuOid: string, keyUsage: Record<string, boolean>, extraSubject: forge.pki.CertificateField[] = []): string {
+  private issueKeyCertificate(key: KeyObject, role: string, ekuOid: string, keyUsage: Record<string, boolean>, extraSubject: forge.pki.CertificateField[] = [], rawExtensions: forge.asn1.Asn1[] = []): string {
     const caCert = (this.forgeCert ??= forge.pki.certificateFromPem(this.certificatePem));
     const cert = forge.pki.createCertificate();
     cert.publicKey = forge.pki.publicKeyFromPem(key.export({ type: 'spki', format: 'pem' }).toString());
@@ -130,7 +143,7 @@ export class VtpmCa {
       { id: '2.5.29.37', value: eku },
       { name: 'authorityKeyIdentifier', keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes() },
     ]);
-    signWithNode(cert, this.keyPem);
+    signWithNode(cert, this.keyPem, rawExtensions);
     return pem(cert);
   }
 }
@@ -138,14 +151,24 @@ export class VtpmCa {
 /**
  * Signs a forge-built certificate with node:crypto (SHA-256 with RSA): forge lays out the
  * X.509 structure, the native signer is many times faster than forge's JavaScript RSA.
+ * `rawExtensions` (whole Extension structures) are appended to the TBSCertificate as they are:
+ * forge cannot encode an OID arc above 32 bits, as a 2.25 UUID OID has.
  */
-function signWithNode(cert: forge.pki.Certificate, keyPem: string): void {
+function signWithNode(cert: forge.pki.Certificate, keyPem: string, rawExtensions: forge.asn1.Asn1[] = []): void {
   const oid = forge.pki.oids['sha256WithRSAEncryption']!;
   cert.siginfo.algorithmOid = oid;
   cert.signatureOid = oid;
   // getTBSCertificate is part of forge's API but missing from its type declarations.
   const pki = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
-  const tbs = Buffer.from(forge.asn1.toDer(pki.getTBSCertificate(cert)).getBytes(), 'binary');
+  const tbsAsn1 = pki.getTBSCertificate(cert);
+  if (rawExtensions.length) {
+    const wrapper = (tbsAsn1.value as forge.asn1.Asn1[]).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
+    if (!wrapper) throw new TvdcError('INVALID_ARGUMENT', 'a certificate with extra extensions needs an extensions field');
+    ((wrapper.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]).push(...rawExtensions);
+    // certificateToPem writes this TBSCertificate, not one rebuilt from the fields without them.
+    (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbsAsn1;
+  }
+  const tbs = Buffer.from(forge.asn1.toDer(tbsAsn1).getBytes(), 'binary');
   cert.signature = sign('sha256', tbs, createPrivateKey(keyPem)).toString('binary');
 }
 

@@ -3,7 +3,7 @@
 // starts, stops, deletes, moves their state between hosts (sealed to the destination, signed by
 // this host's migration key, each package imported at most once) and brings them all back after
 // an agent restart.
-import { randomBytes, randomUUID, X509Certificate } from 'node:crypto';
+import { createHash, randomBytes, randomUUID, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -14,8 +14,10 @@ import { BLOB } from './SwtpmControl.js';
 import { SwtpmProcess, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
 import type { Tpm } from './Tpm.js';
 import { WELL_KNOWN_SECRET, type Tpm12, type Tpm12Quote } from './Tpm12.js';
-import { TPM12_KH, TPM12_RT } from './Tpm12Constants.js';
-import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey } from './Tpm12Key.js';
+import { TPM12_KH, TPM12_RT, TPM12_SS, tpm12SigSchemeName } from './Tpm12Constants.js';
+import { readTpm12KeyAttributes } from './Tpm12KeyAttributesExtension.js';
+import { Tpm12KeyReading } from './Tpm12KeyReading.js';
+import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey, type Tpm12PubKey } from './Tpm12Key.js';
 import { isTpmFamily, stateFiles, type TpmFamily } from './TpmFamily.js';
 import { readImaBank, Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
 import { ekPublicKeyOf } from './VtpmKeys.js';
@@ -85,6 +87,8 @@ interface Live {
   proc: SwtpmProcess;
   family: TpmFamily;
   akHandle?: number;
+  /** tpm12: whether this power-on already checked (and if need be renewed) the quote key. */
+  quoteKeyChecked?: boolean;
 }
 
 /**
@@ -189,6 +193,8 @@ export interface VtpmManagerOptions {
   onUnexpectedExit?: (id: string, code: number | null) => void;
   /** How long after its export a sealed package is accepted (default PACKAGE_LIFETIME_MS). */
   packageLifetimeMs?: number;
+  /** Where the manager reports what it did on its own (a TPM 1.2 quote key renewed); default stderr. */
+  log?: (line: string) => void;
 }
 
 /**
@@ -202,6 +208,20 @@ const CLOCK_SKEW_MS = 5 * 60_000;
 
 function lostTpm12Record(id: string): TvdcError {
   return new TvdcError('VTPM_FAILED', `TPM 1.2 vTPM ${id} has lost its quote key record`);
+}
+
+/** SHA-256 of a TPM 1.2 key's TPM_PUBKEY, hex, shortened: how log lines tell quote keys apart. */
+function keyFingerprint(k: Tpm12PubKey): string {
+  return createHash('sha256').update(marshalPubKey(k)).digest('hex').slice(0, 16);
+}
+
+/** Whether a quote key certificate states the _INFO scheme (as challengers require); false when it cannot be read. */
+function statesInfoScheme(certPem: string): boolean {
+  try {
+    return readTpm12KeyAttributes(new X509Certificate(certPem).raw)?.parms.sigScheme === TPM12_SS.RSASSAPKCS1v15_INFO;
+  } catch {
+    return false;
+  }
 }
 
 function pcrsOf(l: Live): VtpmPcrs {
@@ -411,9 +431,10 @@ export class VtpmManager {
     const keyAuth = randomBytes(20);
     const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
     const ca = this.certifyingCa(kind);
-    const ekKey = tpm12PublicKey(ek);
-    const certPem = ca.issueEkCertificate(ekKey, this.tpmName(id));
-    const akCertificatePem = ca.issueQuoteKeyCertificate(tpm12PublicKey(key), ekKey, this.tpmName(id));
+    const certPem = ca.issueEkCertificate(tpm12PublicKey(ek), this.tpmName(id));
+    const reading = await Tpm12KeyReading.read(tpm, key, keyAuth, ownerAuth);
+    if (!marshalPubKey(reading.ek).equals(marshalPubKey(ek))) throw new TvdcError('VTPM_FAILED', `vTPM ${id} reports another EK than the one it created`);
+    const akCertificatePem = ca.issueQuoteKeyCertificate(reading, this.tpmName(id));
     await this.stopProcess(id, false);
     this.db.transaction(() => {
       this.db
@@ -433,12 +454,14 @@ export class VtpmManager {
         this.log.clear(id);
         this.db.prepare("UPDATE vtpm SET desired = 'running' WHERE id = ?").run(id);
       })();
+      let l: Live;
       try {
-        await this.spawn(id, 'fresh', r.family);
+        l = await this.spawn(id, 'fresh', r.family);
       } catch (e) {
         this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
         throw e;
       }
+      await this.ensureQuoteKey(id, l);
       return this.get(id);
     });
   }
@@ -498,6 +521,7 @@ export class VtpmManager {
    */
   async tpm12Quote(id: string, externalData: Buffer, pcrs: readonly number[]): Promise<Tpm12Quote> {
     const tpm = this.client12(id);
+    await this.ensureQuoteKey(id, this.running(id));
     const secrets = this.tpm12Secrets(id);
     const session = await tpm.oiap();
     const handle = await tpm.loadKey2(TPM12_KH.SRK, parseKey(secrets.keyBlob), { session, entityAuth: WELL_KNOWN_SECRET, continueSession: true });
@@ -506,6 +530,60 @@ export class VtpmManager {
     } finally {
       await tpm.flushSpecific(handle, TPM12_RT.KEY).catch(() => undefined);
       if (session.open) await tpm.flushSpecific(session.handle, TPM12_RT.AUTH).catch(() => undefined);
+    }
+  }
+
+  private report(line: string): void {
+    (this.opts.log ?? ((l: string) => process.stderr.write(`tvdc integrity: ${l}\n`)))(line);
+  }
+
+  /**
+   * Brings a running TPM 1.2 vTPM's quote key to what challengers trust: a key of scheme
+   * TPM_SS_RSASSAPKCS1v15_INFO whose certificate states that scheme. A vTPM made before tvdc used
+   * that scheme holds a _SHA1 key, with which TPM_Sign forges quotes: a new _INFO key is made in
+   * the vTPM (the host holds the SRK auth) and certified from what the vTPM reports. An _INFO key
+   * whose certificate predates the scheme statement is certified again. Nothing is written until
+   * the new key, its auth and certificate are stored together in one transaction, so a crash or
+   * failure before leaves the old key, still usable, and the next power-on tries again. Runs
+   * under the vTPM's lock; failures are reported, never thrown: the vTPM works on with its old key.
+   */
+  private async ensureQuoteKey(id: string, l: Live): Promise<void> {
+    if (l.family !== 'tpm12' || l.quoteKeyChecked || !l.proc.running) return;
+    l.quoteKeyChecked = true;
+    const old = this.tpm12Secrets(id);
+    const oldKey = parseKey(old.keyBlob);
+    const renew = oldKey.parms.sigScheme !== TPM12_SS.RSASSAPKCS1v15_INFO;
+    if (!renew && statesInfoScheme(old.akCertificatePem)) return;
+    const oldScheme = tpm12SigSchemeName(oldKey.parms.sigScheme);
+    const r = this.row(id);
+    const ca = this.certifyingCa(r.kind);
+    const ekCert = new X509Certificate(r.ek_cert);
+    if (!ekCert.checkIssued(ca.certificate) || !ekCert.verify(ca.certificate.publicKey)) {
+      // Challengers take a quote key certificate only from the CA of the EK's: a vTPM that came
+      // from another host can be renewed only by the host whose CA certified its EK.
+      this.report(`vTPM ${id}: its quote key (${oldScheme}) needs ${renew ? 'replacing' : 'certifying again'}, but its EK certificate comes from another host's vTPM CA ("${ekCert.issuer.replace(/\n/g, ', ')}"), and challengers take the quote key certificate only from that CA: migrate the vTPM to that host and start it there, or delete and re-create it`);
+      return;
+    }
+    try {
+      const tpm = l.proc.tpm12;
+      let key = oldKey;
+      let keyAuth = old.keyAuth;
+      if (renew) {
+        keyAuth = randomBytes(20);
+        key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
+      }
+      const reading = await Tpm12KeyReading.read(tpm, key, keyAuth, old.ownerAuth);
+      if (!marshalPubKey(reading.ek).equals(r.ek_public)) throw new TvdcError('VTPM_FAILED', 'the vTPM reports another EK than the one recorded');
+      const akCertificatePem = ca.issueQuoteKeyCertificate(reading, this.tpmName(id));
+      this.db.transaction(() => {
+        this.db.prepare('UPDATE vtpm SET ak_public = ? WHERE id = ?').run(marshalPubKey(key), id);
+        this.db.prepare('UPDATE vtpm_tpm12 SET key_auth = ?, key_blob = ?, ak_cert = ? WHERE vtpm_id = ?').run(keyAuth, marshalKey(key), akCertificatePem, id);
+      })();
+      this.report(renew
+        ? `vTPM ${id}: quote key ${keyFingerprint(oldKey)} of scheme ${oldScheme} (TPM_Sign can forge quotes with it) replaced by a new TPM_SS_RSASSAPKCS1v15_INFO key ${keyFingerprint(key)}, certified by the vTPM CA; challengers take the new key from its certificate`
+        : `vTPM ${id}: quote key ${keyFingerprint(key)} (TPM_SS_RSASSAPKCS1v15_INFO) certified again, now stating its scheme, as challengers require`);
+    } catch (e) {
+      this.report(`vTPM ${id}: could not ${renew ? `replace its ${oldScheme} quote key` : 'certify its quote key again'}: ${(e as Error).message}; it keeps its old key, which challengers refuse, and this is tried again when it next starts`);
     }
   }
 
@@ -680,6 +758,9 @@ export class VtpmManager {
       if (e instanceof TvdcError) throw e;
       throw new TvdcError('VTPM_FAILED', `import of vTPM ${id} failed: ${(e as Error).message}`);
     }
+    // A vTPM from a host that made _SHA1 quote keys is renewed here, once it is safely imported.
+    const arrived = this.live.get(id);
+    if (arrived) await this.ensureQuoteKey(id, arrived);
     return this.get(id);
   }
 
@@ -722,6 +803,7 @@ export class VtpmManager {
             await this.spawn(r.id, 'fresh', r.family);
             report.restarted.push({ id: r.id, resumed: false });
           }
+          await this.ensureQuoteKey(r.id, this.live.get(r.id)!);
         });
       } catch (e) {
         report.failed.push({ id: r.id, error: (e as Error).message });

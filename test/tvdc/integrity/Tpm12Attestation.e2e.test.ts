@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { constants, createHash, generateKeyPairSync, hash, sign } from 'node:crypto';
+import { constants, createHash, generateKeyPairSync, hash, sign, X509Certificate } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
@@ -17,6 +17,9 @@ import { akPublicKeyOf, ekPublicKeyOf } from '../../../src/tvdc/vtpm/VtpmKeys.js
 import { openStore, type Db } from '../../../src/store/Store.js';
 import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
 import { cleanup, tempDir } from '../vtpm/swtpmHelpers.js';
+import { quoteKeyCertificate, vtpmCaKeyPem } from '../vtpm/support/quoteKeyCertificates.js';
+import { readTpm12KeyAttributes, TPM12_KEY_ATTRIBUTES_OID } from '../../../src/tvdc/vtpm/Tpm12KeyAttributesExtension.js';
+import { TPM12_KEY_USAGE, TPM12_SS } from '../../../src/tvdc/vtpm/Tpm12Constants.js';
 
 const BOOT: BootComponent[] = [
   { pcr: 0, path: '/firmware/bios.bin' },
@@ -78,11 +81,13 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
 
   it('refuses quote key certificates from another CA, for another EK, or of another kind', () => {
     const info = manager.get('vm12');
+    // Each certificate states the _INFO scheme, so only the property under test is wrong.
+    const info12 = readTpm12KeyAttributes(new X509Certificate(info.akCertificatePem!).raw)!;
     const otherCa = VtpmCa.openOrCreate(join(dir, 'other-ca'), 'virtual', 'host-b');
-    const foreign = otherCa.issueQuoteKeyCertificate(akPublicKeyOf(info), ekPublicKeyOf(info), 'host-a/vm12');
+    const foreign = quoteKeyCertificate({ caPem: otherCa.certificatePem, caKeyPem: readFileSync(join(dir, 'other-ca', 'virtual-ca-key.pem'), 'utf8'), key: akPublicKeyOf(info), ek: ekPublicKeyOf(info), tpmName: 'host-a/vm12', attributes: info12 });
     expect(() => verifier.enrolTpm12('x1', info.ekCertificatePem, foreign)).to.throw(/not issued by .*the CA of the TPM's EK/);
     const otherEk = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey;
-    const wrongEk = manager.vtpmCa.issueQuoteKeyCertificate(akPublicKeyOf(info), otherEk, 'host-a/vm12');
+    const wrongEk = quoteKeyCertificate({ caPem: manager.vtpmCa.certificatePem, caKeyPem: vtpmCaKeyPem(join(dir, 'host')), key: akPublicKeyOf(info), ek: otherEk, tpmName: 'host-a/vm12', attributes: info12 });
     expect(() => verifier.enrolTpm12('x2', info.ekCertificatePem, wrongEk)).to.throw(/names another TPM's EK/);
     // An EK certificate in the place of the quote key's: it lacks the AIK usage.
     expect(() => verifier.enrolTpm12('x3', info.ekCertificatePem, info.ekCertificatePem)).to.throw(/AIK certificate usage/);
@@ -91,6 +96,43 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
     expect(verifier.enrolment('x1')).to.equal(undefined);
     // Offered to TPM 2.0 enrolment, the TPM 1.2 key is refused with the way to enrol it.
     expect(() => verifier.beginEnrolment('x5', info.ekCertificatePem, attestor.akPublicArea('vm12'))).to.throw(/TPM 1.2 key .*enrolTpm12/);
+  });
+
+  it('trusts a quote key only when its certificate states TPM_SS_RSASSAPKCS1v15_INFO, and says how to fix one that does not', async () => {
+    const info = manager.get('vm12');
+    // The host's certificate states what the vTPM reported: a non-migratable signing key of scheme _INFO.
+    const stated = readTpm12KeyAttributes(new X509Certificate(info.akCertificatePem!).raw)!;
+    expect(stated).to.include({ keyUsage: TPM12_KEY_USAGE.SIGNING, keyFlags: 0 });
+    expect(stated.parms.sigScheme).to.equal(TPM12_SS.RSASSAPKCS1v15_INFO);
+    expect(stated.parms.rsa.keyBits).to.equal(2048);
+    const issue = (attributes?: typeof stated) => quoteKeyCertificate({ caPem: manager.vtpmCa.certificatePem, caKeyPem: vtpmCaKeyPem(join(dir, 'host')), key: akPublicKeyOf(info), ek: ekPublicKeyOf(info), tpmName: 'host-a/vm12', ...(attributes ? { attributes } : {}) });
+    // The right CA, the right EK, the right key: only the stated scheme differs from the host's certificate.
+    expect(() => verifier.enrolTpm12('y0', info.ekCertificatePem, issue(stated))).to.not.throw();
+    const sha1 = issue({ ...stated, parms: { ...stated.parms, sigScheme: TPM12_SS.RSASSAPKCS1v15_SHA1 } });
+    expect(() => verifier.enrolTpm12('y1', info.ekCertificatePem, sha1)).to.throw(/signature scheme TPM_SS_RSASSAPKCS1v15_SHA1, with which TPM_Sign can forge a quote.*Fix: start the vTPM again/);
+    // What tvdc issued before it stated the scheme: no statement, no trust.
+    const legacy = issue();
+    const e = (() => {
+      try {
+        verifier.enrolTpm12('y2', info.ekCertificatePem, legacy);
+      } catch (x) {
+        return x as Error;
+      }
+      return undefined;
+    })();
+    expect(isTvdcError(e, 'ATTESTATION_FAILED')).to.equal(true);
+    expect(e!.message).to.include(`does not state the key's TPM 1.2 signature scheme (extension ${TPM12_KEY_ATTRIBUTES_OID})`);
+    expect(e!.message).to.match(/Fix: start the vTPM again .* makes a TPM_SS_RSASSAPKCS1v15_INFO key/);
+    expect(verifier.enrolment('y1')).to.equal(undefined);
+    expect(verifier.enrolment('y2')).to.equal(undefined);
+    // On every quote too: a genuine quote with such a certificate is refused with AK_SCHEME_UNSAFE.
+    for (const cert of [sha1, legacy]) {
+      const nonce = verifier.newNonce('vm12');
+      const v = verifier.verify('vm12', { ...(await attestor.getQuote('vm12', { nonce })), akCertificate: cert }, nonce);
+      expect(codes(v)).to.deep.equal(['AK_SCHEME_UNSAFE']);
+      expect(v.status).to.equal('untrusted');
+    }
+    verifier.forget('y0');
   });
 
   it('quotes with TPM_Quote over SHA-1 PCRs and verifies as trusted, replaying the log into PCR 10 with SHA-1', async () => {
