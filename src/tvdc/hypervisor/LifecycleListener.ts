@@ -1,7 +1,8 @@
 // Lets other parts follow VMs through their lives (the integrity side starts, stops and moves a
 // VM's vTPM this way). Hooks run after the isolation checks passed and the state change is
-// stored. A failing onStart/onResume/onMigrateIn undoes the start and fails the operation;
-// other hooks' failures are reported after the change, which stays.
+// stored. A failing onDefine undoes the definition (the listeners get onDestroy) and a failing
+// onStart/onResume/onMigrateIn undoes the start, failing the operation; other hooks' failures are
+// reported after the change, which stays.
 import type { MigrationTicket, VmInfo } from './VirtualMachine.js';
 
 export interface LifecycleListener {

@@ -186,7 +186,15 @@ export class SimulatedHypervisor implements HypervisorDriver {
       for (const g of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(name, g);
     })();
     const vm = this.require(name);
-    await this.notify('onDefine', vm, false);
+    try {
+      await this.notify('onDefine', vm, true);
+    } catch (e) {
+      // A listener (the VM's vTPM) could not follow: the VM is not defined after all, and the
+      // listeners that did follow are told it is gone.
+      this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(name);
+      await this.notify('onDestroy', vm, false).catch(() => undefined);
+      throw e;
+    }
     return vm;
   }
 

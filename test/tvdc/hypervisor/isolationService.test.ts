@@ -165,6 +165,20 @@ describe('isolation service on a simulated hypervisor', () => {
     await b.startVm('su');
   });
 
+  it('a listener that cannot follow a definition undoes it: no VM, its disk free, and the listeners told it is gone', async () => {
+    const h = service('hostA');
+    h.createDisk({ name: 'd', path: join(dir, 'dd.img'), sizeBytes: 1024, label: 'MarketAnalysis' });
+    const seen: string[] = [];
+    h.addLifecycleListener({ onDefine: (vm) => { seen.push(`define ${vm.name}`); }, onDestroy: (vm) => { seen.push(`destroy ${vm.name}`); } });
+    const off = h.addLifecycleListener({ onDefine: () => { throw new Error('no vTPM could be made'); } });
+    const e = await rejection(() => h.defineVm('ma', 'MarketAnalysis', [{ kind: 'disk', name: 'd' }]));
+    expect(e.message).to.equal('no vTPM could be made');
+    expect(h.getVm('ma')).to.equal(undefined);
+    expect(seen).to.deep.equal(['define ma', 'destroy ma']);
+    off();
+    expect((await h.defineVm('ma', 'MarketAnalysis', [{ kind: 'disk', name: 'd' }])).disks).to.deep.equal(['d']);
+  });
+
   it('updates the policy atomically: a conflicting update changes nothing and lists every conflict', async () => {
     const h = service('host1', 'MarketAnalysisHost');
     await h.defineVm('ma1', 'MarketAnalysis');
