@@ -17,6 +17,7 @@
 //   getInstance(ns, path), modifyInstance(ns, inst, propertyList?), deleteInstance(ns, path)
 //   instances(ns, className, { deep })       instances of the class and (deep) its subclasses
 //   instanceViews(ns, className, { deep })   the same as shallow views sharing frozen properties
+//   storedInstances(ns, className, { deep })  the frozen stored instances, for readers only
 //   instanceView(ns, path, { classOrigin })  getInstance as such a view
 //   validateInstance(ns, inst) -> CimInstance  coerced copy, or CimError naming the property
 //   pathOf(ns, inst) -> CimObjectPath          from the class's keys
@@ -620,14 +621,26 @@ export class CimRepository {
    * is written. Properties carry no CLASSORIGIN (and are not PROPAGATED) unless `classOrigin`.
    */
   instanceViews(ns: string, className: string, options: { deep?: boolean; classOrigin?: boolean } = {}): Iterable<CimInstance> {
+    const stored = this.storedInstances(ns, className, options);
+    const s = this.space(ns);
+    return views(stored, options.classOrigin ? (inst) => this.requireClass(s, inst.className) : undefined);
+  }
+
+  /**
+   * The stored instances instanceViews() makes its views of, themselves: frozen down to their
+   * properties and key bindings, but their property and qualifier maps are the store's own and
+   * are not frozen. Only for a reader that changes nothing (the WBEM server's encoder of an
+   * enumeration that asks for the instances as stored); everyone else takes views or copies.
+   * Stored instances are replaced rather than edited, so the list stays a consistent snapshot
+   * while creates, modifies and deletes go on during a streamed enumeration.
+   */
+  storedInstances(ns: string, className: string, options: { deep?: boolean } = {}): readonly CimInstance[] {
     const s = this.space(ns);
     const cls = this.requireClass(s, className, CimStatus.CIM_ERR_INVALID_CLASS);
     const names = options.deep === false ? [cls.name.toLowerCase()] : this.subtree(s, cls.name);
-    // Stored instances are replaced rather than edited, so these references stay a consistent
-    // snapshot while creates, modifies and deletes go on during a streamed enumeration.
     const stored: CimInstance[] = [];
     for (const n of names) for (const inst of s.instances.get(n)?.values() ?? []) stored.push(inst);
-    return views(stored, options.classOrigin ? (inst) => this.requireClass(s, inst.className) : undefined);
+    return stored;
   }
 
   /** The paths of what instances() returns. */

@@ -178,6 +178,18 @@ function setStreamedReplyHeaders(res: ServerResponse, prefix: string): void {
   }
 }
 
+/**
+ * How a chunk of a streamed reply is made into bytes: Latin-1 when it is all ASCII, where its
+ * bytes are the UTF-8 ones, else UTF-8. A UTF-8 string write measures the chunk's byte length
+ * (for its chunk header), reserves three bytes per character and encodes; a Latin-1 one takes
+ * the length as is, reserves one byte per character and copies. The test is the same byte-length
+ * pass the UTF-8 write would have made: any character past U+007F takes two or more bytes (a lone
+ * surrogate three), so the UTF-8 length equals the string's length only for ASCII text.
+ */
+function wireEncoding(s: string): BufferEncoding {
+  return Buffer.byteLength(s, 'utf8') === s.length ? 'latin1' : 'utf8';
+}
+
 async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolean, trace?: (xml: string) => void): Promise<void> {
   const it = reply.chunks[Symbol.asyncIterator]();
   // Gather what is ready up to a bound: a small reply goes out with Content-Length.
@@ -206,7 +218,7 @@ async function writeReply(res: ServerResponse, reply: CimReply, trailers: boolea
   let closed = false;
   res.once('close', () => { closed = true; });
   const write = async (s: string): Promise<void> => {
-    if (!res.write(s) && !closed) await drained(res);
+    if (!res.write(s, wireEncoding(s)) && !closed) await drained(res);
   };
   try {
     if (head) await write(head);

@@ -97,6 +97,16 @@ export class RepositoryProvider implements Provider {
     return this.repository.instanceViews(ctx.namespace, className, { deep: false, classOrigin: options.includeClassOrigin === true });
   }
 
+  /**
+   * The stored instances of `className` alone (no subclasses), not views: frozen, but their
+   * property maps are the store's. Not part of the provider interface, so no other part of the
+   * server reaches them; EnumerateInstances hands them straight to the encoder when the request
+   * asks for instances as they are stored (storedEnumeration.ts), and nothing else may hold them.
+   */
+  storedInstances(ctx: ProviderContext, className: string): readonly CimInstance[] {
+    return this.repository.storedInstances(ctx.namespace, className, { deep: false });
+  }
+
   enumerateInstanceNames(ctx: ProviderContext, className: string): CimObjectPath[] {
     return this.repository.instanceNames(ctx.namespace, className, { deep: false });
   }

@@ -10,6 +10,7 @@ import { fromWireValue, toWireValue } from '../xml/wireValue.js';
 import { EMPTY, items, type IntrinsicOperation, type OperationResult } from './OperationResult.js';
 import { filterInstance, type InstanceFilter } from './objectFilters.js';
 import * as router from './InstanceRouter.js';
+import { storedNamedInstances, storedSources } from './storedEnumeration.js';
 
 const READ_FLAGS = ['LocalOnly', 'IncludeQualifiers', 'IncludeClassOrigin', 'PropertyList'];
 
@@ -44,8 +45,12 @@ export const EnumerateInstances: IntrinsicOperation = {
     };
     router.requireClass(ctx, className);
     const onlyPropertiesOf = deep ? null : ctx.core.repository.getClass(ctx.namespace, className).properties;
+    const filter = { ...f, onlyPropertiesOf };
+    const classes = router.classesToEnumerate(ctx, className);
+    const stored = storedSources(ctx, classes, filter);
+    if (stored) return items(storedNamedInstances(ctx, classes, stored, filter));
     const source = router.enumerateInstanceBatches(ctx, className, f);
-    return items(namedInstances(source, { ...f, onlyPropertiesOf }));
+    return items(namedInstances(source, filter));
   },
 };
 

@@ -77,6 +77,14 @@ function allClean(props: NameMap<CimProperty>, f: InstanceFilter): boolean {
 }
 
 /**
+ * Whether `inst` already shows as the response wants it, so that it can be sent unchanged: no
+ * property to drop or trim, and no instance qualifiers unless they are asked for.
+ */
+export function showsAsIs(inst: CimInstance, f: InstanceFilter): boolean {
+  return f.propertyList === null && !f.onlyPropertiesOf && (f.includeQualifiers || inst.qualifiers.size === 0) && allClean(inst.properties, f);
+}
+
+/**
  * `inst` as the response shows it. With `inPlace`, `inst` (which the caller owns) is trimmed
  * and returned instead of copied, which halves the garbage of large enumerations. Only the
  * instance and its property map are changed: a property that needs trimming is replaced by a
