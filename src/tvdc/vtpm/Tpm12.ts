@@ -5,7 +5,7 @@ import { TvdcError } from '../TvdcError.js';
 import { TpmFormatError, TpmReader, TpmWriter } from './TpmBuffer.js';
 import { buildTpm12Command, parseTpm12Response, type Tpm12AuthArea, type Tpm12Response } from './Tpm12Command.js';
 import {
-  TPM12_ET, TPM12_KH, TPM12_NUM_PCR, TPM12_ORD, TPM12_PCR_SELECT_SIZE, TPM12_PHYSICAL_PRESENCE, TPM12_PID_OWNER,
+  TPM12_ET, TPM12_KH, TPM12_NUM_PCR, TPM12_NV_INDEX, TPM12_ORD, TPM12_PCR_SELECT_SIZE, TPM12_PHYSICAL_PRESENCE, TPM12_PID_OWNER,
   TPM12_RC_DOING_SELFTEST, TPM12_RC_RETRY, TPM12_RT, TPM12_ST, tpm12ResultName,
 } from './Tpm12Constants.js';
 import { ekParms, marshalKey, readKey, readPubKey, srkTemplate, tpm12PublicKey, writeKeyParms, type Tpm12Key, type Tpm12PubKey } from './Tpm12Key.js';
@@ -42,6 +42,24 @@ export interface Tpm12Quote {
   signature: Buffer;
   /** PCR index -> value, from the composite. */
   pcrs: Map<number, Buffer>;
+}
+
+/** TPM_TAG_NV_DATA_PUBLIC and TPM_TAG_NV_ATTRIBUTES (Part 2, 3.1). */
+const TPM12_TAG_NV_DATA_PUBLIC = 0x0018;
+const TPM12_TAG_NV_ATTRIBUTES = 0x0017;
+/** TPM_LOCALITY_SELECTION of all five localities: an NV area no locality is kept from. */
+const TPM12_LOC_ALL = 0x1f;
+/** NV bytes per TPM_NV_WriteValue / TPM_NV_ReadValue, well inside a TPM 1.2's command buffer. */
+const NV_CHUNK = 512;
+
+/**
+ * TPM_NV_DATA_PUBLIC for an area bound to no PCR and no locality (both TPM_PCR_INFO_SHORTs select
+ * nothing, all localities), with `permission` and neither read nor write locks.
+ */
+function writeNvDataPublic(w: TpmWriter, index: number, permission: number, size: number): TpmWriter {
+  const noPcrs = (x: TpmWriter) => x.u16(TPM12_PCR_SELECT_SIZE).bytes(Buffer.alloc(TPM12_PCR_SELECT_SIZE)).u8(TPM12_LOC_ALL).bytes(Buffer.alloc(20));
+  w.u16(TPM12_TAG_NV_DATA_PUBLIC).u32(index);
+  return noPcrs(noPcrs(w)).u16(TPM12_TAG_NV_ATTRIBUTES).u32(permission).u8(0).u8(0).u8(0).u32(size);
 }
 
 /** The well-known secret (20 zero bytes) TCG software uses for an SRK any local user may load under. */
@@ -247,6 +265,52 @@ export class Tpm12 {
 
   async flushSpecific(handle: number, resourceType: number): Promise<void> {
     await this.execute(TPM12_ORD.FlushSpecific, { params: new TpmWriter().u32(handle).u32(resourceType).toBuffer() });
+  }
+
+  /**
+   * TPM_NV_DefineSpace, owner-authorized in an OSAP session (the area's auth travels
+   * XOR-encrypted): an NV area of `size` bytes at `index` readable and writable as `permission`
+   * says, no PCR bound, all localities.
+   */
+  async nvDefineSpace(ownerAuth: Buffer, index: number, size: number, permission: number, areaAuth: Buffer = randomBytes(20)): Promise<void> {
+    const w = writeNvDataPublic(new TpmWriter(), index, permission, size);
+    const session = await this.osap(TPM12_ET.OWNER, TPM12_KH.OWNER, ownerAuth);
+    await this.execute(TPM12_ORD.NV_DefineSpace, { params: w.bytes(session.encryptAuth(areaAuth)).toBuffer(), sessions: [{ session }] });
+  }
+
+  /**
+   * Defines TPM_NV_INDEX_LOCK without authorization, which is how Part 3 (NV_DefineSpace, action
+   * 1) has nvLocked set: from then on every NV area's permission is enforced. It cannot be undone.
+   */
+  async nvLock(): Promise<void> {
+    const w = writeNvDataPublic(new TpmWriter(), TPM12_NV_INDEX.LOCK, 0, 0);
+    await this.execute(TPM12_ORD.NV_DefineSpace, { params: w.bytes(Buffer.alloc(20)).toBuffer() });
+  }
+
+  /** TPM_NV_WriteValue under the owner's authorization (OIAP), in pieces a TPM's input buffer takes. */
+  async nvWriteValue(ownerAuth: Buffer, index: number, data: Buffer): Promise<void> {
+    for (let offset = 0; ; offset += NV_CHUNK) {
+      const piece = data.subarray(offset, offset + NV_CHUNK);
+      const session = await this.oiap();
+      await this.execute(TPM12_ORD.NV_WriteValue, { params: new TpmWriter().u32(index).u32(offset).u32(piece.length).bytes(piece).toBuffer(), sessions: [{ session, entityAuth: ownerAuth }] });
+      if (offset + NV_CHUNK >= data.length) break;
+    }
+  }
+
+  /** TPM_NV_ReadValue of an area that needs no authorization to read. */
+  async nvReadValue(index: number, offset: number, size: number): Promise<Buffer> {
+    const out: Buffer[] = [];
+    for (let done = 0; done < size; ) {
+      const n = Math.min(NV_CHUNK, size - done);
+      const res = await this.execute(TPM12_ORD.NV_ReadValue, { params: new TpmWriter().u32(index).u32(offset + done).u32(n).toBuffer() });
+      const r = new TpmReader(res.params, 'TPM_NV_ReadValue response');
+      const data = Buffer.from(r.bytes(r.u32()));
+      r.end();
+      if (data.length !== n) throw new TpmFormatError(`TPM_NV_ReadValue answered ${data.length} bytes for ${n}`);
+      out.push(data);
+      done += n;
+    }
+    return Buffer.concat(out);
   }
 
   /** TPM_Extend: PCR := SHA-1(PCR || digest); returns the new value. */

@@ -30,6 +30,9 @@ export const TPM12_ORD = {
   ReadPubek: 0x0000007c,
   OwnerReadInternalPub: 0x00000081,
   SaveState: 0x00000098,
+  NV_DefineSpace: 0x000000cc,
+  NV_WriteValue: 0x000000cd,
+  NV_ReadValue: 0x000000cf,
   Startup: 0x00000099,
   FlushSpecific: 0x000000ba,
   /** TSC_PhysicalPresence: the platform's physical-presence switch, as a command. */
@@ -57,6 +60,16 @@ export const TPM12_ALG_RSA = 0x00000001;
 
 /** TPM_KEY_USAGE. */
 export const TPM12_KEY_USAGE = { SIGNING: 0x0010, STORAGE: 0x0011, IDENTITY: 0x0012, BIND: 0x0014, LEGACY: 0x0015 } as const;
+
+/**
+ * NV indexes (Part 2, 19.1). EK_CERT is TPM_NV_INDEX_EKCert (0x0000F000) with the D bit
+ * (0x10000000, defined by the platform, cannot be deleted), the index the PC Client specification
+ * gives the EK certificate; LOCK is TPM_NV_INDEX_LOCK, whose definition sets nvLocked.
+ */
+export const TPM12_NV_INDEX = { EK_CERT: 0x1000f000, LOCK: 0xffffffff } as const;
+
+/** TPM_NV_ATTRIBUTES permission bits (Part 2, 19.2) tvdc sets. */
+export const TPM12_NV_PER = { OWNERWRITE: 0x00000002 } as const;
 
 /** TPM_KEY_FLAGS bits (Part 2, 5.10). */
 export const TPM12_KEY_FLAGS = { REDIRECTION: 0x00000001, MIGRATABLE: 0x00000002, IS_VOLATILE: 0x00000004, PCR_IGNORED_ON_READ: 0x00000008, MIGRATE_AUTHORITY: 0x00000010 } as const;
@@ -92,6 +105,11 @@ const RC_NAMES: Record<number, string> = {
   0x25: 'TPM_WRONG_ENTITYTYPE', 0x26: 'TPM_INVALID_POSTINIT', 0x27: 'TPM_INAPPROPRIATE_SIG', 0x28: 'TPM_BAD_KEY_PROPERTY',
   0x29: 'TPM_BAD_MIGRATION', 0x2a: 'TPM_BAD_SCHEME', 0x2b: 'TPM_BAD_DATASIZE', 0x2c: 'TPM_BAD_MODE',
   0x2d: 'TPM_BAD_PRESENCE', 0x2e: 'TPM_BAD_VERSION', 0x2f: 'TPM_NO_WRAP_TRANSPORT',
+  0x30: 'TPM_AUDITFAIL_UNSUCCESSFUL', 0x31: 'TPM_AUDITFAIL_SUCCESSFUL', 0x32: 'TPM_NOTRESETABLE', 0x33: 'TPM_NOTLOCAL',
+  0x34: 'TPM_BAD_TYPE', 0x35: 'TPM_INVALID_RESOURCE', 0x36: 'TPM_NOTFIPS', 0x37: 'TPM_INVALID_FAMILY',
+  0x38: 'TPM_NO_NV_PERMISSION', 0x39: 'TPM_REQUIRES_SIGN', 0x3a: 'TPM_KEY_NOTSUPPORTED', 0x3b: 'TPM_AUTH_CONFLICT',
+  0x3c: 'TPM_AREA_LOCKED', 0x3d: 'TPM_BAD_LOCALITY', 0x3e: 'TPM_READ_ONLY', 0x3f: 'TPM_PER_NOWRITE',
+  0x40: 'TPM_FAMILYCOUNT', 0x41: 'TPM_WRITE_LOCKED', 0x42: 'TPM_BAD_ATTRIBUTES', 0x43: 'TPM_INVALID_STRUCTURE',
   0x800: 'TPM_RETRY', 0x801: 'TPM_NEEDS_SELFTEST', 0x802: 'TPM_DOING_SELFTEST', 0x803: 'TPM_DEFEND_LOCK_RUNNING',
 };
 

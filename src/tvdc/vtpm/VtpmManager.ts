@@ -13,10 +13,11 @@ import { MeasurementLog } from './MeasurementLog.js';
 import { BLOB } from './SwtpmControl.js';
 import { SwtpmProcess, findSwtpmProcesses, killAndWait, type SwtpmStartMode } from './SwtpmProcess.js';
 import type { Tpm } from './Tpm.js';
-import { WELL_KNOWN_SECRET, type Tpm12, type Tpm12Quote } from './Tpm12.js';
-import { TPM12_KH, TPM12_RT, TPM12_SS, tpm12SigSchemeName } from './Tpm12Constants.js';
+import { Tpm12Error, WELL_KNOWN_SECRET, type Tpm12, type Tpm12Quote } from './Tpm12.js';
+import { TPM12_KH, TPM12_NV_INDEX, TPM12_RT, TPM12_SS, tpm12SigSchemeName } from './Tpm12Constants.js';
 import { readTpm12KeyAttributes } from './Tpm12KeyAttributesExtension.js';
 import { Tpm12KeyReading } from './Tpm12KeyReading.js';
+import { readTpm12EkCertificate, storeTpm12EkCertificate } from './Tpm12EkCertificateNv.js';
 import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey, type Tpm12PubKey } from './Tpm12Key.js';
 import { isTpmFamily, stateFiles, type TpmFamily } from './TpmFamily.js';
 import { readImaBank, Tpm12Pcrs, Tpm2Pcrs, type VtpmPcrs } from './VtpmPcrs.js';
@@ -87,8 +88,8 @@ interface Live {
   proc: SwtpmProcess;
   family: TpmFamily;
   akHandle?: number;
-  /** tpm12: whether this power-on already checked (and if need be renewed) the quote key. */
-  quoteKeyChecked?: boolean;
+  /** tpm12: whether this power-on already brought the vTPM up to date (EK certificate in NV, quote key). */
+  upgraded?: boolean;
 }
 
 /**
@@ -432,6 +433,7 @@ export class VtpmManager {
     const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(), keyAuth);
     const ca = this.certifyingCa(kind);
     const certPem = ca.issueEkCertificate(tpm12PublicKey(ek), this.tpmName(id));
+    await storeTpm12EkCertificate(tpm, ownerAuth, certPem);
     const reading = await Tpm12KeyReading.read(tpm, key, keyAuth, ownerAuth);
     if (!marshalPubKey(reading.ek).equals(marshalPubKey(ek))) throw new TvdcError('VTPM_FAILED', `vTPM ${id} reports another EK than the one it created`);
     const akCertificatePem = ca.issueQuoteKeyCertificate(reading, this.tpmName(id));
@@ -461,7 +463,7 @@ export class VtpmManager {
         this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
         throw e;
       }
-      await this.ensureQuoteKey(id, l);
+      await this.upgradeTpm12(id, l);
       return this.get(id);
     });
   }
@@ -521,7 +523,7 @@ export class VtpmManager {
    */
   async tpm12Quote(id: string, externalData: Buffer, pcrs: readonly number[]): Promise<Tpm12Quote> {
     const tpm = this.client12(id);
-    await this.ensureQuoteKey(id, this.running(id));
+    await this.upgradeTpm12(id, this.running(id));
     const secrets = this.tpm12Secrets(id);
     const session = await tpm.oiap();
     const handle = await tpm.loadKey2(TPM12_KH.SRK, parseKey(secrets.keyBlob), { session, entityAuth: WELL_KNOWN_SECRET, continueSession: true });
@@ -538,6 +540,40 @@ export class VtpmManager {
   }
 
   /**
+   * Gives a running TPM 1.2 vTPM made by an earlier tvdc what new ones get: its EK certificate in
+   * NV, and a quote key challengers trust. Once per power-on; never throws (see both steps).
+   */
+  private async upgradeTpm12(id: string, l: Live): Promise<void> {
+    if (l.family !== 'tpm12' || l.upgraded || !l.proc.running) return;
+    l.upgraded = true;
+    await this.ensureEkCertificateInNv(id, l);
+    await this.ensureQuoteKey(id, l);
+  }
+
+  /**
+   * Writes the EK certificate to NV (TPM_NV_INDEX_EKCert) when the vTPM has none there, as vTPMs
+   * made before tvdc stored it do not; this also locks NV, as on a new one. Failures are reported.
+   */
+  private async ensureEkCertificateInNv(id: string, l: Live): Promise<void> {
+    const tpm = l.proc.tpm12;
+    try {
+      await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, 1);
+      return;
+    } catch (e) {
+      if (!(e instanceof Tpm12Error && e.rcName === 'TPM_BADINDEX')) {
+        this.report(`vTPM ${id}: could not read NV index 0x${TPM12_NV_INDEX.EK_CERT.toString(16)} for its EK certificate: ${(e as Error).message}`);
+        return;
+      }
+    }
+    try {
+      await storeTpm12EkCertificate(tpm, this.tpm12Secrets(id).ownerAuth, this.row(id).ek_cert);
+      this.report(`vTPM ${id}: EK certificate written to NV index 0x${TPM12_NV_INDEX.EK_CERT.toString(16)} (TPM_NV_INDEX_EKCert), where TCG software looks for it; NV is now locked`);
+    } catch (e) {
+      this.report(`vTPM ${id}: could not write its EK certificate to NV: ${(e as Error).message}; tried again when it next starts`);
+    }
+  }
+
+  /**
    * Brings a running TPM 1.2 vTPM's quote key to what challengers trust: a key of scheme
    * TPM_SS_RSASSAPKCS1v15_INFO whose certificate states that scheme. A vTPM made before tvdc used
    * that scheme holds a _SHA1 key, with which TPM_Sign forges quotes: a new _INFO key is made in
@@ -545,11 +581,10 @@ export class VtpmManager {
    * whose certificate predates the scheme statement is certified again. Nothing is written until
    * the new key, its auth and certificate are stored together in one transaction, so a crash or
    * failure before leaves the old key, still usable, and the next power-on tries again. Runs
-   * under the vTPM's lock; failures are reported, never thrown: the vTPM works on with its old key.
+   * under the vTPM's lock (by upgradeTpm12); failures are reported, never thrown: the vTPM works
+   * on with its old key.
    */
   private async ensureQuoteKey(id: string, l: Live): Promise<void> {
-    if (l.family !== 'tpm12' || l.quoteKeyChecked || !l.proc.running) return;
-    l.quoteKeyChecked = true;
     const old = this.tpm12Secrets(id);
     const oldKey = parseKey(old.keyBlob);
     const renew = oldKey.parms.sigScheme !== TPM12_SS.RSASSAPKCS1v15_INFO;
@@ -609,8 +644,9 @@ export class VtpmManager {
     return l.akHandle;
   }
 
-  /** Reads the EK certificate back from the TPM's NV index (DER -> PEM). */
+  /** Reads the EK certificate back from the TPM's NV index (DER -> PEM; a TPM 1.2's from its TCG_PCCLIENT_STORED_CERT). */
   async readEkCertificateFromNv(id: string): Promise<string> {
+    if (this.running(id).family === 'tpm12') return readTpm12EkCertificate(this.client12(id));
     const tpm = this.client(id);
     const pub = await tpm.nvReadPublic(EK_CERT_NV_INDEX_RSA);
     const der = await tpm.nvRead(TPM_RH.OWNER, EK_CERT_NV_INDEX_RSA, pub.size);
@@ -760,7 +796,7 @@ export class VtpmManager {
     }
     // A vTPM from a host that made _SHA1 quote keys is renewed here, once it is safely imported.
     const arrived = this.live.get(id);
-    if (arrived) await this.ensureQuoteKey(id, arrived);
+    if (arrived) await this.upgradeTpm12(id, arrived);
     return this.get(id);
   }
 
@@ -803,7 +839,7 @@ export class VtpmManager {
             await this.spawn(r.id, 'fresh', r.family);
             report.restarted.push({ id: r.id, resumed: false });
           }
-          await this.ensureQuoteKey(r.id, this.live.get(r.id)!);
+          await this.upgradeTpm12(r.id, this.live.get(r.id)!);
         });
       } catch (e) {
         report.failed.push({ id: r.id, error: (e as Error).message });

@@ -5,8 +5,9 @@ import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Measurer } from '../../../src/tvdc/vtpm/Measurer.js';
 import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
-import { WELL_KNOWN_SECRET } from '../../../src/tvdc/vtpm/Tpm12.js';
-import { TPM12_KH, TPM12_SS } from '../../../src/tvdc/vtpm/Tpm12Constants.js';
+import { Tpm12Error, WELL_KNOWN_SECRET } from '../../../src/tvdc/vtpm/Tpm12.js';
+import { SwtpmProcess } from '../../../src/tvdc/vtpm/SwtpmProcess.js';
+import { TPM12_KH, TPM12_NV_INDEX, TPM12_SS } from '../../../src/tvdc/vtpm/Tpm12Constants.js';
 import { marshalKey, marshalPubKey, parseKey, signingKeyTemplate, tpm12PublicKey } from '../../../src/tvdc/vtpm/Tpm12Key.js';
 import { Tpm12KeyReading } from '../../../src/tvdc/vtpm/Tpm12KeyReading.js';
 import { readTpm12KeyAttributes } from '../../../src/tvdc/vtpm/Tpm12KeyAttributesExtension.js';
@@ -237,5 +238,42 @@ describe('vtpm: a TPM 1.2 vTPM with a _SHA1 quote key gets an _INFO key when it 
     } finally {
       await dst.close();
     }
+  });
+
+  it('a vTPM exactly as the earlier tvdc made it (no EK certificate in NV, _SHA1 key) gets both when it starts', async () => {
+    // What the earlier create did, step by step, against a real swtpm in the manager's instance dir.
+    const sw = await SwtpmProcess.start({ stateDir: join(stateDir, 'vtpm', 'instances', 'elder'), mode: 'fresh', family: 'tpm12' });
+    const tpm = sw.tpm12;
+    await tpm.enableAndActivate();
+    await sw.control.init();
+    await tpm.startup('clear');
+    const ek = await tpm.createEndorsementKeyPair();
+    const ownerAuth = randomBytes(20);
+    await tpm.takeOwnership(ek, ownerAuth, WELL_KNOWN_SECRET);
+    const keyAuth = randomBytes(20);
+    const key = await tpm.createWrapKey(TPM12_KH.SRK, WELL_KNOWN_SECRET, signingKeyTemplate(TPM12_SS.RSASSAPKCS1v15_SHA1), keyAuth);
+    expect(await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, 1).catch((e: Tpm12Error) => e.rcName)).to.equal('TPM_BADINDEX');
+    await sw.shutdown();
+    const ekCert = manager.vtpmCa.issueEkCertificate(tpm12PublicKey(ek), 'host-old/elder');
+    const akCert = quoteKeyCertificate({ caPem: manager.vtpmCa.certificatePem, caKeyPem: vtpmCaKeyPem(stateDir), key: tpm12PublicKey(key), ek: tpm12PublicKey(ek), tpmName: 'host-old/elder' });
+    manager.db.transaction(() => {
+      manager.db.prepare("INSERT INTO vtpm (id, kind, family, ak_kind, desired, ek_public, ek_cert, ak_public, created_at) VALUES ('elder', 'vm', 'tpm12', 'rsa', 'stopped', ?, ?, ?, ?)").run(marshalPubKey(ek), ekCert, marshalPubKey(key), new Date().toISOString());
+      manager.db.prepare("INSERT INTO vtpm_tpm12 (vtpm_id, owner_auth, key_auth, key_blob, ak_cert) VALUES ('elder', ?, ?, ?, ?)").run(ownerAuth, keyAuth, marshalKey(key), akCert);
+    })();
+    const before = lines.length;
+    await manager.start('elder');
+    expect(lines.slice(before)).to.have.length(2);
+    expect(lines[before]).to.equal('vTPM elder: EK certificate written to NV index 0x1000f000 (TPM_NV_INDEX_EKCert), where TCG software looks for it; NV is now locked');
+    expect(lines[before + 1]).to.match(/^vTPM elder: quote key [0-9a-f]{16} of scheme TPM_SS_RSASSAPKCS1v15_SHA1 .* replaced by a new TPM_SS_RSASSAPKCS1v15_INFO key/);
+    expect(await manager.readEkCertificateFromNv('elder')).to.equal(ekCert);
+    const info = manager.get('elder');
+    expect(info.akPublic.equals(marshalPubKey(key))).to.equal(false);
+    verifier.enrolTpm12('elder', info.ekCertificatePem, info.akCertificatePem!);
+    const { nonce, bundle } = await quote('elder', verifier);
+    expect(verifier.verify('elder', bundle, nonce).findings).to.deep.equal([]);
+    // The next power-on finds both in place and does nothing.
+    await manager.stop('elder');
+    await manager.start('elder');
+    expect(lines.slice(before)).to.have.length(2);
   });
 });

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { X509Certificate } from 'node:crypto';
+import { randomBytes, X509Certificate } from 'node:crypto';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
@@ -9,6 +9,9 @@ import { VtpmState } from '../../../src/tvdc/vtpm/VtpmState.js';
 import { SealedVtpmPackage } from '../../../src/tvdc/vtpm/SealedVtpmPackage.js';
 import { stateFiles } from '../../../src/tvdc/vtpm/TpmFamily.js';
 import { TPM_ALG } from '../../../src/tvdc/vtpm/TpmConstants.js';
+import { Tpm12Error } from '../../../src/tvdc/vtpm/Tpm12.js';
+import { TPM12_NV_INDEX, TPM12_ORD } from '../../../src/tvdc/vtpm/Tpm12Constants.js';
+import { TpmWriter } from '../../../src/tvdc/vtpm/TpmBuffer.js';
 import { TCG_KP_AIK_CERTIFICATE } from '../../../src/tvdc/vtpm/VtpmCa.js';
 import { akPublicKeyOf, ekPublicKeyOf } from '../../../src/tvdc/vtpm/VtpmKeys.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
@@ -123,6 +126,8 @@ describe('vtpm: TPM 1.2 vTPMs through the manager (family, restart, migration)',
     expect(imported).to.include({ family: 'tpm12', running: true });
     expect(imported.akCertificatePem).to.equal(src.get('mig').akCertificatePem);
     expect(await pcr10(dst, 'mig')).to.equal(before);
+    // The EK certificate in NV is part of the state that moved.
+    expect(await dst.readEkCertificateFromNv('mig')).to.equal(imported.ekCertificatePem);
     await src.delete('mig');
 
     const a2 = new Attestor(dst);
@@ -173,5 +178,24 @@ describe('vtpm: TPM 1.2 vTPMs through the manager (family, restart, migration)',
     const noKey = JSON.parse(VtpmState.encode(a).toString());
     noKey.body.tpm12 = null;
     expect(() => VtpmState.decode(Buffer.from(JSON.stringify(noKey)))).to.throw(/needs its quote key/);
+  });
+
+  it('carries its EK certificate in NV at TPM_NV_INDEX_EKCert as a PC Client TPM does: anyone reads it, only the owner writes it', async () => {
+    const info = await h1.start('old');
+    expect(await h1.readEkCertificateFromNv('old')).to.equal(info.ekCertificatePem);
+    const tpm = h1.client12('old');
+    // TCG_PCCLIENT_STORED_CERT (0x1001, TCG_FULL_CERT, size) then TCG_FULL_CERT (0x1002, DER).
+    const der = new X509Certificate(info.ekCertificatePem).raw;
+    const head = await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, 7);
+    expect(head.toString('hex')).to.equal(`100100${(der.length + 2).toString(16).padStart(4, '0')}1002`);
+    expect((await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 7, der.length)).equals(der)).to.equal(true);
+    // NV is locked, so the area's owner-write permission holds: no write without the owner's auth.
+    const write = new TpmWriter().u32(TPM12_NV_INDEX.EK_CERT).u32(7).u32(4).bytes(Buffer.from('evil')).toBuffer();
+    const bare = await tpm.execute(TPM12_ORD.NV_WriteValue, { params: write }).catch((e: unknown) => e);
+    expect(bare).to.be.instanceOf(Tpm12Error);
+    const wrongOwner = await tpm.nvWriteValue(randomBytes(20), TPM12_NV_INDEX.EK_CERT, Buffer.from('evil')).catch((e: unknown) => e);
+    expect((wrongOwner as Tpm12Error).rcName).to.equal('TPM_AUTHFAIL');
+    expect(await h1.readEkCertificateFromNv('old')).to.equal(info.ekCertificatePem);
+    await h1.stop('old');
   });
 });
