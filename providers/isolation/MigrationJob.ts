@@ -38,7 +38,9 @@ function decodeDetail(value: unknown): MigrationJobDetail {
 /**
  * How a migration ended that was under way when the agent stopped: the work went with the process,
  * so the VM is either still here (it never left, or was taken back: the migration did not
- * complete) or not here (it left; whether the destination admitted it only that host knows).
+ * complete) or not here (it left; whether the destination admitted it only that host knows). A VM
+ * that left has its departure record here, take-back copy included: the migration is in doubt
+ * until ResolveMigration settles it.
  */
 function interrupted(model: IsolationModel, job: JobRecord<MigrationJobDetail>): JobFailure {
   const { vm, destination } = job.detail;
@@ -46,7 +48,11 @@ function interrupted(model: IsolationModel, job: JobRecord<MigrationJobDetail>):
   const onHost = model.service.getVm(vm);
   const where = onHost
     ? `the VM is here, ${onHost.state} on '${here}': the migration did not complete`
-    : `the VM is not on '${here}': it had left for ${destination}; ask that host whether it admitted VM '${vm}'`;
+    : model.service.departure(vm)
+      ? `the VM is not on '${here}': it had left for ${destination}, and the migration is in doubt; its take-back copy is kept on '${here}'. ` +
+        `Ask ${destination} whether it admitted VM '${vm}', then call ResolveMigration on ${CLASS.migrationService}: Arrived=true if it did ` +
+        `(the copy is forgotten), Arrived=false if it did not (the VM is restored on '${here}', stopped, from the copy, its vTPM included)`
+      : `the VM is not on '${here}': it had left for ${destination}; ask that host whether it admitted VM '${vm}'`;
   return { code: INTERRUPTED, description: `the host agent on '${here}' restarted while the migration of VM '${vm}' to ${destination} ran; ${where}` };
 }
 

@@ -11,13 +11,18 @@
 // after it. Keys an administrator prepared (PrepareVTPMMigrationOut/In) are pinned: they win, and
 // a key seen over the connection that differs refuses the migration, naming both fingerprints.
 //
+// The VM's departure (its ticket, with the vTPM's take-back copy sealed to this host) is kept in
+// the host's store from the moment it leaves until the destination admitted it or it was taken
+// back, so a source that dies in between loses nothing: after its restart the migration is in
+// doubt, listed on this service (InDoubtVirtualSystems) and settled by ResolveMigration.
+//
 // The destination half also issues the one-time ticket a source presents instead of credentials
 // (IssueMigrationTicket, MigrationTicketGrant.ts); AcceptMigration made with one admits only the
 // ticket's VM, under the label and with no disk or segment beyond those the ticket binds.
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { JOB_STARTED } from '../../src/cim/ConcreteJob.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
-import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
+import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
@@ -35,6 +40,8 @@ import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.j
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
 const FAILED = 2;
+/** ResolveMigration: 2 Failed (the VM could not be restored), 4 Invalid Parameter, 5 Invalid State. */
+const RESOLVE_CODES: ReturnCodes = { INVALID_ARGUMENT: 4, INVALID_STATE: 5, NOT_FOUND: 5, ALREADY_EXISTS: 5 };
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -66,6 +73,8 @@ function shownDestination(text: string): string {
 export class MigrationServiceProvider implements Provider {
   /** VMs with a migration under way here, each with its job's id (null while it is being checked). */
   private readonly leaving = new Map<string, string | null>();
+  /** VMs whose migration in doubt a ResolveMigration call is settling now. */
+  private readonly resolving = new Set<string>();
 
   constructor(
     private readonly model: IsolationModel,
@@ -78,7 +87,14 @@ export class MigrationServiceProvider implements Provider {
   ) {}
 
   enumerateInstances(): CimInstance[] {
-    return [this.model.serviceInstance(CLASS.migrationService)];
+    const base = this.model.serviceInstance(CLASS.migrationService);
+    const values: Record<string, unknown> = {};
+    for (const p of base.properties.values()) values[p.name] = p.value;
+    // VMs that left and are not confirmed elsewhere; while a job runs for one, it is not in doubt.
+    const doubtful = this.model.service.departures().filter((d) => !this.leaving.has(d.vm));
+    values['InDoubtVirtualSystems'] = doubtful.map((d) => d.vm);
+    values['InDoubtDestinationHosts'] = doubtful.map((d) => d.destination);
+    return [this.model.cim.instance(CLASS.migrationService, values)];
   }
 
   async invokeMethod(ctx: ProviderContext, _path: CimObjectPath, method: string, params: ParamValue[]): Promise<MethodResult> {
@@ -87,6 +103,7 @@ export class MigrationServiceProvider implements Provider {
         case 'MigrateVirtualSystemToHost': return await this.migrateOut(ctx, params);
         case 'AcceptMigration': return await this.acceptMigration(ctx, params);
         case 'IssueMigrationTicket': return issueMigrationTicket(ctx, params, this.model.policyName());
+        case 'ResolveMigration': return await this.resolveMigration(ctx, params);
         default: return { returnValue: 1, outParams: [{ name: 'Reason', value: `${method} is not supported; use MigrateVirtualSystemToHost` }] };
       }
     } catch (e) {
@@ -174,7 +191,7 @@ export class MigrationServiceProvider implements Provider {
     const here = this.model.hostName;
     let ticket: MigrationTicket;
     try {
-      ticket = await this.model.service.migrateOut(name);
+      ticket = await this.model.service.migrateOut(name, shown);
     } catch (e) {
       // Listeners run before the VM is removed: one that refuses leaves it running here.
       return { code: this.codeOf(e), description: `VM '${name}' could not leave '${here}': ${(e as Error).message}; the VM keeps running on '${here}'` };
@@ -196,11 +213,23 @@ export class MigrationServiceProvider implements Provider {
     } catch (e) {
       refusal = `migration of VM '${name}' to ${shown} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
     }
-    if (refusal === undefined) return `VM '${name}' runs on the host at ${shown}`;
+    if (refusal === undefined) {
+      try {
+        this.model.service.forgetDeparture(name);
+      } catch (e) {
+        // The VM runs at the destination; a record left behind only shows up as in doubt.
+        console.error(`tvdc isolation: VM '${name}' arrived at ${shown}, and its departure record stayed: ${(e as Error).message}`);
+      }
+      return `VM '${name}' runs on the host at ${shown}`;
+    }
     try {
-      await this.takeBack(ticket);
+      await this.model.service.takeBackVm(name, 'running');
     } catch (e) {
-      return { code: FAILED, description: `${refusal}; taking VM '${name}' back on '${here}' failed too: ${(e as Error).message}` };
+      return {
+        code: FAILED,
+        description: `${refusal}; taking VM '${name}' back on '${here}' failed too: ${(e as Error).message}; its take-back copy is kept on '${here}': ` +
+          `ResolveMigration with Arrived=false restores it there, stopped, once that is fixed`,
+      };
     }
     return { code: FAILED, description: `${refusal}; the VM keeps running on '${here}'` };
   }
@@ -237,9 +266,63 @@ export class MigrationServiceProvider implements Provider {
     throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${url} has no ${CLASS.migrationService}`);
   }
 
-  /** The destination did not take the VM: it runs here again, through the usual checks. */
-  private async takeBack(ticket: MigrationTicket): Promise<void> {
-    await this.model.service.migrateIn(ticket);
+  /**
+   * Settles a migration in doubt (the VM left, and whether the destination admitted it is not
+   * known here): Arrived=true forgets the take-back copy, Arrived=false restores the VM here,
+   * stopped, from it. The VM is named by VirtualSystemName or by the migration's Job.
+   */
+  private async resolveMigration(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {
+    const arrived = methodParam(params, 'Arrived');
+    const vmName = methodParam(params, 'VirtualSystemName');
+    const jobRef = methodParam(params, 'Job');
+    try {
+      if (typeof arrived !== 'boolean') {
+        throw new TvdcError('INVALID_ARGUMENT', 'Arrived is required: true when the destination has the VM (its take-back copy here is forgotten), false to restore the VM here, stopped, from that copy');
+      }
+      const name = this.resolvedVm(vmName, jobRef);
+      const inFlight = this.leaving.get(name);
+      if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is migrating now (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`}): that migration settles itself`);
+      if (this.resolving.has(name)) throw new TvdcError('INVALID_STATE', `the migration of VM '${name}' is being resolved by another call now`);
+      const d = this.model.service.departure(name);
+      if (!d) throw new TvdcError('INVALID_STATE', `no migration of VM '${name}' is in doubt on host '${this.model.hostName}': it never left, or its migration was settled (see InDoubtVirtualSystems)`);
+      const to = d.destination || 'its destination';
+      const who = ctx.user ?? 'an anonymous caller';
+      if (arrived) {
+        this.model.service.forgetDeparture(name);
+        console.error(`tvdc isolation: ${who} resolved the migration of VM '${name}' to ${to} as arrived; its take-back copy is forgotten`);
+        return { returnValue: 0, outParams: [] };
+      }
+      this.resolving.add(name);
+      try {
+        const vm = await this.model.service.takeBackVm(name, 'stopped');
+        console.error(`tvdc isolation: ${who} resolved the migration of VM '${name}' to ${to} as not arrived; the VM is back on '${this.model.hostName}', stopped`);
+        return { returnValue: 0, outParams: [{ name: 'ComputerSystem', value: this.model.paths.vm(vm.name) }] };
+      } catch (e) {
+        if (e instanceof TvdcError && e.code === 'ALREADY_EXISTS') {
+          throw new TvdcError('ALREADY_EXISTS', `${e.message}: VM '${name}' cannot be restored beside it; if it is the VM that left, call ResolveMigration with Arrived=true to forget the copy`);
+        }
+        return { returnValue: FAILED, outParams: [{ name: 'Reason', value: `VM '${name}' could not be restored on '${this.model.hostName}': ${(e as Error).message}; its take-back copy is kept` }] };
+      } finally {
+        this.resolving.delete(name);
+      }
+    } catch (e) {
+      return failureResult(e, RESOLVE_CODES);
+    }
+  }
+
+  /** The VM a ResolveMigration call names: by VirtualSystemName or by its migration's Job, one of the two. */
+  private resolvedVm(vmName: unknown, jobRef: unknown): string {
+    const given = (v: unknown): boolean => v !== null && v !== undefined && v !== '';
+    if (given(vmName) === given(jobRef)) throw new TvdcError('INVALID_ARGUMENT', 'name the migration by VirtualSystemName (the VM) or by Job (its TVDc_MigrationJob), one of the two');
+    if (given(vmName)) {
+      if (typeof vmName !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'VirtualSystemName must be a string (the VM name)');
+      return vmName;
+    }
+    const id = jobRef instanceof CimObjectPath && jobRef.className.toLowerCase() === CLASS.migrationJob.toLowerCase() ? jobRef.key('InstanceID') : undefined;
+    if (typeof id !== 'string') throw new TvdcError('INVALID_ARGUMENT', 'Job must be a TVDc_MigrationJob reference with its InstanceID');
+    const job = this.jobs.get(id);
+    if (!job) throw new TvdcError('INVALID_ARGUMENT', `no migration job '${id}' on host '${this.model.hostName}' (a finished job is kept ${this.jobs.retentionMs / 1000} s); name the VM by VirtualSystemName instead`);
+    return job.detail.vm;
   }
 
   private async acceptMigration(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {

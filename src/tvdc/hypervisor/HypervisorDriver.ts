@@ -2,7 +2,7 @@
 // hook (its reference monitor decides before anything changes), so callers cannot bypass it.
 import type { Decision } from '../acm/Decision.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import type { MigrationTicket, VmInfo, VmRequest } from './VirtualMachine.js';
+import type { MigrationTicket, VmDeparture, VmInfo, VmRequest } from './VirtualMachine.js';
 
 /** A disk or a network interface (on a segment) a VM is defined with. */
 export interface VmResource {
@@ -26,8 +26,16 @@ export interface HypervisorDriver {
   destroy(name: string): Promise<void>;
   /** Would `ticket`'s VM be allowed in here? (run on host, Chinese Wall, its disks and segments) */
   checkMigrateIn(ticket: MigrationTicket): Decision;
-  migrateOut(name: string): Promise<MigrationTicket>;
+  /** Hands a running VM out, keeping its departure record (with what takes it back) in the store. */
+  migrateOut(name: string, destination?: string): Promise<MigrationTicket>;
+  /** A VM arriving from another host (any `returnExtensions` it carries are ignored). */
   migrateIn(ticket: MigrationTicket): Promise<VmInfo>;
+  /** Brings a departed VM back from its record, running or stopped; the record goes once it is back. */
+  takeBack(vm: string, state: 'running' | 'stopped'): Promise<VmInfo>;
+  /** The destination has the VM: forgets its departure record. */
+  forgetDeparture(vm: string): VmDeparture;
+  departure(vm: string): VmDeparture | undefined;
+  departures(): VmDeparture[];
   attachDisk(vm: string, disk: string): VmInfo;
   detachDisk(vm: string, disk: string): VmInfo;
   attachInterface(vm: string, segment: string): VmInfo;

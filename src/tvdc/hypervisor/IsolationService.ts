@@ -25,7 +25,7 @@ import type { VirtualDisk } from '../resources/VirtualDisk.js';
 import type { VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import { SimulatedHypervisor, simulatedHypervisorMigrations } from './SimulatedHypervisor.js';
-import type { MigrationTicket, VmInfo, VmRequest, VmState } from './VirtualMachine.js';
+import type { MigrationTicket, VmDeparture, VmInfo, VmRequest, VmState } from './VirtualMachine.js';
 
 const hostMigrations = [
   { id: 'isolation-host-1', up: 'CREATE TABLE iso_host (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, label TEXT)' },
@@ -479,11 +479,27 @@ export class IsolationService {
   destroyVm(name: string): Promise<void> {
     return this.hypervisor.destroy(name);
   }
-  migrateOut(name: string): Promise<MigrationTicket> {
-    return this.hypervisor.migrateOut(name);
+  /** Hands a running VM out to `destination`, keeping its departure record until that is resolved. */
+  migrateOut(name: string, destination?: string): Promise<MigrationTicket> {
+    return this.hypervisor.migrateOut(name, destination);
   }
   migrateIn(ticket: MigrationTicket): Promise<VmInfo> {
     return this.hypervisor.migrateIn(ticket);
+  }
+  /** Brings a departed VM back here from its departure record (running, or stopped). */
+  takeBackVm(name: string, state: 'running' | 'stopped'): Promise<VmInfo> {
+    return this.hypervisor.takeBack(name, state);
+  }
+  /** The destination admitted the VM: its departure record (and take-back copy) goes. */
+  forgetDeparture(name: string): VmDeparture {
+    return this.hypervisor.forgetDeparture(name);
+  }
+  departure(name: string): VmDeparture | undefined {
+    return this.hypervisor.departure(name);
+  }
+  /** VMs that left and whose arrival is not confirmed: after a restart, migrations in doubt. */
+  departures(): VmDeparture[] {
+    return this.hypervisor.departures();
   }
 
   /**
@@ -496,14 +512,17 @@ export class IsolationService {
     const probe: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {} };
     const d = dest.hypervisor.checkMigrateIn(probe);
     if (!d.permitted) dest.monitor.deny('migrate-in', { name: vm.name, label: vm.label }, { name: dest.hostName, label: dest.monitor.hostLabel }, d);
-    const ticket = await this.hypervisor.migrateOut(name);
+    const ticket = await this.hypervisor.migrateOut(name, dest.hostName);
+    let arrived: VmInfo;
     try {
-      return await dest.hypervisor.migrateIn(ticket);
+      arrived = await dest.hypervisor.migrateIn(ticket);
     } catch (e) {
       // The destination failed after all: take the VM back rather than lose it.
-      await this.hypervisor.migrateIn(ticket);
+      await this.hypervisor.takeBack(name, 'running');
       throw e;
     }
+    this.hypervisor.forgetDeparture(name);
+    return arrived;
   }
 
   attachDisk(vm: string, disk: string): VmInfo {

@@ -14,7 +14,13 @@ export interface LifecycleListener {
   onSuspend?(vm: VmInfo): void | Promise<void>;
   onResume?(vm: VmInfo): void | Promise<void>;
   onDestroy?(vm: VmInfo): void | Promise<void>;
-  /** May add to `ticket.extensions` what the destination needs. */
+  /**
+   * May add to `ticket.extensions` what the destination needs, and to `ticket.returnExtensions`
+   * what takes the VM back here (stored with the departure record, never sent). Keeps what it
+   * hands out until onMigratedOut: the VM is still here should the agent stop in between.
+   */
   onMigrateOut?(vm: VmInfo, ticket: MigrationTicket): void | Promise<void>;
+  /** The VM left: its departure record is stored, so what onMigrateOut kept may go. */
+  onMigratedOut?(vm: VmInfo): void | Promise<void>;
   onMigrateIn?(vm: VmInfo, ticket: MigrationTicket): void | Promise<void>;
 }

@@ -11,7 +11,7 @@ import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
 import type { HypervisorDriver, VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import { VM_NAME, type MigrationTicket, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
+import { VM_NAME, type MigrationTicket, type VmDeparture, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
 
 export const simulatedHypervisorMigrations = [
   {
@@ -43,7 +43,25 @@ export const simulatedHypervisorMigrations = [
   // Policy updates look VMs up by label and by state.
   { id: 'isolation-vms-2', up: 'CREATE INDEX iso_vms_label ON iso_vms (label); CREATE INDEX iso_vms_state ON iso_vms (state)' },
   { id: 'isolation-vms-3', up: 'ALTER TABLE iso_vms ADD COLUMN last_request TEXT' },
+  // A VM that left, kept until the destination admitted it or it was taken back (VmDeparture).
+  {
+    id: 'isolation-vms-4',
+    up: `
+      CREATE TABLE iso_vm_departures (
+        vm TEXT PRIMARY KEY,
+        destination TEXT NOT NULL,
+        left_at TEXT NOT NULL,
+        ticket TEXT NOT NULL
+      );`,
+  },
 ];
+
+interface DepartureRow {
+  vm: string;
+  destination: string;
+  left_at: string;
+  ticket: string;
+}
 
 interface VmRow {
   name: string;
@@ -344,18 +362,79 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return start;
   }
 
-  async migrateOut(name: string): Promise<MigrationTicket> {
+  /**
+   * Hands a running VM out: the listeners add what travels (`extensions`) and what takes it back
+   * (`returnExtensions`), then the departure record (the whole ticket) is written in the same
+   * transaction that removes the VM, so a crash at any point leaves the VM either here or
+   * recorded as gone with what brings it back. `destination` is kept in the record as given.
+   */
+  async migrateOut(name: string, destination = ''): Promise<MigrationTicket> {
     const vm = this.require(name);
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
-    const ticket: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {} };
+    const earlier = this.departure(name);
+    if (earlier) throw new TvdcError('INVALID_STATE', `VM '${name}' has an unresolved departure from host '${this.hostName}' (to ${earlier.destination || 'an unnamed host'}, ${earlier.leftAt}): resolve that migration first`);
+    const ticket: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {}, returnExtensions: {} };
     // Listeners first: if one cannot let the VM go, it stays here, running.
     await this.notify('onMigrateOut', vm, true, ticket);
-    this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(name);
+    this.db.transaction(() => {
+      this.db.prepare('INSERT INTO iso_vm_departures (vm, destination, left_at, ticket) VALUES (?, ?, ?, ?)').run(name, destination, new Date().toISOString(), JSON.stringify(ticket));
+      this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(name);
+    })();
     this.monitor.stopped(name);
+    // What the listeners kept until the record was safe (the vTPM) goes now; should one fail, the
+    // VM has left all the same, and the integrity side drops a vTPM without a VM when it next opens.
+    await this.notify('onMigratedOut', { ...vm, state: 'stopped', channels: [] }, false).catch(() => undefined);
     return ticket;
   }
 
+  /** The departures recorded here (VMs that left and were not yet confirmed elsewhere), by VM name. */
+  departures(): VmDeparture[] {
+    return (this.db.prepare('SELECT * FROM iso_vm_departures ORDER BY vm').all() as DepartureRow[]).map((r) => this.toDeparture(r));
+  }
+
+  departure(vm: string): VmDeparture | undefined {
+    const r = this.db.prepare('SELECT * FROM iso_vm_departures WHERE vm = ?').get(vm) as DepartureRow | undefined;
+    return r ? this.toDeparture(r) : undefined;
+  }
+
+  private toDeparture(r: DepartureRow): VmDeparture {
+    return { vm: r.vm, destination: r.destination, leftAt: r.left_at, ticket: JSON.parse(r.ticket) as MigrationTicket };
+  }
+
+  /** The destination has the VM: its departure record, and with it the take-back copy, goes. */
+  forgetDeparture(vm: string): VmDeparture {
+    const d = this.requireDeparture(vm);
+    this.db.prepare('DELETE FROM iso_vm_departures WHERE vm = ?').run(vm);
+    return d;
+  }
+
+  /**
+   * Brings a departed VM back from its record, `running` (a refused migration: through the checks
+   * a running arrival passes) or `stopped` (a migration in doubt: through the checks a defined VM
+   * passes; it is checked again when it starts). The record goes once the VM is back, listeners
+   * included; a refusal leaves it for another try.
+   */
+  async takeBack(vm: string, state: 'running' | 'stopped'): Promise<VmInfo> {
+    const d = this.requireDeparture(vm);
+    const info = await this.arrive(d.ticket, state, 'take-back');
+    this.db.prepare('DELETE FROM iso_vm_departures WHERE vm = ?').run(vm);
+    return info;
+  }
+
+  private requireDeparture(vm: string): VmDeparture {
+    const d = this.departure(vm);
+    if (!d) throw new TvdcError('NOT_FOUND', `no departure of VM '${vm}' is recorded on host '${this.hostName}': it never left, or its migration was resolved`);
+    return d;
+  }
+
+  /** A VM arriving from another host; what the source keeps to take it back is never part of it. */
   async migrateIn(t: MigrationTicket): Promise<VmInfo> {
+    const arrival: MigrationTicket = { ...t };
+    delete arrival.returnExtensions;
+    return this.arrive(arrival, 'running', 'migrate-in');
+  }
+
+  private async arrive(t: MigrationTicket, state: 'running' | 'stopped', operation: string): Promise<VmInfo> {
     if (!VM_NAME.test(t.vm)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${t.vm}'`);
     if (this.get(t.vm)) throw new TvdcError('ALREADY_EXISTS', `VM '${t.vm}' already exists on host '${this.hostName}'`);
     const vm = { name: t.vm, label: t.label };
@@ -368,24 +447,31 @@ export class SimulatedHypervisor implements HypervisorDriver {
       const holder = this.db.prepare('SELECT vm FROM iso_vm_disks WHERE disk = ? ORDER BY vm LIMIT 1').pluck().get(d) as string | undefined;
       if (holder === undefined) continue;
       const label = this.disks.require(d).label;
-      this.monitor.deny('migrate-in', vm, { name: d, label }, {
+      this.monitor.deny(operation, vm, { name: d, label }, {
         permitted: false, rule: 'access', subjectLabel: vm.label ?? UNLABELED, objectLabel: label ?? UNLABELED,
         reason: `disk '${d}' belongs to VM '${holder}' on host '${this.hostName}'; an arriving VM brings only disks no VM here has`,
       });
     }
-    this.admit('migrate-in', vm, disks, segments);
+    const running = state === 'running';
+    if (running) this.admit(operation, vm, disks, segments);
+    else {
+      // What define checks: the label exists, and each disk and segment may be given to the VM.
+      this.checkVmLabel(vm.label);
+      for (const d of disks) this.monitor.requireAccess(operation, vm, { name: d, label: this.disks.require(d).label });
+      for (const s of segments) this.requireSegment(operation, vm, s);
+    }
     this.db.transaction(() => {
-      this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'running', ?)").run(t.vm, t.label ?? null, new Date().toISOString());
+      this.db.prepare('INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, ?, ?)').run(t.vm, t.label ?? null, state, new Date().toISOString());
       for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(t.vm, d);
       for (const s of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(t.vm, s);
-      this.markDisksUsed(disks);
+      if (running) this.markDisksUsed(disks);
     })();
-    this.monitor.started(vm);
+    if (running) this.monitor.started(vm);
     const info = this.require(t.vm);
     try {
       await this.notify('onMigrateIn', info, true, t);
     } catch (e) {
-      this.monitor.stopped(t.vm);
+      if (running) this.monitor.stopped(t.vm);
       this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(t.vm);
       throw e;
     }

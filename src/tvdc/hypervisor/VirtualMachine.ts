@@ -45,4 +45,24 @@ export interface MigrationTicket {
   disks: string[];
   segments: string[];
   extensions: Record<string, unknown>;
+  /**
+   * What the listeners need to take the VM back here (e.g. the vTPM sealed to this host itself).
+   * Set only by the source, stored with its departure record, never sent to the destination: an
+   * arrival built from a call never has it, so only this host's own record brings a VM back.
+   */
+  returnExtensions?: Record<string, unknown>;
+}
+
+/**
+ * A VM that left this host and whose arrival at the destination was not yet confirmed: the ticket
+ * (with what takes it back) is kept in the host's store until the destination admitted the VM or
+ * it was taken back. After an agent restart such a record is a migration in doubt.
+ */
+export interface VmDeparture {
+  vm: string;
+  /** Where it went, as the migration named the destination (no credentials). */
+  destination: string;
+  /** When it left (ISO 8601). */
+  leftAt: string;
+  ticket: MigrationTicket;
 }

@@ -81,15 +81,6 @@ export class HostIntegrity {
    */
   private readonly onceDestinations = new Map<string, MigrationPublicKey>();
   private readonly onceSources = new Map<string, MigrationPublicKey>();
-  /**
-   * The take-back copy of each VM that is leaving (sealed to this host itself), by the ticket the
-   * move made: the package for the destination cannot be opened anywhere else, so a refused
-   * migration would otherwise lose the vTPM. It never leaves this host, and only the very ticket
-   * object this host made finds it: a ticket rebuilt from an AcceptMigration call never does,
-   * whatever host it names, so an old copy cannot be replayed to clone the vTPM here. It goes
-   * with the ticket once the move is over.
-   */
-  private readonly takeBacks = new WeakMap<MigrationTicket, Buffer>();
 
   private constructor(
     /** The VMs' vTPMs; a vTPM's id is its VM's name. */
@@ -396,27 +387,34 @@ export class HostIntegrity {
           throw new TvdcError('INVALID_STATE', `VM '${vm.name}' has a vTPM, and no destination migration key was named for it: migrate it with MigrateVirtualSystemToHost (which reads the destination's key), or call PrepareVTPMMigrationOut with the destination host's MigrationPublicKey first`);
         }
         // The package holds the whole vTPM (state, PCRs, log), readable only at the destination;
-        // if the destination refuses, the source takes the VM back from its own sealed copy.
+        // if the destination refuses, or never says, the source takes the VM back from its own
+        // copy: sealed to this host and for 'return' only, so it may rest in the departure record.
         const [pkg, takeBack] = await this.vtpms.exportState(vm.name, [
           { recipient: destination, purpose: 'migrate' },
           { recipient: this.vtpms.migrationKey.publicKey, purpose: 'return' },
         ]);
         ticket.extensions[VTPM_EXTENSION] = pkg!.toString('base64');
-        this.takeBacks.set(ticket, takeBack!);
-        await this.vtpms.delete(vm.name);
+        (ticket.returnExtensions ??= {})[VTPM_EXTENSION] = takeBack!.toString('base64');
+      },
+      // Only once the departure record holds the take-back copy does the vTPM itself go.
+      onMigratedOut: async (vm) => {
+        if (this.has(vm.name)) await this.vtpms.delete(vm.name);
       },
       onMigrateIn: async (vm, ticket) => this.migrateIn(vm, ticket),
     };
   }
 
   /**
-   * A VM arriving, or coming back after the destination refused it (the ticket this host made).
-   * Arriving, its vTPM must be sealed to this host and signed by the source key the management
-   * side pinned for it or, without a pin, the key taken for this one arrival; coming back, it is
-   * this host's own take-back copy, kept here for that ticket.
+   * A VM arriving, or coming back from its departure record (a refused migration, or one in
+   * doubt). Arriving, its vTPM must be sealed to this host and signed by the source key the
+   * management side pinned for it or, without a pin, the key taken for this one arrival; coming
+   * back, it is this host's own take-back copy (`returnExtensions`, which the hypervisor strips
+   * from every arrival): sealed to and signed by this host for 'return', so no other package
+   * passes for it, and recorded as imported like any other, so it cannot be replayed.
    */
   private async migrateIn(vm: VmInfo, ticket: MigrationTicket): Promise<void> {
-    const own = this.takeBacks.get(ticket);
+    const kept = ticket.returnExtensions?.[VTPM_EXTENSION];
+    const own = typeof kept === 'string' && kept !== '' ? Buffer.from(kept, 'base64') : undefined;
     const carried = ticket.extensions[VTPM_EXTENSION];
     const pkg = own ?? (typeof carried === 'string' && carried !== '' ? Buffer.from(carried, 'base64') : undefined);
     if (pkg !== undefined) {
@@ -427,14 +425,16 @@ export class HostIntegrity {
       if (this.has(vm.name)) await this.vtpms.delete(vm.name);
       this.images.ensure(vm.name);
       await this.vtpms.importState(pkg, source, vm.name, own ? 'return' : 'migrate');
-      if (own) this.takeBacks.delete(ticket);
-      else this.migrationSources.delete(vm.name);
-      if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+      if (!own) this.migrationSources.delete(vm.name);
+      // A VM restored stopped has its vTPM off too; it boots again when the VM starts.
+      if (vm.state === 'stopped') {
+        if (this.vtpms.get(vm.name).running) await this.vtpms.stop(vm.name);
+      } else if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
       return;
     }
-    // From a host without vTPMs: the VM gets one here, booted fresh.
+    // From a host without vTPMs: the VM gets one here, booted fresh (when it runs).
     if (!this.has(vm.name)) await this.createVtpm(vm.name);
-    if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+    if (vm.state !== 'stopped' && !this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
   }
 
   /** Stops every swtpm, keeping volatile state so the next open() resumes the PCRs. */

@@ -1,8 +1,9 @@
 // A migration job outlives the tvdc-host process that ran it: a real tvdc-host with --state, stopped
 // or killed -9 and started again on the same state. A finished job reads the same after the
 // restart; a job held in flight (a relay holds AcceptMigration) when the host is killed is Exception
-// at the next start, saying the agent restarted and where the VM is, and a subscriber is told; a
-// job past its retention is gone, and a corrupted row costs only itself.
+// at the next start, saying the agent restarted and that the migration is in doubt (the VM left,
+// its take-back copy is kept), and a subscriber is told; a job past its retention is gone, and a
+// corrupted row costs only itself.
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -107,7 +108,9 @@ describe('isolation providers: migration jobs survive a tvdc-host restart', func
       expect(String(job.get('StartTime'))).to.equal(String(running.get('StartTime')));
       expect(String(job.get('ErrorDescription'))).to.equal(
         `the host agent on 'a' restarted while the migration of VM 'm2' to http://127.0.0.1:${relay.port} ran; ` +
-        `the VM is not on 'a': it had left for http://127.0.0.1:${relay.port}; ask that host whether it admitted VM 'm2'`);
+        `the VM is not on 'a': it had left for http://127.0.0.1:${relay.port}, and the migration is in doubt; its take-back copy is kept on 'a'. ` +
+        `Ask http://127.0.0.1:${relay.port} whether it admitted VM 'm2', then call ResolveMigration on TVDc_VirtualSystemMigrationService: ` +
+        `Arrived=true if it did (the copy is forgotten), Arrived=false if it did not (the VM is restored on 'a', stopped, from the copy, its vTPM included)`);
       expect(a!.stderr()).to.include(`${String(job.get('InstanceID'))}: the host agent on 'a' restarted`);
       const error = (await conn.invokeMethod(path, 'GetError')).outParams.get('Error')!.value as CimInstance;
       expect(error.get('Message')).to.equal(job.get('ErrorDescription'));
