@@ -14,7 +14,7 @@ const TCG_FULL_CERT = 0;
 /** The TCG_PCCLIENT_STORED_CERT header and the TCG_FULL_CERT tag. */
 const HEADER = 7;
 
-export function encodeStoredCert(der: Buffer): Buffer {
+function encodeStoredCert(der: Buffer): Buffer {
   if (der.length + 2 > 0xffff) throw new TvdcError('INVALID_ARGUMENT', `an EK certificate of ${der.length} bytes does not fit a TCG_PCCLIENT_STORED_CERT`);
   return new TpmWriter().u16(TCG_TAG_PCCLIENT_STORED_CERT).u8(TCG_FULL_CERT).u16(der.length + 2).u16(TCG_TAG_PCCLIENT_FULL_CERT).bytes(der).toBuffer();
 }
@@ -27,7 +27,7 @@ function storedSize(header: Buffer): number {
   return 5 + r.u16();
 }
 
-export function decodeStoredCert(stored: Buffer): Buffer {
+function decodeStoredCert(stored: Buffer): Buffer {
   if (stored.length < HEADER || storedSize(stored.subarray(0, 5)) !== stored.length) throw new TpmFormatError('the TCG_PCCLIENT_STORED_CERT size does not match its contents');
   if (stored.readUInt16BE(5) !== TCG_TAG_PCCLIENT_FULL_CERT) throw new TpmFormatError('the stored EK certificate is not tagged TCG_TAG_PCCLIENT_FULL_CERT');
   return stored.subarray(HEADER);

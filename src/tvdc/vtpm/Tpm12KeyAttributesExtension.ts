@@ -34,7 +34,7 @@ export interface Tpm12KeyAttributes {
  * The OID's DER content bytes. Computed with BigInt: the arc is a 128-bit number, beyond the
  * 32-bit arcs node-forge's OID encoder handles.
  */
-export function oidContent(oid: string): Buffer {
+function oidContent(oid: string): Buffer {
   const arcs = oid.split('.').map((a) => BigInt(a));
   if (arcs.length < 2 || arcs[0]! > 2n || (arcs[0]! < 2n && arcs[1]! > 39n)) throw new TpmFormatError(`OID ${oid} is not valid`);
   const out: number[] = [];
