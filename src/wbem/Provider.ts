@@ -130,6 +130,13 @@ export interface AssociationProvider {
 
 /** A provider serves any subset of the three families for its class. */
 export interface Provider extends InstanceProvider, MethodProvider, AssociationProvider {
+  /**
+   * The role an extrinsic method needs beyond the `write` every method call does, by method name
+   * (case-insensitive). The server checks it before the provider runs and answers
+   * CIM_ERR_ACCESS_DENIED naming the method and the role; a one-time credential's grant, which
+   * lists its methods one by one, is not held to it.
+   */
+  readonly methodRoles?: Readonly<Record<string, Role>>;
   /** Called once when the server closes (release timers, child processes). */
   close?(): Promise<void> | void;
 }

@@ -9,12 +9,12 @@ import type { MethodCall, ParamValue as WireParam, ReturnValue, WireScalar, Wire
 import { fromWireValue, toWireValue } from '../xml/wireValue.js';
 import { decodeEmbeddedObject } from '../xml/decodeMessage.js';
 import { CimXmlError } from '../xml/CimXmlError.js';
-import type { MethodProvider, ParamValue } from './Provider.js';
+import { roleAllows, type Provider, type ParamValue, type Role } from './Provider.js';
 import type { OperationContext } from './OperationContext.js';
 import type { OperationResult } from './OperationResult.js';
 import { requireNamespace } from './InstanceRouter.js';
 
-function methodProvider(ctx: OperationContext, className: string): MethodProvider | null {
+function methodProvider(ctx: OperationContext, className: string): Provider | null {
   const repo = ctx.core.repository;
   const chain = [className, ...repo.superclassChain(ctx.namespace, className)];
   for (const c of chain) {
@@ -22,6 +22,28 @@ function methodProvider(ctx: OperationContext, className: string): MethodProvide
     if (p.invokeMethod) return p;
   }
   return null;
+}
+
+/** The role the provider declares for `methodName` (matched case-insensitively), if any. */
+function declaredRole(provider: Provider, methodName: string): Role | undefined {
+  const roles = provider.methodRoles;
+  if (!roles) return undefined;
+  if (Object.hasOwn(roles, methodName)) return roles[methodName];
+  const lower = methodName.toLowerCase();
+  for (const [name, role] of Object.entries(roles)) if (name.toLowerCase() === lower) return role;
+  return undefined;
+}
+
+/**
+ * Refuses a caller whose role is below the one the provider declares for the method. A caller
+ * holding a one-time credential was already held to its grant, which names each method it may
+ * call: the grant, not a role, is what it has.
+ */
+function requireMethodRole(ctx: OperationContext, provider: Provider, className: string, methodName: string): void {
+  if (ctx.grant) return;
+  const need = declaredRole(provider, methodName);
+  if (need === undefined || roleAllows(ctx.role, need)) return;
+  throw new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, `${ctx.user ?? 'caller'} (${ctx.role}) may not invoke ${className}.${methodName}, which needs ${need}`);
 }
 
 /** The typed IN parameters of `method` from the wire, refusing unknown or OUT-only ones. */
@@ -79,6 +101,8 @@ export async function invokeMethod(ctx: OperationContext, call: MethodCall): Pro
   if (!target.keys && !method.qualifiers.get('Static')?.value) {
     throw new CimError(CimStatus.CIM_ERR_INVALID_PARAMETER, `${cls.name}.${method.name} is not static: call it on an instance`);
   }
+  // Before the parameters are looked at: a caller without the role learns nothing from their checks.
+  requireMethodRole(ctx, provider, cls.name, method.name);
   const inParams = coerceInParams(method, call.params);
   const path = target.clone();
   path.namespace = ctx.namespace;
