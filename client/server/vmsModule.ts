@@ -14,6 +14,7 @@ import { onHost } from './hostFailure.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { requireMayManageVm } from './managementVm.js';
 import { migrateVm } from './vmMigration.js';
+import { resolveMigrationsInDoubt } from './migrationsInDoubt.js';
 import { REQUESTED_STATE, STATE_CHANGE_JOB_TIMEOUT_MS, requestStateChange } from './VmStateChange.js';
 
 export interface VmsModuleOptions {
@@ -119,6 +120,18 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         await changeState(group, vm, host, requested, hard ? 'stop' : 'shut down');
         ctx.audit({ user: principal.user, group, action: 'vm.stop', message: `TVDc ${group}: VM ${vm} on ${host} ${hard ? 'stopped (hard)' : 'shut down'} by ${principal.user}` });
         return { group, vm, host, state: 'stopped', changed: true, hard };
+      });
+
+      // A source host that restarted mid-migration keeps the VM's take-back copy and reports the
+      // migration in doubt; the server knows the destination and asks it (migrationsInDoubt.ts).
+      router.route('POST', '/api/groups/:group/migrations/resolve', async ({ principal, params, body }) => {
+        const group = params['group']!;
+        requireGroup(principal, group);
+        groups.require(group);
+        bodyObject(body);
+        const report = await resolveMigrationsInDoubt(ctx, group, principal.user);
+        for (const m of report.migrations) if (m.outcome === 'left') ctx.log(`TVDc ${group}: migration of VM ${m.vm} from ${m.host} stays in doubt: ${m.message}`);
+        return { group, ...report };
       });
 
       router.route('POST', '/api/groups/:group/vms/:vm/migrate', async ({ principal, params, body }) => {

@@ -1,18 +1,32 @@
-// A relay in front of a host agent that passes everything through except the answer to
-// AcceptMigration: the destination admits the VM, and the source never hears so. What a source
-// sees when the network or it fails at the worst moment.
+// A relay in front of a host agent that passes everything through except AcceptMigration, which
+// never gets an answer: with `forward` the destination still receives it (it admits the VM and
+// the source never hears so), with `drop` it never does (the destination never admits it). What a
+// source sees when the network or the destination fails at the worst moment.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+
+export type SilentMode = 'forward' | 'drop';
 
 export class SilentDestination {
   private server?: Server;
   private readonly sockets = new Set<Socket>();
-  /** Bytes of AcceptMigration answers kept from the source so far. */
+  /** Bytes of AcceptMigration answers kept from the source so far ('forward'). */
   swallowed = 0;
+  /** AcceptMigration requests kept from the destination so far ('drop'). */
+  dropped = 0;
   port = 0;
 
-  constructor(private readonly upstreamOrigin: string) {}
+  constructor(
+    private readonly upstreamOrigin: string,
+    private readonly mode: SilentMode = 'forward',
+  ) {}
 
-  async start(): Promise<this> {
+  /** `http://127.0.0.1:PORT`, the relay's own address. */
+  get origin(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Listens on `port` (0: any free one), e.g. the port an earlier relay had, to come back there. */
+  async start(port = 0): Promise<this> {
     const up = new URL(this.upstreamOrigin);
     this.server = createServer((client) => {
       const upstream = connect(Number(up.port), up.hostname);
@@ -31,11 +45,17 @@ export class SilentDestination {
       client.on('data', (chunk: Buffer) => {
         const text = tail + chunk.toString('latin1');
         tail = text.slice(-64);
-        if (/CIMMethod:\s*AcceptMigration/i.test(text)) silent = true;
-        upstream.write(chunk);
+        if (!silent && /CIMMethod:\s*AcceptMigration/i.test(text)) {
+          silent = true;
+          if (this.mode === 'drop') this.dropped++;
+        }
+        if (!(silent && this.mode === 'drop')) upstream.write(chunk);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      this.server!.once('error', reject);
+      this.server!.listen(port, '127.0.0.1', resolve);
+    });
     this.port = (this.server.address() as AddressInfo).port;
     return this;
   }

@@ -1,0 +1,145 @@
+// The management server settles the migrations a source host reports in doubt: a real source
+// tvdc-host (its own process, --state) is killed -9 with two migrations the server started on
+// their way, one whose destination admitted the VM without the answer reaching the source, one
+// whose destination never received it. After the restart POST /api/groups/:group/migrations/resolve
+// looks for each VM on its destination: there, the source forgets its copy; not there, the source
+// restores the VM, stopped; a destination that does not answer leaves the migration in doubt.
+import { expect } from 'chai';
+import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { CimError, CimStatus, WbemConnection } from '../../client/cim/index.js';
+import type { ApiClient } from '../../client/cli/ApiClient.js';
+import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
+import { SilentDestination } from '../providers/isolation/support/SilentDestination.js';
+import { startTestHost, type TestHost } from './support/testHost.js';
+import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
+import { client, defineVm, paperTvdc, refused, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+
+interface Outcome { host: string; vm: string; destination: string; destinationHost: string | null; outcome: string; message: string }
+interface Report { group: string; migrations: Outcome[]; unreachable: { host: string; message: string }[] }
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+describe('management server: migrations in doubt after a source host crashed are settled by asking the destination', function () {
+  this.timeout(120_000);
+  const tmp = tempDir('tvdc-server-indoubt-');
+  let h1: TvdcHostProcess | undefined;
+  let h1Port: number;
+  let h1Conn: WbemConnection;
+  let h2: TestHost;
+  let h3: TestHost;
+  /** The server reaches h2 and h3 through these; the URLs it knows them by are theirs. */
+  let toH2: SilentDestination;
+  let toH3: SilentDestination;
+  let srv: RunningServer;
+  let alice: ApiClient;
+
+  const startH1 = async (): Promise<void> => {
+    h1 = await spawnTvdcHost(['--name', 'h1', '--port', String(h1Port), '--state', join(tmp.dir, 'h1')]);
+    await h1Conn?.close();
+    h1Conn = new WbemConnection(h1.origin, { namespace: 'root/tvdc' });
+  };
+  const stateOn = async (conn: WbemConnection, name: string): Promise<number | null> => {
+    try {
+      return Number((await conn.getInstance(vm(name))).get('EnabledState'));
+    } catch (e) {
+      if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
+      throw e;
+    }
+  };
+  const until = async (check: () => boolean): Promise<void> => {
+    for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
+    expect(check()).to.equal(true);
+  };
+
+  before(async () => {
+    h1Port = await freePort();
+    [h2, h3] = await Promise.all([startTestHost('h2'), startTestHost('h3'), startH1()]);
+    toH2 = await new SilentDestination(h2.origin, 'forward').start();
+    toH3 = await new SilentDestination(h3.origin, 'drop').start();
+    // The server gives up on a migration after 3 s: the source dies under it, and its answer is not what is tested.
+    const log: string[] = [];
+    const server = ManagementServer.open({ db: join(tmp.dir, 'server.db'), modules: serverModules({ vms: { migrationTimeoutMs: 3_000 } }), log: (l) => void log.push(l) });
+    srv = { server, url: (await server.listen({ port: 0 })).http!, log };
+    await srv.server.users.add('dc', 'dcadmin', 'dc-password');
+    await srv.server.users.add('alice', 'tvdcadmin', 'alice-password');
+    await srv.server.users.add('bob', 'tvdcadmin', 'bob-password');
+    const dc = client(srv.url, 'dc', 'dc-password');
+    for (const url of [h1!.origin, toH2.origin, toH3.origin]) await dc.post('/api/hosts', { url });
+    await paperTvdc(dc, 'finance', ['h1', 'h2', 'h3']);
+    await dc.post('/api/groups', { name: 'other' });
+    await dc.put('/api/users/alice/groups/finance');
+    await dc.put('/api/users/bob/groups/other');
+    alice = client(srv.url, 'alice', 'alice-password');
+    for (const name of ['m2', 'm3']) {
+      await defineVm(h1Conn, 'h1', name);
+      await alice.put(`/api/groups/finance/vms/${name}/label`, { label: 'MarketAnalysis' });
+      await alice.post(`/api/groups/finance/vms/${name}/start`, {});
+    }
+  });
+  after(async () => {
+    await srv?.server.stop();
+    await h1Conn?.close();
+    await h1?.stop();
+    await toH2?.stop();
+    await toH3?.stop();
+    await h2?.stop();
+    await h3?.stop();
+    tmp.remove();
+  });
+
+  it('kill -9 of the source with two migrations on their way; the resolve call settles the one whose destination answers (arrived), leaves the other (destination unreachable), then restores it', async () => {
+    // Both migrations go out; the server's calls fail when h1 dies, whatever they say.
+    const toTwo = alice.post('/api/groups/finance/vms/m2/migrate', { to: 'h2' }).catch((e: unknown) => e);
+    await until(() => toH2.swallowed > 0);
+    const toThree = alice.post('/api/groups/finance/vms/m3/migrate', { to: 'h3' }).catch((e: unknown) => e);
+    await until(() => toH3.dropped > 0);
+    await h1!.kill9();
+    await Promise.all([toTwo, toThree]);
+    const h2Conn = new WbemConnection(h2.origin, { namespace: 'root/tvdc' });
+    const h3Conn = new WbemConnection(h3.origin, { namespace: 'root/tvdc' });
+    try {
+      expect(await stateOn(h2Conn, 'm2'), 'h2 admitted m2').to.equal(2);
+      expect(await stateOn(h3Conn, 'm3'), 'h3 never saw m3').to.equal(null);
+      await startH1();
+      await toH3.stop();
+
+      // Another TVDc's administrator may not.
+      await refused(client(srv.url, 'bob', 'bob-password').post('/api/groups/finance/migrations/resolve', {}), 403, 'FORBIDDEN');
+
+      const first = await alice.post<Report>('/api/groups/finance/migrations/resolve', {});
+      expect(first.unreachable).to.deep.equal([{ host: 'h3', message: first.unreachable[0]?.message }]);
+      expect(first.migrations.map((m) => [m.host, m.vm, m.destination, m.destinationHost, m.outcome])).to.deep.equal([
+        ['h1', 'm2', toH2.origin, 'h2', 'arrived'],
+        ['h1', 'm3', toH3.origin, 'h3', 'left'],
+      ]);
+      expect(first.migrations[0]!.message).to.equal('VM m2 is on h2: h1 forgot its take-back copy');
+      expect(first.migrations[1]!.message).to.match(/^host h3 could not be asked whether it has VM m3 \(.+\): left in doubt, try again once it answers$/);
+      expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM m3 from h1 stays in doubt: host h3 could not be asked'))).to.equal(true);
+      expect(await stateOn(h1Conn, 'm2')).to.equal(null);
+      expect(await stateOn(h1Conn, 'm3')).to.equal(null);
+
+      // h3 answers again, at the address the server knows it by: m3 is not there, so it comes back to h1.
+      toH3 = await new SilentDestination(h3.origin, 'drop').start(toH3.port);
+      const second = await alice.post<Report>('/api/groups/finance/migrations/resolve', {});
+      expect(second.unreachable).to.deep.equal([]);
+      expect(second.migrations.map((m) => [m.vm, m.outcome, m.message])).to.deep.equal([['m3', 'restored', 'VM m3 is not on h3: it is back on h1, stopped']]);
+      expect(await stateOn(h1Conn, 'm3')).to.equal(3);
+      expect(await stateOn(h3Conn, 'm3')).to.equal(null);
+      expect(await stateOn(h2Conn, 'm2')).to.equal(2);
+      expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM m3 from h1 to h3 was in doubt; VM m3 is not on h3: it is back on h1, stopped (resolved by alice)'))).to.equal(true);
+
+      // Nothing is left in doubt.
+      expect((await alice.post<Report>('/api/groups/finance/migrations/resolve', {})).migrations).to.deep.equal([]);
+    } finally {
+      await h2Conn.close();
+      await h3Conn.close();
+    }
+  });
+});
