@@ -416,7 +416,8 @@ export class SimulatedHypervisor implements HypervisorDriver {
    */
   async takeBack(vm: string, state: 'running' | 'stopped'): Promise<VmInfo> {
     const d = this.requireDeparture(vm);
-    const info = await this.arrive(d.ticket, state, 'take-back');
+    // Audited as an arrival: to this host's policy, a VM coming back is one coming in.
+    const info = await this.arrive(d.ticket, state, 'migrate-in');
     this.db.prepare('DELETE FROM iso_vm_departures WHERE vm = ?').run(vm);
     return info;
   }
