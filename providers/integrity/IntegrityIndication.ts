@@ -1,10 +1,12 @@
 // A new measurement as a TVDc_IntegrityIndication (a CIM_AlertIndication: AlertType 8 Security
 // Alert, ProbableCause 123 Information Modification), so a management server subscribed to them
-// learns of every program a VM or host runs as it happens and can judge it at once.
+// learns of every program a VM or host runs as it happens and can judge it at once; and a TPM that
+// died on its own, with what the host did about it (the VM stopped).
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { ImaEntry } from '../../src/tvdc/integrity/ImaEntry.js';
 import type { IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
+import type { TpmLoss } from '../../src/tvdc/vtpm/TpmLoss.js';
 import type { IntegrityModel } from './IntegrityModel.js';
 import { CLASS } from './IntegrityPaths.js';
 
@@ -40,6 +42,40 @@ export function integrityIndication(model: IntegrityModel, target: IntegrityTarg
     FilePath: e.path,
     Digest: digest,
     LogIndex: BigInt(e.index),
+    Verdict: VERDICT_UNJUDGED,
+  });
+}
+
+/** ProbableCause 48: Software Program Abnormally Terminated (the swtpm process). */
+const CAUSE_PROGRAM_TERMINATED = 48;
+/** PerceivedSeverity 6 Critical: the VM lost its TPM (and was stopped), or the host its own. */
+const SEVERITY_CRITICAL = 6;
+
+/**
+ * A TPM that died on its own and what the host did (TpmLoss): a Security Alert, Critical, whose
+ * IndicationIdentifier `TVDc:<host>:tpm-lost:<vm|host>:<name>:<ms>` no measurement's can match.
+ */
+export function tpmLossIndication(model: IntegrityModel, loss: TpmLoss): CimInstance {
+  const now = new Date();
+  const system = model.paths.system(loss.target);
+  return model.cim.instance(CLASS.indication, {
+    IndicationIdentifier: `TVDc:${model.hostName}:tpm-lost:${model.paths.systemId(loss.target)}:${now.getTime()}`,
+    IndicationTime: CimDateTime.fromDate(now),
+    EventTime: CimDateTime.fromDate(now),
+    AlertType: 8,
+    ProbableCause: CAUSE_PROGRAM_TERMINATED,
+    ProbableCauseDescription: loss.target.kind === 'vm' ? 'vTPM process ended' : 'host TPM process ended',
+    PerceivedSeverity: SEVERITY_CRITICAL,
+    AlertingManagedElement: system.toString(),
+    AlertingElementFormat: 2,
+    SystemCreationClassName: CLASS.host,
+    SystemName: model.hostName,
+    ProviderName: 'tvdc integrity',
+    OwningEntity: 'TVDc',
+    MessageID: 'TVDC-INTEGRITY-TPM-LOST',
+    Message: loss.message,
+    MessageArguments: [system.toString(), loss.action, loss.exitCode === null ? 'signal' : String(loss.exitCode)],
+    Description: loss.message,
     Verdict: VERDICT_UNJUDGED,
   });
 }

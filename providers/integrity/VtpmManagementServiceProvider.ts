@@ -8,7 +8,7 @@
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
 import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
-import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
+import type { MethodResult, ParamValue, Provider, ProviderContext, Role } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { TpmFamily } from '../../src/tvdc/vtpm/TpmFamily.js';
 import { vtpmFailure } from './IntegrityErrorMap.js';
@@ -28,7 +28,17 @@ function familyParam(params: ParamValue[]): TpmFamily {
 
 const NOT_SUPPORTED = { returnValue: 1, outParams: [{ name: 'Reason', value: 'vTPMs are off on this host (tvdc-host --vtpm off)' }] };
 
+/**
+ * Methods that move, clone, power or remove a VM's vTPM, or decide the host's own measurement
+ * list: an export hands out the whole TPM (EK private key and seeds) sealed to a key the caller
+ * names, an import takes one signed by a key the caller names. The management server calls none
+ * of them (it migrates with MigrateVirtualSystemToHost), so its `write` login does not get them.
+ */
+export const ADMIN_METHODS = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'PrepareVTPMMigrationOut', 'PrepareVTPMMigrationIn', 'ImportHostMeasurementLog'] as const;
+
 export class VtpmManagementServiceProvider implements Provider {
+  readonly methodRoles: Readonly<Record<string, Role>> = Object.fromEntries(ADMIN_METHODS.map((m) => [m, 'admin' as const]));
+
   constructor(private readonly model: IntegrityModel) {}
 
   enumerateInstances(): CimInstance[] {

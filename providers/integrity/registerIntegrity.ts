@@ -12,7 +12,7 @@ import { CimFactory, TVDC_NAMESPACE } from '../isolation/CimFactory.js';
 import { listProvider } from '../isolation/listProvider.js';
 import { AttestationServiceProvider } from './AttestationServiceProvider.js';
 import { integrityAssociations, type IntegrityAssociationPart } from './IntegrityAssociations.js';
-import { integrityIndication } from './IntegrityIndication.js';
+import { integrityIndication, tpmLossIndication } from './IntegrityIndication.js';
 import { IntegrityModel } from './IntegrityModel.js';
 import { CLASS } from './IntegrityPaths.js';
 import { measurementEntryProvider, measurementLogProvider, pcrProvider } from './MeasurementProviders.js';
@@ -47,7 +47,7 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
   if (setup.vtpm === 'swtpm') {
     const stateDir = setup.stateDir ?? (tempState = mkdtempSync(join(tmpdir(), 'tvdc-vtpm-')));
     try {
-      integrity = await HostIntegrity.open({ stateDir, hostName: setup.name, vms: { getVm: (n) => isolation.getVm(n), listVms: () => isolation.listVms() } });
+      integrity = await HostIntegrity.open({ stateDir, hostName: setup.name, vms: { getVm: (n) => isolation.getVm(n), listVms: () => isolation.listVms(), stopVm: (n) => isolation.stopVm(n) } });
     } catch (e) {
       if (tempState) rmSync(tempState, { recursive: true, force: true });
       throw e;
@@ -78,6 +78,13 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
         console.error(`tvdc integrity: could not raise ${CLASS.indication}: ${(err as Error).message}`);
       }
     }));
+    undo.push(integrity.onTpmLoss((loss) => {
+      try {
+        server.emitIndication(ns, tpmLossIndication(model, loss));
+      } catch (err) {
+        console.error(`tvdc integrity: could not raise ${CLASS.indication} for a lost TPM: ${(err as Error).message}`);
+      }
+    }));
   }
 
   return {
@@ -103,4 +110,5 @@ function reportRecovery(integrity: HostIntegrity): void {
     if (r.droppedEntries) console.error(`tvdc integrity: vTPM ${r.id}: ${r.droppedEntries} log entr(y/ies) past the stored PCRs dropped`);
   }
   for (const f of [...vms.failed, ...host.failed]) console.error(`tvdc integrity: vTPM ${f.id} could not be restarted: ${f.error}`);
+  for (const l of integrity.failStopped) console.error(`tvdc integrity: ${l.message}`);
 }

@@ -18,6 +18,9 @@ import type { TpmFamily } from './TpmFamily.js';
 import { akPublicPemOf } from './VtpmKeys.js';
 import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
 import { VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
+import { requireVmHalted, requireVmStoppedToStart, requireVtpmToResume } from './VtpmPowerRules.js';
+import { describeExit, type TpmLoss, type TpmLossListener } from './TpmLoss.js';
+import { IMA_PCR } from './Measurer.js';
 
 /** What a quote, a PCR or a log belongs to: a VM's vTPM or the host's TPM. */
 export type IntegrityTarget = { kind: 'vm'; name: string } | { kind: 'host' };
@@ -39,6 +42,8 @@ function requireVmName(vm: string): void {
 export interface VmDirectory {
   getVm(name: string): VmInfo | undefined;
   listVms(): VmInfo[];
+  /** Stops a VM whose vTPM was lost (fail-stop): a VM does not run without its TPM. */
+  stopVm(name: string): Promise<unknown>;
 }
 
 export interface HostIntegrityOptions {
@@ -66,6 +71,9 @@ export class HostIntegrity {
   private readonly hostMeasurer: Measurer;
   private readonly hostAttestor: Attestor;
   private readonly listeners = new Set<TargetMeasurementListener>();
+  private readonly lossListeners = new Set<TpmLossListener>();
+  /** VMs stopped when the agent opened because their vTPM could not run again (see reconcile). */
+  readonly failStopped: TpmLoss[] = [];
   /**
    * Migrations the management side authorised, by VM: the destination key a leaving vTPM is
    * sealed to, and the source key an arriving one must be signed with. Pinned: a key offered for
@@ -108,15 +116,18 @@ export class HostIntegrity {
     mkdirSync(opts.stateDir, { recursive: true });
     const common = { hostName: opts.hostName, ...(opts.swtpmPath ? { swtpmPath: opts.swtpmPath } : {}), ...(opts.log ? { log: opts.log } : {}) };
     const lifetime = opts.packageLifetimeMs === undefined ? {} : { packageLifetimeMs: opts.packageLifetimeMs };
-    const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common, ...lifetime });
+    // The managers exist before the object that acts on their processes' deaths: bound late.
+    let lost: ((target: IntegrityTarget, code: number | null) => void) | undefined;
+    const vms = await VtpmManager.open({ stateDir: opts.stateDir, ...common, ...lifetime, onUnexpectedExit: (id, code) => lost?.({ kind: 'vm', name: id }, code) });
     let host;
     try {
-      host = await VtpmManager.open({ stateDir: join(opts.stateDir, 'host-tpm'), ...common });
+      host = await VtpmManager.open({ stateDir: join(opts.stateDir, 'host-tpm'), ...common, onUnexpectedExit: (_id, code) => lost?.({ kind: 'host' }, code) });
     } catch (e) {
       await vms.manager.close();
       throw e;
     }
     const hi = new HostIntegrity(vms.manager, host.manager, opts, { vms: vms.recovery, host: host.recovery });
+    lost = (target, code) => void hi.tpmLost(target, code);
     try {
       await hi.startHostTpm();
       await hi.reconcile();
@@ -135,16 +146,63 @@ export class HostIntegrity {
 
   /**
    * After a restart: vTPMs of VMs that are gone (destroyed or migrated away while the agent was
-   * down) are deleted; a running VM whose vTPM does not run gets it started and measured again.
+   * down) are deleted. A running or paused VM whose vTPM could not run again with its PCRs is
+   * stopped (fail-stop, recorded in `failStopped`): a blank vTPM under it would wipe the evidence
+   * of what it ran. A VM that never had a vTPM here (vTPMs were off) gets one, booted now.
    */
   private async reconcile(): Promise<void> {
     for (const v of this.vtpms.list()) {
       if (!this.opts.vms.getVm(v.id)) await this.vtpms.delete(v.id);
     }
     for (const vm of this.opts.vms.listVms()) {
-      if (vm.state === 'stopped') continue;
-      if (!this.has(vm.name)) await this.createVtpm(vm.name);
-      if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+      if (vm.state === 'stopped' || vm.state === 'suspended') continue;
+      if (!this.has(vm.name)) {
+        await this.createVtpm(vm.name);
+        await this.bootVtpm(vm.name);
+      } else if (!this.vtpms.get(vm.name).running) {
+        this.failStopped.push(await this.failStop(vm, null, 'could not run again with its PCRs after the agent restarted'));
+      }
+    }
+  }
+
+  /** Told when a TPM of this host died on its own, after the host acted on it (see TpmLoss). */
+  onTpmLoss(l: TpmLossListener): () => void {
+    this.lossListeners.add(l);
+    return () => this.lossListeners.delete(l);
+  }
+
+  /** A swtpm ended without being asked to: stop its VM if that runs, then tell the listeners. */
+  private async tpmLost(target: IntegrityTarget, code: number | null): Promise<void> {
+    let loss: TpmLoss;
+    if (target.kind === 'host') {
+      loss = { target, exitCode: code, action: 'host-tpm', message: `the TPM of host '${this.opts.hostName}' ${describeExit(code)}: the host cannot attest until the agent restarts` };
+    } else {
+      const vm = this.opts.vms.getVm(target.name);
+      if (vm && (vm.state === 'running' || vm.state === 'paused')) {
+        loss = await this.failStop(vm, code, describeExit(code));
+      } else {
+        const what = !vm ? 'the VM is gone' : vm.state === 'suspended' ? 'the VM is suspended and will not resume (stop it and start it)' : 'the VM is stopped';
+        loss = { target, exitCode: code, action: 'vm-not-running', ...(vm ? { vmState: vm.state } : {}), message: `the vTPM of VM '${target.name}' ${describeExit(code)}; ${what}` };
+      }
+    }
+    (this.opts.log ?? ((l: string) => process.stderr.write(`tvdc integrity: ${l}\n`)))(loss.message);
+    for (const l of this.lossListeners) {
+      try {
+        l(loss);
+      } catch {
+        // The VM is stopped either way; a listener's failure cannot undo that.
+      }
+    }
+  }
+
+  /** Stops a VM that lost its vTPM; never throws (the failure is in the returned record). */
+  private async failStop(vm: VmInfo, code: number | null, how: string): Promise<TpmLoss> {
+    const target: IntegrityTarget = { kind: 'vm', name: vm.name };
+    try {
+      await this.opts.vms.stopVm(vm.name);
+      return { target, exitCode: code, action: 'vm-stopped', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}: the VM was stopped, as a VM does not run without its TPM; start it again to boot it with its vTPM` };
+    } catch (e) {
+      return { target, exitCode: code, action: 'vm-stop-failed', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}, and stopping the VM failed (${(e as Error).message}): it may run without its TPM` };
     }
   }
 
@@ -200,8 +258,14 @@ export class HostIntegrity {
     return this.vtpms.create(vm, opts.family ? { family: opts.family } : {});
   }
 
-  /** Powers the vTPM on and boots the VM's image into it: boot list, boot_aggregate, init. */
+  /** StartVTPM: powers on the vTPM of a stopped VM (see requireVmStoppedToStart). */
   async startVtpm(vm: string): Promise<VtpmInfo> {
+    requireVmStoppedToStart(this.requireVm(vm));
+    return this.bootVtpm(vm);
+  }
+
+  /** Powers the vTPM on and boots the VM's image into it: boot list, boot_aggregate, init. */
+  private async bootVtpm(vm: string): Promise<VtpmInfo> {
     this.requireVm(vm);
     const root = this.images.ensure(vm);
     await this.vtpms.start(vm);
@@ -210,12 +274,16 @@ export class HostIntegrity {
     return this.vtpms.get(vm);
   }
 
+  /** StopVTPM: only while the VM is stopped or suspended. */
   async stopVtpm(vm: string): Promise<VtpmInfo> {
+    requireVmHalted(this.requireVm(vm), 'stop');
     this.bind({ kind: 'vm', name: vm });
     return this.vtpms.stop(vm);
   }
 
+  /** DeleteVTPM: only while the VM is stopped or suspended. */
   async deleteVtpm(vm: string): Promise<void> {
+    requireVmHalted(this.requireVm(vm), 'delete');
     this.bind({ kind: 'vm', name: vm });
     await this.vtpms.delete(vm);
   }
@@ -228,6 +296,8 @@ export class HostIntegrity {
   /** The vTPM as a package only the host holding `destinationKeyPem` can open, signed by this host. */
   async exportState(vm: string, destinationKeyPem: string): Promise<Buffer> {
     const recipient = parseMigrationPublicKey(destinationKeyPem, "the destination host's migration key");
+    // Exporting stops the vTPM: never under a guest that is executing.
+    requireVmHalted(this.requireVm(vm), 'export');
     this.bind({ kind: 'vm', name: vm });
     const [pkg] = await this.vtpms.exportState(vm, [{ recipient, purpose: 'migrate' }]);
     return pkg!;
@@ -314,12 +384,19 @@ export class HostIntegrity {
 
   /**
    * Imports the management VM's real IMA measurement list (ascii_runtime_measurements text):
-   * every entry is appended to the host TPM's list and extended into it as the kernel did.
-   * Returns the number of entries imported.
+   * every entry, each for PCR 10, is appended to the host TPM's list and extended into it as the
+   * kernel did. Returns the number of entries imported. The host TPM is a swtpm the agent runs, so
+   * this list is only what its importer says the management VM ran (docs/integrity-cim.md).
    */
   async importHostLog(asciiLog: string): Promise<number> {
     const entries = parseAsciiLog(asciiLog);
     if (entries.length === 0) throw new TvdcError('INVALID_ARGUMENT', 'the measurement list is empty');
+    // IMA measures into PCR 10 only; a line for another PCR would extend the host's boot PCRs
+    // after the fact (and break its boot_aggregate). Refused as a whole, before anything is extended.
+    const lineNumbers = asciiLog.split('\n').flatMap((l, i) => (l === '' || l === '\r' ? [] : [i + 1]));
+    entries.forEach((e, i) => {
+      if (e.pcr !== IMA_PCR) throw new TvdcError('INVALID_ARGUMENT', `measurement list line ${lineNumbers[i]}: PCR ${e.pcr}; the host's list takes IMA entries for PCR ${IMA_PCR} only`);
+    });
     return this.hostMeasurer.importLog(HOST_TPM_ID, entries);
   }
 
@@ -370,8 +447,10 @@ export class HostIntegrity {
       onStart: async (vm) => {
         if (!this.has(vm.name)) await this.createVtpm(vm.name);
         if (this.vtpms.get(vm.name).running) await this.vtpms.stop(vm.name);
-        await this.startVtpm(vm.name);
+        await this.bootVtpm(vm.name);
       },
+      // The guest continues against the TPM it was suspended with, or not at all.
+      onResume: (vm) => requireVtpmToResume(vm, this.has(vm.name) ? this.vtpms.get(vm.name) : undefined),
       onStop: async (vm) => {
         if (this.has(vm.name)) await this.vtpms.stop(vm.name);
       },
@@ -429,12 +508,12 @@ export class HostIntegrity {
       // A VM restored stopped has its vTPM off too; it boots again when the VM starts.
       if (vm.state === 'stopped') {
         if (this.vtpms.get(vm.name).running) await this.vtpms.stop(vm.name);
-      } else if (!this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+      } else if (!this.vtpms.get(vm.name).running) await this.bootVtpm(vm.name);
       return;
     }
     // From a host without vTPMs: the VM gets one here, booted fresh (when it runs).
     if (!this.has(vm.name)) await this.createVtpm(vm.name);
-    if (vm.state !== 'stopped' && !this.vtpms.get(vm.name).running) await this.startVtpm(vm.name);
+    if (vm.state !== 'stopped' && !this.vtpms.get(vm.name).running) await this.bootVtpm(vm.name);
   }
 
   /** Stops every swtpm, keeping volatile state so the next open() resumes the PCRs. */

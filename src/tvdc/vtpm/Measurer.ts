@@ -3,7 +3,7 @@
 // from the VM's root directory itself; nothing the VM says about itself is taken on trust.
 import { hash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import { encodeTemplateData, type ImaEntry } from '../integrity/ImaEntry.js';
 import { bootAggregates } from '../integrity/ImaReplay.js';
@@ -51,14 +51,19 @@ export class Measurer {
     return full;
   }
 
-  private static async read(root: string, path: string): Promise<Buffer> {
+  /**
+   * Reads `path` of the image, and names what was read: its canonical path inside the image (no
+   * `.`, `..`, `//` or symlink left), as IMA logs the path it measured and not the one a program
+   * asked for. Logging the asked-for text would let `/tmp/../miner` pass for something under /tmp.
+   */
+  private static async read(root: string, path: string): Promise<{ data: Buffer; canonical: string }> {
     try {
       const full = Measurer.inside(root, path);
       // A symlink in the image must not make the host measure (or leak digests of) its own files.
       const [realRoot, realFull] = await Promise.all([realpath(root), realpath(full)]);
       const rel = relative(realRoot, realFull);
       if (rel.startsWith('..') || isAbsolute(rel)) throw new TvdcError('INVALID_ARGUMENT', `${path} resolves outside the VM root`);
-      return await readFile(realFull);
+      return { data: await readFile(realFull), canonical: '/' + rel.split(sep).join('/') };
     } catch (e) {
       if (e instanceof TvdcError) throw e;
       throw new TvdcError('IO_FAILED', `cannot measure ${path}: ${(e as Error).message}`);
@@ -75,7 +80,7 @@ export class Measurer {
     for (const c of components) {
       if (!Number.isInteger(c.pcr) || c.pcr < 0 || c.pcr > 9) throw new TvdcError('INVALID_ARGUMENT', `boot component ${c.path}: PCR ${c.pcr} is not 0-9`);
     }
-    const files = await Promise.all(components.map((c) => Measurer.read(root, c.path)));
+    const files = (await Promise.all(components.map((c) => Measurer.read(root, c.path)))).map((f) => f.data);
     return this.manager.withLock(id, async () => {
       const pcrs = this.manager.pcrs(id);
       if (this.manager.log.count(id) !== 0) throw new TvdcError('INVALID_STATE', `vTPM ${id} has measurements already: boot needs a fresh start`);
@@ -89,11 +94,14 @@ export class Measurer {
     });
   }
 
-  /** The VM executes `path`: IMA measures the file into PCR 10 and logs an ima-ng entry. */
+  /**
+   * The VM executes `path`: IMA measures the file into PCR 10 and logs an ima-ng entry under the
+   * file's canonical path in the image (see read); a path leaving the image is refused.
+   */
   async execute(id: string, root: string, path: string): Promise<ImaEntry> {
-    const data = await Measurer.read(root, path);
+    const { data, canonical } = await Measurer.read(root, path);
     const digest = hash('sha256', data, 'hex');
-    return this.manager.withLock(id, () => this.record(id, path.startsWith('/') ? path : '/' + path, 'sha256', digest));
+    return this.manager.withLock(id, () => this.record(id, canonical, 'sha256', digest));
   }
 
   private async record(id: string, path: string, alg: string, digest: string): Promise<ImaEntry> {

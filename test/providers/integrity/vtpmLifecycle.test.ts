@@ -101,6 +101,11 @@ describe('integrity providers: vTPM life cycle and TVDc_VTPMManagementService (r
     expect((await cm(p.vm('a'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
     expect((await cm(SERVICE('lc'), `ExecuteFile.Path="/bin/sh",System=${p.vm('a')}`)).returnValue).to.equal(0);
     const before = await pcr10('a');
+    // Refused while the VM runs (exporting stops the vTPM): suspended, its vTPM may go.
+    const running = await cm(SERVICE('lc'), `StopVTPM.VTPM=${VTPM('a')}`);
+    expect(running.returnValue).to.equal(5);
+    expect(running.out['Reason']).to.equal("cannot stop the vTPM of VM 'a' while the VM is running: stop or suspend the VM first");
+    expect((await cm(p.vm('a'), 'RequestStateChange.RequestedState=6')).returnValue).to.equal(0);
     const own = await migrationKey(conn, 'lc');
     const noKey = await conn.invokeMethod(servicePath('lc'), 'ExportVTPMState', { VTPM: vtpmPath('a') });
     expect(Number(noKey.returnValue)).to.equal(4);

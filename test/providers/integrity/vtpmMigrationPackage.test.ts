@@ -52,6 +52,8 @@ describe('integrity providers: sealed vTPM packages between two host agents over
     }
     // mv runs on px with a measured vTPM; on py it is defined, its own fresh vTPM deleted.
     expect((await cm(x, new HostPaths(x.origin, 'px').vm('mv'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    // Suspended: a vTPM is exported only while its VM does not execute.
+    expect((await cm(x, new HostPaths(x.origin, 'px').vm('mv'), 'RequestStateChange.RequestedState=6')).returnValue).to.equal(0);
     for (const vm of ['mv', 'other']) {
       const d = await cy.invokeMethod(vtpmServicePath('py'), 'DeleteVTPM', { VTPM: vtpmPath(vm) });
       expect(Number(d.returnValue)).to.equal(0);
@@ -103,7 +105,8 @@ describe('integrity providers: sealed vTPM packages between two host agents over
   });
 
   it('moves the running vTPM from px to py: same PCR 10 and EK certificate; the same package again is a replay', async () => {
-    expect((await cm(x, new HostPaths(x.origin, 'px').vm('mv'), 'RequestStateChange.RequestedState=10')).returnValue).to.equal(0);
+    // The exports above stopped its vTPM, so it cannot resume: stopped, started (a fresh vTPM boot), suspended for the export.
+    for (const rs of [3, 2, 6]) expect((await cm(x, new HostPaths(x.origin, 'px').vm('mv'), `RequestStateChange.RequestedState=${rs}`)).returnValue).to.equal(0);
     const before = await pcr10(cx, 'px');
     const ek = String((await cx.getInstance(vtpmPath('mv'))).get('EKCertificate'));
     const state = await exportFromX(keyY);

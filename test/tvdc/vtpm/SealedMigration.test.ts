@@ -103,10 +103,12 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     a = await openHost('hostA');
     b = await openHost('hostB');
     stranger = MigrationKey.openOrCreate(join(dir, 'stranger'));
-    // A running VM with a measured vTPM on A; the same VM defined, without a vTPM, on B.
+    // A VM with a measured vTPM on A, suspended (a vTPM is exported only while its VM does not
+    // execute); the same VM defined, without a vTPM, on B.
     await a.iso.defineVm('vm1', 'MarketAnalysis');
     await a.iso.startVm('vm1');
     await a.hi.executeFile('vm1', '/bin/sh');
+    await a.iso.suspendVm('vm1');
     await b.iso.defineVm('vm1', 'MarketAnalysis');
     await b.hi.deleteVtpm('vm1');
   });
@@ -229,8 +231,10 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
   it('round trip A -> B with a running vTPM: PCRs, EK, AK and log survive; the package hides the TPM state', async () => {
     // Running again on A, measured once more, so the package carries volatile state and a log.
     expect(a.hi.info({ kind: 'vm', name: 'vm1' }).running).to.equal(false);
-    await a.hi.startVtpm('vm1');
+    await a.iso.stopVm('vm1');
+    await a.iso.startVm('vm1');
     await a.hi.executeFile('vm1', '/bin/sh');
+    await a.iso.suspendVm('vm1');
     const before = { pcr: await pcr10(a, 'vm1'), info: a.hi.info({ kind: 'vm', name: 'vm1' }), log: a.hi.log({ kind: 'vm', name: 'vm1' }) };
     const pkg = await exportToB();
 
