@@ -9,6 +9,8 @@ import type { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDat
 import type { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import type { QuoteBundle, QuoteFamily } from '../../../src/tvdc/integrity/QuoteBundle.js';
 import { IntegrityError } from '../../../src/tvdc/integrity/IntegrityError.js';
+import { BOOT_AGGREGATE } from '../../../src/tvdc/integrity/BootAggregate.js';
+import { EkBindingError, ekVmProblem } from '../../../src/tvdc/integrity/EkBinding.js';
 import { DUPLICATE_VM_NAME, type ActionPlanEngine } from '../../../src/tvdc/management/ActionPlanEngine.js';
 import type { EventFinding, EventLog, TvdcEvent } from '../../../src/tvdc/management/EventLog.js';
 import type { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
@@ -214,7 +216,11 @@ export class AttestationRunner {
         }
       }
     } catch (e) {
-      if (e instanceof IntegrityError && e.reason === 'ENROLMENT_FAILED') {
+      if (e instanceof EkBindingError) {
+        // Another VM's vTPM, or one TPM identity for two targets: named as such, both VMs in the message.
+        status = 'untrusted';
+        findings = [{ code: e.finding, message: e.message }];
+      } else if (e instanceof IntegrityError && e.reason === 'ENROLMENT_FAILED') {
         // The target's TPM could not prove it holds a certified EK: that is a verdict, not an outage.
         status = 'untrusted';
         findings = [{ code: 'ENROLMENT_REFUSED', message: e.message }];
@@ -256,11 +262,24 @@ export class AttestationRunner {
       const ca = target.vm === undefined ? 'platform CA' : 'vTPM CA';
       throw new ChallengeError('NO_TRUST_ANCHOR', `no ${ca} is registered for host ${target.host}: a dcadmin must run "tvdc attest trust ${target.host}" first`);
     }
-    this.snapshot ??= this.opts.references.snapshot();
-    const verifier = new Verifier({ anchors: this.opts.anchors.anchorsFor(target), references: this.snapshot, store: this.store });
+    if (!this.snapshot) {
+      this.snapshot = this.opts.references.snapshot();
+      if (this.snapshot.size > 0 && this.snapshot.digestsOf(BOOT_AGGREGATE).length === 0) {
+        this.opts.log?.('attestation: the reference database lists no boot_aggregate: every VM\'s boot chain is unknown until the clean VM images are imported again (tvdc ima policy DIR, then tvdc refdb import) or boot aggregates are added (tvdc refdb add boot_aggregate DIGEST)');
+      }
+    }
+    // A host's own TPM is a stand-in that measures no boot: its boot_aggregate only has to match its quote.
+    const verifier = new Verifier({ anchors: this.opts.anchors.anchorsFor(target), references: this.snapshot, store: this.store, bootAggregateReferences: target.vm !== undefined });
     const source = this.opts.quoteSource?.(target.host) ?? new CimChallenger(this.opts.hosts.connection(target.host), target.host);
     const name = verifierName(target);
     const path = targetPath(target);
+    const enrolled = this.store.enrolment(name);
+    if (enrolled && target.vm !== undefined && ekVmProblem(enrolled.ekCertificatePem, target.vm)) {
+      // Enrolled before EK certificates were matched to their VM, with another VM's vTPM: the
+      // enrolment is dropped, and enrolling again refuses that vTPM (EK_WRONG_VM) with the reason.
+      this.opts.log?.(`attestation: the enrolment of VM ${target.vm} has an EK certificate that names another VM; it is dropped and ${target.vm} enrolled again`);
+      this.store.forget(name);
+    }
     if (!this.store.enrolment(name)) await source.enrol(path, verifier, name);
     const fromIndex = this.store.state(name)?.replay.nextIndex ?? 0;
     const once = async (from: number) => {

@@ -27,6 +27,13 @@ export function hostPath(name: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_HostSystem', { CreationClassName: 'TVDc_HostSystem', Name: name }, TVDC_NAMESPACE);
 }
 
+/** The VM a target path names (a TVDc_ComputerSystem's Name), or undefined for a host. */
+export function vmOfPath(p: CimObjectPath): string | undefined {
+  if (p.className.toLowerCase() !== 'tvdc_computersystem') return undefined;
+  const name = p.keys?.get('Name')?.value;
+  return typeof name === 'string' ? name : undefined;
+}
+
 export function targetPath(t: AttestationTarget): CimObjectPath {
   return t.vm === undefined ? hostPath(t.host) : vmPath(t.vm);
 }
@@ -68,6 +75,9 @@ export class CimChallenger {
    * an IntegrityError; the host's CIM failures are thrown as they came.
    */
   async enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<Enrolment> {
+    // A VM's EK certificate must name that VM; the VM is the one asked about, whatever the host says.
+    const vm = vmOfPath(target);
+    const expect = vm !== undefined ? { vm } : {};
     const key = await this.call('GetAttestationKey', { Target: target });
     if (quoteFamily(key) === 'tpm12') {
       // The family the host names only picks the way in: the key is enrolled for TPM 1.2 quotes
@@ -76,10 +86,10 @@ export class CimChallenger {
       if (typeof akCertificate !== 'string' || akCertificate.length === 0) {
         throw new ChallengeError('BAD_ANSWER', `host ${this.host}: GetAttestationKey names a TPM 1.2 but gives no AKCertificate, without which its quote key cannot be enrolled`);
       }
-      return verifier.enrolTpm12(name, out(key, 'EKCertificate'), akCertificate);
+      return verifier.enrolTpm12(name, out(key, 'EKCertificate'), akCertificate, expect);
     }
     const area = Buffer.from(base64(out(key, 'AKPublicArea'), 'AKPublicArea', this.host), 'base64');
-    const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area);
+    const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area, expect);
     const act = await this.call('ActivateCredential', {
       Target: target,
       CredentialBlob: challenge.credentialBlob.toString('base64'),

@@ -1,9 +1,11 @@
 // Verifies an IMA measurement list on its own: every template hash, the replayed PCRs, the
-// boot_aggregate against PCRs 0-9 when known, and with references a verdict per entry.
+// boot_aggregate against PCRs 0-9 when known and against the known-good boot aggregates, and
+// with references a verdict per entry.
 import { hash } from 'node:crypto';
 import { hexDigit, type ImaEntry } from './ImaEntry.js';
 import { parseAsciiLine } from './ImaLogParser.js';
 import { ImaReplay, bootAggregates, type PcrBankName, type ReplayMethod, type ReplayState } from './ImaReplay.js';
+import { BOOT_AGGREGATE } from './BootAggregate.js';
 import { digestKey, type ReferenceLookup } from './ReferenceSet.js';
 import { worst, type EntryVerdict, type VerdictStatus } from './Verdict.js';
 
@@ -15,6 +17,12 @@ export interface ImaVerifyOptions {
   references?: ReferenceLookup;
   /** Quoted PCRs 0-9 per bank, to check boot_aggregate entries against. */
   bootPcrs?: Partial<Record<PcrBankName, ReadonlyMap<number, Buffer>>>;
+  /**
+   * Judge the boot_aggregate against the references as well as the quoted PCRs (default true,
+   * when there are references): false for a TPM whose boot nothing measures, such as a host's
+   * stand-in TPM, whose aggregate only says that.
+   */
+  bootAggregateReferences?: boolean;
   /** Keep a verdict for every entry, not only the ones that are not trusted. */
   allVerdicts?: boolean;
 }
@@ -76,18 +84,7 @@ class Tally {
       }
       return;
     }
-    let v: EntryVerdict | undefined;
-    if (path === 'boot_aggregate' && this.opts.bootPcrs) {
-      const bank = fileAlg === 'sha1' || fileAlg === 'sha256' ? fileAlg : undefined;
-      const pcrs = bank ? this.opts.bootPcrs[bank] : undefined;
-      const candidates = bank && pcrs ? bootAggregates(bank, pcrs) : [];
-      // Without PCRs 0-7 (or 0-9) in the quote the boot_aggregate is judged like any entry.
-      if (candidates.length) {
-        v = candidates.includes(digest)
-          ? { index, path, digest, status: 'trusted', code: 'TRUSTED', reason: 'boot_aggregate matches the quoted PCRs 0-9' }
-          : { index, path, digest, status: 'untrusted', code: 'BOOT_AGGREGATE_MISMATCH', reason: `boot_aggregate ${digest} does not match the quoted boot PCRs` };
-      }
-    }
+    let v = path === BOOT_AGGREGATE ? this.bootAggregate(index, fileAlg, digest) : undefined;
     if (!v) {
       if (!refs) return;
       if (!this.all && refs.isTrusted?.(path, digest)) {
@@ -98,6 +95,33 @@ class Tally {
     }
     this.counts[v.status]++;
     if (this.all || v.status !== 'trusted') this.verdicts.push(v);
+  }
+
+  /**
+   * The boot_aggregate: it must match the quoted boot PCRs (else it was made up), and with
+   * references be a known-good one (else the boot chain is not a clean image's). Undefined: judge
+   * it as any entry (no quoted PCRs 0-7 and references not asked).
+   */
+  private bootAggregate(index: number, fileAlg: string, digest: string): EntryVerdict | undefined {
+    const path = BOOT_AGGREGATE;
+    let quoted = false;
+    if (this.opts.bootPcrs) {
+      const bank = fileAlg === 'sha1' || fileAlg === 'sha256' ? fileAlg : undefined;
+      const pcrs = bank ? this.opts.bootPcrs[bank] : undefined;
+      const candidates = bank && pcrs ? bootAggregates(bank, pcrs) : [];
+      // Without PCRs 0-7 (or 0-9) in the quote only the references can judge it.
+      if (candidates.length) {
+        if (!candidates.includes(digest)) return { index, path, digest, status: 'untrusted', code: 'BOOT_AGGREGATE_MISMATCH', reason: `boot_aggregate ${digest} does not match the quoted boot PCRs` };
+        quoted = true;
+      }
+    }
+    const refs = this.opts.references;
+    if (refs && this.opts.bootAggregateReferences !== false) {
+      const v = refs.judge(index, path, digest);
+      if (quoted && v.status === 'trusted') v.reason = 'boot_aggregate matches the quoted PCRs 0-9 and is a known-good boot aggregate';
+      return v;
+    }
+    return quoted ? { index, path, digest, status: 'trusted', code: 'TRUSTED', reason: 'boot_aggregate matches the quoted PCRs 0-9' } : undefined;
   }
 
   /** An entry the caller found trusted by the references' fast path. */

@@ -2,6 +2,7 @@
 // vulnerable (with a CVE id) or malicious, plus exclude patterns. Filled from Keylime runtime
 // policies and from directories scanned in a trusted environment; judged through snapshots.
 import { migrate, openStore, type Db } from '../../store/Store.js';
+import { imageBootEntries } from './BootAggregate.js';
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet, type Annotation } from './ReferenceSet.js';
 import { scanDirectory } from './scanDirectory.js';
@@ -170,10 +171,11 @@ export class ReferenceDatabase {
 
   /**
    * Scans a directory tree from a trusted environment (a clean image mounted read-only) and
-   * records every regular file's digest under `prefix` + its relative path.
+   * records every regular file's digest under `prefix` + its relative path; a whole VM image
+   * (prefix /) also gives its boot_aggregates, computed as its host measures its boot.
    */
   importDirectory(dir: string, opts: { prefix?: string; alg?: 'sha1' | 'sha256'; source?: string } = {}): { added: number; removed: number } {
-    return this.replaceSource(opts.source ?? `scan:${dir}`, scanDirectory(dir, opts));
+    return this.replaceSource(opts.source ?? `scan:${dir}`, [...scanDirectory(dir, opts), ...imageBootEntries(dir, opts.prefix)]);
   }
 
   addExclude(pattern: string): void {

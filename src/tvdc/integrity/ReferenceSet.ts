@@ -1,5 +1,6 @@
 // An in-memory snapshot of reference measurements (path -> known digests with annotations,
 // exclude patterns) that judges log entries quickly; built from a runtime policy or the refdb.
+import { BOOT_AGGREGATE } from './BootAggregate.js';
 import type { EntryVerdict } from './Verdict.js';
 
 export type Annotation = 'trusted' | 'vulnerable' | 'malicious';
@@ -187,10 +188,32 @@ export class ReferenceSet implements ReferenceLookup {
       return v;
     }
     if (hit) return { index, path, digest, status: 'trusted', code: 'TRUSTED', reason: 'known good digest' };
+    if (path === BOOT_AGGREGATE) return this.unknownBoot(index, digest, known);
     if (this.isExcluded(path)) return { index, path, digest, status: 'excluded', code: 'EXCLUDED', reason: `${path} matches an exclude pattern` };
     if (known) {
       return { index, path, digest, status: 'unknown', code: 'DIGEST_UNKNOWN', reason: `${path} has digest ${digest}, not one of its ${known.size} known digest(s)` };
     }
     return { index, path, digest, status: 'unknown', code: 'PATH_UNKNOWN', reason: `${path} is not in the reference database` };
+  }
+
+  /**
+   * A boot_aggregate the references do not list: unknown, as an unknown file is (the boot
+   * measured something no clean image boots, or references that list no boot at all cannot
+   * tell). Never excluded: an exclude pattern names files, and a boot chain is not one.
+   */
+  private unknownBoot(index: number, digest: string, known: Map<string, ReferenceDigest> | undefined): EntryVerdict {
+    const base = { index, path: BOOT_AGGREGATE, digest, status: 'unknown' as const };
+    if (!known) {
+      return {
+        ...base,
+        code: 'PATH_UNKNOWN',
+        reason: `boot_aggregate ${digest} cannot be judged: the reference data lists no boot_aggregate at all (made before boot aggregates were listed, or from files only), so the firmware, kernel, boot configuration and initrd this boot measured are unchecked; import the clean VM images again (tvdc ima policy DIR, then tvdc refdb import) or add the digest (tvdc refdb add boot_aggregate DIGEST)`,
+      };
+    }
+    return {
+      ...base,
+      code: 'DIGEST_UNKNOWN',
+      reason: `boot_aggregate ${digest} is not one of the ${known.size} known-good boot aggregate(s): this boot measured firmware, a kernel, boot configuration or an initrd that no clean image in the reference data has`,
+    };
   }
 }

@@ -1,6 +1,7 @@
 // Reads a Keylime runtime policy (allowlist JSON: "digests" path -> hex digests, "excludes"
 // regexes, "ima.log_hash_alg"), checking its shape on the way, for the reference database or
 // as a ReferenceSet of its own.
+import { imageBootEntries } from './BootAggregate.js';
 import { IntegrityError } from './IntegrityError.js';
 import { ReferenceSet } from './ReferenceSet.js';
 import { scanDirectory } from './scanDirectory.js';
@@ -74,14 +75,18 @@ export function parseRuntimePolicy(text: string | Buffer): RuntimePolicy {
  * A Keylime runtime policy (JSON text) of every file under the image `roots`, as scanned from
  * clean images; a path found in several roots lists each distinct digest once. `prefix` is where
  * the roots sit in the measured system (default /), `alg` the file digests' hash (default sha256).
+ * A root that is a whole VM image (prefix /, the full boot list) also gives its boot_aggregates,
+ * as its host measures them (BootAggregate.ts), under "boot_aggregate".
  */
 export function runtimePolicyOf(roots: readonly string[], opts: { excludes?: readonly string[]; prefix?: string; alg?: 'sha1' | 'sha256' } = {}): string {
   const digests: Record<string, string[]> = {};
+  const add = (path: string, digest: string) => {
+    const known = (digests[path] ??= []);
+    if (!known.includes(digest)) known.push(digest);
+  };
   for (const root of roots) {
-    for (const f of scanDirectory(root, { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(opts.alg ? { alg: opts.alg } : {}) })) {
-      const known = (digests[f.path] ??= []);
-      if (!known.includes(f.digest)) known.push(f.digest);
-    }
+    for (const f of scanDirectory(root, { ...(opts.prefix !== undefined ? { prefix: opts.prefix } : {}), ...(opts.alg ? { alg: opts.alg } : {}) })) add(f.path, f.digest);
+    for (const e of imageBootEntries(root, opts.prefix)) add(e.path, e.digest);
   }
   return JSON.stringify({ meta: { version: 1 }, digests, excludes: opts.excludes ?? [], ima: { log_hash_alg: 'sha1' } });
 }

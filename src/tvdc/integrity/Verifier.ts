@@ -7,6 +7,7 @@ import { TPM_ALG, TPMA_OBJECT } from '../vtpm/TpmConstants.js';
 import { nameOf, parsePublic, publicKeyOf } from '../vtpm/TpmPublic.js';
 import { parsePubKey } from '../vtpm/Tpm12Key.js';
 import { makeCredential, type CredentialChallenge } from './Credential.js';
+import { EkBindingError, ekSpkiOf, ekVmProblem } from './EkBinding.js';
 import { checkEkCertificate, type TrustAnchor } from './EkTrust.js';
 import { IntegrityError } from './IntegrityError.js';
 import { parseAsciiLog } from './ImaLogParser.js';
@@ -32,6 +33,17 @@ export interface VerifierOptions {
   bank?: PcrBankName;
   /** Where enrolments, nonces and replay state are kept (default: in memory). */
   store?: VerifierStore;
+  /**
+   * Judge boot_aggregate entries against the references' known-good boot aggregates too
+   * (default true): false for targets whose TPM measures no boot (a host's stand-in TPM).
+   */
+  bootAggregateReferences?: boolean;
+}
+
+/** What the challenger knows of the target being enrolled, for its EK to be checked against. */
+export interface EnrolmentExpectation {
+  /** The VM being enrolled: its vTPM's EK certificate must name it (EkBinding.ts). */
+  vm?: string;
 }
 
 export interface AttestationVerdict {
@@ -70,9 +82,10 @@ export class Verifier {
    * Step one of enrolment: checks the EK certificate chain and that the AK is a restricted
    * signing key that never leaves its TPM, then seals a fresh secret to the EK for that AK.
    */
-  beginEnrolment(target: string, ekCertificatePem: string, akPublicArea: Buffer): CredentialChallenge {
+  beginEnrolment(target: string, ekCertificatePem: string, akPublicArea: Buffer, expect: EnrolmentExpectation = {}): CredentialChallenge {
     const trust = checkEkCertificate(ekCertificatePem, this.opts.anchors, this.opts.intermediates);
     if (!trust.ok) throw new IntegrityError('ENROLMENT_FAILED', trust.reason ?? 'EK certificate not trusted', 'ATTESTATION_FAILED');
+    this.checkEkNamesVm(target, ekCertificatePem, expect);
     let akKey: KeyObject;
     let attributes: number;
     let nameAlg: number;
@@ -103,17 +116,43 @@ export class Verifier {
    * quote key certificate must come from that same CA and name that EK. No key is taken on
    * its own word: a TPM 1.2 signing key cannot prove by itself which TPM holds it.
    */
-  enrolTpm12(target: string, ekCertificatePem: string, akCertificatePem: string): Enrolment {
+  enrolTpm12(target: string, ekCertificatePem: string, akCertificatePem: string, expect: EnrolmentExpectation = {}): Enrolment {
     const trust = checkEkCertificate(ekCertificatePem, this.opts.anchors, this.opts.intermediates);
     if (!trust.ok) throw new IntegrityError('ENROLMENT_FAILED', trust.reason ?? 'EK certificate not trusted', 'ATTESTATION_FAILED');
+    this.checkEkNamesVm(target, ekCertificatePem, expect);
     const key = checkQuoteKeyCertificate(akCertificatePem, ekCertificatePem, this.opts.anchors, this.opts.intermediates);
     if (!key.ok || !key.key) throw new IntegrityError('ENROLMENT_FAILED', key.reason ?? 'quote key certificate not trusted', 'ATTESTATION_FAILED');
+    this.checkEkUnclaimed(target, ekCertificatePem);
     const akSpki = spki(key.key);
     // TPM 1.2 names no key the way TPM 2.0 does; the SHA-256 of its SubjectPublicKeyInfo stands in.
     const enrolment: Enrolment = { target, ekCertificatePem, akSpki, akName: createHash('sha256').update(akSpki).digest(), virtualTpm: trust.virtual === true, family: 'tpm12' };
     this.pending.delete(target);
     this.store.putEnrolment(enrolment);
     return enrolment;
+  }
+
+  /** A VM's EK certificate must name that VM (EK_WRONG_VM naming both VMs otherwise). */
+  private checkEkNamesVm(target: string, ekCertificatePem: string, expect: EnrolmentExpectation): void {
+    if (expect.vm === undefined) return;
+    const problem = ekVmProblem(ekCertificatePem, expect.vm);
+    if (problem) throw new EkBindingError('EK_WRONG_VM', `enrolment of ${target} refused: ${problem}`);
+  }
+
+  /**
+   * No other target may have this EK enrolled: two targets quoting with one TPM identity are a
+   * cloned or copied vTPM (EK_CLONED naming both). Checked last, once the TPM has proven it holds
+   * the EK and the key, so a TPM that cannot is refused for that first.
+   */
+  private checkEkUnclaimed(target: string, ekCertificatePem: string): void {
+    const ek = ekSpkiOf(ekCertificatePem);
+    if (!ek) return; // checkEkCertificate has parsed it already; this cannot happen
+    for (const other of this.store.allEnrolments()) {
+      if (other.target === target || !ekSpkiOf(other.ekCertificatePem)?.equals(ek)) continue;
+      throw new EkBindingError(
+        'EK_CLONED',
+        `enrolment of ${target} refused: its EK is already enrolled for ${other.target}; one TPM identity answering for both ${target} and ${other.target} is a cloned or copied vTPM (if ${other.target} is gone for good, a dcadmin forgets its enrolment first)`,
+      );
+    }
   }
 
   /** Step two: the secret the TPM recovered proves EK and AK live in the same TPM. */
@@ -124,6 +163,7 @@ export class Verifier {
     if (activated.length !== p.secret.length || !timingSafeEqual(activated, p.secret)) {
       throw new IntegrityError('ENROLMENT_FAILED', `${target} did not recover the credential: its AK is not in the TPM of that EK`, 'ATTESTATION_FAILED');
     }
+    this.checkEkUnclaimed(target, p.enrolment.ekCertificatePem);
     this.store.putEnrolment(p.enrolment);
     return p.enrolment;
   }
@@ -245,7 +285,7 @@ export class Verifier {
       const bank = pcrValues.get(BANK_ID[b]);
       if (bank) bootPcrs[b] = bank;
     }
-    const common = { bank, bootPcrs, ...(this.opts.references ? { references: this.opts.references } : {}), ...(resume ? { resume } : {}) };
+    const common = { bank, bootPcrs, ...(this.opts.references ? { references: this.opts.references } : {}), ...(resume ? { resume } : {}), ...(this.opts.bootAggregateReferences === false ? { bootAggregateReferences: false } : {}) };
     let report: ImaLogReport = verifyImaLog(entries, common);
     if (report.pcrs[IMA_PCR] !== quoted.toString('hex') && bank === 'sha256' && !resume) {
       const padded = verifyImaLog(entries, { ...common, method: 'sha1-padded' });

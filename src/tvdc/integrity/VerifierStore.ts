@@ -28,6 +28,8 @@ export type NonceUse = 'fresh' | 'used' | 'unknown';
 
 export interface VerifierStore {
   enrolment(target: string): Enrolment | undefined;
+  /** Every enrolment: an EK may be enrolled for one target only (a second is a cloned TPM). */
+  allEnrolments(): Enrolment[];
   putEnrolment(e: Enrolment): void;
   issueNonce(target: string, nonce: string): void;
   /** Marks an issued nonce used; says whether it was fresh, already used, or never issued. */
@@ -47,6 +49,9 @@ export class MemoryVerifierStore implements VerifierStore {
 
   enrolment(target: string) {
     return this.enrolments.get(target);
+  }
+  allEnrolments() {
+    return [...this.enrolments.values()];
   }
   putEnrolment(e: Enrolment) {
     this.enrolments.set(e.target, e);
@@ -116,6 +121,19 @@ const MIGRATIONS = [
   },
 ];
 
+interface EnrolmentRow {
+  target: string;
+  ek_cert: string;
+  ak_spki: Buffer;
+  ak_name: Buffer;
+  virtual: number;
+  family: QuoteFamily;
+}
+
+function toEnrolment(r: EnrolmentRow): Enrolment {
+  return { target: r.target, ekCertificatePem: r.ek_cert, akSpki: r.ak_spki, akName: r.ak_name, virtualTpm: r.virtual === 1, family: r.family };
+}
+
 export class SqliteVerifierStore implements VerifierStore {
   constructor(
     private readonly db: Db,
@@ -125,10 +143,12 @@ export class SqliteVerifierStore implements VerifierStore {
   }
 
   enrolment(target: string): Enrolment | undefined {
-    const r = this.db.prepare('SELECT * FROM verifier_enrolment WHERE target = ?').get(target) as
-      | { target: string; ek_cert: string; ak_spki: Buffer; ak_name: Buffer; virtual: number; family: QuoteFamily }
-      | undefined;
-    return r && { target: r.target, ekCertificatePem: r.ek_cert, akSpki: r.ak_spki, akName: r.ak_name, virtualTpm: r.virtual === 1, family: r.family };
+    const r = this.db.prepare('SELECT * FROM verifier_enrolment WHERE target = ?').get(target) as EnrolmentRow | undefined;
+    return r && toEnrolment(r);
+  }
+
+  allEnrolments(): Enrolment[] {
+    return (this.db.prepare('SELECT * FROM verifier_enrolment ORDER BY target').all() as EnrolmentRow[]).map(toEnrolment);
   }
 
   putEnrolment(e: Enrolment): void {

@@ -12,6 +12,7 @@ import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
 import { openStore, type Db } from '../../../src/store/Store.js';
 import { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
+import { imageBootEntries } from '../../../src/tvdc/integrity/BootAggregate.js';
 import { encodeTemplateData } from '../../../src/tvdc/integrity/ImaEntry.js';
 import { parseImaLog } from '../../../src/tvdc/integrity/ImaLogParser.js';
 import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
@@ -63,6 +64,8 @@ describe('integrity: end to end with a real swtpm', function () {
     measurer = new Measurer(manager);
     attestor = new Attestor(manager);
     refs = scan(root, programs);
+    // The image is clean: its boot_aggregates, as its host measures its boot, are known good.
+    for (const e of imageBootEntries(root)) refs.add(e.path, { digest: e.digest, annotation: 'trusted' });
     refs.add('/usr/bin/evil', { digest: hash('sha256', readFileSync(join(root, '/usr/bin/evil')), 'hex'), annotation: 'malicious', note: 'cryptominer' });
     verifierDb = openStore(join(dir, 'server', 'verifier.db'));
     verifier = new Verifier({ anchors: [{ pem: manager.vtpmCa.certificatePem, kind: 'virtual' }], references: refs, store: new SqliteVerifierStore(verifierDb) });

@@ -8,6 +8,7 @@ import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
 import { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
+import { BOOT_AGGREGATE, bootAggregateOf } from '../../../src/tvdc/integrity/BootAggregate.js';
 import { tpm12Composite } from '../../../src/tvdc/integrity/Tpm12Quote.js';
 import { parsePcrValues } from '../../../src/tvdc/integrity/PcrValues.js';
 import type { QuoteBundle } from '../../../src/tvdc/integrity/QuoteBundle.js';
@@ -53,6 +54,9 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
     attestor = new Attestor(manager);
     refs = new ReferenceSet();
     for (const f of PROGRAMS) refs.add(f, { digest: hash('sha256', readFileSync(join(root, f)), 'hex'), annotation: 'trusted' });
+    // The boot is clean: its boot_aggregates (each family's), as the host measures BOOT, are known good.
+    const boot = bootAggregateOf(BOOT.map((b) => ({ pcr: b.pcr, data: readFileSync(join(root, b.path)) })));
+    for (const digest of [boot.tpm12, boot.tpm2]) refs.add(BOOT_AGGREGATE, { digest, annotation: 'trusted' });
     verifierDb = openStore(join(dir, 'server', 'verifier.db'));
     verifier = new Verifier({ anchors: [{ pem: manager.vtpmCa.certificatePem, kind: 'virtual' }], references: refs, store: new SqliteVerifierStore(verifierDb) });
     await manager.create('vm12', { family: 'tpm12' });
@@ -106,8 +110,9 @@ describe('integrity: TPM 1.2 vTPMs quoted by a real swtpm and verified', functio
     expect(stated.parms.sigScheme).to.equal(TPM12_SS.RSASSAPKCS1v15_INFO);
     expect(stated.parms.rsa.keyBits).to.equal(2048);
     const issue = (attributes?: typeof stated) => quoteKeyCertificate({ caPem: manager.vtpmCa.certificatePem, caKeyPem: vtpmCaKeyPem(join(dir, 'host')), key: akPublicKeyOf(info), ek: ekPublicKeyOf(info), tpmName: 'host-a/vm12', ...(attributes ? { attributes } : {}) });
-    // The right CA, the right EK, the right key: only the stated scheme differs from the host's certificate.
-    expect(() => verifier.enrolTpm12('y0', info.ekCertificatePem, issue(stated))).to.not.throw();
+    // The right CA, the right EK, the right key: only the stated scheme differs from the host's
+    // certificate. It passes every key check and is refused only last, as vm12's EK enrolled twice.
+    expect(() => verifier.enrolTpm12('y0', info.ekCertificatePem, issue(stated))).to.throw(/refused: its EK is already enrolled for vm12/);
     const sha1 = issue({ ...stated, parms: { ...stated.parms, sigScheme: TPM12_SS.RSASSAPKCS1v15_SHA1 } });
     expect(() => verifier.enrolTpm12('y1', info.ekCertificatePem, sha1)).to.throw(/signature scheme TPM_SS_RSASSAPKCS1v15_SHA1, with which TPM_Sign can forge a quote.*Fix: start the vTPM again/);
     // What tvdc issued before it stated the scheme: no statement, no trust.
