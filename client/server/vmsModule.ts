@@ -170,7 +170,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
           if (where !== to) {
             const err = where === from
               ? ApiError.hostRefused(`host ${from}'s migration job ${result.job} was gone before it reported its end; VM ${vm} is still on ${from}`)
-              : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown`);
+              : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown; if ${from} restarted meanwhile, it reports the migration in doubt, and POST /api/groups/${group}/migrations/resolve settles it`);
             ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${err.code}: ${err.message}` });
             throw err;
           }
