@@ -91,4 +91,11 @@ describe('isolation providers: migration between two host agents', function () {
     expect(r.returnValue).to.equal(4);
     expect(r.out['Reason']).to.include('has a path');
   });
+
+  it('a refused and a completed migration leave nothing in doubt: the departure records went with them', async () => {
+    for (const p of [p1, p2]) {
+      const out = (await wbemcli(['ei', p.url('TVDc_VirtualSystemMigrationService'), 'InDoubtVirtualSystems'])).stdout;
+      expect(out, p.host).to.match(/InDoubtVirtualSystems=\s*$/m);
+    }
+  });
 });
