@@ -3,6 +3,7 @@
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { parseImaLog, type ImaLog } from '../../src/tvdc/integrity/ImaLogParser.js';
 import { verifyAsciiImaLog, verifyImaLog, type ImaLogReport, type ImaVerifyOptions } from '../../src/tvdc/integrity/ImaLogVerifier.js';
+import { BOOT_AGGREGATE, imageBootAggregates } from '../../src/tvdc/integrity/BootAggregate.js';
 import { IntegrityError } from '../../src/tvdc/integrity/IntegrityError.js';
 import { parseRuntimePolicy, readRuntimePolicy, runtimePolicyOf, type RuntimePolicy } from '../../src/tvdc/integrity/RuntimePolicy.js';
 import { EXIT, UsageError, parseOptions, type Io, type Verb } from './commandKit.js';
@@ -98,7 +99,8 @@ const IMA_POLICY_USAGE = 'usage: tvdc ima policy DIR [--prefix /] [--alg sha256|
 /**
  * `tvdc ima policy DIR`: every regular file under DIR (symbolic links not followed) with its
  * digest, as the Keylime runtime policy JSON `tvdc refdb import` takes; DIR is a clean image's
- * root, scanned where it can be trusted. To stdout, or to a new --out FILE.
+ * root, scanned where it can be trusted. A whole VM image (under /) also gives its boot_aggregates,
+ * as its host measures its boot. To stdout, or to a new --out FILE.
  */
 async function imaPolicy(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, ['prefix', 'alg', 'out'], ['force', 'help']);
@@ -130,11 +132,15 @@ async function imaPolicy(args: string[], io: Io): Promise<number> {
     io.err(`tvdc ima policy: ${e.message}`);
     return EXIT.FAILED;
   }
-  const files = new Set(readRuntimePolicy(policy).entries.map((x) => x.path)).size;
+  const files = new Set(readRuntimePolicy(policy).entries.filter((x) => x.path !== BOOT_AGGREGATE).map((x) => x.path)).size;
   if (files === 0) {
     io.err(`tvdc ima policy: no regular files under ${dir}; nothing to make a policy of`);
     return EXIT.FAILED;
   }
+  // Only a whole image (scanned under /) boots; what it lacks is said, since VMs booting it would attest unknown.
+  const boot = prefix === '/' ? imageBootAggregates(dir) : undefined;
+  const bootLine = boot?.image ? `boot_aggregate, as its host measures its boot: ${boot.aggregates.tpm2} (TPM 2.0), ${boot.aggregates.tpm12} (TPM 1.2)` : undefined;
+  if (boot && !boot.image) io.err(`tvdc ima policy: no boot_aggregate: ${boot.why}`);
   if (out === undefined) {
     io.out(policy);
     return EXIT.OK;
@@ -148,6 +154,7 @@ async function imaPolicy(args: string[], io: Io): Promise<number> {
     return EXIT.FAILED;
   }
   io.out(`runtime policy of ${dir}: ${files} files (${alg}, under ${prefix}) written to ${out}`);
+  if (bootLine) io.out(bootLine);
   return EXIT.OK;
 }
 

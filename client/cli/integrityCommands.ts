@@ -18,11 +18,14 @@ async function refdbImport(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'source'], ['json']);
   const [file] = expectPositional(positional, 1, 'tvdc refdb import FILE [--source NAME]   (FILE: a Keylime runtime policy, JSON)');
   const policy = readTextFile(file!, 'runtime policy');
-  const r = await ApiClient.fromOptions(opts).post<{ source: string; added: number; removed: number; excludes: number; count: number }>('/api/refdb/import', {
+  const r = await ApiClient.fromOptions(opts).post<{ source: string; added: number; removed: number; excludes: number; count: number; bootAggregates?: number }>('/api/refdb/import', {
     policy,
     ...(opts.has('source') ? { source: opts.get('source') } : {}),
   });
-  printResult(io, opts, r, () => io.out(`imported ${file} as "${r.source}": ${r.added} digests added, ${r.removed} stale removed, ${r.excludes} excludes; ${r.count} digests in the reference database`));
+  printResult(io, opts, r, () => {
+    io.out(`imported ${file} as "${r.source}": ${r.added} digests added, ${r.removed} stale removed, ${r.excludes} excludes; ${r.count} digests in the reference database${r.bootAggregates !== undefined ? `, ${r.bootAggregates} of them boot aggregates` : ''}`);
+    warnNoBootAggregate(io, r);
+  });
   return EXIT.OK;
 }
 
@@ -53,12 +56,22 @@ async function refdbList(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'prefix', 'limit'], ['json']);
   expectPositional(positional, 0, 'tvdc refdb list [--path PATH | --prefix DIR] [--limit N]');
   if (opts.has('path') && opts.has('prefix')) throw new UsageError('tvdc refdb list: give --path or --prefix, not both');
-  const r = await ApiClient.fromOptions(opts).get<{ count: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), prefix: opts.get('prefix'), limit: opts.get('limit') })}`);
+  const r = await ApiClient.fromOptions(opts).get<{ count: number; bootAggregates?: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), prefix: opts.get('prefix'), limit: opts.get('limit') })}`);
   printResult(io, opts, r, () => {
     printTable(io, ['PATH', 'DIGEST', 'ANNOTATION', 'CVE', 'SOURCE'], r.records.map((x) => [x.path, `${x.alg}:${x.digest}`, x.annotation, x.cve ?? '-', x.source]));
-    io.out(`${r.records.length} of ${r.count} digests shown; ${r.excludes.length} exclude patterns`);
+    io.out(`${r.records.length} of ${r.count} digests shown; ${r.excludes.length} exclude patterns${r.bootAggregates !== undefined ? `; ${r.bootAggregates} boot aggregates` : ''}`);
+    warnNoBootAggregate(io, r);
   });
   return EXIT.OK;
+}
+
+/**
+ * Says on stderr what a reference database of files without boot aggregates does: every VM's
+ * boot_aggregate is unknown, so every VM attests unknown (servers that predate them say nothing).
+ */
+function warnNoBootAggregate(io: Io, r: { count: number; bootAggregates?: number }): void {
+  if (r.bootAggregates !== 0 || r.count === 0) return;
+  io.err('warning: the reference database lists no boot_aggregate: every VM attests unknown (its boot chain cannot be judged) until the clean VM images are imported with theirs (tvdc ima policy DIR, then tvdc refdb import) or one is added (tvdc refdb add boot_aggregate DIGEST)');
 }
 
 // ------------------------------------------------------------------ attest

@@ -4,7 +4,7 @@
 // that is not trusted (including attestations that could not be made at all).
 import type { Db } from '../../../src/store/Store.js';
 import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
-import { Verifier, type AttestationVerdict } from '../../../src/tvdc/integrity/Verifier.js';
+import { Verifier, type AttestationVerdict, type EnrolmentExpectation } from '../../../src/tvdc/integrity/Verifier.js';
 import type { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import type { QuoteBundle, QuoteFamily } from '../../../src/tvdc/integrity/QuoteBundle.js';
@@ -39,7 +39,8 @@ export interface AttestationOutcome {
 
 /** What fetches enrolments and quotes from a host: the CIM challenger, unless a test relays it. */
 export interface QuoteSource {
-  enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<unknown>;
+  /** `expect` names the VM being enrolled, whose EK certificate must name it. */
+  enrol(target: CimObjectPath, verifier: Verifier, name: string, expect?: EnrolmentExpectation): Promise<unknown>;
   getQuote(target: CimObjectPath, nonce: string, opts: QuoteOptions): Promise<QuoteBundle>;
 }
 
@@ -280,7 +281,7 @@ export class AttestationRunner {
       this.opts.log?.(`attestation: the enrolment of VM ${target.vm} has an EK certificate that names another VM; it is dropped and ${target.vm} enrolled again`);
       this.store.forget(name);
     }
-    if (!this.store.enrolment(name)) await source.enrol(path, verifier, name);
+    if (!this.store.enrolment(name)) await source.enrol(path, verifier, name, target.vm !== undefined ? { vm: target.vm } : {});
     const fromIndex = this.store.state(name)?.replay.nextIndex ?? 0;
     const once = async (from: number) => {
       const nonce = verifier.newNonce(name);

@@ -6,7 +6,7 @@
 // judged by the Verifier, never believed here.
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import type { QuoteBundle, QuoteFamily } from '../../../src/tvdc/integrity/QuoteBundle.js';
-import type { Enrolment, Verifier } from '../../../src/tvdc/integrity/Verifier.js';
+import type { Enrolment, EnrolmentExpectation, Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import type { MethodArgument, MethodResult, WbemConnection } from '../../cim/index.js';
 import { TVDC_NAMESPACE, vmPath } from '../HostCim.js';
 import { ChallengeError } from './ChallengeError.js';
@@ -74,10 +74,10 @@ export class CimChallenger {
    * that issued the EK certificate, among the anchors the verifier was given. Either refusal is
    * an IntegrityError; the host's CIM failures are thrown as they came.
    */
-  async enrol(target: CimObjectPath, verifier: Verifier, name: string): Promise<Enrolment> {
-    // A VM's EK certificate must name that VM; the VM is the one asked about, whatever the host says.
-    const vm = vmOfPath(target);
-    const expect = vm !== undefined ? { vm } : {};
+  async enrol(target: CimObjectPath, verifier: Verifier, name: string, expect?: EnrolmentExpectation): Promise<Enrolment> {
+    // A VM's EK certificate must name that VM: the one the caller means, else the one asked about.
+    const vm = expect?.vm ?? vmOfPath(target);
+    const ekFor = vm !== undefined ? { vm } : {};
     const key = await this.call('GetAttestationKey', { Target: target });
     if (quoteFamily(key) === 'tpm12') {
       // The family the host names only picks the way in: the key is enrolled for TPM 1.2 quotes
@@ -86,10 +86,10 @@ export class CimChallenger {
       if (typeof akCertificate !== 'string' || akCertificate.length === 0) {
         throw new ChallengeError('BAD_ANSWER', `host ${this.host}: GetAttestationKey names a TPM 1.2 but gives no AKCertificate, without which its quote key cannot be enrolled`);
       }
-      return verifier.enrolTpm12(name, out(key, 'EKCertificate'), akCertificate, expect);
+      return verifier.enrolTpm12(name, out(key, 'EKCertificate'), akCertificate, ekFor);
     }
     const area = Buffer.from(base64(out(key, 'AKPublicArea'), 'AKPublicArea', this.host), 'base64');
-    const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area, expect);
+    const challenge = verifier.beginEnrolment(name, out(key, 'EKCertificate'), area, ekFor);
     const act = await this.call('ActivateCredential', {
       Target: target,
       CredentialBlob: challenge.credentialBlob.toString('base64'),

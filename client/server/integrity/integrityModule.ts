@@ -3,6 +3,7 @@
 // TVDc (its TVDc Administrator), attestations on demand, on schedule and on new measurements
 // (for the TVDcs that monitor), and the event log.
 import { migrate } from '../../../src/store/Store.js';
+import { BOOT_AGGREGATE } from '../../../src/tvdc/integrity/BootAggregate.js';
 import { ReferenceDatabase } from '../../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { Annotation } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { isTvdcError } from '../../../src/tvdc/TvdcError.js';
@@ -215,6 +216,9 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       // ---------------------------------------------------------------- reference database (dcadmin)
 
+      /** Known-good boot aggregates listed: none means every VM's boot chain attests unknown. */
+      const bootAggregates = (): number => refs.list({ path: BOOT_AGGREGATE, limit: 100_000 }).length;
+
       router.route('GET', '/api/refdb', ({ principal, query }) => {
         requireDcAdmin(principal);
         const path = query.get('path') ?? undefined;
@@ -222,7 +226,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         if (path !== undefined && prefix !== undefined) throw ApiError.badRequest('give path or prefix, not both');
         const limit = queryInteger(query, 'limit', 100_000, 1000);
         const records = refs.list({ ...(path !== undefined ? { path } : {}), ...(prefix !== undefined ? { prefix } : {}), limit });
-        return { count: refs.count(), excludes: refs.excludes(), records };
+        return { count: refs.count(), bootAggregates: bootAggregates(), excludes: refs.excludes(), records };
       });
 
       router.route('POST', '/api/refdb/import', ({ principal, body }) => {
@@ -234,13 +238,14 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         const r = domain(() => refs.importRuntimePolicy(text, source));
         runner.referencesChanged();
         ctx.audit({ user: principal.user, group: null, action: 'refdb.import', message: `reference database: ${principal.user} imported runtime policy "${source}" (${r.added} added, ${r.removed} removed, ${r.excludes} excludes)` });
-        return { source, ...r, count: refs.count() };
+        return { source, ...r, count: refs.count(), bootAggregates: bootAggregates() };
       }, { bytes: RUNTIME_POLICY_MAX_BYTES, role: 'dcadmin' });
 
       router.route('POST', '/api/refdb', ({ principal, body }) => {
         requireDcAdmin(principal);
         const path = stringField(body, 'path');
-        if (!path.startsWith('/')) throw ApiError.badRequest(`path "${path}" must be absolute`);
+        // boot_aggregate is the one entry IMA logs under a name that is not a file's path.
+        if (!path.startsWith('/') && path !== BOOT_AGGREGATE) throw ApiError.badRequest(`path "${path}" must be absolute (or ${BOOT_AGGREGATE}, for a known-good boot)`);
         const digest = stringField(body, 'digest');
         const annotation = optionalString(body, 'annotation') ?? 'trusted';
         const cve = optionalString(body, 'cve');
