@@ -11,6 +11,11 @@ interface GroupView {
 }
 interface StateAnswer { group: string; vm: string; host: string; state: string; changed: boolean; hard?: boolean }
 interface MigrationAnswer { group: string; vm: string; from: string; to: string; state: string | null }
+interface ResolveAnswer {
+  group: string;
+  migrations: { host: string; vm: string; destination: string; destinationHost: string | null; outcome: 'arrived' | 'restored' | 'left'; message: string }[];
+  unreachable: { host: string; message: string }[];
+}
 
 async function list(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
@@ -59,6 +64,23 @@ async function migrate(args: string[], io: Io): Promise<number> {
   return EXIT.OK;
 }
 
+/**
+ * Settles the migrations the TVDc's hosts report in doubt (a source host restarted while a VM was
+ * on its way). Exits 0 only when none is left in doubt and every host answered, so a script can
+ * repeat it until the destinations are back.
+ */
+async function resolve(args: string[], io: Io): Promise<number> {
+  const { positional, opts } = parseOptions(args, API_OPTIONS, ['json']);
+  const [group] = expectPositional(positional, 1, 'tvdc vms resolve GROUP');
+  const r = await ApiClient.fromOptions(opts).post<ResolveAnswer>(`/api/groups/${seg(group!)}/migrations/resolve`, {});
+  printResult(io, opts, r, () => {
+    if (r.migrations.length === 0) io.out(`TVDc ${r.group}: no migration in doubt`);
+    else printTable(io, ['HOST', 'VM', 'DESTINATION', 'OUTCOME', 'MESSAGE'], r.migrations.map((m) => [m.host, m.vm, m.destinationHost ?? m.destination, m.outcome, m.message]));
+  });
+  for (const u of r.unreachable) io.err(`tvdc vms resolve: host ${u.host} not reachable, its migrations in doubt are not known: ${u.message}`);
+  return r.unreachable.length === 0 && r.migrations.every((m) => m.outcome !== 'left') ? EXIT.OK : EXIT.FAILED;
+}
+
 export const VMS_NOUNS: Record<string, Record<string, Verb>> = {
-  vms: { list, start, stop, migrate },
+  vms: { list, start, stop, migrate, resolve },
 };

@@ -13,7 +13,7 @@ import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.
 import { SilentDestination } from '../providers/isolation/support/SilentDestination.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
-import { client, defineVm, paperTvdc, refused, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, paperTvdc, refused, runTvdc, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 interface Outcome { host: string; vm: string; destination: string; destinationHost: string | null; outcome: string; message: string }
 interface Report { group: string; migrations: Outcome[]; unreachable: { host: string; message: string }[] }
@@ -125,9 +125,18 @@ describe('management server: migrations in doubt after a source host crashed are
       expect(await stateOn(h1Conn, 'm2')).to.equal(null);
       expect(await stateOn(h1Conn, 'm3')).to.equal(null);
 
+      // The CLI says the same, and fails while anything is left in doubt.
+      const still = await runTvdc(srv.url, 'alice', 'alice-password', 'vms', 'resolve', 'finance');
+      expect(still.code).to.equal(1);
+      expect(still.out).to.match(/^HOST +VM +DESTINATION +OUTCOME +MESSAGE\nh1 +m3 +h3 +left +host h3 could not be asked/);
+      expect(still.err).to.contain('tvdc vms resolve: host h3 not reachable');
+
       // h3 answers again, at the address the server knows it by: m3 is not there, so it comes back to h1.
       toH3 = await new SilentDestination(h3.origin, 'drop').start(toH3.port);
-      const second = await alice.post<Report>('/api/groups/finance/migrations/resolve', {});
+      const run = await runTvdc(srv.url, 'alice', 'alice-password', 'vms', 'resolve', 'finance', '--json');
+      expect([run.code, run.err]).to.deep.equal([0, '']);
+      const second = JSON.parse(run.out) as Report;
+      alice = client(srv.url, 'alice', 'alice-password');
       expect(second.unreachable).to.deep.equal([]);
       expect(second.migrations.map((m) => [m.vm, m.outcome, m.message])).to.deep.equal([['m3', 'restored', 'VM m3 is not on h3: it is back on h1, stopped']]);
       expect(await stateOn(h1Conn, 'm3')).to.equal(3);
@@ -137,6 +146,8 @@ describe('management server: migrations in doubt after a source host crashed are
 
       // Nothing is left in doubt.
       expect((await alice.post<Report>('/api/groups/finance/migrations/resolve', {})).migrations).to.deep.equal([]);
+      const none = await runTvdc(srv.url, 'alice', 'alice-password', 'vms', 'resolve', 'finance');
+      expect([none.code, none.out]).to.deep.equal([0, 'TVDc finance: no migration in doubt']);
     } finally {
       await h2Conn.close();
       await h3Conn.close();
