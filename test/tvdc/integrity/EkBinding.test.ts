@@ -7,6 +7,7 @@ import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
+import { SealedVtpmPackage } from '../../../src/tvdc/vtpm/SealedVtpmPackage.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { SqliteVerifierStore } from '../../../src/tvdc/integrity/VerifierStore.js';
 import { EkBindingError, ekVmProblem, vmOfEkCertificate } from '../../../src/tvdc/integrity/EkBinding.js';
@@ -126,5 +127,33 @@ describe('integrity: EK certificates bound to their VM (real swtpm)', function (
     // ... the right one finds the EK held by vm:vm2.
     expect(thrown(() => v.finishEnrolment('vm:vm1', activated))!.message).to.match(/^enrolment of vm:vm1 refused: its EK is already enrolled for vm:vm2/);
     v.forget('vm:vm2');
+  });
+  it('vm1\'s vTPM copied to another host and imported there as vm2 (the audit\'s clone) is refused for vm2 (EK_WRONG_VM) and, under any other name, as vm1\'s clone (EK_CLONED)', async () => {
+    const v = verifier();
+    expect((await enrol(v, 'vm:vm1', 'vm1', 'vm1')).target).to.equal('vm:vm1');
+    // Made with the hosts' own keys, as whoever holds a sealed copy and a source key could.
+    const { manager: b } = await VtpmManager.open({ stateDir: join(dir, 'host-b'), hostName: 'host-b' });
+    try {
+      const [sealed] = await manager.exportState('vm1', [{ recipient: b.migrationKey.publicKey, purpose: 'migrate' }]);
+      const opened = SealedVtpmPackage.open(sealed!, { recipient: b.migrationKey, source: manager.migrationKey.publicKey, vm: 'vm1', purpose: 'migrate' });
+      const state = JSON.parse(opened.plaintext.toString('utf8')) as { body: { id: string } };
+      state.body.id = 'vm2';
+      const copy = SealedVtpmPackage.seal({ plaintext: Buffer.from(JSON.stringify(state)), vm: 'vm2', purpose: 'migrate', counter: opened.info.counter + 1, source: manager.migrationKey, recipient: b.migrationKey.publicKey });
+      const imported = await b.importState(copy, manager.migrationKey.publicKey, 'vm2');
+      expect(new X509Certificate(imported.ekCertificatePem).subject).to.include('CN=tvdc vTPM EK host-a/vm1');
+      if (b.get('vm2').running !== true) await b.start('vm2');
+      const attestorB = new Attestor(b);
+      const e = thrown(() => v.beginEnrolment('vm:vm2', imported.ekCertificatePem, attestorB.akPublicArea('vm2'), { vm: 'vm2' }));
+      expect((e as EkBindingError).finding).to.equal('EK_WRONG_VM');
+      expect(e!.message).to.include('names VM vm1 (CN=tvdc vTPM EK host-a/vm1), not vm2');
+      // Asked without a VM to check against, the copy proves it holds vm1's EK, and is a clone.
+      const ch = v.beginEnrolment('vm:vm2', imported.ekCertificatePem, attestorB.akPublicArea('vm2'));
+      const activated = await attestorB.activateCredential('vm2', ch.credentialBlob, ch.secret);
+      const c = thrown(() => v.finishEnrolment('vm:vm2', activated));
+      expect((c as EkBindingError).finding).to.equal('EK_CLONED');
+      expect(c!.message).to.include('its EK is already enrolled for vm:vm1; one TPM identity answering for both vm:vm2 and vm:vm1');
+    } finally {
+      await b.close();
+    }
   });
 });
