@@ -725,13 +725,24 @@ export class VtpmManager {
     }
   }
 
+  /**
+   * True for the take-back copy this host sealed to itself in its newest export of `id`: nothing
+   * of that vTPM has left this host since, so the copy cannot roll it back, however old it is (a
+   * source that restarted after a crash mid-migration may restore it hours later).
+   */
+  private isOwnLatestReturn(info: SealedPackageInfo, id: string): boolean {
+    if (info.purpose !== 'return' || info.source !== this.migrationKey.fingerprint || info.recipient !== this.migrationKey.fingerprint) return false;
+    const newest = this.db.prepare('SELECT package_id FROM vtpm_exported_package WHERE vtpm_id = ? ORDER BY counter DESC LIMIT 1').pluck().get(id);
+    return newest === info.packageId;
+  }
+
   /** Refuses a package past its lifetime (or dated ahead), imported here before, or older than one that was. */
   private refuseUnfresh(info: SealedPackageInfo, id: string): void {
     const exported = Date.parse(info.exportedAt);
     const age = Date.now() - exported;
     const lifetime = this.opts.packageLifetimeMs ?? PACKAGE_LIFETIME_MS;
     if (Number.isNaN(exported)) throw new VtpmPackageError('MALFORMED', `the export time "${info.exportedAt}" is not a date`);
-    if (age > lifetime) {
+    if (age > lifetime && !this.isOwnLatestReturn(info, id)) {
       throw new VtpmPackageError('EXPIRED', `package ${info.packageId} was exported at ${info.exportedAt}, ${Math.round(age / 1000)} s ago; packages are accepted for ${Math.round(lifetime / 1000)} s after export: export the vTPM again`);
     }
     if (-age > CLOCK_SKEW_MS) {

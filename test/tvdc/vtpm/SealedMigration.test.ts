@@ -228,6 +228,28 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     }
   });
 
+  it('a take-back copy sealed to the source itself outlives the package lifetime while it is its newest export; an older one does not', async () => {
+    await closeHost(a);
+    a = await openHost('hostA', 1_000);
+    try {
+      const self = a.hi.vtpms.migrationKey.publicKey;
+      const leave = () => a.hi.vtpms.exportState('vm1', [{ recipient: b.hi.vtpms.migrationKey.publicKey, purpose: 'migrate' }, { recipient: self, purpose: 'return' }]);
+      const [, older] = await leave();
+      const [, newest] = await leave();
+      const ek = a.hi.vtpms.get('vm1').ekCertificatePem;
+      await new Promise((r) => setTimeout(r, 1_200));
+      await a.hi.vtpms.delete('vm1');
+      expect(await refusal(a.hi.vtpms.importState(older!, self, 'vm1', 'return'))).to.equal('EXPIRED');
+      // A copy sealed to another host is held to the lifetime whatever its purpose.
+      expect(await refusal(b.hi.vtpms.importState(newest!, self, 'vm1', 'return'))).to.not.equal('accepted');
+      const back = await a.hi.vtpms.importState(newest!, self, 'vm1', 'return');
+      expect(back.ekCertificatePem).to.equal(ek);
+    } finally {
+      await closeHost(a);
+      a = await openHost('hostA');
+    }
+  });
+
   it('round trip A -> B with a running vTPM: PCRs, EK, AK and log survive; the package hides the TPM state', async () => {
     // Running again on A, measured once more, so the package carries volatile state and a log.
     expect(a.hi.info({ kind: 'vm', name: 'vm1' }).running).to.equal(false);
