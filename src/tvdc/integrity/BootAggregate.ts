@@ -3,7 +3,7 @@
 // PCRs 0-9): what the reference data lists as known good, so a changed kernel, initrd, boot
 // configuration or firmware shows up as a boot_aggregate no clean image has.
 import { hash } from 'node:crypto';
-import { lstatSync, readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
 import { BOOT_LIST } from '../vtpm/VmImage.js';
 import { IntegrityError } from './IntegrityError.js';
@@ -68,8 +68,9 @@ export function imageBootAggregates(root: string): ImageBoot {
     const full = resolve(realRoot, '.' + c.path);
     let real: string;
     try {
-      lstatSync(full);
       real = realpathSync(full);
+      // A directory or device where a boot file should be is no boot file (the host cannot boot it).
+      if (!statSync(real).isFile()) throw new Error('not a regular file');
     } catch {
       missing.push(c.path);
       continue;

@@ -105,7 +105,7 @@ describe('integrity: known-good boot aggregates (real swtpm)', function () {
     refdb.db.close();
   });
 
-  it('a symbolic link in the boot list is followed inside the image only', () => {
+  it('a symbolic link in the boot list is followed inside the image only; a boot file that is no regular file is missing', () => {
     const root = join(dir, 'escape');
     for (const b of BOOT_LIST) {
       mkdirSync(join(root, b.path, '..'), { recursive: true });
@@ -116,6 +116,11 @@ describe('integrity: known-good boot aggregates (real swtpm)', function () {
     // A relative link leading out of the image, as a guest could plant.
     symlinkSync(join('..', '..', 'outside'), join(root, 'boot', 'vmlinuz'));
     expect(() => imageBootAggregates(root)).to.throw(/\/boot\/vmlinuz in .* resolves outside the image/);
+    // A directory where the kernel should be is no kernel: no boot_aggregate, and why.
+    rmSync(join(root, 'boot', 'vmlinuz'));
+    mkdirSync(join(root, 'boot', 'vmlinuz'));
+    const dirKernel = imageBootAggregates(root);
+    expect(!dirKernel.image && dirKernel.why).to.match(/lacks \/boot\/vmlinuz \(it has 3 of the 4 boot components\)/);
   });
 
   it('the verifier: a clean boot is trusted; another kernel is unknown (DIGEST_UNKNOWN); references listing no boot_aggregate say so (PATH_UNKNOWN); excludes never hide it; a host-style check looks at the quote only', async () => {
