@@ -235,7 +235,7 @@ describe('management server: the web console', function () {
     const denied = await fetchPage('/console/');
     for (const r of [ok, missing, denied]) {
       expect(r.headers['content-security-policy']).to.match(/^default-src 'none'; style-src 'sha256-[A-Za-z0-9+/=]+'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'$/);
-      expect(r.headers).to.include({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'referrer-policy': 'no-referrer', 'x-frame-options': 'DENY' });
+      expect(r.headers).to.include({ 'x-content-type-options': 'nosniff', 'cache-control': 'no-store', 'referrer-policy': 'same-origin', 'x-frame-options': 'DENY' });
     }
     // The stylesheet the page carries is the one the policy's hash allows.
     const style = /<style>([^<]*)<\/style>/.exec(ok.body)![1]!;

@@ -19,13 +19,16 @@ const STYLE = [
 /**
  * The console's headers: only the inline stylesheet above may apply (no scripts, images or
  * frames), forms may post to this server only, the page may not be framed, cached, sniffed as
- * anything else, or leak its URL (TVDc and VM names) or its forms' tokens in a Referer.
+ * anything else, or leak its URL (TVDc and VM names) or its forms' tokens in a Referer to another site.
  */
 export const CONSOLE_HEADERS: Readonly<Record<string, string>> = {
   'Content-Security-Policy': `default-src 'none'; style-src 'sha256-${createHash('sha256').update(STYLE).digest('base64')}'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`,
   'X-Content-Type-Options': 'nosniff',
   'Cache-Control': 'no-store',
-  'Referrer-Policy': 'no-referrer',
+  // same-origin, not no-referrer: under no-referrer a browser sends its form posts with
+  // `Origin: null`, which requireSameOrigin must refuse (sandboxed and data: pages send that too),
+  // so no form of the console would work. Other sites still get no Referer.
+  'Referrer-Policy': 'same-origin',
   'X-Frame-Options': 'DENY',
 };
 
