@@ -137,10 +137,11 @@ async function imaPolicy(args: string[], io: Io): Promise<number> {
     io.err(`tvdc ima policy: no regular files under ${dir}; nothing to make a policy of`);
     return EXIT.FAILED;
   }
-  // Only a whole image (scanned under /) boots; what it lacks is said, since VMs booting it would attest unknown.
+  // Only a whole image (scanned under /) boots. A tree with some boot files but not all looks like
+  // a broken image, whose VMs would attest unknown: what it lacks is said; a tree with none is no image.
   const boot = prefix === '/' ? imageBootAggregates(dir) : undefined;
   const bootLine = boot?.image ? `boot_aggregate, as its host measures its boot: ${boot.aggregates.tpm2} (TPM 2.0), ${boot.aggregates.tpm12} (TPM 1.2)` : undefined;
-  if (boot && !boot.image) io.err(`tvdc ima policy: no boot_aggregate: ${boot.why}`);
+  if (boot && !boot.image && boot.partly) io.err(`tvdc ima policy: no boot_aggregate: ${boot.why}`);
   if (out === undefined) {
     io.out(policy);
     return EXIT.OK;

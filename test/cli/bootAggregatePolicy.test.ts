@@ -54,7 +54,7 @@ describe('cli: boot aggregates in tvdc ima policy and tvdc refdb', function () {
     expect(readFileSync(out, 'utf8')).to.include(`"boot_aggregate":["${boot.aggregates.tpm2}","${boot.aggregates.tpm12}"]`);
   });
 
-  it('a tree that is no bootable image gets no boot_aggregate and a note naming what it lacks; under another prefix, no note', async () => {
+  it('a tree with some boot files but not all gets no boot_aggregate and a note naming what it lacks; one with none, or under another prefix, no note', async () => {
     const tree = join(dir, 'tree');
     mkdirSync(join(tree, 'boot'), { recursive: true });
     writeFileSync(join(tree, 'boot', 'vmlinuz'), 'kernel\n');
@@ -62,6 +62,10 @@ describe('cli: boot aggregates in tvdc ima policy and tvdc refdb', function () {
     expect(r.code).to.equal(0);
     expect(r.err).to.equal(`tvdc ima policy: no boot_aggregate: ${tree} lacks /firmware/bios.bin, /boot/grub.cfg, /boot/initrd.img (it has 1 of the 4 boot components): no VM image the host could boot, so no boot_aggregate`);
     expect(readRuntimePolicy(r.out).entries.map((e) => e.path)).to.deep.equal(['/boot/vmlinuz']);
+    // A tree with no boot file at all is simply no image: nothing to say.
+    mkdirSync(join(dir, 'plain', 'bin'), { recursive: true });
+    writeFileSync(join(dir, 'plain', 'bin', 'sh'), 'sh\n');
+    expect(await tvdc('ima', 'policy', join(dir, 'plain'))).to.include({ code: 0, err: '' });
     const sub = await tvdc('ima', 'policy', image, '--prefix', '/srv/web1');
     expect([sub.code, sub.err]).to.deep.equal([0, '']);
     expect(readRuntimePolicy(sub.out).entries.some((e) => e.path === BOOT_AGGREGATE)).to.equal(false);

@@ -51,8 +51,8 @@ export function bootAggregateOf(components: readonly BootMeasurement[]): BootAgg
 /** What a directory tree gives as a VM image's boot. */
 export type ImageBoot =
   | { image: true; aggregates: BootAggregates }
-  /** Not an image the host can boot: `why` says which boot components it lacks. */
-  | { image: false; why: string };
+  /** Not an image the host can boot: `why` says which boot components it lacks; `partly` when it has some. */
+  | { image: false; why: string; partly: boolean };
 
 /**
  * The boot_aggregates of the VM image rooted at `root` (a clean image, read where it can be
@@ -85,7 +85,7 @@ export function imageBootAggregates(root: string): ImageBoot {
   }
   if (missing.length) {
     const has = BOOT_LIST.length - missing.length;
-    return { image: false, why: `${root} lacks ${missing.join(', ')}${has ? ` (it has ${has} of the ${BOOT_LIST.length} boot components)` : ''}: no VM image the host could boot, so no boot_aggregate` };
+    return { image: false, partly: has > 0, why: `${root} lacks ${missing.join(', ')}${has ? ` (it has ${has} of the ${BOOT_LIST.length} boot components)` : ''}: no VM image the host could boot, so no boot_aggregate` };
   }
   return { image: true, aggregates: bootAggregateOf(components) };
 }
