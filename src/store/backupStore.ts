@@ -3,7 +3,9 @@
 // owner may read, and checked before it is called a backup. Copying the file with cp while a
 // server runs can miss what sits in the write-ahead log, or catch a transaction half written.
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, openSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, linkSync, openSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { StoreError } from './Store.js';
 
 export interface BackupResult {
@@ -16,7 +18,7 @@ export interface BackupResult {
 /**
  * Copies the store at `file` to `to`, a file that must not exist yet (a backup never overwrites
  * one). `isStore` looks at the source first and returns why it is not what the caller means to
- * back up, or null. The copy is deleted again when it fails its integrity check.
+ * back up, or null. Nothing is kept under `to` unless the copy passed its integrity check.
  */
 export async function backupStore(file: string, to: string, isStore: (db: Database.Database) => string | null = () => null): Promise<BackupResult> {
   if (!existsSync(file)) throw new StoreError('STORE_BACKUP', `no database ${file}`);
@@ -36,37 +38,49 @@ export async function backupStore(file: string, to: string, isStore: (db: Databa
       throw new StoreError('STORE_BACKUP', `cannot read ${file}: ${(e as Error).message}`);
     }
     if (why !== null) throw new StoreError('STORE_BACKUP', `${file} ${why}`);
+    // A quick answer; the link below is what really never overwrites.
+    if (existsSync(to)) throw new StoreError('STORE_BACKUP', `${to} exists; a backup never overwrites a file`);
+    // The copy is made and checked under a temporary name beside `to`, and only then linked to
+    // `to`: a backup killed half way leaves no file under the name a restore would take.
+    const partial = join(dirname(to), `.${basename(to)}.partial-${randomBytes(6).toString('hex')}`);
     try {
       // Made here, owner-only and exclusively, so the copy is never readable by others and never
       // lands on a file that appeared meanwhile.
-      closeSync(openSync(to, 'wx', 0o600));
+      closeSync(openSync(partial, 'wx', 0o600));
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      throw new StoreError('STORE_BACKUP', code === 'EEXIST' ? `${to} exists; a backup never overwrites a file` : `cannot create ${to}: ${(e as Error).message}`);
+      throw new StoreError('STORE_BACKUP', `cannot create ${partial} (the copy, before it becomes ${to}): ${(e as Error).message}`);
     }
-    let pages: number;
     try {
-      // All pages in one step: copied step by step, a backup starts over whenever the server
-      // writes in between, and a busy server could keep it from ever ending. One step reads one
-      // snapshot; WAL lets the server go on writing meanwhile.
-      pages = (await source.backup(to, { progress: () => 0x7fffffff })).totalPages;
-    } catch (e) {
-      rmSync(to, { force: true });
-      throw new StoreError('STORE_BACKUP', `backup of ${file} to ${to} failed: ${(e as Error).message}`);
-    }
-    const copy = new Database(to, { readonly: true, fileMustExist: true });
-    try {
-      const check = copy.pragma('integrity_check', { simple: true });
-      if (check !== 'ok') {
-        copy.close();
-        rmSync(to, { force: true });
-        throw new StoreError('STORE_BACKUP', `the copy of ${file} failed its integrity check (${String(check)}); nothing was kept`);
+      let pages: number;
+      try {
+        // All pages in one step: copied step by step, a backup starts over whenever the server
+        // writes in between, and a busy server could keep it from ever ending. One step reads one
+        // snapshot; WAL lets the server go on writing meanwhile.
+        pages = (await source.backup(partial, { progress: () => 0x7fffffff })).totalPages;
+      } catch (e) {
+        throw new StoreError('STORE_BACKUP', `backup of ${file} to ${to} failed: ${(e as Error).message}`);
       }
-      const recorded = copy.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
-      const migrations = recorded ? (copy.prepare('SELECT id FROM schema_migrations ORDER BY applied_at, id').all() as { id: string }[]).map((r) => r.id) : [];
-      return { pages, migrations };
+      const copy = new Database(partial, { readonly: true, fileMustExist: true });
+      let result: BackupResult;
+      try {
+        const check = copy.pragma('integrity_check', { simple: true });
+        if (check !== 'ok') throw new StoreError('STORE_BACKUP', `the copy of ${file} failed its integrity check (${String(check)}); nothing was kept`);
+        const recorded = copy.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'").get() !== undefined;
+        const migrations = recorded ? (copy.prepare('SELECT id FROM schema_migrations ORDER BY applied_at, id').all() as { id: string }[]).map((r) => r.id) : [];
+        result = { pages, migrations };
+      } finally {
+        copy.close();
+      }
+      try {
+        // link, not rename: it fails on a file that appeared under `to` meanwhile instead of replacing it.
+        linkSync(partial, to);
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new StoreError('STORE_BACKUP', code === 'EEXIST' ? `${to} exists; a backup never overwrites a file` : `cannot create ${to}: ${(e as Error).message}`);
+      }
+      return result;
     } finally {
-      if (copy.open) copy.close();
+      rmSync(partial, { force: true });
     }
   } finally {
     source.close();

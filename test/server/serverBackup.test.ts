@@ -3,8 +3,10 @@
 // and a server started on the copy (with the original key file) has everything the original had.
 import { expect } from 'chai';
 import Database from 'better-sqlite3';
-import { statSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defaultKeyFile } from '../../client/server/ServerKey.js';
 import { client, runMain, startServer, tempDir, type RunningServer } from './support/serverHarness.js';
 
@@ -76,5 +78,38 @@ describe('management server: tvdc server backup', function () {
     expect(missing.code).to.equal(1);
     expect(missing.err).to.include('no database');
     expect((await tvdc('server', 'backup', '--db', db)).code).to.equal(2);
+  });
+
+  it('a backup killed half way leaves nothing under the name a restore would take, and the next backup to that name works', async function () {
+    this.timeout(90_000);
+    // A server database big enough that the copy takes a while: the kill lands while it is made.
+    const big = join(tmp.dir, 'big.db');
+    const bigSrv = await startServer(big);
+    await bigSrv.server.stop();
+    const fill = new Database(big);
+    fill.exec(`CREATE TABLE filler (b BLOB); WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 160) INSERT INTO filler SELECT randomblob(1048576) FROM c`);
+    fill.close();
+    const to = join(tmp.dir, 'killed.db');
+    const cli = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'client', 'cli', 'tvdc.ts');
+    const child = spawn(process.execPath, ['--import', 'tsx', cli, 'server', 'backup', '--db', big, '--to', to], { stdio: 'ignore' });
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    // Killed as soon as the copy has begun: its file (under whatever name) exists.
+    const started = (): boolean => existsSync(to) || readdirSync(tmp.dir).some((f) => f.startsWith('.killed.db.partial-'));
+    for (let i = 0; i < 15_000 && !started() && child.exitCode === null; i++) await new Promise((r) => setTimeout(r, 1));
+    expect(started(), 'the backup began').to.equal(true);
+    child.kill('SIGKILL');
+    await exited;
+    // Either nothing is there, or (had the copy already ended) a whole, checked backup.
+    if (existsSync(to)) {
+      const copy = new Database(to, { readonly: true });
+      try {
+        expect(copy.prepare("SELECT count(*) AS n FROM sqlite_master WHERE name = 'filler'").get()).to.deep.equal({ n: 1 });
+      } finally {
+        copy.close();
+      }
+    } else {
+      const again = await tvdc('server', 'backup', '--db', big, '--to', to);
+      expect([again.code, again.err]).to.deep.equal([0, '']);
+    }
   });
 });
