@@ -4,6 +4,7 @@ import { formatAt, type SourcePos } from './SourcePos.js';
 
 /** Stable names of the validation rules; tests and clients may match on them. */
 export type PolicyRule =
+  | 'encoding' // not UTF-8 text: UTF-16, binary, invalid byte sequences
   | 'xml-syntax'
   | 'schema' // element structure, order, required elements and attributes (the XSD)
   | 'version-format'
