@@ -17,6 +17,8 @@ import { usersModule } from '../../client/server/usersModule.js';
 import { CimInstance } from '../../src/cim/CimInstance.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
+import { findSwtpmProcesses } from '../../src/tvdc/vtpm/SwtpmProcess.js';
+import { vmPath } from '../../client/server/HostCim.js';
 import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
 import { refused, tempDir } from '../server/support/serverHarness.js';
@@ -184,6 +186,20 @@ describe('management server: one indication feed for violations and measurements
     await sleep(300);
     expect(await attestations(before)).to.deep.equal([]);
     expect((await as('root').get<{ violations: unknown[] }>('/api/violations')).violations).to.have.length(violations);
+  });
+
+  it('a VM whose vTPM dies: the host stops it and says so, the server logs it and attests the VM, so the TVDc gets an event', async () => {
+    expect((await cm(p1.service('TVDc_VirtualSystemManagementService'), defineParam('web2', 'MarketAnalysis'))).returnValue).to.equal(0);
+    expect((await cm(p1.vm('web2'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+    const before = await lastEvent();
+    const swtpm = findSwtpmProcesses(join(h1.state, 'vtpm', 'instances')).filter((p) => p.stateDir.endsWith('/web2'));
+    expect(swtpm).to.have.length(1);
+    process.kill(swtpm[0]!.pid, 'SIGKILL');
+    await until(() => log.includes('integrity monitor: host h1 reports that the TPM of VM web2 on host h1 ended on its own (the host stopped the VM)'), 'the lost vTPM in the server log');
+    let seen: TvdcEvent | undefined;
+    await until(async () => !!(seen = (await attestations(before)).find((e) => e.vm === 'web2')), 'an attestation of web2 after its vTPM died');
+    expect(seen).to.deep.include({ group: 'finance', host: 'h1', status: 'failed' });
+    expect(Number((await conn.getInstance(vmPath('web2'))).get('EnabledState'))).to.equal(3);
   });
 
   it('switched off again: new programs no longer cause attestations (logged once more)', async () => {

@@ -1,6 +1,7 @@
 // Attestation as soon as something new runs, for the TVDcs that chose it: consumes the hosts'
-// TVDc_IntegrityIndications (one per new measurement) from the server's indication feed and
-// attests the VM or host once its measurements settle. An indication is only a hint to look: the
+// TVDc_IntegrityIndications (one per new measurement, and one when a VM's or the host's TPM
+// ended on its own) from the server's indication feed and attests the VM or host once its
+// measurements settle, so a lost TPM becomes an event that the TVDc's plans see. An indication is only a hint to look: the
 // target is on the host whose secret path it came through, the VM is looked up there over the
 // server's own authenticated CIM connection, and the verdict always comes from a fresh quote, so
 // a forged indication can at most cause a genuine attestation of a real target.
@@ -23,8 +24,12 @@ export interface MeasurementWatcherOptions {
   log(line: string): void;
 }
 
-/** IndicationIdentifier of a measurement: `TVDc:<host>:measured:vm:<vm>:<index>` or `...:host:<host>:<index>`. */
-const MEASURED = /^TVDc:([^:]+):measured:(vm|host):(.+):(\d+)$/;
+/**
+ * IndicationIdentifier of a measurement, `TVDc:<host>:measured:vm:<vm>:<index>` or
+ * `...:host:<host>:<index>`, or of a TPM that died (the host stopped the VM),
+ * `TVDc:<host>:tpm-lost:vm:<vm>:<ms>` or `...:host:<host>:<ms>`.
+ */
+const MEASURED = /^TVDc:([^:]+):(measured|tpm-lost):(vm|host):(.+):(\d+)$/;
 
 export class MeasurementWatcher {
   private readonly pending = new Map<string, NodeJS.Timeout>();
@@ -50,13 +55,16 @@ export class MeasurementWatcher {
       this.opts.log(`integrity monitor: a measurement from host ${host.name} without a usable IndicationIdentifier ignored`);
       return;
     }
-    const [, claimed, kind, name] = m;
+    const [, claimed, what, kind, name] = m;
     // A host reports its own measurements; one naming another host is not believed.
     if (claimed !== host.name || (kind === 'host' && name !== host.name)) {
       this.opts.log(`integrity monitor: host ${host.name} reported a measurement of host ${kind === 'host' ? name : claimed}: ignored`);
       return;
     }
     const target: AttestationTarget = kind === 'vm' ? { host: host.name, vm: name! } : { host: host.name };
+    // Said whether or not the TVDc is monitored: a TPM gone is news to an administrator either way.
+    // The host's own words stay out of the log line (they could forge lines); its MessageID says it.
+    if (what === 'tpm-lost') this.opts.log(`integrity monitor: host ${host.name} reports that the TPM of ${describeTarget(target)} ended on its own (${kind === 'vm' ? 'the host stopped the VM' : 'the host cannot be attested until it is restarted'})`);
     const key = kind === 'vm' ? `vm:${name}@${host.name}` : `host:${host.name}`;
     if (host.group === null || !this.opts.monitored(host.group)) {
       if (!this.ignored.has(key)) {
