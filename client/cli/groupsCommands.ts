@@ -63,7 +63,7 @@ async function show(args: string[], io: Io): Promise<number> {
     io.out(`policy: ${g.policy ? `${g.policy.name} ${g.policy.version} (set by ${g.policy.updatedBy} at ${g.policy.updatedAt})` : 'none'}`);
     io.out(`administrators: ${g.administrators.join(', ') || 'none'}`);
     for (const h of g.hosts) {
-      io.out(`host ${h.name}  ${h.url}  label ${h.label ?? '(none)'}  policy ${h.deployment.state}${h.deployment.state.startsWith('failed') && h.deployment.message ? `: ${h.deployment.message}` : ''}`);
+      io.out(`host ${h.name}  ${h.url}  label ${h.reachable ? (h.label ?? '(none)') : '(unknown: host unreachable)'}  policy ${h.deployment.state}${h.deployment.state.startsWith('failed') && h.deployment.message ? `: ${h.deployment.message}` : ''}`);
       if (!h.reachable) io.out(`  ${h.error!.code}: ${h.error!.message}`);
       else printIsolation(io, h);
     }

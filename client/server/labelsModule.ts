@@ -23,22 +23,11 @@ export const labelsModule: ServerModule = {
     /** The host of the TVDc that has `vm`. */
     const hostOf = (group: string, vm: string): Promise<HostRecord> => ctx.hosts.hostOfVm(vm, group);
 
-    router.route('GET', '/api/groups/:group/labels', ({ principal, params }) => {
-      const group = params['group']!;
-      requireGroup(principal, group);
-      const gp = groups.requirePolicy(group);
-      const p = gp.policy;
-      return {
-        group,
-        policy: { name: gp.name, version: gp.version },
-        labels: [
-          // reserved: only a dcadmin may assign it (the bootstrap label, or one with its management type).
-          ...p.vmLabels.map((l) => ({ name: l.name, kind: 'vm', ste: l.ste, cw: l.cw, bootstrap: l.name === p.bootstrap, reserved: l.name === p.bootstrap || managementTypesOf(p, 'vm', l.name).length > 0 })),
-          ...p.resourceLabels.map((l) => ({ name: l.name, kind: 'resource', ste: [l.ste], cw: [] as string[], bootstrap: false, reserved: managementTypesOf(p, 'resource', l.name).length > 0 })),
-        ],
-        conflictSets: p.conflictSets,
-      };
-    });
+    /** A policy's labels as the listing gives them; `reserved`: only a dcadmin may assign it (the bootstrap label, or one with its management type). */
+    const labelsOf = (p: Policy) => [
+      ...p.vmLabels.map((l) => ({ name: l.name, kind: 'vm', ste: l.ste, cw: l.cw, bootstrap: l.name === p.bootstrap, reserved: l.name === p.bootstrap || managementTypesOf(p, 'vm', l.name).length > 0 })),
+      ...p.resourceLabels.map((l) => ({ name: l.name, kind: 'resource', ste: [l.ste], cw: [] as string[], bootstrap: false, reserved: managementTypesOf(p, 'resource', l.name).length > 0 })),
+    ];
 
     /** The policy `host` runs from this TVDc; 409 when nothing was deployed there. */
     const deployedOn = (group: string, host: string): Policy => {
@@ -46,6 +35,22 @@ export const labelsModule: ServerModule = {
       if (!p) throw ApiError.conflict(`host ${host} has no policy of TVDc ${group} yet: deploy it first (tvdc policy deploy ${group})`);
       return p;
     };
+
+    // The TVDc's policy; with ?host=H, the one H last accepted from the TVDc instead, whose labels
+    // are those the assignments below accept for H's VMs, disks and segments.
+    router.route('GET', '/api/groups/:group/labels', ({ principal, params, query }) => {
+      const group = params['group']!;
+      requireGroup(principal, group);
+      const host = query.get('host');
+      if (host !== null) {
+        groups.require(group);
+        if (!ctx.hosts.list().some((x) => x.name === host && x.group === group)) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
+        const p = deployedOn(group, host);
+        return { group, host, policy: { name: p.header.name, version: p.header.version }, labels: labelsOf(p), conflictSets: p.conflictSets };
+      }
+      const gp = groups.requirePolicy(group);
+      return { group, policy: { name: gp.name, version: gp.version }, labels: labelsOf(gp.policy), conflictSets: gp.policy.conflictSets };
+    });
 
     // Removing a label only takes access away, so unassign is not held back by drift.
     const assign = async (group: string, host: string, element: CimObjectPath, what: string, label: string, policy: Policy, user: string) => {

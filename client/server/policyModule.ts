@@ -184,7 +184,9 @@ export const policyModule: ServerModule = {
       } finally {
         deploying.delete(group);
       }
-      ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
+      // A host that did not take it makes the deployment failed in the trail, as the CLI's exit
+      // status and the console's "partly done" say; the message names each host's outcome.
+      ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', ...(results.every((r) => r.ok) ? {} : { outcome: 'failed' as const }), message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
       return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
     });
 

@@ -18,7 +18,7 @@ import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { consoleBrowser, outcome, type Page } from './support/consoleBrowser.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { activePolicy, client, createDisk, defineVm, hostLabel, PAPER_POLICY, paperTvdc, resourceLabel, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, createDisk, runTvdc, defineVm, hostLabel, PAPER_POLICY, paperTvdc, resourceLabel, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 import type { WbemConnection } from '../../client/cim/index.js';
 
 describe('management server: the web console\'s forms', function () {
@@ -32,7 +32,7 @@ describe('management server: the web console\'s forms', function () {
   /** Every HTML page answered, to check each is well-formed at the end. */
   const pages: { name: string; body: string }[] = [];
 
-  const { get, tokenOf, post, act } = consoleBrowser(() => srv.url, pages);
+  const { get, tokenOf, post, act, actConfirmed } = consoleBrowser(() => srv.url, pages);
 
   before(async () => {
     [a1, a2, a3] = await Promise.all([startTestHost('a1'), startTestHost('a2'), startTestHost('a3')]);
@@ -101,7 +101,7 @@ describe('management server: the web console\'s forms', function () {
     const row = (await get('alice', '/console/tvdc/fin')).body.split('\n').find((l) => l.startsWith('<tr><td>ma</td><td>a1</td>'))!;
     expect(row).to.include('<td>MarketAnalysis</td>').and.include('<option value="MarketAnalysis" selected="selected">').and.include('Remove label').and.not.include('(choose a label)');
 
-    const removed = await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' });
+    const removed = await actConfirmed('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' });
     expect([removed.status, outcome(removed.body)]).to.deep.equal([200, 'done']);
     expect(removed.body).to.include('<td>Remove the label</td>');
     expect(await hostLabel(cim1, 'ma')).to.equal(null);
@@ -114,7 +114,7 @@ describe('management server: the web console\'s forms', function () {
 
   it('a tvdcadmin cannot deploy, cannot assign the bootstrap label, and another TVDc answers as a missing one; the hosts stay as they were', async () => {
     const token = await tokenOf('alice', 'fin');
-    const deploy = await act('alice', 'fin', { token, action: 'deploy' });
+    const deploy = await actConfirmed('alice', 'fin', { token, action: 'deploy' });
     expect(deploy.status).to.equal(403);
     expect(outcome(deploy.body)).to.include(`${PROBLEM_MARKER} refused: FORBIDDEN (HTTP 403): alice is a tvdcadmin; only a dcadmin may do this`);
     expect(srv.log.some((l) => l.startsWith('refused POST /console/tvdc/fin/actions from alice') && l.includes('FORBIDDEN'))).to.equal(true);
@@ -175,7 +175,7 @@ describe('management server: the web console\'s forms', function () {
     const previous = await act('alice', 'fin', { token: srv.server.consoleTokens.issue('alice', window - 1), ...assign });
     expect([previous.status, outcome(previous.body)]).to.deep.equal([200, 'done']);
     expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
-    expect((await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' })).status).to.equal(200);
+    expect((await actConfirmed('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' })).status).to.equal(200);
   });
 
   it('a drifted host\'s refusal is shown with its code; the label is not assigned', async () => {
@@ -196,17 +196,23 @@ describe('management server: the web console\'s forms', function () {
     const events = await dc.get<{ events: { host: string; group: string | null }[] }>('/api/events?group=fin');
     expect(events.events.map((e) => e.host)).to.include('a1');
 
-    const deploy = await act('dc', 'fin', { token, action: 'deploy' });
+    const deploy = await actConfirmed('dc', 'fin', { token, action: 'deploy' });
     expect([deploy.status, outcome(deploy.body)]).to.deep.equal([200, 'done']);
     expect(deploy.body).to.include('Policy tvdc-paper 1.0: every host took it.').and.include('<tr><td>a1</td><td>deployed</td>');
     // A host that does not take the policy is reported, not hidden: here the drifted host, whose
     // rogue version is higher than the TVDc's.
-    const partial = await act('dc', 'drifted', { token: await tokenOf('dc', 'drifted'), action: 'deploy' });
+    const partial = await actConfirmed('dc', 'drifted', { token: await tokenOf('dc', 'drifted'), action: 'deploy' });
     expect(partial.status).to.equal(200);
     expect(partial.body).to.include('<h1>Action partly done</h1>');
     expect(outcome(partial.body)).to.equal(`<strong class="problem">${PROBLEM_MARKER} done on some hosts only</strong>`);
     expect(partial.body).to.include(`<tr><td>a3</td><td><strong class="problem">${PROBLEM_MARKER} failed</strong></td><td>SetPolicy refused (2): version 1.0 is not higher than the active version 1.1</td></tr>`);
     expect(await activePolicy(cim3)).to.equal('tvdc-paper 1.1');
+    // The trail says which deployment failed on a host, and finds it under outcome failed.
+    const latest = async (group: string) => (await dc.get<{ entries: { outcome: string; message: string }[] }>(`/api/audit?group=${group}&action=policy.deploy&limit=1`)).entries.map((e) => [e.outcome, e.message]);
+    expect(await latest('drifted')).to.deep.equal([['failed', 'TVDc drifted: policy tvdc-paper 1.0 deployed by dc: a3 failed']]);
+    expect(await latest('fin')).to.deep.equal([['done', 'TVDc fin: policy tvdc-paper 1.0 deployed by dc: a1 deployed']]);
+    const failed = (await dc.get<{ entries: { group: string; action: string }[] }>('/api/audit?outcome=failed&action=policy.deploy')).entries;
+    expect(failed.map((e) => e.group)).to.deep.equal(['drifted']);
 
     // A TVDc named like a host: the attest route would take the host, so the button refuses.
     await dc.post('/api/groups', { name: 'a2' });
@@ -215,6 +221,94 @@ describe('management server: the web console\'s forms', function () {
     expect([ambiguous.status, ambiguous.body.includes('A host is also named a2')]).to.deep.equal([409, true]);
     expect((await dc.get<{ events: unknown[] }>('/api/events?limit=10000')).events.length).to.equal(before);
     await dc.del('/api/groups/a2');
+  });
+
+  it('destructive actions ask first: the confirmation page carries the form on and changes nothing; the others act at once', async () => {
+    const token = await tokenOf('alice', 'fin');
+    expect((await act('alice', 'fin', { token, action: 'label', element: 'vm', name: 'ma', label: 'MarketAnalysis' })).body).to.include('<h1>Action done</h1>');
+    // Removing the label: first the question, with the way back, and the label still on the host.
+    const asked = await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' });
+    expect(asked.status).to.equal(200);
+    expect(asked.body).to.include('<h1>Confirm the action</h1>').and.include('<tr><th>Target</th><td>VM ma</td></tr>')
+      .and.include('<form method="post" action="../../tvdc/fin/actions">')
+      .and.include('<button type="submit">Yes: Remove the label</button>')
+      .and.include('<a href="../../tvdc/fin">No, back to TVDc fin</a>');
+    expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
+    // The confirmation is a form like the others: its token is checked, its value must be "yes".
+    const noToken = await act('alice', 'fin', { action: 'unlabel', element: 'vm', name: 'ma', confirm: 'yes' });
+    expect(noToken.status).to.equal(403);
+    const maybe = await act('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma', confirm: 'maybe' });
+    expect([maybe.status, maybe.body.includes('is not &quot;yes&quot;')]).to.deep.equal([400, true]);
+    expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:MarketAnalysis');
+    // Each destructive form asks; a disk's label removal carries its host on.
+    for (const fields of [
+      { action: 'deploy' } as Record<string, string>,
+      { action: 'unlabel', element: 'disk', host: 'a1', name: 'ma-disk' },
+    ]) {
+      const r = await act('dc', 'fin', { token: await tokenOf('dc', 'fin'), ...fields });
+      expect(r.body, fields.action).to.include('<h1>Confirm the action</h1>');
+    }
+    expect(await resourceLabel(cim1, diskPath('a1', 'ma-disk'))).to.equal('TVDc:tvdc-paper:resource:MarketAnalysis');
+    const removed = await actConfirmed('alice', 'fin', { token, action: 'unlabel', element: 'vm', name: 'ma' });
+    expect([removed.status, outcome(removed.body)]).to.deep.equal([200, 'done']);
+    expect(await hostLabel(cim1, 'ma')).to.equal(null);
+  });
+
+  it('the management VM offers a tvdcadmin no control (the API refuses her all); the dcadmin has them', async () => {
+    await defineVm(cim1, 'a1', 'mg');
+    await dc.put('/api/groups/fin/vms/mg/label', { label: 'SystemManagement' });
+    const row = (user: string) => get(user, '/console/tvdc/fin').then((p) => p.body.split('\n').find((l) => l.startsWith('<tr><td>mg</td><td>a1</td>'))!);
+    const hers = await row('alice');
+    expect(hers).to.not.include('<form');
+    expect(hers.split('the management VM: a dcadmin\'s only').length - 1).to.equal(2);
+    // Her other VM keeps its controls.
+    expect((await get('alice', '/console/tvdc/fin')).body.split('\n').find((l) => l.startsWith('<tr><td>ma</td><td>a1</td>'))).to.include('<button type="submit">Assign</button>').and.include('<button type="submit">Start</button>');
+    const his = await row('dc');
+    expect(his).to.include('<button type="submit">Remove label</button>').and.include('<button type="submit">Start</button>').and.not.include('dcadmin\'s only');
+    // A post made all the same is the API's refusal; the label stays.
+    const forged = await actConfirmed('alice', 'fin', { token: await tokenOf('alice', 'fin'), action: 'unlabel', element: 'vm', name: 'mg' });
+    expect(forged.status).to.equal(403);
+    expect(outcome(forged.body)).to.include('holds SystemManagement, the bootstrap (management VM) label');
+    expect(await hostLabel(cim1, 'mg')).to.equal('ACM:tvdc-paper:SystemManagement');
+  });
+
+  it('the label choices are those of the policy deployed on the element\'s host, not a newer undeployed one', async () => {
+    const options = (body: string, start: string) => [...body.split('\n').find((l) => l.startsWith(start))!.matchAll(/<option value="([^"]+)"/g)].map((m) => m[1]);
+    await dc.post('/api/groups/fin/labels', { name: 'Trading', kind: 'vm', types: ['TR'] });
+    await dc.post('/api/groups/fin/labels', { name: 'TradingData', kind: 'resource', types: ['TR'] });
+    for (const user of ['alice', 'dc']) {
+      const page = (await get(user, '/console/tvdc/fin')).body;
+      expect(page).to.include('<tr><td>Trading</td><td>vm</td>'); // the TVDc's policy lists it
+      expect(options(page, '<tr><td>ma</td><td>a1</td>'), user).to.include('MarketAnalysis');
+      expect(options(page, '<tr><td>ma</td><td>a1</td>'), user).to.not.include('Trading');
+      expect(options(page, '<tr><td>ma-disk</td><td>a1</td>'), user).to.include('MarketAnalysis');
+      expect(options(page, '<tr><td>ma-disk</td><td>a1</td>'), user).to.not.include('TradingData');
+    }
+    // The API refuses it too, until deployed.
+    const early = await act('alice', 'fin', { token: await tokenOf('alice', 'fin'), action: 'label', element: 'vm', name: 'ma', label: 'Trading' });
+    expect([early.status, outcome(early.body)?.includes('is not a VM label of policy tvdc-paper 1.0 deployed to host a1')]).to.deep.equal([404, true]);
+    const deployed = await actConfirmed('dc', 'fin', { token: await tokenOf('dc', 'fin'), action: 'deploy' });
+    expect(outcome(deployed.body)).to.equal('done');
+    const page = (await get('alice', '/console/tvdc/fin')).body;
+    expect(options(page, '<tr><td>ma</td><td>a1</td>')).to.include('Trading');
+    expect(options(page, '<tr><td>ma-disk</td><td>a1</td>')).to.include('TradingData');
+    const late = await act('alice', 'fin', { token: await tokenOf('alice', 'fin'), action: 'label', element: 'vm', name: 'ma', label: 'Trading' });
+    expect(outcome(late.body)).to.equal('done');
+    expect(await hostLabel(cim1, 'ma')).to.equal('ACM:tvdc-paper:Trading');
+  });
+
+  it('an unreachable host\'s label is unknown, not none (page and tvdc groups show)', async () => {
+    const before = (await get('dc', '/console/tvdc/drifted')).body.split('\n').find((l) => l.startsWith('<tr><td>a3</td>'))!;
+    expect(before).to.include('<td>yes</td><td>SystemManagement</td>');
+    const shown = await runTvdc(srv.url, 'dc', 'dc-password', 'groups', 'show', 'drifted');
+    expect(shown.out).to.match(/^host a3 .* label SystemManagement /m);
+    dc = client(srv.url, 'dc', 'dc-password');
+    await a3.stop();
+    const after = (await get('dc', '/console/tvdc/drifted')).body.split('\n').find((l) => l.startsWith('<tr><td>a3</td>'))!;
+    expect(after).to.include('unreachable').and.include('<td><span class="muted">unknown (not read)</span></td>').and.not.include('>none<');
+    const down = await runTvdc(srv.url, 'dc', 'dc-password', 'groups', 'show', 'drifted');
+    expect(down.out).to.match(/^host a3 .* label \(unknown: host unreachable\) /m);
+    dc = client(srv.url, 'dc', 'dc-password');
   });
 
   it('only POST to a TVDc\'s actions path; GET and HEAD stay read-only; a bad form is a 400', async () => {

@@ -56,7 +56,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
   let cim1: WbemConnection, cim2: WbemConnection, cim3: WbemConnection;
   let srv: RunningServer;
   let dc: ApiClient;
-  const { get, tokenOf, act } = consoleBrowser(() => srv.url, pages);
+  const { get, tokenOf, act, actConfirmed } = consoleBrowser(() => srv.url, pages);
   const where = async (name: string) => ({ v1: await stateOn(cim1, name), v2: await stateOn(cim2, name), v3: await stateOn(cim3, name) });
 
   before(async () => {
@@ -114,7 +114,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
   });
 
   it('a tvdcadmin migrates a VM to the TVDc\'s other host through the form; the VM leaves v1 and runs on v2', async () => {
-    const r = await act('alice', 'fin', { token: await tokenOf('alice', 'fin'), action: 'migrate', vm: 'ma', to: 'v2' });
+    const r = await actConfirmed('alice', 'fin', { token: await tokenOf('alice', 'fin'), action: 'migrate', vm: 'ma', to: 'v2' });
     expect(r.status).to.equal(200);
     expect(r.body).to.include('<tr><th>Action</th><td>Migrate the VM to host v2</td></tr>');
     expect(outcome(r.body)).to.equal('done');
@@ -128,11 +128,11 @@ describe('management server: the web console starts, stops and migrates VMs and 
 
   it('a forged migration to another TVDc\'s host is the API\'s 409, for the dcadmin too; a missing choice is a 400; the VM stays where it runs', async () => {
     const token = await tokenOf('alice', 'fin');
-    const forged = await act('alice', 'fin', { token, action: 'migrate', vm: 'ma', to: 'v3' });
+    const forged = await actConfirmed('alice', 'fin', { token, action: 'migrate', vm: 'ma', to: 'v3' });
     expect(forged.status).to.equal(409);
     expect(forged.body).to.include('<h1>Action refused</h1>');
     expect(outcome(forged.body)).to.equal(`<strong class="problem">${PROBLEM_MARKER} refused: CONFLICT (HTTP 409): host v3 is not a host of TVDc fin: a VM migrates only between the hosts of its TVDc</strong>`);
-    const asDc = await act('dc', 'fin', { token: await tokenOf('dc', 'fin'), action: 'migrate', vm: 'ma', to: 'v3' });
+    const asDc = await actConfirmed('dc', 'fin', { token: await tokenOf('dc', 'fin'), action: 'migrate', vm: 'ma', to: 'v3' });
     expect([asDc.status, outcome(asDc.body)?.includes('CONFLICT (HTTP 409): host v3 is not a host of TVDc fin')]).to.deep.equal([409, true]);
     // The placeholder sent as it is: the form had no choice made.
     const unchosen = await act('alice', 'fin', { token, action: 'migrate', vm: 'ma', to: '' });
@@ -144,7 +144,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
   it('the destination\'s refusal is HOST_REFUSED with the host\'s reason (Chinese Wall: MA runs on v2); the VM keeps running on v1', async () => {
     const token = await tokenOf('alice', 'fin');
     expect(outcome((await act('alice', 'fin', { token, action: 'start', vm: 'su' })).body)).to.equal('done');
-    const r = await act('alice', 'fin', { token, action: 'migrate', vm: 'su', to: 'v2' });
+    const r = await actConfirmed('alice', 'fin', { token, action: 'migrate', vm: 'su', to: 'v2' });
     expect(r.status).to.equal(502);
     expect(r.body).to.include('<h1>Action refused</h1>');
     const cell = outcome(r.body)!;
@@ -159,7 +159,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
     expect([soft.status, outcome(soft.body)]).to.deep.equal([200, 'done']);
     expect(soft.body).to.include('<td>Stop the VM (orderly shutdown)</td>').and.include('<p>VM su on host v1 is stopped (orderly shutdown).</p>');
     expect(await stateOn(cim1, 'su')).to.equal(3);
-    const hard = await act('alice', 'fin', { token, action: 'stop', vm: 'ma', hard: 'true' });
+    const hard = await actConfirmed('alice', 'fin', { token, action: 'stop', vm: 'ma', hard: 'true' });
     expect([hard.status, outcome(hard.body)]).to.deep.equal([200, 'done']);
     expect(hard.body).to.include('<td>Stop the VM hard</td>').and.include('<p>VM ma on host v2 is stopped (hard stop).</p>');
     expect(await stateOn(cim2, 'ma')).to.equal(3);
@@ -213,7 +213,7 @@ describe('management server: the web console starts, stops and migrates VMs and 
     const token = await tokenOf('alice', 'fin');
     expect(outcome((await act('alice', 'fin', { token, action: 'start', vm: 'su' })).body)).to.equal('done');
     expect(await stateOn(cim1, 'su')).to.equal(2);
-    expect(outcome((await act('alice', 'fin', { token, action: 'stop', vm: 'su', hard: 'true' })).body)).to.equal('done');
+    expect(outcome((await actConfirmed('alice', 'fin', { token, action: 'stop', vm: 'su', hard: 'true' })).body)).to.equal('done');
     expect(await stateOn(cim1, 'su')).to.equal(3);
   });
 
@@ -230,7 +230,8 @@ describe('management server: the web console starts, stops and migrates VMs and 
     // The page is the API's answer, newest first, row for row.
     expect(rows.map((r) => [r[0], r[2]])).to.deep.equal(api.map((e) => [e.user, e.action]));
     expect(rows).to.deep.include(['alice', 'fin', 'vm.migrate', 'done']);
-    expect(rows).to.deep.include(['alice', 'fin', 'vm.migrate', `<strong class="problem">${PROBLEM_MARKER} failed: asked of the hosts, not done or its outcome unknown</strong>`]);
+    // The destination's refusal reads as one: not done, no unknown.
+    expect(rows).to.deep.include(['alice', 'fin', 'vm.migrate', `<strong class="problem">${PROBLEM_MARKER} failed: the host refused it, not done</strong>`]);
     expect(rows).to.deep.include(['bob', 'fin', 'POST /console/tvdc/fin/actions', `<strong class="problem">${PROBLEM_MARKER} refused: not allowed</strong>`]);
     expect(rows).to.deep.include(['bob', 'other', 'vm.start', 'done']);
     expect(rows).to.deep.include(['dc', '<span class="muted">datacenter</span>', 'host.add', 'done']);
@@ -295,7 +296,7 @@ describe('management server: a console migration whose destination hangs', funct
   let hang: HangingMigration;
   let relay: Relay;
   let url = '';
-  const { get, tokenOf, act } = consoleBrowser(() => url, pages);
+  const { get, tokenOf, act, actConfirmed } = consoleBrowser(() => url, pages);
 
   before(async () => {
     hang = await startHangingMigration({ migrationTimeoutMs: 1_000 });
@@ -306,7 +307,7 @@ describe('management server: a console migration whose destination hangs', funct
   });
 
   it('is HOST_TIMEOUT (504) on the result page, saying the outcome is unknown, not refused; the audit page flags it failed', async () => {
-    const r = await act('dc', 'g', { token: await tokenOf('dc', 'g'), action: 'migrate', vm: 'mv', to: 'b' });
+    const r = await actConfirmed('dc', 'g', { token: await tokenOf('dc', 'g'), action: 'migrate', vm: 'mv', to: 'b' });
     expect(relay.heldRequests).to.equal(1);
     expect(r.status).to.equal(504);
     expect(r.body).to.include('<h1>Outcome unknown</h1>');
@@ -314,6 +315,8 @@ describe('management server: a console migration whose destination hangs', funct
     expect(r.body).to.include(`${PROBLEM_MARKER} whether this was done is unknown</strong>: the host did not finish in time`);
     const audit = auditOf((await get('dc', '/console/audit?outcome=failed')).body);
     expect(audit.map((x) => [x[0], x[1], x[2]])).to.deep.equal([['dc', 'g', 'vm.migrate']]);
+    // A timeout is no refusal: its outcome stays unknown in the words.
+    expect(audit[0]![3]).to.equal(`<strong class="problem">${PROBLEM_MARKER} failed: asked of the hosts, not done or its outcome unknown</strong>`);
   });
 });
 

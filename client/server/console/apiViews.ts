@@ -52,6 +52,8 @@ export interface GroupDetail {
 /** `GET /api/groups/:group/labels` */
 export interface GroupLabels {
   group: string;
+  /** With `?host=H`: H, whose last accepted policy of the TVDc these labels are. */
+  host?: string;
   policy: PolicyId;
   /** `reserved`: only a dcadmin may assign it (the bootstrap label, or one with its management type). */
   labels: { name: string; kind: 'vm' | 'resource'; ste: string[]; cw: string[]; bootstrap: boolean; reserved: boolean }[];

@@ -25,10 +25,20 @@ const OUTCOME_WORDS: Record<string, string> = {
   failed: 'failed: asked of the hosts, not done or its outcome unknown',
 };
 
+/**
+ * The words of an entry's outcome. A failure the API recorded with the host's refusal (its
+ * message carries the stable code HOST_REFUSED, as the migration's does) was not done, and is no
+ * unknown: it says so.
+ */
+function outcomeWords(e: AuditEntryView): string {
+  if (e.outcome === 'failed' && /: HOST_REFUSED: /.test(e.message)) return 'failed: the host refused it, not done';
+  return OUTCOME_WORDS[e.outcome] ?? e.outcome;
+}
+
 export const AUDIT_HEADER = html`<tr><th>#</th><th>Time</th><th>User</th><th>TVDc</th><th>Action</th><th>Outcome</th><th>Message</th></tr>\n`;
 
 export function auditRows(entries: readonly AuditEntryView[]): Html[] {
-  return entries.map((e) => html`<tr><td>${e.id}</td><td>${e.at}</td><td>${e.user}</td><td>${e.group ?? html`<span class="muted">datacenter</span>`}</td><td>${e.action}</td><td>${flagged(auditIsProblem(e.outcome), OUTCOME_WORDS[e.outcome] ?? e.outcome)}</td><td>${e.message}</td></tr>\n`);
+  return entries.map((e) => html`<tr><td>${e.id}</td><td>${e.at}</td><td>${e.user}</td><td>${e.group ?? html`<span class="muted">datacenter</span>`}</td><td>${e.action}</td><td>${flagged(auditIsProblem(e.outcome), outcomeWords(e))}</td><td>${e.message}</td></tr>\n`);
 }
 
 /** The filters asked for; ConsoleError 400 for a parameter the page does not take or one sent twice. */

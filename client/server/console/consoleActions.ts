@@ -10,6 +10,8 @@ import { ApiReader } from './ApiReader.js';
 import { ConsoleError, forbidden, notFound } from './ConsoleError.js';
 import type { ConsoleTokens } from './ConsoleTokens.js';
 import { actionResultPage } from './actionResultPage.js';
+import { actionsPath } from './actionForms.js';
+import { CONFIRM_FIELD, CONFIRMED, confirmPage, isDestructive } from './confirmPage.js';
 
 export type ElementKind = 'vm' | 'disk' | 'segment';
 
@@ -55,10 +57,13 @@ export function parseAction(form: URLSearchParams): ConsoleAction {
   const asked = required(form, 'action', 'action');
   if (!Object.hasOwn(FIELDS, asked)) throw badForm('The form asks for an action the console does not have.');
   const action = asked as ConsoleAction['action'];
-  const known = new Set(['token', 'action', ...FIELDS[action]]);
+  // Any form may carry the confirmation; only a destructive action's asks for it (confirmPage.ts).
+  const known = new Set(['token', 'action', CONFIRM_FIELD, ...FIELDS[action]]);
   for (const field of new Set(form.keys())) {
     if (!known.has(field)) throw badForm(`The form has a field "${field}" the ${action} form does not have.`);
   }
+  const confirm = single(form, CONFIRM_FIELD);
+  if (confirm !== null && confirm !== CONFIRMED) throw badForm(`The form's field "${CONFIRM_FIELD}" is not "${CONFIRMED}".`);
   if (action === 'attest' || action === 'deploy') return { action };
   // A VM is found by the API on the TVDc's hosts, so its forms name no host.
   if (action === 'start') return { action, vm: required(form, 'vm', 'VM') };
@@ -148,6 +153,10 @@ export async function performAction(api: ApiReader, tokens: ConsoleTokens, group
   if (action.action === 'attest' && (await api.get<{ hosts: { name: string }[] }>('/api/hosts')).hosts.some((h) => h.name === group)) {
     // The attest route takes a host's name before a TVDc's: the button would attest that host.
     throw new ConsoleError(409, 'Ambiguous name', `A host is also named ${group}, so the attestation route would attest that host, not this TVDc. Nothing was done. Attest the TVDc's hosts one by one (tvdc attest run HOST).`);
+  }
+  if (isDestructive(action) && form.get(CONFIRM_FIELD) !== CONFIRMED) {
+    // Asked, not done: the page carries the form on, with confirm=yes, to this same path.
+    return { status: 200, body: confirmPage({ principal, group, action, form, actionsUrl: `${base}${actionsPath(group)}`, base }) };
   }
   const call = apiCallOf(group, action);
   try {

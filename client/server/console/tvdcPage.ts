@@ -16,14 +16,18 @@ import { page } from './layout.js';
 import { deploymentIsProblem, flagged, problem } from './markers.js';
 import { violationRows, VIOLATION_HEADER } from './violationsPage.js';
 
+/** In place of a tvdcadmin's controls of the management VM. */
+const MANAGEMENT_VM = html`<span class="muted">the management VM: a dcadmin's only</span>`;
+
 /** How many of the TVDc's latest events, violations and audit entries its page lists. */
 const LATEST = 10;
 
-async function labelsOf(api: ApiReader, group: string): Promise<GroupLabels | null> {
+/** The TVDc's policy's labels; with `host`, those of the policy that host last accepted from the TVDc. */
+async function labelsOf(api: ApiReader, group: string, host?: string): Promise<GroupLabels | null> {
   try {
-    return await api.get<GroupLabels>(ApiReader.group(group, '/labels'));
+    return await api.get<GroupLabels>(ApiReader.group(group, '/labels'), host === undefined ? {} : { host });
   } catch (e) {
-    // No policy yet (409), or it went away between the reads.
+    // No policy yet, none deployed on the host (409), or it went away between the reads.
     if (e instanceof ApiError && (e.code === 'CONFLICT' || e.code === 'NOT_FOUND')) return null;
     throw e;
   }
@@ -38,7 +42,9 @@ function labelCell(label: string | null, known: ReadonlySet<string> | null): Htm
 
 function hostRow(h: HostDetail, known: ReadonlySet<string> | null): Html {
   const reach = h.reachable ? 'yes' : problem(html`unreachable${h.error ? html`: ${h.error.code}: ${h.error.message}` : ''}`);
-  return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${labelCell(h.label, known)}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
+  // An unreachable host's label was not read: unknown, not none.
+  const label = h.reachable ? labelCell(h.label, known) : html`<span class="muted">unknown (not read)</span>`;
+  return html`<tr><td>${h.name}</td><td>${h.url}</td><td>${reach}</td><td>${label}</td><td>${flagged(deploymentIsProblem(h.deployment.status), h.deployment.state)}</td><td>${h.deployment.message ?? ''}</td></tr>\n`;
 }
 
 /** The page of TVDc `name`; its forms carry `token`, the signed-in user's anti-CSRF token. */
@@ -46,8 +52,9 @@ export async function tvdcPage(api: ApiReader, name: string, token: string): Pro
   // The TVDc itself first: a tvdcadmin not authorized for it, or a TVDc that does not exist, ends
   // here (the caller answers both the same).
   const detail = await api.get<GroupDetail>(ApiReader.group(name));
-  const [labels, { events }, { violations }, { entries: audit }] = await Promise.all([
+  const [labels, deployedLabels, { events }, { violations }, { entries: audit }] = await Promise.all([
     labelsOf(api, name),
+    Promise.all(detail.hosts.map(async (h) => [h.name, await labelsOf(api, name, h.name)] as const)).then((all) => new Map(all)),
     api.get<{ events: EventView[] }>('/api/events', { group: name, limit: String(LATEST) }),
     api.get<{ violations: ViolationView[] }>('/api/violations', { group: name, limit: String(LATEST) }),
     api.get<{ entries: AuditEntryView[] }>('/api/audit', { group: name, limit: String(LATEST) }),
@@ -60,16 +67,27 @@ export async function tvdcPage(api: ApiReader, name: string, token: string): Pro
 
   const forms: FormTarget = { url: `../${actionsPath(detail.name)}`, token };
   const dcadmin = api.principal.role === 'dcadmin';
-  // What the forms offer: the policy's labels of each kind, the reserved ones (the bootstrap label
-  // and those with its management type) to a dcadmin only, as the API allows. Without a policy there is nothing to assign.
-  const vmChoices = labels ? labels.labels.filter((l) => l.kind === 'vm' && (dcadmin || !l.reserved)).map((l) => l.name) : [];
-  const resourceChoices = labels ? labels.labels.filter((l) => l.kind === 'resource' && (dcadmin || !l.reserved)).map((l) => l.name) : [];
+  // What the forms offer: the labels of each kind of the policy the element's host last accepted
+  // from the TVDc (those the API accepts there; a label added to the TVDc's policy since is not
+  // on the host until deployed), the reserved ones (the bootstrap label and those with its
+  // management type) to a dcadmin only, as the API allows. A host with nothing deployed: nothing to assign.
+  const choices = (host: string, kind: 'vm' | 'resource') =>
+    (deployedLabels.get(host)?.labels ?? []).filter((l) => l.kind === kind && (dcadmin || !l.reserved)).map((l) => l.name);
+  // The management VM (holding the bootstrap label of the policy its host runs from the TVDc) is
+  // the dcadmin's alone: the API refuses a tvdcadmin every change of it, so none is offered.
+  const dcadminOnly = (host: string, label: string | null) =>
+    !dcadmin && label !== null && deployedLabels.get(host)?.labels.some((l) => l.kind === 'vm' && l.bootstrap && l.name === label) === true;
+  const notDeployed = (host: string) => (deployedLabels.get(host) ? null : html`<span class="muted">no policy deployed on ${host} yet</span>`);
   const change = (element: 'vm' | 'disk' | 'segment', host: string, elementName: string, current: string | null) =>
-    labelForms(forms, element, host, elementName, element === 'vm' ? vmChoices : resourceChoices, current);
+    element === 'vm' && dcadminOnly(host, current)
+      ? MANAGEMENT_VM
+      : html`${labelForms(forms, element, host, elementName, choices(host, element === 'vm' ? 'vm' : 'resource'), current)}${notDeployed(host)}`;
   // A VM migrates only between the TVDc's hosts: the other ones are the choices, and nothing else
   // (the API refuses any other host all the same).
-  const run = (host: string, vm: string, state: string) =>
-    vmForms(forms, vm, state, detail.hosts.filter((h) => h.name !== host).map((h) => ({ name: h.name, reachable: h.reachable })));
+  const run = (host: string, vm: string, state: string, label: string | null) =>
+    dcadminOnly(host, label)
+      ? MANAGEMENT_VM
+      : vmForms(forms, vm, state, detail.hosts.filter((h) => h.name !== host).map((h) => ({ name: h.name, reachable: h.reachable })));
   const actions = html`<h2>Actions</h2>
 <div>${buttonForm(forms, 'attest', 'Attest this TVDc now')}${dcadmin && detail.policy ? buttonForm(forms, 'deploy', 'Deploy the policy to every host of this TVDc') : null}</div>
 `;
@@ -109,7 +127,7 @@ ${detail.hosts.map((h) => hostRow(h, hostLabels))}</table>
 ${vms.length
     ? html`<table>
 <tr><th>VM</th><th>Host</th><th>State</th><th>Label</th><th>Disks</th><th>Segments</th><th>Change the label</th><th>Start, stop, migrate</th></tr>
-${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td><td>${change('vm', v.host, v.name, v.label)}</td><td>${run(v.host, v.name, v.state)}</td></tr>\n`)}</table>
+${vms.map((v) => html`<tr><td>${v.name}</td><td>${v.host}</td><td>${v.state}</td><td>${labelCell(v.label, vmLabels)}</td><td>${v.disks.join(', ')}</td><td>${v.segments.join(', ')}</td><td>${change('vm', v.host, v.name, v.label)}</td><td>${run(v.host, v.name, v.state, v.label)}</td></tr>\n`)}</table>
 `
     : html`<p>No VMs.</p>\n`}<h2>Disks</h2>
 ${disks.length

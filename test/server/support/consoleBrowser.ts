@@ -47,7 +47,29 @@ export function consoleBrowser(url: () => string, pages: { name: string; body: s
   /** A post of a TVDc's form (its actions path). */
   const act = (user: string, group: string, fields: Record<string, string>, headers: Record<string, string | null> = {}) =>
     post(user, `/console/tvdc/${encodeURIComponent(group)}/actions`, fields, headers);
-  return { get, tokenOf, post, act };
+  /**
+   * A destructive action's two steps, as a user clicks them: its form's post must answer with the
+   * confirmation page, whose one form carries every field on with confirm=yes to the same
+   * actions path; that form is posted as the page has it, and its answer returned.
+   */
+  const actConfirmed = async (user: string, group: string, fields: Record<string, string>, headers: Record<string, string | null> = {}): Promise<Page> => {
+    const asked = await act(user, group, fields, headers);
+    expect(asked.status, 'the confirmation page').to.equal(200);
+    expect(asked.body).to.include('<h1>Confirm the action</h1>').and.include('Nothing has been done yet.');
+    const forms = [...asked.body.matchAll(/<form method="post" action="([^"]+)">(.*?)<\/form>/g)];
+    expect(forms.length, 'one form on the confirmation page').to.equal(1);
+    const carried = Object.fromEntries([...forms[0]![2]!.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)"\/>/g)].map((m) => [unescape(m[1]!), unescape(m[2]!)]));
+    expect(carried).to.deep.equal({ ...fields, confirm: 'yes' });
+    // The action is relative to the page, which is the actions path itself.
+    const target = new URL(unescape(forms[0]![1]!), `${url()}/console/tvdc/${encodeURIComponent(group)}/actions`);
+    return post(user, target.pathname, carried, headers);
+  };
+  return { get, tokenOf, post, act, actConfirmed };
+}
+
+/** The text of an attribute value as the console escapes it. */
+function unescape(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
 }
 
 /** The Outcome cell of a result page. */
