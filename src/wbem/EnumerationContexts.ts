@@ -1,6 +1,8 @@
 // Open pull enumerations (DSP0200 5.3.2.x Open*/Pull*/CloseEnumeration): each holds the
 // iterator of its remaining results, the namespace and kind it was opened for, and a timer that
-// closes it when the client stops pulling for longer than its OperationTimeout.
+// closes it when the client stops pulling for longer than its OperationTimeout. Each belongs to
+// the principal that opened it, who alone may pull or close it, and who may hold only a share of
+// the table, so that one caller cannot lock everyone else out of pull enumerations.
 import { randomBytes } from 'node:crypto';
 import { CimError, CimStatus } from '../cim/CimError.js';
 import type { ReturnItem } from '../xml/messages.js';
@@ -12,6 +14,7 @@ interface OpenEnumeration {
   id: string;
   kind: EnumerationKind;
   namespace: string;
+  owner: string;
   iterator: AsyncIterator<ReturnItem>;
   timeoutMs: number;
   timer: NodeJS.Timeout | null;
@@ -34,15 +37,38 @@ export interface EnumerationLimits {
   maxObjectCount: number;
   /** Most enumerations open at once; more get CIM_ERR_SERVER_LIMITS_EXCEEDED. */
   maxOpen: number;
+  /** Most enumerations one principal may hold open at once (anonymous callers count as one). */
+  maxOpenPerUser: number;
+}
+
+export const DEFAULT_ENUMERATION_LIMITS: EnumerationLimits = {
+  defaultTimeout: 60, maxTimeout: 600, maxObjectCount: 100_000, maxOpen: 1000, maxOpenPerUser: 100,
+};
+
+/** The owner key of a caller: its user name, or one shared key for every anonymous caller. */
+export function enumerationOwner(user: string | null): string {
+  // A NUL cannot occur in a user name, so no user can pose as the anonymous callers.
+  return user ?? '\0anonymous';
+}
+
+function ownerName(owner: string): string {
+  return owner === enumerationOwner(null) ? 'anonymous callers' : `user ${JSON.stringify(owner)}`;
 }
 
 export class EnumerationContexts {
   private readonly open = new Map<string, OpenEnumeration>();
+  /** Open enumerations per owner; an owner with none has no entry. */
+  private readonly perOwner = new Map<string, number>();
 
-  constructor(readonly limits: EnumerationLimits = { defaultTimeout: 60, maxTimeout: 600, maxObjectCount: 100_000, maxOpen: 1000 }) {}
+  constructor(readonly limits: EnumerationLimits = DEFAULT_ENUMERATION_LIMITS) {}
 
   get size(): number {
     return this.open.size;
+  }
+
+  /** How many enumerations `owner` (see enumerationOwner) holds open. */
+  openBy(owner: string): number {
+    return this.perOwner.get(owner) ?? 0;
   }
 
   /** Checks OperationTimeout (seconds; null = default, 0 = the longest allowed). */
@@ -66,21 +92,25 @@ export class EnumerationContexts {
     return maxObjectCount;
   }
 
-  /** Starts an enumeration over `source` and returns its first batch. */
-  async openEnumeration(kind: EnumerationKind, namespace: string, source: AsyncIterable<ReturnItem>, timeoutSeconds: number | null, maxObjectCount: number | null): Promise<PullBatch> {
+  /** Starts an enumeration over `source` for `owner` (see enumerationOwner) and returns its first batch. */
+  async openEnumeration(owner: string, kind: EnumerationKind, namespace: string, source: AsyncIterable<ReturnItem>, timeoutSeconds: number | null, maxObjectCount: number | null): Promise<PullBatch> {
     const timeoutMs = this.timeoutMs(timeoutSeconds);
     const max = this.checkCount(maxObjectCount, false);
-    if (this.open.size >= this.limits.maxOpen) throw new CimError(CimStatus.CIM_ERR_SERVER_LIMITS_EXCEEDED, 'too many open enumerations');
+    if (this.openBy(owner) >= this.limits.maxOpenPerUser) {
+      throw new CimError(CimStatus.CIM_ERR_SERVER_LIMITS_EXCEEDED, `too many open enumerations for ${ownerName(owner)}: the limit is ${this.limits.maxOpenPerUser} per user; close some with CloseEnumeration or let them time out`);
+    }
+    if (this.open.size >= this.limits.maxOpen) throw new CimError(CimStatus.CIM_ERR_SERVER_LIMITS_EXCEEDED, `too many open enumerations: the server's limit is ${this.limits.maxOpen}`);
     const e: OpenEnumeration = {
-      id: randomBytes(12).toString('hex'), kind, namespace, iterator: source[Symbol.asyncIterator](), timeoutMs, timer: null, busy: true,
+      id: randomBytes(12).toString('hex'), kind, namespace, owner, iterator: source[Symbol.asyncIterator](), timeoutMs, timer: null, busy: true,
     };
     this.open.set(e.id, e);
+    this.perOwner.set(owner, this.openBy(owner) + 1);
     return this.take(e, max);
   }
 
-  /** The next batch of an open enumeration. */
-  async pull(id: string, kind: EnumerationKind, namespace: string, maxObjectCount: number | null): Promise<PullBatch> {
-    const e = this.lookup(id, namespace);
+  /** The next batch of an open enumeration of `owner`. */
+  async pull(owner: string, id: string, kind: EnumerationKind, namespace: string, maxObjectCount: number | null): Promise<PullBatch> {
+    const e = this.lookup(owner, id, namespace);
     if (e.kind !== kind) {
       throw new CimError(CimStatus.CIM_ERR_INVALID_ENUMERATION_CONTEXT, `enumeration context is for ${e.kind}, not ${kind}`);
     }
@@ -92,8 +122,8 @@ export class EnumerationContexts {
   }
 
   /** CloseEnumeration: ends the enumeration and releases its results. */
-  async close(id: string, namespace: string): Promise<void> {
-    const e = this.lookup(id, namespace);
+  async close(owner: string, id: string, namespace: string): Promise<void> {
+    const e = this.lookup(owner, id, namespace);
     this.discard(e);
   }
 
@@ -102,9 +132,10 @@ export class EnumerationContexts {
     for (const e of [...this.open.values()]) this.discard(e);
   }
 
-  private lookup(id: string, namespace: string): OpenEnumeration {
+  /** Another principal's context is answered as one that does not exist: its id says nothing to them. */
+  private lookup(owner: string, id: string, namespace: string): OpenEnumeration {
     const e = this.open.get(id);
-    if (!e || e.namespace.toLowerCase() !== namespace.toLowerCase()) {
+    if (!e || e.owner !== owner || e.namespace.toLowerCase() !== namespace.toLowerCase()) {
       throw new CimError(CimStatus.CIM_ERR_INVALID_ENUMERATION_CONTEXT, 'no such enumeration context (closed, timed out or never opened)');
     }
     return e;
@@ -112,7 +143,11 @@ export class EnumerationContexts {
 
   private discard(e: OpenEnumeration): void {
     if (e.timer) clearTimeout(e.timer);
-    this.open.delete(e.id);
+    // Discarding twice (a timeout racing an error) must not free the owner's share twice.
+    if (!this.open.delete(e.id)) return;
+    const left = this.openBy(e.owner) - 1;
+    if (left > 0) this.perOwner.set(e.owner, left);
+    else this.perOwner.delete(e.owner);
     void Promise.resolve().then(() => e.iterator.return?.()).catch(() => undefined);
   }
 

@@ -20,7 +20,7 @@ import type { UserDirectory } from './UserDirectory.js';
 import { ProviderRegistry } from './ProviderRegistry.js';
 import { RepositoryProvider, type LoadReport } from './RepositoryProvider.js';
 import { InteropProvider } from './InteropProvider.js';
-import { EnumerationContexts } from './EnumerationContexts.js';
+import { DEFAULT_ENUMERATION_LIMITS, EnumerationContexts } from './EnumerationContexts.js';
 import { createWbemApp, parserErrorResponse } from './HttpTransport.js';
 import { LoginThrottle, type LoginThrottleOptions } from './LoginThrottle.js';
 import type { OneTimeCredentials } from './OneTimeCredentials.js';
@@ -54,6 +54,9 @@ export interface WbemServerOptions {
   /** Default and largest pull OperationTimeout, seconds (defaults 60 and 600). */
   defaultOperationTimeout?: number;
   maxOperationTimeout?: number;
+  /** Most pull enumerations open at once (default 1000), and per user (default 100; anonymous callers count as one user). */
+  maxOpenEnumerations?: number;
+  maxOpenEnumerationsPerUser?: number;
   /** Where server-side faults are reported (default: console.error). */
   log?: (message: string) => void;
   /** Sees every CIM-XML response body sent; for tests and debugging. */
@@ -130,9 +133,11 @@ export class WbemServer implements ServerCore {
     this.name = options.name ?? 'localhost';
     this.oneTimeCredentials = options.users?.oneTime ?? null;
     this.throttle = this.makeThrottle(options.loginThrottle ?? {});
+    const limits = DEFAULT_ENUMERATION_LIMITS;
     this.enumerations = new EnumerationContexts({
-      defaultTimeout: options.defaultOperationTimeout ?? 60, maxTimeout: options.maxOperationTimeout ?? 600,
-      maxObjectCount: 100_000, maxOpen: 1000,
+      defaultTimeout: options.defaultOperationTimeout ?? limits.defaultTimeout, maxTimeout: options.maxOperationTimeout ?? limits.maxTimeout,
+      maxObjectCount: limits.maxObjectCount, maxOpen: options.maxOpenEnumerations ?? limits.maxOpen,
+      maxOpenPerUser: options.maxOpenEnumerationsPerUser ?? limits.maxOpenPerUser,
     });
     this.repositoryProvider = new RepositoryProvider(this.repository, this.store);
     this.restored = this.repositoryProvider.load();

@@ -5,7 +5,7 @@ import type { ParamValue, ReturnItem } from '../xml/messages.js';
 import type { IntrinsicOperation, OperationResult } from './OperationResult.js';
 import type { IntrinsicParams } from './IntrinsicParams.js';
 import type { OperationContext } from './OperationContext.js';
-import type { EnumerationKind, PullBatch } from './EnumerationContexts.js';
+import { enumerationOwner, type EnumerationKind, type PullBatch } from './EnumerationContexts.js';
 import type { CimInstance } from '../cim/CimInstance.js';
 import type { CimObjectPath } from '../cim/CimObjectPath.js';
 import { filterInstance, type InstanceFilter } from './objectFilters.js';
@@ -33,7 +33,7 @@ function checkOpen(p: IntrinsicParams): void {
 }
 
 async function open(ctx: OperationContext, p: IntrinsicParams, kind: EnumerationKind, source: AsyncIterable<ReturnItem>): Promise<OperationResult> {
-  return batchResult(await ctx.core.enumerations.openEnumeration(kind, ctx.namespace, source, p.uint32('OperationTimeout'), p.uint32('MaxObjectCount')));
+  return batchResult(await ctx.core.enumerations.openEnumeration(enumerationOwner(ctx.user), kind, ctx.namespace, source, p.uint32('OperationTimeout'), p.uint32('MaxObjectCount')));
 }
 
 function instanceFilter(p: IntrinsicParams): InstanceFilter {
@@ -135,7 +135,7 @@ function pullOperation(name: string, kind: EnumerationKind): IntrinsicOperation 
   return {
     name, role: 'read', params: ['EnumerationContext', 'MaxObjectCount'],
     async run(ctx, p) {
-      return batchResult(await ctx.core.enumerations.pull(p.requiredString('EnumerationContext'), kind, ctx.namespace, p.uint32('MaxObjectCount')));
+      return batchResult(await ctx.core.enumerations.pull(enumerationOwner(ctx.user), p.requiredString('EnumerationContext'), kind, ctx.namespace, p.uint32('MaxObjectCount')));
     },
   };
 }
@@ -147,7 +147,7 @@ export const PullInstances = pullOperation('PullInstances', 'query');
 export const CloseEnumeration: IntrinsicOperation = {
   name: 'CloseEnumeration', role: 'read', params: ['EnumerationContext'],
   async run(ctx, p) {
-    await ctx.core.enumerations.close(p.requiredString('EnumerationContext'), ctx.namespace);
+    await ctx.core.enumerations.close(enumerationOwner(ctx.user), p.requiredString('EnumerationContext'), ctx.namespace);
     return { kind: 'empty' };
   },
 };
