@@ -21,8 +21,9 @@ export interface Timeouts {
   /** Longest pause between two body chunks, ms (a long enumeration may take longer in total). */
   body: number;
   /**
-   * Deadline for a whole operation, request to last byte, ms; 0 for none (the default, so a long
-   * enumeration that keeps streaming is never cut). Bounds a server that trickles bytes forever.
+   * Deadline for a whole operation, request to last byte, ms; 0 for none. Bounds a server that
+   * trickles bytes forever, which the body timeout (a pause between chunks) never catches. The
+   * default is far above any answer tvdc's hosts give; a pull enumeration is bounded per Pull.
    */
   total: number;
 }
@@ -53,7 +54,7 @@ export interface ConnectionOptions {
   trace?: (direction: 'request' | 'response-header' | 'response', data: string | Buffer) => void;
 }
 
-export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { connect: 10_000, headers: 60_000, body: 60_000, total: 0 };
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = { connect: 10_000, headers: 60_000, body: 60_000, total: 600_000 };
 export const DEFAULT_NAMESPACE = 'root/cimv2';
 export const DEFAULT_RETRIES = 2;
 export const DEFAULT_CONNECTIONS = 32;

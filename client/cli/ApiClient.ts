@@ -1,6 +1,6 @@
 // The `tvdc` CLI's client of the management server's JSON API: HTTP Basic on every request,
 // `{"error": {"code", "message"}}` answers turned into ApiClientError.
-import { Agent, request, type Dispatcher } from 'undici';
+import { Agent, errors as undiciErrors, request, type Dispatcher } from 'undici';
 import { UsageError, readTextFile } from './commandKit.js';
 
 /** Valued options every API verb accepts (environment: TVDC_SERVER, TVDC_USER, TVDC_PASSWORD, TVDC_CACERT). */
@@ -9,8 +9,15 @@ export const API_OPTIONS: readonly string[] = ['server', 'user', 'password', 'ca
 const DEFAULT_SERVER = 'http://127.0.0.1:8080';
 
 /**
- * The server refused (status and code from its answer) or could not be reached (status 0, code
- * SERVER_UNREACHABLE) or answered something that is not the API (status as sent, BAD_RESPONSE).
+ * How long the CLI waits for the server's answer. The server bounds each call to a host (a minute
+ * for a whole answer) and says which host failed; this is the last resort when it does not answer.
+ */
+const ANSWER_TIMEOUT_MS = 120_000;
+
+/**
+ * The server refused (status and code from its answer), could not be reached (status 0, code
+ * SERVER_UNREACHABLE), took the request but did not answer in time (status 0, SERVER_TIMEOUT) or
+ * answered something that is not the API (status as sent, BAD_RESPONSE).
  */
 export class ApiClientError extends Error {
   override readonly name = 'ApiClientError';
@@ -36,9 +43,11 @@ export class ApiClient {
     user: string,
     password: string,
     tls: { ca?: string } = {},
+    /** How long to wait for an answer (tests). */
+    private readonly answerTimeoutMs = ANSWER_TIMEOUT_MS,
   ) {
     this.authorization = 'Basic ' + Buffer.from(`${user}:${password}`).toString('base64');
-    this.dispatcher = new Agent({ connect: { ...(tls.ca ? { ca: tls.ca } : {}), timeout: 10_000 }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+    this.dispatcher = new Agent({ connect: { ...(tls.ca ? { ca: tls.ca } : {}), timeout: 10_000 }, headersTimeout: answerTimeoutMs, bodyTimeout: answerTimeoutMs });
     ApiClient.open.add(this);
   }
 
@@ -85,6 +94,22 @@ export class ApiClient {
     await this.dispatcher.close();
   }
 
+  /**
+   * A request that got no (whole) answer. A timeout is this side giving up on a server that took
+   * the request, which may still be carrying it out; only a failed connection is "unreachable".
+   */
+  private transportFailure(e: unknown): ApiClientError {
+    const ms = this.answerTimeoutMs;
+    const waited = ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
+    if (e instanceof undiciErrors.HeadersTimeoutError || e instanceof undiciErrors.BodyTimeoutError) {
+      const what = e instanceof undiciErrors.HeadersTimeoutError ? 'answered' : 'finished its answer';
+      return new ApiClientError(0, 'SERVER_TIMEOUT', `${this.server} took the request but has not ${what} within ${waited} (this client gave up waiting); `
+        + 'the server may still be carrying it out: look at the outcome (tvdc audit list, or the list the change concerns) before repeating it');
+    }
+    if (e instanceof undiciErrors.ConnectTimeoutError) return new ApiClientError(0, 'SERVER_UNREACHABLE', `cannot reach ${this.server}: connecting timed out`);
+    return new ApiClientError(0, 'SERVER_UNREACHABLE', `cannot reach ${this.server}: ${(e as Error).message}`);
+  }
+
   private async call<T>(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<T> {
     let res: Dispatcher.ResponseData;
     try {
@@ -97,9 +122,14 @@ export class ApiClient {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       });
     } catch (e) {
-      throw new ApiClientError(0, 'SERVER_UNREACHABLE', `cannot reach ${this.server}: ${(e as Error).message}`);
+      throw this.transportFailure(e);
     }
-    const text = await res.body.text();
+    let text: string;
+    try {
+      text = await res.body.text();
+    } catch (e) {
+      throw this.transportFailure(e);
+    }
     let doc: unknown;
     try {
       doc = JSON.parse(text);

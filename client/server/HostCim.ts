@@ -45,7 +45,7 @@ export function loginOptions(login: HostLogin): Pick<ConnectionOptions, 'user' |
  */
 export async function probeHost(url: string, creds: { user?: string; password?: string; ca?: string }): Promise<{ name: string; profiles: string[] }> {
   const { ca, ...login } = creds;
-  const conn = new WbemConnection(url, { namespace: INTEROP_NAMESPACE, timeouts: { connect: 5_000, headers: 15_000, body: 15_000 }, retries: 0, ...login, ...(ca ? { tls: { ca } } : {}) });
+  const conn = new WbemConnection(url, { namespace: INTEROP_NAMESPACE, timeouts: { connect: 5_000, headers: 15_000, body: 15_000, total: 30_000 }, retries: 0, ...login, ...(ca ? { tls: { ca } } : {}) });
   try {
     let profiles: string[];
     try {

@@ -1,7 +1,7 @@
 // The hosts the management server manages: their WBEM URLs, the credentials the server uses on
 // them (kept only in the central database, the password encrypted under the server's key file,
 // never returned by the API) and their TVDc. It hands out one pooled CIM connection per host.
-import { WbemConnection } from '../cim/index.js';
+import { WbemConnection, type Timeouts } from '../cim/index.js';
 import type { Db } from '../../src/store/Store.js';
 import { ApiError } from './ApiError.js';
 import { TVDC_NAMESPACE, hasVm, loginOptions } from './HostCim.js';
@@ -12,8 +12,12 @@ import { keyName, type SealingKey } from './ServerKey.js';
 import { scrubFreedPages, withSecureDelete } from './plainTextScrub.js';
 
 
-/** Short timeouts: an API call waiting on a dead host should fail in seconds, not minutes. */
-const HOST_TIMEOUTS = { connect: 5_000, headers: 30_000, body: 30_000 };
+/**
+ * Short timeouts: an API call waiting on a dead host should fail in seconds, not minutes. `total`
+ * bounds the whole answer: a host that trickles its answer byte by byte resets the body timeout
+ * with every byte and would otherwise hold the API request without limit.
+ */
+export const HOST_TIMEOUTS: Readonly<Timeouts> = { connect: 5_000, headers: 30_000, body: 30_000, total: 60_000 };
 
 export interface HostCredentials {
   user: string | null;
@@ -57,7 +61,10 @@ export class HostRegistry implements HostDirectory {
    * names the hosts whose passwords this key does not decrypt. Those hosts stay managed: the
    * rest of the database is usable, and each CIM call to them says why it cannot be made.
    */
-  constructor(private readonly db: Db, secrets: SealingKey) {
+  private readonly timeouts: Timeouts;
+
+  constructor(private readonly db: Db, secrets: SealingKey, timeouts: Partial<Timeouts> = {}) {
+    this.timeouts = { ...HOST_TIMEOUTS, ...timeouts };
     this.box = secrets.box;
     this.keyName = keyName(secrets);
     const log = secrets.log ?? (() => {});
@@ -155,7 +162,7 @@ export class HostRegistry implements HostDirectory {
     let c = this.connections.get(name);
     if (c) return c;
     const login = this.login(name);
-    c = new WbemConnection(login.url, { namespace: TVDC_NAMESPACE, timeouts: HOST_TIMEOUTS, ...loginOptions(login) });
+    c = new WbemConnection(login.url, { namespace: TVDC_NAMESPACE, timeouts: this.timeouts, ...loginOptions(login) });
     this.connections.set(name, c);
     return c;
   }

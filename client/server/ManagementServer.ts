@@ -12,9 +12,11 @@ import https from 'node:https';
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import Koa from 'koa';
 import { migrate, openStore, type Db } from '../../src/store/Store.js';
 import { ApiRouter } from './ApiRouter.js';
+import type { Timeouts } from '../cim/index.js';
 import { HostRegistry } from './HostRegistry.js';
 import { openServerKey, ServerKeyError, type ServerKey } from './ServerKey.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -65,6 +67,8 @@ export interface ManagementServerOptions {
   log?: (line: string) => void;
   /** The modules to run (default serverModules(): all of them, without the indication feed). */
   modules?: readonly ServerModule[];
+  /** How long the server waits on its hosts' CIM operations (tests; default HOST_TIMEOUTS). */
+  hostTimeouts?: Partial<Timeouts>;
 }
 
 export interface ServerListenOptions {
@@ -76,6 +80,13 @@ export interface ServerListenOptions {
   /** PEM text or the path of a PEM file. */
   cert?: string;
   key?: string;
+  /**
+   * How long a client may take to send a request head, from its connection on (default 60 s). A
+   * connection that sends nothing at all is closed after the same time.
+   */
+  headersTimeoutMs?: number;
+  /** How long a client may take to send a whole request (default 300 s). */
+  requestTimeoutMs?: number;
 }
 
 export class ManagementServerError extends Error {
@@ -108,6 +119,41 @@ export function openServerDb(file: string): Db {
   }
 }
 
+/** Node's own checks of slow heads and slow requests, made explicit and checked often enough to be on time. */
+function httpOptions(options: ServerListenOptions): http.ServerOptions {
+  const headersTimeout = options.headersTimeoutMs ?? 60_000;
+  return {
+    headersTimeout, requestTimeout: options.requestTimeoutMs ?? 300_000,
+    connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
+  };
+}
+
+/**
+ * Closes connections that send no request within the header timeout. Node's header timeout starts
+ * with a request's first byte, so a client that connects and stays silent would hold its socket
+ * (and a file descriptor) for ever. Once a request came, Node's own timeouts take over.
+ */
+function guarded<S extends http.Server>(server: S, options: ServerListenOptions): S {
+  const limit = options.headersTimeoutMs ?? 60_000;
+  const waiting = new WeakMap<object, NodeJS.Timeout>();
+  // Over TLS the request's socket is the TLS socket, which exists once the handshake is done (the
+  // handshake itself has TLS's own timeout).
+  const event = server instanceof https.Server ? 'secureConnection' : 'connection';
+  server.on(event, (socket: Duplex & { destroy(): void }) => {
+    const timer = setTimeout(() => socket.destroy(), limit);
+    timer.unref();
+    waiting.set(socket, timer);
+    socket.once('close', () => clearTimeout(timer));
+  });
+  server.on('request', (req: http.IncomingMessage) => {
+    const timer = waiting.get(req.socket);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    waiting.delete(req.socket);
+  });
+  return server;
+}
+
 function pem(v: string): string {
   return v.includes('-----BEGIN') ? v : readFileSync(v, 'utf8');
 }
@@ -123,9 +169,9 @@ export class ManagementServer {
   private readonly listeners: http.Server[] = [];
   private stopped = false;
 
-  private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[], key: ServerKey) {
+  private constructor(readonly db: Db, private readonly log: (line: string) => void, modules: readonly ServerModule[], key: ServerKey, hostTimeouts: Partial<Timeouts>) {
     this.users = new UserStore(db);
-    this.hosts = new HostRegistry(db, { ...key, log });
+    this.hosts = new HostRegistry(db, { ...key, log }, hostTimeouts);
     this.consoleTokens = new ConsoleTokens(db, { ...key, log });
     this.router = new ApiRouter(this.users, log);
     const trail = new AuditTrail(db);
@@ -164,7 +210,7 @@ export class ManagementServer {
     const db = openServerDb(options.db);
     try {
       const key = openServerKey(options.db, options.keyFile, () => HostRegistry.holdsEncryptedPasswords(db));
-      return new ManagementServer(db, log, options.modules ?? serverModules(), key);
+      return new ManagementServer(db, log, options.modules ?? serverModules(), key, options.hostTimeouts ?? {});
     } catch (e) {
       db.close();
       if (e instanceof ServerKeyError) throw new ManagementServerError('SERVER_KEY', e.message);
@@ -178,13 +224,13 @@ export class ManagementServer {
     const out: { http?: string; https?: string } = {};
     const display = host.includes(':') ? `[${host}]` : host;
     if (options.port !== undefined) {
-      out.http = `http://${display}:${await this.bind(http.createServer(this.app.callback()), options.port, host)}`;
+      out.http = `http://${display}:${await this.bind(guarded(http.createServer(httpOptions(options), this.app.callback()), options), options.port, host)}`;
     }
     if (options.httpsPort !== undefined) {
       if (!options.cert || !options.key) throw new ManagementServerError('SERVER_TLS_CONFIG', 'HTTPS needs --cert and --key');
       let server: https.Server;
       try {
-        server = https.createServer({ cert: pem(options.cert), key: pem(options.key) }, this.app.callback());
+        server = guarded(https.createServer({ ...httpOptions(options), cert: pem(options.cert), key: pem(options.key) }, this.app.callback()), options);
       } catch (e) {
         throw new ManagementServerError('SERVER_TLS_CONFIG', `cannot use the certificate or key: ${(e as Error).message}`);
       }

@@ -1,6 +1,6 @@
 // What a failed CIM call to a host means for an API caller: the host could not be reached
 // (transport, TLS, timeout) or it answered and refused (a CIM error, or the credentials).
-import { CimError, ClientError } from '../cim/index.js';
+import { CimError, ClientError, TimeoutError } from '../cim/index.js';
 import { ApiError } from './ApiError.js';
 
 /** The ApiError for a CIM failure talking to `host` (null: unnamed), or null when `e` is not one. */
@@ -8,6 +8,11 @@ export function hostFailure(host: string | null, e: unknown): ApiError | null {
   if (e instanceof ApiError) return e;
   const prefix = host ? `host ${host}: ` : '';
   if (e instanceof CimError) return ApiError.hostRefused(prefix + e.message);
+  // The host took the request and did not finish its answer in time: whatever it was asked to do
+  // may have happened, so this is no "unreachable".
+  if (e instanceof TimeoutError && e.phase === 'total') {
+    return ApiError.hostTimeout(`${host ? `host ${host}` : 'the host'} (${e.target}) did not finish its answer within ${seconds(e.timeoutMs)} (it answers too slowly or hangs while answering); the outcome of the operation is unknown`);
+  }
   if (e instanceof ClientError && refusedLogin(e)) return ApiError.hostRefused(prefix + hostClientMessage(e, 'stored', host));
   if (e instanceof ClientError) return ApiError.hostUnreachable(prefix + hostClientMessage(e, 'stored', host));
   return null;
@@ -45,4 +50,8 @@ export function hostClientMessage(e: ClientError, credentials: 'given' | 'stored
   }
   if (!given && refusedLogin(e)) return `${e.message} (check the credentials stored for the host)`;
   return e.message;
+}
+
+function seconds(ms: number): string {
+  return ms % 1000 === 0 ? `${ms / 1000} s` : `${ms} ms`;
 }
