@@ -14,6 +14,7 @@ import { GroupStore, type GroupPolicy } from './GroupStore.js';
 import { deploymentView, type LivePolicy } from './DeploymentState.js';
 import { outText, policyRules, readActivePolicy, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
+import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 
 export interface DeployResult {
@@ -163,6 +164,7 @@ export const policyModule: ServerModule = {
 
     // Two deployments of one TVDc at once would interleave SetPolicy and ActivatePolicy on a host.
     const deploying = new Set<string>();
+    const deployments = new ChangesInFlight(ctx, 'policy.deploy');
 
     router.route('POST', '/api/groups/:group/policy/deploy', async ({ principal, params }) => {
       requireDcAdmin(principal);
@@ -172,6 +174,8 @@ export const policyModule: ServerModule = {
       if (hosts.length === 0) throw ApiError.conflict(`TVDc ${group} has no hosts to deploy to`);
       if (deploying.has(group)) throw ApiError.conflict(`a deployment of TVDc ${group} is in progress`);
       deploying.add(group);
+      // In the trail before any host is asked: a server that dies midway leaves its trace.
+      const underWay = deployments.begin({ user: principal.user, group, what: `deployment of policy ${gp.name} ${gp.version} to ${hosts.join(', ')} by ${principal.user}`, checkWith: `tvdc groups show ${group}` });
       let results: DeployResult[];
       try {
         // Every host gets its chance: one that refuses or is down is reported, not fatal.
@@ -187,6 +191,7 @@ export const policyModule: ServerModule = {
       // A host that did not take it makes the deployment failed in the trail, as the CLI's exit
       // status and the console's "partly done" say; the message names each host's outcome.
       ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', ...(results.every((r) => r.ok) ? {} : { outcome: 'failed' as const }), message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
+      underWay.end();
       return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
     });
 

@@ -11,6 +11,7 @@ import { GroupStore } from './GroupStore.js';
 import { hasVm, vmPath } from './HostCim.js';
 import { requireUndrifted } from './labelOnHost.js';
 import { onHost } from './hostFailure.js';
+import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { requireMayManageVm } from './managementVm.js';
 import { migrateVm } from './vmMigration.js';
@@ -35,6 +36,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
     name: 'vms',
     register(router: ApiRouter, ctx: ServerContext): void {
       const groups = new GroupStore(ctx.db);
+      const migrations = new ChangesInFlight(ctx, 'vm.migrate');
 
       /**
        * labelOnHost's drift check against what `host` last accepted from the TVDc. A host with
@@ -156,12 +158,15 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const doing = `migrating VM ${vm}`;
         await Promise.all([requireUndriftedHost(group, from, doing, false), requireUndriftedHost(group, to, doing, true)]);
         const who = `migration of VM ${vm} from ${from} to ${to} by ${principal.user}`;
+        // In the trail before any host is asked: a server that dies midway leaves its trace.
+        const underWay = migrations.begin({ user: principal.user, group, what: who, checkWith: `tvdc vms list ${group}` });
         let result;
         try {
           result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs });
         } catch (e) {
           // Asked of the hosts and not done, or perhaps done: the trail keeps the attempt.
           if (e instanceof ApiError) ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${e.code}: ${e.message}` });
+          underWay.end();
           throw e;
         }
         if (result.outcome === 'vanished') {
@@ -172,10 +177,12 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
               ? ApiError.hostRefused(`host ${from}'s migration job ${result.job} was gone before it reported its end; VM ${vm} is still on ${from}`)
               : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown; if ${from} restarted meanwhile, it reports the migration in doubt, and POST /api/groups/${group}/migrations/resolve settles it`);
             ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${err.code}: ${err.message}` });
+            underWay.end();
             throw err;
           }
         }
         ctx.audit({ user: principal.user, group, action: 'vm.migrate', message: `TVDc ${group}: VM ${vm} migrated from ${from} to ${to} by ${principal.user}` });
+        underWay.end();
         const state = await readVm(to, vm).then((v) => (v.state === RUNNING ? 'running' : `EnabledState ${v.state}`), () => null);
         return { group, vm, from, to, state };
       });

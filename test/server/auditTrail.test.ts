@@ -57,6 +57,7 @@ describe('management server: the audit trail', function () {
       ['alice', null, 'user.password'],
       ['alice', 'fin', 'label.assign'],
       ['root', 'fin', 'policy.deploy'],
+      ['root', 'fin', 'policy.deploy.start'],
       ['root', 'fin', 'policy.set'],
       ['root', 'hr', 'user.authorize'],
       ['root', 'fin', 'user.authorize'],
