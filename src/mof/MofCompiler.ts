@@ -23,6 +23,7 @@ import type {
 } from './MofAst.js';
 import { MofError, type MofErrorCode, type MofPosition } from './MofError.js';
 import { MofParser } from './MofParser.js';
+import { decodeMofSource } from './mofSourceBytes.js';
 import { coerceMofValue, MofValueError } from './mofValue.js';
 
 /** The namespace productions go to until a `#pragma namespace` says otherwise. */
@@ -120,14 +121,15 @@ export class MofCompiler {
 
   run(files: string[], sources: MofSourceText[]): CompileMofResult {
     for (const f of files) {
-      let text: string;
+      let bytes: Buffer;
       try {
-        text = readFileSync(f, 'utf8');
+        bytes = readFileSync(f);
       } catch (e) {
         this.error('MOF_IO', { file: f, line: 1, col: 1 }, `cannot read file: ${ioReason(e)}`);
         continue;
       }
-      this.compileText(text, f, resolve(f), { namespace: this.defaultNamespace });
+      const text = this.decode(bytes, f);
+      if (text !== null) this.compileText(text, f, resolve(f), { namespace: this.defaultNamespace });
     }
     for (const s of sources) this.compileText(s.text, s.name, resolve(s.name), { namespace: this.defaultNamespace });
     const order = this.fileOrder;
@@ -218,15 +220,24 @@ export class MofCompiler {
       this.error('MOF_LIMIT', p.valuePos, `includes nested more than ${MAX_INCLUDE_DEPTH} deep`);
       return;
     }
-    let text: string;
+    let bytes: Buffer;
     try {
-      text = readFileSync(found, 'utf8');
+      bytes = readFileSync(found);
     } catch (e) {
       this.error('MOF_INCLUDE', p.valuePos, `cannot read include file "${p.value}": ${ioReason(e)}`);
       return;
     }
     // Messages name an included file by the path as resolved, relative when under the cwd.
-    this.compileText(text, displayPath(found), found, { namespace: scope.namespace });
+    const text = this.decode(bytes, displayPath(found));
+    if (text !== null) this.compileText(text, displayPath(found), found, { namespace: scope.namespace });
+  }
+
+  /** The file's text, or null after one MOF_LEXICAL error when it is not UTF-8. */
+  private decode(bytes: Buffer, file: string): string | null {
+    const d = decodeMofSource(bytes);
+    if (d.ok) return d.text;
+    this.error('MOF_LEXICAL', { file, line: d.line, col: d.col }, d.reason);
+    return null;
   }
 
   // ---- repository access (namespaces created on first use) ----
