@@ -57,6 +57,18 @@ export function parseOptions(args: string[], valued: readonly string[], flags: r
   return { positional, opts };
 }
 
+/**
+ * The integer value of --NAME, from `min` to `max`; undefined when not given. Checked here, so a
+ * malformed value is a usage error (exit 2) like any other, not a refusal of the server (exit 1).
+ */
+export function integerOption(opts: Map<string, string>, name: string, min: number, max: number): number | undefined {
+  const v = opts.get(name);
+  if (v === undefined) return undefined;
+  const n = /^\d{1,16}$/.test(v) ? Number(v) : NaN;
+  if (!(n >= min && n <= max)) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, not ${v}`);
+  return n;
+}
+
 /** Exactly `count` positional arguments, else a usage error showing `usage`. */
 export function expectPositional(positional: readonly string[], count: number, usage: string): string[] {
   if (positional.length !== count) throw new UsageError(`usage: ${usage}`);

@@ -4,13 +4,13 @@
 import type { ReferenceRecord } from '../../src/tvdc/integrity/ReferenceDatabase.js';
 import type { ActionPlan } from '../../src/tvdc/management/ActionPlan.js';
 import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
-import type { AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
+import { parseInterval, type AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
 import type { NotifyTarget } from '../../src/tvdc/management/NotifyTarget.js';
-import type { TvdcEvent } from '../../src/tvdc/management/EventLog.js';
+import { MAX_EVENT_LIMIT, type TvdcEvent } from '../../src/tvdc/management/EventLog.js';
 import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
 import { API_OPTIONS, ApiClient, query, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, integerOption, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
 
 // ------------------------------------------------------------------ refdb
 
@@ -56,6 +56,8 @@ async function refdbList(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'prefix', 'limit'], ['json']);
   expectPositional(positional, 0, 'tvdc refdb list [--path PATH | --prefix DIR] [--limit N]');
   if (opts.has('path') && opts.has('prefix')) throw new UsageError('tvdc refdb list: give --path or --prefix, not both');
+  // The server lists at most 100000 digests at a time.
+  integerOption(opts, 'limit', 1, 100_000);
   const r = await ApiClient.fromOptions(opts).get<{ count: number; bootAggregates?: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), prefix: opts.get('prefix'), limit: opts.get('limit') })}`);
   printResult(io, opts, r, () => {
     printTable(io, ['PATH', 'DIGEST', 'ANNOTATION', 'CVE', 'SOURCE'], r.records.map((x) => [x.path, `${x.alg}:${x.digest}`, x.annotation, x.cve ?? '-', x.source]));
@@ -127,6 +129,11 @@ async function attestSchedule(args: string[], io: Io): Promise<number> {
   const [group] = expectPositional(positional, 1, 'tvdc attest schedule GROUP --every 10m|1h|1d|...');
   const every = opts.get('every');
   if (!every) throw new UsageError('--every is required, e.g. --every 10m');
+  try {
+    parseInterval(every);
+  } catch (e) {
+    throw new UsageError(`--every: ${(e as Error).message}`);
+  }
   const s = await ApiClient.fromOptions(opts).put<AttestationSchedule & { every: string }>(`/api/groups/${seg(group!)}/schedule`, { every });
   printResult(io, opts, s, () => io.out(`TVDc ${s.group} is attested every ${s.every}; next run at ${s.nextRunAt}`));
   return EXIT.OK;
@@ -247,6 +254,7 @@ async function eventsList(args: string[], io: Io): Promise<number> {
   expectPositional(positional, 0, 'tvdc events list [--group G] [--since ISO-TIME] [--limit N] [--vm VM] [--kind attestation|action]');
   const since = opts.get('since');
   if (since !== undefined && Number.isNaN(new Date(since).getTime())) throw new UsageError(`--since must be an ISO 8601 time like 2026-01-31T12:00:00Z, not ${since}`);
+  integerOption(opts, 'limit', 1, MAX_EVENT_LIMIT);
   const r = await ApiClient.fromOptions(opts).get<{ events: TvdcEvent[] }>(`/api/events${query({
     group: opts.get('group'), since: since === undefined ? undefined : new Date(since).toISOString(), limit: opts.get('limit'), vm: opts.get('vm'), kind: opts.get('kind'),
   })}`);

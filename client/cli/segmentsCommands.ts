@@ -1,18 +1,11 @@
 // `tvdc segments ...`: network segments (802.1Q VLANs or VXLANs) created on every host of a TVDc
 // at once, with a resource label, by the Datacenter Administrator.
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, integerOption, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
 
 interface SegmentAnswer { group: string; segment: string; ok: boolean; results: { host: string; ok: boolean; message: string }[] }
 
 const CREATE_USAGE = 'tvdc segments create GROUP NAME --vlan 1-4094|--vni N [--label LABEL]';
-
-function number(opts: Map<string, string>, name: string): number | undefined {
-  const v = opts.get(name);
-  if (v === undefined) return undefined;
-  if (!/^\d+$/.test(v)) throw new UsageError(`--${name} must be a number, not ${v}`);
-  return Number(v);
-}
 
 function report(io: Io, opts: Map<string, string>, r: SegmentAnswer): number {
   printResult(io, opts, r, () => printTable(io, ['HOST', 'RESULT', 'MESSAGE'], r.results.map((x) => [x.host, x.ok ? 'ok' : 'failed', x.message])));
@@ -23,8 +16,9 @@ function report(io: Io, opts: Map<string, string>, r: SegmentAnswer): number {
 async function create(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'vlan', 'vni', 'label'], ['json']);
   const [group, name] = expectPositional(positional, 2, CREATE_USAGE);
-  const vlan = number(opts, 'vlan');
-  const vni = number(opts, 'vni');
+  // An 802.1Q VLAN ID (0 and 4095 are reserved) or a 24-bit VXLAN network identifier.
+  const vlan = integerOption(opts, 'vlan', 1, 4094);
+  const vni = integerOption(opts, 'vni', 1, 16_777_215);
   if ((vlan === undefined) === (vni === undefined)) throw new UsageError(`give one of --vlan and --vni: ${CREATE_USAGE}`);
   const r = await ApiClient.fromOptions(opts).post<SegmentAnswer>(`/api/groups/${seg(group!)}/segments`, {
     name, ...(vlan !== undefined ? { vlan } : { vni }), ...(opts.has('label') ? { label: opts.get('label') } : {}),

@@ -5,7 +5,7 @@
 import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
-import { ApiClient, ApiClientError } from './ApiClient.js';
+import { API_OPTIONS, ApiClient, ApiClientError } from './ApiClient.js';
 import { AUDIT_NOUNS } from './auditCommands.js';
 import { onClosedPipe } from './closedPipe.js';
 import { nounHelp, verbHelp } from './commandHelp.js';
@@ -45,8 +45,34 @@ function isHelp(arg: string | undefined): boolean {
   return arg === '--help' || arg === '-h' || arg === 'help';
 }
 
+/**
+ * The connection options given before the noun (`tvdc --server URL hosts list`), moved after it,
+ * where every verb reads them; null when something else leads, which is then a usage error.
+ */
+function leadingOptionsLast(argv: string[]): string[] | null {
+  let i = 0;
+  while (i < argv.length && argv[i]!.startsWith('--') && !isHelp(argv[i])) {
+    const a = argv[i]!;
+    const eq = a.indexOf('=');
+    const name = a.slice(2, eq < 0 ? undefined : eq);
+    if (name === 'json' && eq < 0) i += 1;
+    else if (API_OPTIONS.includes(name)) i += eq < 0 ? 2 : 1;
+    else return null;
+  }
+  // Options alone, or one without its value, leave no command to run.
+  if (i > 0 && i >= argv.length) return null;
+  return i === 0 ? argv : [...argv.slice(i), ...argv.slice(0, i)];
+}
+
 /** Runs one command line (without the program name) and returns its exit code. */
 export async function main(argv: string[], io: Io = { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') }): Promise<number> {
+  const reordered = leadingOptionsLast(argv);
+  if (reordered === null) {
+    io.err(`tvdc: ${argv[0]} is no command; options come after the noun and verb (tvdc <noun> <verb> [options]), except --server, --user, --password, --cacert and --json, which may also come first`);
+    io.err(usage());
+    return EXIT.USAGE;
+  }
+  argv = reordered;
   const [noun, ...afterNoun] = argv;
   if (!noun || noun === '--help' || noun === 'help') {
     io.out(usage());
