@@ -107,7 +107,7 @@ describe('management server: deleting a TVDc, and a TVDc created again under its
     await as('dc').put('/api/users/carol/groups/finance');
 
     const mine = await audit('carol');
-    expect(mine.map((e) => e.action)).to.deep.equal(['user.authorize', 'policy.deploy', 'policy.edit', 'policy.set', 'group.add-hosts', 'group.create']);
+    expect(mine.map((e) => e.action)).to.deep.equal(['user.authorize', 'policy.deploy', 'policy.deploy.start', 'policy.edit', 'policy.set', 'group.add-hosts', 'group.create']);
     expect(mine.every((e) => e.id > lastOld.id)).to.equal(true);
     expect(await audit('carol', '&group=finance')).to.deep.equal(mine);
     expect(await violations('carol')).to.deep.equal([]);
