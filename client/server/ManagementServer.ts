@@ -139,8 +139,11 @@ function guarded<S extends http.Server>(server: S, options: ServerListenOptions)
   // Over TLS the request's socket is the TLS socket, which exists once the handshake is done (the
   // handshake itself has TLS's own timeout).
   const event = server instanceof https.Server ? 'secureConnection' : 'connection';
-  server.on(event, (socket: Duplex & { destroy(): void }) => {
-    const timer = setTimeout(() => socket.destroy(), limit);
+  server.on(event, (socket: Duplex & { bytesRead?: number }) => {
+    // A head begun and not finished is Node's to answer (408); only a silent one is dropped here.
+    const timer = setTimeout(() => {
+      if (!socket.bytesRead) socket.destroy();
+    }, limit);
     timer.unref();
     waiting.set(socket, timer);
     socket.once('close', () => clearTimeout(timer));

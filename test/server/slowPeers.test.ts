@@ -133,8 +133,10 @@ describe('slow peers of the management server', function () {
   it('closes a connection that sends nothing, and one whose request head stalls, after the header timeout', async () => {
     const silent = await closedAfter(port, '', 5_000);
     expect(silent.after).to.be.within(500, 3_000);
+    expect(silent.answer).to.equal('');
     const stalled = await closedAfter(port, 'GET /api/whoami HTTP/1.1\r\nHost: x\r\n', 5_000);
     expect(stalled.after).to.be.within(500, 3_000);
+    expect(stalled.answer).to.match(/^HTTP\/1\.1 408 /);
   });
 
   it('keeps serving a client that sends its request in time, also after the header timeout passed on its connection', async () => {
