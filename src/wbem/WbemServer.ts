@@ -61,10 +61,19 @@ export interface WbemServerOptions {
   log?: (message: string) => void;
   /** Sees every CIM-XML response body sent; for tests and debugging. */
   traceResponse?: (xml: string) => void;
-  /** A client must send a request's headers within this time (default 60 s), else 408. */
+  /**
+   * A client must send a request's head within this time (default 60 s), counted from the
+   * request's first byte, else 408 and the connection is closed. Over HTTPS the TLS handshake has
+   * a limit of the same length.
+   */
   headersTimeoutMs?: number;
   /** ... and the whole request within this time (default 300 s). */
   requestTimeoutMs?: number;
+  /**
+   * A connection that sends nothing for this long before its first request or between requests
+   * is closed (default 30 s, never more than headersTimeoutMs).
+   */
+  idleTimeoutMs?: number;
 }
 
 export interface ListenOptions {
@@ -91,6 +100,9 @@ export class WbemServerError extends Error {
     super(message);
   }
 }
+
+/** How long a client refused by the HTTP parser may take to read the refusal and hang up. */
+const REFUSED_LINGER_MS = 2_000;
 
 function isLoopback(host: string): boolean {
   const h = host.replace(/^\[|\]$/g, '').toLowerCase();
@@ -247,19 +259,16 @@ export class WbemServer implements ServerCore {
       onError: (e) => this.log(`request failed: ${e instanceof Error ? e.stack ?? e.message : String(e)}`),
       ...(this.options.traceResponse ? { traceResponse: this.options.traceResponse } : {}),
     });
-    const headersTimeout = this.options.headersTimeoutMs ?? 60_000;
+    const { headersTimeout, idleTimeout } = this.timeouts();
     const server = http.createServer({
-      keepAliveTimeout: 30_000, requestTimeout: this.options.requestTimeoutMs ?? 300_000, headersTimeout,
-      connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(headersTimeout / 4))),
+      keepAliveTimeout: idleTimeout, requestTimeout: this.options.requestTimeoutMs ?? 300_000, headersTimeout,
+      // The sweep runs this often, so a slow head is cut at most this long after its deadline.
+      connectionsCheckingInterval: Math.min(1_000, Math.max(50, Math.floor(headersTimeout / 10))),
     }, app.callback());
     // Connections reach this server by 'connection' events, never by its own listen(); the
     // 'listening' event is what starts its checks of slow headers and slow requests.
     server.emit('listening');
-    server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => {
-      const { status, reason } = parserErrorResponse(err.code, err.rawPacket);
-      if (socket.writable) socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
-      else socket.destroy();
-    });
+    server.on('clientError', (err: NodeJS.ErrnoException & { rawPacket?: Buffer }, socket: Duplex) => this.refuse(socket, parserErrorResponse(err.code, err.rawPacket)));
     this.httpServer = server;
     const out: ListeningAddresses = {};
     const display = host.includes(':') ? `[${host}]` : host;
@@ -269,16 +278,41 @@ export class WbemServer implements ServerCore {
     }
     if (options.httpsPort !== undefined) {
       if (!options.cert || !options.key) throw new WbemServerError('WBEM_TLS_CONFIG', 'HTTPS needs both a certificate and a key');
-      let l: tls.Server;
+      let secureContext: tls.SecureContext;
       try {
-        l = tls.createServer({ cert: pem(options.cert), key: pem(options.key) }, (socket) => this.accept(socket));
+        secureContext = tls.createSecureContext({ cert: pem(options.cert), key: pem(options.key) });
       } catch (e) {
         throw new WbemServerError('WBEM_TLS_CONFIG', `cannot use the certificate/key: ${(e as Error).message}`);
       }
-      l.on('tlsClientError', () => { /* a failed handshake concerns that client only */ });
+      const l = net.createServer((raw) => this.handshake(raw, secureContext, headersTimeout));
       out.https = `https://${display}:${await this.bind(l, options.httpsPort, host)}`;
     }
     return out;
+  }
+
+  private timeouts(): { headersTimeout: number; idleTimeout: number } {
+    const headersTimeout = this.options.headersTimeoutMs ?? 60_000;
+    return { headersTimeout, idleTimeout: Math.min(this.options.idleTimeoutMs ?? 30_000, headersTimeout) };
+  }
+
+  /**
+   * Answers a request the HTTP parser gave up on (malformed, too large, too slow) and closes the
+   * connection. end() alone only half-closes it: a client that neither reads the answer nor
+   * closes its side would keep the connection, and its descriptor, for as long as it likes. It
+   * gets a moment to read the answer and hang up itself (closing under unread data would reset
+   * the connection, and the reset can overtake the answer), then the connection is destroyed.
+   */
+  private refuse(socket: Duplex, { status, reason }: { status: number; reason: string }): void {
+    const response = (socket as { _httpMessage?: http.ServerResponse })._httpMessage;
+    // A reply already under way cannot take a status line in its middle.
+    if (!socket.writable || response?.headersSent) {
+      socket.destroy();
+      return;
+    }
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`);
+    const linger = setTimeout(() => socket.destroy(), Math.min(REFUSED_LINGER_MS, this.timeouts().headersTimeout));
+    linger.unref();
+    socket.once('close', () => clearTimeout(linger));
   }
 
   private bind(l: net.Server, port: number, host: string): Promise<number> {
@@ -288,6 +322,31 @@ export class WbemServer implements ServerCore {
         this.listeners.push(l);
         resolve((l.address() as net.AddressInfo).port);
       });
+    });
+  }
+
+  /**
+   * Runs the TLS handshake of an HTTPS connection, then accept()s it. The handshake must be done
+   * within `deadlineMs` of the connection: the TLS server's own handshakeTimeout is an inactivity
+   * timer, which a client sending one byte at a time restarts with every byte.
+   */
+  private handshake(raw: net.Socket, secureContext: tls.SecureContext, deadlineMs: number): void {
+    if (this.closed) {
+      raw.destroy();
+      return;
+    }
+    raw.on('error', () => raw.destroy());
+    const socket = new tls.TLSSocket(raw, { isServer: true, secureContext, requestCert: false, rejectUnauthorized: false });
+    // A failed handshake concerns that client only.
+    socket.on('error', () => socket.destroy());
+    this.sockets.add(socket);
+    socket.once('close', () => this.sockets.delete(socket));
+    const deadline = setTimeout(() => socket.destroy(), deadlineMs);
+    deadline.unref();
+    socket.once('close', () => clearTimeout(deadline));
+    socket.once('secure', () => {
+      clearTimeout(deadline);
+      this.accept(socket);
     });
   }
 
@@ -303,10 +362,11 @@ export class WbemServer implements ServerCore {
     socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
-    // Until its first bytes arrive the connection is not the HTTP server's, whose header timeout
-    // would otherwise drop a client that connects and says nothing.
+    // Until its first bytes arrive the connection is not the HTTP server's: the idle timeout is
+    // ours to apply. Once handed over, the HTTP server's header, request and keep-alive timeouts
+    // bound it, all counted from the first byte of each request.
     const silent = (): void => { socket.destroy(); };
-    socket.setTimeout(this.options.headersTimeoutMs ?? 60_000, silent);
+    socket.setTimeout(this.timeouts().idleTimeout, silent);
     socket.once('data', (first: Buffer) => {
       socket.setTimeout(0);
       socket.off('timeout', silent);
