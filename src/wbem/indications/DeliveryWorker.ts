@@ -13,6 +13,10 @@ export interface DeliveryPolicy {
   /** Wait before the first retry, in ms (DeliveryRetryInterval); doubles per retry up to maxRetryIntervalMs. */
   retryIntervalMs(): number;
   maxRetryIntervalMs(): number;
+  /**
+   * The most one attempt may take, from sending the request to the last byte of the answer; past
+   * it the attempt fails and is retried like any other failure.
+   */
   requestTimeoutMs: number;
 }
 
@@ -230,21 +234,38 @@ export class DeliveryWorker {
       target.password = '';
     }
     const timeout = this.policy.requestTimeoutMs;
-    const res = await request(target, {
-      method: 'POST',
-      headers,
-      body,
-      signal: this.abort.signal,
-      headersTimeout: timeout,
-      bodyTimeout: timeout,
-      ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
-    });
-    const text = await readCapped(res.body, MAX_RESPONSE_BYTES);
-    if (res.statusCode !== 200) {
-      const cimError = res.headers.cimerror;
-      throw new DeliveryError(`listener answered HTTP ${res.statusCode}${cimError ? ` (CIMError: ${String(cimError)})` : ''}`, res.statusCode);
+    // undici's headersTimeout and bodyTimeout bound only the wait for the head and the gaps
+    // between body chunks: a listener sending its answer a byte at a time would hold the queue
+    // for as long as it liked. One deadline covers the whole attempt.
+    const attempt = new AbortController();
+    const stop = (): void => attempt.abort(this.abort.signal.reason);
+    this.abort.signal.addEventListener('abort', stop, { once: true });
+    const deadline = setTimeout(() => attempt.abort(new DeliveryError(`listener did not answer in full within ${timeout} ms`)), timeout);
+    try {
+      const res = await request(target, {
+        method: 'POST',
+        headers,
+        body,
+        signal: attempt.signal,
+        // The deadline bounds both; undici's own would only race it with vaguer errors.
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        ...(this.dispatcher ? { dispatcher: this.dispatcher } : {}),
+      });
+      const text = await readCapped(res.body, MAX_RESPONSE_BYTES);
+      if (res.statusCode !== 200) {
+        const cimError = res.headers.cimerror;
+        throw new DeliveryError(`listener answered HTTP ${res.statusCode}${cimError ? ` (CIMError: ${String(cimError)})` : ''}`, res.statusCode);
+      }
+      const err = this.codec.checkResponse(text);
+      if (err) throw new DeliveryError(`listener refused the indication: ${err.message}`, res.statusCode);
+    } catch (e) {
+      // The deadline's reason says what happened; undici may report the abort in its own words.
+      if (attempt.signal.aborted && !this.abort.signal.aborted && attempt.signal.reason instanceof DeliveryError) throw attempt.signal.reason;
+      throw e;
+    } finally {
+      clearTimeout(deadline);
+      this.abort.signal.removeEventListener('abort', stop);
     }
-    const err = this.codec.checkResponse(text);
-    if (err) throw new DeliveryError(`listener refused the indication: ${err.message}`, res.statusCode);
   }
 }
