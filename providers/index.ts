@@ -8,6 +8,7 @@ import type { CimInstance } from '../src/cim/CimInstance.js';
 import type { WbemServer } from '../src/wbem/WbemServer.js';
 import { iterateResults, type Results } from '../src/wbem/Provider.js';
 import type { Db } from '../src/store/Store.js';
+import type { KeyObject } from 'node:crypto';
 import { registerIsolation } from './isolation/registerIsolation.js';
 import { registerIntegrity } from './integrity/registerIntegrity.js';
 
@@ -23,6 +24,8 @@ export interface ProviderSetup {
   vtpm: 'swtpm' | 'off';
   /** The host agent's SQLite store (the same one the server uses). */
   store: Db;
+  /** The management server's public key (`--manager-key`): whose migration authorizations count. */
+  managerKey?: KeyObject | null;
 }
 
 /** Instances by class (mostly association links), from every domain; registered once all domains added theirs. */

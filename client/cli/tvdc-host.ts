@@ -2,7 +2,7 @@
 // tvdc-host: the host agent. A WBEM server with the project's schema in root/tvdc and
 // root/interop, any extra MOF models (root/cimv2 unless they say otherwise), the TVDc providers
 // and DSP1054 indications; state in SQLite under --state. Also manages the users file.
-import { realpathSync } from 'node:fs';
+import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserDirectory, UserFileError, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
 import { WbemServerError } from '../../src/wbem/WbemServer.js';
@@ -14,7 +14,7 @@ import { loginLimits } from './loginLimits.js';
 
 const USAGE = `usage: tvdc-host --name NAME [--port 5988] [--host 127.0.0.1] [--https-port 5989 --cert F --key F]
                  [--state DIR] [--hypervisor sim] [--vtpm swtpm|off] [--users FILE] [--mof FILE...]
-                 [--login-failures 1-1000] [--login-block 1-86400]
+                 [--login-failures 1-1000] [--login-block 1-86400] [--manager-key FILE]
        tvdc-host --add-user NAME --role read|write|admin --users FILE   (password read from stdin)`;
 
 // One bad-command-line error for every program here (loginLimits throws it for both).
@@ -33,6 +33,8 @@ interface HostOptions {
   vtpm: 'swtpm' | 'off' | undefined;
   users: string | undefined;
   mof: string[];
+  /** `--manager-key`: the PEM file of the management server whose migration authorizations count. */
+  managerKey: string | undefined;
   addUser: string | undefined;
   role: string | undefined;
   /** `--login-failures`, `--login-block`: only the limits given, the others keep their defaults. */
@@ -48,7 +50,7 @@ function port(flag: string, v: string): number {
 export function parseHostArgs(argv: readonly string[]): HostOptions {
   const o: HostOptions = {
     name: '', port: undefined, host: '127.0.0.1', httpsPort: undefined, cert: undefined, key: undefined, state: null,
-    hypervisor: 'sim', vtpm: undefined, users: undefined, mof: [], addUser: undefined, role: undefined, loginThrottle: {},
+    hypervisor: 'sim', vtpm: undefined, users: undefined, mof: [], managerKey: undefined, addUser: undefined, role: undefined, loginThrottle: {},
   };
   let loginFailures: string | undefined;
   let loginBlock: string | undefined;
@@ -85,6 +87,7 @@ export function parseHostArgs(argv: readonly string[]): HostOptions {
         // --mof takes every following non-option argument too.
         while (inline === undefined && argv[i + 1] !== undefined && !argv[i + 1]!.startsWith('--')) o.mof.push(argv[++i]!);
         break;
+      case '--manager-key': o.managerKey = value(); break;
       case '--login-failures': loginFailures = value(); break;
       case '--login-block': loginBlock = value(); break;
       case '--add-user': o.addUser = value(); break;
@@ -136,6 +139,15 @@ function vtpmMode(o: HostOptions): 'swtpm' | 'off' {
   return 'off';
 }
 
+/** The text of --manager-key's file; its key is checked when the agent opens. */
+function readManagerKey(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read --manager-key ${file}: ${(e as Error).message} (write the management server's key there with: tvdc server manager-key --db FILE > ${file})`);
+  }
+}
+
 async function runHost(o: HostOptions): Promise<void> {
   // Everything the host writes is its own: disk images, host.db, vTPM state. Modes are set
   // explicitly where the project creates files; the umask covers what others create for it
@@ -143,9 +155,10 @@ async function runHost(o: HostOptions): Promise<void> {
   process.umask(0o077);
   const vtpm = vtpmMode(o);
   const users = o.users ? UserDirectory.load(o.users) : null;
+  const managerKey = o.managerKey === undefined ? null : readManagerKey(o.managerKey);
   let agent: HostAgent;
   try {
-    agent = await HostAgent.open({ name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm, users, mof: o.mof });
+    agent = await HostAgent.open({ name: o.name, stateDir: o.state, hypervisor: o.hypervisor, vtpm, users, mof: o.mof, managerKey });
   } catch (e) {
     if (!(e instanceof HostAgentError)) throw e;
     for (const line of e.details) process.stderr.write(`${line}\n`);

@@ -16,6 +16,7 @@ import type { UserDirectory } from '../../src/wbem/UserDirectory.js';
 import { WbemServer, type ListenOptions, type ListeningAddresses } from '../../src/wbem/WbemServer.js';
 import { attachIndications, type IndicationServiceOptions } from '../../src/wbem/indications/index.js';
 import { registerProviders } from '../../providers/index.js';
+import { parseManagerPublicKey } from '../../src/tvdc/MigrationAuthorization.js';
 
 export interface HostAgentOptions {
   /** The host's name (`--name`): SystemName of its CIM objects. */
@@ -28,6 +29,11 @@ export interface HostAgentOptions {
   hypervisor?: string;
   /** Users and roles (`--users`); without them only loopback is served, to everyone as admin. */
   users?: UserDirectory | null;
+  /**
+   * The management server's Ed25519 public key, PEM (`--manager-key`): a caller that is not an
+   * admin migrates a VM only with that server's MigrationAuthorization; without it, not at all.
+   */
+  managerKey?: string | null;
   /** Extra MOF files (`--mof`), each compiled after the project schema, into root/cimv2 unless it says otherwise. */
   mof?: readonly string[];
   /** Where the server reports faults (default: console.error). */
@@ -85,6 +91,8 @@ export class HostAgent {
         (options.log ?? ((m: string) => console.error(m)))(`state directory ${options.stateDir} is open to other users (mode ${openMode.toString(8)}); what tvdc-host creates in it is private, but chmod 700 it to keep others from the rest`);
       makePrivateDir(join(options.stateDir, 'disks'));
     }
+    // Checked before anything is opened: a wrong file is a start-up error, not a host that refuses later.
+    const managerKey = options.managerKey ? parseManagerPublicKey(options.managerKey, 'the manager key (--manager-key)') : null;
     const store = openStore(options.stateDir ? join(options.stateDir, 'host.db') : ':memory:');
     let server: WbemServer | undefined;
     try {
@@ -100,7 +108,7 @@ export class HostAgent {
       if ('sink' in indications) server.attachIndications(indications.sink);
       else attachIndications(server, indications);
       const release = await registerProviders(server, {
-        name: options.name, stateDir: options.stateDir, hypervisor: options.hypervisor ?? 'sim', vtpm: options.vtpm, store,
+        name: options.name, stateDir: options.stateDir, hypervisor: options.hypervisor ?? 'sim', vtpm: options.vtpm, store, managerKey,
       });
       return new HostAgent(server, store, release);
     } catch (e) {

@@ -36,6 +36,8 @@ import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
 import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.js';
+import type { MigrationAuthority } from './MigrationAuthority.js';
+import { parseMigrationPublicKey } from '../../src/tvdc/vtpm/MigrationKey.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
 const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMENT: 4, LABEL_UNKNOWN: 2, ALREADY_EXISTS: 5, IO_FAILED: 2, VTPM_FAILED: 2 };
@@ -82,6 +84,8 @@ export class MigrationServiceProvider implements Provider {
     private readonly vtpmKeys: VtpmMigrationKeysSlot,
     /** Where the migrations run as TVDc_MigrationJob instances (served by MigrationJobProvider). */
     private readonly jobs: MigrationJobs,
+    /** Who may send a VM where: an admin anywhere, anyone else with the management server's authorization. */
+    private readonly authority: MigrationAuthority,
     /** How long to wait for the destination, per request. */
     private readonly timeoutMs = 30_000,
   ) {}
@@ -123,6 +127,8 @@ export class MigrationServiceProvider implements Provider {
     const url = destinationUrl(dest);
     // Messages and the job name the destination without the credentials a URL may carry.
     const shown = new URL(url).origin;
+    // Before anything of this host or the destination is looked at: who may send this VM there.
+    const authorized = this.authority.check(ctx, methodParam(params, 'MigrationAuthorization'), name, shown);
     // Asked first: once a VM has left the hypervisor it is listed nowhere here until the job ends.
     const inFlight = this.leaving.get(name);
     if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is already migrating (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`})`);
@@ -159,13 +165,19 @@ export class MigrationServiceProvider implements Provider {
         // is what makes it the destination's (see docs/integrity.md). A pinned key is checked
         // against it here, so a mismatch refuses before the VM moves.
         const destinationKey = await this.destinationKey(conn, shown, name);
+        if (authorized) this.authority.checkDestinationKey(authorized, parseMigrationPublicKey(destinationKey, `the MigrationPublicKey of ${shown}`).fingerprint, name);
         try {
           dropKeys.push(keys.useDestinationKeyOnce(name, destinationKey));
         } catch (e) {
           if (e instanceof TvdcError) throw new TvdcError(e.code, `${e.message}; the VM keeps running on '${this.model.hostName}'`);
           throw e;
         }
+      } else if (authorized) {
+        // No vTPM leaves, and still the destination must be the host the server read the key of.
+        this.authority.checkDestinationKey(authorized, await this.publishedKeyFingerprint(conn, shown), name);
       }
+      // Spent once every check passed and just before the VM may leave: one statement, one migration.
+      if (authorized) this.authority.spend(authorized);
       job = this.jobs.submit({ vm: name, destination: shown }, ctx.user, `checked; VM '${name}' is about to leave '${this.model.hostName}' for ${shown}`, async (progress) => {
         try {
           return await this.move(name, shown, conn, target, carriesVtpm ? keys : null, progress);
@@ -255,6 +267,25 @@ export class MigrationServiceProvider implements Provider {
     }
     if (typeof key !== 'string' || key.trim() === '') throw none(`it publishes no ${VTPM_SERVICE_CLASS}.MigrationPublicKey (a host running without vTPMs)`);
     return key;
+  }
+
+  /**
+   * The fingerprint of the destination's MigrationPublicKey, or null when it publishes none (a
+   * host with --vtpm off has no TVDc_VTPMManagementService, or one without a key).
+   */
+  private async publishedKeyFingerprint(conn: WbemConnection, url: string): Promise<string | null> {
+    let key: unknown;
+    try {
+      for await (const i of conn.enumerateInstances(VTPM_SERVICE_CLASS, { propertyList: ['MigrationPublicKey'] })) {
+        key = i.get('MigrationPublicKey');
+        break;
+      }
+    } catch (e) {
+      if (e instanceof CimError && (e.status === CimStatus.CIM_ERR_INVALID_CLASS || e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
+      throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${url}: its ${VTPM_SERVICE_CLASS} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
+    }
+    if (typeof key !== 'string' || key.trim() === '') return null;
+    return parseMigrationPublicKey(key, `the MigrationPublicKey of ${url}`).fingerprint;
   }
 
   private async destinationService(conn: WbemConnection, url: string): Promise<CimObjectPath> {

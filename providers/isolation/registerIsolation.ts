@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WbemServer } from '../../src/wbem/WbemServer.js';
 import type { Db } from '../../src/store/Store.js';
+import type { KeyObject } from 'node:crypto';
+import { MigrationAuthority } from './MigrationAuthority.js';
 import { IsolationService } from '../../src/tvdc/hypervisor/IsolationService.js';
 import { CimFactory, TVDC_NAMESPACE } from './CimFactory.js';
 import { IsolationModel } from './IsolationModel.js';
@@ -33,6 +35,8 @@ export interface IsolationSetup {
   /** DefineSystem takes a vTPM allocation only where the integrity side makes vTPMs. */
   vtpm: 'swtpm' | 'off';
   store: Db;
+  /** The management server whose migration authorizations a non-admin caller needs (--manager-key); null: none. */
+  managerKey?: KeyObject | null;
 }
 
 export interface IsolationRegistration {
@@ -80,7 +84,7 @@ export function registerIsolation(server: WbemServer, setup: IsolationSetup): Is
   reg(CLASS.managementService, new ManagementServiceProvider(model, { vtpm: setup.vtpm === 'swtpm' }));
   const vtpmMigrationKeys = new VtpmMigrationKeysSlot();
   const migrationJobs = migrationJobTable(model, (i) => server.emitIndication(ns, i));
-  reg(CLASS.migrationService, new MigrationServiceProvider(model, vtpmMigrationKeys, migrationJobs));
+  reg(CLASS.migrationService, new MigrationServiceProvider(model, vtpmMigrationKeys, migrationJobs, new MigrationAuthority(setup.managerKey ?? null, setup.store, setup.name)));
   reg(CLASS.migrationJob, new MigrationJobProvider(model, migrationJobs));
   reg(CLASS.managementCapabilities, listProvider(() => [model.managementCapabilities()]));
   reg(CLASS.migrationCapabilities, listProvider(() => [model.migrationCapabilities()]));

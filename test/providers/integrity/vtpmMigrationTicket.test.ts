@@ -3,6 +3,7 @@
 // destination's MigrationPublicKey, the vTPM is sealed to it and arrives with its EK, and the ticket
 // is spent. Real swtpm, SQLite, CIM over loopback HTTP.
 import { expect } from 'chai';
+import { TEST_MANAGER_KEY, migrationAuthorization } from '../../support/managerKey.js';
 import { readFileSync } from 'node:fs';
 import { ClientError, WbemConnection, waitForJob } from '../../../client/cim/index.js';
 import { CimInstance } from '../../../src/cim/CimInstance.js';
@@ -16,7 +17,7 @@ import { startLoggedInHost, type LoggedInHost } from './support/IntegrityHost.js
 const LOGIN = { user: 'mgmt', password: 'vtpm-host-secret' };
 
 type Host = LoggedInHost;
-const startHost = (name: string): Promise<Host> => startLoggedInHost(name, LOGIN);
+const startHost = (name: string): Promise<Host> => startLoggedInHost(name, LOGIN, { managerKey: TEST_MANAGER_KEY });
 
 const service = (host: string, cls: string, name: string) => CimObjectPath.instance(cls, {
   CreationClassName: cls, Name: name, SystemCreationClassName: 'TVDc_HostSystem', SystemName: host,
@@ -86,7 +87,10 @@ describe('integrity providers: a vTPM migrates with a one-time ticket for the de
     const dest = new URL(h2.origin);
     dest.username = t.user;
     dest.password = t.ticket;
-    const r = await h1.conn.invokeMethod(service('h1', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'MigrateVirtualSystemToHost', { ComputerSystem: vmPath('tv'), DestinationHost: dest.toString() });
+    const r = await h1.conn.invokeMethod(service('h1', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'MigrateVirtualSystemToHost', {
+      // mgmt has the role write: it migrates with the management server's statement for this move.
+      ComputerSystem: vmPath('tv'), DestinationHost: dest.toString(), MigrationAuthorization: await migrationAuthorization('tv', 'h1', h2.origin, h2.conn),
+    });
     expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(4096);
     const job = await waitForJob(h1.conn, r.outParams.get('Job')!.value as CimObjectPath, { timeoutMs: 30_000 });
     expect(Number(job.get('JobState')), String(job.get('ErrorDescription'))).to.equal(7);

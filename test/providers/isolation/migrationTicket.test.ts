@@ -4,6 +4,7 @@
 // and nothing else. Real host agents with users files on loopback, driven with the project's CIM
 // client, raw HTTP and Debian's wbemcli.
 import { expect } from 'chai';
+import { TEST_MANAGER_KEY, migrationAuthorization } from '../../support/managerKey.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -39,7 +40,7 @@ async function startHost(name: string, now?: () => number): Promise<Host> {
   await UserDirectory.addUserToFile(file, VIEWER.user, 'read', VIEWER.password);
   await UserDirectory.addUserToFile(file, OPS.user, 'write', OPS.password);
   const users = new UserDirectory(UserDirectory.load(file).entries(), now ? { oneTime: { now } } : {});
-  const { agent, urls } = await HostAgent.start({ name, stateDir: dir, vtpm: 'off', users, log: () => {} }, { port: 0, host: '127.0.0.1' });
+  const { agent, urls } = await HostAgent.start({ name, stateDir: dir, vtpm: 'off', users, log: () => {}, managerKey: TEST_MANAGER_KEY }, { port: 0, host: '127.0.0.1' });
   const origin = urls.http!;
   const conn = new WbemConnection(origin, { namespace: 'root/tvdc', ...MGMT });
   return {
@@ -244,7 +245,10 @@ describe('isolation providers: the one-time migration ticket', function () {
     const dest = new URL(h2.origin);
     dest.username = t.user;
     dest.password = t.ticket;
-    const r = await h1.conn.invokeMethod(service('h1'), 'MigrateVirtualSystemToHost', { ComputerSystem: vm('ma'), DestinationHost: dest.toString() });
+    // mgmt has the role write: it migrates with the management server's statement for this move.
+    const r = await h1.conn.invokeMethod(service('h1'), 'MigrateVirtualSystemToHost', {
+      ComputerSystem: vm('ma'), DestinationHost: dest.toString(), MigrationAuthorization: await migrationAuthorization('ma', 'h1', h2.origin, h2.conn),
+    });
     expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(4096);
     const job = await waitForJob(h1.conn, r.outParams.get('Job')!.value as CimObjectPath, { timeoutMs: 30_000 });
     expect(Number(job.get('JobState')), String(job.get('ErrorDescription'))).to.equal(7);

@@ -65,11 +65,14 @@ export interface LoggedInHost {
   stop(): Promise<void>;
 }
 
-export async function startLoggedInHost(name: string, login: { user: string; password: string }): Promise<LoggedInHost> {
+/** `managerKey`: the management server's public key PEM (tvdc-host --manager-key), whose authorizations let `login` migrate VMs. */
+export async function startLoggedInHost(name: string, login: { user: string; password: string }, options: { managerKey?: string } = {}): Promise<LoggedInHost> {
   const state = newStateDir(name);
   const file = join(state, 'users.json');
   await UserDirectory.addUserToFile(file, login.user, 'write', login.password);
-  const { agent, urls } = await HostAgent.start({ name, stateDir: state, vtpm: 'swtpm', users: UserDirectory.load(file), log: () => {} }, { port: 0, host: '127.0.0.1' });
+  const { agent, urls } = await HostAgent.start({
+    name, stateDir: state, vtpm: 'swtpm', users: UserDirectory.load(file), log: () => {}, ...(options.managerKey ? { managerKey: options.managerKey } : {}),
+  }, { port: 0, host: '127.0.0.1' });
   const conn = new WbemConnection(urls.http!, { namespace: 'root/tvdc', ...login });
   return {
     name, origin: urls.http!, state, conn,
