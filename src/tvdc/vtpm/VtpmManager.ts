@@ -726,14 +726,20 @@ export class VtpmManager {
   }
 
   /**
-   * True for the take-back copy this host sealed to itself in its newest export of `id`: nothing
-   * of that vTPM has left this host since, so the copy cannot roll it back, however old it is (a
-   * source that restarted after a crash mid-migration may restore it hours later).
+   * True for the take-back copy this host sealed to itself in its newest export of `id`, when no
+   * state of that vTPM came in here since: then nothing newer of it exists that this host knows
+   * of, so the copy cannot roll it back, however old it is (a source that restarted after a crash
+   * mid-migration may restore it hours later). A later import (the VM came back by another
+   * migration) means the vTPM lived on elsewhere after this copy was taken: the copy is stale.
    */
   private isOwnLatestReturn(info: SealedPackageInfo, id: string): boolean {
     if (info.purpose !== 'return' || info.source !== this.migrationKey.fingerprint || info.recipient !== this.migrationKey.fingerprint) return false;
-    const newest = this.db.prepare('SELECT package_id FROM vtpm_exported_package WHERE vtpm_id = ? ORDER BY counter DESC LIMIT 1').pluck().get(id);
-    return newest === info.packageId;
+    const newest = this.db.prepare('SELECT package_id, exported_at FROM vtpm_exported_package WHERE vtpm_id = ? ORDER BY counter DESC LIMIT 1').get(id) as { package_id: string; exported_at: string } | undefined;
+    if (newest?.package_id !== info.packageId) return false;
+    // Both times are this host's own clock (ISO 8601 UTC, so they compare as text); an import
+    // in the same millisecond counts as later, the side that refuses.
+    const importedSince = this.db.prepare('SELECT 1 FROM vtpm_imported_package WHERE vtpm_id = ? AND imported_at >= ? LIMIT 1').get(id, newest.exported_at);
+    return importedSince === undefined;
   }
 
   /** Refuses a package past its lifetime (or dated ahead), imported here before, or older than one that was. */

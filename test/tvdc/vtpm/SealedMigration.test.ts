@@ -250,6 +250,33 @@ describe('vtpm: sealed migration packages between two hosts (real swtpm, SQLite)
     }
   });
 
+  it('a take-back copy past the lifetime is refused once the vTPM came back by an import after it was taken: it lived on elsewhere, and the copy would roll it back', async () => {
+    await closeHost(a);
+    a = await openHost('hostA', 2_000);
+    try {
+      const self = a.hi.vtpms.migrationKey.publicKey;
+      const bKey = b.hi.vtpms.migrationKey.publicKey;
+      // A -> B, keeping the take-back copy; then B -> A: the vTPM is back on A by an import.
+      const [toB, copy] = await a.hi.vtpms.exportState('vm1', [{ recipient: bKey, purpose: 'migrate' }, { recipient: self, purpose: 'return' }]);
+      await a.hi.vtpms.delete('vm1');
+      await b.hi.vtpms.importState(toB!, self, 'vm1');
+      const [toA] = await b.hi.vtpms.exportState('vm1', [{ recipient: self, purpose: 'migrate' }]);
+      await b.hi.vtpms.delete('vm1');
+      await a.hi.vtpms.importState(toA!, bKey, 'vm1');
+      await new Promise((r) => setTimeout(r, 2_200));
+      // The copy is still A's newest export of vm1, and older than what A imported since.
+      expect(await refusal(a.hi.vtpms.importState(copy!, self, 'vm1', 'return'))).to.equal('EXPIRED');
+      // A copy taken after that import is A's latest state again: it outlives the lifetime (and
+      // gets as far as finding vm1's vTPM still here).
+      const [, later] = await a.hi.vtpms.exportState('vm1', [{ recipient: bKey, purpose: 'migrate' }, { recipient: self, purpose: 'return' }]);
+      await new Promise((r) => setTimeout(r, 2_200));
+      expect(await refusal(a.hi.vtpms.importState(later!, self, 'vm1', 'return'))).to.match(/^not a package refusal: .*exists/);
+    } finally {
+      await closeHost(a);
+      a = await openHost('hostA');
+    }
+  });
+
   it('round trip A -> B with a running vTPM: PCRs, EK, AK and log survive; the package hides the TPM state', async () => {
     // Running again on A, measured once more, so the package carries volatile state and a log.
     expect(a.hi.info({ kind: 'vm', name: 'vm1' }).running).to.equal(false);
