@@ -285,6 +285,24 @@ describe('management server API and CLI: integrity (refdb, trust, attest, plans,
     server.db.prepare('DELETE FROM tvdc_groups WHERE name = ?').run('temp');
     expect((await as('root').get<{ schedules: unknown[] }>('/api/attest/schedules')).schedules).to.deep.equal([]);
   });
+  it('attesting one stopped VM (web2, shut down by the plan) is refused with no event recorded; a whole run skips it', async () => {
+    expect(Number((await conn.getInstance(vmPath('web2'))).get('EnabledState'))).to.equal(3);
+    const last = async () => (await as('root').get<{ events: { id: number }[] }>('/api/events?limit=1')).events[0]!.id;
+    const before = await last();
+    const msg = 'VM web2 on host h1 is stopped: nothing to attest; start it first';
+    expect(await refused(as('alice').post('/api/attest/run', { target: 'finance', vm: 'web2' }), 409, 'CONFLICT')).to.equal(msg);
+    expect(await refused(as('alice').post('/api/attest/run', { target: 'h1', vm: 'web2' }), 409, 'CONFLICT')).to.equal(msg);
+    const cli = await tvdc('alice', 'attest', 'run', 'finance', '--vm', 'web2');
+    expect(cli.code).to.equal(1);
+    expect(cli.err).to.include(msg);
+    expect(await last()).to.equal(before);
+    const whole = await as('alice').post<{ results: { vm?: string; status: string }[] }>('/api/attest/run', { target: 'finance' });
+    expect(whole.results.map((r) => r.vm ?? '-')).to.deep.equal(['-', 'web1']);
+    // A running VM named explicitly is attested as before.
+    const one = await as('alice').post<{ results: { vm?: string; status: string }[] }>('/api/attest/run', { target: 'finance', vm: 'web1' });
+    expect(one.results.map((r) => [r.vm, r.status])).to.deep.equal([['web1', 'trusted']]);
+  });
+
   it('a restarted server keeps the references, anchors, enrolments, plans, schedules and events, and its schedules run again', async () => {
     const enrolledAt = server.db.prepare("SELECT enrolled_at FROM verifier_enrolment WHERE target = 'vm:web1'").pluck().get() as string;
     expect(enrolledAt).to.be.a('string');

@@ -72,6 +72,25 @@ describe('management server: the management VM is the dcadmin\'s', function () {
     expect(await mayPower(plan('former-admin'), { host: 'a', vm: 'mgmt' }).then(() => null, (e: Error) => e.message)).to.include('only a dcadmin');
   });
 
+  it('a tvdcadmin\'s power plan naming only the management VM is refused when made (it could never act); a pattern matching it among others, a plan without a pattern, or a dcadmin\'s plan are accepted', async () => {
+    const before = (await alice().get<{ plans: unknown[] }>('/api/plans')).plans.length;
+    for (const action of ['restart', 'shutdown']) {
+      expect(await refused(alice().post('/api/groups/fin/plans', { on: ['untrusted'], action, vm: 'mgmt' }), 409, 'CONFLICT')).to.equal(
+        `VM mgmt on host a holds SystemManagement, the bootstrap (management VM) label: a tvdcadmin's plan never powers the management VM, so this ${action} plan could never act; only a dcadmin's plan may ${action} it`,
+      );
+    }
+    expect((await alice().get<{ plans: unknown[] }>('/api/plans')).plans.length).to.equal(before);
+    const made: number[] = [];
+    for (const body of [
+      { on: ['untrusted'], action: 'restart', vm: 'm*' },
+      { on: ['untrusted'], action: 'restart', vm: 'web' },
+      { on: ['untrusted'], action: 'restart' },
+    ]) made.push((await alice().post<{ id: number }>('/api/groups/fin/plans', body)).id);
+    made.push((await dc().post<{ id: number }>('/api/groups/fin/plans', { on: ['untrusted'], action: 'shutdown', vm: 'mgmt' })).id);
+    expect((await alice().get<{ plans: unknown[] }>('/api/plans')).plans.length).to.equal(before + 4);
+    for (const id of made) await dc().del(`/api/plans/${id}`);
+  });
+
   it('a tvdcadmin may not assign a label carrying the bootstrap label\'s management type (SystemManagement) to a VM, disk or segment; the dcadmin may', async () => {
     const labels = await alice().get<{ labels: { name: string; kind: string; reserved: boolean }[] }>('/api/groups/fin/labels');
     expect(labels.labels.filter((l) => l.reserved).map((l) => `${l.kind}:${l.name}`)).to.deep.equal(['vm:SystemManagement', 'vm:MarketAnalysisHost', 'resource:SystemManagement']);

@@ -23,12 +23,13 @@ import { feedUnavailable, type HostIndicationFeed } from '../HostIndicationFeed.
 import { GroupStore } from '../GroupStore.js';
 import { visible } from '../hostsModule.js';
 import { queryInteger } from '../queryInteger.js';
-import { planMayPower } from '../managementVm.js';
+import { managementVmLabel, planMayPower } from '../managementVm.js';
 import { UserStore } from '../UserStore.js';
 import type { HostRecord, ServerContext, ServerModule } from '../ServerContext.js';
 import { AttestationRunner, type AttestationOutcome } from './AttestationRunner.js';
 import { INTEGRITY_INDICATION, MeasurementWatcher } from './MeasurementWatcher.js';
 import { TrustAnchorStore } from './TrustAnchorStore.js';
+import { VmCensus } from './VmCensus.js';
 import { VmEffects } from './VmEffects.js';
 
 /**
@@ -203,14 +204,32 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
        * same answer, so a TVDc administrator learns nothing about other TVDcs' VMs; a VM name on
        * several hosts names to him only those of his TVDcs.
        */
-      const vmWithin = async (principal: Principal, vm: string, inside: (h: HostRecord) => boolean, where: string): Promise<void> => {
+      const vmWithin = async (principal: Principal, vm: string, inside: (h: HostRecord) => boolean, where: string): Promise<HostRecord> => {
         const { found } = await hosts.hostsWithVm(vm);
-        if (!found.some(inside)) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
+        const host = found.find(inside);
+        if (!host) throw ApiError.notFound(`no VM named ${vm} on ${where}`);
         if (found.length > 1) {
           const mine = found.filter((h) => visible(principal, h)).map((h) => h.name);
           const others = found.length - mine.length;
           const rest = others === 0 ? '' : ` and ${others} host${others === 1 ? '' : 's'} outside your TVDcs`;
           throw ApiError.conflict(`VM ${vm} exists on several hosts: ${mine.join(', ')}${rest}`);
+        }
+        return host;
+      };
+
+      /**
+       * Refuses (409) an explicit request to attest a VM that is not running: a stopped VM has no
+       * running vTPM, so there is nothing to quote, and recording that as a failed attestation
+       * would raise a problem (and fire the TVDc's plans) for a VM that was merely stopped, as a
+       * run over the whole TVDc skips it. Only this request is refused: a VM the host stopped
+       * because its vTPM died still gets its failed event from the monitor. A host that cannot
+       * say is left to the attestation, which reports the outage.
+       */
+      const requireRunning = async (vm: string, host: HostRecord): Promise<void> => {
+        const census = await VmCensus.take(hosts, [host]);
+        if (census.unreachable.has(host.name)) return;
+        if (census.hostsOf(vm).includes(host.name) && !census.running(host.name).includes(vm)) {
+          throw ApiError.conflict(`VM ${vm} on host ${host.name} is stopped: nothing to attest; start it first`);
         }
       };
 
@@ -314,11 +333,11 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         let outcomes: AttestationOutcome[];
         if (host) {
           // A VM named that is not on this host is a mistake of the caller, not a failed attestation.
-          if (vm !== undefined) await vmWithin(principal, vm, (h) => h.name === host.name, `host ${host.name}`);
+          if (vm !== undefined) await requireRunning(vm, await vmWithin(principal, vm, (h) => h.name === host.name, `host ${host.name}`));
           outcomes = await runner.attestHost(host.name, vm);
         } else {
           requireExistingGroup(principal, name);
-          if (vm !== undefined) await vmWithin(principal, vm, (h) => h.group === name, `any host of TVDc ${name}`);
+          if (vm !== undefined) await requireRunning(vm, await vmWithin(principal, vm, (h) => h.group === name, `any host of TVDc ${name}`));
           outcomes = await runner.attestGroup(name, vm);
         }
         return { summary: tally(outcomes), results: outcomes.map(result) };
@@ -373,7 +392,37 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
 
       router.route('GET', '/api/plans', ({ principal, query }) => ({ plans: plans.list(listedGroups(principal, query.get('group') || null, groupStore)?.map((g) => g.name)) }));
 
-      router.route('POST', '/api/groups/:group/plans', ({ principal, params, body }) => {
+      /**
+       * Refuses (409) a tvdcadmin's plan that powers VMs when its pattern names one VM (no
+       * wildcard) and that VM holds the bootstrap label: his plan never powers the management VM
+       * (planMayPower), so it could never act. A pattern with wildcards stays accepted; it acts on
+       * the other VMs it matches and skips the management VM each time. A VM not found, or hosts
+       * that cannot be asked, leave the plan accepted: it is judged again at each use.
+       */
+      const requireCanAct = async (principal: Principal, plan: ReturnType<typeof validatePlan>): Promise<void> => {
+        if (principal.role === 'dcadmin' || plan.action.kind === 'notify') return;
+        const vm = plan.vmPattern;
+        if (vm === undefined || /[*?]/.test(vm)) return;
+        let found: HostRecord[];
+        try {
+          found = (await hosts.hostsWithVm(vm, plan.group)).found;
+        } catch {
+          return;
+        }
+        for (const h of found) {
+          let bootstrap: string | null;
+          try {
+            bootstrap = await managementVmLabel(hosts, groupStore, plan.group, h.name, vm);
+          } catch {
+            continue;
+          }
+          if (bootstrap) {
+            throw ApiError.conflict(`VM ${vm} on host ${h.name} holds ${bootstrap}, the bootstrap (management VM) label: a tvdcadmin's plan never powers the management VM, so this ${plan.action.kind} plan could never act; only a dcadmin's plan may ${plan.action.kind} it`);
+          }
+        }
+      };
+
+      router.route('POST', '/api/groups/:group/plans', async ({ principal, params, body }) => {
         const group = params['group']!;
         requireExistingGroup(principal, group);
         const b = bodyObject(body);
@@ -384,6 +433,7 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
         if (plan.action.kind === 'notify' && !notifyTargets.allowing(plan.action.url)) {
           throw ApiError.forbidden(`notify URL ${plan.action.url} is not under any notification target the Datacenter Administrator allows: see "tvdc plans targets list"; a dcadmin adds one with "tvdc plans targets add PREFIX"`);
         }
+        await requireCanAct(principal, plan);
         const stored = plans.add(plan);
         ctx.audit({ user: principal.user, group: group, action: 'plan.add', message: `plan ${stored.id} for TVDc ${group} added by ${principal.user}` });
         return stored;
