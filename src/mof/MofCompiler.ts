@@ -91,6 +91,9 @@ interface Scope {
   namespace: string;
 }
 
+
+/** Deepest a class may sit in its inheritance chain, itself included; the DMTF schema's deepest chains are about a dozen. */
+const MAX_CLASS_DEPTH = 256;
 export class MofCompiler {
   readonly repository: CimRepository;
   private readonly includeDirs: string[];
@@ -109,7 +112,7 @@ export class MofCompiler {
   private readonly declCache = new Map<string, CimQualifierDeclaration | undefined>();
   private readonly classCache = new Map<string, CimClass>();
   /** What this compilation declared: spelling and kind, so subclasses need no resolved copy. */
-  private readonly kinds = new Map<string, { name: string; isAssociation: boolean; isIndication: boolean }>();
+  private readonly kinds = new Map<string, { name: string; isAssociation: boolean; isIndication: boolean; depth: number }>();
   /** "Superclass not defined" errors by the missing class, to point at it if it comes later. */
   private readonly missingSuper = new Map<string, number[]>();
 
@@ -266,6 +269,13 @@ export class MofCompiler {
     return d;
   }
 
+  /** How many classes deep a class the repository already had sits (itself included). */
+  private repositoryDepth(ns: string, name: string): number {
+    let depth = 1;
+    for (let c = this.resolvedClass(ns, name); c.superclass !== null && depth <= MAX_CLASS_DEPTH; depth++) c = this.resolvedClass(ns, c.superclass);
+    return depth;
+  }
+
   /** Resolved classes, fetched once: the repository hands out copies. */
   private resolvedClass(ns: string, name: string): CimClass {
     const k = key(ns, name);
@@ -385,7 +395,7 @@ export class MofCompiler {
     this.declared.set(k, p.pos);
     this.noteLateSuperclass(k, p.pos);
 
-    let sup: { name: string; isAssociation: boolean; isIndication: boolean } | null = null;
+    let sup: { name: string; isAssociation: boolean; isIndication: boolean; depth: number } | null = null;
     if (p.superclass !== undefined) {
       const supPos = p.superclassPos ?? p.pos;
       const supKey = key(ns, p.superclass);
@@ -396,7 +406,12 @@ export class MofCompiler {
         this.missingSuper.set(supKey, at);
         this.fail(supPos, `superclass ${p.superclass} of ${p.name} is not defined in namespace ${ns} (DSP0004: a class must come after its superclass)`);
       }
-      sup = this.kinds.get(supKey) ?? this.resolvedClass(ns, p.superclass);
+      const known = this.kinds.get(supKey);
+      const c = known ? undefined : this.resolvedClass(ns, p.superclass);
+      sup = known ?? { name: c!.name, isAssociation: c!.isAssociation, isIndication: c!.isIndication, depth: this.repositoryDepth(ns, p.superclass) };
+      // Checked before the class is made: resolving a chain thousands deep takes time and memory
+      // that grow with its square.
+      if (sup.depth + 1 > MAX_CLASS_DEPTH) this.fail(supPos, `class ${p.name} would be ${sup.depth + 1} classes deep; at most ${MAX_CLASS_DEPTH} are allowed`);
     }
     const localAssoc = p.qualifiers.some((q) => q.name.toLowerCase() === 'association' && isTrue(q.value));
     const localIndic = p.qualifiers.some((q) => q.name.toLowerCase() === 'indication' && isTrue(q.value));
@@ -432,7 +447,7 @@ export class MofCompiler {
       throw e;
     }
     this.classes.push({ namespace: ns, cls });
-    this.kinds.set(k, { name: cls.name, isAssociation, isIndication });
+    this.kinds.set(k, { name: cls.name, isAssociation, isIndication, depth: (sup?.depth ?? 0) + 1 });
     if (p.alias) this.aliases.set(p.alias.toLowerCase(), { path: new CimObjectPath(p.name, null, ns), pos: p.pos });
   }
 
