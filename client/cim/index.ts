@@ -10,6 +10,7 @@ export {
   ClientError, TransportError, TimeoutError, HttpStatusError, AuthenticationError, ForbiddenError, TooManyAttemptsError, ContentTypeError,
   ResponseParseError, InvalidArgumentError, type ClientErrorCode, type TimeoutPhase,
 } from './ClientError.js';
+export { mayHaveBeenProcessed } from './requestOutcome.js';
 export { isSafeOperation } from './HttpTransport.js';
 export {
   awaitJob, waitForJob, jobOf, JobWaitTimeoutError, type JobEnd, type JobWaitOptions, type WaitForJobOptions,

@@ -7,7 +7,7 @@
 // make the calls of that one migration and bring nothing else, and hands the source that. The
 // host answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a
 // CIM_ConcreteJob to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
-import { CimError, CimStatus, ClientError, JOB_STARTED, TimeoutError, WbemConnection, awaitJob, jobOf, jobStateName } from '../cim/index.js';
+import { CimError, CimStatus, JOB_STARTED, WbemConnection, awaitJob, jobOf, jobStateName, mayHaveBeenProcessed } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
 import { TVDC_NAMESPACE, loginOptions, propertyText, readVmLabel, vmPath } from './HostCim.js';
@@ -54,11 +54,6 @@ export interface MigrationRequest {
   timeoutMs: number;
 }
 
-/** Failures of the source host after the request may have reached it: the VM may have moved. */
-function maybeSent(e: unknown): boolean {
-  if (e instanceof TimeoutError) return e.phase !== 'connect';
-  return e instanceof ClientError && (e.code === 'CONNECTION_RESET' || e.code === 'CLOSED');
-}
 
 /**
  * Asks the source host to move the VM. Throws ApiError: HOST_REFUSED with the host's reason
@@ -90,7 +85,7 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
         ...(dst.ca ? { DestinationCA: dst.ca } : {}),
       });
     } catch (e) {
-      if (maybeSent(e)) throw unknown(`host ${source} did not answer the migration in time (${(e as Error).message})`);
+      if (mayHaveBeenProcessed(e)) throw unknown(`host ${source} gave no complete answer to the migration (${(e as Error).message})`);
       const mapped = hostFailure(source, e);
       if (!mapped) throw e;
       throw mapped.withMessage(redact(mapped.message) + (e instanceof CimError ? '' : `; VM ${vm} did not move`));

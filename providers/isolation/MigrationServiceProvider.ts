@@ -2,8 +2,10 @@
 // the request, returns 4096 with a TVDc_MigrationJob, and in that job hands the VM out of this
 // host's hypervisor and calls AcceptMigration on the destination tvdc-host over CIM-XML (the
 // project's own client); the destination decides under its own policy (run on host, Chinese Wall,
-// disks, segments). When it refuses, or cannot be reached, the VM is taken back and keeps running
-// here, and the job ends in Exception with the reason.
+// disks, segments). When it refuses, or the request certainly never reached it, the VM is taken
+// back and keeps running here, and the job ends in Exception with the reason. When the request was
+// sent and its answer lost, the destination may have admitted the VM: it is not taken back (it
+// could run twice), and the migration is in doubt (below).
 //
 // A VM with a vTPM needs no preparation: the source reads the destination's MigrationPublicKey
 // over the same connection and seals the vTPM to it, and passes its own key in AcceptMigration so
@@ -14,7 +16,9 @@
 // The VM's departure (its ticket, with the vTPM's take-back copy sealed to this host) is kept in
 // the host's store from the moment it leaves until the destination admitted it or it was taken
 // back, so a source that dies in between loses nothing: after its restart the migration is in
-// doubt, listed on this service (InDoubtVirtualSystems) and settled by ResolveMigration.
+// doubt, listed on this service (InDoubtVirtualSystems) and settled by ResolveMigration. Each
+// migration has an id (InDoubtMigrationIDs) the destination records with its admission, so
+// QueryMigration there answers whether it admitted that migration.
 //
 // The destination half also issues the one-time ticket a source presents instead of credentials
 // (IssueMigrationTicket, MigrationTicketGrant.ts); AcceptMigration made with one admits only the
@@ -22,11 +26,12 @@
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import { JOB_STARTED } from '../../src/cim/ConcreteJob.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
+import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import type { MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
-import { WbemConnection } from '../../client/cim/index.js';
+import { WbemConnection, mayHaveBeenProcessed } from '../../client/cim/index.js';
 import type { IsolationModel } from './IsolationModel.js';
 import type { JobFailure, JobProgress, JobRecord } from '../../src/wbem/JobTable.js';
 import type { VtpmMigrationKeys, VtpmMigrationKeysSlot } from './VtpmMigrationKeys.js';
@@ -44,6 +49,15 @@ const CODES: ReturnCodes = { ACCESS_DENIED: 2, INVALID_STATE: 5, INVALID_ARGUMEN
 const FAILED = 2;
 /** ResolveMigration: 2 Failed (the VM could not be restored), 4 Invalid Parameter, 5 Invalid State. */
 const RESOLVE_CODES: ReturnCodes = { INVALID_ARGUMENT: 4, INVALID_STATE: 5, NOT_FOUND: 5, ALREADY_EXISTS: 5 };
+
+/**
+ * The Extensions key the migration's id travels under in AcceptMigration: an agent that knows no
+ * ids ignores it (as it ignores any listener's key it does not know), so sources and destinations
+ * of different releases still migrate to each other.
+ */
+export const MIGRATION_ID_EXTENSION = 'tvdc.migrationId';
+/** A migration id as the source draws it (a UUID). */
+const MIGRATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -98,6 +112,8 @@ export class MigrationServiceProvider implements Provider {
     const doubtful = this.model.service.departures().filter((d) => !this.leaving.has(d.vm));
     values['InDoubtVirtualSystems'] = doubtful.map((d) => d.vm);
     values['InDoubtDestinationHosts'] = doubtful.map((d) => d.destination);
+    // '' for a record written before migrations had ids: the destination cannot be asked about it.
+    values['InDoubtMigrationIDs'] = doubtful.map((d) => d.ticket.id ?? '');
     return [this.model.cim.instance(CLASS.migrationService, values)];
   }
 
@@ -108,6 +124,7 @@ export class MigrationServiceProvider implements Provider {
         case 'AcceptMigration': return await this.acceptMigration(ctx, params);
         case 'IssueMigrationTicket': return issueMigrationTicket(ctx, params, this.model.policyName());
         case 'ResolveMigration': return await this.resolveMigration(ctx, params);
+        case 'QueryMigration': return this.queryMigration(params);
         default: return { returnValue: 1, outParams: [{ name: 'Reason', value: `${method} is not supported; use MigrateVirtualSystemToHost` }] };
       }
     } catch (e) {
@@ -217,13 +234,16 @@ export class MigrationServiceProvider implements Provider {
         SourceHost: ticket.fromHost,
         Disks: { type: 'string', isArray: true, value: ticket.disks },
         Segments: { type: 'string', isArray: true, value: ticket.segments },
-        Extensions: JSON.stringify(ticket.extensions),
+        Extensions: JSON.stringify(ticket.id === undefined ? ticket.extensions : { ...ticket.extensions, [MIGRATION_ID_EXTENSION]: ticket.id }),
         // What the destination verifies the vTPM package with, unless a key is pinned there.
         ...(keys ? { SourceMigrationKey: keys.ownPublicKeyPem() } : {}),
       });
       if (Number(r.returnValue) !== 0) refusal = `host at ${shown} refused VM '${name}' (AcceptMigration returned ${String(r.returnValue)}): ${String(r.outParams.get('Reason')?.value ?? 'no reason given')}`;
     } catch (e) {
-      refusal = `migration of VM '${name}' to ${shown} failed: ${e instanceof CimError ? e.description : (e as Error).message}`;
+      const why = e instanceof CimError ? e.description : (e as Error).message;
+      // The request may have been admitted there: taking the VM back now could run it twice.
+      if (mayHaveBeenProcessed(e)) return this.leftInDoubt(name, shown, ticket.id, why);
+      refusal = `migration of VM '${name}' to ${shown} failed: ${why}`;
     }
     if (refusal === undefined) {
       try {
@@ -244,6 +264,26 @@ export class MigrationServiceProvider implements Provider {
       };
     }
     return { code: FAILED, description: `${refusal}; the VM keeps running on '${here}'` };
+  }
+
+  /**
+   * AcceptMigration was sent and its answer lost (a timeout, a reset, a hang-up): the destination
+   * may have admitted the VM, so it is not taken back here. The departure record, take-back copy
+   * included, stays: the migration is in doubt until ResolveMigration settles it.
+   */
+  private leftInDoubt(name: string, shown: string, id: string | undefined, why: string): JobFailure {
+    const here = this.model.hostName;
+    if (!this.model.service.departure(name)) {
+      // The VM came back here meanwhile (an arrival clears the record): nothing is left to settle.
+      return { code: FAILED, description: `the answer of ${shown} to the migration of VM '${name}' was lost (${why}); VM '${name}' has come back to '${here}' since, so nothing is in doubt` };
+    }
+    const ask = id === undefined ? `whether it admitted VM '${name}'` : `whether it admitted migration ${id} (QueryMigration on ${CLASS.migrationService} there)`;
+    const description = `the answer of ${shown} to the migration of VM '${name}' was lost after the request was sent (${why}): whether it admitted the VM is unknown, ` +
+      `so the migration is in doubt and the VM is not taken back (it could run on both hosts); its take-back copy is kept on '${here}' (InDoubtVirtualSystems). ` +
+      `Ask ${shown} ${ask}, then call ResolveMigration on ${CLASS.migrationService}: Arrived=true if it did (the copy is forgotten), ` +
+      `Arrived=false if it did not (the VM is restored on '${here}', stopped, from the copy, its vTPM included)`;
+    console.error(`tvdc isolation: ${description}`);
+    return { code: FAILED, description };
   }
 
   private codeOf(e: unknown): number {
@@ -356,6 +396,26 @@ export class MigrationServiceProvider implements Provider {
     return job.detail.vm;
   }
 
+  /**
+   * Whether this host admitted the migration MigrationID (a source's InDoubtMigrationIDs entry):
+   * what settles a migration in doubt, whatever became of the VM here since (moved on, destroyed).
+   */
+  private queryMigration(params: ParamValue[]): MethodResult {
+    const id = methodParam(params, 'MigrationID');
+    if (typeof id !== 'string' || !MIGRATION_ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', 'MigrationID is required: the id of a migration (a lower-case UUID, as InDoubtMigrationIDs lists it on the source)');
+    const a = this.model.service.arrival(id);
+    if (!a) return { returnValue: 0, outParams: [{ name: 'Admitted', value: false }] };
+    return {
+      returnValue: 0,
+      outParams: [
+        { name: 'Admitted', value: true },
+        { name: 'VirtualSystemName', value: a.vm },
+        { name: 'SourceHost', value: a.fromHost },
+        { name: 'AdmittedAt', value: CimDateTime.fromDate(new Date(a.arrivedAt)) },
+      ],
+    };
+  }
+
   private async acceptMigration(ctx: ProviderContext, params: ParamValue[]): Promise<MethodResult> {
     const name = methodParam(params, 'Name');
     const labelText = methodParam(params, 'SecurityLabel');
@@ -380,8 +440,11 @@ export class MigrationServiceProvider implements Provider {
         throw new TvdcError('INVALID_ARGUMENT', `Extensions is not a JSON object: ${(e as Error).message}`);
       }
     }
+    const id = extensions[MIGRATION_ID_EXTENSION];
+    delete extensions[MIGRATION_ID_EXTENSION];
+    if (id !== undefined && (typeof id !== 'string' || !MIGRATION_ID.test(id))) throw new TvdcError('INVALID_ARGUMENT', `Extensions.${MIGRATION_ID_EXTENSION} must be a migration id (a lower-case UUID)`);
     const source = methodParam(params, 'SourceHost');
-    const ticket: MigrationTicket = { vm: name, label, fromHost: typeof source === 'string' ? source : '', disks, segments, extensions };
+    const ticket: MigrationTicket = { ...(id === undefined ? {} : { id }), vm: name, label, fromHost: typeof source === 'string' ? source : '', disks, segments, extensions };
     let dropKey = (): void => undefined;
     const sourceKey = methodParam(params, 'SourceMigrationKey');
     const keys = this.vtpmKeys.get();

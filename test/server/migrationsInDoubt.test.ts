@@ -2,8 +2,10 @@
 // tvdc-host (its own process, --state) is killed -9 with two migrations the server started on
 // their way, one whose destination admitted the VM without the answer reaching the source, one
 // whose destination never received it. After the restart POST /api/groups/:group/migrations/resolve
-// looks for each VM on its destination: there, the source forgets its copy; not there, the source
-// restores the VM, stopped; a destination that does not answer leaves the migration in doubt.
+// asks each destination whether it admitted that migration (QueryMigration, by the id the source
+// lists): admitted, the source forgets its copy, even though the VM was destroyed there since;
+// not admitted, the source restores the VM, stopped; a destination that does not answer leaves
+// the migration in doubt.
 import { expect } from 'chai';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,9 +15,11 @@ import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.
 import { SilentDestination } from '../providers/isolation/support/SilentDestination.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
-import { client, defineVm, paperTvdc, refused, runTvdc, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, paperTvdc, refused, requestState, runTvdc, service, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
-interface Outcome { host: string; vm: string; destination: string; destinationHost: string | null; outcome: string; message: string }
+const ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+
+interface Outcome { host: string; vm: string; destination: string; migrationId: string; destinationHost: string | null; outcome: string; message: string }
 interface Report { group: string; migrations: Outcome[]; unreachable: { host: string; message: string }[] }
 
 async function freePort(): Promise<number> {
@@ -109,6 +113,11 @@ describe('management server: migrations in doubt after a source host crashed are
       expect(await stateOn(h3Conn, 'm3'), 'h3 never saw m3').to.equal(null);
       await startH1();
       await toH3.stop();
+      // m2 arrived at h2 and is gone from there since: where it is now says nothing of whether
+      // that migration arrived, and restoring h1's copy would bring back a destroyed VM.
+      expect((await requestState(h2Conn, 'm2', 3)).code).to.equal(0);
+      const destroyed = await h2Conn.invokeMethod(service('h2', 'TVDc_VirtualSystemManagementService', 'VirtualSystemManagementService'), 'DestroySystem', { AffectedSystem: vm('m2') });
+      expect(Number(destroyed.returnValue)).to.equal(0);
 
       // Another TVDc's administrator may not.
       await refused(client(srv.url, 'bob', 'bob-password').post('/api/groups/finance/migrations/resolve', {}), 403, 'FORBIDDEN');
@@ -119,10 +128,12 @@ describe('management server: migrations in doubt after a source host crashed are
         ['h1', 'm2', toH2.origin, 'h2', 'arrived'],
         ['h1', 'm3', toH3.origin, 'h3', 'left'],
       ]);
-      expect(first.migrations[0]!.message).to.equal('VM m2 is on h2: h1 forgot its take-back copy');
-      expect(first.migrations[1]!.message).to.match(/^host h3 could not be asked whether it has VM m3 \(.+\): left in doubt, try again once it answers$/);
+      for (const m of first.migrations) expect(m.migrationId).to.match(new RegExp(`^${ID}$`));
+      expect(first.migrations[0]!.message).to.equal(`h2 admitted VM m2 (migration ${first.migrations[0]!.migrationId}): h1 forgot its take-back copy`);
+      expect(first.migrations[1]!.message).to.match(/^host h3 could not be asked whether it admitted migration [0-9a-f-]{36} of VM m3 \(.+\): left in doubt, try again once it answers$/);
       expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM m3 from h1 stays in doubt: host h3 could not be asked'))).to.equal(true);
-      expect(await stateOn(h1Conn, 'm2')).to.equal(null);
+      expect(await stateOn(h1Conn, 'm2'), 'not restored on h1').to.equal(null);
+      expect(await stateOn(h2Conn, 'm2'), 'nor brought back on h2').to.equal(null);
       expect(await stateOn(h1Conn, 'm3')).to.equal(null);
 
       // The CLI says the same, and fails while anything is left in doubt.
@@ -138,11 +149,12 @@ describe('management server: migrations in doubt after a source host crashed are
       const second = JSON.parse(run.out) as Report;
       alice = client(srv.url, 'alice', 'alice-password');
       expect(second.unreachable).to.deep.equal([]);
-      expect(second.migrations.map((m) => [m.vm, m.outcome, m.message])).to.deep.equal([['m3', 'restored', 'VM m3 is not on h3: it is back on h1, stopped']]);
+      const m3 = first.migrations[1]!.migrationId;
+      expect(second.migrations.map((m) => [m.vm, m.outcome, m.message])).to.deep.equal([['m3', 'restored', `h3 did not admit VM m3 (migration ${m3}): it is back on h1, stopped`]]);
       expect(await stateOn(h1Conn, 'm3')).to.equal(3);
       expect(await stateOn(h3Conn, 'm3')).to.equal(null);
-      expect(await stateOn(h2Conn, 'm2')).to.equal(2);
-      expect(srv.log.some((l) => l.includes('TVDc finance: migration of VM m3 from h1 to h3 was in doubt; VM m3 is not on h3: it is back on h1, stopped (resolved by alice)'))).to.equal(true);
+      expect(await stateOn(h2Conn, 'm2')).to.equal(null);
+      expect(srv.log.some((l) => l.includes(`TVDc finance: migration of VM m3 from h1 to h3 was in doubt; h3 did not admit VM m3 (migration ${m3}): it is back on h1, stopped (resolved by alice)`))).to.equal(true);
 
       // Nothing is left in doubt.
       expect((await alice.post<Report>('/api/groups/finance/migrations/resolve', {})).migrations).to.deep.equal([]);

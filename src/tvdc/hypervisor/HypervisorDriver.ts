@@ -2,7 +2,7 @@
 // hook (its reference monitor decides before anything changes), so callers cannot bypass it.
 import type { Decision } from '../acm/Decision.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import type { MigrationTicket, VmDeparture, VmInfo, VmRequest } from './VirtualMachine.js';
+import type { MigrationTicket, VmArrival, VmDeparture, VmInfo, VmRequest } from './VirtualMachine.js';
 
 /** A disk or a network interface (on a segment) a VM is defined with. */
 export interface VmResource {
@@ -36,6 +36,8 @@ export interface HypervisorDriver {
   forgetDeparture(vm: string): VmDeparture;
   departure(vm: string): VmDeparture | undefined;
   departures(): VmDeparture[];
+  /** The migration with this id, when this host admitted it. */
+  arrival(migrationId: string): VmArrival | undefined;
   attachDisk(vm: string, disk: string): VmInfo;
   detachDisk(vm: string, disk: string): VmInfo;
   attachInterface(vm: string, segment: string): VmInfo;

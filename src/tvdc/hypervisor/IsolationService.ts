@@ -25,7 +25,7 @@ import type { VirtualDisk } from '../resources/VirtualDisk.js';
 import type { VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
 import { SimulatedHypervisor, simulatedHypervisorMigrations } from './SimulatedHypervisor.js';
-import type { MigrationTicket, VmDeparture, VmInfo, VmRequest, VmState } from './VirtualMachine.js';
+import type { MigrationTicket, VmArrival, VmDeparture, VmInfo, VmRequest, VmState } from './VirtualMachine.js';
 
 const hostMigrations = [
   { id: 'isolation-host-1', up: 'CREATE TABLE iso_host (id INTEGER PRIMARY KEY CHECK (id = 1), name TEXT NOT NULL, label TEXT)' },
@@ -500,6 +500,10 @@ export class IsolationService {
   /** VMs that left and whose arrival is not confirmed: after a restart, migrations in doubt. */
   departures(): VmDeparture[] {
     return this.hypervisor.departures();
+  }
+  /** The migration `migrationId` (the id the source drew), when this host admitted it. */
+  arrival(migrationId: string): VmArrival | undefined {
+    return this.hypervisor.arrival(migrationId);
   }
 
   /**

@@ -2,6 +2,7 @@
 // interfaces and inter-VM channels survive a restart of the agent exactly as a real hypervisor's
 // domains outlive its management tools. Every operation asks the reference monitor first, the way
 // sHype's hooks in Xen and in its management VM did; nothing changes when it refuses.
+import { randomUUID } from 'node:crypto';
 import type { Db } from '../../store/Store.js';
 import { TvdcError } from '../TvdcError.js';
 import { UNLABELED } from '../policy/reservedLabels.js';
@@ -11,7 +12,7 @@ import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
 import type { HypervisorDriver, VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import { VM_NAME, type MigrationTicket, type VmDeparture, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
+import { VM_NAME, type MigrationTicket, type VmArrival, type VmDeparture, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
 
 export const simulatedHypervisorMigrations = [
   {
@@ -54,7 +55,25 @@ export const simulatedHypervisorMigrations = [
         ticket TEXT NOT NULL
       );`,
   },
+  // The migrations this host admitted, by the id the source drew, so a source in doubt can ask.
+  {
+    id: 'isolation-vms-5',
+    up: `
+      CREATE TABLE iso_vm_arrivals (
+        migration_id TEXT PRIMARY KEY,
+        vm TEXT NOT NULL,
+        from_host TEXT NOT NULL,
+        arrived_at TEXT NOT NULL
+      );`,
+  },
 ];
+
+interface ArrivalRow {
+  migration_id: string;
+  vm: string;
+  from_host: string;
+  arrived_at: string;
+}
 
 interface DepartureRow {
   vm: string;
@@ -373,7 +392,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
     if (vm.state !== 'running') throw new TvdcError('INVALID_STATE', `VM '${name}' is ${vm.state}; only a running VM migrates`);
     const earlier = this.departure(name);
     if (earlier) throw new TvdcError('INVALID_STATE', `VM '${name}' has an unresolved departure from host '${this.hostName}' (to ${earlier.destination || 'an unnamed host'}, ${earlier.leftAt}): resolve that migration first`);
-    const ticket: MigrationTicket = { vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {}, returnExtensions: {} };
+    const ticket: MigrationTicket = { id: randomUUID(), vm: vm.name, label: vm.label, fromHost: this.hostName, disks: vm.disks, segments: vm.segments, extensions: {}, returnExtensions: {} };
     // Listeners first: if one cannot let the VM go, it stays here, running.
     await this.notify('onMigrateOut', vm, true, ticket);
     this.db.transaction(() => {
@@ -428,16 +447,42 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return d;
   }
 
-  /** A VM arriving from another host; what the source keeps to take it back is never part of it. */
+  /**
+   * A VM arriving from another host; what the source keeps to take it back is never part of it.
+   * Its migration id is recorded with the admission (same transaction), so the source can ask
+   * later whether this host admitted it. A departure record of a VM of that name here belongs to
+   * a migration that evidently ended elsewhere with the VM alive (it is arriving now): once the VM
+   * is admitted, that record and its take-back copy go, or the copy could later restore an older
+   * vTPM beside (or instead of) this one.
+   */
   async migrateIn(t: MigrationTicket): Promise<VmInfo> {
     const arrival: MigrationTicket = { ...t };
     delete arrival.returnExtensions;
-    return this.arrive(arrival, 'running', 'migrate-in');
+    const info = await this.arrive(arrival, 'running', 'migrate-in', true);
+    const stale = this.departure(t.vm);
+    if (stale) {
+      this.db.prepare('DELETE FROM iso_vm_departures WHERE vm = ?').run(t.vm);
+      console.error(`tvdc isolation: VM '${t.vm}' arrived on '${this.hostName}' from '${t.fromHost}' while its departure to ${stale.destination || 'an unnamed host'} (${stale.leftAt}) was unresolved here: ` +
+        'that migration ended with the VM alive elsewhere, so its departure record and take-back copy are forgotten');
+    }
+    return info;
   }
 
-  private async arrive(t: MigrationTicket, state: 'running' | 'stopped', operation: string): Promise<VmInfo> {
+  /** The migration `migrationId`, when this host admitted it. */
+  arrival(migrationId: string): VmArrival | undefined {
+    const r = this.db.prepare('SELECT * FROM iso_vm_arrivals WHERE migration_id = ?').get(migrationId) as ArrivalRow | undefined;
+    return r ? { migrationId: r.migration_id, vm: r.vm, fromHost: r.from_host, arrivedAt: r.arrived_at } : undefined;
+  }
+
+  private async arrive(t: MigrationTicket, state: 'running' | 'stopped', operation: string, incoming = false): Promise<VmInfo> {
     if (!VM_NAME.test(t.vm)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${t.vm}'`);
     if (this.get(t.vm)) throw new TvdcError('ALREADY_EXISTS', `VM '${t.vm}' already exists on host '${this.hostName}'`);
+    const migrationId = incoming ? t.id : undefined;
+    if (migrationId !== undefined) {
+      const earlier = this.arrival(migrationId);
+      // The same migration twice would be a second VM from one departure: a replay.
+      if (earlier) throw new TvdcError('ALREADY_EXISTS', `migration ${migrationId} (VM '${earlier.vm}') was already admitted on host '${this.hostName}' at ${earlier.arrivedAt}`);
+    }
     const vm = { name: t.vm, label: t.label };
     // Disks and segments this host does not have are not brought along.
     const disks = t.disks.filter((d) => this.disks.get(d));
@@ -466,6 +511,9 @@ export class SimulatedHypervisor implements HypervisorDriver {
       for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(t.vm, d);
       for (const s of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(t.vm, s);
       if (running) this.markDisksUsed(disks);
+      if (migrationId !== undefined) {
+        this.db.prepare('INSERT INTO iso_vm_arrivals (migration_id, vm, from_host, arrived_at) VALUES (?, ?, ?, ?)').run(migrationId, t.vm, t.fromHost, new Date().toISOString());
+      }
     })();
     if (running) this.monitor.started(vm);
     const info = this.require(t.vm);
@@ -473,7 +521,10 @@ export class SimulatedHypervisor implements HypervisorDriver {
       await this.notify('onMigrateIn', info, true, t);
     } catch (e) {
       if (running) this.monitor.stopped(t.vm);
-      this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(t.vm);
+      this.db.transaction(() => {
+        this.db.prepare('DELETE FROM iso_vms WHERE name = ?').run(t.vm);
+        if (migrationId !== undefined) this.db.prepare('DELETE FROM iso_vm_arrivals WHERE migration_id = ?').run(migrationId);
+      })();
       throw e;
     }
     return info;

@@ -39,6 +39,13 @@ export interface VmInfo {
 
 /** A VM leaving a host. `extensions` carries what lifecycle listeners add (e.g. vTPM state). */
 export interface MigrationTicket {
+  /**
+   * The migration's own id (a UUID the source draws when the VM leaves, kept in its departure
+   * record): the destination records it with the admission, so the source can later ask "did you
+   * admit migration X" instead of guessing from where a VM of that name is now. Absent in records
+   * written before ids existed.
+   */
+  id?: string;
   vm: string;
   label: string | undefined;
   fromHost: string;
@@ -65,4 +72,14 @@ export interface VmDeparture {
   /** When it left (ISO 8601). */
   leftAt: string;
   ticket: MigrationTicket;
+}
+
+/** A migration this host admitted: kept with the VM's admission, so a source can ask about it by id. */
+export interface VmArrival {
+  migrationId: string;
+  vm: string;
+  /** The source host as it named itself. */
+  fromHost: string;
+  /** When it was admitted (ISO 8601). */
+  arrivedAt: string;
 }

@@ -1,7 +1,9 @@
 // A relay in front of a host agent that passes everything through except AcceptMigration, which
 // never gets an answer: with `forward` the destination still receives it (it admits the VM and
 // the source never hears so), with `drop` it never does (the destination never admits it). What a
-// source sees when the network or the destination fails at the worst moment.
+// source sees when the network or the destination fails at the worst moment. With `reset`, the
+// source is not left waiting for its timeout: its connection is reset once the destination has
+// answered ('forward') or once the request was kept from it ('drop'), as a dropped link would.
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 
 export type SilentMode = 'forward' | 'drop';
@@ -18,6 +20,7 @@ export class SilentDestination {
   constructor(
     private readonly upstreamOrigin: string,
     private readonly mode: SilentMode = 'forward',
+    private readonly opts: { reset?: boolean } = {},
   ) {}
 
   /** `http://127.0.0.1:PORT`, the relay's own address. */
@@ -39,8 +42,10 @@ export class SilentDestination {
       let silent = false;
       let tail = '';
       upstream.on('data', (d: Buffer) => {
-        if (silent) this.swallowed += d.length;
-        else client.write(d);
+        if (silent) {
+          this.swallowed += d.length;
+          if (this.opts.reset) client.resetAndDestroy();
+        } else client.write(d);
       });
       client.on('data', (chunk: Buffer) => {
         const text = tail + chunk.toString('latin1');
@@ -50,6 +55,7 @@ export class SilentDestination {
           if (this.mode === 'drop') this.dropped++;
         }
         if (!(silent && this.mode === 'drop')) upstream.write(chunk);
+        else if (this.opts.reset) client.resetAndDestroy();
       });
     });
     await new Promise<void>((resolve, reject) => {
