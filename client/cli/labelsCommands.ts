@@ -3,7 +3,7 @@
 // step 6).
 import { API_OPTIONS, ApiClient, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, parseOptions, printResult, printTable, type Io, type Verb } from './commandKit.js';
-import { typesOption, type PolicyView } from './policyCommands.js';
+import { printEditNotes, typesOption, type PolicyView } from './policyCommands.js';
 
 interface LabelList {
   group: string;
@@ -25,7 +25,10 @@ async function add(args: string[], io: Io): Promise<number> {
   const p = await ApiClient.fromOptions(opts).post<PolicyView>(`/api/groups/${seg(group!)}/labels`, {
     name, types, kind: opts.has('resource') ? 'resource' : 'vm', ...(cw ? { cw } : {}),
   });
-  printResult(io, opts, p, () => io.out(`TVDc ${group}: label ${name} added; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`));
+  printResult(io, opts, p, () => {
+    io.out(`TVDc ${group}: label ${name} added; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`);
+    printEditNotes(io, p, 'edit');
+  });
   return EXIT.OK;
 }
 
@@ -33,7 +36,10 @@ async function remove(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, API_OPTIONS, ['json', 'resource']);
   const [group, name] = expectPositional(positional, 2, 'tvdc labels remove GROUP NAME [--resource]');
   const p = await ApiClient.fromOptions(opts).del<PolicyView>(`/api/groups/${seg(group!)}/labels/${seg(name!)}?kind=${opts.has('resource') ? 'resource' : 'vm'}`);
-  printResult(io, opts, p, () => io.out(`TVDc ${group}: label ${name} removed; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`));
+  printResult(io, opts, p, () => {
+    io.out(`TVDc ${group}: label ${name} removed; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`);
+    printEditNotes(io, p, 'edit');
+  });
   return EXIT.OK;
 }
 

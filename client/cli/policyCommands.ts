@@ -11,6 +11,20 @@ export interface PolicyView {
   resourceLabels: { name: string; ste: string }[];
   conflictSets: { name: string; types: string[] }[];
   deployments?: DeploymentInfo[];
+  /** After an edit: why its version skips the next one (a host already holds that). */
+  versionNote?: string;
+  /** After an edit or a set: hosts the server could not ask what they hold. */
+  hostsNotRead?: { host: string; message: string }[];
+}
+
+/** What an edit or a set reports beside the new version: a skipped version, hosts not read. */
+export function printEditNotes(io: Io, p: PolicyView, what: 'edit' | 'set'): void {
+  if (p.versionNote) io.out(`note: ${p.versionNote}`);
+  for (const n of p.hostsNotRead ?? []) {
+    io.out(what === 'edit'
+      ? `warning: host ${n.host} could not be read (${n.message}); the version was chosen from what the server recorded of it`
+      : `warning: host ${n.host} could not be read (${n.message}); whether it runs another ${p.name} ${p.version} is not known`);
+  }
 }
 
 /** Where a host stands with the TVDc's policy: the server's record checked against what the host runs. */
@@ -67,7 +81,10 @@ async function set(args: string[], io: Io): Promise<number> {
     throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
   }
   const p = await ApiClient.fromOptions(opts).put<PolicyView>(`/api/groups/${seg(group!)}/policy`, { xml, file });
-  printResult(io, opts, p, () => io.out(`TVDc ${group}: policy ${p.name} ${p.version} set (deploy it with tvdc policy deploy ${group})`));
+  printResult(io, opts, p, () => {
+    io.out(`TVDc ${group}: policy ${p.name} ${p.version} set (deploy it with tvdc policy deploy ${group})`);
+    printEditNotes(io, p, 'set');
+  });
   return EXIT.OK;
 }
 
@@ -118,7 +135,10 @@ async function conflicts(args: string[], io: Io): Promise<number> {
     if (opts.has('types')) throw new UsageError('conflicts remove takes no --types');
     p = await client().del<PolicyView>(`/api/groups/${seg(group!)}/conflicts/${seg(name!)}`);
   } else throw new UsageError(`usage: ${CONFLICTS_USAGE}`);
-  printResult(io, opts, p, () => io.out(`TVDc ${group}: conflict set ${name} ${action === 'add' ? 'added' : 'removed'}; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`));
+  printResult(io, opts, p, () => {
+    io.out(`TVDc ${group}: conflict set ${name} ${action === 'add' ? 'added' : 'removed'}; policy ${p.name} ${p.version} (deploy it with tvdc policy deploy ${group})`);
+    printEditNotes(io, p, 'edit');
+  });
   return EXIT.OK;
 }
 

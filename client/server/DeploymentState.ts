@@ -16,8 +16,10 @@ export interface PolicyId {
 /**
  * What the server learned from the host just now: the policy it enforces (null: none active), or
  * that it could not be asked. Undefined: the view was not read live (the TVDc list).
+ * `differs`: the active policy has the TVDc policy's name and version but other labels or conflict
+ * sets (a host that got it behind the server's back): a host with a record has then drifted.
  */
-export type LivePolicy = { reachable: true; active: PolicyId | null } | { reachable: false };
+export type LivePolicy = { reachable: true; active: PolicyId | null; differs?: boolean } | { reachable: false };
 
 export interface DeploymentView {
   state: string;
@@ -57,12 +59,13 @@ export function deploymentView(policy: GroupPolicy | null, d: Deployment | undef
   const running = live?.reachable ? live.active : null;
   if (live && !live.reachable) return { ...record, status: 'unreachable', state: `unreachable (recorded: ${recorded.state})`, drifted: false, running: null };
   const accepted = d?.deployedName && d.deployedVersion ? { name: d.deployedName, version: d.deployedVersion } : null;
-  if (policy && live && accepted && (running?.name !== accepted.name || running.version !== accepted.version)) {
+  const differs = live?.reachable === true && live.differs === true;
+  if (policy && live && accepted && (differs || running?.name !== accepted.name || running.version !== accepted.version)) {
     const when = d!.state === 'deployed' ? `deployed ${accepted.version} at ${d!.at}` : `last accepted ${accepted.version}; the last attempt failed at ${d!.at}`;
     return {
       ...record,
       status: 'drifted',
-      state: `drifted: host runs ${id(running)}, TVDc policy is ${policy.name} ${policy.version} (${when})`,
+      state: `drifted: host runs ${id(running)}${differs ? ' (different content)' : ''}, TVDc policy is ${policy.name} ${policy.version} (${when})`,
       drifted: true,
       running,
     };

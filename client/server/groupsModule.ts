@@ -6,7 +6,8 @@ import { requireDcAdmin, requireGroup, type ApiRouter, type Principal } from './
 import { stringField, stringList } from './body.js';
 import { deploymentView, recordedState } from './DeploymentState.js';
 import { GroupStore } from './GroupStore.js';
-import { readActivePolicy, readIsolation } from './HostCim.js';
+import { readIsolation } from './HostCim.js';
+import { readLivePolicy } from './hostPolicies.js';
 import { hostFailure } from './hostFailure.js';
 import { queryBoolean } from './queryBoolean.js';
 import { oneNetworkChangeAtATime, requireHostsMayJoin } from './segmentNetworks.js';
@@ -58,8 +59,8 @@ export const groupsModule: ServerModule = {
         const base = { name: h, url: rec.url };
         try {
           const conn = ctx.hosts.connection(h);
-          const [isolation, active] = await Promise.all([readIsolation(conn), readActivePolicy(conn)]);
-          return { ...base, deployment: deploymentView(policy, d, { reachable: true, active }), reachable: true, ...isolation };
+          const [isolation, live] = await Promise.all([readIsolation(conn), readLivePolicy(conn, policy)]);
+          return { ...base, deployment: deploymentView(policy, d, live), reachable: true, ...isolation };
         } catch (e) {
           const err = hostFailure(h, e);
           if (!err) throw e;

@@ -6,13 +6,14 @@ import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
 import { parsePolicy, policyErrors } from '../../src/tvdc/policy/loadPolicy.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
-import { addConflictSet, addLabel, forHost, removeConflictSet, removeLabel, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, nextVersion, removeConflictSet, removeLabel, versionAbove, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
 import { GroupStore, type GroupPolicy } from './GroupStore.js';
 import { deploymentView, type LivePolicy } from './DeploymentState.js';
-import { outText, policyRules, readActivePolicy, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
+import { outText, policyRules, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
+import { knownHostVersions, readHostsPolicies, readLivePolicy, sameIdOtherContent } from './hostPolicies.js';
 import { hostFailure } from './hostFailure.js';
 import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -74,7 +75,7 @@ async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy, accep
       const ours = policyRules(gp.policy);
       if (theirs.join('\n') === ours.join('\n')) return { ok: true, message: `${gp.name} ${gp.version} is already active (its labels and conflict sets are the TVDc's)` };
       const differ = [...theirs.filter((r) => !ours.includes(r)), ...ours.filter((r) => !theirs.includes(r))].length;
-      return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${differ} label or conflict set line${differ === 1 ? '' : 's'} differ), not deployed by this server; set a version above ${gp.version} and deploy that` };
+      return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${differ} label or conflict set line${differ === 1 ? ' differs' : 's differ'}), not deployed by this server; set a version above ${gp.version} and deploy that: any edit (tvdc labels add|remove, tvdc policy conflicts add|remove) picks one, or tvdc policy export, raise <Version>, tvdc policy set` };
     }
     // Xen's boot policy may be replaced by any policy; anything else is updated from what runs.
     const from = active && active.name !== 'DEFAULT' ? { name: active.name, version: active.version } : null;
@@ -98,11 +99,26 @@ export const policyModule: ServerModule = {
   register(router: ApiRouter, ctx: ServerContext): void {
     const groups = new GroupStore(ctx.db);
 
-    const edit = (group: string, user: string, change: (p: Policy) => Policy, what: string) => {
+    /**
+     * An edit's version is above the server's copy and above every version of the policy's name
+     * the TVDc's hosts are known to hold (recorded, and read from them now, bounded): a host that
+     * got a version behind the server's back would otherwise refuse the next deployment of that
+     * same version. Hosts that could not be read are named in the answer; their recorded versions
+     * still count. The edit itself is applied after the hosts answered, to the policy as it is
+     * then, so two edits at once never lose one another.
+     */
+    const edit = async (group: string, user: string, change: (p: Policy, version: string) => Policy, what: string) => {
+      groups.requirePolicy(group);
+      const live = await readHostsPolicies(ctx, groups.hostsOf(group));
       const gp = groups.requirePolicy(group);
-      const next = groups.setPolicy(group, change(gp.policy), user);
-      ctx.audit({ user: user, group: group, action: 'policy.edit', message: `TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}` });
-      return policyView(next);
+      const above = knownHostVersions(groups, group, gp.name, live).filter((k) => compareVersions(k.version, gp.version) > 0);
+      const version = versionAbove([gp.version, ...above.map((k) => k.version)]);
+      const next = groups.setPolicy(group, change(gp.policy, version), user);
+      const highest = above[0];
+      const versionNote = highest ? `version ${next.version}, not ${nextVersion(gp.version)}: ${highest.where} ${gp.name} ${highest.version}` : undefined;
+      const unread = live.notRead.length ? `hosts not read: ${live.notRead.map((n) => `${n.host} (${n.message})`).join(', ')}` : undefined;
+      ctx.audit({ user: user, group: group, action: 'policy.edit', message: [`TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}`, versionNote, unread].filter(Boolean).join('; ') });
+      return { ...policyView(next), ...(versionNote ? { versionNote } : {}), hostsNotRead: live.notRead };
     };
 
     // Each host is asked what it enforces, so a policy changed behind the server's back shows.
@@ -117,7 +133,7 @@ export const policyModule: ServerModule = {
           let live: LivePolicy;
           let error: { code: string; message: string } | undefined;
           try {
-            live = { reachable: true, active: await readActivePolicy(ctx.hosts.connection(h)) };
+            live = await readLivePolicy(ctx.hosts.connection(h), gp);
           } catch (e) {
             const err = hostFailure(h, e);
             if (!err) throw e;
@@ -136,7 +152,7 @@ export const policyModule: ServerModule = {
       return { name: gp.name, version: gp.version, xml: gp.xml };
     });
 
-    router.route('PUT', '/api/groups/:group/policy', ({ principal, params, body }) => {
+    router.route('PUT', '/api/groups/:group/policy', async ({ principal, params, body }) => {
       requireDcAdmin(principal);
       const group = params['group']!;
       groups.require(group);
@@ -157,9 +173,20 @@ export const policyModule: ServerModule = {
           throw ApiError.conflict(`host ${h} runs ${header.name} ${deployed.header.version}; a changed policy needs a version above it, not ${header.version}`);
         }
       }
+      // The record knows only what this server deployed: a host may run this name and version
+      // with other content, set behind the server's back. The hosts would keep that one (name and
+      // version are a policy's identity to them), so the deployment could never succeed there.
+      const live = await readHostsPolicies(ctx, groups.hostsOf(group));
+      const { clashes, notRead: rulesNotRead } = await sameIdOtherContent(ctx, policy, live);
+      if (clashes.length) {
+        const which = clashes.map((c) => `${c.host} (${c.differ} label or conflict set line${c.differ === 1 ? ' differs' : 's differ'})`).join(', ');
+        throw ApiError.conflict(`host${clashes.length === 1 ? '' : 's'} ${which} run${clashes.length === 1 ? 's' : ''} another ${header.name} ${header.version}; set this policy with a version above ${header.version} (edit <Version> in the file)`);
+      }
+      const notRead = [...live.notRead, ...rulesNotRead].sort((a, b) => a.host.localeCompare(b.host));
       const gp = groups.setPolicy(group, policy, principal.user);
-      ctx.audit({ user: principal.user, group: group, action: 'policy.set', message: `TVDc ${group}: policy ${gp.name} ${gp.version} set by ${principal.user}` });
-      return policyView(gp);
+      const unread = notRead.length ? `; hosts not read: ${notRead.map((n) => `${n.host} (${n.message})`).join(', ')}` : '';
+      ctx.audit({ user: principal.user, group: group, action: 'policy.set', message: `TVDc ${group}: policy ${gp.name} ${gp.version} set by ${principal.user}${unread}` });
+      return { ...policyView(gp), hostsNotRead: notRead };
     });
 
     // Two deployments of one TVDc at once would interleave SetPolicy and ActivatePolicy on a host.
@@ -203,25 +230,25 @@ export const policyModule: ServerModule = {
       const ste = stringList(body, 'types');
       // A VM label's Chinese Wall types default to its types, as in the paper's workloads.
       const cw = optionalList(body, 'cw') ?? (kind === 'vm' ? ste : []);
-      return edit(group, principal.user, (p) => addLabel(p, { name, kind, ste, cw }), `${kind} label ${name} added`);
+      return edit(group, principal.user, (p, v) => addLabel(p, { name, kind, ste, cw }, v), `${kind} label ${name} added`);
     });
 
     router.route('DELETE', '/api/groups/:group/labels/:label', ({ principal, params, query }) => {
       requireDcAdmin(principal);
       const kind = labelKind(query.get('kind'));
-      return edit(params['group']!, principal.user, (p) => removeLabel(p, params['label']!, kind), `${kind} label ${params['label']} removed`);
+      return edit(params['group']!, principal.user, (p, v) => removeLabel(p, params['label']!, kind, v), `${kind} label ${params['label']} removed`);
     });
 
     router.route('POST', '/api/groups/:group/conflicts', ({ principal, params, body }) => {
       requireDcAdmin(principal);
       const name = stringField(body, 'name');
       const types = stringList(body, 'types');
-      return edit(params['group']!, principal.user, (p) => addConflictSet(p, name, types), `conflict set ${name} added`);
+      return edit(params['group']!, principal.user, (p, v) => addConflictSet(p, name, types, v), `conflict set ${name} added`);
     });
 
     router.route('DELETE', '/api/groups/:group/conflicts/:name', ({ principal, params }) => {
       requireDcAdmin(principal);
-      return edit(params['group']!, principal.user, (p) => removeConflictSet(p, params['name']!), `conflict set ${params['name']} removed`);
+      return edit(params['group']!, principal.user, (p, v) => removeConflictSet(p, params['name']!, v), `conflict set ${params['name']} removed`);
     });
   },
 };

@@ -3,7 +3,7 @@
 // there, survives a deployment that cannot replace it, and is gone once a higher version is
 // deployed. Real host agents on loopback, a real server on a SQLite file, the CLI verbs in process.
 import { expect } from 'chai';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
@@ -127,34 +127,88 @@ describe('management server: policy drift on a host', function () {
     }
   });
 
-  it('deploying the TVDc\'s own 1.1 cannot replace the other 1.1 (exit 1, still drifted); 1.2 can, and the drift is gone', async () => {
-    expect((await tvdc('labels', 'add', 'fin', 'Web', '--types', 'WEB')).out).to.include('policy tvdc-paper 1.1');
-    const same = await tvdc('policy', 'deploy', 'fin');
-    expect(same.code, same.out).to.equal(1);
-    expect(same.out).to.match(/^c1\s+failed\s+host runs another tvdc-paper 1\.1 \(2 label or conflict set lines differ\), not deployed by this server; set a version above 1\.1 and deploy that$/m);
-    expect(same.out).to.match(/^c2\s+deployed\s+tvdc-paper 1\.1 active \(updated from tvdc-paper 1\.0\)$/m);
+  it('an edit skips the version c1 runs (1.1 set behind the server\'s back) and says why; a file of that name and version with other content is refused up front', async () => {
+    const edit = await tvdc('labels', 'add', 'fin', 'Web', '--types', 'WEB');
+    expect(edit.code, edit.err).to.equal(0);
+    expect(edit.out).to.equal([
+      'TVDc fin: label Web added; policy tvdc-paper 1.2 (deploy it with tvdc policy deploy fin)',
+      'note: version 1.2, not 1.1: host c1 runs tvdc-paper 1.1',
+    ].join('\n'));
     const [c1d] = await deployments();
-    expect(c1d).to.deep.include({ status: 'drifted', version: '1.0' });
-    expect(c1d!.state).to.match(/^drifted: host runs tvdc-paper 1\.1, TVDc policy is tvdc-paper 1\.1 \(last accepted 1\.0; the last attempt failed at \S+\)$/);
+    expect(c1d!.state).to.match(/^drifted: host runs tvdc-paper 1\.1, TVDc policy is tvdc-paper 1\.2 \(deployed 1\.0 at \S+\)$/);
+    const audit = (srv.server.db.prepare("SELECT message FROM audit_trail WHERE action = 'policy.edit' ORDER BY id DESC LIMIT 1").pluck().get() as string);
+    expect(audit).to.equal('TVDc fin: vm label Web added by dc; policy tvdc-paper 1.2; version 1.2, not 1.1: host c1 runs tvdc-paper 1.1');
 
-    expect((await tvdc('policy', 'conflicts', 'add', 'fin', 'MA-SU', '--types', 'MA,SU')).out).to.include('policy tvdc-paper 1.2');
+    // The TVDc's own 1.2 plus a label, written as 1.1: c1 runs another 1.1, so it is refused, and nothing is set.
+    const file = join(tmp.dir, 'as-1.1.xml');
+    const mine = loadPolicy((await dc.get<{ xml: string }>('/api/groups/fin/policy/xml')).xml);
+    writeFileSync(file, writeAcmXml({ ...mine, header: { ...mine.header, version: '1.1' } }));
+    const set = await tvdc('policy', 'set', 'fin', file);
+    expect(set.code).to.equal(1);
+    expect(set.err).to.equal('tvdc: CONFLICT: host c1 (2 label or conflict set lines differ) runs another tvdc-paper 1.1; set this policy with a version above 1.1 (edit <Version> in the file)');
+    expect((await dc.get<{ version: string }>('/api/groups/fin/policy')).version).to.equal('1.2');
+    // The same file as 1.3 is no clash.
+    writeFileSync(file, writeAcmXml({ ...mine, header: { ...mine.header, version: '1.3' } }));
+    const ok = await tvdc('policy', 'set', 'fin', file);
+    expect([ok.code, ok.out]).to.deep.equal([0, 'TVDc fin: policy tvdc-paper 1.3 set (deploy it with tvdc policy deploy fin)']);
+  });
+
+  it('deploying the TVDc\'s version that c1 does not hold replaces its 1.1, and the drift is gone', async () => {
     const higher = await tvdc('policy', 'deploy', 'fin');
     expect(higher.code, higher.out).to.equal(0);
-    expect(higher.out).to.match(/^c1\s+deployed\s+tvdc-paper 1\.2 active \(updated from tvdc-paper 1\.1\)$/m);
-    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.2');
-    expect((await deployments()).map((d) => [d.host, d.status, d.drifted, d.running?.version])).to.deep.equal([['c1', 'deployed', false, '1.2'], ['c2', 'deployed', false, '1.2']]);
+    expect(higher.out).to.match(/^c1\s+deployed\s+tvdc-paper 1\.3 active \(updated from tvdc-paper 1\.1\)$/m);
+    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.3');
+    expect((await deployments()).map((d) => [d.host, d.status, d.drifted, d.running?.version])).to.deep.equal([['c1', 'deployed', false, '1.3'], ['c2', 'deployed', false, '1.3']]);
     const policy = await tvdc('policy', 'show', 'fin');
-    expect(policy.out).to.match(/^ {2}c1\s+tvdc-paper 1\.2\s+deployed\s/m).and.not.include('drifted');
+    expect(policy.out).to.match(/^ {2}c1\s+tvdc-paper 1\.3\s+deployed\s/m).and.not.include('drifted');
     expect((await tvdc('groups', 'show', 'fin')).out).to.match(/^host c1 .* policy deployed$/m);
     expect(await dc.put('/api/groups/fin/vms/ma/label', { label: 'MarketAnalysis' })).to.include({ host: 'c1', securityLabel: 'ACM:tvdc-paper:MarketAnalysis' });
+  });
+
+  it('a host given the TVDc\'s own next version with other content after the edit: the deploy there fails naming the way out, and the views say "(different content)"', async () => {
+    expect((await tvdc('policy', 'conflicts', 'add', 'fin', 'MA-SU', '--types', 'MA,SU')).out).to.equal('TVDc fin: conflict set MA-SU added; policy tvdc-paper 1.4 (deploy it with tvdc policy deploy fin)');
+    const ours = loadPolicy((await dc.get<{ xml: string }>('/api/groups/fin/policy/xml')).xml);
+    const rogue = forHost(addLabel({ ...ours, header: { ...ours.header, version: '1.3' } }, { name: 'Rogue', kind: 'vm', ste: ['MA', 'SU'], cw: [] }), { name: 'tvdc-paper', version: '1.3' });
+    const r = await cim1.invokeMethod(service('c1', 'TVDc_SecurityService', 'SecurityService'), 'SetPolicy', { PolicyXML: writeAcmXml(rogue) });
+    expect(Number(r.returnValue)).to.equal(0);
+    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.4');
+
+    const same = await tvdc('policy', 'deploy', 'fin');
+    expect(same.code, same.out).to.equal(1);
+    expect(same.out).to.match(/^c1\s+failed\s+host runs another tvdc-paper 1\.4 \(1 label or conflict set line differs\), not deployed by this server; set a version above 1\.4 and deploy that: any edit \(tvdc labels add\|remove, tvdc policy conflicts add\|remove\) picks one, or tvdc policy export, raise <Version>, tvdc policy set$/m);
+    expect(same.out).to.match(/^c2\s+deployed\s+tvdc-paper 1\.4 active \(updated from tvdc-paper 1\.3\)$/m);
+    const different = /^drifted: host runs tvdc-paper 1\.4 \(different content\), TVDc policy is tvdc-paper 1\.4 \(last accepted 1\.3; the last attempt failed at \S+\)$/;
+    const [c1d, c2d] = await deployments();
+    expect(c1d).to.deep.include({ status: 'drifted', drifted: true, version: '1.3' });
+    expect(c1d!.state).to.match(different);
+    expect(c2d).to.deep.include({ status: 'deployed', drifted: false });
+    expect((await dc.get<{ hosts: { deployment: Deployment }[] }>('/api/groups/fin')).hosts[0]!.deployment.state).to.match(different);
+    expect((await tvdc('groups', 'show', 'fin')).out).to.match(/^host c1 .* policy drifted: host runs tvdc-paper 1\.4 \(different content\), TVDc policy is tvdc-paper 1\.4 /m);
+
+    // The way out the message names: the next edit goes above 1.4, and its deploy replaces c1's.
+    expect((await tvdc('policy', 'conflicts', 'remove', 'fin', 'MA-SU')).out).to.equal('TVDc fin: conflict set MA-SU removed; policy tvdc-paper 1.5 (deploy it with tvdc policy deploy fin)');
+    const out = await tvdc('policy', 'deploy', 'fin');
+    expect(out.code, out.out).to.equal(0);
+    expect(out.out).to.match(/^c1\s+deployed\s+tvdc-paper 1\.5 active \(updated from tvdc-paper 1\.4\)$/m);
+  });
+
+  it('an edit skips a version a host holds waiting for activation, too', async () => {
+    const ours = loadPolicy((await dc.get<{ xml: string }>('/api/groups/fin/policy/xml')).xml);
+    const pending = forHost({ ...ours, header: { ...ours.header, version: '1.7' } }, { name: 'tvdc-paper', version: '1.5' });
+    const r = await cim1.invokeMethod(service('c1', 'TVDc_SecurityService', 'SecurityService'), 'SetPolicy', { PolicyXML: writeAcmXml(pending), Activate: false });
+    expect(Number(r.returnValue)).to.equal(0);
+    const edit = await dc.post<{ version: string; versionNote?: string; hostsNotRead: unknown[] }>('/api/groups/fin/labels', { name: 'Pending', types: ['PEND'] });
+    expect(edit).to.deep.include({ version: '1.8', versionNote: 'version 1.8, not 1.6: host c1 holds (not active) tvdc-paper 1.7', hostsNotRead: [] });
+    expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+    expect(await activePolicy(cim1)).to.equal('tvdc-paper 1.8');
   });
 
   it('a host that left the TVDc and came back running the very same policy is taken as deployed (same labels and conflict sets)', async () => {
     await dc.del('/api/groups/fin/hosts/c2');
     await dc.post('/api/groups/fin/hosts', { hosts: ['c2'] });
-    expect((await deployments())[1]).to.deep.include({ host: 'c2', status: 'not deployed', running: { name: 'tvdc-paper', version: '1.2' } });
+    expect((await deployments())[1]).to.deep.include({ host: 'c2', status: 'not deployed', running: { name: 'tvdc-paper', version: '1.8' } });
     const r = await dc.post<{ ok: boolean; results: { host: string; ok: boolean; message: string }[] }>('/api/groups/fin/policy/deploy');
-    expect(r.results[1]).to.deep.equal({ host: 'c2', ok: true, state: 'deployed', message: 'tvdc-paper 1.2 is already active (its labels and conflict sets are the TVDc\'s)' });
+    expect(r.results[1]).to.deep.equal({ host: 'c2', ok: true, state: 'deployed', message: 'tvdc-paper 1.8 is already active (its labels and conflict sets are the TVDc\'s)' });
   });
 
   it('an unreachable host is reported as unreachable with its recorded state, never as drifted', async () => {
@@ -166,5 +220,15 @@ describe('management server: policy drift on a host', function () {
     expect(policy.out).to.match(/^ {2}c2\s+\?\s+unreachable \(recorded: deployed\)\s/m).and.not.include('drifted');
     const group = await dc.get<{ hosts: { name: string; reachable: boolean; deployment: Deployment }[] }>('/api/groups/fin');
     expect(group.hosts.map((h) => [h.name, h.reachable, h.deployment.status])).to.deep.equal([['c1', true, 'deployed'], ['c2', false, 'unreachable']]);
+    // An edit with c2 down still picks a version (from c1 read now and c2's record) and names c2 as not read.
+    const edit = await tvdc('labels', 'add', 'fin', 'Late', '--types', 'LATE');
+    expect(edit.code, edit.err).to.equal(0);
+    const lines = edit.out.split('\n');
+    expect(lines[0]).to.equal('TVDc fin: label Late added; policy tvdc-paper 1.9 (deploy it with tvdc policy deploy fin)');
+    expect(lines[1]).to.match(/^warning: host c2 could not be read \(HOST_UNREACHABLE: .+\); the version was chosen from what the server recorded of it$/);
+    expect(lines).to.have.length(2);
+    const json = JSON.parse((await tvdc('labels', 'remove', 'fin', 'Late', '--json')).out) as { version: string; hostsNotRead: { host: string; message: string }[] };
+    expect(json.version).to.equal('1.10');
+    expect(json.hostsNotRead.map((n) => n.host)).to.deep.equal(['c2']);
   });
 });

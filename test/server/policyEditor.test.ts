@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addConflictSet, addLabel, forHost, nextVersion, removeConflictSet, removeLabel } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, nextVersion, removeConflictSet, removeLabel, versionAbove } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
@@ -26,6 +26,22 @@ describe('management: policy editing (src/tvdc/management/PolicyEditor)', () => 
     expect(nextVersion('1.9')).to.equal('1.10');
     expect(code(() => nextVersion('x'))).to.equal('POLICY_INVALID');
     expect(code(() => nextVersion('1.99999999'))).to.equal('POLICY_INVALID');
+  });
+
+  it('versionAbove is the next minor version of the highest given (numeric order, 1.10 above 1.9); an edit takes a version only above its own', () => {
+    expect(versionAbove(['1.0'])).to.equal('1.1');
+    expect(versionAbove(['1.0', '1.1', '1.0'])).to.equal('1.2');
+    expect(versionAbove(['1.9', '1.10', '1.2'])).to.equal('1.11');
+    expect(versionAbove(['2.0', '1.30'])).to.equal('2.1');
+    expect(code(() => versionAbove([]))).to.equal('INVALID_ARGUMENT');
+    expect(code(() => versionAbove(['1.0', 'x']))).to.equal('POLICY_INVALID');
+    const p = paper();
+    expect(addLabel(p, { name: 'Web', kind: 'vm', ste: ['WEB'], cw: [] }, '1.2').header.version).to.equal('1.2');
+    expect(addConflictSet(addLabel(p, { name: 'Web', kind: 'vm', ste: ['WEB'], cw: ['WEB'] }), 'W', ['WEB', 'MA'], '1.5').header.version).to.equal('1.5');
+    expect(removeLabel(p, 'MarketAnalysis', 'vm', '1.3').header.version).to.equal('1.3');
+    expect(code(() => addLabel(p, { name: 'Web', kind: 'vm', ste: ['WEB'], cw: [] }, '1.0'))).to.equal('INVALID_ARGUMENT');
+    expect(code(() => removeConflictSet(p, 'nosuch', '0.9'))).to.equal('INVALID_ARGUMENT');
+    expect(addLabel(p, { name: 'Web', kind: 'vm', ste: ['WEB'], cw: [] }).header.version).to.equal('1.1');
   });
 
   it('adding a VM label declares its new types and leaves the input unchanged; the result reads back from XML', () => {

@@ -1,11 +1,13 @@
 // Edits a TVDc's sHype policy the way its Datacenter Administrator does from the management
 // server: add or remove a label, add or remove a Chinese Wall conflict set. Every edit returns a
-// new policy (the input is never changed) with the next minor version, and is validated with the
-// policy's own rules, so a policy the server holds is always one a host would load.
+// new policy (the input is never changed) with a higher version (the next minor version unless the
+// caller names one above it: a host may already run the next one, set behind the server's back),
+// and is validated with the policy's own rules, so a policy the server holds is always one a host
+// would load.
 import { TvdcError } from '../TvdcError.js';
 import type { Policy } from '../policy/Policy.js';
 import { formatDiagnostic } from '../policy/PolicyDiagnostic.js';
-import { isPolicyVersion } from '../policy/PolicyVersion.js';
+import { compareVersions, isPolicyVersion } from '../policy/PolicyVersion.js';
 import { validatePolicy } from '../policy/validatePolicy.js';
 
 export type LabelKind = 'vm' | 'resource';
@@ -29,14 +31,28 @@ export function nextVersion(v: string): string {
 }
 
 /**
- * A copy for the next version: deep, with label renames (`from=`) dropped, since they belong to
- * the update that introduced them, and without FromPolicy, which deployment sets per host.
+ * The version after every one of `versions` (the policy's own and those hosts are known to run
+ * under its name): the next minor version of the highest.
  */
-function nextEdition(p: Policy): Policy {
+export function versionAbove(versions: readonly string[]): string {
+  if (versions.length === 0) throw new TvdcError('INVALID_ARGUMENT', 'no version to go above');
+  for (const v of versions) if (!isPolicyVersion(v)) throw new TvdcError('POLICY_INVALID', `version '${v}' is not of the form major.minor`);
+  return nextVersion([...versions].sort(compareVersions).at(-1)!);
+}
+
+/**
+ * A copy for the next version (or `version`, which must be above p's): deep, with label renames
+ * (`from=`) dropped, since they belong to the update that introduced them, and without
+ * FromPolicy, which deployment sets per host.
+ */
+function nextEdition(p: Policy, version?: string): Policy {
+  if (version !== undefined && (!isPolicyVersion(version) || compareVersions(version, p.header.version) <= 0)) {
+    throw new TvdcError('INVALID_ARGUMENT', `version ${version} of an edit must be above ${p.header.version}`);
+  }
   const { from: _from, ...header } = p.header;
   return {
     ...p,
-    header: { ...header, version: nextVersion(p.header.version) },
+    header: { ...header, version: version ?? nextVersion(p.header.version) },
     steTypes: [...p.steTypes],
     cwTypes: [...p.cwTypes],
     conflictSets: p.conflictSets.map((c) => ({ name: c.name, types: [...c.types] })),
@@ -66,12 +82,12 @@ function cleanTypes(types: readonly string[], what: string): string[] {
 }
 
 /** Adds a label; types it names that the policy lacks are declared with it. */
-export function addLabel(p: Policy, label: NewLabel): Policy {
+export function addLabel(p: Policy, label: NewLabel, version?: string): Policy {
   const ste = cleanTypes(label.ste, `label ${label.name}`);
   const cw = cleanTypes(label.cw, `label ${label.name}`);
   if (!label.name) throw new TvdcError('INVALID_ARGUMENT', 'a label needs a name');
   if (ste.length === 0) throw new TvdcError('INVALID_ARGUMENT', `label ${label.name} needs at least one type`);
-  const next = nextEdition(p);
+  const next = nextEdition(p, version);
   if (label.kind === 'vm') {
     if (next.vmLabels.some((l) => l.name === label.name)) throw new TvdcError('ALREADY_EXISTS', `VM label ${label.name} already exists in policy ${p.header.name}`);
     next.vmLabels.push({ name: label.name, ste, cw });
@@ -89,8 +105,8 @@ export function addLabel(p: Policy, label: NewLabel): Policy {
 }
 
 /** Removes a label. The bootstrap label (what the management VM runs as) cannot go. */
-export function removeLabel(p: Policy, name: string, kind: LabelKind): Policy {
-  const next = nextEdition(p);
+export function removeLabel(p: Policy, name: string, kind: LabelKind, version?: string): Policy {
+  const next = nextEdition(p, version);
   if (kind === 'vm') {
     if (name === p.bootstrap) throw new TvdcError('INVALID_STATE', `${name} is the policy's bootstrap label (the management VM's); it cannot be removed`);
     const i = next.vmLabels.findIndex((l) => l.name === name);
@@ -105,11 +121,11 @@ export function removeLabel(p: Policy, name: string, kind: LabelKind): Policy {
 }
 
 /** Adds a Chinese Wall conflict set over declared Chinese Wall types. */
-export function addConflictSet(p: Policy, name: string, types: readonly string[]): Policy {
+export function addConflictSet(p: Policy, name: string, types: readonly string[], version?: string): Policy {
   const clean = cleanTypes(types, `conflict set ${name}`);
   if (!name) throw new TvdcError('INVALID_ARGUMENT', 'a conflict set needs a name');
   if (clean.length < 2) throw new TvdcError('INVALID_ARGUMENT', `conflict set ${name} needs at least two types`);
-  const next = nextEdition(p);
+  const next = nextEdition(p, version);
   if (next.conflictSets.some((c) => c.name === name)) throw new TvdcError('ALREADY_EXISTS', `conflict set ${name} already exists in policy ${p.header.name}`);
   const undeclared = clean.filter((t) => !next.cwTypes.includes(t));
   if (undeclared.length) throw new TvdcError('INVALID_ARGUMENT', `conflict set ${name}: ${undeclared.join(', ')} ${undeclared.length > 1 ? 'are not Chinese Wall types' : 'is not a Chinese Wall type'} of policy ${p.header.name}`);
@@ -118,8 +134,8 @@ export function addConflictSet(p: Policy, name: string, types: readonly string[]
   return checked(next, `conflict set ${name}`);
 }
 
-export function removeConflictSet(p: Policy, name: string): Policy {
-  const next = nextEdition(p);
+export function removeConflictSet(p: Policy, name: string, version?: string): Policy {
+  const next = nextEdition(p, version);
   const before = next.conflictSets.length;
   next.conflictSets = next.conflictSets.filter((c) => c.name !== name);
   if (next.conflictSets.length === before) throw new TvdcError('NOT_FOUND', `no conflict set ${name} in policy ${p.header.name}`);
