@@ -39,7 +39,7 @@ function bounded<T>(what: Promise<T>, ms: number): Promise<T> {
 }
 
 /** Asks each host for its policies at once; a host that fails or is late is listed, not fatal. */
-export async function readHostsPolicies(ctx: ServerContext, hosts: readonly string[], boundMs = HOST_POLICY_READ_MS): Promise<HostsPolicies> {
+export async function readHostsPolicies(ctx: Pick<ServerContext, 'hosts'>, hosts: readonly string[], boundMs = HOST_POLICY_READ_MS): Promise<HostsPolicies> {
   const read = new Map<string, HostPolicyView[]>();
   const notRead: HostNotRead[] = [];
   await Promise.all(hosts.map(async (h) => {
@@ -80,7 +80,7 @@ export function knownHostVersions(groups: GroupStore, group: string, name: strin
  * with how many lines differ. A host already read (`live`) that runs another name or version is
  * not asked again.
  */
-export async function sameIdOtherContent(ctx: ServerContext, policy: Policy, live: HostsPolicies, boundMs = HOST_POLICY_READ_MS): Promise<{ clashes: { host: string; differ: number }[]; notRead: HostNotRead[] }> {
+export async function sameIdOtherContent(ctx: Pick<ServerContext, 'hosts'>, policy: Policy, live: HostsPolicies, boundMs = HOST_POLICY_READ_MS): Promise<{ clashes: { host: string; differ: number }[]; notRead: HostNotRead[] }> {
   const clashes: { host: string; differ: number }[] = [];
   const notRead: HostNotRead[] = [];
   const ours = policyRules(policy);
