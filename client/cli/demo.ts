@@ -23,6 +23,7 @@ import { WbemConnection, type MethodResult } from '../cim/index.js';
 import { HostAgent } from '../host/HostAgent.js';
 import { diskPath, vmPath } from '../server/HostCim.js';
 import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
+import { openManagerKey } from '../server/ManagerKey.js';
 import { ApiClient } from './ApiClient.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -66,9 +67,12 @@ interface DemoHost {
   stop(): Promise<void>;
 }
 
-/** A host agent built as tvdc-host builds one, on 127.0.0.1. */
-async function startHost(name: string, state: string, port: number | undefined, integrity: boolean): Promise<DemoHost> {
-  const agent = await HostAgent.open({ name, stateDir: state, vtpm: integrity ? 'swtpm' : 'off' });
+/**
+ * A host agent built as tvdc-host builds one, on 127.0.0.1, with --manager-key `managerKey`: it
+ * takes the demo server's migration authorizations, as a datacenter's hosts take their server's.
+ */
+async function startHost(name: string, state: string, port: number | undefined, integrity: boolean, managerKey: string): Promise<DemoHost> {
+  const agent = await HostAgent.open({ name, stateDir: state, vtpm: integrity ? 'swtpm' : 'off', managerKey });
   const stop = () => agent.stop();
   try {
     let origin: string;
@@ -371,14 +375,17 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => void stop(0));
   process.on('SIGTERM', () => void stop(0));
   try {
+    const logFile = join(state, 'server.log');
+    const db = join(state, 'server.db');
+    // The server's migration signing key, made before it starts (as `tvdc server manager-key --db`
+    // does), so each host can be started with its public half.
+    const managerKey = openManagerKey(db).publicPem;
     const hosts: DemoHost[] = [];
     for (const [i, h] of HOSTS.entries()) {
-      const host = await startHost(h.name, join(state, h.name), i === 0 ? port : 0, integrity);
+      const host = await startHost(h.name, join(state, h.name), i === 0 ? port : 0, integrity, managerKey);
       stoppers.push(host.stop);
       hosts.push(host);
     }
-    const logFile = join(state, 'server.log');
-    const db = join(state, 'server.db');
     const { server, url } = await startServer(db, logFile, serverPort);
     stoppers.push(() => server.stop());
     const passwords = { [DCADMIN]: randomBytes(9).toString('base64url'), [TVDCADMIN]: randomBytes(9).toString('base64url') };
@@ -388,6 +395,7 @@ async function main(): Promise<void> {
       `tvdc demo: host agent "h1" listening on ${h1.origin} (state in ${state})\n` +
         `tvdc demo: host agent "h2" listening on ${h2.origin}\n` +
         `tvdc demo: management server listening on ${url} (database ${db}, log ${logFile})\n` +
+        `tvdc demo: both hosts take the server's migration authorizations (--manager-key; its key in ${db}.manager-key, public half: tvdc server manager-key --db ${db})\n` +
         `tvdc demo: web console at ${url}/console/ (sign in as one of the users below)\n\n` +
         `Set up through the management server as in the TVDc paper (section 3.1):\n` +
         `  the Datacenter Administrator ${DCADMIN} discovered h1 and h2 and grouped them into the TVDc ${GROUP},\n` +

@@ -1,6 +1,7 @@
 // `tvdc server`: runs the management server until SIGTERM or SIGINT.
 import { ManagementServer, ManagementServerError, serverModules } from '../server/ManagementServer.js';
-import { defaultKeyFile } from '../server/ServerKey.js';
+import { defaultKeyFile, ServerKeyError } from '../server/ServerKey.js';
+import { openManagerKey } from '../server/ManagerKey.js';
 import { backupStore } from '../../src/store/backupStore.js';
 import { StoreError } from '../../src/store/Store.js';
 import { EXIT, UsageError, parseOptions, type Io } from './commandKit.js';
@@ -18,6 +19,34 @@ function port(v: string | undefined, name: string): number | undefined {
 }
 
 export const BACKUP_USAGE = 'usage: tvdc server backup --to FILE [--db FILE] [--key-file FILE]';
+export const MANAGER_KEY_USAGE = 'usage: tvdc server manager-key [--db FILE]';
+
+/**
+ * `tvdc server manager-key`: the public key (PEM) the server signs migration authorizations with,
+ * for each host's tvdc-host --manager-key file. Read beside the database, no server needed; made
+ * there when the server has not started yet, so the hosts can be set up first.
+ */
+function managerKeyCommand(args: string[], io: Io): number {
+  const { positional, opts } = parseOptions(args, ['db'], ['help']);
+  if (opts.has('help')) {
+    io.out(MANAGER_KEY_USAGE);
+    return EXIT.OK;
+  }
+  if (positional.length) throw new UsageError(MANAGER_KEY_USAGE);
+  const db = opts.get('db') ?? DEFAULT_DB;
+  if (db === ':memory:') throw new UsageError('a database in memory keeps no migration signing key; give --db FILE');
+  try {
+    requireDbDirectory(db);
+    io.out(openManagerKey(db).publicPem.trimEnd());
+    return EXIT.OK;
+  } catch (e) {
+    if (e instanceof ManagementServerError || e instanceof ServerKeyError) {
+      io.err(`tvdc server manager-key: ${e instanceof ManagementServerError ? e.code : 'SERVER_KEY'}: ${e.message}`);
+      return EXIT.FAILED;
+    }
+    throw e;
+  }
+}
 
 /**
  * `tvdc server backup`: a consistent copy of the central database while the server runs. The key
@@ -50,10 +79,12 @@ async function backupCommand(args: string[], io: Io): Promise<number> {
 
 export async function serverCommand(args: string[], io: Io): Promise<number> {
   if (args[0] === 'backup') return backupCommand(args.slice(1), io);
+  if (args[0] === 'manager-key') return managerKeyCommand(args.slice(1), io);
   const { positional, opts } = parseOptions(args, ['port', 'host', 'db', 'key-file', 'https-port', 'cert', 'key', 'indications-port', 'indications-host', 'indications-url', 'login-failures', 'login-block'], ['help']);
   if (opts.has('help')) {
     io.out(SERVER_USAGE);
     io.out(BACKUP_USAGE);
+    io.out(MANAGER_KEY_USAGE);
     return EXIT.OK;
   }
   if (positional.length) throw new UsageError(SERVER_USAGE);

@@ -13,7 +13,7 @@ import { EXIT, HelpRequest, UsageError, type Io, type Verb } from './commandKit.
 import { IMA_NOUNS } from './imaCommands.js';
 import { INTEGRITY_NOUNS } from './integrityCommands.js';
 import { ISOLATION_NOUNS } from './isolationCommands.js';
-import { BACKUP_USAGE, SERVER_USAGE, serverCommand } from './serverCommand.js';
+import { BACKUP_USAGE, MANAGER_KEY_USAGE, SERVER_USAGE, serverCommand } from './serverCommand.js';
 import { USERS_NOUNS } from './usersCommands.js';
 import { VMS_NOUNS } from './vmsCommands.js';
 
@@ -29,7 +29,7 @@ export const commands: Record<string, Record<string, Verb>> = {
 
 /** Commands that are a noun alone. */
 const standalone: Record<string, { run: Verb; usage: string }> = {
-  server: { run: serverCommand, usage: `${SERVER_USAGE.replace(/^usage: /, '')}\n  ${BACKUP_USAGE.replace(/^usage: /, '')}` },
+  server: { run: serverCommand, usage: [SERVER_USAGE, BACKUP_USAGE, MANAGER_KEY_USAGE].map((u) => u.replace(/^usage: /, '')).join('\n  ') },
 };
 
 function usage(): string {

@@ -8,6 +8,7 @@ import { GroupStore } from './GroupStore.js';
 import { probeHost, readIsolation, readPolicies } from './HostCim.js';
 import { onHost } from './hostFailure.js';
 import { HostRegistry } from './HostRegistry.js';
+import { managerKeyOf } from './ManagerKey.js';
 import type { HostRecord, ServerContext, ServerModule } from './ServerContext.js';
 
 /** A host's URL as stored: scheme, host and port only. Credentials never travel inside it. */
@@ -52,6 +53,12 @@ export const hostsModule: ServerModule = {
     if (!(ctx.hosts instanceof HostRegistry)) throw new Error('the hosts module needs the server\'s HostRegistry');
     const hosts = ctx.hosts;
     const groups = new GroupStore(ctx.db);
+    // Made on first start, so it can be given to the hosts (--manager-key) before any migration.
+    const managerKey = managerKeyOf(ctx.db);
+
+    // The public half of the key the server signs migration authorizations with: what each host's
+    // tvdc-host --manager-key file holds. Public, so any signed-in user may read it.
+    router.route('GET', '/api/manager-key', () => ({ publicKey: managerKey.publicPem, fingerprint: managerKey.fingerprint, algorithm: 'Ed25519' }));
 
     router.route('POST', '/api/hosts/discover', async ({ principal, body }) => {
       requireDcAdmin(principal);

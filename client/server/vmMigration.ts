@@ -7,12 +7,21 @@
 // make the calls of that one migration and bring nothing else, and hands the source that. The
 // host answers 0 (done) or 2 (refused, with the destination's Reason), or 4096 with a
 // CIM_ConcreteJob to wait for. The whole wait is bounded: past it the VM's fate is reported as unknown.
+//
+// The server's login on the source has the role write, and a source sends a VM (and its vTPM) for
+// such a caller only where the server says: the call carries a MigrationAuthorization, signed with
+// the server's key (ManagerKey.ts), naming the VM, the source, the destination's origin and the
+// destination's migration key as the server read it with its own login there. The source checks it
+// with its --manager-key; a source without one refuses, and the answer says what to configure.
 import { CimError, CimStatus, JOB_STARTED, WbemConnection, awaitJob, jobOf, jobStateName, mayHaveBeenProcessed } from '../cim/index.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { ApiError } from './ApiError.js';
 import { TVDC_NAMESPACE, loginOptions, propertyText, readVmLabel, vmPath } from './HostCim.js';
 import type { HostDirectory, HostLogin } from './ServerContext.js';
 import { hostFailure } from './hostFailure.js';
+import type { ManagerKey } from './ManagerKey.js';
+import { NO_MANAGER_KEY, NOT_THIS_MANAGER, signMigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
+import { parseMigrationPublicKey } from '../../src/tvdc/vtpm/MigrationKey.js';
 
 /** A ticket's longest life a host grants (IssueMigrationTicket's ValidSeconds). */
 const MAX_TICKET_SECONDS = 900;
@@ -52,6 +61,8 @@ export interface MigrationRequest {
   destination: string;
   /** The whole wait: the call, then its job (ms). */
   timeoutMs: number;
+  /** The server's migration signing key: what the source's authorization is signed with. */
+  managerKey: ManagerKey;
 }
 
 
@@ -66,7 +77,10 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
   const src = hosts.login(source);
   const dst = hosts.login(destination);
   const deadline = Date.now() + timeoutMs;
-  const ticket = await migrationTicket(dst, await vmOnSource(src, req), req);
+  const binding = await vmOnSource(src, req);
+  const destinationKey = await destinationKeyFingerprint(dst, req);
+  const ticket = await migrationTicket(dst, binding, req);
+  const authorization = signMigrationAuthorization({ vm, source, destination: new URL(dst.url).origin, destinationKey }, req.managerKey.privateKey);
   // Neither the server's password for the destination nor the ticket goes back to a caller, even
   // if a host repeated them.
   const secrets = [dst.password, ticket.ticket].filter((x): x is string => !!x);
@@ -83,8 +97,11 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
         DestinationHost: destinationWithTicket(dst.url, ticket),
         // The CA the server verifies the destination with, so the source can verify it the same way.
         ...(dst.ca ? { DestinationCA: dst.ca } : {}),
+        MigrationAuthorization: authorization,
       });
     } catch (e) {
+      const untrusting = e instanceof CimError ? authorityAdvice(source, vm, e, req.managerKey) : null;
+      if (untrusting) throw untrusting;
       if (mayHaveBeenProcessed(e)) throw unknown(`host ${source} gave no complete answer to the migration (${(e as Error).message})`);
       const mapped = hostFailure(source, e);
       if (!mapped) throw e;
@@ -108,6 +125,55 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
     }
   } finally {
     await conn.close();
+  }
+}
+
+/**
+ * What to configure when the source refused the server's authorization: it runs without
+ * --manager-key, with another server's key, or is an agent older than MigrationAuthorization.
+ * null for any other refusal.
+ */
+function authorityAdvice(source: string, vm: string, e: CimError, key: ManagerKey): ApiError | null {
+  const configure = `write this server's key to a file on host ${source} (tvdc server manager-key --db DB > FILE, or GET /api/manager-key; SHA-256 ${key.fingerprint}) and restart its tvdc-host with --manager-key FILE`;
+  if (e.status === CimStatus.CIM_ERR_ACCESS_DENIED && e.description.startsWith(NO_MANAGER_KEY)) {
+    return ApiError.hostRefused(`host ${source} does not take this server's migration authorizations: it runs without --manager-key, so the server's login there (role write) may not migrate VMs; ${configure}; VM ${vm} did not move`);
+  }
+  if (e.status === CimStatus.CIM_ERR_ACCESS_DENIED && e.description.includes(NOT_THIS_MANAGER)) {
+    return ApiError.hostRefused(`host ${source} takes the migration authorizations of another management server (its --manager-key is not this server's key); ${configure}; VM ${vm} did not move`);
+  }
+  if (e.status === CimStatus.CIM_ERR_INVALID_PARAMETER && /\bMigrationAuthorization\b/.test(e.description)) {
+    return ApiError.hostRefused(`host ${source} is an older tvdc host agent without MigrationAuthorization: upgrade it (and start it with --manager-key), VM ${vm} did not move`);
+  }
+  return null;
+}
+
+/**
+ * SHA-256 of the destination's MigrationPublicKey as it shows it to the server's own login, or
+ * null when it publishes none (--vtpm off): the source holds the host answering at the
+ * destination's address to it, so a VM goes only to the host the server read the key of.
+ */
+async function destinationKeyFingerprint(dst: HostLogin, req: MigrationRequest): Promise<string | null> {
+  const { vm, destination, timeoutMs } = req;
+  const conn = hostConnection(dst, timeoutMs);
+  let pem: unknown;
+  try {
+    for await (const i of conn.enumerateInstances('TVDc_VTPMManagementService', { propertyList: ['MigrationPublicKey'] })) {
+      pem = i.get('MigrationPublicKey');
+      break;
+    }
+  } catch (e) {
+    if (e instanceof CimError && (e.status === CimStatus.CIM_ERR_INVALID_CLASS || e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
+    const mapped = hostFailure(destination, e);
+    if (!mapped) throw e;
+    throw mapped.withMessage(`${mapped.message}; VM ${vm} did not move`);
+  } finally {
+    await conn.close();
+  }
+  if (typeof pem !== 'string' || pem.trim() === '') return null;
+  try {
+    return parseMigrationPublicKey(pem, `the MigrationPublicKey of host ${destination}`).fingerprint;
+  } catch (e) {
+    throw ApiError.hostRefused(`${(e as Error).message}; VM ${vm} did not move`);
   }
 }
 

@@ -15,6 +15,7 @@ import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
 import { requireMayManageVm } from './managementVm.js';
 import { migrateVm } from './vmMigration.js';
+import { managerKeyOf } from './ManagerKey.js';
 import { resolveMigrationsInDoubt } from './migrationsInDoubt.js';
 import { REQUESTED_STATE, STATE_CHANGE_JOB_TIMEOUT_MS, requestStateChange } from './VmStateChange.js';
 
@@ -162,7 +163,7 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const underWay = migrations.begin({ user: principal.user, group, what: who, checkWith: `tvdc vms list ${group}` });
         let result;
         try {
-          result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs });
+          result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs, managerKey: managerKeyOf(ctx.db) });
         } catch (e) {
           // Asked of the hosts and not done, or perhaps done: the trail keeps the attempt.
           if (e instanceof ApiError) ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${e.code}: ${e.message}` });

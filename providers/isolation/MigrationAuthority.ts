@@ -12,11 +12,8 @@ import type { KeyObject } from 'node:crypto';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
 import type { Db } from '../../src/store/Store.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
-import { MAX_AUTHORIZATION_SECONDS, verifyMigrationAuthorization, type MigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
+import { MAX_AUTHORIZATION_SECONDS, NO_MANAGER_KEY, verifyMigrationAuthorization, type MigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
 import type { ProviderContext } from '../../src/wbem/Provider.js';
-
-/** The start of the refusal a host without --manager-key gives; the management server looks for it. */
-export const NO_MANAGER_KEY = 'this host has no --manager-key';
 
 const deny = (message: string): CimError => new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, message);
 

@@ -11,6 +11,10 @@ import { createPrivateKey, createPublicKey, randomBytes, sign, verify, type KeyO
 import { TvdcError } from './TvdcError.js';
 
 const CONTEXT = 'tvdc-migration-authorization/1:';
+/** How a host without --manager-key begins its refusal of a caller that is not an admin; the management server looks for it. */
+export const NO_MANAGER_KEY = 'this host has no --manager-key';
+/** What a host whose --manager-key is another server's key says of a statement; the management server looks for it. */
+export const NOT_THIS_MANAGER = "is not signed by this host's management server";
 /** The longest an authorization may live; the replay record of its id is kept that long at most. */
 export const MAX_AUTHORIZATION_SECONDS = 900;
 /** How long the management server makes one valid: enough for the call, short enough to be of no use later. */
@@ -83,7 +87,7 @@ export function verifyMigrationAuthorization(text: string, managerKey: KeyObject
   } catch {
     good = false;
   }
-  if (!good) throw denied("is not signed by this host's management server (the key of --manager-key)");
+  if (!good) throw denied(`${NOT_THIS_MANAGER} (the key of --manager-key)`);
   let s: unknown;
   try {
     s = JSON.parse(Buffer.from(body, 'base64url').toString('utf8'));

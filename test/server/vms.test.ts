@@ -14,6 +14,8 @@ import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
+import { openManagerKey } from '../../client/server/ManagerKey.js';
+import { signMigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
 import { client, defineVm, hostLabel, paperTvdc, refused, requestState, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 import { Relay } from '../support/Relay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
@@ -66,7 +68,8 @@ describe('management server: VM start, stop and migration within a TVDc', functi
 
   before(async () => {
     for (const n of ['h1', 'h2', 'h3', 'h4']) {
-      hosts[n] = await startTestHost(n, { login: LOGIN[n]! });
+      // With the server's key, made before its first start: the hosts take its migration authorizations.
+      hosts[n] = await startTestHost(n, { login: LOGIN[n]!, managerKey: openManagerKey(join(tmp.dir, 'server.db')).publicPem });
       cim[n] = new Connection(hosts[n]!.origin, { namespace: 'root/tvdc', ...LOGIN[n]! });
     }
     await defineVm(cim['h1']!, 'h1', 'ma');
@@ -242,6 +245,8 @@ describe('management server: VM start, stop and migration within a TVDc', functi
     dest.password = LOGIN['h1']!.password;
     const r = await cim['h3']!.invokeMethod(service('h3', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'MigrateVirtualSystemToHost', {
       ComputerSystem: vm('elsewhere'), DestinationHost: dest.toString(),
+      // The write login needs the server's statement for this move (h1 runs without vTPMs: no key to bind).
+      MigrationAuthorization: signMigrationAuthorization({ vm: 'elsewhere', source: 'h3', destination: dest.origin, destinationKey: null }, openManagerKey(join(tmp.dir, 'server.db')).privateKey),
     });
     const seen: string[] = [String(r.outParams.get('Reason')?.value ?? '')];
     const job = r.outParams.get('Job')?.value;

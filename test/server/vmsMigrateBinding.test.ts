@@ -12,13 +12,14 @@ import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimProperty } from '../../src/cim/CimProperty.js';
 import { UserDirectory } from '../../src/wbem/UserDirectory.js';
 import { Relay } from '../support/Relay.js';
+import { openManagerKey } from '../../client/server/ManagerKey.js';
 import { newStateDir, removeState, startLoggedInHost, type LoggedInHost } from '../providers/integrity/support/IntegrityHost.js';
 import { client, createDisk, defineVm, hostLabel, paperTvdc, requestState, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = { user: 'mgmt', password: 'mgmt-secret-pw' };
 
 type Host = LoggedInHost;
-const startHost = (name: string): Promise<Host> => startLoggedInHost(name, LOGIN);
+const startHost = (name: string, managerKey: string): Promise<Host> => startLoggedInHost(name, LOGIN, { managerKey });
 
 const ok = (r: MethodResult) =>
   expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);
@@ -69,7 +70,9 @@ describe('tvdc vms migrate: the destination\'s ticket binds the VM as the source
   let priorState: string;
 
   before(async () => {
-    [a, b] = await Promise.all([startHost('a'), startHost('b')]);
+    // The server's key, made before its first start, so the hosts take its migration authorizations.
+    const managerKey = openManagerKey(join(tmp.dir, 'server.db')).publicPem;
+    [a, b] = await Promise.all([startHost('a', managerKey), startHost('b', managerKey)]);
     priorState = newStateDir('prior');
     const priorUsers = join(priorState, 'users.json');
     await UserDirectory.addUserToFile(priorUsers, LOGIN.user, 'write', LOGIN.password);

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { WbemConnection } from '../../client/cim/index.js';
 import { selfSignedCert } from '../wbem/support/selfSignedCert.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
+import { openManagerKey } from '../../client/server/ManagerKey.js';
+import { signMigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
 import { client, defineVm, paperTvdc, refused, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = { user: 'mgmt', password: 'tls-host-secret' };
@@ -22,7 +24,9 @@ describe('management server: migration between HTTPS hosts of a private CA', fun
   const cim = (h: TestHost) => new WbemConnection(https(h), { namespace: 'root/tvdc', user: LOGIN.user, password: LOGIN.password, tls: { ca: tls.cert } });
 
   before(async () => {
-    [a, b] = await Promise.all([startTestHost('a', { login: LOGIN, tls }), startTestHost('b', { login: LOGIN, tls })]);
+    // The server's key, made before its first start, so the hosts take its migration authorizations.
+    const managerKey = openManagerKey(join(tmp.dir, 'server.db')).publicPem;
+    [a, b] = await Promise.all([startTestHost('a', { login: LOGIN, tls, managerKey }), startTestHost('b', { login: LOGIN, tls, managerKey })]);
     const ca = cim(a);
     await defineVm(ca, 'a', 'mv');
     await ca.close();
@@ -46,8 +50,10 @@ describe('management server: migration between HTTPS hosts of a private CA', fun
       const dest = new URL(https(b));
       dest.username = LOGIN.user;
       dest.password = LOGIN.password;
+      // The write login needs the server's statement for this move (b runs without vTPMs: no key to bind).
+      const authorization = signMigrationAuthorization({ vm: 'mv', source: 'a', destination: dest.origin, destinationKey: null }, openManagerKey(join(tmp.dir, 'server.db')).privateKey);
       const call = (extra: Record<string, unknown>) => ca.invokeMethod(service('a', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'MigrateVirtualSystemToHost', {
-        ComputerSystem: vm('mv'), DestinationHost: dest.toString(), ...extra,
+        ComputerSystem: vm('mv'), DestinationHost: dest.toString(), MigrationAuthorization: authorization, ...extra,
       });
       const without = await call({});
       expect(Number(without.returnValue)).to.equal(4);

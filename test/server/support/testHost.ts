@@ -19,6 +19,8 @@ export interface TestHostOptions {
   /** A user (role write) the host demands on every request. */
   login?: { user: string; password: string };
   tls?: { cert: string; key: string };
+  /** The management server's public key (tvdc-host --manager-key): its authorizations let `login` migrate VMs. */
+  managerKey?: string;
 }
 
 export async function startTestHost(name: string, options: TestHostOptions = {}): Promise<TestHost> {
@@ -30,7 +32,7 @@ export async function startTestHost(name: string, options: TestHostOptions = {})
     users = UserDirectory.load(usersFile);
   }
   const { agent, urls } = await HostAgent.start(
-    { name, stateDir: dir, vtpm: 'off', users, log: () => {} },
+    { name, stateDir: dir, vtpm: 'off', users, log: () => {}, ...(options.managerKey ? { managerKey: options.managerKey } : {}) },
     { port: 0, host: '127.0.0.1', ...(options.tls ? { httpsPort: 0, cert: options.tls.cert, key: options.tls.key } : {}) },
   );
   let stopped = false;
