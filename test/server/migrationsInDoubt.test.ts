@@ -7,6 +7,7 @@
 // not admitted, the source restores the VM, stopped; a destination that does not answer leaves
 // the migration in doubt.
 import { expect } from 'chai';
+import Database from 'better-sqlite3';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { CimError, CimStatus, WbemConnection } from '../../client/cim/index.js';
@@ -164,5 +165,26 @@ describe('management server: migrations in doubt after a source host crashed are
       await h2Conn.close();
       await h3Conn.close();
     }
+  });
+
+  it('a migration recorded without an id (an older source agent) cannot be asked about: left in doubt, saying so, and nothing is restored', async () => {
+    // What an agent that drew no ids leaves behind: a departure record whose ticket has no id
+    // (written beside the running agent, which reads its departures from the store each time).
+    const db = new Database(join(tmp.dir, 'h1', 'host.db'), { timeout: 5_000 });
+    const ticket = { vm: 'old', label: 'MarketAnalysis', fromHost: 'h1', disks: [], segments: [], extensions: {}, returnExtensions: {} };
+    db.prepare('INSERT INTO iso_vm_departures (vm, destination, left_at, ticket) VALUES (?, ?, ?, ?)').run('old', toH2.origin, new Date().toISOString(), JSON.stringify(ticket));
+    db.close();
+    // The CLI run above closed the process's shared HTTP client: a new one.
+    alice = client(srv.url, 'alice', 'alice-password');
+    const r = await alice.post<Report>('/api/groups/finance/migrations/resolve', {});
+    expect(r.migrations.map((m) => [m.vm, m.migrationId, m.destinationHost, m.outcome, m.message])).to.deep.equal([[
+      'old', '', 'h2', 'left',
+      'host h1 recorded the migration of VM old without an id (an older tvdc host agent), so h2 cannot be asked about it: left in doubt; ask it whether it admitted VM old, then resolve it on h1 (ResolveMigration)',
+    ]]);
+    expect(await stateOn(h1Conn, 'old')).to.equal(null);
+    // Settled by hand, as the message says.
+    const done = await h1Conn.invokeMethod(service('h1', 'TVDc_VirtualSystemMigrationService', 'VirtualSystemMigrationService'), 'ResolveMigration', { VirtualSystemName: 'old', Arrived: true });
+    expect(Number(done.returnValue)).to.equal(0);
+    expect((await alice.post<Report>('/api/groups/finance/migrations/resolve', {})).migrations).to.deep.equal([]);
   });
 });
