@@ -48,7 +48,7 @@ export function parseManagerPublicKey(pem: string, what: string): KeyObject {
   } catch (e) {
     throw new TvdcError('INVALID_ARGUMENT', `${what} is not a PEM public key: ${(e as Error).message}`);
   }
-  if (key.asymmetricKeyType !== 'ed25519') throw new TvdcError('INVALID_ARGUMENT', `${what} is a ${key.asymmetricKeyType ?? 'unknown'} key, not the Ed25519 key of a tvdc management server (tvdc server manager-key)`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new TvdcError('INVALID_ARGUMENT', `${what} is not the Ed25519 key of a tvdc management server (tvdc server manager-key): its type is ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
 }
 
@@ -121,6 +121,6 @@ export function publicKeyPem(privateKey: KeyObject): string {
 /** An Ed25519 private key from PKCS#8 PEM. */
 export function parseManagerPrivateKey(pem: string): KeyObject {
   const key = createPrivateKey({ key: pem, format: 'pem' });
-  if (key.asymmetricKeyType !== 'ed25519') throw new TvdcError('INVALID_ARGUMENT', `the manager signing key is a ${key.asymmetricKeyType ?? 'unknown'} key, not Ed25519`);
+  if (key.asymmetricKeyType !== 'ed25519') throw new TvdcError('INVALID_ARGUMENT', `the manager signing key is not Ed25519: its type is ${key.asymmetricKeyType ?? 'unknown'}`);
   return key;
 }
