@@ -46,11 +46,17 @@ function interrupted(model: IsolationModel, job: JobRecord<MigrationJobDetail>):
   const { vm, destination } = job.detail;
   const here = model.hostName;
   const onHost = model.service.getVm(vm);
+  const departure = onHost ? undefined : model.service.departure(vm);
+  // By the migration's id when it has one: the destination answers for that migration, not for
+  // whatever VM of that name it holds now.
+  const ask = departure?.ticket.id
+    ? `whether it admitted migration ${departure.ticket.id} of VM '${vm}' (QueryMigration on ${CLASS.migrationService} there)`
+    : `whether it admitted VM '${vm}'`;
   const where = onHost
     ? `the VM is here, ${onHost.state} on '${here}': the migration did not complete`
-    : model.service.departure(vm)
+    : departure
       ? `the VM is not on '${here}': it had left for ${destination}, and the migration is in doubt; its take-back copy is kept on '${here}'. ` +
-        `Ask ${destination} whether it admitted VM '${vm}', then call ResolveMigration on ${CLASS.migrationService}: Arrived=true if it did ` +
+        `Ask ${destination} ${ask}, then call ResolveMigration on ${CLASS.migrationService}: Arrived=true if it did ` +
         `(the copy is forgotten), Arrived=false if it did not (the VM is restored on '${here}', stopped, from the copy, its vTPM included)`
       : `the VM is not on '${here}': it had left for ${destination}; ask that host whether it admitted VM '${vm}'`;
   return { code: INTERRUPTED, description: `the host agent on '${here}' restarted while the migration of VM '${vm}' to ${destination} ran; ${where}` };

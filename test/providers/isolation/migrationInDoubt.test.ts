@@ -46,6 +46,11 @@ describe('isolation providers: a source host killed mid-migration loses no VM (m
     for await (const i of conn.enumerateInstances('TVDc_VirtualSystemMigrationService')) service = i;
     return { vms: service!.get('InDoubtVirtualSystems') ?? [], destinations: service!.get('InDoubtDestinationHosts') ?? [] };
   };
+  const migrationIds = async (): Promise<string[]> => {
+    let service: CimInstance | undefined;
+    for await (const i of conn.enumerateInstances('TVDc_VirtualSystemMigrationService')) service = i;
+    return (service!.get('InDoubtMigrationIDs') ?? []) as string[];
+  };
   const departures = (): string[] => {
     const db = new Database(join(state, 'host.db'), { readonly: true });
     try {
@@ -108,12 +113,18 @@ describe('isolation providers: a source host killed mid-migration loses no VM (m
     await startA();
     const settled = await conn.getInstance(job);
     expect(Number(settled.get('JobState'))).to.equal(10);
+    const [id] = await migrationIds();
+    expect(id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     expect(String(settled.get('ErrorDescription'))).to.equal(
       `the host agent on 'a' restarted while the migration of VM 'd1' to http://127.0.0.1:${relay.port} ran; ` +
       `the VM is not on 'a': it had left for http://127.0.0.1:${relay.port}, and the migration is in doubt; its take-back copy is kept on 'a'. ` +
-      `Ask http://127.0.0.1:${relay.port} whether it admitted VM 'd1', then call ResolveMigration on TVDc_VirtualSystemMigrationService: ` +
+      `Ask http://127.0.0.1:${relay.port} whether it admitted migration ${id} of VM 'd1' (QueryMigration on TVDc_VirtualSystemMigrationService there), ` +
+      `then call ResolveMigration on TVDc_VirtualSystemMigrationService: ` +
       `Arrived=true if it did (the copy is forgotten), Arrived=false if it did not (the VM is restored on 'a', stopped, from the copy, its vTPM included)`);
     expect(await inDoubt()).to.deep.equal({ vms: ['d1'], destinations: [`http://127.0.0.1:${relay.port}`] });
+    // The destination never admitted it, and says so for that id.
+    const asked = await connB.invokeMethod(CimObjectPath.parse(new HostPaths(b.origin, 'b').service('TVDc_VirtualSystemMigrationService')), 'QueryMigration', { MigrationID: id! });
+    expect(asked.outParams.get('Admitted')?.value).to.equal(false);
     expect(await vmsOn(conn)).to.deep.equal(['d2']);
     expect(await vmsOn(connB)).to.deep.equal([]);
 
