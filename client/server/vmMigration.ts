@@ -119,7 +119,13 @@ export async function migrateVm(hosts: HostDirectory, req: MigrationRequest): Pr
     const end = await awaitJob(conn, job, { timeoutMs: Math.max(0, deadline - Date.now()) });
     switch (end.kind) {
       case 'completed': return { outcome: 'moved' };
-      case 'failed': throw refused(`its job ended ${jobStateName(end.state)}`, end.reason);
+      case 'failed':
+        // A source that lost the destination's answer does not take the VM back: it lists it in doubt.
+        if (await inDoubtOn(conn, vm)) {
+          throw ApiError.hostTimeout(redact(`host ${source} lost the answer of ${destination} to the migration of VM ${vm} (${end.reason}); ` +
+            `whether VM ${vm} moved is unknown and the migration is in doubt: tvdc vms resolve GROUP (POST /api/groups/:group/migrations/resolve) settles it`));
+        }
+        throw refused(`its job ended ${jobStateName(end.state)}`, end.reason);
       case 'vanished': return { outcome: 'vanished', job: job.toString() };
       case 'timeout': throw unknown(`host ${source}'s migration job had not ended after ${timeoutMs} ms (last ${end.lastError ?? jobStateName(end.lastState)})`);
     }
@@ -174,6 +180,20 @@ async function destinationKeyFingerprint(dst: HostLogin, req: MigrationRequest):
     return parseMigrationPublicKey(pem, `the MigrationPublicKey of host ${destination}`).fingerprint;
   } catch (e) {
     throw ApiError.hostRefused(`${(e as Error).message}; VM ${vm} did not move`);
+  }
+}
+
+/** Whether the source lists `vm` in doubt (its migration service's InDoubtVirtualSystems); false when that cannot be read. */
+async function inDoubtOn(conn: WbemConnection, vm: string): Promise<boolean> {
+  try {
+    for await (const s of conn.enumerateInstances('TVDc_VirtualSystemMigrationService', { propertyList: ['InDoubtVirtualSystems'] })) {
+      const vms = s.get('InDoubtVirtualSystems');
+      if (Array.isArray(vms) && vms.includes(vm)) return true;
+    }
+    return false;
+  } catch {
+    // The job's own reason, which says where the VM is, is reported then.
+    return false;
   }
 }
 

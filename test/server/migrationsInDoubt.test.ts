@@ -82,7 +82,7 @@ describe('management server: migrations in doubt after a source host crashed are
     await dc.put('/api/users/alice/groups/finance');
     await dc.put('/api/users/bob/groups/other');
     alice = client(srv.url, 'alice', 'alice-password');
-    for (const name of ['m2', 'm3']) {
+    for (const name of ['m2', 'm3', 'm4']) {
       await defineVm(h1Conn, 'h1', name);
       await alice.put(`/api/groups/finance/vms/${name}/label`, { label: 'MarketAnalysis' });
       await alice.post(`/api/groups/finance/vms/${name}/start`, {});
@@ -164,6 +164,27 @@ describe('management server: migrations in doubt after a source host crashed are
     } finally {
       await h2Conn.close();
       await h3Conn.close();
+    }
+  });
+
+  it('the source stays up and loses the destination answer: the migration answers HOST_TIMEOUT saying it is in doubt, the VM runs on the destination only, and resolve settles it as arrived', async () => {
+    // h2 again, at the address the server knows it by, now resetting the source once h2 answered.
+    const port = toH2.port;
+    await toH2.stop();
+    toH2 = await new SilentDestination(h2.origin, 'forward', { reset: true }).start(port);
+    alice = client(srv.url, 'alice', 'alice-password');
+    const h2Conn = new WbemConnection(h2.origin, { namespace: 'root/tvdc' });
+    try {
+      const msg = await refused(alice.post('/api/groups/finance/vms/m4/migrate', { to: 'h2' }), 504, 'HOST_TIMEOUT');
+      expect(msg).to.match(/^host h1 lost the answer of h2 to the migration of VM m4 \(the answer of .+ was lost after the request was sent .+\); whether VM m4 moved is unknown and the migration is in doubt: tvdc vms resolve GROUP/);
+      expect(await stateOn(h1Conn, 'm4'), 'not taken back on h1').to.equal(null);
+      expect(await stateOn(h2Conn, 'm4'), 'running on h2').to.equal(2);
+      const r = await alice.post<Report>('/api/groups/finance/migrations/resolve', {});
+      expect(r.migrations.map((m) => [m.vm, m.outcome])).to.deep.equal([['m4', 'arrived']]);
+      expect(await stateOn(h1Conn, 'm4')).to.equal(null);
+      expect(await stateOn(h2Conn, 'm4')).to.equal(2);
+    } finally {
+      await h2Conn.close();
     }
   });
 
