@@ -13,7 +13,7 @@ import { bodyObject, optionalString, stringField, stringList } from './body.js';
 import { GroupStore, type GroupPolicy } from './GroupStore.js';
 import { deploymentView, type LivePolicy } from './DeploymentState.js';
 import { outText, policyRules, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
-import { knownHostVersions, readHostsPolicies, readLivePolicy, sameIdOtherContent } from './hostPolicies.js';
+import { knownHostVersions, readHostsPolicies, readLivePolicy, ruleDifference, sameIdOtherContent } from './hostPolicies.js';
 import { hostFailure } from './hostFailure.js';
 import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -74,7 +74,7 @@ async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy, accep
       const theirs = await readActiveRules(conn);
       const ours = policyRules(gp.policy);
       if (theirs.join('\n') === ours.join('\n')) return { ok: true, message: `${gp.name} ${gp.version} is already active (its labels and conflict sets are the TVDc's)` };
-      const differ = [...theirs.filter((r) => !ours.includes(r)), ...ours.filter((r) => !theirs.includes(r))].length;
+      const differ = ruleDifference(theirs, ours);
       return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${differ} label or conflict set line${differ === 1 ? ' differs' : 's differ'}), not deployed by this server; set a version above ${gp.version} and deploy that: any edit (tvdc labels add|remove, tvdc policy conflicts add|remove) picks one, or tvdc policy export, raise <Version>, tvdc policy set` };
     }
     // Xen's boot policy may be replaced by any policy; anything else is updated from what runs.
