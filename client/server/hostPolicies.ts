@@ -6,6 +6,7 @@
 import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import type { WbemConnection } from '../cim/index.js';
+import type { LivePolicy } from './DeploymentState.js';
 import type { GroupPolicy, GroupStore } from './GroupStore.js';
 import { policyRules, readActiveRules, readPolicies, type HostPolicyView } from './HostCim.js';
 import { hostFailure } from './hostFailure.js';
@@ -16,7 +17,7 @@ import type { ServerContext } from './ServerContext.js';
  * (hosts are asked in parallel). Below the host connection's own limits: an edit waits on a dead
  * host for seconds, and says it could not read it, rather than for a minute.
  */
-export const HOST_POLICY_READ_MS = 10_000;
+const HOST_POLICY_READ_MS = 10_000;
 
 export interface HostNotRead {
   host: string;
@@ -38,6 +39,12 @@ function bounded<T>(what: Promise<T>, ms: number): Promise<T> {
   return Promise.race([what, late]).finally(() => clearTimeout(timer));
 }
 
+/** A host that could not be read: its CIM failure with the code, or what else went wrong (the bound). */
+function notReadOf(host: string, e: unknown): HostNotRead {
+  const err = hostFailure(host, e);
+  return { host, message: err ? `${err.code}: ${err.message}` : (e as Error).message };
+}
+
 /** Asks each host for its policies at once; a host that fails or is late is listed, not fatal. */
 export async function readHostsPolicies(ctx: Pick<ServerContext, 'hosts'>, hosts: readonly string[], boundMs = HOST_POLICY_READ_MS): Promise<HostsPolicies> {
   const read = new Map<string, HostPolicyView[]>();
@@ -46,8 +53,7 @@ export async function readHostsPolicies(ctx: Pick<ServerContext, 'hosts'>, hosts
     try {
       read.set(h, await bounded(readPolicies(ctx.hosts.connection(h)), boundMs));
     } catch (e) {
-      const err = hostFailure(h, e);
-      notRead.push({ host: h, message: err ? `${err.code}: ${err.message}` : (e as Error).message });
+      notRead.push(notReadOf(h, e));
     }
   }));
   notRead.sort((a, b) => a.host.localeCompare(b.host));
@@ -80,18 +86,17 @@ export function knownHostVersions(groups: GroupStore, group: string, name: strin
  * with how many lines differ. A host already read (`live`) that runs another name or version is
  * not asked again.
  */
-export async function sameIdOtherContent(ctx: Pick<ServerContext, 'hosts'>, policy: Policy, live: HostsPolicies, boundMs = HOST_POLICY_READ_MS): Promise<{ clashes: { host: string; differ: number }[]; notRead: HostNotRead[] }> {
+export async function sameIdOtherContent(ctx: Pick<ServerContext, 'hosts'>, policy: Policy, live: HostsPolicies): Promise<{ clashes: { host: string; differ: number }[]; notRead: HostNotRead[] }> {
   const clashes: { host: string; differ: number }[] = [];
   const notRead: HostNotRead[] = [];
   const ours = policyRules(policy);
   await Promise.all([...live.read].map(async ([host, policies]) => {
     if (!policies.some((p) => p.active && p.name === policy.header.name && p.version === policy.header.version)) return;
     try {
-      const differ = ruleDifference(await bounded(readActiveRules(ctx.hosts.connection(host)), boundMs), ours);
+      const differ = ruleDifference(await bounded(readActiveRules(ctx.hosts.connection(host)), HOST_POLICY_READ_MS), ours);
       if (differ > 0) clashes.push({ host, differ });
     } catch (e) {
-      const err = hostFailure(host, e);
-      notRead.push({ host, message: err ? `${err.code}: ${err.message}` : (e as Error).message });
+      notRead.push(notReadOf(host, e));
     }
   }));
   clashes.sort((a, b) => a.host.localeCompare(b.host));
@@ -107,7 +112,7 @@ export function ruleDifference(theirs: readonly string[], ours: readonly string[
  * What one host enforces, for the views: its active policy and, when that has the TVDc policy's
  * name and version, whether its labels and conflict sets differ from the TVDc's.
  */
-export async function readLivePolicy(conn: WbemConnection, policy: GroupPolicy | null): Promise<{ reachable: true; active: { name: string; version: string } | null; differs?: boolean }> {
+export async function readLivePolicy(conn: WbemConnection, policy: GroupPolicy | null): Promise<Extract<LivePolicy, { reachable: true }>> {
   const active = (await readPolicies(conn)).find((p) => p.active);
   if (!active) return { reachable: true, active: null };
   const id = { name: active.name, version: active.version };
