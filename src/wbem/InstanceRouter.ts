@@ -70,7 +70,11 @@ async function* shallowInstances(ctx: OperationContext, provider: Provider, clas
  */
 export async function* enumerateInstanceBatches(ctx: OperationContext, className: string, options: InstanceOptions): AsyncIterable<CimInstance[]> {
   requireClass(ctx, className);
-  const classes = classesToEnumerate(ctx, className);
+  yield* instanceBatchesOf(ctx, classesToEnumerate(ctx, className), options);
+}
+
+/** enumerateInstanceBatches for a caller that already has classesToEnumerate's list. */
+export async function* instanceBatchesOf(ctx: OperationContext, classes: readonly string[], options: InstanceOptions): AsyncIterable<CimInstance[]> {
   for (const cls of classes) {
     const provider = ctx.core.providerFor(ctx.namespace, cls);
     // The requested class's provider must enumerate; subclasses nobody enumerates are skipped.

@@ -49,8 +49,7 @@ export const EnumerateInstances: IntrinsicOperation = {
     const classes = router.classesToEnumerate(ctx, className);
     const stored = storedSources(ctx, classes, filter);
     if (stored) return items(storedNamedInstances(ctx, classes, stored, filter));
-    const source = router.enumerateInstanceBatches(ctx, className, f);
-    return items(namedInstances(source, filter));
+    return items(namedInstances(router.instanceBatchesOf(ctx, classes, f), filter));
   },
 };
 
