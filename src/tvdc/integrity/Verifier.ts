@@ -211,8 +211,9 @@ export class Verifier {
     }
     // Identity: the EK certificate still chains to a trusted CA and is the enrolled one.
     const trust = checkEkCertificate(bundle.ekCertificate, this.opts.anchors, this.opts.intermediates);
+    const ekEnrolled = trust.ok && sameCert(bundle.ekCertificate, enrolment.ekCertificatePem);
     if (!trust.ok) findings.push({ code: 'EK_CERT_INVALID', message: trust.reason ?? 'EK certificate not trusted' });
-    else if (!sameCert(bundle.ekCertificate, enrolment.ekCertificatePem)) findings.push({ code: 'EK_CERT_INVALID', message: `the EK certificate is not the one enrolled for ${target}` });
+    else if (!ekEnrolled) findings.push({ code: 'EK_CERT_INVALID', message: `the EK certificate is not the one enrolled for ${target}` });
     let akKey: KeyObject | undefined;
     try {
       akKey = createPublicKey(bundle.akPublic);
@@ -238,7 +239,7 @@ export class Verifier {
       else certified = true;
     }
     if (akKey && !spki(akKey).equals(enrolment.akSpki)) {
-      if (certified && trust.ok && sameCert(bundle.ekCertificate, enrolment.ekCertificatePem)) {
+      if (certified && ekEnrolled) {
         // A TPM 1.2 enrolment is no more than this certificate check (enrolTpm12), so a key the
         // EK's CA certified for the enrolled EK, of the _INFO scheme, takes the enrolled key's
         // place: the host replaced it (a _SHA1 key renewed) and the challenger follows.
