@@ -69,6 +69,15 @@ export function integerOption(opts: Map<string, string>, name: string, min: numb
   return n;
 }
 
+/** The time --NAME gives (ISO 8601); undefined when not given; a usage error when it is no time. */
+export function timeOption(opts: Map<string, string>, name: string): Date | undefined {
+  const v = opts.get(name);
+  if (v === undefined) return undefined;
+  const t = new Date(v);
+  if (Number.isNaN(t.getTime())) throw new UsageError(`--${name} must be an ISO 8601 time like 2026-01-31T12:00:00Z, not ${v}`);
+  return t;
+}
+
 /** Exactly `count` positional arguments, else a usage error showing `usage`. */
 export function expectPositional(positional: readonly string[], count: number, usage: string): string[] {
   if (positional.length !== count) throw new UsageError(`usage: ${usage}`);

@@ -10,7 +10,7 @@ import { MAX_EVENT_LIMIT, type TvdcEvent } from '../../src/tvdc/management/Event
 import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
 import { API_OPTIONS, ApiClient, query, seg } from './ApiClient.js';
-import { EXIT, UsageError, expectPositional, integerOption, parseOptions, printResult, printTable, readTextFile, type Io, type Verb } from './commandKit.js';
+import { EXIT, UsageError, expectPositional, integerOption, parseOptions, printResult, printTable, readTextFile, timeOption, type Io, type Verb } from './commandKit.js';
 
 // ------------------------------------------------------------------ refdb
 
@@ -252,11 +252,10 @@ async function plansTargets(args: string[], io: Io): Promise<number> {
 async function eventsList(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'group', 'since', 'limit', 'vm', 'kind'], ['json']);
   expectPositional(positional, 0, 'tvdc events list [--group G] [--since ISO-TIME] [--limit N] [--vm VM] [--kind attestation|action]');
-  const since = opts.get('since');
-  if (since !== undefined && Number.isNaN(new Date(since).getTime())) throw new UsageError(`--since must be an ISO 8601 time like 2026-01-31T12:00:00Z, not ${since}`);
+  const since = timeOption(opts, 'since');
   integerOption(opts, 'limit', 1, MAX_EVENT_LIMIT);
   const r = await ApiClient.fromOptions(opts).get<{ events: TvdcEvent[] }>(`/api/events${query({
-    group: opts.get('group'), since: since === undefined ? undefined : new Date(since).toISOString(), limit: opts.get('limit'), vm: opts.get('vm'), kind: opts.get('kind'),
+    group: opts.get('group'), since: since?.toISOString(), limit: opts.get('limit'), vm: opts.get('vm'), kind: opts.get('kind'),
   })}`);
   printResult(io, opts, r, () =>
     printTable(io, ['ID', 'TIME', 'TVDC', 'KIND', 'STATUS', 'MESSAGE'], r.events.map((e) => [String(e.id), e.at, e.group ?? '-', e.kind, e.status, e.message])));
