@@ -91,9 +91,17 @@ interface Scope {
   namespace: string;
 }
 
+/** What subclasses need of a class: its spelling, its kind, and how deep it sits (itself included). */
+interface ClassKind {
+  name: string;
+  isAssociation: boolean;
+  isIndication: boolean;
+  depth: number;
+}
 
 /** Deepest a class may sit in its inheritance chain, itself included; the DMTF schema's deepest chains are about a dozen. */
 const MAX_CLASS_DEPTH = 256;
+
 export class MofCompiler {
   readonly repository: CimRepository;
   private readonly includeDirs: string[];
@@ -111,8 +119,8 @@ export class MofCompiler {
   private readonly defaultNamespace: string;
   private readonly declCache = new Map<string, CimQualifierDeclaration | undefined>();
   private readonly classCache = new Map<string, CimClass>();
-  /** What this compilation declared: spelling and kind, so subclasses need no resolved copy. */
-  private readonly kinds = new Map<string, { name: string; isAssociation: boolean; isIndication: boolean; depth: number }>();
+  /** What this compilation declared, so subclasses need no resolved copy. */
+  private readonly kinds = new Map<string, ClassKind>();
   /** "Superclass not defined" errors by the missing class, to point at it if it comes later. */
   private readonly missingSuper = new Map<string, number[]>();
 
@@ -269,11 +277,12 @@ export class MofCompiler {
     return d;
   }
 
-  /** How many classes deep a class the repository already had sits (itself included). */
-  private repositoryDepth(ns: string, name: string): number {
+  /** The ClassKind of a class the repository already had. */
+  private repositoryKind(ns: string, name: string): ClassKind {
+    const cls = this.resolvedClass(ns, name);
     let depth = 1;
-    for (let c = this.resolvedClass(ns, name); c.superclass !== null && depth <= MAX_CLASS_DEPTH; depth++) c = this.resolvedClass(ns, c.superclass);
-    return depth;
+    for (let c = cls; c.superclass !== null && depth <= MAX_CLASS_DEPTH; depth++) c = this.resolvedClass(ns, c.superclass);
+    return { name: cls.name, isAssociation: cls.isAssociation, isIndication: cls.isIndication, depth };
   }
 
   /** Resolved classes, fetched once: the repository hands out copies. */
@@ -395,7 +404,7 @@ export class MofCompiler {
     this.declared.set(k, p.pos);
     this.noteLateSuperclass(k, p.pos);
 
-    let sup: { name: string; isAssociation: boolean; isIndication: boolean; depth: number } | null = null;
+    let sup: ClassKind | null = null;
     if (p.superclass !== undefined) {
       const supPos = p.superclassPos ?? p.pos;
       const supKey = key(ns, p.superclass);
@@ -406,9 +415,7 @@ export class MofCompiler {
         this.missingSuper.set(supKey, at);
         this.fail(supPos, `superclass ${p.superclass} of ${p.name} is not defined in namespace ${ns} (DSP0004: a class must come after its superclass)`);
       }
-      const known = this.kinds.get(supKey);
-      const c = known ? undefined : this.resolvedClass(ns, p.superclass);
-      sup = known ?? { name: c!.name, isAssociation: c!.isAssociation, isIndication: c!.isIndication, depth: this.repositoryDepth(ns, p.superclass) };
+      sup = this.kinds.get(supKey) ?? this.repositoryKind(ns, p.superclass);
       // Checked before the class is made: resolving a chain thousands deep takes time and memory
       // that grow with its square.
       if (sup.depth + 1 > MAX_CLASS_DEPTH) this.fail(supPos, `class ${p.name} would be ${sup.depth + 1} classes deep; at most ${MAX_CLASS_DEPTH} are allowed`);
