@@ -4,6 +4,9 @@
 import { migrate, type Db, type Migration } from '../../src/store/Store.js';
 import { WhereClause, type ListedGroup } from '../../src/store/WhereClause.js';
 
+/** The most violations one listing gives. */
+export const MAX_VIOLATION_LIMIT = 10_000;
+
 export interface Violation {
   id: number;
   /** When the host saw it (its EventTime), ISO 8601. */
@@ -88,7 +91,7 @@ export class ViolationStore {
   list(q: { groups?: readonly ListedGroup[]; host?: string; limit?: number }): Violation[] {
     const where = new WhereClause().inGroups('grp', 'received_at', q.groups).equals('host', q.host || undefined);
     const rows = this.db.prepare(`SELECT * FROM isolation_violations ${where} ORDER BY id DESC LIMIT ?`)
-      .all(...where.args, Math.min(q.limit ?? 100, 10_000)) as Row[];
+      .all(...where.args, Math.min(q.limit ?? 100, MAX_VIOLATION_LIMIT)) as Row[];
     return rows.map((r) => ({
       id: r.id, at: r.at, receivedAt: r.received_at, host: r.host, group: r.grp, operation: r.operation, subject: r.subject,
       subjectLabel: r.subject_label, object: r.object, objectLabel: r.object_label, rule: r.rule, reason: r.reason,

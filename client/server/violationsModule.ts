@@ -8,7 +8,7 @@ import { GroupStore } from './GroupStore.js';
 import { feedUnavailable, type HostIndicationFeed } from './HostIndicationFeed.js';
 import { queryInteger } from './queryInteger.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
-import { ViolationStore } from './ViolationStore.js';
+import { MAX_VIOLATION_LIMIT, ViolationStore } from './ViolationStore.js';
 
 /** Without a feed (or with one that does not listen) violations are only listed, none arrive. */
 export function createViolationsModule(feed?: HostIndicationFeed): ServerModule {
@@ -23,7 +23,7 @@ export function createViolationsModule(feed?: HostIndicationFeed): ServerModule 
       router.route('GET', '/api/violations', ({ principal, query }) => {
         const groups = listedGroups(principal, query.get('group'), groupStore);
         const host = query.get('host') ?? undefined;
-        return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: queryInteger(query, 'limit', 10_000, 100) }) };
+        return { violations: violations.list({ ...(groups ? { groups } : {}), ...(host ? { host } : {}), limit: queryInteger(query, 'limit', MAX_VIOLATION_LIMIT, 100) }) };
       });
 
       router.route('GET', '/api/violations/watch', ({ principal }) => {
