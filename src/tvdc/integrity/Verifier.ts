@@ -67,6 +67,12 @@ function spki(key: KeyObject): Buffer {
   return key.export({ type: 'spki', format: 'der' });
 }
 
+/** A TPM 1.2 quote key as enrolled: TPM 1.2 names no key the way TPM 2.0 does; the SHA-256 of its SubjectPublicKeyInfo stands in. */
+function tpm12KeyIdentity(key: KeyObject): { akSpki: Buffer; akName: Buffer } {
+  const akSpki = spki(key);
+  return { akSpki, akName: createHash('sha256').update(akSpki).digest() };
+}
+
 export class Verifier {
   // Pending enrolments live only as long as one challenge round trip.
   private readonly pending = new Map<string, { secret: Buffer; enrolment: Enrolment }>();
@@ -123,9 +129,7 @@ export class Verifier {
     const key = checkQuoteKeyCertificate(akCertificatePem, ekCertificatePem, this.opts.anchors, this.opts.intermediates);
     if (!key.ok || !key.key) throw new IntegrityError('ENROLMENT_FAILED', key.reason ?? 'quote key certificate not trusted', 'ATTESTATION_FAILED');
     this.checkEkUnclaimed(target, ekCertificatePem);
-    const akSpki = spki(key.key);
-    // TPM 1.2 names no key the way TPM 2.0 does; the SHA-256 of its SubjectPublicKeyInfo stands in.
-    const enrolment: Enrolment = { target, ekCertificatePem, akSpki, akName: createHash('sha256').update(akSpki).digest(), virtualTpm: trust.virtual === true, family: 'tpm12' };
+    const enrolment: Enrolment = { target, ekCertificatePem, ...tpm12KeyIdentity(key.key), virtualTpm: trust.virtual === true, family: 'tpm12' };
     this.pending.delete(target);
     this.store.putEnrolment(enrolment);
     return enrolment;
@@ -243,8 +247,7 @@ export class Verifier {
         // A TPM 1.2 enrolment is no more than this certificate check (enrolTpm12), so a key the
         // EK's CA certified for the enrolled EK, of the _INFO scheme, takes the enrolled key's
         // place: the host replaced it (a _SHA1 key renewed) and the challenger follows.
-        const akSpki = spki(akKey);
-        this.store.putEnrolment({ ...enrolment, akSpki, akName: createHash('sha256').update(akSpki).digest() });
+        this.store.putEnrolment({ ...enrolment, ...tpm12KeyIdentity(akKey) });
       } else {
         const how = family === 'tpm12' ? 'no quote key certificate from its EK\'s CA was enrolled for it' : 'no credential activation for it';
         findings.push({ code: 'AK_NOT_BOUND', message: `the quote's AK was never certified by the EK of ${target} (${how})` });
