@@ -13,20 +13,7 @@ import { Agent } from 'undici';
 import { IndicationListener } from '../../../client/listener/IndicationListener.js';
 import { selfSignedCert } from '../support/selfSignedCert.js';
 import { writeFileSync } from 'node:fs';
-import { errorResponse, instance, messageId, okResponse, tempDir, TestListener, waitFor, type Received } from './support.js';
-
-const supers: Record<string, string> = {
-  tvdc_computersystem: 'cim_computersystem', cim_computersystem: 'cim_system',
-  cim_instmodification: 'cim_instindication', cim_instindication: 'cim_indication',
-};
-function isa(_ns: string, c: string, s: string): boolean {
-  let cur: string | undefined = c.toLowerCase();
-  while (cur) {
-    if (cur === s.toLowerCase()) return true;
-    cur = supers[cur];
-  }
-  return false;
-}
+import { errorResponse, instance, isa, messageId, okResponse, tempDir, TestListener, waitFor, type Received } from './support.js';
 
 function vm(name: string, state: number): CimInstance {
   return instance('TVDc_ComputerSystem', [['Name', 'string', name], ['EnabledState', 'uint16', state]]);

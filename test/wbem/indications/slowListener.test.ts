@@ -8,20 +8,10 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { openStore, type Db } from '../../../src/store/Store.js';
 import { IndicationService } from '../../../src/wbem/indications/index.js';
-import { instance, messageId, okResponse, tempDir, waitFor } from './support.js';
+import { instance, isa, messageId, okResponse, tempDir, waitFor } from './support.js';
 
 const REQUEST_TIMEOUT_MS = 300;
 const RETRY_MS = 100;
-
-function isa(_ns: string, c: string, s: string): boolean {
-  const supers: Record<string, string> = { cim_instmodification: 'cim_instindication', cim_instindication: 'cim_indication' };
-  let cur: string | undefined = c.toLowerCase();
-  while (cur) {
-    if (cur === s.toLowerCase()) return true;
-    cur = supers[cur];
-  }
-  return false;
-}
 
 const modification = (name: string) => instance('CIM_InstModification', [['SourceInstance', 'string', instance('TVDc_ComputerSystem', [['Name', 'string', name]])]]);
 const seqOf = (body: string) => `${/NAME="SequenceContext"[^>]*><VALUE>([^<]*)</.exec(body)?.[1]}/${/NAME="SequenceNumber"[^>]*><VALUE>([^<]*)</.exec(body)?.[1]}`;
