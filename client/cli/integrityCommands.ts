@@ -7,7 +7,7 @@ import { describeAction } from '../../src/tvdc/management/ActionPlan.js';
 import { parseInterval, type AttestationSchedule } from '../../src/tvdc/management/AttestationSchedule.js';
 import type { NotifyTarget } from '../../src/tvdc/management/NotifyTarget.js';
 import { MAX_EVENT_LIMIT, type TvdcEvent } from '../../src/tvdc/management/EventLog.js';
-import type { AttestationResult, MonitorView } from '../server/integrity/integrityModule.js';
+import { MAX_REFDB_LIMIT, type AttestationResult, type MonitorView } from '../server/integrity/integrityModule.js';
 import type { RegisteredAnchor } from '../server/integrity/TrustAnchorStore.js';
 import { API_OPTIONS, ApiClient, query, seg } from './ApiClient.js';
 import { EXIT, UsageError, expectPositional, integerOption, parseOptions, printResult, printTable, readTextFile, timeOption, type Io, type Verb } from './commandKit.js';
@@ -56,8 +56,7 @@ async function refdbList(args: string[], io: Io): Promise<number> {
   const { positional, opts } = parseOptions(args, [...API_OPTIONS, 'path', 'prefix', 'limit'], ['json']);
   expectPositional(positional, 0, 'tvdc refdb list [--path PATH | --prefix DIR] [--limit N]');
   if (opts.has('path') && opts.has('prefix')) throw new UsageError('tvdc refdb list: give --path or --prefix, not both');
-  // The server lists at most 100000 digests at a time.
-  integerOption(opts, 'limit', 1, 100_000);
+  integerOption(opts, 'limit', 1, MAX_REFDB_LIMIT);
   const r = await ApiClient.fromOptions(opts).get<{ count: number; bootAggregates?: number; excludes: string[]; records: ReferenceRecord[] }>(`/api/refdb${query({ path: opts.get('path'), prefix: opts.get('prefix'), limit: opts.get('limit') })}`);
   printResult(io, opts, r, () => {
     printTable(io, ['PATH', 'DIGEST', 'ANNOTATION', 'CVE', 'SOURCE'], r.records.map((x) => [x.path, `${x.alg}:${x.digest}`, x.annotation, x.cve ?? '-', x.source]));

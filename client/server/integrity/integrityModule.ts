@@ -39,6 +39,9 @@ import { VmEffects } from './VmEffects.js';
  */
 export const RUNTIME_POLICY_MAX_BYTES = 64 * 1024 * 1024;
 
+/** The most reference digests one listing of the reference database gives. */
+export const MAX_REFDB_LIMIT = 100_000;
+
 /** Tuning the tests need; the defaults are what `tvdc server` runs with. */
 export interface IntegrityModuleOptions {
   /** Groups attested at once by the scheduler (default 2). */
@@ -236,14 +239,14 @@ export function createIntegrityModule(options: IntegrityModuleOptions = {}): Ser
       // ---------------------------------------------------------------- reference database (dcadmin)
 
       /** Known-good boot aggregates listed: none means every VM's boot chain attests unknown. */
-      const bootAggregates = (): number => refs.list({ path: BOOT_AGGREGATE, limit: 100_000 }).length;
+      const bootAggregates = (): number => refs.lookup(BOOT_AGGREGATE).length;
 
       router.route('GET', '/api/refdb', ({ principal, query }) => {
         requireDcAdmin(principal);
         const path = query.get('path') ?? undefined;
         const prefix = query.get('prefix') ?? undefined;
         if (path !== undefined && prefix !== undefined) throw ApiError.badRequest('give path or prefix, not both');
-        const limit = queryInteger(query, 'limit', 100_000, 1000);
+        const limit = queryInteger(query, 'limit', MAX_REFDB_LIMIT, 1000);
         const records = refs.list({ ...(path !== undefined ? { path } : {}), ...(prefix !== undefined ? { prefix } : {}), limit });
         return { count: refs.count(), bootAggregates: bootAggregates(), excludes: refs.excludes(), records };
       });
