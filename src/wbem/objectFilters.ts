@@ -76,12 +76,17 @@ function allClean(props: NameMap<CimProperty>, f: InstanceFilter): boolean {
   return true;
 }
 
+/** Whether the response keeps each of `props` as it is: none to drop, none to trim. */
+function keepsAsIs(props: NameMap<CimProperty>, f: InstanceFilter): boolean {
+  return f.propertyList === null && !f.onlyPropertiesOf && allClean(props, f);
+}
+
 /**
  * Whether `inst` already shows as the response wants it, so that it can be sent unchanged: no
  * property to drop or trim, and no instance qualifiers unless they are asked for.
  */
 export function showsAsIs(inst: CimInstance, f: InstanceFilter): boolean {
-  return f.propertyList === null && !f.onlyPropertiesOf && (f.includeQualifiers || inst.qualifiers.size === 0) && allClean(inst.properties, f);
+  return (f.includeQualifiers || inst.qualifiers.size === 0) && keepsAsIs(inst.properties, f);
 }
 
 /**
@@ -96,7 +101,7 @@ export function filterInstance(inst: CimInstance, f: InstanceFilter, inPlace = f
     const props = inst.properties;
     // The usual enumeration drops nothing and its properties are already clean: one plain pass
     // over them finds that without the per-instance closure of the general case.
-    if (f.propertyList === null && !f.onlyPropertiesOf && allClean(props, f)) {
+    if (keepsAsIs(props, f)) {
       if (!f.includeQualifiers && inst.qualifiers.size > 0) inst.qualifiers = new NameMap();
       return inst;
     }
