@@ -4,6 +4,7 @@
 // died on its own, with what the host did about it (the VM stopped).
 import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import type { CimInstance } from '../../src/cim/CimInstance.js';
+import type { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { ImaEntry } from '../../src/tvdc/integrity/ImaEntry.js';
 import type { IntegrityTarget } from '../../src/tvdc/vtpm/HostIntegrity.js';
 import type { TpmLoss } from '../../src/tvdc/vtpm/TpmLoss.js';
@@ -15,25 +16,33 @@ const SEVERITY_INFORMATION = 2;
 /** Verdict 0 Unknown: not judged on the host. */
 const VERDICT_UNJUDGED = 0;
 
-export function integrityIndication(model: IntegrityModel, target: IntegrityTarget, e: ImaEntry): CimInstance {
-  const now = new Date();
-  const system = model.paths.system(target);
-  const digest = e.templateName === 'ima' ? e.fileDigest : `${e.fileAlg}:${e.fileDigest}`;
-  const who = target.kind === 'vm' ? `VM ${target.name}` : `host ${model.hostName}`;
-  return model.cim.instance(CLASS.indication, {
-    IndicationIdentifier: `TVDc:${model.hostName}:measured:${model.paths.systemId(target)}:${e.index}`,
+/** What every TVDc_IntegrityIndication says alike: a Security Alert about `system`, raised by this host at `now`. */
+function securityAlert(model: IntegrityModel, system: CimObjectPath, now: Date): Record<string, unknown> {
+  return {
     IndicationTime: CimDateTime.fromDate(now),
     EventTime: CimDateTime.fromDate(now),
     AlertType: 8,
-    ProbableCause: 123,
-    ProbableCauseDescription: 'new measurement',
-    PerceivedSeverity: SEVERITY_INFORMATION,
     AlertingManagedElement: system.toString(),
     AlertingElementFormat: 2,
     SystemCreationClassName: CLASS.host,
     SystemName: model.hostName,
     ProviderName: 'tvdc integrity',
     OwningEntity: 'TVDc',
+    Verdict: VERDICT_UNJUDGED,
+  };
+}
+
+export function integrityIndication(model: IntegrityModel, target: IntegrityTarget, e: ImaEntry): CimInstance {
+  const now = new Date();
+  const system = model.paths.system(target);
+  const digest = e.templateName === 'ima' ? e.fileDigest : `${e.fileAlg}:${e.fileDigest}`;
+  const who = target.kind === 'vm' ? `VM ${target.name}` : `host ${model.hostName}`;
+  return model.cim.instance(CLASS.indication, {
+    ...securityAlert(model, system, now),
+    IndicationIdentifier: `TVDc:${model.hostName}:measured:${model.paths.systemId(target)}:${e.index}`,
+    ProbableCause: 123,
+    ProbableCauseDescription: 'new measurement',
+    PerceivedSeverity: SEVERITY_INFORMATION,
     MessageID: 'TVDC-INTEGRITY-MEASUREMENT',
     Message: `${who} measured ${e.path} (${digest}) into PCR ${e.pcr}`,
     MessageArguments: [system.toString(), e.path, digest, String(e.pcr), String(e.index)],
@@ -42,7 +51,6 @@ export function integrityIndication(model: IntegrityModel, target: IntegrityTarg
     FilePath: e.path,
     Digest: digest,
     LogIndex: BigInt(e.index),
-    Verdict: VERDICT_UNJUDGED,
   });
 }
 
@@ -59,23 +67,14 @@ export function tpmLossIndication(model: IntegrityModel, loss: TpmLoss): CimInst
   const now = new Date();
   const system = model.paths.system(loss.target);
   return model.cim.instance(CLASS.indication, {
+    ...securityAlert(model, system, now),
     IndicationIdentifier: `TVDc:${model.hostName}:tpm-lost:${model.paths.systemId(loss.target)}:${now.getTime()}`,
-    IndicationTime: CimDateTime.fromDate(now),
-    EventTime: CimDateTime.fromDate(now),
-    AlertType: 8,
     ProbableCause: CAUSE_PROGRAM_TERMINATED,
     ProbableCauseDescription: loss.target.kind === 'vm' ? 'vTPM process ended' : 'host TPM process ended',
     PerceivedSeverity: SEVERITY_CRITICAL,
-    AlertingManagedElement: system.toString(),
-    AlertingElementFormat: 2,
-    SystemCreationClassName: CLASS.host,
-    SystemName: model.hostName,
-    ProviderName: 'tvdc integrity',
-    OwningEntity: 'TVDc',
     MessageID: 'TVDC-INTEGRITY-TPM-LOST',
     Message: loss.message,
     MessageArguments: [system.toString(), loss.action, loss.exitCode === null ? 'signal' : String(loss.exitCode)],
     Description: loss.message,
-    Verdict: VERDICT_UNJUDGED,
   });
 }
