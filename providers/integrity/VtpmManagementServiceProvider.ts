@@ -34,7 +34,7 @@ const NOT_SUPPORTED = { returnValue: 1, outParams: [{ name: 'Reason', value: 'vT
  * names, an import takes one signed by a key the caller names. The management server calls none
  * of them (it migrates with MigrateVirtualSystemToHost), so its `write` login does not get them.
  */
-export const ADMIN_METHODS = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'PrepareVTPMMigrationOut', 'PrepareVTPMMigrationIn', 'ImportHostMeasurementLog'] as const;
+const ADMIN_METHODS = ['CreateVTPM', 'DeleteVTPM', 'StartVTPM', 'StopVTPM', 'ExportVTPMState', 'ImportVTPMState', 'PrepareVTPMMigrationOut', 'PrepareVTPMMigrationIn', 'ImportHostMeasurementLog'] as const;
 
 export class VtpmManagementServiceProvider implements Provider {
   readonly methodRoles: Readonly<Record<string, Role>> = Object.fromEntries(ADMIN_METHODS.map((m) => [m, 'admin' as const]));
