@@ -17,7 +17,7 @@ import { scrubFreedPages, withSecureDelete } from './plainTextScrub.js';
  * bounds the whole answer: a host that trickles its answer byte by byte resets the body timeout
  * with every byte and would otherwise hold the API request without limit.
  */
-export const HOST_TIMEOUTS: Readonly<Timeouts> = { connect: 5_000, headers: 30_000, body: 30_000, total: 60_000 };
+const HOST_TIMEOUTS: Readonly<Timeouts> = { connect: 5_000, headers: 30_000, body: 30_000, total: 60_000 };
 
 export interface HostCredentials {
   user: string | null;
@@ -55,14 +55,14 @@ export class HostRegistry implements HostDirectory {
   private readonly box: SecretBox;
   /** The key as log lines and errors name it. */
   private readonly keyName: string;
+  /** HOST_TIMEOUTS, with what the server was told to change of them (tests). */
+  private readonly timeouts: Timeouts;
 
   /**
    * Encrypts the passwords still stored in plain text (databases made before encryption), then
    * names the hosts whose passwords this key does not decrypt. Those hosts stay managed: the
    * rest of the database is usable, and each CIM call to them says why it cannot be made.
    */
-  private readonly timeouts: Timeouts;
-
   constructor(private readonly db: Db, secrets: SealingKey, timeouts: Partial<Timeouts> = {}) {
     this.timeouts = { ...HOST_TIMEOUTS, ...timeouts };
     this.box = secrets.box;
