@@ -6,6 +6,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { UserDirectory, UserFileError, isRole, userNameProblem } from '../../src/wbem/UserDirectory.js';
 import { WbemServerError } from '../../src/wbem/WbemServer.js';
+import { StoreError } from '../../src/store/Store.js';
 import { swtpmInstalled } from '../../src/tvdc/vtpm/SwtpmProcess.js';
 import { HostAgent, HostAgentError } from '../host/HostAgent.js';
 import { onClosedPipe } from './closedPipe.js';
@@ -203,8 +204,8 @@ if (invoked === fileURLToPath(import.meta.url) || invoked.replace(/\.js$/, '.ts'
   // The agent serves on when whoever read its output is gone; only that output is lost.
   onClosedPipe(() => {});
   main().catch((e: unknown) => {
-    // The users file's and the listener's errors carry a stable code, printed as `tvdc server` prints its own.
-    const code = e instanceof UserFileError || e instanceof WbemServerError ? `${e.code}: ` : '';
+    // The users file's, the state directory's and the listener's errors carry a stable code, printed as `tvdc server` prints its own.
+    const code = e instanceof UserFileError || e instanceof WbemServerError || e instanceof StoreError ? `${e.code}: ` : '';
     process.stderr.write(`tvdc-host: ${code}${e instanceof Error ? e.message : String(e)}\n`);
     process.exit(1);
   });

@@ -1,5 +1,6 @@
 // tvdc-host's startup errors as a user sees them: `tvdc-host: CODE: message` and exit 1 for the
-// users file (USERS_*) and the listener (WBEM_*), the codes the README documents.
+// users file (USERS_*), the state directory (STORE_OPEN) and the listener (WBEM_*), the codes the
+// README documents.
 import { expect } from 'chai';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -34,7 +35,7 @@ describe('cli: tvdc-host startup errors carry their code', function () {
     tmp.remove();
   });
 
-  it('a users file entry, a port in use, bad TLS files: tvdc-host: CODE: message, exit 1', async () => {
+  it('a users file entry, a port in use, bad TLS files, a file where --state must go: tvdc-host: CODE: message, exit 1', async () => {
     const file = (name: string, text: string) => {
       const f = join(tmp.dir, name);
       writeFileSync(f, text);
@@ -47,6 +48,7 @@ describe('cli: tvdc-host startup errors carry their code', function () {
       [['--port', '0', '--users', badRole], new RegExp(`^tvdc-host: USERS_ROLE: ${badRole}:1:\\d+: role "superuser"`)],
       [['--port', String(busyPort)], new RegExp(`^tvdc-host: WBEM_LISTEN: cannot listen on 127.0.0.1:${busyPort}: `)],
       [['--port', '0', '--https-port', '0', '--cert', junk, '--key', junk], /^tvdc-host: WBEM_TLS_CONFIG: cannot use the certificate\/key: /],
+      [['--port', '0', '--state', join(junk, 'state')], new RegExp(`^tvdc-host: STORE_OPEN: cannot make directory ${join(junk, 'state')}: ${junk} exists and is not a directory$`)],
     ];
     const results = await Promise.all(cases.map(([args]) => tvdcHost(args)));
     results.forEach((r, i) => {
