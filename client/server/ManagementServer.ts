@@ -133,8 +133,8 @@ function httpOptions(options: ServerListenOptions): http.ServerOptions {
  * with a request's first byte, so a client that connects and stays silent would hold its socket
  * (and a file descriptor) for ever. Once a request came, Node's own timeouts take over.
  */
-function guarded<S extends http.Server>(server: S, options: ServerListenOptions): S {
-  const limit = options.headersTimeoutMs ?? 60_000;
+function guarded<S extends http.Server>(server: S): S {
+  const limit = server.headersTimeout;
   const waiting = new WeakMap<object, NodeJS.Timeout>();
   // Over TLS the request's socket is the TLS socket, which exists once the handshake is done (the
   // handshake itself has TLS's own timeout).
@@ -227,13 +227,13 @@ export class ManagementServer {
     const out: { http?: string; https?: string } = {};
     const display = host.includes(':') ? `[${host}]` : host;
     if (options.port !== undefined) {
-      out.http = `http://${display}:${await this.bind(guarded(http.createServer(httpOptions(options), this.app.callback()), options), options.port, host)}`;
+      out.http = `http://${display}:${await this.bind(guarded(http.createServer(httpOptions(options), this.app.callback())), options.port, host)}`;
     }
     if (options.httpsPort !== undefined) {
       if (!options.cert || !options.key) throw new ManagementServerError('SERVER_TLS_CONFIG', 'HTTPS needs --cert and --key');
       let server: https.Server;
       try {
-        server = guarded(https.createServer({ ...httpOptions(options), cert: pem(options.cert), key: pem(options.key) }, this.app.callback()), options);
+        server = guarded(https.createServer({ ...httpOptions(options), cert: pem(options.cert), key: pem(options.key) }, this.app.callback()));
       } catch (e) {
         throw new ManagementServerError('SERVER_TLS_CONFIG', `cannot use the certificate or key: ${(e as Error).message}`);
       }
