@@ -11,26 +11,28 @@ import { TpmFormatError, TpmReader, TpmWriter } from './TpmBuffer.js';
 const TCG_TAG_PCCLIENT_STORED_CERT = 0x1001;
 const TCG_TAG_PCCLIENT_FULL_CERT = 0x1002;
 const TCG_FULL_CERT = 0;
-/** The TCG_PCCLIENT_STORED_CERT header and the TCG_FULL_CERT tag. */
-const HEADER = 7;
+/** The TCG_PCCLIENT_STORED_CERT header: tag, certType, certSize. */
+const STORED_HEADER = 5;
+/** Where the DER certificate starts: after that header and the TCG_FULL_CERT tag. */
+const CERT_OFFSET = STORED_HEADER + 2;
 
 function encodeStoredCert(der: Buffer): Buffer {
   if (der.length + 2 > 0xffff) throw new TvdcError('INVALID_ARGUMENT', `an EK certificate of ${der.length} bytes does not fit a TCG_PCCLIENT_STORED_CERT`);
   return new TpmWriter().u16(TCG_TAG_PCCLIENT_STORED_CERT).u8(TCG_FULL_CERT).u16(der.length + 2).u16(TCG_TAG_PCCLIENT_FULL_CERT).bytes(der).toBuffer();
 }
 
-/** The size of the whole stored certificate, read from its 5-byte TCG_PCCLIENT_STORED_CERT header. */
+/** The size of the whole stored certificate, read from its TCG_PCCLIENT_STORED_CERT header. */
 function storedSize(header: Buffer): number {
   const r = new TpmReader(header, 'TCG_PCCLIENT_STORED_CERT');
   if (r.u16() !== TCG_TAG_PCCLIENT_STORED_CERT) throw new TpmFormatError('the EK certificate NV area does not start with TCG_TAG_PCCLIENT_STORED_CERT');
   if (r.u8() !== TCG_FULL_CERT) throw new TpmFormatError('the EK certificate NV area holds no TCG_FULL_CERT');
-  return 5 + r.u16();
+  return STORED_HEADER + r.u16();
 }
 
 function decodeStoredCert(stored: Buffer): Buffer {
-  if (stored.length < HEADER || storedSize(stored.subarray(0, 5)) !== stored.length) throw new TpmFormatError('the TCG_PCCLIENT_STORED_CERT size does not match its contents');
-  if (stored.readUInt16BE(5) !== TCG_TAG_PCCLIENT_FULL_CERT) throw new TpmFormatError('the stored EK certificate is not tagged TCG_TAG_PCCLIENT_FULL_CERT');
-  return stored.subarray(HEADER);
+  if (stored.length < CERT_OFFSET || storedSize(stored.subarray(0, STORED_HEADER)) !== stored.length) throw new TpmFormatError('the TCG_PCCLIENT_STORED_CERT size does not match its contents');
+  if (stored.readUInt16BE(STORED_HEADER) !== TCG_TAG_PCCLIENT_FULL_CERT) throw new TpmFormatError('the stored EK certificate is not tagged TCG_TAG_PCCLIENT_FULL_CERT');
+  return stored.subarray(CERT_OFFSET);
 }
 
 /**
@@ -48,6 +50,6 @@ export async function storeTpm12EkCertificate(tpm: Tpm12, ownerAuth: Buffer, cer
 
 /** Reads the EK certificate back from NV, as guest software would (no authorization), as PEM. */
 export async function readTpm12EkCertificate(tpm: Tpm12): Promise<string> {
-  const size = storedSize(await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, 5));
+  const size = storedSize(await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, STORED_HEADER));
   return new X509Certificate(decodeStoredCert(await tpm.nvReadValue(TPM12_NV_INDEX.EK_CERT, 0, size))).toString();
 }
