@@ -28,7 +28,7 @@ export function hostPath(name: string): CimObjectPath {
 }
 
 /** The VM a target path names (a TVDc_ComputerSystem's Name), or undefined for a host. */
-export function vmOfPath(p: CimObjectPath): string | undefined {
+function vmOfPath(p: CimObjectPath): string | undefined {
   if (p.className.toLowerCase() !== 'tvdc_computersystem') return undefined;
   const name = p.keys?.get('Name')?.value;
   return typeof name === 'string' ? name : undefined;
