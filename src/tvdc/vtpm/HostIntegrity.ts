@@ -12,7 +12,7 @@ import type { QuoteBundle } from '../integrity/QuoteBundle.js';
 import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
 import { VM_NAME, type MigrationTicket, type VmInfo } from '../hypervisor/VirtualMachine.js';
 import { Attestor, type QuoteRequest } from './Attestor.js';
-import { Measurer } from './Measurer.js';
+import { IMA_PCR, Measurer } from './Measurer.js';
 import { parseMigrationPublicKey, type MigrationPublicKey } from './MigrationKey.js';
 import type { TpmFamily } from './TpmFamily.js';
 import { akPublicPemOf } from './VtpmKeys.js';
@@ -20,7 +20,6 @@ import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
 import { VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
 import { requireVmHalted, requireVmStoppedToStart, requireVtpmToResume } from './VtpmPowerRules.js';
 import { describeExit, type TpmLoss, type TpmLossListener } from './TpmLoss.js';
-import { IMA_PCR } from './Measurer.js';
 
 /** What a quote, a PCR or a log belongs to: a VM's vTPM or the host's TPM. */
 export type IntegrityTarget = { kind: 'vm'; name: string } | { kind: 'host' };
