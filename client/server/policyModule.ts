@@ -56,6 +56,11 @@ function optionalList(body: unknown, field: string): string[] | undefined {
   return v as string[];
 }
 
+/** `n label or conflict set lines differ`, as a refusal names a host's other content. */
+function linesDiffer(n: number): string {
+  return `${n} label or conflict set line${n === 1 ? ' differs' : 's differ'}`;
+}
+
 /**
  * Loads the policy on one host and activates it, as an update of whatever that host runs.
  * `accepted` is what the host last accepted from this TVDc (the server's record).
@@ -74,8 +79,7 @@ async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy, accep
       const theirs = await readActiveRules(conn);
       const ours = policyRules(gp.policy);
       if (theirs.join('\n') === ours.join('\n')) return { ok: true, message: `${gp.name} ${gp.version} is already active (its labels and conflict sets are the TVDc's)` };
-      const differ = ruleDifference(theirs, ours);
-      return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${differ} label or conflict set line${differ === 1 ? ' differs' : 's differ'}), not deployed by this server; set a version above ${gp.version} and deploy that: any edit (tvdc labels add|remove, tvdc policy conflicts add|remove) picks one, or tvdc policy export, raise <Version>, tvdc policy set` };
+      return { ok: false, message: `host runs another ${gp.name} ${gp.version} (${linesDiffer(ruleDifference(theirs, ours))}), not deployed by this server; set a version above ${gp.version} and deploy that: any edit (tvdc labels add|remove, tvdc policy conflicts add|remove) picks one, or tvdc policy export, raise <Version>, tvdc policy set` };
     }
     // Xen's boot policy may be replaced by any policy; anything else is updated from what runs.
     const from = active && active.name !== 'DEFAULT' ? { name: active.name, version: active.version } : null;
@@ -179,7 +183,7 @@ export const policyModule: ServerModule = {
       const live = await readHostsPolicies(ctx, groups.hostsOf(group));
       const { clashes, notRead: rulesNotRead } = await sameIdOtherContent(ctx, policy, live);
       if (clashes.length) {
-        const which = clashes.map((c) => `${c.host} (${c.differ} label or conflict set line${c.differ === 1 ? ' differs' : 's differ'})`).join(', ');
+        const which = clashes.map((c) => `${c.host} (${linesDiffer(c.differ)})`).join(', ');
         throw ApiError.conflict(`host${clashes.length === 1 ? '' : 's'} ${which} run${clashes.length === 1 ? 's' : ''} another ${header.name} ${header.version}; set this policy with a version above ${header.version} (edit <Version> in the file)`);
       }
       const notRead = [...live.notRead, ...rulesNotRead].sort((a, b) => a.host.localeCompare(b.host));
