@@ -77,6 +77,16 @@ function children(n: forge.asn1.Asn1): forge.asn1.Asn1[] {
   return Array.isArray(n.value) ? n.value : [];
 }
 
+/**
+ * The Extensions list of a TBSCertificate (inside its [3] EXPLICIT tag) as forge holds it, so an
+ * Extension pushed onto it goes into the certificate; undefined when there is none.
+ */
+export function tbsExtensions(tbs: forge.asn1.Asn1): forge.asn1.Asn1[] | undefined {
+  const wrapper = children(tbs).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
+  const list = wrapper && children(wrapper)[0];
+  return list && Array.isArray(list.value) ? list.value : undefined;
+}
+
 function isUniversal(n: forge.asn1.Asn1 | undefined, type: number): n is forge.asn1.Asn1 {
   return n !== undefined && n.tagClass === forge.asn1.Class.UNIVERSAL && n.type === type;
 }
@@ -101,10 +111,9 @@ export function readTpm12KeyAttributes(certDer: Buffer): Tpm12KeyAttributes | un
     throw new TpmFormatError(`certificate DER: ${(e as Error).message}`);
   }
   const tbs = children(cert)[0];
-  const wrapper = tbs && children(tbs).find((n) => n.tagClass === asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
-  const list = wrapper && children(wrapper)[0];
+  const list = tbs && tbsExtensions(tbs);
   if (!list) return undefined;
-  const ext = children(list).find((e) => {
+  const ext = list.find((e) => {
     const id = children(e)[0];
     return isUniversal(id, asn1.Type.OID) && Buffer.from(String(id.value), 'binary').equals(OID_CONTENT);
   });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import forge from 'node-forge';
 import { TvdcError } from '../TvdcError.js';
 import { TPM12_KEY_FLAGS, TPM12_KEY_USAGE, TPM12_SS, tpm12SigSchemeName } from './Tpm12Constants.js';
-import { tpm12KeyAttributesExtension } from './Tpm12KeyAttributesExtension.js';
+import { tbsExtensions, tpm12KeyAttributesExtension } from './Tpm12KeyAttributesExtension.js';
 import { Tpm12KeyReading } from './Tpm12KeyReading.js';
 
 export type TpmCaKind = 'virtual' | 'platform';
@@ -162,9 +162,9 @@ function signWithNode(cert: forge.pki.Certificate, keyPem: string, rawExtensions
   const pki = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
   const tbsAsn1 = pki.getTBSCertificate(cert);
   if (rawExtensions.length) {
-    const wrapper = (tbsAsn1.value as forge.asn1.Asn1[]).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3);
-    if (!wrapper) throw new TvdcError('INVALID_ARGUMENT', 'a certificate with extra extensions needs an extensions field');
-    ((wrapper.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]).push(...rawExtensions);
+    const extensions = tbsExtensions(tbsAsn1);
+    if (!extensions) throw new TvdcError('INVALID_ARGUMENT', 'a certificate with extra extensions needs an extensions field');
+    extensions.push(...rawExtensions);
     // certificateToPem writes this TBSCertificate, not one rebuilt from the fields without them.
     (cert as unknown as { tbsCertificate: forge.asn1.Asn1 }).tbsCertificate = tbsAsn1;
   }

@@ -6,7 +6,7 @@ import { createPrivateKey, sign, X509Certificate, type KeyObject } from 'node:cr
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { derToAsn1, tpm12KeyAttributesExtension, type Tpm12KeyAttributes } from '../../../../src/tvdc/vtpm/Tpm12KeyAttributesExtension.js';
+import { derToAsn1, tbsExtensions, tpm12KeyAttributesExtension, type Tpm12KeyAttributes } from '../../../../src/tvdc/vtpm/Tpm12KeyAttributesExtension.js';
 import { ekBinding, TCG_KP_AIK_CERTIFICATE } from '../../../../src/tvdc/vtpm/VtpmCa.js';
 
 /** The vTPM CA's key, from the host state dir a VtpmManager keeps it in. */
@@ -59,10 +59,7 @@ export function quoteKeyCertificate(o: { caPem: string; caKeyPem: string; key: K
   cert.siginfo.algorithmOid = oid;
   const pki = forge.pki as unknown as { getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1 };
   const tbs = pki.getTBSCertificate(cert);
-  if (o.attributes) {
-    const wrapper = (tbs.value as forge.asn1.Asn1[]).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && n.type === 3)!;
-    ((wrapper.value as forge.asn1.Asn1[])[0]!.value as forge.asn1.Asn1[]).push(tpm12KeyAttributesExtension(o.attributes));
-  }
+  if (o.attributes) tbsExtensions(tbs)!.push(tpm12KeyAttributesExtension(o.attributes));
   return signTbs(tbs, o.caKeyPem);
 }
 
