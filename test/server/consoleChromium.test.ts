@@ -12,23 +12,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import puppeteer, { type Browser, type HTTPResponse, type Page } from 'puppeteer-core';
-import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
+import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
-import { activePolicy, client, defineVm, hostLabel, paperTvdc, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, defineVm, hostLabel, paperTvdc, startServer, stateOn, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 
 /** Where CI (.ci/run) installs the browser: the Debian package `chromium`. */
 const CHROMIUM = '/usr/bin/chromium';
-
-/** EnabledState of the VM on the host (2 running, 3 stopped), or null when the host has no such VM. */
-async function stateOn(conn: WbemConnection, name: string): Promise<number | null> {
-  try {
-    return Number((await conn.getInstance(vm(name))).get('EnabledState'));
-  } catch (e) {
-    if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
-    throw e;
-  }
-}
 
 /** The CSS selector of the form with these hidden fields. */
 const formWith = (fields: Record<string, string>) =>

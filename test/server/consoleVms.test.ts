@@ -9,13 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { CimError, CimStatus, type WbemConnection } from '../../client/cim/index.js';
+import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { AUDIT_PAGE_LIMIT } from '../../client/server/console/auditPage.js';
 import { PROBLEM_MARKER } from '../../client/server/console/markers.js';
 import { consoleBrowser, outcome, type Page } from './support/consoleBrowser.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
-import { client, defineVm, paperTvdc, requestState, startServer, tempDir, tvdcConnection, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, paperTvdc, requestState, startServer, stateOn, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 import type { Relay } from '../support/Relay.js';
 import { startHangingMigration, type HangingMigration } from './support/hangingMigration.js';
 
@@ -37,16 +37,6 @@ function controls(row: string): { buttons: string[]; choices: string[] } {
 /** The audit rows of a page: [user, TVDc, action, outcome cell]. */
 function auditOf(body: string): string[][] {
   return [...body.matchAll(/^<tr><td>\d+<\/td><td>[^<]+<\/td><td>([^<]*)<\/td><td>(.*?)<\/td><td>([^<]*)<\/td><td>(.*?)<\/td><td>.*<\/td><\/tr>$/gm)].map((m) => [m[1]!, m[2]!, m[3]!, m[4]!]);
-}
-
-/** EnabledState of the VM on the host (2 running, 3 stopped), or null when the host has no such VM. */
-async function stateOn(conn: WbemConnection, name: string): Promise<number | null> {
-  try {
-    return Number((await conn.getInstance(vm(name))).get('EnabledState'));
-  } catch (e) {
-    if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
-    throw e;
-  }
 }
 
 describe('management server: the web console starts, stops and migrates VMs and shows the audit trail', function () {

@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { WbemConnection } from '../../../client/cim/index.js';
+import { CimError, CimStatus, WbemConnection } from '../../../client/cim/index.js';
 import { ApiClient, ApiClientError } from '../../../client/cli/ApiClient.js';
 import { main } from '../../../client/cli/tvdc.js';
 import { ManagementServer, serverModules } from '../../../client/server/ManagementServer.js';
@@ -111,6 +111,16 @@ export async function defineVm(conn: WbemConnection, host: string, name: string)
 export async function requestState(conn: WbemConnection, name: string, state: number): Promise<{ code: number; reason: string }> {
   const r = await conn.invokeMethod(vm(name), 'RequestStateChange', { RequestedState: { type: 'uint16', value: state } });
   return { code: Number(r.returnValue), reason: String(r.outParams.get('Reason')?.value ?? '') };
+}
+
+/** EnabledState of the VM on the host (2 running, 3 stopped), or null when the host has no such VM. */
+export async function stateOn(conn: WbemConnection, name: string): Promise<number | null> {
+  try {
+    return Number((await conn.getInstance(vm(name))).get('EnabledState'));
+  } catch (e) {
+    if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
+    throw e;
+  }
 }
 
 /** The VM's SecurityLabel as the host reports it. */
