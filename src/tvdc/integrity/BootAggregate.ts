@@ -32,14 +32,14 @@ const IMA_BANK: Record<keyof BootAggregates, PcrBankName> = { tpm2: 'sha256', tp
 
 /** The boot_aggregates of a boot that measures `components` in order into fresh PCRs. */
 export function bootAggregateOf(components: readonly BootMeasurement[]): BootAggregates {
+  for (const c of components) {
+    if (!Number.isInteger(c.pcr) || c.pcr < 0 || c.pcr > 9) throw new IntegrityError('POLICY_FORMAT', `boot component in PCR ${c.pcr}: boot components go into PCRs 0-9`);
+  }
   const out = {} as BootAggregates;
   for (const family of ['tpm2', 'tpm12'] as const) {
     const bank = IMA_BANK[family];
     const pcrs = new ImaReplay(bank);
-    for (const c of components) {
-      if (!Number.isInteger(c.pcr) || c.pcr < 0 || c.pcr > 9) throw new IntegrityError('POLICY_FORMAT', `boot component in PCR ${c.pcr}: boot components go into PCRs 0-9`);
-      pcrs.extendHex(c.pcr, hash(bank, c.data, 'hex'));
-    }
+    for (const c of components) pcrs.extendHex(c.pcr, hash(bank, c.data, 'hex'));
     const values = new Map<number, Buffer>();
     for (let i = 0; i < 10; i++) values.set(i, pcrs.value(i));
     // The last candidate is the one the host writes (current kernels: 0-9, SHA-1 over 0-7).
