@@ -17,7 +17,7 @@ import { parseMigrationPublicKey, type MigrationPublicKey } from './MigrationKey
 import type { TpmFamily } from './TpmFamily.js';
 import { akPublicPemOf } from './VtpmKeys.js';
 import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
-import { VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
+import { reportToStderr, VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
 import { requireVmHalted, requireVmStoppedToStart, requireVtpmToResume } from './VtpmPowerRules.js';
 import { describeExit, type TpmLoss, type TpmLossListener } from './TpmLoss.js';
 
@@ -184,7 +184,7 @@ export class HostIntegrity {
         loss = { target, exitCode: code, action: 'vm-not-running', ...(vm ? { vmState: vm.state } : {}), message: `the vTPM of VM '${target.name}' ${describeExit(code)}; ${what}` };
       }
     }
-    (this.opts.log ?? ((l: string) => process.stderr.write(`tvdc integrity: ${l}\n`)))(loss.message);
+    (this.opts.log ?? reportToStderr)(loss.message);
     for (const l of this.lossListeners) {
       try {
         l(loss);

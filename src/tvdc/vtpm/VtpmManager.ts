@@ -207,6 +207,11 @@ export const PACKAGE_LIFETIME_MS = 15 * 60_000;
 /** How far ahead of this host's clock a package's export time may be (hosts' clocks drift). */
 const CLOCK_SKEW_MS = 5 * 60_000;
 
+/** Where the host's TPM code reports what it did on its own when no `log` is given. */
+export function reportToStderr(line: string): void {
+  process.stderr.write(`tvdc integrity: ${line}\n`);
+}
+
 function lostTpm12Record(id: string): TvdcError {
   return new TvdcError('VTPM_FAILED', `TPM 1.2 vTPM ${id} has lost its quote key record`);
 }
@@ -536,7 +541,7 @@ export class VtpmManager {
   }
 
   private report(line: string): void {
-    (this.opts.log ?? ((l: string) => process.stderr.write(`tvdc integrity: ${l}\n`)))(line);
+    (this.opts.log ?? reportToStderr)(line);
   }
 
   /**
