@@ -4,43 +4,24 @@
 // second server opens the same database file, as a restarted one would.
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
 import { AuditTrail } from '../../client/server/AuditTrail.js';
 import { startHangingMigration } from './support/hangingMigration.js';
 import { client, eventually, PAPER_POLICY, tempDir } from './support/serverHarness.js';
+import { TcpFront } from './support/TcpFront.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 
 /** A TCP front of a host that relays until `hold` is set; then it takes requests and answers none. */
-class HoldingFront {
+class HoldingFront extends TcpFront {
   hold = false;
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
-  constructor(private readonly upstream: string) {}
 
-  async start(): Promise<string> {
-    const up = new URL(this.upstream);
-    this.server = createServer((c) => {
-      const u = connect(Number(up.port), up.hostname);
-      for (const s of [c, u]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      u.pipe(c);
-      c.on('data', (chunk: Buffer) => {
-        if (!this.hold) u.write(chunk);
-      });
+  protected relay(client: Socket, host: Socket): void {
+    client.on('data', (chunk: Buffer) => {
+      if (!this.hold) host.write(chunk);
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}`;
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
   }
 }
 

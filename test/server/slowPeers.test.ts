@@ -2,11 +2,12 @@
 // minutes), clients that connect and say nothing (held the server's sockets for ever), and a server
 // that does not answer the CLI (reported as "cannot reach").
 import { expect } from 'chai';
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
 import { ManagementServer, openServerDb } from '../../client/server/ManagementServer.js';
 import { UserStore } from '../../client/server/UserStore.js';
+import { TcpFront } from './support/TcpFront.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { refused, runTvdc, tempDir } from './support/serverHarness.js';
 
@@ -16,48 +17,30 @@ const HEAD = 'HTTP/1.1 200 OK\r\nContent-Type: application/xml; charset=utf-8\r\
  * A TCP front of a real host: relays while `dripping` is off; then answers every request with a
  * valid head and a body of one byte every 50 ms, for ever (each byte resets a body timeout).
  */
-class DrippingFront {
+class DrippingFront extends TcpFront {
   dripping = false;
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
   private readonly timers = new Set<NodeJS.Timeout>();
-  port = 0;
-  constructor(private readonly upstream: string) {}
 
-  async start(): Promise<string> {
-    const up = new URL(this.upstream);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(up.port), up.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
+  protected relay(client: Socket, upstream: Socket): void {
+    let started = false;
+    client.on('data', (chunk: Buffer) => {
+      if (!this.dripping) {
+        upstream.write(chunk);
+        return;
       }
-      upstream.pipe(client);
-      let started = false;
-      client.on('data', (chunk: Buffer) => {
-        if (!this.dripping) {
-          upstream.write(chunk);
-          return;
-        }
-        if (started) return;
-        started = true;
-        upstream.unpipe(client);
-        client.write(HEAD + '26\r\n<?xml version="1.0" encoding="utf-8"?>\r\n');
-        const t = setInterval(() => client.write('1\r\n \r\n'), 50);
-        this.timers.add(t);
-        client.on('close', () => clearInterval(t));
-      });
+      if (started) return;
+      started = true;
+      upstream.unpipe(client);
+      client.write(HEAD + '26\r\n<?xml version="1.0" encoding="utf-8"?>\r\n');
+      const t = setInterval(() => client.write('1\r\n \r\n'), 50);
+      this.timers.add(t);
+      client.on('close', () => clearInterval(t));
     });
-    await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    this.port = (this.server!.address() as AddressInfo).port;
-    return `http://127.0.0.1:${this.port}`;
   }
 
-  async stop(): Promise<void> {
+  override async stop(): Promise<void> {
     for (const t of this.timers) clearInterval(t);
-    for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
+    await super.stop();
   }
 }
 
