@@ -27,13 +27,18 @@ function bad(line: number, msg: string): never {
   throw new IntegrityError('LOG_FORMAT', `IMA log line ${line}: ${msg}`);
 }
 
+/** An empty line (or a lone CR): no entry, skipped, though it still counts for line numbers. */
+export function isBlankAsciiLine(line: string): boolean {
+  return line.length === 0 || (line.length === 1 && line === '\r');
+}
+
 /** Parses ascii lines; `firstIndex` is the list position of the first line (for partial lists). */
 export function parseAsciiLog(text: string | readonly string[], firstIndex = 0): ImaEntry[] {
   const lines = typeof text === 'string' ? text.split('\n') : text;
   const out: ImaEntry[] = [];
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]!;
-    if (line.length === 0 || (line.length === 1 && line === '\r')) continue;
+    if (isBlankAsciiLine(line)) continue;
     out.push(parseAsciiLine(line.endsWith('\r') ? line.slice(0, -1) : line, firstIndex + out.length, i + 1));
   }
   return out;

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import type { ImaEntry } from '../integrity/ImaEntry.js';
-import { parseAsciiLog } from '../integrity/ImaLogParser.js';
+import { isBlankAsciiLine, parseAsciiLog } from '../integrity/ImaLogParser.js';
 import type { QuoteBundle } from '../integrity/QuoteBundle.js';
 import type { LifecycleListener } from '../hypervisor/LifecycleListener.js';
 import { VM_NAME, type MigrationTicket, type VmInfo } from '../hypervisor/VirtualMachine.js';
@@ -392,10 +392,11 @@ export class HostIntegrity {
     if (entries.length === 0) throw new TvdcError('INVALID_ARGUMENT', 'the measurement list is empty');
     // IMA measures into PCR 10 only; a line for another PCR would extend the host's boot PCRs
     // after the fact (and break its boot_aggregate). Refused as a whole, before anything is extended.
-    const lineNumbers = asciiLog.split('\n').flatMap((l, i) => (l === '' || l === '\r' ? [] : [i + 1]));
-    entries.forEach((e, i) => {
-      if (e.pcr !== IMA_PCR) throw new TvdcError('INVALID_ARGUMENT', `measurement list line ${lineNumbers[i]}: PCR ${e.pcr}; the host's list takes IMA entries for PCR ${IMA_PCR} only`);
-    });
+    const stray = entries.findIndex((e) => e.pcr !== IMA_PCR);
+    if (stray >= 0) {
+      const lineNo = asciiLog.split('\n').flatMap((l, i) => (isBlankAsciiLine(l) ? [] : [i + 1]))[stray];
+      throw new TvdcError('INVALID_ARGUMENT', `measurement list line ${lineNo}: PCR ${entries[stray]!.pcr}; the host's list takes IMA entries for PCR ${IMA_PCR} only`);
+    }
     return this.hostMeasurer.importLog(HOST_TPM_ID, entries);
   }
 
