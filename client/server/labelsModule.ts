@@ -36,6 +36,14 @@ export const labelsModule: ServerModule = {
       return p;
     };
 
+    /** `host` of TVDc `group`; 404 for a host elsewhere and no host at all alike: the TVDc is all the caller sees. */
+    const hostInGroup = (group: string, host: string): HostRecord => {
+      groups.require(group);
+      const h = ctx.hosts.list().find((x) => x.name === host && x.group === group);
+      if (!h) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
+      return h;
+    };
+
     // The TVDc's policy; with ?host=H, the one H last accepted from the TVDc instead, whose labels
     // are those the assignments below accept for H's VMs, disks and segments.
     router.route('GET', '/api/groups/:group/labels', ({ principal, params, query }) => {
@@ -43,8 +51,7 @@ export const labelsModule: ServerModule = {
       requireGroup(principal, group);
       const host = query.get('host');
       if (host !== null) {
-        groups.require(group);
-        if (!ctx.hosts.list().some((x) => x.name === host && x.group === group)) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
+        hostInGroup(group, host);
         const p = deployedOn(group, host);
         return { group, host, policy: { name: p.header.name, version: p.header.version }, labels: labelsOf(p), conflictSets: p.conflictSets };
       }
@@ -99,13 +106,6 @@ export const labelsModule: ServerModule = {
     for (const kind of ['disks', 'segments'] as const) {
       const element = (host: string, name: string) => (kind === 'disks' ? diskPath(host, name) : segmentPath(name));
       const noun = kind === 'disks' ? 'disk' : 'segment';
-      const hostInGroup = (group: string, host: string) => {
-        groups.require(group);
-        // The same answer for a host elsewhere and no host at all: the TVDc is all the caller sees.
-        const h = ctx.hosts.list().find((x) => x.name === host && x.group === group);
-        if (!h) throw ApiError.notFound(`host ${host} is not in TVDc ${group}`);
-        return h;
-      };
 
       router.route('PUT', `/api/groups/:group/hosts/:host/${kind}/:name/label`, async ({ principal, params, body }) => {
         const group = params['group']!;
