@@ -12,16 +12,11 @@ import type { MethodResult } from '../../client/cim/index.js';
 import { managerKeyFile, openManagerKey } from '../../client/server/ManagerKey.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { startLoggedInHost, type LoggedInHost } from '../providers/integrity/support/IntegrityHost.js';
-import { client, defineVm, paperTvdc, refused, requestState, runMain, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, ekOf, paperTvdc, refused, requestState, runMain, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = { user: 'mgmt', password: 'mgmt-secret-pw' };
 
 const ok = (r: MethodResult) => expect(Number(r.returnValue), String(r.outParams.get('Reason')?.value)).to.equal(0);
-
-async function ekOf(h: LoggedInHost, name: string): Promise<string | undefined> {
-  for await (const i of h.conn.enumerateInstances('TVDc_VTPM')) if (i.get('SystemName') === name) return String(i.get('EKCertificate'));
-  return undefined;
-}
 
 async function runningVm(h: LoggedInHost, name: string): Promise<void> {
   await defineVm(h.conn, h.name, name);

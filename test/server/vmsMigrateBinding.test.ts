@@ -14,7 +14,7 @@ import { UserDirectory } from '../../src/wbem/UserDirectory.js';
 import { Relay } from '../support/Relay.js';
 import { openManagerKey } from '../../client/server/ManagerKey.js';
 import { newStateDir, removeState, startLoggedInHost, type LoggedInHost } from '../providers/integrity/support/IntegrityHost.js';
-import { client, createDisk, defineVm, hostLabel, paperTvdc, requestState, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, createDisk, defineVm, ekOf, hostLabel, paperTvdc, requestState, runTvdc, service, startServer, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const LOGIN = { user: 'mgmt', password: 'mgmt-secret-pw' };
 
@@ -50,11 +50,6 @@ async function disksByVm(h: Host): Promise<Record<string, string[]>> {
     if (m) out[m[1]!]!.push(m[2]!);
   }
   return out;
-}
-
-async function ekOf(h: Host, name: string): Promise<string | undefined> {
-  for await (const i of h.conn.enumerateInstances('TVDc_VTPM')) if (i.get('SystemName') === name) return String(i.get('EKCertificate'));
-  return undefined;
 }
 
 describe('tvdc vms migrate: the destination\'s ticket binds the VM as the source has it', function () {

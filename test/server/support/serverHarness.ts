@@ -123,6 +123,12 @@ export async function stateOn(conn: WbemConnection, name: string): Promise<numbe
   }
 }
 
+/** The EK certificate of the VM's vTPM on the host, or undefined when the host has none for it. */
+export async function ekOf(h: { conn: WbemConnection }, name: string): Promise<string | undefined> {
+  for await (const i of h.conn.enumerateInstances('TVDc_VTPM')) if (i.get('SystemName') === name) return String(i.get('EKCertificate'));
+  return undefined;
+}
+
 /** The VM's SecurityLabel as the host reports it. */
 export async function hostLabel(conn: WbemConnection, name: string): Promise<string | null> {
   const i = await conn.getInstance(CimObjectPath.instance('TVDc_VirtualSystemSettingData', { InstanceID: `TVDc:${name}` }, 'root/tvdc'));
