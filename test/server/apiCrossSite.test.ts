@@ -50,7 +50,7 @@ describe('management server API: cross-site requests', function () {
     return (await client(srv.url, 'dc', 'dc-password').get<{ users: { name: string }[] }>('/api/users')).users.map((u) => u.name).sort();
   }
 
-  it('refuses the audit\'s form posts (text/plain, urlencoded, multipart, none) with 415 and creates no user', async () => {
+  it('refuses cross-site form posts (text/plain, urlencoded, multipart, none) with 415 and creates no user', async () => {
     const before = await users();
     const attacks: [string, Record<string, string>, string][] = [
       ['text/plain', { 'content-type': 'text/plain', origin: 'http://evil.example', 'sec-fetch-site': 'cross-site' }, formJson],

@@ -1,4 +1,4 @@
-// Who may send a VM (and its vTPM) where: the audit's attack, a write user naming a host of its
+// Who may send a VM (and its vTPM) where: the exfiltration, a write user naming a host of its
 // own as DestinationHost, is refused on a host without --manager-key and on one with it unless the
 // call brings the management server's MigrationAuthorization for that VM, this source, that
 // destination origin and that destination's migration key; a forged, expired, replayed (also after
@@ -156,7 +156,7 @@ describe('migration authority: a write user moves a VM only where the management
     expect((await evilConn.enumerateInstanceNames('TVDc_ComputerSystem').toArray()).map((p) => p.key('Name'))).to.not.include(vm);
   }
 
-  it('the audit\'s attack on a host without --manager-key: a write user may not migrate at all, and the answer names the option', async () => {
+  it('a write user sending a VM to a host of its own, on a host without --manager-key: a write user may not migrate at all, and the answer names the option', async () => {
     const op = bare.as(OP);
     const ek = await ekOf(op, 'b1');
     const r = await migrate(op, 'bare', 'b1', evil.origin);
@@ -168,7 +168,7 @@ describe('migration authority: a write user moves a VM only where the management
     await stayed(op, 'b1', ek);
   });
 
-  it('the audit\'s attack on a host with --manager-key: no authorization, a forged one, an expired one, or text that is no statement are refused', async () => {
+  it('a write user sending a VM to a host of its own, on a host with --manager-key: no authorization, a forged one, an expired one, or text that is no statement are refused', async () => {
     const op = src.as(OP);
     const ek = await ekOf(op, 'v1');
     expect(await migrate(op, 'src', 'v1', evil.origin)).to.have.property('denied').that.includes("op (write) may migrate VM 'v1' only with a MigrationAuthorization");

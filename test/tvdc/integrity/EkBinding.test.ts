@@ -128,7 +128,7 @@ describe('integrity: EK certificates bound to their VM (real swtpm)', function (
     expect(thrown(() => v.finishEnrolment('vm:vm1', activated))!.message).to.match(/^enrolment of vm:vm1 refused: its EK is already enrolled for vm:vm2/);
     v.forget('vm:vm2');
   });
-  it('vm1\'s vTPM copied to another host and imported there as vm2 (the audit\'s clone) is refused for vm2 (EK_WRONG_VM) and, under any other name, as vm1\'s clone (EK_CLONED)', async () => {
+  it('vm1\'s vTPM copied to another host and imported there as vm2 (a clone) is refused for vm2 (EK_WRONG_VM) and, under any other name, as vm1\'s clone (EK_CLONED)', async () => {
     const v = verifier();
     expect((await enrol(v, 'vm:vm1', 'vm1', 'vm1')).target).to.equal('vm:vm1');
     // Made with the hosts' own keys, as whoever holds a sealed copy and a source key could.
