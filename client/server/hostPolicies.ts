@@ -62,6 +62,7 @@ export async function readHostsPolicies(ctx: Pick<ServerContext, 'hosts'>, hosts
 
 export interface KnownVersion {
   version: string;
+  host: string;
   /** Where it is known from, for people: "host h1 runs", "host h1 last accepted". */
   where: string;
 }
@@ -73,10 +74,10 @@ export interface KnownVersion {
 export function knownHostVersions(groups: GroupStore, group: string, name: string, live: HostsPolicies): KnownVersion[] {
   const out: KnownVersion[] = [];
   for (const d of groups.deployments(group)) {
-    if (d.deployedName === name && d.deployedVersion) out.push({ version: d.deployedVersion, where: `host ${d.host} last accepted` });
+    if (d.deployedName === name && d.deployedVersion) out.push({ version: d.deployedVersion, host: d.host, where: `host ${d.host} last accepted` });
   }
   for (const [host, policies] of live.read) {
-    for (const p of policies) if (p.name === name && p.version) out.push({ version: p.version, where: `host ${host} ${p.active ? 'runs' : 'holds (not active)'}` });
+    for (const p of policies) if (p.name === name && p.version) out.push({ version: p.version, host, where: `host ${host} ${p.active ? 'runs' : 'holds (not active)'}` });
   }
   return out.sort((a, b) => compareVersions(b.version, a.version) || a.where.localeCompare(b.where));
 }

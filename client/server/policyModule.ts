@@ -6,14 +6,14 @@ import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
 import { parsePolicy, policyErrors } from '../../src/tvdc/policy/loadPolicy.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
-import { addConflictSet, addLabel, forHost, nextVersion, removeConflictSet, removeLabel, versionAbove, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, hasNextVersion, nextVersion, removeConflictSet, removeLabel, versionAbove, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
 import { GroupStore, type GroupPolicy } from './GroupStore.js';
 import { deploymentView, type LivePolicy } from './DeploymentState.js';
 import { outText, policyRules, readActiveRules, readPolicies, returnCode, securityService } from './HostCim.js';
-import { knownHostVersions, readHostsPolicies, readLivePolicy, ruleDifference, sameIdOtherContent } from './hostPolicies.js';
+import { knownHostVersions, readHostsPolicies, type KnownVersion, readLivePolicy, ruleDifference, sameIdOtherContent } from './hostPolicies.js';
 import { hostFailure } from './hostFailure.js';
 import { ChangesInFlight } from './ChangesInFlight.js';
 import type { ServerContext, ServerModule } from './ServerContext.js';
@@ -98,6 +98,13 @@ async function deployTo(ctx: ServerContext, host: string, gp: GroupPolicy, accep
   }
 }
 
+/** One entry per host (its highest version), in host order: a host may both run and hold such a version. */
+function noRoomHosts(known: readonly KnownVersion[]): KnownVersion[] {
+  const byHost = new Map<string, KnownVersion>();
+  for (const k of known) if (!byHost.has(k.host)) byHost.set(k.host, k);
+  return [...byHost.values()].sort((a, b) => a.host.localeCompare(b.host));
+}
+
 export const policyModule: ServerModule = {
   name: 'policy',
   register(router: ApiRouter, ctx: ServerContext): void {
@@ -110,19 +117,35 @@ export const policyModule: ServerModule = {
      * same version. Hosts that could not be read are named in the answer; their recorded versions
      * still count. The edit itself is applied after the hosts answered, to the policy as it is
      * then, so two edits at once never lose one another.
+     *
+     * A version with no next one (99999999.99999999), which any holder of a host's write role can
+     * load there, is left out: counting it would let that one host block every edit of the TVDc.
+     * The edit goes ahead, and the answer names the host, where deploying fails until its policy
+     * is reset (it accepts only a version above the one it holds).
      */
     const edit = async (group: string, user: string, change: (p: Policy, version: string) => Policy, what: string) => {
       groups.requirePolicy(group);
       const live = await readHostsPolicies(ctx, groups.hostsOf(group));
       const gp = groups.requirePolicy(group);
-      const above = knownHostVersions(groups, group, gp.name, live).filter((k) => compareVersions(k.version, gp.version) > 0);
+      const known = knownHostVersions(groups, group, gp.name, live).filter((k) => compareVersions(k.version, gp.version) > 0);
+      const above = known.filter((k) => hasNextVersion(k.version));
+      const leftOut = noRoomHosts(known.filter((k) => !hasNextVersion(k.version)));
       const version = versionAbove([gp.version, ...above.map((k) => k.version)]);
       const next = groups.setPolicy(group, change(gp.policy, version), user);
       const highest = above[0];
-      const versionNote = highest ? `version ${next.version}, not ${nextVersion(gp.version)}: ${highest.where} ${gp.name} ${highest.version}` : undefined;
+      const notes = [
+        highest ? `version ${next.version}, not ${nextVersion(gp.version)}: ${highest.where} ${gp.name} ${highest.version}` : undefined,
+        ...leftOut.map((k) => `${k.where} ${gp.name} ${k.version}, which has no version above it: left out of the choice of ${next.version}; deploying to host ${k.host} fails until that host's policy is reset`),
+      ].filter((n): n is string => n !== undefined);
+      const versionNote = notes.length ? notes.join('; ') : undefined;
       const unread = live.notRead.length ? `hosts not read: ${live.notRead.map((n) => `${n.host} (${n.message})`).join(', ')}` : undefined;
       ctx.audit({ user: user, group: group, action: 'policy.edit', message: [`TVDc ${group}: ${what} by ${user}; policy ${next.name} ${next.version}`, versionNote, unread].filter(Boolean).join('; ') });
-      return { ...policyView(next), ...(versionNote ? { versionNote } : {}), hostsNotRead: live.notRead };
+      return {
+        ...policyView(next),
+        ...(versionNote ? { versionNote } : {}),
+        ...(leftOut.length ? { versionsLeftOut: leftOut.map((k) => ({ host: k.host, version: k.version })) } : {}),
+        hostsNotRead: live.notRead,
+      };
     };
 
     // Each host is asked what it enforces, so a policy changed behind the server's back shows.
@@ -216,13 +239,18 @@ export const policyModule: ServerModule = {
           groups.recordDeployment(group, host, gp, r.ok, r.message);
           return { host, ok: r.ok, state: r.ok ? 'deployed' : 'failed', message: r.message } as const;
         }));
+        // A host that did not take it makes the deployment failed in the trail, as the CLI's exit
+        // status and the console's "partly done" say; the message names each host's outcome.
+        ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', ...(results.every((r) => r.ok) ? {} : { outcome: 'failed' as const }), message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
+      } catch (e) {
+        // The server kept running, so this is no deployment cut short by a stop: its outcome is
+        // this error, in the trail now, and the record of it in flight goes below.
+        ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', outcome: 'failed', message: `TVDc ${group}: deployment of policy ${gp.name} ${gp.version} by ${principal.user} failed: ${(e as Error).message}; see tvdc groups show ${group}` });
+        throw e;
       } finally {
         deploying.delete(group);
+        underWay.end();
       }
-      // A host that did not take it makes the deployment failed in the trail, as the CLI's exit
-      // status and the console's "partly done" say; the message names each host's outcome.
-      ctx.audit({ user: principal.user, group: group, action: 'policy.deploy', ...(results.every((r) => r.ok) ? {} : { outcome: 'failed' as const }), message: `TVDc ${group}: policy ${gp.name} ${gp.version} deployed by ${principal.user}: ${results.map((r) => `${r.host} ${r.state}`).join(', ')}` });
-      underWay.end();
       return { group, policy: { name: gp.name, version: gp.version }, ok: results.every((r) => r.ok), results };
     });
 

@@ -88,6 +88,49 @@ describe('changes in flight: audited before the hosts are asked, reported after 
     }
   });
 
+  it('a deployment whose host step throws: its failure is in the trail at once, and the next server reports nothing cut short', async () => {
+    const tmp = tempDir('tvdc-in-flight-throw-');
+    const db = join(tmp.dir, 'server.db');
+    const host: TestHost = await startTestHost('f2');
+    const first = ManagementServer.open({ db, log: () => undefined });
+    let dc: ApiClient | undefined;
+    try {
+      const url = (await first.listen({ port: 0 })).http!;
+      await first.users.add('dc', 'dcadmin', 'dc-password-1');
+      dc = client(url, 'dc', 'dc-password-1');
+      await dc.post('/api/hosts', { url: host.origin });
+      await dc.post('/api/groups', { name: 'fin' });
+      await dc.post('/api/groups/fin/hosts', { hosts: ['f2'] });
+      await dc.put('/api/groups/fin/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
+      // Recording the host's outcome fails after the host was asked (a real SQLite refusal, as a
+      // full disk or a broken file gives): the host step throws, not a host's refusal.
+      first.db.exec(`CREATE TRIGGER refuse_deployments BEFORE INSERT ON deployments BEGIN SELECT RAISE(ABORT, 'deployments refused by the test'); END`);
+      const err = await dc.post('/api/groups/fin/policy/deploy').then(() => undefined, (e: unknown) => e as Error);
+      expect(err, 'the deployment must fail').to.be.instanceOf(Error);
+      const rows = first.db.prepare('SELECT COUNT(*) AS n FROM changes_in_flight').get() as { n: number };
+      expect(rows.n).to.equal(0);
+      const trail = new AuditTrail(first.db).list({ limit: 100 }).filter((e) => e.action.startsWith('policy.deploy'));
+      expect(trail.map((e) => [e.action, e.outcome])).to.deep.equal([['policy.deploy', 'failed'], ['policy.deploy.start', 'done']]);
+      expect(trail[0]!.message).to.equal('TVDc fin: deployment of policy tvdc-paper 1.0 by dc failed: deployments refused by the test; see tvdc groups show fin');
+      // No deployment "in progress" is left behind either: once recording works, the next one goes.
+      first.db.exec('DROP TRIGGER refuse_deployments');
+      expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+      await dc.close();
+      dc = undefined;
+      await first.stop();
+
+      const log2: string[] = [];
+      const second = ManagementServer.open({ db, log: (l) => void log2.push(l) });
+      await second.stop();
+      expect(log2.filter((l) => l.includes('cut short'))).to.deep.equal([]);
+    } finally {
+      await dc?.close();
+      await first.stop();
+      await host.stop();
+      tmp.remove();
+    }
+  });
+
   it('a migration: its start is in the trail while the hosts are at it; a restart reports it cut short', async () => {
     const log1: string[] = [];
     const hang = await startHangingMigration({ migrationTimeoutMs: 30_000, log: (l) => void log1.push(l) });

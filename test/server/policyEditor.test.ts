@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addConflictSet, addLabel, forHost, nextVersion, removeConflictSet, removeLabel, versionAbove } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, hasNextVersion, nextVersion, removeConflictSet, removeLabel, versionAbove } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
@@ -26,6 +26,11 @@ describe('management: policy editing (src/tvdc/management/PolicyEditor)', () => 
     expect(nextVersion('1.9')).to.equal('1.10');
     expect(code(() => nextVersion('x'))).to.equal('POLICY_INVALID');
     expect(code(() => nextVersion('1.99999999'))).to.equal('POLICY_INVALID');
+  });
+
+  it('hasNextVersion: false exactly where nextVersion has none (a minor number at 99999999) or the version is not one', () => {
+    expect(['1.0', '1.99999998', '99999999.0', '99999999.99999998'].map(hasNextVersion)).to.deep.equal([true, true, true, true]);
+    expect(['1.99999999', '99999999.99999999', 'x', '1.0.0'].map(hasNextVersion)).to.deep.equal([false, false, false, false]);
   });
 
   it('versionAbove is the next minor version of the highest given (numeric order, 1.10 above 1.9); an edit takes a version only above its own', () => {

@@ -31,6 +31,16 @@ export function nextVersion(v: string): string {
 }
 
 /**
+ * Whether `v` has a next minor version (99999999.99999999 and 1.99999999 have none): a version
+ * above one without it cannot be chosen by an edit.
+ */
+export function hasNextVersion(v: string): boolean {
+  if (!isPolicyVersion(v)) return false;
+  const [major, minor] = v.split('.') as [string, string];
+  return isPolicyVersion(`${major}.${Number(minor) + 1}`);
+}
+
+/**
  * The version after every one of `versions` (the policy's own and those hosts are known to run
  * under its name): the next minor version of the highest.
  */
