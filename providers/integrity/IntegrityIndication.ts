@@ -70,11 +70,11 @@ export function tpmLossIndication(model: IntegrityModel, loss: TpmLoss): CimInst
     ...securityAlert(model, system, now),
     IndicationIdentifier: `TVDc:${model.hostName}:tpm-lost:${model.paths.systemId(loss.target)}:${now.getTime()}`,
     ProbableCause: CAUSE_PROGRAM_TERMINATED,
-    ProbableCauseDescription: loss.target.kind === 'vm' ? 'vTPM process ended' : 'host TPM process ended',
+    ProbableCauseDescription: loss.cause === 'not-resumed' ? 'vTPM state not resumable after an agent restart' : loss.target.kind === 'vm' ? 'vTPM process ended' : 'host TPM process ended',
     PerceivedSeverity: SEVERITY_CRITICAL,
     MessageID: 'TVDC-INTEGRITY-TPM-LOST',
     Message: loss.message,
-    MessageArguments: [system.toString(), loss.action, loss.exitCode === null ? 'signal' : String(loss.exitCode)],
+    MessageArguments: [system.toString(), loss.action, loss.cause === 'not-resumed' ? 'not-resumed' : loss.exitCode === null ? 'signal' : String(loss.exitCode)],
     Description: loss.message,
   });
 }

@@ -85,6 +85,15 @@ export async function registerIntegrity(server: WbemServer, setup: IntegritySetu
         console.error(`tvdc integrity: could not raise ${CLASS.indication} for a lost TPM: ${(err as Error).message}`);
       }
     }));
+    // vTPMs lost across the restart were acted on while the agent opened, before anyone could
+    // listen: raised now, for the subscriptions the indication service kept across the restart.
+    for (const loss of integrity.failStopped) {
+      try {
+        server.emitIndication(ns, tpmLossIndication(model, loss));
+      } catch (err) {
+        console.error(`tvdc integrity: could not raise ${CLASS.indication} for a TPM lost across the restart: ${(err as Error).message}`);
+      }
+    }
   }
 
   return {
@@ -106,9 +115,6 @@ function reportRecovery(integrity: HostIntegrity): void {
   const resumed = vms.restarted.filter((r) => r.resumed).length;
   if (killed.length) console.error(`tvdc integrity: killed ${killed.length} stray swtpm process(es) of an earlier agent (pids ${killed.join(', ')})`);
   if (vms.restarted.length) console.error(`tvdc integrity: ${vms.restarted.length} vTPM(s) running again, ${resumed} with their PCRs resumed`);
-  for (const r of vms.restarted) {
-    if (r.droppedEntries) console.error(`tvdc integrity: vTPM ${r.id}: ${r.droppedEntries} log entr(y/ies) past the stored PCRs dropped`);
-  }
+  for (const n of host.notResumed) console.error(`tvdc integrity: the host TPM could not resume (${n.reason}): it booted afresh, with a new measurement list`);
   for (const f of [...vms.failed, ...host.failed]) console.error(`tvdc integrity: vTPM ${f.id} could not be restarted: ${f.error}`);
-  for (const l of integrity.failStopped) console.error(`tvdc integrity: ${l.message}`);
 }

@@ -19,7 +19,7 @@ import { akPublicPemOf } from './VtpmKeys.js';
 import { BOOT_LIST, INIT_PATH, VmImages } from './VmImage.js';
 import { reportToStderr, VtpmManager, type RecoveryReport, type VtpmInfo } from './VtpmManager.js';
 import { requireVmHalted, requireVmStoppedToStart, requireVtpmToResume } from './VtpmPowerRules.js';
-import { describeExit, type TpmLoss, type TpmLossListener } from './TpmLoss.js';
+import { describeExit, type TpmLoss, type TpmLossCause, type TpmLossListener } from './TpmLoss.js';
 
 /** What a quote, a PCR or a log belongs to: a VM's vTPM or the host's TPM. */
 export type IntegrityTarget = { kind: 'vm'; name: string } | { kind: 'host' };
@@ -71,7 +71,10 @@ export class HostIntegrity {
   private readonly hostAttestor: Attestor;
   private readonly listeners = new Set<TargetMeasurementListener>();
   private readonly lossListeners = new Set<TpmLossListener>();
-  /** VMs stopped when the agent opened because their vTPM could not run again (see reconcile). */
+  /**
+   * vTPMs lost when the agent opened, as they could not resume exactly as they were, and what was
+   * done: running or paused VMs stopped, suspended ones left not to resume (see reconcile).
+   */
   readonly failStopped: TpmLoss[] = [];
   /**
    * Migrations the management side authorised, by VM: the destination key a leaving vTPM is
@@ -145,23 +148,47 @@ export class HostIntegrity {
 
   /**
    * After a restart: vTPMs of VMs that are gone (destroyed or migrated away while the agent was
-   * down) are deleted. A running or paused VM whose vTPM could not run again with its PCRs is
-   * stopped (fail-stop, recorded in `failStopped`): a blank vTPM under it would wipe the evidence
-   * of what it ran. A VM that never had a vTPM here (vTPMs were off) gets one, booted now.
+   * down) are deleted. A vTPM that could not come back with its PCRs and measurement list exactly
+   * as they were (VtpmManager.recover leaves it off) never comes back blank under a guest that ran
+   * on it: a running or paused VM is stopped (fail-stop), a suspended one stays suspended with its
+   * vTPM off (it will not resume), each recorded in `failStopped` (no TpmLoss listener can be
+   * there yet: the provider layer raises them once it listens); only a stopped VM's vTPM is
+   * booted again, as StartVTPM would. A running VM that
+   * never had a vTPM here (vTPMs were off) gets one, booted now.
    */
   private async reconcile(): Promise<void> {
     for (const v of this.vtpms.list()) {
       if (!this.opts.vms.getVm(v.id)) await this.vtpms.delete(v.id);
     }
+    const notResumed = new Map([...this.recovery.vms.notResumed.map((n) => [n.id, n.reason] as const), ...this.recovery.vms.failed.map((f) => [f.id, f.error] as const)]);
     for (const vm of this.opts.vms.listVms()) {
-      if (vm.state === 'stopped' || vm.state === 'suspended') continue;
+      const reason = notResumed.get(vm.name);
       if (!this.has(vm.name)) {
+        if (vm.state === 'stopped' || vm.state === 'suspended') continue;
         await this.createVtpm(vm.name);
         await this.bootVtpm(vm.name);
-      } else if (!this.vtpms.get(vm.name).running) {
-        this.failStopped.push(await this.failStop(vm, null, 'could not run again with its PCRs after the agent restarted'));
+      } else if (vm.state === 'running' || vm.state === 'paused') {
+        if (this.vtpms.get(vm.name).running) continue;
+        this.restartLoss(await this.failStop(vm, null, `could not resume after the agent restarted (${reason ?? 'it was not running'})`, 'not-resumed'));
+        // The VMs' lifecycle is not followed yet while the agent opens: the vTPM is marked off here.
+        await this.vtpms.stop(vm.name);
+      } else if (reason !== undefined && vm.state === 'suspended') {
+        await this.vtpms.stop(vm.name);
+        this.restartLoss({ target: { kind: 'vm', name: vm.name }, exitCode: null, cause: 'not-resumed', action: 'vm-not-running', vmState: vm.state, message: `the vTPM of VM '${vm.name}' could not resume after the agent restarted: ${reason}; the VM is suspended and will not resume (stop it and start it)` });
+      } else if (reason !== undefined) {
+        try {
+          await this.bootVtpm(vm.name);
+        } catch (e) {
+          (this.opts.log ?? reportToStderr)(`the vTPM of stopped VM '${vm.name}' could not resume (${reason}) nor boot again (${(e as Error).message}); it boots when the VM starts`);
+        }
       }
     }
+  }
+
+  /** A vTPM lost across a restart: recorded in `failStopped` and written to the log (stderr by default). */
+  private restartLoss(loss: TpmLoss): void {
+    this.failStopped.push(loss);
+    (this.opts.log ?? reportToStderr)(loss.message);
   }
 
   /** Told when a TPM of this host died on its own, after the host acted on it (see TpmLoss). */
@@ -174,14 +201,14 @@ export class HostIntegrity {
   private async tpmLost(target: IntegrityTarget, code: number | null): Promise<void> {
     let loss: TpmLoss;
     if (target.kind === 'host') {
-      loss = { target, exitCode: code, action: 'host-tpm', message: `the TPM of host '${this.opts.hostName}' ${describeExit(code)}: the host cannot attest until the agent restarts` };
+      loss = { target, exitCode: code, cause: 'process-ended', action: 'host-tpm', message: `the TPM of host '${this.opts.hostName}' ${describeExit(code)}: the host cannot attest until the agent restarts` };
     } else {
       const vm = this.opts.vms.getVm(target.name);
       if (vm && (vm.state === 'running' || vm.state === 'paused')) {
         loss = await this.failStop(vm, code, describeExit(code));
       } else {
         const what = !vm ? 'the VM is gone' : vm.state === 'suspended' ? 'the VM is suspended and will not resume (stop it and start it)' : 'the VM is stopped';
-        loss = { target, exitCode: code, action: 'vm-not-running', ...(vm ? { vmState: vm.state } : {}), message: `the vTPM of VM '${target.name}' ${describeExit(code)}; ${what}` };
+        loss = { target, exitCode: code, cause: 'process-ended', action: 'vm-not-running', ...(vm ? { vmState: vm.state } : {}), message: `the vTPM of VM '${target.name}' ${describeExit(code)}; ${what}` };
       }
     }
     (this.opts.log ?? reportToStderr)(loss.message);
@@ -195,13 +222,13 @@ export class HostIntegrity {
   }
 
   /** Stops a VM that lost its vTPM; never throws (the failure is in the returned record). */
-  private async failStop(vm: VmInfo, code: number | null, how: string): Promise<TpmLoss> {
+  private async failStop(vm: VmInfo, code: number | null, how: string, cause: TpmLossCause = 'process-ended'): Promise<TpmLoss> {
     const target: IntegrityTarget = { kind: 'vm', name: vm.name };
     try {
       await this.opts.vms.stopVm(vm.name);
-      return { target, exitCode: code, action: 'vm-stopped', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}: the VM was stopped, as a VM does not run without its TPM; start it again to boot it with its vTPM` };
+      return { target, exitCode: code, cause, action: 'vm-stopped', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}: the VM was stopped, as a VM does not run without its TPM; start it again to boot it with its vTPM` };
     } catch (e) {
-      return { target, exitCode: code, action: 'vm-stop-failed', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}, and stopping the VM failed (${(e as Error).message}): it may run without its TPM` };
+      return { target, exitCode: code, cause, action: 'vm-stop-failed', vmState: vm.state, message: `the vTPM of VM '${vm.name}' ${how} while the VM was ${vm.state}, and stopping the VM failed (${(e as Error).message}): it may run without its TPM` };
     }
   }
 

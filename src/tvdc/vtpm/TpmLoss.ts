@@ -1,4 +1,5 @@
-// A TPM of this host that stopped on its own (its swtpm process died), and what the host did:
+// A TPM of this host that stopped on its own (its swtpm process died), or that could not resume
+// exactly as it was after an agent restart, and what the host did:
 // a VM does not run without its TPM, so a running or paused VM is stopped (fail-stop) rather than
 // left to run unmeasured, and a later StartVTPM could not hand it a blank TPM either.
 import type { VmState } from '../hypervisor/VirtualMachine.js';
@@ -14,9 +15,16 @@ export type TpmLossAction =
   /** The host's own TPM: the host cannot be stopped; its attestation fails until the agent restarts. */
   | 'host-tpm';
 
+/**
+ * process-ended: its swtpm ended without being asked to. not-resumed: after an agent restart its
+ * stored PCRs or its measurement list were missing, damaged or did not agree, so it was left off.
+ */
+export type TpmLossCause = 'process-ended' | 'not-resumed';
+
 export interface TpmLoss {
   target: IntegrityTarget;
-  /** The swtpm's exit status; null when a signal ended it. */
+  cause: TpmLossCause;
+  /** The swtpm's exit status; null when a signal ended it, or when it did not resume (no process). */
   exitCode: number | null;
   action: TpmLossAction;
   /** The VM's state when its vTPM was lost. */

@@ -60,8 +60,13 @@ export interface VtpmInfo {
 export interface RecoveryReport {
   /** Pids of swtpm processes of ours that no live manager owned, now killed. */
   killed: number[];
-  /** vTPMs started again; `resumed` when their PCRs were carried over from the stored volatile state. */
-  restarted: { id: string; resumed: boolean; droppedEntries?: number }[];
+  /** vTPMs running again with their stored PCRs, and a measurement list that replays to them. */
+  restarted: { id: string; resumed: true }[];
+  /**
+   * vTPMs that should run but could not come back exactly as they were, with why: left off
+   * (their owner stops a guest that ran on them), their state files as they were found.
+   */
+  notResumed: { id: string; reason: string }[];
   /** Leftover state dirs with no vTPM record (a create interrupted by a crash), now removed. */
   removedDirs: string[];
   failed: { id: string; error: string }[];
@@ -468,6 +473,9 @@ export class VtpmManager {
         this.db.prepare("UPDATE vtpm SET desired = 'stopped' WHERE id = ?").run(id);
         throw e;
       }
+      // Stored at once, so a crash before the first measurement still finds the PCRs to resume
+      // (recover() leaves a vTPM without them off).
+      await l.proc.control.storeVolatile();
       await this.upgradeTpm12(id, l);
       return this.get(id);
     });
@@ -829,12 +837,14 @@ export class VtpmManager {
 
   /**
    * Brings the host's vTPMs back after an agent restart: kills swtpm processes of ours that no
-   * live manager owns, removes state dirs of unfinished creates, and restarts every vTPM that
-   * should run, resuming its stored PCRs when present (and otherwise booting it fresh with an
-   * empty log, so log and PCRs always agree).
+   * live manager owns, removes state dirs of unfinished creates, and resumes every vTPM that
+   * should run, but only with its PCRs and measurement list exactly as they were. One that cannot
+   * (volatile state missing or damaged, or a list that does not replay to its PCR 10) is left
+   * off and named in `notResumed`, never booted fresh: its owner decides, as only it knows
+   * whether a guest still runs on that TPM (a blank TPM under it would wipe what it ran).
    */
   async recover(): Promise<RecoveryReport> {
-    const report: RecoveryReport = { killed: [], restarted: [], removedDirs: [], failed: [] };
+    const report: RecoveryReport = { killed: [], restarted: [], notResumed: [], removedDirs: [], failed: [] };
     const ours = new Set([...this.live.values()].map((l) => l.proc.pid));
     for (const p of findSwtpmProcesses(join(this.root, 'instances'))) {
       if (ours.has(p.pid)) continue;
@@ -853,19 +863,12 @@ export class VtpmManager {
       if (r.desired !== 'running' || this.live.has(r.id)) continue;
       try {
         await this.withLock(r.id, async () => {
-          const resume = existsSync(join(this.dirOf(r.id), stateFiles(r.family).volatile));
-          if (!resume) this.log.clear(r.id);
-          try {
-            const l = await this.spawn(r.id, resume ? 'resume' : 'fresh', r.family);
-            const dropped = resume ? await this.reconcileLog(r.id, l) : 0;
-            report.restarted.push(dropped ? { id: r.id, resumed: true, droppedEntries: dropped } : { id: r.id, resumed: resume });
-          } catch (e) {
-            if (!resume) throw e;
-            // A damaged volatile state: boot fresh rather than leave the VM without a TPM.
-            this.log.clear(r.id);
-            await this.spawn(r.id, 'fresh', r.family);
-            report.restarted.push({ id: r.id, resumed: false });
+          const why = await this.resume(r.id, r.family);
+          if (why) {
+            report.notResumed.push({ id: r.id, reason: why });
+            return;
           }
+          report.restarted.push({ id: r.id, resumed: true });
           await this.upgradeTpm12(r.id, this.live.get(r.id)!);
         });
       } catch (e) {
@@ -876,30 +879,46 @@ export class VtpmManager {
   }
 
   /**
-   * A crash can fall between logging a measurement and storing the extended PCRs. The log is
-   * cut back to the longest prefix whose replay gives the resumed PCR 10, so log and TPM agree
-   * again; when no prefix does, the vTPM boots fresh with an empty log. Returns entries dropped.
+   * Starts the vTPM on its stored volatile state and checks that its whole measurement list
+   * replays to the resumed PCR 10. Returns undefined when it runs so, else why not, with no
+   * swtpm of it left running and its state files untouched (the evidence of what happened).
    */
-  private async reconcileLog(id: string, l: Live): Promise<number> {
+  private async resume(id: string, family: TpmFamily): Promise<string | undefined> {
+    if (!existsSync(join(this.dirOf(id), stateFiles(family).volatile))) return 'its stored volatile state, which holds its PCRs, is missing';
+    try {
+      const l = await this.spawn(id, 'resume', family);
+      const mismatch = await this.logMismatch(id, l);
+      if (!mismatch) return undefined;
+      await this.discard(id);
+      return mismatch;
+    } catch (e) {
+      await this.discard(id);
+      return `its stored volatile state could not be resumed: ${(e as Error).message}`;
+    }
+  }
+
+  /**
+   * Why the measurement list does not replay to the vTPM's PCR 10, or undefined when it does.
+   * A list longer than the PCRs (a crash between logging and storing the PCRs) is refused as
+   * well as a shorter one: an older volatile state put back would otherwise cut from the list
+   * whatever ran after it was taken.
+   */
+  private async logMismatch(id: string, l: Live): Promise<string | undefined> {
     const entries = this.log.entries(id);
     const { bank, values } = await readImaBank(pcrsOf(l), [10]);
-    const pcr = values.get(10)!.toString('hex');
     const replay = new ImaReplay(bank);
-    let match = replay.value(10).toString('hex') === pcr ? 0 : -1;
-    for (let i = 0; i < entries.length; i++) {
-      replay.add(entries[i]!);
-      if (replay.value(10).toString('hex') === pcr) match = i + 1;
-    }
-    if (match === entries.length) return 0;
-    if (match < 0) {
-      this.live.delete(id);
-      await l.proc.shutdown();
-      this.log.clear(id);
-      await this.spawn(id, 'fresh', l.family);
-      return entries.length;
-    }
-    this.db.prepare('DELETE FROM vtpm_log WHERE vtpm_id = ? AND idx >= ?').run(id, match);
-    return entries.length - match;
+    for (const e of entries) replay.add(e);
+    if (replay.value(10).equals(values.get(10)!)) return undefined;
+    return `its measurement list of ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'} does not replay to the resumed PCR 10, ${bank} bank`;
+  }
+
+  /** Ends the vTPM's swtpm, and any other still naming its state dir (a start that failed half-way), and waits for them. */
+  private async discard(id: string): Promise<void> {
+    const l = this.live.get(id);
+    this.live.delete(id);
+    l?.proc.kill();
+    await l?.proc.exited;
+    for (const p of findSwtpmProcesses(this.dirOf(id))) await killAndWait(p.pid);
   }
 
   /** The management VM's own TPM (a swtpm standing in for the hardware TPM), created and started once. */
