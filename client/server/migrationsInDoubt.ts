@@ -8,10 +8,9 @@
 // the copy then would clone or resurrect it. A destination that does not answer, or cannot say (an
 // agent without QueryMigration, a migration recorded without an id), leaves it in doubt, and the
 // answer says so.
-import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { CimError, CimStatus } from '../cim/index.js';
-import { TVDC_NAMESPACE } from './HostCim.js';
 import type { HostRecord, ServerContext } from './ServerContext.js';
+import { migrationService } from './vmMigration.js';
 
 const SERVICE_CLASS = 'TVDc_VirtualSystemMigrationService';
 
@@ -36,12 +35,6 @@ export interface InDoubtReport {
   migrations: InDoubtOutcome[];
   /** Hosts whose migrations in doubt could not be read. */
   unreachable: { host: string; message: string }[];
-}
-
-function migrationService(host: string): CimObjectPath {
-  return CimObjectPath.instance(SERVICE_CLASS, {
-    SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: SERVICE_CLASS, Name: 'VirtualSystemMigrationService',
-  }, TVDC_NAMESPACE);
 }
 
 function originOf(url: string): string | null {

@@ -46,7 +46,8 @@ function hostConnection(login: HostLogin, timeoutMs: number): WbemConnection {
   });
 }
 
-function migrationService(host: string): CimObjectPath {
+/** The migration service of host `host`, whose methods the server calls (migrate, tickets, migrations in doubt). */
+export function migrationService(host: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_VirtualSystemMigrationService', {
     SystemCreationClassName: 'TVDc_HostSystem', SystemName: host, CreationClassName: 'TVDc_VirtualSystemMigrationService', Name: 'VirtualSystemMigrationService',
   }, TVDC_NAMESPACE);
