@@ -41,7 +41,7 @@ export type AttestationCode =
   | 'LOG_GAP' // the entries do not start where the last verified entry ended
   | 'LOG_REPLAY_MISMATCH' // replaying the log does not give the quoted PCR 10 (truncated, inserted, altered)
   | 'TEMPLATE_HASH_MISMATCH' // an entry was altered
-  | 'BOOT_AGGREGATE_MISMATCH'
+  | 'BOOT_AGGREGATE_MISMATCH' // boot_aggregate does not match the quoted PCRs 0-9, or a VM's list read from 0 does not open with one
   | 'ENTRY_UNTRUSTED' // an entry is malicious or vulnerable
   | 'ENTRY_UNKNOWN'; // an entry is not in the reference database
 

@@ -9,6 +9,7 @@ import { parsePubKey } from '../vtpm/Tpm12Key.js';
 import { makeCredential, type CredentialChallenge } from './Credential.js';
 import { EkBindingError, ekSpkiOf, ekVmProblem } from './EkBinding.js';
 import { checkEkCertificate, type TrustAnchor } from './EkTrust.js';
+import { BOOT_AGGREGATE } from './BootAggregate.js';
 import { IntegrityError } from './IntegrityError.js';
 import { parseAsciiLog } from './ImaLogParser.js';
 import type { ImaEntry } from './ImaEntry.js';
@@ -34,8 +35,9 @@ export interface VerifierOptions {
   /** Where enrolments, nonces and replay state are kept (default: in memory). */
   store?: VerifierStore;
   /**
-   * Judge boot_aggregate entries against the references' known-good boot aggregates too
-   * (default true): false for targets whose TPM measures no boot (a host's stand-in TPM).
+   * Judge boot_aggregate entries against the references' known-good boot aggregates too, and
+   * require a list read from entry 0 to open with one (default true, for VMs): false for targets
+   * whose TPM measures no boot (a host's stand-in TPM), whose boot_aggregate need only match the quote.
    */
   bootAggregateReferences?: boolean;
 }
@@ -295,6 +297,10 @@ export class Verifier {
       const padded = verifyImaLog(entries, { ...common, method: 'sha1-padded' });
       if (padded.pcrs[IMA_PCR] === quoted.toString('hex')) report = padded;
     }
+    if (!resume && this.opts.bootAggregateReferences !== false) {
+      const missing = bootRecordMissing(entries);
+      if (missing) findings.push(missing);
+    }
     for (const m of report.templateMismatches) {
       findings.push({ code: 'TEMPLATE_HASH_MISMATCH', message: `log entry ${m.index} (${m.path}) was altered: its template hash does not match its contents`, index: m.index, path: m.path });
     }
@@ -402,6 +408,21 @@ function sameCert(a: string, b: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * A VM's measurement list read from entry 0 must open with IMA's boot_aggregate: without it the
+ * list does not record the boot it was measured from (lost with a TPM reset under a running
+ * guest, or never measured from boot), and whatever ran before its first entry is unaccounted
+ * for. BOOT_AGGREGATE_MISMATCH, not ENTRY_UNKNOWN: no reference can make such a list good, and
+ * as an integrity finding it keeps the replay position from being stored, so every later quote
+ * of this boot must bring the list from 0 again and is judged the same.
+ */
+function bootRecordMissing(entries: readonly ImaEntry[]): Finding | undefined {
+  const first = entries[0];
+  if (!first) return { code: 'BOOT_AGGREGATE_MISMATCH', message: `the measurement list is empty: a VM's list starts with ${BOOT_AGGREGATE}, so this one has lost its boot record` };
+  if (first.path === BOOT_AGGREGATE) return undefined;
+  return { code: 'BOOT_AGGREGATE_MISMATCH', message: `entry ${first.index} is ${first.path}, not ${BOOT_AGGREGATE}: a VM's measurement list starts with ${BOOT_AGGREGATE}, so this one has lost its boot record or was not measured from boot`, index: first.index, path: first.path };
 }
 
 /** Explains a PCR 10 mismatch as precisely as the log allows. */

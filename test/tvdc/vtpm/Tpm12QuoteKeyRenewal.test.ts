@@ -233,6 +233,8 @@ describe('vtpm: a TPM 1.2 vTPM with a _SHA1 quote key gets an _INFO key when it 
       expect(home.akPublic.equals(moved.key)).to.equal(false);
       expect(parseKey(keyRow('mover').key_blob).parms.sigScheme).to.equal(TPM12_SS.RSASSAPKCS1v15_INFO);
       expect(verifier.enrolTpm12('mover', home.ekCertificatePem, home.akCertificatePem!).family).to.equal('tpm12');
+      // A VM's list must open with its boot_aggregate for a quote to be trusted.
+      await new Measurer(manager).boot('mover', root, []);
       const { nonce, bundle } = await quote('mover', verifier);
       expect(verifier.verify('mover', bundle, nonce).findings).to.deep.equal([]);
     } finally {
@@ -269,6 +271,7 @@ describe('vtpm: a TPM 1.2 vTPM with a _SHA1 quote key gets an _INFO key when it 
     const info = manager.get('elder');
     expect(info.akPublic.equals(marshalPubKey(key))).to.equal(false);
     verifier.enrolTpm12('elder', info.ekCertificatePem, info.akCertificatePem!);
+    await new Measurer(manager).boot('elder', root, []);
     const { nonce, bundle } = await quote('elder', verifier);
     expect(verifier.verify('elder', bundle, nonce).findings).to.deep.equal([]);
     // The next power-on finds both in place and does nothing.
