@@ -11,7 +11,7 @@ import { ManagementServer, serverModules } from '../../client/server/ManagementS
 import { AuditTrail } from '../../client/server/AuditTrail.js';
 import { startHangingMigration } from './support/hangingMigration.js';
 import { client, eventually, PAPER_POLICY, tempDir } from './support/serverHarness.js';
-import { TcpFront } from './support/TcpFront.js';
+import { TcpFront } from '../support/TcpFront.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 
 /** A TCP front of a host that relays until `hold` is set; then it takes requests and answers none. */
@@ -33,7 +33,7 @@ describe('changes in flight: audited before the hosts are asked, reported after 
     const db = join(tmp.dir, 'server.db');
     const host: TestHost = await startTestHost('f1');
     const front = new HoldingFront(host.origin);
-    const frontUrl = await front.start();
+    const frontUrl = (await front.start()).origin;
     const log1: string[] = [];
     const first = ManagementServer.open({ db, log: (l) => void log1.push(l) });
     let second: ManagementServer | undefined;

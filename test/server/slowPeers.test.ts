@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { ApiClient, ApiClientError } from '../../client/cli/ApiClient.js';
 import { ManagementServer, openServerDb } from '../../client/server/ManagementServer.js';
 import { UserStore } from '../../client/server/UserStore.js';
-import { TcpFront } from './support/TcpFront.js';
+import { TcpFront } from '../support/TcpFront.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { refused, runTvdc, tempDir } from './support/serverHarness.js';
 
@@ -82,7 +82,7 @@ describe('slow peers of the management server', function () {
     d.close();
     host = await startTestHost('slow1');
     front = new DrippingFront(host.origin);
-    const frontUrl = await front.start();
+    const frontUrl = (await front.start()).origin;
     server = ManagementServer.open({ db, log: () => {}, hostTimeouts: { total: 1_500 } });
     url = (await server.listen({ port: 0, headersTimeoutMs: 600 })).http!;
     port = Number(new URL(url).port);

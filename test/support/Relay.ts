@@ -3,30 +3,24 @@
 // and with `holdAcceptMigration` holds back every request calling AcceptMigration (forwards
 // nothing of it, answers nothing) until released: a migration's destination that hangs, so a
 // migration job stays Running and a caller's wait runs into its deadline.
-import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { TcpFront } from './TcpFront.js';
 
-export class Relay {
-  private server?: Server;
-  private readonly sockets = new Set<Socket>();
+export class Relay extends TcpFront {
   /** What sends the held bytes on, one per held connection. */
   private readonly held = new Set<() => void>();
   private released: boolean;
   private heldCount = 0;
   private readonly received: Buffer[] = [];
-  port = 0;
 
-  constructor(private readonly upstreamOrigin: string, options: { holdAcceptMigration?: boolean } = {}) {
+  constructor(upstreamOrigin: string, options: { holdAcceptMigration?: boolean } = {}) {
+    super(upstreamOrigin);
     this.released = !options.holdAcceptMigration;
   }
 
   /** Everything clients sent through the relay so far, as Latin-1 text (byte for byte). */
   get sent(): string {
     return Buffer.concat(this.received).toString('latin1');
-  }
-
-  /** `http://127.0.0.1:PORT`, the relay's own address. */
-  get origin(): string {
-    return `http://127.0.0.1:${this.port}`;
   }
 
   /** Whether a request is being held now. */
@@ -39,42 +33,29 @@ export class Relay {
     return this.heldCount;
   }
 
-  async start(): Promise<this> {
-    const up = new URL(this.upstreamOrigin);
-    this.server = createServer((client) => {
-      const upstream = connect(Number(up.port), up.hostname);
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('error', () => undefined);
-        s.on('close', () => this.sockets.delete(s));
-      }
-      upstream.pipe(client);
-      const queue: Buffer[] = [];
-      let holding = false;
-      // The header may arrive split over two chunks: the end of the last one is kept to match.
-      let tail = '';
-      client.on('data', (chunk: Buffer) => {
-        this.received.push(chunk);
-        if (!holding && !this.released) {
-          const text = tail + chunk.toString('latin1');
-          tail = text.slice(-64);
-          if (/CIMMethod:\s*AcceptMigration/i.test(text)) {
-            holding = true;
-            this.heldCount++;
-            this.held.add(() => {
-              for (const b of queue.splice(0)) upstream.write(b);
-              holding = false;
-            });
-          }
+  protected relay(client: Socket, upstream: Socket): void {
+    const queue: Buffer[] = [];
+    let holding = false;
+    // The header may arrive split over two chunks: the end of the last one is kept to match.
+    let tail = '';
+    client.on('data', (chunk: Buffer) => {
+      this.received.push(chunk);
+      if (!holding && !this.released) {
+        const text = tail + chunk.toString('latin1');
+        tail = text.slice(-64);
+        if (/CIMMethod:\s*AcceptMigration/i.test(text)) {
+          holding = true;
+          this.heldCount++;
+          this.held.add(() => {
+            for (const b of queue.splice(0)) upstream.write(b);
+            holding = false;
+          });
         }
-        if (holding) queue.push(chunk);
-        else upstream.write(chunk);
-      });
-      client.on('end', () => upstream.end());
+      }
+      if (holding) queue.push(chunk);
+      else upstream.write(chunk);
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.port = (this.server.address() as AddressInfo).port;
-    return this;
+    client.on('end', () => upstream.end());
   }
 
   /** Sends what was held on, and holds nothing from now on. */
@@ -82,10 +63,5 @@ export class Relay {
     this.released = true;
     for (const send of this.held) send();
     this.held.clear();
-  }
-
-  async stop(): Promise<void> {
-    for (const s of this.sockets) s.destroy();
-    if (this.server) await new Promise<void>((resolve) => this.server!.close(() => resolve()));
   }
 }
