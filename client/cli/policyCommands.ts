@@ -13,7 +13,7 @@ export interface PolicyView {
   deployments?: DeploymentInfo[];
   /** After an edit: why its version skips the next one (a host already holds that), and the hosts left out below. */
   versionNote?: string;
-  /** After an edit: hosts holding a version with none above it, left out of the choice; deploying there fails until their policy is reset. */
+  /** After an edit: hosts holding a version that leaves no room above it, left out of the choice; deploying there fails until their policy is reset. */
   versionsLeftOut?: { host: string; version: string }[];
   /** After an edit or a set: hosts the server could not ask what they hold. */
   hostsNotRead?: { host: string; message: string }[];

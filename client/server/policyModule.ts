@@ -6,7 +6,7 @@ import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
 import { parsePolicy, policyErrors } from '../../src/tvdc/policy/loadPolicy.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
-import { addConflictSet, addLabel, forHost, hasNextVersion, nextVersion, removeConflictSet, removeLabel, versionAbove, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, leavesEditRoom, nextVersion, removeConflictSet, removeLabel, versionAbove, type LabelKind } from '../../src/tvdc/management/PolicyEditor.js';
 import { ApiError } from './ApiError.js';
 import { requireDcAdmin, requireGroup, type ApiRouter } from './ApiRouter.js';
 import { bodyObject, optionalString, stringField, stringList } from './body.js';
@@ -118,24 +118,25 @@ export const policyModule: ServerModule = {
      * still count. The edit itself is applied after the hosts answered, to the policy as it is
      * then, so two edits at once never lose one another.
      *
-     * A version with no next one (99999999.99999999), which any holder of a host's write role can
-     * load there, is left out: counting it would let that one host block every edit of the TVDc.
-     * The edit goes ahead, and the answer names the host, where deploying fails until its policy
-     * is reset (it accepts only a version above the one it holds).
+     * A version that leaves no room above it (99999999.99999999, or any with fewer than EDIT_ROOM
+     * minor versions left), which any holder of a host's write role can load there, is left out:
+     * counting it would let that one host block every edit of the TVDc, at once or a few edits
+     * later. The edit goes ahead, and the answer names the host, where deploying fails until its
+     * policy is reset (it accepts only a version above the one it holds).
      */
     const edit = async (group: string, user: string, change: (p: Policy, version: string) => Policy, what: string) => {
       groups.requirePolicy(group);
       const live = await readHostsPolicies(ctx, groups.hostsOf(group));
       const gp = groups.requirePolicy(group);
       const known = knownHostVersions(groups, group, gp.name, live).filter((k) => compareVersions(k.version, gp.version) > 0);
-      const above = known.filter((k) => hasNextVersion(k.version));
-      const leftOut = noRoomHosts(known.filter((k) => !hasNextVersion(k.version)));
+      const above = known.filter((k) => leavesEditRoom(k.version));
+      const leftOut = noRoomHosts(known.filter((k) => !leavesEditRoom(k.version)));
       const version = versionAbove([gp.version, ...above.map((k) => k.version)]);
       const next = groups.setPolicy(group, change(gp.policy, version), user);
       const highest = above[0];
       const notes = [
         highest ? `version ${next.version}, not ${nextVersion(gp.version)}: ${highest.where} ${gp.name} ${highest.version}` : undefined,
-        ...leftOut.map((k) => `${k.where} ${gp.name} ${k.version}, which has no version above it: left out of the choice of ${next.version}; deploying to host ${k.host} fails until that host's policy is reset`),
+        ...leftOut.map((k) => `${k.where} ${gp.name} ${k.version}, which leaves no room above it for the TVDc's edits: left out of the choice of ${next.version}; deploying to host ${k.host} fails until that host's policy is reset`),
       ].filter((n): n is string => n !== undefined);
       const versionNote = notes.length ? notes.join('; ') : undefined;
       const unread = live.notRead.length ? `hosts not read: ${live.notRead.map((n) => `${n.host} (${n.message})`).join(', ')}` : undefined;

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { addConflictSet, addLabel, forHost, hasNextVersion, nextVersion, removeConflictSet, removeLabel, versionAbove } from '../../src/tvdc/management/PolicyEditor.js';
+import { addConflictSet, addLabel, forHost, leavesEditRoom, nextVersion, removeConflictSet, removeLabel, versionAbove } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { isTvdcError } from '../../src/tvdc/TvdcError.js';
@@ -28,9 +28,9 @@ describe('management: policy editing (src/tvdc/management/PolicyEditor)', () => 
     expect(code(() => nextVersion('1.99999999'))).to.equal('POLICY_INVALID');
   });
 
-  it('hasNextVersion: false exactly where nextVersion has none (a minor number at 99999999) or the version is not one', () => {
-    expect(['1.0', '1.99999998', '99999999.0', '99999999.99999998'].map(hasNextVersion)).to.deep.equal([true, true, true, true]);
-    expect(['1.99999999', '99999999.99999999', 'x', '1.0.0'].map(hasNextVersion)).to.deep.equal([false, false, false, false]);
+  it('leavesEditRoom: a version counts as an edit\'s floor only with a million minor versions left above its next one', () => {
+    expect(['1.0', '1.98999998', '99999999.0', '99999999.98999998'].map(leavesEditRoom)).to.deep.equal([true, true, true, true]);
+    expect(['1.98999999', '1.99999999', '99999999.99999999', 'x', '1.0.0'].map(leavesEditRoom)).to.deep.equal([false, false, false, false, false]);
   });
 
   it('versionAbove is the next minor version of the highest given (numeric order, 1.10 above 1.9); an edit takes a version only above its own', () => {

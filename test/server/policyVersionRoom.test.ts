@@ -1,4 +1,4 @@
-// A host of a TVDc that holds the TVDc policy's name at a version with no version above it
+// A host of a TVDc that holds the TVDc policy's name at a version that leaves no room above it
 // (99999999.99999999, loadable with the write role the server's own host login has) must not
 // block the TVDc's edits: the version is left out of an edit's choice, and the answer and the CLI
 // name the host where deploying fails until its policy is reset. Real host agents on loopback,
@@ -16,7 +16,7 @@ import { activePolicy, client, PAPER_POLICY, runTvdc, service, startServer, temp
 
 const TOP = '99999999.99999999';
 
-describe('management server: a host policy version with no version above it blocks no edit', function () {
+describe('management server: a host policy version that leaves no room above it blocks no edit', function () {
   this.timeout(60_000);
   const tmp = tempDir('tvdc-version-room-');
   let c1: InProcessHost, c2: InProcessHost;
@@ -55,7 +55,7 @@ describe('management server: a host policy version with no version above it bloc
     await setOnHost(cim1, 'c1', TOP, true);
     expect(await activePolicy(cim1)).to.equal(`tvdc-paper ${TOP}`);
 
-    const note = `host c1 runs tvdc-paper ${TOP}, which has no version above it: left out of the choice of 1.1; deploying to host c1 fails until that host's policy is reset`;
+    const note = `host c1 runs tvdc-paper ${TOP}, which leaves no room above it for the TVDc's edits: left out of the choice of 1.1; deploying to host c1 fails until that host's policy is reset`;
     const cli = await runTvdc(srv.url, 'dc', 'dc-password', 'labels', 'add', 'fin', 'L1', '--types', 'MA');
     // The CLI run in process closes the shared HTTP agent the API client uses.
     dc = client(srv.url, 'dc', 'dc-password');
@@ -84,14 +84,14 @@ describe('management server: a host policy version with no version above it bloc
     const edit = await dc.post<{ version: string; versionNote?: string; versionsLeftOut?: unknown }>('/api/groups/fin/labels', { name: 'L2', types: ['MA'] });
     expect(edit).to.deep.include({
       version: '1.8',
-      versionNote: `version 1.8, not 1.3: host c2 holds (not active) tvdc-paper 1.7; host c1 runs tvdc-paper ${TOP}, which has no version above it: left out of the choice of 1.8; deploying to host c1 fails until that host's policy is reset`,
+      versionNote: `version 1.8, not 1.3: host c2 holds (not active) tvdc-paper 1.7; host c1 runs tvdc-paper ${TOP}, which leaves no room above it for the TVDc's edits: left out of the choice of 1.8; deploying to host c1 fails until that host's policy is reset`,
       versionsLeftOut: [{ host: 'c1', version: TOP }],
     });
   });
 
-  it('a minor number at its top (1.99999999) leaves no room either', async () => {
-    await setOnHost(cim2, 'c2', '1.99999999', false, '1.2');
+  it('a version near the top of the minor numbers (1.99500000: it has next ones, but too few) leaves no room either', async () => {
+    await setOnHost(cim2, 'c2', '1.99500000', false, '1.2');
     const edit = await dc.del<{ version: string; versionsLeftOut?: unknown }>('/api/groups/fin/labels/L2?kind=vm');
-    expect(edit).to.deep.include({ version: '1.9', versionsLeftOut: [{ host: 'c1', version: TOP }, { host: 'c2', version: '1.99999999' }] });
+    expect(edit).to.deep.include({ version: '1.9', versionsLeftOut: [{ host: 'c1', version: TOP }, { host: 'c2', version: '1.99500000' }] });
   });
 });

@@ -31,13 +31,20 @@ export function nextVersion(v: string): string {
 }
 
 /**
- * Whether `v` has a next minor version (99999999.99999999 and 1.99999999 have none): a version
- * above one without it cannot be chosen by an edit.
+ * Minor versions a version must leave above it for a host's version to set the floor of an edit:
+ * an edit goes above what the hosts hold, so a host loaded with a version near the top
+ * (99999999.99999999 has no next one) would otherwise bring the TVDc's policy to where no edit
+ * can follow. Real edits never come near: a million of them is far beyond any policy's life.
  */
-export function hasNextVersion(v: string): boolean {
+export const EDIT_ROOM = 1_000_000;
+
+/** The largest minor number a version may have (8 digits). */
+const MAX_MINOR = 99_999_999;
+
+/** Whether `v` leaves EDIT_ROOM minor versions above its next one (1.98999998 does; 1.98999999, 99999999.99999999 do not). */
+export function leavesEditRoom(v: string): boolean {
   if (!isPolicyVersion(v)) return false;
-  const [major, minor] = v.split('.') as [string, string];
-  return isPolicyVersion(`${major}.${Number(minor) + 1}`);
+  return Number(v.split('.')[1]) + 1 + EDIT_ROOM <= MAX_MINOR;
 }
 
 /**
