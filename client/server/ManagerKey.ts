@@ -7,7 +7,7 @@ import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type Key
 import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { Db } from '../../src/store/Store.js';
-import { parseManagerPrivateKey, publicKeyPem } from '../../src/tvdc/MigrationAuthorization.js';
+import { parseManagerPrivateKey } from '../../src/tvdc/MigrationAuthorization.js';
 import { ServerKeyError } from './ServerKey.js';
 
 export interface ManagerKey {
@@ -26,8 +26,9 @@ export function managerKeyFile(db: string): string {
 }
 
 function describe(privateKey: KeyObject, file: string | null): ManagerKey {
-  const der = createPublicKey(privateKey).export({ type: 'spki', format: 'der' });
-  return { privateKey, publicPem: publicKeyPem(privateKey), fingerprint: createHash('sha256').update(der).digest('hex'), file };
+  const publicKey = createPublicKey(privateKey);
+  const der = publicKey.export({ type: 'spki', format: 'der' });
+  return { privateKey, publicPem: publicKey.export({ type: 'spki', format: 'pem' }).toString(), fingerprint: createHash('sha256').update(der).digest('hex'), file };
 }
 
 /** The key of database `db`, made beside it when it does not exist yet. Throws ServerKeyError. */

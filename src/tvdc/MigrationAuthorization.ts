@@ -18,7 +18,7 @@ export const NOT_THIS_MANAGER = "is not signed by this host's management server"
 /** The longest an authorization may live; the replay record of its id is kept that long at most. */
 export const MAX_AUTHORIZATION_SECONDS = 900;
 /** How long the management server makes one valid: enough for the call, short enough to be of no use later. */
-export const AUTHORIZATION_SECONDS = 300;
+const AUTHORIZATION_SECONDS = 300;
 const MAX_TEXT = 4096;
 
 export interface MigrationAuthorization {
@@ -111,11 +111,6 @@ export function verifyMigrationAuthorization(text: string, managerKey: KeyObject
   if (expires <= nowSeconds) throw denied(`expired ${new Date(expires * 1000).toISOString()}; ask the management server for the migration again`);
   if (expires - nowSeconds > MAX_AUTHORIZATION_SECONDS) throw denied(`is valid until ${new Date(expires * 1000).toISOString()}, more than ${MAX_AUTHORIZATION_SECONDS} s ahead; one is valid for a few minutes`);
   return statement;
-}
-
-/** The public half of a private key, as PEM (SPKI). */
-export function publicKeyPem(privateKey: KeyObject): string {
-  return createPublicKey(privateKey).export({ type: 'spki', format: 'pem' }).toString();
 }
 
 /** An Ed25519 private key from PKCS#8 PEM. */
