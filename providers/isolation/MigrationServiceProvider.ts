@@ -186,7 +186,7 @@ export class MigrationServiceProvider implements Provider {
         try {
           dropKeys.push(keys.useDestinationKeyOnce(name, destinationKey));
         } catch (e) {
-          if (e instanceof TvdcError) throw new TvdcError(e.code, `${e.message}; the VM keeps running on '${this.model.hostName}'`);
+          if (e instanceof TvdcError) throw new TvdcError(e.code, `${e.message}; ${this.whereVmIs(name)}`);
           throw e;
         }
       } else if (authorized) {
@@ -223,7 +223,7 @@ export class MigrationServiceProvider implements Provider {
       ticket = await this.model.service.migrateOut(name, shown);
     } catch (e) {
       // Listeners run before the VM is removed: one that refuses leaves it running here.
-      return { code: this.codeOf(e), description: `VM '${name}' could not leave '${here}': ${(e as Error).message}; the VM keeps running on '${here}'` };
+      return { code: this.codeOf(e), description: `VM '${name}' could not leave '${here}': ${(e as Error).message}; ${this.whereVmIs(name)}` };
     }
     job.progress(50, `VM '${name}' has left '${here}'; waiting for ${shown} to admit it`);
     let refusal: string | undefined;
@@ -263,7 +263,19 @@ export class MigrationServiceProvider implements Provider {
           `ResolveMigration with Arrived=false restores it there, stopped, once that is fixed`,
       };
     }
-    return { code: FAILED, description: `${refusal}; the VM keeps running on '${here}'` };
+    return { code: FAILED, description: `${refusal}; ${this.whereVmIs(name)}` };
+  }
+
+  /**
+   * Where a VM that did not leave stands now, read when the message is written: a VM whose vTPM
+   * was lost meanwhile has been stopped by its host, and must not be said to run.
+   */
+  private whereVmIs(name: string): string {
+    const here = this.model.hostName;
+    const vm = this.model.service.getVm(name);
+    if (!vm) return `VM '${name}' is no longer on '${here}'`;
+    if (vm.state === 'running') return `the VM keeps running on '${here}'`;
+    return `the VM is ${vm.state} on '${here}'`;
   }
 
   /**

@@ -3,7 +3,7 @@
 // simulated VMs' images, quotes and credential activation for challengers, and the host's vTPM
 // migration key with the peers' keys each migration was authorised for (pinned by an administrator,
 // or taken for one migration).
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TvdcError } from '../TvdcError.js';
 import type { ImaEntry } from '../integrity/ImaEntry.js';
@@ -35,6 +35,15 @@ const HOST_TPM_ID = 'host';
 /** For a VM that is not here yet (an arrival being authorised): only its name's shape can be checked. */
 function requireVmName(vm: string): void {
   if (!VM_NAME.test(vm)) throw new TvdcError('INVALID_ARGUMENT', `"${vm}" is not a VM name`);
+}
+
+/** Whether process `pid` still runs: a zombie (dead, not yet reaped) does not. */
+function processAlive(pid: number): boolean {
+  try {
+    return !/^\S+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
 }
 
 /** The VMs the host runs, as far as the integrity side needs to know them. */
@@ -71,6 +80,8 @@ export class HostIntegrity {
   private readonly hostAttestor: Attestor;
   private readonly listeners = new Set<TargetMeasurementListener>();
   private readonly lossListeners = new Set<TpmLossListener>();
+  /** Losses of VMs' vTPMs being acted on (the VM being stopped), by VM. */
+  private readonly losing = new Map<string, Promise<void>>();
   /**
    * vTPMs lost when the agent opened, as they could not resume exactly as they were, and what was
    * done: running or paused VMs stopped, suspended ones left not to resume (see reconcile).
@@ -129,7 +140,14 @@ export class HostIntegrity {
       throw e;
     }
     const hi = new HostIntegrity(vms.manager, host.manager, opts, { vms: vms.recovery, host: host.recovery });
-    lost = (target, code) => void hi.tpmLost(target, code);
+    lost = (target, code) => {
+      const done = hi.tpmLost(target, code);
+      if (target.kind !== 'vm') return;
+      hi.losing.set(target.name, done);
+      void done.finally(() => {
+        if (hi.losing.get(target.name) === done) hi.losing.delete(target.name);
+      });
+    };
     try {
       await hi.startHostTpm();
       await hi.reconcile();
@@ -219,6 +237,18 @@ export class HostIntegrity {
         // The VM is stopped either way; a listener's failure cannot undo that.
       }
     }
+  }
+
+  /**
+   * A vTPM export that failed may have failed because the swtpm (process `pid`) just died: then
+   * its exit is awaited, and the fail-stop that follows, so whoever reports the failure finds the
+   * VM as the host left it (stopped), not as it was a moment before. Bounded: 2 s.
+   */
+  private async lossSettled(vm: string, pid: number | undefined): Promise<void> {
+    if (pid === undefined || processAlive(pid)) return;
+    const end = Date.now() + 2000;
+    while (this.has(vm) && this.vtpms.get(vm).running && Date.now() < end) await new Promise((r) => setTimeout(r, 10));
+    await this.losing.get(vm);
   }
 
   /** Stops a VM that lost its vTPM; never throws (the failure is in the returned record). */
@@ -495,10 +525,18 @@ export class HostIntegrity {
         // The package holds the whole vTPM (state, PCRs, log), readable only at the destination;
         // if the destination refuses, or never says, the source takes the VM back from its own
         // copy: sealed to this host and for 'return' only, so it may rest in the departure record.
-        const [pkg, takeBack] = await this.vtpms.exportState(vm.name, [
-          { recipient: destination, purpose: 'migrate' },
-          { recipient: this.vtpms.migrationKey.publicKey, purpose: 'return' },
-        ]);
+        const pid = this.vtpms.get(vm.name).pid;
+        let packages: Buffer[];
+        try {
+          packages = await this.vtpms.exportState(vm.name, [
+            { recipient: destination, purpose: 'migrate' },
+            { recipient: this.vtpms.migrationKey.publicKey, purpose: 'return' },
+          ]);
+        } catch (e) {
+          await this.lossSettled(vm.name, pid);
+          throw e;
+        }
+        const [pkg, takeBack] = packages;
         ticket.extensions[VTPM_EXTENSION] = pkg!.toString('base64');
         (ticket.returnExtensions ??= {})[VTPM_EXTENSION] = takeBack!.toString('base64');
       },

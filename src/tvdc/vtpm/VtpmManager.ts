@@ -916,8 +916,17 @@ export class VtpmManager {
   private async discard(id: string): Promise<void> {
     const l = this.live.get(id);
     this.live.delete(id);
-    l?.proc.kill();
-    await l?.proc.exited;
+    if (l) {
+      l.proc.kill();
+      // The swtpm child is unref'd: without a handle of our own the event loop could end while
+      // waiting for its exit (during open, nothing else may be pending).
+      const keep = setInterval(() => undefined, 1000);
+      try {
+        await l.proc.exited;
+      } finally {
+        clearInterval(keep);
+      }
+    }
     for (const p of findSwtpmProcesses(this.dirOf(id))) await killAndWait(p.pid);
   }
 
