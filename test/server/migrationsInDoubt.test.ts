@@ -10,13 +10,13 @@ import { expect } from 'chai';
 import Database from 'better-sqlite3';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { CimError, CimStatus, WbemConnection } from '../../client/cim/index.js';
+import { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { spawnTvdcHost, type TvdcHostProcess } from '../support/TvdcHostProcess.js';
 import { SilentDestination } from '../providers/isolation/support/SilentDestination.js';
 import { startTestHost, type TestHost } from './support/testHost.js';
 import { ManagementServer, serverModules } from '../../client/server/ManagementServer.js';
-import { client, defineVm, paperTvdc, refused, requestState, runTvdc, service, tempDir, vm, type RunningServer } from './support/serverHarness.js';
+import { client, defineVm, paperTvdc, refused, requestState, runTvdc, service, stateOn, tempDir, vm, type RunningServer } from './support/serverHarness.js';
 
 const ID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 
@@ -49,14 +49,6 @@ describe('management server: migrations in doubt after a source host crashed are
     h1 = await spawnTvdcHost(['--name', 'h1', '--port', String(h1Port), '--state', join(tmp.dir, 'h1')]);
     await h1Conn?.close();
     h1Conn = new WbemConnection(h1.origin, { namespace: 'root/tvdc' });
-  };
-  const stateOn = async (conn: WbemConnection, name: string): Promise<number | null> => {
-    try {
-      return Number((await conn.getInstance(vm(name))).get('EnabledState'));
-    } catch (e) {
-      if (e instanceof CimError && e.status === CimStatus.CIM_ERR_NOT_FOUND) return null;
-      throw e;
-    }
   };
   const until = async (check: () => boolean): Promise<void> => {
     for (let i = 0; i < 1000 && !check(); i++) await new Promise((r) => setTimeout(r, 20));
