@@ -161,29 +161,31 @@ export function createVmsModule(options: VmsModuleOptions = {}): ServerModule {
         const who = `migration of VM ${vm} from ${from} to ${to} by ${principal.user}`;
         // In the trail before any host is asked: a server that dies midway leaves its trace.
         const underWay = migrations.begin({ user: principal.user, group, what: who, checkWith: `tvdc vms list ${group}` });
-        let result;
         try {
-          result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs, managerKey: managerKeyOf(ctx.db) });
-        } catch (e) {
-          // Asked of the hosts and not done, or perhaps done: the trail keeps the attempt.
-          if (e instanceof ApiError) ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${e.code}: ${e.message}` });
-          underWay.end();
-          throw e;
-        }
-        if (result.outcome === 'vanished') {
-          // The job may be removed once it ended: where the VM is now says how it ended.
-          const where = await whereIs(vm, from, to);
-          if (where !== to) {
-            const err = where === from
-              ? ApiError.hostRefused(`host ${from}'s migration job ${result.job} was gone before it reported its end; VM ${vm} is still on ${from}`)
-              : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown; if ${from} restarted meanwhile, it reports the migration in doubt, and POST /api/groups/${group}/migrations/resolve settles it`);
-            ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${err.code}: ${err.message}` });
-            underWay.end();
-            throw err;
+          let result;
+          try {
+            result = await migrateVm(ctx.hosts, { vm, source: from, destination: to, timeoutMs: migrationTimeoutMs, managerKey: managerKeyOf(ctx.db) });
+          } catch (e) {
+            // Asked of the hosts and not done, or perhaps done: the trail keeps the attempt.
+            if (e instanceof ApiError) ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${e.code}: ${e.message}` });
+            throw e;
           }
+          if (result.outcome === 'vanished') {
+            // The job may be removed once it ended: where the VM is now says how it ended.
+            const where = await whereIs(vm, from, to);
+            if (where !== to) {
+              const err = where === from
+                ? ApiError.hostRefused(`host ${from}'s migration job ${result.job} was gone before it reported its end; VM ${vm} is still on ${from}`)
+                : ApiError.hostTimeout(`host ${from}'s migration job ${result.job} was gone before it reported its end, and VM ${vm} is on neither ${from} nor ${to}: its fate is unknown; if ${from} restarted meanwhile, it reports the migration in doubt, and POST /api/groups/${group}/migrations/resolve settles it`);
+              ctx.audit({ user: principal.user, group, action: 'vm.migrate', outcome: 'failed', message: `TVDc ${group}: ${who}: ${err.code}: ${err.message}` });
+              throw err;
+            }
+          }
+          ctx.audit({ user: principal.user, group, action: 'vm.migrate', message: `TVDc ${group}: VM ${vm} migrated from ${from} to ${to} by ${principal.user}` });
+        } finally {
+          // Its outcome is in the trail (or it failed before the hosts gave one): no longer in flight.
+          underWay.end();
         }
-        ctx.audit({ user: principal.user, group, action: 'vm.migrate', message: `TVDc ${group}: VM ${vm} migrated from ${from} to ${to} by ${principal.user}` });
-        underWay.end();
         const state = await readVm(to, vm).then((v) => (v.state === RUNNING ? 'running' : `EnabledState ${v.state}`), () => null);
         return { group, vm, from, to, state };
       });
