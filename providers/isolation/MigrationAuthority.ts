@@ -10,12 +10,17 @@
 // are, not about whether the VM can move; and a management server tells them apart by that status.
 import type { KeyObject } from 'node:crypto';
 import { CimError, CimStatus } from '../../src/cim/CimError.js';
-import type { Db } from '../../src/store/Store.js';
+import { migrate, type Db } from '../../src/store/Store.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
 import { MAX_AUTHORIZATION_SECONDS, NO_MANAGER_KEY, verifyMigrationAuthorization, type MigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
 import type { ProviderContext } from '../../src/wbem/Provider.js';
 
 const deny = (message: string): CimError => new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, message);
+
+const MIGRATIONS = [
+  // IF NOT EXISTS: hosts that ran before this table was a migration made it already.
+  { id: 'isolation-migration-authorizations-1', up: 'CREATE TABLE IF NOT EXISTS migration_authorizations_used (id TEXT PRIMARY KEY, expires INTEGER NOT NULL)' },
+];
 
 export class MigrationAuthority {
   constructor(
@@ -25,7 +30,7 @@ export class MigrationAuthority {
     private readonly db: Db,
     private readonly hostName: string,
   ) {
-    db.exec('CREATE TABLE IF NOT EXISTS migration_authorizations_used (id TEXT PRIMARY KEY, expires INTEGER NOT NULL)');
+    migrate(db, MIGRATIONS);
   }
 
   /**
