@@ -67,9 +67,10 @@ describe('management server: VM start, stop and migration within a TVDc', functi
   };
 
   before(async () => {
+    // With the server's key, made before its first start: the hosts take its migration authorizations.
+    const managerKey = openManagerKey(join(tmp.dir, 'server.db')).publicPem;
     for (const n of ['h1', 'h2', 'h3', 'h4']) {
-      // With the server's key, made before its first start: the hosts take its migration authorizations.
-      hosts[n] = await startTestHost(n, { login: LOGIN[n]!, managerKey: openManagerKey(join(tmp.dir, 'server.db')).publicPem });
+      hosts[n] = await startTestHost(n, { login: LOGIN[n]!, managerKey });
       cim[n] = new Connection(hosts[n]!.origin, { namespace: 'root/tvdc', ...LOGIN[n]! });
     }
     await defineVm(cim['h1']!, 'h1', 'ma');
