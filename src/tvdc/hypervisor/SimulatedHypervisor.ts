@@ -217,11 +217,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
         throw e;
       }
     });
-    this.db.transaction(() => {
-      this.db.prepare("INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, 'stopped', ?)").run(name, label ?? null, new Date().toISOString());
-      for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(name, d);
-      for (const g of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(name, g);
-    })();
+    this.db.transaction(() => this.insertVm(name, label, 'stopped', disks, segments))();
     const vm = this.require(name);
     try {
       await this.notify('onDefine', vm, true);
@@ -507,9 +503,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
       for (const s of segments) this.requireSegment(operation, vm, s);
     }
     this.db.transaction(() => {
-      this.db.prepare('INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, ?, ?)').run(t.vm, t.label ?? null, state, new Date().toISOString());
-      for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(t.vm, d);
-      for (const s of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(t.vm, s);
+      this.insertVm(t.vm, t.label, state, disks, segments);
       if (running) this.markDisksUsed(disks);
       if (migrationId !== undefined) {
         this.db.prepare('INSERT INTO iso_vm_arrivals (migration_id, vm, from_host, arrived_at) VALUES (?, ?, ?, ?)').run(migrationId, t.vm, t.fromHost, new Date().toISOString());
@@ -528,6 +522,13 @@ export class SimulatedHypervisor implements HypervisorDriver {
       throw e;
     }
     return info;
+  }
+
+  /** The rows of a VM with its disks and interfaces; the caller holds the transaction. */
+  private insertVm(name: string, label: string | undefined, state: VmState, disks: readonly string[], segments: readonly string[]): void {
+    this.db.prepare('INSERT INTO iso_vms (name, label, state, created_at) VALUES (?, ?, ?, ?)').run(name, label ?? null, state, new Date().toISOString());
+    for (const d of disks) this.db.prepare('INSERT INTO iso_vm_disks (vm, disk) VALUES (?, ?)').run(name, d);
+    for (const g of segments) this.db.prepare('INSERT INTO iso_vm_nics (vm, segment) VALUES (?, ?)').run(name, g);
   }
 
   /** What giving `vm` (which has `has`) a disk takes: the disk exists, is not attached yet, and the policy permits it. */
