@@ -306,18 +306,24 @@ export class MigrationServiceProvider implements Provider {
    * The destination's MigrationPublicKey. A host without vTPMs has none (or no vTPM service at
    * all); the VM is refused then, before it moves, because its vTPM could not follow it.
    */
-  private async destinationKey(conn: WbemConnection, url: string, vm: string): Promise<string> {
-    const none = (why: string) => new TvdcError('INVALID_ARGUMENT', `VM '${vm}' has a vTPM, and host at ${url} cannot take it: ${why}; the VM keeps running on '${this.model.hostName}'`);
-    let key: unknown;
+  /** The destination's published MigrationPublicKey (PEM text as it is), or what kept it from being read. */
+  private async publishedKey(conn: WbemConnection): Promise<{ key?: string; error?: unknown }> {
     try {
       for await (const i of conn.enumerateInstances(VTPM_SERVICE_CLASS, { propertyList: ['MigrationPublicKey'] })) {
-        key = i.get('MigrationPublicKey');
-        break;
+        const key = i.get('MigrationPublicKey');
+        return typeof key === 'string' && key.trim() !== '' ? { key } : {};
       }
-    } catch (e) {
-      throw none(`its ${VTPM_SERVICE_CLASS} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
+      return {};
+    } catch (error) {
+      return { error };
     }
-    if (typeof key !== 'string' || key.trim() === '') throw none(`it publishes no ${VTPM_SERVICE_CLASS}.MigrationPublicKey (a host running without vTPMs)`);
+  }
+
+  private async destinationKey(conn: WbemConnection, url: string, vm: string): Promise<string> {
+    const none = (why: string) => new TvdcError('INVALID_ARGUMENT', `VM '${vm}' has a vTPM, and host at ${url} cannot take it: ${why}; the VM keeps running on '${this.model.hostName}'`);
+    const { key, error } = await this.publishedKey(conn);
+    if (error !== undefined) throw none(`its ${VTPM_SERVICE_CLASS} cannot be read (${error instanceof CimError ? error.description : (error as Error).message})`);
+    if (key === undefined) throw none(`it publishes no ${VTPM_SERVICE_CLASS}.MigrationPublicKey (a host running without vTPMs)`);
     return key;
   }
 
@@ -326,18 +332,10 @@ export class MigrationServiceProvider implements Provider {
    * host with --vtpm off has no TVDc_VTPMManagementService, or one without a key).
    */
   private async publishedKeyFingerprint(conn: WbemConnection, url: string): Promise<string | null> {
-    let key: unknown;
-    try {
-      for await (const i of conn.enumerateInstances(VTPM_SERVICE_CLASS, { propertyList: ['MigrationPublicKey'] })) {
-        key = i.get('MigrationPublicKey');
-        break;
-      }
-    } catch (e) {
-      if (e instanceof CimError && (e.status === CimStatus.CIM_ERR_INVALID_CLASS || e.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
-      throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${url}: its ${VTPM_SERVICE_CLASS} cannot be read (${e instanceof CimError ? e.description : (e as Error).message})`);
-    }
-    if (typeof key !== 'string' || key.trim() === '') return null;
-    return parseMigrationPublicKey(key, `the MigrationPublicKey of ${url}`).fingerprint;
+    const { key, error } = await this.publishedKey(conn);
+    if (error instanceof CimError && (error.status === CimStatus.CIM_ERR_INVALID_CLASS || error.status === CimStatus.CIM_ERR_NOT_FOUND)) return null;
+    if (error !== undefined) throw new TvdcError('INVALID_ARGUMENT', `DestinationHost ${url}: its ${VTPM_SERVICE_CLASS} cannot be read (${error instanceof CimError ? error.description : (error as Error).message})`);
+    return key === undefined ? null : parseMigrationPublicKey(key, `the MigrationPublicKey of ${url}`).fingerprint;
   }
 
   private async destinationService(conn: WbemConnection, url: string): Promise<CimObjectPath> {
