@@ -3,12 +3,13 @@
 // hosts are started with (tvdc-host --manager-key). Kept beside the database as <db>.manager-key
 // (PKCS#8 PEM, owner-only), made on first start, never overwritten, refused when others may read
 // it; like the server's secret key, it is in no copy of the database.
-import { createHash, createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readFileSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { closeSync, constants, fstatSync, openSync, readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import type { Db } from '../../src/store/Store.js';
 import { parseManagerPrivateKey } from '../../src/tvdc/MigrationAuthorization.js';
 import { ServerKeyError } from './ServerKey.js';
+import { isDirectory, writePrivateFileOnce } from './privateFileOnce.js';
 
 export interface ManagerKey {
   privateKey: KeyObject;
@@ -75,41 +76,20 @@ function readKeyFile(file: string): KeyObject | null {
   }
 }
 
-/** A new key, written to a private temporary file and linked into place: whole or not at all. */
+/** A new key, written whole or not at all, never over a file that appeared meanwhile (writePrivateFileOnce). */
 function createKeyFile(file: string): KeyObject {
   const { privateKey } = generateKeyPairSync('ed25519');
   const dir = dirname(file);
-  let isDir = false;
+  if (!isDirectory(dir)) throw new ServerKeyError(`directory ${dir} of migration signing key ${file} does not exist; check --db, or create the directory first (mkdir -p ${dir})`);
+  let made: boolean;
   try {
-    isDir = statSync(dir).isDirectory();
-  } catch {
-    isDir = false;
-  }
-  if (!isDir) throw new ServerKeyError(`directory ${dir} of migration signing key ${file} does not exist; check --db, or create the directory first (mkdir -p ${dir})`);
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
-  try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      fchmodSync(fd, 0o600);
-      writeSync(fd, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    linkSync(tmp, file);
+    made = writePrivateFileOnce(file, privateKey.export({ type: 'pkcs8', format: 'pem' }).toString());
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      // Another process made it first: that one is the key.
-      const other = readKeyFile(file);
-      if (other) return other;
-    }
     throw new ServerKeyError(`cannot create migration signing key ${file}: ${(e as Error).message}`);
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Not made, or already gone.
-    }
   }
-  return privateKey;
+  if (made) return privateKey;
+  // Another process made it first: that one is the key.
+  const other = readKeyFile(file);
+  if (other) return other;
+  throw new ServerKeyError(`migration signing key ${file} vanished while it was being made`);
 }

@@ -2,9 +2,10 @@
 // database, so that a copy of the database (a backup, a support bundle) holds only sealed host
 // passwords. Made owner-only on first start, never overwritten, refused when others may read it.
 import { randomBytes } from 'node:crypto';
-import { closeSync, constants, fchmodSync, fstatSync, fsyncSync, linkSync, openSync, readSync, statSync, unlinkSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { SECRET_KEY_BYTES, SecretBox } from './SecretBox.js';
+import { isDirectory, writePrivateFileOnce } from './privateFileOnce.js';
 
 export class ServerKeyError extends Error {
   override readonly name = 'ServerKeyError';
@@ -83,64 +84,25 @@ function readKeyFile(file: string): Buffer | null {
   }
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch {
-    return false;
-  }
-}
-
 /**
- * Writes a new key to a private temporary file and links it into place: the key file appears
- * whole or not at all, and link() fails rather than replace a file that exists meanwhile.
+ * Writes a new key to the key file, whole or not at all, never over a file that appeared
+ * meanwhile (writePrivateFileOnce).
  */
 function createKeyFile(file: string): Buffer {
   const key = randomBytes(SECRET_KEY_BYTES);
   const dir = dirname(file);
-  const tmp = join(dir, `.${basename(file)}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`);
   // A missing directory is a mistyped --key-file far more often than a wish: the key would be made
   // where no one looks for it (and kept apart from no backup), so it is refused, as for --db.
   if (!isDirectory(dir)) throw new ServerKeyError(`directory ${dir} of key file ${file} does not exist; check --key-file, or create the directory first (mkdir -p ${dir})`);
+  let made: boolean;
   try {
-    const fd = openSync(tmp, 'wx', 0o600);
-    try {
-      // The umask may only take bits away from 0600; this makes sure the owner can read it back.
-      fchmodSync(fd, 0o600);
-      writeSync(fd, key);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    linkSync(tmp, file);
+    made = writePrivateFileOnce(file, key);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'EEXIST') {
-      // Another process made the key first: that one is the key.
-      return readKeyFile(file) ?? raise(`key file ${file} vanished while it was being made`);
-    }
     throw new ServerKeyError(`cannot create key file ${file}: ${(e as Error).message}`);
-  } finally {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // Not made, or already gone.
-    }
   }
-  syncDir(dir);
+  // Another process made the key first: that one is the key.
+  if (!made) return readKeyFile(file) ?? raise(`key file ${file} vanished while it was being made`);
   return key;
-}
-
-/** Makes the new directory entry durable; some file systems cannot, which costs only that. */
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, constants.O_RDONLY);
-    fsyncSync(fd);
-  } catch {
-    // Best effort.
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
 }
 
 function raise(message: string): never {
