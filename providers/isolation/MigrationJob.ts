@@ -11,6 +11,7 @@ import { JobStore } from '../../src/wbem/JobStore.js';
 import type { IsolationModel } from './IsolationModel.js';
 import { CLASS } from './IsolationPaths.js';
 import { lifecycleIndication } from './LifecycleIndication.js';
+import { publicMigrationId } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 
 /** What a migration job moves where. */
 export interface MigrationJobDetail {
@@ -50,7 +51,7 @@ function interrupted(model: IsolationModel, job: JobRecord<MigrationJobDetail>):
   // By the migration's id when it has one: the destination answers for that migration, not for
   // whatever VM of that name it holds now.
   const ask = departure?.ticket.id
-    ? `whether it admitted migration ${departure.ticket.id} of VM '${vm}' (QueryMigration on ${CLASS.migrationService} there)`
+    ? `whether it admitted migration ${publicMigrationId(departure.ticket.id)} of VM '${vm}' (QueryMigration on ${CLASS.migrationService} there)`
     : `whether it admitted VM '${vm}'`;
   const where = onHost
     ? `the VM is here, ${onHost.state} on '${here}': the migration did not complete`

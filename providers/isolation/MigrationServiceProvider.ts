@@ -30,7 +30,7 @@ import { CimDateTime } from '../../src/cim/CimDateTime.js';
 import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import type { MethodResult, ParamValue, Provider, ProviderContext } from '../../src/wbem/Provider.js';
 import { TvdcError } from '../../src/tvdc/TvdcError.js';
-import type { MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
+import { publicMigrationId, type MigrationTicket } from '../../src/tvdc/hypervisor/VirtualMachine.js';
 import { WbemConnection, mayHaveBeenProcessed } from '../../client/cim/index.js';
 import type { IsolationModel } from './IsolationModel.js';
 import type { JobFailure, JobProgress, JobRecord } from '../../src/wbem/JobTable.js';
@@ -57,7 +57,10 @@ const RESOLVE_CODES: ReturnCodes = { INVALID_ARGUMENT: 4, INVALID_STATE: 5, NOT_
  */
 export const MIGRATION_ID_EXTENSION = 'tvdc.migrationId';
 /** A migration id as the source draws it (a UUID). */
-const MIGRATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A migration's secret id, as the source sends it in AcceptMigration's Extensions. */
+const MIGRATION_SECRET_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A migration's public id (publicMigrationId): what InDoubtMigrationIDs lists and QueryMigration takes. */
+const MIGRATION_ID = /^[0-9a-f]{64}$/;
 
 /** `host`, `host:port`, or an http(s) URL (credentials allowed) -> the destination's URL. */
 export function destinationUrl(text: string): string {
@@ -113,7 +116,7 @@ export class MigrationServiceProvider implements Provider {
     values['InDoubtVirtualSystems'] = doubtful.map((d) => d.vm);
     values['InDoubtDestinationHosts'] = doubtful.map((d) => d.destination);
     // '' for a record written before migrations had ids: the destination cannot be asked about it.
-    values['InDoubtMigrationIDs'] = doubtful.map((d) => d.ticket.id ?? '');
+    values['InDoubtMigrationIDs'] = doubtful.map((d) => (d.ticket.id === undefined ? '' : publicMigrationId(d.ticket.id)));
     return [this.model.cim.instance(CLASS.migrationService, values)];
   }
 
@@ -242,7 +245,7 @@ export class MigrationServiceProvider implements Provider {
     } catch (e) {
       const why = e instanceof CimError ? e.description : (e as Error).message;
       // The request may have been admitted there: taking the VM back now could run it twice.
-      if (mayHaveBeenProcessed(e)) return this.leftInDoubt(name, shown, ticket.id, why);
+      if (mayHaveBeenProcessed(e)) return this.leftInDoubt(name, shown, ticket.id === undefined ? undefined : publicMigrationId(ticket.id), why);
       refusal = `migration of VM '${name}' to ${shown} failed: ${why}`;
     }
     if (refusal === undefined) {
@@ -412,7 +415,7 @@ export class MigrationServiceProvider implements Provider {
    */
   private queryMigration(params: ParamValue[]): MethodResult {
     const id = methodParam(params, 'MigrationID');
-    if (typeof id !== 'string' || !MIGRATION_ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', 'MigrationID is required: the id of a migration (a lower-case UUID, as InDoubtMigrationIDs lists it on the source)');
+    if (typeof id !== 'string' || !MIGRATION_ID.test(id)) throw new TvdcError('INVALID_ARGUMENT', 'MigrationID is required: the public id of a migration (64 lower-case hex digits, as InDoubtMigrationIDs lists it on the source)');
     const a = this.model.service.arrival(id);
     if (!a) return { returnValue: 0, outParams: [{ name: 'Admitted', value: false }] };
     return {
@@ -452,7 +455,7 @@ export class MigrationServiceProvider implements Provider {
     }
     const id = extensions[MIGRATION_ID_EXTENSION];
     delete extensions[MIGRATION_ID_EXTENSION];
-    if (id !== undefined && (typeof id !== 'string' || !MIGRATION_ID.test(id))) throw new TvdcError('INVALID_ARGUMENT', `Extensions.${MIGRATION_ID_EXTENSION} must be a migration id (a lower-case UUID)`);
+    if (id !== undefined && (typeof id !== 'string' || !MIGRATION_SECRET_ID.test(id))) throw new TvdcError('INVALID_ARGUMENT', `Extensions.${MIGRATION_ID_EXTENSION} must be a migration id (a lower-case UUID)`);
     const source = methodParam(params, 'SourceHost');
     const ticket: MigrationTicket = { ...(id === undefined ? {} : { id }), vm: name, label, fromHost: typeof source === 'string' ? source : '', disks, segments, extensions };
     let dropKey = (): void => undefined;

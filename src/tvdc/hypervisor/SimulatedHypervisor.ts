@@ -12,7 +12,7 @@ import type { DiskStore } from '../resources/DiskStore.js';
 import type { SegmentStore } from '../network/SegmentStore.js';
 import type { HypervisorDriver, VmResource } from './HypervisorDriver.js';
 import type { LifecycleListener } from './LifecycleListener.js';
-import { VM_NAME, type MigrationTicket, type VmArrival, type VmDeparture, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
+import { VM_NAME, publicMigrationId, type MigrationTicket, type VmArrival, type VmDeparture, type VmInfo, type VmRequest, type VmState } from './VirtualMachine.js';
 
 export const simulatedHypervisorMigrations = [
   {
@@ -464,7 +464,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
     return info;
   }
 
-  /** The migration `migrationId`, when this host admitted it. */
+  /** The migration `migrationId` (its public id), when this host admitted it. */
   arrival(migrationId: string): VmArrival | undefined {
     const r = this.db.prepare('SELECT * FROM iso_vm_arrivals WHERE migration_id = ?').get(migrationId) as ArrivalRow | undefined;
     return r ? { migrationId: r.migration_id, vm: r.vm, fromHost: r.from_host, arrivedAt: r.arrived_at } : undefined;
@@ -473,7 +473,7 @@ export class SimulatedHypervisor implements HypervisorDriver {
   private async arrive(t: MigrationTicket, state: 'running' | 'stopped', operation: string, incoming = false): Promise<VmInfo> {
     if (!VM_NAME.test(t.vm)) throw new TvdcError('INVALID_ARGUMENT', `bad VM name '${t.vm}'`);
     if (this.get(t.vm)) throw new TvdcError('ALREADY_EXISTS', `VM '${t.vm}' already exists on host '${this.hostName}'`);
-    const migrationId = incoming ? t.id : undefined;
+    const migrationId = incoming && t.id !== undefined ? publicMigrationId(t.id) : undefined;
     if (migrationId !== undefined) {
       const earlier = this.arrival(migrationId);
       // The same migration twice would be a second VM from one departure: a replay.

@@ -1,4 +1,5 @@
 // What the hypervisor layer tells about a VM, and what travels with one between hosts.
+import { createHash } from 'node:crypto';
 
 /**
  * The shape of a VM name: 1-64 letters, digits, '.', '_' or '-', not starting with a punctuation
@@ -40,10 +41,10 @@ export interface VmInfo {
 /** A VM leaving a host. `extensions` carries what lifecycle listeners add (e.g. vTPM state). */
 export interface MigrationTicket {
   /**
-   * The migration's own id (a UUID the source draws when the VM leaves, kept in its departure
-   * record): the destination records it with the admission, so the source can later ask "did you
-   * admit migration X" instead of guessing from where a VM of that name is now. Absent in records
-   * written before ids existed.
+   * The migration's secret id (a UUID the source draws when the VM leaves, kept in its departure
+   * record and sent only with the VM): the destination records its publicMigrationId with the
+   * admission, so the source can later ask "did you admit migration X" instead of guessing from
+   * where a VM of that name is now. Absent in records written before ids existed.
    */
   id?: string;
   vm: string;
@@ -74,8 +75,19 @@ export interface VmDeparture {
   ticket: MigrationTicket;
 }
 
+/**
+ * The name a migration goes by in public (the source's InDoubtMigrationIDs, job messages,
+ * QueryMigration): the SHA-256 of the secret id the source drew and sent only with the VM. Whoever
+ * reads the public name cannot make a destination record an admission under it, so only the
+ * destination that really admitted the VM can answer yes for it.
+ */
+export function publicMigrationId(secretId: string): string {
+  return createHash('sha256').update(secretId, 'utf8').digest('hex');
+}
+
 /** A migration this host admitted: kept with the VM's admission, so a source can ask about it by id. */
 export interface VmArrival {
+  /** publicMigrationId of the id the source sent. */
   migrationId: string;
   vm: string;
   /** The source host as it named itself. */

@@ -7,6 +7,7 @@
 // comes back to the source by a later migration: the arrival clears the stale departure record, so
 // its old take-back copy can never restore an older vTPM or a VM destroyed since.
 import { expect } from 'chai';
+import { randomUUID } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
@@ -17,7 +18,8 @@ import { removeState, startInProcessHost, type IntegrityHost } from '../integrit
 import { SilentDestination } from './support/SilentDestination.js';
 import { HostPaths, POLICY_1_0, defineParam, policyParam, wbemcliCall as cm } from './support/wbemcli.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** A migration's public id: the SHA-256 of the secret id the source drew. */
+const PUBLIC_ID = /^[0-9a-f]{64}$/;
 
 function vtpmPath(vm: string): CimObjectPath {
   return CimObjectPath.instance('TVDc_VTPM', { CreationClassName: 'TVDc_VTPM', DeviceID: 'vtpm0', SystemCreationClassName: 'TVDc_ComputerSystem', SystemName: vm }, 'root/tvdc');
@@ -109,7 +111,7 @@ describe('isolation providers: a lost AcceptMigration answer leaves the migratio
     expect(listed.vms).to.deep.equal(['d1']);
     expect(listed.destinations).to.deep.equal([relay.origin]);
     const [id] = listed.ids as string[];
-    expect(id).to.match(UUID);
+    expect(id).to.match(PUBLIC_ID);
     expect(reason).to.match(new RegExp(`^the answer of ${relay.origin} to the migration of VM 'd1' was lost after the request was sent \\(.+\\): whether it admitted the VM is unknown, so the migration is in doubt and the VM is not taken back`));
     expect(reason).to.include(`whether it admitted migration ${id} (QueryMigration on TVDc_VirtualSystemMigrationService there)`).and.include('call ResolveMigration');
 
@@ -125,7 +127,8 @@ describe('isolation providers: a lost AcceptMigration answer leaves the migratio
     expect(asked.out['VirtualSystemName']).to.equal('d1');
     expect(asked.out['SourceHost']).to.equal('a');
     expect(asked.out['AdmittedAt']).to.be.instanceOf(CimDateTime);
-    expect((await query(connB, pb, '00000000-0000-4000-8000-000000000000')).out).to.deep.equal({ Admitted: false });
+    expect((await query(connB, pb, '0'.repeat(64))).out).to.deep.equal({ Admitted: false });
+    expect((await query(connB, pb, '00000000-0000-4000-8000-000000000000')).rc, 'a secret id is not a public one').to.equal(4);
     expect((await query(connA, pa, id!)).out, 'the source admitted nothing').to.deep.equal({ Admitted: false });
     expect((await query(connB, pb, 'not-an-id')).rc).to.equal(4);
 
@@ -150,6 +153,15 @@ describe('isolation providers: a lost AcceptMigration answer leaves the migratio
     expect(await stateOn(connB, pb, 'd2')).to.equal(null);
     const [id] = (await inDoubt(connA)).ids as string[];
     expect((await query(connB, pb, id!)).out).to.deep.equal({ Admitted: false });
+    // Whoever reads the public id cannot make b claim that migration: the id it lists is not one a
+    // caller can send, and a made-up one is recorded under its own public id.
+    const forge = (migrationId: string) => connB.invokeMethod(service(pb), 'AcceptMigration', {
+      Name: 'd2', SecurityLabel: 'MarketAnalysis', SourceHost: 'a', Extensions: JSON.stringify({ 'tvdc.migrationId': migrationId }),
+    });
+    expect(Number((await forge(id!)).returnValue)).to.equal(4);
+    expect(Number((await forge(randomUUID())).returnValue)).to.equal(0);
+    expect((await query(connB, pb, id!)).out).to.deep.equal({ Admitted: false });
+    expect((await cm(pb, pb.service('TVDc_VirtualSystemManagementService'), `DestroySystem.AffectedSystem=${pb.vm('d2')}`)).returnValue).to.equal(0);
     const back = await resolve('d2', false);
     expect(back.rc, back.reason).to.equal(0);
     expect(await stateOn(connA, pa, 'd2')).to.equal(3);

@@ -114,7 +114,7 @@ describe('isolation providers: a source host killed mid-migration loses no VM (m
     const settled = await conn.getInstance(job);
     expect(Number(settled.get('JobState'))).to.equal(10);
     const [id] = await migrationIds();
-    expect(id).to.match(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(id).to.match(/^[0-9a-f]{64}$/);
     expect(String(settled.get('ErrorDescription'))).to.equal(
       `the host agent on 'a' restarted while the migration of VM 'd1' to http://127.0.0.1:${relay.port} ran; ` +
       `the VM is not on 'a': it had left for http://127.0.0.1:${relay.port}, and the migration is in doubt; its take-back copy is kept on 'a'. ` +
