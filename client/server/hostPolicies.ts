@@ -3,7 +3,7 @@
 // rights on the host can call TVDc_SecurityService SetPolicy), and the hosts take name and version
 // as a policy's identity: a version the server picks, or a file it is given, must not reuse a
 // name and version a host already holds with other content.
-import { compareVersions } from '../../src/tvdc/policy/PolicyVersion.js';
+import { compareVersions, isPolicyVersion } from '../../src/tvdc/policy/PolicyVersion.js';
 import type { Policy } from '../../src/tvdc/policy/Policy.js';
 import type { WbemConnection } from '../cim/index.js';
 import type { LivePolicy } from './DeploymentState.js';
@@ -77,7 +77,9 @@ export function knownHostVersions(groups: GroupStore, group: string, name: strin
     if (d.deployedName === name && d.deployedVersion) out.push({ version: d.deployedVersion, host: d.host, where: `host ${d.host} last accepted` });
   }
   for (const [host, policies] of live.read) {
-    for (const p of policies) if (p.name === name && p.version) out.push({ version: p.version, host, where: `host ${host} ${p.active ? 'runs' : 'holds (not active)'}` });
+    // A version that is not major.minor came from no policy a host loads: a rogue or broken agent
+    // said it, and it would only carry its text into the notes and the audit trail.
+    for (const p of policies) if (p.name === name && isPolicyVersion(p.version)) out.push({ version: p.version, host, where: `host ${host} ${p.active ? 'runs' : 'holds (not active)'}` });
   }
   return out.sort((a, b) => compareVersions(b.version, a.version) || a.where.localeCompare(b.where));
 }

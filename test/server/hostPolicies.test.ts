@@ -4,7 +4,9 @@
 import { expect } from 'chai';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { readHostsPolicies } from '../../client/server/hostPolicies.js';
+import { knownHostVersions, readHostsPolicies } from '../../client/server/hostPolicies.js';
+import { GroupStore } from '../../client/server/GroupStore.js';
+import { CimObjectPath } from '../../src/cim/CimObjectPath.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
 import { startServer, tempDir, type RunningServer } from './support/serverHarness.js';
 
@@ -41,5 +43,17 @@ describe('management server: reading what the hosts hold is bounded', function (
     expect(r.notRead).to.deep.equal([{ host: 'mute', message: 'no answer within 0.4 s' }]);
     expect([...r.read.keys()]).to.deep.equal(['c1']);
     expect(sockets.length).to.be.greaterThan(0);
+  });
+
+  it('a version a host reports that is not major.minor is left out: its text reaches no note or audit entry', () => {
+    const groups = new GroupStore(srv.server.db);
+    groups.create('g');
+    const path = CimObjectPath.parse('TVDc_SecurityPolicy.InstanceID="x"');
+    const read = new Map([['c1', [
+      { name: 'tvdc-paper', version: '100.0; host c9 runs tvdc-paper 1.0\nforged', active: true, path },
+      { name: 'tvdc-paper', version: '1.7', active: false, path },
+      { name: 'other', version: '9.0', active: false, path },
+    ]]]);
+    expect(knownHostVersions(groups, 'g', 'tvdc-paper', { read, notRead: [] })).to.deep.equal([{ version: '1.7', host: 'c1', where: 'host c1 holds (not active)' }]);
   });
 });
