@@ -404,7 +404,16 @@ export class SimulatedHypervisor implements HypervisorDriver {
 
   /** The departures recorded here (VMs that left and were not yet confirmed elsewhere), by VM name. */
   departures(): VmDeparture[] {
-    return (this.db.prepare('SELECT * FROM iso_vm_departures ORDER BY vm').all() as DepartureRow[]).map((r) => this.toDeparture(r));
+    const out: VmDeparture[] = [];
+    for (const r of this.db.prepare('SELECT * FROM iso_vm_departures ORDER BY vm').all() as DepartureRow[]) {
+      // One damaged row must not hide the others (nor fail every listing of the migration service).
+      try {
+        out.push(this.toDeparture(r));
+      } catch (e) {
+        console.error(`tvdc isolation: departure record of VM '${r.vm}' left out: ${(e as Error).message} (the row stays in host.db)`);
+      }
+    }
+    return out;
   }
 
   departure(vm: string): VmDeparture | undefined {
@@ -413,7 +422,14 @@ export class SimulatedHypervisor implements HypervisorDriver {
   }
 
   private toDeparture(r: DepartureRow): VmDeparture {
-    return { vm: r.vm, destination: r.destination, leftAt: r.left_at, ticket: JSON.parse(r.ticket) as MigrationTicket };
+    let ticket: unknown;
+    try {
+      ticket = JSON.parse(r.ticket);
+    } catch (e) {
+      throw new TvdcError('IO_FAILED', `the departure record of VM '${r.vm}' is unreadable: ${(e as Error).message}`);
+    }
+    if (typeof ticket !== 'object' || ticket === null || (ticket as MigrationTicket).vm !== r.vm) throw new TvdcError('IO_FAILED', `the departure record of VM '${r.vm}' is unreadable: its ticket is not that VM's`);
+    return { vm: r.vm, destination: r.destination, leftAt: r.left_at, ticket: ticket as MigrationTicket };
   }
 
   /** The destination has the VM: its departure record, and with it the take-back copy, goes. */

@@ -179,6 +179,27 @@ describe('isolation service on a simulated hypervisor', () => {
     expect((await h.defineVm('ma', 'MarketAnalysis', [{ kind: 'disk', name: 'd' }])).disks).to.deep.equal(['d']);
   });
 
+  it('a damaged departure record is left out of the list (logged), not a failure of every listing; asked for by name it is IO_FAILED', async () => {
+    const h = service('hostA');
+    for (const v of ['d1', 'd2']) {
+      await h.defineVm(v, 'MarketAnalysis');
+      await h.startVm(v);
+      await h.migrateOut(v, 'http://b:5988');
+    }
+    h.db.prepare("UPDATE iso_vm_departures SET ticket = '{not json' WHERE vm = 'd1'").run();
+    const logged: string[] = [];
+    const error = console.error;
+    console.error = (m: string) => void logged.push(m);
+    try {
+      expect(h.departures().map((d) => d.vm)).to.deep.equal(['d2']);
+    } finally {
+      console.error = error;
+    }
+    expect(logged).to.have.length(1);
+    expect(logged[0]).to.match(/^tvdc isolation: departure record of VM 'd1' left out: the departure record of VM 'd1' is unreadable: .+ \(the row stays in host\.db\)$/);
+    expect((await rejection(() => h.hypervisor.departure('d1'))).code).to.equal('IO_FAILED');
+  });
+
   it('updates the policy atomically: a conflicting update changes nothing and lists every conflict', async () => {
     const h = service('host1', 'MarketAnalysisHost');
     await h.defineVm('ma1', 'MarketAnalysis');
