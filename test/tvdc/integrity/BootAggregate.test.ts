@@ -19,10 +19,11 @@ import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
 import { verifyImaLog } from '../../../src/tvdc/integrity/ImaLogVerifier.js';
 import { encodeTemplateData } from '../../../src/tvdc/integrity/ImaEntry.js';
 import { openStore } from '../../../src/store/Store.js';
-import { cleanup, tempDir } from '../vtpm/swtpmHelpers.js';
+import { openVtpmRig, type VtpmRig } from '../vtpm/swtpmHelpers.js';
 
 describe('integrity: known-good boot aggregates (real swtpm)', function () {
   this.timeout(60_000);
+  let rig: VtpmRig;
   let dir: string;
   let manager: VtpmManager;
   let measurer: Measurer;
@@ -30,15 +31,11 @@ describe('integrity: known-good boot aggregates (real swtpm)', function () {
   let images: VmImages;
 
   before(async () => {
-    dir = tempDir('boot-aggregate');
-    ({ manager } = await VtpmManager.open({ stateDir: join(dir, 'host'), hostName: 'host-a' }));
-    measurer = new Measurer(manager);
-    attestor = new Attestor(manager);
-    images = new VmImages(join(dir, 'images'));
+    rig = await openVtpmRig('boot-aggregate');
+    ({ dir, manager, measurer, attestor, images } = rig);
   });
   after(async () => {
-    await manager?.close();
-    await cleanup(dir);
+    await rig?.close();
   });
 
   /** Boots `vm`'s image into a fresh vTPM of `family`, as the host does when the VM starts. */

@@ -4,7 +4,6 @@
 // host's stand-in TPM (bootAggregateReferences: false) keeps its rule; its list opens with a
 // boot_aggregate too. Real swtpm vTPMs.
 import { expect } from 'chai';
-import { join } from 'node:path';
 import { VtpmManager } from '../../../src/tvdc/vtpm/VtpmManager.js';
 import { Measurer } from '../../../src/tvdc/vtpm/Measurer.js';
 import { Attestor } from '../../../src/tvdc/vtpm/Attestor.js';
@@ -13,11 +12,11 @@ import { BOOT_AGGREGATE } from '../../../src/tvdc/integrity/BootAggregate.js';
 import { readRuntimePolicy, runtimePolicyOf } from '../../../src/tvdc/integrity/RuntimePolicy.js';
 import { ReferenceSet } from '../../../src/tvdc/integrity/ReferenceSet.js';
 import { Verifier } from '../../../src/tvdc/integrity/Verifier.js';
-import { cleanup, tempDir } from '../vtpm/swtpmHelpers.js';
+import { openVtpmRig, type VtpmRig } from '../vtpm/swtpmHelpers.js';
 
 describe('integrity: a VM\'s measurement list starts with its boot_aggregate (real swtpm)', function () {
   this.timeout(60_000);
-  let dir: string;
+  let rig: VtpmRig;
   let manager: VtpmManager;
   let measurer: Measurer;
   let attestor: Attestor;
@@ -25,18 +24,14 @@ describe('integrity: a VM\'s measurement list starts with its boot_aggregate (re
   let refs: ReferenceSet;
 
   before(async () => {
-    dir = tempDir('boot-record');
-    ({ manager } = await VtpmManager.open({ stateDir: join(dir, 'host'), hostName: 'host-a' }));
-    measurer = new Measurer(manager);
-    attestor = new Attestor(manager);
-    images = new VmImages(join(dir, 'images'));
+    rig = await openVtpmRig('boot-record');
+    ({ manager, measurer, attestor, images } = rig);
     // The clean image's files and boot aggregates: everything these VMs run is known good.
     refs = new ReferenceSet();
     for (const e of readRuntimePolicy(runtimePolicyOf([images.ensure('ref')])).entries) refs.add(e.path, { digest: e.digest, annotation: 'trusted' });
   });
   after(async () => {
-    await manager?.close();
-    await cleanup(dir);
+    await rig?.close();
   });
 
   /** A started vTPM for `vm`; `boot`: the host boots the image into it, as at a VM's start. */
