@@ -5,18 +5,15 @@
 import { expect } from 'chai';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { WbemConnection } from '../../client/cim/index.js';
 import type { ApiClient } from '../../client/cli/ApiClient.js';
 import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
-import { activePolicy, client, defineVm, hostLabel, refused, resourceLabel, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, paperTvdc, PAPER_POLICY, defineVm, hostLabel, refused, resourceLabel, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 import { segmentPath } from '../../client/server/HostCim.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const PAPER_POLICY = join(ROOT, 'fixtures/policies/paper-ma-su.xml');
 
 interface Deployment { host?: string; state: string; status: string; drifted: boolean; running: { name: string; version: string } | null; version: string | null; reachable?: boolean; error?: { code: string } }
 
@@ -47,10 +44,7 @@ describe('management server: policy drift on a host', function () {
     await srv.server.users.add('dc', 'dcadmin', 'dc-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [c1, c2]) await dc.post('/api/hosts', { url: h.origin });
-    await dc.post('/api/groups', { name: 'fin' });
-    await dc.post('/api/groups/fin/hosts', { hosts: ['c1', 'c2'] });
-    await dc.put('/api/groups/fin/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-    expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+    await paperTvdc(dc, 'fin', ['c1', 'c2']);
   });
   after(async () => {
     await srv?.server.stop();

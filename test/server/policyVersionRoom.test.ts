@@ -12,7 +12,7 @@ import { addLabel, forHost } from '../../src/tvdc/management/PolicyEditor.js';
 import { loadPolicy } from '../../src/tvdc/policy/loadPolicy.js';
 import { writeAcmXml } from '../../src/tvdc/policy/writeAcmXml.js';
 import { startInProcessHost, type InProcessHost } from '../providers/isolation/support/InProcessHost.js';
-import { activePolicy, client, PAPER_POLICY, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
+import { activePolicy, client, paperTvdc, PAPER_POLICY, runTvdc, service, startServer, tempDir, tvdcConnection, type RunningServer } from './support/serverHarness.js';
 
 const TOP = '99999999.99999999';
 
@@ -39,10 +39,7 @@ describe('management server: a host policy version that leaves no room above it 
     await srv.server.users.add('dc', 'dcadmin', 'dc-password');
     dc = client(srv.url, 'dc', 'dc-password');
     for (const h of [c1, c2]) await dc.post('/api/hosts', { url: h.origin });
-    await dc.post('/api/groups', { name: 'fin' });
-    await dc.post('/api/groups/fin/hosts', { hosts: ['c1', 'c2'] });
-    await dc.put('/api/groups/fin/policy', { xml: readFileSync(PAPER_POLICY, 'utf8'), file: 'paper-ma-su.xml' });
-    expect((await dc.post<{ ok: boolean }>('/api/groups/fin/policy/deploy')).ok).to.equal(true);
+    await paperTvdc(dc, 'fin', ['c1', 'c2']);
   });
   after(async () => {
     await srv?.server.stop();
