@@ -4,7 +4,7 @@
 // destination is refused there and keeps running at the source; the job ends in Exception saying so.
 import { expect } from 'chai';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
+import { HostPaths, setPaperPolicies, defineParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { jobOutcome } from './support/migrationJob.js';
 
 describe('isolation providers: migration between two host agents', function () {
@@ -26,9 +26,7 @@ describe('isolation providers: migration between two host agents', function () {
     [h1, h2] = await Promise.all([startInProcessHost('h1'), startInProcessHost('h2')]);
     p1 = new HostPaths(h1.origin, 'h1');
     p2 = new HostPaths(h2.origin, 'h2');
-    for (const p of [p1, p2]) {
-      for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p, p.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
-    }
+    for (const p of [p1, p2]) await setPaperPolicies(p);
     // h2 runs Market Analysis; h1 runs Security Underwriting and has a stopped MA VM.
     expect((await cm(p2, p2.service('TVDc_VirtualSystemManagementService'), defineParam('ma2', 'MarketAnalysis'))).returnValue).to.equal(0);
     expect((await cm(p2, p2.vm('ma2'), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);

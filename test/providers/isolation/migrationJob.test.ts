@@ -11,7 +11,7 @@ import { CimError, CimStatus, JobWaitTimeoutError, WbemConnection, waitForJob } 
 import { IndicationListener, subscribe } from '../../../client/listener/index.js';
 import { removeState, startInProcessHost as startIntegrityHost, type IntegrityHost } from '../integrity/support/IntegrityHost.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, methodOutput, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
+import { HostPaths, POLICY_1_0, runVm, setPaperPolicies, defineParam, methodOutput, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { Relay } from '../../support/Relay.js';
 
 describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)', function () {
@@ -27,10 +27,6 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
   const jobEvents = (since: number): CimInstance[] =>
     h1.indications.slice(since).filter((i) => (i.get('SourceInstance') as CimInstance | undefined)?.className === 'TVDc_MigrationJob');
   const state = (i: CimInstance, prop = 'SourceInstance') => Number((i.get(prop) as CimInstance).get('JobState'));
-  const run = async (p: HostPaths, vm: string, label: string): Promise<void> => {
-    expect((await cm(p, p.service('TVDc_VirtualSystemManagementService'), defineParam(vm, label))).returnValue).to.equal(0);
-    expect((await cm(p, p.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
-  };
 
   before(async () => {
     [h1, h2] = await Promise.all([startInProcessHost('h1'), startInProcessHost('h2')]);
@@ -38,10 +34,8 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
     p2 = new HostPaths(h2.origin, 'h2');
     conn = new WbemConnection(h1.origin, { namespace: 'root/tvdc' });
     // Version 1.1 of the paper's policy adds the MA-SU conflict set.
-    for (const p of [p1, p2]) {
-      for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p, p.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
-    }
-    await run(p1, 'ma1', 'MarketAnalysis');
+    for (const p of [p1, p2]) await setPaperPolicies(p);
+    await runVm(p1, 'ma1', 'MarketAnalysis');
   });
   after(async () => {
     await conn?.close();
@@ -88,8 +82,8 @@ describe('isolation providers: a migration runs as a TVDc_MigrationJob (DSP1081)
   it('a move the destination refuses: 4096, then Exception (10) with ErrorCode 2, the reason in ErrorDescription and as GetError\'s CIM_Error', async () => {
     // h2 runs Security Underwriting now (ma1, which moved there, stopped), so Chinese Wall refuses MA.
     expect((await cm(p2, p2.vm('ma1'), 'RequestStateChange.RequestedState=3')).returnValue).to.equal(0);
-    await run(p2, 'su2', 'SecurityUnderwriting');
-    await run(p1, 'ma3', 'MarketAnalysis');
+    await runVm(p2, 'su2', 'SecurityUnderwriting');
+    await runVm(p1, 'ma3', 'MarketAnalysis');
     const r = await conn.invokeMethod(CimObjectPath.parse(migrationService()), 'MigrateVirtualSystemToHost', { ComputerSystem: CimObjectPath.parse(p1.vm('ma3')), DestinationHost: `127.0.0.1:${h2.port}` });
     expect(Number(r.returnValue)).to.equal(4096);
     const path = r.outParams.get('Job')!.value as CimObjectPath;

@@ -6,7 +6,7 @@ import { expect } from 'chai';
 import { CimObjectPath } from '../../../src/cim/CimObjectPath.js';
 import { WbemConnection, waitForJob } from '../../../client/cim/index.js';
 import { startInProcessHost, type InProcessHost } from './support/InProcessHost.js';
-import { HostPaths, POLICY_1_0, POLICY_1_1, defineParam, policyParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
+import { HostPaths, runVm, setPaperPolicies, defineParam, wbemcli, wbemcliCall as cm } from './support/wbemcli.js';
 import { Relay } from '../../support/Relay.js';
 
 describe('isolation providers: a migration job\'s associations (TVDc_OwningJobElement, TVDc_AffectedJobElement)', function () {
@@ -21,10 +21,6 @@ describe('isolation providers: a migration job\'s associations (TVDc_OwningJobEl
   let flight: string;
   let refused: string;
 
-  const run = async (p: HostPaths, vm: string, label: string): Promise<void> => {
-    expect((await cm(p, p.service('TVDc_VirtualSystemManagementService'), defineParam(vm, label))).returnValue).to.equal(0);
-    expect((await cm(p, p.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
-  };
   const migrate = async (vm: string, port: number): Promise<string> => {
     const r = await cm(p1, p1.service('TVDc_VirtualSystemMigrationService'), `MigrateVirtualSystemToHost.DestinationHost="127.0.0.1:${port}",ComputerSystem=${p1.vm(vm)}`);
     expect(r.returnValue).to.equal(4096);
@@ -59,11 +55,9 @@ describe('isolation providers: a migration job\'s associations (TVDc_OwningJobEl
     p2 = new HostPaths(h2.origin, 'h2');
     conn = new WbemConnection(h1.origin, { namespace: 'root/tvdc' });
     // Version 1.1 of the paper's policy adds the MA-SU conflict set.
-    for (const p of [p1, p2]) {
-      for (const f of [POLICY_1_0, POLICY_1_1]) expect((await cm(p, p.service('TVDc_SecurityService'), policyParam(f))).returnValue).to.equal(0);
-    }
-    await run(p1, 'ma1', 'MarketAnalysis');
-    await run(p1, 'ma2', 'MarketAnalysis');
+    for (const p of [p1, p2]) await setPaperPolicies(p);
+    await runVm(p1, 'ma1', 'MarketAnalysis');
+    await runVm(p1, 'ma2', 'MarketAnalysis');
   });
   after(async () => {
     relay?.release();
@@ -111,7 +105,7 @@ describe('isolation providers: a migration job\'s associations (TVDc_OwningJobEl
   it('a refused migration leaves the VM here: ain from the job reaches the service and the VM; -ac, -arc and roles pick one', async () => {
     // h2 runs Security Underwriting now (ma1 stopped there), so its Chinese Wall refuses Market Analysis.
     expect((await cm(p2, p2.vm('ma1'), 'RequestStateChange.RequestedState=3')).returnValue).to.equal(0);
-    await run(p2, 'su2', 'SecurityUnderwriting');
+    await runVm(p2, 'su2', 'SecurityUnderwriting');
     refused = await migrate('ma2', h2.port);
     const job = await waitForJob(conn, CimObjectPath.parse(refused), { timeoutMs: 20_000 });
     expect(Number(job.get('JobState'))).to.equal(10);
@@ -138,7 +132,7 @@ describe('isolation providers: a migration job\'s associations (TVDc_OwningJobEl
     const job = await wbemcli(['ai', '-ac', 'CIM_AffectedJobElement', '-arc', 'CIM_ConcreteJob', p1.url(p1.vm('ma2'))]);
     expect(job.stdout).to.include('JobState=10,').and.include(instanceId(refused));
     expect((await rin(p1.url(p1.vm('ma2')))).some((r) => r.startsWith('root/tvdc:TVDc_AffectedJobElement.'))).to.equal(true);
-    await run(p1, 'ma3', 'MarketAnalysis');
+    await runVm(p1, 'ma3', 'MarketAnalysis');
     expect(await rin(p1.url(p1.vm('ma3')), '-arc', 'CIM_AffectedJobElement')).to.deep.equal([]);
     // The service owns both jobs.
     expect(await ain(serviceUrl(), '-ac', 'TVDc_OwningJobElement')).to.have.members([norm(flight), norm(refused)]);

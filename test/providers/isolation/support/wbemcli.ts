@@ -105,3 +105,14 @@ export async function wbemcliCall(p: HostPaths, target: string, call: string): P
   expect(r.stderr, r.stderr).to.equal('');
   return methodOutput(r.stdout);
 }
+
+/** The paper's policy 1.0, then 1.1 (which adds the MA-SU conflict set), set and activated on host `p`. */
+export async function setPaperPolicies(p: HostPaths): Promise<void> {
+  for (const f of [POLICY_1_0, POLICY_1_1]) expect((await wbemcliCall(p, p.service('TVDc_SecurityService'), policyParam(f))).returnValue, `SetPolicy ${f}`).to.equal(0);
+}
+
+/** VM `vm` defined with `label` on host `p` and started. */
+export async function runVm(p: HostPaths, vm: string, label: string): Promise<void> {
+  expect((await wbemcliCall(p, p.service('TVDc_VirtualSystemManagementService'), defineParam(vm, label))).returnValue).to.equal(0);
+  expect((await wbemcliCall(p, p.vm(vm), 'RequestStateChange.RequestedState=2')).returnValue).to.equal(0);
+}
