@@ -21,7 +21,7 @@ import { vmPath } from '../../client/server/HostCim.js';
 import { CimChallenger } from '../../client/server/integrity/CimChallenger.js';
 import { TrustAnchorStore } from '../../client/server/integrity/TrustAnchorStore.js';
 import { VmEffects } from '../../client/server/integrity/VmEffects.js';
-import { HostPaths, POLICY_1_0, defineParam, methodOutput, policyParam, wbemcli } from '../providers/isolation/support/wbemcli.js';
+import { HostPaths, POLICY_1_0, policyParam, runVm, wbemcliCall as cm } from '../providers/isolation/support/wbemcli.js';
 import { removeState, startInProcessHost, type IntegrityHost } from '../providers/integrity/support/IntegrityHost.js';
 import { StaticHosts } from './support/StaticHosts.js';
 
@@ -40,21 +40,13 @@ describe('management server: boot chain against known-good boot aggregates, EKs 
   const logged: string[] = [];
   let relay: ((real: QuoteSource) => QuoteSource) | undefined;
 
-  const cm = async (target: string, call: string) => {
-    const r = await wbemcli(['cm', p1.url(target), call]);
-    expect(r.stderr, r.stderr).to.equal('');
-    return methodOutput(r.stdout);
-  };
-  const power = async (vm: string, state: 2 | 3) => expect((await cm(p1.vm(vm), `RequestStateChange.RequestedState=${state}`)).returnValue).to.equal(0);
+  const power = async (vm: string, state: 2 | 3) => expect((await cm(p1, p1.vm(vm), `RequestStateChange.RequestedState=${state}`)).returnValue).to.equal(0);
 
   before(async () => {
     h1 = await startInProcessHost('h1');
     p1 = new HostPaths(h1.origin, 'h1');
-    expect((await cm(p1.service('TVDc_SecurityService'), policyParam(POLICY_1_0))).returnValue).to.equal(0);
-    for (const vm of ['vm1', 'vm2']) {
-      expect((await cm(p1.service('TVDc_VirtualSystemManagementService'), defineParam(vm, 'MarketAnalysis'))).returnValue).to.equal(0);
-      await power(vm, 2);
-    }
+    expect((await cm(p1, p1.service('TVDc_SecurityService'), policyParam(POLICY_1_0))).returnValue).to.equal(0);
+    for (const vm of ['vm1', 'vm2']) await runVm(p1, vm, 'MarketAnalysis');
     dir = mkdtempSync(join(tmpdir(), 'tvdc-boot-ek-'));
     db = openStore(join(dir, 'server.db'));
     hosts = new StaticHosts();
