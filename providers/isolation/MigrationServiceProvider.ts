@@ -41,7 +41,8 @@ import { formatLabel, parseLabel } from './LabelText.js';
 import { failureResult, type ReturnCodes } from './TvdcErrorMap.js';
 import { methodParam } from './methodParam.js';
 import { issueMigrationTicket, requireTicketFor } from './MigrationTicketGrant.js';
-import type { MigrationAuthority } from './MigrationAuthority.js';
+import type { MigrationAuthority } from '../../src/tvdc/MigrationAuthority.js';
+import { asAccessDenied, migrationCaller } from './migrationAccess.js';
 import { parseMigrationPublicKey } from '../../src/tvdc/vtpm/MigrationKey.js';
 
 /** DSP1081 codes: 2 Failed (refused by the destination), 4 Invalid Parameter, 5 Invalid State. */
@@ -148,7 +149,7 @@ export class MigrationServiceProvider implements Provider {
     // Messages and the job name the destination without the credentials a URL may carry.
     const shown = new URL(url).origin;
     // Before anything of this host or the destination is looked at: who may send this VM there.
-    const authorized = this.authority.check(ctx, methodParam(params, 'MigrationAuthorization'), name, shown);
+    const authorized = asAccessDenied(() => this.authority.check(migrationCaller(ctx), methodParam(params, 'MigrationAuthorization'), name, shown));
     // Asked first: once a VM has left the hypervisor it is listed nowhere here until the job ends.
     const inFlight = this.leaving.get(name);
     if (inFlight !== undefined) throw new TvdcError('INVALID_STATE', `VM '${name}' is already migrating (${inFlight === null ? 'its request is being checked' : `job ${inFlight}`})`);
@@ -185,7 +186,7 @@ export class MigrationServiceProvider implements Provider {
         // is what makes it the destination's (see docs/integrity.md). A pinned key is checked
         // against it here, so a mismatch refuses before the VM moves.
         const destinationKey = await this.destinationKey(conn, shown, name);
-        if (authorized) this.authority.checkDestinationKey(authorized, parseMigrationPublicKey(destinationKey, `the MigrationPublicKey of ${shown}`).fingerprint, name);
+        if (authorized) asAccessDenied(() => this.authority.checkDestinationKey(authorized, parseMigrationPublicKey(destinationKey, `the MigrationPublicKey of ${shown}`).fingerprint, name));
         try {
           dropKeys.push(keys.useDestinationKeyOnce(name, destinationKey));
         } catch (e) {
@@ -194,10 +195,11 @@ export class MigrationServiceProvider implements Provider {
         }
       } else if (authorized) {
         // No vTPM leaves, and still the destination must be the host the server read the key of.
-        this.authority.checkDestinationKey(authorized, await this.publishedKeyFingerprint(conn, shown), name);
+        const published = await this.publishedKeyFingerprint(conn, shown);
+        asAccessDenied(() => this.authority.checkDestinationKey(authorized, published, name));
       }
       // Spent once every check passed and just before the VM may leave: one statement, one migration.
-      if (authorized) this.authority.spend(authorized);
+      if (authorized) asAccessDenied(() => this.authority.spend(authorized));
       job = this.jobs.submit({ vm: name, destination: shown }, ctx.user, `checked; VM '${name}' is about to leave '${this.model.hostName}' for ${shown}`, async (progress) => {
         try {
           return await this.move(name, shown, conn, target, carriesVtpm ? keys : null, progress);

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { WbemServer } from '../../src/wbem/WbemServer.js';
 import type { Db } from '../../src/store/Store.js';
 import type { KeyObject } from 'node:crypto';
-import { MigrationAuthority } from './MigrationAuthority.js';
+import { MigrationAuthority } from '../../src/tvdc/MigrationAuthority.js';
 import { IsolationService } from '../../src/tvdc/hypervisor/IsolationService.js';
 import { CimFactory, TVDC_NAMESPACE } from './CimFactory.js';
 import { IsolationModel } from './IsolationModel.js';

@@ -4,18 +4,21 @@
 // the management server's signed statement naming this VM, this host, the destination's origin and
 // the destination's migration key, which the server read over its own connection. The server's
 // key is the one tvdc-host --manager-key names; without it no such caller migrates at all.
-//
-// Refusals are CIM_ERR_ACCESS_DENIED, not the method's return code 2: they are about the caller's
-// right to make the call, as the role check of admin-only methods and a migration ticket's limits
-// are, not about whether the VM can move; and a management server tells them apart by that status.
+// Refusals are ACCESS_DENIED: they are about the caller's right to make the call.
 import type { KeyObject } from 'node:crypto';
-import { CimError, CimStatus } from '../../src/cim/CimError.js';
-import { migrate, type Db } from '../../src/store/Store.js';
-import { TvdcError } from '../../src/tvdc/TvdcError.js';
-import { MAX_AUTHORIZATION_SECONDS, NO_MANAGER_KEY, verifyMigrationAuthorization, type MigrationAuthorization } from '../../src/tvdc/MigrationAuthorization.js';
-import type { ProviderContext } from '../../src/wbem/Provider.js';
+import { migrate, type Db } from '../store/Store.js';
+import { TvdcError } from './TvdcError.js';
+import { MAX_AUTHORIZATION_SECONDS, NO_MANAGER_KEY, verifyMigrationAuthorization, type MigrationAuthorization } from './MigrationAuthorization.js';
 
-const deny = (message: string): CimError => new CimError(CimStatus.CIM_ERR_ACCESS_DENIED, message);
+const deny = (message: string): TvdcError => new TvdcError('ACCESS_DENIED', message);
+
+/** Who calls: an administrator of the host (not through a one-time grant) may migrate anywhere. */
+export interface MigrationCaller {
+  user: string | null;
+  role: string;
+  /** Whether the call comes through a one-time grant (a migration ticket) rather than a user. */
+  granted: boolean;
+}
 
 const MIGRATIONS = [
   // IF NOT EXISTS: hosts that ran before this table was a migration made it already.
@@ -36,11 +39,11 @@ export class MigrationAuthority {
   /**
    * null when the caller is this host's administrator (it may migrate anywhere, and any
    * MigrationAuthorization it passes is not looked at); otherwise the verified statement for this
-   * VM and destination, not yet spent. Throws CimError CIM_ERR_ACCESS_DENIED saying why not.
+   * VM and destination, not yet spent. Throws ACCESS_DENIED saying why not.
    */
-  check(ctx: ProviderContext, authorization: unknown, vm: string, destination: string): MigrationAuthorization | null {
-    if (ctx.role === 'admin' && !ctx.grant) return null;
-    const who = `${ctx.user ?? 'caller'} (${ctx.role})`;
+  check(caller: MigrationCaller, authorization: unknown, vm: string, destination: string): MigrationAuthorization | null {
+    if (caller.role === 'admin' && !caller.granted) return null;
+    const who = `${caller.user ?? 'caller'} (${caller.role})`;
     if (this.managerKey === null) {
       throw deny(`${NO_MANAGER_KEY}: ${who} may not migrate VMs from host '${this.hostName}'; only an admin may, unless the host is started with --manager-key FILE (the management server's public key, tvdc server manager-key) and the call brings that server's MigrationAuthorization`);
     }
